@@ -1,0 +1,131 @@
+# Times one secp256k1 verify of lightclient.core.secp256k1 against the naive baseline
+# (../shared/bench/naive_secp256k1.py) on the same interpreter, in one run, and prints one JSON
+# line. Runs on MicroPython 1.27 and on CPython.
+#
+#   MicroPython (WebAssembly port, from the repository root):
+#     node tests/mp/runner.mjs --vectors none \
+#         --file /bench/naive_secp256k1.py=../shared/bench/naive_secp256k1.py \
+#         --exec bench/secp256k1_mp.py
+#     (add `--steps heap_steps` to also get the live heap held by the G table, HEAPSTEP lines)
+#   CPython:  .venv/bin/python bench/secp256k1_mp.py
+#
+# JSON fields (ms per verify: the best of `rounds` rounds, each the mean of `n` verifies; the
+# candidates alternate round by round, so load from other processes hits both alike):
+#   naive_ms        naive verify(Q, e, r, s): affine point and integers given
+#   ours_point_ms   ours on the same footing: decoded point, SHA-256 digest as an integer
+#   ours_bytes_ms   ours from the wire: 33-byte key (decompression: one square root), 64-byte
+#                   signature, message hashed inside (what a CometBFT vote check costs)
+#   ratio           naive_ms / ours_point_ms   ratio_bytes  naive_ms / ours_bytes_ms
+#   g_table_ms      one-time build of the G table (first verify after import)
+import sys
+import json
+import hashlib
+
+try:
+    import time
+
+    _ms = time.ticks_ms
+    _diff = time.ticks_diff
+except AttributeError:
+    import time
+
+    def _ms():
+        return time.perf_counter() * 1000.0
+
+    def _diff(a, b):
+        return a - b
+
+
+IS_MP = sys.implementation.name == "micropython"
+if not IS_MP:
+    import os
+
+    _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
+    _NAIVE = [os.path.join(os.path.dirname(_root), "shared", "bench", "naive_secp256k1.py")]
+else:
+    _NAIVE = ["/bench/naive_secp256k1.py", "naive_secp256k1.py", "../shared/bench/naive_secp256k1.py"]
+
+from lightclient.core import secp256k1  # noqa: E402
+
+
+def _load_naive():
+    # Only the definitions: the file's own timing code starts at "import time".
+    for path in _NAIVE:
+        try:
+            with open(path) as f:
+                src = f.read()
+        except OSError:
+            continue
+        cut = src.find("\nimport time")
+        ns = {}
+        exec(src[:cut] if cut > 0 else src, ns)
+        return ns
+    raise OSError("naive_secp256k1.py not found in " + repr(_NAIVE))
+
+
+def _time(fn, args, n):
+    fn(*args)  # warm-up
+    t0 = _ms()
+    for _ in range(n):
+        ok = fn(*args)
+    return _diff(_ms(), t0) / n, ok
+
+
+def heap_steps():
+    # For runner.mjs --steps: the live heap before and after building the G table.
+    yield
+    secp256k1._g_table()
+    yield
+
+
+def main(n=20, rounds=5):
+    naive = _load_naive()
+    secret = bytes.fromhex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721")
+    msg = b"CometBFT vote sign bytes, say"
+    t0 = _ms()
+    pub = secp256k1.public_key(secret)  # first use builds the G table
+    g_table_ms = _diff(_ms(), t0)
+    sig = secp256k1.sign(secret, msg)
+    digest = hashlib.sha256(msg).digest()
+    e = int.from_bytes(digest, "big")
+    r = int.from_bytes(sig[:32], "big")
+    s = int.from_bytes(sig[32:], "big")
+    point = secp256k1.decode_point(pub)
+
+    cands = [
+        (naive["verify"], (point, e, r, s)),
+        (secp256k1._verify, (point[0], point[1], e, r, s)),
+        (secp256k1.verify, (pub, msg, sig)),
+    ]
+    best = [None, None, None]
+    oks = [True, True, True]
+    for _ in range(rounds):
+        for j, (fn, args) in enumerate(cands):
+            ms, ok = _time(fn, args, n)
+            oks[j] = oks[j] and ok
+            if best[j] is None or ms < best[j]:
+                best[j] = ms
+    naive_ms, point_ms, bytes_ms = best
+    naive_ok, point_ok, bytes_ok = oks
+    forged = secp256k1.verify(pub, msg + b".", sig) or naive["verify"](point, e ^ 1, r, s)
+    out = {
+        "runtime": sys.implementation.name,
+        "n": n,
+        "rounds": rounds,
+        "naive_ms": round(naive_ms, 3),
+        "ours_point_ms": round(point_ms, 3),
+        "ours_bytes_ms": round(bytes_ms, 3),
+        "ratio": round(naive_ms / point_ms, 2),
+        "ratio_bytes": round(naive_ms / bytes_ms, 2),
+        "g_table_ms": round(g_table_ms, 3),
+        "g_table_points": secp256k1.g_table_size()[0],
+        "all_valid_accepted": bool(naive_ok and point_ok and bytes_ok),
+        "forged_rejected": not forged,
+    }
+    print(json.dumps(out))
+    return out
+
+
+main()

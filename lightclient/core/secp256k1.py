@@ -1,0 +1,502 @@
+# secp256k1 ECDSA over SHA-256, verified as CometBFT verifies secp256k1 validator votes
+# (crypto/secp256k1 PubKey.VerifySignature), plus RFC 6979 signing for tools and the firmware.
+# Shared subset: runs unchanged on CPython and MicroPython 1.27 (no int.bit_length, no
+# pow(x, -1, m), only hashlib.sha256).
+#
+# Acceptance rules of verify(public_key, message, signature):
+#   - public key: 33-byte compressed (0x02/0x03 || x) as CometBFT validator keys are, or 65-byte
+#     uncompressed (0x04 || x || y); x, y < p and the point on the curve. Anything else: False.
+#   - signature: exactly 64 bytes r || s, big-endian; 1 <= r < n, 1 <= s <= (n-1)/2 (high s is
+#     rejected, as CometBFT does to stop malleability).
+#     Note: CometBFT reads r and s with ModNScalar.SetByteSlice, which reduces them mod n, so it
+#     would also take r + n or s + n when that still fits in 32 bytes. That needs r or s below
+#     2^256 - n (about 2^128), which an honest signature has with probability ~2^-128; we reject
+#     r, s >= n like libsecp256k1's compact parser (and Wycheproof) do.
+#   - the message is hashed with SHA-256 here; e = that digest as a big-endian integer.
+#
+# How it is fast with plain integers (all numbers measured in bench/secp256k1_mp.py):
+#   - u1*G + u2*Q in one pass (Straus), Jacobian coordinates, a = 0 doubling formulas.
+#   - GLV endomorphism: lambda*(x, y) = (beta*x, y), so each 256-bit scalar splits into two
+#     ~128-bit halves and the shared doubling chain is ~128 long instead of 256.
+#   - signed windows (wNAF): width 5 for Q (8 odd multiples, built per verify) and width 8 for G
+#     (64 affine odd multiples of G and their beta-images, built lazily once, see _g_table).
+#   - one modular inversion (s^-1 mod n, Fermat); the result's x is compared with r as
+#     X == r * Z^2 (mod p), and with r + n when r + n < p, so no second inversion.
+# Nothing here is constant time: verify handles public data only; sign() is for tools and
+# test fixtures, not for keys an attacker can time.
+
+import hashlib
+
+from lightclient.core.errors import DecodeError, SignatureError
+
+P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F
+N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+HALF_N = (N - 1) >> 1
+GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
+GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
+
+# GLV: LAMBDA * (x, y) = (BETA * x, y). Reduced lattice basis (A1, -B1), (A2, B2) of
+# {(a, b): a + b * LAMBDA = 0 mod n}; B1 is stored as its absolute value.
+BETA = 0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE
+LAMBDA = 0x5363AD4CC05C30E0A5261C028812645A122E22EA20816678DF02967C1B23BD72
+_A1 = 0x3086D221A7D46BCDE86C90E49284EB15
+_B1 = 0xE4437ED6010E88286F547FA90ABFE4C3  # the basis has -_B1
+_A2 = 0x114CA50F7A8E2F3F657C1108D9D44CFD8
+_B2 = _A1
+
+_W_Q = 5  # wNAF width for the variable point: 2^(5-2) = 8 odd multiples per verify
+_W_G = 8  # wNAF width for G: 2^(8-2) = 64 odd multiples, times two (G and LAMBDA*G)
+
+PUBLIC_KEY_SIZE = 33
+SIGNATURE_SIZE = 64
+
+_G_TABLE = None  # lazily built constant: see _g_table()
+
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def verify(public_key, message, signature):
+    """CometBFT secp256k1 VerifySignature: True iff `signature` (64 bytes r || s, low s) is a
+    valid ECDSA signature of SHA-256(`message`) under `public_key` (33 or 65 bytes)."""
+    if not isinstance(message, (bytes, bytearray)):
+        return False
+    return verify_digest(public_key, hashlib.sha256(message).digest(), signature)
+
+
+def verify_digest(public_key, digest, signature):
+    """As verify(), for an already computed 32-byte SHA-256 digest."""
+    if not isinstance(digest, (bytes, bytearray)) or len(digest) != 32:
+        return False
+    point = _parse_point(public_key)
+    if point is None:
+        return False
+    rs = _parse_signature(signature)
+    if rs is None:
+        return False
+    return _verify(point[0], point[1], int.from_bytes(digest, "big"), rs[0], rs[1])
+
+
+def verify_point(point, message, signature):
+    """As verify(), for a public key already decoded with decode_point() (callers that check
+    many signatures of the same validators save the square root of decompression)."""
+    if not isinstance(message, (bytes, bytearray)):
+        return False
+    rs = _parse_signature(signature)
+    if rs is None:
+        return False
+    e = int.from_bytes(hashlib.sha256(message).digest(), "big")
+    return _verify(point[0], point[1], e, rs[0], rs[1])
+
+
+def decode_point(public_key):
+    """33-byte compressed or 65-byte uncompressed SEC1 key -> affine (x, y) on the curve.
+    Raises SignatureError(check="secp256k1_pubkey") for anything else."""
+    point = _parse_point(public_key)
+    if point is None:
+        n = len(public_key) if isinstance(public_key, (bytes, bytearray)) else -1
+        raise SignatureError("secp256k1_pubkey", "not a valid secp256k1 public key", length=n)
+    return point
+
+
+def decompress(public_key):
+    """33-byte compressed key -> 65-byte uncompressed key (0x04 || x || y)."""
+    if not isinstance(public_key, (bytes, bytearray)) or len(public_key) != 33:
+        n = len(public_key) if isinstance(public_key, (bytes, bytearray)) else -1
+        raise SignatureError("secp256k1_pubkey", "compressed key must be 33 bytes", length=n)
+    x, y = decode_point(public_key)
+    return b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+
+
+def encode_point(point, compressed=True):
+    """Affine (x, y) -> SEC1 bytes, 33 (compressed) or 65."""
+    x, y = point
+    if compressed:
+        return (b"\x03" if y & 1 else b"\x02") + x.to_bytes(32, "big")
+    return b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+
+
+def public_key(secret, compressed=True):
+    """32-byte secret key -> SEC1 public key (33 bytes compressed, or 65)."""
+    d = _parse_secret(secret)
+    return encode_point(_to_affine(_mul_add(d, 0, 0, 0)), compressed)
+
+
+def sign(secret, message):
+    """Deterministic ECDSA (RFC 6979, HMAC-SHA-256) of SHA-256(message) -> 64 bytes r || s,
+    s normalised to the low half as CometBFT requires. Not constant time."""
+    if not isinstance(message, (bytes, bytearray)):
+        raise DecodeError("secp256k1_message", "message must be bytes")
+    return sign_digest(secret, hashlib.sha256(message).digest())
+
+
+def sign_digest(secret, digest):
+    """As sign(), for an already computed 32-byte digest."""
+    d = _parse_secret(secret)
+    if not isinstance(digest, (bytes, bytearray)) or len(digest) != 32:
+        raise DecodeError("secp256k1_digest", "digest must be 32 bytes")
+    e = int.from_bytes(digest, "big")
+    x_oct = d.to_bytes(32, "big")
+    h_oct = (e % N).to_bytes(32, "big")  # bits2octets
+    k_key = b"\x00" * 32
+    v = b"\x01" * 32
+    k_key = _hmac(k_key, v + b"\x00" + x_oct + h_oct)
+    v = _hmac(k_key, v)
+    k_key = _hmac(k_key, v + b"\x01" + x_oct + h_oct)
+    v = _hmac(k_key, v)
+    while True:
+        v = _hmac(k_key, v)
+        k = int.from_bytes(v, "big")
+        if 1 <= k < N:
+            rx = _to_affine(_mul_add(k, 0, 0, 0))[0]
+            r = rx % N
+            if r:
+                s = _inv_n(k) * (e + r * d) % N
+                if s:
+                    if s > HALF_N:
+                        s = N - s
+                    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        k_key = _hmac(k_key, v + b"\x00")
+        v = _hmac(k_key, v)
+
+
+def g_table_size():
+    """(number of points, number of stored integers) of the lazily built G table."""
+    t = _g_table()
+    return len(t[0]), len(t[0]) * 3
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _parse_point(pub):
+    if not isinstance(pub, (bytes, bytearray)):
+        return None
+    n = len(pub)
+    if n == 33:
+        prefix = pub[0]
+        if prefix != 2 and prefix != 3:
+            return None
+        x = int.from_bytes(pub[1:], "big")
+        if x >= P:
+            return None
+        y2 = (x * x * x + 7) % P
+        y = pow(y2, (P + 1) >> 2, P)
+        if y * y % P != y2:
+            return None
+        if (y & 1) != (prefix & 1):
+            y = P - y
+        return (x, y)
+    if n == 65:
+        if pub[0] != 4:
+            return None
+        x = int.from_bytes(pub[1:33], "big")
+        y = int.from_bytes(pub[33:], "big")
+        if x >= P or y >= P or (y * y - x * x * x - 7) % P:
+            return None
+        return (x, y)
+    return None
+
+
+def _parse_signature(sig):
+    if not isinstance(sig, (bytes, bytearray)) or len(sig) != 64:
+        return None
+    r = int.from_bytes(sig[:32], "big")
+    s = int.from_bytes(sig[32:], "big")
+    if r == 0 or r >= N or s == 0 or s > HALF_N:
+        return None
+    return (r, s)
+
+
+def _parse_secret(secret):
+    if not isinstance(secret, (bytes, bytearray)) or len(secret) != 32:
+        raise DecodeError("secp256k1_secret", "secret key must be 32 bytes")
+    d = int.from_bytes(secret, "big")
+    if d == 0 or d >= N:
+        raise DecodeError("secp256k1_secret", "secret key out of range [1, n-1]")
+    return d
+
+
+def _hmac(key, data):
+    # HMAC-SHA-256 with a 32-byte key (hmac is not in every MicroPython build).
+    k = key + b"\x00" * 32
+    inner = hashlib.sha256(bytes([b ^ 0x36 for b in k]) + data).digest()
+    return hashlib.sha256(bytes([b ^ 0x5C for b in k]) + inner).digest()
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+def _inv_n(x):
+    # x^-1 mod n for 0 < x < n, extended Euclid (on MicroPython ~3x faster than Fermat's
+    # pow(x, n-2, n); pow(x, -1, n) silently gives 0 there).
+    a, b = x, N
+    x0, x1 = 1, 0
+    while b:
+        q, r = divmod(a, b)
+        a, b = b, r
+        x0, x1 = x1, x0 - q * x1
+    if a != 1:
+        raise SignatureError("secp256k1_inverse", "not invertible mod n")
+    return x0 % N
+
+
+def _verify(qx, qy, e, r, s):
+    if r <= 0 or r >= N or s <= 0 or s > HALF_N:
+        return False
+    w = _inv_n(s)
+    X, Y, Z = _mul_add(e * w % N, r * w % N, qx, qy)
+    if Z == 0:
+        return False
+    zz = Z * Z % P
+    if X == r * zz % P:
+        return True
+    # x(R) mod n == r also holds for x(R) = r + n, possible only when r + n < p.
+    return r < P - N and X == (r + N) * zz % P
+
+
+def _to_affine(J):
+    X, Y, Z = J
+    if Z == 0:
+        raise SignatureError("secp256k1_infinity", "point at infinity")
+    zi = pow(Z, P - 2, P)
+    zi2 = zi * zi % P
+    return (X * zi2 % P, Y * zi2 * zi % P)
+
+
+def _split(k):
+    # GLV: k = k1 + k2 * LAMBDA (mod n) with |k1|, |k2| < 2^129, for 0 <= k < n. Signed.
+    c1 = (2 * _B2 * k + N) // (2 * N)
+    c2 = (2 * _B1 * k + N) // (2 * N)
+    return k - c1 * _A1 - c2 * _A2, c1 * _B1 - c2 * _B2
+
+
+def _make_tz():
+    t = bytearray(256)
+    for i in range(1, 256):
+        z = 0
+        while not (i >> z) & 1:
+            z += 1
+        t[i] = z
+    return bytes(t)
+
+
+_TZ = _make_tz()  # _TZ[i]: trailing zero bits of i, 1 <= i < 256
+
+
+def _wnaf(k, w, out, tag):
+    """Width-w NAF of the signed scalar k. For each nonzero digit d at bit i appends
+    (i, (|d| - 1) // 2, negate, tag): add -(|d|*P) if negate else +(|d|*P) at position i.
+    Returns the number of positions used."""
+    neg = k < 0
+    if neg:
+        k = -k
+    full = 1 << w
+    half = full >> 1
+    mask = full - 1
+    tz = _TZ
+    i = 0
+    while k:
+        t = k & 255
+        if t & 1:
+            d = t & mask
+            k >>= w
+            if d >= half:
+                k += 1
+                out.append((i, (full - d) >> 1, not neg, tag))
+            else:
+                out.append((i, d >> 1, neg, tag))
+            i += w
+        elif t:
+            t = tz[t]
+            k >>= t
+            i += t
+        else:
+            k >>= 8
+            i += 8
+    return i
+
+
+def _jdouble(X, Y, Z):
+    if Z == 0:
+        return 0, 1, 0
+    YY = Y * Y % P
+    S = 4 * X * YY % P
+    M = 3 * X * X % P
+    X3 = (M * M - 2 * S) % P
+    return X3, (M * (S - X3) - 8 * YY * YY) % P, 2 * Y * Z % P
+
+
+def _jadd(X1, Y1, Z1, X2, Y2, Z2):
+    # General Jacobian addition, all special cases handled (used outside the hot loop).
+    if Z1 == 0:
+        return X2, Y2, Z2
+    if Z2 == 0:
+        return X1, Y1, Z1
+    Z1Z1 = Z1 * Z1 % P
+    Z2Z2 = Z2 * Z2 % P
+    U1 = X1 * Z2Z2 % P
+    S1 = Y1 * Z2 * Z2Z2 % P
+    H = X2 * Z1Z1 % P - U1
+    R = Y2 * Z1 * Z1Z1 % P - S1
+    if H == 0:
+        if R == 0:
+            return _jdouble(X1, Y1, Z1)
+        return 0, 1, 0
+    HH = H * H % P
+    HHH = H * HH % P
+    V = U1 * HH % P
+    X3 = (R * R - HHH - 2 * V) % P
+    return X3, (R * (V - X3) - S1 * HHH) % P, Z1 * Z2 * H % P
+
+
+def _g_table():
+    # Affine odd multiples (2i+1)*G for i < 2^(_W_G-2), and the x of their LAMBDA-images:
+    # three lists (xs, ys, beta_xs) of 64 integers each, built once on first use with one
+    # inversion (Montgomery's batch trick). 192 integers of 256 bits (6 KB of digits); measured
+    # live heap on MicroPython: see bench/secp256k1_mp.py (heap_steps).
+    global _G_TABLE
+    if _G_TABLE is not None:
+        return _G_TABLE
+    count = 1 << (_W_G - 2)
+    dx, dy, dz = _jdouble(GX, GY, 1)
+    jac = [(GX, GY, 1)]
+    for _ in range(count - 1):
+        X, Y, Z = jac[-1]
+        jac.append(_jadd(X, Y, Z, dx, dy, dz))
+    prefix = []
+    acc = 1
+    for X, Y, Z in jac:
+        prefix.append(acc)
+        acc = acc * Z % P
+    inv = pow(acc, P - 2, P)
+    xs = [0] * count
+    ys = [0] * count
+    for i in range(count - 1, -1, -1):
+        X, Y, Z = jac[i]
+        zi = inv * prefix[i] % P
+        inv = inv * Z % P
+        zi2 = zi * zi % P
+        xs[i] = X * zi2 % P
+        ys[i] = Y * zi2 * zi % P
+    _G_TABLE = (xs, ys, [x * BETA % P for x in xs])
+    return _G_TABLE
+
+
+def _mul_add(u1, u2, qx, qy):
+    """u1*G + u2*(qx, qy) in Jacobian coordinates (X, Y, Z); Z == 0 is the point at infinity.
+    u2 == 0 skips Q entirely (k*G)."""
+    gxs, gys, gbxs = _g_table()
+    p = P
+    digits = []
+    top = 0
+    g1, g2 = _split(u1 % N)
+    t = _wnaf(g1, _W_G, digits, 0)
+    if t > top:
+        top = t
+    t = _wnaf(g2, _W_G, digits, 1)
+    if t > top:
+        top = t
+    u2 %= N
+    if u2:
+        q1, q2 = _split(u2)
+        t = _wnaf(q1, _W_Q, digits, 2)
+        if t > top:
+            top = t
+        t = _wnaf(q2, _W_Q, digits, 3)
+        if t > top:
+            top = t
+        # odd multiples Q, 3Q, ..., 15Q: entry 0 affine, the others Jacobian with Z^2, Z^3
+        dX, dY, dZ = _jdouble(qx, qy, 1)
+        X, Y, Z = qx, qy, 1
+        qtab = [None]
+        for _ in range((1 << (_W_Q - 2)) - 1):
+            X, Y, Z = _jadd(X, Y, Z, dX, dY, dZ)
+            ZZ = Z * Z % p
+            qtab.append((X, Y, Z, ZZ, ZZ * Z % p))
+        qbx = [None] * len(qtab)
+
+    # Sort the additions by position: aff[i] affine (x, y), jac[i] Jacobian (X, Y, Z, ZZ, ZZZ).
+    aff = [None] * top
+    jac = [None] * top
+    for i, idx, negate, tag in digits:
+        if tag < 2:
+            y = gys[idx]
+            pt = ((gbxs if tag else gxs)[idx], p - y if negate else y)
+            dst = aff
+        elif idx == 0:
+            x = qx
+            if tag == 3:
+                x = x * BETA % p
+            pt = (x, p - qy if negate else qy)
+            dst = aff
+        else:
+            X, Y, Z, ZZ, ZZZ = qtab[idx]
+            if tag == 3:
+                X = qbx[idx]
+                if X is None:
+                    X = qbx[idx] = qtab[idx][0] * BETA % p
+            pt = (X, p - Y if negate else Y, Z, ZZ, ZZZ)
+            dst = jac
+        lst = dst[i]
+        if lst is None:
+            dst[i] = [pt]
+        else:
+            lst.append(pt)
+
+    X, Y, Z = 0, 1, 0
+    for i in range(top - 1, -1, -1):
+        if Z:
+            # doubling, a = 0; S is left unreduced (one modular reduction saved)
+            YY = Y * Y % p
+            Z = Y * Z * 2 % p
+            S = X * YY * 4
+            M = X * X * 3 % p
+            X = (M * M - 2 * S) % p
+            Y = (M * (S - X) - YY * YY * 8) % p
+        lst = aff[i]
+        if lst is not None:
+            for x2, y2 in lst:
+                if Z == 0:
+                    X, Y, Z = x2, y2, 1
+                    continue
+                # mixed addition (Z2 = 1); HHH and V left unreduced
+                ZZ = Z * Z % p
+                H = x2 * ZZ % p - X
+                R = y2 * ZZ * Z % p - Y
+                if H == 0:
+                    if R == 0:
+                        X, Y, Z = _jdouble(X, Y, Z)
+                    else:
+                        X, Y, Z = 0, 1, 0
+                    continue
+                HH = H * H % p
+                HHH = H * HH
+                V = X * HH
+                X = (R * R - HHH - 2 * V) % p
+                Y = (R * (V - X) - Y * HHH) % p
+                Z = Z * H % p
+        lst = jac[i]
+        if lst is not None:
+            for X2, Y2, Z2, ZZ2, ZZZ2 in lst:
+                if Z == 0:
+                    X, Y, Z = X2, Y2, Z2
+                    continue
+                ZZ = Z * Z % p
+                U1 = X * ZZ2 % p
+                S1 = Y * ZZZ2 % p
+                H = X2 * ZZ % p - U1
+                R = Y2 * ZZ * Z % p - S1
+                if H == 0:
+                    if R == 0:
+                        X, Y, Z = _jdouble(X, Y, Z)
+                    else:
+                        X, Y, Z = 0, 1, 0
+                    continue
+                HH = H * H % p
+                HHH = H * HH
+                V = U1 * HH
+                X = (R * R - HHH - 2 * V) % p
+                Y = (R * (V - X) - S1 * HHH) % p
+                Z = Z * Z2 * H % p
+    return X, Y, Z

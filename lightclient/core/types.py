@@ -1,0 +1,424 @@
+# CometBFT data types as the light client needs them, with the exact bytes CometBFT hashes and
+# signs: Header.Hash (Merkle root of 14 proto-encoded fields), ValidatorSet.Hash (Merkle root of
+# SimpleValidator encodings), BlockID and the length-prefixed CanonicalVote a validator signs.
+# Reference: cometbft v0.38 types/block.go, types/validator.go, types/validator_set.go,
+# types/vote.go, types/canonical.go, types/encoding_helper.go, proto/tendermint/types/*.proto.
+# Time is an int: nanoseconds since the Unix epoch (UTC). Shared subset: CPython and MicroPython.
+
+import hashlib
+
+from lightclient.core import proto
+from lightclient.core.errors import DecodeError
+from lightclient.core.merkle import hash_from_byte_slices
+
+BLOCK_ID_FLAG_ABSENT = 1
+BLOCK_ID_FLAG_COMMIT = 2
+BLOCK_ID_FLAG_NIL = 3
+
+PRECOMMIT_TYPE = 2  # SignedMsgType SIGNED_MSG_TYPE_PRECOMMIT
+
+ED25519 = "ed25519"
+SECP256K1 = "secp256k1"
+PUB_KEY_SIZES = {ED25519: 32, SECP256K1: 33}
+_PUB_KEY_FIELD = {ED25519: 1, SECP256K1: 2}  # tendermint.crypto.PublicKey oneof field numbers
+
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+INT32_MAX = (1 << 31) - 1
+INT32_MIN = -(1 << 31)
+MAX_TOTAL_VOTING_POWER = INT64_MAX // 8  # types/validator_set.go MaxTotalVotingPower
+MAX_CHAIN_ID_LEN = 50  # types/block.go MaxChainIDLen
+MAX_VALIDATORS = 10000
+MAX_SIGNATURES = 10000
+ADDRESS_SIZE = 20
+HASH_SIZE = 32
+
+# Range of google.protobuf.Timestamp (0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z);
+# Go's StdTimeMarshal refuses anything outside, so no CometBFT hash or signature covers it.
+MIN_TIME_NS = -62135596800 * 1000000000
+MAX_TIME_NS = 253402300799 * 1000000000 + 999999999
+ZERO_TIME_NS = MIN_TIME_NS  # Go's time.Time{} (IsZero), the timestamp of an absent CommitSig
+
+
+def timestamp_bytes(time_ns):
+    """google.protobuf.Timestamp for a time in ns since the epoch (seconds floor, nanos >= 0)."""
+    if time_ns < MIN_TIME_NS or time_ns > MAX_TIME_NS:
+        raise DecodeError("timestamp_range", "time outside years 1..9999", time_ns=time_ns)
+    seconds, nanos = divmod(time_ns, 1000000000)
+    return proto.timestamp(seconds, nanos)
+
+
+class BlockID:
+    """BlockID{Hash, PartSetHeader{Total, Hash}}."""
+
+    def __init__(self, hash, part_set_total, part_set_hash):
+        self.hash = hash
+        self.part_set_total = part_set_total
+        self.part_set_hash = part_set_hash
+
+    def part_set_header_bytes(self):
+        # PartSetHeader and CanonicalPartSetHeader: uint32 total = 1, bytes hash = 2.
+        return proto.varint_field(1, self.part_set_total) + proto.bytes_field(2, self.part_set_hash)
+
+    def encode(self):
+        """proto BlockID; the part_set_header is non-nullable, so it is always emitted. The same
+        bytes are CanonicalBlockID (same field numbers and types)."""
+        return proto.bytes_field(1, self.hash) + proto.message_field(
+            2, self.part_set_header_bytes(), nullable=False)
+
+    def is_zero(self):
+        return not self.hash and self.part_set_total == 0 and not self.part_set_hash
+
+    def __eq__(self, other):
+        return (isinstance(other, BlockID) and self.hash == other.hash
+                and self.part_set_total == other.part_set_total
+                and self.part_set_hash == other.part_set_hash)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __repr__(self):
+        return "BlockID(%s, %d, %s)" % (self.hash.hex(), self.part_set_total,
+                                        self.part_set_hash.hex())
+
+
+def zero_block_id():
+    return BlockID(b"", 0, b"")
+
+
+class Header:
+    HASHED_FIELDS = ("version", "chain_id", "height", "time", "last_block_id",
+                     "last_commit_hash", "data_hash", "validators_hash", "next_validators_hash",
+                     "consensus_hash", "app_hash", "last_results_hash", "evidence_hash",
+                     "proposer_address")
+
+    def __init__(self, version_block, version_app, chain_id, height, time_ns, last_block_id,
+                 last_commit_hash, data_hash, validators_hash, next_validators_hash,
+                 consensus_hash, app_hash, last_results_hash, evidence_hash, proposer_address):
+        self.version_block = version_block
+        self.version_app = version_app
+        self.chain_id = chain_id
+        self.height = height
+        self.time_ns = time_ns
+        # Go's Header.LastBlockID is a value, never nil: JSON null decodes to the zero BlockID.
+        self.last_block_id = last_block_id if last_block_id is not None else zero_block_id()
+        self.last_commit_hash = last_commit_hash
+        self.data_hash = data_hash
+        self.validators_hash = validators_hash
+        self.next_validators_hash = next_validators_hash
+        self.consensus_hash = consensus_hash
+        self.app_hash = app_hash
+        self.last_results_hash = last_results_hash
+        self.evidence_hash = evidence_hash
+        self.proposer_address = proposer_address
+
+    def field_leaves(self):
+        """The 14 byte strings Header.Hash puts into the Merkle tree, in order."""
+        b = proto.bytes_field
+        return [
+            proto.varint_field(1, self.version_block) + proto.varint_field(2, self.version_app),
+            b(1, self.chain_id),                     # StringValue
+            proto.varint_field(1, self.height),      # Int64Value
+            timestamp_bytes(self.time_ns),           # Timestamp (StdTimeMarshal)
+            self.last_block_id.encode(),             # BlockID, non-nullable part_set_header
+            b(1, self.last_commit_hash),             # BytesValue ...
+            b(1, self.data_hash),
+            b(1, self.validators_hash),
+            b(1, self.next_validators_hash),
+            b(1, self.consensus_hash),
+            b(1, self.app_hash),
+            b(1, self.last_results_hash),
+            b(1, self.evidence_hash),
+            b(1, self.proposer_address),
+        ]
+
+    def hash(self):
+        """CometBFT Header.Hash. None (Go's nil) when validators_hash is empty, as CometBFT does:
+        such a header has no hash and matches no block id."""
+        if not self.validators_hash:
+            return None
+        return hash_from_byte_slices(self.field_leaves())
+
+    def copy(self, **changes):
+        """A copy with some attributes replaced (for tests and tools)."""
+        h = Header(self.version_block, self.version_app, self.chain_id, self.height,
+                   self.time_ns, self.last_block_id, self.last_commit_hash, self.data_hash,
+                   self.validators_hash, self.next_validators_hash, self.consensus_hash,
+                   self.app_hash, self.last_results_hash, self.evidence_hash,
+                   self.proposer_address)
+        for k, v in changes.items():
+            if not hasattr(h, k):
+                raise AttributeError(k)
+            setattr(h, k, v)
+        return h
+
+
+# --- validators -------------------------------------------------------------------------------
+
+def address_from_pubkey(key_type, pub):
+    """CometBFT address of a public key: ed25519 = SHA-256(pub)[:20];
+    secp256k1 (33-byte compressed) = RIPEMD-160(SHA-256(pub))."""
+    _check_pub_key(key_type, pub)
+    digest = hashlib.sha256(pub).digest()
+    if key_type == ED25519:
+        return digest[:ADDRESS_SIZE]
+    return ripemd160(digest)
+
+
+def _check_pub_key(key_type, pub):
+    size = PUB_KEY_SIZES.get(key_type)
+    if size is None:
+        raise DecodeError("pub_key_type", "unsupported public key type", key_type=key_type)
+    if not isinstance(pub, (bytes, bytearray)) or len(pub) != size:
+        raise DecodeError("pub_key_length", "public key has the wrong length", key_type=key_type,
+                          length=len(pub) if isinstance(pub, (bytes, bytearray)) else -1,
+                          expected=size)
+
+
+class Validator:
+    def __init__(self, address, key_type, pub_key, voting_power, proposer_priority=0):
+        _check_pub_key(key_type, pub_key)
+        if voting_power < 0:
+            raise DecodeError("voting_power_negative", "validator has negative voting power",
+                              address=address, voting_power=voting_power)
+        if voting_power > INT64_MAX:
+            raise DecodeError("voting_power_overflow", "voting power exceeds int64",
+                              address=address, voting_power=voting_power)
+        self.address = address
+        self.key_type = key_type
+        self.pub_key = pub_key
+        self.voting_power = voting_power
+        self.proposer_priority = proposer_priority
+
+    def pub_key_bytes(self):
+        # tendermint.crypto.PublicKey: a oneof, so the chosen member is emitted even when empty.
+        return (proto.uvarint((_PUB_KEY_FIELD[self.key_type] << 3) | proto.LEN)
+                + proto.uvarint(len(self.pub_key)) + self.pub_key)
+
+    def hash_bytes(self):
+        """SimpleValidator{pub_key = 1, voting_power = 2}: what Validator.Bytes() returns and
+        ValidatorSet.Hash puts into the Merkle tree."""
+        return (proto.message_field(1, self.pub_key_bytes())
+                + proto.varint_field(2, self.voting_power))
+
+    def __repr__(self):
+        return "Validator(%s, %s, power=%d)" % (self.address.hex(), self.key_type,
+                                                self.voting_power)
+
+
+def _power_order(v):
+    return (-v.voting_power, v.address)
+
+
+def sort_validators(validators):
+    """CometBFT's validator order (ValidatorsByVotingPower): voting power descending, then
+    address ascending. A new list."""
+    out = list(validators)
+    out.sort(key=_power_order)
+    return out
+
+
+class ValidatorSet:
+    """Validators in the order given, which is the order hashed. CometBFT keeps a set sorted
+    (sort_validators) and a node serves it in that order; rpcjson sorts what it decodes."""
+
+    def __init__(self, validators, proposer=None):
+        if len(validators) > MAX_VALIDATORS:
+            raise DecodeError("too_many_validators", "validator set is too large",
+                              count=len(validators), limit=MAX_VALIDATORS)
+        index = {}
+        total = 0
+        for i, v in enumerate(validators):
+            if v.address in index:
+                raise DecodeError("validator_duplicate", "address appears twice in the set",
+                                  address=v.address, index=i)
+            index[v.address] = i
+            if v.voting_power < 0:
+                raise DecodeError("voting_power_negative", "validator has negative voting power",
+                                  address=v.address, voting_power=v.voting_power)
+            total += v.voting_power
+            if total > MAX_TOTAL_VOTING_POWER:
+                raise DecodeError("voting_power_overflow",
+                                  "total voting power exceeds MaxTotalVotingPower",
+                                  total=total, limit=MAX_TOTAL_VOTING_POWER)
+        self.validators = list(validators)
+        self.proposer = proposer
+        self.total_power = total
+        self._index = index
+        self._hash = None
+
+    def hash(self):
+        """CometBFT ValidatorSet.Hash: Merkle root over each validator's SimpleValidator bytes.
+        An empty set hashes to SHA-256("") (the empty tree)."""
+        if self._hash is None:
+            self._hash = hash_from_byte_slices([v.hash_bytes() for v in self.validators])
+        return self._hash
+
+    def get(self, address):
+        i = self._index.get(address)
+        if i is None:
+            return None
+        return i, self.validators[i]
+
+    def __len__(self):
+        return len(self.validators)
+
+
+# --- commits and sign bytes -------------------------------------------------------------------
+
+class CommitSig:
+    def __init__(self, flag, validator_address, timestamp_ns, signature):
+        self.flag = flag
+        self.validator_address = validator_address
+        self.timestamp_ns = timestamp_ns
+        self.signature = signature
+
+    def is_absent(self):
+        return self.flag == BLOCK_ID_FLAG_ABSENT
+
+    def for_block(self):
+        return self.flag == BLOCK_ID_FLAG_COMMIT
+
+
+class Commit:
+    def __init__(self, height, round, block_id, signatures):
+        self.height = height
+        self.round = round
+        self.block_id = block_id
+        self.signatures = signatures
+
+
+class SignBytesBuilder:
+    """The length-prefixed CanonicalVote of each signature of one commit. Everything but the
+    timestamp (and whether the block id is present) is shared, so it is encoded once.
+
+    CanonicalVote{type = 1 (enum, PRECOMMIT), height = 2 (sfixed64), round = 3 (sfixed64),
+    block_id = 4 (CanonicalBlockID, omitted when nil), timestamp = 5 (non-nullable),
+    chain_id = 6 (string)}, then protoio.MarshalDelimited (uvarint length prefix)."""
+
+    def __init__(self, chain_id, commit):
+        self.commit = commit
+        self._head = (proto.varint_field(1, PRECOMMIT_TYPE)
+                      + proto.sfixed64_field(2, commit.height)
+                      + proto.sfixed64_field(3, commit.round))
+        bid = commit.block_id
+        # CanonicalizeBlockID: a zero BlockID becomes nil and is left out.
+        self._block_id = b"" if bid.is_zero() else proto.message_field(4, bid.encode())
+        self._tail = proto.bytes_field(6, chain_id)
+
+    def for_index(self, index):
+        sig = self.commit.signatures[index]
+        if sig.flag == BLOCK_ID_FLAG_COMMIT:
+            mid = self._block_id
+        elif sig.flag == BLOCK_ID_FLAG_NIL:
+            mid = b""
+        elif sig.flag == BLOCK_ID_FLAG_ABSENT:
+            raise DecodeError("commit_sig_absent", "an absent signature has no sign bytes",
+                              index=index)
+        else:
+            raise DecodeError("block_id_flag", "unknown block id flag", index=index,
+                              flag=sig.flag)
+        ts = proto.message_field(5, timestamp_bytes(sig.timestamp_ns), nullable=False)
+        return proto.length_prefixed(self._head + mid + ts + self._tail)
+
+
+def vote_sign_bytes(chain_id, commit, index):
+    """CometBFT Commit.VoteSignBytes(chainID, index): what validator `index` signed."""
+    return SignBytesBuilder(chain_id, commit).for_index(index)
+
+
+class SignedHeader:
+    def __init__(self, header, commit):
+        self.header = header
+        self.commit = commit
+
+
+class LightBlock:
+    def __init__(self, signed_header, validators, next_validators=None):
+        self.signed_header = signed_header
+        self.validators = validators
+        self.next_validators = next_validators
+
+    @property
+    def header(self):
+        return self.signed_header.header
+
+    @property
+    def commit(self):
+        return self.signed_header.commit
+
+    @property
+    def height(self):
+        return self.signed_header.header.height
+
+
+# --- RIPEMD-160 (secp256k1 addresses; MicroPython's hashlib has no RIPEMD-160) -----------------
+
+_M32 = 0xFFFFFFFF
+
+_RL = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+       7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
+       3, 10, 14, 4, 9, 15, 8, 1, 2, 7, 0, 6, 13, 11, 5, 12,
+       1, 9, 11, 10, 0, 8, 12, 4, 13, 3, 7, 15, 14, 5, 6, 2,
+       4, 0, 5, 9, 7, 12, 2, 10, 14, 1, 3, 8, 11, 6, 15, 13)
+_RR = (5, 14, 7, 0, 9, 2, 11, 4, 13, 6, 15, 8, 1, 10, 3, 12,
+       6, 11, 3, 7, 0, 13, 5, 10, 14, 15, 8, 12, 4, 9, 1, 2,
+       15, 5, 1, 3, 7, 14, 6, 9, 11, 8, 12, 2, 10, 0, 4, 13,
+       8, 6, 4, 1, 3, 11, 15, 0, 5, 12, 2, 13, 9, 7, 10, 14,
+       12, 15, 10, 4, 1, 5, 8, 7, 6, 2, 13, 14, 0, 3, 9, 11)
+_SL = (11, 14, 15, 12, 5, 8, 7, 9, 11, 13, 14, 15, 6, 7, 9, 8,
+       7, 6, 8, 13, 11, 9, 7, 15, 7, 12, 15, 9, 11, 7, 13, 12,
+       11, 13, 6, 7, 14, 9, 13, 15, 14, 8, 13, 6, 5, 12, 7, 5,
+       11, 12, 14, 15, 14, 15, 9, 8, 9, 14, 5, 6, 8, 6, 5, 12,
+       9, 15, 5, 11, 6, 8, 13, 12, 5, 12, 13, 14, 11, 8, 5, 6)
+_SR = (8, 9, 9, 11, 13, 15, 15, 5, 7, 7, 8, 11, 14, 14, 12, 6,
+       9, 13, 15, 7, 12, 8, 9, 11, 7, 7, 12, 7, 6, 15, 13, 11,
+       9, 7, 15, 11, 8, 6, 6, 14, 12, 13, 5, 14, 13, 13, 7, 5,
+       15, 5, 8, 11, 14, 14, 6, 14, 6, 9, 12, 9, 12, 5, 15, 8,
+       8, 5, 12, 9, 12, 5, 14, 6, 8, 13, 6, 5, 15, 13, 11, 11)
+_KL = (0x00000000, 0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xA953FD4E)
+_KR = (0x50A28BE6, 0x5C4DD124, 0x6D703EF3, 0x7A6D76E9, 0x00000000)
+
+
+def _rol(x, n):
+    return ((x << n) | (x >> (32 - n))) & _M32
+
+
+def _f(j, x, y, z):
+    if j == 0:
+        return x ^ y ^ z
+    if j == 1:
+        return (x & y) | (~x & _M32 & z)
+    if j == 2:
+        return ((x | (~y & _M32)) ^ z)
+    if j == 3:
+        return (x & z) | (y & (~z & _M32))
+    return x ^ (y | (~z & _M32))
+
+
+def ripemd160(data):
+    """RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996), plain integer arithmetic."""
+    data = bytes(data)
+    n = len(data)
+    msg = data + b"\x80" + b"\x00" * ((55 - n) % 64) + ((n * 8) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+    h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+    for off in range(0, len(msg), 64):
+        x = [int.from_bytes(msg[off + 4 * i:off + 4 * i + 4], "little") for i in range(16)]
+        al, bl, cl, dl, el = h0, h1, h2, h3, h4
+        ar, br, cr, dr, er = h0, h1, h2, h3, h4
+        for j in range(80):
+            r = j >> 4
+            t = _rol((al + _f(r, bl, cl, dl) + x[_RL[j]] + _KL[r]) & _M32, _SL[j]) + el
+            al, el, dl, cl, bl = el, dl, _rol(cl, 10), bl, t & _M32
+            t = _rol((ar + _f(4 - r, br, cr, dr) + x[_RR[j]] + _KR[r]) & _M32, _SR[j]) + er
+            ar, er, dr, cr, br = er, dr, _rol(cr, 10), br, t & _M32
+        t = (h1 + cl + dr) & _M32
+        h1 = (h2 + dl + er) & _M32
+        h2 = (h3 + el + ar) & _M32
+        h3 = (h4 + al + br) & _M32
+        h4 = (h0 + bl + cr) & _M32
+        h0 = t
+    out = b""
+    for h in (h0, h1, h2, h3, h4):
+        out += h.to_bytes(4, "little")
+    return out
