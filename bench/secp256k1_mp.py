@@ -5,8 +5,9 @@
 #   MicroPython (WebAssembly port, from the repository root):
 #     node tests/mp/runner.mjs --vectors none \
 #         --file /bench/naive_secp256k1.py=../shared/bench/naive_secp256k1.py \
-#         --exec bench/secp256k1_mp.py
-#     (add `--steps heap_steps` to also get the live heap held by the G table, HEAPSTEP lines)
+#         --exec bench/secp256k1_mp.py --steps steps
+#     (`--steps heap_steps` instead prints the live heap held by the G table, HEAPSTEP lines;
+#     on a board: import secp256k1_mp; secp256k1_mp.main())
 #   CPython:  .venv/bin/python bench/secp256k1_mp.py
 #
 # JSON fields (ms per verify: the best of `rounds` rounds, each the mean of `n` verifies; the
@@ -73,14 +74,10 @@ def _time(fn, args, n):
     return _diff(_ms(), t0) / n, ok
 
 
-def heap_steps():
-    # For runner.mjs --steps: the live heap before and after building the G table.
-    yield
-    secp256k1._g_table()
-    yield
-
-
-def main(n=20, rounds=5):
+def steps(n=20, rounds=5, out=None):
+    """The benchmark as a generator: one yield after each timed block, so that the WebAssembly
+    port (which collects garbage only between top-level calls) starts every block from a
+    collected heap. main() simply runs it to the end."""
     naive = _load_naive()
     secret = bytes.fromhex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721")
     msg = b"CometBFT vote sign bytes, say"
@@ -93,7 +90,7 @@ def main(n=20, rounds=5):
     r = int.from_bytes(sig[:32], "big")
     s = int.from_bytes(sig[32:], "big")
     point = secp256k1.decode_point(pub)
-
+    yield
     cands = [
         (naive["verify"], (point, e, r, s)),
         (secp256k1._verify, (point[0], point[1], e, r, s)),
@@ -107,10 +104,10 @@ def main(n=20, rounds=5):
             oks[j] = oks[j] and ok
             if best[j] is None or ms < best[j]:
                 best[j] = ms
+            yield
     naive_ms, point_ms, bytes_ms = best
-    naive_ok, point_ok, bytes_ok = oks
     forged = secp256k1.verify(pub, msg + b".", sig) or naive["verify"](point, e ^ 1, r, s)
-    out = {
+    res = {
         "runtime": sys.implementation.name,
         "n": n,
         "rounds": rounds,
@@ -121,11 +118,27 @@ def main(n=20, rounds=5):
         "ratio_bytes": round(naive_ms / bytes_ms, 2),
         "g_table_ms": round(g_table_ms, 3),
         "g_table_points": secp256k1.g_table_size()[0],
-        "all_valid_accepted": bool(naive_ok and point_ok and bytes_ok),
+        "all_valid_accepted": bool(oks[0] and oks[1] and oks[2]),
         "forged_rejected": not forged,
     }
-    print(json.dumps(out))
-    return out
+    print(json.dumps(res))
+    if out is not None:
+        out.append(res)
 
 
-main()
+def heap_steps():
+    # For runner.mjs --steps heap_steps: live heap before / after building the G table.
+    yield
+    secp256k1._g_table()
+    yield
+
+
+def main(n=20, rounds=5):
+    out = []
+    for _ in steps(n, rounds, out):
+        pass
+    return out[0]
+
+
+if not IS_MP:
+    main()

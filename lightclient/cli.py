@@ -99,14 +99,14 @@ def cmd_check_query(args):
         key = rpcjson.b64decode(resp.get("key") or "")
         value = rpcjson.b64decode(resp.get("value") or "")
         out["key"] = key.hex()
+        proof_ops = resp.get("proofOps") or resp.get("proof_ops")
+        if not proof_ops or not proof_ops.get("ops"):
+            raise LightClientError("query_no_proof", "the answer carries no proof (prove=true?)")
         query_height = int(resp.get("height") or 0)
         if query_height + 1 != sh.header.height:
             raise LightClientError("query_height", "a query at height H is proven by the app_hash "
                                    "of the header at H+1", query_height=query_height,
                                    header_height=sh.header.height)
-        proof_ops = resp.get("proofOps") or resp.get("proof_ops")
-        if not proof_ops or not proof_ops.get("ops"):
-            raise LightClientError("query_no_proof", "the answer carries no proof (prove=true?)")
         ops = [(op["type"], rpcjson.b64decode(op.get("key") or ""),
                 rpcjson.b64decode(op.get("data") or "")) for op in proof_ops["ops"]]
         exists = bool(value)

@@ -46,6 +46,7 @@ _B2 = _A1
 
 _W_Q = 5  # wNAF width for the variable point: 2^(5-2) = 8 odd multiples per verify
 _W_G = 8  # wNAF width for G: 2^(8-2) = 64 odd multiples, times two (G and LAMBDA*G)
+_POSITIONS = 136  # bit positions a GLV half-scalar (< 2^129) can use in a wNAF, with margin
 
 PUBLIC_KEY_SIZE = 33
 SIGNATURE_SIZE = 64
@@ -227,18 +228,22 @@ def _hmac(key, data):
 # --- verification -------------------------------------------------------------------------
 
 
-def _inv_n(x):
-    # x^-1 mod n for 0 < x < n, extended Euclid (on MicroPython ~3x faster than Fermat's
-    # pow(x, n-2, n); pow(x, -1, n) silently gives 0 there).
-    a, b = x, N
+def _inv(x, m):
+    # x^-1 mod m for 0 < x < m, m prime: extended Euclid (on MicroPython several times faster
+    # than Fermat's pow(x, m - 2, m); pow(x, -1, m) silently gives 0 there).
+    a, b = x, m
     x0, x1 = 1, 0
     while b:
         q, r = divmod(a, b)
         a, b = b, r
         x0, x1 = x1, x0 - q * x1
     if a != 1:
-        raise SignatureError("secp256k1_inverse", "not invertible mod n")
-    return x0 % N
+        raise SignatureError("secp256k1_inverse", "not invertible")
+    return x0 % m
+
+
+def _inv_n(x):
+    return _inv(x, N)
 
 
 def _verify(qx, qy, e, r, s):
@@ -284,10 +289,10 @@ def _make_tz():
 _TZ = _make_tz()  # _TZ[i]: trailing zero bits of i, 1 <= i < 256
 
 
-def _wnaf(k, w, out, tag):
-    """Width-w NAF of the signed scalar k. For each nonzero digit d at bit i appends
-    (i, (|d| - 1) // 2, negate, tag): add -(|d|*P) if negate else +(|d|*P) at position i.
-    Returns the number of positions used."""
+def _wnaf(k, w, xs, ys, aff):
+    """Width-w NAF of the signed scalar k, scattered into aff: for each nonzero digit d at
+    bit i, the affine point d*P (from the odd multiples xs[j], ys[j] = (2j+1)*P) is appended
+    to the list aff[i]. Returns 1 + the highest bit used (0 for k == 0)."""
     neg = k < 0
     if neg:
         k = -k
@@ -295,7 +300,9 @@ def _wnaf(k, w, out, tag):
     half = full >> 1
     mask = full - 1
     tz = _TZ
+    p = P
     i = 0
+    top = 0
     while k:
         t = k & 255
         if t & 1:
@@ -303,9 +310,17 @@ def _wnaf(k, w, out, tag):
             k >>= w
             if d >= half:
                 k += 1
-                out.append((i, (full - d) >> 1, not neg, tag))
+                j = (full - d) >> 1
+                y = ys[j] if neg else p - ys[j]
             else:
-                out.append((i, d >> 1, neg, tag))
+                j = d >> 1
+                y = p - ys[j] if neg else ys[j]
+            lst = aff[i]
+            if lst is None:
+                aff[i] = [(xs[j], y)]
+            else:
+                lst.append((xs[j], y))
+            top = i + 1
             i += w
         elif t:
             t = tz[t]
@@ -314,7 +329,7 @@ def _wnaf(k, w, out, tag):
         else:
             k >>= 8
             i += 8
-    return i
+    return top
 
 
 def _jdouble(X, Y, Z):
@@ -388,61 +403,44 @@ def _mul_add(u1, u2, qx, qy):
     u2 == 0 skips Q entirely (k*G)."""
     gxs, gys, gbxs = _g_table()
     p = P
-    digits = []
-    top = 0
+    # aff[i]: the affine points to add after the doubling at bit i (|k1|, |k2| < 2^129)
+    aff = [None] * _POSITIONS
     g1, g2 = _split(u1 % N)
-    t = _wnaf(g1, _W_G, digits, 0)
-    if t > top:
-        top = t
-    t = _wnaf(g2, _W_G, digits, 1)
+    top = _wnaf(g1, _W_G, gxs, gys, aff)
+    t = _wnaf(g2, _W_G, gbxs, gys, aff)
     if t > top:
         top = t
     u2 %= N
     if u2:
-        q1, q2 = _split(u2)
-        t = _wnaf(q1, _W_Q, digits, 2)
-        if t > top:
-            top = t
-        t = _wnaf(q2, _W_Q, digits, 3)
-        if t > top:
-            top = t
-        # odd multiples Q, 3Q, ..., 15Q: entry 0 affine, the others Jacobian with Z^2, Z^3
+        # odd multiples Q, 3Q, ..., 15Q, made affine with one inversion (Montgomery's trick),
+        # so that every addition in the main loop is a mixed one
         dX, dY, dZ = _jdouble(qx, qy, 1)
         X, Y, Z = qx, qy, 1
-        qtab = [None]
+        jq = [(X, Y, Z)]
+        prefix = [1]
+        acc = 1
         for _ in range((1 << (_W_Q - 2)) - 1):
             X, Y, Z = _jadd(X, Y, Z, dX, dY, dZ)
-            ZZ = Z * Z % p
-            qtab.append((X, Y, Z, ZZ, ZZ * Z % p))
-        qbx = [None] * len(qtab)
-
-    # Sort the additions by position: aff[i] affine (x, y), jac[i] Jacobian (X, Y, Z, ZZ, ZZZ).
-    aff = [None] * top
-    jac = [None] * top
-    for i, idx, negate, tag in digits:
-        if tag < 2:
-            y = gys[idx]
-            pt = ((gbxs if tag else gxs)[idx], p - y if negate else y)
-            dst = aff
-        elif idx == 0:
-            x = qx
-            if tag == 3:
-                x = x * BETA % p
-            pt = (x, p - qy if negate else qy)
-            dst = aff
-        else:
-            X, Y, Z, ZZ, ZZZ = qtab[idx]
-            if tag == 3:
-                X = qbx[idx]
-                if X is None:
-                    X = qbx[idx] = qtab[idx][0] * BETA % p
-            pt = (X, p - Y if negate else Y, Z, ZZ, ZZZ)
-            dst = jac
-        lst = dst[i]
-        if lst is None:
-            dst[i] = [pt]
-        else:
-            lst.append(pt)
+            jq.append((X, Y, Z))
+            prefix.append(acc)
+            acc = acc * Z % p
+        inv = _inv(acc, p)
+        qxs = [qx] * len(jq)
+        qys = [qy] * len(jq)
+        for j in range(len(jq) - 1, 0, -1):
+            X, Y, Z = jq[j]
+            zi = inv * prefix[j] % p
+            inv = inv * Z % p
+            zi2 = zi * zi % p
+            qxs[j] = X * zi2 % p
+            qys[j] = Y * zi2 * zi % p
+        q1, q2 = _split(u2)
+        t = _wnaf(q1, _W_Q, qxs, qys, aff)
+        if t > top:
+            top = t
+        t = _wnaf(q2, _W_Q, [x * BETA % p for x in qxs], qys, aff)
+        if t > top:
+            top = t
 
     X, Y, Z = 0, 1, 0
     for i in range(top - 1, -1, -1):
@@ -476,27 +474,4 @@ def _mul_add(u1, u2, qx, qy):
                 X = (R * R - HHH - 2 * V) % p
                 Y = (R * (V - X) - Y * HHH) % p
                 Z = Z * H % p
-        lst = jac[i]
-        if lst is not None:
-            for X2, Y2, Z2, ZZ2, ZZZ2 in lst:
-                if Z == 0:
-                    X, Y, Z = X2, Y2, Z2
-                    continue
-                ZZ = Z * Z % p
-                U1 = X * ZZ2 % p
-                S1 = Y * ZZZ2 % p
-                H = X2 * ZZ % p - U1
-                R = Y2 * ZZ * Z % p - S1
-                if H == 0:
-                    if R == 0:
-                        X, Y, Z = _jdouble(X, Y, Z)
-                    else:
-                        X, Y, Z = 0, 1, 0
-                    continue
-                HH = H * H % p
-                HHH = H * HH
-                V = U1 * HH
-                X = (R * R - HHH - 2 * V) % p
-                Y = (R * (V - X) - S1 * HHH) % p
-                Z = Z * Z2 * H % p
     return X, Y, Z
