@@ -90,7 +90,7 @@ def _mutations(pub, msg, sig, rng):
     yield bytes(b), msg, sig
     yield bytes([pub[0] ^ 1]) + pub[1:], msg, sig
     r = int.from_bytes(sig[:32], "big")
-    yield pub, msg, (r + N) % (1 << 256) .to_bytes(32, "big") + sig[32:]
+    yield pub, msg, ((r + N) % (1 << 256)).to_bytes(32, "big") + sig[32:]
 
 
 def test_random_signatures_and_mutations():

@@ -233,9 +233,7 @@ def test_field_types_lengths_and_ranges_are_named():
     cases = [
         (_set(S.S_HEIGHT, -1), "update_field_range", "update.steps[0].height"),
         (_set(S.S_HEIGHT, 1), "update_height_order", "update.steps[0].height"),
-        (_set(S.S_TIME, -1 << 64), "update_field_range", "update.steps[0].time")
-        if T.MIN_TIME_NS > -(1 << 64) else (_set(S.S_TIME, None), "update_field_type",
-                                              "update.steps[0].time"),
+        (_set(S.S_TIME, None), "update_field_type", "update.steps[0].time"),
         (_set(S.S_TIME, b"x"), "update_field_type", "update.steps[0].time"),
         (_set(S.S_APP_HASH, b"\x00" * 65), "update_field_length", "update.steps[0].app_hash"),
         (_set(S.S_DATA_HASH, b"\x00" * 31), "update_field_length", "update.steps[0].data_hash"),
