@@ -8,7 +8,7 @@ CPython only (uses `cryptography` for Ed25519 and `coincurve` for secp256k1 sign
     b1 = chain.next_block(app_hash=b"\\x00" * 8)            # height 1, everybody signs
     chain.schedule_change(3, add=[("ed25519", b"\\x03" * 32, 7)], remove=[b"\\x02" * 32])
     b2 = chain.next_block(app_hash=b"...", signers=[0])    # only validator #0 signs, others absent
-    rpc = to_rpc_json(b2)          # {"commit": /commit answer, "validators": ..., "next_validators": ...}
+    rpc = to_rpc_json(b2)  # {"commit": /commit answer, "validators": ..., "next_validators": ...}
 
 What is real and what is simplified:
 - Real: header hash, validator-set hashes (sets sorted as CometBFT sorts them: power descending,
@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from lightclient import native
 from lightclient.core import proto
 from lightclient.core import types as T
 from lightclient.core.merkle import hash_from_byte_slices
@@ -85,38 +86,9 @@ def make_validators(n, key_type=T.ED25519, power=10, tag=b"v"):
     return out
 
 
-def fast_verify(key_type, public_key, message, signature):
-    """Native verify for test and benchmark speed on CPython (OpenSSL Ed25519, libsecp256k1 with
-    low-s). Same answers as the core's ZIP-215 verifier on honestly made signatures; it is NOT the
-    acceptance rule of record (that is lightclient.core.signatures.verify)."""
-    try:
-        if key_type == T.ED25519:
-            from cryptography.exceptions import InvalidSignature
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-            try:
-                Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(bytes(signature),
-                                                                             bytes(message))
-                return True
-            except InvalidSignature:
-                return False
-        if key_type == T.SECP256K1:
-            import coincurve
-
-            if len(signature) != 64:
-                return False
-            s = int.from_bytes(signature[32:], "big")
-            n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-            if s > n // 2:
-                return False
-            pk = coincurve.PublicKey(bytes(public_key))
-            from coincurve.ecdsa import cdata_to_der, deserialize_compact
-
-            return pk.verify(cdata_to_der(deserialize_compact(bytes(signature))), bytes(message),
-                             hasher=lambda m: hashlib.sha256(m).digest())
-    except Exception:
-        return False
-    return False
+# Tests and benchmarks check this chain's signatures with the project's native backend, which
+# keeps CometBFT's acceptance rules exactly (lightclient.native).
+fast_verify = native.verify
 
 
 # --- the chain ----------------------------------------------------------------------------------

@@ -290,44 +290,62 @@ _TZ = _make_tz()  # _TZ[i]: trailing zero bits of i, 1 <= i < 256
 
 
 def _wnaf(k, w, xs, ys, aff):
-    """Width-w NAF of the signed scalar k, scattered into aff: for each nonzero digit d at
-    bit i, the affine point d*P (from the odd multiples xs[j], ys[j] = (2j+1)*P) is appended
-    to the list aff[i]. Returns 1 + the highest bit used (0 for k == 0)."""
+    """Width-w NAF of the signed scalar k (|k| < 2^136), scattered into aff: for each nonzero
+    digit d at bit i, the affine point d*P (from the odd multiples xs[j], ys[j] = (2j+1)*P) is
+    appended to the list aff[i]. Returns 1 + the highest bit used (0 for k == 0).
+    Works on the bytes of k with small integers only (no big-integer allocations)."""
     neg = k < 0
     if neg:
         k = -k
+    data = k.to_bytes(17, "little")
     full = 1 << w
     half = full >> 1
     mask = full - 1
     tz = _TZ
     p = P
+    acc = 0  # the not yet consumed bits of k from bit i on (plus a carry), `have` of them loaded
+    have = 0
+    j = 0
     i = 0
     top = 0
-    while k:
-        t = k & 255
+    while True:
+        while have < 16 and j < 17:
+            acc += data[j] << have
+            have += 8
+            j += 1
+        if not acc:
+            if j >= 17:
+                break
+            i += have
+            have = 0
+            continue
+        t = acc & 255
         if t & 1:
-            d = t & mask
-            k >>= w
+            d = acc & mask
+            acc >>= w
             if d >= half:
-                k += 1
-                j = (full - d) >> 1
-                y = ys[j] if neg else p - ys[j]
+                acc += 1
+                d = (full - d) >> 1
+                y = ys[d] if neg else p - ys[d]
             else:
-                j = d >> 1
-                y = p - ys[j] if neg else ys[j]
+                d >>= 1
+                y = p - ys[d] if neg else ys[d]
             lst = aff[i]
             if lst is None:
-                aff[i] = [(xs[j], y)]
+                aff[i] = [(xs[d], y)]
             else:
-                lst.append((xs[j], y))
+                lst.append((xs[d], y))
             top = i + 1
+            have -= w
             i += w
         elif t:
             t = tz[t]
-            k >>= t
+            acc >>= t
+            have -= t
             i += t
         else:
-            k >>= 8
+            acc >>= 8
+            have -= 8
             i += 8
     return top
 
@@ -398,6 +416,57 @@ def _g_table():
     return _G_TABLE
 
 
+def _odd_multiples(qx, qy):
+    """Affine Q, 3Q, ..., (2^(_W_Q-1) - 1)Q as two lists (xs, ys), for Q of order n.
+
+    D = 2Q = (Xd, Yd, Zd) is affine on the isomorphic curve y^2 = x^3 + 7*Zd^6, where Q is
+    (qx*Zd^2, qy*Zd^3); so the multiples are built there with mixed additions, and all brought
+    back to affine with one inversion (Montgomery's trick) of the Z's times Zd."""
+    p = P
+    YY = qy * qy % p
+    M = qx * qx * 3 % p
+    S = qx * YY * 4 % p
+    dx = (M * M - 2 * S) % p
+    dy = (M * (S - dx) - YY * YY * 8) % p
+    zd = qy * 2 % p
+    zd2 = zd * zd % p
+    X = qx * zd2 % p
+    Y = qy * zd2 * zd % p
+    Z = 1
+    count = 1 << (_W_Q - 2)
+    jac = []
+    for _ in range(count - 1):
+        # (X, Y, Z) + (dx, dy, 1); the sum is never D or -D for odd multiples below n
+        ZZ = Z * Z % p
+        H = dx * ZZ % p - X
+        R = dy * ZZ * Z % p - Y
+        if H == 0:
+            raise SignatureError("secp256k1_point", "point of small order")
+        HH = H * H % p
+        HHH = H * HH % p
+        V = X * HH % p
+        X = (R * R - HHH - 2 * V) % p
+        Y = (R * (V - X) - Y * HHH) % p
+        Z = Z * H % p
+        jac.append((X, Y, Z * zd % p))
+    prefix = []
+    acc = 1
+    for X, Y, Z in jac:
+        prefix.append(acc)
+        acc = acc * Z % p
+    inv = _inv(acc, p)
+    xs = [qx] * count
+    ys = [qy] * count
+    for j in range(count - 2, -1, -1):
+        X, Y, Z = jac[j]
+        zi = inv * prefix[j] % p
+        inv = inv * Z % p
+        zi2 = zi * zi % p
+        xs[j + 1] = X * zi2 % p
+        ys[j + 1] = Y * zi2 * zi % p
+    return xs, ys
+
+
 def _mul_add(u1, u2, qx, qy):
     """u1*G + u2*(qx, qy) in Jacobian coordinates (X, Y, Z); Z == 0 is the point at infinity.
     u2 == 0 skips Q entirely (k*G)."""
@@ -412,28 +481,7 @@ def _mul_add(u1, u2, qx, qy):
         top = t
     u2 %= N
     if u2:
-        # odd multiples Q, 3Q, ..., 15Q, made affine with one inversion (Montgomery's trick),
-        # so that every addition in the main loop is a mixed one
-        dX, dY, dZ = _jdouble(qx, qy, 1)
-        X, Y, Z = qx, qy, 1
-        jq = [(X, Y, Z)]
-        prefix = [1]
-        acc = 1
-        for _ in range((1 << (_W_Q - 2)) - 1):
-            X, Y, Z = _jadd(X, Y, Z, dX, dY, dZ)
-            jq.append((X, Y, Z))
-            prefix.append(acc)
-            acc = acc * Z % p
-        inv = _inv(acc, p)
-        qxs = [qx] * len(jq)
-        qys = [qy] * len(jq)
-        for j in range(len(jq) - 1, 0, -1):
-            X, Y, Z = jq[j]
-            zi = inv * prefix[j] % p
-            inv = inv * Z % p
-            zi2 = zi * zi % p
-            qxs[j] = X * zi2 % p
-            qys[j] = Y * zi2 * zi % p
+        qxs, qys = _odd_multiples(qx, qy)
         q1, q2 = _split(u2)
         t = _wnaf(q1, _W_Q, qxs, qys, aff)
         if t > top:
