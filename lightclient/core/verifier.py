@@ -209,7 +209,7 @@ def commit_signers_match(commit, validators):
 
 # --- tallies: the only place signatures are checked -------------------------------------------
 
-def _tally(chain_id, commit, candidates, needed, total, checker, on_short, builder):
+def _tally(commit, candidates, needed, total, checker, on_short, builder):
     """candidates: list of (power, index, validator). Verifies in descending power until the
     tallied power exceeds `needed`. If even all candidates can't pass, fails before any check."""
     if sum(c[0] for c in candidates) <= needed:
@@ -224,7 +224,7 @@ def _tally(chain_id, commit, candidates, needed, total, checker, on_short, build
         tallied += power
         if tallied > needed:
             return tallied
-    on_short(tallied, needed, total)  # unreachable: the sum check above guarantees passing
+    on_short(tallied, needed, total)  # not reached: the sum check above guarantees passing
 
 
 def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, builder=None):
@@ -257,7 +257,7 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
 
     if builder is None:
         builder = types.SignBytesBuilder(chain_id, commit)
-    return _tally(chain_id, commit, candidates, needed, total, checker, short, builder)
+    return _tally(commit, candidates, needed, total, checker, short, builder)
 
 
 def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
@@ -278,7 +278,7 @@ def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
 
     if builder is None:
         builder = types.SignBytesBuilder(chain_id, commit)
-    return _tally(chain_id, commit, candidates, needed, total, checker, short, builder)
+    return _tally(commit, candidates, needed, total, checker, short, builder)
 
 
 def verify_commit_full(chain_id, signed_header, validators, checker):
@@ -412,11 +412,12 @@ def verify_to_height(trusted, target_height, fetch, options, now_ns, pivot=comet
         try:
             trusted = verify_step(trusted, block, options, now_ns, checker)
         except NotEnoughTrust:
-            p = pivot(trusted.header.height, h)
-            if p <= trusted.header.height or p >= h:
-                p = trusted.header.height + 1 if h > trusted.header.height + 1 else h
-                if p == h:
-                    raise
+            t = trusted.header.height
+            p = pivot(t, h)
+            if not t < p < h:
+                p = (t + h) // 2  # a pivot rule must land strictly between; halve otherwise
+            if not t < p < h:
+                raise
             pending.append(p)
             continue
         verified.append(h)

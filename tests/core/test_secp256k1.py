@@ -350,6 +350,14 @@ def _ref_add_points(a, b):
     return (x, (lam * (a[0] - x) - a[1]) % P)
 
 
+def test_sqrt_chain():
+    # the addition chain equals pow(x, (p+1)/4, p), for squares and non-squares alike
+    for x in (0, 1, 4, 7, 132, P - 1, secp256k1.GY * secp256k1.GY % P, 0xDEADBEEF << 180):
+        y = secp256k1._sqrt_candidate(x)
+        assert y == pow(x, (P + 1) >> 2, P), x
+        assert (y * y % P == x) == (x == 0 or pow(x, (P - 1) >> 1, P) == 1), x
+
+
 def test_inverse():
     for x in (1, 2, N - 1, HALF_N, 0x1234567890ABCDEF << 150):
         assert secp256k1._inv_n(x) * x % N == 1
@@ -375,6 +383,11 @@ def test_sign_verify_roundtrip_and_mutations():
         assert secp256k1.verify(pub, msg, sig)
         assert secp256k1.verify_digest(pub, hashlib.sha256(msg).digest(), sig)
         assert secp256k1.verify_point(secp256k1.decode_point(pub), msg, sig)
+        prepared = secp256k1.prepare(pub)
+        assert secp256k1.verify_prepared(prepared, msg, sig)
+        assert not secp256k1.verify_prepared(prepared, msg + b"\x00", sig)
+        assert not secp256k1.verify_prepared(prepared, msg, sig[:32] + (N - s).to_bytes(32, "big"))
+        assert not secp256k1.verify_prepared(prepared, msg, sig[:63])
         assert secp256k1.sign(secret, msg) == sig  # deterministic
         # high-s twin: valid ECDSA, rejected by the CometBFT rule
         assert not secp256k1.verify(pub, msg, sig[:32] + (N - s).to_bytes(32, "big"))
@@ -439,9 +452,16 @@ def test_typed_errors():
         assert e.check == "secp256k1_secret"
         dual.raises(DecodeError, secp256k1.public_key, bad)
     dual.raises(DecodeError, secp256k1.sign, _secret(3), "text")
+    e = dual.raises(SignatureError, secp256k1.prepare, b"\x03" + (5).to_bytes(32, "big"))
+    assert e.check == "secp256k1_pubkey"
     dual.raises(DecodeError, secp256k1.sign_digest, _secret(3), b"\x00" * 31)
 
 
 def test_g_table_size():
     points, ints = secp256k1.g_table_size()
-    assert points == 64 and ints == 192
+    assert points == 128 and ints == 384
+    xs, ys, bxs = secp256k1._g_table()
+    for i in (0, 1, 77, 127):  # (2i+1)*G on the curve, and its LAMBDA-image
+        assert (ys[i] * ys[i] - xs[i] ** 3 - 7) % P == 0
+        assert bxs[i] == xs[i] * secp256k1.BETA % P
+    assert _ref_mul(2 * 77 + 1, (secp256k1.GX, secp256k1.GY)) == (xs[77], ys[77])
