@@ -287,21 +287,12 @@ def do_hash_or_noop(hash_op, data):
     return do_hash(hash_op, data)
 
 
-def _uvarint(n):
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def do_length_op(length_op, data):
     n = len(data)
     if length_op == NO_PREFIX:
         return data
     if length_op == VAR_PROTO:
-        return _uvarint(n) + data
+        return proto.uvarint(n) + data
     if length_op == REQUIRE_32_BYTES or length_op == REQUIRE_64_BYTES:
         want = 32 if length_op == REQUIRE_32_BYTES else 64
         if n != want:
