@@ -10,7 +10,7 @@ import json
 import sys
 
 from lightclient import native
-from lightclient.core import rpcjson, steps
+from lightclient.core import ics23, rpcjson, steps
 from lightclient.core.errors import LightClientError
 from lightclient.core.signatures import CachingChecker
 from lightclient.core.verifier import verify_commit_full
@@ -91,7 +91,6 @@ def cmd_check_commit(args):
 
 
 def cmd_check_query(args):
-    from lightclient.core import ics23
     out = {"verdict": "INVALID"}
     try:
         sh, info = _checked_commit(args.commit, args.validators)
