@@ -5,18 +5,18 @@
 # Format, limits and the safety argument: docs/compact-update.md.
 # Shared subset: CPython and MicroPython.
 
-from lightclient.core import cbor
+from lightclient.core import cbor, ics23
 from lightclient.core import types as T
-from lightclient.core.errors import DecodeError
+from lightclient.core.errors import DecodeError, LightClientError
 from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import verify_step
+from lightclient.core.verifier import TrustedState, verify_step
 
 VERSION = 1
 
 # Top-level map keys.
 K_VERSION = 0
 K_STEPS = 1
-K_PROOFS = 2  # reserved for state proofs (ICS23); rejected in version 1
+K_PROOFS = 2  # state proofs (ICS23) against the last step's app hash; optional
 
 # Step map keys (header fields first, in Header order, then the commit).
 S_HEIGHT = 1
@@ -65,22 +65,33 @@ SIGNATURE_SIZE = 64
 UINT32_MAX = 0xFFFFFFFF
 UINT64_MAX = (1 << 64) - 1
 CBOR_DEPTH = 5  # update map > steps > step map > validator list > validator
+#                (update map > proofs > proof > ops > op for state proofs)
+PROOF_OP_TYPES = ("ics23:iavl", "ics23:simple", "ics23:smt")
+MAX_PROOF_OPS = 4
+MAX_STORE_NAME = 64
+MAX_KEY = 256
 
 
 class Limits:
     """Bounds the receiver enforces before it allocates. Defaults fit an ESP32 with ~100 KB free:
     32 KiB of update, 4 steps, 150 validators per set, 64-byte app hashes."""
 
-    def __init__(self, max_bytes=32768, max_steps=4, max_validators=150, max_app_hash=64):
+    def __init__(self, max_bytes=32768, max_steps=4, max_validators=150, max_app_hash=64,
+                 max_proofs=4, max_proof_op=4096, max_value=16384):
         self.max_bytes = max_bytes
         self.max_steps = max_steps
         self.max_validators = max_validators
         self.max_app_hash = max_app_hash
+        self.max_proofs = max_proofs
+        self.max_proof_op = max_proof_op
+        self.max_value = max_value
 
     def max_items(self):
         # Per step: the map (<= 17 keys, 2 items each, small arrays), two validator lists of
-        # 4 items per validator, and signature entries of <= 5 items per validator.
-        return 8 + self.max_steps * (64 + 13 * self.max_validators + 4)
+        # 4 items per validator, and signature entries of <= 5 items per validator. Per proof:
+        # 4 fields and up to MAX_PROOF_OPS ops of 4 items.
+        return (8 + self.max_steps * (64 + 13 * self.max_validators + 4)
+                + self.max_proofs * (6 + 4 * MAX_PROOF_OPS))
 
 
 DEFAULT_LIMITS = Limits()
@@ -265,10 +276,54 @@ def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
     return T.LightBlock(T.SignedHeader(header, commit), vals, next_vals), header_hash
 
 
+def _text(v, path, max_len):
+    if not isinstance(v, str):
+        raise _err("update_field_type", "expected a text string", path)
+    if not 0 < len(v) <= max_len:
+        raise _err("update_field_length", "text string length out of range", path,
+                   length=len(v), max_len=max_len)
+    return v
+
+
+def _proofs(v, limits):
+    """Key 2: [[store name, key, value or null, [[op type, op key, op data], ...]], ...]."""
+    items = _array(v, "update.proofs", 1, limits.max_proofs)
+    out = []
+    for i in range(len(items)):
+        p = "update.proofs[" + str(i) + "]"
+        a = _array(items[i], p, 4, 4)
+        store = _text(a[0], p + ".store", MAX_STORE_NAME)
+        key = _bytes(a[1], p + ".key", max_len=MAX_KEY)
+        if len(key) == 0:
+            raise _err("update_field_length", "empty key", p + ".key")
+        value = a[2]
+        if value is not None:
+            value = _bytes(value, p + ".value", max_len=limits.max_value)
+        ops_in = _array(a[3], p + ".ops", 1, MAX_PROOF_OPS)
+        ops = []
+        for j in range(len(ops_in)):
+            q = p + ".ops[" + str(j) + "]"
+            op = _array(ops_in[j], q, 3, 3)
+            typ = _text(op[0], q + ".type", 32)
+            if typ not in PROOF_OP_TYPES:
+                raise _err("update_proof_op_type", "unsupported proof op type", q + ".type",
+                           type=typ)
+            ops.append((typ, _bytes(op[1], q + ".key", max_len=MAX_KEY),
+                        _bytes(op[2], q + ".data", max_len=limits.max_proof_op)))
+        items[i] = None
+        out.append((store, key, value, ops))
+    return out
+
+
 def decode_update(data, trusted_state, limits=None):
     """Untrusted update bytes -> list of LightBlock, every derived value filled in from
     `trusted_state` (a verifier.TrustedState) and the preceding steps. Checks shape and bounds
     only; verification is apply_update's. Raises DecodeError naming the field."""
+    return decode_update_full(data, trusted_state, limits)[0]
+
+
+def decode_update_full(data, trusted_state, limits=None):
+    """As decode_update, plus the state proofs: (blocks, [(store, key, value or None, ops)])."""
     if limits is None:
         limits = DEFAULT_LIMITS
     if not isinstance(data, (bytes, bytearray)):
@@ -280,10 +335,7 @@ def decode_update(data, trusted_state, limits=None):
     if not isinstance(top, dict):
         raise _err("update_field_type", "expected a map", "update")
     for k in top:
-        if k == K_PROOFS:
-            raise _err("update_reserved_key", "state proofs (key 2) are reserved, not in "
-                       "version 1", "update.proofs")
-        if k != K_VERSION and k != K_STEPS:
+        if k != K_VERSION and k != K_STEPS and k != K_PROOFS:
             raise _err("update_field_unknown", "key not allowed in an update", "update", key=k)
     if K_VERSION not in top:
         raise _err("update_field_missing", "required key missing", "update.version")
@@ -294,6 +346,7 @@ def decode_update(data, trusted_state, limits=None):
         raise _err("update_version", "unsupported update version", "update.version",
                    version=version, supported=VERSION)
     steps = _array(top[K_STEPS], "update.steps", 1, limits.max_steps)
+    proofs = _proofs(top[K_PROOFS], limits) if K_PROOFS in top else []
     del top
 
     prev = trusted_state.header
@@ -314,19 +367,109 @@ def decode_update(data, trusted_state, limits=None):
         prev = block.signed_header.header
         vouching = block.next_validators
         cache[0] = header_hash
-    return blocks
+    return blocks, proofs
 
 
 def apply_update(trusted_state, data, options, now_ns, verify_fn=None, limits=None):
     """Decode `data` and verify each step with verifier.verify_step (adjacent or skipping, from
     the previous step's state). Returns the new TrustedState; all or nothing: any failure raises
     (DecodeError, VerificationError, NotEnoughTrust, ...) and the caller keeps its state."""
-    blocks = decode_update(data, trusted_state, limits)
+    return apply_update_full(trusted_state, data, options, now_ns, verify_fn, limits)[0]
+
+
+def apply_update_full(trusted_state, data, options, now_ns, verify_fn=None, limits=None):
+    """As apply_update, and verify the state proofs against the app hash of the last step's
+    header, which commits to the state after the block before it (height - 1, the Cosmos SDK
+    rule). Returns (TrustedState, [(store, key, value or None)]): value None is a verified
+    absence. All or nothing, like apply_update."""
+    blocks, proofs = decode_update_full(data, trusted_state, limits)
     checker = CachingChecker(verify_fn)
     state = trusted_state
     for block in blocks:
         state = verify_step(state, block, options, now_ns, checker)
-    return state
+    app_hash = state.header.app_hash
+    proven = []
+    for i in range(len(proofs)):
+        store, key, value, ops = proofs[i]
+        try:
+            ics23.verify_abci_proof_ops(ops, app_hash, [store, key], value)
+        except LightClientError as e:
+            e.details["field"] = "update.proofs[" + str(i) + "]"
+            raise
+        proven.append((store, key, value))
+    return state, proven
+
+
+# --- the trusted state at rest (checkpoints, the chip's store) ---------------------------------
+
+TRUSTED_VERSION = 1
+
+
+def encode_trusted(state):
+    """TrustedState -> deterministic CBOR: [version, header fields, next validators,
+    validators or null]. Spec: docs/compact-update.md, "Trusted state"."""
+    h = state.header
+    header = [h.version_block, h.version_app, h.chain_id, h.height, h.time_ns,
+              [h.last_block_id.hash, h.last_block_id.part_set_total, h.last_block_id.part_set_hash],
+              h.last_commit_hash, h.data_hash, h.validators_hash, h.next_validators_hash,
+              h.consensus_hash, h.app_hash, h.last_results_hash, h.evidence_hash,
+              h.proposer_address]
+    vals = _validators_cbor(state.validators) if state.validators is not None else None
+    nxt = _validators_cbor(state.next_validators) if state.next_validators is not None else None
+    return cbor.dumps([TRUSTED_VERSION, header, nxt, vals], 4)
+
+
+def decode_trusted(data, expected_hash=None, limits=None):
+    """Untrusted bytes -> TrustedState; every field checked, the validator sets must hash to
+    the header's, and with expected_hash the header must hash to it (a checkpoint)."""
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    if not isinstance(data, (bytes, bytearray)):
+        raise DecodeError("trusted_type", "trusted state must be bytes", field="trusted")
+    if len(data) > limits.max_bytes:
+        raise DecodeError("trusted_too_large", "trusted state longer than the limit",
+                          field="trusted", length=len(data), max_bytes=limits.max_bytes)
+    a = _array(cbor.loads(data, 4, 16 + 8 * limits.max_validators, limits.max_bytes),
+               "trusted", 4, 4)
+    if _uint(a[0], "trusted.version", UINT64_MAX) != TRUSTED_VERSION:
+        raise _err("trusted_version", "unsupported trusted state version", "trusted.version")
+    f = _array(a[1], "trusted.header", 15, 15)
+    p = "trusted.header."
+    lb = _array(f[5], p + "last_block_id", 3, 3)
+    chain_id = f[2]
+    if not isinstance(chain_id, str) or not 0 < len(chain_id) <= T.MAX_CHAIN_ID_LEN:
+        raise _err("update_field_type", "chain id must be a short text string", p + "chain_id")
+    header = T.Header(
+        _uint(f[0], p + "version_block", UINT64_MAX), _uint(f[1], p + "version_app", UINT64_MAX),
+        chain_id, _uint(f[3], p + "height", T.INT64_MAX),
+        _int(f[4], p + "time", T.MIN_TIME_NS, T.MAX_TIME_NS),
+        T.BlockID(_bytes(lb[0], p + "last_block_id.hash", _HASH_SIZES),
+                  _uint(lb[1], p + "last_block_id.total", UINT32_MAX),
+                  _bytes(lb[2], p + "last_block_id.parts_hash", _HASH_SIZES)),
+        _bytes(f[6], p + "last_commit_hash", _HASH_SIZES),
+        _bytes(f[7], p + "data_hash", _HASH_SIZES),
+        _bytes(f[8], p + "validators_hash", (T.HASH_SIZE,)),
+        _bytes(f[9], p + "next_validators_hash", (T.HASH_SIZE,)),
+        _bytes(f[10], p + "consensus_hash", _HASH_SIZES),
+        _bytes(f[11], p + "app_hash", max_len=limits.max_app_hash),
+        _bytes(f[12], p + "last_results_hash", _HASH_SIZES),
+        _bytes(f[13], p + "evidence_hash", _HASH_SIZES),
+        _bytes(f[14], p + "proposer_address", (T.ADDRESS_SIZE,)))
+    nxt = _validators(a[2], "trusted.next_validators", limits) if a[2] is not None else None
+    vals = _validators(a[3], "trusted.validators", limits) if a[3] is not None else None
+    if nxt is None and vals is None:
+        raise _err("update_field_missing", "a trusted state needs a validator set",
+                   "trusted.next_validators")
+    if nxt is not None and nxt.hash() != header.next_validators_hash:
+        raise _err("trusted_validators_hash", "next validators do not hash to the header's "
+                   "next_validators_hash", "trusted.next_validators")
+    if vals is not None and vals.hash() != header.validators_hash:
+        raise _err("trusted_validators_hash", "validators do not hash to the header's "
+                   "validators_hash", "trusted.validators")
+    if expected_hash is not None and header.hash() != bytes(expected_hash):
+        raise _err("trusted_header_hash", "header does not hash to the checkpoint hash",
+                   "trusted.header")
+    return TrustedState(header, nxt, vals)
 
 
 # --- encoding (the Pi) -------------------------------------------------------------------------
@@ -452,11 +595,13 @@ def encode_step(block, prev_header, vouching, trust_num=1, trust_den=3, all_sign
     return m, nxt
 
 
-def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False):
+def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False, proofs=None):
     """Pi side: LightBlocks (in height order, each verifiable from the state the previous one
     leaves) -> compact update bytes for a receiver holding `trusted_state`. trust_level is the
     receiver's (numerator, denominator); it decides how many signatures a skipping step needs.
-    all_signatures=True sends every non-absent vote (for audits and tests)."""
+    all_signatures=True sends every non-absent vote (for audits and tests). proofs:
+    [(store name, key, value or None, ops)] with ops the `abci_query` proofOps as
+    [(type, key, data)], proving state at the last step's height - 1."""
     prev = trusted_state.header
     vouching = trusted_state.vouching_set()
     out = []
@@ -466,8 +611,14 @@ def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False
         out.append(m)
         prev = block.signed_header.header
         vouching = nxt
-    return cbor.dumps({K_VERSION: VERSION, K_STEPS: out}, CBOR_DEPTH)
+    top = {K_VERSION: VERSION, K_STEPS: out}
+    if proofs:
+        top[K_PROOFS] = [[store, bytes(key), None if value is None else bytes(value),
+                          [[typ, bytes(k), bytes(d)] for typ, k, d in ops]]
+                         for store, key, value, ops in proofs]
+    return cbor.dumps(top, CBOR_DEPTH)
 
 
-__all__ = ["VERSION", "Limits", "DEFAULT_LIMITS", "decode_update", "apply_update",
-           "encode_update", "encode_step", "select_signatures"]
+__all__ = ["VERSION", "Limits", "DEFAULT_LIMITS", "decode_update", "decode_update_full",
+           "apply_update", "apply_update_full", "encode_update", "encode_step",
+           "select_signatures", "encode_trusted", "decode_trusted"]

@@ -286,8 +286,15 @@ def test_update_level_checks():
         def f(o):
             o[k] = v
         return f
-    _expect_decode(upd4, "adjacent", top(update.K_PROOFS, []), "update_reserved_key",
+    _expect_decode(upd4, "adjacent", top(update.K_PROOFS, []), "update_field_length",
                    "update.proofs")
+    _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["devices", b"k", None, []]]),
+                   "update_field_length", "update.proofs[0].ops")
+    _expect_decode(upd4, "adjacent",
+                   top(update.K_PROOFS, [["devices", b"k", None, [["ics23:bogus", b"", b""]]]]),
+                   "update_proof_op_type", "update.proofs[0].ops[0].type")
+    _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["", b"k", None, []]]),
+                   "update_field_length", "update.proofs[0].store")
     _expect_decode(upd4, "adjacent", top(3, 0), "update_field_unknown", "update")
     _expect_decode(upd4, "adjacent", top(update.K_VERSION, 2), "update_version",
                    "update.version")
@@ -349,3 +356,20 @@ def test_failure_keeps_nothing_and_needs_a_live_trusted_state():
 def test_skip_without_enough_trusted_power_is_not_enough_trust():
     e = dual.raises(NotEnoughTrust, _apply, upd4, _data(upd4, "skip_not_enough_trust"))
     assert e.details["needed"] == 16 and e.details["total"] == 50
+
+
+def test_trusted_state_round_trip_and_tamper():
+    t = _trusted(upd4)
+    data = update.encode_trusted(t)
+    back = update.decode_trusted(data, t.header.hash())
+    assert back.header.hash() == t.header.hash()
+    assert back.next_validators.hash() == t.next_validators.hash()
+    assert update.encode_trusted(back) == data  # one encoding per state
+    e = dual.raises(DecodeError, update.decode_trusted, data, b"\x00" * 32)
+    assert e.check == "trusted_header_hash"
+    # Flip each byte in turn: a typed error or a state that no longer matches the checkpoint.
+    for i in range(0, len(data), 7):
+        bad = bytearray(data)
+        bad[i] ^= 0x01
+        e = dual.raises(LightClientError, update.decode_trusted, bytes(bad), t.header.hash())
+        assert e.check
