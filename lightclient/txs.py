@@ -48,15 +48,46 @@ def _check_value(v, depth):
     raise DecodeError("json_type", "value of a type JSON cannot carry", type=str(type(v)))
 
 
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                  "\b": "\\b", "\f": "\\f"}
+
+
+def _string(s):
+    # JSON string as CPython's json.dumps (ensure_ascii) writes it: MicroPython's json writes
+    # non-ASCII characters raw, so escaping is done here, the same on both runtimes.
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif 0x20 <= o < 0x7F:
+            out.append(ch)
+        elif o < 0x10000:
+            out.append("\\u%04x" % o)
+        else:
+            o -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 | (o >> 10), 0xDC00 | (o & 0x3FF)))
+    out.append('"')
+    return "".join(out)
+
+
 def _dump(v):
     # Hand-written so CPython and MicroPython give the same bytes (MicroPython's json.dumps has no
     # sort_keys and different separators).
     if isinstance(v, dict):
         keys = sorted(v)
-        return "{" + ",".join(json.dumps(k) + ":" + _dump(v[k]) for k in keys) + "}"
+        return "{" + ",".join(_string(k) + ":" + _dump(v[k]) for k in keys) + "}"
     if isinstance(v, list):
         return "[" + ",".join(_dump(x) for x in v) + "]"
-    return json.dumps(v)
+    if isinstance(v, str):
+        return _string(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return str(v)
 
 
 def canonical_json(obj):
