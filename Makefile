@@ -4,9 +4,15 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup test test-cpython test-mp bench demo clean
+.PHONY: setup socat test bench demo clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) socat
+
+# socat makes the pseudo-terminal the emulated board sits behind (apt; needs root or sudo).
+socat:
+	@command -v socat >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq socat; }
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +29,9 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.run
+
+demo: setup
+	$(PY) -m tools.demo
 
 clean:
 	rm -rf $(VENV) node_modules bench/results.json

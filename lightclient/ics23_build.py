@@ -12,6 +12,7 @@
 #
 # abci_proof_ops() puts both together as Cosmos SDK `abci_query` (prove=true) returns them.
 
+import bisect
 import hashlib
 
 from lightclient.core import ics23, proto
@@ -30,7 +31,10 @@ def _as_bytes(k):
 
 
 class _Tree:
-    """Sorted key/value pairs, a root, and an existence proof per key (paths leaf to root)."""
+    """Sorted key/value pairs, a root, and an existence proof per key (paths leaf to root).
+
+    Only the leaf hashes are kept; a proof re-walks the tree (O(n) hashing, O(log n) depth), so
+    a tree of 10^6 keys fits in memory and the local network can prove any key on demand."""
 
     LEAF_OP = None
 
@@ -43,8 +47,9 @@ class _Tree:
                 raise ValueError("keys and values must be non-empty")
         self.keys = [k for k, _ in pairs]
         self.values = [v for _, v in pairs]
-        leaves = [ics23.apply_leaf(self.leaf_op(), k, v) for k, v in pairs]
-        self.root, _, self._paths = self._build(leaves)
+        leaf = self.leaf_op()
+        self._leaves = [ics23.apply_leaf(leaf, k, v) for k, v in pairs]
+        self.root = self._walk(0, len(self._leaves), -1)[0]
 
     def leaf_op(self):
         raise NotImplementedError
@@ -57,42 +62,49 @@ class _Tree:
         left / right are (hash, height, size)."""
         raise NotImplementedError
 
-    def _build(self, leaves):
-        """(hash, (height, size), paths) of the subtree over leaves."""
-        if len(leaves) == 1:
-            return leaves[0], (0, 1), [[]]
-        k = self._split(len(leaves))
-        lh, lshape, lpaths = self._build(leaves[:k])
-        rh, rshape, rpaths = self._build(leaves[k:])
-        h, op_left, op_right = self._node((lh,) + lshape, (rh,) + rshape)
-        shape = (max(lshape[0], rshape[0]) + 1, lshape[1] + rshape[1])
-        return h, shape, [p + [op_left] for p in lpaths] + [p + [op_right] for p in rpaths]
+    def _walk(self, lo, hi, target):
+        """(hash, height, size, path of leaf `target` or None) of the subtree over leaves
+        lo..hi-1; the path lists inner ops from the leaf up."""
+        if hi - lo == 1:
+            return self._leaves[lo], 0, 1, ([] if lo == target else None)
+        k = lo + self._split(hi - lo)
+        left = self._walk(lo, k, target)
+        right = self._walk(k, hi, target)
+        h, op_left, op_right = self._node(left[:3], right[:3])
+        path = None
+        if left[3] is not None:
+            path = left[3] + [op_left]
+        elif right[3] is not None:
+            path = right[3] + [op_right]
+        return h, max(left[1], right[1]) + 1, left[2] + right[2], path
+
+    def _index(self, key):
+        i = bisect.bisect_left(self.keys, key)
+        return i if i < len(self.keys) and self.keys[i] == key else -1
 
     def exist_proof(self, key):
         key = _as_bytes(key)
-        i = self.keys.index(key)
-        return ics23.ExistenceProof(key, self.values[i], self.leaf_op(), list(self._paths[i]))
+        i = self._index(key)
+        if i < 0:
+            raise ValueError("key is absent")
+        path = self._walk(0, len(self._leaves), i)[3]
+        return ics23.ExistenceProof(key, self.values[i], self.leaf_op(), path)
 
     def nonexist_proof(self, key):
         key = _as_bytes(key)
-        if key in self.keys:
+        if self._index(key) >= 0:
             raise ValueError("key is present")
-        left = right = None
-        for k in self.keys:
-            if k < key:
-                left = k
-            elif right is None:
-                right = k
+        i = bisect.bisect_left(self.keys, key)  # keys[i-1] < key < keys[i]
         return ics23.NonExistenceProof(
             key,
-            self.exist_proof(left) if left is not None else None,
-            self.exist_proof(right) if right is not None else None,
+            self.exist_proof(self.keys[i - 1]) if i > 0 else None,
+            self.exist_proof(self.keys[i]) if i < len(self.keys) else None,
         )
 
     def proof(self, key):
         """Encoded CommitmentProof: existence if key is present, else non-existence."""
         key = _as_bytes(key)
-        p = self.exist_proof(key) if key in self.keys else self.nonexist_proof(key)
+        p = self.exist_proof(key) if self._index(key) >= 0 else self.nonexist_proof(key)
         return ics23.encode_commitment_proof(p)
 
 
