@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-MODULES = ["bench.crypto_bench", "bench.mp_bench", "bench.update_bench", "bench.proof_bench"]
+MODULES = ["bench.crypto_bench", "bench.mp_bench", "bench.update_bench", "bench.proof_bench",
+           "bench.store_bench"]
 
 
 def main(argv=None):
