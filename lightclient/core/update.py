@@ -77,7 +77,7 @@ class Limits:
     32 KiB of update, 4 steps, 150 validators per set, 64-byte app hashes."""
 
     def __init__(self, max_bytes=32768, max_steps=4, max_validators=150, max_app_hash=64,
-                 max_proofs=4, max_proof_op=4096, max_value=16384):
+                 max_proofs=4, max_proof_op=18432, max_value=16384):
         self.max_bytes = max_bytes
         self.max_steps = max_steps
         self.max_validators = max_validators

@@ -1,0 +1,127 @@
+# The firmware's entry point on a real board (MicroPython 1.27, ESP32 family): serve the Pi over
+# the UART named in /board.json (a copy of board/<name>.json), with the secure store on the raw
+# "lcstore" flash partition. Everything else is app.firmware.Firmware, which the emulator runs too.
+#
+# Files on the board (see firmware/README.md): /main.py, /board.json, /app/*.py,
+# /lib/lightclient/{__init__.py, txs.py, core/, smp/, securestore/}.
+
+import json
+import os
+import sys
+import time
+
+import esp32
+import machine
+
+from app import boot
+
+BOARD_FILE = "/board.json"
+NVS_NAMESPACE = "mycroft-lc"
+IDLE_MS = 2
+
+
+class NvsCounter:
+    """The store's monotonic rollback counter in NVS (its own flash pages, not the lcstore
+    partition, so restoring an old lcstore image does not restore the counter)."""
+
+    def __init__(self, nvs):
+        self.nvs = nvs
+
+    def read(self):
+        try:
+            return self.nvs.get_i32("ctr")
+        except OSError:
+            return 0
+
+    def advance(self, n):
+        if n < 0:
+            raise ValueError("a monotonic counter only advances")
+        v = self.read() + n
+        self.nvs.set_i32("ctr", v)
+        self.nvs.commit()
+        return v
+
+
+def device_secret(nvs):
+    """The 32-byte secret the store's keys derive from. Kept in NVS, generated on first boot by
+    the hardware RNG. Production boards enable flash encryption + NVS encryption (eFuse keys),
+    so it is unreadable from a flash dump; see docs/smp-link.md, "Device secret"."""
+    buf = bytearray(32)
+    try:
+        if nvs.get_blob("secret", buf) == 32:
+            return bytes(buf)
+    except OSError:
+        pass
+    s = os.urandom(32)
+    nvs.set_blob("secret", s)
+    nvs.commit()
+    return s
+
+
+def load_board(path=BOARD_FILE):
+    with open(path) as f:
+        return json.load(f)
+
+
+def open_uart(board):
+    u = board["uart"]
+    return machine.UART(u["id"], baudrate=u["baudrate"], tx=u["tx"], rx=u["rx"], rxbuf=4096,
+                        txbuf=1024, timeout=0)
+
+
+def build(board):
+    nvs = esp32.NVS(NVS_NAMESPACE)
+    part = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["store"]["partition"])
+    if not part:
+        raise OSError("no flash partition named " + board["store"]["partition"])
+    info = {"board": board["name"], "chip": board["chip"], "machine": sys.platform,
+            "release": "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3]),
+            "build": board.get("micropython_firmware", "")}
+    return boot.build(part[0], device_secret(nvs), info, os.urandom, NvsCounter(nvs))
+
+
+class Clock:
+    """Milliseconds since boot that never wrap (time.ticks_ms wraps after 2**30 ms on ESP32; the
+    frame decoder's timeouts want a monotonic count)."""
+
+    def __init__(self):
+        self.last = time.ticks_ms()
+        self.ms = 0
+
+    def now(self):
+        t = time.ticks_ms()
+        self.ms += time.ticks_diff(t, self.last)
+        self.last = t
+        return self.ms
+
+
+def serve(uart, fw, iterations=None):
+    """The UART loop: whatever arrived goes to the firmware, its answer goes out. iterations
+    bounds the loop (tests); None runs forever."""
+    clock = Clock()
+    n = 0
+    while iterations is None or n < iterations:
+        n += 1
+        now = clock.now()
+        waiting = uart.any()
+        data = uart.read(waiting) if waiting else None
+        if data:
+            out = fw.feed(data, now)
+            if out:
+                uart.write(out)
+        else:
+            fw.tick(now)
+            time.sleep_ms(IDLE_MS)
+        if fw.reset_pending:
+            uart.flush()  # the reset answer leaves before the chip reboots
+            machine.reset()
+
+
+def main():
+    board = load_board()
+    uart = open_uart(board)
+    serve(uart, build(board))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The Pi's side of the UART link to the board's microcontroller: SMP over the mcumgr serial
+transport (docs/smp-link.md), with pyserial.
+
+    with McuClient("/dev/ttyS0") as mcu:
+        mcu.echo("hello")
+        pub = mcu.generate_key()                 # at provisioning; the seed never leaves the chip
+        mcu.set_checkpoint(update.encode_trusted(state), uuid="...")
+        mcu.submit_update(update_bytes, time.time_ns())
+        mcu.settings(time.time_ns())             # the verified record, with height and age
+
+Every failure is typed: McuError(rc, group, message, check) for a refusal by the chip (its check
+name and reason included), McuTimeout when no answer came in time, McuLinkError for an answer that
+does not belong to the request.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.smp import frame, lc
+from lightclient.smp import header as H
+
+# A real ESP32 verifies a 100-validator update in seconds (pure-Python Ed25519); give it room.
+UPDATE_TIMEOUT = 60.0
+SLOW_TIMEOUT = 15.0
+
+
+class McuError(LightClientError):
+    """The microcontroller answered with an error. rc: the code (lightclient.smp.lc E_* for
+    group 64, MGMT_* for general errors); group: the SMP group, or None for a general error."""
+
+    def __init__(self, rc, group, message, check=None):
+        name = check or (lc.ERROR_NAMES.get(rc, "error") if group == lc.GROUP else "smp_error")
+        super().__init__(name, message, rc=rc, group=group)
+        self.rc = rc
+        self.group = group
+
+
+class McuTimeout(McuError):
+    """No complete answer within the timeout."""
+
+    def __init__(self, message):
+        super().__init__(H.MGMT_ETIMEOUT, None, message, "mcu_timeout")
+
+
+class McuLinkError(McuError):
+    """An answer that is not a valid response to the request (wrong op, group or id)."""
+
+    def __init__(self, message):
+        super().__init__(H.MGMT_EUNKNOWN, None, message, "mcu_link")
+
+
+class McuClient:
+    def __init__(self, port, baudrate: int = 115200, timeout: float = 2.0, trace=None):
+        """port: a device path (opened with pyserial) or an open serial-like object with
+        read(n), write(b), in_waiting. trace(direction, data), if given, sees every byte."""
+        if isinstance(port, str):
+            import serial  # pyserial; imported here so the codec is usable without it
+
+            self._ser = serial.Serial(port, baudrate=baudrate, timeout=0.05)
+            self._own = True
+        else:
+            self._ser = port
+            self._own = False
+        self.timeout = timeout
+        self.trace = trace
+        self._seq = 0
+        self._decoder = frame.FrameDecoder(65535 - 2)
+
+    def close(self) -> None:
+        if self._own:
+            self._ser.close()
+
+    def __enter__(self) -> "McuClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def request(self, op: int, group: int, command: int, payload: dict,
+                timeout: float | None = None) -> dict:
+        """One SMP request -> the response payload; raises McuError on an error response."""
+        self._seq = (self._seq + 1) & 0xFF
+        req = H.Header(op, group, command, self._seq)
+        data = frame.encode_packet(H.encode_message(req, payload))
+        if self.trace:
+            self.trace("tx", data)
+        self._ser.write(data)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise McuTimeout(f"no answer to group {group} command {command} in time")
+            chunk = self._ser.read(max(1, getattr(self._ser, "in_waiting", 0) or 1))
+            if not chunk:
+                continue
+            if self.trace:
+                self.trace("rx", chunk)
+            for msg in self._decoder.feed(chunk, int(time.monotonic() * 1000)):
+                try:
+                    h, p = H.decode_message(msg)
+                except DecodeError:
+                    continue
+                if h.seq != req.seq:
+                    continue  # a late answer to an earlier request that timed out
+                if h.op != op + 1 or h.group != group or h.command != command:
+                    raise McuLinkError(f"answer {h} does not match request {req}")
+                return self._check(p, group)
+
+    @staticmethod
+    def _check(p: dict, group: int) -> dict:
+        rsn = p.get("rsn") if isinstance(p.get("rsn"), str) else ""
+        chk = p.get("chk") if isinstance(p.get("chk"), str) else None
+        err = p.get("err")
+        if isinstance(err, dict) and err.get("rc", 0) != 0:
+            raise McuError(err.get("rc"), err.get("group"), rsn, chk)
+        rc = p.get("rc", 0)
+        if rc:
+            if isinstance(rc, int) and rc >= lc.V1_OFFSET:
+                raise McuError(rc - lc.V1_OFFSET, group, rsn, chk)
+            raise McuError(rc, None, rsn, chk)
+        return p
+
+    def _lc(self, op, command, payload=None, timeout=None):
+        return self.request(op, lc.GROUP, command, payload or {}, timeout)
+
+    # --- OS group -----------------------------------------------------------------------------
+
+    def echo(self, text: str) -> str:
+        return self.request(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": text})["r"]
+
+    def info(self, fmt: str = "a") -> str:
+        return self.request(H.OP_READ, H.GROUP_OS, H.OS_INFO, {"format": fmt})["output"]
+
+    def params(self) -> dict:
+        return self.request(H.OP_READ, H.GROUP_OS, H.OS_MCUMGR_PARAMS, {})
+
+    def reset(self) -> None:
+        self.request(H.OP_WRITE, H.GROUP_OS, H.OS_RESET, {})
+
+    # --- light-client group -------------------------------------------------------------------
+
+    def status(self) -> dict:
+        return self._lc(H.OP_READ, lc.STATUS)
+
+    def generate_key(self, force: bool = False) -> bytes:
+        return self._lc(H.OP_WRITE, lc.GENERATE_KEY, {"force": bool(force)},
+                        max(self.timeout, SLOW_TIMEOUT))["pub"]
+
+    def public_key(self) -> bytes:
+        return self._lc(H.OP_READ, lc.PUBLIC_KEY)["pub"]
+
+    def sign(self, message: bytes, kind: str = "message") -> bytes:
+        """kind "tx": message must be a device_write transaction's sign bytes (txs.sign_bytes),
+        signed as they are; any other kind signs lc.sign_message(kind, message)."""
+        return self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
+                        max(self.timeout, SLOW_TIMEOUT))["sig"]
+
+    def set_checkpoint(self, state_bytes: bytes, force: bool = False,
+                       trusting_period_ns: int | None = None, uuid: str | None = None,
+                       header_hash: bytes | None = None) -> dict:
+        p = {"state": bytes(state_bytes), "force": bool(force)}
+        if trusting_period_ns is not None:
+            p["trusting_period_ns"] = int(trusting_period_ns)
+        if uuid is not None:
+            p["uuid"] = uuid
+        if header_hash is not None:
+            p["hash"] = bytes(header_hash)
+        return self._lc(H.OP_WRITE, lc.SET_CHECKPOINT, p, max(self.timeout, SLOW_TIMEOUT))
+
+    def submit_update(self, update_bytes: bytes, now_ns: int) -> dict:
+        return self._lc(H.OP_WRITE, lc.SUBMIT_UPDATE,
+                        {"update": bytes(update_bytes), "now_ns": int(now_ns)},
+                        max(self.timeout, UPDATE_TIMEOUT))
+
+    def settings(self, now_ns: int | None = None) -> dict:
+        return self._lc(H.OP_READ, lc.SETTINGS, {} if now_ns is None else {"now_ns": int(now_ns)})
+
+    def store_check(self) -> dict:
+        return self._lc(H.OP_READ, lc.STORE_CHECK, {}, max(self.timeout, SLOW_TIMEOUT))

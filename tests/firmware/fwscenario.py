@@ -1,0 +1,52 @@
+# A small chain whose app hash is a multistore over device records, and the compact updates a Pi
+# would send the board: the provisioning and update scenario the firmware tests share.
+from lightclient import ics23_build, txs
+from lightclient.core import update
+from lightclient.core.verifier import TrustedState
+from tools.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
+
+SECOND = 10**9
+DAY = 86400 * SECOND
+START = 1_700_000_000 * SECOND
+UUID = "kitchen"
+
+
+def record_for(pub: bytes, lang="en-us", uuid=UUID) -> bytes:
+    return txs.canonical_json({"uuid": uuid, "device_pubkey": pub.hex(),
+                               "owner_pubkey": "11" * 32, "account": "alice", "version": 1,
+                               "device": {"name": "kitchen"}, "setting": {"lang": lang},
+                               "location": {}, "skills": [], "subscription": {}})
+
+
+class Scenario:
+    """Blocks 1..n of a chain; block 1 is the checkpoint; every block's app hash commits to the
+    device's record (which names the device's public key)."""
+
+    def __init__(self, pub: bytes, n_validators=4, uuid=UUID, lang="en-us"):
+        self.uuid = uuid
+        self.key = txs.record_key(uuid)
+        self.record = record_for(pub, lang, uuid)
+        self.devices = ics23_build.IavlTree({self.key: self.record}, version=1)
+        self.stores = ics23_build.multistore({"bank": ics23_build.IavlTree({b"b": b"1"}, 1).root,
+                                              "devices": self.devices.root})
+        self.chain = Chain("fw-test-chain", make_validators(n_validators), START)
+        self.chain.run(16, app_hash=lambda h: self.stores.root)
+
+    def trusted(self, height=1) -> TrustedState:
+        lb = self.chain.blocks[height]
+        return TrustedState(lb.signed_header.header, lb.next_validators, lb.validators)
+
+    def checkpoint(self, height=1) -> bytes:
+        return update.encode_trusted(self.trusted(height))
+
+    def proof(self, value=None):
+        ops = ics23_build.abci_proof_ops(self.devices, self.stores, "devices", self.key)
+        return ("devices", self.key, self.record if value is None else value, ops)
+
+    def update(self, frm=1, to=2, value=None, proofs=True) -> bytes:
+        steps = [self.chain.blocks[h] for h in range(frm + 1, to + 1)]
+        return update.encode_update(steps, self.trusted(frm),
+                                    proofs=[self.proof(value)] if proofs else None)
+
+    def now(self, height) -> int:
+        return self.chain.time_at(height) + 60 * SECOND

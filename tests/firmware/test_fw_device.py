@@ -1,0 +1,118 @@
+# app.device.Device on CPython over a RAM flash: which proven record the chip caches (by uuid, by
+# its own public key, a proven absence), the refusals it gives with their codes, and that a
+# refused command changes nothing in the store.
+import os
+
+import pytest
+
+from app import boot
+from app.device import Device
+from lightclient import ics23_build, txs
+from lightclient.core import update
+from lightclient.securestore.filedev import RamBlockDevice
+from lightclient.smp import lc
+
+import fwscenario
+
+INFO = {"board": "test", "chip": "esp32"}
+
+
+def device():
+    return boot.build(RamBlockDevice(4096, 16), b"\x09" * 32, INFO, os.urandom).device
+
+
+def _rc(fn, *args):
+    with pytest.raises(lc.LinkError) as e:
+        fn(*args)
+    return e.value.rc
+
+
+def test_without_uuid_the_record_naming_this_key_is_adopted():
+    d = device()
+    pub = d.generate_key(False)
+    sc = fwscenario.Scenario(pub, uuid="living-room")
+    d.set_checkpoint(sc.checkpoint(1), None, None, False)
+    assert _rc(d.settings) == lc.E_NO_RECORD
+    _, n, cached = d.submit_update(sc.update(1, 2), sc.now(2))
+    assert n == 1 and cached
+    s = d.settings(sc.now(2))
+    assert s["uuid"] == "living-room" and s["record"] == sc.record and s["height"] == 2
+    assert d.status()["uuid"] == "living-room"
+
+
+def test_a_record_of_another_device_is_not_adopted():
+    d = device()
+    d.generate_key(False)
+    sc = fwscenario.Scenario(b"\x42" * 32)  # the record names another device's key
+    d.set_checkpoint(sc.checkpoint(1), None, None, False)
+    _, n, cached = d.submit_update(sc.update(1, 2), sc.now(2))
+    assert n == 1 and not cached
+    assert d.status()["height"] == 2 and d.status()["uuid"] is None
+    assert _rc(d.settings) == lc.E_NO_RECORD
+
+
+def test_a_proven_absence_of_the_configured_record_is_cached():
+    d = device()
+    pub = d.generate_key(False)
+    sc = fwscenario.Scenario(pub)
+    d.set_checkpoint(sc.checkpoint(1), None, "garage", False)
+    key = txs.record_key("garage")
+    ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", key)
+    proof = ("devices", key, None, ops)
+    data = update.encode_update([sc.chain.blocks[2]], sc.trusted(1), proofs=[proof])
+    _, n, cached = d.submit_update(data, sc.now(2))
+    assert cached
+    s = d.settings()
+    assert s["record"] is None and s["uuid"] == "garage" and s["height"] == 2
+
+
+def test_state_survives_a_reload_from_the_store():
+    dev = RamBlockDevice(4096, 16)
+    d = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    pub = d.generate_key(False)
+    sc = fwscenario.Scenario(pub)
+    d.set_checkpoint(sc.checkpoint(1), 3 * fwscenario.DAY, sc.uuid, False)
+    d.submit_update(sc.update(1, 2), sc.now(2))
+    again = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    assert again.pub == pub and again.trusted.header.height == 2
+    assert again.config == {"tp": 3 * fwscenario.DAY, "uuid": sc.uuid}
+    assert again.settings()["record"] == sc.record
+    # the wrong device secret: the store does not mount, nothing is formatted over it
+    other = boot.build(dev, b"\x0a" * 32, INFO, os.urandom).device
+    assert other.store is None and other.status()["store_ok"] is False
+    assert _rc(other.generate_key, True) == lc.E_STORE
+    assert boot.build(dev, b"\x09" * 32, INFO, os.urandom).device.pub == pub
+
+
+def test_refusals_and_their_codes():
+    d = device()
+    assert _rc(d.public_key) == lc.E_NO_KEY
+    assert _rc(d.sign, "message", b"x") == lc.E_NO_KEY
+    pub = d.generate_key(False)
+    sc = fwscenario.Scenario(pub)
+    assert _rc(d.submit_update, sc.update(1, 2), sc.now(2)) == lc.E_NOT_PROVISIONED
+    d.set_checkpoint(sc.checkpoint(1), fwscenario.DAY, sc.uuid, False)
+    gen = d.store.generation
+    assert _rc(d.submit_update, sc.update(1, 2), sc.chain.time_at(1) - 1) == lc.E_TIME_FLOOR
+    # the trusting period (1 day) has run out by the Pi's clock: not verified, state kept
+    with pytest.raises(Exception) as e:
+        d.submit_update(sc.update(1, 2), sc.chain.time_at(1) + 2 * fwscenario.DAY)
+    assert lc.error_code(e.value) == lc.E_VERIFY
+    assert _rc(d.sign, "ballot\x00", b"x") == lc.E_REFUSED
+    assert _rc(d.sign, "message", b"x" * (lc.MAX_SIGN_BYTES + 1)) == lc.E_TOO_LARGE
+    assert _rc(d.set_checkpoint, sc.checkpoint(2), None, None, False) == lc.E_ALREADY
+    assert d.store.generation == gen and d.trusted.header.height == 1
+    # a record too large to cache refuses the whole update (all or nothing); the default update
+    # limits already stop proof ops over 4 KiB, so this device is built with larger ones
+    big = fwscenario.Scenario(pub)
+    store, err = boot.open_store(RamBlockDevice(4096, 16), b"\x09" * 32, None, os.urandom)
+    d2 = Device(store, os.urandom, err, update.Limits(max_proof_op=16384))
+    d2.generate_key(False)
+    big.record = b"x" * 8000
+    big.devices = ics23_build.IavlTree({big.key: big.record}, version=1)
+    big.stores = ics23_build.multistore({"devices": big.devices.root})
+    big.chain = fwscenario.Chain("fw-test-chain", fwscenario.make_validators(4), fwscenario.START)
+    big.chain.run(2, app_hash=lambda h: big.stores.root)
+    d2.set_checkpoint(big.checkpoint(1), None, big.uuid, False)
+    assert _rc(d2.submit_update, big.update(1, 2), big.now(2)) == lc.E_TOO_LARGE
+    assert d2.trusted.header.height == 1

@@ -1,0 +1,59 @@
+# `board emulate` as testers run it: the pty path is the first line of output, the board answers
+# on it, SIGTERM stops it cleanly and the flash image it leaves boots again with the same key.
+import argparse
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from lightclient.mcu import McuClient
+from tools import emulator
+
+REPO = emulator.REPO
+
+
+def _start(state):
+    p = subprocess.Popen([sys.executable, "-m", "tools.emulator", "--board", "esp32c3-devkitm",
+                          "--state", str(state)], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    port = p.stdout.readline().strip()
+    assert port.startswith("/dev/"), (port, p.stderr.read() if p.poll() is not None else "")
+    return p, port
+
+
+def test_emulate_prints_the_pty_first_and_stops_cleanly(tmp_path):
+    state = tmp_path / "board.img"
+    p, port = _start(state)
+    try:
+        with McuClient(port) as mcu:
+            assert mcu.echo("cli") == "cli"
+            pub = mcu.generate_key()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
+    assert state.stat().st_size == 64 * 4096
+    p, port = _start(state)
+    try:
+        with McuClient(port) as mcu:
+            assert mcu.public_key() == pub
+    finally:
+        p.send_signal(signal.SIGINT)
+        assert p.wait(20) == 0
+
+
+def test_register_adds_board_emulate():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="cmd")
+    board = sub.add_parser("board").add_subparsers(dest="board_cmd")
+    emulator.register(board)
+    args = parser.parse_args(["board", "emulate", "--board", "esp32s3-devkitc", "--state", "x"])
+    assert args.func is emulator.cmd_emulate and args.board == "esp32s3-devkitc"
+    assert args.state == "x"
+
+
+def test_unknown_board_is_refused():
+    with pytest.raises(emulator.EmulatorError):
+        emulator.EmulatedBoard("no-such-board")
+    with pytest.raises(emulator.EmulatorError):
+        emulator.EmulatedBoard("../pyproject")

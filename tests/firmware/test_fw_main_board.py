@@ -1,0 +1,113 @@
+# firmware/main.py, the real board's entry point, on CPython with stand-ins for MicroPython's
+# machine and esp32 modules: it reads the board definition, opens the UART it names, mounts the
+# store on the named partition with the NVS secret and counter, and serves SMP over the UART.
+import importlib.util
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+from lightclient.securestore.filedev import RamBlockDevice
+from lightclient.smp import frame, lc
+from lightclient.smp import header as H
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FakeUart:
+    def __init__(self, *args, **kw):
+        self.args, self.kw = args, kw
+        self.rx = bytearray()
+        self.tx = bytearray()
+
+    def any(self):
+        return len(self.rx)
+
+    def read(self, n):
+        d = bytes(self.rx[:n])
+        del self.rx[:n]
+        return d
+
+    def write(self, b):
+        self.tx += b
+
+    def flush(self):
+        pass
+
+
+class Rebooted(Exception):
+    pass
+
+
+class FakeNvs:
+    store = {}
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def get_i32(self, k):
+        if k not in self.store:
+            raise OSError(2)
+        return self.store[k]
+
+    def set_i32(self, k, v):
+        self.store[k] = v
+
+    def get_blob(self, k, buf):
+        if k not in self.store:
+            raise OSError(2)
+        buf[:] = self.store[k]
+        return len(self.store[k])
+
+    def set_blob(self, k, v):
+        self.store[k] = bytes(v)
+
+    def commit(self):
+        pass
+
+
+def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
+    board = json.loads((REPO / "board" / "esp32s3-devkitc.json").read_text())
+    (tmp_path / "board.json").write_text(json.dumps(board))
+    part = RamBlockDevice(4096, 64)
+    found = []
+    partition = types.SimpleNamespace(TYPE_DATA=1,
+                                      find=lambda t, label: found.append(label) or [part])
+    resets = []
+
+    def reset():
+        resets.append(1)
+        raise Rebooted  # machine.reset() never returns
+    monkeypatch.setitem(sys.modules, "esp32",
+                        types.SimpleNamespace(NVS=FakeNvs, Partition=partition))
+    monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(UART=FakeUart,
+                                                                      reset=reset))
+    monkeypatch.setattr(time, "ticks_ms", lambda: int(time.monotonic() * 1000), raising=False)
+    monkeypatch.setattr(time, "sleep_ms", lambda ms: None, raising=False)
+    monkeypatch.setattr(time, "ticks_diff", lambda a, b: a - b, raising=False)
+    monkeypatch.syspath_prepend(str(REPO / "firmware"))
+    spec = importlib.util.spec_from_file_location("fw_main", REPO / "firmware" / "main.py")
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    b = main.load_board(str(tmp_path / "board.json"))
+    uart = main.open_uart(b)
+    assert uart.args == (1,) and uart.kw["tx"] == 17 and uart.kw["rx"] == 18
+    fw = main.build(b)
+    assert found == ["lcstore"] and len(FakeNvs.store["secret"]) == 32
+    for seq, (op, group, cmd, p) in enumerate([(H.OP_WRITE, 0, H.OS_ECHO, {"d": "uart"}),
+                                               (H.OP_WRITE, lc.GROUP, lc.GENERATE_KEY, {}),
+                                               (H.OP_READ, lc.GROUP, lc.STATUS, {}),
+                                               (H.OP_WRITE, 0, H.OS_RESET, {})]):
+        uart.rx += frame.encode_packet(H.encode_message(H.Header(op, group, cmd, seq), p))
+        try:
+            main.serve(uart, fw, iterations=2)
+        except Rebooted:
+            assert cmd == H.OS_RESET
+    got = [H.decode_message(m) for m in frame.FrameDecoder().feed(bytes(uart.tx))]
+    assert [h.seq for h, _ in got] == [0, 1, 2, 3]
+    assert got[0][1] == {"r": "uart"}
+    assert len(got[1][1]["pub"]) == 32
+    assert got[2][1]["has_key"] and got[2][1]["board"] == "esp32s3-devkitc"
+    assert resets == [1]
+    assert FakeNvs.store["ctr"] >= 2  # the store advanced the rollback counter in NVS
