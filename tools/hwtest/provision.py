@@ -1,0 +1,120 @@
+"""Provision one board over its UART: the chip generates its key pair (the seed never leaves
+it), the tools read back the public key, register the device on the network with the owner's
+key, write the trusted checkpoint, and emit a provisioning record (JSON) the tester can file.
+
+Order matters for "never lose data": a board that already holds a key or a checkpoint is
+refused unless `force` (re-provisioning orphans the old registration); the checkpoint is written
+only after the registration was accepted, so a board that fails half-way is left with a key and
+no checkpoint, and provisioning it again with force finishes the job.
+"""
+
+import datetime
+import re
+import time
+import uuid as uuidlib
+
+from lightclient.core import update
+from tools.hwtest.errors import HwTestError
+from tools.hwtest.link import BoardLink, McuError
+
+RECORD_VERSION = 1
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def chip_info(link):
+    """What the chip says about itself (SMP os info, one field per request so no field's
+    spaces can be misread): board, chip, machine, firmware version, and the whole "a" text."""
+    mcu = link.mcu
+    text = link.call("info", mcu.info, "a")
+    m = re.search(r"mycroft-lc-fw (\S+)", link.call("info", mcu.info, "v") or "")
+    return {"info": text, "board": link.call("info", mcu.info, "n"),
+            "chip": link.call("info", mcu.info, "p"),
+            "machine": link.call("info", mcu.info, "m"),
+            "firmware_version": m.group(1) if m else None}
+
+
+def provision(port, network, owner_seed, board_name, firmware_hash, uuid=None, account="",
+              board_id=None, force=False, baudrate=115200, timeout=2.0, log=None):
+    """-> the provisioning record (dict). Raises HwTestError naming the step that failed."""
+    try:
+        return _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account,
+                          board_id, force, baudrate, timeout, log)
+    except McuError as e:   # an answer that is an error where none was expected
+        raise HwTestError("board_error", "the board answered with an error: %s" % e)
+
+
+def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account, board_id,
+               force, baudrate, timeout, log):
+    t0 = time.monotonic()
+    say = log or (lambda s: None)
+    uuid = uuid or str(uuidlib.uuid4())
+    with BoardLink(port, baudrate, timeout) as link:
+        mcu = link.mcu
+        link.call("echo", mcu.echo, "provision")
+        info = chip_info(link)
+        if info["board"] != board_name:
+            raise HwTestError("board_mismatch", "the board on %s says it is a %s, not a %s"
+                              % (port, info["board"], board_name),
+                              hint="give the right --board (its board.json was flashed with "
+                                   "the image)", reported=info["board"])
+        st = link.call("status", mcu.status)
+        if not st.get("store_ok", False):
+            raise HwTestError("store", "the board's secure store is not usable: %s"
+                              % st.get("store_error", "unknown"),
+                              hint="run the self-test for details; a corrupt store is never "
+                                   "reformatted by these tools (it may hold the only key)")
+        if (st.get("has_key") or st.get("provisioned")) and not force:
+            raise HwTestError("already_provisioned", "the board already holds a %s"
+                              % ("checkpoint" if st.get("provisioned") else "key"),
+                              hint="use --force to re-provision (a new key: the old "
+                                   "registration no longer matches this board)",
+                              public_key=st.get("pub"))
+        try:
+            pub = link.call("generate_key", mcu.generate_key, force=force)
+            say("%s: key generated, public key %s" % (port, bytes(pub).hex()))
+            back = link.call("public_key", mcu.public_key)
+        except McuError as e:
+            raise HwTestError("generate_key", "the board refused to generate its key: %s" % e)
+        if bytes(back) != bytes(pub) or len(pub) != 32:
+            raise HwTestError("public_key", "the public key read back differs from the one "
+                              "generated", generated=bytes(pub), read=bytes(back))
+        try:
+            reg = network.register_device(uuid, bytes(pub), owner_seed, account=account)
+        except HwTestError:
+            raise
+        except Exception as e:
+            raise HwTestError("register", "the network refused the registration: %s" % e,
+                              hint="check the network is up and the owner key is right")
+        say("%s: registered %s on %s" % (port, uuid, network.name))
+        state, header_hash = network.checkpoint()
+        try:
+            link.call("set_checkpoint", mcu.set_checkpoint, update.encode_trusted(state),
+                      force=force, uuid=uuid, header_hash=header_hash)
+        except McuError as e:
+            raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
+        st = link.call("status", mcu.status)
+        h = state.header
+        if not st.get("provisioned") or st.get("height") != h.height:
+            raise HwTestError("set_checkpoint", "the board does not report the checkpoint it "
+                              "was given", expected_height=h.height, reported=st.get("height"))
+    from lightclient.core import ed25519
+    return {
+        "version": RECORD_VERSION,
+        "board_id": board_id or "%s-%s" % (board_name, bytes(pub).hex()[:8]),
+        "board": board_name,
+        "port": port,
+        "chip": info,
+        "uuid": uuid,
+        "public_key": bytes(pub).hex(),
+        "owner_public_key": ed25519.public_key(owner_seed).hex(),
+        "network": {"name": network.name, "chain_id": h.chain_id},
+        "registration": reg,
+        "checkpoint": {"height": h.height, "hash": bytes(header_hash).hex().upper(),
+                       "time_ns": h.time_ns},
+        "firmware_hash": firmware_hash,
+        "time": utc_now(),
+        "seconds": round(time.monotonic() - t0, 2),
+    }
