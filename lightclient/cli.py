@@ -120,9 +120,31 @@ def cmd_check_query(args):
     return 0
 
 
+# Modules that add their own subcommands with register(subparsers); each sets `func`.
+SUBCOMMAND_MODULES = (
+    "lightclient.commands",      # provision, boot, status, settings (the device's light client)
+    "lightclient.api.cli",       # serve-api (the verified local device API)
+    "tools.devnet.cli",          # devnet up / status / fault / ... (the local network)
+)
+# ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
+BOARD_MODULES = (
+    "tools.emulator",            # board emulate (the firmware in MicroPython behind a pty)
+    "tools.hwtest.cli",          # board image build / flash / provision / selftest / batch
+)
+
+
 def build_parser():
+    import importlib
+
     p = argparse.ArgumentParser(prog="mycroft-lc", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    board = sub.add_parser("board", help="the board's microcontroller: emulate, build images, "
+                           "flash, provision, self-test")
+    board_sub = board.add_subparsers(dest="board_command", required=True)
+    for name in BOARD_MODULES:
+        importlib.import_module(name).register(board_sub)
     s = sub.add_parser("verify-steps", help="run tendermint-rs single-step test files")
     s.add_argument("files", nargs="+")
     s.set_defaults(func=cmd_verify_steps)

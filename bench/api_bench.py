@@ -1,0 +1,168 @@
+"""The device API against the status quo, in one run.
+
+Ours: an unmodified ovos-backend-client (personal backend) asks the local device API for its
+settings on a device that boots while the central API is blackholed (accepts connections, never
+answers); the light client fails over to peers and answers from verified state.
+Status quo: the same client pointed straight at a blackholed backend, which waits out its own
+timeouts (connect 3.05 s, read 15 s) and then fails.
+
+Figures: api.settings.status_quo_over_ours (ratio), api.settings.ours_blackholed.seconds,
+api.settings.status_quo_blackholed.seconds, and the request latency through the service when
+fresh (all nodes up, warm), after failover (warm, central still blackholed) and stale (every
+node down, answered from the verified cache).
+"""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import tempfile
+import threading
+import time
+
+DEVICE_SEED = bytes(range(1, 33))
+OWNER_SEED = bytes([9]) * 32
+UUID = "bench-pi-1"
+TOKEN = "bench-token"
+NODES = ("central", "peer1", "peer2", "peer3", "peer4")
+
+
+class BlackholeListener:
+    """A backend that accepts TCP connections and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.held = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.stopping = True
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+def _ovos_api(root, url):
+    from ovos_backend_client.api import DeviceApi
+    from ovos_backend_client.backends import BackendType
+    ident = os.path.join(root, "identity2.json")
+    with open(ident, "w") as f:
+        json.dump({"uuid": UUID, "access": TOKEN, "refresh": TOKEN, "expires_at": -1}, f)
+    return DeviceApi(url=url, version="v1", identity_file=ident,
+                     backend_type=BackendType.PERSONAL)
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    try:
+        out = fn()
+    except Exception as e:             # the status quo ends in a timeout: that is the figure
+        out = e
+    return time.perf_counter() - t0, out
+
+
+def run():
+    root = tempfile.mkdtemp(prefix="api-bench-")
+    keys = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in keys:                     # ovos-backend-client writes under XDG dirs: keep it in tmp
+        os.environ[k] = os.path.join(root, k.lower())
+    try:
+        return _measure(root)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _measure(root):
+    from lightclient.api.queue import WriteQueue
+    from lightclient.api.server import ApiApp
+    from lightclient.client import LightClient
+    from lightclient.config import from_devnet
+    from lightclient.core import ed25519
+    from tools.devnet.launcher import Devnet
+
+    # The status quo runs in the background (it only waits) while ours is measured.
+    hole = BlackholeListener()
+    quo = {}
+    quo_api = _ovos_api(os.path.join(root), hole.url)
+
+    def status_quo():
+        quo["seconds"], quo["result"] = _timed(quo_api.get_settings)
+
+    with Devnet(os.path.join(root, "net"), validators=21, peers=4, history_blocks=120,
+                block_interval_s=1) as net:
+        h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED)
+        net.wait_height(h + 1)
+        expected = net.record(UUID)["setting"]
+        net.fault("central", "blackholed")
+        quo_thread = threading.Thread(target=status_quo, daemon=True)
+        quo_thread.start()
+
+        # A device booting with the central API blackholed: provisioned, nothing synced yet.
+        cfg = from_devnet(net.directory, os.path.join(root, "state"), device_uuid=UUID)
+        client = LightClient(cfg)
+        app = ApiApp(client, UUID, cfg.chain_id, None, WriteQueue(os.path.join(root, "q")),
+                     TOKEN, port=0, fresh_for_s=0)
+        with app:
+            api = _ovos_api(root, app.url)
+            ours, got = _timed(api.get_settings)
+            if got != expected:
+                raise RuntimeError("the service did not answer the verified settings: %r"
+                                   % (got,))
+            failover = [_timed(api.get_settings)[0] for _ in range(5)]
+            for n in NODES:
+                net.fault(n, "ok")
+            time.sleep(0.3)
+            _timed(api.get_settings)
+            fresh = [_timed(api.get_settings)[0] for _ in range(5)]
+            for n in NODES:
+                net.fault(n, "down")
+            stale = [_timed(api.get_settings)[0] for _ in range(5)]
+        quo_thread.join(30)
+    hole.close()
+    if not isinstance(quo.get("result"), Exception):
+        raise RuntimeError("the blackholed backend answered: %r" % (quo.get("result"),))
+    return {
+        "api.settings.status_quo_over_ours": {
+            "value": round(quo["seconds"] / ours, 1), "unit": "x",
+            "note": "ovos-backend-client settings request, central API blackholed: straight "
+                    "to the backend (times out) over through the verified local API (boot)"},
+        "api.settings.ours_blackholed.seconds": {"value": round(ours, 3), "unit": "s",
+                                                 "note": "first request after boot, includes "
+                                                         "sync and proof"},
+        "api.settings.status_quo_blackholed.seconds": {"value": round(quo["seconds"], 2),
+                                                       "unit": "s"},
+        "api.settings.failover_warm.seconds": {"value": round(statistics.median(failover), 4),
+                                               "unit": "s", "note": "median of 5"},
+        "api.settings.fresh.seconds": {"value": round(statistics.median(fresh), 4), "unit": "s",
+                                       "note": "median of 5, all nodes up"},
+        "api.settings.stale.seconds": {"value": round(statistics.median(stale), 4), "unit": "s",
+                                       "note": "median of 5, every node down (cache)"},
+    }
+
+
+if __name__ == "__main__":
+    for k, v in sorted(run().items()):
+        print("%-44s %10s %s" % (k, v["value"], v["unit"]))

@@ -1,0 +1,169 @@
+"""The light client against the local network (real processes and sockets): `make bench`
+figures of issue 9. Run alone with `python -m bench.run bench.sync_bench` (about a minute).
+
+sync13d.*   a device last synced 13 days ago (1 block / 5 s, 100 validators, 3 % power churn a
+            day): light blocks with the overlap pivot, with CometBFT's 9/16 rule on the same
+            history, the RPC bytes of the sync, and the compact updates the microcontroller
+            receives for the same catch-up (lightclient.mcu_bridge: steps chosen with the chip's
+            own vouching set, the device record's proof included).
+warm1d.compact_bytes                   the same for a device 1 day behind, 21 validators.
+failover.blackholed_central.seconds   boot to verified settings with the central API blackholed.
+boot.cache_only.seconds               boot with every node down (cached settings, stale).
+ws30d.seconds                         a device offline 30 days: k-of-n recovery to verified settings.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+from lightclient import mcu_bridge, native
+from lightclient.client import LightClient
+from lightclient.config import from_devnet
+from lightclient.core import ed25519
+from lightclient.rpc import RpcClient
+from lightclient.sync import compare_pivots
+from tools.devnet.launcher import Devnet
+
+DAY_BLOCKS = 86400 // 5
+UUID = "bench-dev-1"
+OWNER = b"\x05" * 32
+NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
+
+
+def _client(net, state_dir, height):
+    cp = {"height": height, "hash": net.checkpoint(height)["hash"]}
+    return LightClient(from_devnet(net.directory, state_dir, UUID, checkpoint=cp))
+
+
+def _compact(c, chip_height, record):
+    """Bytes the microcontroller receives to go from chip_height to the client's verified head
+    with the device record: the updates lightclient.mcu_bridge builds (the chip's own vouching
+    set decides the steps). Returns (total bytes, updates, steps, bytes without the record)."""
+    chip = mcu_bridge.chip_state(c.pool, {"height": chip_height})
+    steps = mcu_bridge.plan(c.pool, chip, c.trusted().height, c.options, c.clock.now_ns(),
+                            native.verify)
+    level = tuple(c.config.trust_level)
+    with_record = mcu_bridge.encode(chip, steps, record, level)
+    bare = mcu_bridge.encode(chip, steps, None, level)
+    return (sum(map(len, with_record)), len(with_record), len(steps),
+            sum(map(len, bare)))
+
+
+def sync13d(tmp):
+    out = {}
+    with Devnet(os.path.join(tmp, "dn13"), validators=100, peers=4, history_days=14,
+                churn_per_day=0.03) as net:
+        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
+        net.wait_height(h + 1)
+        start = net.latest_height() - 13 * DAY_BLOCKS
+        c = _client(net, os.path.join(tmp, "d13"), start)
+        trusted = c.init_from_anchor()
+        c.clock.raise_floor(trusted.light_block.signed_header.header.time_ns)
+        res = c.boot(30)
+        assert res.ok and not res.stale, res.error
+        stats = c.last_sync_stats
+        rpc = RpcClient(net.peer_urls[0])
+        counts = compare_pivots(trusted, stats.to_height, rpc.light_block, c.options,
+                                c.clock.now_ns())
+        out["sync13d.light_blocks"] = {"value": stats.light_blocks, "unit": "light blocks",
+                                       "goal": "<= 3", "pivot": "overlap"}
+        out["sync13d.cometbft_pivot_light_blocks"] = {"value": counts["cometbft"],
+                                                      "unit": "light blocks",
+                                                      "overlap_rule": counts["overlap"]}
+        out["sync13d.rpc_bytes"] = {"value": stats.bytes, "unit": "bytes",
+                                    "light_blocks": stats.light_blocks}
+        total, updates, steps, bare = _compact(c, start, res.record)
+        out["sync13d.compact_bytes"] = {"value": total, "unit": "bytes", "goal": "<= 51200",
+                                        "updates": updates, "steps": steps,
+                                        "without_record": bare,
+                                        "note": "with the device record proof"}
+    return out
+
+
+def failover_and_cache(tmp):
+    out = {}
+    with Devnet(os.path.join(tmp, "dn2"), validators=21, peers=4, history_days=2) as net:
+        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
+        net.wait_height(h + 1)
+        day_ago = net.latest_height() - DAY_BLOCKS
+        w = _client(net, os.path.join(tmp, "d1"), day_ago)
+        w.init_from_anchor()
+        res = w.boot(10)
+        assert res.ok and not res.stale, res.error
+        stats = w.last_sync_stats
+        total, updates, steps, bare = _compact(w, day_ago, res.record)
+        out["warm1d.compact_bytes"] = {
+            "value": total, "unit": "bytes", "goal": "<= 5120", "updates": updates,
+            "steps": steps, "light_blocks": stats.light_blocks, "rpc_bytes": stats.bytes,
+            "without_record": bare,
+            "note": "21 validators, 1 day behind, with the device record proof"}
+        c = _client(net, os.path.join(tmp, "d2"), h)
+        assert c.boot(10).ok
+        net.fault("central", "blackholed")
+        runs = []
+        for _ in range(3):
+            c2 = LightClient(c.config)
+            t0 = time.monotonic()
+            res = c2.boot(5)
+            runs.append(time.monotonic() - t0)
+            assert res.ok and not res.stale, res.error
+        out["failover.blackholed_central.seconds"] = {
+            "value": round(max(runs), 4), "unit": "s", "goal": "<= 1.5",
+            "runs": [round(x, 4) for x in runs]}
+        for n in NODES:
+            net.fault(n, "down")
+        runs = []
+        for _ in range(3):
+            c3 = LightClient(c.config)
+            t0 = time.monotonic()
+            res = c3.boot(5)
+            runs.append(time.monotonic() - t0)
+            assert res.ok and res.stale
+        for n in NODES:
+            net.fault(n, "blackholed")
+        silent = []
+        for _ in range(2):
+            c4 = LightClient(c.config)
+            t0 = time.monotonic()
+            res = c4.boot(5)
+            silent.append(time.monotonic() - t0)
+            assert res.ok and res.stale
+        for n in NODES:
+            net.fault(n, "ok")
+        out["boot.cache_only.seconds"] = {
+            "value": round(max(runs + silent), 4), "unit": "s", "goal": "<= 0.5",
+            "refused_runs": [round(x, 4) for x in runs],
+            "blackholed_runs": [round(x, 4) for x in silent]}
+    return out
+
+
+def ws30d(tmp):
+    with Devnet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31) as net:
+        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
+        net.wait_height(h + 1)
+        c = _client(net, os.path.join(tmp, "d30"), net.latest_height() - 30 * DAY_BLOCKS)
+        c.init_from_anchor()
+        c2 = LightClient(c.config)
+        t0 = time.monotonic()
+        res = c2.boot(20)
+        took = time.monotonic() - t0
+        assert res.ok and not res.stale and res.recovery, res.error
+        return {"ws30d.seconds": {"value": round(took, 4), "unit": "s",
+                                  "agreed_by": len(res.recovery["agreed_by"]),
+                                  "k": c.config.ws_k}}
+
+
+def run():
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for part in (failover_and_cache, sync13d, ws30d):
+            t0 = time.time()
+            out.update(part(tmp))
+            print("# %s %.1f s" % (part.__name__, time.time() - t0), file=sys.stderr)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=1))

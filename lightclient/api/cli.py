@@ -1,0 +1,95 @@
+# `mycroft-lc serve-api`: the device API on 127.0.0.1 for the device in the config file.
+# Under systemd it takes its listening socket from the .socket unit (socket activation, so the
+# socket's IPAddressDeny= filter applies) and reports readiness (Type=notify), so the
+# voice-assistant services ordered after it find it answering.
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+from lightclient.api.server import DEFAULT_PORT, ApiApp
+
+SD_LISTEN_FDS_START = 3
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "serve-api", help="serve the Mycroft device API on 127.0.0.1 from verified chain state",
+        description="Answer GET /v1/device/{uuid}/setting, /location, /skill/settings ... on "
+        "127.0.0.1 from the light client's verified state; queue the device's writes, signed "
+        "by the device key. Point OVOS at it: server.url = http://127.0.0.1:PORT.")
+    p.add_argument("--config", required=True, help="the device config file (mycroft-lc)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help="TCP port on 127.0.0.1 (default %d; ignored under socket activation)"
+                   % DEFAULT_PORT)
+    p.add_argument("--queue", default=None,
+                   help="write queue directory (default: STATE_DIR/api-queue)")
+    p.add_argument("--signer", default=None,
+                   help="device key for writes: mcu:/dev/ttyUSB0 (the co-processor) or "
+                   "seed:/path/to/seed (32 bytes or 64 hex, mode 600); without it writes "
+                   "answer 503")
+    p.add_argument("--token-file", default=None,
+                   help="accept only the bearer tokens in this file, one per line (the "
+                   "access and refresh tokens of the device's identity2.json)")
+    p.set_defaults(func=main_serve_api)
+    return p
+
+
+def systemd_socket():
+    """The listening socket passed by systemd (LISTEN_FDS), or None."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    try:
+        n = int(os.environ.get("LISTEN_FDS", "0"))
+    except ValueError:
+        return None
+    if n < 1:
+        return None
+    return socket.socket(fileno=SD_LISTEN_FDS_START)
+
+
+def sd_notify(message):
+    addr = os.environ.get("NOTIFY_SOCKET")
+    if not addr:
+        return
+    if addr.startswith("@"):
+        addr = "\0" + addr[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.connect(addr)
+        s.sendall(message.encode())
+
+
+def build_app(args, sock=None):
+    from lightclient.api.queue import WriteQueue
+    from lightclient.api.signer import signer_from_spec
+    from lightclient.client import LightClient
+    from lightclient.config import Config
+    cfg = Config.load(args.config)
+    if not cfg.device_uuid:
+        raise SystemExit("serve-api: the config names no device_uuid")
+    client = LightClient(cfg)
+    queue = WriteQueue(args.queue or os.path.join(cfg.state_dir, "api-queue"))
+    signer = signer_from_spec(args.signer) if args.signer else None
+    token = None
+    if args.token_file:
+        with open(args.token_file) as f:
+            token = [t.strip() for t in f.read(4096).splitlines() if t.strip()]
+    return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
+                  sock=sock)
+
+
+def main_serve_api(args):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = build_app(args, systemd_socket())
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    app.start()
+    print("device API for %s on %s" % (app.service.uuid, app.url), flush=True)
+    sd_notify("READY=1")
+    done.wait()
+    sd_notify("STOPPING=1")
+    app.stop()
+    return 0

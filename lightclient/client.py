@@ -1,0 +1,430 @@
+# The Pi-side light client: one object tying sources, trust store, sync, detector, records, clock
+# and weak-subjectivity recovery together. Its promise: what it returns is verified against the
+# trust anchor, or it is the last verified answer from the cache, marked stale with its age, or
+# it is a typed error. Never unverified data.
+#
+# Boot, in order:
+#   1. halted by an unresolved attack?  -> refuse to sync; serve the cache (stale), say why
+#   2. no verified light block yet      -> fetch the anchor's block: its hash must equal the
+#                                          provisioned hash and >2/3 of its validators signed it
+#   3. poll every source's /status at once (hedged by nature): head heights and times; the
+#      median time fixes a wrong wall clock (clock.py)
+#   4. trusted header older than the trusting period -> weak-subjectivity recovery (checkpoint.py)
+#   5. skipping verification to the highest reported head (sync.py), banning liars
+#   6. cross-check the new head with a witness (detector.py) before adopting it
+#   7. prove the device record against the new head (records.py) and cache it
+# Any failure in 2-7 falls back to the cache.
+
+import hashlib
+import os
+import threading
+import time
+
+from lightclient import checkpoint, records
+from lightclient.clock import Clock
+from lightclient.core.errors import LightClientError, VerificationError
+from lightclient.core.signatures import CachingChecker
+from lightclient.core.verifier import Options, header_validate_basic, verify_commit_full
+from lightclient.detector import AttackDetected, cross_check
+from lightclient.records import NoVerifiedData, ProvenRecord
+from lightclient.sources import NoSource, SourcePool
+from lightclient.sync import SyncError, sync_from_pool
+from lightclient.trust_store import StoreError, TrustStore
+
+SECOND = 1000000000
+REFRESH_S = 5.0   # device_record() re-syncs when the last sync is older than this
+DISCOVER_EVERY_S = 600.0  # ask /net_info for more peers at most this often (in the background)
+POLL_S = 1.5      # how long the head poll waits when nothing has answered
+POLL_CACHED_S = 0.45  # the same when verified settings are cached: a silent network (every
+                      # source blackholed) then costs under 0.5 s before the stale cache is
+                      # served; a later device_record() tries the network again
+
+
+class BootResult:
+    """ok: verified settings obtained now (fresh) or from the cache (stale); record: ProvenRecord
+    or None; source: "network" | "cache" | None; error: the failure that forced the cache (dict)
+    or None; halted: the unresolved attack (dict) or None; sync: SyncStats dict or None."""
+
+    def __init__(self):
+        self.ok = False
+        self.record = None
+        self.stale = False
+        self.source = None
+        self.trusted_height = None
+        self.trusted_time_ns = None
+        self.seconds = 0.0
+        self.sync = None
+        self.cross_check = None
+        self.recovery = None
+        self.error = None
+        self.halted = None
+        self.clock = None
+
+    def to_dict(self):
+        return {"ok": self.ok, "stale": self.stale, "source": self.source,
+                "record": None if self.record is None else self.record.to_dict(),
+                "trusted_height": self.trusted_height, "trusted_time_ns": self.trusted_time_ns,
+                "seconds": round(self.seconds, 4), "sync": self.sync,
+                "cross_check": self.cross_check, "recovery": self.recovery,
+                "error": self.error, "halted": self.halted, "clock": self.clock}
+
+
+def _err_dict(e):
+    if isinstance(e, LightClientError):
+        return e.to_dict()
+    return {"type": type(e).__name__, "check": "internal", "message": str(e)[:200]}
+
+
+class LightClient:
+    def __init__(self, config, clock=time.time, pool=None, store=None, progress=None,
+                 owner_checkpoint=None):
+        self.config = config
+        self.clock = Clock(clock)
+        self.store = store or TrustStore(config.state_dir, config.max_blocks)
+        self.pool = pool or SourcePool(config.central or None, config.peers,
+                                       timeout=config.request_timeout_s,
+                                       hedge_delay=config.hedge_delay_s, wall=clock)
+        self._bans_lock = threading.Lock()
+        # Bans survive a restart: a reboot must not hand a known liar a fresh chance at once.
+        self.pool.restore_bans(self.store.load_bans())
+        self.pool.on_ban = self._save_bans
+        self.options = Options(int(config.trusting_period_s * SECOND), config.trust_level[0],
+                               config.trust_level[1])
+        self.progress = progress
+        self.owner_checkpoint = owner_checkpoint   # a signed checkpoint doc, if the owner gave one
+        self.lock = threading.RLock()
+        self.checker = CachingChecker(_native())
+        self.last_sync = None
+        self.last_sync_stats = None   # SyncStats of the last sync that moved (None: at head)
+        self.last_sync_mono = None
+        self.last_cross_check = None
+        self.last_recovery = None
+        self.last_error = None
+        self.lan_server = None
+        self.last_discovery_mono = None
+        try:
+            self.blocks = self.store.load_blocks()
+        except StoreError as e:
+            self.blocks = []
+            self.last_error = _err_dict(e)
+        self.blocks = [b for b in self.blocks
+                       if b.light_block.signed_header.header.chain_id == config.chain_id]
+        if self.blocks:
+            self.clock.raise_floor(self.trusted().light_block.signed_header.header.time_ns)
+
+    def _save_bans(self):
+        with self._bans_lock:   # bans come from the pool's request threads
+            try:
+                self.store.save_bans(self.pool.export_bans())
+            except (OSError, LightClientError) as e:
+                self.last_error = _err_dict(e)
+
+    # --- trusted state ---------------------------------------------------------------------------
+
+    def trusted(self):
+        return self.blocks[-1] if self.blocks else None
+
+    def _adopt(self, raws, reset=False):
+        self.blocks = self.store.save_blocks(raws if reset else self.blocks + list(raws))
+        self.clock.raise_floor(self.trusted().light_block.signed_header.header.time_ns)
+
+    def _anchor(self):
+        try:
+            a = self.store.load_anchor()
+            if a["chain_id"] == self.config.chain_id:
+                return a["height"], a["hash"]
+        except StoreError:
+            pass
+        return self.config.checkpoint_height, self.config.checkpoint_hash
+
+    def init_from_anchor(self):
+        """The first verified block: the one the provisioned hash names. Its time is not checked
+        against the clock (the hash pins it; the clock may read 1970)."""
+        height, want = self._anchor()
+        chain_id = self.config.chain_id
+        checker = self.checker
+
+        def accept(raw, src):
+            sh = raw.light_block.signed_header
+            header_validate_basic(sh.header, chain_id)
+            if sh.header.hash() != want:
+                raise VerificationError("anchor_hash", "block does not hash to the provisioned "
+                                        "checkpoint", height=height)
+            verify_commit_full(chain_id, sh, raw.light_block.validators, checker)
+
+        raw, _ = self.pool.race(lambda rpc: rpc.light_block(height), accept=accept)
+        self.store.save_anchor(chain_id, height, want)
+        self._adopt([raw], reset=True)
+        return raw
+
+    def _expired(self, now_ns):
+        t = self.trusted().light_block.signed_header.header.time_ns
+        return t + self.options.trusting_period_ns <= now_ns
+
+    # --- sync ------------------------------------------------------------------------------------
+
+    def _check_halt(self):
+        halt = self.store.halt()
+        if halt is not None:
+            raise AttackDetected("client halted by an unresolved light-client attack; inspect "
+                                 "the evidence and run `mycroft-lc status`, then clear the halt",
+                                 halt.get("evidence_path", ""), halt=halt)
+
+    def _poll_heads(self, deadline_s):
+        n = len(self.pool.candidates())
+        statuses = self.pool.ask_all(lambda rpc: rpc.status(), deadline_s=deadline_s,
+                                     enough=min(2, max(1, n)))
+        ours = [st for _, st in statuses if st.get("network") in ("", self.config.chain_id)]
+        self.clock.observe_network([st["latest_time_ns"] for st in ours])
+        return [(src, st) for src, st in statuses if st in ours]
+
+    def _recover(self, now_ns):
+        """Weak-subjectivity recovery: the owner's checkpoint if given, else k of n sources."""
+        c = self.config
+        drift = self.options.clock_drift_ns
+        if self.owner_checkpoint is not None:
+            raw, info = checkpoint.recover_owner(self.pool, self.owner_checkpoint,
+                                                 c.owner_pubkey, c.chain_id, now_ns, drift)
+        else:
+            raw, info = checkpoint.recover_k_of_n(self.pool, c.chain_id, c.ws_k, now_ns, drift)
+        sh = raw.light_block.signed_header
+        if sh.header.time_ns + self.options.trusting_period_ns <= now_ns:
+            raise checkpoint.RecoveryError("ws_checkpoint_expired",
+                                           "the agreed checkpoint is itself too old")
+        self.store.save_anchor(c.chain_id, raw.height, sh.header.hash(),
+                               source="owner" if info.get("by") == "owner" else "k_of_n")
+        self._adopt([raw], reset=True)
+        self.last_recovery = info
+        return info
+
+    def sync(self, deadline_s=10.0, progress=None, poll_s=POLL_S):
+        """Verify up to the highest head the sources report. Returns SyncStats (None when
+        already at the head). Raises AttackDetected, NoSource, SyncError, RecoveryError."""
+        with self.lock:
+            self._check_halt()
+            end = time.monotonic() + deadline_s
+            if self.trusted() is None:
+                self.init_from_anchor()
+            heads = self._poll_heads(min(poll_s, max(0.2, end - time.monotonic())))
+            self._discover_in_background()
+            now = self.clock.now_ns()
+            if self._expired(now):
+                self._recover(now)
+            trusted = self.trusted()
+            targets = _targets([st["latest_height"] for _, st in heads])
+            if not heads:
+                raise NoSource("no_head", "no source reported its head")
+            stats = None
+            last = None
+            for target in targets:
+                if target <= trusted.height:
+                    break
+                try:
+                    new, verified, stats = sync_from_pool(
+                        self.pool, trusted, target, self.options, now,
+                        progress=progress or self.progress, checker=self.checker)
+                except (NoSource, SyncError) as e:
+                    last = e   # that head may be a lie nobody else can serve: try a lower one
+                    stats = None
+                    continue
+                last = None
+                trace = [trusted] + verified
+                cc = cross_check(self.pool, self._served_by(stats), trace, self.options, now,
+                                 self.store, max_witnesses=self.config.witnesses,
+                                 deadline_s=max(0.5, end - time.monotonic()))
+                self.last_cross_check = cc.to_dict()
+                self._adopt(verified)
+                break
+            if last is not None:
+                raise last
+            self.last_sync = stats.to_dict() if stats else None
+            self.last_sync_stats = stats
+            self.last_sync_mono = time.monotonic()
+            return stats
+
+    def _discover_in_background(self):
+        """More peers from /net_info, without delaying this sync: they serve the next ones."""
+        now = time.monotonic()
+        if self.last_discovery_mono is not None and \
+                now - self.last_discovery_mono < DISCOVER_EVERY_S:
+            return
+        self.last_discovery_mono = now
+        threading.Thread(target=self.pool.discover, kwargs={"deadline_s": 3.0},
+                         daemon=True).start()
+
+    @staticmethod
+    def _served_by(stats):
+        return stats.head_source or (stats.sources[-1] if stats.sources else "")
+
+    # --- records ---------------------------------------------------------------------------------
+
+    def _cached_record(self, uuid):
+        try:
+            entry = self.store.load_records().get(uuid)
+        except StoreError:
+            return None
+        if entry is None:
+            return None
+        return ProvenRecord.from_cache(uuid, entry, self.clock.now_ns())
+
+    def _fresh_record(self, uuid, deadline_s):
+        fresh = self.last_sync_mono is not None and \
+            time.monotonic() - self.last_sync_mono < REFRESH_S
+        if not fresh:
+            self.sync(deadline_s)
+        head = self.trusted()
+        rec, _ = records.fetch_record(self.pool, uuid, head, self.clock.now_ns())
+        self.store.save_record(uuid, rec.to_cache())
+        return rec
+
+    def device_record(self, uuid=None, deadline_s=5.0):
+        """The device record of `uuid` (the provisioned device by default): proven now, or the
+        cached proven copy marked stale with its age. Raises NoVerifiedData when neither."""
+        uuid = uuid or self.config.device_uuid
+        if not uuid:
+            raise NoVerifiedData("no_uuid", "no device uuid given or provisioned")
+        with self.lock:
+            try:
+                return self._fresh_record(uuid, deadline_s)
+            except LightClientError as e:
+                self.last_error = _err_dict(e)
+                cached = self._cached_record(uuid)
+                if cached is None:
+                    raise NoVerifiedData("no_verified_data", "no source gave verified data and "
+                                         "nothing is cached", uuid=uuid, cause=str(e)[:300])
+                return cached
+
+    # --- boot ------------------------------------------------------------------------------------
+
+    def boot(self, deadline_s=5.0):
+        t0 = time.monotonic()
+        res = BootResult()
+        uuid = self.config.device_uuid
+        with self.lock:
+            self.pool.deadline = time.monotonic() + deadline_s
+            try:
+                try:
+                    cached = uuid is not None and self._cached_record(uuid) is not None
+                    stats = self.sync(deadline_s, poll_s=POLL_CACHED_S if cached else POLL_S)
+                    res.sync = stats.to_dict() if stats else None
+                    res.cross_check = self.last_cross_check
+                    res.recovery = self.last_recovery
+                    if uuid:
+                        head = self.trusted()
+                        res.record, _ = records.fetch_record(self.pool, uuid, head,
+                                                             self.clock.now_ns())
+                        self.store.save_record(uuid, res.record.to_cache())
+                    res.ok = True
+                    res.source = "network"
+                except Exception as e:  # noqa: BLE001 - a bug must cost freshness, not the boot
+                    res.error = _err_dict(e)
+                    self.last_error = res.error
+                    if isinstance(e, AttackDetected):
+                        res.halted = self.store.halt()
+                    if uuid:
+                        res.record = self._cached_record(uuid)
+                    if res.record is not None:
+                        res.ok = True
+                        res.stale = True
+                        res.source = "cache"
+            finally:
+                self.pool.deadline = None
+            t = self.trusted()
+            if t is not None:
+                res.trusted_height = t.height
+                res.trusted_time_ns = t.light_block.signed_header.header.time_ns
+            res.clock = self.clock.to_dict()
+        res.seconds = time.monotonic() - t0
+        return res
+
+    # --- transactions ----------------------------------------------------------------------------
+
+    def broadcast_tx(self, tx):
+        """Submit a signed transaction through any reachable source; returns its hash (hex,
+        upper case: SHA-256 of the bytes, computed here, not taken from the node)."""
+        if not isinstance(tx, (bytes, bytearray)) or len(tx) > 64 * 1024:
+            raise LightClientError("tx_shape", "transaction must be bytes of at most 64 KiB")
+        result, src = self.pool.race(lambda rpc: rpc.broadcast_tx_sync(bytes(tx)))
+        try:
+            code = int(result.get("code", 0))
+        except (TypeError, ValueError):
+            code = -1
+        if code != 0:
+            raise LightClientError("tx_rejected", "the node refused the transaction", code=code,
+                                   log=str(result.get("log", ""))[:200], url=src.url)
+        return hashlib.sha256(bytes(tx)).hexdigest().upper()
+
+    # --- LAN -------------------------------------------------------------------------------------
+
+    def start_lan(self, host="0.0.0.0", port=0, name=None, interfaces=None):
+        """Serve what this device holds on the LAN and use neighbours as sources (lan.py)."""
+        from lightclient.lan import LanDiscovery, LanServer
+        if self.lan_server is None:
+            self.lan_server = LanServer(self, host, port)
+            self.lan_discovery = LanDiscovery(self.pool, name or self.config.device_uuid or
+                                              "device", self.lan_server, self.config.chain_id,
+                                              interfaces)
+        return self.lan_server
+
+    def close(self):
+        if self.lan_server is not None:
+            self.lan_discovery.close()
+            self.lan_server.close()
+            self.lan_server = None
+
+    # --- operator --------------------------------------------------------------------------------
+
+    def clear_halt(self):
+        """Operator action after inspecting the evidence: allow syncing again."""
+        self.store.clear_halt()
+
+    def status(self):
+        t = self.trusted()
+        now = self.clock.now_ns()
+        d = {"chain_id": self.config.chain_id, "device_uuid": self.config.device_uuid,
+             "trusted_height": None, "trusted_hash": None, "trusted_time_ns": None,
+             "age_s": None, "expires_in_s": None,
+             "trusting_period_s": self.config.trusting_period_s}
+        if t is not None:
+            h = t.light_block.signed_header.header
+            d.update({"trusted_height": h.height, "trusted_hash": h.hash().hex().upper(),
+                      "trusted_time_ns": h.time_ns, "age_s": round((now - h.time_ns) / 1e9, 3),
+                      "expires_in_s": round((h.time_ns + self.options.trusting_period_ns - now)
+                                            / 1e9, 3)})
+        sources = self.pool.status()
+        d["sources"] = sources
+        d["banned"] = [{"url": s["url"], "reason": s.get("ban_reason"),
+                        "banned_for_s": s.get("banned_for_s")} for s in sources if s["banned"]]
+        d["halted"] = self.store.halt()
+        evdir = os.path.join(self.store.dir, "evidence")
+        d["evidence"] = sorted(os.path.join(evdir, f) for f in os.listdir(evdir)
+                               if f.endswith(".json"))
+        d["last_sync"] = self.last_sync
+        d["cross_check"] = self.last_cross_check
+        d["recovery"] = self.last_recovery
+        d["last_error"] = self.last_error
+        d["clock"] = self.clock.to_dict()
+        d["counters"] = self.pool.counters.snapshot()
+        d["store_problems"] = [str(e) for e in self.store.problems[-5:]]
+        if self.lan_server is not None:
+            d["lan"] = self.lan_server.info()
+        return d
+
+
+def _targets(reported):
+    """Heads to try, best first: the highest reported, then the second highest report (one
+    source claiming a height no one else has can't push the honest head out), then the lower
+    median (several liars still can't, while the honest are the majority)."""
+    if not reported:
+        return []
+    r = sorted(reported, reverse=True)
+    out = []
+    for h in (r[0], r[1] if len(r) > 1 else r[0], r[len(r) // 2]):
+        if h not in out:
+            out.append(h)
+    return out
+
+
+def _native():
+    from lightclient import native
+    return native.verify

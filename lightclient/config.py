@@ -1,0 +1,166 @@
+# The provisioned device configuration: one JSON file written at provisioning time (by the owner's
+# tooling, or `mycroft-lc provision`). It is the device's root of trust together with the state
+# directory, so it is validated strictly on load (typed ConfigError naming the field).
+#
+# {"chain_id": "...", "checkpoint": {"height": N, "hash": "<hex 32 bytes>"},
+#  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
+#  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
+#  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
+#  "request_timeout_s": 2.5, "lan": false}
+
+import json
+import os
+
+from lightclient import txs
+from lightclient.core.errors import LightClientError
+from lightclient.trust_store import write_atomic
+
+DAY = 86400
+DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
+            "hedge_delay_s": 0.25, "request_timeout_s": 2.5, "lan": False, "peers": [],
+            "max_blocks": 16, "owner_pubkey": "", "central": ""}
+MAX_CONFIG = 256 * 1024
+
+
+class ConfigError(LightClientError):
+    """The device configuration is missing or malformed."""
+
+
+def _json(data, what):
+    """Bounded JSON (floats allowed: timeouts are fractional seconds)."""
+    if len(data) > MAX_CONFIG:
+        raise ConfigError("config_too_large", what + " is larger than the limit", limit=MAX_CONFIG)
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeError) as e:
+        raise ConfigError("config_json", what + " is not valid JSON: %s" % str(e)[:80])
+
+
+class Config:
+    def __init__(self, chain_id, checkpoint_height, checkpoint_hash, state_dir, central="",
+                 peers=(), device_uuid=None, owner_pubkey=b"", trusting_period_s=14 * DAY,
+                 trust_level=(1, 3), witnesses=1, ws_k=2, hedge_delay_s=0.25,
+                 request_timeout_s=2.5, lan=False, max_blocks=16):
+        self.chain_id = chain_id
+        self.checkpoint_height = checkpoint_height
+        self.checkpoint_hash = checkpoint_hash
+        self.state_dir = state_dir
+        self.central = central
+        self.peers = list(peers)
+        self.device_uuid = device_uuid
+        self.owner_pubkey = owner_pubkey
+        self.trusting_period_s = trusting_period_s
+        self.trust_level = tuple(trust_level)
+        self.witnesses = witnesses
+        self.ws_k = ws_k
+        self.hedge_delay_s = hedge_delay_s
+        self.request_timeout_s = request_timeout_s
+        self.lan = lan
+        self.max_blocks = max_blocks
+
+    def to_json(self):
+        return {"chain_id": self.chain_id,
+                "checkpoint": {"height": self.checkpoint_height,
+                               "hash": self.checkpoint_hash.hex().upper()},
+                "central": self.central, "peers": list(self.peers),
+                "device_uuid": self.device_uuid, "owner_pubkey": self.owner_pubkey.hex(),
+                "state_dir": self.state_dir, "trusting_period_s": self.trusting_period_s,
+                "trust_level": list(self.trust_level), "witnesses": self.witnesses,
+                "ws_k": self.ws_k, "hedge_delay_s": self.hedge_delay_s,
+                "request_timeout_s": self.request_timeout_s, "lan": self.lan,
+                "max_blocks": self.max_blocks}
+
+    def save(self, path):
+        d = os.path.dirname(os.path.abspath(path))
+        os.makedirs(d, exist_ok=True)
+        write_atomic(path, json.dumps(self.to_json(), indent=1, sort_keys=True).encode())
+
+    @classmethod
+    def from_json(cls, d, base_dir="."):
+        if not isinstance(d, dict):
+            raise ConfigError("config_shape", "config must be a JSON object")
+        v = dict(DEFAULTS)
+        v.update(d)
+
+        def need(cond, field, msg):
+            if not cond:
+                raise ConfigError("config_field", msg, field=field)
+
+        need(isinstance(v.get("chain_id"), str) and 0 < len(v["chain_id"]) <= 50, "chain_id",
+             "chain_id must be a non-empty string")
+        cp = v.get("checkpoint")
+        need(isinstance(cp, dict), "checkpoint", "checkpoint must be an object")
+        need(isinstance(cp.get("height"), int) and cp["height"] > 0, "checkpoint.height",
+             "checkpoint height must be a positive integer")
+        try:
+            h = bytes.fromhex(cp.get("hash", ""))
+        except (ValueError, TypeError):
+            h = b""
+        need(len(h) == 32, "checkpoint.hash", "checkpoint hash must be 32 bytes of hex")
+        need(isinstance(v.get("state_dir"), str) and v["state_dir"], "state_dir",
+             "state_dir must be a path")
+        need(isinstance(v["central"], str), "central", "central must be a URL string")
+        need(isinstance(v["peers"], list) and all(isinstance(p, str) for p in v["peers"]),
+             "peers", "peers must be a list of URLs")
+        need(v["central"] or v["peers"], "central", "need a central URL or peers")
+        uuid = v.get("device_uuid")
+        if uuid is not None:
+            try:
+                txs.record_key(uuid)
+            except LightClientError:
+                need(False, "device_uuid", "device uuid is not valid")
+        try:
+            owner = bytes.fromhex(v["owner_pubkey"] or "")
+        except (ValueError, TypeError):
+            owner = None
+        need(owner is not None and len(owner) in (0, 32), "owner_pubkey",
+             "owner_pubkey must be 32 bytes of hex (or empty)")
+        tl = v["trust_level"]
+        need(isinstance(tl, list) and len(tl) == 2 and all(isinstance(x, int) for x in tl)
+             and tl[1] > 0 and 3 * tl[0] >= tl[1] and tl[0] <= tl[1], "trust_level",
+             "trust_level must be [num, den] within [1/3, 1]")
+        for f in ("trusting_period_s", "hedge_delay_s", "request_timeout_s"):
+            need(isinstance(v[f], (int, float)) and not isinstance(v[f], bool) and v[f] > 0, f,
+                 f + " must be positive")
+        for f in ("witnesses", "ws_k", "max_blocks"):
+            need(isinstance(v[f], int) and v[f] >= 1 and v[f] <= 1000, f, f + " must be >= 1")
+        state_dir = v["state_dir"]
+        if not os.path.isabs(state_dir):
+            state_dir = os.path.join(base_dir, state_dir)
+        return cls(v["chain_id"], cp["height"], h, state_dir, v["central"], v["peers"], uuid,
+                   owner, v["trusting_period_s"], tl, v["witnesses"], v["ws_k"],
+                   v["hedge_delay_s"], v["request_timeout_s"], bool(v["lan"]), v["max_blocks"])
+
+    @classmethod
+    def load(cls, path):
+        try:
+            with open(path, "rb") as f:
+                data = f.read(MAX_CONFIG + 1)
+        except OSError as e:
+            raise ConfigError("config_missing", "cannot read the config: %s" % e, path=path)
+        return cls.from_json(_json(data, "config"), os.path.dirname(os.path.abspath(path)))
+
+
+def from_devnet(devnet_dir, state_dir, device_uuid=None, owner_pubkey=None, checkpoint=None):
+    """A Config for a device of the devnet in `devnet_dir` (its devnet.json: chain id, central
+    and peer URLs, a checkpoint and the provisioned device). `checkpoint` overrides the file's."""
+    path = os.path.join(devnet_dir, "devnet.json")
+    try:
+        with open(path, "rb") as f:
+            d = _json(f.read(MAX_CONFIG + 1), "devnet.json")
+    except OSError as e:
+        raise ConfigError("devnet_missing", "cannot read devnet.json: %s" % e, path=path)
+    cp = checkpoint or d.get("checkpoint") or {}
+    dev = d.get("device") or {}
+    if device_uuid is None:
+        device_uuid = dev.get("uuid") or (d.get("devices") or [{}])[0].get("uuid")
+    owner = owner_pubkey if owner_pubkey is not None else dev.get("owner_pubkey", "")
+    if isinstance(owner, (bytes, bytearray)):
+        owner = owner.hex()
+    central = d.get("central_url") or d.get("central") or ""
+    peers = d.get("peer_urls") or d.get("peers") or []
+    doc = {"chain_id": d.get("chain_id"), "checkpoint": {"height": cp.get("height"),
+                                                         "hash": cp.get("hash")},
+           "central": central, "peers": peers, "device_uuid": device_uuid,
+           "owner_pubkey": owner or "", "state_dir": state_dir}
+    return Config.from_json(doc)

@@ -1,0 +1,132 @@
+# Device records, proven. abci_query at height H (prove=true) answers with the state after block
+# H, whose root is the app_hash of header H+1 (Cosmos SDK convention): so header H+1 is verified
+# first, then the ICS23 proof chain (IAVL store -> multistore) is checked against its app_hash.
+# A missing record is only "absent" with a verified non-existence proof; an answer without a
+# proof, or with one that does not check, is invalid data (the source is banned by the caller).
+
+from lightclient import txs
+from lightclient.core import ics23
+from lightclient.core.errors import DecodeError, LightClientError, ProofError
+from lightclient.rpc import b64_field
+
+MAX_OPS = 4
+
+
+class NoVerifiedData(LightClientError):
+    """Nothing verified is available for this request (no source reached, nothing cached)."""
+
+
+class ProvenRecord:
+    """A device record proven against a verified header. record: the decoded record (dict) or
+    None when proven absent; height: state height H; header_hash, header_time_ns: of header H+1
+    (the one whose app_hash the proof checks against); stale: served from the cache because no
+    source answered; age_s: now - header time (seconds)."""
+
+    def __init__(self, uuid, record, height, header_hash, header_time_ns, stale=False,
+                 age_s=0.0, value=None, proof_ops=None):
+        self.uuid = uuid
+        self.record = record
+        self.height = height
+        self.header_hash = header_hash
+        self.header_time_ns = header_time_ns
+        self.stale = stale
+        self.age_s = age_s
+        self.value = value            # the raw record bytes (None if absent)
+        self.proof_ops = proof_ops    # [(type, key, data)] as verified (for the LAN server)
+
+    def to_dict(self):
+        return {"uuid": self.uuid, "record": self.record, "height": self.height,
+                "header_hash": self.header_hash.hex().upper(),
+                "header_time_ns": self.header_time_ns, "stale": self.stale,
+                "age_s": round(self.age_s, 3)}
+
+    def to_cache(self):
+        ops = None
+        if self.proof_ops is not None:
+            ops = [[t, k.hex(), d.hex()] for t, k, d in self.proof_ops]
+        return {"value": None if self.value is None else self.value.hex(), "height": self.height,
+                "header_hash": self.header_hash.hex(), "header_time_ns": self.header_time_ns,
+                "proof_ops": ops}
+
+    @classmethod
+    def from_cache(cls, uuid, e, now_ns):
+        value = None if e.get("value") is None else bytes.fromhex(e["value"])
+        ops = None
+        if e.get("proof_ops"):
+            ops = [(t, bytes.fromhex(k), bytes.fromhex(d)) for t, k, d in e["proof_ops"]]
+        rec = None if value is None else txs.decode_record(value)
+        return cls(uuid, rec, e["height"], bytes.fromhex(e["header_hash"]), e["header_time_ns"],
+                   stale=True, age_s=max(0.0, (now_ns - e["header_time_ns"]) / 1e9),
+                   value=value, proof_ops=ops)
+
+
+def parse_proof_ops(resp):
+    """proofOps.ops of an abci_query response -> [(type, key bytes, data bytes)]."""
+    po = resp.get("proofOps")
+    if po is None:
+        po = resp.get("proof_ops")
+    if not isinstance(po, dict) or not isinstance(po.get("ops"), list):
+        raise ProofError("proof_missing", "the answer carries no proof")
+    ops = po["ops"]
+    if not 0 < len(ops) <= MAX_OPS:
+        raise ProofError("proof_ops_count", "wrong number of proof ops", ops=len(ops))
+    out = []
+    for i, op in enumerate(ops):
+        if not isinstance(op, dict) or not isinstance(op.get("type"), str):
+            raise DecodeError("proof_op_shape", "proof op must be an object with a type", index=i)
+        key = b64_field(op.get("key"), "proofOps.ops[%d].key" % i) or b""
+        data = b64_field(op.get("data"), "proofOps.ops[%d].data" % i) or b""
+        out.append((op["type"][:32], key, data))
+    return out
+
+
+def verify_record_answer(resp, uuid, height, app_hash):
+    """Checks one abci_query answer for the record of `uuid` at state height `height` against
+    `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
+    ops). Raises ProofError / DecodeError (the source lied or is broken)."""
+    key = txs.record_key(uuid)
+    try:
+        code = int(resp.get("code", 0))
+        h = int(resp.get("height", -1))
+    except (TypeError, ValueError):
+        raise DecodeError("abci_shape", "code/height are not integers")
+    if code != 0:
+        raise ProofError("abci_code", "query failed on the node", code=code,
+                         log=str(resp.get("log", ""))[:120])
+    if h != height:
+        raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
+    rkey = b64_field(resp.get("key"), "key")
+    if rkey is not None and rkey != key:
+        raise ProofError("abci_key", "answer is for another key")
+    value = b64_field(resp.get("value"), "value")
+    if value is not None and len(value) > txs.MAX_RECORD_BYTES:
+        raise DecodeError("record_too_large", "record larger than the limit", length=len(value))
+    ops = parse_proof_ops(resp)
+    ics23.verify_abci_proof_ops(ops, app_hash, [txs.STORE, key], value)
+    record = None if value is None else txs.decode_record(value)
+    if record is not None and record.get("uuid") != uuid:
+        raise ProofError("record_uuid", "proven record names another device")
+    return record, value, ops
+
+
+def fetch_record(pool, uuid, header_raw, now_ns, exclude=()):
+    """The record of `uuid` proven against verified light block `header_raw` (height H+1): asks
+    the pool for abci_query at H; a source whose proof fails is banned by the pool (race's
+    accept). Returns a fresh ProvenRecord."""
+    header = header_raw.light_block.signed_header.header
+    h = header.height - 1
+    if h < 1:
+        raise NoVerifiedData("no_state_height", "need a verified header above height 1")
+    key = txs.record_key(uuid)
+    checked = {}
+
+    def accept(resp, src):
+        checked[id(resp)] = verify_record_answer(resp, uuid, h, header.app_hash)
+
+    resp, src = pool.race(lambda rpc: rpc.abci_query(txs.QUERY_PATH, key, h, True),
+                          exclude=exclude, accept=accept)
+    record, value, ops = checked[id(resp)]
+    return ProvenRecord(uuid, record, h, header.hash(), header.time_ns, stale=False,
+                        age_s=max(0.0, (now_ns - header.time_ns) / 1e9), value=value,
+                        proof_ops=ops), src
+

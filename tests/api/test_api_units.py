@@ -1,0 +1,435 @@
+# The device API's parts on their own: queue durability, signer checks, skill shapes, routes and
+# the HTTP transport rules, against a small in-test provider. The same service against the real
+# light client and the local network: test_api_devnet.py.
+
+import json
+import os
+import socket
+import threading
+
+import pytest
+
+from lightclient import txs
+from lightclient.api import skills
+from lightclient.api.queue import QueueFull, WriteQueue
+from lightclient.api.server import ApiApp, Handler, host_allowed
+from lightclient.api.service import DeviceService
+from lightclient.api.signer import McuSigner, SeedFileSigner, SignerError
+from lightclient.api.submitter import Submitter
+from lightclient.core import ed25519
+from lightclient.core.errors import LightClientError, SignatureError
+
+UUID = "dev-1"
+CHAIN = "test-chain"
+SEED = bytes(range(32))
+
+
+class NoData(LightClientError):
+    pass
+
+
+class Proven:
+    def __init__(self, record, height=10, stale=False, age_s=3.0):
+        self.record = record
+        self.uuid = UUID
+        self.height = height
+        self.header_hash = bytes([0xAB]) * 32
+        self.header_time_ns = 1_700_000_000 * 10**9
+        self.stale = stale
+        self.age_s = age_s
+
+
+class FakeClient:
+    def __init__(self, record):
+        self.proven = Proven(record)
+        self.fail = None
+        self.sent = []
+        self.refuse = None
+        self.calls = 0
+
+    def device_record(self, uuid):
+        assert uuid == UUID
+        self.calls += 1
+        if self.fail:
+            raise self.fail
+        return self.proven
+
+    def broadcast_tx(self, tx):
+        if self.refuse:
+            raise self.refuse
+        self.sent.append(tx)
+        return "HASH%d" % len(self.sent)
+
+
+def record():
+    return {"uuid": UUID, "device_pubkey": ed25519.public_key(SEED).hex(), "owner_pubkey": "00" * 32,
+            "account": "acc", "version": 3,
+            "device": {"uuid": UUID, "name": "kitchen"},
+            "setting": {"lang": "en-us", "system_unit": "metric"},
+            "location": {"city": {"name": "Lawrence"}},
+            "skills": [{"skill_gid": "@|weather.skill", "display_name": "Weather",
+                        "skillMetadata": {"sections": [{"fields": [
+                            {"name": "units", "type": "text", "value": "metric"},
+                            {"name": "verbose", "type": "checkbox", "value": "true"},
+                            {"name": "radius", "type": "number", "value": "2.5"}]}]}}],
+            "subscription": {"@type": "free"}, "writes": {}}
+
+
+@pytest.fixture
+def seed_file(tmp_path):
+    p = tmp_path / "seed"
+    p.write_text(SEED.hex())
+    os.chmod(p, 0o600)
+    return str(p)
+
+
+@pytest.fixture
+def service(tmp_path, seed_file):
+    client = FakeClient(record())
+    q = WriteQueue(tmp_path / "q", max_entries=3)
+    svc = DeviceService(client, UUID, CHAIN, SeedFileSigner(seed_file), q, fresh_for_s=0)
+    return svc, client, q
+
+
+# -- signer ----------------------------------------------------------------------------------
+def test_seed_signer_signs_verifiably_and_refuses_a_readable_seed(seed_file, tmp_path):
+    s = SeedFileSigner(seed_file)
+    assert s.public_key() == ed25519.public_key(SEED)
+    sig = s.sign(b"hello")
+    assert ed25519.verify(s.public_key(), b"hello", sig)
+    assert SEED.hex() not in repr(s)
+    os.chmod(seed_file, 0o644)
+    with pytest.raises(SignerError) as e:
+        SeedFileSigner(seed_file)
+    assert e.value.check == "seed_file_mode"
+    bad = tmp_path / "bad"
+    bad.write_text("abcd")
+    os.chmod(bad, 0o600)
+    with pytest.raises(SignerError):
+        SeedFileSigner(str(bad))
+
+
+def test_mcu_signer_checks_the_chips_signature():
+    class Chip:
+        def __init__(self, seed, lie=False):
+            self.seed, self.lie = seed, lie
+
+        def public_key(self):
+            return ed25519.public_key(self.seed)
+
+        def sign(self, msg, kind="message"):
+            assert kind == "tx"
+            return ed25519.sign(self.seed, msg + (b"x" if self.lie else b""))
+
+    assert len(McuSigner(Chip(SEED)).sign(b"m")) == 64
+    with pytest.raises(SignatureError):
+        McuSigner(Chip(SEED, lie=True)).sign(b"m")
+
+
+# -- skills -----------------------------------------------------------------------------------
+def test_skill_shapes_follow_ovos_backend_client(tmp_path, monkeypatch):
+    for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(k, str(tmp_path / k.lower()))   # ovos creates its dirs on import
+    from ovos_backend_client.database import SkillSettingsModel
+    rec = record()
+    m = skills.settings_map(rec["skills"])
+    assert m == {"weather.skill": {"units": "metric", "verbose": True, "radius": 2.5}}
+    v1 = skills.v1_list(rec["skills"])
+    model = SkillSettingsModel.deserialize(v1[0])
+    assert model.skill_id == "weather.skill" and model.skill_settings == m["weather.skill"]
+    up = SkillSettingsModel("weather.skill", {"units": "imperial", "radius": 0.5},
+                            rec["skills"][0]["skillMetadata"]).serialize()
+    merged = skills.merge_upload(rec["skills"], skills.canonicalizable(up))
+    assert len(merged) == 1
+    assert skills.settings_map(merged)["weather.skill"]["radius"] == 0.5
+    txs.canonical_json(merged)                    # no floats left
+    merged2 = skills.merge_upload(merged, {"skill_gid": "@|timer", "skillMetadata": {}})
+    assert [skills.skill_id_of(e) for e in merged2] == ["weather.skill", "timer"]
+
+
+# -- queue ------------------------------------------------------------------------------------
+def test_queue_survives_restart_keeps_order_and_nonces(tmp_path):
+    d = tmp_path / "q"
+    q = WriteQueue(d, max_entries=2)
+    a = q.enqueue("metrics", UUID, lambda n: b'{"n":%d}' % n, nonce_floor=100)
+    b = q.enqueue("metrics", UUID, lambda n: b'{"n":%d}' % n)
+    assert (a.nonce, b.nonce) == (100, 101)
+    with pytest.raises(QueueFull):
+        q.enqueue("metrics", UUID, lambda n: b"x")
+    (d / "pending" / "0000000000000009.json.tmp").write_bytes(b"half a wri")
+    q2 = WriteQueue(d, max_entries=2)             # a restart: same entries, same order
+    assert [e.id for e in q2.pending()] == [a.id, b.id]
+    assert [e.tx for e in q2.pending()] == [b'{"n":100}', b'{"n":101}']
+    assert not (d / "pending" / "0000000000000009.json.tmp").exists()
+    q2.delivered(q2.pending()[0])
+    q2.dead_letter(q2.pending()[0], {"check": "refused", "code": 5})
+    q3 = WriteQueue(d)
+    assert q3.pending() == []
+    dead = q3.dead_letters()
+    assert dead[0]["entry"]["id"] == b.id and dead[0]["reason"]["code"] == 5
+    c = q3.enqueue("metrics", UUID, lambda n: b"%d" % n)
+    assert c.nonce == 102 and c.seq == 3          # never reused after delivery
+
+
+def test_queue_keeps_a_corrupt_entry_in_the_dead_letters(tmp_path):
+    d = tmp_path / "q"
+    q = WriteQueue(d)
+    q.enqueue("metrics", UUID, lambda n: b"1")
+    (d / "pending" / "0000000000000001.json").write_bytes(b"{garbage")
+    q2 = WriteQueue(d)
+    assert q2.pending() == []
+    assert q2.dead_letters()[0]["reason"]["check"] == "queue_entry_corrupt"
+
+
+def test_submitter_delivers_in_order_retries_and_dead_letters(tmp_path):
+    q = WriteQueue(tmp_path / "q")
+    client = FakeClient(record())
+    for i in range(3):
+        q.enqueue("metrics", UUID, lambda n: b"tx%d" % n)
+    sub = Submitter(q, client.broadcast_tx)
+    client.refuse = LightClientError("no_source", "all down")
+    assert sub.step() == "retry" and len(q.pending()) == 3
+    client.refuse = LightClientError("tx_rejected", "unparseable answer", code=-1)
+    assert sub.step() == "retry"
+    client.refuse = LightClientError("tx_rejected", "checktx", code=7, log="nonce")
+    # one node's refusal is a claim: dropped only after repeated refusals
+    assert [sub.step() for _ in range(3)] == ["retry", "retry", "dead"]
+    assert len(q.pending()) == 2
+    client.refuse = None
+    assert sub.step() == "delivered" and sub.step() == "delivered" and sub.step() == "idle"
+    assert client.sent == [b"tx2", b"tx3"]
+    assert q.dead_letters()[0]["reason"]["code"] == 7
+    assert q.dead_letters()[0]["reason"]["refusals"] == 3
+
+
+# -- routes (no HTTP) -------------------------------------------------------------------------
+def test_reads_come_from_the_proven_record_with_proof_headers(service):
+    svc, client, _ = service
+    r = svc.handle("GET", "/v1/device/%s/setting" % UUID, {"Device": UUID}, b"")
+    assert r.status == 200 and r.body == record()["setting"]
+    assert r.headers["X-Lightclient-Height"] == "10"
+    assert r.headers["X-Lightclient-Header-Hash"] == "AB" * 32
+    assert r.headers["X-Lightclient-Stale"] == "false"
+    assert float(r.headers["X-Lightclient-Age"]) == pytest.approx(3.0, abs=0.2)
+    assert svc.handle("GET", "/v1/device/%s" % UUID, {}, b"").body["name"] == "kitchen"
+    assert svc.handle("GET", "/v1/device/%s/skill/settings" % UUID, {}, b"").body == {
+        "weather.skill": {"units": "metric", "verbose": True, "radius": 2.5}}
+    client.proven = Proven(record(), stale=True, age_s=500)
+    r = svc.handle("GET", "/v1/device/%s/location" % UUID, {}, b"")
+    assert r.headers["X-Lightclient-Stale"] == "true" and r.body["city"]["name"] == "Lawrence"
+
+
+def test_no_verified_data_is_a_503_never_an_answer(service):
+    svc, client, _ = service
+    client.fail = NoData("no_verified_data", "nothing cached")
+    r = svc.handle("GET", "/v1/device/%s/setting" % UUID, {}, b"")
+    assert r.status == 503 and isinstance(r.body, str)
+    assert r.headers["X-Lightclient-Error"] == "no_verified_data"
+    client.fail = None
+    client.proven = Proven(None)                  # proven absent
+    r = svc.handle("GET", "/v1/device/%s/setting" % UUID, {}, b"")
+    assert r.status == 401 and r.headers["X-Lightclient-Error"] == "device_not_registered"
+
+
+def test_wrong_device_and_bad_token_are_refused(tmp_path, service):
+    svc, _, _ = service
+    assert svc.handle("GET", "/v1/device/other/setting", {}, b"").status == 401
+    assert svc.handle("GET", "/v1/device/%s/setting" % UUID, {"Device": "other"}, b"").status == 401
+    svc.tokens = ("secret", "refresh")
+    assert svc.handle("GET", "/v1/device/%s" % UUID, {"Authorization": "Bearer nope"},
+                      b"").status == 401
+    ok = svc.handle("GET", "/v1/device/%s" % UUID, {"Authorization": "Bearer secret"}, b"")
+    assert ok.status == 200
+    t = svc.handle("GET", "/v1/auth/token", {"Authorization": "Bearer secret"}, b"")
+    assert t.body["accessToken"] == "secret" and t.body["uuid"] == UUID
+    assert t.body["expiration"] >= 86400       # seconds from now; 0 would mean "expired"
+    t = svc.handle("GET", "/v1/auth/token", {"Authorization": "Bearer refresh"}, b"")
+    assert t.status == 200 and t.body["accessToken"] == "refresh"
+
+
+def test_writes_are_signed_device_writes_queued_until_full(service):
+    svc, _, q = service
+    meta = {"skill_gid": "@|weather.skill", "skillMetadata": {"sections": [{"fields": [
+        {"name": "radius", "type": "number", "value": 7.25}]}]}}
+    r = svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, json.dumps(meta).encode())
+    assert r.status == 202 and r.body["queued"] and r.headers["X-Lightclient-Queue-Id"]
+    tx = txs.decode_tx(q.pending()[0].tx, CHAIN)
+    assert tx["type"] == "device_write" and tx["pubkey"] == ed25519.public_key(SEED).hex()
+    assert tx["body"]["kind"] == "skill_settings" and tx["nonce"] >= 1_700_000_000 * 10**6
+    assert skills.settings_map(tx["body"]["data"])["weather.skill"] == {"radius": "7.25"} or \
+        skills.settings_map(tx["body"]["data"])["weather.skill"]["radius"] == 7.25
+    r = svc.handle("POST", "/v1/device/%s/metric/timing" % UUID, {}, b'{"ms": 1.5}')
+    assert r.status == 202 and r.body["metric"] == {"ms": 1.5}
+    assert txs.decode_tx(q.pending()[1].tx, CHAIN)["body"]["data"] == {
+        "name": "timing", "data": {"ms": "1.5"}}
+    r = svc.handle("PUT", "/v1/device/%s/settingsMeta" % UUID, {}, b'{"skill_gid": "x"}')
+    assert r.status == 202
+    r = svc.handle("PUT", "/v1/device/%s/settingsMeta" % UUID, {}, b'{"skill_gid": "y"}')
+    assert r.status == 507 and len(q.pending()) == 3
+    assert svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, b"{not json").status == 400
+    # a second skill upload builds on the pending one, not on the older record
+    svc.queue = WriteQueue(q.dir + "2")
+    svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, json.dumps(meta).encode())
+    svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
+               json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())
+    last = txs.decode_tx(svc.queue.pending()[-1].tx, CHAIN)["body"]["data"]
+    assert [skills.skill_id_of(e) for e in last] == ["weather.skill", "timer"]
+
+
+# -- HTTP transport ---------------------------------------------------------------------------
+def _raw_request(sock, text):
+    sock.sendall(text.encode())
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+
+
+def test_http_refuses_non_loopback_peers_and_foreign_hosts(service):
+    svc, _, _ = service
+    app = ApiApp(svc.client, UUID, port=0, submit=False)
+    try:
+        # The real handler, fed a connection that claims to come from the LAN.
+        a, b = socket.socketpair()
+
+        def serve_one():
+            Handler(b, ("192.0.2.7", 40000), app.server)
+            b.close()                              # what the server does after a request
+        t = threading.Thread(target=serve_one)
+        t.start()
+        out = _raw_request(a, "GET /v1/device/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % UUID)
+        t.join(5)
+        assert out.startswith("HTTP/1.1 403") and "not_loopback" in out
+        assert "kitchen" not in out
+    finally:
+        app.server.server_close()
+    assert host_allowed("127.0.0.1:6713") and host_allowed("localhost") and host_allowed("[::1]:1")
+    assert not host_allowed("evil.example:6713") and not host_allowed("192.0.2.7")
+
+
+def test_http_round_trip_bounds_and_dns_rebinding(service):
+    import http.client
+    svc, _, _ = service
+    app = ApiApp(svc.client, UUID, CHAIN, svc.signer, svc.queue, port=0, submit=False)
+    with app:
+        c = http.client.HTTPConnection("127.0.0.1", app.server.port, timeout=5)
+        c.request("GET", "/v1/device/%s/setting" % UUID)
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read()) == record()["setting"]
+        assert r.getheader("X-Lightclient-Height") == "10"
+        c.request("GET", "/v1/device/%s/setting" % UUID, headers={"Host": "evil.example"})
+        r = c.getresponse()
+        assert r.status == 403 and b"bad_host" in r.read()
+        c = http.client.HTTPConnection("127.0.0.1", app.server.port, timeout=5)
+        c.request("PUT", "/v1/device/%s/skill" % UUID, body=b"x" * (70 * 1024))
+        assert c.getresponse().status == 413
+
+
+def test_status_route_is_token_checked_and_reports_the_queue(service):
+    svc, _, q = service
+    svc.handle("POST", "/v1/device/%s/metric/m" % UUID, {}, b"{}")
+    st = svc.handle("GET", "/lightclient/status", {}, b"")
+    assert st.status == 200 and st.body["queue"]["pending"] == 1 and st.body["queue"]["ids"]
+    svc.tokens = ("t",)
+    assert svc.handle("GET", "/lightclient/status", {}, b"").status == 401
+    assert svc.handle("GET", "/nothing/here", {}, b"").status == 404
+
+
+def test_delivery_is_confirmed_by_the_verified_record_not_a_nodes_word(tmp_path):
+    from lightclient.api.submitter import record_confirms
+    q = WriteQueue(tmp_path / "q")
+    client = FakeClient(record())
+    now = [0.0]
+    sub = Submitter(q, client.broadcast_tx, record_confirms(client.device_record, UUID),
+                    confirm_timeout_s=10, monotonic=lambda: now[0])
+
+    def put(kind, data, nonce_body=None):
+        body = {"data": data, "kind": kind, "uuid": UUID}
+        return q.enqueue(kind, UUID, lambda n: txs.build_tx(CHAIN, txs.DEVICE_WRITE, body, n,
+                                                            ed25519.public_key(SEED),
+                                                            txs.seed_signer(SEED)))
+    put("skill_settings", [{"skill_gid": "a"}])
+    put("skill_settings", [{"skill_gid": "a"}, {"skill_gid": "b"}])
+    put("metrics", {"name": "m", "data": 1})
+    # the first skill write is carried by the second: never sent
+    assert sub.step() == "superseded" and client.sent == []
+    assert sub.step() == "sent" and len(client.sent) == 1
+    # a node said yes, but the record does not show it: wait, then send again
+    assert sub.step() == "waiting"
+    now[0] = 11
+    assert sub.step() == "sent" and len(client.sent) == 2 and sub.resent == 1
+    # it lands: the verified record holds the data
+    client.proven.record["writes"]["skill_settings"] = [{"skill_gid": "a"}, {"skill_gid": "b"}]
+    assert sub.step() == "delivered"
+    # a stale record confirms nothing
+    assert sub.step() == "sent"
+    client.proven.record["writes"]["metrics"] = {"name": "m", "data": 1}
+    client.proven.stale = True
+    assert sub.step() == "waiting"
+    client.proven.stale = False
+    # refused as a replay of what already landed: the record says delivered, not dead
+    now[0] = 30
+    client.refuse = LightClientError("tx_rejected", "replay", code=4, log="nonce")
+    assert sub.step() == "delivered" and q.pending() == [] and q.dead_letters() == []
+
+
+CRASHER = r"""
+import sys
+from lightclient.api.queue import WriteQueue
+q = WriteQueue(sys.argv[1], max_entries=100000, max_bytes=1 << 30)
+i = 0
+while True:
+    e = q.enqueue("metrics", "dev-1", lambda n: b'{"payload":"%s","n":%d}' % (b"x" * 2000, n))
+    print(e.id, e.nonce, flush=True)          # the acknowledgement a client would get
+    if i % 3 == 0:
+        head = q.pending()[0]
+        print("removing", head.id, flush=True)
+        q.delivered(head)
+        print("done", head.id, flush=True)
+    i += 1
+"""
+
+
+def test_queue_killed_at_random_points_keeps_every_acknowledged_write(tmp_path):
+    """SIGKILL the writer at random moments: every write acknowledged and not yet delivered is
+    in the queue after a restart, readable, in order, and nonces never repeat."""
+    import random
+    import subprocess
+    import sys
+    import time
+    rng = random.Random(7)
+    d = str(tmp_path / "q")
+    nonces_seen = set()
+    expected = {}                                # acknowledged, not known to be delivered
+    for round_ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", CRASHER, d], stdout=subprocess.PIPE,
+                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                                 os.path.abspath(__file__)))))
+        time.sleep(0.15 + rng.random() * 0.3)
+        p.kill()
+        in_flight = None
+        for line in p.communicate()[0].decode().splitlines():
+            w = line.split()
+            if w[0] == "removing":
+                in_flight = w[1]
+            elif w[0] == "done":
+                expected.pop(w[1], None)
+                in_flight = None
+            else:
+                assert int(w[1]) not in nonces_seen    # a nonce is never signed twice
+                nonces_seen.add(int(w[1]))
+                expected[w[0]] = int(w[1])
+        q = WriteQueue(d)
+        pending = {e.id: e.nonce for e in q.pending()}
+        if in_flight is not None and in_flight not in pending:
+            expected.pop(in_flight)              # killed while removing a delivered entry
+        assert {k: v for k, v in pending.items() if k in expected} == expected
+        assert set(expected) <= set(pending)
+        seqs = [int(k[1:]) for k in pending]
+        assert seqs == sorted(seqs)
+        assert q.dead_letters() == []
+        expected = dict(pending)                 # an entry written but not acknowledged counts
+    assert len(nonces_seen) > 20

@@ -1,0 +1,231 @@
+"""client.py + records.py: boot to verified settings, failover, cache-only boot marked stale,
+never unverified data, proofs (inclusion, non-inclusion, forged), transactions, status."""
+import hashlib
+import time
+
+import pytest
+
+from lightclient.records import NoVerifiedData
+from tests.client.fakenode import FakeChain, make_record
+
+
+def test_fresh_boot_returns_verified_settings(make_net, chain40):
+    net = make_net(chain40)
+    res = net.client().boot(5)
+    assert res.ok and not res.stale and res.source == "network" and res.error is None
+    rec = res.record
+    assert rec.record["setting"]["lang"] == "en-us" and rec.uuid == "dev-1"
+    assert rec.height == 39 and rec.header_hash == chain40.header_hash(40)
+    assert rec.header_time_ns == chain40.head_time_ns() and rec.age_s == pytest.approx(20, abs=1)
+    assert res.trusted_height == 40 and res.cross_check["agreed"]
+    assert res.sync["light_blocks"] == 1 and res.sync["bytes"] > 0
+
+
+def test_device_record_is_proven_absent_with_a_non_existence_proof(make_net, chain40):
+    net = make_net(chain40)
+    c = net.client()
+    c.boot(5)
+    rec = c.device_record("no-such-device")
+    assert rec.record is None and rec.height == 39 and not rec.stale
+
+
+def test_wrong_proofs_are_refused_and_the_liar_banned(make_net, chain40):
+    net = make_net(chain40)
+    net.central.set_mode("wrong_proofs")
+    c = net.client()
+    res = c.boot(5)
+    assert res.ok and not res.stale
+    assert res.record.record["setting"]["lang"] == "en-us"    # never the forged "de-de"
+    banned = {b["url"]: b["reason"] for b in c.status()["banned"]}
+    assert net.central.url in banned
+    assert banned[net.central.url]["error"] in ("ProofError", "DecodeError")
+
+
+def test_answer_without_proof_is_refused(make_net, chain40):
+    net = make_net(chain40, n=1)
+    net.central.set_mode("no_proof")
+    c = net.client()
+    res = c.boot(5)
+    assert not res.ok and res.record is None
+    assert c.status()["banned"][0]["reason"]["check"] == "proof_missing"
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_boot_with_central_blackholed_fails_over_quickly(make_net, chain40, n):
+    net = make_net(chain40, n=n)
+    c = net.client()
+    c.boot(5)
+    net.central.set_mode("blackholed")
+    c2 = net.client()
+    t0 = time.monotonic()
+    res = c2.boot(5)
+    assert res.ok and not res.stale
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_boot_with_every_source_down_serves_the_cache_marked_stale(make_net, chain40):
+    net = make_net(chain40)
+    net.client().boot(5)
+    for n in net.nodes:
+        n.set_mode("down")
+    later = net.now + 3600
+    c = net.client(clock=lambda: later)
+    t0 = time.monotonic()
+    res = c.boot(5)
+    assert time.monotonic() - t0 < 0.5
+    assert res.ok and res.stale and res.source == "cache"
+    assert res.record.stale and res.record.age_s == pytest.approx(3620, abs=2)
+    assert res.record.record["setting"]["lang"] == "en-us"
+    assert res.error["check"] in ("no_head", "all_failed", "no_source")
+
+
+def test_no_source_and_no_cache_is_no_verified_data(make_net, chain40):
+    net = make_net(chain40)
+    for n in net.nodes:
+        n.set_mode("down")
+    c = net.client()
+    res = c.boot(2)
+    assert not res.ok and res.record is None and res.error
+    with pytest.raises(NoVerifiedData):
+        c.device_record()
+
+
+def test_forged_everything_never_yields_data(make_net, chain40):
+    net = make_net(chain40)
+    for n in net.nodes:
+        n.set_mode("forged")
+    c = net.client()
+    res = c.boot(5)
+    assert not res.ok and res.record is None
+    assert c.trusted() is None     # even the anchor block was refused: its commit is forged
+
+
+def test_wrong_anchor_hash_is_refused(make_net, chain40):
+    net = make_net(chain40)
+    net.cfg.checkpoint_hash = hashlib.sha256(b"not the block").digest()
+    res = net.client().boot(3)
+    assert not res.ok and res.error["check"] in ("all_failed", "no_source")
+
+
+def test_the_record_is_the_one_the_chain_proves(make_net):
+    data = FakeChain(n_blocks=30, records={"dev-1": make_record("dev-1", 2, {"lang": "fr-fr"})})
+    net = make_net(data)
+    r = net.client().boot(5)
+    assert r.record.record["setting"] == {"lang": "fr-fr"} and r.record.record["version"] == 2
+
+
+def test_cache_is_replaced_by_each_fresh_proof(make_net, chain40):
+    net = make_net(chain40)
+    c = net.client()
+    c.boot(5)
+    first = c.store.load_records()["dev-1"]
+    assert first["height"] == 39 and first["proof_ops"]
+    rec = c.device_record("dev-1")
+    assert not rec.stale and c.store.load_records()["dev-1"]["header_hash"] == \
+        chain40.header_hash(40).hex()
+
+
+def test_broadcast_tx_returns_the_local_hash(make_net, chain40):
+    net = make_net(chain40)
+    net.central.set_mode("down")
+    tx = b'{"type":"device_write"}'
+    h = net.client().broadcast_tx(tx)
+    assert h == hashlib.sha256(tx).hexdigest().upper()
+    assert any(tx in n.txs for n in net.nodes[1:])
+
+
+def test_status_reports_trust_sources_bans(make_net, chain40):
+    net = make_net(chain40)
+    net.central.set_mode("forged")
+    c = net.client()
+    c.boot(5)
+    st = c.status()
+    assert st["trusted_height"] == 40 and st["age_s"] == pytest.approx(20, abs=1)
+    assert st["expires_in_s"] == pytest.approx(14 * 86400 - 20, abs=2)
+    assert len(st["sources"]) == 3 and st["halted"] is None and st["evidence"] == []
+    assert st["banned"][0]["url"] == net.central.url
+    assert st["banned"][0]["reason"]["check"] == "invalid_signature"
+    assert st["counters"]["light_blocks"] >= 2
+
+
+def test_restart_resumes_from_the_persisted_trusted_block(make_net, chain40):
+    net = make_net(chain40, checkpoint=1)
+    net.client().boot(5)
+    c = net.client()
+    assert c.trusted().height == 40       # loaded from disk, no network yet
+    res = c.boot(5)
+    assert res.ok and res.sync is None    # already at the head
+
+
+def test_corrupt_trust_store_is_not_trusted_and_rebuilt_from_the_anchor(make_net, chain40):
+    net = make_net(chain40)
+    c = net.client()
+    c.boot(5)
+    state = net.cfg.state_dir
+    for name in ("blocks.json", "blocks.json.prev"):
+        p = state + "/" + name
+        try:
+            data = bytearray(open(p, "rb").read())
+        except FileNotFoundError:
+            continue
+        data[100] ^= 0x20
+        open(p, "wb").write(bytes(data))
+    c2 = net.client()
+    assert c2.trusted() is None and c2.last_error["check"] == "store_corrupt"
+    res = c2.boot(5)
+    assert res.ok and not res.stale and res.trusted_height == 40
+
+
+def test_every_source_blackholed_serves_the_cache_in_under_half_a_second(make_net, chain40):
+    net = make_net(chain40)
+    net.client().boot(5)
+    for n in net.nodes:
+        n.set_mode("blackholed")
+    c = net.client()
+    t0 = time.monotonic()
+    res = c.boot(5)
+    assert time.monotonic() - t0 < 0.5
+    assert res.ok and res.stale and res.record.record["setting"]["lang"] == "en-us"
+
+
+def test_bans_survive_a_restart_with_their_reason(make_net, chain40):
+    net = make_net(chain40)
+    net.central.set_mode("forged")
+    c = net.client()
+    assert c.boot(5).ok
+    c2 = net.client()                      # a reboot
+    banned = {b["url"]: b["reason"] for b in c2.status()["banned"]}
+    assert banned[net.central.url]["check"] == "invalid_signature"
+    assert net.central.url not in [s.url for s in c2.pool.candidates()]
+
+
+def test_restored_bans_are_capped_when_the_clock_is_wrong(make_net, chain40):
+    net = make_net(chain40)
+    net.central.set_mode("forged")
+    net.client().boot(5)
+    c = net.client(clock=lambda: 0.0)      # 1970: the saved ban's end looks decades away
+    s = c.pool.get(net.central.url)
+    assert s.banned(c.pool.monotonic())
+    assert s.banned_until - c.pool.monotonic() <= 6 * 3600 + 1
+
+
+def test_peers_from_net_info_are_added_in_the_background(make_net, chain40):
+    net = make_net(chain40, n=3)
+    net.cfg.peers = []                       # provisioned with the central API only
+    net.central.peers = [x.url for x in net.nodes[1:]]
+    c = net.client()
+    assert c.boot(5).ok
+    deadline = time.monotonic() + 3
+    while len(c.pool.sources) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(s.url for s in c.pool.sources[1:]) == sorted(x.url for x in net.nodes[1:])
+    net.central.set_mode("down")
+    assert c.device_record().stale is False    # the discovered peers carry on
+
+
+def test_lying_heads_cannot_push_the_honest_head_out():
+    from lightclient.client import _targets
+    assert _targets([]) == []
+    assert _targets([40, 40, 40]) == [40]
+    assert _targets([10**9, 40, 40]) == [10**9, 40]
+    assert _targets([10**9, 10**9 - 1, 40, 40, 40]) == [10**9, 10**9 - 1, 40]

@@ -1,0 +1,197 @@
+"""The client against the local network (tools/devnet: separate processes, real sockets, real
+signatures), one scenario per fault mode: the client either returns verified data or a clear
+error; it never accepts forged data."""
+import json
+import os
+import time
+
+import pytest
+
+from lightclient.client import LightClient
+from lightclient.config import from_devnet
+from lightclient.core import ed25519
+from lightclient.detector import AttackDetected
+from tools.devnet.launcher import Devnet
+
+UUID = "scenario-dev-1"
+OWNER = b"\x05" * 32
+NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("devnet")
+    # 1 s blocks keep waits for inclusion short; the history still spans about a day.
+    with Devnet(str(d), validators=21, peers=4, history_blocks=20000, block_interval_s=1) as net:
+        cp = net.checkpoint()
+        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
+        net.wait_height(h + 1)
+        net.start_checkpoint = cp
+        yield net
+
+
+@pytest.fixture
+def dn(devnet):
+    yield devnet
+    for n in NODES:
+        devnet.fault(n, "ok")
+
+
+counter = [0]
+
+
+def client(net, tmp_path, **kw):
+    counter[0] += 1
+    cfg = from_devnet(net.directory, str(tmp_path / ("dev%d" % counter[0])), UUID,
+                      checkpoint=net.start_checkpoint)
+    for k, v in kw.items():
+        setattr(cfg, k, v)
+    return LightClient(cfg)
+
+
+def honest_setting(net):
+    return net.record(UUID)["setting"]
+
+
+def check_verified(res, net):
+    assert res.ok and not res.stale, res.error
+    assert res.record.record is not None
+    assert res.record.record["setting"] == honest_setting(net)
+    assert res.record.record["uuid"] == UUID
+
+
+def test_boot_verified(dn, tmp_path):
+    c = client(dn, tmp_path)
+    res = c.boot(5)
+    check_verified(res, dn)
+    assert res.cross_check["agreed"]
+    assert res.sync["light_blocks"] >= 1 and res.sync["bytes"] > 0
+
+
+@pytest.mark.parametrize("mode", ["down", "5xx", "garbage", "oversized", "slow"])
+def test_unavailable_central_fails_over(dn, tmp_path, mode):
+    dn.fault("central", mode)
+    c = client(dn, tmp_path)
+    res = c.boot(5)
+    check_verified(res, dn)
+    central = [s for s in c.status()["sources"] if s["kind"] == "central"][0]
+    assert not central["banned"]       # unavailable is not malicious
+
+
+def test_blackholed_central_costs_well_under_its_timeout(dn, tmp_path):
+    c = client(dn, tmp_path)
+    c.boot(5)                          # trusted state on disk, as on a device that ran before
+    dn.fault("central", "blackholed")
+    c2 = LightClient(c.config)
+    t0 = time.monotonic()
+    res = c2.boot(5)
+    took = time.monotonic() - t0
+    check_verified(res, dn)
+    assert took < 1.5, took
+
+
+@pytest.mark.parametrize("mode,params,checks", [
+    ("forged_signatures", {}, ("invalid_signature",)),
+    ("minority_fork", {}, ("insufficient_signatures", "next_validators_mismatch",
+                           "not_enough_trust", "invalid_signature")),
+    ("future", {"offset_s": 3600}, ("header_from_future",)),
+    ("wrong_proofs", {"variant": "value"}, None),
+    ("wrong_proofs", {"variant": "proof"}, None),
+])
+def test_malicious_central_is_rejected_and_banned(dn, tmp_path, mode, params, checks):
+    c0 = client(dn, tmp_path)
+    cp = c0.init_from_anchor().height       # trusts the checkpoint; the head is further on
+    if mode == "minority_fork":
+        params = dict(params, fork_height=cp + 1)
+    dn.fault("central", mode, **params)
+    c = LightClient(c0.config)
+    res = c.boot(5)
+    check_verified(res, dn)
+    banned = {b["url"]: b["reason"] for b in c.status()["banned"]}
+    assert dn.central_url in banned, c.status()["sources"]
+    if checks:
+        assert banned[dn.central_url]["check"] in checks, banned
+    else:
+        assert banned[dn.central_url]["error"] in ("ProofError", "DecodeError")
+
+
+def test_stale_central_does_not_hold_the_client_back(dn, tmp_path):
+    dn.fault("central", "stale", height=dn.latest_height() - 5)
+    c = client(dn, tmp_path)
+    res = c.boot(5)
+    check_verified(res, dn)
+    assert res.trusted_height >= dn.latest_height() - 2
+
+
+def test_everything_down_serves_the_cache_marked_stale(dn, tmp_path):
+    c = client(dn, tmp_path)
+    assert c.boot(5).ok
+    for n in NODES:
+        dn.fault(n, "down")
+    c2 = LightClient(c.config)
+    t0 = time.monotonic()
+    res = c2.boot(5)
+    assert time.monotonic() - t0 < 0.5
+    assert res.ok and res.stale and res.source == "cache"
+    assert res.record.stale and res.record.age_s >= 0
+    assert res.record.record["setting"] == honest_setting(dn)
+
+
+def test_all_sources_forging_yields_no_data(dn, tmp_path):
+    for n in NODES:
+        dn.fault(n, "forged_signatures")
+    c = client(dn, tmp_path)
+    res = c.boot(5)
+    assert not res.ok and res.record is None and res.error
+
+
+def test_light_client_attack_is_detected_evidenced_and_halts(dn, tmp_path):
+    c = client(dn, tmp_path)
+    cp_height = c.init_from_anchor().height
+    dn.fault("central", "lunatic", fork_height=cp_height + 1, signer_height=cp_height)
+    c2 = LightClient(c.config)
+    res = c2.boot(5)
+    assert res.error and res.error["check"] == "light_client_attack", res.error
+    assert res.halted and os.path.exists(res.halted["evidence_path"])
+    # the forged settings were never served: the cached record is the honest one
+    assert res.record is None or res.record.record["setting"] == honest_setting(dn)
+    assert res.record is None or res.record.record["setting"].get("lang") != "xx-xx"
+    doc = json.load(open(res.halted["evidence_path"]))
+    ev = doc["against_primary"]
+    assert ev["type"] == "tendermint/LightClientAttackEvidence"
+    assert int(ev["value"]["common_height"]) >= cp_height
+    assert ev["value"]["byzantine_validators"]
+    # the witness (honest side) received the evidence against the primary
+    assert doc["submitted"][doc["witness"]]["ok"]
+    assert dn.evidence(_node_name(dn, doc["witness"]))
+    # refuses to move on until cleared
+    dn.fault("central", "ok")
+    with pytest.raises(AttackDetected):
+        LightClient(c.config).sync(3)
+    c3 = LightClient(c.config)
+    c3.clear_halt()
+    check_verified(c3.boot(5), dn)
+
+
+def _node_name(net, url):
+    for name, info in net.nodes.items():
+        if info["rpc"] == url:
+            return name
+    raise KeyError(url)
+
+
+def test_settings_change_is_seen_after_the_next_block(dn, tmp_path):
+    c = client(dn, tmp_path)
+    c.boot(5)
+    h = dn.set_settings(UUID, OWNER, date_format="YMD")
+    dn.wait_height(h + 1)
+    rec = LightClient(c.config).boot(5).record
+    assert rec.record["setting"]["date_format"] == "YMD" and rec.height >= h
+
+
+def test_witness_and_peers_from_net_info(dn, tmp_path):
+    c = client(dn, tmp_path, peers=[])
+    added = c.pool.discover()
+    assert sorted(added) == sorted(dn.peer_urls)
+    check_verified(c.boot(5), dn)
+    assert c.status()["cross_check"]["agreed"]

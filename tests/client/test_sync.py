@@ -1,0 +1,124 @@
+"""sync.py: skipping verification through the pool, bans of whoever served invalid blocks, the
+overlap pivot beside CometBFT's 9/16 rule, stats and progress."""
+import hashlib
+
+import pytest
+
+from lightclient.core.errors import VerificationError
+from lightclient.core.verifier import Options, cometbft_pivot
+from lightclient.rpc import RawLightBlock
+from lightclient.sources import SourcePool
+from lightclient.sync import (SyncError, compare_pivots, make_overlap_pivot, signer_overlap,
+                              sync_from_pool, verify_range)
+from tests.client.fakenode import FakeChain, FakeNode
+from tools.chain import make_validators
+
+DAY = 86400 * 10**9
+
+
+def raw_of(data, h):
+    return RawLightBlock.from_json({"signed_header": data.rpc[h]["commit"]["result"]["signed_header"],
+                                    "validators": data.rpc[h]["validators"]["result"]})
+
+
+def churny(n_vals, every):
+    """Replace the oldest validator every `every` heights (FIFO): steady, complete churn."""
+    live = [s for _, s, _ in make_validators(n_vals)]
+    count = [0]
+
+    def churn(chain, h):
+        if h % every == 0:
+            count[0] += 1
+            seed = hashlib.sha256(b"new%d" % count[0]).digest()
+            chain.schedule_change(h, add=[("ed25519", seed, 10)], remove=[live.pop(0)])
+            live.append(seed)
+    return churn
+
+
+@pytest.fixture(scope="module")
+def churned():
+    return FakeChain(n_vals=10, n_blocks=200, churn=churny(10, 2))
+
+
+def test_low_churn_skips_straight_to_the_target(chain40):
+    opts = Options(14 * DAY)
+    raws = {h: raw_of(chain40, h) for h in (1, 40)}
+    new, verified, fetched = verify_range(raws[1], 40, lambda h: raws[h], opts,
+                                          chain40.head_time_ns() + 10**9)
+    assert fetched == [40] and new.height == 40 and [r.height for r in verified] == [40]
+
+
+def test_overlap_pivot_beats_cometbft_rule_on_high_churn(churned):
+    opts = Options(14 * DAY)
+    cache = {}
+
+    def fetch(h):
+        if h not in cache:
+            cache[h] = raw_of(churned, h)
+        return cache[h]
+    counts = compare_pivots(fetch(1), 200, fetch, opts, churned.head_time_ns() + 10**9)
+    assert counts["overlap"] < counts["cometbft"], counts
+    # both reach the same verified head
+    a, _, _ = verify_range(fetch(1), 200, fetch, opts, churned.head_time_ns() + 10**9, "cometbft")
+    b, _, _ = verify_range(fetch(1), 200, fetch, opts, churned.head_time_ns() + 10**9, "overlap")
+    assert a.light_block.signed_header.header.hash() == b.light_block.signed_header.header.hash()
+
+
+def test_overlap_pivot_places_pivots_strictly_between(churned):
+    blocks = {h: raw_of(churned, h).light_block for h in (1, 5, 200)}
+    p = make_overlap_pivot(blocks)
+    assert 1 < p(1, 200) < 200
+    assert signer_overlap(blocks[1].validators, blocks[200].signed_header.commit) == 0.0
+    assert signer_overlap(blocks[1].validators, blocks[5].signed_header.commit) == pytest.approx(0.8)  # changes at 2, 4
+    assert p(1, 2) == cometbft_pivot(1, 2)
+
+
+def test_forged_primary_is_banned_and_sync_completes_from_peers(chain40):
+    nodes = [FakeNode(chain40, "n%d" % i) for i in range(3)]
+    try:
+        nodes[0].set_mode("forged")
+        pool = SourcePool(nodes[0].url, [n.url for n in nodes[1:]])
+        seen = []
+        new, verified, stats = sync_from_pool(pool, raw_of(chain40, 1), 40, Options(14 * DAY),
+                                              chain40.head_time_ns() + 10**9, progress=seen.append)
+        assert new.height == 40
+        assert new.light_block.signed_header.header.hash() == chain40.header_hash(40)
+        assert stats.banned and stats.banned[0]["url"] == nodes[0].url
+        assert stats.banned[0]["check"] == "invalid_signature"
+        assert stats.attempts == 2 and stats.light_blocks == 2 and stats.bytes > 0
+        assert stats.head_source in (nodes[1].url, nodes[2].url)
+        assert seen and seen[-1]["target"] == 40
+        reason = pool.get(nodes[0].url).ban_reason
+        assert reason["check"] == "invalid_signature" and reason["details"]["height"] == 40
+    finally:
+        for n in nodes:
+            n.close()
+
+
+def test_all_sources_forged_fails_without_accepting(chain40):
+    nodes = [FakeNode(chain40, "n%d" % i) for i in range(2)]
+    try:
+        for n in nodes:
+            n.set_mode("forged")
+        pool = SourcePool(nodes[0].url, [nodes[1].url])
+        with pytest.raises((SyncError, VerificationError, Exception)) as e:
+            sync_from_pool(pool, raw_of(chain40, 1), 40, Options(14 * DAY),
+                           chain40.head_time_ns() + 10**9)
+        assert e.value.check in ("sync_failed", "no_source", "all_failed")
+        assert all(s["banned"] for s in pool.status())
+    finally:
+        for n in nodes:
+            n.close()
+
+
+def test_expired_trust_is_not_blamed_on_the_source(chain40):
+    node = FakeNode(chain40)
+    try:
+        pool = SourcePool(node.url, [])
+        with pytest.raises(VerificationError) as e:
+            sync_from_pool(pool, raw_of(chain40, 1), 40, Options(1 * 10**9),
+                           chain40.head_time_ns() + 10**9)
+        assert e.value.check == "trusting_period_expired"
+        assert not pool.status()[0]["banned"]
+    finally:
+        node.close()
