@@ -89,10 +89,36 @@ def cmd_boot(args):
         lines.append("  !!! HALTED: light-client attack detected; evidence: %s"
                      % res.halted.get("evidence_path"))
     lines.append(_settings_text(res.record))
+    if args.mcu:
+        doc["mcu"] = _feed_mcu(args.mcu, c, res, lines)
     _emit(args, doc, "\n".join(lines))
     if res.halted:
         return 2
     return 0 if res.ok else 1
+
+
+def _feed_mcu(port, client, res, lines):
+    """After a fresh verified boot, bring the microcontroller to the same head (it verifies
+    every update itself); otherwise report what the chip holds, which it verified earlier."""
+    from lightclient import mcu_bridge
+    from lightclient.mcu import McuClient
+    try:
+        with McuClient(port) as mcu:
+            if res.ok and not res.stale:
+                out = mcu_bridge.push(mcu, client)
+                out.pop("answers", None)
+                lines.append("  microcontroller: %d update(s), %d bytes, now at height %s"
+                             % (out["updates"], out["bytes"], out["chip_height"]))
+            else:
+                out = {"settings": None}
+                s = mcu.settings(client.clock.now_ns())
+                out["settings"] = {k: v for k, v in s.items() if k != "record"}
+                lines.append("  microcontroller holds settings proven at height %s"
+                             % s.get("height"))
+            return out
+    except LightClientError as e:
+        lines.append("  microcontroller: %s: %s" % (e.check, e))
+        return {"error": e.to_dict()}
 
 
 def cmd_status(args):
@@ -174,6 +200,8 @@ def register(subparsers):
     p.add_argument("--devnet", help="provision from a devnet directory's devnet.json first")
     p.add_argument("--state-dir")
     p.add_argument("--uuid")
+    p.add_argument("--mcu", metavar="PORT", help="then bring the microcontroller on this serial "
+                   "port to the verified head (it re-verifies every update itself)")
     p.set_defaults(func=_guarded(cmd_boot))
 
     p = subparsers.add_parser("status", help="trusted height, age, sources, bans, halt")
