@@ -5,6 +5,7 @@
 # Files on the board (see firmware/README.md): /main.py, /board.json, /app/*.py,
 # /lib/lightclient/{__init__.py, txs.py, core/, smp/, securestore/}.
 
+import binascii
 import json
 import os
 import sys
@@ -58,6 +59,16 @@ def device_secret(nvs):
     return s
 
 
+def firmware_hash(path="/manifest.json"):
+    """The build's firmware hash from the image's manifest (tools/hwtest/image.py), so a
+    self-test can check the board runs the build the tester flashed; None without one."""
+    try:
+        with open(path) as f:
+            return json.load(f).get("firmware_hash")
+    except (OSError, ValueError):
+        return None
+
+
 def load_board(path=BOARD_FILE):
     with open(path) as f:
         return json.load(f)
@@ -76,7 +87,9 @@ def build(board):
         raise OSError("no flash partition named " + board["store"]["partition"])
     info = {"board": board["name"], "chip": board["chip"], "machine": sys.platform,
             "release": "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3]),
-            "build": board.get("micropython_firmware", "")}
+            "build": board.get("micropython_firmware", ""),
+            "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
+            "firmware_hash": firmware_hash()}
     return boot.build(part[0], device_secret(nvs), info, os.urandom, NvsCounter(nvs))
 
 

@@ -13,6 +13,8 @@ def status(fw, p, now_ms):
     out = fw.device.status()
     out["fw"] = F.FIRMWARE_VERSION
     out["board"] = fw.info.get("board", "")
+    out["chip_id"] = fw.info.get("chip_id")
+    out["firmware_hash"] = fw.info.get("firmware_hash")
     out["link"] = dict(fw.decoder.stats)
     if fw.decoder.last_error is not None:
         out["link"]["last_error"] = fw.decoder.last_error.check

@@ -289,3 +289,14 @@ def test_timeout_is_typed(board):
             mcu.request(H.OP_READ_RSP, H.GROUP_OS, H.OS_ECHO, {"d": "x"})
         assert e.value.check == "mcu_timeout"
         assert mcu.echo("still here") == "still here"
+
+
+def test_status_names_the_chip_and_is_stable_across_restarts(board):
+    with client(board) as mcu:
+        st = mcu.status()
+    assert isinstance(st["chip_id"], str) and len(st["chip_id"]) == 12
+    assert st["firmware_hash"] is None  # the emulator runs from the source tree, not an image
+    board.stop()
+    board.start()
+    with client(board) as mcu:
+        assert mcu.status()["chip_id"] == st["chip_id"]

@@ -81,8 +81,8 @@ def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
         raise Rebooted  # machine.reset() never returns
     monkeypatch.setitem(sys.modules, "esp32",
                         types.SimpleNamespace(NVS=FakeNvs, Partition=partition))
-    monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(UART=FakeUart,
-                                                                      reset=reset))
+    monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(
+        UART=FakeUart, reset=reset, unique_id=lambda: b"\x24\x0a\xc4\x01\x02\x03"))
     monkeypatch.setattr(time, "ticks_ms", lambda: int(time.monotonic() * 1000), raising=False)
     monkeypatch.setattr(time, "sleep_ms", lambda ms: None, raising=False)
     monkeypatch.setattr(time, "ticks_diff", lambda a, b: a - b, raising=False)

@@ -30,10 +30,13 @@ def chip_info(link):
     mcu = link.mcu
     text = link.call("info", mcu.info, "a")
     m = re.search(r"mycroft-lc-fw (\S+)", link.call("info", mcu.info, "v") or "")
+    st = link.call("status", mcu.status)
     return {"info": text, "board": link.call("info", mcu.info, "n"),
             "chip": link.call("info", mcu.info, "p"),
             "machine": link.call("info", mcu.info, "m"),
-            "firmware_version": m.group(1) if m else None}
+            "firmware_version": m.group(1) if m else None,
+            "chip_id": st.get("chip_id"),             # the eFuse MAC on a real chip
+            "firmware_hash": st.get("firmware_hash")}  # from the flashed image's manifest
 
 
 def provision(port, network, owner_seed, board_name, firmware_hash, uuid=None, account="",

@@ -112,7 +112,9 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
         version = st.get("fw")
         if not version or ("mycroft-lc-fw " + str(version)) not in info:
             return FAIL, "os info %r and status fw %r disagree" % (info, version), {}
-        return PASS, "mycroft-lc-fw %s" % version, {"version": version, "info": info}
+        return PASS, "mycroft-lc-fw %s" % version, {
+            "version": version, "info": info, "chip_id": st.get("chip_id"),
+            "firmware_hash": st.get("firmware_hash")}
 
     def store():
         st = state["status"]
