@@ -33,6 +33,10 @@ def register(subparsers):
     p.add_argument("--token-file", default=None,
                    help="accept only the bearer tokens in this file, one per line (the "
                    "access and refresh tokens of the device's identity2.json)")
+    p.add_argument("--lan-port", type=int, default=None, metavar="PORT",
+                   help="also serve the light blocks and proofs this device holds to other "
+                   "devices on the LAN (read-only CometBFT RPC face on 0.0.0.0:PORT, announced "
+                   "over mDNS as _mycroft-lc._tcp), and use theirs during a WAN outage")
     p.set_defaults(func=main_serve_api)
     return p
 
@@ -88,8 +92,12 @@ def main_serve_api(args):
         signal.signal(sig, lambda *_: done.set())
     app.start()
     print("device API for %s on %s" % (app.service.uuid, app.url), flush=True)
+    if args.lan_port is not None:
+        lan = app.service.client.start_lan("0.0.0.0", args.lan_port)
+        print("LAN peer service on %s (mDNS _mycroft-lc._tcp)" % lan.url, flush=True)
     sd_notify("READY=1")
     done.wait()
     sd_notify("STOPPING=1")
     app.stop()
+    app.service.client.close()
     return 0

@@ -294,7 +294,8 @@ def test_serve_api_command_under_socket_activation(world):
                 "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1'); "
                 "os.execv(sys.executable, [sys.executable] + sys.argv[2:])")
     cmd = [sys.executable, "-c", activate, str(listener.fileno()), "-c", driver, "serve-api",
-           "--config", cfg_path, "--signer", "seed:" + world.seed_path, "--port", "1"]
+           "--config", cfg_path, "--signer", "seed:" + world.seed_path, "--port", "1",
+           "--lan-port", "0"]
     env = dict(os.environ, NOTIFY_SOCKET=notify_path, PYTHONPATH=REPO)
     proc = subprocess.Popen(cmd, env=env, pass_fds=(listener.fileno(),), cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -306,6 +307,12 @@ def test_serve_api_command_under_socket_activation(world):
             raise AssertionError(proc.communicate()[1].decode()[-2000:])
         api = ovos_api(world.root, "http://127.0.0.1:%d" % port, UUID)
         assert api.get_settings() == world.net.record(UUID)["setting"]
+        # --lan-port: the blocks and proofs it holds, served to neighbours (CometBFT RPC face)
+        lines = [proc.stdout.readline().decode() for _ in range(2)]
+        lan_url = lines[1].split(" on ")[1].split()[0]
+        assert lines[1].startswith("LAN peer service"), lines
+        lan = requests.get(lan_url.replace("0.0.0.0", "127.0.0.1") + "/status", timeout=5).json()
+        assert lan["result"]["node_info"]["network"] == world.net.chain_id
         st = requests.get("http://127.0.0.1:%d/lightclient/status" % port, timeout=5).json()
         assert st["uuid"] == UUID and st["queue"]["pending"] == 0
         proc.send_signal(signal.SIGTERM)
