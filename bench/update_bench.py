@@ -12,6 +12,11 @@ run() -> {figure: {"value", "unit", ...}}:
   mp.update100.peak_heap_bytes      upper bound on the live heap while MicroPython decodes and
                                     verifies the changed-set update (see below); goal <= 65536
   mp.update100.peak_heap_lower_bytes  lower bound (largest live heap seen at a checkpoint)
+  mp.update100.modules_live_bytes   live heap after the imports alone: the modules' bytecode
+                                    (frozen into flash on a board) and what importing builds
+  mp.update100.peak_heap_excl_bytecode_bytes  peak_heap_lower - modules_live: the heap the
+                                    update itself needs (goal <= 65536; the board's trusted
+                                    state, the update bytes, tables, decoded block, verification)
   mp.update100.*                    what the peak is made of (live heap at checkpoints)
   mp.update100.seconds              one apply_update (decode + 67 signature checks), wall time
 
@@ -49,20 +54,31 @@ def build(change=True, n=100):
     return c, b1, b2, trusted, update.encode_update([b2], trusted)
 
 
-MP_SETUP = r"""
+MP_IMPORTS = r"""
 import gc, json, time
-from lightclient.core import rpcjson, types, update, verifier
+from lightclient.core import types, update, verifier
+from lightclient.core import ed25519, sha512  # imported on first verify; frozen on a board
 from lightclient.core.signatures import CachingChecker
+"""
 
-with open("/data/trusted.json") as f:
-    _t = json.load(f)
-TRUSTED = verifier.TrustedState(rpcjson.header_from_json(_t["header"]),
-                                rpcjson.validator_set_from_json(_t["next_validators"]))
-_t = None
+# The trusted state is read as the board reads it from its store (update.decode_trusted of
+# update.encode_trusted bytes, next validators only: the firmware's slim()).
+MP_SETUP = MP_IMPORTS + r"""
+with open("/data/trusted.bin", "rb") as f:
+    TRUSTED = update.decode_trusted(f.read())
 with open("/data/update.bin", "rb") as f:
     DATA = f.read()
 NOW = %d
 OPTS = verifier.Options(14 * 24 * 3600 * 1000000000)
+"""
+
+# Only the imports: the live heap this leaves is the modules' (their bytecode, which a board
+# freezes into flash, plus what importing builds: module dicts, functions, classes, constant
+# tables; a frozen module still builds those on the heap, so subtracting all of it slightly
+# flatters the "excluding bytecode" figures).
+MP_MODULES_ONLY = MP_IMPORTS + r"""
+def workload():
+    yield
 """
 
 MP_WORKLOAD = r"""
@@ -75,17 +91,17 @@ def workload():
     commit = b.signed_header.commit
     builder = types.SignBytesBuilder(TRUSTED.header.chain_id, commit)
     checker = CachingChecker()
-    vals = b.validators.validators
-    cands = [(vals[i].voting_power, i) for i in range(len(vals))
-             if commit.signatures[i].flag == types.BLOCK_ID_FLAG_COMMIT]
+    vals = b.validators                     # the verifier's index accessors, as _tally uses
+    cands = [(vals.power_at(i), i) for i in range(len(vals))
+             if commit.flag_at(i) == types.BLOCK_ID_FLAG_COMMIT]
     cands.sort(key=lambda c: (-c[0], c[1]))
     needed = b.validators.total_power * 2 // 3
     yield
     tallied = 0
     for power, i in cands:
-        v = vals[i]
-        assert checker.check(v.key_type, v.pub_key, builder.for_index(i),
-                             commit.signatures[i].signature)
+        key_type, pub_key = vals.key_at(i)
+        assert checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i))
+        key_type = pub_key = None
         tallied += power
         yield                               # one checkpoint per signature
         if tallied > needed:
@@ -95,6 +111,23 @@ def workload():
     blocks = b = commit = builder = checker = cands = vals = None
     yield                                   # live: the new trusted state (+ the old one)
     print("NEWSTATE", state.header.height, len(state.next_validators))
+"""
+
+# What the update decoder holds of the parsed CBOR before it decodes the steps: the top-level
+# item with the step's arrays left lazy (cbor.LazyArray, as decode_update does), and for
+# comparison the whole tree cbor.loads builds without lazy_depth (what the decoder held before).
+MP_TREE = r"""
+from lightclient.core import cbor
+_L = update.DEFAULT_LIMITS
+def workload():
+    yield
+    top = cbor.loads(DATA, update.CBOR_DEPTH, _L.max_items(), _L.max_bytes, update.LAZY_DEPTH)
+    yield
+    top = None
+    yield
+    top = cbor.loads(DATA, update.CBOR_DEPTH, _L.max_items(), _L.max_bytes)
+    yield
+    top = None
 """
 
 MP_TIMING = r"""
@@ -113,10 +146,15 @@ print(json.dumps({"apply_ms": time.ticks_diff(t1, t0), "decode_ms": time.ticks_d
 
 
 def _mp_files(b1, data):
-    j = to_rpc_json(b1)
-    trusted = {"header": j["commit"]["result"]["signed_header"]["header"],
-               "next_validators": j["next_validators"]["result"]}
-    return {"/data/trusted.json": json.dumps(trusted).encode(), "/data/update.bin": data}
+    trusted = TrustedState(b1.signed_header.header, b1.next_validators, None)
+    return {"/data/trusted.bin": update.encode_trusted(trusted), "/data/update.bin": data}
+
+
+def modules_live(imports_code, extra_files=None):
+    """Live heap after running only `imports_code` (collected at top level, no stack)."""
+    prof = micropython.heap_profile(imports_code, extra_files=extra_files, vectors="none",
+                                    timeout=300)
+    return prof.steps[0].live_before
 
 
 def measure_mp(b1, b2, data):
@@ -131,9 +169,15 @@ def measure_mp(b1, b2, data):
     t = json.loads(timing.stdout.strip().splitlines()[-1])
     assert t["height"] == 2
     sig_steps = steps[3:-2]
+    modules = modules_live(MP_MODULES_ONLY)
+    tree = micropython.heap_profile(MP_SETUP % now + MP_TREE, extra_files=files, vectors="none",
+                                    timeout=300).steps
     return {
         "peak_upper": prof.peak_upper,
         "peak_lower": prof.peak_lower,
+        "modules": modules,
+        "cbor_lazy_top": tree[2].live_before - tree[1].live_before,
+        "cbor_tree": tree[4].live_before - tree[3].live_before,
         "live_baseline": steps[1].live_before,       # modules + trusted state + update bytes
         "live_decoded": steps[2].live_before,        # + decoded light block
         "decode_alloc": steps[1].allocated,          # what decode_update allocated (gross)
@@ -161,13 +205,33 @@ def run():
                                          "note": "upper bound; lower bound in "
                                                  "mp.update100.peak_heap_lower_bytes"},
         "mp.update100.peak_heap_lower_bytes": {"value": m["peak_lower"], "unit": "B"},
+        "mp.update100.modules_live_bytes": {"value": m["modules"], "unit": "B",
+                                            "note": "live heap after the imports alone "
+                                                    "(bytecode + what importing builds)"},
+        "mp.update100.peak_heap_excl_bytecode_bytes": {
+            "value": m["peak_lower"] - m["modules"], "unit": "B", "goal": "<= 65536",
+            "note": "peak_heap_lower_bytes - modules_live_bytes"},
+        "mp.update100.peak_heap_upper_excl_bytecode_bytes": {
+            "value": m["peak_upper"] - m["modules"], "unit": "B",
+            "note": "peak_heap_bytes - modules_live_bytes (loose: one signature check's "
+                    "garbage)"},
         "mp.update100.live_baseline_bytes": {"value": m["live_baseline"], "unit": "B",
                                              "note": "modules + trusted state + update bytes"},
+        "mp.update100.live_trusted_bytes": {"value": m["live_baseline"] - m["modules"] - len(data),
+                                            "unit": "B",
+                                            "note": "live_baseline - modules - update bytes: the "
+                                                    "trusted state (100 validators)"},
         "mp.update100.live_decoded_bytes": {"value": m["live_decoded"], "unit": "B"},
         "mp.update100.decode_alloc_bytes": {"value": m["decode_alloc"], "unit": "B"},
         "mp.update100.live_verifying_max_bytes": {"value": m["live_verifying_max"], "unit": "B"},
         "mp.update100.sig_alloc_max_bytes": {"value": m["sig_alloc_max"], "unit": "B"},
         "mp.update100.signatures": {"value": m["signatures"], "unit": "count"},
+        "mp.update100.cbor_lazy_top_bytes": {"value": m["cbor_lazy_top"], "unit": "B",
+                                             "note": "parsed update held while its steps "
+                                                     "decode (step arrays lazy)"},
+        "mp.update100.cbor_tree_bytes": {"value": m["cbor_tree"], "unit": "B",
+                                         "note": "the whole CBOR tree of the update, for "
+                                                 "comparison (not built by decode_update)"},
         "mp.update100.seconds": {"value": m["apply_seconds"], "unit": "s"},
         "mp.update100.decode_seconds": {"value": m["decode_seconds"], "unit": "s"},
     })

@@ -121,12 +121,17 @@ def _first(p):
 
 
 def loads(data, max_depth=DEFAULT_MAX_DEPTH, max_items=DEFAULT_MAX_ITEMS,
-          max_bytes=DEFAULT_MAX_BYTES):
+          max_bytes=DEFAULT_MAX_BYTES, lazy_depth=None):
     """Decode exactly one deterministic CBOR item that fills all of `data` (bytes or bytearray).
 
     max_depth: most nested arrays/maps (0: scalars only; at most MAX_DEPTH_CEILING).
     max_items: most data items in total (every item counts: container, element, key, value).
-    max_bytes: longest accepted input."""
+    max_bytes: longest accepted input.
+    lazy_depth: arrays nested this deep (the top item is depth 0) come back as LazyArray
+    instead of lists. The whole input is still checked first, with the same rules, errors and
+    item count; a lazy array's elements are just not built until its items() decodes them one
+    at a time (a large validator list need not exist as a tree of lists on a microcontroller).
+    The input must not change while a LazyArray of it is in use."""
     if not isinstance(data, (bytes, bytearray)):
         raise DecodeError("cbor_input_type", "input must be bytes", type=type(data).__name__)
     if len(data) > max_bytes:
@@ -136,6 +141,7 @@ def loads(data, max_depth=DEFAULT_MAX_DEPTH, max_items=DEFAULT_MAX_ITEMS,
     # The whole input is here: a length beyond it is "cbor_length_exceeds_input", whatever
     # max_bytes is, so the window is the input itself.
     d = _Decoder(data, 0, max_depth, max_items, None)
+    d.lazy_depth = lazy_depth
     obj = d.item(0)
     pos = d.pos
     if pos != len(data):
@@ -178,6 +184,7 @@ class _Decoder:
         self.max_depth = max_depth
         self.items_left = max_items
         self.max_items = max_items
+        self.lazy_depth = None
 
     def _avail(self, n, check):
         # Raise unless n more bytes can be read at self.pos. Nothing is allocated before this.
@@ -216,7 +223,9 @@ class _Decoder:
                               offset=start, value=v, size=size)
         return v
 
-    def item(self, depth):
+    def item(self, depth, build=True):
+        # build=False checks the item exactly as build=True does but makes no containers or
+        # byte strings (returns None for them): the pass over a LazyArray's elements.
         start = self.pos
         self._avail(1, "cbor_truncated")
         self.items_left -= 1
@@ -264,6 +273,9 @@ class _Decoder:
         if major == 2 or major == 3:
             self._avail(n, "cbor_length_exceeds_input")
             p = self.pos
+            if major == 2 and not build:
+                self.pos = p + n
+                return None
             b = self._slice(p, p + n)
             self.pos = p + n
             if major == 2:
@@ -283,16 +295,25 @@ class _Decoder:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
                               offset=start, count=need, max_items=self.max_items)
         if major == 4:
+            if not build:
+                for _ in range(n):
+                    self.item(depth + 1, False)
+                return None
+            if depth == self.lazy_depth:
+                first = self.pos
+                for _ in range(n):
+                    self.item(depth + 1, False)
+                return LazyArray(self.data, first, n, depth, self.max_depth)
             out = []
             for _ in range(n):
                 out.append(self.item(depth + 1))
             return out
-        m = {}
+        m = {} if build else None
         prev = None
         for _ in range(n):
             kstart = self.pos
-            k = self.item(depth + 1)
-            if isinstance(k, bool) or not isinstance(k, (int, str, bytes)):
+            k = self.item(depth + 1, build)
+            if self.data[kstart] >> 5 > 3:  # int, bytes, text: majors 0..3
                 raise DecodeError("cbor_map_key_type", "map key must be int, text or bytes",
                                   offset=kstart)
             kraw = self._slice(kstart, self.pos)
@@ -304,8 +325,44 @@ class _Decoder:
                     raise DecodeError("cbor_map_key_order", "map keys not sorted bytewise by "
                                       "their encoding", offset=kstart, key=kraw, previous=prev)
             prev = kraw
-            m[k] = self.item(depth + 1)
+            if build:
+                m[k] = self.item(depth + 1)
+            else:
+                self.item(depth + 1, False)
         return m
+
+
+class LazyArray:
+    """An array that loads(..., lazy_depth=...) has checked but not built. len() is its
+    element count; items() yields the elements one by one, each decoded (and built) then."""
+
+    def __init__(self, data, pos, count, depth, max_depth):
+        self.data = data
+        self.pos = pos  # offset of the first element
+        self.count = count
+        self.depth = depth
+        self.max_depth = max_depth
+
+    def __len__(self):
+        return self.count
+
+    def items(self):
+        # Already checked by loads(): no item budget or window needed the second time.
+        d = _Decoder(self.data, self.pos, self.max_depth, self.count * len(self.data) + 1, None)
+        for _ in range(self.count):
+            yield d.item(self.depth + 1)
+
+    def items_with_end(self):
+        """As items(), each element with the offset just past its encoding in the input (so a
+        caller can refer to a byte string inside it instead of keeping a copy)."""
+        d = _Decoder(self.data, self.pos, self.max_depth, self.count * len(self.data) + 1, None)
+        for _ in range(self.count):
+            e = d.item(self.depth + 1)
+            yield e, d.pos
+
+    def load(self):
+        """The elements as a list (what loads() returns without lazy_depth)."""
+        return list(self.items())
 
 
 def _utf8_ok(b):

@@ -25,7 +25,8 @@
 #   2. One Straus pass (shared doublings, about 128 of them) over four scalars of <= 128 bits:
 #      s0*B + s1*(2^128 B) + c*(-A) + |delta|*(+-R), with delta*S mod L = s0 + 2^128 s1. The two base
 #      point scalars use width-W_BASE wNAF with a table of odd multiples of B and of 2^128 B (built
-#      lazily once, affine "Niels" form); A and R use width-5 wNAF with 8 cached odd multiples each.
+#      lazily once, affine "Niels" form); A and R use width-W_VAR (4) wNAF with 4 cached odd
+#      multiples each.
 #   3. Multiply by 8 (three doublings) and test for the identity in projective coordinates
 #      (X == 0 and Y == Z), no inversion.
 # Points are extended twisted Edwards coordinates (X:Y:Z:T), x = X/Z, y = Y/Z, xy = T/Z; the formulas
@@ -47,11 +48,16 @@ _BY = (4 * pow(5, P - 2, P)) % P
 _BX = 15112221349535400772501151409588531511454012693041857206046113283949847762202
 
 # Window width for the base-point tables: 2^(W_BASE-2) odd multiples of B and of 2^128*B, each
-# stored as 3 field elements. W_BASE = 7: 2 x 32 points = 192 values (6 KB as 32-byte numbers),
-# about 16.7 KB of live heap on MicroPython 1.27 (measured with bench/ed25519_mp.py heap_steps);
-# built on first use in ~30 ms there. Each +1 doubles the memory and saves ~2 additions/verify.
-W_BASE = 7
-W_VAR = 5
+# stored as 3 field elements. They stay live once built, so they count against the
+# microcontroller's heap: on MicroPython 1.27 W_BASE = 7 (2 x 32 points) held 16.7 KB, 6 held
+# 8.4 KB, 5 (2 x 8 points, 48 values) holds 4.2 KB. Each +1 doubles the memory and saves ~2
+# point additions per verification; applying a 100-validator update (67 checks,
+# bench/update_bench.py) took the same 0.40-0.41 s with 5, 6 and 7 (within noise), so 5.
+W_BASE = 5
+# Window width for A and R, whose tables are built per verification: W_VAR = 4 (4 points each)
+# holds ~3.1 KB live during a check on MicroPython, 5 (8 points) ~5.7 KB; the time is the same
+# (fewer table additions balance the denser digits).
+W_VAR = 4
 
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64

@@ -9,7 +9,7 @@ import hashlib
 
 from lightclient.core import proto
 from lightclient.core.errors import DecodeError
-from lightclient.core.merkle import hash_from_byte_slices
+from lightclient.core.merkle import hash_from_byte_slices, inner_hash, leaf_hash
 
 BLOCK_ID_FLAG_ABSENT = 1
 BLOCK_ID_FLAG_COMMIT = 2
@@ -263,6 +263,175 @@ class ValidatorSet:
     def __len__(self):
         return len(self.validators)
 
+    # Index accessors: what the verifier and the update codec use, so that PackedValidatorSet
+    # can answer them without building a Validator object per validator.
+    def index_of(self, address):
+        """Index of the validator with this address, or None."""
+        return self._index.get(address)
+
+    def address_at(self, i):
+        return self.validators[i].address
+
+    def power_at(self, i):
+        return self.validators[i].voting_power
+
+    def key_at(self, i):
+        """(key_type, pub_key) of validator i."""
+        v = self.validators[i]
+        return v.key_type, v.pub_key
+
+
+KEY_TYPE_CODES = (ED25519, SECP256K1)  # compact code of a key type = its index here
+_KEY_STRIDE = 33  # packed public keys: one slot per validator, large enough for either type
+
+
+class PackedValidatorSet(ValidatorSet):
+    """A ValidatorSet in four flat buffers instead of one Validator object per validator, for the
+    microcontroller: public keys (33-byte slots), addresses (20 bytes each), key type codes and
+    powers. About 60 bytes per validator on MicroPython instead of about 200. Same API as
+    ValidatorSet: hash(), total_power, get(), len(), the index accessors, and `validators`, which
+    here builds Validator objects on each access (for tools and tests; the core never uses it).
+    Built by ValidatorPacker, which checks what ValidatorSet's constructor checks."""
+
+    def __init__(self, codes, keys, addrs, powers, total, hash_):
+        self._codes = codes
+        self._keys = keys
+        self._addrs = addrs
+        self._powers = powers
+        self.total_power = total
+        self.proposer = None
+        self._hash = hash_
+
+    @property
+    def validators(self):
+        return [Validator(self.address_at(i), KEY_TYPE_CODES[self._codes[i]],
+                          self.key_at(i)[1], self._powers[i]) for i in range(len(self._codes))]
+
+    def hash(self):
+        return self._hash
+
+    def get(self, address):
+        i = self.index_of(address)
+        if i is None:
+            return None
+        return i, Validator(self.address_at(i), KEY_TYPE_CODES[self._codes[i]],
+                            self.key_at(i)[1], self._powers[i])
+
+    def __len__(self):
+        return len(self._codes)
+
+    def index_of(self, address):
+        if len(address) != ADDRESS_SIZE:
+            return None
+        return _find_slot(self._addrs, address, len(self._addrs))
+
+    def address_at(self, i):
+        if i < 0:
+            raise IndexError(i)
+        a = self._addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE]
+        if len(a) != ADDRESS_SIZE:
+            raise IndexError(i)
+        return a
+
+    def power_at(self, i):
+        return self._powers[i]
+
+    def key_at(self, i):
+        key_type = KEY_TYPE_CODES[self._codes[i]]
+        off = _KEY_STRIDE * i
+        return key_type, self._keys[off:off + PUB_KEY_SIZES[key_type]]
+
+
+def _find_slot(buf, needle, end):
+    """Index of `needle` (ADDRESS_SIZE bytes) at an ADDRESS_SIZE-aligned offset of buf[:end], or
+    None. bytes.find runs in C; a hit that straddles two slots is skipped."""
+    start = 0
+    while True:
+        j = buf.find(needle, start, end)
+        if j < 0:
+            return None
+        if j % ADDRESS_SIZE == 0:
+            return j // ADDRESS_SIZE
+        start = j + 1
+
+
+class _MerkleRoot:
+    """The RFC 6962 root of leaves fed one at a time, equal to hash_from_byte_slices: a stack of
+    perfect subtrees (sizes are the binary digits of the count), merged as they fill up and
+    folded right to left at the end. Holds O(log n) hashes instead of n leaves."""
+
+    def __init__(self):
+        self.stack = []  # [size, hash], sizes strictly decreasing
+
+    def add(self, item):
+        h = leaf_hash(item)
+        size = 1
+        st = self.stack
+        while st and st[-1][0] == size:
+            h = inner_hash(st.pop()[1], h)
+            size += size
+        st.append((size, h))
+
+    def root(self):
+        st = self.stack
+        if not st:
+            return hash_from_byte_slices([])
+        h = st[-1][1]
+        for i in range(len(st) - 2, -1, -1):
+            h = inner_hash(st[i][1], h)
+        return h
+
+
+class ValidatorPacker:
+    """Builds a PackedValidatorSet from validators added one at a time (in the order hashed):
+    add(key_type, pub_key, voting_power), then finish(). finish() runs ValidatorSet's checks in
+    its order (per validator: duplicate address, then the running total against
+    MaxTotalVotingPower) with the same errors, and the set's hash is computed while adding."""
+
+    def __init__(self, count):
+        if count > MAX_VALIDATORS:
+            raise DecodeError("too_many_validators", "validator set is too large",
+                              count=count, limit=MAX_VALIDATORS)
+        self._codes = bytearray(count)
+        self._keys = bytearray(_KEY_STRIDE * count)
+        self._addrs = bytearray(ADDRESS_SIZE * count)
+        self._powers = [0] * count
+        self._n = 0
+        self._root = _MerkleRoot()
+
+    def add(self, key_type, pub_key, voting_power):
+        v = Validator(b"", key_type, pub_key, voting_power)  # checks key and power
+        i = self._n
+        self._codes[i] = KEY_TYPE_CODES.index(key_type)
+        off = _KEY_STRIDE * i
+        self._keys[off:off + len(pub_key)] = pub_key
+        self._addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE] = address_from_pubkey(
+            key_type, pub_key)
+        self._powers[i] = voting_power
+        self._root.add(v.hash_bytes())
+        self._n = i + 1
+
+    def finish(self):
+        n = self._n
+        if n != len(self._codes):
+            raise DecodeError("validator_count", "fewer validators added than announced",
+                              count=n, expected=len(self._codes))
+        addrs = bytes(self._addrs)
+        self._addrs = None
+        total = 0
+        for i in range(n):
+            a = addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE]
+            if _find_slot(addrs, a, ADDRESS_SIZE * i) is not None:
+                raise DecodeError("validator_duplicate", "address appears twice in the set",
+                                  address=a, index=i)
+            total += self._powers[i]
+            if total > MAX_TOTAL_VOTING_POWER:
+                raise DecodeError("voting_power_overflow",
+                                  "total voting power exceeds MaxTotalVotingPower",
+                                  total=total, limit=MAX_TOTAL_VOTING_POWER)
+        return PackedValidatorSet(bytes(self._codes), bytes(self._keys), addrs, self._powers,
+                                  total, self._root.root())
+
 
 # --- commits and sign bytes -------------------------------------------------------------------
 
@@ -287,6 +456,117 @@ class Commit:
         self.block_id = block_id
         self.signatures = signatures
 
+    # Index accessors: what the verifier and SignBytesBuilder use, so that PackedCommit can
+    # answer them without a CommitSig object per vote.
+    def size(self):
+        return len(self.signatures) if self.signatures else 0
+
+    def flag_at(self, i):
+        return self.signatures[i].flag
+
+    def address_at(self, i):
+        return self.signatures[i].validator_address
+
+    def timestamp_at(self, i):
+        return self.signatures[i].timestamp_ns
+
+    def signature_at(self, i):
+        return self.signatures[i].signature
+
+
+_TIME_SIZE = 9  # PackedCommit timestamps: ts - MIN_TIME_NS, unsigned big-endian (< 2^72)
+
+
+class PackedCommit(Commit):
+    """A Commit in flat buffers, for the microcontroller (the update decoder builds it): one flag
+    byte per validator, each vote's timestamp (9 bytes) and signature (64 bytes) packed in index
+    order, and the validator address taken from the block's validator set (`validators`, an
+    address_at(i) provider) as the update format derives it. About 80 bytes per vote instead of
+    about 200. Same API as Commit: the accessors, and `signatures`, which here builds CommitSig
+    objects on each access (for tools and tests; the core never uses it).
+    Built with add(index, flag, timestamp_ns, signature) in increasing index order, or with
+    add_ref(index, flag, timestamp_ns, source, offset) where the 64-byte signature is
+    source[offset:offset + 64] of an immutable `bytes` (the update itself: no copy is kept)."""
+
+    def __init__(self, height, round, block_id, validators, count, max_votes):
+        self.height = height
+        self.round = round
+        self.block_id = block_id
+        self._vals = validators
+        self._flags = bytearray(b"\x01" * count)  # BLOCK_ID_FLAG_ABSENT
+        self._slots = bytearray(2 * count)  # 1 + slot of each vote (big-endian), 0: absent
+        self._times = bytearray(_TIME_SIZE * max_votes)
+        self._max = max_votes
+        self._src = None  # bytes the signatures are read from (add_ref), or our own copies
+        self._offs = [0] * max_votes  # each vote's signature offset in _src
+        self._n = 0
+
+    def _put(self, index, flag, timestamp_ns):
+        j = self._n
+        if j >= self._max:
+            raise DecodeError("commit_pack", "vote does not fit the packed commit", index=index)
+        self._flags[index] = flag
+        self._slots[2 * index] = (j + 1) >> 8
+        self._slots[2 * index + 1] = (j + 1) & 255
+        self._times[_TIME_SIZE * j:_TIME_SIZE * j + _TIME_SIZE] = (
+            timestamp_ns - MIN_TIME_NS).to_bytes(_TIME_SIZE, "big")
+        self._n = j + 1
+        return j
+
+    def add(self, index, flag, timestamp_ns, signature):
+        if len(signature) != 64 or (self._src is not None and
+                                    not isinstance(self._src, bytearray)):
+            raise DecodeError("commit_pack", "vote does not fit the packed commit", index=index)
+        j = self._put(index, flag, timestamp_ns)
+        if self._src is None:
+            self._src = bytearray(64 * self._max)
+        self._src[64 * j:64 * j + 64] = signature
+        self._offs[j] = 64 * j
+
+    def add_ref(self, index, flag, timestamp_ns, source, offset):
+        if (not isinstance(source, bytes) or (self._src is not None and self._src is not source)
+                or offset < 0 or offset + 64 > len(source)):
+            raise DecodeError("commit_pack", "vote does not fit the packed commit", index=index)
+        j = self._put(index, flag, timestamp_ns)
+        self._src = source
+        self._offs[j] = offset
+
+    def _slot(self, i):
+        if i < 0 or i >= len(self._flags):
+            raise IndexError(i)
+        return ((self._slots[2 * i] << 8) | self._slots[2 * i + 1]) - 1
+
+    @property
+    def signatures(self):
+        return [CommitSig(self.flag_at(i), self.address_at(i), self.timestamp_at(i),
+                          self.signature_at(i)) for i in range(len(self._flags))]
+
+    def size(self):
+        return len(self._flags)
+
+    def flag_at(self, i):
+        self._slot(i)  # bounds
+        return self._flags[i]
+
+    def address_at(self, i):
+        if self._slot(i) < 0:
+            return b""
+        return self._vals.address_at(i)
+
+    def timestamp_at(self, i):
+        j = self._slot(i)
+        if j < 0:
+            return ZERO_TIME_NS
+        return int.from_bytes(self._times[_TIME_SIZE * j:_TIME_SIZE * j + _TIME_SIZE],
+                              "big") + MIN_TIME_NS
+
+    def signature_at(self, i):
+        j = self._slot(i)
+        if j < 0:
+            return b""
+        off = self._offs[j]
+        return bytes(self._src[off:off + 64])
+
 
 class SignBytesBuilder:
     """The length-prefixed CanonicalVote of each signature of one commit. Everything but the
@@ -307,18 +587,19 @@ class SignBytesBuilder:
         self._tail = proto.bytes_field(6, chain_id)
 
     def for_index(self, index):
-        sig = self.commit.signatures[index]
-        if sig.flag == BLOCK_ID_FLAG_COMMIT:
+        flag = self.commit.flag_at(index)
+        if flag == BLOCK_ID_FLAG_COMMIT:
             mid = self._block_id
-        elif sig.flag == BLOCK_ID_FLAG_NIL:
+        elif flag == BLOCK_ID_FLAG_NIL:
             mid = b""
-        elif sig.flag == BLOCK_ID_FLAG_ABSENT:
+        elif flag == BLOCK_ID_FLAG_ABSENT:
             raise DecodeError("commit_sig_absent", "an absent signature has no sign bytes",
                               index=index)
         else:
             raise DecodeError("block_id_flag", "unknown block id flag", index=index,
-                              flag=sig.flag)
-        ts = proto.message_field(5, timestamp_bytes(sig.timestamp_ns), nullable=False)
+                              flag=flag)
+        ts = proto.message_field(5, timestamp_bytes(self.commit.timestamp_at(index)),
+                                 nullable=False)
         return proto.length_prefixed(self._head + mid + ts + self._tail)
 
 

@@ -60,12 +60,13 @@ FIELD_NAMES = {
     S_PROPOSER: "proposer", S_ROUND: "round", S_PARTS: "parts", S_SIGNATURES: "signatures",
 }
 
-KEY_TYPE_CODES = (T.ED25519, T.SECP256K1)  # code = index
+KEY_TYPE_CODES = T.KEY_TYPE_CODES  # (ed25519, secp256k1): code = index
 SIGNATURE_SIZE = 64
 UINT32_MAX = 0xFFFFFFFF
 UINT64_MAX = (1 << 64) - 1
 CBOR_DEPTH = 5  # update map > steps > step map > validator list > validator
 #                (update map > proofs > proof > ops > op for state proofs)
+LAZY_DEPTH = 3  # the arrays in a step map (and a proof's ops): decoded when their step is
 PROOF_OP_TYPES = ("ics23:iavl", "ics23:simple", "ics23:smt")
 MAX_PROOF_OPS = 4
 MAX_STORE_NAME = 64
@@ -135,13 +136,26 @@ def _bytes(v, path, sizes=None, max_len=None):
     return v
 
 
-def _array(v, path, min_len, max_len):
-    if not isinstance(v, list):
+def _array(v, path, min_len, max_len, lazy=False):
+    """v as a list, its length checked. A cbor.LazyArray (the validator and signature lists,
+    see decode_update_full) is built here, or with lazy=True returned as it is, for the caller
+    to walk with items() one element at a time."""
+    is_lazy = isinstance(v, cbor.LazyArray)
+    if not is_lazy and not isinstance(v, list):
         raise _err("update_field_type", "expected an array", path)
     if len(v) < min_len or len(v) > max_len:
         raise _err("update_field_length", "array length out of range", path, length=len(v),
                    min_len=min_len, max_len=max_len)
+    if is_lazy and not lazy:
+        return v.load()
     return v
+
+
+def _elements(a):
+    """The elements of a list or a cbor.LazyArray, one at a time."""
+    if isinstance(a, cbor.LazyArray):
+        return a.items()
+    return iter(a)
 
 
 _HASH_SIZES = (0, T.HASH_SIZE)
@@ -153,31 +167,48 @@ def _part_set(v, path):
 
 
 def _validators(v, path, limits):
-    items = _array(v, path, 1, limits.max_validators)
-    vals = []
-    for i, item in enumerate(items):
+    """A validator list -> types.PackedValidatorSet (flat buffers, not one object per
+    validator: this is most of the receiver's heap). Every entry's fields are checked first, then
+    the set-wide rules (duplicates, total power), as ValidatorSet does."""
+    items = _array(v, path, 1, limits.max_validators, lazy=True)
+    packer = T.ValidatorPacker(len(items))
+    i = 0
+    for item in _elements(items):
         p = path + "[" + str(i) + "]"
+        i += 1
         a = _array(item, p, 3, 3)
         code = _uint(a[0], p + ".key_type", len(KEY_TYPE_CODES) - 1)
         key_type = KEY_TYPE_CODES[code]
         pub = _bytes(a[1], p + ".pub_key", (T.PUB_KEY_SIZES[key_type],))
         power = _int(a[2], p + ".power", 1, T.MAX_TOTAL_VOTING_POWER)
-        vals.append(T.Validator(T.address_from_pubkey(key_type, pub), key_type, pub, power))
+        packer.add(key_type, pub, power)
+        item = a = pub = None
     try:
-        return T.ValidatorSet(vals)
+        return packer.finish()
     except DecodeError as e:  # duplicate address, total power overflow: name the field
         e.details["field"] = path
         raise
 
 
-def _signatures(v, path, header_time, vals):
-    n = len(vals.validators)
-    entries = _array(v, path, 0, n)
-    absent = T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b"")
-    sigs = [absent] * n
+def _signatures(v, path, header_time, vals, commit):
+    """Signature entries -> votes added to `commit` (a types.PackedCommit over `vals`); every
+    index without an entry stays absent."""
+    n = len(vals)
+    entries = _array(v, path, 0, n, lazy=True)
+    # Signatures of an immutable update are referred to, not copied: a 3-element entry ends
+    # with the 64-byte signature, a 4-element one with it and the 1-byte nil flag (3).
+    ref = isinstance(entries, cbor.LazyArray) and isinstance(entries.data, bytes)
+    if ref:
+        walk = entries.items_with_end()
+    else:
+        walk = _elements(entries)
     prev = -1
-    for j, e in enumerate(entries):
+    j = 0
+    for e in walk:
+        if ref:
+            e, end = e
         p = path + "[" + str(j) + "]"
+        j += 1
         a = _array(e, p, 3, 4)
         i = _uint(a[0], p + ".index", n - 1)
         if i <= prev:
@@ -195,8 +226,11 @@ def _signatures(v, path, header_time, vals):
                 raise _err("update_field_range", "the 4th element must be the nil flag (3)",
                            p + ".flag", value=a[3])
             flag = T.BLOCK_ID_FLAG_NIL
-        sigs[i] = T.CommitSig(flag, vals.validators[i].address, ts, sig)
-    return sigs
+        if ref:
+            commit.add_ref(i, flag, ts, entries.data, end - SIGNATURE_SIZE - (len(a) - 3))
+        else:
+            commit.add(i, flag, ts, sig)
+        e = a = sig = None  # the decoded entry's garbage, not kept
 
 
 def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
@@ -259,7 +293,7 @@ def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
     if isinstance(pr, bytes):
         proposer = _bytes(pr, fp(S_PROPOSER), (T.ADDRESS_SIZE,))
     else:
-        proposer = vals.validators[_uint(pr, fp(S_PROPOSER), len(vals.validators) - 1)].address
+        proposer = vals.address_at(_uint(pr, fp(S_PROPOSER), len(vals) - 1))
 
     rnd = _uint(m[S_ROUND], fp(S_ROUND), T.INT32_MAX) if S_ROUND in m else 0
     p_total, p_hash = _part_set(m[S_PARTS], fp(S_PARTS))
@@ -271,8 +305,11 @@ def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
                       hashes["evidence_hash"], proposer)
     # The block id's hash is the recomputed header hash: what the signatures must cover.
     header_hash = header.hash()
-    sigs = _signatures(m[S_SIGNATURES], fp(S_SIGNATURES), time_ns, vals)
-    commit = T.Commit(height, rnd, T.BlockID(header_hash, p_total, p_hash), sigs)
+    sv = m[S_SIGNATURES]
+    commit = T.PackedCommit(height, rnd, T.BlockID(header_hash, p_total, p_hash), vals,
+                            len(vals), min(len(sv), len(vals))
+                            if isinstance(sv, (list, cbor.LazyArray)) else 0)
+    _signatures(sv, fp(S_SIGNATURES), time_ns, vals, commit)
     return T.LightBlock(T.SignedHeader(header, commit), vals, next_vals), header_hash
 
 
@@ -331,7 +368,10 @@ def decode_update_full(data, trusted_state, limits=None):
     if len(data) > limits.max_bytes:
         raise DecodeError("update_too_large", "update longer than the limit", field="update",
                           length=len(data), max_bytes=limits.max_bytes)
-    top = cbor.loads(data, CBOR_DEPTH, limits.max_items(), limits.max_bytes)
+    # The arrays inside a step (validator lists, signatures, small pairs) and a proof's ops
+    # stay undecoded (cbor.LazyArray) until their step is decoded: the whole input is checked
+    # first, but no tree of the update's lists is ever built at once.
+    top = cbor.loads(data, CBOR_DEPTH, limits.max_items(), limits.max_bytes, LAZY_DEPTH)
     if not isinstance(top, dict):
         raise _err("update_field_type", "expected a map", "update")
     for k in top:
@@ -429,7 +469,8 @@ def decode_trusted(data, expected_hash=None, limits=None):
     if len(data) > limits.max_bytes:
         raise DecodeError("trusted_too_large", "trusted state longer than the limit",
                           field="trusted", length=len(data), max_bytes=limits.max_bytes)
-    a = _array(cbor.loads(data, 4, 16 + 8 * limits.max_validators, limits.max_bytes),
+    # lazy_depth 1: the header and the validator lists are checked but built one at a time.
+    a = _array(cbor.loads(data, 4, 16 + 8 * limits.max_validators, limits.max_bytes, 1),
                "trusted", 4, 4)
     if _uint(a[0], "trusted.version", UINT64_MAX) != TRUSTED_VERSION:
         raise _err("trusted_version", "unsupported trusted state version", "trusted.version")
@@ -480,8 +521,9 @@ def _encode_error(message, field, **details):
 
 def _validators_cbor(vset):
     out = []
-    for v in vset.validators:
-        out.append([KEY_TYPE_CODES.index(v.key_type), v.pub_key, v.voting_power])
+    for i in range(len(vset)):
+        key_type, pub = vset.key_at(i)
+        out.append([KEY_TYPE_CODES.index(key_type), pub, vset.power_at(i)])
     return out
 
 
@@ -494,9 +536,9 @@ def select_signatures(block, trusted_vals, trust_num, trust_den, skipping):
     commit = block.signed_header.commit
     vals = block.validators
     cand = []
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag == T.BLOCK_ID_FLAG_COMMIT:
-            cand.append((vals.validators[i].voting_power, i))
+    for i in range(commit.size()):
+        if commit.flag_at(i) == T.BLOCK_ID_FLAG_COMMIT:
+            cand.append((vals.power_at(i), i))
     cand.sort(key=lambda c: (-c[0], c[1]))
     needed = vals.total_power * 2 // 3
     chosen = {}
@@ -510,9 +552,9 @@ def select_signatures(block, trusted_vals, trust_num, trust_den, skipping):
         needed_t = trusted_vals.total_power * trust_num // trust_den
         tcand = []
         for power, i in cand:
-            found = trusted_vals.get(commit.signatures[i].validator_address)
-            if found is not None:
-                tcand.append((found[1].voting_power, i))
+            j = trusted_vals.index_of(commit.address_at(i))
+            if j is not None:
+                tcand.append((trusted_vals.power_at(j), i))
         tally_t = 0
         for tp, i in tcand:
             if i in chosen:
@@ -552,7 +594,7 @@ def encode_step(block, prev_header, vouching, trust_num=1, trust_den=3, all_sign
         raise _encode_error("commit is not for this header", "commit", height=h.height)
     if h.chain_id != prev_header.chain_id:
         raise _encode_error("header is for another chain", "chain_id", height=h.height)
-    if len(commit.signatures) != len(vals.validators):
+    if commit.size() != len(vals):
         raise _encode_error("commit and validator set differ in length", "signatures",
                             height=h.height)
 
@@ -579,16 +621,16 @@ def encode_step(block, prev_header, vouching, trust_num=1, trust_den=3, all_sign
         m[S_ROUND] = commit.round
     m[S_PARTS] = [commit.block_id.part_set_total, commit.block_id.part_set_hash]
     if all_signatures:
-        idx = [i for i, cs in enumerate(commit.signatures) if cs.flag != T.BLOCK_ID_FLAG_ABSENT]
+        idx = [i for i in range(commit.size()) if commit.flag_at(i) != T.BLOCK_ID_FLAG_ABSENT]
     else:
         idx = select_signatures(block, vouching, trust_num, trust_den, not adjacent)
     entries = []
     for i in idx:
-        cs = commit.signatures[i]
-        if len(cs.signature) != SIGNATURE_SIZE:
+        sig = commit.signature_at(i)
+        if len(sig) != SIGNATURE_SIZE:
             raise _encode_error("signature is not 64 bytes", "signatures", index=i)
-        e = [i, cs.timestamp_ns - h.time_ns, cs.signature]
-        if cs.flag == T.BLOCK_ID_FLAG_NIL:
+        e = [i, commit.timestamp_at(i) - h.time_ns, sig]
+        if commit.flag_at(i) == T.BLOCK_ID_FLAG_NIL:
             e.append(T.BLOCK_ID_FLAG_NIL)
         entries.append(e)
     m[S_SIGNATURES] = entries

@@ -133,26 +133,30 @@ def commit_validate_basic(commit):
                                 height=h, round=commit.round)
     if commit.block_id is None or commit.block_id.is_zero():
         raise VerificationError("commit_block_id", "commit is for a nil block", height=h)
-    if not commit.signatures:
+    n = commit.size()
+    if not n:
         raise VerificationError("commit_empty", "commit has no signatures", height=h)
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag == types.BLOCK_ID_FLAG_ABSENT:
+    for i in range(n):
+        flag = commit.flag_at(i)
+        if flag == types.BLOCK_ID_FLAG_ABSENT:
             # An absent vote's timestamp is neither signed nor used here; peers disagree on its
             # "zero" (Go's year 1 vs tendermint-rs's Unix epoch), so only address and signature
             # must be empty.
-            if cs.validator_address or cs.signature:
+            if commit.address_at(i) or commit.signature_at(i):
                 raise VerificationError("commit_sig_absent", "absent vote carries data",
                                         height=h, index=i)
-        elif cs.flag == types.BLOCK_ID_FLAG_COMMIT or cs.flag == types.BLOCK_ID_FLAG_NIL:
-            if len(cs.validator_address) != 20:
+        elif flag == types.BLOCK_ID_FLAG_COMMIT or flag == types.BLOCK_ID_FLAG_NIL:
+            if len(commit.address_at(i)) != 20:
                 raise VerificationError("commit_sig_address", "validator address must be 20 bytes",
                                         height=h, index=i)
-            if not cs.signature or len(cs.signature) > MAX_SIGNATURE_SIZE:
+            sig = commit.signature_at(i)
+            if not sig or len(sig) > MAX_SIGNATURE_SIZE:
                 raise VerificationError("commit_sig_size", "signature missing or too large",
-                                        height=h, index=i, length=len(cs.signature))
+                                        height=h, index=i, length=len(sig))
+            sig = None
         else:
             raise VerificationError("commit_sig_flag", "unknown block id flag", height=h,
-                                    index=i, flag=cs.flag)
+                                    index=i, flag=flag)
 
 
 def validator_sets_match(validators, expected_hash, height, which):
@@ -194,33 +198,41 @@ def valid_next_validator_set(trusted_header, header):
 def commit_signers_match(commit, validators):
     """VerifyCommitLight looks signers up by index: the commit must have one entry per validator
     and each non-absent entry must name the validator at its index."""
-    if len(commit.signatures) != len(validators.validators):
+    n = commit.size()
+    if n != len(validators):
         raise VerificationError("commit_signature_count",
                                 "commit and validator set differ in length", height=commit.height,
-                                signatures=len(commit.signatures),
-                                validators=len(validators.validators))
-    vals = validators.validators
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag != types.BLOCK_ID_FLAG_ABSENT and cs.validator_address != vals[i].address:
-            raise VerificationError("commit_signer_mismatch",
-                                    "signature's validator is not the validator at its index",
-                                    height=commit.height, index=i, address=cs.validator_address)
+                                signatures=n, validators=len(validators))
+    for i in range(n):
+        if commit.flag_at(i) != types.BLOCK_ID_FLAG_ABSENT:
+            address = commit.address_at(i)
+            if address != validators.address_at(i):
+                raise VerificationError("commit_signer_mismatch",
+                                        "signature's validator is not the validator at its index",
+                                        height=commit.height, index=i, address=address)
 
 
 # --- tallies: the only place signatures are checked -------------------------------------------
 
-def _tally(commit, candidates, needed, total, checker, on_short, builder):
-    """candidates: list of (power, index, validator). Verifies in descending power until the
-    tallied power exceeds `needed`. If even all candidates can't pass, fails before any check."""
+def _by_power(c):
+    return (-c[0], c[1])
+
+
+def _tally(commit, candidates, vset, needed, total, checker, on_short, builder):
+    """candidates: list of (power, commit index, index in vset). Verifies in descending power
+    until the tallied power exceeds `needed`. If even all candidates can't pass, fails before any
+    check."""
     if sum(c[0] for c in candidates) <= needed:
         on_short(0, needed, total)
-    candidates.sort(key=lambda c: (-c[0], c[1]))
+    candidates.sort(key=_by_power)
     tallied = 0
-    for power, i, val in candidates:
-        cs = commit.signatures[i]
-        if not checker.check(val.key_type, val.pub_key, builder.for_index(i), cs.signature):
+    for power, i, j in candidates:
+        key_type, pub_key = vset.key_at(j)
+        if not checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i)):
             raise VerificationError("invalid_signature", "a commit signature does not verify",
-                                    height=commit.height, index=i, validator=val.address)
+                                    height=commit.height, index=i,
+                                    validator=vset.address_at(j))
+        key_type = pub_key = None
         tallied += power
         if tallied > needed:
             return tallied
@@ -235,19 +247,19 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
     needed = total * num // den
     seen = {}
     candidates = []
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag != types.BLOCK_ID_FLAG_COMMIT:
+    for i in range(commit.size()):
+        if commit.flag_at(i) != types.BLOCK_ID_FLAG_COMMIT:
             continue
-        found = trusted_validators.get(cs.validator_address)
-        if found is None:
+        idx = trusted_validators.index_of(commit.address_at(i))
+        if idx is None:
             continue
-        idx, val = found
         if idx in seen:
             raise VerificationError("duplicate_signer", "a validator signed the commit twice",
-                                    height=commit.height, validator=val.address,
+                                    height=commit.height,
+                                    validator=trusted_validators.address_at(idx),
                                     first_index=seen[idx], index=i)
         seen[idx] = i
-        candidates.append((val.voting_power, i, val))
+        candidates.append((trusted_validators.power_at(idx), i, idx))
 
     def short(tallied, needed_, total_):
         raise NotEnoughTrust("not_enough_trust",
@@ -257,18 +269,17 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
 
     if builder is None:
         builder = types.SignBytesBuilder(chain_id, commit)
-    return _tally(commit, candidates, needed, total, checker, short, builder)
+    return _tally(commit, candidates, trusted_validators, needed, total, checker, short, builder)
 
 
 def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
     """VerifyCommitLight: more than 2/3 of the commit's own validator set signed the block."""
     total = validators.total_power
     needed = total * 2 // 3
-    vals = validators.validators
     candidates = []
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag == types.BLOCK_ID_FLAG_COMMIT:
-            candidates.append((vals[i].voting_power, i, vals[i]))
+    for i in range(commit.size()):
+        if commit.flag_at(i) == types.BLOCK_ID_FLAG_COMMIT:
+            candidates.append((validators.power_at(i), i, i))
 
     def short(tallied, needed_, total_):
         raise VerificationError("insufficient_signatures",
@@ -278,7 +289,7 @@ def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
 
     if builder is None:
         builder = types.SignBytesBuilder(chain_id, commit)
-    return _tally(commit, candidates, needed, total, checker, short, builder)
+    return _tally(commit, candidates, validators, needed, total, checker, short, builder)
 
 
 def verify_commit_full(chain_id, signed_header, validators, checker):
@@ -293,19 +304,20 @@ def verify_commit_full(chain_id, signed_header, validators, checker):
     header_matches_commit(header, header.hash(), commit)
     commit_signers_match(commit, validators)
     builder = types.SignBytesBuilder(chain_id, commit)
-    vals = validators.validators
     signed = 0
     checked = 0
-    for i, cs in enumerate(commit.signatures):
-        if cs.flag == types.BLOCK_ID_FLAG_ABSENT:
+    for i in range(commit.size()):
+        flag = commit.flag_at(i)
+        if flag == types.BLOCK_ID_FLAG_ABSENT:
             continue
-        val = vals[i]
         checked += 1
-        if not checker.check(val.key_type, val.pub_key, builder.for_index(i), cs.signature):
+        key_type, pub_key = validators.key_at(i)
+        if not checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i)):
             raise VerificationError("invalid_signature", "a commit signature does not verify",
-                                    height=commit.height, index=i, validator=val.address)
-        if cs.flag == types.BLOCK_ID_FLAG_COMMIT:
-            signed += val.voting_power
+                                    height=commit.height, index=i,
+                                    validator=validators.address_at(i))
+        if flag == types.BLOCK_ID_FLAG_COMMIT:
+            signed += validators.power_at(i)
     if signed <= validators.total_power * 2 // 3:
         raise VerificationError("insufficient_signatures",
                                 "validators behind the commit have 2/3 of the power or less",
