@@ -4,7 +4,7 @@
 import pytest
 
 from lightclient import ics23_build, native, txs
-from lightclient.core import update
+from lightclient.core import ics23, update
 from lightclient.core.errors import LightClientError, ProofError
 from lightclient.core.verifier import Options, TrustedState
 from tools.chain import Chain, make_validators
@@ -51,11 +51,23 @@ def test_present_and_absent_records_come_back_verified(chain):
 def test_forged_value_or_absence_is_rejected(chain):
     key = txs.record_key("kitchen")
     forged = RECORD.replace(b"en-us", b"xx-xx")
+    # The value travels inside the existence proof: a forged value there fails the proof chain.
+    ops = _ops(key)
+    p = ics23.decode_commitment_proof(ops[0][2])
+    p.value = forged
+    forged_ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + ops[1:]
     with pytest.raises(ProofError) as e:
-        _apply(chain, [("devices", key, forged, _ops(key))])
+        _apply(chain, [("devices", key, forged, forged_ops)])
     assert e.value.details["field"] == "update.proofs[0]"
+    # The encoder refuses to announce a value the proof does not carry.
+    with pytest.raises(LightClientError) as e:
+        _apply(chain, [("devices", key, forged, ops)])
+    assert e.value.check == "update_encode"
     with pytest.raises(LightClientError):  # claiming absence with the existence proof
         _apply(chain, [("devices", key, None, _ops(key))])
+    absent = txs.record_key("garage")
+    with pytest.raises(LightClientError):  # claiming presence with a non-existence proof
+        _apply(chain, [("devices", absent, RECORD, _ops(absent))])
     with pytest.raises(LightClientError):  # the proof for another store name
         _apply(chain, [("bank", key, RECORD, _ops(key))])
 

@@ -322,8 +322,20 @@ def _text(v, path, max_len):
     return v
 
 
+def _proof_value(ops, path):
+    # `true`: the value is the one the first op's ICS23 existence proof carries (it is inside
+    # that proof anyway, so sending it twice would only cost bytes); the proof chain below then
+    # checks it like any other value.
+    proof = ics23.decode_commitment_proof(ops[0][2])
+    if not isinstance(proof, ics23.ExistenceProof):
+        raise _err("update_proof_value", "value `true` needs an existence proof in the first op",
+                   path + ".value")
+    return proof.value
+
+
 def _proofs(v, limits):
-    """Key 2: [[store name, key, value or null, [[op type, op key, op data], ...]], ...]."""
+    """Key 2: [[store name, key, true (present) or null (absent), [[op type, op key, op data],
+    ...]], ...]."""
     items = _array(v, "update.proofs", 1, limits.max_proofs)
     out = []
     for i in range(len(items)):
@@ -333,9 +345,9 @@ def _proofs(v, limits):
         key = _bytes(a[1], p + ".key", max_len=MAX_KEY)
         if len(key) == 0:
             raise _err("update_field_length", "empty key", p + ".key")
-        value = a[2]
-        if value is not None:
-            value = _bytes(value, p + ".value", max_len=limits.max_value)
+        if a[2] is not None and a[2] is not True:
+            raise _err("update_field_type", "expected true (present) or null (absent)",
+                       p + ".value")
         ops_in = _array(a[3], p + ".ops", 1, MAX_PROOF_OPS)
         ops = []
         for j in range(len(ops_in)):
@@ -347,6 +359,12 @@ def _proofs(v, limits):
                            type=typ)
             ops.append((typ, _bytes(op[1], q + ".key", max_len=MAX_KEY),
                         _bytes(op[2], q + ".data", max_len=limits.max_proof_op)))
+        value = None
+        if a[2] is True:
+            value = _proof_value(ops, p)
+            if len(value) > limits.max_value:
+                raise _err("update_field_length", "value longer than the limit", p + ".value",
+                           length=len(value), max_len=limits.max_value)
         items[i] = None
         out.append((store, key, value, ops))
     return out
@@ -654,8 +672,14 @@ def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False
         prev = block.signed_header.header
         vouching = nxt
     top = {K_VERSION: VERSION, K_STEPS: out}
+    for store, key, value, ops in proofs or ():
+        if value is not None:
+            carried = ics23.decode_commitment_proof(ops[0][2])
+            if not isinstance(carried, ics23.ExistenceProof) or carried.value != bytes(value):
+                raise _encode_error("the first op does not prove this value", "proofs",
+                                    store=store)
     if proofs:
-        top[K_PROOFS] = [[store, bytes(key), None if value is None else bytes(value),
+        top[K_PROOFS] = [[store, bytes(key), None if value is None else True,
                           [[typ, bytes(k), bytes(d)] for typ, k, d in ops]]
                          for store, key, value, ops in proofs]
     return cbor.dumps(top, CBOR_DEPTH)

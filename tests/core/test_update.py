@@ -295,6 +295,8 @@ def test_update_level_checks():
                    "update_proof_op_type", "update.proofs[0].ops[0].type")
     _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["", b"k", None, []]]),
                    "update_field_length", "update.proofs[0].store")
+    _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["s", b"k", b"v", []]]),
+                   "update_field_type", "update.proofs[0].value")
     _expect_decode(upd4, "adjacent", top(3, 0), "update_field_unknown", "update")
     _expect_decode(upd4, "adjacent", top(update.K_VERSION, 2), "update_version",
                    "update.version")

@@ -1,7 +1,7 @@
 # A small chain whose app hash is a multistore over device records, and the compact updates a Pi
 # would send the board: the provisioning and update scenario the firmware tests share.
 from lightclient import ics23_build, txs
-from lightclient.core import update
+from lightclient.core import ics23, update
 from lightclient.core.verifier import TrustedState
 from tools.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
 
@@ -40,8 +40,15 @@ class Scenario:
         return update.encode_trusted(self.trusted(height))
 
     def proof(self, value=None):
+        """The record's proof; with `value`, a forgery: that value put inside the existence
+        proof (where the compact update carries it), which the chip must refuse."""
         ops = ics23_build.abci_proof_ops(self.devices, self.stores, "devices", self.key)
-        return ("devices", self.key, self.record if value is None else value, ops)
+        if value is None:
+            return ("devices", self.key, self.record, ops)
+        p = ics23.decode_commitment_proof(ops[0][2])
+        p.value = value
+        ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + list(ops[1:])
+        return ("devices", self.key, value, ops)
 
     def update(self, frm=1, to=2, value=None, proofs=True) -> bytes:
         steps = [self.chain.blocks[h] for h in range(frm + 1, to + 1)]
