@@ -7,6 +7,8 @@ sync13d.*   a device last synced 13 days ago (1 block / 5 s, 100 validators, 3 %
             receives for the same catch-up (lightclient.mcu_bridge: steps chosen with the chip's
             own vouching set, the device record's proof included).
 warm1d.compact_bytes                   the same for a device 1 day behind, 21 validators.
+churn30.*   the pivot rules side by side where they differ: the same 13-day catch-up with 30 %
+            of the power moving every day (in process, the devnet's own history, no sockets).
 failover.blackholed_central.seconds   boot to verified settings with the central API blackholed.
 boot.cache_only.seconds               boot with every node down (cached settings, stale).
 ws30d.seconds                         a device offline 30 days: k-of-n recovery to verified settings.
@@ -155,10 +157,33 @@ def ws30d(tmp):
                                   "k": c.config.ws_k}}
 
 
+def churn30(tmp):
+    """Both pivot rules on a history where the trusted validators are mostly gone after 13 days
+    (with 3 %/day a single skip suffices for both, so the rules only differ here)."""
+    from lightclient.core.verifier import Options
+    from lightclient.rpc import RawLightBlock
+    from tools.devnet.history import History, Spec
+    spec = Spec(validators=100, churn_per_day=0.3, genesis_time_ns=1_700_000_000 * 10**9)
+    hist = History(spec, cache_dir=os.path.join(tmp, "churn30"))
+    head = 14 * DAY_BLOCKS
+    hist.extend_to(head)
+    start = head - 13 * DAY_BLOCKS
+
+    def fetch(h):
+        return RawLightBlock(hist.light_block(h), None, None)
+
+    now = spec.time_at(head) + 10**9
+    counts = compare_pivots(fetch(start), head, fetch, Options(14 * 86400 * 10**9), now)
+    return {"churn30.light_blocks": {"value": counts["overlap"], "unit": "light blocks",
+                                     "pivot": "overlap"},
+            "churn30.cometbft_pivot_light_blocks": {"value": counts["cometbft"],
+                                                    "unit": "light blocks"}}
+
+
 def run():
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for part in (failover_and_cache, sync13d, ws30d):
+        for part in (failover_and_cache, sync13d, ws30d, churn30):
             t0 = time.time()
             out.update(part(tmp))
             print("# %s %.1f s" % (part.__name__, time.time() - t0), file=sys.stderr)

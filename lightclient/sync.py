@@ -4,14 +4,14 @@
 #
 # The pivot rule. CometBFT bisects at 9/16 of the distance whatever it learns. But a failed try
 # tells us something: the target's commit names its signers, so we know exactly how much of the
-# trusted validator set still signs at that distance (the overlap). Validator churn is roughly
-# steady, so overlap falls roughly linearly with distance; we place the pivot where the line
-# predicts the overlap is still comfortably above the trust level, instead of at a fixed
-# fraction. With little churn that is far beyond 9/16 (fewer light blocks); with a complete
-# change it is about halfway (as safe as bisection). The estimate reads signer addresses only
-# (no signature checks, nothing trusted from it): a wrong estimate costs one more light block,
-# never safety, because every step is still verified by the core.
+# trusted validator set still signs at that distance (the overlap). Churn removes a steady
+# fraction of the remaining trusted power, so the overlap decays exponentially with distance; we
+# place the pivot where that curve, fitted to what was measured, still leaves a margin above the
+# trust level (make_overlap_pivot). The estimate reads signer addresses only (no signature
+# checks, nothing trusted from it): a wrong estimate costs one more light block, never safety,
+# because every step is still verified by the core.
 
+import math
 import time
 
 from lightclient.core import types as T
@@ -21,7 +21,7 @@ from lightclient.core.verifier import TrustedState, cometbft_pivot, verify_to_he
 
 MAX_STEPS = 256
 PIVOT_MARGIN = 0.1      # aim this far (as a fraction of the untrusted rest) above the trust level
-PROBE_DIVISOR = 8         # first pivot when the target kept no trusted signer at all
+PROBE_DIVISOR = 4         # first pivot when the target kept no trusted signer at all
 NOT_THE_SOURCES_FAULT = ("trusting_period_expired", "target_height", "bisection_steps")
 
 
@@ -75,45 +75,48 @@ def signer_overlap(trusted_validators, commit):
     return signed / total
 
 
-def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=PIVOT_MARGIN):
+def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
     """A pivot(t, h) for verify_to_height that reads the light blocks fetched so far (`blocks`:
-    height -> LightBlock, including the trusted one). Each pair of blocks gives an overlap at a
-    distance, hence a churn rate (lost power fraction per height): the steps that verified, and
-    the failed try when some trusted signers remain. The pivot goes where the most pessimistic
-    recent rate still leaves `goal` of the trusted power. Without any rate yet (the first failure
-    with no trusted signer left), it probes at 1/PROBE_DIVISOR of the distance."""
+    height -> LightBlock, including the trusted one).
+
+    Validator churn removes a roughly constant FRACTION of the remaining trusted power per unit
+    of time (validators leave and powers move independently of who is left), so the overlap of
+    a trusted set with later signers decays exponentially: ov(d) = exp(-rate * d). Each pair of
+    blocks with 0 < overlap < 1 measures the rate: the failed try (t, h) and the steps that
+    verified. The pivot goes where the most pessimistic of the two latest rates still leaves
+    `goal` (a margin above the trust level): d = ln(1 / goal) / rate. A linear model would aim
+    too far when most trusted signers are gone and fail again. With no rate yet (no trusted
+    signer left at h), it probes at 1/PROBE_DIVISOR of the distance: a short step that likely
+    verifies and measures the rate, where CometBFT's 9/16 would fail again and again."""
+    if margin is None:
+        margin = PIVOT_MARGIN
     trust = trust_num / trust_den
     goal = trust + margin * (1 - trust)
+    want = math.log(1.0 / goal)
     trail = []    # trusted heights seen, in order: consecutive ones are verified steps
+    rates = []
 
     def overlap(a, b):
         va = blocks[a].next_validators or blocks[a].validators
         return signer_overlap(va, blocks[b].signed_header.commit)
 
+    def measure(a, b):
+        if a < b and a in blocks and b in blocks:
+            ov = overlap(a, b)
+            if 0 < ov < 1:
+                rates.append(-math.log(ov) / (b - a))
+
     def pivot(t, h):
         if t not in blocks or h not in blocks or h - t < 2:
             return cometbft_pivot(t, h)
         if not trail or trail[-1] != t:
+            if trail:
+                measure(trail[-1], t)   # the step that just verified
             trail.append(t)
-        rates = []
-        recent = trail[-3:]
-        for a, b in zip(recent[:-1], recent[1:]):
-            if a < b and a in blocks and b in blocks:
-                ov = overlap(a, b)
-                if ov < 1:
-                    rates.append((1 - ov) / (b - a))
-        ov = overlap(t, h)
-        if 0 < ov < 1:
-            rates.append((1 - ov) / (h - t))
+        measure(t, h)
         if not rates:
-            # Every trusted signer is gone by h and nothing tells how fast they left: probe
-            # close (a short step that will likely verify and measures the rate) rather than
-            # halve blindly, which costs a fetch per halving when churn is high.
             return max(t + 1, min(h - 1, t + (h - t) // PROBE_DIVISOR))
-        rate = max(rates[-2:])
-        if ov <= 0:
-            rate = max(rate, 1.0 / (h - t))   # all trusted signers gone within h - t
-        d = int((1 - goal) / rate)
+        d = int(want / max(rates[-2:]))
         return max(t + 1, min(h - 1, t + d))
     return pivot
 
