@@ -1,8 +1,9 @@
-"""`mycroft-lc`: the command-line shell around the verification core.
+"""`mycroft-lc`: the device's light client, its local device API, the local network and the board tools.
 
-Each subcommand reads files, hands parsed JSON to the pure core and prints one JSON line per
-result. Verification commands exit 0 only when everything verifies; `verify-steps` exits 0
-whenever it ran, whatever the verdicts (it reports them).
+The device, API, network and board subcommands live in their own modules (SUBCOMMAND_MODULES,
+BOARD_MODULES). The audit subcommands here read recorded RPC answers, hand the parsed JSON to the
+pure core and print one JSON line per result: they exit 0 only when everything verifies;
+`verify-steps` exits 0 whenever it ran, whatever the verdicts (it reports them).
 """
 
 import argparse
