@@ -31,6 +31,7 @@ import re
 import time
 from pathlib import Path
 
+from bench.update_bench import MP_TALLY
 from lightclient import ics23_build, txs
 from lightclient.core import update
 from lightclient.core.verifier import TrustedState
@@ -122,28 +123,7 @@ def workload():
     yield                                   # live: modules + device (trusted state) + update
     blocks, proofs = update.decode_update_full(DATA, TRUSTED)
     yield
-    b = blocks[0]
-    verifier.check_structure(TRUSTED, b, OPTS, NOW)
-    commit = b.signed_header.commit
-    builder = types.SignBytesBuilder(TRUSTED.header.chain_id, commit)
-    checker = CachingChecker()
-    vals = b.validators                     # the verifier's index accessors, as _tally uses
-    cands = [(vals.power_at(i), i) for i in range(len(vals))
-             if commit.flag_at(i) == types.BLOCK_ID_FLAG_COMMIT]
-    cands.sort(key=lambda c: (-c[0], c[1]))
-    needed = b.validators.total_power * 2 // 3
-    yield
-    tallied = 0
-    for power, i in cands:
-        key_type, pub_key = vals.key_at(i)
-        assert checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i))
-        key_type = pub_key = None
-        tallied += power
-        yield
-        if tallied > needed:
-            break
-    assert tallied > needed
-    state = verifier.TrustedState(b.signed_header.header, b.next_validators, None)  # Device: slim()
+""" + MP_TALLY + r"""    state = verifier.TrustedState(b.signed_header.header, b.next_validators, None)  # Device: slim()
     blocks = b = commit = builder = checker = cands = vals = None
     yield
     proven = []

@@ -347,14 +347,13 @@ class LazyArray:
         return self.count
 
     def items(self):
-        # Already checked by loads(): no item budget or window needed the second time.
-        d = _Decoder(self.data, self.pos, self.max_depth, self.count * len(self.data) + 1, None)
-        for _ in range(self.count):
-            yield d.item(self.depth + 1)
+        for e, _ in self.items_with_end():
+            yield e
 
     def items_with_end(self):
         """As items(), each element with the offset just past its encoding in the input (so a
         caller can refer to a byte string inside it instead of keeping a copy)."""
+        # Already checked by loads(): no item budget or window needed the second time.
         d = _Decoder(self.data, self.pos, self.max_depth, self.count * len(self.data) + 1, None)
         for _ in range(self.count):
             e = d.item(self.depth + 1)

@@ -302,10 +302,13 @@ class PackedValidatorSet(ValidatorSet):
         self.proposer = None
         self._hash = hash_
 
+    def _validator(self, i):
+        key_type, pub_key = self.key_at(i)
+        return Validator(self.address_at(i), key_type, pub_key, self._powers[i])
+
     @property
     def validators(self):
-        return [Validator(self.address_at(i), KEY_TYPE_CODES[self._codes[i]],
-                          self.key_at(i)[1], self._powers[i]) for i in range(len(self._codes))]
+        return [self._validator(i) for i in range(len(self._codes))]
 
     def hash(self):
         return self._hash
@@ -314,8 +317,7 @@ class PackedValidatorSet(ValidatorSet):
         i = self.index_of(address)
         if i is None:
             return None
-        return i, Validator(self.address_at(i), KEY_TYPE_CODES[self._codes[i]],
-                            self.key_at(i)[1], self._powers[i])
+        return i, self._validator(i)
 
     def __len__(self):
         return len(self._codes)
@@ -479,11 +481,13 @@ _TIME_SIZE = 9  # PackedCommit timestamps: ts - MIN_TIME_NS, unsigned big-endian
 
 class PackedCommit(Commit):
     """A Commit in flat buffers, for the microcontroller (the update decoder builds it): one flag
-    byte per validator, each vote's timestamp (9 bytes) and signature (64 bytes) packed in index
-    order, and the validator address taken from the block's validator set (`validators`, an
-    address_at(i) provider) as the update format derives it. About 80 bytes per vote instead of
-    about 200. Same API as Commit: the accessors, and `signatures`, which here builds CommitSig
-    objects on each access (for tools and tests; the core never uses it).
+    byte and a 2-byte vote slot per validator, each vote's timestamp (9 bytes) and signature
+    (64 bytes copied, or an offset into the update) packed in the order added, and the validator
+    address taken from the block's validator set (`validators`, an address_at(i) provider) as
+    the update format derives it. About 80 bytes per vote with copied signatures, about 15 with
+    signatures read in place, instead of about 200. Only commit and nil votes are added; an
+    index never added is absent. Same API as Commit: the accessors, and `signatures`, which
+    here builds CommitSig objects on each access (for tools and tests; the core never uses it).
     Built with add(index, flag, timestamp_ns, signature) in increasing index order, or with
     add_ref(index, flag, timestamp_ns, source, offset) where the 64-byte signature is
     source[offset:offset + 64] of an immutable `bytes` (the update itself: no copy is kept)."""
@@ -502,8 +506,16 @@ class PackedCommit(Commit):
         self._n = 0
 
     def _put(self, index, flag, timestamp_ns):
+        # Checked here, not left to the byte buffers: MicroPython stores a flag of 258 as 2 and
+        # packs a negative time offset without complaint, where CPython raises (untyped).
+        if flag != BLOCK_ID_FLAG_COMMIT and flag != BLOCK_ID_FLAG_NIL:
+            raise DecodeError("block_id_flag", "a packed vote is a commit or a nil vote",
+                              index=index, flag=flag)
+        if timestamp_ns < MIN_TIME_NS or timestamp_ns > MAX_TIME_NS:
+            raise DecodeError("timestamp_range", "time outside years 1..9999", index=index,
+                              time_ns=timestamp_ns)
         j = self._n
-        if j >= self._max:
+        if j >= self._max or index < 0 or index >= len(self._flags):
             raise DecodeError("commit_pack", "vote does not fit the packed commit", index=index)
         self._flags[index] = flag
         self._slots[2 * index] = (j + 1) >> 8

@@ -326,7 +326,11 @@ def _proof_value(ops, path):
     # `true`: the value is the one the first op's ICS23 existence proof carries (it is inside
     # that proof anyway, so sending it twice would only cost bytes); the proof chain below then
     # checks it like any other value.
-    proof = ics23.decode_commitment_proof(ops[0][2])
+    try:
+        proof = ics23.decode_commitment_proof(ops[0][2])
+    except LightClientError as e:  # name the field, as every other decode failure does
+        e.details["field"] = path + ".ops[0].data"
+        raise
     if not isinstance(proof, ics23.ExistenceProof):
         raise _err("update_proof_value", "value `true` needs an existence proof in the first op",
                    path + ".value")
@@ -464,8 +468,8 @@ TRUSTED_VERSION = 1
 
 
 def encode_trusted(state):
-    """TrustedState -> deterministic CBOR: [version, header fields, next validators,
-    validators or null]. Spec: docs/compact-update.md, "Trusted state"."""
+    """TrustedState -> deterministic CBOR: [version, header fields, next validators or null,
+    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest"."""
     h = state.header
     header = [h.version_block, h.version_app, h.chain_id, h.height, h.time_ns,
               [h.last_block_id.hash, h.last_block_id.part_set_total, h.last_block_id.part_set_hash],
@@ -488,7 +492,9 @@ def decode_trusted(data, expected_hash=None, limits=None):
         raise DecodeError("trusted_too_large", "trusted state longer than the limit",
                           field="trusted", length=len(data), max_bytes=limits.max_bytes)
     # lazy_depth 1: the header and the validator lists are checked but built one at a time.
-    a = _array(cbor.loads(data, 4, 16 + 8 * limits.max_validators, limits.max_bytes, 1),
+    # Items: the array and version (2), the header (1 + 14 fields + last_block_id 1 + 3 = 19),
+    # two sets of 1 + 4 per validator.
+    a = _array(cbor.loads(data, 4, 23 + 8 * limits.max_validators, limits.max_bytes, 1),
                "trusted", 4, 4)
     if _uint(a[0], "trusted.version", UINT64_MAX) != TRUSTED_VERSION:
         raise _err("trusted_version", "unsupported trusted state version", "trusted.version")
@@ -633,8 +639,8 @@ def encode_step(block, prev_header, vouching, trust_num=1, trust_den=3, all_sign
         m[S_VALIDATORS] = _validators_cbor(vals)
     if nxt.hash() != vals.hash():
         m[S_NEXT_VALIDATORS] = _validators_cbor(nxt)
-    found = vals.get(h.proposer_address)
-    m[S_PROPOSER] = found[0] if found is not None else h.proposer_address
+    found = vals.index_of(h.proposer_address)
+    m[S_PROPOSER] = found if found is not None else h.proposer_address
     if commit.round:
         m[S_ROUND] = commit.round
     m[S_PARTS] = [commit.block_id.part_set_total, commit.block_id.part_set_hash]

@@ -177,6 +177,28 @@ def test_packed_commit_times_span_the_protobuf_range():
     assert e.check == "commit_pack"
 
 
+def test_packed_commit_refuses_what_its_buffers_cannot_hold_on_both_runtimes():
+    # A plain Commit keeps such a vote and the verifier rejects it later; the packed one must not
+    # keep a different vote instead: MicroPython stores flag 258 as 2 (a commit vote) and packs
+    # a time before year 1 as a huge one, where CPython raises an untyped error.
+    vals = _packed(_mixed(2))
+    bid = T.BlockID(b"\x05" * 32, 1, b"\x06" * 32)
+    for flag in (T.BLOCK_ID_FLAG_COMMIT + 256, T.BLOCK_ID_FLAG_ABSENT, 0, 4):
+        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        e = dual.raises(DecodeError, c.add, 0, flag, 0, b"\x01" * 64)
+        assert e.check == "block_id_flag", (flag, e)
+        assert c.flag_at(0) == T.BLOCK_ID_FLAG_ABSENT
+    for ts in (T.MIN_TIME_NS - 1, T.MAX_TIME_NS + 1):
+        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        e = dual.raises(DecodeError, c.add_ref, 0, T.BLOCK_ID_FLAG_COMMIT, ts, b"\x01" * 64, 0)
+        assert e.check == "timestamp_range", (ts, e)
+    for index in (-1, 2):
+        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        e = dual.raises(DecodeError, c.add, index, T.BLOCK_ID_FLAG_COMMIT, 0, b"\x01" * 64)
+        assert e.check == "commit_pack", (index, e)
+        assert c.flag_at(1) == T.BLOCK_ID_FLAG_ABSENT
+
+
 # --- CachingChecker (flat key buffer) ---------------------------------------------------------
 
 def test_caching_checker_remembers_both_verdicts_and_drops_the_oldest_half():

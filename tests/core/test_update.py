@@ -7,7 +7,7 @@ import hashlib
 
 import dual
 from fixtures import upd4, upd21
-from lightclient.core import cbor, rpcjson
+from lightclient.core import cbor, ics23, rpcjson
 from lightclient.core import types as T
 from lightclient.core import update
 from lightclient.core.errors import (DecodeError, LightClientError, NotEnoughTrust,
@@ -297,6 +297,15 @@ def test_update_level_checks():
                    "update_field_length", "update.proofs[0].store")
     _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["s", b"k", b"v", []]]),
                    "update_field_type", "update.proofs[0].value")
+    # `true` takes the value from the first op's existence proof: anything else there is named.
+    nonexist = ics23.encode_commitment_proof(ics23.NonExistenceProof(b"k"))
+    _expect_decode(upd4, "adjacent",
+                   top(update.K_PROOFS, [["s", b"k", True, [["ics23:iavl", b"k", nonexist]]]]),
+                   "update_proof_value", "update.proofs[0].value")
+    garbage = [["s", b"k", True, [["ics23:iavl", b"k", b"\x00"]]]]
+    e = dual.raises(LightClientError, update.decode_update,
+                    _edit(upd4, "adjacent", top(update.K_PROOFS, garbage)), _trusted(upd4))
+    assert e.details.get("field") == "update.proofs[0].ops[0].data", e
     _expect_decode(upd4, "adjacent", top(3, 0), "update_field_unknown", "update")
     _expect_decode(upd4, "adjacent", top(update.K_VERSION, 2), "update_version",
                    "update.version")
@@ -375,3 +384,25 @@ def test_trusted_state_round_trip_and_tamper():
         bad[i] ^= 0x01
         e = dual.raises(LightClientError, update.decode_trusted, bytes(bad), t.header.hash())
         assert e.check
+
+
+def test_trusted_state_with_both_sets_at_the_validator_limit_decodes():
+    # The item budget of decode_trusted must cover a header and two sets of max_validators
+    # (it was 7 items short: two full 150-validator sets failed with cbor_too_many_items).
+    n = update.DEFAULT_LIMITS.max_validators
+    pubs = [hashlib.sha256(b"limit" + bytes([i & 255, i >> 8])).digest() for i in range(n)]
+    vals = T.ValidatorSet(T.sort_validators(
+        [T.Validator(T.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
+         for i, p in enumerate(pubs)]))
+    h = T.Header(11, 1, "limit-chain", 5, 1700000000 * 1000000000,
+                 T.BlockID(b"\x01" * 32, 1, b"\x02" * 32), b"", b"", vals.hash(), vals.hash(),
+                 b"\x03" * 32, b"\x04" * 8, b"", b"", vals.address_at(0))
+    state = TrustedState(h, vals, vals)
+    data = update.encode_trusted(state)
+    back = update.decode_trusted(data, h.hash())
+    assert len(back.next_validators) == n and len(back.validators) == n
+    assert back.validators.hash() == vals.hash()
+    # One validator more than the limit is still refused, with a typed error.
+    e = dual.raises(DecodeError, update.decode_trusted, data, h.hash(),
+                    update.Limits(max_validators=n - 1))
+    assert e.check in ("cbor_too_many_items", "update_field_length"), e
