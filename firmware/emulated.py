@@ -5,9 +5,8 @@
 # (js emuFlashWrite), in the order the store issues them, so killing the emulator is a power cut
 # at that point of the store's write sequence. Bytes cross the JS boundary as hex strings.
 
-import hashlib
 import binascii
-import sys
+import hashlib
 
 from app import boot as _boot
 from lightclient.securestore.filedev import FileBlockDevice, FileCounter
@@ -73,12 +72,11 @@ def boot(board_name, chip, block_size, block_count, secret_hex):
     if FLASH is None:
         FLASH = WriteThroughFlash(FileBlockDevice(FLASH_PATH, block_size, block_count),
                                   _host_write)
-    release = "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3])
     # An emulated board's chip id: a domain-separated hash of its device secret (stable across
     # restarts of the same state, different per board; the secret itself is not derivable).
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + bytes.fromhex(secret_hex))
     info = {"board": board_name, "chip": chip, "machine": "emulated " + chip,
-            "release": release, "build": "emulator",
+            "release": _boot.release(), "build": "emulator",
             "chip_id": binascii.hexlify(chip_id.digest()[:6]).decode(), "firmware_hash": None}
     FW = _boot.build(FLASH, bytes.fromhex(secret_hex), info, _rng, FileCounter(COUNTER_PATH))
     return "ok" if FW.device.store is not None else "store: " + str(FW.device.store_error)

@@ -19,6 +19,17 @@ from app import boot
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"
 IDLE_MS = 2
+SECRET_SIZE = 32
+# A missing NVS key: MicroPython's esp32 module raises OSError(-0x1102) (ESP_ERR_NVS_NOT_FOUND,
+# negated); ENOENT is accepted too. Any other NVS failure is not "absent" (see _absent).
+_NOT_FOUND = (-0x1102, 2)
+
+
+def _absent(e):
+    """True when an NVS OSError means the key does not exist yet. Only then may a first value be
+    created: a secret replaced after a transient read error would make the store unreadable for
+    good, and a counter read as 0 would let a restored old image mount."""
+    return bool(e.args) and e.args[0] in _NOT_FOUND
 
 
 class NvsCounter:
@@ -31,8 +42,10 @@ class NvsCounter:
     def read(self):
         try:
             return self.nvs.get_i32("ctr")
-        except OSError:
-            return 0
+        except OSError as e:
+            if _absent(e):
+                return 0
+            raise
 
     def advance(self, n):
         if n < 0:
@@ -46,14 +59,20 @@ class NvsCounter:
 def device_secret(nvs):
     """The 32-byte secret the store's keys derive from. Kept in NVS, generated on first boot by
     the hardware RNG. Production boards enable flash encryption + NVS encryption (eFuse keys),
-    so it is unreadable from a flash dump; see docs/smp-link.md, "Device secret"."""
-    buf = bytearray(32)
+    so it is unreadable from a flash dump; see docs/smp-link.md, "Device secret". Raises
+    OSError when NVS holds a secret it cannot read, or one of the wrong size: never replaced."""
+    buf = bytearray(SECRET_SIZE)
     try:
-        if nvs.get_blob("secret", buf) == 32:
-            return bytes(buf)
-    except OSError:
-        pass
-    s = os.urandom(32)
+        n = nvs.get_blob("secret", buf)
+    except OSError as e:
+        if not _absent(e):
+            raise
+        n = None
+    if n is not None:
+        if n != SECRET_SIZE:
+            raise OSError("the device secret in NVS has the wrong size")
+        return bytes(buf)
+    s = os.urandom(SECRET_SIZE)
     nvs.set_blob("secret", s)
     nvs.commit()
     return s
@@ -86,11 +105,16 @@ def build(board):
     if not part:
         raise OSError("no flash partition named " + board["store"]["partition"])
     info = {"board": board["name"], "chip": board["chip"], "machine": sys.platform,
-            "release": "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3]),
+            "release": boot.release(),
             "build": board.get("micropython_firmware", ""),
             "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
             "firmware_hash": firmware_hash()}
-    return boot.build(part[0], device_secret(nvs), info, os.urandom, NvsCounter(nvs))
+    try:
+        secret = device_secret(nvs)
+    except OSError as e:
+        # The link still answers; status says why the store is unavailable.
+        return boot.build(part[0], None, info, os.urandom, None, e)
+    return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs))
 
 
 class Clock:

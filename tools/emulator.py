@@ -88,23 +88,27 @@ class EmulatedBoard:
         ready = threading.Event()
         self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, cwd=str(REPO))
-        self._follow(self._node.stderr, ready, "fw")
-        # socat's stdin is node's stdout and the other way round; the parent keeps no copy, so
-        # either side ending closes the other.
-        self._socat = subprocess.Popen([socat, "-d", "-d", "PTY,raw,echo=0", "STDIO"],
-                                       stdin=self._node.stdout, stdout=self._node.stdin,
-                                       stderr=subprocess.PIPE)
-        self._node.stdout.close()
-        self._node.stdin.close()
-        got_pty = threading.Event()
-        self._follow(self._socat.stderr, got_pty, "socat")
-        deadline = time.monotonic() + self.boot_timeout
-        for ev, proc, what in ((got_pty, self._socat, "socat"), (ready, self._node, "firmware")):
-            while not ev.wait(0.05):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = "\n".join(self.log[-20:])
-                    self.stop()
-                    raise EmulatorError(f"{what} did not start:\n{tail}")
+        try:
+            self._follow(self._node.stderr, ready, "fw")
+            # socat's stdin is node's stdout and the other way round; the parent keeps no copy,
+            # so either side ending closes the other.
+            self._socat = subprocess.Popen([socat, "-d", "-d", "PTY,raw,echo=0", "STDIO"],
+                                           stdin=self._node.stdout, stdout=self._node.stdin,
+                                           stderr=subprocess.PIPE)
+            self._node.stdout.close()
+            self._node.stdin.close()
+            got_pty = threading.Event()
+            self._follow(self._socat.stderr, got_pty, "socat")
+            deadline = time.monotonic() + self.boot_timeout
+            for ev, proc, what in ((got_pty, self._socat, "socat"),
+                                   (ready, self._node, "firmware")):
+                while not ev.wait(0.05):
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        tail = "\n".join(self.log[-20:])
+                        raise EmulatorError(f"{what} did not start:\n{tail}")
+        except BaseException:
+            self.stop()  # whatever failed (or was interrupted), no node or socat is left behind
+            raise
         return self.port
 
     def _follow(self, stream, event, tag):

@@ -235,11 +235,14 @@ def run_module(
     timeout: float = 600,
     heapsize: int | None = None,
     vectors: str | list[str] | None = "all",
+    extra_args: list[str] = (),
 ) -> ModuleResult:
     """Run a dual-runtime test module (tests/core/test_*.py, or one in extra_dirs) under
-    MicroPython through tests/mp/mptest.py, and parse its PASS/FAIL lines."""
+    MicroPython through tests/mp/mptest.py, and parse its PASS/FAIL lines. extra_args go to
+    the runner as they are (e.g. --file DEST=SRC)."""
     r = run_runner(
-        ["--module", module] + _common_args(heapsize, vectors, extra_dirs), timeout=timeout
+        ["--module", module] + _common_args(heapsize, vectors, extra_dirs) + list(extra_args),
+        timeout=timeout,
     )
     m = ModuleResult(module, r)
     for ln in r.stdout.splitlines():

@@ -2,6 +2,8 @@
 # mount the secure store on the block device (formatting it only when it is blank), load the
 # device state, wrap it in the SMP core.
 
+import sys
+
 from app.device import Device
 from app.firmware import Firmware
 
@@ -24,7 +26,11 @@ def open_store(blockdev, secret, counter=None, rng=None):
         store.mount()
         return store, None
     except Exception as e:
-        if not _blank(blockdev):
+        try:
+            blank = _blank(blockdev)
+        except Exception:  # the device cannot even be read: report the mount's reason
+            blank = False
+        if not blank:
             return None, e
     try:
         store.format()
@@ -47,6 +53,15 @@ def _blank(blockdev):
     return True
 
 
-def build(blockdev, secret, info, rng, counter=None):
-    store, err = open_store(blockdev, secret, counter, rng)
+def release():
+    """The MicroPython release for os info ("MicroPython 1.27.0")."""
+    return "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3])
+
+
+def build(blockdev, secret, info, rng, counter=None, store_error=None):
+    """store_error: the store is not opened at all (the shell could not get the device secret)."""
+    if store_error is not None:
+        store, err = None, store_error
+    else:
+        store, err = open_store(blockdev, secret, counter, rng)
     return Firmware(Device(store, rng, err), info)

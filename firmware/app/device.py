@@ -17,7 +17,9 @@ from lightclient.core.verifier import Options, TrustedState
 from lightclient.smp import lc
 
 DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
-MAX_RECORD_VALUE = 7 * 1024  # fits the store's 8 KiB value bound with its CBOR envelope
+# The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
+# (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
+MAX_RECORD_VALUE = 7 * 1024
 
 
 def slim(state):

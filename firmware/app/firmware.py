@@ -18,7 +18,7 @@ from app.common import MAX_MESSAGE
 class Firmware:
     def __init__(self, device, info):
         self.device = device
-        self.info = info  # {"board", "chip", "machine", "release"} for os info
+        self.info = info  # board, chip, machine, release, build, chip_id, firmware_hash
         self.decoder = frame.FrameDecoder(MAX_MESSAGE)
         self.reset_pending = False
         self.handled = 0
@@ -44,6 +44,12 @@ class Firmware:
         if req.op != H.OP_READ and req.op != H.OP_WRITE:
             return None  # a response (or a reserved op) is never answered: no echo loops
         rh = H.response_header(req)
+        if req.version > H.V2:
+            # As Zephyr answers a newer protocol: rc 13 in a header of the newest version we
+            # speak, so the client can fall back instead of misreading our payload.
+            rh.version = H.V2
+            return self._general_error(rh, H.MGMT_EUNSUPPORTED_TOO_NEW,
+                                       "SMP version not supported")
         try:
             _, payload = H.decode_message(msg, MAX_MESSAGE)
         except DecodeError as e:

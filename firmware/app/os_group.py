@@ -44,8 +44,7 @@ def info(fw, p, now_ms):
     out = []
     for ch in fmt:
         if ch not in parts:
-            e = F.bad_request("unknown format letter", letter=ch)
-            raise e
+            raise F.bad_request("unknown format letter", letter=ch)
         out.append(parts[ch])
     return {"output": " ".join(out)}
 

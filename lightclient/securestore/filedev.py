@@ -32,9 +32,6 @@ class _BlockDevice:
             raise StoreError("geometry", "block size and count must be positive")
         self.block_size = block_size
         self.block_count = block_count
-        self.erases = 0
-        self.programs = 0
-        self.bytes_programmed = 0
 
     def _range(self, block_num, n, offset):
         if not (0 <= block_num < self.block_count and 0 <= offset):
@@ -58,8 +55,6 @@ class _BlockDevice:
         old = bytearray(len(buf))
         self._read(start, old)
         self._write(start, _and_bytes(old, buf))
-        self.programs += 1
-        self.bytes_programmed += len(buf)
 
     def ioctl(self, op, arg):
         if op == 4:
@@ -69,7 +64,6 @@ class _BlockDevice:
         if op == 6:
             self._range(arg, 0, 0)
             self._write(arg * self.block_size, b"\xff" * self.block_size)
-            self.erases += 1
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0

@@ -358,10 +358,12 @@ class RecordStore:
             heads = self._scan_headers()
             again = self._load_snapshot(heads, s.start)
             if again.gen != s.gen or sorted(again.entries) != sorted(s.entries):
+                # (another writer on the same device, or a snapshot replaced on flash)
                 rep["errors"].append("snapshot on flash differs from the mounted one")
-            for n in s.entries:
-                if not _same(again.entries[n].tag, s.entries[n].tag):
-                    rep["errors"].append("record %s differs" % n)
+            else:
+                for n in s.entries:
+                    if not _same(again.entries[n].tag, s.entries[n].tag):
+                        rep["errors"].append("record %s differs" % n)
         except LightClientError as e:
             rep["errors"].append(str(e))
         known = [x for x in self._ec if x is not None]

@@ -19,7 +19,6 @@ from lightclient.core.errors import DecodeError
 START = b"\x06\x09"
 CONT = b"\x04\x14"
 LINE_MAX = 127            # bytes on the wire per line, delimiter and newline included
-CHUNK = 120               # base64 characters per line we send: ((127 - 4) // 4) * 4
 RX_LINE_MAX = 136         # we accept a little more than we send (clients that count 128 + CR)
 DEFAULT_MAX_MESSAGE = 16384
 DEFAULT_TIMEOUT_MS = 5000  # a frame (or a line) not completed within this is dropped
@@ -58,7 +57,7 @@ def encode_packet(message, line_max=LINE_MAX):
                           length=len(message))
     c = crc16(message)
     raw = bytes((n >> 8, n & 0xFF)) + bytes(message) + bytes((c >> 8, c & 0xFF))
-    chunk = ((line_max - 4) // 4) * 4 // 4 * 3  # raw bytes per line: 90 for 127-byte lines
+    chunk = (line_max - 4) // 4 * 3  # raw bytes per line: 90 (120 base64 characters) for 127
     if chunk <= 0:
         raise DecodeError("frame_line_length", "line length too small", line_max=line_max)
     out = bytearray()

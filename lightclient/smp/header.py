@@ -35,6 +35,8 @@ MGMT_ENOTSUP = 8
 MGMT_ECORRUPT = 9
 MGMT_EBUSY = 10
 MGMT_EACCESSDENIED = 11
+MGMT_EUNSUPPORTED_TOO_OLD = 12
+MGMT_EUNSUPPORTED_TOO_NEW = 13  # a request of an SMP version above what we speak
 
 # CBOR payload bounds (a payload is one map; our project payloads nest at most 3 deep).
 PAYLOAD_DEPTH = 4

@@ -16,12 +16,6 @@ SUBMIT_UPDATE = 5   # write
 SETTINGS = 6        # read
 STORE_CHECK = 7     # read
 
-COMMAND_NAMES = {
-    STATUS: "status", GENERATE_KEY: "generate_key", PUBLIC_KEY: "public_key", SIGN: "sign",
-    SET_CHECKPOINT: "set_checkpoint", SUBMIT_UPDATE: "submit_update", SETTINGS: "settings",
-    STORE_CHECK: "store_check",
-}
-
 # Group error codes ({"err": {"group": 64, "rc": n}} in SMP v2; {"rc": 256 + n} in v1).
 OK = 0
 E_UNKNOWN = 1

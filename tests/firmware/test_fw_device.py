@@ -116,3 +116,15 @@ def test_refusals_and_their_codes():
     d2.set_checkpoint(big.checkpoint(1), None, big.uuid, False)
     assert _rc(d2.submit_update, big.update(1, 2), big.now(2)) == lc.E_TOO_LARGE
     assert d2.trusted.header.height == 1
+
+
+class _FailingReads(RamBlockDevice):
+    def readblocks(self, n, buf, offset=0):
+        raise OSError(5)  # EIO: a flash the chip cannot read at all
+
+
+def test_a_flash_that_cannot_be_read_is_reported_not_fatal():
+    fw = boot.build(_FailingReads(4096, 16), b"\x09" * 32, INFO, os.urandom)
+    st = fw.device.status()
+    assert fw.device.store is None and st["store_ok"] is False and "5" in st["store_error"]
+    assert _rc(fw.device.generate_key, False) == lc.E_STORE

@@ -18,7 +18,10 @@ def _start(state):
                           "--state", str(state)], cwd=REPO, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     port = p.stdout.readline().strip()
-    assert port.startswith("/dev/"), (port, p.stderr.read() if p.poll() is not None else "")
+    if not port.startswith("/dev/"):
+        p.kill()  # never leave the emulator running behind a failed start
+        _, err = p.communicate(timeout=20)
+        raise AssertionError((port, err))
     return p, port
 
 
@@ -57,3 +60,27 @@ def test_unknown_board_is_refused():
         emulator.EmulatedBoard("no-such-board")
     with pytest.raises(emulator.EmulatorError):
         emulator.EmulatedBoard("../pyproject")
+
+
+def test_a_start_that_fails_half_way_leaves_no_process_behind(monkeypatch):
+    real = subprocess.Popen
+    started = []
+
+    def popen(args, **kw):
+        if "socat" in str(args[0]):
+            raise OSError("socat could not be started")
+        p = real(args, **kw)
+        started.append(p)
+        return p
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    board = emulator.EmulatedBoard("esp32-devkitc")
+    try:
+        with pytest.raises(OSError):
+            board.start()
+        assert len(started) == 1 and started[0].poll() is not None  # node was stopped
+        assert not board.running() and board.port is None
+    finally:
+        for p in started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()

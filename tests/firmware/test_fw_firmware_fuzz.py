@@ -152,3 +152,13 @@ def test_arbitrary_update_bytes_are_refused_with_typed_errors(fw, data):
     except LightClientError as e:
         assert e.check and isinstance(str(e), str)
     assert f.device.trusted.header.height == height
+
+
+def test_a_newer_smp_version_gets_too_new_as_zephyr_answers_it(fw):
+    f, _ = fw
+    for version in (2, 3):
+        h = H.Header(H.OP_READ, lc.GROUP, lc.STATUS, 11, 0, version)
+        rh, p = H.decode_message(f.handle(h.pack()))
+        assert (rh.op, rh.version, rh.group, rh.command, rh.seq) == (
+            H.OP_READ_RSP, H.V2, lc.GROUP, lc.STATUS, 11)
+        assert p["rc"] == H.MGMT_EUNSUPPORTED_TOO_NEW == 13 and "err" not in p

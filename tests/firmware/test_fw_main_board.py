@@ -67,20 +67,19 @@ class FakeNvs:
         pass
 
 
-def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
-    board = json.loads((REPO / "board" / "esp32s3-devkitc.json").read_text())
-    (tmp_path / "board.json").write_text(json.dumps(board))
-    part = RamBlockDevice(4096, 64)
-    found = []
+def _load_main(monkeypatch, part, nvs=FakeNvs, found=None, resets=None):
+    """firmware/main.py imported with stand-ins for esp32 (the partition `part`, NVS class
+    `nvs`) and machine; `found` collects the partition labels asked for, `resets` the reboots."""
+    found = [] if found is None else found
+    resets = [] if resets is None else resets
     partition = types.SimpleNamespace(TYPE_DATA=1,
                                       find=lambda t, label: found.append(label) or [part])
-    resets = []
 
     def reset():
         resets.append(1)
         raise Rebooted  # machine.reset() never returns
     monkeypatch.setitem(sys.modules, "esp32",
-                        types.SimpleNamespace(NVS=FakeNvs, Partition=partition))
+                        types.SimpleNamespace(NVS=nvs, Partition=partition))
     monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(
         UART=FakeUart, reset=reset, unique_id=lambda: b"\x24\x0a\xc4\x01\x02\x03"))
     monkeypatch.setattr(time, "ticks_ms", lambda: int(time.monotonic() * 1000), raising=False)
@@ -90,6 +89,16 @@ def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("fw_main", REPO / "firmware" / "main.py")
     main = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main)
+    return main
+
+
+def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
+    board = json.loads((REPO / "board" / "esp32s3-devkitc.json").read_text())
+    (tmp_path / "board.json").write_text(json.dumps(board))
+    part = RamBlockDevice(4096, 64)
+    found = []
+    resets = []
+    main = _load_main(monkeypatch, part, FakeNvs, found, resets)
     b = main.load_board(str(tmp_path / "board.json"))
     uart = main.open_uart(b)
     assert uart.args == (1,) and uart.kw["tx"] == 17 and uart.kw["rx"] == 18
@@ -111,3 +120,50 @@ def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
     assert got[2][1]["has_key"] and got[2][1]["board"] == "esp32s3-devkitc"
     assert resets == [1]
     assert FakeNvs.store["ctr"] >= 2  # the store advanced the rollback counter in NVS
+
+
+class FlakyNvs(FakeNvs):
+    """NVS that holds a secret and a counter but fails to read them (an I/O error, not a missing
+    key); a missing key raises what MicroPython's esp32 module raises: ESP_ERR_NVS_NOT_FOUND."""
+    store = {}
+    failing = set()
+
+    def _fail(self, k):
+        if k in self.failing:
+            raise OSError(-0x1104, "ESP_ERR_NVS_READ_ONLY")
+        if k not in self.store:
+            raise OSError(-0x1102, "ESP_ERR_NVS_NOT_FOUND")
+
+    def get_i32(self, k):
+        self._fail(k)
+        return self.store[k]
+
+    def get_blob(self, k, buf):
+        self._fail(k)
+        buf[:] = self.store[k]
+        return len(self.store[k])
+
+
+def test_an_nvs_read_error_never_replaces_the_secret_nor_zeroes_the_counter(monkeypatch):
+    FlakyNvs.store.clear()
+    FlakyNvs.failing = set()
+    main = _load_main(monkeypatch, RamBlockDevice(4096, 64), FlakyNvs)
+    board = json.loads((REPO / "board" / "esp32-devkitc.json").read_text())
+    fw = main.build(board)  # first boot: NVS empty, a secret and the counter are created
+    pub = fw.device.generate_key(False)
+    secret = FlakyNvs.store["secret"]
+    assert FlakyNvs.store["ctr"] >= 2
+    FlakyNvs.failing = {"secret"}
+    fw = main.build(board)
+    assert FlakyNvs.store["secret"] == secret  # kept: the store stays readable once NVS works
+    st = fw.device.status()
+    assert st["store_ok"] is False and "NVS" in st["store_error"]
+    FlakyNvs.failing = {"ctr"}
+    fw = main.build(board)
+    assert fw.device.store is None  # a counter that cannot be read is not taken as 0
+    FlakyNvs.failing = set()
+    fw = main.build(board)
+    assert fw.device.status()["store_ok"] and fw.device.public_key() == pub
+    FlakyNvs.store["secret"] = b"\x01" * 16  # a secret of the wrong size is not replaced either
+    fw = main.build(board)
+    assert fw.device.store is None and FlakyNvs.store["secret"] == b"\x01" * 16

@@ -25,19 +25,8 @@ def _store_files():
 
 
 def run_dual_module(module="test_store_dual", timeout=300):
-    r = mpy.run_runner(["--module", module, "--extra-dir", str(DUAL), "--vectors", "none"]
-                       + _store_files(), timeout=timeout)
-    m = mpy.ModuleResult(module, r)
-    for ln in r.stdout.splitlines():
-        if ln.startswith("PASS "):
-            m.passed.append(ln[5:].split(" ", 1)[0])
-        elif ln.startswith("FAIL "):
-            m.failed.append(ln[5:].split(":", 1)[0].split(" ", 1)[0])
-        else:
-            c = mpy._CLOSING.match(ln)
-            if c:
-                m.closing = (int(c.group(1)), int(c.group(2)))
-    return m
+    return mpy.run_module(module, extra_dirs=[DUAL], timeout=timeout, vectors="none",
+                          extra_args=_store_files())
 
 
 def test_store_dual_module_passes_on_micropython():

@@ -160,6 +160,22 @@ def test_tampering_after_mount_is_caught_on_read_and_by_check():
         st.put("settings", b"new")
 
 
+def test_check_reports_a_snapshot_replaced_by_another_writer():
+    """A second store object on the same device commits until the ring has overwritten the
+    first one's snapshot with one lacking a record: check() reports it instead of raising."""
+    dev = RamBlockDevice(256, 4)
+    a = _store(dev)
+    a.format()
+    a.commit({"x": b"1", "z": b"2"})
+    b = _store(dev)
+    b.mount()
+    for i in range(4):
+        b.commit({"z": None, "y": b"%d" % i})
+    assert b._snap.start == a._snap.start
+    rep = a.check()
+    assert not rep["ok"] and rep["errors"] == ["snapshot on flash differs from the mounted one"]
+
+
 def test_wrong_secret_and_foreign_data_are_corrupt():
     dev = RamBlockDevice(512, 8)
     _store(dev).format()
