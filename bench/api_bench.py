@@ -106,7 +106,7 @@ def _measure(root):
     # The status quo runs in the background (it only waits) while ours is measured.
     hole = BlackholeListener()
     quo = {}
-    quo_api = _ovos_api(os.path.join(root), hole.url)
+    quo_api = _ovos_api(root, hole.url)
 
     def status_quo():
         quo["seconds"], quo["result"] = _timed(quo_api.get_settings)

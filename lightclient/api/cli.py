@@ -10,6 +10,7 @@ import socket
 import threading
 
 from lightclient.api.server import DEFAULT_PORT, ApiApp
+from lightclient.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
 
@@ -75,13 +76,27 @@ def build_app(args, sock=None):
         raise SystemExit("serve-api: the config names no device_uuid")
     client = LightClient(cfg)
     queue = WriteQueue(args.queue or os.path.join(cfg.state_dir, "api-queue"))
-    signer = signer_from_spec(args.signer) if args.signer else None
-    token = None
-    if args.token_file:
-        with open(args.token_file) as f:
-            token = [t.strip() for t in f.read(4096).splitlines() if t.strip()]
+    try:
+        signer = signer_from_spec(args.signer) if args.signer else None
+    except LightClientError as e:           # a clear line, not a traceback, in the journal
+        raise SystemExit("serve-api: --signer %s: %s" % (args.signer, e))
+    token = read_tokens(args.token_file) if args.token_file else None
     return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
                   sock=sock)
+
+
+def read_tokens(path, limit=4096):
+    """The accepted bearer tokens, one a line. A file with none, or longer than `limit`, is
+    refused: no tokens would mean "any bearer", and a token cut at the limit would let its
+    prefix in."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise SystemExit("serve-api: %s is longer than %d bytes" % (path, limit))
+    tokens = [t.strip() for t in data.decode("utf-8", "replace").splitlines() if t.strip()]
+    if not tokens:
+        raise SystemExit("serve-api: %s holds no token" % path)
+    return tokens
 
 
 def main_serve_api(args):

@@ -85,8 +85,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.wfile.write(data)
 
     def log_message(self, fmt, *args):       # request lines only; headers (tokens) never
         log.debug("%s " + fmt, self.client_address[0], *args)
@@ -129,7 +128,8 @@ class ApiApp:
         if queue is not None and submit:
             # Delivery is confirmed against the verified record, not taken on a node's word.
             self.submitter = Submitter(queue, client.broadcast_tx,
-                                       record_confirms(client.device_record, uuid),
+                                       record_confirms(client.device_record, uuid,
+                                                       self.service.records.invalidate),
                                        **submitter_options)
             self.service.on_queued = self.submitter.notify
             self.service.submitter = self.submitter

@@ -84,8 +84,9 @@ class RecordView:
             return pr, 0.0
 
     def invalidate(self):
+        """The next get() proves again (the last proof stays for the status route)."""
         with self.lock:
-            self.last = None
+            self.last_at = float("-inf")
 
 
 class DeviceService:
@@ -103,6 +104,9 @@ class DeviceService:
             token = (token,)
         self.tokens = tuple(token) if token else None
         self.records = RecordView(client, uuid, fresh_for_s)
+        # One skill upload at a time from reading its base to queuing it: two built on the same
+        # base would each lack the other's skill, and the later one supersedes the earlier.
+        self.skill_lock = threading.Lock()
         self.on_queued = on_queued                   # wakes the submitter
         self.submitter = None                        # set by the app, for the status route
 
@@ -134,8 +138,7 @@ class DeviceService:
     # -- authentication ---------------------------------------------------------------------
     def _auth(self, headers, parts):
         h = {k.lower(): v for k, v in headers.items()}
-        bearer = h.get("authorization", "")
-        bearer = bearer[7:] if bearer.startswith("Bearer ") else bearer
+        bearer = _bearer(h)
         unauthorized = {"WWW-Authenticate": 'Bearer realm="mycroft-lightclient"'}
         if self.tokens is not None and not any(hmac.compare_digest(bearer.encode(), t.encode())
                                                for t in self.tokens):
@@ -155,9 +158,7 @@ class DeviceService:
         # Not chain data: the identity file's token round trip. `expiration` is in seconds from
         # now (ovos-backend-client and mycroft-core add it to time.time()); a year keeps both
         # from asking again on every request (mycroft-core treats 0 as "expired now").
-        h = {k.lower(): v for k, v in headers.items()}
-        bearer = h.get("authorization", "")
-        token = bearer[7:] if bearer.startswith("Bearer ") else bearer   # accepted by _auth
+        token = _bearer({k.lower(): v for k, v in headers.items()})      # accepted by _auth
         return Response(200, {"uuid": self.uuid, "accessToken": token, "refreshToken": token,
                               "expiration": TOKEN_LIFETIME_S})
 
@@ -174,9 +175,9 @@ class DeviceService:
         elif method == "POST" and len(rest) == 2 and rest[0] == "metric":
             if not METRIC_NAME.match(rest[1]):
                 return _error(400, "metric_name", "metric name must be [A-Za-z0-9_.-]{1,64}")
-            return self._write("metrics", {"name": rest[1], "data": _json_body(body)},
-                               extra={"metric": _json_body(body),
-                                      "upload_data": {"uploaded": False}})
+            data = _json_body(body)
+            return self._write("metrics", {"name": rest[1], "data": data},
+                               extra={"metric": data, "upload_data": {"uploaded": False}})
         elif method == "PATCH" and route == "":
             # Core/platform version report: the personal backend drops it too.
             _json_body(body)
@@ -215,15 +216,18 @@ class DeviceService:
             raise _BadRequest("skill upload must be an object with a skill_gid")
         # The write carries the whole skills array (docs/device-records.md), built on the newest
         # state we know: the last queued skill write if one is still pending, else the record.
-        pr, elapsed = self.records.get()
-        if pr.record is None:
-            return _error(401, "device_not_registered", "the chain proves no record for this "
-                          "device", proof_headers(pr, elapsed))
-        base = self._pending_skills()
-        if base is None:
-            base = pr.record.get("skills") or []
-        merged = skills.merge_upload(base, skills.canonicalizable(upload))
-        return self._write("skill_settings", merged, pr=pr, elapsed=elapsed)
+        # Pending first, record second: the submitter drops the record view before it removes a
+        # delivered entry (ApiApp), so an entry gone from the queue is in the record we read.
+        with self.skill_lock:
+            base = self._pending_skills()
+            pr, elapsed = self.records.get()
+            if pr.record is None:
+                return _error(401, "device_not_registered", "the chain proves no record for "
+                              "this device", proof_headers(pr, elapsed))
+            if base is None:
+                base = pr.record.get("skills") or []
+            merged = skills.merge_upload(base, upload)       # _write canonicalizes it all
+            return self._write("skill_settings", merged, pr=pr, elapsed=elapsed)
 
     def _pending_skills(self):
         if self.queue is None:
@@ -298,6 +302,11 @@ class _BadRequest(Exception):
 
 class _TooLarge(Exception):
     pass
+
+
+def _bearer(lower_headers):
+    bearer = lower_headers.get("authorization", "")
+    return bearer[7:] if bearer.startswith("Bearer ") else bearer
 
 
 def _json_body(body):

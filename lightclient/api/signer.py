@@ -117,7 +117,12 @@ class McuSigner(Signer):
     @classmethod
     def from_port(cls, port, **kwargs):
         from lightclient.mcu import McuClient
-        return cls(McuClient(port, **kwargs))
+        try:
+            client = McuClient(port, **kwargs)
+        except Exception as e:               # serial.SerialException, OSError
+            raise SignerError("mcu_port", "cannot open the microcontroller's serial port",
+                              port=str(port), error=str(e))
+        return cls(client)
 
     def public_key(self):
         return self._pub

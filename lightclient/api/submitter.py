@@ -40,10 +40,12 @@ def refusal_reason(err):
     return None
 
 
-def record_confirms(device_record, uuid):
+def record_confirms(device_record, uuid, on_confirmed=None):
     """confirm(entry) for the Submitter: True when the verified (not stale) record of `uuid`
     holds the entry's data as its last write of that kind, False when it does not, None when
-    nothing fresh is verified right now."""
+    nothing fresh is verified right now. on_confirmed() runs before True is returned, so before
+    the entry leaves the queue: the service drops its short-lived copy of the record there (a
+    skill upload must not be built on a record from before this write landed)."""
     def confirm(entry):
         try:
             pr = device_record(uuid)
@@ -52,7 +54,10 @@ def record_confirms(device_record, uuid):
         if pr.stale or pr.record is None:
             return None
         writes = pr.record.get("writes") or {}
-        return writes.get(entry.kind) == json.loads(entry.tx)["body"]["data"]
+        landed = writes.get(entry.kind) == json.loads(entry.tx)["body"]["data"]
+        if landed and on_confirmed is not None:
+            on_confirmed()
+        return landed
     return confirm
 
 

@@ -126,6 +126,13 @@ def test_mcu_signer_checks_the_chips_signature():
         McuSigner(Chip(SEED, lie=True)).sign(b"m")
 
 
+def test_a_signer_that_cannot_open_its_port_is_a_signer_error():
+    from lightclient.api.signer import signer_from_spec
+    with pytest.raises(SignerError) as e:
+        signer_from_spec("mcu:/dev/ttyDOES-NOT-EXIST")
+    assert e.value.check == "mcu_port" and "ttyDOES-NOT-EXIST" in str(e.value)
+
+
 # -- skills -----------------------------------------------------------------------------------
 def test_skill_shapes_follow_ovos_backend_client(tmp_path, monkeypatch):
     for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
@@ -433,3 +440,90 @@ def test_queue_killed_at_random_points_keeps_every_acknowledged_write(tmp_path):
         assert q.dead_letters() == []
         expected = dict(pending)                 # an entry written but not acknowledged counts
     assert len(nonces_seen) > 20
+
+
+# -- skill uploads never lose an accepted one ------------------------------------------------
+def _skill_ids_of_last_write(q):
+    return [skills.skill_id_of(e) for e in
+            txs.decode_tx(q.pending()[-1].tx, CHAIN)["body"]["data"]]
+
+
+def test_a_skill_upload_arriving_mid_write_is_not_lost(service):
+    """Two uploads at once (the HTTP server runs a thread per request): the second must not be
+    built on the same base as the first, or the later write would supersede the earlier one's
+    skill away after both were answered 202."""
+    svc, _, q = service
+    inner, second, threads = svc.signer, [], []
+
+    class SecondUploadArrives:
+        def __init__(self):
+            self.fired = False
+
+        def public_key(self):
+            # the first upload has read its base; another request comes in right now
+            if not self.fired:
+                self.fired = True
+                t = threading.Thread(target=lambda: second.append(svc.handle(
+                    "PUT", "/v1/device/%s/skill" % UUID, {},
+                    json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())))
+                t.start()
+                t.join(0.5)                       # done at once, unless it waits its turn
+                threads.append(t)
+            return inner.public_key()
+
+        def sign(self, message):
+            return inner.sign(message)
+
+    svc.signer = SecondUploadArrives()
+    r = svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
+                   json.dumps({"skill_gid": "@|alarm", "skillMetadata": {}}).encode())
+    threads[0].join(5)
+    assert r.status == 202 and second[0].status == 202
+    assert sorted(_skill_ids_of_last_write(q)) == ["alarm", "timer", "weather.skill"]
+
+
+def test_a_skill_upload_after_delivery_builds_on_the_landed_write(tmp_path, seed_file):
+    """The record view is reused for a while; once a skill write is confirmed and leaves the
+    queue, the next upload must build on a record that holds it, not on the reused copy."""
+    client = FakeClient(record())
+    q = WriteQueue(tmp_path / "q")
+    app = ApiApp(client, UUID, CHAIN, SeedFileSigner(seed_file), q, port=0, fresh_for_s=60)
+    try:
+        svc, sub = app.service, app.submitter
+        svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
+                   json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())
+        assert sub.step() == "sent"
+        landed = txs.decode_tx(client.sent[0], CHAIN)["body"]["data"]
+        rec = record()
+        rec["skills"], rec["writes"] = landed, {"skill_settings": landed}
+        client.proven = Proven(rec, height=11)   # the chain now holds the timer skill
+        assert sub.step() == "delivered" and q.pending() == []
+        svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
+                   json.dumps({"skill_gid": "@|alarm", "skillMetadata": {}}).encode())
+        assert _skill_ids_of_last_write(q) == ["weather.skill", "timer", "alarm"]
+    finally:
+        app.server.server_close()
+
+
+def test_an_upload_nested_too_deep_is_a_400(service):
+    svc, _, q = service
+    upload = {"skill_gid": "@|deep", "skillMetadata": {}}
+    v = upload
+    for _ in range(20):
+        v["n"] = {}
+        v = v["n"]
+    r = svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, json.dumps(upload).encode())
+    assert r.status == 400 and q.pending() == []
+
+
+def test_a_token_file_with_no_token_is_refused_not_read_as_any_bearer(tmp_path):
+    from lightclient.api.cli import read_tokens
+    p = tmp_path / "tokens"
+    p.write_text("access\n\nrefresh \n")
+    assert read_tokens(str(p)) == ["access", "refresh"]
+    p.write_text("\n  \n")
+    with pytest.raises(SystemExit, match="no token"):
+        read_tokens(str(p))
+    p.write_text("a" * 5000)
+    with pytest.raises(SystemExit, match="longer"):
+        read_tokens(str(p))

@@ -214,3 +214,27 @@ def test_selftest_of_a_board_from_another_network_says_so(emulated, net):
     upd = [c for c in rep["checks"] if c["check"] == "update_rejected"][0]
     assert upd["status"] == "FAIL" and "not this network" in upd["detail"]
     assert "provisioned on another network" in upd["detail"]
+
+
+def test_a_network_that_stops_answering_is_a_fail_not_a_crash(emulated, net):
+    """The network going away between the steps: the self-test reports the check as FAIL with
+    the reason (the report is still written), and provisioning says the board is registered
+    but holds no checkpoint, and what to do."""
+    class Gone(network.SyntheticNetwork):
+        def update_from(self, *a, **kw):
+            raise LightClientError("no_source", "no source answered")
+
+        def checkpoint(self):
+            raise ConnectionError("connection refused")
+
+    board = emulated()
+    _provision(board.port, net)
+    gone = Gone()
+    rep = selftest.selftest(board.port, gone, timeout=10)
+    upd = {c["check"]: c for c in rep["checks"]}["update_rejected"]
+    assert upd["status"] == "FAIL" and "no source answered" in upd["detail"]
+    assert not rep["passed"]
+    with pytest.raises(HwTestError) as e:
+        _provision(board.port, gone, force=True, uuid="half-way")
+    assert e.value.check == "checkpoint" and "half-way" in e.value.message
+    assert "--force" in e.value.hint

@@ -171,3 +171,21 @@ def test_platformio_targets_run_the_same_tools(tmp_path):
     pio = json.loads((tmp_path / "proj" / "build" / "esp32-devkitc" / "build.json").read_text())
     assert [p["sha256"] for p in pio["parts"]] == [p["sha256"] for p in api["parts"]]
     assert pio["merged"]["sha256"] == api["merged"]["sha256"]
+
+
+def test_a_new_owner_key_is_on_disk_before_it_is_used(tmp_path, monkeypatch):
+    """Boards get registered to the owner key right after it is made: it is fsynced (file and
+    directory) first, or a power cut could leave devices owned by a key nobody has."""
+    import argparse
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.fstat(fd).st_ino), real(fd)))
+    d = tmp_path / "hw"
+    seed = cli._owner_seed(argparse.Namespace(owner_key=None, dir=str(d)))
+    key = d / "owner.key"
+    assert bytes.fromhex(key.read_text().strip()) == seed
+    assert key.stat().st_ino in synced and d.stat().st_ino in synced
+    assert key.stat().st_mode & 0o077 == 0
+    synced.clear()
+    assert cli._owner_seed(argparse.Namespace(owner_key=None, dir=str(d))) == seed
+    assert synced == []                          # made once, then only read

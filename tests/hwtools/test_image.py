@@ -234,6 +234,28 @@ def test_a_part_changed_after_the_build_is_refused(fake_repo, tmp_path):
     assert e.value.check == "build_changed"
 
 
+def test_a_merged_image_changed_or_moved_after_the_build_is_refused(fake_repo, tmp_path):
+    """`flash --merged` writes the merged file alone: its bytes and its offset are checked like
+    the parts', so a swapped file or an edited build.json never reaches esptool."""
+    b = boards.load_board("esp32-devkitc")
+    fw, _, _, _ = _firmware(tmp_path, b)
+    out = tmp_path / "out"
+    image.build(b.name, fw, out, root=fake_repo)
+    merged = out / ("%s-merged.bin" % b.name)
+    good = merged.read_bytes()
+    merged.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    with pytest.raises(HwTestError) as e:
+        image.load_build(out)
+    assert e.value.check == "build_changed"
+    merged.write_bytes(good)
+    m = json.loads((out / "build.json").read_text())
+    m["merged"]["offset"] = 0
+    (out / "build.json").write_text(json.dumps(m))
+    with pytest.raises(HwTestError) as e:
+        image.load_build(out)
+    assert e.value.check == "build_layout"
+
+
 def test_image_length_reads_the_esp_image_format():
     for img in (fakes.app_image(), fakes.bootloader_image(), fakes.esp_image(digest=False)):
         assert image.image_length(img + b"\xff" * 64, "x") == len(img)

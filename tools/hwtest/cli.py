@@ -107,6 +107,14 @@ def _owner_seed(args):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(os.urandom(32).hex() + "\n")
+            # on disk before any board is registered to it: a lost owner key is lost devices
+            f.flush()
+            os.fsync(f.fileno())
+        dfd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
         _log("new owner key in %s (keep it: it signs these devices' settings changes)" % path)
     with open(path) as f:
         text = f.read(200).strip()

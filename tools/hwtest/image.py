@@ -418,4 +418,14 @@ def load_build(out_dir, board=None):
             raise HwTestError("build_layout", "%s is at 0x%x, the board says 0x%x"
                               % (p["name"], p["offset"], want_offset[p["name"]]))
         check_fits(p["name"], len(data), room[p["name"]])
+    # `flash --merged` writes this one file: the same checks, against the whole flash
+    m = manifest["merged"]
+    data = (out / m["file"]).read_bytes()
+    if _sha(data) != m["sha256"]:
+        raise HwTestError("build_changed", "%s changed since the build" % m["file"],
+                          hint="rebuild with `mycroft-lc board image build`")
+    if m["offset"] != board.bootloader_offset:
+        raise HwTestError("build_layout", "%s is at 0x%x, the board says 0x%x"
+                          % (m["file"], m["offset"], board.bootloader_offset))
+    check_fits(m["file"], len(data), board.flash_size - board.bootloader_offset)
     return manifest, board

@@ -13,7 +13,8 @@ import re
 import time
 import uuid as uuidlib
 
-from lightclient.core import update
+from lightclient import txs
+from lightclient.core import ed25519, update
 from tools.hwtest.errors import HwTestError
 from tools.hwtest.link import BoardLink, McuError
 
@@ -75,8 +76,12 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
                               hint="use --force to re-provision (a new key: the old "
                                    "registration no longer matches this board)",
                               public_key=st.get("pub"))
+        # A board that holds a verified device record lets only its owner re-provision it.
+        owner_sign = txs.seed_signer(owner_seed)
         try:
-            pub = link.call("generate_key", mcu.generate_key, force=force)
+            auth = (link.call("status", mcu.owner_authorization, owner_sign, "generate_key")
+                    if force else None)
+            pub = link.call("generate_key", mcu.generate_key, force=force, owner_sig=auth)
             say("%s: key generated, public key %s" % (port, bytes(pub).hex()))
             back = link.call("public_key", mcu.public_key)
         except McuError as e:
@@ -92,10 +97,21 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
             raise HwTestError("register", "the network refused the registration: %s" % e,
                               hint="check the network is up and the owner key is right")
         say("%s: registered %s on %s" % (port, uuid, network.name))
-        state, header_hash = network.checkpoint()
         try:
-            link.call("set_checkpoint", mcu.set_checkpoint, update.encode_trusted(state),
-                      force=force, uuid=uuid, header_hash=header_hash)
+            state, header_hash = network.checkpoint()
+        except HwTestError:
+            raise
+        except Exception as e:
+            raise HwTestError("checkpoint", "registered %s, but the network gave no checkpoint: "
+                              "%s" % (uuid, e), hint="the board holds a key and no checkpoint: "
+                              "provision it again with --force once the network answers",
+                              uuid=uuid)
+        try:
+            trusted = update.encode_trusted(state)
+            auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
+                              trusted) if force else None)
+            link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,
+                      header_hash=header_hash, owner_sig=auth)
         except McuError as e:
             raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
         st = link.call("status", mcu.status)
@@ -103,7 +119,6 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         if not st.get("provisioned") or st.get("height") != h.height:
             raise HwTestError("set_checkpoint", "the board does not report the checkpoint it "
                               "was given", expected_height=h.height, reported=st.get("height"))
-    from lightclient.core import ed25519
     return {
         "version": RECORD_VERSION,
         "board_id": board_id or "%s-%s" % (board_name, bytes(pub).hex()[:8]),

@@ -19,6 +19,7 @@ from lightclient import native
 from lightclient.core import cbor
 from lightclient.core import types as T
 from lightclient.core import update
+from lightclient.core.errors import LightClientError
 from lightclient.smp import lc
 from tools.hwtest.errors import HwTestError
 from tools.hwtest.link import BoardLink, McuError
@@ -99,8 +100,10 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
         t0 = time.monotonic()
         try:
             status, detail, extra = fn()
-        except (HwTestError, McuError) as e:
-            status, detail, extra = FAIL, str(e), {}
+        except (HwTestError, LightClientError, OSError) as e:
+            # McuError is a LightClientError, and so is a network that stops answering; a
+            # serial port that goes away is an OSError: each is this check's FAIL, not a crash
+            status, detail, extra = FAIL, str(e) or type(e).__name__, {}
         return run.add(name, status, detail, t0, **extra)
 
     state = {}
