@@ -146,9 +146,21 @@ class McuClient:
     def status(self) -> dict:
         return self._lc(H.OP_READ, lc.STATUS)
 
-    def generate_key(self, force: bool = False) -> bytes:
-        return self._lc(H.OP_WRITE, lc.GENERATE_KEY, {"force": bool(force)},
-                        max(self.timeout, SLOW_TIMEOUT))["pub"]
+    def generate_key(self, force: bool = False, owner_sig: bytes | None = None) -> bytes:
+        p = {"force": bool(force)}
+        if owner_sig is not None:
+            p["owner_sig"] = bytes(owner_sig)
+        return self._lc(H.OP_WRITE, lc.GENERATE_KEY, p, max(self.timeout, SLOW_TIMEOUT))["pub"]
+
+    def owner_authorization(self, owner_sign, op: str, payload: bytes = b"") -> bytes:
+        """The owner's signature letting this chip be re-provisioned (op "generate_key" or
+        "set_checkpoint" with the new state as payload): lc.reprovision_message over the
+        chip's current key and store generation. owner_sign(message) -> 64 bytes."""
+        import hashlib
+        st = self.status()
+        digest = hashlib.sha256(bytes(payload)).digest() if op == "set_checkpoint" else b""
+        return owner_sign(lc.reprovision_message(op, st.get("pub") or b"",
+                                                 int(st.get("generation") or 0), digest))
 
     def public_key(self) -> bytes:
         return self._lc(H.OP_READ, lc.PUBLIC_KEY)["pub"]
@@ -161,8 +173,10 @@ class McuClient:
 
     def set_checkpoint(self, state_bytes: bytes, force: bool = False,
                        trusting_period_ns: int | None = None, uuid: str | None = None,
-                       header_hash: bytes | None = None) -> dict:
+                       header_hash: bytes | None = None, owner_sig: bytes | None = None) -> dict:
         p = {"state": bytes(state_bytes), "force": bool(force)}
+        if owner_sig is not None:
+            p["owner_sig"] = bytes(owner_sig)
         if trusting_period_ns is not None:
             p["trusting_period_ns"] = int(trusting_period_ns)
         if uuid is not None:

@@ -10,6 +10,9 @@
 # The chip accepts a new trusted state only after verifying it itself against the one it holds,
 # with its own time floor (the last verified header time), so a compromised Pi cannot poison it.
 
+import binascii
+import hashlib
+
 from lightclient import txs
 from lightclient.core import cbor, ed25519, update
 from lightclient.core.errors import DecodeError, LightClientError
@@ -88,10 +91,37 @@ class Device:
 
     # --- key ----------------------------------------------------------------------------------
 
-    def generate_key(self, force):
+    def _owner_key(self):
+        """The owner's key named by this chip's verified device record, or None before the
+        chip has verified one (the factory step: no identity to protect yet)."""
+        r = self.record
+        if r is None or r.get("v") is None:
+            return None
+        try:
+            return binascii.unhexlify(txs.decode_record(r["v"])["owner_pubkey"])
+        except (LightClientError, ValueError, TypeError):
+            return None
+
+    def _authorize(self, op, payload_hash, owner_sig):
+        """A forced re-provisioning of a chip with a verified record needs its owner's
+        signature over lc.reprovision_message: the Pi alone may not do it."""
+        owner = self._owner_key()
+        if owner is None:
+            return
+        if owner_sig is None:
+            raise lc_error(lc.E_REFUSED, "owner_signature_required", "this device has a "
+                           "verified record: re-provisioning needs its owner's signature", op=op)
+        msg = lc.reprovision_message(op, self.pub or b"", self.store.generation, payload_hash)
+        if len(owner) != 32 or len(owner_sig) != 64 or not ed25519.verify(owner, msg, owner_sig):
+            raise lc_error(lc.E_SIGNATURE, "owner_signature", "the owner's signature does not "
+                           "verify for this operation, chip and store generation", op=op)
+
+    def generate_key(self, force, owner_sig=None):
         if self.pub is not None and not force:
             raise lc_error(lc.E_ALREADY, "key_exists", "the device already has a key; "
                            "generating a new one needs force")
+        if self.pub is not None:
+            self._authorize("generate_key", b"", owner_sig)
         seed = bytes(self.rng(32))
         if len(seed) != 32:
             raise lc_error(lc.E_UNKNOWN, "rng", "random source returned too few bytes")
@@ -144,10 +174,14 @@ class Device:
 
     # --- checkpoint and updates ---------------------------------------------------------------
 
-    def set_checkpoint(self, state_bytes, trusting_period_ns, uuid, force, expected_hash=None):
+    def set_checkpoint(self, state_bytes, trusting_period_ns, uuid, force, expected_hash=None,
+                       owner_sig=None):
         if self.trusted is not None and not force:
             raise lc_error(lc.E_ALREADY, "already_provisioned", "the device holds a trusted "
                            "state; replacing it needs force (re-provisioning)")
+        if self.trusted is not None:
+            self._authorize("set_checkpoint", hashlib.sha256(bytes(state_bytes)).digest(),
+                            owner_sig)
         state = slim(update.decode_trusted(state_bytes, expected_hash, self.limits))
         if uuid is not None:
             txs.record_key(uuid)  # validates it

@@ -24,7 +24,8 @@ def status(fw, p, now_ms):
 
 def generate_key(fw, p, now_ms):
     force = F.field(p, "force", "bool", default=False)
-    return {"pub": fw.device.generate_key(force)}
+    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
+    return {"pub": fw.device.generate_key(force, owner_sig)}
 
 
 def public_key(fw, p, now_ms):
@@ -43,7 +44,8 @@ def set_checkpoint(fw, p, now_ms):
     uuid = F.field(p, "uuid", "str", max_len=lc.MAX_UUID)
     force = F.field(p, "force", "bool", default=False)
     expected = F.field(p, "hash", "bytes", max_len=32)
-    st = fw.device.set_checkpoint(state, tp, uuid, force, expected)
+    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
+    st = fw.device.set_checkpoint(state, tp, uuid, force, expected, owner_sig)
     return {"height": st.header.height, "time_ns": st.header.time_ns,
             "chain_id": st.header.chain_id}
 

@@ -75,6 +75,20 @@ def error_code(exc):
     return E_UNKNOWN
 
 
+REPROVISION_DOMAIN = b"mycroft-lc/reprovision/v1\x00"
+REPROVISION_OPS = ("generate_key", "set_checkpoint")
+
+
+def reprovision_message(op, chip_pub, generation, payload_hash):
+    """What the device's owner signs to let a chip that holds a verified device record be
+    re-provisioned (a new key, or a new trust anchor): without it a compromised Pi could wipe
+    the device's identity or re-point it at another chain. Bound to the operation, this chip's
+    key, the store generation (so a signature works once) and SHA-256 of the payload (the new
+    trusted state; empty for generate_key)."""
+    return (REPROVISION_DOMAIN + op.encode() + b"\x00" + bytes(chip_pub)
+            + generation.to_bytes(8, "big") + bytes(payload_hash))
+
+
 def sign_message(kind, message):
     """What the chip actually signs for a non-"tx" kind."""
     return SIGN_DOMAIN + kind.encode() + b"\x00" + bytes(message)

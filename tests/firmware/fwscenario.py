@@ -11,9 +11,9 @@ START = 1_700_000_000 * SECOND
 UUID = "kitchen"
 
 
-def record_for(pub: bytes, lang="en-us", uuid=UUID) -> bytes:
+def record_for(pub: bytes, lang="en-us", uuid=UUID, owner_pub=b"\x11" * 32) -> bytes:
     return txs.canonical_json({"uuid": uuid, "device_pubkey": pub.hex(),
-                               "owner_pubkey": "11" * 32, "account": "alice", "version": 1,
+                               "owner_pubkey": owner_pub.hex(), "account": "alice", "version": 1,
                                "device": {"name": "kitchen"}, "setting": {"lang": lang},
                                "location": {}, "skills": [], "subscription": {}})
 
@@ -22,10 +22,11 @@ class Scenario:
     """Blocks 1..n of a chain; block 1 is the checkpoint; every block's app hash commits to the
     device's record (which names the device's public key)."""
 
-    def __init__(self, pub: bytes, n_validators=4, uuid=UUID, lang="en-us"):
+    def __init__(self, pub: bytes, n_validators=4, uuid=UUID, lang="en-us",
+                 owner_pub=b"\x11" * 32):
         self.uuid = uuid
         self.key = txs.record_key(uuid)
-        self.record = record_for(pub, lang, uuid)
+        self.record = record_for(pub, lang, uuid, owner_pub)
         self.devices = ics23_build.IavlTree({self.key: self.record}, version=1)
         self.stores = ics23_build.multistore({"bank": ics23_build.IavlTree({b"b": b"1"}, 1).root,
                                               "devices": self.devices.root})

@@ -2,6 +2,7 @@
 # fuzzed requests to every command always get one well-formed answer with the request's sequence
 # number and never an exception; mutated updates are refused with a typed error and leave the
 # trusted state as it was.
+import hashlib
 import os
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import boot
-from lightclient.core import cbor
+from lightclient.core import cbor, ed25519
 from lightclient.core.errors import LightClientError
 from lightclient.securestore.filedev import RamBlockDevice
 from lightclient.smp import frame, lc
@@ -20,6 +21,7 @@ import fwscenario
 FUZZ = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 INFO = {"board": "test", "chip": "esp32"}
+OWNER = b"\x31" * 32
 
 
 def make_fw():
@@ -30,10 +32,17 @@ def make_fw():
 def fw():
     f = make_fw()
     pub = f.device.generate_key(False)
-    sc = fwscenario.Scenario(pub)
+    sc = fwscenario.Scenario(pub, owner_pub=ed25519.public_key(OWNER))
     f.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
     f.device.submit_update(sc.update(1, 2), sc.now(2))
     return f, sc
+
+
+def _owner_reset(f, state, uuid):
+    """Back to `state`: a forced checkpoint, which a chip with a record takes from its owner."""
+    msg = lc.reprovision_message("set_checkpoint", f.device.pub, f.device.store.generation,
+                                 hashlib.sha256(state).digest())
+    f.device.set_checkpoint(state, None, uuid, True, None, ed25519.sign(OWNER, msg))
 
 
 def _ask(f, op, group, cmd, payload_bytes, seq=5, version=H.V2):
@@ -129,7 +138,7 @@ def test_mutated_updates_are_refused_with_typed_errors(fw, update_bytes, data):
     # A mutation can leave an update that still verifies (a change in a field the verifier
     # recomputes or ignores would not): then it must be exactly the real next state.
     assert f.device.trusted.header.hash() == sc.chain.blocks[3].signed_header.header.hash()
-    f.device.set_checkpoint(sc.checkpoint(2), None, sc.uuid, True)  # back to block 2
+    _owner_reset(f, sc.checkpoint(2), sc.uuid)  # back to block 2
 
 
 cbor_values = st.recursive(
