@@ -20,7 +20,7 @@ import os
 import threading
 import time
 
-from lightclient import checkpoint, records
+from lightclient import checkpoint, native, records
 from lightclient.clock import Clock
 from lightclient.core.errors import LightClientError, VerificationError
 from lightclient.core.signatures import CachingChecker
@@ -93,14 +93,14 @@ class LightClient:
         self.progress = progress
         self.owner_checkpoint = owner_checkpoint   # a signed checkpoint doc, if the owner gave one
         self.lock = threading.RLock()
-        self.checker = CachingChecker(_native())
-        self.last_sync = None
+        self.checker = CachingChecker(native.verify)
         self.last_sync_stats = None   # SyncStats of the last sync that moved (None: at head)
         self.last_sync_mono = None
         self.last_cross_check = None
         self.last_recovery = None
         self.last_error = None
         self.lan_server = None
+        self.lan_discovery = None
         self.last_discovery_mono = None
         try:
             self.blocks = self.store.load_blocks()
@@ -129,18 +129,20 @@ class LightClient:
         self.clock.raise_floor(self.trusted().light_block.signed_header.header.time_ns)
 
     def _anchor(self):
+        """(height, header hash, source): the stored anchor (it may have been recovered since
+        provisioning), else the provisioned one."""
         try:
             a = self.store.load_anchor()
             if a["chain_id"] == self.config.chain_id:
-                return a["height"], a["hash"]
+                return a["height"], a["hash"], a["source"] or "provisioned"
         except StoreError:
             pass
-        return self.config.checkpoint_height, self.config.checkpoint_hash
+        return self.config.checkpoint_height, self.config.checkpoint_hash, "provisioned"
 
     def init_from_anchor(self):
         """The first verified block: the one the provisioned hash names. Its time is not checked
         against the clock (the hash pins it; the clock may read 1970)."""
-        height, want = self._anchor()
+        height, want, source = self._anchor()
         chain_id = self.config.chain_id
         checker = self.checker
 
@@ -153,7 +155,7 @@ class LightClient:
             verify_commit_full(chain_id, sh, raw.light_block.validators, checker)
 
         raw, _ = self.pool.race(lambda rpc: rpc.light_block(height), accept=accept)
-        self.store.save_anchor(chain_id, height, want)
+        self.store.save_anchor(chain_id, height, want, source)
         self._adopt([raw], reset=True)
         return raw
 
@@ -174,9 +176,10 @@ class LightClient:
         n = len(self.pool.candidates())
         statuses = self.pool.ask_all(lambda rpc: rpc.status(), deadline_s=deadline_s,
                                      enough=min(2, max(1, n)))
-        ours = [st for _, st in statuses if st.get("network") in ("", self.config.chain_id)]
-        self.clock.observe_network([st["latest_time_ns"] for st in ours])
-        return [(src, st) for src, st in statuses if st in ours]
+        ours = [(src, st) for src, st in statuses
+                if st.get("network") in ("", self.config.chain_id)]
+        self.clock.observe_network([st["latest_time_ns"] for _, st in ours])
+        return ours
 
     def _recover(self, now_ns):
         """Weak-subjectivity recovery: the owner's checkpoint if given, else k of n sources."""
@@ -218,6 +221,7 @@ class LightClient:
             last = None
             for target in targets:
                 if target <= trusted.height:
+                    last = None   # a higher head was a lie (nobody served it): we are at the head
                     break
                 try:
                     new, verified, stats = sync_from_pool(
@@ -237,7 +241,6 @@ class LightClient:
                 break
             if last is not None:
                 raise last
-            self.last_sync = stats.to_dict() if stats else None
             self.last_sync_stats = stats
             self.last_sync_mono = time.monotonic()
             return stats
@@ -258,24 +261,31 @@ class LightClient:
 
     # --- records ---------------------------------------------------------------------------------
 
-    def _cached_record(self, uuid):
+    def _cached_entry(self, uuid):
         try:
-            entry = self.store.load_records().get(uuid)
+            return self.store.load_records().get(uuid)
         except StoreError:
             return None
-        if entry is None:
-            return None
-        return ProvenRecord.from_cache(uuid, entry, self.clock.now_ns())
+
+    def _from_cache(self, uuid, entry):
+        return None if entry is None else ProvenRecord.from_cache(uuid, entry, self.clock.now_ns())
+
+    def _prove(self, uuid):
+        """The record proven against the trusted head, then cached. A cache that can't be
+        written (disk full, permissions) costs the cache, not this verified answer."""
+        rec, _ = records.fetch_record(self.pool, uuid, self.trusted(), self.clock.now_ns())
+        try:
+            self.store.save_record(uuid, rec.to_cache())
+        except (OSError, LightClientError) as e:
+            self.last_error = _err_dict(e)
+        return rec
 
     def _fresh_record(self, uuid, deadline_s):
         fresh = self.last_sync_mono is not None and \
             time.monotonic() - self.last_sync_mono < REFRESH_S
         if not fresh:
             self.sync(deadline_s)
-        head = self.trusted()
-        rec, _ = records.fetch_record(self.pool, uuid, head, self.clock.now_ns())
-        self.store.save_record(uuid, rec.to_cache())
-        return rec
+        return self._prove(uuid)
 
     def device_record(self, uuid=None, deadline_s=5.0):
         """The device record of `uuid` (the provisioned device by default): proven now, or the
@@ -288,7 +298,7 @@ class LightClient:
                 return self._fresh_record(uuid, deadline_s)
             except LightClientError as e:
                 self.last_error = _err_dict(e)
-                cached = self._cached_record(uuid)
+                cached = self._from_cache(uuid, self._cached_entry(uuid))
                 if cached is None:
                     raise NoVerifiedData("no_verified_data", "no source gave verified data and "
                                          "nothing is cached", uuid=uuid, cause=str(e)[:300])
@@ -303,17 +313,16 @@ class LightClient:
         with self.lock:
             self.pool.deadline = time.monotonic() + deadline_s
             try:
+                # read once: it picks the poll's patience and is the fallback below
+                cached = self._cached_entry(uuid) if uuid else None
                 try:
-                    cached = uuid is not None and self._cached_record(uuid) is not None
-                    stats = self.sync(deadline_s, poll_s=POLL_CACHED_S if cached else POLL_S)
+                    stats = self.sync(deadline_s, poll_s=POLL_S if cached is None
+                                      else POLL_CACHED_S)
                     res.sync = stats.to_dict() if stats else None
                     res.cross_check = self.last_cross_check
                     res.recovery = self.last_recovery
                     if uuid:
-                        head = self.trusted()
-                        res.record, _ = records.fetch_record(self.pool, uuid, head,
-                                                             self.clock.now_ns())
-                        self.store.save_record(uuid, res.record.to_cache())
+                        res.record = self._prove(uuid)
                     res.ok = True
                     res.source = "network"
                 except Exception as e:  # noqa: BLE001 - a bug must cost freshness, not the boot
@@ -321,8 +330,7 @@ class LightClient:
                     self.last_error = res.error
                     if isinstance(e, AttackDetected):
                         res.halted = self.store.halt()
-                    if uuid:
-                        res.record = self._cached_record(uuid)
+                    res.record = self._from_cache(uuid, cached)
                     if res.record is not None:
                         res.ok = True
                         res.stale = True
@@ -360,10 +368,15 @@ class LightClient:
         """Serve what this device holds on the LAN and use neighbours as sources (lan.py)."""
         from lightclient.lan import LanDiscovery, LanServer
         if self.lan_server is None:
-            self.lan_server = LanServer(self, host, port)
-            self.lan_discovery = LanDiscovery(self.pool, name or self.config.device_uuid or
-                                              "device", self.lan_server, self.config.chain_id,
-                                              interfaces)
+            server = LanServer(self, host, port)
+            try:
+                self.lan_discovery = LanDiscovery(self.pool, name or self.config.device_uuid or
+                                                  "device", server, self.config.chain_id,
+                                                  interfaces)
+            except BaseException:
+                server.close()   # no serving thread and socket left behind without mDNS
+                raise
+            self.lan_server = server
         return self.lan_server
 
     def close(self):
@@ -399,7 +412,7 @@ class LightClient:
         evdir = os.path.join(self.store.dir, "evidence")
         d["evidence"] = sorted(os.path.join(evdir, f) for f in os.listdir(evdir)
                                if f.endswith(".json"))
-        d["last_sync"] = self.last_sync
+        d["last_sync"] = self.last_sync_stats.to_dict() if self.last_sync_stats else None
         d["cross_check"] = self.last_cross_check
         d["recovery"] = self.last_recovery
         d["last_error"] = self.last_error
@@ -424,7 +437,3 @@ def _targets(reported):
             out.append(h)
     return out
 
-
-def _native():
-    from lightclient import native
-    return native.verify

@@ -34,7 +34,7 @@ class Clock:
         self.wall = wall
         self.floor_ns = floor_ns
         self.tolerance_ns = tolerance_ns
-        self.network_ns = None       # median of sources' head times at observed_at
+        self.network_ns = None       # median of sources' head times at observed_mono
         self.network_sources = 0
         self.observed_mono = None
 
@@ -42,13 +42,13 @@ class Clock:
         if header_time_ns > self.floor_ns:
             self.floor_ns = header_time_ns
 
-    def observe_network(self, head_times_ns, mono=None):
+    def observe_network(self, head_times_ns):
         """Head times from distinct sources (one per source). Kept when there are enough."""
         if len(head_times_ns) < MIN_SOURCES:
             return False
         self.network_ns = median(head_times_ns)
         self.network_sources = len(head_times_ns)
-        self.observed_mono = time.monotonic() if mono is None else mono
+        self.observed_mono = time.monotonic()
         return True
 
     def wall_ns(self):

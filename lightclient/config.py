@@ -13,6 +13,7 @@ import os
 
 from lightclient import txs
 from lightclient.core.errors import LightClientError
+from lightclient.rpc import RpcClient, SourceError
 from lightclient.trust_store import write_atomic
 
 DAY = 86400
@@ -32,7 +33,7 @@ def _json(data, what):
         raise ConfigError("config_too_large", what + " is larger than the limit", limit=MAX_CONFIG)
     try:
         return json.loads(data)
-    except (ValueError, UnicodeError) as e:
+    except (ValueError, UnicodeError, RecursionError) as e:
         raise ConfigError("config_json", what + " is not valid JSON: %s" % str(e)[:80])
 
 
@@ -103,6 +104,13 @@ class Config:
         need(isinstance(v["peers"], list) and all(isinstance(p, str) for p in v["peers"]),
              "peers", "peers must be a list of URLs")
         need(v["central"] or v["peers"], "central", "need a central URL or peers")
+        for field, urls in (("central", [v["central"]] if v["central"] else []),
+                            ("peers", v["peers"])):
+            for u in urls:
+                try:
+                    RpcClient(u)
+                except SourceError:
+                    need(False, field, "not an http(s)://host[:port] URL: %s" % u[:100])
         uuid = v.get("device_uuid")
         if uuid is not None:
             try:

@@ -111,26 +111,32 @@ def _attack(pool, primary_url, w, trace, fetch_w, store):
     diverged_w = fetch_w(diverged_p.height)
     against_primary = ev.attack_evidence(diverged_p, diverged_w, common)
     against_witness = ev.attack_evidence(diverged_w, diverged_p, common)
-    stamp = "%d-%d" % (diverged_p.height, int(time.time()))
-    doc = {"detected_at_unix": int(time.time()), "primary": primary_url, "witness": w.url,
+    detected = int(time.time())
+    name = "attack-%d-%d.json" % (diverged_p.height, detected)
+    doc = {"detected_at_unix": detected, "primary": primary_url, "witness": w.url,
            "common_height": common.height, "conflict_height": diverged_p.height,
            "primary_hash": diverged_p.light_block.signed_header.header.hash().hex().upper(),
            "witness_hash": diverged_w.light_block.signed_header.header.hash().hex().upper(),
            "against_primary": against_primary, "against_witness": against_witness,
            "submitted": {}}
-    # Each side gets the evidence against the other (CometBFT's detector); we can't tell which
-    # one is honest, the chain can.
-    for url, evidence in ((w.url, against_primary), (primary_url, against_witness)):
-        src = pool.get(url)
-        try:
-            r = src.rpc.broadcast_evidence(evidence, timeout=2.0)
-            doc["submitted"][url] = {"ok": True, "result": str(r)[:200]}
-        except LightClientError as e:
-            doc["submitted"][url] = {"ok": False, "error": str(e)[:200]}
-    path = store.save_evidence("attack-%s.json" % stamp, doc)
+    # Evidence and halt on disk before any network call: what a side answers to the submission
+    # (or a power cut meanwhile) must not be able to undo the halt.
+    path = store.save_evidence(name, doc)
     store.set_halt({"reason": "light client attack", "evidence_path": path,
                     "common_height": common.height, "conflict_height": diverged_p.height,
                     "primary": primary_url, "witness": w.url})
+    # Each side gets the evidence against the other (CometBFT's detector); we can't tell which
+    # one is honest, the chain can.
+    for url, evidence in ((w.url, against_primary), (primary_url, against_witness)):
+        try:
+            r = pool.get(url).rpc.broadcast_evidence(evidence, timeout=2.0)
+            doc["submitted"][url] = {"ok": True, "result": str(r)[:200]}
+        except Exception as e:  # noqa: BLE001 - whatever a side does, the halt stands
+            doc["submitted"][url] = {"ok": False, "error": str(e)[:200]}
+    try:
+        store.save_evidence(name, doc)
+    except OSError:
+        pass    # the evidence without the outcome and the halt are on disk already
     return AttackDetected("conflicting validly signed headers at height %d (primary %s, "
                           "witness %s): client halted" % (diverged_p.height, primary_url, w.url),
                           path, common_height=common.height, conflict_height=diverged_p.height,

@@ -18,6 +18,7 @@ from lightclient.trust_store import StoreError
 
 SERVICE = "_mycroft-lc._tcp.local."
 MAX_REQUEST_LINE = 4096
+IDLE_TIMEOUT_S = 5.0     # a LAN client that connects and sends nothing must not keep a thread
 
 
 class _RpcError(Exception):
@@ -34,6 +35,7 @@ class LanServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = IDLE_TIMEOUT_S
 
             def log_message(self, *a):
                 pass
@@ -177,7 +179,7 @@ class LanDiscovery:
         if info is None or not info.port:
             return
         props = info.properties or {}
-        cid = props.get(b"chain_id", b"").decode(errors="replace")
+        cid = (props.get(b"chain_id") or b"").decode(errors="replace")   # None: key, no value
         if self.chain_id and cid != self.chain_id:
             if name not in self.rejected:
                 self.rejected.append(name)

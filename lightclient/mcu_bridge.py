@@ -7,6 +7,7 @@
 # the ICS23 proof of the device's record at head - 1, cut into updates that fit the chip's
 # limits (update.Limits: 4 steps, 32 KiB; the SMP buffer: 16 KiB).
 
+from lightclient import native, records, txs
 from lightclient.core import rpcjson, update
 from lightclient.core import types as T
 from lightclient.core.errors import LightClientError, VerificationError
@@ -29,14 +30,15 @@ def _next_validators(pool, lb):
     if h.next_validators_hash == lb.validators.hash():
         return lb.validators
 
-    def accept(vals_json, src):
-        vs = rpcjson.validator_set_from_json(vals_json)
+    def ask(rpc):
+        vs = rpcjson.validator_set_from_json(rpc.validators(h.height + 1))
         if vs.hash() != h.next_validators_hash:
             raise VerificationError("next_validators_hash", "next validators do not hash to "
                                     "the header's next_validators_hash", height=h.height)
+        return vs
 
-    vals_json, _ = pool.race(lambda rpc: rpc.validators(h.height + 1), accept=accept)
-    return rpcjson.validator_set_from_json(vals_json)
+    vs, _ = pool.race(ask)
+    return vs
 
 
 def _full(pool, lb):
@@ -92,7 +94,7 @@ def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BY
         if record.height + 1 != last.height or record.proof_ops is None:
             raise BridgeError("record_height", "the record is not proven against the last step",
                               record_height=record.height, last_height=last.height)
-        proofs = [("devices", _record_key(record), record.value, record.proof_ops)]
+        proofs = [(txs.STORE, txs.record_key(record.uuid), record.value, record.proof_ops)]
     if not steps:
         raise BridgeError("chip_up_to_date", "the chip is already at the target height")
     out = []
@@ -119,15 +121,9 @@ def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BY
     return out
 
 
-def _record_key(record):
-    from lightclient import txs
-    return txs.record_key(record.uuid)
-
-
 def push(mcu, client, now_ns=None):
     """Bring the chip to the light client's verified head with the device's record: the chip
     verifies every update itself. Returns a summary dict (updates sent, bytes, chip answers)."""
-    from lightclient import native
     status = mcu.status()
     head = client.trusted()
     if head is None:
@@ -140,7 +136,6 @@ def push(mcu, client, now_ns=None):
     steps = plan(client.pool, chip, target, client.options, now, native.verify)
     record = None
     if client.config.device_uuid:
-        from lightclient import records
         record, _ = records.fetch_record(client.pool, client.config.device_uuid, head, now)
     updates = encode(chip, steps, record, (client.options.trust_num, client.options.trust_den))
     answers = [mcu.submit_update(u, now) for u in updates]

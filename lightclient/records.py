@@ -111,21 +111,19 @@ def verify_record_answer(resp, uuid, height, app_hash):
 
 def fetch_record(pool, uuid, header_raw, now_ns, exclude=()):
     """The record of `uuid` proven against verified light block `header_raw` (height H+1): asks
-    the pool for abci_query at H; a source whose proof fails is banned by the pool (race's
-    accept). Returns a fresh ProvenRecord."""
+    the pool for abci_query at H; a source whose proof fails is banned by the pool (a
+    LightClientError other than SourceError in the request). Returns (ProvenRecord, source)."""
     header = header_raw.light_block.signed_header.header
     h = header.height - 1
     if h < 1:
         raise NoVerifiedData("no_state_height", "need a verified header above height 1")
     key = txs.record_key(uuid)
-    checked = {}
 
-    def accept(resp, src):
-        checked[id(resp)] = verify_record_answer(resp, uuid, h, header.app_hash)
+    def ask(rpc):
+        resp = rpc.abci_query(txs.QUERY_PATH, key, h, True)
+        return verify_record_answer(resp, uuid, h, header.app_hash)
 
-    resp, src = pool.race(lambda rpc: rpc.abci_query(txs.QUERY_PATH, key, h, True),
-                          exclude=exclude, accept=accept)
-    record, value, ops = checked[id(resp)]
+    (record, value, ops), src = pool.race(ask, exclude=exclude)
     return ProvenRecord(uuid, record, h, header.hash(), header.time_ns, stale=False,
                         age_s=max(0.0, (now_ns - header.time_ns) / 1e9), value=value,
                         proof_ops=ops), src

@@ -83,6 +83,10 @@ class RawLightBlock:
         return cls(rpcjson.light_block_from_json(sh, vals), sh, vals)
 
 
+def _no_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
 def _uri_value(v):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -95,13 +99,18 @@ def _uri_value(v):
 
 class RpcClient:
     def __init__(self, url, timeout=DEFAULT_TIMEOUT, max_body=MAX_BODY, counters=None):
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise SourceError("bad_url", "source URL must be http(s)://host[:port]", url=url)
+        try:
+            parsed = urllib.parse.urlsplit(url)
+            port = parsed.port        # ValueError when out of range or not a number
+        except (ValueError, TypeError, AttributeError):
+            parsed = port = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise SourceError("bad_url", "source URL must be http(s)://host[:port]",
+                              url=str(url)[:200])
         self.url = url.rstrip("/")
         self.scheme = parsed.scheme
         self.host = parsed.hostname
-        self.port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        self.port = port or (443 if parsed.scheme == "https" else 80)
         self.base_path = parsed.path.rstrip("/")
         self.timeout = timeout
         self.max_body = max_body
@@ -168,15 +177,20 @@ class RpcClient:
 
     def _decode(self, data):
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeError) as e:
+            # NaN/Infinity are not JSON and would turn int() into an OverflowError; deep nesting
+            # is a RecursionError: both must end here as a typed error.
+            doc = json.loads(data, parse_constant=_no_constant)
+        except (ValueError, UnicodeError, RecursionError) as e:
             raise SourceError(BAD_JSON, "answer is not JSON: %s" % str(e)[:80], url=self.url)
         if not isinstance(doc, dict):
             raise SourceError(BAD_JSON, "answer is not a JSON object", url=self.url)
         if doc.get("error"):
             err = doc["error"]
-            raise SourceError(RPC_ERROR, "node answered with an error", url=self.url,
-                              error=json.dumps(err)[:200])
+            try:
+                text = json.dumps(err)[:200]
+            except (ValueError, RecursionError):
+                text = "(unprintable)"
+            raise SourceError(RPC_ERROR, "node answered with an error", url=self.url, error=text)
         if "result" not in doc or not isinstance(doc["result"], dict):
             raise SourceError(BAD_JSON, "answer has no result object", url=self.url)
         return doc["result"]
@@ -311,13 +325,16 @@ class RpcClient:
                 rpc = "http://" + rpc[len("tcp://"):]
             if not rpc.startswith("http"):
                 continue
-            u = urllib.parse.urlsplit(rpc)
-            host = u.hostname
+            try:
+                u = urllib.parse.urlsplit(rpc)
+                host, port = u.hostname, u.port
+            except ValueError:   # a port out of range or not a number
+                continue
             if host in ("0.0.0.0", "", None) and ip:
                 host = ip
-            if host is None or u.port is None:
+            if host is None or port is None:
                 continue
-            out.append("%s://%s:%d" % (u.scheme, host, u.port))
+            out.append("%s://%s:%d" % (u.scheme, host, port))
         return out
 
 

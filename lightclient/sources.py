@@ -128,10 +128,6 @@ class SourcePool:
             self.sources.append(s)
             return s
 
-    def remove(self, url):
-        with self.lock:
-            self.sources = [s for s in self.sources if s.url != url.rstrip("/")]
-
     def get(self, url):
         for s in self.sources:
             if s.url == url.rstrip("/"):
@@ -225,11 +221,6 @@ class SourcePool:
                     src.ban_count = max(src.ban_count, min(count, 20))
                     src.ban_reason = b.get("reason") if isinstance(b.get("reason"), dict) else None
 
-    def unban_all(self):
-        with self.lock:
-            for s in self.sources:
-                s.banned_until = 0.0
-
     def status(self):
         now = self.monotonic()
         with self.lock:
@@ -239,6 +230,34 @@ class SourcePool:
 
     def _cap(self, end):
         return end if self.deadline is None else min(end, self.deadline)
+
+    def _start(self, src, fn, accept, results):
+        """fn(src.rpc) (then accept(value, src)) in a thread of its own; puts (src, ok, value or
+        error) on `results`. Unavailable: backoff; invalid data: ban; anything else is a bug or
+        an unexpected shape: a failure, never trusted."""
+        def run():
+            t0 = self.monotonic()
+            try:
+                value = fn(src.rpc)
+                if accept is not None:
+                    accept(value, src)
+            except SourceError as e:
+                self.record_failure(src, e)
+                results.put((src, False, e))
+                return
+            except LightClientError as e:
+                self.ban(src, e)
+                results.put((src, False, e))
+                return
+            except Exception as e:  # noqa: BLE001
+                err = SourceError("internal", "%s: %s" % (type(e).__name__, str(e)[:100]),
+                                  url=src.url)
+                self.record_failure(src, err)
+                results.put((src, False, err))
+                return
+            self.record_success(src, self.monotonic() - t0)
+            results.put((src, True, value))
+        threading.Thread(target=run, daemon=True).start()
 
     def race(self, fn, exclude=(), deadline_s=None, hedge_delay=None, accept=None, only=None):
         """fn(rpc) on the best source, hedged onto the next ones; returns (value, source) of the
@@ -255,30 +274,6 @@ class SourcePool:
         end = self._cap(self.monotonic() + (deadline_s if deadline_s is not None
                                             else self.timeout + 0.5))
         results = queue.Queue()
-
-        def run(src):
-            t0 = self.monotonic()
-            try:
-                value = fn(src.rpc)
-                if accept is not None:
-                    accept(value, src)
-            except SourceError as e:
-                self.record_failure(src, e)
-                results.put((src, False, e))
-                return
-            except LightClientError as e:
-                self.ban(src, e)
-                results.put((src, False, e))
-                return
-            except Exception as e:  # a bug or an unexpected shape: treat as failure, never trust
-                err = SourceError("internal", "%s: %s" % (type(e).__name__, str(e)[:100]),
-                                  url=src.url)
-                self.record_failure(src, err)
-                results.put((src, False, err))
-                return
-            self.record_success(src, self.monotonic() - t0)
-            results.put((src, True, value))
-
         started = []
         errors = []
 
@@ -287,7 +282,7 @@ class SourcePool:
                 return False
             src = cands[len(started)]
             started.append(src)
-            threading.Thread(target=run, args=(src,), daemon=True).start()
+            self._start(src, fn, accept, results)
             return True
 
         start_next()
@@ -328,33 +323,13 @@ class SourcePool:
     def ask_all(self, fn, deadline_s=1.0, enough=None, grace_s=None, exclude=()):
         """fn(rpc) on every candidate at once. Returns [(source, value)] of the successes, when
         all have answered, at the deadline, or (when `enough` is given) `grace_s` after the
-        first success, so a blackholed node does not hold up a poll. Failures are recorded as
-        usual."""
+        `enough`-th success, so a blackholed node does not hold up a poll. Failures are
+        recorded as usual."""
         cands = self.candidates(exclude)
         results = queue.Queue()
         grace = self.hedge_delay if grace_s is None else grace_s
-
-        def run(src):
-            t0 = self.monotonic()
-            try:
-                v = fn(src.rpc)
-            except SourceError as e:
-                self.record_failure(src, e)
-                results.put((src, False, e))
-                return
-            except LightClientError as e:
-                self.ban(src, e)
-                results.put((src, False, e))
-                return
-            except Exception as e:
-                self.record_failure(src, SourceError("internal", str(e)[:100], url=src.url))
-                results.put((src, False, e))
-                return
-            self.record_success(src, self.monotonic() - t0)
-            results.put((src, True, v))
-
         for s in cands:
-            threading.Thread(target=run, args=(s,), daemon=True).start()
+            self._start(s, fn, None, results)
         out = []
         answered = 0
         end = self._cap(self.monotonic() + deadline_s)
@@ -369,8 +344,8 @@ class SourcePool:
             answered += 1
             if ok:
                 out.append((src, v))
-                if enough is not None:
-                    # an answer in hand: the others get one hedge delay, not the full deadline
+                if enough is not None and len(out) >= enough:
+                    # enough answers in hand: the others get one hedge delay, not the deadline
                     end = min(end, self.monotonic() + grace)
         answered_urls = set(s.url for s, _ in out)
         for s in cands:

@@ -14,6 +14,7 @@
 import math
 import time
 
+from lightclient import native
 from lightclient.core import types as T
 from lightclient.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.core.signatures import CachingChecker
@@ -142,13 +143,8 @@ def verify_range(trusted_raw, target_height, fetch_raw, options, now_ns, pivot="
         rule = pivot
     state, verified, fetched = verify_to_height(
         trusted_state_of(trusted_raw), target_height, fetch, options, now_ns, pivot=rule,
-        checker=checker or CachingChecker(_native_verify()), max_steps=max_steps)
+        checker=checker or CachingChecker(native.verify), max_steps=max_steps)
     return raws[target_height], [raws[h] for h in verified], fetched
-
-
-def _native_verify():
-    from lightclient import native
-    return native.verify
 
 
 def compare_pivots(trusted_raw, target_height, fetch_raw, options, now_ns):
@@ -176,7 +172,7 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
     t0 = time.monotonic()
     stats = SyncStats(trusted_raw.height, target_height)
     bytes0 = pool.counters.snapshot()["bytes"]
-    checker = checker or CachingChecker(_native_verify())
+    checker = checker or CachingChecker(native.verify)
     last_error = None
     for attempt in range(max_attempts):
         stats.attempts = attempt + 1

@@ -129,7 +129,11 @@ class TrustStore:
         return os.path.join(self.dir, name)
 
     def _problem(self, e):
-        self.problems.append(e)
+        self._problems([e])
+
+    def _problems(self, errors):
+        # Every sync reads halt.json: a corrupt one must not grow the list for ever.
+        self.problems.extend(errors)
         del self.problems[:-MAX_PROBLEMS]
 
     def _read(self, name, kind, parse):
@@ -138,7 +142,7 @@ class TrustStore:
         for p in (self.path(name), self.path(name) + ".prev"):
             try:
                 value = parse(_open_sealed(p, kind))
-                self.problems.extend(errors)
+                self._problems(errors)
                 return value
             except StoreError as e:
                 if e.check != "store_missing":
@@ -146,7 +150,7 @@ class TrustStore:
             except LightClientError as e:   # decodes but is not a valid light block / record
                 errors.append(StoreError("store_corrupt", "content does not decode: %s" % e,
                                          path=p))
-        self.problems.extend(errors)
+        self._problems(errors)
         if errors:
             raise errors[0]
         raise StoreError("store_missing", "no such document", path=self.path(name))

@@ -105,7 +105,9 @@ def loads_bounded(data, limit, what):
                           limit=limit)
     try:
         v = json.loads(bytes(data).decode())
-    except (ValueError, UnicodeError) as e:
+    except (ValueError, UnicodeError, RuntimeError) as e:
+        # RuntimeError: CPython's RecursionError on deep nesting ([[[[...); MicroPython has no
+        # RecursionError name, hence its base class.
         raise DecodeError("json", what + " is not valid JSON: " + str(e))
     _check_value(v, 0)
     return v

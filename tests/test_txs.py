@@ -88,3 +88,12 @@ def test_micropython_writes_the_same_bytes_and_verifies_the_same_tx():
     lines = res.stdout.strip().splitlines()
     assert lines[0].encode() == txs.canonical_json(value)
     assert lines[1] == "3"
+
+
+def test_deep_nesting_is_a_decode_error():
+    # json.loads raises RecursionError on deep nesting: it escaped decode_tx untyped.
+    for data in (b"[" * 10000, b'{"a":' * 5000):
+        with pytest.raises(DecodeError):
+            txs.decode_tx(data, "c")
+        with pytest.raises(DecodeError):
+            txs.decode_record(data)

@@ -61,7 +61,8 @@ class EmulatedBoard:
                  boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0):
         self.board = board
         self.board_path = board_file(board)
-        self.state_path = Path(state_path) if state_path is not None else None
+        # Resolved here: the node runner works from the repository, the caller from anywhere.
+        self.state_path = Path(state_path).resolve() if state_path is not None else None
         self.boot_timeout = boot_timeout
         self.log_stream = log_stream  # also write the log lines here (the CLI: stderr)
         self.flash_delay_ms = flash_delay_ms  # each erase/program takes this long (power-cut tests)
@@ -82,6 +83,7 @@ class EmulatedBoard:
             raise EmulatorError("the emulator needs node and socat on PATH")
         args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO)]
         if self.state_path is not None:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(self.state_path)]
         if self.flash_delay_ms:
             args += ["--flash-delay-ms", str(self.flash_delay_ms)]

@@ -86,6 +86,7 @@ class FakeNode:
         self.evidence = []
         self.txs = []
         self.requests = 0
+        self.raw_body = None       # bytes: every answer is this body, HTTP 200 (hostile bodies)
         self._release = threading.Event()
         node = self
 
@@ -218,7 +219,7 @@ class FakeNode:
             res = {"jsonrpc": "2.0", "id": -1,
                    "error": {"code": -32603, "message": "Internal error", "data": str(e)}}
             status = 500
-        payload = json.dumps(res).encode()
+        payload = json.dumps(res).encode() if self.raw_body is None else self.raw_body
         if mode == "5xx":
             status, payload = 503, b"service unavailable"
         if mode == "garbage":

@@ -101,3 +101,18 @@ def test_owner_checkpoint_naming_another_block_is_refused(make_net, month):
                                      month.header_hash(37))
     res = net.client(owner_checkpoint=doc).boot(3)
     assert not res.ok
+
+
+def test_rebuilding_from_a_recovered_anchor_keeps_its_source(make_net, month):
+    # init_from_anchor re-saved a recovered anchor as "provisioned".
+    import os
+    net = make_net(month, n=3, ws_k=2)
+    assert net.client().boot(5).ok
+    for name in ("blocks.json", "blocks.json.prev"):
+        p = os.path.join(net.cfg.state_dir, name)
+        if os.path.exists(p):
+            os.remove(p)
+    c = net.client()
+    assert c.trusted() is None
+    assert c.init_from_anchor().height == 40
+    assert c.store.load_anchor()["source"] == "k_of_n"

@@ -229,3 +229,67 @@ def test_lying_heads_cannot_push_the_honest_head_out():
     assert _targets([40, 40, 40]) == [40]
     assert _targets([10**9, 40, 40]) == [10**9, 40]
     assert _targets([10**9, 10**9 - 1, 40, 40, 40]) == [10**9, 10**9 - 1, 40]
+
+
+def test_a_lying_higher_head_does_not_make_an_up_to_date_device_stale(make_net, chain40):
+    # A source claiming height 45 with blocks that don't verify (from the future): trying it
+    # fails, then the honest head (40) is where the device already is. That is "at the head",
+    # not a failure (it was raised, so every boot served the cache, stale).
+    from tests.client.fakenode import FakeNode
+    net = make_net(chain40)
+    assert net.client().boot(5).ok
+    longer = FakeChain(n_blocks=45, head_time_ns=chain40.head_time_ns() + 5 * 600 * 10**9)
+    assert longer.header_hash(40) == chain40.header_hash(40)
+    liar = FakeNode(longer, "liar")
+    try:
+        net.cfg.peers.append(liar.url)
+        c = net.client()
+        res = c.boot(5)
+        assert res.ok and not res.stale and res.error is None, res.error
+        assert res.sync is None and res.trusted_height == 40
+        assert c.sync(3) is None
+    finally:
+        liar.close()
+
+
+def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_answer(make_net, chain40,
+                                                                      monkeypatch):
+    # save_record raising OSError (disk full) escaped device_record untyped and made boot
+    # serve the stale cache although a fresh verified record was in hand.
+    net = make_net(chain40)
+    c = net.client()
+
+    def full(uuid, entry):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(c.store, "save_record", full)
+    res = c.boot(5)
+    assert res.ok and not res.stale and res.source == "network"
+    assert res.record.record["setting"]["lang"] == "en-us"
+    rec = c.device_record()
+    assert not rec.stale and rec.height == 39
+    assert c.status()["last_error"]["check"] == "internal"
+
+
+def test_start_lan_leaves_no_server_behind_when_mdns_fails(make_net, chain40, monkeypatch):
+    import socket
+
+    from lightclient import lan
+    net = make_net(chain40)
+    c = net.client()
+    servers = []
+    real = lan.LanServer
+
+    def server(*a, **kw):
+        servers.append(real(*a, **kw))
+        return servers[-1]
+
+    def broken(*a, **kw):
+        raise OSError("no multicast")
+    monkeypatch.setattr(lan, "LanServer", server)
+    monkeypatch.setattr(lan, "LanDiscovery", broken)
+    with pytest.raises(OSError):
+        c.start_lan("127.0.0.1")
+    assert c.lan_server is None
+    c.close()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", servers[0].port), timeout=1).close()

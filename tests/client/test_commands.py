@@ -77,6 +77,8 @@ def test_no_verified_data_exits_1(tmp_path, capsys):
     ({"owner_pubkey": "zz"}, "owner_pubkey"),
     ({"central": "", "peers": []}, "central"),
     ({"request_timeout_s": 0}, "request_timeout_s"),
+    ({"central": "http://x:99999"}, "central"),     # escaped as ValueError from LightClient()
+    ({"central": "", "peers": ["node:26657"]}, "peers"),  # a SourceError, past _guarded
 ])
 def test_config_is_validated(patch, field):
     base = {"chain_id": "c", "checkpoint": {"height": 1, "hash": "00" * 32},

@@ -101,3 +101,27 @@ def test_unreachable_witness_leaves_head_unchecked_but_verified(make_net, chain4
     assert res.ok and res.trusted_height == 40
     assert res.cross_check["agreed"] is False
     assert res.cross_check["witnesses"][0]["result"] == "unreachable"
+
+
+def test_the_halt_is_on_disk_before_any_side_is_contacted(make_net, fork_pair, monkeypatch):
+    # The evidence was submitted first and only LightClientErrors were caught: a side whose
+    # answer raised anything else (or a power cut during the 2 s submissions) left no halt.
+    from lightclient.rpc import RpcClient
+    honest, forked = fork_pair
+    net = make_net(honest, n=2, checkpoint=20)
+    net.central.data = forked
+    c = net.client()
+    halted_at_submission = []
+
+    def hostile(self, evidence, timeout=None):
+        halted_at_submission.append(c.store.halt() is not None)
+        raise RuntimeError("what a hostile answer can make the parser raise")
+    monkeypatch.setattr(RpcClient, "broadcast_evidence", hostile)
+    res = c.boot(5)
+    assert res.error["check"] == "light_client_attack" and res.halted
+    assert halted_at_submission == [True, True]
+    doc = json.load(open(res.error["evidence_path"]))
+    assert sorted(doc["submitted"]) == sorted([net.central.url, net.nodes[1].url])
+    assert not any(r["ok"] for r in doc["submitted"].values())
+    with pytest.raises(AttackDetected):
+        net.client().sync(3)

@@ -83,3 +83,21 @@ def test_client_start_lan_advertises_and_discovers(make_net, chain40):
     finally:
         a.close()
         b.close()
+
+
+def test_an_idle_connection_does_not_hold_a_server_thread(synced, monkeypatch):
+    # No timeout on the handler: every connection that sent nothing kept a thread forever.
+    import socket
+
+    from lightclient import lan
+    net, c, _ = synced
+    monkeypatch.setattr(lan, "IDLE_TIMEOUT_S", 0.3)
+    srv = LanServer(c)
+    try:
+        s = socket.create_connection((srv.host, srv.port), timeout=5)
+        t0 = time.monotonic()
+        assert s.recv(1) == b""            # closed by the server, not by our 5 s timeout
+        assert time.monotonic() - t0 < 3
+        s.close()
+    finally:
+        srv.close()

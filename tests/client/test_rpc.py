@@ -117,3 +117,40 @@ def test_malformed_block_is_a_decode_error(node, monkeypatch):
 def test_bad_url():
     with pytest.raises(SourceError):
         RpcClient("ftp://x")
+
+
+@pytest.mark.parametrize("body", [
+    b'{"result": {"sync_info": {"latest_block_height": Infinity, '
+    b'"latest_block_time": "2026-01-01T00:00:00Z"}}}',
+    b'{"result": {"sync_info": {"latest_block_height": NaN}}}',
+    b"[" * 100000,
+], ids=["infinity", "nan", "deep"])
+def test_non_json_constants_and_deep_nesting_are_typed(chain40, body):
+    # Infinity made int() raise OverflowError, deep nesting a RecursionError: both escaped
+    # as untyped errors to direct callers (the detector's evidence submission, broadcast_tx).
+    n = FakeNode(chain40)
+    n.raw_body = body
+    try:
+        with pytest.raises(SourceError) as e:
+            RpcClient(n.url).status()
+        assert e.value.check == "bad_json"
+    finally:
+        n.close()
+
+
+def test_net_info_skips_a_port_out_of_range(chain40):
+    n = FakeNode(chain40)
+    n.raw_body = (b'{"result": {"peers": ['
+                  b'{"node_info": {"other": {"rpc_address": "tcp://10.0.0.1:99999"}}},'
+                  b'{"node_info": {"other": {"rpc_address": "tcp://0.0.0.0:26657"}},'
+                  b' "remote_ip": "10.0.0.2"}]}}')
+    try:
+        assert RpcClient(n.url).net_info() == ["http://10.0.0.2:26657"]
+    finally:
+        n.close()
+
+
+def test_bad_port_is_a_bad_url():
+    with pytest.raises(SourceError) as e:
+        RpcClient("http://x:99999")
+    assert e.value.check == "bad_url"

@@ -113,3 +113,15 @@ def test_discover_from_net_info(nodes):
     added = pool.discover()
     assert sorted(added) == sorted([nodes[1].url, nodes[2].url])
     assert all(pool.get(u).kind == DISCOVERED for u in added)
+
+
+def test_ask_all_waits_for_enough_answers(nodes):
+    # `enough` is a count: the clock needs two head times, so one quick answer must not cut
+    # the poll short while a second source is still on its way (it did: grace after the first).
+    nodes[1].set_mode("slow")          # answers a /status in about a second
+    nodes[2].set_mode("blackholed")
+    pool = SourcePool(nodes[0].url, [n.url for n in nodes[1:]], hedge_delay=0.2)
+    t0 = time.monotonic()
+    out = pool.ask_all(lambda rpc: rpc.status(), deadline_s=3, enough=2)
+    assert sorted(s.url for s, _ in out) == sorted([nodes[0].url, nodes[1].url])
+    assert time.monotonic() - t0 < 2.5       # the blackholed one is not waited for

@@ -493,3 +493,13 @@ def test_a_corrupt_json_records_cache_is_reported_and_dropped(tmp_path):
     assert st.load_records() == {}
     assert st.problems and st.problems[0].check == "store_corrupt"
     assert not (tmp_path / "records.json").exists()
+
+
+def test_problems_stay_bounded_when_a_corrupt_document_is_read_again_and_again(tmp_path):
+    # Every sync reads halt.json; a corrupt one added a problem each time, past MAX_PROBLEMS.
+    from lightclient.trust_store import MAX_PROBLEMS
+    st = TrustStore(str(tmp_path))
+    (tmp_path / "halt.json").write_bytes(b"garbage")
+    for _ in range(MAX_PROBLEMS + 10):
+        assert "unreadable" in st.halt()["reason"]
+    assert len(st.problems) == MAX_PROBLEMS
