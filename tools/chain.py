@@ -19,8 +19,8 @@ What is real and what is simplified:
   the validators of H+1 (simpler than CometBFT's H+2 delay, and consistent, so the verifier
   accepts every adjacent step).
 - Simplified: the proposer is chosen round-robin by height over the sorted set (not CometBFT's
-  weighted round robin); proposer_priority is 0; data_hash, evidence_hash and last_results_hash
-  are the empty-tree hash; consensus_hash is a fixed hash; the part-set header of a block is
+  weighted round robin); proposer_priority is 0; evidence_hash is the empty-tree hash, and so
+  are data_hash and last_results_hash unless next_block is given them; consensus_hash is a fixed hash; the part-set header of a block is
   (1, SHA-256("parts" || header hash)). Vote timestamps are header time + 1 s + index ms.
 """
 
@@ -38,9 +38,10 @@ SECOND = 1_000_000_000
 EMPTY_HASH = hashlib.sha256(b"").digest()
 CONSENSUS_HASH = hashlib.sha256(b"tools.chain consensus params").digest()
 
-_RPC_KEY_TYPE = {T.ED25519: "tendermint/PubKeyEd25519", T.SECP256K1: "tendermint/PubKeySecp256k1"}
+RPC_KEY_TYPE = {T.ED25519: "tendermint/PubKeyEd25519", T.SECP256K1: "tendermint/PubKeySecp256k1"}
 
-__all__ = ["Key", "Chain", "to_rpc_json", "format_rfc3339_ns", "fast_verify", "make_validators"]
+__all__ = ["Key", "Chain", "to_rpc_json", "format_rfc3339_ns", "fast_verify", "make_validators",
+           "sign_commit", "block_id_of"]
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -103,6 +104,38 @@ def _commit_sig_bytes(cs: T.CommitSig) -> bytes:
 
 def commit_hash(commit: T.Commit) -> bytes:
     return hash_from_byte_slices([_commit_sig_bytes(cs) for cs in commit.signatures])
+
+
+def block_id_of(header_hash):
+    """The block id of a header: one part, whose hash is SHA-256("parts" || header hash)."""
+    return T.BlockID(header_hash, 1, hashlib.sha256(b"parts" + header_hash).digest())
+
+
+def sign_commit(header, block_id, vals, key_for, signers=None, nil=(), round=0):
+    """A commit for (header, block_id) by `vals`: the validators at indices `signers` (default:
+    all not in `nil`) sign for the block, those in `nil` vote nil, everyone else is absent;
+    key_for(address) -> Key. Vote timestamps are header time + 1 s + index ms."""
+    nil = set(nil)
+    if signers is None:
+        signers = [i for i in range(len(vals)) if i not in nil]
+    signers = set(signers)
+    if signers & nil:
+        raise ValueError("a validator cannot both sign and vote nil")
+    sigs = []
+    for i, v in enumerate(vals.validators):
+        ts = header.time_ns + SECOND + i * 1_000_000
+        if i in signers:
+            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_COMMIT, v.address, ts, b""))
+        elif i in nil:
+            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_NIL, v.address, ts, b""))
+        else:
+            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
+    commit = T.Commit(header.height, round, block_id, sigs)
+    builder = T.SignBytesBuilder(header.chain_id, commit)
+    for i, cs in enumerate(sigs):
+        if cs.flag != T.BLOCK_ID_FLAG_ABSENT:
+            cs.signature = key_for(cs.validator_address).sign(builder.for_index(i))
+    return commit
 
 
 class Chain:
@@ -197,7 +230,7 @@ class Chain:
             data_hash, vals.hash(), next_vals.hash(), CONSENSUS_HASH, app_hash,
             last_results_hash, EMPTY_HASH, proposer)
         header_hash = header.hash()
-        block_id = T.BlockID(header_hash, 1, hashlib.sha256(b"parts" + header_hash).digest())
+        block_id = block_id_of(header_hash)
         commit = self.sign_commit(header, block_id, vals, signers, nil, round)
         lb = T.LightBlock(T.SignedHeader(header, commit), vals, next_vals)
         self.blocks[height] = lb
@@ -208,27 +241,7 @@ class Chain:
         return lb
 
     def sign_commit(self, header, block_id, vals, signers=None, nil=(), round=0):
-        nil = set(nil)
-        if signers is None:
-            signers = [i for i in range(len(vals)) if i not in nil]
-        signers = set(signers)
-        if signers & nil:
-            raise ValueError("a validator cannot both sign and vote nil")
-        sigs = []
-        for i, v in enumerate(vals.validators):
-            ts = header.time_ns + SECOND + i * 1_000_000
-            if i in signers:
-                sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_COMMIT, v.address, ts, b""))
-            elif i in nil:
-                sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_NIL, v.address, ts, b""))
-            else:
-                sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
-        commit = T.Commit(header.height, round, block_id, sigs)
-        builder = T.SignBytesBuilder(self.chain_id, commit)
-        for i, cs in enumerate(sigs):
-            if cs.flag != T.BLOCK_ID_FLAG_ABSENT:
-                cs.signature = self.keys[cs.validator_address].sign(builder.for_index(i))
-        return commit
+        return sign_commit(header, block_id, vals, self.keys.__getitem__, signers, nil, round)
 
     def run(self, n, app_hash=None, **kw):
         """Produce n blocks; app_hash(height) -> bytes (default: 8 bytes of the height)."""
@@ -312,13 +325,15 @@ def commit_json(c: T.Commit):
             "signatures": sigs}
 
 
+def validator_json(v: T.Validator):
+    return {"address": _hex(v.address),
+            "pub_key": {"type": RPC_KEY_TYPE[v.key_type], "value": _b64(v.pub_key)},
+            "voting_power": str(v.voting_power),
+            "proposer_priority": str(v.proposer_priority)}
+
+
 def validators_json(vset: T.ValidatorSet, height: int, rpc_id=-1):
-    vals = [{
-        "address": _hex(v.address),
-        "pub_key": {"type": _RPC_KEY_TYPE[v.key_type], "value": _b64(v.pub_key)},
-        "voting_power": str(v.voting_power),
-        "proposer_priority": str(v.proposer_priority),
-    } for v in vset.validators]
+    vals = [validator_json(v) for v in vset.validators]
     return {"jsonrpc": "2.0", "id": rpc_id,
             "result": {"block_height": str(height), "validators": vals,
                        "count": str(len(vals)), "total": str(len(vals))}}

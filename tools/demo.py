@@ -27,8 +27,6 @@ from tools.emulator import EmulatedBoard
 
 UUID = "mark2-kitchen"
 OWNER_SEED = bytes(range(32))        # the owner's key (their phone, in production)
-DAY_BLOCKS = 86400 // 5
-NODES = ("central", "peer1", "peer2", "peer3", "peer4")
 
 
 class DemoFailed(Exception):
@@ -84,8 +82,8 @@ def boot(config, label):
 
 
 def name_of(net, url):
-    for n in NODES:
-        if url in (net.info["nodes"][n]["rpc"],):
+    for n, d in net.nodes.items():
+        if d["rpc"] == url:
             return n
     return url
 
@@ -98,8 +96,9 @@ def run(directory):
     net.start()
     board = None
     try:
-        say("   %s: 21 validators, 2 days of history, a block every 5 s (%.1f s to start)"
-            % (net.chain_id, time.monotonic() - t0))
+        say("   %s: %d validators, 2 days of history, a block every %g s (%.1f s to start)"
+            % (net.chain_id, net.spec.validators, net.spec.block_interval_s,
+               time.monotonic() - t0))
         say("   central API  %s" % net.central_url)
         for i, u in enumerate(net.peer_urls):
             say("   peer%d        %s" % (i + 1, u))
@@ -119,7 +118,7 @@ def run(directory):
             net.wait_height(h + 1)
             say("   the owner registered %s on chain at height %d (owner-signed transaction)"
                 % (UUID, h))
-            cp_height = net.latest_height() - DAY_BLOCKS
+            cp_height = net.latest_height() - net.spec.blocks_per_day
             cp = net.checkpoint(cp_height)
             config = from_devnet(net.directory, os.path.join(directory, "pi"), UUID,
                                  checkpoint={"height": cp_height, "hash": cp["hash"]})
@@ -204,7 +203,7 @@ def run(directory):
                 % (out["updates"], out["bytes"], out["chip_height"]))
 
             chapter(7, "Everything goes down: the WAN is out, every node unreachable")
-            for n in NODES:
+            for n in net.nodes:
                 net.fault(n, "down")
             c, res = boot(config, "no node reachable")
             expect(res.ok and res.stale, "the cache was not served")

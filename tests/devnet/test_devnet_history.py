@@ -1,7 +1,11 @@
 """The devnet's chain and application, in process: header hashing, validator-set changes, the
 light-client verifier over generated light blocks, proofs, transactions, the on-disk cache."""
 
+import base64
+import hashlib
 import json
+import threading
+import time
 
 import pytest
 
@@ -10,6 +14,7 @@ from lightclient.core import ed25519, ics23, verifier
 from lightclient.core import types as T
 from lightclient.core.signatures import CachingChecker
 from tools.devnet import app as appmod
+from tools.devnet import producer, rpc
 from tools.devnet.history import History, Spec
 
 GENESIS = 1_700_000_000 * 10**9
@@ -204,3 +209,78 @@ def test_transaction_rules():
     assert h.header(h.height - 1).data_hash != h.header(h.height).data_hash
     assert h.header(h.height).last_results_hash != h.header(h.height - 1).last_results_hash
     assert h.header(h.height).hash() == h.hash_at(h.height)
+
+
+def test_an_integral_float_interval_is_the_same_chain():
+    # `devnet up --block-interval 5` (argparse float) and Devnet(block_interval_s=5) continue
+    # each other's chain in one directory, so they must be the same chain.
+    assert spec(block_interval_s=60.0).digest() == spec(block_interval_s=60).digest()
+    a, b = History(spec(block_interval_s=60.0)), History(spec(block_interval_s=60))
+    a.extend_to(50)
+    b.extend_to(50)
+    assert a.hash_at(50) == b.hash_at(50)
+
+
+def test_genesis_evidence_age_for_a_sub_second_block_interval():
+    # The evidence age is the unbonding period in blocks; int(0.5) made it a division by zero.
+    h = History(spec(block_interval_s=0.5))
+    h.extend_to(2)
+    ev = rpc.ChainRPC(h).m_genesis({})["genesis"]["consensus_params"]["evidence"]
+    assert ev["max_age_num_blocks"] == str(21 * 86400 * 2)
+    assert ev["max_age_duration"] == str(21 * DAY)
+
+
+class _SpyLock:
+    """A lock that records whether an acquire had to wait for another holder."""
+
+    def __init__(self, lock):
+        self.lock = lock
+        self.contended = threading.Event()
+
+    def __enter__(self):
+        if not self.lock.acquire(blocking=False):
+            self.contended.set()
+            self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
+def _broadcast(chain, tx):
+    try:
+        return chain.m_broadcast_tx_sync({"tx": base64.b64encode(tx).decode()})
+    except rpc.RPCError as e:
+        return e.data
+
+
+def test_checktx_waits_for_the_block_being_built(tmp_path):
+    h = History(spec())
+    h.extend_to(3)
+    chain = rpc.ChainRPC(h)
+    chain.mempool_lock = _SpyLock(chain.mempool_lock)
+    owner = b"\x04" * 32
+    tx = _tx(txs.REGISTER, {"uuid": "dev-r", "device_pubkey": ed25519.public_key(b"\x05" * 32)
+                            .hex(), "owner_pubkey": ed25519.public_key(owner).hex(),
+                            "account": "acct"}, 1, owner)
+    assert _broadcast(chain, tx)["code"] == 0
+    retried, threads = [], []
+    real_append = h.append_block
+
+    def append_block(block_txs):
+        # A client retries the same transaction while its block is being built: its CheckTx
+        # must wait for the block, then find the transaction there.
+        t = threading.Thread(target=lambda: retried.append(_broadcast(chain, tx)))
+        t.start()
+        deadline = time.monotonic() + 10
+        while t.is_alive() and not chain.mempool_lock.contended.is_set():
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        threads.append(t)
+        return real_append(block_txs)
+
+    h.append_block = append_block
+    assert producer.produce_block(h, chain, str(tmp_path / "txlog.jsonl")) == 4
+    threads[0].join(10)
+    assert retried == ["tx already exists in cache"] and chain.mempool == []
+    assert h.tx_heights[hashlib.sha256(tx).digest()] == 4

@@ -238,6 +238,23 @@ def test_rpc_errors_as_cometbft_writes_them(net):
     s.close()
 
 
+def test_params_of_the_wrong_type_get_an_error_answer(net):
+    # A path that is not a string used to drop the connection without an answer (an uncaught
+    # AttributeError); CometBFT answers invalid params.
+    bad = {"path": 5, "data": "00"}
+    for url in (net.producer_url, net.central_url):
+        status, env = post(url, "abci_query", bad)
+        assert status == 200 and env["error"]["code"] == -32602, env
+    with fault(net, "peer3", "lunatic"):
+        status, env = post(net.peer_urls[2], "abci_query", bad)
+        assert status == 200 and env["error"]["code"] == -32602, env
+        status, env = post(net.peer_urls[2], "abci_query", {"path": txs.QUERY_PATH,
+                                                             "data": "zz"})
+        assert env["error"]["code"] == -32602, env
+    status, env = post(net.central_url, "abci_query", {"path": txs.QUERY_PATH, "data": 5})
+    assert env["error"]["code"] == -32602, env
+
+
 def test_net_info_lists_the_other_nodes(net):
     r = result(net.peer_urls[1], "net_info")
     addrs = sorted(p["node_info"]["other"]["rpc_address"] for p in r["peers"])
@@ -326,6 +343,21 @@ def test_5xx_garbage_oversized(net):
     assert get(url, "/status")[0] == 200
 
 
+def test_a_faulty_node_answers_an_oversized_body_once(net):
+    # 413 and nothing after it (the fault's answer used to follow on the same connection).
+    with fault(net, "peer4", "5xx"):
+        s = socket.create_connection(_hostport(net.peer_urls[3]), timeout=5)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{" % (2 << 20))
+        got = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+    assert got.startswith(b"HTTP/1.1 413") and got.count(b"HTTP/1.1 ") == 1, got
+
+
 def test_forged_signatures_fail_verification(net):
     h = net.latest_height() - 1
     with fault(net, "peer1", "forged_signatures"):
@@ -399,6 +431,9 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
     assert len(r["hash"]) == 64
     got = net.evidence("central")
     assert got and got[-1]["hash"] == r["hash"] and got[-1]["height"] == latest - 1
+    # Submitted again (a client retrying), it is answered the same and recorded once.
+    assert result(net.central_url, "broadcast_evidence", evidence=ev) == r
+    assert len(net.evidence("central")) == len(got)
     # Evidence whose "conflicting" header is the honest one is refused.
     honest_ev = evidence_json(result(net.central_url, "commit", height=latest - 1),
                               result(net.central_url, "validators", height=latest - 1,
@@ -407,6 +442,16 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
     assert "same as the block" in env["error"]["data"]
     status, env = post(net.central_url, "broadcast_evidence", {"evidence": {"type": "x"}})
     assert env["error"]["code"] == -32602
+
+
+def test_a_node_keeps_a_bounded_evidence_record():
+    from tools.devnet import rpc
+    records = []
+    for i in range(rpc.MAX_EVIDENCE + 10):
+        rpc.keep_evidence(records, {"hash": "%064X" % i})
+    rpc.keep_evidence(records, {"hash": "%064X" % (rpc.MAX_EVIDENCE + 9)})
+    assert len(records) == rpc.MAX_EVIDENCE and records[-1]["hash"] == "%064X" % (
+        rpc.MAX_EVIDENCE + 9) and records[0]["hash"] == "%064X" % 10
 
 
 def test_future_header_is_validly_signed_but_ahead(net):
@@ -447,6 +492,32 @@ def test_wrong_proofs_do_not_verify(net):
         with pytest.raises(LightClientError):
             verify_query(resp, app_hash, "hist-device-1")
     verify_query(record_query(net.peer_urls[1], "hist-device-1", h), app_hash, "hist-device-1")
+
+
+def test_a_fault_switch_is_seen_whole_by_request_threads():
+    # Request threads read the fault mode while the control port switches it: after every
+    # single assignment the node must be answerable, never a new mode with the old params.
+    from tools.devnet import history, node as nodemod
+    seen = []
+
+    class Watched(nodemod.Node):
+        watching = False
+
+        def __setattr__(self, name, value):
+            object.__setattr__(self, name, value)
+            if self.watching:
+                seen.append((self.mode, dict(self.params)))
+
+    class Up:
+        def latest(self):
+            return 50
+
+    n = Watched("peer9", "http://127.0.0.1:9", history.Spec())
+    n.up, n._listener = Up(), lambda want_open: None
+    Watched.watching = True
+    assert n.set_fault("stale", {})["params"] == {"height": 45}
+    assert seen and seen[-1] == ("stale", {"height": 45})
+    assert all(mode != "stale" or "height" in params for mode, params in seen), seen
 
 
 def test_unknown_fault_mode_is_refused(net):
@@ -519,6 +590,64 @@ def test_cli_up_status_fault_down_leaves_no_process(tmp_path):
     assert _wait_gone(pids) == []
 
 
+def _pids_with(text):
+    """Processes whose command line contains `text` (the devnet directory)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if text.encode() in f.read() and _alive(int(pid)):
+                    out.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def test_ctrl_c_while_starting_stops_at_once(tmp_path):
+    # Weeks of history take a while to generate; Ctrl-C must not wait for the start to finish.
+    d = str(tmp_path / "dn-interrupted")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
+                          "--history-days", "60", "--peers", "1"], cwd=REPO, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(os.path.join(d, "logs", "producer.log")):
+            assert p.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(p.pid, signal.SIGINT)
+        assert p.wait(timeout=8) == 130
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "interrupted while starting" in p.stderr.read()
+    deadline = time.monotonic() + 10
+    while _pids_with(d) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _pids_with(d) == []
+
+
+def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
+    # Its stdin closes (the launcher died) long before 60 days of history are generated.
+    from tools.devnet.history import Spec
+    spec = Spec(genesis_time_ns=time.time_ns() - 60 * DAY)
+    env = dict(os.environ, PYTHONPATH=REPO)
+    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.producer", "--dir", str(tmp_path),
+                          "--spec", json.dumps(spec.to_json()), "--watch-stdin"], cwd=REPO,
+                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    p.stdin.close()
+    try:
+        p.wait(timeout=8)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.stdout.read() == b""  # never got to READY
+    p.stdout.close()
+
+
 def test_children_exit_when_the_launcher_is_killed(tmp_path):
     p, info, pids = _up(str(tmp_path / "dn"))
     os.kill(p.pid, signal.SIGKILL)
@@ -539,3 +668,18 @@ def test_restart_in_the_same_directory_continues_the_same_chain(tmp_path):
         assert n2.record("restart-1")["uuid"] == "restart-1"
     with Devnet(d, fresh=True, **kw) as n3:
         assert n3.record("restart-1") is None
+
+
+def test_restart_with_a_fixed_genesis_time_keeps_the_transactions(tmp_path):
+    # Benchmarks fix the genesis time; the same spec in the same directory is the same chain,
+    # whose transaction log must be replayed, not deleted as another chain's.
+    d = str(tmp_path / "dn")
+    kw = dict(validators=4, peers=0, block_interval_s=1,
+              genesis_time_ns=(time.time_ns() // SECOND - 20) * SECOND)
+    with Devnet(d, **kw) as n1:
+        h = n1.register_device("restart-2", ed25519.public_key(b"\x24" * 32), b"\x23" * 32)
+        n1.wait_height(h + 1)
+        before = n1.checkpoint(h + 1)
+    with Devnet(d, **kw) as n2:
+        assert n2.checkpoint(h + 1) == before
+        assert n2.record("restart-2")["uuid"] == "restart-2"

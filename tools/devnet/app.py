@@ -255,11 +255,11 @@ class App:
         apply_tx(view, tx, self.chain_id)
 
     # queries
-    def query(self, height, store, key, prove=True, stores_override=None):
+    def query(self, height, store, key, prove=True):
         """(value or None, proof ops [(type, key, data)] or None) of `key` in `store` at state
         version `height`."""
         v = self.version(height)
-        stores = stores_override or v.stores
+        stores = v.stores
         if store not in STORES:
             raise KeyError(store)
         value = stores[store].get(bytes(key))

@@ -48,13 +48,26 @@ def _print(args, human, obj):
 def cmd_up(args):
     from tools.devnet.launcher import Devnet
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+
+    def on_signal(*_):
+        # While starting (weeks of history can take a while), interrupt the start, which stops
+        # what it already spawned; once up, end the wait below.
+        if net.procs and net.info:
+            stop.set()
+        else:
+            raise KeyboardInterrupt
+
     net = Devnet(args.dir, validators=args.validators, peers=args.peers,
                  key_type=args.key_type, history_days=args.history_days,
                  churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
                  fresh=args.fresh)
-    net.start()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        net.start()
+    except KeyboardInterrupt:
+        print("interrupted while starting; stopped", file=sys.stderr)
+        return 130
     pid_path = os.path.join(net.directory, "devnet.pid")
     with open(pid_path, "w") as f:
         f.write(str(os.getpid()))
@@ -88,26 +101,12 @@ def cmd_up(args):
             pass
 
 
-def _info(args):
-    from tools.devnet.launcher import load_info
-    try:
-        return load_info(args.dir)
-    except OSError:
-        raise SystemExit("no devnet.json in %s (is the devnet up?)" % args.dir)
-
-
 def _attached(args):
-    """A Devnet object attached to a running devnet (no processes of its own)."""
     from tools.devnet.launcher import Devnet
-    info = _info(args)
-    net = Devnet(args.dir, chain_id=info["chain_id"],
-                 block_interval_s=info["block_interval_s"])
-    net.producer_url = info["producer"]["rpc"]
-    net.nodes = info["nodes"]
-    net.central_url = info["central_url"]
-    net.peer_urls = info["peer_urls"]
-    net.info = info
-    return net
+    try:
+        return Devnet.attach(args.dir)
+    except (OSError, ValueError):
+        raise SystemExit("no readable devnet.json in %s (is the devnet up?)" % args.dir)
 
 
 def cmd_status(args):

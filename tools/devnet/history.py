@@ -31,7 +31,10 @@ import time
 from lightclient.core import proto
 from lightclient.core import types as T
 from lightclient.core.merkle import hash_from_byte_slices
-from tools.chain import CONSENSUS_HASH, EMPTY_HASH, Key
+from lightclient.core.merkle import inner_hash as _inner
+from lightclient.core.merkle import leaf_hash as _leaf
+from tools.chain import CONSENSUS_HASH, EMPTY_HASH, Key, block_id_of
+from tools.chain import sign_commit as _sign_commit
 from tools.devnet import app as appmod
 
 SECOND = 1_000_000_000
@@ -65,7 +68,10 @@ class Spec:
         self.seed = bytes(seed) if not isinstance(seed, str) else seed.encode()
         self.validators = int(validators)
         self.key_type = key_type
-        self.block_interval_s = block_interval_s
+        # 5 and 5.0 (`--block-interval 5`) are one chain: the digest, which keys the cache and
+        # picks the absent votes, hashes the JSON spelling of every field.
+        self.block_interval_s = (int(block_interval_s) if block_interval_s == int(block_interval_s)
+                                 else float(block_interval_s))
         self.churn_per_day = float(churn_per_day)
         self.genesis_time_ns = genesis_time_ns
         self.max_validators = max(int(max_validators), self.validators)
@@ -116,18 +122,6 @@ def validator_seed(spec, index):
     return _sha(spec.seed, b"/validator/", spec.key_type.encode(), b"/", str(index).encode())
 
 
-def block_id_of(header_hash):
-    return T.BlockID(header_hash, 1, _sha(b"parts", header_hash))
-
-
-def _leaf(b):
-    return hashlib.sha256(b"\x00" + b).digest()
-
-
-def _inner(left, right):
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
 def results_hash(results):
     """CometBFT's LastResultsHash: Merkle root of the deterministic ExecTxResult fields
     (code = 1, data = 2, gas_wanted = 5, gas_used = 6) of every tx of the previous block."""
@@ -142,20 +136,9 @@ def data_hash(block_txs):
 def sign_commit(header, block_id, vals, key_for, absent=(), signers=None):
     """Commit for (header, block_id) by `vals`: every validator signs except those in `absent`
     (or only those in `signers`, indices); key_for(address) -> tools.chain.Key."""
-    sigs = []
-    for i, v in enumerate(vals.validators):
-        present = (i in signers) if signers is not None else (i not in absent)
-        if present:
-            ts = header.time_ns + SECOND + i * 1_000_000
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_COMMIT, v.address, ts, b""))
-        else:
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
-    commit = T.Commit(header.height, 0, block_id, sigs)
-    sb = T.SignBytesBuilder(header.chain_id, commit)
-    for i, cs in enumerate(sigs):
-        if cs.flag == T.BLOCK_ID_FLAG_COMMIT:
-            cs.signature = key_for(cs.validator_address).sign(sb.for_index(i))
-    return commit
+    if signers is None:
+        signers = [i for i in range(len(vals)) if i not in absent]
+    return _sign_commit(header, block_id, vals, key_for, signers)
 
 
 def last_commit_digest(prev_hash, prev_absent):
@@ -256,12 +239,8 @@ class History:
                     break
                 remaining -= self._transfer(rng, by_addr, remaining)
             vals = [v for v in by_addr.values() if v.voting_power > 0]
-            vset = T.ValidatorSet(T.sort_validators(vals))
-            if h == self._starts[-1]:
-                self._sets[-1] = vset
-            else:
-                self._starts.append(h)
-                self._sets.append(vset)
+            self._starts.append(h)
+            self._sets.append(T.ValidatorSet(T.sort_validators(vals)))
 
     def _transfer(self, rng, by_addr, amount):
         """Move up to `amount` of power from a random validator (who leaves when little would
@@ -368,9 +347,7 @@ class History:
 
     def _header_from_fields(self, height, f):
         lbid, lch, dh, vh, nvh, ah, lrh, prop = f
-        return T.Header(VERSION_BLOCK, VERSION_APP, self.chain_id, height,
-                        self.spec.time_at(height), lbid, lch, dh, vh, nvh, CONSENSUS_HASH, ah,
-                        lrh, EMPTY_HASH, prop)
+        return make_header(self.spec, height, lbid, lch, vh, nvh, ah, prop, dh, lrh)
 
     def hash_at(self, height):
         if not 1 <= height <= self.height:

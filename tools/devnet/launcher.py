@@ -102,6 +102,20 @@ class Devnet:
         self._nonce_lock = threading.Lock()
         self._logs = []
 
+    @classmethod
+    def attach(cls, directory):
+        """A Devnet for the running devnet of `directory` (its devnet.json), owning none of its
+        processes: the chain, fault and transaction methods work, stop() does nothing. Raises
+        OSError / ValueError when there is no readable devnet.json."""
+        info = load_info(directory)
+        net = cls(directory, chain_id=info["chain_id"], block_interval_s=info["block_interval_s"])
+        net.producer_url = info["producer"]["rpc"]
+        net.nodes = info["nodes"]
+        net.central_url = info["central_url"]
+        net.peer_urls = info["peer_urls"]
+        net.info = info
+        return net
+
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self):
         self.start()
@@ -118,12 +132,14 @@ class Devnet:
             for f in ("chain.json", "txlog.jsonl"):
                 if os.path.exists(os.path.join(self.directory, f)):
                     os.remove(os.path.join(self.directory, f))
-        if spec.genesis_time_ns is None and os.path.exists(path):
+        if os.path.exists(path):
             with open(path) as f:
                 old = json.load(f)
             mine = spec.to_json()
-            if all(old.get(k) == mine[k] for k in mine if k != "genesis_time_ns"):
-                spec.genesis_time_ns = old["genesis_time_ns"]  # a restart: same chain
+            if all(old.get(k) == mine[k] for k in mine if k != "genesis_time_ns") and \
+                    spec.genesis_time_ns in (None, old["genesis_time_ns"]):
+                # A restart: the same chain, with its transaction log.
+                spec.genesis_time_ns = old["genesis_time_ns"]
                 return
         if spec.genesis_time_ns is None:
             n = self.history_blocks

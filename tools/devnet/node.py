@@ -143,15 +143,17 @@ def _flip_b64(s, index=-1):
     return base64.b64encode(bytes(b)).decode()
 
 
+OK_FAULT = ("ok", {}, None, None)
+
+
 class Node:
     def __init__(self, name, producer_url, spec):
         self.name = name
         self.up = Upstream(producer_url)
         self.spec = spec
-        self.mode = "ok"
-        self.params = {}
-        self.fork = None
-        self.forged_state = None
+        # (mode, params, forked chain, forged state), replaced in one assignment: a request
+        # thread reads it once and never sees a mode with another mode's params.
+        self.fault = OK_FAULT
         self.peers = []
         self.evidence = []
         self.rpc_port = 0
@@ -159,6 +161,14 @@ class Node:
         self.lock = threading.RLock()
 
     # --- modes --------------------------------------------------------------------------------
+    @property
+    def mode(self):
+        return self.fault[0]
+
+    @property
+    def params(self):
+        return self.fault[1]
+
     def set_fault(self, mode, params):
         if mode not in MODES:
             raise FaultError("unknown mode %r (one of %s)" % (mode, ", ".join(MODES)))
@@ -194,7 +204,7 @@ class Node:
                 p["offset_s"] = int(p.get("offset_s", 86400))
             if mode in ("minority_fork", "lunatic") and p["fork_height"] < 2:
                 raise FaultError("fork_height must be >= 2")
-            self.mode, self.params, self.fork, self.forged_state = mode, p, fork, forged
+            self.fault = (mode, p, fork, forged)
             self._listener(mode != "down")
         return {"mode": self.mode, "params": self._params_json()}
 
@@ -257,7 +267,7 @@ class Node:
     # --- answers ------------------------------------------------------------------------------
     def answer(self, method, params):
         """The result this node gives (after its fault mode), or raises RPCError."""
-        mode, p, fork = self.mode, self.params, self.fork
+        mode, p, fork, forged = self.fault
         if method == "net_info":
             return self._net_info()
         if method == "broadcast_evidence":
@@ -265,12 +275,12 @@ class Node:
                                       self._honest_header_or_none)
             info["node"] = self.name
             with self.lock:
-                self.evidence.append(info)
+                rpc.keep_evidence(self.evidence, info)
             return {"hash": info["hash"]}
         if mode == "stale":
             return self._stale(method, params, p["height"])
         if mode in ("minority_fork", "lunatic"):
-            r = self._forked(method, params, fork, mode == "lunatic")
+            r = self._forked(method, params, fork, forged)
             if r is not None:
                 return r
         if mode == "future":
@@ -352,8 +362,10 @@ class Node:
             res["canonical"] = hh not in (None, 0, frozen)
         return res
 
-    def _forked(self, method, params, fork, lunatic):
-        """Answers that differ on the forked chain; None: the honest answer applies."""
+    def _forked(self, method, params, fork, forged):
+        """Answers that differ on the forked chain (lunatic: with the `forged` state); None: the
+        honest answer applies."""
+        lunatic = forged is not None
         fh = fork.fork_height
         hh = rpc.int_param(params, "height")
         if method == "status":
@@ -381,13 +393,12 @@ class Node:
             h = latest if hh in (None, 0) else hh
             if h < fh - 1 or h > latest:
                 return None
-            data = params.get("data") or ""
-            path = params.get("path", "")
-            parts = path.split("/")
-            if len(parts) != 4 or parts[2] not in appmod.STORES or not data:
-                return None
-            key = bytes.fromhex(data)
-            value, ops = self.forged_state.query(parts[2], key)
+            key = rpc.query_key(params)
+            parts = rpc.str_param(params, "path").split("/")
+            if len(parts) != 4 or parts[1::2] != ["store", "key"] or parts[0] or \
+                    parts[2] not in appmod.STORES or not key:
+                return None  # the honest node's error answer
+            value, ops = forged.query(parts[2], key)
             prove = params.get("prove") in (True, "true")
             return rpc.query_response(key, value, ops if prove else None, h)
         return None
@@ -420,15 +431,9 @@ class Node:
 # --- HTTP handlers ------------------------------------------------------------------------------
 
 class RPCHandler(rpc.BaseHandler):
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
     def _handle(self):
         node = self.server.node
-        mode = node.mode
+        mode, params = node.fault[:2]
         if mode == "down":
             self.close_connection = True
             return
@@ -438,47 +443,32 @@ class RPCHandler(rpc.BaseHandler):
                 time.sleep(0.1)
             self.close_connection = True
             return
+        if mode in ("5xx", "garbage", "oversized") and self.read_body() is None:
+            return  # a body over MAX_BODY: answered 413, and only that
         if mode == "5xx":
-            self.read_body()
             self.send_raw(503, b"<html><body>503 Service Unavailable</body></html>\n",
                           "text/html")
             return
         if mode == "garbage":
-            self.read_body()
             body = bytes((i * 73 + 41) % 256 for i in range(512))
             self.send_raw(200, b"\x00\xff<<not json>>" + body)
             return
         if mode == "oversized":
-            self.read_body()
-            self._oversized(node.params["size"])
+            self._oversized(params["size"])
             return
-        rpc_id, uri = -1, self.command == "GET"
-        try:
-            parsed = self.parse_request_rpc()
-            if parsed is None:
-                return
-            method, params, rpc_id, uri = parsed
-            if uri and method == "":
-                self._send(200, b"devnet node %s\n" % node.name.encode(), "text/plain")
-                return
-            result = node.answer(method, params)
-            self._send(200, rpc.dumps(rpc.envelope(rpc_id, result)))
-        except rpc.RPCError as e:
-            self._send(500 if uri else 200, rpc.dumps(rpc.envelope(rpc_id, error=e)))
-        except (KeyError, ValueError, OSError) as e:
-            err = rpc.internal("%s: %s" % (type(e).__name__, e))
-            self._send(500 if uri else 200, rpc.dumps(rpc.envelope(rpc_id, error=err)))
+        self.serve_rpc(node.answer, b"devnet node %s\n" % node.name.encode(), self._send)
 
     def _send(self, status, body, ctype="application/json"):
         node = self.server.node
-        if node.mode != "slow":
+        mode, params = node.fault[:2]
+        if mode != "slow":
             self.send_raw(status, body, ctype)
             return
         head = ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
                 % (status, self.responses.get(status, ("",))[0], ctype, len(body))).encode()
         data = head + body
-        step = node.params["bytes_per_step"]
-        delay = node.params["delay_s"]
+        step = params["bytes_per_step"]
+        delay = params["delay_s"]
         try:
             for i in range(0, len(data), step):
                 self.wfile.write(data[i:i + step])
@@ -571,13 +561,13 @@ def main(argv=None):
     ctl = rpc.serve(ControlHandler, args.control_port, node=node)
     if args.watch_stdin:
         from tools.devnet.producer import watch_stdin
-        threading.Thread(target=watch_stdin, args=(stop,), daemon=True).start()
+        threading.Thread(target=watch_stdin, args=(stop.set,), daemon=True).start()
     sys.stdout.write("READY " + json.dumps({"rpc_port": node.rpc_port,
                                             "control_port": ctl.server_address[1],
                                             "pid": os.getpid()}) + "\n")
     sys.stdout.flush()
     stop.wait()
-    node.mode = "ok"  # releases blackholed handlers
+    node.fault = OK_FAULT  # releases blackholed handlers
     node._listener(False)
     ctl.shutdown()
     ctl.server_close()

@@ -48,54 +48,40 @@ def append_txlog(path, height, block_txs):
 
 
 class ProducerHandler(rpc.BaseHandler):
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
     def _handle(self):
-        chain = self.server.chain
-        rpc_id = -1
-        uri = self.command == "GET"
-        try:
-            parsed = self.parse_request_rpc()
-            if parsed is None:
-                return
-            method, params, rpc_id, uri = parsed
-            if uri and method == "":
-                self.send_raw(200, b"devnet producer\n", "text/plain")
-                return
-            result = chain.call(method, params)
-            self.send_raw(200, rpc.dumps(rpc.envelope(rpc_id, result)))
-        except rpc.RPCError as e:
-            self.send_raw(500 if uri else 200, rpc.dumps(rpc.envelope(rpc_id, error=e)))
-        except KeyError as e:
-            err = rpc.internal("not found: %s" % e)
-            self.send_raw(500 if uri else 200, rpc.dumps(rpc.envelope(rpc_id, error=err)))
+        self.serve_rpc(self.server.chain.call, b"devnet producer\n")
+
+
+def produce_block(history, chain, txlog_path):
+    """Reap the mempool and build the next block with the mempool locked throughout, as
+    CometBFT locks its mempool during Commit: a CheckTx in between would see these transactions
+    neither pending nor in a block, so it would accept a duplicate and refuse a transaction that
+    depends on one of them. Returns the new height."""
+    with chain.mempool_lock:
+        block_txs, chain.mempool = chain.mempool, []
+        if block_txs:
+            append_txlog(txlog_path, history.height + 1, block_txs)
+        return history.append_block(block_txs)
 
 
 def produce_loop(history, chain, stop, txlog_path):
     spec = history.spec
     while not stop.is_set():
-        h = history.height + 1
-        wait = (spec.time_at(h) - time.time_ns()) / 1e9
+        wait = (spec.time_at(history.height + 1) - time.time_ns()) / 1e9
         if wait > 0:
             stop.wait(min(wait, 0.5))
             continue
-        block_txs = chain.take_mempool()
-        if block_txs:
-            append_txlog(txlog_path, h, block_txs)
-        history.append_block(block_txs)
+        produce_block(history, chain, txlog_path)
 
 
-def watch_stdin(stop):
+def watch_stdin(on_eof):
+    """Call on_eof() when stdin closes: the launcher is gone (also after a SIGKILL)."""
     try:
         while sys.stdin.buffer.read(1):
             pass
     except (OSError, ValueError):
         pass
-    stop.set()
+    on_eof()
 
 
 def main(argv=None):
@@ -107,8 +93,18 @@ def main(argv=None):
     ap.add_argument("--watch-stdin", action="store_true")
     args = ap.parse_args(argv)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    starting = [True]
+
+    def on_signal(*_):
+        if starting[0]:
+            raise SystemExit(1)  # still generating the history: nothing to save, leave now
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if args.watch_stdin:  # from the start: generating weeks of history takes a while
+        threading.Thread(target=watch_stdin, daemon=True,
+                         args=(lambda: os.kill(os.getpid(), signal.SIGTERM),)).start()
     spec = Spec.from_json(json.loads(args.spec))
     txlog_path = os.path.join(args.dir, "txlog.jsonl")
     history = History(spec, load_txlog(txlog_path),
@@ -117,8 +113,7 @@ def main(argv=None):
     chain = rpc.ChainRPC(history, "producer")
     srv = rpc.serve(ProducerHandler, args.port, chain=chain)
     chain.rpc_port = srv.server_address[1]
-    if args.watch_stdin:
-        threading.Thread(target=watch_stdin, args=(stop,), daemon=True).start()
+    starting[0] = False
     t = threading.Thread(target=produce_loop, args=(history, chain, stop, txlog_path),
                          daemon=True)
     t.start()

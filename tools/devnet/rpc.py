@@ -11,7 +11,6 @@ import base64
 import binascii
 import hashlib
 import json
-import socket
 import threading
 import time
 import urllib.parse
@@ -19,14 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lightclient import txs as txmod
 from lightclient.core import types as T
-from tools.chain import commit_json, format_rfc3339_ns, header_json
+from tools.chain import RPC_KEY_TYPE, commit_json, format_rfc3339_ns, header_json, validator_json
 from tools.devnet import app as appmod
+from tools.devnet.history import SECOND, UNBONDING_PERIOD_NS
 
 MAX_BODY = 1 << 20
+MAX_EVIDENCE = 256  # evidence records a node keeps (each up to a MAX_BODY request)
 COMETBFT_VERSION = "0.38.12"
 PER_PAGE_DEFAULT = 30
 PER_PAGE_MAX = 100
-_RPC_KEY_TYPE = {T.ED25519: "tendermint/PubKeyEd25519", T.SECP256K1: "tendermint/PubKeySecp256k1"}
 
 # Positional parameter names (a JSON-RPC request may send params as a list).
 METHOD_ARGS = {
@@ -150,7 +150,7 @@ def parse_post(body):
     return method, params, rpc_id
 
 
-def int_param(params, name, default=None, lo=None):
+def int_param(params, name, default=None):
     v = params.get(name)
     if v is None or v == "":
         return default
@@ -166,14 +166,25 @@ def int_param(params, name, default=None, lo=None):
     return v
 
 
+def str_param(params, name):
+    """A string parameter ("" when absent); any other JSON type is CometBFT's invalid params."""
+    v = params.get(name)
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise invalid_params("%s must be a string" % name)
+    return v
+
+
+def query_key(params):
+    """The `data` of an abci_query (hex) as bytes."""
+    try:
+        return bytes.fromhex(str_param(params, "data"))
+    except ValueError:
+        raise invalid_params("data: invalid hex")
+
+
 # --- JSON shapes --------------------------------------------------------------------------------
-
-def validator_json(v):
-    return {"address": hexu(v.address),
-            "pub_key": {"type": _RPC_KEY_TYPE[v.key_type], "value": b64(v.pub_key)},
-            "voting_power": str(v.voting_power),
-            "proposer_priority": str(v.proposer_priority)}
-
 
 def validators_result(vset, height, page=None, per_page=None):
     total = len(vset)
@@ -241,6 +252,15 @@ def evidence_hash(ev):
     return hashlib.sha256(txmod.canonical_json(ev)).digest()
 
 
+def keep_evidence(records, info):
+    """Record evidence once per hash, the latest MAX_EVIDENCE: CometBFT's pool ignores evidence
+    it already has (and still answers with its hash), and a client resubmitting must not grow a
+    node's memory without bound."""
+    if all(r["hash"] != info["hash"] for r in records):
+        records.append(info)
+        del records[:-MAX_EVIDENCE]
+
+
 # --- the honest chain ---------------------------------------------------------------------------
 
 class ChainRPC:
@@ -250,9 +270,10 @@ class ChainRPC:
         self.h = history
         self.name = name
         self.rpc_port = rpc_port
-        self.mempool = []
+        self.mempool = []  # accepted by CheckTx; producer.produce_block reaps it under the lock
         self.mempool_lock = threading.Lock()
         self.evidence = []
+        self.evidence_lock = threading.Lock()
 
     # helpers
     def latest(self):
@@ -295,7 +316,7 @@ class ChainRPC:
             },
             "validator_info": {
                 "address": hexu(hashlib.sha256(self.name.encode()).digest()[:20]),
-                "pub_key": {"type": _RPC_KEY_TYPE[T.ED25519],
+                "pub_key": {"type": RPC_KEY_TYPE[T.ED25519],
                             "value": b64(hashlib.sha256(b"node-key/" + self.name.encode())
                                          .digest())},
                 "voting_power": "0",
@@ -316,18 +337,19 @@ class ChainRPC:
             "chain_id": h.chain_id, "initial_height": "1",
             "consensus_params": {
                 "block": {"max_bytes": "22020096", "max_gas": "-1"},
-                "evidence": {"max_age_num_blocks": str(21 * 86400 // int(spec.block_interval_s)),
-                             "max_age_duration": str(21 * 86400 * 10**9),
+                "evidence": {"max_age_num_blocks": str(UNBONDING_PERIOD_NS // spec.interval_ns),
+                             "max_age_duration": str(UNBONDING_PERIOD_NS),
                              "max_bytes": "1048576"},
                 "validator": {"pub_key_types": [spec.key_type]},
                 "version": {"app": "1"},
                 "abci": {"vote_extensions_enable_height": "0"}},
             "validators": [{"address": hexu(v.address),
-                            "pub_key": {"type": _RPC_KEY_TYPE[v.key_type], "value": b64(v.pub_key)},
+                            "pub_key": {"type": RPC_KEY_TYPE[v.key_type], "value": b64(v.pub_key)},
                             "power": str(v.voting_power), "name": "validator-%d" % i}
                            for i, v in enumerate(h.validators(1).validators)],
             "app_hash": "",
-            "app_state": {"staking": {"params": {"unbonding_time": "1814400s"}}},
+            "app_state": {"staking": {"params": {
+                "unbonding_time": "%ds" % (UNBONDING_PERIOD_NS // SECOND)}}},
         }}
 
     def m_header(self, params):
@@ -345,12 +367,8 @@ class ChainRPC:
                                  int_param(params, "per_page"))
 
     def m_abci_query(self, params):
-        path = params.get("path", "")
-        data = params.get("data", "") or ""
-        try:
-            key = bytes.fromhex(data) if isinstance(data, str) else b""
-        except ValueError:
-            raise invalid_params("data: invalid hex")
+        path = str_param(params, "path")
+        key = query_key(params)
         prove = params.get("prove") in (True, "true")
         latest = self.latest()
         hh = int_param(params, "height")
@@ -398,15 +416,11 @@ class ChainRPC:
             self.mempool.append(raw)
         return {"code": 0, "data": "", "log": "", "codespace": "", "hash": hexu(thash)}
 
-    def take_mempool(self):
-        with self.mempool_lock:
-            out, self.mempool = self.mempool, []
-        return out
-
     def m_broadcast_evidence(self, params):
         ev = params.get("evidence")
         info = check_evidence(ev, self.h.chain_id, self._header_or_none)
-        self.evidence.append(info)
+        with self.evidence_lock:
+            keep_evidence(self.evidence, info)
         return {"hash": info["hash"]}
 
     def _header_or_none(self, height):
@@ -489,7 +503,8 @@ def check_evidence(ev, chain_id, header_at):
     if hd.validators_hash != vset.hash():
         raise internal("evidence's validator set does not match the header's validators_hash")
     if common < 1 or common > hd.height:
-        raise internal("common height %d is not below the conflicting height %d"
+        # Below the conflicting height for a lunatic attack, equal to it for an equivocation.
+        raise internal("common height %d is not in [1, %d] (the conflicting height)"
                        % (common, hd.height))
     ours = header_at(hd.height)
     if ours is None:
@@ -528,6 +543,13 @@ class BaseHandler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
+    # CometBFT answers its RPC face both ways: URI GET and JSON-RPC POST.
+    def do_GET(self):
+        self._handle()
+
+    def do_POST(self):
+        self._handle()
+
     def read_body(self):
         """The request body, at most MAX_BODY bytes; None after answering 413 / 411."""
         n = self.headers.get("Content-Length")
@@ -554,7 +576,8 @@ class BaseHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def parse_request_rpc(self):
-        """(method, params, id, is_uri) of this request, or an RPCError to answer."""
+        """(method, params, id, is_uri) of this request, None when already answered (413 / 411);
+        raises RPCError."""
         if self.command == "GET":
             method, params = parse_uri(self.path)
             return method, params, -1, True
@@ -563,6 +586,28 @@ class BaseHandler(BaseHTTPRequestHandler):
             return None
         method, params, rpc_id = parse_post(body)
         return method, params, rpc_id, False
+
+    def serve_rpc(self, call, banner, send=None):
+        """Answer this request with call(method, params) in a JSON-RPC envelope, errors as
+        CometBFT writes them. Any other exception is an internal error, as CometBFT's recover
+        handler answers a panic: a client always gets an answer, never a dropped connection."""
+        send = send or self.send_raw
+        rpc_id, uri = -1, self.command == "GET"
+        try:
+            parsed = self.parse_request_rpc()
+            if parsed is None:
+                return
+            method, params, rpc_id, uri = parsed
+            if uri and method == "":
+                send(200, banner, "text/plain")
+                return
+            status, body = 200, dumps(envelope(rpc_id, call(method, params)))
+        except RPCError as e:
+            status, body = (500 if uri else 200), dumps(envelope(rpc_id, error=e))
+        except Exception as e:
+            err = internal("%s: %s" % (type(e).__name__, e))
+            status, body = (500 if uri else 200), dumps(envelope(rpc_id, error=err))
+        send(status, body)
 
 
 def rpc_call(url, method, params=None, timeout=10.0):
@@ -578,11 +623,3 @@ def rpc_call(url, method, params=None, timeout=10.0):
         return json.loads(resp.read(64 << 20))
     finally:
         conn.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p

@@ -173,29 +173,18 @@ class DevnetNetwork(Network):
 
     def __init__(self, directory, start=False, **options):
         try:
-            from tools.devnet.launcher import Devnet, load_info
+            from tools.devnet.launcher import Devnet
         except ImportError as e:
             raise HwTestError("devnet_missing", "the local network (tools/devnet) is not "
                               "available: %s" % e, hint="use --network synthetic for an "
                               "offline bench test")
         self._own = False
         try:
-            info = load_info(directory)
-        except (OSError, ValueError):
-            info = None
-        if info is not None:
-            net = Devnet(directory, chain_id=info["chain_id"],
-                         block_interval_s=info["block_interval_s"])
-            net.producer_url = info["producer"]["rpc"]
-            net.nodes = info["nodes"]
-            net.central_url = info["central_url"]
-            net.peer_urls = info["peer_urls"]
-            net.info = info
-            try:
-                net.latest_height()
-            except Exception:
-                info = None
-        if info is None:
+            net = Devnet.attach(directory)
+            net.latest_height()
+        except Exception:  # no devnet.json, or nothing answers there
+            net = None
+        if net is None:
             if not start:
                 raise HwTestError("devnet_down", "no local network is running in %s"
                                   % directory, hint="start it in another terminal: "
