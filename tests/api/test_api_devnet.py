@@ -186,7 +186,9 @@ def test_blackholed_central_and_malicious_peers_never_forge(world):
     settings = world.api.get_settings()
     took = time.monotonic() - t0
     assert settings == world.net.record(UUID)["setting"]
-    assert took < 3.05, took          # well under ovos-backend-client's own connect timeout
+    # The behaviour that matters to OVOS: an answer before its own connect timeout (3.05 s)
+    # would fire; the measured ratio is bench/api_bench.py's api.settings.status_quo_over_ours.
+    assert took < 3.05, took
     check_matches_chain(world, stale=False)
     world.faults()
 
