@@ -6,7 +6,6 @@ import time
 import pytest
 
 from lightclient import client as client_mod
-
 from lightclient.records import NoVerifiedData
 from tests.client.fakenode import FakeChain, make_record
 
