@@ -32,6 +32,7 @@ from lightclient.core.errors import DecodeError, LightClientError
 from lightclient.rpc import RawLightBlock
 from lightclient.securestore import store as securestore
 from lightclient.securestore.filedev import FileBlockDevice, FileCounter
+from lightclient.securestore.filedev import sync_dir as _fsync_dir
 
 FORMAT = "mycroft-lc/store/1"
 MAX_FILE = 16 * 1024 * 1024
@@ -55,19 +56,6 @@ MAX_OP_TYPE = 32
 
 class StoreError(LightClientError):
     """A stored document is missing, corrupt or inconsistent; it is never trusted then."""
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_atomic(path, data):

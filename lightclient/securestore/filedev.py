@@ -210,10 +210,14 @@ class FileCounter:
 
 
 def _sync_dir(path):
-    # fsync the directory so the rename itself survives a power cut (POSIX; best effort elsewhere).
+    sync_dir(path.rsplit("/", 1)[0] if "/" in path else ".")
+
+
+def sync_dir(directory):
+    """fsync a directory so a rename in it survives a power cut (POSIX; best effort elsewhere,
+    e.g. MicroPython, which cannot open a directory)."""
     try:
-        d = path.rsplit("/", 1)[0] if "/" in path else "."
-        fd = os.open(d, os.O_RDONLY)
+        fd = os.open(directory, os.O_RDONLY)
     except (AttributeError, OSError):
         return
     try:
