@@ -12,7 +12,7 @@ import pytest
 from lightclient import txs
 from lightclient.api import skills
 from lightclient.api.queue import QueueFull, WriteQueue
-from lightclient.api.server import ApiApp, Handler, host_allowed
+from lightclient.api.server import ApiApp, host_allowed, refusal
 from lightclient.api.service import DeviceService
 from lightclient.api.signer import McuSigner, SeedFileSigner, SignerError
 from lightclient.api.submitter import Submitter
@@ -298,21 +298,21 @@ def _raw_request(sock, text):
 def test_http_refuses_non_loopback_peers_and_foreign_hosts(service):
     svc, _, _ = service
     app = ApiApp(svc.client, UUID, port=0, submit=False)
-    try:
-        # The real handler, fed a connection that claims to come from the LAN.
+    with app:
+        # A connection the server did not get from a loopback TCP peer (a socket pair has no IP
+        # address at all) is refused by the real server, before any route runs.
         a, b = socket.socketpair()
-
-        def serve_one():
-            Handler(b, ("192.0.2.7", 40000), app.server)
-            b.close()                              # what the server does after a request
-        t = threading.Thread(target=serve_one)
-        t.start()
+        import asyncio
+        asyncio.run_coroutine_threadsafe(
+            app.server.loop.connect_accepted_socket(app.server.web, b), app.server.loop)
+        a.settimeout(5)
         out = _raw_request(a, "GET /v1/device/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % UUID)
-        t.join(5)
+        a.close()
         assert out.startswith("HTTP/1.1 403") and "not_loopback" in out
         assert "kitchen" not in out
-    finally:
-        app.server.server_close()
+    assert refusal("192.0.2.7", ["127.0.0.1"]).status == 403
+    assert refusal("127.0.0.1", ["127.0.0.1", "evil.example"]).status == 400
+    assert refusal("::1", ["[::1]:6713"]) is None
     assert host_allowed("127.0.0.1:6713") and host_allowed("localhost") and host_allowed("[::1]:1")
     assert not host_allowed("evil.example:6713") and not host_allowed("192.0.2.7")
 
@@ -502,7 +502,7 @@ def test_a_skill_upload_after_delivery_builds_on_the_landed_write(tmp_path, seed
                    json.dumps({"skill_gid": "@|alarm", "skillMetadata": {}}).encode())
         assert _skill_ids_of_last_write(q) == ["weather.skill", "timer", "alarm"]
     finally:
-        app.server.server_close()
+        app.server.stop()
 
 
 def test_an_upload_nested_too_deep_is_a_400(service):
