@@ -3,16 +3,21 @@
 # socket's IPAddressDeny= filter applies) and reports readiness (Type=notify), so the
 # voice-assistant services ordered after it find it answering.
 
+import errno
 import logging
 import os
 import signal
 import socket
+import sys
 import threading
 
-from lightclient.api.server import DEFAULT_PORT, ApiApp
+from lightclient.api.server import BACKLOG, DEFAULT_PORT, ApiApp
 from lightclient.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
+# The port cannot be listened on (in use: another serve-api, or the .socket unit holds it; or
+# not permitted): a fault of this machine, not of the chain. The README's exit-status table.
+EXIT_LOCAL_FAULT = 4
 
 
 def register(subparsers):
@@ -66,6 +71,31 @@ def sd_notify(message):
         s.sendall(message.encode())
 
 
+def listen(port):
+    """The loopback socket to serve on, or a one-line reason why there is none."""
+    try:
+        return socket.create_server(("127.0.0.1", port), backlog=BACKLOG), None
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            return None, ("127.0.0.1:%d is already in use (another serve-api, or the "
+                          "mycroft-lightclient-api.socket unit: stop it, or pick --port)" % port)
+        return None, "cannot listen on 127.0.0.1:%d: %s" % (port, e.strerror or e)
+
+
+def configure_logging(stream=None):
+    """One plain line per record on stderr: journald stores each line as one entry and adds its
+    own timestamp, so a timestamp is only printed outside systemd."""
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
 def build_app(args, sock=None):
     from lightclient.api.queue import WriteQueue
     from lightclient.api.signer import signer_from_spec
@@ -100,8 +130,14 @@ def read_tokens(path, limit=4096):
 
 
 def main_serve_api(args):
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = build_app(args, systemd_socket())
+    configure_logging()
+    sock = systemd_socket()
+    if sock is None:
+        sock, why = listen(args.port)
+        if sock is None:
+            print("serve-api: " + why, file=sys.stderr, flush=True)
+            return EXIT_LOCAL_FAULT
+    app = build_app(args, sock)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

@@ -23,11 +23,31 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from lightclient.api.service import DeviceService, Response, _error
 from lightclient.api.submitter import Submitter, record_confirms
 
 log = logging.getLogger("lightclient.api")
+parser_log = logging.getLogger("lightclient.api.http")     # aiohttp's own refusals
+
+
+class _ParserRefusal(logging.Filter):
+    """A request aiohttp's parser refused (malformed, a line or field too long, too many
+    headers) is a client's fault: one INFO line with its type and status, not an ERROR with a
+    traceback, and not the parser's message, which quotes the request's bytes."""
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg = "%s refused by the HTTP parser: %s %s" % (
+                record.getMessage(), type(exc).__name__, exc.code)
+            record.args = record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+parser_log.addFilter(_ParserRefusal())
 
 DEFAULT_PORT = 6713
 MAX_BODY = 64 * 1024
@@ -210,7 +230,10 @@ class ApiServer:
             self.web.request_read(conn)
             return _error(413, "body_too_large", "request body over the limit",
                           {"X-Lightclient-Limit": str(MAX_BODY)})
-        body = await request.read() if length else b""     # under the connection's deadline
+        try:
+            body = await request.read() if length else b""     # under the connection's deadline
+        except ConnectionError:               # cut off at the deadline (logged there) or gone
+            return _error(400, "incomplete_body", "the connection ended inside the body")
         self.web.request_read(conn)
         try:
             return await self.loop.run_in_executor(
@@ -256,7 +279,7 @@ class ApiServer:
     async def _serve(self):
         self.web = _Server(self._handle, self.read_deadline_s, self.max_pending,
                            keepalive_timeout=self.keepalive_s, max_line_size=MAX_LINE,
-                           max_field_size=MAX_LINE, max_headers=MAX_HEADERS, access_log=None,
+                           max_field_size=MAX_LINE, max_headers=MAX_HEADERS, access_log=None, logger=parser_log,
                            lingering_time=0)
         self._runner = web.ServerRunner(self.web, shutdown_timeout=2.0)
         await self._runner.setup()
