@@ -10,6 +10,10 @@ Figures: api.settings.status_quo_over_ours (ratio), api.settings.ours_blackholed
 api.settings.status_quo_blackholed.seconds, and the request latency through the service when
 fresh (all nodes up, warm), after failover (warm, central still blackholed) and stale (every
 node down, answered from the verified cache).
+
+A burst: 200 clients ask for their settings at once (a Pi's services starting together), alone
+and while 50 slow-loris connections trickle their requests: api.concurrent200.p50_seconds /
+.p99_seconds / .max_seconds and the same under api.concurrent200_slowloris50.*.
 """
 
 import json
@@ -67,6 +71,76 @@ def _ovos_api(root, url):
         json.dump({"uuid": UUID, "access": TOKEN, "refresh": TOKEN, "expires_at": -1}, f)
     return DeviceApi(url=url, version="v1", identity_file=ident,
                      backend_type=BackendType.PERSONAL)
+
+
+def _burst(port, n=200):
+    """n clients each send one GET at the same instant; -> sorted latencies (s). Raises if any
+    client gets no 200."""
+    import http.client
+    start = threading.Barrier(n)
+    out = [None] * n
+
+    def one(i):
+        start.wait()
+        t0 = time.perf_counter()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            c.request("GET", "/v1/device/%s/setting" % UUID,
+                      headers={"Authorization": "Bearer " + TOKEN})
+            r = c.getresponse()
+            r.read()
+            out[i] = (r.status, time.perf_counter() - t0)
+        except OSError as e:
+            out[i] = (repr(e), time.perf_counter() - t0)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    bad = [o for o in out if o is None or o[0] != 200]
+    if bad:
+        raise RuntimeError("%d of %d clients got no answer: %r" % (len(bad), n, bad[:3]))
+    return sorted(o[1] for o in out)
+
+
+class _SlowLoris:
+    """n connections that each send a request head one byte every 0.2 s."""
+
+    def __init__(self, port, n):
+        self.socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._drip, daemon=True)
+        self.thread.start()
+
+    def _drip(self):
+        head = b"GET /v1/device/%s/setting HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " % UUID.encode()
+        i = 0
+        while not self.stop.wait(0.2):
+            for s in list(self.socks):
+                try:
+                    s.sendall(head[i:i + 1] if i < len(head) else b"a")
+                except OSError:             # cut off by the server: that is its job
+                    self.socks.remove(s)
+            i += 1
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        for s in self.socks:
+            s.close()
+
+
+def _percentiles(name, lat, note):
+    def q(p):
+        return lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))]
+    return {
+        name + ".p50_seconds": {"value": round(q(0.5), 4), "unit": "s", "note": note},
+        name + ".p99_seconds": {"value": round(q(0.99), 4), "unit": "s", "note": note},
+        name + ".max_seconds": {"value": round(lat[-1], 4), "unit": "s", "note": note},
+    }
 
 
 def _timed(fn):
@@ -137,6 +211,18 @@ def _measure(root):
             time.sleep(0.3)
             _timed(api.get_settings)
             fresh = [_timed(api.get_settings)[0] for _ in range(5)]
+            # Bursts against a second service as it runs by default (one proof serves a
+            # burst's reads), all nodes up.
+            with ApiApp(client, UUID, cfg.chain_id, None, None, TOKEN, port=0) as burst_app:
+                port = burst_app.server.port
+                _burst(port, 20)                                    # warm
+                crowd = _burst(port)
+                loris = _SlowLoris(port, 50)
+                try:
+                    time.sleep(0.5)
+                    crowd_loris = _burst(port)
+                finally:
+                    loris.close()
             for n in NODES:
                 net.fault(n, "down")
             stale = [_timed(api.get_settings)[0] for _ in range(5)]
@@ -160,6 +246,9 @@ def _measure(root):
                                        "note": "median of 5, all nodes up"},
         "api.settings.stale.seconds": {"value": round(statistics.median(stale), 4), "unit": "s",
                                        "note": "median of 5, every node down (cache)"},
+        **_percentiles("api.concurrent200", crowd, "200 clients at once, one GET each"),
+        **_percentiles("api.concurrent200_slowloris50", crowd_loris,
+                       "the same while 50 connections trickle their request heads"),
     }
 
 

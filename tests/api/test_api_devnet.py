@@ -319,6 +319,14 @@ def test_serve_api_command_under_socket_activation(world):
         assert st["uuid"] == UUID and st["queue"]["pending"] == 0
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
+        # one plain line per request on stderr (journald's form); the bearer token the client
+        # sent and the settings it read never appear
+        err = proc.stderr.read().decode()
+        requests_logged = [ln for ln in err.splitlines() if " lightclient.api: " in ln]
+        assert any(" GET /v1/device/%s/setting 200 " % UUID in ln for ln in requests_logged), err
+        assert any(" GET /lightclient/status 200 " in ln for ln in requests_logged), err
+        assert TOKEN not in err and "\x1b" not in err and "Traceback" not in err
+        assert "Europe/Lisbon" not in err and json.dumps(world.net.record(UUID)["setting"]) not in err
     finally:
         if proc.poll() is None:
             proc.kill()
