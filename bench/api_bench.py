@@ -215,11 +215,12 @@ def _measure(root):
             # burst's reads), all nodes up.
             with ApiApp(client, UUID, cfg.chain_id, None, None, TOKEN, port=0) as burst_app:
                 port = burst_app.server.port
-                _burst(port, 20)                                    # warm
+                _burst(port, 20)            # each burst right after a proof: the server's figure
                 crowd = _burst(port)
                 loris = _SlowLoris(port, 50)
                 try:
                     time.sleep(0.5)
+                    _burst(port, 20)
                     crowd_loris = _burst(port)
                 finally:
                     loris.close()

@@ -20,6 +20,10 @@ SD_LISTEN_FDS_START = 3
 EXIT_LOCAL_FAULT = 4
 
 
+class Unusable(Exception):
+    """A local setting serve-api cannot start with (config, signer, token file): one line."""
+
+
 def register(subparsers):
     p = subparsers.add_parser(
         "serve-api", help="serve the Mycroft device API on 127.0.0.1 from verified chain state",
@@ -103,13 +107,13 @@ def build_app(args, sock=None):
     from lightclient.config import Config
     cfg = Config.load(args.config)
     if not cfg.device_uuid:
-        raise SystemExit("serve-api: the config names no device_uuid")
+        raise Unusable("the config names no device_uuid")
     client = LightClient(cfg)
     queue = WriteQueue(args.queue or os.path.join(cfg.state_dir, "api-queue"))
     try:
         signer = signer_from_spec(args.signer) if args.signer else None
     except LightClientError as e:           # a clear line, not a traceback, in the journal
-        raise SystemExit("serve-api: --signer %s: %s" % (args.signer, e))
+        raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None
     return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
                   sock=sock)
@@ -119,13 +123,16 @@ def read_tokens(path, limit=4096):
     """The accepted bearer tokens, one a line. A file with none, or longer than `limit`, is
     refused: no tokens would mean "any bearer", and a token cut at the limit would let its
     prefix in."""
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise Unusable("--token-file %s: %s" % (path, e.strerror or e))
     if len(data) > limit:
-        raise SystemExit("serve-api: %s is longer than %d bytes" % (path, limit))
+        raise Unusable("%s is longer than %d bytes" % (path, limit))
     tokens = [t.strip() for t in data.decode("utf-8", "replace").splitlines() if t.strip()]
     if not tokens:
-        raise SystemExit("serve-api: %s holds no token" % path)
+        raise Unusable("%s holds no token" % path)
     return tokens
 
 
@@ -137,7 +144,12 @@ def main_serve_api(args):
         if sock is None:
             print("serve-api: " + why, file=sys.stderr, flush=True)
             return EXIT_LOCAL_FAULT
-    app = build_app(args, sock)
+    try:
+        app = build_app(args, sock)
+    except (Unusable, LightClientError) as e:
+        sock.close()
+        print("serve-api: %s" % e, file=sys.stderr, flush=True)
+        return EXIT_LOCAL_FAULT
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

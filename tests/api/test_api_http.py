@@ -326,3 +326,25 @@ def test_a_busy_port_is_one_clear_line_and_the_documented_exit(tmp_path):
     assert "Traceback" not in err
     assert err.strip().splitlines() == [err.strip()]
     assert "127.0.0.1:%d is already in use" % port in err
+
+
+@pytest.mark.parametrize("problem", ["no_config", "bad_token_file", "bad_signer"])
+def test_an_unusable_local_setting_is_one_clear_line_and_the_same_exit(tmp_path, problem):
+    from lightclient.config import Config
+    cfg = tmp_path / "device.json"
+    Config("test-chain", 1, bytes(32), str(tmp_path / "state"), central="http://127.0.0.1:9",
+           device_uuid=UUID).save(str(cfg))
+    args = ["--config", str(cfg), "--port", "0"]
+    if problem == "no_config":
+        args[1] = str(tmp_path / "missing.json")
+    elif problem == "bad_token_file":
+        args += ["--token-file", str(tmp_path / "no-such-tokens")]
+    else:
+        args += ["--signer", "seed:" + str(tmp_path / "no-such-seed")]
+    proc = subprocess.run([sys.executable, "-m", "lightclient.cli", "serve-api"] + args,
+                          cwd=REPO, capture_output=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=REPO))
+    err = proc.stderr.decode()
+    assert proc.returncode == api_cli.EXIT_LOCAL_FAULT, err
+    assert "Traceback" not in err and err.strip().splitlines() == [err.strip()], err
+    assert err.startswith("serve-api: ")

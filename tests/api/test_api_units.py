@@ -517,13 +517,13 @@ def test_an_upload_nested_too_deep_is_a_400(service):
 
 
 def test_a_token_file_with_no_token_is_refused_not_read_as_any_bearer(tmp_path):
-    from lightclient.api.cli import read_tokens
+    from lightclient.api.cli import Unusable, read_tokens
     p = tmp_path / "tokens"
     p.write_text("access\n\nrefresh \n")
     assert read_tokens(str(p)) == ["access", "refresh"]
     p.write_text("\n  \n")
-    with pytest.raises(SystemExit, match="no token"):
+    with pytest.raises(Unusable, match="no token"):
         read_tokens(str(p))
     p.write_text("a" * 5000)
-    with pytest.raises(SystemExit, match="longer"):
+    with pytest.raises(Unusable, match="longer"):
         read_tokens(str(p))
