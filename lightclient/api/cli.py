@@ -146,7 +146,7 @@ def main_serve_api(args):
             return EXIT_LOCAL_FAULT
     try:
         app = build_app(args, sock)
-    except (Unusable, LightClientError) as e:
+    except (Unusable, LightClientError, OSError) as e:
         sock.close()
         print("serve-api: %s" % e, file=sys.stderr, flush=True)
         return EXIT_LOCAL_FAULT

@@ -104,15 +104,15 @@ def refusal(peer, host_headers):
 
 def _printable(text, limit=200):
     """A request path as one log line: no control bytes, bounded."""
-    out = "".join(c if " " < c < "\x7f" else "\\x%02x" % (ord(c) & 0xFF) for c in text[:limit])
+    out = "".join(c if " " < c < "\x7f" else "\\x20" if c == " " else
+                  c.encode("unicode_escape").decode() for c in text[:limit])
     return out + ("..." if len(text) > limit else "")
 
 
 class _Connection(web.RequestHandler):
-    """aiohttp's connection protocol with the read deadline and the pending-set bookkeeping."""
+    """aiohttp's connection protocol, telling the server when a connection starts and ends."""
 
     def connection_made(self, transport):
-        self._lc_timer = None
         super().connection_made(transport)
         self._manager.await_request(self)
 
@@ -124,11 +124,14 @@ class _Connection(web.RequestHandler):
 
 
 class _Server(web.Server):
+    """aiohttp's server (the protocol factory) with the read deadline of each connection still
+    sending a request."""
+
     def __init__(self, handler, read_deadline_s, max_pending, **kw):
         super().__init__(handler, **kw)
         self.read_deadline_s = read_deadline_s
         self.max_pending = max_pending
-        self.pending = collections.OrderedDict()     # connection -> None, oldest first
+        self.pending = collections.OrderedDict()     # connection -> its deadline, oldest first
         self.cut_off = 0                             # connections cut at the deadline or evicted
 
     def __call__(self):
@@ -140,17 +143,14 @@ class _Server(web.Server):
         if len(self.pending) >= self.max_pending:
             oldest = next(iter(self.pending))
             self._cut(oldest, "evicted: %d connections were all still sending" % self.max_pending)
-        conn._lc_timer = self._loop.call_later(self.read_deadline_s, self._cut, conn,
-                                               "request not read within %.1f s"
-                                               % self.read_deadline_s)
-        self.pending[conn] = None
+        self.pending[conn] = self._loop.call_later(
+            self.read_deadline_s, self._cut, conn,
+            "request not read within %.1f s" % self.read_deadline_s)
 
     def request_read(self, conn):
-        timer = getattr(conn, "_lc_timer", None)
+        timer = self.pending.pop(conn, None)
         if timer is not None:
             timer.cancel()
-            conn._lc_timer = None
-        self.pending.pop(conn, None)
 
     def _cut(self, conn, why):
         self.request_read(conn)

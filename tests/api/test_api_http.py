@@ -307,6 +307,9 @@ def test_each_request_is_one_plain_log_line_without_secrets(monkeypatch, tmp_pat
         assert LOG_LINE.match(ln), ln
     assert "\x1b" not in text and TOKEN not in text and SECRET_SETTING not in text
     assert " 403 " in lines[3] and lines[3].endswith("bad_host")
+    # a path is printed with its control bytes escaped, whatever a parser lets through
+    from lightclient.api.server import _printable
+    assert _printable("/a\n\x1b[31m \udc80") == "/a\\n\\x1b[31m\\x20\\udc80"
     assert lines[0].split()[2:5] == ["GET", "/v1/device/%s/setting" % UUID, "200"]
 
 
