@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 
-from lightclient.api.server import BACKLOG, DEFAULT_PORT, ApiApp
+from lightclient.api.limits import BACKLOG, DEFAULT_PORT
 from lightclient.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
@@ -102,6 +102,7 @@ def configure_logging(stream=None):
 
 def build_app(args, sock=None):
     from lightclient.api.queue import WriteQueue
+    from lightclient.api.server import ApiApp       # aiohttp: loaded by this command only
     from lightclient.api.signer import signer_from_spec
     from lightclient.client import LightClient
     from lightclient.config import Config

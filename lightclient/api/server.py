@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from lightclient.api.limits import (BACKLOG, DEFAULT_PORT, KEEPALIVE_S, MAX_BODY, MAX_HEADERS,
+                                    MAX_LINE, MAX_PENDING, READ_DEADLINE_S, WORKERS)
 from lightclient.api.service import DeviceService, Response, _error
 from lightclient.api.submitter import Submitter, record_confirms
 
@@ -49,15 +51,6 @@ class _ParserRefusal(logging.Filter):
 
 parser_log.addFilter(_ParserRefusal())
 
-DEFAULT_PORT = 6713
-MAX_BODY = 64 * 1024
-READ_DEADLINE_S = 5.0           # an honest local client sends its request in one go, in ms
-KEEPALIVE_S = 4.0               # idle keep-alive closes cleanly before the read deadline cuts it
-MAX_LINE = 8 * 1024             # request line and each header line
-MAX_HEADERS = 64                # OVOS sends about 8
-MAX_PENDING = 256               # connections still sending their request
-BACKLOG = 512                   # a burst of clients at boot waits in the kernel, not in SYN retries
-WORKERS = 16                    # threads running the routes (a sync holds one per waiting reader)
 CLOSE_AFTER = (400, 403, 411, 413)
 
 _HOST = re.compile(r"(?:(localhost)|([0-9]{1,3}(?:\.[0-9]{1,3}){3})|\[([0-9A-Fa-f:.]{2,45})\])"
@@ -336,5 +329,5 @@ class ApiApp:
         self.stop()
 
 
-__all__ = ["ApiApp", "ApiServer", "DEFAULT_PORT", "is_loopback", "host_allowed", "refusal",
-           "Response"]
+__all__ = ["ApiApp", "ApiServer", "DEFAULT_PORT", "MAX_BODY", "READ_DEADLINE_S", "is_loopback",
+           "host_allowed", "refusal", "Response"]
