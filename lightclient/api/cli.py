@@ -15,8 +15,9 @@ from lightclient.api.limits import BACKLOG, DEFAULT_PORT
 from lightclient.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
-# The port cannot be listened on (in use: another serve-api, or the .socket unit holds it; or
-# not permitted): a fault of this machine, not of the chain. The README's exit-status table.
+# "local fault" of the README's exit-status table (lightclient.cli's EXIT_LOCAL, which imports
+# this module): the port cannot be listened on (in use: another serve-api, or the .socket unit
+# holds it; not permitted), or the config, signer or token file is unusable.
 EXIT_LOCAL_FAULT = 4
 
 
