@@ -2,7 +2,7 @@
 # small thread pool (service.py blocks on syncs and fsyncs). Transport rules only:
 # - peers other than loopback get 403 (the socket is bound to loopback anyway; this also covers
 #   a misconfigured bind), and so does a Host header that is not strictly a loopback name or
-#   address (DNS rebinding from a browser on the Pi);
+#   address (DNS rebinding from a browser on the Pi), and a request a web page made (Origin);
 # - every request is read whole (request line, headers, body) within READ_DEADLINE_S of the
 #   connection's start or of the previous answer, or the connection is cut. aiohttp bounds the
 #   sizes (line, field, header count) but has no deadline for a body, and its header wait is its
@@ -84,14 +84,20 @@ def host_allowed(host_header):
     return addr.is_loopback
 
 
-def refusal(peer, host_headers):
-    """The transport's verdict on a request before any route runs: None, or the error Response."""
+def refusal(peer, host_headers, headers=None):
+    """The transport's verdict on a request before any route runs: None, or the error Response.
+    A request a browser sends for a web page (it says so in `Origin` or `Sec-Fetch-Site`) is
+    refused too: with a loopback Host, a page could still POST a metric as a "simple" request,
+    and the device's own clients are never browsers."""
     if not is_loopback(peer):
         return _error(403, "not_loopback", "this service answers loopback clients only")
     if len(host_headers) > 1:
         return _error(400, "bad_host", "more than one Host header")
     if not host_allowed(host_headers[0] if host_headers else None):
         return _error(403, "bad_host", "Host must be localhost, a 127.x.y.z address or [::1]")
+    headers = headers or {}
+    if "Origin" in headers or headers.get("Sec-Fetch-Site", "none") != "none":
+        return _error(403, "browser_origin", "requests from web pages are not served")
     return None
 
 
@@ -197,7 +203,7 @@ class ApiServer:
         conn = request.protocol
         peer = request.transport.get_extra_info("peername") if request.transport else None
         resp = refusal(peer[0] if isinstance(peer, tuple) else "",
-                       request.headers.getall("Host", []))
+                       request.headers.getall("Host", []), request.headers)
         if resp is None:
             resp = await self._route(request, conn)
         else:

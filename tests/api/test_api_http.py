@@ -117,6 +117,33 @@ def test_a_rebinding_page_gets_nothing_over_http():
         assert status == 200 and json.loads(body)["api_key"] == SECRET_SETTING
 
 
+@pytest.mark.parametrize("browser", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}])
+def test_a_web_page_cannot_post_a_write_even_with_a_loopback_host(tmp_path, browser):
+    """A page's "simple" cross-origin POST (text/plain, no preflight) reaches 127.0.0.1 with a
+    loopback Host; the browser marks it with Origin / Sec-Fetch-Site, and it queues nothing."""
+    from lightclient.api.queue import WriteQueue
+    from lightclient.api.signer import SeedFileSigner
+    seed = tmp_path / "seed"
+    seed.write_text(bytes(range(32)).hex())
+    os.chmod(seed, 0o600)
+    queue = WriteQueue(tmp_path / "q")
+    with ApiApp(Client(), UUID, "test-chain", SeedFileSigner(str(seed)), queue, port=0,
+                submit=False) as app:
+        c = http.client.HTTPConnection("127.0.0.1", app.server.port, timeout=10)
+        c.request("POST", "/v1/device/%s/metric/timing" % UUID, body=b'{"x": 1}',
+                  headers=dict(browser, **{"Content-Type": "text/plain"}))
+        r = c.getresponse()
+        assert r.status == 403 and b"browser_origin" in r.read()
+        c.close()
+        assert queue.pending() == []
+        # the device's own client (no Origin) still writes
+        c = http.client.HTTPConnection("127.0.0.1", app.server.port, timeout=10)
+        c.request("POST", "/v1/device/%s/metric/timing" % UUID, body=b'{"x": 1}')
+        assert c.getresponse().status == 202 and len(queue.pending()) == 1
+        c.close()
+
+
 # -- slow and oversized requests: held briefly, cut off, honest clients answered -------------------
 HEAD = "PUT /v1/device/%s/settingsMeta HTTP/1.1\r\nHost: 127.0.0.1\r\n" % UUID
 
