@@ -154,7 +154,8 @@ def _drip(data, every=0.05):
 
 
 def hostile_forms():
-    """Each form: a list of (bytes, pause after) to send, repeated as the last step requires."""
+    """Each form of the class: the (bytes, pause after) steps its client sends, slowly or too
+    much; a pause of `forever` waits for the server's verdict."""
     forever = 10**6
     return {
         "silent": [(b"", forever)],
