@@ -1,4 +1,4 @@
-# Times one secp256k1 verify of lightclient.core.secp256k1 against the naive baseline
+# Times one secp256k1 verify of lightclient.chip.crypto.secp256k1 against the naive baseline
 # (../shared/bench/naive_secp256k1.py) on the same interpreter, in one run, and prints one JSON
 # line. Runs on MicroPython 1.27 and on CPython.
 #
@@ -52,7 +52,7 @@ if not IS_MP:
 else:
     _NAIVE = ["/bench/naive_secp256k1.py", "naive_secp256k1.py", "../shared/bench/naive_secp256k1.py"]
 
-from lightclient.core import secp256k1  # noqa: E402
+from lightclient.chip.crypto import secp256k1  # noqa: E402
 
 
 def _load_naive():

@@ -8,8 +8,8 @@
 import binascii
 import hashlib
 
-from app import boot as _boot
-from lightclient.securestore.filedev import FileBlockDevice, FileCounter
+from lightclient.chip.app import boot as _boot
+from lightclient.chip.store.filedev import FileBlockDevice, FileCounter
 
 FLASH_PATH = "/state/flash.bin"
 COUNTER_PATH = "/state/counter"  # the monotonic counter (NVS on a chip), beside the image

@@ -14,7 +14,7 @@ import time
 import esp32
 import machine
 
-from app import boot
+from lightclient.chip.app import boot
 
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"

@@ -11,7 +11,7 @@ import os
 import sys
 
 from lightclient.config import Config, ConfigError, from_devnet
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
 

@@ -1,7 +1,7 @@
 """Regenerates the compact-update fixtures of the dual-runtime tests (MicroPython cannot run the
 chain builder, so the updates are built here, on CPython, and committed):
 
-    .venv/bin/python -m tools.make_update_fixtures        # writes tests/core/fixtures/upd*.py
+    .venv/bin/python -m tools.make_update_fixtures        # writes tests/chip/core/fixtures/upd*.py
 
 Deterministic: fixed seeds, fixed times, deterministic signatures (Ed25519; RFC 6979 for
 secp256k1), so regenerating gives the same files unless the format or the chain builder changed.
@@ -18,13 +18,13 @@ from __future__ import annotations
 import pprint
 from pathlib import Path
 
-from lightclient.core import update
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import verify as pure_verify
-from lightclient.core.verifier import Options, TrustedState
-from tools.chain import SECOND, Chain, make_validators, to_rpc_json
+from lightclient.chip.core import update
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto.pure import verify as pure_verify
+from lightclient.chip.core.verifier import Options, TrustedState
+from lightclient.devnet.chain import SECOND, Chain, make_validators, to_rpc_json
 
-OUT = Path(__file__).resolve().parent.parent / "tests" / "core" / "fixtures"
+OUT = Path(__file__).resolve().parent.parent / "tests" / "chip" / "core" / "fixtures"
 START = 1_700_000_000 * SECOND
 TRUSTING_PERIOD_NS = 14 * 24 * 3600 * SECOND
 

@@ -9,9 +9,9 @@ import pytest
 
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.core import ed25519
+from lightclient.chip.crypto import ed25519
 from lightclient.detector import AttackDetected
-from tools.devnet.launcher import Devnet
+from lightclient.devnet.launcher import Devnet
 
 UUID = "scenario-dev-1"
 OWNER = b"\x05" * 32

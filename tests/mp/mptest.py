@@ -1,5 +1,5 @@
 # The in-MicroPython test driver: runs every top-level test_* function of a dual-runtime test
-# module (tests/core/test_*.py) and reports one line per test, then "N passed, N failed".
+# module (tests/chip/core/test_*.py, tests/chip/crypto/test_*.py) and reports one line per test, then "N passed, N failed".
 #
 # Driven by tests/mp/runner.mjs, which calls discover(), then run_one() once per test as a
 # separate call from JavaScript, then finish(). Why separate calls: the WebAssembly (pyscript)
