@@ -3,7 +3,7 @@
 # Runs on MicroPython 1.27 and on CPython.
 #
 #   MicroPython (WebAssembly port, from the repository root):
-#     node tests/mp/runner.mjs --vectors none \
+#     node lightclient/hwtest/mp_runner.mjs --vectors none \
 #         --file /bench/naive_ed25519.py=../shared/bench/naive_ed25519.py \
 #         --exec bench/ed25519_mp.py
 #     (add `--steps heap_steps` to also get the live heap held by the base-point tables)

@@ -3,7 +3,7 @@
 # line. Runs on MicroPython 1.27 and on CPython.
 #
 #   MicroPython (WebAssembly port, from the repository root):
-#     node tests/mp/runner.mjs --vectors none \
+#     node lightclient/hwtest/mp_runner.mjs --vectors none \
 #         --file /bench/naive_secp256k1.py=../shared/bench/naive_secp256k1.py \
 #         --exec bench/secp256k1_mp.py --steps steps
 #     (`--steps heap_steps` instead prints the live heap held by the G table, HEAPSTEP lines;

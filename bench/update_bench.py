@@ -20,7 +20,7 @@ run() -> {figure: {"value", "unit", ...}}:
   mp.update100.*                    what the peak is made of (live heap at checkpoints)
   mp.update100.seconds              one apply_update (decode + 67 signature checks), wall time
 
-How the peak is measured (tools/micropython.py explains why nothing better exists in this port):
+How the peak is measured (lightclient/hwtest/micropython.py explains why nothing better exists in this port):
 the workload runs apply_update's computations in fine steps, the same calls in the same order
 (decode_update; check_structure; each signature of the 2/3 tally through one CachingChecker), with
 a checkpoint after each. Garbage is collected only between steps, so for each step "live at its

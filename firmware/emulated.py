@@ -1,4 +1,4 @@
-# The emulated board's glue inside MicroPython (WebAssembly port, under node). tools/
+# The emulated board's glue inside MicroPython (WebAssembly port, under node). lightclient/hwtest/
 # emulator_runner.mjs copies the firmware and lightclient into the in-memory filesystem and the
 # host's flash image into FLASH_PATH, calls boot() once and feed() for every chunk of bytes from
 # the pseudo-terminal. Every erase and program also goes straight to the host's image file

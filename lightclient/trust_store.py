@@ -4,7 +4,7 @@
 #   bans.json      sources that served invalid data, with the reason
 #   evidence/      light-client attack evidence, and halt.json while an attack is unresolved
 #   cache.lcstore  verified device records with the height, header hash and time they were proven
-#                  at, in the secure record store (lightclient/securestore, the same code as the
+#                  at, in the secure record store (lightclient/chip/store, the same code as the
 #                  microcontroller's flash store) over a file; cache.secret its key material,
 #                  cache.counter its rollback counter, cache.lock serialises its users
 #

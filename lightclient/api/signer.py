@@ -129,7 +129,7 @@ class McuSigner(Signer):
 
     def _sign(self, message):
         # kind "tx": the chip parses the bytes, checks they are a device_write of its own key,
-        # and signs them as they are (other kinds are domain-separated; lightclient/smp/lc.py).
+        # and signs them as they are (other kinds are domain-separated; lightclient/chip/smp/lc.py).
         try:
             return self.client.sign(message, kind="tx")
         except LightClientError:

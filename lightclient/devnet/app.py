@@ -1,5 +1,5 @@
 """The devnet's application: a versioned Cosmos-SDK-like multistore with stores `bank`, `devices`
-and `gov`, device transactions (lightclient/txs.py) and ICS23 proofs for `abci_query`.
+and `gov`, device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`.
 
 Versions follow the Cosmos SDK: state version H is the state after block H (version 0 is the
 genesis state); the header of block H+1 carries the multistore root of version H as app_hash.

@@ -4,7 +4,7 @@ A `Spec` (chain id, seed, validators, key type, block interval, churn, genesis t
 everything: validator keys, their weighted powers, validator-set changes at seeded heights,
 history transactions, every header and every signature. `History.extend_to(h)` computes the
 header chain sequentially but keeps only 32 bytes per height (the header hash); the validator
-sets are kept per epoch and the app state per change (tools/devnet/app.py). A `Header` is rebuilt
+sets are kept per epoch and the app state per change (lightclient/devnet/app.py). A `Header` is rebuilt
 on demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
 impossible, and Ed25519 / RFC 6979 signatures are deterministic, so a commit signed later is
 the same one whenever it is asked for.

@@ -352,7 +352,7 @@ class Devnet:
     def register_device(self, uuid, device_pubkey, owner_seed, account=None, timeout=None,
                         **sections):
         """Register a device (signed by the owner key); sections default to
-        tools/devnet/device_template.py. Returns the height of the block that includes it
+        lightclient/devnet/device_template.py. Returns the height of the block that includes it
         (its record is provable at that height once header height + 1 exists)."""
         owner_pub = ed25519.public_key(owner_seed)
         account = account or "acct-" + owner_pub.hex()[:16]

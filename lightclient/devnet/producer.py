@@ -3,7 +3,7 @@ produces a live block whenever the wall clock reaches genesis + (h - 1) * interv
 transactions accepted by CheckTx since the previous block.
 
 It serves the honest CometBFT RPC face plus the devnet's internal methods (devnet_*) on one
-loopback port; the nodes (tools/devnet/node.py) read the chain from here. Live transactions are
+loopback port; the nodes (lightclient/devnet/node.py) read the chain from here. Live transactions are
 appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds the same chain.
 
     python -m lightclient.devnet.producer --dir DIR --spec SPEC_JSON

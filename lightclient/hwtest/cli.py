@@ -2,6 +2,7 @@
 with the `board` group's subparsers; `python -m lightclient.hwtest.cli` runs them on their own):
 
     image build  --board B --firmware MP.bin [--bootloader BL.bin] [--provision-data F] [--out D]
+                 [--variant pure|native]
     flash        --build D --port P [--baud N] [--merged] [--erase-all] [--no-verify] [--dry-run]
     provision    --port P [--board B] [--network devnet|synthetic] [--dir D] [--force] ...
     selftest     --port P [--record FILE] [--network ...] [--report FILE]
@@ -51,7 +52,7 @@ def cmd_image_build(args):
     from lightclient.hwtest import image
     out = args.out or os.path.join("build", args.board)
     m = image.build(args.board, args.firmware, out, bootloader_path=args.bootloader,
-                    provision_path=args.provision_data, log=_log)
+                    provision_path=args.provision_data, log=_log, variant=args.variant)
     print(_emit(m))
     return 0
 
@@ -266,6 +267,9 @@ def register(subparsers):
     b.add_argument("--bootloader", help="bootloader .bin when --firmware is a bare app image")
     b.add_argument("--provision-data", help="JSON object stored as /provision.json")
     b.add_argument("--out", help="output directory (default build/BOARD)")
+    b.add_argument("--variant", choices=("pure", "native"),
+                   help="crypto of the image (firmware/manifest.py): pure Python (default; any "
+                        "MicroPython 1.27) or native (a MicroPython built with our lccrypto)")
     b.set_defaults(func=_handler(cmd_image_build))
 
     p = subparsers.add_parser("flash", help="write a build to a board with esptool, verify")

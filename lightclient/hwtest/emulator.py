@@ -16,7 +16,7 @@ the rollback counter; on a real chip both in NVS/eFuse). Every erase and program
 as the store issues it, so a restarted board keeps its key, checkpoint and cached record, and
 killing the emulator (power_cut) is a power cut at that point of the store's write sequence.
 
-Layout: node tools/emulator_runner.mjs speaks SMP on its stdin/stdout; socat joins those two
+Layout: node lightclient/hwtest/emulator_runner.mjs speaks SMP on its stdin/stdout; socat joins those two
 pipes to a new pty (`socat PTY,raw,echo=0 STDIO`).
 """
 

@@ -1,4 +1,4 @@
-"""Write a build (tools/hwtest/image.py) to a board with esptool, read it back to verify, and
+"""Write a build (lightclient/hwtest/image.py) to a board with esptool, read it back to verify, and
 turn esptool's failures into messages a tester can act on.
 
 Order of checks, cheapest and safest first: the build directory's parts are re-hashed and

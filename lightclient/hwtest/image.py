@@ -5,7 +5,7 @@
   repository module it imports, found by walking the imports, not from a hand-kept list), the
   board definition as /board.json, /manifest.json (file hashes and the firmware hash) and the
   provisioning data as /provision.json when given;
-- the partition table binary (tools/hwtest/parttable.py);
+- the partition table binary (lightclient/hwtest/parttable.py);
 - one merged flash image (esptool merge-bin) with the MicroPython firmware the tester supplies,
   either MicroPython's released download (bootloader + table + app in one .bin, written at the
   bootloader offset) or a bare application .bin plus a bootloader .bin.
@@ -28,10 +28,12 @@ from lightclient.hwtest.boards import REPO, load_board
 from lightclient.hwtest.errors import HwTestError
 
 # The firmware's source root: firmware/main.py is the board's /main.py (MicroPython runs /boot.py
-# then /main.py from the vfs root) and its modules import each other from that root (`from app
-# import ...`); the repository root supplies the shared modules (`lightclient.chip.core...`), which go
-# to /lib on the board (on MicroPython's sys.path; the layout firmware/README.md documents).
+# then /main.py from the vfs root); the repository root supplies the chip package
+# (`lightclient.chip...`), which goes to /lib on the board (on MicroPython's sys.path; the layout
+# firmware/README.md documents). firmware/manifest.py names the image variants (which crypto
+# backend the image carries): the closure of one variant leaves out the other variants' modules.
 FIRMWARE_ROOT = "firmware"
+MANIFEST = "manifest.py"
 SHARED_PREFIX = "/lib/"
 ENTRIES = ("main.py", "boot.py")   # boot.py only when it exists
 MAX_PROVISION_BYTES = 16 * 1024
@@ -85,16 +87,48 @@ def _imports(path, source_root):
     return [n for n in names if n]
 
 
-def import_closure(root=REPO):
+def load_manifest(root=REPO):
+    """firmware/manifest.py as data (its names, without MicroPython's manifest functions), or
+    None when the firmware has none."""
+    path = Path(root) / FIRMWARE_ROOT / MANIFEST
+    if not path.is_file():
+        return None
+    names = {"__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), names)
+    return names
+
+
+def variant_exclusions(root=REPO, variant=None):
+    """(variant name, repository files of the other variants only) for an image variant of
+    firmware/manifest.py (its default when None); (None, empty) without a manifest."""
+    m = load_manifest(root)
+    if m is None:
+        if variant is not None:
+            raise HwTestError("firmware_variant", "the firmware has no %s: no variants" % MANIFEST)
+        return None, set()
+    variant = variant or m["DEFAULT_VARIANT"]
+    try:
+        mine = set(m["variant_files"](variant))
+    except ValueError as e:
+        raise HwTestError("firmware_variant", str(e))
+    others = set(f for fs in m["VARIANTS"].values() for f in fs) - mine
+    return variant, set((Path(root) / f).resolve() for f in others)
+
+
+def import_closure(root=REPO, variant=None):
     """{image path: source file} of the firmware's entry files and every repository module
     they reach (with the __init__.py of each package on the way), and the sorted names that
-    did not resolve to a repository file (MicroPython's own modules: machine, esp32, ...)."""
+    did not resolve to a repository file (MicroPython's own modules: machine, esp32, ...).
+    `variant` (firmware/manifest.py; its default when None) leaves out the modules only other
+    variants carry: the crypto backend the variant does not ship is an import the chip tries
+    and falls back from."""
     roots = _roots(root)
     fw = roots[0]
     if not (fw / ENTRIES[0]).is_file():
         raise HwTestError("firmware_missing", "no %s in %s" % (ENTRIES[0], fw),
                           hint="the firmware application (issue 4) must exist before an image "
                                "can be built")
+    _, excluded = variant_exclusions(root, variant)
     found = {}            # source file -> its source root
     external = set()
     todo = [(fw, fw / e) for e in ENTRIES if (fw / e).is_file()]
@@ -110,6 +144,8 @@ def import_closure(root=REPO):
                 if hit is None:
                     if i == 1:
                         external.add(parts[0])
+                    break
+                if hit[1].resolve() in excluded:
                     break
                 if hit[1].is_file() and hit[1] not in found:
                     todo.append(hit)
@@ -133,16 +169,16 @@ def firmware_hash(app):
     return h.hexdigest()
 
 
-def app_files(root=REPO):
-    """{image path: bytes} of the firmware application."""
-    files, _ = import_closure(root)
+def app_files(root=REPO, variant=None):
+    """{image path: bytes} of the firmware application (one image variant)."""
+    files, _ = import_closure(root, variant)
     return {p: f.read_bytes() for p, f in files.items()}
 
 
-def filesystem_files(board, provision=None, root=REPO):
+def filesystem_files(board, provision=None, root=REPO, variant=None):
     """Everything the vfs image holds: {path: bytes}, and the manifest it holds."""
-    app = app_files(root)
-    _, external = import_closure(root)
+    app = app_files(root, variant)
+    _, external = import_closure(root, variant)
     files = dict(app)
     files["/board.json"] = (Path(board.path).read_bytes() if board.path != "<memory>"
                             else json.dumps(board.raw, indent=1).encode())
@@ -153,6 +189,7 @@ def filesystem_files(board, provision=None, root=REPO):
         "board": board.name,
         "files": {p: hashlib.sha256(app[p]).hexdigest() for p in sorted(app)},
         "micropython_modules": external,
+        "variant": variant_exclusions(root, variant)[0],
     }
     files["/manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
     for p in ("/board.json", "/provision.json", "/manifest.json"):
@@ -341,7 +378,7 @@ def merge(board, parts, out_path):
 
 
 def build(board, firmware_path, out_dir, bootloader_path=None, provision_path=None,
-          root=REPO, log=None):
+          root=REPO, log=None, variant=None):
     """Build the board's images into out_dir; returns the build manifest (also written as
     out_dir/build.json). Nothing is written unless every part fits its partition."""
     t0 = time.monotonic()
@@ -351,7 +388,7 @@ def build(board, firmware_path, out_dir, bootloader_path=None, provision_path=No
     boot_in = Path(bootloader_path).read_bytes() if bootloader_path else None
     boot, app = split_firmware(board, firmware, boot_in)
     provision = read_provision(provision_path) if provision_path else None
-    files, fs_manifest = filesystem_files(board, provision, root)
+    files, fs_manifest = filesystem_files(board, provision, root, variant)
     vfs = build_filesystem(board, files)
     table = parttable.build(board)
     if not parttable.matches_board(parttable.parse(table), board):
@@ -381,6 +418,7 @@ def build(board, firmware_path, out_dir, bootloader_path=None, provision_path=No
         "merged": {"file": merged.name, "offset": board.bootloader_offset, "size": len(mdata),
                    "sha256": _sha(mdata)},
         "firmware_hash": fs_manifest["firmware_hash"],
+        "variant": fs_manifest["variant"],
         "filesystem": {"files": sorted(files), "bytes": sum(len(v) for v in files.values()),
                        "micropython_modules": fs_manifest["micropython_modules"]},
         "provisioned": provision is not None,

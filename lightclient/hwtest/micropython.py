@@ -1,6 +1,6 @@
 """Run code inside real MicroPython 1.27 (the WebAssembly port under node) from CPython.
 
-A thin API over tests/mp/runner.mjs, for the benchmarks and the firmware tests:
+A thin API over lightclient/hwtest/mp_runner.mjs, for the benchmarks and the firmware tests:
 
     from lightclient.hwtest.micropython import run_script, run_module, heap_profile, implementation
 
@@ -20,7 +20,7 @@ A thin API over tests/mp/runner.mjs, for the benchmarks and the firmware tests:
 
 In MicroPython the repository's core is importable (`import lightclient.chip.core.x`), so are the
 dual-runtime tests (`import dual`, `import test_foo`), and ../shared/vectors is at
-/shared/vectors (see tests/mp/runner.mjs for the layout).
+/shared/vectors (see lightclient/hwtest/mp_runner.mjs for the layout).
 
 How heap use can be measured in this port, and why not by bisecting the heap size
 -------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def available() -> str | None:
 
 
 def run_runner(args: list[str], timeout: float = 120) -> MpResult:
-    """Run tests/mp/runner.mjs with raw arguments. A timeout gives returncode -9 (not raised)."""
+    """Run lightclient/hwtest/mp_runner.mjs with raw arguments. A timeout gives returncode -9 (not raised)."""
     missing = available()
     if missing:
         raise MpError(missing)

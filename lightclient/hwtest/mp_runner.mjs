@@ -10,18 +10,18 @@
 //   /files/NAME           (--file NAME=SRC; /files is on sys.path; an absolute DEST is kept as is)
 //
 // Usage:
-//   node tests/mp/runner.mjs --module test_foo [--module test_bar ...]
+//   node lightclient/hwtest/mp_runner.mjs --module test_foo [--module test_bar ...]
 //       Runs each module's top-level test_* functions through tests/mp/mptest.py, one fresh
 //       interpreter per module, one call per test; prints PASS/FAIL lines and "N passed, N
 //       failed" per module. Exit 0 if all passed, 1 otherwise.
-//   node tests/mp/runner.mjs --exec FILE.py
+//   node lightclient/hwtest/mp_runner.mjs --exec FILE.py
 //       Runs a script as __main__ (one top-level call). Exit 0, or 1 on an uncaught exception
 //       (traceback on stderr), or the code given to sys.exit().
-//   node tests/mp/runner.mjs --exec FILE.py --steps NAME
+//   node lightclient/hwtest/mp_runner.mjs --exec FILE.py --steps NAME
 //       After the script, calls generator function NAME() and resumes it with one top-level call
 //       per yield, so garbage is collected between steps, and prints one "HEAPSTEP ..." line per
 //       step (see lightclient/hwtest/micropython.py: heap_profile).
-//   node tests/mp/runner.mjs --info     prints sys.implementation and the sys.path used.
+//   node lightclient/hwtest/mp_runner.mjs --info     prints sys.implementation and the sys.path used.
 // Options: --extra-dir DIR (repeatable), --file DEST=SRC (copy one file, repeatable),
 //   --vectors all|none|a,b (subdirectories of ../shared/vectors; default all), --heapsize BYTES
 //   (initial GC heap; the heap grows on demand, so it is not a limit), --pystack WORDS,

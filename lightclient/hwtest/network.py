@@ -1,8 +1,8 @@
 """The network a board is provisioned on, as the tester tools need it: register a device,
 hand out a verified checkpoint, serve light blocks for the self-test's updates.
 
-- DevnetNetwork: the project's local reference network (tools/devnet), the default.
-- SyntheticNetwork: a throw-away chain held in this process (tools/chain.py, real signatures),
+- DevnetNetwork: the project's local reference network (lightclient/devnet), the default.
+- SyntheticNetwork: a throw-away chain held in this process (lightclient/devnet/chain.py, real signatures),
   for bench-testing boards with no network at all; what it registers is forgotten on exit.
 
 Both build the same things for the chip: the checkpoint is update.encode_trusted() of a state
@@ -164,7 +164,7 @@ class SyntheticNetwork(Network):
 
 
 class DevnetNetwork(Network):
-    """The local reference network (tools/devnet). Attaches to the devnet running in
+    """The local reference network (lightclient/devnet). Attaches to the devnet running in
     `directory` (started with `mycroft-lc devnet up --dir DIR`); with start=True and none
     running, starts one (stopped again by close())."""
 
@@ -176,7 +176,7 @@ class DevnetNetwork(Network):
         try:
             from lightclient.devnet.launcher import Devnet
         except ImportError as e:
-            raise HwTestError("devnet_missing", "the local network (tools/devnet) is not "
+            raise HwTestError("devnet_missing", "the local network (lightclient/devnet) is not "
                               "available: %s" % e, hint="use --network synthetic for an "
                               "offline bench test")
         self._own = False

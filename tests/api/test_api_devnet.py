@@ -1,6 +1,6 @@
 # The device API end to end: the unmodified ovos-backend-client (personal backend) reads its
 # device, settings, location and skill settings through `serve-api`'s app, backed by the real
-# LightClient, against the local network (tools/devnet) with its faults; writes are signed,
+# LightClient, against the local network (lightclient/devnet) with its faults; writes are signed,
 # queued, survive a restart and an outage, and change the device's record on the chain.
 
 import json

@@ -1,4 +1,4 @@
-# lightclient/txs.py: canonical JSON equals Python's sorted, compact json.dumps for float-free
+# lightclient/chip/txs.py: canonical JSON equals Python's sorted, compact json.dumps for float-free
 # values (an independent oracle); transactions verify only unchanged, on their chain, with
 # their key; records decode only when complete.
 import json

@@ -1,4 +1,4 @@
-"""Compact updates on CPython with chains from tools/chain.py: round trips for 21 and 100
+"""Compact updates on CPython with chains from lightclient/devnet/chain.py: round trips for 21 and 100
 validators (Ed25519 and secp256k1), validator-set changes, skipping steps and the trust level,
 the signature selection, fuzzing of decode_update / apply_update (only typed errors, never a
 forged state), and the example in docs/compact-update.md.

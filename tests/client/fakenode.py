@@ -3,7 +3,7 @@
 A FakeChain is a lightclient.devnet.chain.Chain (real signatures) whose app_hash is the root of a Cosmos-SDK-
 shaped multistore holding device records (lightclient.devnet.ics23_build), served as CometBFT 0.38 JSON.
 A FakeNode serves one FakeChain with a switchable fault mode. (The full local network with
-separate processes is tools/devnet; the scenario tests use that.)
+separate processes is lightclient/devnet; the scenario tests use that.)
 """
 
 import base64

@@ -1,4 +1,4 @@
-"""The client against the local network (tools/devnet: separate processes, real sockets, real
+"""The client against the local network (lightclient/devnet: separate processes, real sockets, real
 signatures), one scenario per fault mode: the client either returns verified data or a clear
 error; it never accepts forged data."""
 import json

@@ -1,4 +1,4 @@
-"""tools/chain.py: the synthetic chain's blocks verify with the core verifier (adjacent and
+"""lightclient/devnet/chain.py: the synthetic chain's blocks verify with the core verifier (adjacent and
 skipping), and its RPC JSON has CometBFT 0.38's shapes and parses back to equal objects."""
 
 import json

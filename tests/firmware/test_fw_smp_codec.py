@@ -1,4 +1,4 @@
-# The SMP codec (lightclient/smp) against the smp package's own encoder/decoder (the reference
+# The SMP codec (lightclient/chip/smp) against the smp package's own encoder/decoder (the reference
 # implementation smpclient uses), the pinned vectors of docs/smp-link.md, and fuzzing: the frame
 # decoder and the message decoder never raise anything but DecodeError, and garbage never stops
 # the next good frame from getting through.

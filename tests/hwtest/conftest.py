@@ -96,7 +96,7 @@ def garbage_board(socat_pair):
 
 @pytest.fixture
 def emulated():
-    """Start emulated boards (tools/emulator.py); all stopped at the end."""
+    """Start emulated boards (lightclient/hwtest/emulator.py); all stopped at the end."""
     from tools.emulator import EmulatedBoard
     boards = []
 

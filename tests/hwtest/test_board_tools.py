@@ -1,5 +1,5 @@
 """Provision, self-test and batch against emulated boards (the real firmware inside MicroPython
-under node, behind socat ptys: tools/emulator.py), and against boards that go wrong: one that
+under node, behind socat ptys: lightclient/hwtest/emulator.py), and against boards that go wrong: one that
 never answers, one that answers garbage, one whose key is not the registered one, one whose
 store is corrupt."""
 

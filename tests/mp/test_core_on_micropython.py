@@ -1,12 +1,12 @@
 """Every dual-runtime test module in tests/chip/core/ and tests/chip/crypto/ run inside real MicroPython 1.27.
 
 One pytest test per test_*.py file there (found at collection time, so new modules are
-picked up without touching this file). Each runs tests/mp/runner.mjs under node, which runs the
+picked up without touching this file). Each runs lightclient/hwtest/mp_runner.mjs under node, which runs the
 module's test_* functions through tests/mp/mptest.py, and fails with the FAIL lines and
 tracebacks if any test failed, did not run, or the module did not import.
 
 The other tests here check the harness itself (it is MicroPython 1.27, failures are reported as
-failures, exit codes) and pin the facts about the port's heap that tools/micropython.py relies on.
+failures, exit codes) and pin the facts about the port's heap that lightclient/hwtest/micropython.py relies on.
 
 Per-module timeout: LIGHTCLIENT_MP_TIMEOUT seconds (default 900).
 """
@@ -183,7 +183,7 @@ def test_extra_files_are_importable_and_readable():
     assert r.stdout.strip() == "42 b'\\x00\\x01' why"
 
 
-# --- facts about the port's heap that tools/micropython.py relies on --------------------------
+# --- facts about the port's heap that lightclient/hwtest/micropython.py relies on --------------------------
 
 
 def test_heapsize_is_not_a_limit():

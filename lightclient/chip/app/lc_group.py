@@ -1,4 +1,4 @@
-# The project's SMP group (64): light-client commands. Ids and error codes: lightclient/smp/lc.py;
+# The project's SMP group (64): light-client commands. Ids and error codes: lightclient/chip/smp/lc.py;
 # payloads: docs/smp-link.md.
 
 from lightclient.chip.smp import header as H

@@ -1,6 +1,6 @@
 # secp256k1 ECDSA (lightclient.chip.crypto.secp256k1) as CometBFT verifies secp256k1 votes, against
 # every Wycheproof ECDSA secp256k1 / SHA-256 vector, RFC 6979 signing vectors, and malformed
-# input. Dual-runtime: runs on CPython (pytest) and inside MicroPython (tests/mp/runner.mjs).
+# input. Dual-runtime: runs on CPython (pytest) and inside MicroPython (lightclient/hwtest/mp_runner.mjs).
 import hashlib
 
 import dual

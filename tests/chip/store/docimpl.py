@@ -1,5 +1,5 @@
 """A second implementation of docs/store-format.md, written from the document (CPython's hmac,
-whole-image byte strings), independent of lightclient/securestore/store.py.
+whole-image byte strings), independent of lightclient/chip/store/store.py.
 
 The tests use it to decode images the store wrote, to build images the store must read, and to
 forge hostile images that carry valid MACs (so the store's bounds checks, not its MAC checks,

@@ -1,6 +1,6 @@
 """The store's dual-runtime tests (tests/chip/store/dual/) inside real MicroPython 1.27.
 
-The MicroPython runner copies only lightclient/core into its filesystem, so the store package is
+The MicroPython runner copies only lightclient/chip/core into its filesystem, so the store package is
 added file by file (--file); every test function of the module must pass there too.
 """
 
