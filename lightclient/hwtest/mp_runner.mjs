@@ -161,6 +161,8 @@ async function boot(o) {
   const repo = o.repo;
   copyFile(mp, path.join(repo, "lightclient", "__init__.py"), "/repo/lightclient/__init__.py");
   copyTree(mp, path.join(repo, "lightclient", "chip"), "/repo/lightclient/chip", isPy);
+  // the verify-steps driver (Pi side, pure): the dual tests run the JSON vectors through it
+  copyFile(mp, path.join(repo, "lightclient", "verify_steps.py"), "/repo/lightclient/verify_steps.py");
   copyTree(mp, path.join(repo, "tests", "chip"), "/repo/tests/chip", isPy);
   copyFile(mp, path.join(repo, "tests", "mp", "mptest.py"), "/repo/tests/mp/mptest.py");
   if (o.vectors !== "none") {

@@ -97,7 +97,7 @@ def garbage_board(socat_pair):
 @pytest.fixture
 def emulated():
     """Start emulated boards (lightclient/hwtest/emulator.py); all stopped at the end."""
-    from tools.emulator import EmulatedBoard
+    from lightclient.hwtest.emulator import EmulatedBoard
     boards = []
 
     def start(state_path=None, board="esp32-devkitc"):
