@@ -12,7 +12,7 @@ import sys
 import threading
 
 from lightclient.api.limits import BACKLOG, DEFAULT_PORT
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
 # "local fault" of the README's exit-status table (lightclient.cli's EXIT_LOCAL, which imports

@@ -17,7 +17,7 @@ import pytest
 
 from lightclient.api import cli as api_cli
 from lightclient.api.server import MAX_BODY, READ_DEADLINE_S, ApiApp, host_allowed
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 UUID = "dev-1"
 TOKEN = "tok-SECRET-BEARER-42"

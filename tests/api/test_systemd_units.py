@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from lightclient.api.server import BACKLOG, DEFAULT_PORT
+from lightclient.api.limits import BACKLOG, DEFAULT_PORT
 
 UNITS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                      "deploy", "systemd")
