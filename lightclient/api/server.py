@@ -278,8 +278,8 @@ class ApiServer:
     async def _serve(self):
         self.web = _Server(self._handle, self.read_deadline_s, self.max_pending,
                            keepalive_timeout=self.keepalive_s, max_line_size=MAX_LINE,
-                           max_field_size=MAX_LINE, max_headers=MAX_HEADERS, access_log=None, logger=parser_log,
-                           lingering_time=0)
+                           max_field_size=MAX_LINE, max_headers=MAX_HEADERS, access_log=None,
+                           logger=parser_log, lingering_time=0)
         self._runner = web.ServerRunner(self.web, shutdown_timeout=2.0)
         await self._runner.setup()
         await web.SockSite(self._runner, self.socket, backlog=self.backlog).start()
