@@ -415,10 +415,18 @@ def test_queue_killed_at_random_points_keeps_every_acknowledged_write(tmp_path):
         p = subprocess.Popen([sys.executable, "-c", CRASHER, d], stdout=subprocess.PIPE,
                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(
                                  os.path.abspath(__file__)))))
-        time.sleep(0.15 + rng.random() * 0.3)
+        # Killed after a random number of acknowledgements (plus a random instant), counted
+        # rather than timed, so a loaded machine's slow start changes nothing.
+        seen = []
+        acks = rng.randint(4, 12)
+        while sum(1 for ln in seen if not ln.startswith((b"removing", b"done"))) < acks:
+            line = p.stdout.readline()
+            assert line, "the writer stopped before %d acknowledgements" % acks
+            seen.append(line)
+        time.sleep(rng.random() * 0.02)
         p.kill()
         in_flight = None
-        for line in p.communicate()[0].decode().splitlines():
+        for line in (b"".join(seen) + p.communicate()[0]).decode().splitlines():
             w = line.split()
             if w[0] == "removing":
                 in_flight = w[1]
