@@ -37,6 +37,7 @@ COMMON = [
     "lightclient/chip/core/merkle.py",
     "lightclient/chip/core/proto.py",
     "lightclient/chip/core/signatures.py",
+    "lightclient/chip/core/trusted_at_rest.py",
     "lightclient/chip/core/types.py",
     "lightclient/chip/core/update.py",
     "lightclient/chip/core/verifier.py",

@@ -15,7 +15,7 @@ import uuid as uuidlib
 
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.hwtest.errors import HwTestError
 from lightclient.hwtest.link import BoardLink, McuError
 
@@ -108,7 +108,7 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
                               "provision it again with --force once the network answers",
                               uuid=uuid)
         try:
-            trusted = update.encode_trusted(state)
+            trusted = trusted_at_rest.encode_trusted(state)
             auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
                               trusted) if force else None)
             link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,

@@ -7,6 +7,7 @@ import hashlib
 import dual
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.core import merkle, update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.core.verifier import TrustedState
@@ -118,12 +119,12 @@ def _state(n):
 
 def test_trusted_state_decodes_to_packed_sets_and_round_trips():
     state, vals = _state(5)
-    data = update.encode_trusted(state)
-    back = update.decode_trusted(data, state.header.hash())
+    data = trusted_at_rest.encode_trusted(state)
+    back = trusted_at_rest.decode_trusted(data, state.header.hash())
     assert isinstance(back.next_validators, T.PackedValidatorSet)
     assert back.next_validators.hash() == vals.hash()
     assert back.validators is None
-    assert update.encode_trusted(back) == data  # the packed set encodes to the same bytes
+    assert trusted_at_rest.encode_trusted(back) == data  # the packed set encodes to the same bytes
 
 
 # --- PackedCommit (the update decoder's commits) ----------------------------------------------

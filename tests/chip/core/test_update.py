@@ -10,6 +10,7 @@ from fixtures import upd4, upd21
 from lightclient.chip.core import cbor, ics23, rpcjson
 from lightclient.chip.core import types as T
 from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.errors import (DecodeError, LightClientError, NotEnoughTrust,
                                      VerificationError)
 from lightclient.chip.crypto.pure import verify as pure_verify
@@ -371,18 +372,18 @@ def test_skip_without_enough_trusted_power_is_not_enough_trust():
 
 def test_trusted_state_round_trip_and_tamper():
     t = _trusted(upd4)
-    data = update.encode_trusted(t)
-    back = update.decode_trusted(data, t.header.hash())
+    data = trusted_at_rest.encode_trusted(t)
+    back = trusted_at_rest.decode_trusted(data, t.header.hash())
     assert back.header.hash() == t.header.hash()
     assert back.next_validators.hash() == t.next_validators.hash()
-    assert update.encode_trusted(back) == data  # one encoding per state
-    e = dual.raises(DecodeError, update.decode_trusted, data, b"\x00" * 32)
+    assert trusted_at_rest.encode_trusted(back) == data  # one encoding per state
+    e = dual.raises(DecodeError, trusted_at_rest.decode_trusted, data, b"\x00" * 32)
     assert e.check == "trusted_header_hash"
     # Flip each byte in turn: a typed error or a state that no longer matches the checkpoint.
     for i in range(0, len(data), 7):
         bad = bytearray(data)
         bad[i] ^= 0x01
-        e = dual.raises(LightClientError, update.decode_trusted, bytes(bad), t.header.hash())
+        e = dual.raises(LightClientError, trusted_at_rest.decode_trusted, bytes(bad), t.header.hash())
         assert e.check
 
 
@@ -398,11 +399,11 @@ def test_trusted_state_with_both_sets_at_the_validator_limit_decodes():
                  T.BlockID(b"\x01" * 32, 1, b"\x02" * 32), b"", b"", vals.hash(), vals.hash(),
                  b"\x03" * 32, b"\x04" * 8, b"", b"", vals.address_at(0))
     state = TrustedState(h, vals, vals)
-    data = update.encode_trusted(state)
-    back = update.decode_trusted(data, h.hash())
+    data = trusted_at_rest.encode_trusted(state)
+    back = trusted_at_rest.decode_trusted(data, h.hash())
     assert len(back.next_validators) == n and len(back.validators) == n
     assert back.validators.hash() == vals.hash()
     # One validator more than the limit is still refused, with a typed error.
-    e = dual.raises(DecodeError, update.decode_trusted, data, h.hash(),
+    e = dual.raises(DecodeError, trusted_at_rest.decode_trusted, data, h.hash(),
                     update.Limits(max_validators=n - 1))
     assert e.check in ("cbor_too_many_items", "update_field_length"), e
