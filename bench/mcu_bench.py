@@ -69,7 +69,8 @@ import sys, gc, time, json
 import os
 from lightclient.chip.app.device import Device
 from lightclient.chip.app import boot
-from lightclient.chip.core import update, verifier, types, ics23, cbor
+from lightclient.chip.core import update, verifier, types, cbor
+from lightclient.chip.core import proof_chain
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.store.filedev import FileBlockDevice
 """
@@ -118,7 +119,7 @@ def workload():
     yield
     proven = []
     for store, key, value, ops in proofs:
-        ics23.verify_abci_proof_ops(ops, state.header.app_hash, [store, key], value)
+        proof_chain.verify_abci_proof_ops(ops, state.header.app_hash, [store, key], value)
         proven.append((store, key, value))
     proofs = None
     yield

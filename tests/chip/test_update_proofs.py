@@ -6,7 +6,8 @@ import pytest
 from lightclient.devnet import ics23_build
 from lightclient import native
 from lightclient.chip import txs
-from lightclient.chip.core import ics23, update
+from lightclient.chip.core import update
+from lightclient.chip.core import ics23_types
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import LightClientError, ProofError
@@ -57,9 +58,9 @@ def test_forged_value_or_absence_is_rejected(chain):
     forged = RECORD.replace(b"en-us", b"xx-xx")
     # The value travels inside the existence proof: a forged value there fails the proof chain.
     ops = _ops(key)
-    p = ics23.decode_commitment_proof(ops[0][2])
+    p = ics23_types.decode_commitment_proof(ops[0][2])
     p.value = forged
-    forged_ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + ops[1:]
+    forged_ops = [(ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p))] + ops[1:]
     with pytest.raises(ProofError) as e:
         _apply(chain, [("devices", key, forged, forged_ops)])
     assert e.value.details["field"] == "update.proofs[0]"

@@ -2,7 +2,7 @@
 # would send the board: the provisioning and update scenario the firmware tests share.
 from lightclient.devnet import ics23_build
 from lightclient.chip import txs
-from lightclient.chip.core import ics23
+from lightclient.chip.core import ics23_types
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
@@ -49,9 +49,9 @@ class Scenario:
         ops = ics23_build.abci_proof_ops(self.devices, self.stores, "devices", self.key)
         if value is None:
             return ("devices", self.key, self.record, ops)
-        p = ics23.decode_commitment_proof(ops[0][2])
+        p = ics23_types.decode_commitment_proof(ops[0][2])
         p.value = value
-        ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + list(ops[1:])
+        ops = [(ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p))] + list(ops[1:])
         return ("devices", self.key, value, ops)
 
     def update(self, frm=1, to=2, value=None, proofs=True) -> bytes:

@@ -5,7 +5,7 @@
 # Format, limits and the safety argument: docs/compact-update.md.
 # Shared subset: CPython and MicroPython.
 
-from lightclient.chip.core import cbor, ics23
+from lightclient.chip.core import cbor, ics23_types, proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.signatures import CachingChecker
@@ -327,11 +327,11 @@ def _proof_value(ops, path):
     # that proof anyway, so sending it twice would only cost bytes); the proof chain below then
     # checks it like any other value.
     try:
-        proof = ics23.decode_commitment_proof(ops[0][2])
+        proof = ics23_types.decode_commitment_proof(ops[0][2])
     except LightClientError as e:  # name the field, as every other decode failure does
         e.details["field"] = path + ".ops[0].data"
         raise
-    if not isinstance(proof, ics23.ExistenceProof):
+    if not isinstance(proof, ics23_types.ExistenceProof):
         raise _err("update_proof_value", "value `true` needs an existence proof in the first op",
                    path + ".value")
     return proof.value
@@ -454,7 +454,7 @@ def apply_update_full(trusted_state, data, options, now_ns, verify_fn=None, limi
     for i in range(len(proofs)):
         store, key, value, ops = proofs[i]
         try:
-            ics23.verify_abci_proof_ops(ops, app_hash, [store, key], value)
+            proof_chain.verify_abci_proof_ops(ops, app_hash, [store, key], value)
         except LightClientError as e:
             e.details["field"] = "update.proofs[" + str(i) + "]"
             raise

@@ -3,7 +3,8 @@
 # is sent, and only the signatures that reach its thresholds. CPython and MicroPython, though the
 # chip never encodes: its image does not carry this module.
 
-from lightclient.chip.core import cbor, ics23
+from lightclient.chip.core import cbor
+from lightclient.chip.core import ics23_types
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.core.trusted_at_rest import validators_cbor
@@ -146,8 +147,8 @@ def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False
     top = {K_VERSION: VERSION, K_STEPS: out}
     for store, key, value, ops in proofs or ():
         if value is not None:
-            carried = ics23.decode_commitment_proof(ops[0][2])
-            if not isinstance(carried, ics23.ExistenceProof) or carried.value != bytes(value):
+            carried = ics23_types.decode_commitment_proof(ops[0][2])
+            if not isinstance(carried, ics23_types.ExistenceProof) or carried.value != bytes(value):
                 raise _encode_error("the first op does not prove this value", "proofs",
                                     store=store)
     if proofs:

@@ -7,7 +7,7 @@ import hashlib
 
 import dual
 from fixtures import upd4, upd21
-from lightclient.chip.core import cbor, ics23, rpcjson
+from lightclient.chip.core import cbor, ics23_types, rpcjson
 from lightclient.chip.core import types as T
 from lightclient.chip.core import update
 from lightclient.chip.core import trusted_at_rest
@@ -299,7 +299,7 @@ def test_update_level_checks():
     _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["s", b"k", b"v", []]]),
                    "update_field_type", "update.proofs[0].value")
     # `true` takes the value from the first op's existence proof: anything else there is named.
-    nonexist = ics23.encode_commitment_proof(ics23.NonExistenceProof(b"k"))
+    nonexist = ics23_types.encode_commitment_proof(ics23_types.NonExistenceProof(b"k"))
     _expect_decode(upd4, "adjacent",
                    top(update.K_PROOFS, [["s", b"k", True, [["ics23:iavl", b"k", nonexist]]]]),
                    "update_proof_value", "update.proofs[0].value")
