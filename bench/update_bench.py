@@ -58,6 +58,7 @@ def build(change=True, n=100):
 MP_IMPORTS = r"""
 import gc, json, time
 from lightclient.chip.core import types, update, verifier
+from lightclient.chip.core import votes
 from lightclient.chip.crypto import ed25519, sha512  # imported on first verify; frozen on a board
 from lightclient.chip.core.signatures import CachingChecker
 """
@@ -88,7 +89,7 @@ MP_TALLY = r"""
     b = blocks[0]
     verifier.check_structure(TRUSTED, b, OPTS, NOW)
     commit = b.signed_header.commit
-    builder = types.SignBytesBuilder(TRUSTED.header.chain_id, commit)
+    builder = votes.SignBytesBuilder(TRUSTED.header.chain_id, commit)
     checker = CachingChecker()
     vals = b.validators                     # the verifier's index accessors, as _tally uses
     cands = [(vals.power_at(i), i) for i in range(len(vals))

@@ -7,6 +7,8 @@
 
 from lightclient.chip.core import cbor, ics23_types, proof_chain
 from lightclient.chip.core import types as T
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_step
@@ -60,7 +62,7 @@ FIELD_NAMES = {
     S_PROPOSER: "proposer", S_ROUND: "round", S_PARTS: "parts", S_SIGNATURES: "signatures",
 }
 
-KEY_TYPE_CODES = T.KEY_TYPE_CODES  # (ed25519, secp256k1): code = index
+KEY_TYPE_CODES = valset.KEY_TYPE_CODES  # (ed25519, secp256k1): code = index
 SIGNATURE_SIZE = 64
 UINT32_MAX = 0xFFFFFFFF
 UINT64_MAX = (1 << 64) - 1
@@ -167,11 +169,11 @@ def _part_set(v, path):
 
 
 def _validators(v, path, limits):
-    """A validator list -> types.PackedValidatorSet (flat buffers, not one object per
+    """A validator list -> valset.PackedValidatorSet (flat buffers, not one object per
     validator: this is most of the receiver's heap). Every entry's fields are checked first, then
     the set-wide rules (duplicates, total power), as ValidatorSet does."""
     items = _array(v, path, 1, limits.max_validators, lazy=True)
-    packer = T.ValidatorPacker(len(items))
+    packer = valset.ValidatorPacker(len(items))
     i = 0
     for item in _elements(items):
         p = path + "[" + str(i) + "]"
@@ -191,7 +193,7 @@ def _validators(v, path, limits):
 
 
 def _signatures(v, path, header_time, vals, commit):
-    """Signature entries -> votes added to `commit` (a types.PackedCommit over `vals`); every
+    """Signature entries -> votes added to `commit` (a votes.PackedCommit over `vals`); every
     index without an entry stays absent."""
     n = len(vals)
     entries = _array(v, path, 0, n, lazy=True)
@@ -306,7 +308,7 @@ def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
     # The block id's hash is the recomputed header hash: what the signatures must cover.
     header_hash = header.hash()
     sv = m[S_SIGNATURES]
-    commit = T.PackedCommit(height, rnd, T.BlockID(header_hash, p_total, p_hash), vals,
+    commit = votes.PackedCommit(height, rnd, T.BlockID(header_hash, p_total, p_hash), vals,
                             len(vals), min(len(sv), len(vals))
                             if isinstance(sv, (list, cbor.LazyArray)) else 0)
     _signatures(sv, fp(S_SIGNATURES), time_ns, vals, commit)

@@ -9,6 +9,7 @@ import dual
 from fixtures import upd4, upd21
 from lightclient.chip.core import cbor, ics23_types, rpcjson
 from lightclient.chip.core import types as T
+from lightclient.chip.core import valset
 from lightclient.chip.core import update
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.errors import (DecodeError, LightClientError, NotEnoughTrust,
@@ -392,8 +393,8 @@ def test_trusted_state_with_both_sets_at_the_validator_limit_decodes():
     # (it was 7 items short: two full 150-validator sets failed with cbor_too_many_items).
     n = update.DEFAULT_LIMITS.max_validators
     pubs = [hashlib.sha256(b"limit" + bytes([i & 255, i >> 8])).digest() for i in range(n)]
-    vals = T.ValidatorSet(T.sort_validators(
-        [T.Validator(T.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
+    vals = valset.ValidatorSet(valset.sort_validators(
+        [valset.Validator(valset.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
          for i, p in enumerate(pubs)]))
     h = T.Header(11, 1, "limit-chain", 5, 1700000000 * 1000000000,
                  T.BlockID(b"\x01" * 32, 1, b"\x02" * 32), b"", b"", vals.hash(), vals.hash(),
