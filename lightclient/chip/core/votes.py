@@ -16,12 +16,6 @@ class CommitSig:
         self.timestamp_ns = timestamp_ns
         self.signature = signature
 
-    def is_absent(self):
-        return self.flag == BLOCK_ID_FLAG_ABSENT
-
-    def for_block(self):
-        return self.flag == BLOCK_ID_FLAG_COMMIT
-
 
 class Commit:
     def __init__(self, height, round, block_id, signatures):

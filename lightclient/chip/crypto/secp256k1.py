@@ -35,6 +35,7 @@
 import hashlib
 
 from lightclient.chip.core.errors import DecodeError, SignatureError
+from lightclient.chip.crypto.hmac_sha256 import hmac_sha256
 
 P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -170,12 +171,12 @@ def sign_digest(secret, digest):
     h_oct = (e % N).to_bytes(32, "big")  # bits2octets
     k_key = b"\x00" * 32
     v = b"\x01" * 32
-    k_key = _hmac(k_key, v + b"\x00" + x_oct + h_oct)
-    v = _hmac(k_key, v)
-    k_key = _hmac(k_key, v + b"\x01" + x_oct + h_oct)
-    v = _hmac(k_key, v)
+    k_key = hmac_sha256(k_key, v + b"\x00" + x_oct + h_oct)
+    v = hmac_sha256(k_key, v)
+    k_key = hmac_sha256(k_key, v + b"\x01" + x_oct + h_oct)
+    v = hmac_sha256(k_key, v)
     while True:
-        v = _hmac(k_key, v)
+        v = hmac_sha256(k_key, v)
         k = int.from_bytes(v, "big")
         if 1 <= k < N:
             rx = _to_affine(_mul_add(k, 0, 0, 0))[0]
@@ -186,8 +187,8 @@ def sign_digest(secret, digest):
                     if s > HALF_N:
                         s = N - s
                     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        k_key = _hmac(k_key, v + b"\x00")
-        v = _hmac(k_key, v)
+        k_key = hmac_sha256(k_key, v + b"\x00")
+        v = hmac_sha256(k_key, v)
 
 
 def g_table_size():
@@ -281,13 +282,6 @@ def _parse_secret(secret):
     if d == 0 or d >= N:
         raise DecodeError("secp256k1_secret", "secret key out of range [1, n-1]")
     return d
-
-
-def _hmac(key, data):
-    # HMAC-SHA-256 with a 32-byte key (hmac is not in every MicroPython build).
-    k = key + b"\x00" * 32
-    inner = hashlib.sha256(bytes([b ^ 0x36 for b in k]) + data).digest()
-    return hashlib.sha256(bytes([b ^ 0x5C for b in k]) + inner).digest()
 
 
 # --- verification -------------------------------------------------------------------------
