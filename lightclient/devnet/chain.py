@@ -204,9 +204,6 @@ class Chain:
         vals = [v for v in by_addr.values() if v.voting_power > 0]
         return valset.ValidatorSet(valset.sort_validators(vals))
 
-    def validators_at(self, height):
-        return self.blocks[height].validators
-
     def index_of(self, who, height):
         """Index of a validator (seed, address or Key) in the validator set of `height`."""
         a = self._address_of(who)
