@@ -62,7 +62,9 @@ VARIANTS = {
     "pure": [
         "lightclient/chip/crypto/pure.py",
         "lightclient/chip/crypto/ed25519.py",
+        "lightclient/chip/crypto/edwards25519.py",
         "lightclient/chip/crypto/secp256k1.py",
+        "lightclient/chip/crypto/secp256k1_group.py",
         "lightclient/chip/crypto/sha512.py",
     ],
     "native": [
