@@ -1,0 +1,435 @@
+"""The firmware on the chip's own interpreter: MicroPython 1.27's unix port built 32-bit with a
+fixed heap and the firmware frozen (the build `make` makes; see docs/chip-budgets.md for the
+measurement window, which every figure here uses).
+
+run() -> {figure: {"value", "unit", ...}}:
+  chip.update100.instructions    callgrind instructions of the SMP submit-update of a
+                                 100-validator update (framed request fed in 256-byte reads,
+                                 verify, record proof, store commit, answer written out), the same
+                                 script without the job subtracted
+  chip.update100.heap_kib        smallest -X heapsize from which that job and every larger size
+                                 in 2 KiB steps up to twice it succeed
+  chip.update100.stack_bytes     deepest C stack of the process running that job (x86-32)
+  chip.boot.instructions         store mount + device load (boot.build)
+  chip.boot.heap_kib / .stack_bytes
+  chip.ed25519_verify.instructions / chip.secp256k1_verify.instructions   one signature check
+                                 through the verifier's interface (signatures.verify)
+  chip.secp256k1_verify.heap_kib / .stack_bytes
+  chip.image.flash_bytes         ESTIMATE: frozen bytecode + native modules' object code
+  chip.update100.esp32_estimate_s  ESTIMATE, see bench/chip_esp32.py
+Instruction counts are deterministic (valgrind callgrind), so one run of each script suffices.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench import chip_esp32
+from bench.mcu_bench import UUID, build as build_update
+from lightclient.smp import frame, lc
+from lightclient.smp import header as H
+
+REPO = Path(__file__).resolve().parent.parent
+# The interpreter `make chip` builds (firmware frozen, native modules in); CHIP_MICROPYTHON
+# names another build of the same recipe.
+DEFAULT_INTERPRETERS = [REPO / "build" / "chip" / "micropython32"]
+BLOCK_SIZE, BLOCK_COUNT = 4096, 64   # the board's lcstore partition: 256 KiB
+CHUNK = 256                          # bytes per UART read in the window
+HEAP_STEP_KIB = 2
+
+
+class ChipBuildMissing(RuntimeError):
+    pass
+
+
+def interpreter():
+    env = os.environ.get("CHIP_MICROPYTHON")
+    cands = [Path(env)] if env else DEFAULT_INTERPRETERS
+    for p in cands:
+        if p.is_file() and os.access(p, os.X_OK):
+            return p
+    raise ChipBuildMissing("no 32-bit chip interpreter at %s: run `make chip` (or set "
+                           "CHIP_MICROPYTHON to such a build)" % ", ".join(map(str, cands)))
+
+
+# --- the scripts the interpreter runs --------------------------------------------------------
+# Each job is a pair: SETUP + JOB and SETUP alone; the difference of the two is the job's
+# figure (instructions), so start-up, imports and setup are subtracted the same way everywhere.
+
+# A NOR flash partition over a file, at the cost of the board's C driver as near as Python
+# allows: reads and programs go straight to the file; a program over erased bytes (the store's
+# only kind) is written as is, anything else is ANDed as NOR does; no allocation per call.
+FLASH = r"""
+class Flash:
+    def __init__(self, path, bs, bc):
+        self.f = open(path, "r+b")
+        self.bs, self.bc = bs, bc
+        self.ff = b"\xff" * 256
+        self.old = bytearray(256)
+    def readblocks(self, n, buf, off=0):
+        self.f.seek(n * self.bs + off)
+        self.f.readinto(buf)
+    def writeblocks(self, n, buf, off=0):
+        pos = n * self.bs + off
+        k = len(buf)
+        old = memoryview(self.old)[:k] if k <= 256 else bytearray(k)
+        self.f.seek(pos)
+        self.f.readinto(old)
+        if old != self.ff[:k]:
+            buf = (int.from_bytes(bytes(old), "big") & int.from_bytes(bytes(buf), "big")).to_bytes(k, "big")
+        self.f.seek(pos)
+        self.f.write(buf)
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.bc
+        if op == 5:
+            return self.bs
+        if op == 6:
+            self.f.seek(arg * self.bs)
+            for _ in range(self.bs // 256):
+                self.f.write(self.ff)
+            return 0
+        return 0
+"""
+
+COMMON = r"""
+import sys
+from app import boot
+from app.device import Device
+SECRET = b"\x5a" * 32
+_n = [0]
+def rng(k):  # benchmark only: deterministic, not random
+    _n[0] += 1
+    return bytes(((_n[0] * 131 + i * 7) & 255) for i in range(k))
+INFO = {"board": "bench"}
+""" + FLASH
+
+PROVISION = COMMON + r"""
+dev = Flash(STORE, %d, %d)
+store, err = boot.open_store(dev, SECRET, None, rng)
+assert err is None, err
+d = Device(store, rng)
+d.generate_key(False)
+with open(TRUSTED, "rb") as f:
+    d.set_checkpoint(f.read(), None, UUID, False)
+print("PROVISIONED", store.generation)
+""" % (BLOCK_SIZE, BLOCK_COUNT)
+
+BOOT_SETUP = COMMON + r"""
+dev = Flash(STORE, %d, %d)
+""" % (BLOCK_SIZE, BLOCK_COUNT)
+
+BOOT_JOB = r"""
+fw = boot.build(dev, SECRET, INFO, rng)
+assert fw.device.store_error is None, fw.device.store_error
+assert fw.device.trusted is not None
+print("BOOTED")
+"""
+
+UPDATE_SETUP = BOOT_SETUP + BOOT_JOB + r"""
+import gc
+gc.collect()
+src = open(REQUEST, "rb")
+dst = open(ANSWER, "wb")
+"""
+
+# The window: the first byte of the framed request in .. the last byte of the answer out.
+UPDATE_JOB = r"""
+while True:
+    data = src.read(%d)
+    if not data:
+        break
+    out = fw.feed(data, 0)
+    if out:
+        dst.write(out)
+dst.close()
+print("ANSWERED")
+""" % CHUNK
+
+SIG_SETUP = r"""
+from lightclient.core import signatures
+with open(SIGFILE, "rb") as f:
+    PUB, MSG, SIG = [f.read(n) for n in LENGTHS]
+"""
+
+SIG_JOB = r"""
+assert signatures.verify(KEY_TYPE, PUB, MSG, SIG)
+print("VERIFIED")
+"""
+
+
+# --- running them -----------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, proc, instructions=None, stack=None):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.instructions = instructions
+        self.stack = stack
+
+
+def _script(consts, body):
+    head = "".join("%s = %r\n" % (k, v) for k, v in sorted(consts.items()))
+    return head + body
+
+
+def run_chip(work, consts, body, heap_kib, tool=None, timeout=1800):
+    """Run a script on the chip's interpreter with a fixed heap. tool: None, "callgrind" or
+    "stack" (deepest C stack by stack painting, bench/stackpaint.c)."""
+    path = work / "script.py"
+    path.write_text(_script(consts, body))
+    cmd = [str(interpreter()), "-X", "heapsize=%dK" % heap_kib, str(path)]
+    env = dict(os.environ, MICROPYPATH=".frozen")  # the frozen modules only, as on a board
+    if tool == "callgrind":
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd
+    stack_out = work / "stack.txt"
+    if tool == "stack":
+        env["LD_PRELOAD"] = str(_stackpaint(work))
+        env["STACKPAINT_OUT"] = str(stack_out)
+    p = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+    r = Run(p)
+    if tool == "callgrind":
+        m = re.search(r"Collected : (\d+)", p.stderr)
+        if m is None:
+            raise RuntimeError("callgrind gave no count: " + p.stderr[-2000:])
+        r.instructions = int(m.group(1))
+    if tool == "stack" and stack_out.exists():
+        r.stack = int(stack_out.read_text().split()[0])
+    return r
+
+
+def _stackpaint(work):
+    so = work / "stackpaint.so"
+    if not so.exists():
+        subprocess.run(["gcc", "-m32", "-O1", "-shared", "-fPIC", "-o", str(so),
+                        str(REPO / "bench" / "stackpaint.c")], check=True, capture_output=True)
+    return so
+
+
+def _check(r, marker, what):
+    if r.returncode != 0 or marker not in r.stdout:
+        raise RuntimeError("%s failed (rc %s): %s %s" % (what, r.returncode, r.stdout[-1500:],
+                                                         r.stderr[-1500:]))
+
+
+def job_instructions(work, consts, setup, job, marker, heap_kib, reset=None):
+    """Instructions of `job`: callgrind(setup + job) - callgrind(setup)."""
+    if reset:
+        reset()
+    full = run_chip(work, consts, setup + job, heap_kib, "callgrind")
+    _check(full, marker, "job")
+    if reset:
+        reset()
+    base = run_chip(work, consts, setup, heap_kib, "callgrind")
+    _check(base, "", "setup")
+    return full.instructions - base.instructions, full, base
+
+
+def smallest_heap(ok, start_kib, limit_kib=1024):
+    """Smallest heap h (KiB, even) such that ok(k) for every k in h, h+2, ..., 2h. ok(k) runs the
+    job with -X heapsize=kK. Binary search for a first success, then widen past any failure."""
+    lo, hi = 2, start_kib
+    while not ok(hi):
+        lo, hi = hi, hi * 2
+        if hi > limit_kib:
+            raise RuntimeError("the job does not run in %d KiB" % limit_kib)
+    while hi - lo > HEAP_STEP_KIB:
+        mid = (lo + hi) // 2 // HEAP_STEP_KIB * HEAP_STEP_KIB
+        if mid <= lo:
+            break
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    h = hi
+    k = h + HEAP_STEP_KIB
+    while k <= 2 * h:
+        if ok(k):
+            k += HEAP_STEP_KIB
+        else:
+            h = k + HEAP_STEP_KIB    # a failure above the first success: start above it
+            k = h + HEAP_STEP_KIB
+    return h
+
+
+# --- the workloads ----------------------------------------------------------------------------
+
+class Workload:
+    """The 100-validator update, the provisioned store image and the framed request, in `work`."""
+
+    def __init__(self, work):
+        self.work = work
+        trusted, data, now = build_update()
+        from lightclient.core import update
+        (work / "trusted.bin").write_bytes(update.encode_trusted(trusted))
+        msg = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 7),
+                               {"update": data, "now_ns": now})
+        self.wire = frame.encode_packet(msg)
+        (work / "request.bin").write_bytes(self.wire)
+        self.update_bytes = len(data)
+        self.consts = {"STORE": str(work / "store.img"), "TRUSTED": str(work / "trusted.bin"),
+                       "UUID": UUID, "REQUEST": str(work / "request.bin"),
+                       "ANSWER": str(work / "answer.bin")}
+        with open(work / "store.img", "wb") as f:
+            f.write(b"\xff" * BLOCK_SIZE * BLOCK_COUNT)
+        r = run_chip(work, self.consts, PROVISION, 1024)
+        _check(r, "PROVISIONED", "provisioning")
+        shutil.copy(work / "store.img", work / "provisioned.img")
+
+    def reset(self):
+        shutil.copy(self.work / "provisioned.img", self.work / "store.img")
+        a = self.work / "answer.bin"
+        if a.exists():
+            a.unlink()
+
+    def answer(self):
+        """The decoded answer payload, or None when there is no complete answer."""
+        dec = frame.FrameDecoder(1 << 16)
+        wire = (self.work / "answer.bin").read_bytes() if (self.work / "answer.bin").exists() else b""
+        msgs = dec.feed(wire, 0)
+        if len(msgs) != 1:
+            return None
+        return H.decode_message(msgs[0])[1]
+
+    def update_ok(self, r):
+        a = self.answer() if r.returncode == 0 else None
+        return a is not None and a.get("height") == 2 and a.get("proven") == 1
+
+
+def _sig_inputs(work, kind):
+    from lightclient.core import ed25519, secp256k1
+    msg = bytes(range(110))   # a vote's sign bytes are ~110 bytes
+    if kind == "ed25519":
+        seed = bytes(range(32))
+        pub, sig = ed25519.public_key(seed), ed25519.sign(seed, msg)
+    else:
+        secret = bytes(range(1, 33))
+        pub, sig = secp256k1.public_key(secret), secp256k1.sign(secret, msg)
+    (work / "sig.bin").write_bytes(pub + msg + sig)
+    return {"SIGFILE": str(work / "sig.bin"), "LENGTHS": [len(pub), len(msg), len(sig)],
+            "KEY_TYPE": kind}
+
+
+def flash_estimate():
+    """(bytes, note): frozen bytecode and native object code in the interpreter's build."""
+    build = interpreter().parent
+    total, parts = 0, []
+    for name in ("frozen_content.o",):
+        for p in build.rglob(name):
+            total += _text_data(p)
+            parts.append(p.name)
+    for p in build.rglob("*.o"):
+        if "cmodules" in str(p) or "lccrypto" in p.name or "usermod" in str(p):
+            total += _text_data(p)
+            parts.append(p.name)
+    return total, parts
+
+
+def _text_data(obj):
+    out = subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True).stdout
+    text, data = out.splitlines()[1].split()[:2]
+    return int(text) + int(data)
+
+
+def measure(work, quick=False):
+    wl = Workload(work)
+    figs = {}
+    big = 1024
+    # Boot: store mount + device load.
+    n, full, _ = job_instructions(work, wl.consts, BOOT_SETUP, BOOT_JOB, "BOOTED", big, wl.reset)
+    figs["chip.boot.instructions"] = n
+    # The update, in the window.
+    n, full, base = job_instructions(work, wl.consts, UPDATE_SETUP, UPDATE_JOB, "ANSWERED", big,
+                                     wl.reset)
+    wl.reset()
+    r = run_chip(work, wl.consts, UPDATE_SETUP + UPDATE_JOB, big)
+    if not wl.update_ok(r):
+        raise RuntimeError("the update was not accepted: %r %s" % (wl.answer(), r.stderr[-800:]))
+    figs["chip.update100.instructions"] = n
+    figs["chip.update100.startup_instructions"] = base.instructions
+
+    def update_fits(kib):
+        wl.reset()
+        return wl.update_ok(run_chip(work, wl.consts, UPDATE_SETUP + UPDATE_JOB, kib))
+
+    def boot_fits(kib):
+        wl.reset()
+        r = run_chip(work, wl.consts, BOOT_SETUP + BOOT_JOB, kib)
+        return r.returncode == 0 and "BOOTED" in r.stdout
+
+    figs["chip.update100.heap_kib"] = smallest_heap(update_fits, 128)
+    figs["chip.boot.heap_kib"] = smallest_heap(boot_fits, 64)
+    wl.reset()
+    figs["chip.update100.stack_bytes"] = run_chip(work, wl.consts, UPDATE_SETUP + UPDATE_JOB, big,
+                                             "stack").stack
+    wl.reset()
+    figs["chip.boot.stack_bytes"] = run_chip(work, wl.consts, BOOT_SETUP + BOOT_JOB, big,
+                                        "stack").stack
+    for kind in ("ed25519", "secp256k1"):
+        consts = _sig_inputs(work, kind)
+        n, _, _ = job_instructions(work, consts, SIG_SETUP, SIG_JOB, "VERIFIED", big)
+        figs["chip.%s_verify.instructions" % kind] = n
+
+        def sig_fits(kib, consts=consts):
+            r = run_chip(work, consts, SIG_SETUP + SIG_JOB, kib)
+            return r.returncode == 0 and "VERIFIED" in r.stdout
+        figs["chip.%s_verify.heap_kib" % kind] = smallest_heap(sig_fits, 32)
+        figs["chip.%s_verify.stack_bytes" % kind] = run_chip(work, consts, SIG_SETUP + SIG_JOB, big,
+                                                        "stack").stack
+    figs["chip.image.flash_bytes"], figs["flash_parts"] = flash_estimate()
+    figs["update_bytes"] = wl.update_bytes
+    figs["wire_bytes"] = len(wl.wire)
+    return figs
+
+
+def run_bench():
+    with tempfile.TemporaryDirectory(prefix="chipbench-") as d:
+        return measure(Path(d))
+
+
+def run():
+    f = run_bench()
+    est = chip_esp32.estimate(f["chip.update100.instructions"])
+    k = lambda v: {"value": v, "unit": "KiB"}
+    out = {
+        "chip.update100.instructions": {
+            "value": f["chip.update100.instructions"], "unit": "instr", "goal": "<= 250000000",
+            "note": "callgrind, 32-bit fixed-heap build, frozen; window in docs/chip-budgets.md "
+                    "(%d-byte update, %d wire bytes in %d-byte reads)"
+                    % (f["update_bytes"], f["wire_bytes"], CHUNK)},
+        "chip.update100.heap_kib": dict(k(f["chip.update100.heap_kib"]), goal="<= 96"),
+        "chip.update100.stack_bytes": {"value": f["chip.update100.stack_bytes"], "unit": "B",
+                                       "goal": "<= 8192", "note": "x86-32 frames"},
+        "chip.boot.instructions": {"value": f["chip.boot.instructions"], "unit": "instr",
+                                   "goal": "<= 20000000", "note": "store mount + device load"},
+        "chip.boot.heap_kib": k(f["chip.boot.heap_kib"]),
+        "chip.boot.stack_bytes": {"value": f["chip.boot.stack_bytes"], "unit": "B",
+                                  "goal": "<= 8192"},
+        "chip.image.flash_bytes": {
+            "value": f["chip.image.flash_bytes"], "unit": "B",
+            "note": "ESTIMATE (x86-32 objects, no ESP-IDF image built): %s; the board's app "
+                    "partition is 1,984 KiB, MicroPython's own ESP32_GENERIC image ~1.6 MB"
+                    % "+".join(sorted(set(f["flash_parts"])))},
+        "chip.update100.esp32_estimate_s": {
+            "value": est["median_s"], "unit": "s", "goal": "<= 2.5",
+            "note": "ESTIMATE: %.2f-%.2f s over the factor's spread; %s"
+                    % (est["low_s"], est["high_s"], est["how"])},
+    }
+    for kind in ("ed25519", "secp256k1"):
+        out["chip.%s_verify.instructions" % kind] = {
+            "value": f["chip.%s_verify.instructions" % kind], "unit": "instr",
+            "note": "one verify through signatures.verify, 110-byte message"}
+        out["chip.%s_verify.heap_kib" % kind] = k(f["chip.%s_verify.heap_kib" % kind])
+        out["chip.%s_verify.stack_bytes" % kind] = {
+            "value": f["chip.%s_verify.stack_bytes" % kind], "unit": "B", "goal": "<= 8192"}
+    out["chip.secp256k1_verify.heap_kib"]["goal"] = "<= 16"
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_bench(), indent=1))
