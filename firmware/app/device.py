@@ -1,6 +1,8 @@
 # The device's secrets and verified state, kept in the secure record store:
 #
 #   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
+#   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
+#              a store written before it existed derives it from "key", as before
 #   "trusted"  the trusted light-client state (update.encode_trusted)
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
@@ -76,9 +78,11 @@ class Device:
 
     def _load(self):
         try:
-            seed = self._get("key")
-            self.pub = ed25519.public_key(seed) if seed is not None else None
-            seed = None
+            self.pub = self._get("pub")
+            if self.pub is None or len(self.pub) != 32:
+                seed = self._get("key")
+                self.pub = ed25519.public_key(seed) if seed is not None else None
+                seed = None
             t = self._get("trusted")
             self.trusted = update.decode_trusted(t) if t is not None else None
             c = self._get("config")
@@ -126,7 +130,7 @@ class Device:
         if len(seed) != 32:
             raise lc_error(lc.E_UNKNOWN, "rng", "random source returned too few bytes")
         pub = ed25519.public_key(seed)
-        self._commit({"key": seed})
+        self._commit({"key": seed, "pub": pub})
         seed = None
         self.pub = pub
         return pub
