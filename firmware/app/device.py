@@ -13,6 +13,7 @@
 # with its own time floor (the last verified header time), so a compromised Pi cannot poison it.
 
 import binascii
+import gc
 import hashlib
 
 from lightclient import txs
@@ -84,6 +85,7 @@ class Device:
                 self.pub = ed25519.public_key(seed) if seed is not None else None
                 seed = None
             t = self._get("trusted")
+            gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             self.trusted = update.decode_trusted(t) if t is not None else None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None

@@ -129,27 +129,32 @@ class _Assembly:
             raise DecodeError("frame_too_large", "packet longer than the receive buffer",
                               length=n, max_bytes=max_message + 2)
         self.need = n
-        self.buf = bytearray(first[2:])
-        self._check()
-
-    def _check(self):
-        if len(self.buf) > self.need:
-            raise DecodeError("frame_overrun", "more data than the packet length announced",
-                              length=len(self.buf), expected=self.need)
+        # Allocated once at the announced (bounded) size: growing it line by line would copy
+        # it each time and leave a trail of freed blocks in a fixed heap.
+        self.buf = bytearray(n)
+        self.fill = 0
+        self.add(memoryview(first)[2:])
 
     def add(self, data):
-        self.buf += data
-        self._check()
+        k = len(data)
+        if self.fill + k > self.need:
+            raise DecodeError("frame_overrun", "more data than the packet length announced",
+                              length=self.fill + k, expected=self.need)
+        self.buf[self.fill:self.fill + k] = data
+        self.fill += k
 
     def complete(self):
-        return len(self.buf) == self.need
+        return self.fill == self.need
 
     def finish(self):
         if not self.complete():
             raise DecodeError("frame_truncated", "packet shorter than its length",
-                              length=len(self.buf), expected=self.need)
-        msg = bytes(self.buf[:-2])
-        crc = (self.buf[-2] << 8) | self.buf[-1]
+                              length=self.fill, expected=self.need)
+        buf = self.buf
+        self.buf = None
+        crc = (buf[-2] << 8) | buf[-1]
+        msg = bytes(memoryview(buf)[:-2])
+        buf = None
         if crc16(msg) != crc:
             raise DecodeError("frame_crc", "CRC16 mismatch", got=crc, expected=crc16(msg))
         return msg
