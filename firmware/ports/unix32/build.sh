@@ -52,7 +52,7 @@ if [ -z "${FROZEN_MANIFEST+set}" ] && [ -f "$ROOT/firmware/manifest.py" ]; then
 fi
 
 # mpy-cross: the same source, so its .mpy format is 1.27's.
-make -s -C "$SRC/mpy-cross" -j"$JOBS" BUILD="$OUT/mpy-cross-build" >/dev/null
+make -s -C "$SRC/mpy-cross" -j"$JOBS" BUILD="$OUT/mpy-cross-build" FROZEN_MANIFEST= >/dev/null  # an exported FROZEN_MANIFEST is not for mpy-cross
 cp -p "$OUT/mpy-cross-build/mpy-cross" "$OUT/mpy-cross"
 
 # micropython-lib is an empty submodule in the tarball; the manifest machinery only needs the folder.
@@ -62,7 +62,7 @@ LIBDIR=${MPY_LIB_DIR:-$SRC/lib/micropython-lib}
 make -s -C "$SRC/ports/unix" -j"$JOBS" VARIANT=standard MICROPY_FORCE_32BIT=1 \
     MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 MICROPY_PY_THREAD=0 \
     BUILD="$OUT/unix32-build" PROG=micropython32 \
-    MPY_CROSS="$OUT/mpy-cross" MPY_LIB_DIR="$LIBDIR" \
+    MICROPY_MPYCROSS="$OUT/mpy-cross" MPY_LIB_DIR="$LIBDIR" \
     FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" >/dev/null
 cp -p "$OUT/unix32-build/micropython32" "$OUT/micropython32"
 echo "chip build: $OUT/micropython32 (frozen: ${MANIFEST:-nothing}), $OUT/mpy-cross"
