@@ -65,6 +65,9 @@ class Firmware:
             _, payload = H.decode_message(msg, MAX_MESSAGE)
         except DecodeError as e:
             return self._general_error(rh, H.MGMT_EINVAL, str(e))
+        except MemoryError:
+            msg = None
+            return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
         msg = None
         cmds = self.groups.get(req.group)
         entry = cmds.get(req.command) if cmds is not None else None

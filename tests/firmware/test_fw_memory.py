@@ -1,0 +1,42 @@
+# What the firmware does when the chip's fixed heap runs out while a request is decoded, and
+# that the SMP payload is decoded in place (bench/chip_bench.py measures the heap itself).
+import os
+
+from app import boot
+from app import firmware as fw_module
+from lightclient.securestore.filedev import RamBlockDevice
+from lightclient.smp import frame, lc
+from lightclient.smp import header as H
+
+INFO = {"board": "test", "chip": "esp32"}
+
+
+def test_running_out_of_heap_while_decoding_a_request_is_answered_not_raised(monkeypatch):
+    # A 9 KB update that does not fit the heap must cost the Pi an ENOMEM answer, not the
+    # firmware its UART loop (feed raising kills main.serve).
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+
+    def no_room(msg, max_bytes=None):
+        raise MemoryError("memory allocation failed")
+    monkeypatch.setattr(fw_module.H, "decode_message", no_room)
+    req = H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 9, 1).pack() + b"\xa0"
+    out = f.feed(frame.encode_packet(req), 0)
+    msgs = frame.FrameDecoder().feed(out, 0)
+    assert len(msgs) == 1
+    monkeypatch.undo()
+    rh, p = H.decode_message(msgs[0])
+    assert rh.seq == 9 and p["rc"] == H.MGMT_ENOMEM
+
+
+def test_the_payload_is_decoded_from_the_message_itself(monkeypatch):
+    # No copy of the body: the CBOR decoder gets the message and the offset of the payload.
+    seen = []
+    real = H.cbor.loads_prefix
+
+    def spy(data, offset=0, *a):
+        seen.append((data, offset))
+        return real(data, offset, *a)
+    monkeypatch.setattr(H.cbor, "loads_prefix", spy)
+    msg = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 900, "now_ns": 7})
+    assert H.decode_message(msg)[1] == {"update": b"u" * 900, "now_ns": 7}
+    assert seen == [(msg, H.HEADER_SIZE)] and seen[0][0] is msg
