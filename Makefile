@@ -43,7 +43,7 @@ bench: setup
 	$(PY) -m bench.run
 
 demo: setup
-	$(PY) -m tools.demo
+	$(PY) -m lightclient.demo
 
 clean:
 	rm -rf $(VENV) node_modules bench/results.json
