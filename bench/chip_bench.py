@@ -14,7 +14,7 @@ run() -> {figure: {"value", "unit", ...}}:
   chip.boot.instructions         store mount + device load (boot.build)
   chip.boot.heap_kib / .stack_bytes
   chip.ed25519_verify.instructions / chip.secp256k1_verify.instructions   one signature check
-                                 through the verifier's interface (signatures.verify)
+                                 through the crypto interface (backend.verify)
   chip.secp256k1_verify.heap_kib / .stack_bytes
   chip.image.flash_bytes         ESTIMATE: frozen bytecode + native modules' object code
   chip.update100.esp32_estimate_s  ESTIMATE, see bench/chip_esp32.py
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from bench import chip_esp32
 from bench.mcu_bench import UUID, build as build_update
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
 
 REPO = Path(__file__).resolve().parent.parent
 # The interpreter `make chip` builds (firmware frozen, native modules in); CHIP_MICROPYTHON
@@ -99,9 +99,9 @@ class Flash:
 
 COMMON = r"""
 import sys
-from app import boot
-import lightclient.securestore.store  # boot imports it lazily; imports are outside the window
-from app.device import Device
+from lightclient.chip.app import boot
+import lightclient.chip.store.store  # boot imports it lazily; imports are outside the window
+from lightclient.chip.app.device import Device
 SECRET = b"\x5a" * 32
 _n = [0]
 def rng(k):  # benchmark only: deterministic, not random
@@ -155,14 +155,14 @@ print("ANSWERED")
 # A first verify in the setup builds what a backend keeps between calls (the pure path's
 # base-point tables; the update's figure includes them): the job is one more verify.
 SIG_SETUP = r"""
-from lightclient.core import signatures
+from lightclient.chip.crypto import backend
 with open(SIGFILE, "rb") as f:
     PUB, MSG, SIG = [f.read(n) for n in LENGTHS]
-assert signatures.verify(KEY_TYPE, PUB, MSG, SIG)
+assert backend.verify(KEY_TYPE, PUB, MSG, SIG)
 """
 
 SIG_JOB = r"""
-assert signatures.verify(KEY_TYPE, PUB, MSG, SIG)
+assert backend.verify(KEY_TYPE, PUB, MSG, SIG)
 print("VERIFIED")
 """
 
@@ -293,7 +293,7 @@ class Workload:
     def __init__(self, work):
         self.work = work
         trusted, data, now = build_update()
-        from lightclient.core import update
+        from lightclient.chip.core import update
         (work / "trusted.bin").write_bytes(update.encode_trusted(trusted))
         msg = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 7),
                                {"update": data, "now_ns": now})
@@ -330,7 +330,7 @@ class Workload:
 
 
 def _sig_inputs(work, kind):
-    from lightclient.core import ed25519, secp256k1
+    from lightclient.chip.crypto import ed25519, secp256k1
     msg = bytes(range(110))   # a vote's sign bytes are ~110 bytes
     if kind == "ed25519":
         seed = bytes(range(32))
@@ -447,7 +447,7 @@ def run():
     for kind in ("ed25519", "secp256k1"):
         out["chip.%s_verify.instructions" % kind] = {
             "value": f["chip.%s_verify.instructions" % kind], "unit": "instr",
-            "note": "one verify through signatures.verify, 110-byte message"}
+            "note": "one verify through the crypto interface (backend.verify), 110-byte message"}
         out["chip.%s_verify.heap_kib" % kind] = k(f["chip.%s_verify.heap_kib" % kind])
         out["chip.%s_verify.stack_bytes" % kind] = {
             "value": f["chip.%s_verify.stack_bytes" % kind], "unit": "B", "goal": "<= 8192"}

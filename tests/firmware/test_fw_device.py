@@ -134,7 +134,7 @@ def test_a_flash_that_cannot_be_read_is_reported_not_fatal():
 def test_boot_reads_the_public_key_instead_of_deriving_it(monkeypatch):
     # Deriving the key is a scalar multiplication (most of a boot in pure Python on the chip):
     # generate_key keeps the public key beside the seed and a boot reads it back.
-    from app import device as device_module
+    from lightclient.chip.app import device as device_module
     dev = RamBlockDevice(4096, 16)
     d = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
     pub = d.generate_key(False)
@@ -142,14 +142,14 @@ def test_boot_reads_the_public_key_instead_of_deriving_it(monkeypatch):
 
     def derive(seed):
         raise AssertionError("boot derived the public key")
-    monkeypatch.setattr(device_module.ed25519, "public_key", derive)
+    monkeypatch.setattr(device_module.crypto, "ed25519_public_key", derive)
     again = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
     assert again.pub == pub and again.store_error is None
 
 
 def test_a_store_without_the_public_key_still_boots_with_it():
     # Stores written before "pub" existed hold only the seed: the key is derived from it.
-    from lightclient.core import ed25519
+    from lightclient.chip.crypto import ed25519
     dev = RamBlockDevice(4096, 16)
     d = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
     seed = b"\x07" * 32

@@ -2,11 +2,11 @@
 # that the SMP payload is decoded in place (bench/chip_bench.py measures the heap itself).
 import os
 
-from app import boot
-from app import firmware as fw_module
-from lightclient.securestore.filedev import RamBlockDevice
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.app import boot
+from lightclient.chip.app import firmware as fw_module
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.chip.store.filedev import RamBlockDevice
 
 INFO = {"board": "test", "chip": "esp32"}
 
