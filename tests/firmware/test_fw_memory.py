@@ -40,3 +40,25 @@ def test_the_payload_is_decoded_from_the_message_itself(monkeypatch):
     msg = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 900, "now_ns": 7})
     assert H.decode_message(msg)[1] == {"update": b"u" * 900, "now_ns": 7}
     assert seen == [(msg, H.HEADER_SIZE)] and seen[0][0] is msg
+
+
+def test_a_frame_the_heap_cannot_hold_is_dropped_and_the_link_goes_on(monkeypatch):
+    dec = frame.FrameDecoder()
+    req = H.Header(H.OP_READ, 0, 0, 3, 1).pack() + b"\xa0"
+    real = frame._Assembly
+
+    def no_room(*a):
+        raise MemoryError("memory allocation failed")
+    monkeypatch.setattr(frame, "_Assembly", no_room)
+    assert dec.feed(frame.encode_packet(req), 0) == []
+    assert dec.stats["dropped"] == 1 and dec.last_error.check == "frame_no_memory"
+    monkeypatch.setattr(frame, "_Assembly", real)
+    assert dec.feed(frame.encode_packet(req), 0) == [req]
+
+
+def test_the_message_is_the_buffer_its_frame_was_assembled_in():
+    # No copy of a 9 KB request between the frame and the firmware: one buffer per frame, of
+    # the message's size, handed on as it is.
+    req = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 9000, "now_ns": 7})
+    (msg,) = frame.FrameDecoder().feed(frame.encode_packet(req), 0)
+    assert msg == req and isinstance(msg, bytearray) and len(msg) == len(req)

@@ -198,8 +198,9 @@ class _Decoder:
                               available=self.end - self.pos)
 
     def _slice(self, a, b):
-        s = self.data[a:b]
-        return s if self.is_bytes else bytes(s)
+        if self.is_bytes:
+            return self.data[a:b]
+        return bytes(memoryview(self.data)[a:b])  # one copy (a bytearray's slice is one more)
 
     def _arg(self, ai, start):
         # Read the argument for additional info `ai` (< 28) at self.pos; enforce shortest form.

@@ -95,9 +95,8 @@ def decode_message(msg, max_bytes=None):
                           max_bytes=max_bytes)
     if n == 0:
         return h, {}  # an empty payload is accepted as an empty map (some clients send none)
-    # Decoded in place: a copy of the body would be a third buffer of the request's size.
-    if not isinstance(msg, bytes):
-        msg = bytes(msg)
+    # Decoded in place (bytes or the frame decoder's bytearray): a copy of the body would be a
+    # third buffer of the request's size.
     p, end = cbor.loads_prefix(msg, HEADER_SIZE, PAYLOAD_DEPTH, PAYLOAD_MAX_ITEMS, None)
     if end != len(msg):
         raise DecodeError("cbor_trailing_bytes", "bytes after the item", offset=end - HEADER_SIZE,
