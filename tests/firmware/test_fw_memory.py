@@ -16,7 +16,7 @@ def test_running_out_of_heap_while_decoding_a_request_is_answered_not_raised(mon
     # firmware its UART loop (feed raising kills main.serve).
     f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
 
-    def no_room(msg, max_bytes=None):
+    def no_room(msg, max_bytes=None, view_min=None):
         raise MemoryError("memory allocation failed")
     monkeypatch.setattr(fw_module.H, "decode_message", no_room)
     req = H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 9, 1).pack() + b"\xa0"
@@ -62,3 +62,21 @@ def test_the_message_is_the_buffer_its_frame_was_assembled_in():
     req = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 9000, "now_ns": 7})
     (msg,) = frame.FrameDecoder().feed(frame.encode_packet(req), 0)
     assert msg == req and isinstance(msg, bytearray) and len(msg) == len(req)
+
+
+def test_the_update_reaches_the_device_as_a_view_into_the_request(monkeypatch):
+    # The 9 KB update is not copied out of the request: one buffer for both.
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+    got = []
+
+    def capture(data, now_ns):
+        got.append(data)
+        raise lc.LinkError("test", "stop here")
+    monkeypatch.setattr(f.device, "submit_update", capture)
+    update = bytes(range(256)) * 8
+    req = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 4),
+                           {"update": update, "now_ns": 1})
+    f.feed(frame.encode_packet(req), 0)
+    assert len(got) == 1 and isinstance(got[0], memoryview) and bytes(got[0]) == update
+    # a short byte string, and every other field, stays bytes
+    assert not isinstance(H.decode_message(req, None, 4096)[1]["update"], memoryview)

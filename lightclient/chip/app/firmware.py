@@ -14,7 +14,7 @@ from lightclient.chip.smp import header as H
 
 from lightclient.chip.app import lc_group, os_group
 
-from lightclient.chip.app.common import MAX_MESSAGE
+from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
@@ -62,7 +62,7 @@ class Firmware:
             return self._general_error(rh, H.MGMT_EUNSUPPORTED_TOO_NEW,
                                        "SMP version not supported")
         try:
-            _, payload = H.decode_message(msg, MAX_MESSAGE)
+            _, payload = H.decode_message(msg, MAX_MESSAGE, VIEW_MIN)
         except DecodeError as e:
             return self._general_error(rh, H.MGMT_EINVAL, str(e))
         except MemoryError:

@@ -132,7 +132,7 @@ def loads(data, max_depth=DEFAULT_MAX_DEPTH, max_items=DEFAULT_MAX_ITEMS,
     item count; a lazy array's elements are just not built until its items() decodes them one
     at a time (a large validator list need not exist as a tree of lists on a microcontroller).
     The input must not change while a LazyArray of it is in use."""
-    if not isinstance(data, (bytes, bytearray)):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError("cbor_input_type", "input must be bytes", type=type(data).__name__)
     if len(data) > max_bytes:
         raise DecodeError("cbor_too_large", "input longer than max_bytes",
@@ -151,19 +151,24 @@ def loads(data, max_depth=DEFAULT_MAX_DEPTH, max_items=DEFAULT_MAX_ITEMS,
 
 
 def loads_prefix(data, offset=0, max_depth=DEFAULT_MAX_DEPTH, max_items=DEFAULT_MAX_ITEMS,
-                 max_bytes=DEFAULT_MAX_BYTES):
+                 max_bytes=DEFAULT_MAX_BYTES, view_min=None):
     """Decode one item starting at data[offset]; return (obj, offset just past it).
+
+    view_min: byte strings of at least this many bytes come back as memoryviews of `data`
+    instead of copies (the chip decodes a 9 KB update in its request without a second buffer);
+    `data` must then not change while they are in use.
 
     For framing: "cbor_truncated" / "cbor_length_exceeds_input" mean the item may be complete
     once more bytes arrive; "cbor_too_large" (the item would span more than max_bytes from
     `offset`) and every other check are final."""
-    if not isinstance(data, (bytes, bytearray)):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError("cbor_input_type", "input must be bytes", type=type(data).__name__)
     _check_depth_limit(max_depth)
     if offset < 0 or offset > len(data):
         raise DecodeError("cbor_offset", "offset outside the input", offset=offset,
                           length=len(data))
     d = _Decoder(data, offset, max_depth, max_items, max_bytes)
+    d.view_min = view_min
     obj = d.item(0)
     return obj, d.pos
 
@@ -185,6 +190,7 @@ class _Decoder:
         self.items_left = max_items
         self.max_items = max_items
         self.lazy_depth = None
+        self.view_min = None
 
     def _avail(self, n, check):
         # Raise unless n more bytes can be read at self.pos. Nothing is allocated before this.
@@ -277,7 +283,10 @@ class _Decoder:
             if major == 2 and not build:
                 self.pos = p + n
                 return None
-            b = self._slice(p, p + n)
+            if major == 2 and self.view_min is not None and n >= self.view_min:
+                b = memoryview(self.data)[p:p + n]
+            else:
+                b = self._slice(p, p + n)
             self.pos = p + n
             if major == 2:
                 return b

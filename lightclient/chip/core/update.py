@@ -241,7 +241,7 @@ def _signatures(v, path, header_time, vals, commit):
     entries = _array(v, path, 0, n, lazy=True)
     # Signatures of an immutable update are referred to, not copied: a 3-element entry ends
     # with the 64-byte signature, a 4-element one with it and the 1-byte nil flag (3).
-    ref = isinstance(entries, cbor.LazyArray) and isinstance(entries.data, bytes)
+    ref = isinstance(entries, cbor.LazyArray) and isinstance(entries.data, (bytes, memoryview))
     if ref:
         walk = entries.items_with_end()
     else:
@@ -414,7 +414,7 @@ def decode_update_full(data, trusted_state, limits=None):
     """As decode_update, plus the state proofs: (blocks, [(store, key, value or None, ops)])."""
     if limits is None:
         limits = DEFAULT_LIMITS
-    if not isinstance(data, (bytes, bytearray)):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError("update_type", "update must be bytes", field="update")
     if len(data) > limits.max_bytes:
         raise DecodeError("update_too_large", "update longer than the limit", field="update",
