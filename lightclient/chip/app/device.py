@@ -215,6 +215,8 @@ class Device:
         state, proven = update.apply_update_full(self.trusted, data, options, now_ns, None,
                                                  self.limits)
         state = slim(state)
+        data = None
+        gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
         changes = {"trusted": update.encode_trusted(state)}
