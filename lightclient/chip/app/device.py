@@ -219,7 +219,7 @@ class Device:
         gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": update.encode_trusted(state)}
+        changes = {"trusted": update.encode_trusted(state, True)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}

@@ -27,6 +27,11 @@ _U64_LIMIT = 18446744073709551616  # 2**64
 def dumps(obj, max_depth=DEFAULT_MAX_DEPTH):
     """Encode `obj` as deterministic CBOR. Raises DecodeError ("cbor_encode_*") for anything
     outside the subset, so whatever dumps() returns, loads() accepts with the same max_depth."""
+    return bytes(dumps_buffer(obj, max_depth))
+
+
+def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH):
+    """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it)."""
     _check_depth_limit(max_depth)
     # Two passes: the first counts the bytes, the second writes them into one buffer of that
     # size. Growing a buffer item by item would reallocate it again and again, which on the
@@ -35,7 +40,7 @@ def dumps(obj, max_depth=DEFAULT_MAX_DEPTH):
     _enc(obj, size, 0, max_depth)
     out = _Fill(size.n)
     _enc(obj, out, 0, max_depth)
-    return bytes(out.buf)
+    return out.buf
 
 
 class _Count:
