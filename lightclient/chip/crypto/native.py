@@ -8,6 +8,8 @@
 import lccrypto
 
 from lightclient.chip.crypto.hmac_sha256 import hmac_sha256  # noqa: F401 (interface function)
+if hasattr(lccrypto, "hmac_sha256"):
+    hmac_sha256 = lccrypto.hmac_sha256  # noqa: F811 (C: the store's keystream and MACs)
 from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
 
 NAME = "lccrypto"

@@ -15,6 +15,7 @@ import hashlib
 import struct
 
 from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto import backend as _crypto
 from lightclient.chip.crypto.hmac_sha256 import Hmac as _Hmac, hmac_sha256, pads as _pads
 
 FORMAT_VERSION = 1
@@ -74,17 +75,26 @@ def derive_keys(secret):
     return hmac_sha256(secret, D_ENC_KEY), hmac_sha256(secret, D_MAC_KEY)
 
 
-def keystream_xor(enc_key, nonce, data, start=0):
+def keystream_xor(enc_key, nonce, data, start=0, raw_key=None):
     """data XOR keystream(nonce), from keystream byte `start` (a multiple of 32).
 
-    Keystream block j = HMAC-SHA256(enc_key, "MLS1ks" || nonce || u32le(j)).
+    Keystream block j = HMAC-SHA256(enc_key, "MLS1ks" || nonce || u32le(j)). raw_key (the key
+    itself, when enc_key is given as its pads): with the native backend each block is one C
+    HMAC and the chunk is XORed at once.
     """
-    pads = _pads(enc_key)
     prefix = D_KS + nonce
-    out = bytearray(len(data))
     block = start // 32
-    i = 0
     n = len(data)
+    if raw_key is not None and _crypto.backend_name() == "lccrypto":
+        ks = bytearray((n + 31) // 32 * 32)
+        for j in range(0, n, 32):
+            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, prefix + struct.pack("<I", block))
+            block += 1
+        x = int.from_bytes(bytes(data), "big") ^ int.from_bytes(bytes(memoryview(ks)[:n]), "big")
+        return bytearray(x.to_bytes(n, "big")) if n else bytearray()
+    pads = _pads(enc_key)
+    out = bytearray(n)
+    i = 0
     while i < n:
         ks = _Hmac(None, prefix + struct.pack("<I", block), pads).digest()
         m = n - i if n - i < 32 else 32
@@ -186,6 +196,7 @@ class RecordStore:
         self._dev = blockdev
         enc, mac = derive_keys(bytes(secret))
         self._enc_key, self._mac_key = _pads(enc), _pads(mac)
+        self._enc_raw = enc
         self._counter = counter
         self.max_value = max_value
         self.max_records = max_records
@@ -273,7 +284,7 @@ class RecordStore:
         ct = self._read_stream(self._snap, e.ct_off, e.length)
         if not _same(self._record_tag(e.nonce, e.name, ct), e.tag):
             raise CorruptError("record_mac", "record changed on flash since mount", name=e.name)
-        return bytes(keystream_xor(self._enc_key, e.nonce, ct))
+        return bytes(keystream_xor(self._enc_key, e.nonce, ct, 0, self._enc_raw))
 
     def put(self, name, value):
         self.commit({name: value})
@@ -544,7 +555,7 @@ class RecordStore:
             while off < length:
                 m = length - off if length - off < IO_CHUNK else IO_CHUNK
                 if v is not None:
-                    ct = keystream_xor(self._enc_key, nonce, v[off:off + m], off)
+                    ct = keystream_xor(self._enc_key, nonce, v[off:off + m], off, self._enc_raw)
                 else:
                     ct = self._read_stream(old, e.ct_off + off, m)  # copied forward, verified below
                 rmac.update(ct)
