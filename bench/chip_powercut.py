@@ -143,13 +143,15 @@ st = RecordStore(flash, SECRET, max_value=16384)
 st.format()
 expected = {}
 cuts = bad = 0
+img = bytearray(len(flash.data))    # the flash before and after each commit, allocated once
+after = bytearray(len(flash.data))
 for i in range(UPDATES):
     ch = update(i)
-    img = bytes(flash.data)
+    img[:] = flash.data
     s0 = flash.steps
     st.commit(ch)
     steps = flash.steps - s0
-    after = bytes(flash.data)
+    after[:] = flash.data
     new = dict(expected)
     new.update(ch)
     for k in range(steps):
