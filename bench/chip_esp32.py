@@ -71,7 +71,7 @@ def perf_bench_dir(work):
     src = os.environ.get("MICROPYTHON_SRC")
     if src and (Path(src) / "tests" / "perf_bench").is_dir():
         return Path(src) / "tests" / "perf_bench"
-    for p in (REPO / "build").glob("*/tests/perf_bench"):
+    for p in (REPO / "build" / "chip" / "src").glob("*/tests/perf_bench"):  # make chip's source
         return p
     if not TARBALL.exists():
         raise FileNotFoundError("MicroPython 1.27.0's tests/perf_bench: set MICROPYTHON_SRC to "
