@@ -294,8 +294,8 @@ class Workload:
     def __init__(self, work):
         self.work = work
         trusted, data, now = build_update()
-        from lightclient.chip.core import update
-        (work / "trusted.bin").write_bytes(update.encode_trusted(trusted))
+        from lightclient.chip.core import trusted_at_rest
+        (work / "trusted.bin").write_bytes(trusted_at_rest.encode_trusted(trusted))
         msg = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 7),
                                {"update": data, "now_ns": now})
         self.wire = frame.encode_packet(msg)
@@ -314,9 +314,9 @@ class Workload:
     @property
     def verifies(self):
         """Signature checks the chip makes for this update (the verifier's own count)."""
-        from lightclient.chip.core import update, verifier
+        from lightclient.chip.core import trusted_at_rest, update, verifier
         from lightclient.chip.core.signatures import CachingChecker
-        trusted = update.decode_trusted((self.work / "trusted.bin").read_bytes())
+        trusted = trusted_at_rest.decode_trusted((self.work / "trusted.bin").read_bytes())
         blocks, _ = update.decode_update_full(self.update, trusted)
         checker = CachingChecker()
         verifier.verify_step(trusted, blocks[0], verifier.Options(14 * 24 * 3600 * 10**9),

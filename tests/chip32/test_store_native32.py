@@ -6,6 +6,7 @@ from tests.chip32.chip32 import run
 
 CODE = r"""
 from lightclient.chip.store import store as S
+from lightclient.chip.store import flash_format as F
 from lightclient.chip.crypto import backend
 from lightclient.chip.crypto.hmac_sha256 import pads
 print(backend.backend_name())
@@ -15,8 +16,8 @@ same = 0
 for n in (0, 1, 31, 32, 33, 100, 256):
     for start in (0, 32, 256):
         data = bytes((i * 7 + n) & 255 for i in range(n))
-        native = S.keystream_xor(pads(enc), nonce, data, start, enc)
-        pure = S.keystream_xor(pads(enc), nonce, data, start)
+        native = F.keystream_xor(pads(enc), nonce, data, start, enc)
+        pure = F.keystream_xor(pads(enc), nonce, data, start)
         same += native == pure and len(native) == n
 print(same)
 from lightclient.chip.store.filedev import RamBlockDevice
