@@ -4,15 +4,27 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat test bench demo clean
+.PHONY: setup socat multilib chip esp32 test bench demo clean
 
-setup: $(STAMP) $(NODE_STAMP) socat
+setup: $(STAMP) $(NODE_STAMP) socat chip
 
 # socat makes the pseudo-terminal the emulated board sits behind (apt; needs root or sudo).
 socat:
 	@command -v socat >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq socat; }
+
+# gcc-multilib lets gcc build the chip's 32-bit interpreter (apt; needs root or sudo).
+multilib:
+	@printf 'int main(void){return 0;}\n' | gcc -m32 -x c -o /dev/null - 2>/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gcc-multilib; }
+
+# The chip's interpreter: MicroPython 1.27.0's unix port, 32-bit, firmware frozen, lccrypto
+# compiled in -> build/chip/micropython32 and build/chip/mpy-cross. Incremental. Source: the
+# shared tarball, or MICROPYTHON_SRC=<checkout at v1.27.0> (see firmware/ports/unix32/build.sh).
+chip: multilib
+	@./firmware/ports/unix32/build.sh
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)

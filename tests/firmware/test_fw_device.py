@@ -130,3 +130,30 @@ def test_a_flash_that_cannot_be_read_is_reported_not_fatal():
     st = fw.device.status()
     assert fw.device.store is None and st["store_ok"] is False and "5" in st["store_error"]
     assert _rc(fw.device.generate_key, False) == lc.E_STORE
+
+
+def test_boot_reads_the_public_key_instead_of_deriving_it(monkeypatch):
+    # Deriving the key is a scalar multiplication (most of a boot in pure Python on the chip):
+    # generate_key keeps the public key beside the seed and a boot reads it back.
+    from lightclient.chip.app import device as device_module
+    dev = RamBlockDevice(4096, 16)
+    d = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    pub = d.generate_key(False)
+    assert d.store.get("pub") == pub
+
+    def derive(seed):
+        raise AssertionError("boot derived the public key")
+    monkeypatch.setattr(device_module.crypto, "ed25519_public_key", derive)
+    again = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    assert again.pub == pub and again.store_error is None
+
+
+def test_a_store_without_the_public_key_still_boots_with_it():
+    # Stores written before "pub" existed hold only the seed: the key is derived from it.
+    from lightclient.chip.crypto import ed25519
+    dev = RamBlockDevice(4096, 16)
+    d = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    seed = b"\x07" * 32
+    d.store.commit({"key": seed})
+    again = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
+    assert again.pub == ed25519.public_key(seed)

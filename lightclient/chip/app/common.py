@@ -5,6 +5,9 @@ from lightclient.chip.smp import header as H
 
 FIRMWARE_VERSION = "0.1.0"
 MAX_MESSAGE = 16384  # decoded SMP message bound: the mcumgr buf_size we advertise
+# Byte strings this long in a request stay views into it (no second buffer of a 9 KB update);
+# field() copies them unless the handler asks for the view.
+VIEW_MIN = 1024
 
 
 # Request-payload helpers for the handlers: every field typed and bounded.
@@ -15,7 +18,7 @@ def bad_request(message, **details):
     return e
 
 
-def field(p, name, kind, default=None, required=False, max_len=None):
+def field(p, name, kind, default=None, required=False, max_len=None, view=False):
     if name not in p:
         if required:
             raise bad_request("field missing", field=name)
@@ -28,6 +31,10 @@ def field(p, name, kind, default=None, required=False, max_len=None):
         if not isinstance(v, bool) and isinstance(v, int) and v >= 0:
             return v
     elif kind == "bytes":
+        if isinstance(v, memoryview):
+            if max_len is not None and len(v) > max_len:
+                raise bad_request("field too long", field=name, max_len=max_len)
+            return v if view else bytes(v)
         if isinstance(v, bytes):
             if max_len is not None and len(v) > max_len:
                 raise bad_request("field too long", field=name, max_len=max_len)

@@ -1,6 +1,8 @@
 # The device's secrets and verified state, kept in the secure record store:
 #
 #   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
+#   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
+#              a store written before it existed derives it from "key", as before
 #   "trusted"  the trusted light-client state (trusted_at_rest.encode_trusted)
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
@@ -11,6 +13,7 @@
 # with its own time floor (the last verified header time), so a compromised Pi cannot poison it.
 
 import binascii
+import gc
 import hashlib
 
 from lightclient.chip import txs
@@ -78,10 +81,13 @@ class Device:
 
     def _load(self):
         try:
-            seed = self._get("key")
-            self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
-            seed = None
+            self.pub = self._get("pub")
+            if self.pub is None or len(self.pub) != 32:
+                seed = self._get("key")
+                self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
+                seed = None
             t = self._get("trusted")
+            gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
@@ -129,7 +135,7 @@ class Device:
         if len(seed) != 32:
             raise lc_error(lc.E_UNKNOWN, "rng", "random source returned too few bytes")
         pub = crypto.ed25519_public_key(seed)
-        self._commit({"key": seed})
+        self._commit({"key": seed, "pub": pub})
         seed = None
         self.pub = pub
         return pub
@@ -212,9 +218,11 @@ class Device:
         state, proven = update.apply_update_full(self.trusted, data, options, now_ns, None,
                                                  self.limits)
         state = slim(state)
+        data = None
+        gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": trusted_at_rest.encode_trusted(state)}
+        changes = {"trusted": trusted_at_rest.encode_trusted(state, True)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}

@@ -6,13 +6,15 @@
 #
 # No I/O and no clock here, so a UART loop, the emulator and the tests drive the same code.
 
+import gc
+
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, lc
 from lightclient.chip.smp import header as H
 
 from lightclient.chip.app import lc_group, os_group
 
-from lightclient.chip.app.common import MAX_MESSAGE
+from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
@@ -29,14 +31,23 @@ class Firmware:
 
     def feed(self, data, now_ms=0):
         out = bytearray()
-        for msg in self.decoder.feed(data, now_ms):
-            rsp = self.handle(msg, now_ms)
+        msgs = self.decoder.feed(data, now_ms)
+        data = None
+        while msgs:
+            rsp = self._handle(msgs, now_ms)
             if rsp is not None:
                 out += frame.encode_packet(rsp)
         return bytes(out)
 
     def handle(self, msg, now_ms=0):
         """One SMP request message -> the response message (None when nothing is owed)."""
+        return self._handle([msg], now_ms)
+
+    def _handle(self, msgs, now_ms):
+        # Takes the first message out of `msgs`, so that nothing holds it once its payload is
+        # decoded: the request (a 9 KB update) is not kept twice while the command runs.
+        msg = msgs.pop(0)
+        gc.collect()  # a command starts in a clean heap: its large buffers find room
         try:
             req = H.unpack_header(msg)
         except DecodeError:
@@ -51,9 +62,13 @@ class Firmware:
             return self._general_error(rh, H.MGMT_EUNSUPPORTED_TOO_NEW,
                                        "SMP version not supported")
         try:
-            _, payload = H.decode_message(msg, MAX_MESSAGE)
+            _, payload = H.decode_message(msg, MAX_MESSAGE, VIEW_MIN)
         except DecodeError as e:
             return self._general_error(rh, H.MGMT_EINVAL, str(e))
+        except MemoryError:
+            msg = None
+            return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
+        msg = None
         cmds = self.groups.get(req.group)
         entry = cmds.get(req.command) if cmds is not None else None
         if entry is None:

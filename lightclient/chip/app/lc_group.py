@@ -51,7 +51,7 @@ def set_checkpoint(fw, p, now_ms):
 
 
 def submit_update(fw, p, now_ms):
-    data = F.field(p, "update", "bytes", required=True, max_len=F.MAX_MESSAGE)
+    data = F.field(p, "update", "bytes", required=True, max_len=F.MAX_MESSAGE, view=True)
     now_ns = F.field(p, "now_ns", "uint", required=True)
     st, n_proven, cached = fw.device.submit_update(data, now_ns)
     h = st.header

@@ -21,9 +21,10 @@ def validators_cbor(vset):
     return out
 
 
-def encode_trusted(state):
+def encode_trusted(state, buffer=False):
     """TrustedState -> deterministic CBOR: [version, header fields, next validators or null,
-    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest"."""
+    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest". buffer: as a
+    bytearray, without the copy into bytes (the chip commits it to its store)."""
     h = state.header
     header = [h.version_block, h.version_app, h.chain_id, h.height, h.time_ns,
               [h.last_block_id.hash, h.last_block_id.part_set_total, h.last_block_id.part_set_hash],
@@ -32,7 +33,7 @@ def encode_trusted(state):
               h.proposer_address]
     vals = validators_cbor(state.validators) if state.validators is not None else None
     nxt = validators_cbor(state.next_validators) if state.next_validators is not None else None
-    return cbor.dumps([TRUSTED_VERSION, header, nxt, vals], 4)
+    return (cbor.dumps_buffer if buffer else cbor.dumps)([TRUSTED_VERSION, header, nxt, vals], 4)
 
 
 def decode_trusted(data, expected_hash=None, limits=None):

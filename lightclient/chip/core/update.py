@@ -176,20 +176,64 @@ def _validators(v, path, limits):
     packer = valset.ValidatorPacker(len(items))
     i = 0
     for item in _elements(items):
-        p = path + "[" + str(i) + "]"
+        key_type, pub, power = _validator_entry(item, path, i)
         i += 1
-        a = _array(item, p, 3, 3)
-        code = _uint(a[0], p + ".key_type", len(KEY_TYPE_CODES) - 1)
-        key_type = KEY_TYPE_CODES[code]
-        pub = _bytes(a[1], p + ".pub_key", (T.PUB_KEY_SIZES[key_type],))
-        power = _int(a[2], p + ".power", 1, T.MAX_TOTAL_VOTING_POWER)
         packer.add(key_type, pub, power)
-        item = a = pub = None
+        item = pub = None
     try:
         return packer.finish()
     except DecodeError as e:  # duplicate address, total power overflow: name the field
         e.details["field"] = path
         raise
+
+
+# The entries of a validator or signature list are checked twice over when one is wrong: a
+# fast pass that builds nothing, then, only for an entry it rejects, the named checks, whose
+# field paths ("update.steps[0].validators[7].power") would otherwise be built for every entry.
+# type(x) is int is False for a bool on both runtimes.
+
+def _validator_entry(item, path, i):
+    """(key_type, pub_key, power) of one [code, pub_key, power] entry; DecodeError naming it."""
+    if type(item) is list and len(item) == 3:
+        code, pub, power = item
+        if (type(code) is int and 0 <= code < len(KEY_TYPE_CODES) and type(pub) is bytes
+                and len(pub) == T.PUB_KEY_SIZES[KEY_TYPE_CODES[code]] and type(power) is int
+                and 1 <= power <= T.MAX_TOTAL_VOTING_POWER):
+            return KEY_TYPE_CODES[code], pub, power
+    p = path + "[" + str(i) + "]"
+    a = _array(item, p, 3, 3)
+    key_type = KEY_TYPE_CODES[_uint(a[0], p + ".key_type", len(KEY_TYPE_CODES) - 1)]
+    pub = _bytes(a[1], p + ".pub_key", (T.PUB_KEY_SIZES[key_type],))
+    return key_type, pub, _int(a[2], p + ".power", 1, T.MAX_TOTAL_VOTING_POWER)
+
+
+def _signature_entry(e, path, j, n, prev, header_time):
+    """(index, flag, timestamp ns, signature) of one [index, time_delta, sig(, 3)] entry."""
+    if type(e) is list and (len(e) == 3 or (len(e) == 4 and type(e[3]) is int
+                                            and e[3] == T.BLOCK_ID_FLAG_NIL)):
+        i, dt, sig = e[0], e[1], e[2]
+        if (type(i) is int and prev < i < n and type(dt) is int and type(sig) is bytes
+                and len(sig) == SIGNATURE_SIZE
+                and T.MIN_TIME_NS <= header_time + dt <= T.MAX_TIME_NS):
+            return (i, T.BLOCK_ID_FLAG_COMMIT if len(e) == 3 else T.BLOCK_ID_FLAG_NIL,
+                    header_time + dt, sig)
+    p = path + "[" + str(j) + "]"
+    a = _array(e, p, 3, 4)
+    i = _uint(a[0], p + ".index", n - 1)
+    if i <= prev:
+        raise _err("update_signature_order", "signature indices must strictly increase", p,
+                   index=i, previous=prev)
+    ts = header_time + _int(a[1], p + ".time_delta", T.MIN_TIME_NS - header_time,
+                            T.MAX_TIME_NS - header_time)
+    sig = _bytes(a[2], p + ".signature", (SIGNATURE_SIZE,))
+    if len(a) == 4:
+        # Only the nil flag is ever written; a commit vote has 3 elements (one encoding per
+        # value, so the update stays deterministic).
+        if a[3] != T.BLOCK_ID_FLAG_NIL or isinstance(a[3], bool):
+            raise _err("update_field_range", "the 4th element must be the nil flag (3)",
+                       p + ".flag", value=a[3])
+        return i, T.BLOCK_ID_FLAG_NIL, ts, sig
+    return i, T.BLOCK_ID_FLAG_COMMIT, ts, sig
 
 
 def _signatures(v, path, header_time, vals, commit):
@@ -199,7 +243,7 @@ def _signatures(v, path, header_time, vals, commit):
     entries = _array(v, path, 0, n, lazy=True)
     # Signatures of an immutable update are referred to, not copied: a 3-element entry ends
     # with the 64-byte signature, a 4-element one with it and the 1-byte nil flag (3).
-    ref = isinstance(entries, cbor.LazyArray) and isinstance(entries.data, bytes)
+    ref = isinstance(entries, cbor.LazyArray) and isinstance(entries.data, (bytes, memoryview))
     if ref:
         walk = entries.items_with_end()
     else:
@@ -209,30 +253,15 @@ def _signatures(v, path, header_time, vals, commit):
     for e in walk:
         if ref:
             e, end = e
-        p = path + "[" + str(j) + "]"
+        i, flag, ts, sig = _signature_entry(e, path, j, n, prev, header_time)
         j += 1
-        a = _array(e, p, 3, 4)
-        i = _uint(a[0], p + ".index", n - 1)
-        if i <= prev:
-            raise _err("update_signature_order", "signature indices must strictly increase", p,
-                       index=i, previous=prev)
         prev = i
-        ts = header_time + _int(a[1], p + ".time_delta", T.MIN_TIME_NS - header_time,
-                                T.MAX_TIME_NS - header_time)
-        sig = _bytes(a[2], p + ".signature", (SIGNATURE_SIZE,))
-        flag = T.BLOCK_ID_FLAG_COMMIT
-        if len(a) == 4:
-            # Only the nil flag is ever written; a commit vote has 3 elements (one encoding per
-            # value, so the update stays deterministic).
-            if a[3] != T.BLOCK_ID_FLAG_NIL or isinstance(a[3], bool):
-                raise _err("update_field_range", "the 4th element must be the nil flag (3)",
-                           p + ".flag", value=a[3])
-            flag = T.BLOCK_ID_FLAG_NIL
         if ref:
-            commit.add_ref(i, flag, ts, entries.data, end - SIGNATURE_SIZE - (len(a) - 3))
+            commit.add_ref(i, flag, ts, entries.data,
+                           end - SIGNATURE_SIZE - (1 if flag == T.BLOCK_ID_FLAG_NIL else 0))
         else:
             commit.add(i, flag, ts, sig)
-        e = a = sig = None  # the decoded entry's garbage, not kept
+        e = sig = None  # the decoded entry's garbage, not kept
 
 
 def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
@@ -387,7 +416,7 @@ def decode_update_full(data, trusted_state, limits=None):
     """As decode_update, plus the state proofs: (blocks, [(store, key, value or None, ops)])."""
     if limits is None:
         limits = DEFAULT_LIMITS
-    if not isinstance(data, (bytes, bytearray)):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError("update_type", "update must be bytes", field="update")
     if len(data) > limits.max_bytes:
         raise DecodeError("update_too_large", "update longer than the limit", field="update",

@@ -102,7 +102,8 @@ class PackedCommit(Commit):
         self._offs[j] = 64 * j
 
     def add_ref(self, index, flag, timestamp_ns, source, offset):
-        if (not isinstance(source, bytes) or (self._src is not None and self._src is not source)
+        if (not isinstance(source, (bytes, memoryview))
+                or (self._src is not None and self._src is not source)
                 or offset < 0 or offset + 64 > len(source)):
             raise DecodeError("commit_pack", "vote does not fit the packed commit", index=index)
         j = self._put(index, flag, timestamp_ns)

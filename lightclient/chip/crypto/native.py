@@ -5,11 +5,11 @@
 # RIPEMD-160 and HMAC-SHA256 stay the small modules of this folder (no C version needed: SHA-256
 # is already C in every MicroPython). MicroPython 1.27 only in practice; CPython never has lccrypto.
 
-import hashlib
-
 import lccrypto
 
 from lightclient.chip.crypto.hmac_sha256 import hmac_sha256  # noqa: F401 (interface function)
+if hasattr(lccrypto, "hmac_sha256"):
+    hmac_sha256 = lccrypto.hmac_sha256  # noqa: F811 (C: the store's keystream and MACs)
 from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
 
 NAME = "lccrypto"
@@ -23,7 +23,7 @@ for _f in REQUIRED:
 def ed25519_verify(public_key, message, signature):
     if len(public_key) != 32 or len(signature) != 64:
         return False
-    return bool(lccrypto.ed25519_verify(bytes(public_key), bytes(signature), bytes(message)))
+    return bool(lccrypto.ed25519_verify(bytes(public_key), bytes(message), bytes(signature)))
 
 
 def secp256k1_verify(public_key, message, signature):
@@ -36,8 +36,7 @@ def secp256k1_verify(public_key, message, signature):
     s = int.from_bytes(bytes(signature[32:]), "big")
     if not (0 < r < _N and 0 < s <= (_N - 1) >> 1):
         return False
-    digest = hashlib.sha256(bytes(message)).digest()
-    return bool(lccrypto.secp256k1_verify(bytes(public_key), bytes(signature), digest))
+    return bool(lccrypto.secp256k1_verify(bytes(public_key), bytes(message), bytes(signature)))
 
 
 def ed25519_public_key(seed):

@@ -129,34 +129,49 @@ class _Assembly:
             raise DecodeError("frame_too_large", "packet longer than the receive buffer",
                               length=n, max_bytes=max_message + 2)
         self.need = n
-        self.buf = bytearray(first[2:])
-        self._check()
-
-    def _check(self):
-        if len(self.buf) > self.need:
-            raise DecodeError("frame_overrun", "more data than the packet length announced",
-                              length=len(self.buf), expected=self.need)
+        # Allocated once at the announced (bounded) size: growing it line by line would copy
+        # it each time and leave a trail of freed blocks in a fixed heap. The message and its
+        # CRC are kept apart, so the message is handed on without a copy.
+        self.buf = bytearray(n - 2)
+        self.crc = bytearray(2)
+        self.fill = 0
+        self.add(memoryview(first)[2:])
 
     def add(self, data):
-        self.buf += data
-        self._check()
+        k = len(data)
+        f = self.fill
+        if f + k > self.need:
+            raise DecodeError("frame_overrun", "more data than the packet length announced",
+                              length=f + k, expected=self.need)
+        m = self.need - 2
+        j = m - f if m - f < k else k  # bytes of the message; the rest (at most 2) is the CRC
+        if j > 0:
+            self.buf[f:f + j] = data if j == k else memoryview(data)[:j]
+        else:
+            j = 0
+        for i in range(j, k):
+            self.crc[f + i - m] = data[i]
+        self.fill = f + k
 
     def complete(self):
-        return len(self.buf) == self.need
+        return self.fill == self.need
 
     def finish(self):
+        """The message (a bytearray: the assembly buffer itself)."""
         if not self.complete():
             raise DecodeError("frame_truncated", "packet shorter than its length",
-                              length=len(self.buf), expected=self.need)
-        msg = bytes(self.buf[:-2])
-        crc = (self.buf[-2] << 8) | self.buf[-1]
+                              length=self.fill, expected=self.need)
+        msg = self.buf
+        self.buf = None
+        crc = (self.crc[0] << 8) | self.crc[1]
         if crc16(msg) != crc:
             raise DecodeError("frame_crc", "CRC16 mismatch", got=crc, expected=crc16(msg))
         return msg
 
 
 class FrameDecoder:
-    """Incremental receiver: feed(bytes, now_ms) -> list of complete SMP messages.
+    """Incremental receiver: feed(bytes, now_ms) -> list of complete SMP messages (bytearrays:
+    each is the buffer its frame was assembled in).
     Never raises on the data; what it drops is counted in `stats` and the last reason is kept
     in `last_error` (a DecodeError), for the status command and the tests."""
 
@@ -250,6 +265,12 @@ class FrameDecoder:
             self.asm = None
             self.discarding = True
             self._drop(e)
+            return None
+        except MemoryError:
+            # A frame the chip's heap cannot hold is dropped like a bad one: the link survives.
+            self.asm = None
+            self.discarding = True
+            self._drop(DecodeError("frame_no_memory", "no heap for the frame"))
             return None
 
 

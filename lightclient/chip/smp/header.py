@@ -82,9 +82,10 @@ def encode_message(header, payload):
     return header.pack() + body
 
 
-def decode_message(msg, max_bytes=None):
+def decode_message(msg, max_bytes=None, view_min=None):
     """SMP message bytes -> (Header, payload dict). Raises DecodeError: short message, length
-    field that disagrees with the bytes, payload that is not one bounded CBOR map."""
+    field that disagrees with the bytes, payload that is not one bounded CBOR map. view_min:
+    byte strings that long or longer are memoryviews into `msg` (cbor.loads_prefix)."""
     h = unpack_header(msg)
     n = len(msg) - HEADER_SIZE
     if h.length != n:
@@ -95,8 +96,13 @@ def decode_message(msg, max_bytes=None):
                           max_bytes=max_bytes)
     if n == 0:
         return h, {}  # an empty payload is accepted as an empty map (some clients send none)
-    body = msg[HEADER_SIZE:]
-    p = cbor.loads(bytes(body), PAYLOAD_DEPTH, PAYLOAD_MAX_ITEMS, n)
+    # Decoded in place (bytes or the frame decoder's bytearray): a copy of the body would be a
+    # third buffer of the request's size.
+    p, end = cbor.loads_prefix(msg, HEADER_SIZE, PAYLOAD_DEPTH, PAYLOAD_MAX_ITEMS, None,
+                               view_min)
+    if end != len(msg):
+        raise DecodeError("cbor_trailing_bytes", "bytes after the item", offset=end - HEADER_SIZE,
+                          trailing=len(msg) - end)
     if not isinstance(p, dict):
         raise DecodeError("smp_payload_type", "SMP payload must be a CBOR map")
     return h, p

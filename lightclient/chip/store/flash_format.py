@@ -5,6 +5,7 @@
 
 import struct
 
+from lightclient.chip.crypto import backend as _crypto
 from lightclient.chip.crypto.hmac_sha256 import Hmac as _Hmac, hmac_sha256, pads as _pads
 
 FORMAT_VERSION = 1
@@ -52,17 +53,26 @@ def derive_keys(secret):
     return hmac_sha256(secret, D_ENC_KEY), hmac_sha256(secret, D_MAC_KEY)
 
 
-def keystream_xor(enc_key, nonce, data, start=0):
+def keystream_xor(enc_key, nonce, data, start=0, raw_key=None):
     """data XOR keystream(nonce), from keystream byte `start` (a multiple of 32).
 
-    Keystream block j = HMAC-SHA256(enc_key, "MLS1ks" || nonce || u32le(j)).
+    Keystream block j = HMAC-SHA256(enc_key, "MLS1ks" || nonce || u32le(j)). raw_key (the key
+    itself, when enc_key is given as its pads): with the native backend each block is one C
+    HMAC and the chunk is XORed at once.
     """
-    pads = _pads(enc_key)
     prefix = D_KS + nonce
-    out = bytearray(len(data))
     block = start // 32
-    i = 0
     n = len(data)
+    if raw_key is not None and _crypto.backend_name() == "lccrypto":
+        ks = bytearray((n + 31) // 32 * 32)
+        for j in range(0, n, 32):
+            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, prefix + struct.pack("<I", block))
+            block += 1
+        x = int.from_bytes(bytes(data), "big") ^ int.from_bytes(bytes(memoryview(ks)[:n]), "big")
+        return bytearray(x.to_bytes(n, "big")) if n else bytearray()
+    pads = _pads(enc_key)
+    out = bytearray(n)
+    i = 0
     while i < n:
         ks = _Hmac(None, prefix + struct.pack("<I", block), pads).digest()
         m = n - i if n - i < 32 else 32

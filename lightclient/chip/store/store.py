@@ -79,6 +79,7 @@ class RecordStore:
         self._dev = blockdev
         enc, mac = derive_keys(bytes(secret))
         self._enc_key, self._mac_key = _pads(enc), _pads(mac)
+        self._enc_raw = enc
         self._counter = counter
         self.max_value = max_value
         self.max_records = max_records
@@ -166,7 +167,7 @@ class RecordStore:
         ct = self._read_stream(self._snap, e.ct_off, e.length)
         if not _same(self._record_tag(e.nonce, e.name, ct), e.tag):
             raise CorruptError("record_mac", "record changed on flash since mount", name=e.name)
-        return bytes(keystream_xor(self._enc_key, e.nonce, ct))
+        return bytes(keystream_xor(self._enc_key, e.nonce, ct, 0, self._enc_raw))
 
     def put(self, name, value):
         self.commit({name: value})
@@ -437,7 +438,7 @@ class RecordStore:
             while off < length:
                 m = length - off if length - off < IO_CHUNK else IO_CHUNK
                 if v is not None:
-                    ct = keystream_xor(self._enc_key, nonce, v[off:off + m], off)
+                    ct = keystream_xor(self._enc_key, nonce, v[off:off + m], off, self._enc_raw)
                 else:
                     ct = self._read_stream(old, e.ct_off + off, m)  # copied forward, verified below
                 rmac.update(ct)

@@ -1,0 +1,57 @@
+"""Runs code on the chip's interpreter: MicroPython 1.27.0's unix port built 32-bit with a fixed
+heap and lccrypto compiled in (`make chip` builds it to build/chip/micropython32)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MICROPYTHON32 = REPO / "build" / "chip" / "micropython32"
+DRIVER = Path(__file__).with_name("lcdriver.py")
+BUDGET_HEAP = "96K"  # the ESP32-WROOM budget the firmware must fit (issue 17)
+
+
+def interpreter() -> Path:
+    if not MICROPYTHON32.exists():
+        raise RuntimeError(f"{MICROPYTHON32} is missing: run `make chip` (make test does)")
+    return MICROPYTHON32
+
+
+def run(code: str, heap: str = BUDGET_HEAP, timeout: float = 300) -> subprocess.CompletedProcess:
+    """python code -> the finished process (stdout, stderr, returncode as text)."""
+    return subprocess.run([str(interpreter()), "-X", f"heapsize={heap}", "-c", code],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _tok(a) -> str:
+    if isinstance(a, int):
+        return f"#{a}"
+    return bytes(a).hex() or "-"
+
+
+class Error(str):
+    """A ValueError the native function raised (its message)."""
+
+
+def call_many(calls, heap: str = BUDGET_HEAP, timeout: float = 600):
+    """[(function name, arg, ...)] -> ([result per call], peak heap bytes); results are
+    True / False / bytes / Error(message). One interpreter process for the whole batch."""
+    text = "".join(" ".join([name] + [_tok(a) for a in args]) + "\n" for name, *args in calls)
+    p = subprocess.run([str(interpreter()), "-X", f"heapsize={heap}", str(DRIVER)],
+                       input=text, capture_output=True, text=True, timeout=timeout)
+    lines = p.stdout.splitlines()
+    if p.returncode != 0 or not lines or not lines[-1].startswith("heap "):
+        raise AssertionError(f"driver failed (rc {p.returncode}): {p.stderr[-2000:]}")
+    out = []
+    for line in lines[:-1]:
+        if line == "T":
+            out.append(True)
+        elif line == "F":
+            out.append(False)
+        elif line.startswith("E "):
+            out.append(Error(line[2:]))
+        else:
+            out.append(b"" if line == "-" else bytes.fromhex(line))
+    assert len(out) == len(calls), (len(out), len(calls))
+    return out, int(lines[-1].split()[1])

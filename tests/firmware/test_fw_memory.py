@@ -1,0 +1,82 @@
+# What the firmware does when the chip's fixed heap runs out while a request is decoded, and
+# that the SMP payload is decoded in place (bench/chip_bench.py measures the heap itself).
+import os
+
+from lightclient.chip.app import boot
+from lightclient.chip.app import firmware as fw_module
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.chip.store.filedev import RamBlockDevice
+
+INFO = {"board": "test", "chip": "esp32"}
+
+
+def test_running_out_of_heap_while_decoding_a_request_is_answered_not_raised(monkeypatch):
+    # A 9 KB update that does not fit the heap must cost the Pi an ENOMEM answer, not the
+    # firmware its UART loop (feed raising kills main.serve).
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+
+    def no_room(msg, max_bytes=None, view_min=None):
+        raise MemoryError("memory allocation failed")
+    monkeypatch.setattr(fw_module.H, "decode_message", no_room)
+    req = H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 9, 1).pack() + b"\xa0"
+    out = f.feed(frame.encode_packet(req), 0)
+    msgs = frame.FrameDecoder().feed(out, 0)
+    assert len(msgs) == 1
+    monkeypatch.undo()
+    rh, p = H.decode_message(msgs[0])
+    assert rh.seq == 9 and p["rc"] == H.MGMT_ENOMEM
+
+
+def test_the_payload_is_decoded_from_the_message_itself(monkeypatch):
+    # No copy of the body: the CBOR decoder gets the message and the offset of the payload.
+    seen = []
+    real = H.cbor.loads_prefix
+
+    def spy(data, offset=0, *a):
+        seen.append((data, offset))
+        return real(data, offset, *a)
+    monkeypatch.setattr(H.cbor, "loads_prefix", spy)
+    msg = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 900, "now_ns": 7})
+    assert H.decode_message(msg)[1] == {"update": b"u" * 900, "now_ns": 7}
+    assert seen == [(msg, H.HEADER_SIZE)] and seen[0][0] is msg
+
+
+def test_a_frame_the_heap_cannot_hold_is_dropped_and_the_link_goes_on(monkeypatch):
+    dec = frame.FrameDecoder()
+    req = H.Header(H.OP_READ, 0, 0, 3, 1).pack() + b"\xa0"
+    real = frame._Assembly
+
+    def no_room(*a):
+        raise MemoryError("memory allocation failed")
+    monkeypatch.setattr(frame, "_Assembly", no_room)
+    assert dec.feed(frame.encode_packet(req), 0) == []
+    assert dec.stats["dropped"] == 1 and dec.last_error.check == "frame_no_memory"
+    monkeypatch.setattr(frame, "_Assembly", real)
+    assert dec.feed(frame.encode_packet(req), 0) == [req]
+
+
+def test_the_message_is_the_buffer_its_frame_was_assembled_in():
+    # No copy of a 9 KB request between the frame and the firmware: one buffer per frame, of
+    # the message's size, handed on as it is.
+    req = H.encode_message(H.Header(H.OP_WRITE, 64, 5, 1), {"update": b"u" * 9000, "now_ns": 7})
+    (msg,) = frame.FrameDecoder().feed(frame.encode_packet(req), 0)
+    assert msg == req and isinstance(msg, bytearray) and len(msg) == len(req)
+
+
+def test_the_update_reaches_the_device_as_a_view_into_the_request(monkeypatch):
+    # The 9 KB update is not copied out of the request: one buffer for both.
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+    got = []
+
+    def capture(data, now_ns):
+        got.append(data)
+        raise lc.LinkError("test", "stop here")
+    monkeypatch.setattr(f.device, "submit_update", capture)
+    update = bytes(range(256)) * 8
+    req = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 4),
+                           {"update": update, "now_ns": 1})
+    f.feed(frame.encode_packet(req), 0)
+    assert len(got) == 1 and isinstance(got[0], memoryview) and bytes(got[0]) == update
+    # a short byte string, and every other field, stays bytes
+    assert not isinstance(H.decode_message(req, None, 4096)[1]["update"], memoryview)
