@@ -75,6 +75,7 @@ def _step_text(ln):
 def cmd_verify_steps(args):
     passed = failed = 0
     worst = EXIT_OK
+    first = None     # the first failure, for the one line on stderr
     for path in args.files:
         try:
             lines = list(_step_lines(path, read_json(path)))
@@ -83,9 +84,10 @@ def cmd_verify_steps(args):
             code = exit_status(e) if isinstance(e, (LightClientError, OSError)) else EXIT_INVALID
             worst = worst or code
             failed += 1
+            text = "FAIL  %s: cannot run it: %s" % (path, str(e)[:300])
+            first = first or text
             _emit(args, {"file": path, "step": None, "verdict": "ERROR", "expected": None,
-                         "result": "fail", "error": str(e)[:300]},
-                  "FAIL  %s: cannot run it: %s" % (path, str(e)[:300]))
+                         "result": "fail", "error": str(e)[:300]}, text)
             continue
         for ln in lines:
             if ln["result"] == "pass":
@@ -93,10 +95,19 @@ def cmd_verify_steps(args):
             else:
                 failed += 1
                 worst = EXIT_INVALID
+                first = first or _step_text(ln)
             _emit(args, ln, _step_text(ln))
     if not args.json:
         print("%d step(s): %d pass, %d fail" % (passed + failed, passed, failed))
+    if worst:
+        _complain("verify-steps: %d of %d failed; the first: %s" % (failed, passed + failed,
+                                                                  first[6:]))
     return worst
+
+
+def _complain(why):
+    """A non-zero exit also says why in one line on stderr (stdout holds the verdicts)."""
+    sys.stderr.write("mycroft-lc: %s\n" % why)
 
 
 # --- check-commit ---------------------------------------------------------------------------------
@@ -130,6 +141,7 @@ def _invalid(args, out, e):
     out["error"] = _err(e)
     _emit(args, out, "INVALID: %s" % (e if isinstance(e, LightClientError) else
                                       "%s: %s" % (type(e).__name__, e)))
+    _complain("%s: INVALID: %s" % (args.command, out["error"].get("check")))
     return EXIT_INVALID
 
 

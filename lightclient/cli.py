@@ -94,6 +94,14 @@ BOARD_MODULES = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong command line is one line (usage stays behind --help)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, "%s: error: %s (see `%s --help`)\n" % (self.prog, message,
+                                                                    self.prog))
+
+
 def version():
     try:
         from importlib.metadata import version as v
@@ -105,10 +113,9 @@ def version():
 def build_parser():
     import importlib
 
-    p = argparse.ArgumentParser(prog="mycroft-lc", description=__doc__.splitlines()[0],
-                                epilog="Exit status: 0 ok, 1 verification failed, 2 usage, "
-                                "3 unavailable, 4 local fault, 5 halted, 6 no record on chain "
-                                "(README, 'Exit status').")
+    p = Parser(prog="mycroft-lc", description=__doc__.splitlines()[0],
+               epilog="Exit status: 0 ok, 1 verification failed, 2 usage, 3 unavailable, "
+               "4 local fault, 5 halted, 6 no record on chain (README, 'Exit status').")
     p.add_argument("--version", action="version", version="mycroft-lc " + version())
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:

@@ -161,7 +161,22 @@ def cmd_boot(args):
     code = boot_status(res)
     doc["exit"] = code
     _emit(args, doc, "\n".join(lines))
+    _complain(code, res.record, res.error)
     return code
+
+
+def _complain(code, rec, error=None):
+    """A failed device command also says why in one line on stderr (stdout holds the report)."""
+    if code == EXIT_NO_RECORD:
+        why = "the chain has no record for device %s (not provisioned, or the wrong chain)" \
+            % rec.uuid
+    elif code in (EXIT_HALTED, EXIT_UNAVAILABLE):
+        why = "%s: %s" % ("halted" if code == EXIT_HALTED else "no verified data",
+                          "%s: %s" % (error.get("check"), error.get("message")) if error else
+                          "nothing verified is available")
+    else:
+        return
+    sys.stderr.write("mycroft-lc: %s\n" % why)
 
 
 def _feed_mcu(port, client, res, lines):
@@ -242,7 +257,11 @@ def cmd_status(args):
             c.last_error = e.to_dict()   # shown below; status reports, it does not fail
     st = c.status()
     _emit(args, st, status_text(st))
-    return EXIT_HALTED if st["halted"] else EXIT_OK
+    if not st["halted"]:
+        return EXIT_OK
+    _complain(EXIT_HALTED, None, {"check": "light_client_attack",
+                                  "message": "evidence %s" % st["halted"].get("evidence_path")})
+    return EXIT_HALTED
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -251,7 +270,9 @@ def cmd_settings(args):
     c = _client(args)
     rec = c.device_record(args.uuid, deadline_s=args.deadline)
     _emit(args, rec.to_dict(), _settings_text(rec))
-    return EXIT_NO_RECORD if rec.record is None else EXIT_OK
+    code = EXIT_NO_RECORD if rec.record is None else EXIT_OK
+    _complain(code, rec)
+    return code
 
 
 # --- provision ------------------------------------------------------------------------------------

@@ -112,16 +112,17 @@ def cmd_sign_checkpoint(args):
 def register(subparsers):
     p = subparsers.add_parser("keys", help="make and read Ed25519 key files (owner key, test "
                               "devices)")
-    sub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    sub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION",
+                           help="new | show | sign-checkpoint")
     n = sub.add_parser("new", help="write a new key file (0600) and print its public key",
                        description="Writes a new Ed25519 seed to FILE (mode 0600; an existing "
                        "file is never replaced) and prints the public key. The seed is not "
                        "printed.")
-    n.add_argument("file", metavar="FILE")
+    n.add_argument("file", metavar="FILE", help="the key file to create")
     n.add_argument("--json", action="store_true", help="one JSON document on stdout")
     n.set_defaults(func=cmd_new)
     s = sub.add_parser("show", help="print a key file's public key (the seed only with --secret)")
-    s.add_argument("file", metavar="FILE")
+    s.add_argument("file", metavar="FILE", help="a key file")
     s.add_argument("--secret", action="store_true", help="also print the seed (keep it private)")
     s.add_argument("--json", action="store_true", help="one JSON document on stdout")
     s.set_defaults(func=cmd_show)
@@ -130,8 +131,8 @@ def register(subparsers):
                        "HEIGHT (its hash from a node you trust, e.g. `mycroft-lc check-commit`), "
                        "for `mycroft-lc recover --checkpoint`.")
     c.add_argument("file", metavar="FILE", help="the owner's key file")
-    c.add_argument("--chain-id", required=True)
-    c.add_argument("--height", type=int, required=True)
+    c.add_argument("--chain-id", required=True, help="the chain the device is provisioned on")
+    c.add_argument("--height", type=int, required=True, help="the header's height")
     c.add_argument("--hash", type=_hash32, required=True, metavar="HEX", help="the header hash")
     c.add_argument("--out", metavar="FILE", help="write it there (default: stdout)")
     c.set_defaults(func=cmd_sign_checkpoint)
