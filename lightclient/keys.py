@@ -74,6 +74,8 @@ def cmd_show(args):
         doc["seed"] = seed.hex()
     if args.json:
         print(json.dumps(doc, sort_keys=True))
+    elif args.quiet:
+        print(doc["public_key"])
     else:
         print("public key %s" % doc["public_key"])
         if args.secret:
@@ -124,6 +126,8 @@ def register(subparsers):
     s = sub.add_parser("show", help="print a key file's public key (the seed only with --secret)")
     s.add_argument("file", metavar="FILE", help="a key file")
     s.add_argument("--secret", action="store_true", help="also print the seed (keep it private)")
+    s.add_argument("-q", "--quiet", action="store_true", help="only the public key, in hex "
+                   "(for scripts)")
     s.add_argument("--json", action="store_true", help="one JSON document on stdout")
     s.set_defaults(func=cmd_show)
     c = sub.add_parser("sign-checkpoint", help="sign a recovery checkpoint with an owner key file",

@@ -153,25 +153,31 @@ UUID = "dev-cli"
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+def devnet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("devnet")
+    with Devnet(str(d / "net"), validators=4, peers=2, history_blocks=30,
+                block_interval_s=1) as net:
+        yield net
+
+
+@pytest.fixture(scope="module")
+def recorded(devnet, tmp_path_factory):
     """Answers recorded from the local network's central node, as an auditor saves them: an
     abci_query (prove=true) of a registered device and of an unknown one at height H, and the
     /commit and /validators of H+1."""
     d = tmp_path_factory.mktemp("recorded")
-    with Devnet(str(d / "net"), validators=4, peers=1, history_blocks=30,
-                block_interval_s=1) as net:
-        h = net.register_device(UUID, ed25519.public_key(b"\x01" * 32), b"\x02" * 32)
-        net.wait_height(h + 1)
-        url = net.central_url
-        files = {}
-        for name, uuid in (("exists", UUID), ("absent", "no-such-device")):
-            files[name] = _rpc(url, "abci_query", {"path": txs.QUERY_PATH, "prove": True,
-                                                   "data": txs.record_key(uuid).hex(),
-                                                   "height": str(h)})
-        files["commit"] = _rpc(url, "commit", {"height": str(h + 1)})
-        files["validators"] = _rpc(url, "validators", {"height": str(h + 1)})
-        files["commit_next"] = _rpc(url, "commit", {"height": str(h + 2)}) \
-            if net.latest_height() >= h + 2 else None
+    net = devnet
+    h = net.register_device(UUID, ed25519.public_key(b"\x01" * 32), b"\x02" * 32)
+    net.wait_height(h + 2)
+    url = net.central_url
+    files = {}
+    for name, uuid in (("exists", UUID), ("absent", "no-such-device")):
+        files[name] = _rpc(url, "abci_query", {"path": txs.QUERY_PATH, "prove": True,
+                                               "data": txs.record_key(uuid).hex(),
+                                               "height": str(h)})
+    files["commit"] = _rpc(url, "commit", {"height": str(h + 1)})
+    files["validators"] = _rpc(url, "validators", {"height": str(h + 1)})
+    files["commit_next"] = _rpc(url, "commit", {"height": str(h + 2)})
     out = {}
     for name, doc in files.items():
         if doc is not None:
@@ -246,10 +252,51 @@ def test_check_query_rejects_tampered_copies(recorded, tmp_path, name, mutate, c
 def test_check_query_pins_the_store_and_the_header(recorded, tmp_path):
     rc, lines, _ = _check_query(recorded, recorded["exists"], "--store", "bank")
     assert rc == cli.EXIT_INVALID and lines[0]["error"]["check"] == "query_store"
-    if "commit_next" in recorded:     # the proof is checked against H+1's app_hash only
-        rc, lines, _ = mycroft_lc("check-query", "--json", recorded["exists"],
-                                  recorded["commit_next"], recorded["validators"])
-        assert rc == cli.EXIT_INVALID
+    # a query at H is proven by header H+1 only
+    rc, lines, _ = mycroft_lc("check-query", "--json", recorded["exists"],
+                              recorded["commit_next"], recorded["validators"])
+    assert rc == cli.EXIT_INVALID and lines[0]["error"]["check"] == "query_height"
+
+
+# --- the README's journey on the local network ----------------------------------------------------
+
+def test_the_readme_journey_keys_register_provision_boot(devnet, tmp_path):
+    def lc(*args):
+        p = subprocess.run([sys.executable, "-m", "lightclient.cli", *map(str, args)],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert "Traceback" not in p.stderr, p.stderr
+        return p.returncode, p.stdout, p.stderr
+
+    assert lc("keys", "new", "owner.key")[0] == 0
+    assert lc("keys", "new", "device.key")[0] == 0
+    owner_seed = (tmp_path / "owner.key").read_text().strip()
+    device_pub = lc("keys", "show", "device.key", "-q")[1].strip()
+    d = devnet.directory
+    rc, out, err = lc("devnet", "register-device", "dev-journey", "--owner-seed", owner_seed,
+                      "--device-pubkey", device_pub, "--dir", d)
+    assert rc == 0, err
+    devnet.wait_height(devnet.latest_height() + 1)
+    rc, out, err = lc("provision", "--devnet", d, "--uuid", "dev-journey", "--config", "cfg.json",
+                      "--state-dir", "state")
+    assert rc == 0, err
+    assert json.loads((tmp_path / "cfg.json").read_text())["state_dir"] == str(tmp_path / "state")
+    rc, out, err = lc("boot", "--config", "cfg.json")
+    assert rc == 0, out + err
+    assert out.startswith("verified settings at height ") and "light blocks from http://" in out
+    rc, out, err = lc("devnet", "set-settings", "dev-journey", "--owner-seed", owner_seed,
+                      "lang=de-de", "--dir", d)
+    assert rc == 0, err
+    devnet.wait_height(devnet.latest_height() + 1)
+    rc, out, err = lc("boot", "--config", "cfg.json")
+    assert rc == 0 and 'lang = "de-de"' in out, out + err
+    rc, out, err = lc("status", "--config", "cfg.json")
+    assert rc == 0 and "SOURCE" in out and "halted    no" in out
+    # the same chain, a device nobody registered: proven absent, not "verified"
+    rc, out, err = lc("provision", "--devnet", d, "--uuid", "dev-unknown", "--config", "u.json",
+                      "--state-dir", "state-u")
+    rc, out, err = lc("boot", "--config", "u.json")
+    assert rc == cli.EXIT_NO_RECORD and "NO RECORD" in out
+    assert err.startswith("mycroft-lc: the chain has no record for device dev-unknown")
 
 
 # --- one clear line for every mistake -------------------------------------------------------------
