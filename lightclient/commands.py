@@ -232,9 +232,10 @@ def status_text(st):
             st["trusted_height"], st["trusted_hash"], duration(st["age_s"]),
             duration(st["expires_in_s"])))
     cc = st.get("cross_check")
-    if cc is not None:
-        lines.append("agreed    %s" % ("yes: a witness confirmed the head" if cc.get("agreed")
-                                       else "NO: no witness confirmed the head in time"))
+    lines.append("agreed    %s" % ("unknown: no sync in this run (--refresh syncs first)"
+                                   if cc is None else "yes: a witness confirmed the head"
+                                   if cc.get("agreed") else
+                                   "NO: no witness confirmed the head in time"))
     h = st["halted"]
     lines.append("halted    %s" % ("no" if not h else "YES: %s; evidence %s; the way back: "
                                    "`mycroft-lc recover`" % (h.get("reason") or "light-client "

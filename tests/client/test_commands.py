@@ -76,10 +76,26 @@ def test_boot_names_its_sources_and_status_is_for_people(make_net, chain40, tmp_
     assert lines[0] == "chain fake-chain, device dev-1"
     assert lines[1].startswith("trusted   height 40, header ") and " old, expires in 13 d" in lines[1]
     assert "halted    no" in lines
+    assert lines[2].startswith("agreed    unknown")           # nothing synced in this run
+    code, out, _ = run(["status", "--config", cfg_path, "--refresh"], capsys)
+    assert code == 0 and "agreed    " in out
     header = lines.index("sources") + 1
     assert lines[header].split() == ["SOURCE", "KIND", "SCORE", "STATE", "WHY"]
     rows = lines[header + 1:]
     assert len(rows) == 3 and all(r.split()[0].startswith("http://127.0.0.1:") for r in rows)
+
+
+def test_sync_progress_on_stderr_when_asked(make_net, chain40, tmp_path, capsys):
+    net = make_net(chain40)
+    cfg_path = str(tmp_path / "cfg.json")
+    net.cfg.save(cfg_path)
+    code, out, err = run(["boot", "--config", cfg_path, "--progress"], capsys)
+    assert code == 0 and "syncing: " in err and "target 40" in err
+    assert "syncing" not in out                        # stdout stays the report
+    net2 = make_net(chain40)
+    net2.cfg.save(cfg_path)
+    code, _, err = run(["boot", "--config", cfg_path], capsys)   # stderr is no terminal here
+    assert code == 0 and err == ""
 
 
 @pytest.mark.parametrize("seconds,text", [
