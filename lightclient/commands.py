@@ -119,6 +119,9 @@ def _sources_text(res):
 
 
 def _boot_headline(res):
+    if res.ok and res.record is not None and res.record.record is None:
+        return "NO RECORD ON CHAIN for this device (its absence is proven at height %d)" \
+            % res.record.height
     if res.ok and not res.stale:
         s = res.sync or {}
         return "verified settings at height %s (%d light blocks, %d bytes, %.2f s)" % (
