@@ -10,10 +10,11 @@ import json
 import sys
 
 from lightclient import native
-from lightclient.core import ics23, rpcjson, steps
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import verify_commit_full
+from lightclient import verify_steps as steps
+from lightclient.chip.core import ics23, rpcjson
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import verify_commit_full
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 EXIT_OK, EXIT_INVALID = 0, 1   # cli.EXIT_OK, cli.EXIT_INVALID (cli imports us, not the reverse)

@@ -28,7 +28,7 @@ def error_kinds():
     first when they exist, then today's specific classes."""
     from lightclient import (checkpoint, config, keys, mcu, records, rpc, sources, sync,
                              trust_store)
-    from lightclient.core import errors
+    from lightclient.chip.core import errors
     from lightclient.detector import AttackDetected
     table = [(AttackDetected, EXIT_HALTED),
              (getattr(errors, "LocalFault", None), EXIT_LOCAL),
@@ -59,7 +59,7 @@ def exit_status(exc):
 
 def describe(exc):
     """One line: what failed and why, without a traceback."""
-    from lightclient.core.errors import LightClientError
+    from lightclient.chip.core.errors import LightClientError
     if isinstance(exc, LightClientError):
         return "%s (%s)" % (exc, _kind(exc))
     if isinstance(exc, OSError) and exc.filename is not None:
@@ -68,7 +68,7 @@ def describe(exc):
 
 
 def _error_doc(exc):
-    from lightclient.core.errors import LightClientError
+    from lightclient.chip.core.errors import LightClientError
     if isinstance(exc, LightClientError):
         return exc.to_dict()
     return {"type": type(exc).__name__, "check": "local", "message": describe(exc)}
@@ -85,12 +85,12 @@ SUBCOMMAND_MODULES = (
     "lightclient.keys",          # keys new / show (owner and device keys in files)
     "lightclient.audit",         # verify-steps, check-commit, check-query (auditing nodes)
     "lightclient.api.cli",       # serve-api (the verified local device API)
-    "tools.devnet.cli",          # devnet up / status / fault / ... (the local network)
+    "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (
-    "tools.emulator",            # board emulate (the firmware in MicroPython behind a pty)
-    "tools.hwtest.cli",          # board image build / flash / provision / selftest / batch
+    "lightclient.hwtest.emulator",  # board emulate (the firmware in MicroPython behind a pty)
+    "lightclient.hwtest.cli",    # board image build / flash / provision / selftest / batch
 )
 
 

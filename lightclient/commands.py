@@ -11,6 +11,8 @@ import json
 import os
 import sys
 
+from lightclient import native  # noqa: F401 (installs the Pi's crypto backend)
+from lightclient.chip.crypto import backend as crypto
 from lightclient.config import Config, from_devnet
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
@@ -186,7 +188,7 @@ def _feed_mcu(port, client, res, lines):
     """After a fresh verified boot, bring the microcontroller to the same head (it verifies
     every update itself); otherwise report what the chip holds, which it verified earlier."""
     from lightclient import mcu_bridge
-    from lightclient.core.errors import LightClientError
+    from lightclient.chip.core.errors import LightClientError
     from lightclient.mcu import McuClient
     try:
         with McuClient(port) as mcu:
@@ -240,6 +242,8 @@ def status_text(st):
                                    if cc.get("agreed") else
                                    "NO: no witness confirmed the head in time"))
     h = st["halted"]
+    if st.get("crypto_backend"):
+        lines.append("signature checks: %s" % st["crypto_backend"])
     lines.append("halted    %s" % ("no" if not h else "YES: %s; evidence %s; the way back: "
                                    "`mycroft-lc recover`" % (h.get("reason") or "light-client "
                                                              "attack", h.get("evidence_path"))))
@@ -252,7 +256,7 @@ def status_text(st):
 
 
 def cmd_status(args):
-    from lightclient.core.errors import LightClientError
+    from lightclient.chip.core.errors import LightClientError
     c = _client(args)
     if args.refresh:
         try:
@@ -260,6 +264,7 @@ def cmd_status(args):
         except LightClientError as e:
             c.last_error = e.to_dict()   # shown below; status reports, it does not fail
     st = c.status()
+    st["crypto_backend"] = crypto.backend_name()
     _emit(args, st, status_text(st))
     if not st["halted"]:
         return EXIT_OK

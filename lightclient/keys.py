@@ -11,8 +11,8 @@ import json
 import os
 import time
 
-from lightclient.core import ed25519
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto import ed25519
 
 SEED_BYTES = 32
 
@@ -96,7 +96,8 @@ def _hash32(text):
 def cmd_sign_checkpoint(args):
     """The owner vouches for one header of their chain; `mycroft-lc recover --checkpoint` takes
     the file on the device (which checks the signature against the config's owner key)."""
-    from lightclient import checkpoint, txs
+    from lightclient import checkpoint
+    from lightclient.chip import txs
     seed = read_seed(args.file)
     doc = checkpoint.sign_checkpoint(txs.seed_signer(seed), args.chain_id, args.height,
                                      args.hash, int(time.time()))
