@@ -13,7 +13,7 @@ import sys
 
 from lightclient import native  # noqa: F401 (installs the Pi's crypto backend)
 from lightclient.chip.crypto import backend as crypto
-from lightclient.config import Config, from_devnet
+from lightclient.config import Config, ConfigError, from_devnet
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
 # cli.EXIT_* (cli imports this module, so the numbers are repeated here, checked by a test)
@@ -317,6 +317,9 @@ def cmd_recover(args):
     from lightclient.audit import read_json
     doc = read_json(args.checkpoint) if args.checkpoint else None
     c = _client(args)
+    if doc is not None and not c.config.owner_pubkey:
+        raise ConfigError("owner_key", "the config names no owner key to check the checkpoint "
+                          "with: provision with --owner-pubkey, or recover with --k-of-n")
     out = recovery.recover(c, owner_checkpoint=doc, k=args.k, deadline_s=args.deadline)
     by = {"owner": "the owner's signed checkpoint",
           "k_of_n": "%s sources agreeing" % out["info"].get("k")}[out["by"]]

@@ -345,6 +345,8 @@ MISTAKES = [
      cli.EXIT_UNAVAILABLE, None),
     (lambda t: ["recover", "--config", _unreachable_config(t), "--checkpoint",
                 t / "missing.json"], cli.EXIT_LOCAL, "No such file"),
+    (lambda t: ["recover", "--config", _unreachable_config(t), "--checkpoint",
+                RPC / "genesis.json"], cli.EXIT_LOCAL, "no owner key"),
     (lambda t: ["keys", "new", _key(t)], cli.EXIT_LOCAL, "refusing to overwrite"),
     (lambda t: ["keys", "show", RPC / "genesis.json"], cli.EXIT_LOCAL, "not a key file"),
     (lambda t: ["devnet", "status", "--dir", t / "no-devnet"], None, None),
