@@ -61,10 +61,12 @@ def describe(exc):
     """One line: what failed and why, without a traceback."""
     from lightclient.chip.core.errors import LightClientError
     if isinstance(exc, LightClientError):
-        return "%s (%s)" % (exc, _kind(exc))
-    if isinstance(exc, OSError) and exc.filename is not None:
-        return "%s: %s" % (exc.strerror or type(exc).__name__, exc.filename)
-    return "%s: %s" % (type(exc).__name__, str(exc)[:300] or "(no message)")
+        text = "%s (%s)" % (exc, _kind(exc))
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        text = "%s: %s" % (exc.strerror or type(exc).__name__, exc.filename)
+    else:
+        text = "%s: %s" % (type(exc).__name__, str(exc)[:300] or "(no message)")
+    return " ".join(text.split())   # one line, whatever the message held
 
 
 def _error_doc(exc):
