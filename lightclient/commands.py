@@ -126,7 +126,7 @@ def _boot_headline(res):
             % res.record.height
     if res.ok and not res.stale:
         s = res.sync or {}
-        return "verified settings at height %s (%d light blocks, %d bytes, %.2f s)" % (
+        return "verified settings at height %s (%d light block(s), %d bytes, %.2f s)" % (
             res.trusted_height, s.get("light_blocks", 0), s.get("bytes", 0), res.seconds)
     if res.ok:
         return "no source answered with verified data: serving the cache, marked stale"
@@ -237,13 +237,14 @@ def status_text(st):
             st["trusted_height"], st["trusted_hash"], duration(st["age_s"]),
             duration(st["expires_in_s"])))
     cc = st.get("cross_check")
-    lines.append("agreed    %s" % ("unknown: no sync in this run (--refresh syncs first)"
+    lines.append("agreed    %s" % ("unknown: no new head was cross-checked in this run "
+                                   "(--refresh syncs first)"
                                    if cc is None else "yes: a witness confirmed the head"
                                    if cc.get("agreed") else
                                    "NO: no witness confirmed the head in time"))
     h = st["halted"]
     if st.get("crypto_backend"):
-        lines.append("signature checks: %s" % st["crypto_backend"])
+        lines.append("crypto    %s (signature checks)" % st["crypto_backend"])
     lines.append("halted    %s" % ("no" if not h else "YES: %s; evidence %s; the way back: "
                                    "`mycroft-lc recover`" % (h.get("reason") or "light-client "
                                                              "attack", h.get("evidence_path"))))
