@@ -2,6 +2,7 @@
 # real recorded answers and on the local network's, and one clear line for every mistake.
 import base64
 import json
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -353,6 +354,19 @@ MISTAKES = [
     (lambda t: ["devnet", "fault", "central", "no-such-mode", "--dir", t / "no-devnet"], None,
      None),
 ]
+
+
+def test_a_busy_port_gets_one_line(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        rc, out, err = mycroft_lc("serve-api", "--config", _unreachable_config(tmp_path),
+                                  "--port", port, json_lines=False)
+    assert "Traceback" not in err + out, err
+    problem = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(problem) == 1 and problem[0].startswith("mycroft-lc"), err
+    assert rc == cli.EXIT_LOCAL and "in use" in problem[0], (rc, err)
 
 
 @pytest.mark.parametrize("i", range(len(MISTAKES)))
