@@ -242,9 +242,9 @@ def status_text(st):
                                    if cc is None else "yes: a witness confirmed the head"
                                    if cc.get("agreed") else
                                    "NO: no witness confirmed the head in time"))
-    h = st["halted"]
     if st.get("crypto_backend"):
         lines.append("crypto    %s (signature checks)" % st["crypto_backend"])
+    h = st["halted"]
     lines.append("halted    %s" % ("no" if not h else "YES: %s; evidence %s; the way back: "
                                    "`mycroft-lc recover`" % (h.get("reason") or "light-client "
                                                              "attack", h.get("evidence_path"))))
