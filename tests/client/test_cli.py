@@ -436,3 +436,23 @@ def test_every_error_kind_maps_to_one_documented_status():
     assert cli.exit_status(ZeroDivisionError()) == cli.EXIT_LOCAL     # a bug: never a source's
     documented = {cli.EXIT_INVALID, cli.EXIT_UNAVAILABLE, cli.EXIT_LOCAL, cli.EXIT_HALTED}
     assert {code for _, code in cli.error_kinds()} <= documented
+
+
+def test_ctrl_c_and_bugs_are_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    from lightclient import keys
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def buggy(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(keys, "cmd_show", interrupted)
+    assert cli.main(["keys", "show", "x"]) == cli.EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "mycroft-lc: interrupted\n"
+    monkeypatch.setattr(keys, "cmd_show", buggy)
+    assert cli.main(["keys", "show", "x"]) == cli.EXIT_LOCAL
+    assert capsys.readouterr().err == "mycroft-lc: KeyError: 'missing'\n"
+    monkeypatch.setenv("MYCROFT_LC_DEBUG", "1")
+    with pytest.raises(KeyError):
+        cli.main(["keys", "show", "x"])
