@@ -1,4 +1,5 @@
-"""`mycroft-lc keys new | show`: Ed25519 key files for the owner (and for devices without a chip).
+"""`mycroft-lc keys new | show | sign-checkpoint`: Ed25519 key files for the owner (and for test
+devices without a chip), and the owner's signed recovery checkpoints.
 
 A key file holds the 32-byte Ed25519 seed as 64 hex digits and a newline, mode 0600, so
 `devnet register-device --owner-seed "$(cat owner.key)"` reads it. `new` refuses to overwrite a
@@ -13,6 +14,7 @@ import time
 
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto import ed25519
+from lightclient.chip.store.filedev import sync_dir
 
 SEED_BYTES = 32
 
@@ -23,7 +25,8 @@ class KeyFileError(LightClientError):
 
 def write_new_key(path):
     """A new seed from os.urandom, written to `path` (created with 0600, never replaced); returns
-    the public key. The write goes through a temporary file so a power cut leaves no half key."""
+    the public key. The write goes through a temporary file linked into place, so a power cut
+    leaves no half key and an existing file is never replaced (unlike a replacing atomic write)."""
     path = os.path.abspath(path)
     if os.path.lexists(path):
         raise KeyFileError("key_exists", "refusing to overwrite an existing key file", path=path)
@@ -39,11 +42,7 @@ def write_new_key(path):
         os.link(tmp, path)       # fails if `path` appeared meanwhile: never replace a key
     finally:
         os.remove(tmp)
-    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    sync_dir(os.path.dirname(path))
     return ed25519.public_key(seed)
 
 
