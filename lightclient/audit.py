@@ -11,7 +11,7 @@ import sys
 
 from lightclient import native
 from lightclient import verify_steps as steps
-from lightclient.chip.core import ics23, rpcjson
+from lightclient.chip.core import proof_chain, rpcjson
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_commit_full
@@ -183,7 +183,7 @@ def _query_parts(doc):
 
 
 def _key_path(ops, key, store):
-    """[store, key] as ics23.verify_abci_proof_ops takes it, outermost first: the queried key for
+    """[store, key] as proof_chain.verify_abci_proof_ops takes it, outermost first: the queried key for
     the innermost op; the outer ops name their own keys (the store), which --store pins."""
     path = [op_key for _, op_key, _ in reversed(ops[1:])] + [key]
     if store is not None and (len(path) < 2 or path[0] != store.encode()):
@@ -215,7 +215,7 @@ def cmd_check_query(args):
                                    "of the header at H+1", query_height=query_height,
                                    header_height=sh.header.height)
         path = _key_path(ops, key, args.store)
-        ics23.verify_abci_proof_ops(ops, sh.header.app_hash, path, value)
+        proof_chain.verify_abci_proof_ops(ops, sh.header.app_hash, path, value)
     except (LightClientError, OSError) as e:
         if isinstance(e, LightClientError) and e.check == "query_no_proof":
             out["key"] = e.details.get("key")

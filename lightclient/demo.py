@@ -19,7 +19,7 @@ import time
 
 from lightclient import checkpoint, mcu_bridge, recovery
 from lightclient.chip import txs
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.crypto import ed25519
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
@@ -158,7 +158,7 @@ def provision_device(s):
     anchor_client = LightClient(s.config)
     anchor_client.init_from_anchor()
     chip = mcu_bridge.chip_state(anchor_client.pool, {"height": s.cp_height})
-    s.mcu.set_checkpoint(update.encode_trusted(chip), uuid=UUID,
+    s.mcu.set_checkpoint(trusted_at_rest.encode_trusted(chip), uuid=UUID,
                          trusting_period_ns=anchor_client.options.trusting_period_ns,
                          header_hash=chip.header.hash())
     say("   trust anchor: height %d, hash %s... (a day old: the device was boxed since)"
