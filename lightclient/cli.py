@@ -1,146 +1,125 @@
 """`mycroft-lc`: the device's light client, its local device API, the local network and the board tools.
 
-The device, API, network and board subcommands live in their own modules (SUBCOMMAND_MODULES,
-BOARD_MODULES). The audit subcommands here read recorded RPC answers, hand the parsed JSON to the
-pure core and print one JSON line per result: they exit 0 only when everything verifies;
-`verify-steps` exits 0 whenever it ran, whatever the verdicts (it reports them).
+The subcommands live in their own modules (SUBCOMMAND_MODULES, BOARD_MODULES); this one builds the
+parser and turns every failure into one line on stderr and one exit status (EXIT_* below, the
+README's "Exit status" table). A traceback is shown only with MYCROFT_LC_DEBUG=1.
 """
 
 import argparse
 import json
+import os
 import sys
 
-from lightclient import native
-from lightclient.chip.core import rpcjson
-from lightclient.chip.core import proof_chain
-from lightclient import verify_steps as steps
-from lightclient.chip.core.errors import LightClientError
-from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import verify_commit_full
-
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-
-
-def _read_json(path):
-    with open(path, "rb") as f:
-        data = f.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        raise LightClientError("input_too_large", "file exceeds the input limit", path=path,
-                               limit=MAX_INPUT_BYTES)
-    try:
-        return json.loads(data)
-    except ValueError as e:
-        raise LightClientError("json", "file is not valid JSON: %s" % e, path=path)
+# Exit status: each code means one thing, whichever subcommand returns it.
+EXIT_OK = 0
+EXIT_INVALID = 1       # verification failed: the data does not verify (a source lied, or corrupt)
+EXIT_USAGE = 2         # a wrong command line (argparse's own code)
+EXIT_UNAVAILABLE = 3   # no source gave verified data in time, and nothing usable is cached
+EXIT_LOCAL = 4         # our side failed: config, files, state store, chip link, busy port, a bug
+EXIT_HALTED = 5        # a light-client attack was detected: halted until `mycroft-lc recover`
+EXIT_NO_RECORD = 6     # the chain (proven) has no record for this device
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_BROKEN_PIPE = 141  # the reader went away (`| head`): 128 + SIGPIPE, as shells report it
 
 
-def _result(doc):
-    """The `result` of a JSON-RPC envelope, or the document itself when it has none."""
-    if isinstance(doc, dict) and "result" in doc and "jsonrpc" in doc:
-        if doc.get("error"):
-            raise LightClientError("rpc_error", "the recorded answer is an RPC error",
-                                   error=str(doc["error"])[:200])
-        return doc["result"]
-    return doc
+def error_kinds():
+    """(exception class, exit status), first match wins. The one table to update when the error
+    classes move or gain kinds: the taxonomy's three bases (invalid / unavailable / local) come
+    first when they exist, then today's specific classes."""
+    from lightclient import (checkpoint, config, keys, mcu, records, rpc, sources, sync,
+                             trust_store)
+    from lightclient.chip.core import errors
+    from lightclient.detector import AttackDetected
+    table = [(AttackDetected, EXIT_HALTED),
+             (getattr(errors, "LocalFault", None), EXIT_LOCAL),
+             (getattr(errors, "Unavailable", None), EXIT_UNAVAILABLE),
+             (getattr(errors, "InvalidData", None), EXIT_INVALID),
+             (config.ConfigError, EXIT_LOCAL),
+             (trust_store.StoreError, EXIT_LOCAL),
+             (mcu.McuError, EXIT_LOCAL),
+             (keys.KeyFileError, EXIT_LOCAL),
+             (rpc.SourceError, EXIT_UNAVAILABLE),
+             (sources.NoSource, EXIT_UNAVAILABLE),
+             (records.NoVerifiedData, EXIT_UNAVAILABLE),
+             (checkpoint.RecoveryError, EXIT_UNAVAILABLE),
+             (sync.SyncError, EXIT_UNAVAILABLE),
+             (errors.LightClientError, EXIT_INVALID),
+             (ConnectionError, EXIT_UNAVAILABLE),
+             (TimeoutError, EXIT_UNAVAILABLE),
+             (OSError, EXIT_LOCAL)]
+    return [(cls, code) for cls, code in table if cls is not None]
 
 
-def _err(e):
-    if isinstance(e, LightClientError):
-        return e.to_dict()
-    return {"type": type(e).__name__, "message": str(e)}
+def exit_status(exc):
+    for cls, code in error_kinds():
+        if isinstance(exc, cls):
+            return code
+    return EXIT_LOCAL   # anything else is a bug on our side: never blame a source for it
 
 
-def _emit(obj):
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+def describe(exc):
+    """One line: what failed and why, without a traceback."""
+    from lightclient.chip.core.errors import LightClientError
+    if isinstance(exc, LightClientError):
+        text = "%s (%s)" % (exc, _kind(exc))
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        text = "%s: %s" % (exc.strerror or type(exc).__name__, exc.filename)
+    else:
+        text = "%s: %s" % (type(exc).__name__, str(exc)[:300] or "(no message)")
+    return " ".join(text.split())   # one line, whatever the message held
 
 
-def cmd_verify_steps(args):
-    for path in args.files:
-        try:
-            doc = _read_json(path)
-            for r in steps.single_step(doc, native.verify):
-                _emit({"file": path, "step": r["step"], "verdict": r["verdict"],
-                       "error": None if r["error"] is None else str(r["error"])})
-        except (LightClientError, KeyError, TypeError, ValueError) as e:
-            _emit({"file": path, "step": None, "verdict": "ERROR", "error": str(e)})
-    return 0
+def _error_doc(exc):
+    from lightclient.chip.core.errors import LightClientError
+    if isinstance(exc, LightClientError):
+        return exc.to_dict()
+    return {"type": type(exc).__name__, "check": "local", "message": describe(exc)}
 
 
-def _validators(doc):
-    res = _result(doc)
-    if isinstance(res, dict) and "genesis" in res:
-        return rpcjson.validator_set_from_json(res["genesis"]["validators"])
-    return rpcjson.validator_set_from_json(res)
-
-
-def _checked_commit(commit_path, validators_path):
-    commit_doc = _result(_read_json(commit_path))
-    sh = rpcjson.signed_header_from_json(commit_doc["signed_header"])
-    vals = _validators(_read_json(validators_path))
-    checker = CachingChecker(native.verify)
-    signed, total, checked = verify_commit_full(sh.header.chain_id, sh, vals, checker)
-    return sh, {"height": sh.header.height, "header_hash": sh.header.hash().hex().upper(),
-                "signed_power": signed, "total_power": total, "signatures_checked": checked}
-
-
-def cmd_check_commit(args):
-    try:
-        _, info = _checked_commit(args.commit, args.validators)
-    except (LightClientError, KeyError, TypeError, ValueError) as e:
-        _emit({"verdict": "INVALID", "error": _err(e)})
-        return 1
-    info["verdict"] = "VALID"
-    _emit(info)
-    return 0
-
-
-def cmd_check_query(args):
-    out = {"verdict": "INVALID"}
-    try:
-        sh, info = _checked_commit(args.commit, args.validators)
-        resp = _result(_read_json(args.query))["response"]
-        key = rpcjson.b64decode(resp.get("key") or "")
-        value = rpcjson.b64decode(resp.get("value") or "")
-        out["key"] = key.hex()
-        proof_ops = resp.get("proofOps") or resp.get("proof_ops")
-        if not proof_ops or not proof_ops.get("ops"):
-            raise LightClientError("query_no_proof", "the answer carries no proof (prove=true?)")
-        query_height = int(resp.get("height") or 0)
-        if query_height + 1 != sh.header.height:
-            raise LightClientError("query_height", "a query at height H is proven by the app_hash "
-                                   "of the header at H+1", query_height=query_height,
-                                   header_height=sh.header.height)
-        ops = [(op["type"], rpcjson.b64decode(op.get("key") or ""),
-                rpcjson.b64decode(op.get("data") or "")) for op in proof_ops["ops"]]
-        exists = bool(value)
-        proof_chain.verify_abci_proof_ops(ops, sh.header.app_hash, key, value if exists else None)
-    except (LightClientError, KeyError, TypeError, ValueError) as e:
-        out["error"] = _err(e)
-        _emit(out)
-        return 1
-    out.update({"verdict": "VALID", "exists": exists, "value": value.hex() if exists else None,
-                "height": info["height"]})
-    _emit(out)
-    return 0
+def _kind(exc):
+    return {EXIT_INVALID: "invalid data", EXIT_UNAVAILABLE: "unavailable",
+            EXIT_LOCAL: "local fault", EXIT_HALTED: "halted"}.get(exit_status(exc), "error")
 
 
 # Modules that add their own subcommands with register(subparsers); each sets `func`.
 SUBCOMMAND_MODULES = (
-    "lightclient.commands",      # provision, boot, status, settings (the device's light client)
+    "lightclient.commands",      # provision, boot, status, settings, recover (the device)
+    "lightclient.keys",          # keys new / show (owner and device keys in files)
+    "lightclient.audit",         # verify-steps, check-commit, check-query (auditing nodes)
     "lightclient.api.cli",       # serve-api (the verified local device API)
-    "lightclient.devnet.cli",          # devnet up / status / fault / ... (the local network)
+    "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (
-    "lightclient.hwtest.emulator",            # board emulate (the firmware in MicroPython behind a pty)
-    "lightclient.hwtest.cli",          # board image build / flash / provision / selftest / batch
+    "lightclient.hwtest.emulator",  # board emulate (the firmware in MicroPython behind a pty)
+    "lightclient.hwtest.cli",    # board image build / flash / provision / selftest / batch
 )
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong command line is one line (usage stays behind --help)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, "%s: error: %s (see `%s --help`)\n" % (self.prog, message,
+                                                                    self.prog))
+
+
+def version():
+    try:
+        from importlib.metadata import version as v
+        return v("mycroft-lightclient")
+    except Exception:  # noqa: BLE001 - run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser():
     import importlib
 
-    p = argparse.ArgumentParser(prog="mycroft-lc", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p = Parser(prog="mycroft-lc", description=__doc__.splitlines()[0],
+               epilog="Exit status: 0 ok, 1 verification failed, 2 usage, 3 unavailable, "
+               "4 local fault, 5 halted, 6 no record on chain (README, 'Exit status').")
+    p.add_argument("--version", action="version", version="mycroft-lc " + version())
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)
     board = sub.add_parser("board", help="the board's microcontroller: emulate, build images, "
@@ -148,24 +127,47 @@ def build_parser():
     board_sub = board.add_subparsers(dest="board_command", required=True)
     for name in BOARD_MODULES:
         importlib.import_module(name).register(board_sub)
-    s = sub.add_parser("verify-steps", help="run tendermint-rs single-step test files")
-    s.add_argument("files", nargs="+")
-    s.set_defaults(func=cmd_verify_steps)
-    s = sub.add_parser("check-commit", help="check a recorded /commit against /validators or /genesis")
-    s.add_argument("commit")
-    s.add_argument("validators")
-    s.set_defaults(func=cmd_check_commit)
-    s = sub.add_parser("check-query", help="check an abci_query proof against a checked commit")
-    s.add_argument("query")
-    s.add_argument("commit")
-    s.add_argument("validators")
-    s.set_defaults(func=cmd_check_query)
     return p
 
 
+def _quiet_stdout():
+    """After a broken pipe, make the interpreter's final flush of stdout silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        sys.stderr.write("mycroft-lc: interrupted\n")
+        return EXIT_INTERRUPTED
+    except SystemExit as e:
+        if isinstance(e.code, str):    # raise SystemExit("message"): a wrong argument
+            sys.stderr.write("mycroft-lc: %s\n" % e.code)
+            return EXIT_USAGE
+        raise
+    except Exception as e:  # noqa: BLE001 - every failure is one line and a documented status
+        if os.environ.get("MYCROFT_LC_DEBUG"):
+            raise
+        code = exit_status(e)
+        try:
+            if getattr(args, "json", False):   # scripts get the error as JSON on stdout too
+                print(json.dumps({"error": _error_doc(e), "exit": code}, sort_keys=True))
+            sys.stderr.write("mycroft-lc: %s\n" % describe(e))
+        except BrokenPipeError:
+            pass
+        return code
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 A Mycroft device (the Pi's light client plus its ESP32 co-processor, here the firmware inside
 real MicroPython behind a pseudo-terminal) boots, gets verified settings, and keeps doing so
-while the central API goes down, a peer lies, a light-client attack is mounted and finally
-every node is gone. Every claim printed is checked as it is made: if the system misbehaves the
-demo says so and exits 1.
+while the central API goes down, a peer lies, a light-client attack is mounted (and recovered
+from with the owner's signed checkpoint) and finally every node is gone. Every claim printed is
+checked as it is made: if the system misbehaves the demo says so and exits 1.
 
     python -m lightclient.demo [--dir DIR] [--keep]
 """
@@ -17,13 +17,15 @@ import sys
 import tempfile
 import time
 
-from lightclient import mcu_bridge
+from lightclient import checkpoint, mcu_bridge, recovery
+from lightclient.chip import txs
+from lightclient.chip.core import trusted_at_rest
+from lightclient.chip.crypto import ed25519
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.chip.core import trusted_at_rest
-from lightclient.mcu import McuClient
 from lightclient.devnet.launcher import Devnet
 from lightclient.hwtest.emulator import EmulatedBoard
+from lightclient.mcu import McuClient
 
 UUID = "mark2-kitchen"
 OWNER_SEED = bytes(range(32))        # the owner's key (their phone, in production)
@@ -65,176 +67,278 @@ def show_settings(rec, indent="   "):
         say("%s  %-12s %s" % (indent, "city", loc.get("name")))
 
 
-def boot(config, label):
-    c = LightClient(config)
-    res = c.boot(8)
-    sync = res.sync or {}
-    say("   boot (%s): %.2f s, %s" % (label, res.seconds,
-                                      "verified" if res.ok and not res.stale else
-                                      "cache" if res.ok else "NO DATA"))
-    if sync:
-        say("   synced %d -> %d: %d light block(s), %d bytes, served by %s"
-            % (sync["from_height"], sync["to_height"], sync["light_blocks"], sync["bytes"],
-               ", ".join(sync["sources"]) or "-"))
-    if res.error:
-        say("   reason: %s: %s" % (res.error.get("check"), res.error.get("message")))
-    return c, res
+class Story:
+    """What the chapters share: the network, the board and its link, the device's config."""
+
+    def __init__(self, directory, evidence_dir):
+        self.directory = directory
+        self.evidence_dir = evidence_dir   # where the attack's evidence is kept for the reader
+        self.net = None
+        self.board = None
+        self.mcu = None
+        self.config = None
+        self.cp_height = None
+        self.client = None
+
+    def name_of(self, url):
+        for n, d in self.net.nodes.items():
+            if d["rpc"] == url:
+                return n
+        return url
+
+    def boot(self, label):
+        """One boot of the device's light client, told; the client stays for the next step."""
+        self.client = c = LightClient(self.config)
+        res = c.boot(8)
+        sync = res.sync or {}
+        say("   boot (%s): %.2f s, %s" % (label, res.seconds,
+                                          "verified" if res.ok and not res.stale else
+                                          "cache" if res.ok else "NO DATA"))
+        if sync:
+            say("   synced %d -> %d: %d light block(s), %d bytes, served by %s"
+                % (sync["from_height"], sync["to_height"], sync["light_blocks"], sync["bytes"],
+                   ", ".join(self.name_of(u) for u in sync["sources"]) or "-"))
+        if res.error:
+            say("   reason: %s: %s" % (res.error.get("check"), res.error.get("message")))
+        return res
+
+    def expect_verified(self, res, what):
+        expect(res.ok and not res.stale, what)
+        expect(res.record is not None and res.record.record is not None,
+               "%s: no record proven" % what)
+
+    def push_to_chip(self, verb):
+        out = mcu_bridge.push(self.mcu, self.client)
+        expect(out["chip_height"] == self.client.trusted().height,
+               "the chip did not reach the verified head")
+        say("   %s: %d compact update(s), %d bytes, now at height %s"
+            % (verb, out["updates"], out["bytes"], out["chip_height"]))
 
 
-def name_of(net, url):
-    for n, d in net.nodes.items():
-        if d["rpc"] == url:
-            return n
-    return url
+# --- the chapters ---------------------------------------------------------------------------------
 
-
-def run(directory):
-    t_start = time.monotonic()
+def start_network(s):
     chapter(1, "Start the local network (CometBFT RPC face, real processes and signatures)")
     t0 = time.monotonic()
-    net = Devnet(os.path.join(directory, "devnet"), validators=21, peers=4, history_days=2)
+    s.net = net = Devnet(os.path.join(s.directory, "devnet"), validators=21, peers=4,
+                         history_days=2)
     net.start()
-    board = None
+    latest = net.latest_height()
+    now = int(net.validators(latest)["total"])
+    say("   %s: %d validators now (%d at genesis, %g %% churn a day), 2 days of history, a "
+        "block every %g s (%.1f s to start)" % (net.chain_id, now, net.spec.validators,
+                                                 100 * net.spec.churn_per_day,
+                                                 net.spec.block_interval_s,
+                                                 time.monotonic() - t0))
+    say("   central API  %s" % net.central_url)
+    for i, u in enumerate(net.peer_urls):
+        say("   peer%d        %s" % (i + 1, u))
+    say("   latest height %d" % latest)
+
+
+def provision_device(s):
+    chapter(2, "Provision the device: key made on the chip, record on chain, checkpoint")
+    net = s.net
+    s.board = EmulatedBoard("esp32-devkitc", os.path.join(s.directory, "lcstore.img"))
+    s.board.start()
+    say("   emulated ESP32 (MicroPython 1.27) on %s" % s.board.port)
+    s.mcu = McuClient(s.board.port)
+    pub = s.mcu.generate_key()
+    say("   the chip generated its Ed25519 key; public key %s... (the private key never leaves "
+        "it)" % pub.hex()[:24])
+    h = net.register_device(UUID, pub, OWNER_SEED, device={
+        "uuid": UUID, "name": "Kitchen", "description": "Mark II in the kitchen"})
+    net.wait_height(h + 1)
+    say("   the owner registered %s on chain at height %d (owner-signed transaction)" % (UUID, h))
+    s.cp_height = net.latest_height() - net.spec.blocks_per_day
+    cp = net.checkpoint(s.cp_height)
+    s.config = from_devnet(net.directory, os.path.join(s.directory, "pi"), UUID,
+                           owner_pubkey=ed25519.public_key(OWNER_SEED),
+                           checkpoint={"height": s.cp_height, "hash": cp["hash"]})
+    anchor_client = LightClient(s.config)
+    anchor_client.init_from_anchor()
+    chip = mcu_bridge.chip_state(anchor_client.pool, {"height": s.cp_height})
+    s.mcu.set_checkpoint(trusted_at_rest.encode_trusted(chip), uuid=UUID,
+                         trusting_period_ns=anchor_client.options.trusting_period_ns,
+                         header_hash=chip.header.hash())
+    say("   trust anchor: height %d, hash %s... (a day old: the device was boxed since)"
+        % (s.cp_height, cp["hash"][:16]))
+
+
+def first_boot(s):
+    chapter(3, "Boot: sync from the checkpoint, verify, prove the settings")
+    res = s.boot("all nodes up")
+    s.expect_verified(res, "the first boot did not verify")
+    show_settings(res.record)
+    s.push_to_chip("the chip verified it too")
+
+
+def central_down(s):
+    chapter(4, "The central API goes down: boot again")
+    net = s.net
+    net.fault("central", "down")
+    net.wait_height(net.latest_height() + 1)
+    res = s.boot("central API down")
+    s.expect_verified(res, "no verified settings with the central API down")
+    expect(net.central_url not in (res.sync or {}).get("sources", []), "a down node served data")
+    show_settings(res.record)
+
+
+def lying_peer(s):
+    chapter(5, "A peer turns malicious (forged signatures)")
+    net = s.net
+    liar_url = net.peer_urls[0]
+    liar = s.name_of(liar_url)
+    net.fault(liar, "forged_signatures")
+    say("   %s now serves commits with forged signatures" % liar)
+    banned = []
+    for _ in range(10):  # until the client meets the liar: it asks the fastest first
+        net.wait_height(net.latest_height() + 1)
+        res = s.boot("central down, %s lying" % liar)
+        s.expect_verified(res, "no verified settings with a lying peer")
+        banned = s.client.status()["banned"]
+        if any(b["url"] == liar_url for b in banned):
+            break
+    for b in banned:
+        r = b.get("reason") or {}
+        say("   BANNED %s (%s): %s: %s" % (s.name_of(b["url"]), b["url"], r.get("check"),
+                                          r.get("message")))
+    expect(any(b["url"] == liar_url for b in banned), "the lying peer was not banned")
+    show_settings(res.record)
+    net.fault(liar, "ok")
+
+
+def _kept_evidence(s, path):
+    """The evidence file, copied where it outlives the demo's work directory."""
+    if s.evidence_dir == s.directory:
+        return path
+    kept = os.path.join(s.evidence_dir, os.path.basename(path))
+    shutil.copyfile(path, kept)
+    return kept
+
+
+def _tell_evidence(s, path):
+    """Checks and tells the evidence against the primary: which validators signed the fork."""
+    with open(path) as f:
+        ev = json.load(f)
+    v = ev["against_primary"]["value"]
+    common = s.net.validators(int(v["common_height"]))["validators"]
+    power = {x["address"]: int(x["voting_power"]) for x in common}
+    byz = [x["address"] for x in v["byzantine_validators"]]
+    expect(len(set(byz)) == len(byz) and set(byz) <= set(power),
+           "the evidence names validators outside the common height's set")
+    signed = sum(power[a] for a in byz)
+    total = sum(power.values())
+    expect(3 * signed > total, "the byzantine validators hold no more than 1/3 of the power")
+    witness = s.name_of(ev["witness"])
+    say("   evidence %s" % path)
+    say("     common height %s, conflicting header at %s; %d of the %d validators of the common "
+        "height signed the fork (%.0f %% of the voting power); sent to %s"
+        % (v["common_height"], v["conflicting_block"]["signed_header"]["header"]["height"],
+           len(byz), len(common), 100.0 * signed / total, witness))
+    expect(s.net.evidence(witness), "the honest node got no evidence")
+
+
+def light_client_attack(s):
+    chapter(6, "A light-client attack: old validators sign a fork with forged settings")
+    net = s.net
+    trusted = s.client.trusted().height
+    net.wait_height(trusted + 2)  # the client will skip: the attack needs a gap
+    net.fault("central", "lunatic", fork_height=trusted + 1, signer_height=s.cp_height)
+    say("   the central API now serves a fork from height %d, signed by the validators of "
+        "height %d (a day ago, some since unbonded); its app state says lang = xx-xx, with valid "
+        "proofs" % (trusted + 1, s.cp_height))
+    res = s.boot("central API compromised")
+    expect(res.halted is not None, "the attack was not detected")
+    say("   !!! LIGHT-CLIENT ATTACK DETECTED: the client halted and refuses to move on")
+    path = _kept_evidence(s, res.halted["evidence_path"])
+    _tell_evidence(s, path)
+    expect(res.record is None or res.record.record["setting"].get("lang") != "xx-xx",
+           "forged settings were served")
+    say("   settings still served are the last verified ones:")
+    show_settings(res.record)
+    res = s.boot("still halted")
+    expect(res.halted is not None and res.stale, "a halted client synced")
+
+
+def recover_with_owner_checkpoint(s):
+    chapter(7, "The way back: the owner signs a checkpoint, the device re-anchors")
+    net = s.net
+    net.fault("central", "ok")
+    say("   the operator inspected the evidence and repaired the central API")
+    honest = net.checkpoint(net.latest_height())
+    doc = checkpoint.sign_checkpoint(txs.seed_signer(OWNER_SEED), net.chain_id,
+                                     honest["height"], bytes.fromhex(honest["hash"]),
+                                     int(time.time()))
+    say("   the owner signs a checkpoint: height %d, hash %s... (`mycroft-lc keys "
+        "sign-checkpoint`)" % (honest["height"], honest["hash"][:16]))
+    out = recovery.recover(LightClient(s.config), owner_checkpoint=doc)
+    expect(out["height"] == honest["height"] and out["by"] == "owner" and out["cleared_halt"],
+           "the owner's checkpoint was not taken")
+    say("   `mycroft-lc recover --checkpoint`: new anchor at height %d, halt cleared (the "
+        "evidence stays)" % out["height"])
+    res = s.boot("after the recovery")
+    s.expect_verified(res, "no verified boot after the recovery")
+    expect(res.record.record["setting"].get("lang") != "xx-xx", "forged settings were served")
+    show_settings(res.record)
+    s.push_to_chip("the chip follows")
+
+
+def everything_down(s):
+    chapter(8, "Everything goes down: the WAN is out, every node unreachable")
+    for n in s.net.nodes:
+        s.net.fault(n, "down")
+    res = s.boot("no node reachable")
+    expect(res.ok and res.stale, "the cache was not served")
+    show_settings(res.record)
+    chip = s.mcu.settings(s.client.clock.now_ns())
+    expect(chip.get("height") == s.client.trusted().height, "the chip lost its verified copy")
+    say("   the chip still holds the settings it verified itself, proven at height %s, %.0f s "
+        "old" % (chip["height"], chip.get("age_ns", 0) / 1e9))
+
+
+STORY = (start_network, provision_device, first_boot, central_down, lying_peer,
+         light_client_attack, recover_with_owner_checkpoint, everything_down)
+
+
+def run(directory, evidence_dir=None):
+    t_start = time.monotonic()
+    s = Story(directory, evidence_dir or directory)
     try:
-        say("   %s: %d validators, 2 days of history, a block every %g s (%.1f s to start)"
-            % (net.chain_id, net.spec.validators, net.spec.block_interval_s,
-               time.monotonic() - t0))
-        say("   central API  %s" % net.central_url)
-        for i, u in enumerate(net.peer_urls):
-            say("   peer%d        %s" % (i + 1, u))
-        say("   latest height %d" % net.latest_height())
-
-        chapter(2, "Provision the device: key made on the chip, record on chain, checkpoint")
-        board = EmulatedBoard("esp32-devkitc", os.path.join(directory, "lcstore.img"))
-        board.start()
-        say("   emulated ESP32 (MicroPython 1.27) on %s" % board.port)
-        with McuClient(board.port) as mcu:
-            pub = mcu.generate_key()
-            say("   the chip generated its Ed25519 key; public key %s... (the private key "
-                "never leaves it)" % pub.hex()[:24])
-            h = net.register_device(UUID, pub, OWNER_SEED,
-                                    device={"uuid": UUID, "name": "Kitchen",
-                                            "description": "Mark II in the kitchen"})
-            net.wait_height(h + 1)
-            say("   the owner registered %s on chain at height %d (owner-signed transaction)"
-                % (UUID, h))
-            cp_height = net.latest_height() - net.spec.blocks_per_day
-            cp = net.checkpoint(cp_height)
-            config = from_devnet(net.directory, os.path.join(directory, "pi"), UUID,
-                                 checkpoint={"height": cp_height, "hash": cp["hash"]})
-            anchor_client = LightClient(config)
-            anchor_client.init_from_anchor()
-            chip = mcu_bridge.chip_state(anchor_client.pool, {"height": cp_height})
-            mcu.set_checkpoint(trusted_at_rest.encode_trusted(chip), uuid=UUID,
-                               trusting_period_ns=anchor_client.options.trusting_period_ns,
-                               header_hash=chip.header.hash())
-            say("   trust anchor: height %d, hash %s... (a day old: the device was boxed "
-                "since)" % (cp_height, cp["hash"][:16]))
-
-            chapter(3, "Boot: sync from the checkpoint, verify, prove the settings")
-            c, res = boot(config, "all nodes up")
-            expect(res.ok and not res.stale, "the first boot did not verify")
-            show_settings(res.record)
-            out = mcu_bridge.push(mcu, c)
-            say("   the chip verified it too: %d compact update(s), %d bytes, now at height %s"
-                % (out["updates"], out["bytes"], out["chip_height"]))
-
-            chapter(4, "The central API goes down: boot again")
-            net.fault("central", "down")
-            net.wait_height(net.latest_height() + 1)
-            c, res = boot(config, "central API down")
-            expect(res.ok and not res.stale, "no verified settings with the central API down")
-            expect(net.central_url not in (res.sync or {}).get("sources", []),
-                   "a down node served data")
-            show_settings(res.record)
-
-            chapter(5, "A peer turns malicious (forged signatures)")
-            liar_url = net.peer_urls[0]
-            liar = name_of(net, liar_url)
-            net.fault(liar, "forged_signatures")
-            say("   %s now serves commits with forged signatures" % liar)
-            banned = []
-            for _ in range(10):  # until the client meets the liar: it asks the fastest first
-                net.wait_height(net.latest_height() + 1)
-                c, res = boot(config, "central down, %s lying" % liar)
-                expect(res.ok and not res.stale, "no verified settings with a lying peer")
-                banned = c.status()["banned"]
-                if any(b["url"] == liar_url for b in banned):
-                    break
-            for b in banned:
-                r = b.get("reason") or {}
-                say("   BANNED %s (%s): %s: %s" % (name_of(net, b["url"]), b["url"],
-                                                  r.get("check"), r.get("message")))
-            expect(any(b["url"] == liar_url for b in banned), "the lying peer was not banned")
-            show_settings(res.record)
-
-            chapter(6, "A light-client attack: old validators sign a fork with forged settings")
-            net.fault(liar, "ok")
-            trusted = c.trusted().height
-            net.wait_height(trusted + 2)  # the client will skip: the attack needs a gap
-            net.fault("central", "lunatic", fork_height=trusted + 1, signer_height=cp_height)
-            say("   the central API now serves a fork from height %d, signed by the validators "
-                "of height %d (a day ago, some since unbonded); its app state says "
-                "lang = xx-xx, with valid proofs" % (trusted + 1, cp_height))
-            c2, res = boot(config, "central API compromised")
-            expect(res.halted is not None, "the attack was not detected")
-            say("   !!! LIGHT-CLIENT ATTACK DETECTED: the client halted and refuses to move on")
-            with open(res.halted["evidence_path"]) as f:
-                ev = json.load(f)
-            v = ev["against_primary"]["value"]
-            say("   evidence %s" % res.halted["evidence_path"])
-            say("     common height %s, conflicting header at %s, %d byzantine validators, "
-                "sent to %s" % (v["common_height"],
-                                v["conflicting_block"]["signed_header"]["header"]["height"],
-                                len(v["byzantine_validators"]), name_of(net, ev["witness"])))
-            expect(net.evidence(name_of(net, ev["witness"])), "the honest node got no evidence")
-            expect(res.record is None or res.record.record["setting"].get("lang") != "xx-xx",
-                   "forged settings were served")
-            say("   settings still served are the last verified ones:")
-            show_settings(res.record)
-            net.fault("central", "ok")
-            c2.clear_halt()
-            say("   (the operator inspected the evidence, the central API was repaired, the "
-                "halt is cleared)")
-            c, res = boot(config, "after the repair")
-            expect(res.ok and not res.stale, "no recovery after clearing the halt")
-            out = mcu_bridge.push(mcu, c)
-            say("   the chip follows: %d update(s), %d bytes, now at height %s"
-                % (out["updates"], out["bytes"], out["chip_height"]))
-
-            chapter(7, "Everything goes down: the WAN is out, every node unreachable")
-            for n in net.nodes:
-                net.fault(n, "down")
-            c, res = boot(config, "no node reachable")
-            expect(res.ok and res.stale, "the cache was not served")
-            show_settings(res.record)
-            s = mcu.settings(c.clock.now_ns())
-            say("   the chip still holds the settings it verified itself, proven at height %s, "
-                "%.0f s old" % (s["height"], s.get("age_ns", 0) / 1e9))
-
-        chapter(8, "Shut everything down")
+        for step in STORY:
+            step(s)
+        chapter(len(STORY) + 1, "Shut everything down")
     finally:
-        if board is not None:
-            board.stop()
-        net.stop()
+        if s.mcu is not None:
+            s.mcu.close()
+        if s.board is not None:
+            s.board.stop()
+        if s.net is not None:
+            s.net.stop()
     say("   network and board stopped; the demo took %.0f s" % (time.monotonic() - t_start))
     return 0
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m lightclient.demo", description=__doc__.splitlines()[0])
-    p.add_argument("--dir", help="work directory (default: a temporary one, removed after)")
+    p = argparse.ArgumentParser(prog="python -m lightclient.demo",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--dir", help="work directory (default: a temporary one, removed after; the "
+                   "attack's evidence is kept)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     args = p.parse_args(argv)
+    temporary = not args.dir and not args.keep
     directory = args.dir or tempfile.mkdtemp(prefix="mycroft-lc-demo-")
+    evidence_dir = tempfile.mkdtemp(prefix="mycroft-lc-evidence-") if temporary else None
     try:
-        return run(directory)
+        return run(directory, evidence_dir)
     except DemoFailed as e:
         say("\nDEMO FAILED: %s" % e)
         return 1
     finally:
-        if not args.dir and not args.keep:
+        if temporary:
             shutil.rmtree(directory, ignore_errors=True)
+            if evidence_dir and not os.listdir(evidence_dir):
+                os.rmdir(evidence_dir)
 
 
 if __name__ == "__main__":
