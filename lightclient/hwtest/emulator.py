@@ -72,19 +72,22 @@ def find_micropython(given: str | os.PathLike | None = None) -> Path:
             raise EmulatorError(f"no {MP_PACKAGE} (micropython.mjs) at {named}; " + MP_HOWTO)
         return hit
     candidates = [REPO / "node_modules", Path.cwd() / "node_modules"]
-    npm = shutil.which("npm")
-    if npm:
-        try:
-            root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True,
-                                  timeout=20).stdout.strip()
-            if root:
-                candidates.append(Path(root))
-        except (OSError, subprocess.SubprocessError):
-            pass
     for c in candidates:
         hit = _mjs_in(c)
         if hit is not None:
             return hit
+    npm = shutil.which("npm")   # asked last: it takes a while
+    if npm:
+        try:
+            root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True,
+                                  timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = ""
+        if root:
+            candidates.append(Path(root))
+            hit = _mjs_in(Path(root))
+            if hit is not None:
+                return hit
     raise EmulatorError(f"no MicroPython interpreter found ({MP_PACKAGE} not in "
                         f"{', '.join(str(c) for c in candidates)}); " + MP_HOWTO)
 
