@@ -82,7 +82,14 @@ def cmd_flash(args):
         for c in cmds:
             print(" ".join(c))
         return 0
-    r = flash.flash(args.build, args.port, progress=_Progress(), log=_log, **opts)
+    try:
+        r = flash.flash(args.build, args.port, progress=_Progress(), log=_log, **opts)
+    except HwTestError as e:
+        code = _err(e)
+        _log("%s: FAIL (%s)" % (args.port, e.check))   # the verdict is the last line
+        return code
+    _log("%s: %s" % (args.port, "flashed and VERIFIED: every part read back matches the build"
+                     if r["verified"] else "flashed, NOT verified (--no-verify)"))
     print(_emit(r))
     return 0
 

@@ -21,6 +21,9 @@ DEFAULT_BAUD = 460800
 OUTPUT_TAIL = 64 * 1024     # bytes of esptool output kept for the diagnosis
 
 _PROGRESS = re.compile(r"(Writing|Verifying|Reading) at (0x[0-9a-fA-F]+)\D*?(\d+(?:\.\d+)?)\s*%")
+# verify-flash prints no percentages: one line per part before its read-back, one after it
+_VERIFY_START = re.compile(r"Verifying 0x[0-9a-fA-F]+ \((\d+)\) bytes (?:at|@) (0x[0-9a-fA-F]+)")
+_VERIFY_OK = re.compile(r"Verification successful")
 _WRONG_CHIP = re.compile(r"This chip is (\S+), not (\S+)\.")
 
 
@@ -157,11 +160,22 @@ def run_esptool(cmd, phase, progress=None, timeout=900):
             *lines, buf = re.split(rb"[\r\n]", buf)
             buf = buf[-4096:]
             for line in lines:
-                m = _PROGRESS.search(line.decode("utf-8", "replace"))
+                text = line.decode("utf-8", "replace")
+                m = _PROGRESS.search(text)
                 if m:
                     last = (m.group(2), m.group(3))
                     if progress:
                         progress(phase, m.group(2), float(m.group(3)))
+                    continue
+                m = _VERIFY_START.search(text)
+                if m:
+                    last = (m.group(2), "0")
+                    if progress:
+                        progress(phase, m.group(2), 0.0)
+                elif _VERIFY_OK.search(text) and last is not None:
+                    address, last = last[0], (last[0], "100")
+                    if progress:
+                        progress(phase, address, 100.0)
         rc = proc.wait(timeout=max(1, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:
