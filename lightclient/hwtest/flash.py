@@ -77,7 +77,11 @@ def commands(build_dir, port, board=None, baud=DEFAULT_BAUD, merged=False, erase
 
 
 def check_port(port):
-    """The serial port exists and this user may open it (before esptool runs)."""
+    """The serial port exists and this user may open it (before esptool runs). A pyserial
+    URL (socket://host:port, rfc2217://...: a networked serial bridge, or a mock bootloader)
+    has no file to check; esptool's connection tells."""
+    if re.match(r"[a-z][a-z0-9+]*://", port):
+        return
     if not os.path.exists(port):
         raise HwTestError("port_missing", "serial port %s does not exist" % port,
                           hint="plug the board in and look for it in `ls /dev/ttyUSB* "
