@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml setup.py
 	touch $@
 
 $(NODE_STAMP): package.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { \
+	  echo "node 20 or later is needed, found $$(node --version): docs/hardware-testers.md says how to get it" >&2; exit 1; }
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
