@@ -10,15 +10,13 @@ the document shows output, its shape is checked: the record's fields, the self-t
 the batch table's header and verdict line."""
 
 import json
-import os
 import re
-import select
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from journeys_common import Background
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "hardware-testers.md"
@@ -80,33 +78,12 @@ def _doc_record_keys(example):
     return keys
 
 
-class Journey:
-    def __init__(self, cwd):
-        self.cwd = cwd
-        self.ports = {}
-        self.background = []
+class Journey(Background):
+    """The background commands, and the document's ports mapped to the emulators' real ones."""
 
-    def spawn(self, argv, until, timeout):
-        """Start a long-running command; -> its stdout lines up to the one `until` accepts."""
-        p = subprocess.Popen(argv, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.background.append(p)
-        lines, buf = [], b""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            assert left > 0 and p.poll() is None, (
-                "%s did not come up: %s" % (argv[1:3], p.stderr.read1(4000) if p.poll() is not
-                                            None else lines))
-            r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-            if not r:
-                continue
-            chunk = os.read(p.stdout.fileno(), 4096)
-            buf += chunk
-            *done, buf = buf.split(b"\n")
-            for raw in done:
-                lines.append(raw.decode())
-                if until(lines[-1]):
-                    return lines
+    def __init__(self, cwd):
+        super().__init__(cwd)
+        self.ports = {}
 
     def emulator(self, argv):
         return self.spawn(argv, lambda l: l.startswith("/dev/"), 120)[-1]
@@ -121,17 +98,6 @@ class Journey:
                 a = a.replace(ph, self.ports[ph])
             out.append(a)
         return out
-
-    def close(self):
-        for p in self.background:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in self.background:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 def test_the_testers_walk_through_runs_as_written(tmp_path):
