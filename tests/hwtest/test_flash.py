@@ -16,16 +16,7 @@ from lightclient.hwtest.errors import HwTestError
 
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("flash")
-    root = tmp / "repo"
-    (root / "firmware").mkdir(parents=True)
-    (root / "firmware" / "main.py").write_text("import sys\n")
-    b = boards.load_board("esp32-devkitc")
-    fw = tmp / "mp.bin"
-    fw.write_bytes(fakes.released_firmware(b, fakes.app_image(), fakes.bootloader_image()))
-    out = tmp / "build"
-    image.build(b.name, fw, out, root=root)
-    return out
+    return fakes.build_dir(tmp_path_factory.mktemp("flash"), "esp32-devkitc")
 
 
 def test_commands_write_every_part_at_its_partition_then_verify(build_dir):

@@ -28,18 +28,7 @@ BOARDS = [p.stem for p in boards.board_files()]
 def builds(tmp_path_factory):
     """One build directory per board, from fabricated MicroPython images of the board's chip."""
     tmp = tmp_path_factory.mktemp("mockflash")
-    root = tmp / "repo"
-    (root / "firmware").mkdir(parents=True)
-    (root / "firmware" / "main.py").write_text("import sys\n")
-    out = {}
-    for name in BOARDS:
-        b = boards.load_board(name)
-        fw = tmp / (name + ".bin")
-        fw.write_bytes(fakes.released_firmware(b, fakes.app_image(b.chip),
-                                               fakes.bootloader_image(b.chip)))
-        image.build(name, fw, tmp / name, root=root)
-        out[name] = tmp / name
-    return out
+    return {name: fakes.build_dir(tmp, name) for name in BOARDS}
 
 
 def _read_back(url, chip, offset, size, path):
