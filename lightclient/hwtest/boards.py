@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lightclient.hwtest.errors import HwTestError
 
-from lightclient.hwtest.paths import ROOT as REPO, board_dir
+from lightclient.hwtest.paths import board_dir
 
 BOARD_DIR = board_dir()
 

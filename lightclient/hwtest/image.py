@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from lightclient.hwtest import parttable
-from lightclient.hwtest.boards import REPO, load_board
+from lightclient.hwtest.boards import load_board
 from lightclient.hwtest.errors import HwTestError
-from lightclient.hwtest.paths import firmware_dir
+from lightclient.hwtest.paths import ROOT as REPO, firmware_dir
 
 # The firmware's source root: firmware/main.py is the board's /main.py (MicroPython runs /boot.py
 # then /main.py from the vfs root); the repository root supplies the chip package
