@@ -65,6 +65,8 @@ def run_batch(ports, network, owner_seed, board_name, firmware_hash, log=None, *
     t0 = time.monotonic()
     net = network if getattr(network, "thread_safe", False) else _Serialised(network)
     results = [None] * len(ports)
+    done = []
+    done_lock = threading.Lock()
 
     def work(i, port):
         try:
@@ -73,6 +75,14 @@ def run_batch(ports, network, owner_seed, board_name, firmware_hash, log=None, *
         except Exception as e:   # never let one board take the batch down; say what it was
             results[i] = {"port": port, "passed": False, "provision": None, "selftest": None,
                           "error": {"check": "internal", "message": repr(e)}, "seconds": None}
+        if log:   # progress as boards finish: a tray takes a while
+            with done_lock:
+                done.append(port)
+                r = results[i]
+                log("%s: %s (%d of %d boards done)" % (
+                    port, "PASS" if r["passed"] else "FAIL" + (
+                        ": " + r["error"]["check"] if r.get("error") else ""),
+                    len(done), len(ports)))
 
     threads = [threading.Thread(target=work, args=(i, p), daemon=True)
                for i, p in enumerate(ports)]

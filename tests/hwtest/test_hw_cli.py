@@ -4,6 +4,7 @@ and platformio.ini / its extra script running the same commands."""
 import configparser
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -83,8 +84,12 @@ def test_batch_prints_a_summary_table_and_writes_a_report(emulated, socat_pair, 
     for p in ports + [dead]:
         argv += ["--port", p]
     assert run(argv) == 1
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    out = cap.out
     assert out.splitlines()[-1] == "2 of 3 boards passed"
+    # progress on stderr as each board finishes
+    assert sorted(re.findall(r"\((\d) of 3 boards done\)", cap.err)) == ["1", "2", "3"]
+    assert dead + ": FAIL: " in cap.err
     rep = json.loads(report.read_text())
     assert rep["passed"] == 2 and rep["failed"] == 1
     assert len(list((tmp_path / "records").glob("*.json"))) == 2
