@@ -60,6 +60,11 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     assert run(["selftest"] + rec_only + ["--network", "devnet"]) == 2
     err = capsys.readouterr().err
     assert "network_mismatch" in err and "provisioned on the synthetic network" in err
+    # neither --record nor --network: the devnet is not there, and the tester is told both ways
+    assert run(["selftest", "--port", board.port, "--dir", str(d), "--devnet-dir",
+                str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert "--network synthetic needs the same flag here (or --record" in err
     # the board is provisioned: provisioning again without --force exits 1 with the reason
     assert run(["provision"] + common) == 1
     assert json.loads(capsys.readouterr().out)["error"]["check"] == "already_provisioned"
