@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 from lightclient.hwtest.errors import HwTestError
-
 from lightclient.hwtest.paths import board_dir
 
 BOARD_DIR = board_dir()

@@ -92,15 +92,25 @@ def find_micropython(given: str | os.PathLike | None = None) -> Path:
                         f"{', '.join(str(c) for c in candidates)}); " + MP_HOWTO)
 
 
+_HASHES: dict = {}
+
+
 def running_firmware_hash() -> str | None:
     """The hash of the firmware the emulator runs, computed as an image build computes it
-    (lightclient/hwtest/image.py firmware_hash over the default variant's files)."""
+    (lightclient/hwtest/image.py firmware_hash over the default variant's files). Walking the
+    imports takes a third of a second: kept per process until a source file changes."""
     from lightclient.hwtest import image
     from lightclient.hwtest.errors import HwTestError
-    try:
-        return image.firmware_hash(image.app_files(REPO))
-    except HwTestError:
-        return None
+    sources = sorted(list(firmware_dir().glob("*.py"))
+                     + list((REPO / "lightclient" / "chip").rglob("*.py")))
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources)
+    if key not in _HASHES:
+        try:
+            _HASHES.clear()
+            _HASHES[key] = image.firmware_hash(image.app_files(REPO))
+        except HwTestError:
+            return None
+    return _HASHES[key]
 
 
 def board_file(name: str) -> Path:
