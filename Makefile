@@ -26,13 +26,15 @@ multilib:
 chip: multilib
 	@./firmware/ports/unix32/build.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
 $(NODE_STAMP): package.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { \
+	  echo "node 20 or later is needed, found $$(node --version): docs/hardware-testers.md says how to get it" >&2; exit 1; }
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -66,9 +66,9 @@ def _rng(n):
     return b
 
 
-def boot(board_name, chip, block_size, block_count, secret_hex):
+def boot(board_name, chip, block_size, block_count, secret_hex, firmware_hash=None):
     global FW, FLASH, _ARGS
-    _ARGS = (board_name, chip, block_size, block_count, secret_hex)
+    _ARGS = (board_name, chip, block_size, block_count, secret_hex, firmware_hash)
     if FLASH is None:
         FLASH = WriteThroughFlash(FileBlockDevice(FLASH_PATH, block_size, block_count),
                                   _host_write)
@@ -77,7 +77,9 @@ def boot(board_name, chip, block_size, block_count, secret_hex):
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + bytes.fromhex(secret_hex))
     info = {"board": board_name, "chip": chip, "machine": "emulated " + chip,
             "release": _boot.release(), "build": "emulator",
-            "chip_id": binascii.hexlify(chip_id.digest()[:6]).decode(), "firmware_hash": None}
+            "chip_id": binascii.hexlify(chip_id.digest()[:6]).decode(),
+            # computed by the host over the files this board runs, as an image build does
+            "firmware_hash": firmware_hash or None}
     FW = _boot.build(FLASH, bytes.fromhex(secret_hex), info, _rng, FileCounter(COUNTER_PATH))
     return "ok" if FW.device.store is not None else "store: " + str(FW.device.store_error)
 

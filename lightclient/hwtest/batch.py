@@ -9,6 +9,11 @@ from lightclient.hwtest import provision as prov
 from lightclient.hwtest import selftest as st
 from lightclient.hwtest.errors import HwTestError
 
+# What to do about a board that already holds a key, said in batch's own flags.
+ALREADY_HINT = ("already provisioned: run the batch again with --selftest-only to check these "
+                "boards as they are, or with --force to re-provision them with NEW keys (their "
+                "old registrations no longer match)")
+
 
 class _Serialised:
     """The network, one call at a time (the boards' UART work runs in parallel)."""
@@ -43,6 +48,8 @@ def run_board(port, network, owner_seed, board_name, firmware_hash, do_provision
             out["provision"] = rec
             expected = bytes.fromhex(rec["public_key"])
         except HwTestError as e:
+            if e.check == "already_provisioned":
+                e.hint = ALREADY_HINT
             out["error"] = e.to_dict()
     if out["error"] is None:
         out["selftest"] = st.selftest(port, network, expected, baudrate, timeout, log=log)
@@ -58,6 +65,8 @@ def run_batch(ports, network, owner_seed, board_name, firmware_hash, log=None, *
     t0 = time.monotonic()
     net = network if getattr(network, "thread_safe", False) else _Serialised(network)
     results = [None] * len(ports)
+    done = []
+    done_lock = threading.Lock()
 
     def work(i, port):
         try:
@@ -66,6 +75,14 @@ def run_batch(ports, network, owner_seed, board_name, firmware_hash, log=None, *
         except Exception as e:   # never let one board take the batch down; say what it was
             results[i] = {"port": port, "passed": False, "provision": None, "selftest": None,
                           "error": {"check": "internal", "message": repr(e)}, "seconds": None}
+        if log:   # progress as boards finish: a tray takes a while
+            with done_lock:
+                done.append(port)
+                r = results[i]
+                log("%s: %s (%d of %d boards done)" % (
+                    port, "PASS" if r["passed"] else "FAIL" + (
+                        ": " + r["error"]["check"] if r.get("error") else ""),
+                    len(done), len(ports)))
 
     threads = [threading.Thread(target=work, args=(i, p), daemon=True)
                for i, p in enumerate(ports)]
@@ -104,5 +121,9 @@ def summary_table(report):
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     total = report["passed"] + report["failed"]
+    again = sum(1 for r in report["boards"]
+                if (r.get("error") or {}).get("check") == "already_provisioned")
+    if again:
+        lines.append("%d %s %s" % (again, "board" if again == 1 else "boards", ALREADY_HINT))
     lines.append("%d of %d boards passed" % (report["passed"], total))
     return "\n".join(lines)

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 from lightclient.hwtest.errors import HwTestError
+from lightclient.hwtest.paths import board_dir
 
-REPO = Path(__file__).resolve().parents[2]
-BOARD_DIR = REPO / "board"
+BOARD_DIR = board_dir()
 
 SECTOR = 0x1000            # flash erase unit; data partitions align to it
 APP_ALIGN = 0x10000        # ESP-IDF: app partitions start on a 64 KiB boundary (MMU page)

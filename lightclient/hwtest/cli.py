@@ -82,16 +82,26 @@ def cmd_flash(args):
         for c in cmds:
             print(" ".join(c))
         return 0
-    r = flash.flash(args.build, args.port, progress=_Progress(), log=_log, **opts)
+    try:
+        r = flash.flash(args.build, args.port, progress=_Progress(), log=_log, **opts)
+    except HwTestError as e:
+        code = _err(e)
+        _log("%s: FAIL (%s)" % (args.port, e.check))   # the verdict is the last line
+        return code
+    _log("%s: %s" % (args.port, "flashed and VERIFIED: every part read back matches the build"
+                     if r["verified"] else "flashed, NOT verified (--no-verify)"))
     print(_emit(r))
     return 0
 
 
 # --- network and owner key -----------------------------------------------------------------------
 
+NETWORKS = ("devnet", "synthetic")
+
+
 def _network(args):
     from lightclient.hwtest import network
-    if args.network == "synthetic":
+    if (args.network or "devnet") == "synthetic":
         os.makedirs(args.dir, exist_ok=True)
         return network.SyntheticNetwork(args.dir)
     return network.DevnetNetwork(args.devnet_dir, start=args.start_devnet)
@@ -175,18 +185,33 @@ def _print_checks(report):
 def cmd_selftest(args):
     from lightclient.hwtest import selftest
     expected = None
+    recorded = None   # the network the record says the board was provisioned on
     if args.record:
         try:
             with open(args.record) as f:
-                expected = bytes.fromhex(json.load(f)["public_key"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+                rec = json.load(f)
+            expected = bytes.fromhex(rec["public_key"])
+            recorded = (rec.get("network") or {}).get("name")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise HwTestError("record", "cannot read the public key from %s: %s"
                               % (args.record, e))
+        if recorded not in NETWORKS:
+            raise HwTestError("record", "%s names no network this tool knows (%r)"
+                              % (args.record, recorded))
+        if args.network is None:
+            args.network = recorded
+        elif args.network != recorded:
+            raise HwTestError("network_mismatch", "%s says the board was provisioned on the %s "
+                              "network, not %s" % (args.record, recorded, args.network),
+                              hint="leave out --network: the record's network is used")
+    args.network = args.network or "devnet"
     net = None
     try:
         net = _network(args)
     except HwTestError as e:
-        _log("no network (%s): the update checks will fail" % e.message)
+        _log("no network (%s): the update checks will fail%s" % (
+            e.message, "" if recorded else "; a board provisioned with --network synthetic "
+            "needs the same flag here (or --record: its network is used)"))
     try:
         rep = selftest.selftest(args.port, net, expected, args.baudrate, args.timeout, log=_log)
     finally:
@@ -232,9 +257,10 @@ def _board_common(p):
 
 def _net_common(p):
     p.add_argument("--board", default="esp32-devkitc", help="board definition in board/")
-    p.add_argument("--network", choices=("devnet", "synthetic"), default="devnet",
-                   help="devnet: the local reference network (default); synthetic: a "
-                        "throw-away chain kept in --dir, for bench tests with no network")
+    p.add_argument("--network", choices=NETWORKS, default=None,
+                   help="devnet: the local reference network (default; for selftest with "
+                        "--record: the record's network); synthetic: a throw-away chain kept "
+                        "in --dir, for bench tests with no network")
     p.add_argument("--devnet-dir", default=DEFAULT_DEVNET_DIR,
                    help="directory of a running `mycroft-lc devnet up` (default %(default)s)")
     p.add_argument("--start-devnet", action="store_true",

@@ -33,16 +33,84 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from lightclient.hwtest.paths import ROOT as REPO, board_dir, firmware_dir
+
 RUNNER = Path(__file__).resolve().parent / "emulator_runner.mjs"
-BOARD_DIR = REPO / "board"
+BOARD_DIR = board_dir()
 DEFAULT_BOARD = "esp32-devkitc"
 READY = "EMULATOR READY"
+MP_PACKAGE = "@micropython/micropython-webassembly-pyscript"
+MP_ENV = "MYCROFT_LC_MICROPYTHON"
+MP_HOWTO = ("the emulated board runs on MicroPython's WebAssembly port from npm: in a checkout "
+            "run `make setup`; otherwise `npm install %s@1.27.0` (here, or with -g) or pass "
+            "--micropython PATH (its micropython.mjs, or a node_modules folder holding it; "
+            "or set %s)" % (MP_PACKAGE, MP_ENV))
 _PTY_RE = re.compile(r"PTY is (\S+)")
 
 
 class EmulatorError(RuntimeError):
     pass
+
+
+def _mjs_in(path: Path) -> Path | None:
+    """micropython.mjs given the file, the package folder or a node_modules folder."""
+    for p in (path, path / "micropython.mjs", path / MP_PACKAGE / "micropython.mjs",
+              path / "node_modules" / MP_PACKAGE / "micropython.mjs"):
+        if p.is_file() and p.name == "micropython.mjs":
+            return p
+    return None
+
+
+def find_micropython(given: str | os.PathLike | None = None) -> Path:
+    """The chip's interpreter for the emulator: the flag, else $MYCROFT_LC_MICROPYTHON, else
+    the checkout's node_modules, the current folder's, then npm's global one. A path that was
+    named but holds no interpreter is an error of its own (never silently replaced)."""
+    named = given or os.environ.get(MP_ENV)
+    if named:
+        hit = _mjs_in(Path(named).expanduser().resolve())
+        if hit is None:
+            raise EmulatorError(f"no {MP_PACKAGE} (micropython.mjs) at {named}; " + MP_HOWTO)
+        return hit
+    candidates = [REPO / "node_modules", Path.cwd() / "node_modules"]
+    for c in candidates:
+        hit = _mjs_in(c)
+        if hit is not None:
+            return hit
+    npm = shutil.which("npm")   # asked last: it takes a while
+    if npm:
+        try:
+            root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True,
+                                  timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = ""
+        if root:
+            candidates.append(Path(root))
+            hit = _mjs_in(Path(root))
+            if hit is not None:
+                return hit
+    raise EmulatorError(f"no MicroPython interpreter found ({MP_PACKAGE} not in "
+                        f"{', '.join(str(c) for c in candidates)}); " + MP_HOWTO)
+
+
+_HASHES: dict = {}
+
+
+def running_firmware_hash() -> str | None:
+    """The hash of the firmware the emulator runs, computed as an image build computes it
+    (lightclient/hwtest/image.py firmware_hash over the default variant's files). Walking the
+    imports takes a third of a second: kept per process until a source file changes."""
+    from lightclient.hwtest import image
+    from lightclient.hwtest.errors import HwTestError
+    sources = sorted(list(firmware_dir().glob("*.py"))
+                     + list((REPO / "lightclient" / "chip").rglob("*.py")))
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources)
+    if key not in _HASHES:
+        try:
+            _HASHES.clear()
+            _HASHES[key] = image.firmware_hash(image.app_files(REPO))
+        except HwTestError:
+            return None
+    return _HASHES[key]
 
 
 def board_file(name: str) -> Path:
@@ -58,9 +126,12 @@ class EmulatedBoard:
     what the firmware and socat wrote to stderr (never the serial data)."""
 
     def __init__(self, board: str = DEFAULT_BOARD, state_path: str | os.PathLike | None = None,
-                 boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0):
+                 boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0,
+                 micropython: str | os.PathLike | None = None):
         self.board = board
         self.board_path = board_file(board)
+        self.micropython = find_micropython(micropython)
+        self.firmware_hash = running_firmware_hash()
         # Resolved here: the node runner works from the repository, the caller from anywhere.
         self.state_path = Path(state_path).resolve() if state_path is not None else None
         self.boot_timeout = boot_timeout
@@ -81,7 +152,10 @@ class EmulatedBoard:
         node, socat = shutil.which("node"), shutil.which("socat")
         if not node or not socat:
             raise EmulatorError("the emulator needs node and socat on PATH")
-        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO)]
+        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO),
+                "--firmware", str(firmware_dir()), "--micropython", str(self.micropython)]
+        if self.firmware_hash:
+            args += ["--firmware-hash", self.firmware_hash]
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(self.state_path)]
@@ -183,7 +257,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="board definition in board/ (default %(default)s)")
     p.add_argument("--state", default=None,
                    help="flash image of the lcstore partition, kept across runs "
-                        "(FILE.secret holds the device secret); default: RAM only")
+                        "(FILE.secret holds the device secret; its folder is created); "
+                        "default: RAM only")
+    p.add_argument("--micropython", default=None, metavar="PATH",
+                   help="MicroPython's WebAssembly port (%s: its micropython.mjs or a "
+                        "node_modules holding it); default: $%s, the checkout's node_modules, "
+                        "./node_modules, npm's global folder" % (MP_PACKAGE, MP_ENV))
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -199,7 +278,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def cmd_emulate(args) -> int:
     try:
-        board = EmulatedBoard(args.board, args.state, log_stream=sys.stderr)
+        board = EmulatedBoard(args.board, args.state, log_stream=sys.stderr,
+                              micropython=getattr(args, "micropython", None))
     except EmulatorError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

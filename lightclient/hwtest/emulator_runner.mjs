@@ -3,6 +3,12 @@
 // on this process's stdin/stdout, which lightclient/hwtest/emulator.py joins to a pseudo-terminal with socat.
 //
 //   node lightclient/hwtest/emulator_runner.mjs --board board/esp32-devkitc.json [--state FILE] [--repo DIR]
+//        [--firmware DIR] [--micropython PATH/micropython.mjs] [--firmware-hash HEX]
+//
+// --repo DIR holds the `lightclient` package (its chip/ is copied in), --firmware DIR the chip's
+// entry points (default DIR/firmware); --micropython the npm package's micropython.mjs when node
+// cannot resolve it from here (an installed wheel); --firmware-hash what the board reports as the
+// hash of the firmware it runs (lightclient/hwtest/image.py firmware_hash of the same files).
 //
 // --state FILE: the lcstore partition's flash image (created erased), loaded at start; every
 // erase and program the store makes is written to it as it happens, so a restarted emulator keeps
@@ -17,19 +23,22 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const o = { board: null, state: null, repo: path.resolve(HERE, "..", ".."), heapsize: 2 * 1024 * 1024 };
+  const o = { board: null, state: null, repo: path.resolve(HERE, "..", ".."), heapsize: 2 * 1024 * 1024,
+              firmware: null, micropython: null, firmwareHash: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
     if (a === "--board") o.board = path.resolve(val());
     else if (a === "--state") o.state = path.resolve(val());
     else if (a === "--repo") o.repo = path.resolve(val());
+    else if (a === "--firmware") o.firmware = path.resolve(val());
+    else if (a === "--micropython") o.micropython = path.resolve(val());
+    else if (a === "--firmware-hash") o.firmwareHash = String(val());
     else if (a === "--heapsize") o.heapsize = parseInt(val(), 10);
     else if (a === "--flash-delay-ms") o.flashDelayMs = parseFloat(val());
     else {
@@ -95,6 +104,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   flashDelayMs = o.flashDelayMs || 0;
   const board = JSON.parse(fs.readFileSync(o.board, "utf8"));
+  const { loadMicroPython } = await import(
+    o.micropython ? pathToFileURL(o.micropython).href : "@micropython/micropython-webassembly-pyscript");
   const mp = await loadMicroPython({
     heapsize: o.heapsize,
     pystack: 64 * 1024,
@@ -105,7 +116,7 @@ async function main() {
   const repo = o.repo;
   copyFile(mp, path.join(repo, "lightclient", "__init__.py"), "/repo/lightclient/__init__.py");
   copyTree(mp, path.join(repo, "lightclient", "chip"), "/repo/lightclient/chip");
-  copyTree(mp, path.join(repo, "firmware"), "/fw");
+  copyTree(mp, o.firmware || path.join(repo, "firmware"), "/fw");
   mp.FS.mkdirTree("/state");
   const flashPath = "/state/flash.bin";
   const flashSize = board.store.sector_size * board.store.sector_count;
@@ -157,7 +168,7 @@ async function main() {
   };
 
   const st = emu.boot(board.name, board.chip, board.store.sector_size, board.store.sector_count,
-                      secret.toString("hex"));
+                      secret.toString("hex"), o.firmwareHash);
   secret.fill(0);
   syncCounter();
   process.stderr.write("EMULATOR READY " + String(st) + "\n");

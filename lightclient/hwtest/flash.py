@@ -21,6 +21,9 @@ DEFAULT_BAUD = 460800
 OUTPUT_TAIL = 64 * 1024     # bytes of esptool output kept for the diagnosis
 
 _PROGRESS = re.compile(r"(Writing|Verifying|Reading) at (0x[0-9a-fA-F]+)\D*?(\d+(?:\.\d+)?)\s*%")
+# verify-flash prints no percentages: one line per part before its read-back, one after it
+_VERIFY_START = re.compile(r"Verifying 0x[0-9a-fA-F]+ \((\d+)\) bytes (?:at|@) (0x[0-9a-fA-F]+)")
+_VERIFY_OK = re.compile(r"Verification successful")
 _WRONG_CHIP = re.compile(r"This chip is (\S+), not (\S+)\.")
 
 
@@ -74,7 +77,11 @@ def commands(build_dir, port, board=None, baud=DEFAULT_BAUD, merged=False, erase
 
 
 def check_port(port):
-    """The serial port exists and this user may open it (before esptool runs)."""
+    """The serial port exists and this user may open it (before esptool runs). A pyserial
+    URL (socket://host:port, rfc2217://...: a networked serial bridge, or a mock bootloader)
+    has no file to check; esptool's connection tells."""
+    if re.match(r"[a-z][a-z0-9+]*://", port):
+        return
     if not os.path.exists(port):
         raise HwTestError("port_missing", "serial port %s does not exist" % port,
                           hint="plug the board in and look for it in `ls /dev/ttyUSB* "
@@ -157,11 +164,22 @@ def run_esptool(cmd, phase, progress=None, timeout=900):
             *lines, buf = re.split(rb"[\r\n]", buf)
             buf = buf[-4096:]
             for line in lines:
-                m = _PROGRESS.search(line.decode("utf-8", "replace"))
+                text = line.decode("utf-8", "replace")
+                m = _PROGRESS.search(text)
                 if m:
                     last = (m.group(2), m.group(3))
                     if progress:
                         progress(phase, m.group(2), float(m.group(3)))
+                    continue
+                m = _VERIFY_START.search(text)
+                if m:
+                    last = (m.group(2), "0")
+                    if progress:
+                        progress(phase, m.group(2), 0.0)
+                elif _VERIFY_OK.search(text) and last is not None:
+                    address, last = last[0], (last[0], "100")
+                    if progress:
+                        progress(phase, address, 100.0)
         rc = proc.wait(timeout=max(1, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:

@@ -24,15 +24,15 @@ import time
 from pathlib import Path
 
 from lightclient.hwtest import parttable
-from lightclient.hwtest.boards import REPO, load_board
+from lightclient.hwtest.boards import load_board
 from lightclient.hwtest.errors import HwTestError
+from lightclient.hwtest.paths import ROOT as REPO, firmware_dir
 
 # The firmware's source root: firmware/main.py is the board's /main.py (MicroPython runs /boot.py
 # then /main.py from the vfs root); the repository root supplies the chip package
 # (`lightclient.chip...`), which goes to /lib on the board (on MicroPython's sys.path; the layout
 # firmware/README.md documents). firmware/manifest.py names the image variants (which crypto
 # backend the image carries): the closure of one variant leaves out the other variants' modules.
-FIRMWARE_ROOT = "firmware"
 MANIFEST = "manifest.py"
 SHARED_PREFIX = "/lib/"
 ENTRIES = ("main.py", "boot.py")   # boot.py only when it exists
@@ -49,7 +49,8 @@ PARTS = ("bootloader", "partition-table", "micropython", "vfs")
 # --- the application's files ---------------------------------------------------------------------
 
 def _roots(root):
-    return [Path(root) / FIRMWARE_ROOT, Path(root)]
+    # firmware/ in a checkout, lightclient/_data/firmware in an installed wheel (paths.py)
+    return [firmware_dir(root), Path(root)]
 
 
 def _module_file(roots, dotted):
@@ -90,7 +91,7 @@ def _imports(path, source_root):
 def load_manifest(root=REPO):
     """firmware/manifest.py as data (its names, without MicroPython's manifest functions), or
     None when the firmware has none."""
-    path = Path(root) / FIRMWARE_ROOT / MANIFEST
+    path = firmware_dir(root) / MANIFEST
     if not path.is_file():
         return None
     names = {"__file__": str(path)}

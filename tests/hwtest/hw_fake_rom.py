@@ -29,13 +29,18 @@ def slip(data):
 class FakeRom:
     """chip_id: None for an ESP32 (answers the chip-magic register, no security info), or an
     IMAGE_CHIP_ID (9 = ESP32-S3) answered through GET_SECURITY_INFO. stop_after_blocks: stop
-    answering after that many FLASH_DATA blocks (a cable pulled mid-write)."""
+    answering after that many FLASH_DATA blocks (a cable pulled mid-write). bad_md5_from: from
+    that MD5 request on (1 = the first), the digest is of the region with one bit flipped (a
+    flash cell that does not hold what was written: the read-back must catch it)."""
 
-    def __init__(self, flash_size=4 * 1024 * 1024, chip_id=None, stop_after_blocks=None):
+    def __init__(self, flash_size=4 * 1024 * 1024, chip_id=None, stop_after_blocks=None,
+                 bad_md5_from=None):
         self.flash = bytearray(b"\xff" * flash_size)
         self.chip_id = chip_id
         self.stop_after_blocks = stop_after_blocks
         self.blocks = 0
+        self.bad_md5_from = bad_md5_from
+        self.md5s = 0
         self.commands = []
         self.master, slave = os.openpty()
         tty.setraw(slave)
@@ -95,8 +100,11 @@ class FakeRom:
             self._reply(cmd)
         elif cmd == SPI_FLASH_MD5:
             addr, n = struct.unpack_from("<II", data)
-            self._reply(cmd, data=hashlib.md5(bytes(self.flash[addr:addr + n])).hexdigest()
-                        .encode())
+            region = bytearray(self.flash[addr:addr + n])
+            self.md5s += 1
+            if self.bad_md5_from is not None and self.md5s >= self.bad_md5_from and region:
+                region[0] ^= 0x01
+            self._reply(cmd, data=hashlib.md5(bytes(region)).hexdigest().encode())
         else:   # WRITE_REG, SPI_SET_PARAMS, SPI_ATTACH, CHANGE_BAUD, FLASH_END, MEM_*: accept
             self._reply(cmd)
 

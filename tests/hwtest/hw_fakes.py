@@ -49,6 +49,20 @@ def released_firmware(board, app, bootloader, table=None):
     return bytes(out) + app
 
 
+def build_dir(tmp, board_name):
+    """A `board image build` directory (tmp/<board>) for a board: fabricated MicroPython
+    images of the board's chip and a one-line firmware tree."""
+    from lightclient.hwtest import boards, image
+    root = tmp / "repo"
+    (root / "firmware").mkdir(parents=True, exist_ok=True)
+    (root / "firmware" / "main.py").write_text("import sys\n")
+    b = boards.load_board(board_name)
+    fw = tmp / (board_name + ".bin")
+    fw.write_bytes(released_firmware(b, app_image(b.chip), bootloader_image(b.chip)))
+    image.build(board_name, fw, tmp / board_name, root=root)
+    return tmp / board_name
+
+
 # The application files of conftest.py's fake_repo tree, at their image paths.
 FAKE_REPO_APP = {
     "/main.py", "/app/__init__.py", "/app/boot.py", "/app/device.py", "/app/link/smp.py",

@@ -16,16 +16,7 @@ from lightclient.hwtest.errors import HwTestError
 
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("flash")
-    root = tmp / "repo"
-    (root / "firmware").mkdir(parents=True)
-    (root / "firmware" / "main.py").write_text("import sys\n")
-    b = boards.load_board("esp32-devkitc")
-    fw = tmp / "mp.bin"
-    fw.write_bytes(fakes.released_firmware(b, fakes.app_image(), fakes.bootloader_image()))
-    out = tmp / "build"
-    image.build(b.name, fw, out, root=root)
-    return out
+    return fakes.build_dir(tmp_path_factory.mktemp("flash"), "esp32-devkitc")
 
 
 def test_commands_write_every_part_at_its_partition_then_verify(build_dir):
@@ -121,6 +112,35 @@ def test_write_and_verify_end_to_end_against_a_rom_loader(build_dir):
     names = [s[3] for s in seen if s[0] == "write"]
     assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == [
         "bootloader", "partition-table", "micropython", "vfs"]
+    # the read-back reports each part as it starts and as its digest matches (issue 22)
+    verify = [(s[3], s[2]) for s in seen if s[0] == "verify"]
+    assert verify == [(n, pc) for n in ("bootloader", "partition-table", "micropython", "vfs")
+                      for pc in (0.0, 100.0)]
+
+
+PART_NAMES = ("bootloader", "partition-table", "micropython", "vfs")
+ROM_ARGS = ["--baud", "115200", "--no-stub", "--before", "no-reset", "--connect-attempts", "1"]
+
+
+def test_flash_command_shows_the_read_back_and_ends_with_a_verdict(build_dir, capsys):
+    from lightclient.hwtest import cli
+    with FakeRom() as rom:
+        assert cli.main(["flash", "--build", str(build_dir), "--port", rom.port] + ROM_ARGS) == 0
+    err = capsys.readouterr().err.splitlines()
+    for name in PART_NAMES:
+        assert any(l.split()[:2] == ["verify", name] and l.endswith("100.0%") for l in err), name
+    assert err[-1] == rom.port + ": flashed and VERIFIED: every part read back matches the build"
+
+
+def test_a_read_back_that_differs_is_verify_failed_with_a_fail_verdict(build_dir, capsys):
+    from lightclient.hwtest import cli
+    # write-flash checks each part's MD5 once (4 requests); the 5th on is verify-flash's
+    with FakeRom(bad_md5_from=5) as rom:
+        assert cli.main(["flash", "--build", str(build_dir), "--port", rom.port]
+                        + ROM_ARGS) == 2
+    err = capsys.readouterr().err
+    assert "error: verify_failed" in err and "Traceback" not in err
+    assert err.splitlines()[-1] == rom.port + ": FAIL (verify_failed)"
 
 
 def test_wrong_chip_is_named(build_dir):

@@ -4,6 +4,7 @@ and platformio.ini / its extra script running the same commands."""
 import configparser
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -29,6 +30,11 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     out = capsys.readouterr()
     rec = json.loads(out.out)
     assert rec["board_id"] == "b-1" and rec["uuid"] == "cli-1"
+    # the board reports the hash of the firmware it runs (issue 22: null on the emulator), the
+    # same as the tools computed from this checkout
+    from lightclient.hwtest import image
+    assert rec["chip"]["firmware_hash"] == rec["firmware_hash"] == image.firmware_hash(
+        image.app_files())
     assert json.loads((d / "records" / "b-1.json").read_text()) == rec
     assert "new owner key" in out.err
     key = (d / "owner.key")
@@ -45,6 +51,20 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     assert rep["passed"] and json.loads(out.out) == rep
     assert seed not in out.out + out.err + report.read_text()
     assert out.err.count("PASS") >= len(rep["checks"])
+    # with --record alone, selftest takes the network the record names (issue 22: it used the
+    # devnet and failed); a --network that contradicts the record is refused, saying why
+    rec_only = ["--port", board.port, "--dir", str(d), "--devnet-dir", str(tmp_path / "none"),
+                "--record", str(d / "records" / "b-1.json")]
+    assert run(["selftest"] + rec_only) == 0
+    assert json.loads(capsys.readouterr().out)["passed"]
+    assert run(["selftest"] + rec_only + ["--network", "devnet"]) == 2
+    err = capsys.readouterr().err
+    assert "network_mismatch" in err and "provisioned on the synthetic network" in err
+    # neither --record nor --network: the devnet is not there, and the tester is told both ways
+    assert run(["selftest", "--port", board.port, "--dir", str(d), "--devnet-dir",
+                str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert "--network synthetic needs the same flag here (or --record" in err
     # the board is provisioned: provisioning again without --force exits 1 with the reason
     assert run(["provision"] + common) == 1
     assert json.loads(capsys.readouterr().out)["error"]["check"] == "already_provisioned"
@@ -69,11 +89,26 @@ def test_batch_prints_a_summary_table_and_writes_a_report(emulated, socat_pair, 
     for p in ports + [dead]:
         argv += ["--port", p]
     assert run(argv) == 1
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    out = cap.out
     assert out.splitlines()[-1] == "2 of 3 boards passed"
+    # progress on stderr as each board finishes
+    assert sorted(re.findall(r"\((\d) of 3 boards done\)", cap.err)) == ["1", "2", "3"]
+    assert dead + ": FAIL: " in cap.err
     rep = json.loads(report.read_text())
     assert rep["passed"] == 2 and rep["failed"] == 1
     assert len(list((tmp_path / "records").glob("*.json"))) == 2
+    # the same tray again: each board says it is provisioned AND what to run instead (issue 22)
+    argv = ["batch", "--network", "synthetic", "--dir", str(tmp_path), "--report", str(report),
+            "--port", ports[0], "--port", ports[1]]
+    assert run(argv) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("FAIL: already_provisioned" in l for l in lines) == 2
+    assert "--selftest-only" in lines[-2] and "--force" in lines[-2]
+    for b in json.loads(report.read_text())["boards"]:
+        assert "--selftest-only" in b["error"]["hint"]
+    assert run(argv + ["--selftest-only"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 of 2 boards passed"
 
 
 def test_image_build_and_flash_dry_run_from_the_command_line(tmp_path, capsys, monkeypatch,
