@@ -26,6 +26,11 @@ multilib:
 chip: multilib
 	@./firmware/ports/unix32/build.sh
 
+# The ESP32 firmware from the same manifest and modules (board firmware/ports/esp32/boards/
+# MYCROFT_LC). Needs ESP-IDF 5.x exported in the shell; without it, it says what is missing.
+esp32:
+	@./firmware/ports/esp32/build.sh
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
