@@ -9,10 +9,20 @@
 #   MICROPYTHON_TARBALL (default ../shared/micropython/micropython-1.27.0-unix-esp32.tar.gz),
 #                                          checked by sha256, unpacked under $OUT/src
 # Other knobs: FROZEN_MANIFEST (default firmware/manifest.py when it exists, else nothing frozen),
-# JOBS (default 2).
+# JOBS (default 2), SANITIZE=1 (AddressSanitizer + UBSan, output in build/chip-asan: `make
+# chip-asan`, for the bindings' fuzz tests).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-OUT=${OUT:-$ROOT/build/chip}
+SANITIZE=${SANITIZE:-}
+if [ -n "$SANITIZE" ]; then
+    OUT=${OUT:-$ROOT/build/chip-asan}
+    # MicroPython's GC scans the C stack conservatively: fake stacks for use-after-return would
+    # hide live pointers from it (MicroPython's own sanitizer CI turns them off the same way).
+    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer --param asan-use-after-return=0"
+else
+    OUT=${OUT:-$ROOT/build/chip}
+    SAN=
+fi
 JOBS=${JOBS:-2}
 TARBALL=${MICROPYTHON_TARBALL:-$ROOT/../shared/micropython/micropython-1.27.0-unix-esp32.tar.gz}
 TARBALL_SHA256=4f64398b9bfae662231bd9f2ebf2e97f50b3cd6d722ce6b1d3e6c04e4c41467a
@@ -63,6 +73,7 @@ make -s -C "$SRC/ports/unix" -j"$JOBS" VARIANT=standard MICROPY_FORCE_32BIT=1 \
     MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 MICROPY_PY_THREAD=0 \
     BUILD="$OUT/unix32-build" PROG=micropython32 \
     MPY_CROSS="$OUT/mpy-cross" MPY_LIB_DIR="$LIBDIR" \
-    FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" >/dev/null
+    FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" \
+    CFLAGS_EXTRA="$SAN" LDFLAGS_EXTRA="$SAN" >/dev/null
 cp -p "$OUT/unix32-build/micropython32" "$OUT/micropython32"
 echo "chip build: $OUT/micropython32 (frozen: ${MANIFEST:-nothing}), $OUT/mpy-cross"
