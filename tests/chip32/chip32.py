@@ -72,3 +72,22 @@ def call_many(calls, heap: str = BUDGET_HEAP, timeout: float = 600):
             out.append(b"" if line == "-" else bytes.fromhex(line))
     assert len(out) == len(calls), (len(out), len(calls))
     return out, int(lines[-1].split()[1])
+
+
+MODULE_SCRIPT = """
+import sys
+sys.path[:] = %r
+import mptest
+sys.exit(1 if mptest.run_module(%r) else 0)
+"""
+
+
+def run_dual_module(test_dir: Path, module: str, heap: str = BUDGET_HEAP, frozen_first: bool = True,
+                    timeout: float = 900) -> subprocess.CompletedProcess:
+    """One dual-runtime test module (tests/mp/mptest.py drives it) inside the chip's interpreter.
+    frozen_first: the chip package comes from the frozen image (the native variant, as a board
+    runs it); otherwise from the repository's files (modules the image leaves out, such as the
+    pure-Python curves, and their bytecode then sits in the heap)."""
+    package = [".frozen", str(REPO)] if frozen_first else [str(REPO), ".frozen"]
+    path = [str(test_dir), str(REPO / "tests" / "chip"), str(REPO / "tests" / "mp")] + package
+    return run(MODULE_SCRIPT % (path, module), heap=heap, timeout=timeout)
