@@ -1,8 +1,7 @@
-"""The emulated board: the firmware inside real MicroPython 1.27 (WebAssembly port, under node)
-behind a pseudo-terminal made by socat, so the Pi's client, smpclient or mcumgr open it exactly
-as they would open /dev/ttyS0.
+"""The emulated board: the firmware inside real MicroPython 1.27 behind a pseudo-terminal made by
+socat, so the Pi's client, smpclient or mcumgr open it exactly as they would open /dev/ttyS0.
 
-    mycroft-lc board emulate [--board esp32-devkitc] [--state FILE]
+    mycroft-lc board emulate [--board esp32-devkitc] [--state FILE] [--runtime chip32|wasm]
         prints the pty path as its first line of output, serves until SIGINT/SIGTERM.
 
     from lightclient.hwtest.emulator import EmulatedBoard
@@ -11,13 +10,20 @@ as they would open /dev/ttyS0.
         board.power_cut()        # SIGKILL: what a pulled plug does (flash keeps what was synced)
         board.start()            # boot again from the same flash image, maybe on a new pty
 
+Two runtimes:
+- "chip32" (default): the chip's own interpreter, build/chip/micropython32 (`make chip`:
+  MicroPython 1.27.0's unix port, 32-bit, the chip package frozen in its native variant, lccrypto
+  compiled in) with the fixed heap the board definition names (`micropython_heap`), running
+  firmware/emulated32.py (SMP in on its stdin, out on a pipe of its own).
+- "wasm": the pure-Python image inside MicroPython's WebAssembly port under node
+  (lightclient/hwtest/emulator_runner.mjs, SMP on its stdin/stdout); its heap grows on demand.
+
 --state FILE is the lcstore partition's flash image (FILE.secret: the device secret, FILE.counter:
 the rollback counter; on a real chip both in NVS/eFuse). Every erase and program reaches the file
 as the store issues it, so a restarted board keeps its key, checkpoint and cached record, and
 killing the emulator (power_cut) is a power cut at that point of the store's write sequence.
 
-Layout: node lightclient/hwtest/emulator_runner.mjs speaks SMP on its stdin/stdout; socat joins those two
-pipes to a new pty (`socat PTY,raw,echo=0 STDIO`).
+socat joins the firmware's two serial pipes to a new pty (`socat PTY,raw,echo=0 STDIO`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).resolve().parent / "emulator_runner.mjs"
+CHIP32 = REPO / "build" / "chip" / "micropython32"
+GLUE32 = REPO / "firmware" / "emulated32.py"
+RUNTIMES = ("chip32", "wasm")
+DEFAULT_RUNTIME = "chip32"
 BOARD_DIR = REPO / "board"
 DEFAULT_BOARD = "esp32-devkitc"
 READY = "EMULATOR READY"
@@ -43,6 +53,14 @@ _PTY_RE = re.compile(r"PTY is (\S+)")
 
 class EmulatorError(RuntimeError):
     pass
+
+
+def _board_heap(path: Path) -> int:
+    import json
+    heap = json.loads(path.read_text()).get("micropython_heap")
+    if not isinstance(heap, int):
+        raise EmulatorError(f"{path.name} names no micropython_heap")
+    return heap
 
 
 def board_file(name: str) -> Path:
@@ -58,9 +76,16 @@ class EmulatedBoard:
     what the firmware and socat wrote to stderr (never the serial data)."""
 
     def __init__(self, board: str = DEFAULT_BOARD, state_path: str | os.PathLike | None = None,
-                 boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0):
+                 boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0,
+                 runtime: str = DEFAULT_RUNTIME, heap: int | None = None):
+        if runtime not in RUNTIMES:
+            raise EmulatorError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
         self.board = board
         self.board_path = board_file(board)
+        self.runtime = runtime
+        # chip32: the board's own heap unless a caller asks for another (tests of jobs that do
+        # not fit the budget yet say so with the heap they measured)
+        self.heap = heap if heap is not None else _board_heap(self.board_path)
         # Resolved here: the node runner works from the repository, the caller from anywhere.
         self.state_path = Path(state_path).resolve() if state_path is not None else None
         self.boot_timeout = boot_timeout
@@ -70,6 +95,7 @@ class EmulatedBoard:
         self.boot_status: str | None = None
         self.log: list[str] = []
         self._node: subprocess.Popen | None = None
+        self._scratch: str | None = None  # chip32 without state_path: the erased flash's folder
         self._socat: subprocess.Popen | None = None
         self._threads: list[threading.Thread] = []
 
@@ -78,26 +104,24 @@ class EmulatedBoard:
     def start(self) -> str:
         if self._node is not None:
             raise EmulatorError("already running")
-        node, socat = shutil.which("node"), shutil.which("socat")
-        if not node or not socat:
-            raise EmulatorError("the emulator needs node and socat on PATH")
-        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO)]
+        socat = shutil.which("socat")
+        if not socat:
+            raise EmulatorError("the emulator needs socat on PATH")
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(self.state_path)]
-        if self.flash_delay_ms:
-            args += ["--flash-delay-ms", str(self.flash_delay_ms)]
         ready = threading.Event()
-        self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, cwd=str(REPO))
+        if self.runtime == "chip32":
+            serial_out, log = self._start_chip32()
+        else:
+            serial_out, log = self._start_wasm()
         try:
-            self._follow(self._node.stderr, ready, "fw")
+            self._follow(log, ready, "fw")
             # socat's stdin is node's stdout and the other way round; the parent keeps no copy,
             # so either side ending closes the other.
             self._socat = subprocess.Popen([socat, "-d", "-d", "PTY,raw,echo=0", "STDIO"],
-                                           stdin=self._node.stdout, stdout=self._node.stdin,
+                                           stdin=serial_out, stdout=self._node.stdin,
                                            stderr=subprocess.PIPE)
-            self._node.stdout.close()
+            serial_out.close()
             self._node.stdin.close()
             got_pty = threading.Event()
             self._follow(self._socat.stderr, got_pty, "socat")
@@ -112,6 +136,44 @@ class EmulatedBoard:
             self.stop()  # whatever failed (or was interrupted), no node or socat is left behind
             raise
         return self.port
+
+    def _start_wasm(self):
+        """node + the WebAssembly port; returns (serial out, log) streams."""
+        node = shutil.which("node")
+        if not node:
+            raise EmulatorError("the wasm runtime needs node on PATH")
+        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO)]
+        if self.state_path is not None:
+            args += ["--state", str(self.state_path)]
+        if self.flash_delay_ms:
+            args += ["--flash-delay-ms", str(self.flash_delay_ms)]
+        self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, cwd=str(REPO))
+        return self._node.stdout, self._node.stderr
+
+    def _start_chip32(self):
+        """The chip's 32-bit interpreter at the board's heap; returns (serial out, log)."""
+        if not CHIP32.exists():
+            raise EmulatorError(f"{CHIP32} is missing: build it with `make chip`")
+        state = self.state_path
+        if state is None:
+            # A board without --state starts erased each time. Its flash cannot sit in the
+            # MicroPython heap (256 KiB against 96), so it is a scratch file removed at stop.
+            import tempfile
+            self._scratch = tempfile.mkdtemp(prefix="mycroft-lc-emu-")
+            state = Path(self._scratch) / "lcstore.img"
+        serial_r, serial_w = os.pipe()
+        args = [str(CHIP32), "-X", f"heapsize={self.heap}", str(GLUE32), str(self.board_path),
+                str(serial_w), str(state), str(int(self.flash_delay_ms))]
+        try:
+            # only the frozen image: the repository's files must not stand in for it
+            env = dict(os.environ, MICROPYPATH=".frozen")
+            self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, cwd=str(REPO), env=env,
+                                          pass_fds=(serial_w,))
+        finally:
+            os.close(serial_w)
+        return os.fdopen(serial_r, "rb"), self._node.stdout
 
     def _follow(self, stream, event, tag):
         def run():
@@ -164,6 +226,9 @@ class EmulatedBoard:
         self._threads = []
         self._node = self._socat = None
         self.port = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def running(self) -> bool:
         return self._node is not None and self._node.poll() is None
@@ -184,14 +249,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", default=None,
                    help="flash image of the lcstore partition, kept across runs "
                         "(FILE.secret holds the device secret); default: RAM only")
+    p.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                   help="chip32: the chip's 32-bit interpreter at the board's heap, native "
+                        "crypto (default); wasm: the pure-Python image in MicroPython's "
+                        "WebAssembly port under node")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Adds `emulate` to the `board` command group's subparsers (mycroft-lc board emulate)."""
     p = subparsers.add_parser("emulate", help="run the firmware on an emulated board behind a pty",
-                              description="Starts the firmware inside MicroPython (WebAssembly, "
-                              "under node) behind a socat pseudo-terminal; prints the pty path on "
-                              "the first line and serves until SIGINT/SIGTERM.")
+                              description="Starts the firmware inside MicroPython (by default the "
+                              "chip's 32-bit interpreter at the board's heap, `make chip`) behind a "
+                              "socat pseudo-terminal; prints the pty path on the first line and "
+                              "serves until SIGINT/SIGTERM.")
     add_arguments(p)
     p.set_defaults(func=cmd_emulate)
     return p
@@ -199,7 +269,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def cmd_emulate(args) -> int:
     try:
-        board = EmulatedBoard(args.board, args.state, log_stream=sys.stderr)
+        board = EmulatedBoard(args.board, args.state, log_stream=sys.stderr,
+                              runtime=args.runtime)
     except EmulatorError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
