@@ -29,12 +29,14 @@ socat joins the firmware's two serial pipes to a new pty (`socat PTY,raw,echo=0 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -56,7 +58,6 @@ class EmulatorError(RuntimeError):
 
 
 def _board_heap(path: Path) -> int:
-    import json
     heap = json.loads(path.read_text()).get("micropython_heap")
     if not isinstance(heap, int):
         raise EmulatorError(f"{path.name} names no micropython_heap")
@@ -94,7 +95,7 @@ class EmulatedBoard:
         self.port: str | None = None
         self.boot_status: str | None = None
         self.log: list[str] = []
-        self._node: subprocess.Popen | None = None
+        self._node: subprocess.Popen | None = None  # the firmware's process (node or micropython32)
         self._scratch: str | None = None  # chip32 without state_path: the erased flash's folder
         self._socat: subprocess.Popen | None = None
         self._threads: list[threading.Thread] = []
@@ -110,14 +111,14 @@ class EmulatedBoard:
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
         ready = threading.Event()
-        if self.runtime == "chip32":
-            serial_out, log = self._start_chip32()
-        else:
-            serial_out, log = self._start_wasm()
         try:
+            if self.runtime == "chip32":
+                serial_out, log = self._start_chip32()
+            else:
+                serial_out, log = self._start_wasm()
             self._follow(log, ready, "fw")
-            # socat's stdin is node's stdout and the other way round; the parent keeps no copy,
-            # so either side ending closes the other.
+            # socat's stdin is the firmware's serial output and its stdout the firmware's stdin;
+            # the parent keeps no copy, so either side ending closes the other.
             self._socat = subprocess.Popen([socat, "-d", "-d", "PTY,raw,echo=0", "STDIO"],
                                            stdin=serial_out, stdout=self._node.stdin,
                                            stderr=subprocess.PIPE)
@@ -159,7 +160,6 @@ class EmulatedBoard:
         if state is None:
             # A board without --state starts erased each time. Its flash cannot sit in the
             # MicroPython heap (256 KiB against 96), so it is a scratch file removed at stop.
-            import tempfile
             self._scratch = tempfile.mkdtemp(prefix="mycroft-lc-emu-")
             state = Path(self._scratch) / "lcstore.img"
         serial_r, serial_w = os.pipe()
@@ -171,6 +171,9 @@ class EmulatedBoard:
             self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.STDOUT, cwd=str(REPO), env=env,
                                           pass_fds=(serial_w,))
+        except BaseException:
+            os.close(serial_r)
+            raise
         finally:
             os.close(serial_w)
         return os.fdopen(serial_r, "rb"), self._node.stdout
