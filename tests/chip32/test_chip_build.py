@@ -66,3 +66,29 @@ def test_esp32_target_without_esp_idf_names_what_is_missing(tmp_path):
     env.update(IDF_PATH=str(tmp_path), PATH=f"{fake}:{env['PATH']}")
     p = subprocess.run([str(ESP32_BUILD)], env=env, capture_output=True, text=True)
     assert p.returncode != 0 and "ESP-IDF 4.4.7" in p.stderr and "needs 5.x" in p.stderr
+
+
+UNIX32_BUILD = REPO / "firmware" / "ports" / "unix32" / "build.sh"
+
+
+def test_chip_build_names_how_to_get_the_source(tmp_path):
+    env = dict(os.environ, OUT=str(tmp_path / "out"))
+    # neither a checkout nor the tarball
+    env["MICROPYTHON_TARBALL"] = str(tmp_path / "absent.tar.gz")
+    p = subprocess.run([str(UNIX32_BUILD)], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "no MicroPython v1.27.0 source" in p.stderr
+    assert "git clone --depth 1 --branch v1.27.0" in p.stderr and "MICROPYTHON_SRC=" in p.stderr
+    # a tarball with other contents
+    (tmp_path / "other.tar.gz").write_bytes(b"not micropython")
+    env["MICROPYTHON_TARBALL"] = str(tmp_path / "other.tar.gz")
+    p = subprocess.run([str(UNIX32_BUILD)], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "does not have sha256 4f64398b" in p.stderr
+    # a folder that is not a MicroPython tree, and one that is not at the tag
+    env["MICROPYTHON_SRC"] = str(tmp_path)
+    p = subprocess.run([str(UNIX32_BUILD)], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "is not a MicroPython source tree" in p.stderr
+    (tmp_path / "py").mkdir()
+    (tmp_path / "py" / "mpconfig.h").write_text("")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    p = subprocess.run([str(UNIX32_BUILD)], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "need v1.27.0" in p.stderr
