@@ -12,8 +12,10 @@ WebAssembly runs). What runs where:
 The pure-Python curve and SHA-512 tests (tests/chip/crypto/test_{ed25519,secp256k1,sha512}.py)
 are not run here: the native image does not carry those modules (they run on WebAssembly).
 
-OVER_BUDGET lists the modules that do not fit 96 KiB yet, each with the smallest heap (KiB, 8 KiB
-steps) from which it passed when measured and why; a module that fits the budget must leave it.
+OVER_BUDGET lists the modules that do not fit 96 KiB yet, each with a heap (KiB) it passed at when
+measured, a step or two above the smallest that did, and why; a module that fits the budget must
+leave it. (Fragmentation makes "smallest" approximate: a larger heap can fail where a smaller
+one passed.)
 """
 
 import ast
@@ -25,7 +27,7 @@ from tests.chip32.chip32 import REPO, run_dual_module
 
 CHIP_TESTS = REPO / "tests" / "chip"
 MODULES = {  # module -> (folder, frozen)
-    "test_cbor": ("core", True), "test_cbor_lazy": ("core", True),
+    "test_cbor": ("core", False), "test_cbor_lazy": ("core", True),
     "test_dual_selfcheck": ("core", True), "test_ics23": ("core", True),
     "test_merkle": ("core", True), "test_proto": ("core", True),
     "test_packed_validators": ("core", False), "test_types": ("core", False),
@@ -33,11 +35,12 @@ MODULES = {  # module -> (folder, frozen)
     "test_ripemd160": ("crypto", True), "test_store_dual": ("store/dual", False),
 }
 OVER_BUDGET = {  # module -> (KiB it needs, why)
-    "test_cbor": (384, "bounds tests build 64 KiB and 100 KB inputs"),
+    "test_cbor": (416, "files mode (cbor_fields); bounds tests build 64 KiB and 100 KB inputs"),
     "test_ics23": (560, "bounds tests build inputs beyond 128 KiB"),
     "test_packed_validators": (192, "files mode: the package's bytecode in the heap"),
     "test_types": (264, "files mode"),
-    "test_update": (1184, "files mode; fixtures of 100-validator updates built in the test"),
+    "test_update": (1536, "files mode; 100-validator fixtures built in the test; one 36 KB "
+                    "buffer in a fragmented heap: failed at 912-1184, passed at 1280 and 1536"),
     "test_verifier": (240, "files mode"),
 }
 
