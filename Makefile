@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib chip esp32 test bench demo clean
+.PHONY: setup socat multilib chip chip-asan esp32 test bench demo clean
 
 setup: $(STAMP) $(NODE_STAMP) socat chip
 
@@ -25,6 +25,16 @@ multilib:
 # shared tarball, or MICROPYTHON_SRC=<checkout at v1.27.0> (see firmware/ports/unix32/build.sh).
 chip: multilib
 	@./firmware/ports/unix32/build.sh
+
+# The same with AddressSanitizer + UBSan (build/chip-asan): the bindings' fuzz tests under it with
+#   LCCRYPTO_INTERPRETER=build/chip-asan/micropython32 .venv/bin/python -m pytest tests/chip32
+chip-asan: multilib
+	@SANITIZE=1 ./firmware/ports/unix32/build.sh
+
+# The ESP32 firmware from the same manifest and modules (board firmware/ports/esp32/boards/
+# MYCROFT_LC). Needs ESP-IDF 5.x exported in the shell; without it, it says what is missing.
+esp32:
+	@./firmware/ports/esp32/build.sh
 
 $(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)

@@ -74,6 +74,7 @@ class Board:
         self.vfs = raw["vfs"]
         self.store = raw["store"]
         self.uart = raw["uart"]
+        self.micropython_heap = raw["micropython_heap"]
 
     def partition(self, name):
         for p in self.partitions:
@@ -117,7 +118,7 @@ def check_board(raw, path="<memory>"):
     if not isinstance(name, str) or not name:
         raise HwTestError("board_definition", "%s: board has no name" % path)
     for f in ("chip", "flash_size", "bootloader_offset", "partition_table_offset", "app_offset",
-              "partitions", "vfs", "store", "uart"):
+              "partitions", "vfs", "store", "uart", "micropython_heap"):
         if f not in raw:
             _fail(name, "field %r missing" % f)
     if raw["chip"] not in CHIPS:
@@ -173,6 +174,9 @@ def check_board(raw, path="<memory>"):
     if vp.type_name != "data" or vfs["block_size"] * vfs["block_count"] != vp.size:
         _fail(name, "vfs block_size x block_count must equal the %s partition's size" % vp.name,
               block_size=vfs["block_size"], block_count=vfs["block_count"], size=vp.size)
+    if not 16 * 1024 <= _int(name, raw["micropython_heap"], "micropython_heap") <= 8 << 20:
+        _fail(name, "micropython_heap must be between 16 KiB and 8 MiB",
+              value=raw["micropython_heap"])
     st = b.store
     sp = b.partition(st.get("partition"))
     if (_int(name, st.get("sector_size"), "store.sector_size")

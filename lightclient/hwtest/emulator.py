@@ -1,8 +1,7 @@
-"""The emulated board: the firmware inside real MicroPython 1.27 (WebAssembly port, under node)
-behind a pseudo-terminal made by socat, so the Pi's client, smpclient or mcumgr open it exactly
-as they would open /dev/ttyS0.
+"""The emulated board: the firmware inside real MicroPython 1.27 behind a pseudo-terminal made by
+socat, so the Pi's client, smpclient or mcumgr open it exactly as they would open /dev/ttyS0.
 
-    mycroft-lc board emulate [--board esp32-devkitc] [--state FILE]
+    mycroft-lc board emulate [--board esp32-devkitc] [--state FILE] [--runtime chip32|wasm]
         prints the pty path as its first line of output, serves until SIGINT/SIGTERM.
 
     from lightclient.hwtest.emulator import EmulatedBoard
@@ -11,24 +10,33 @@ as they would open /dev/ttyS0.
         board.power_cut()        # SIGKILL: what a pulled plug does (flash keeps what was synced)
         board.start()            # boot again from the same flash image, maybe on a new pty
 
+Two runtimes:
+- "chip32" (default): the chip's own interpreter, build/chip/micropython32 (`make chip`:
+  MicroPython 1.27.0's unix port, 32-bit, the chip package frozen in its native variant, lccrypto
+  compiled in) with the fixed heap the board definition names (`micropython_heap`), running
+  firmware/emulated32.py (SMP in on its stdin, out on a pipe of its own).
+- "wasm": the pure-Python image inside MicroPython's WebAssembly port under node
+  (lightclient/hwtest/emulator_runner.mjs, SMP on its stdin/stdout); its heap grows on demand.
+
 --state FILE is the lcstore partition's flash image (FILE.secret: the device secret, FILE.counter:
 the rollback counter; on a real chip both in NVS/eFuse). Every erase and program reaches the file
 as the store issues it, so a restarted board keeps its key, checkpoint and cached record, and
 killing the emulator (power_cut) is a power cut at that point of the store's write sequence.
 
-Layout: node lightclient/hwtest/emulator_runner.mjs speaks SMP on its stdin/stdout; socat joins those two
-pipes to a new pty (`socat PTY,raw,echo=0 STDIO`).
+socat joins the firmware's two serial pipes to a new pty (`socat PTY,raw,echo=0 STDIO`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,6 +45,13 @@ from lightclient.hwtest.paths import ROOT as REPO, board_dir, firmware_dir
 
 RUNNER = Path(__file__).resolve().parent / "emulator_runner.mjs"
 BOARD_DIR = board_dir()
+RUNTIMES = ("chip32", "wasm")
+DEFAULT_RUNTIME = "chip32"
+CHIP32_ENV = "MYCROFT_LC_CHIP32"
+CHIP32_HOWTO = ("the chip32 runtime is MicroPython 1.27's unix port built 32-bit with the firmware "
+                "frozen and lccrypto compiled in: in a checkout run `make chip` (it lands in "
+                "build/chip/micropython32); otherwise pass --chip32 PATH (or set %s), or use "
+                "--runtime wasm (pure Python on MicroPython's WebAssembly port)" % CHIP32_ENV)
 DEFAULT_BOARD = "esp32-devkitc"
 READY = "EMULATOR READY"
 MP_PACKAGE = "@micropython/micropython-webassembly-pyscript"
@@ -95,7 +110,7 @@ def find_micropython(given: str | os.PathLike | None = None) -> Path:
 _HASHES: dict = {}
 
 
-def running_firmware_hash() -> str | None:
+def running_firmware_hash(variant: str | None = None) -> str | None:
     """The hash of the firmware the emulator runs, computed as an image build computes it
     (lightclient/hwtest/image.py firmware_hash over the default variant's files). Walking the
     imports takes a third of a second: kept per process until a source file changes."""
@@ -103,14 +118,31 @@ def running_firmware_hash() -> str | None:
     from lightclient.hwtest.errors import HwTestError
     sources = sorted(list(firmware_dir().glob("*.py"))
                      + list((REPO / "lightclient" / "chip").rglob("*.py")))
-    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources)
+    key = (variant,) + tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources)
     if key not in _HASHES:
         try:
             _HASHES.clear()
-            _HASHES[key] = image.firmware_hash(image.app_files(REPO))
+            _HASHES[key] = image.firmware_hash(image.app_files(REPO, variant))
         except HwTestError:
             return None
     return _HASHES[key]
+
+
+def find_chip32(given: str | os.PathLike | None = None) -> Path:
+    """The chip's 32-bit interpreter: the flag, else $MYCROFT_LC_CHIP32, else the checkout's
+    build/chip/micropython32. A named path that holds none is an error of its own."""
+    named = given or os.environ.get(CHIP32_ENV)
+    path = Path(named).expanduser().resolve() if named else REPO / "build" / "chip" / "micropython32"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise EmulatorError(f"no chip interpreter at {path}; " + CHIP32_HOWTO)
+    return path
+
+
+def _board_heap(path: Path) -> int:
+    heap = json.loads(path.read_text()).get("micropython_heap")
+    if not isinstance(heap, int):
+        raise EmulatorError(f"{path.name} names no micropython_heap")
+    return heap
 
 
 def board_file(name: str) -> Path:
@@ -127,11 +159,23 @@ class EmulatedBoard:
 
     def __init__(self, board: str = DEFAULT_BOARD, state_path: str | os.PathLike | None = None,
                  boot_timeout: float = 60.0, log_stream=None, flash_delay_ms: float = 0,
-                 micropython: str | os.PathLike | None = None):
+                 runtime: str = DEFAULT_RUNTIME, heap: int | None = None,
+                 micropython: str | os.PathLike | None = None,
+                 chip32: str | os.PathLike | None = None):
+        if runtime not in RUNTIMES:
+            raise EmulatorError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
         self.board = board
         self.board_path = board_file(board)
-        self.micropython = find_micropython(micropython)
-        self.firmware_hash = running_firmware_hash()
+        self.runtime = runtime
+        # the interpreter is found (or its absence explained) before anything starts
+        if runtime == "chip32":
+            self.interpreter = find_chip32(chip32)
+        else:
+            self.interpreter = find_micropython(micropython)
+        self.firmware_hash = running_firmware_hash("native" if runtime == "chip32" else None)
+        # chip32: the board's own heap unless a caller asks for another (tests of jobs that do
+        # not fit the budget yet say so with the heap they measured)
+        self.heap = heap if heap is not None else _board_heap(self.board_path)
         # Resolved here: the node runner works from the repository, the caller from anywhere.
         self.state_path = Path(state_path).resolve() if state_path is not None else None
         self.boot_timeout = boot_timeout
@@ -140,7 +184,8 @@ class EmulatedBoard:
         self.port: str | None = None
         self.boot_status: str | None = None
         self.log: list[str] = []
-        self._node: subprocess.Popen | None = None
+        self._node: subprocess.Popen | None = None  # the firmware's process (node or micropython32)
+        self._scratch: str | None = None  # chip32 without state_path: the erased flash's folder
         self._socat: subprocess.Popen | None = None
         self._threads: list[threading.Thread] = []
 
@@ -149,29 +194,24 @@ class EmulatedBoard:
     def start(self) -> str:
         if self._node is not None:
             raise EmulatorError("already running")
-        node, socat = shutil.which("node"), shutil.which("socat")
-        if not node or not socat:
-            raise EmulatorError("the emulator needs node and socat on PATH")
-        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO),
-                "--firmware", str(firmware_dir()), "--micropython", str(self.micropython)]
-        if self.firmware_hash:
-            args += ["--firmware-hash", self.firmware_hash]
+        socat = shutil.which("socat")
+        if not socat:
+            raise EmulatorError("the emulator needs socat on PATH")
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(self.state_path)]
-        if self.flash_delay_ms:
-            args += ["--flash-delay-ms", str(self.flash_delay_ms)]
         ready = threading.Event()
-        self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, cwd=str(REPO))
         try:
-            self._follow(self._node.stderr, ready, "fw")
-            # socat's stdin is node's stdout and the other way round; the parent keeps no copy,
-            # so either side ending closes the other.
+            if self.runtime == "chip32":
+                serial_out, log = self._start_chip32()
+            else:
+                serial_out, log = self._start_wasm()
+            self._follow(log, ready, "fw")
+            # socat's stdin is the firmware's serial output and its stdout the firmware's stdin;
+            # the parent keeps no copy, so either side ending closes the other.
             self._socat = subprocess.Popen([socat, "-d", "-d", "PTY,raw,echo=0", "STDIO"],
-                                           stdin=self._node.stdout, stdout=self._node.stdin,
+                                           stdin=serial_out, stdout=self._node.stdin,
                                            stderr=subprocess.PIPE)
-            self._node.stdout.close()
+            serial_out.close()
             self._node.stdin.close()
             got_pty = threading.Event()
             self._follow(self._socat.stderr, got_pty, "socat")
@@ -186,6 +226,48 @@ class EmulatedBoard:
             self.stop()  # whatever failed (or was interrupted), no node or socat is left behind
             raise
         return self.port
+
+    def _start_wasm(self):
+        """node + the WebAssembly port; returns (serial out, log) streams."""
+        node = shutil.which("node")
+        if not node:
+            raise EmulatorError("the wasm runtime needs node on PATH")
+        args = [node, str(RUNNER), "--board", str(self.board_path), "--repo", str(REPO),
+                "--firmware", str(firmware_dir()), "--micropython", str(self.interpreter)]
+        if self.firmware_hash:
+            args += ["--firmware-hash", self.firmware_hash]
+        if self.state_path is not None:
+            args += ["--state", str(self.state_path)]
+        if self.flash_delay_ms:
+            args += ["--flash-delay-ms", str(self.flash_delay_ms)]
+        self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, cwd=str(REPO))
+        return self._node.stdout, self._node.stderr
+
+    def _start_chip32(self):
+        """The chip's 32-bit interpreter at the board's heap; returns (serial out, log)."""
+        state = self.state_path
+        if state is None:
+            # A board without --state starts erased each time. Its flash cannot sit in the
+            # MicroPython heap (256 KiB against 96), so it is a scratch file removed at stop.
+            self._scratch = tempfile.mkdtemp(prefix="mycroft-lc-emu-")
+            state = Path(self._scratch) / "lcstore.img"
+        serial_r, serial_w = os.pipe()
+        args = [str(self.interpreter), "-X", f"heapsize={self.heap}",
+                str(firmware_dir() / "emulated32.py"), str(self.board_path), str(serial_w),
+                str(state), str(int(self.flash_delay_ms)), self.firmware_hash or ""]
+        try:
+            # only the frozen image: the repository's files must not stand in for it
+            env = dict(os.environ, MICROPYPATH=".frozen")
+            self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, cwd=str(REPO), env=env,
+                                          pass_fds=(serial_w,))
+        except BaseException:
+            os.close(serial_r)
+            raise
+        finally:
+            os.close(serial_w)
+        return os.fdopen(serial_r, "rb"), self._node.stdout
 
     def _follow(self, stream, event, tag):
         def run():
@@ -238,6 +320,9 @@ class EmulatedBoard:
         self._threads = []
         self._node = self._socat = None
         self.port = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def running(self) -> bool:
         return self._node is not None and self._node.poll() is None
@@ -259,18 +344,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="flash image of the lcstore partition, kept across runs "
                         "(FILE.secret holds the device secret; its folder is created); "
                         "default: RAM only")
+    p.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                   help="chip32: the chip's 32-bit interpreter at the board's heap, native "
+                        "crypto (default); wasm: the pure-Python image in MicroPython's "
+                        "WebAssembly port under node")
+    p.add_argument("--chip32", default=None, metavar="PATH",
+                   help="the chip32 runtime's interpreter (default: $%s, then the checkout's "
+                        "build/chip/micropython32 from `make chip`)" % CHIP32_ENV)
     p.add_argument("--micropython", default=None, metavar="PATH",
-                   help="MicroPython's WebAssembly port (%s: its micropython.mjs or a "
-                        "node_modules holding it); default: $%s, the checkout's node_modules, "
-                        "./node_modules, npm's global folder" % (MP_PACKAGE, MP_ENV))
+                   help="the wasm runtime's MicroPython WebAssembly port (%s: its micropython.mjs "
+                        "or a node_modules holding it); default: $%s, the checkout's "
+                        "node_modules, ./node_modules, npm's global folder" % (MP_PACKAGE, MP_ENV))
 
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Adds `emulate` to the `board` command group's subparsers (mycroft-lc board emulate)."""
     p = subparsers.add_parser("emulate", help="run the firmware on an emulated board behind a pty",
-                              description="Starts the firmware inside MicroPython (WebAssembly, "
-                              "under node) behind a socat pseudo-terminal; prints the pty path on "
-                              "the first line and serves until SIGINT/SIGTERM.")
+                              description="Starts the firmware inside MicroPython (by default the "
+                              "chip's 32-bit interpreter at the board's heap, `make chip`) behind a "
+                              "socat pseudo-terminal; prints the pty path on the first line and "
+                              "serves until SIGINT/SIGTERM.")
     add_arguments(p)
     p.set_defaults(func=cmd_emulate)
     return p
@@ -279,7 +372,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 def cmd_emulate(args) -> int:
     try:
         board = EmulatedBoard(args.board, args.state, log_stream=sys.stderr,
-                              micropython=getattr(args, "micropython", None))
+                              runtime=args.runtime, chip32=args.chip32,
+                              micropython=args.micropython)
     except EmulatorError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 # Runs inside the chip's interpreter (build/chip/micropython32): reads one call per line from
 # stdin, "<function> <arg> ...", and prints one result line per call. Arguments are hex, "-" for
-# empty bytes, "#<n>" for an integer. Results: "T" / "F" (bool), hex (bytes), "E <message>"
-# for a ValueError. The last line is "heap <peak bytes allocated>" (gc.mem_alloc() sampled after
+# empty bytes, "#<n>" for an integer, "~" for None. Results: "T" / "F" (bool), hex (bytes),
+# "E <message>" for a ValueError, "TE" / "OE <message>" for a TypeError / OverflowError. The last line is "heap <peak bytes allocated>" (gc.mem_alloc() sampled after
 # every call, the result object included).
 import sys
 import gc
@@ -12,6 +12,8 @@ from binascii import hexlify, unhexlify
 def arg(tok):
     if tok == "-":
         return b""
+    if tok == "~":
+        return None
     if tok[0] == "#":
         return int(tok[1:])
     return unhexlify(tok)
@@ -36,6 +38,10 @@ while True:
             out = hexlify(r).decode() if r else "-"
     except ValueError as e:
         out = "E " + str(e)
+    except TypeError as e:
+        out = "TE " + str(e)
+    except OverflowError as e:
+        out = "OE " + str(e)
     print(out)
     r = None
     used = gc.mem_alloc()

@@ -1,11 +1,11 @@
-# lccrypto's Ed25519 against the pure-Python ZIP-215 verifier (lightclient.core.ed25519, on
+# lccrypto's Ed25519 against the pure-Python ZIP-215 verifier (lightclient.chip.crypto.ed25519, on
 # CPython) on the cases that set ZIP-215 apart: ZIP-215's 196 small-order (A, R) pairs,
 # non-canonical and mixed-order A and R, S >= L, off-curve encodings, random and mutated
 # signatures; and signing / key derivation byte-for-byte equal to the pure RFC 8032 path.
 import hashlib
 import random
 
-from lightclient.core import ed25519 as pure
+from lightclient.chip.crypto import ed25519 as pure
 from tests.chip32.chip32 import Error, call_many
 
 P, L = pure.P, pure.L

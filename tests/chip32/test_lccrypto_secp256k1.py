@@ -1,11 +1,11 @@
-# lccrypto's secp256k1 against the pure-Python path (lightclient.core.secp256k1, on CPython):
+# lccrypto's secp256k1 against the pure-Python path (lightclient.chip.crypto.secp256k1, on CPython):
 # RFC 6979 signatures byte-for-byte, public keys, verdicts on valid, mutated and malformed input
 # (CometBFT's rules: low s, r and s in [1, n-1], no hybrid keys); HMAC / HKDF against CPython.
 import hashlib
 import hmac
 import random
 
-from lightclient.core import secp256k1 as pure
+from lightclient.chip.crypto import secp256k1 as pure
 from tests.chip32.chip32 import Error, call_many
 
 N, HALF_N = pure.N, pure.HALF_N

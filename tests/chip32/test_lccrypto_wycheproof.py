@@ -1,5 +1,5 @@
 # Every Wycheproof vector for each lccrypto function, on the chip's 32-bit build at the budget
-# heap, and the same verdicts as the pure-Python path (lightclient.core, run here on CPython).
+# heap, and the same verdicts as the pure-Python path (lightclient.chip.crypto, run here on CPython).
 import hashlib
 import json
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ecdsa.der import UnexpectedDER, remove_integer, remove_sequence
 
-from lightclient.core import ed25519, secp256k1
+from lightclient.chip.crypto import ed25519, secp256k1
 from tests.chip32.chip32 import Error, call_many
 
 WYCHEPROOF = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "wycheproof"

@@ -84,3 +84,30 @@ def test_a_start_that_fails_half_way_leaves_no_process_behind(monkeypatch):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+@pytest.mark.parametrize("runtime,crypto", [("chip32", "lccrypto"), ("wasm", "pure")])
+def test_both_runtimes_serve_the_firmware_and_say_which_crypto_runs(runtime, crypto):
+    with emulator.EmulatedBoard("esp32-devkitc", runtime=runtime) as board:
+        with McuClient(board.port) as mcu:
+            assert mcu.echo(runtime) == runtime
+            pub = mcu.generate_key()
+            assert mcu.status()["crypto"] == crypto
+            sig = mcu.sign(b"m", kind="request")
+        if runtime == "chip32":  # the board definition's heap, fixed
+            assert board.heap == 96 * 1024
+            assert ["-X", "heapsize=98304"] == board._node.args[1:3]
+    from lightclient.chip.crypto import ed25519
+    from lightclient.chip.smp import lc
+    assert ed25519.verify(pub, lc.sign_message("request", b"m"), sig)
+
+
+def test_default_runtime_is_the_chip_build_and_needs_make_chip(monkeypatch, tmp_path):
+    assert emulator.DEFAULT_RUNTIME == "chip32"
+    with pytest.raises(emulator.EmulatorError, match="unknown runtime"):
+        emulator.EmulatedBoard("esp32-devkitc", runtime="qemu")
+    monkeypatch.setattr(emulator, "CHIP32", tmp_path / "micropython32")
+    board = emulator.EmulatedBoard("esp32-devkitc")
+    with pytest.raises(emulator.EmulatorError, match="make chip"):
+        board.start()
+    assert not board.running()

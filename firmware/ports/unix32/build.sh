@@ -8,11 +8,22 @@
 #   MICROPYTHON_SRC=/path/to/micropython   a checkout at tag v1.27.0 (checked with git)
 #   MICROPYTHON_TARBALL (default ../shared/micropython/micropython-1.27.0-unix-esp32.tar.gz),
 #                                          checked by sha256, unpacked under $OUT/src
-# Other knobs: FROZEN_MANIFEST (default firmware/manifest.py when it exists, else nothing frozen),
-# JOBS (default 2).
+# Other knobs: FROZEN_MANIFEST (default: manifest.py beside this script, the native variant of
+# firmware/manifest.py; empty: nothing frozen),
+# JOBS (default 2), SANITIZE=1 (AddressSanitizer + UBSan, output in build/chip-asan: `make
+# chip-asan`, for the bindings' fuzz tests).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-OUT=${OUT:-$ROOT/build/chip}
+SANITIZE=${SANITIZE:-}
+if [ -n "$SANITIZE" ]; then
+    OUT=${OUT:-$ROOT/build/chip-asan}
+    # MicroPython's GC scans the C stack conservatively: fake stacks for use-after-return would
+    # hide live pointers from it (MicroPython's own sanitizer CI turns them off the same way).
+    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer --param asan-use-after-return=0"
+else
+    OUT=${OUT:-$ROOT/build/chip}
+    SAN=
+fi
 JOBS=${JOBS:-2}
 TARBALL=${MICROPYTHON_TARBALL:-$ROOT/../shared/micropython/micropython-1.27.0-unix-esp32.tar.gz}
 TARBALL_SHA256=4f64398b9bfae662231bd9f2ebf2e97f50b3cd6d722ce6b1d3e6c04e4c41467a
@@ -46,10 +57,7 @@ printf 'int main(void){return 0;}\n' > "$OUT/m32check.c"
 gcc -m32 -o "$OUT/m32check" "$OUT/m32check.c" 2>/dev/null \
     || die "gcc cannot build 32-bit programs: install gcc-multilib (apt-get install gcc-multilib)"
 
-MANIFEST=${FROZEN_MANIFEST-}
-if [ -z "${FROZEN_MANIFEST+set}" ] && [ -f "$ROOT/firmware/manifest.py" ]; then
-    MANIFEST=$ROOT/firmware/manifest.py
-fi
+MANIFEST=${FROZEN_MANIFEST-$ROOT/firmware/ports/unix32/manifest.py}
 
 # mpy-cross: the same source, so its .mpy format is 1.27's.
 make -s -C "$SRC/mpy-cross" -j"$JOBS" BUILD="$OUT/mpy-cross-build" FROZEN_MANIFEST= >/dev/null  # an exported FROZEN_MANIFEST is not for mpy-cross
@@ -59,10 +67,18 @@ cp -p "$OUT/mpy-cross-build/mpy-cross" "$OUT/mpy-cross"
 LIBDIR=${MPY_LIB_DIR:-$SRC/lib/micropython-lib}
 [ -f "$LIBDIR/README.md" ] || { mkdir -p "$LIBDIR" && echo "placeholder: micropython-lib absent" > "$LIBDIR/README.md"; }
 
+# make does not notice changed flags: a build configured differently starts from scratch.
+CONFIG="src=$SRC frozen=${MANIFEST:+yes} san=$SAN"
+if [ "$(cat "$OUT/unix32-build.config" 2>/dev/null)" != "$CONFIG" ]; then
+    rm -rf "$OUT/unix32-build"
+    echo "$CONFIG" > "$OUT/unix32-build.config"
+fi
+
 make -s -C "$SRC/ports/unix" -j"$JOBS" VARIANT=standard MICROPY_FORCE_32BIT=1 \
     MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 MICROPY_PY_THREAD=0 \
     BUILD="$OUT/unix32-build" PROG=micropython32 \
     MICROPY_MPYCROSS="$OUT/mpy-cross" MPY_LIB_DIR="$LIBDIR" \
-    FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" >/dev/null
+    FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" \
+    CFLAGS_EXTRA="$SAN" LDFLAGS_EXTRA="$SAN" >/dev/null
 cp -p "$OUT/unix32-build/micropython32" "$OUT/micropython32"
 echo "chip build: $OUT/micropython32 (frozen: ${MANIFEST:-nothing}), $OUT/mpy-cross"

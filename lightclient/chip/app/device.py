@@ -279,7 +279,8 @@ class Device:
     def status(self):
         t = self.trusted
         out = {"has_key": self.pub is not None, "pub": self.pub, "provisioned": t is not None,
-               "store_ok": self.store is not None and self.store_error is None}
+               "store_ok": self.store is not None and self.store_error is None,
+               "crypto": crypto.backend_name()}  # "lccrypto" (native) or "pure"
         if self.store_error is not None:
             out["store_error"] = str(self.store_error)[:200]
         if self.store is not None:

@@ -1,51 +1,56 @@
-# The native backend of crypto/backend.py on the chip: our C module `lccrypto` (Monocypher's
-# cofactored Ed25519 check, which agrees with ZIP-215; libsecp256k1, which refuses high-s
-# signatures as CometBFT does). Importing this module raises ImportError when the image has no
-# lccrypto, or one without a function below: backend.py then takes the pure modules.
-# RIPEMD-160 and HMAC-SHA256 stay the small modules of this folder (no C version needed: SHA-256
-# is already C in every MicroPython). MicroPython 1.27 only in practice; CPython never has lccrypto.
+# The native backend of crypto/backend.py on the chip: our C module `lccrypto`
+# (firmware/cmodules/lccrypto, contract in docs/chip-native-crypto.md). Its verify functions apply
+# CometBFT's rules themselves (ZIP-215 for Ed25519; for secp256k1 the pure verifier's key forms,
+# 1 <= r, s < n and low s) and return False for malformed bytes, so this adapter only turns a
+# non-bytes argument into the False the pure verifiers give it. Importing this module raises
+# ImportError when the image has no lccrypto, or one without a function below: backend.py then
+# takes the pure modules. RIPEMD-160 stays Python (no C version on the chip's path).
+# MicroPython 1.27 only in practice; CPython never has lccrypto.
 
 import lccrypto
 
-from lightclient.chip.crypto.hmac_sha256 import hmac_sha256  # noqa: F401 (interface function)
-if hasattr(lccrypto, "hmac_sha256"):
-    hmac_sha256 = lccrypto.hmac_sha256  # noqa: F811 (C: the store's keystream and MACs)
 from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
 
 NAME = "lccrypto"
-_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # secp256k1 group order
-REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify", "sha512")
+REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify", "sha512",
+            "hmac_sha256")
 for _f in REQUIRED:
     if not hasattr(lccrypto, _f):
         raise ImportError("lccrypto has no " + _f)
 
 
+def _bytes_like(*args):
+    for a in args:
+        if not isinstance(a, (bytes, bytearray, memoryview)):
+            return False
+    return True
+
+
 def ed25519_verify(public_key, message, signature):
-    if len(public_key) != 32 or len(signature) != 64:
+    if not _bytes_like(public_key, message, signature):
         return False
-    return bool(lccrypto.ed25519_verify(bytes(public_key), bytes(message), bytes(signature)))
+    return lccrypto.ed25519_verify(public_key, message, signature)
 
 
 def secp256k1_verify(public_key, message, signature):
-    # CometBFT keys are 33-byte compressed points (types checks it before any signature is seen);
-    # 1 <= r < n and 1 <= s <= (n-1)/2 checked here, so the verdict never rests on how the C
-    # parser treats zero or out-of-range scalars (the pure verifier's rules exactly).
-    if len(public_key) != 33 or public_key[0] not in (2, 3) or len(signature) != 64:
+    # the pure verifier refuses anything but bytes / bytearray for the key and signature
+    if not (isinstance(public_key, (bytes, bytearray)) and isinstance(signature, (bytes, bytearray))
+            and isinstance(message, (bytes, bytearray))):
         return False
-    r = int.from_bytes(bytes(signature[:32]), "big")
-    s = int.from_bytes(bytes(signature[32:]), "big")
-    if not (0 < r < _N and 0 < s <= (_N - 1) >> 1):
-        return False
-    return bool(lccrypto.secp256k1_verify(bytes(public_key), bytes(message), bytes(signature)))
+    return lccrypto.secp256k1_verify(public_key, message, signature)
 
 
 def ed25519_public_key(seed):
-    return lccrypto.ed25519_public_key(bytes(seed))
+    return lccrypto.ed25519_public_key(seed)
 
 
 def ed25519_sign(seed, message):
-    return lccrypto.ed25519_sign(bytes(seed), bytes(message))
+    return lccrypto.ed25519_sign(seed, message)
 
 
 def sha512(data):
-    return lccrypto.sha512(bytes(data))
+    return lccrypto.sha512(data)
+
+
+def hmac_sha256(key, msg):
+    return lccrypto.hmac_sha256(key, msg)
