@@ -445,13 +445,13 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
 
 
 def test_a_node_keeps_a_bounded_evidence_record():
-    from tools.devnet import rpc
+    from tools.devnet import evidence
     records = []
-    for i in range(rpc.MAX_EVIDENCE + 10):
-        rpc.keep_evidence(records, {"hash": "%064X" % i})
-    rpc.keep_evidence(records, {"hash": "%064X" % (rpc.MAX_EVIDENCE + 9)})
-    assert len(records) == rpc.MAX_EVIDENCE and records[-1]["hash"] == "%064X" % (
-        rpc.MAX_EVIDENCE + 9) and records[0]["hash"] == "%064X" % 10
+    for i in range(evidence.MAX_EVIDENCE + 10):
+        evidence.keep_evidence(records, {"hash": "%064X" % i})
+    evidence.keep_evidence(records, {"hash": "%064X" % (evidence.MAX_EVIDENCE + 9)})
+    assert len(records) == evidence.MAX_EVIDENCE and records[-1]["hash"] == "%064X" % (
+        evidence.MAX_EVIDENCE + 9) and records[0]["hash"] == "%064X" % 10
 
 
 def test_future_header_is_validly_signed_but_ahead(net):
