@@ -18,6 +18,7 @@ from lightclient import native, txs
 from lightclient.core import ed25519, ics23, rpcjson, verifier
 from lightclient.core.errors import LightClientError
 from lightclient.core.signatures import CachingChecker
+from devnet_procs import alive, cli, pids_with, up, wait_gone
 from tools.devnet.launcher import REPO, Devnet
 
 VECTORS = os.path.join(REPO, "..", "shared", "vectors", "cometbft", "rpc", "kvstore-v0.38")
@@ -520,87 +521,69 @@ def test_a_fault_switch_is_seen_whole_by_request_threads():
     assert all(mode != "stale" or "height" in params for mode, params in seen), seen
 
 
-def test_unknown_fault_mode_is_refused(net):
-    with pytest.raises(Exception) as e:
-        net.fault("peer1", "teleport")
-    assert "unknown mode" in str(e.value)
+def test_a_node_refuses_a_wrong_fault_with_a_typed_reason_and_keeps_its_mode(net):
+    # The control port is an input like any other: the node itself checks what it is sent
+    # (raw POSTs here, past the launcher's own check), one typed reason per mistake.
+    control = net.nodes["peer1"]["control"]
+    latest = net.latest_height()
+    mistakes = [
+        ({"mode": "teleport"}, None, "unknown fault mode 'teleport' (valid: ok, down,"),
+        ({"mode": "slow", "delay": "abc"}, "'delay'", "'delay' is not a parameter (valid: "
+                                                      "delay_s, bytes_per_step)"),
+        ({"mode": "slow", "delay_s": "abc"}, "delay_s", "delay_s must be a number in [0, 60]"),
+        ({"mode": "slow", "bytes_per_step": 0}, "bytes_per_step", "in [1, 1048576], got 0"),
+        ({"mode": "oversized", "size": True}, "size", "size must be an integer"),
+        ({"mode": "wrong_proofs", "variant": "both"}, "variant", "one of value, proof"),
+        ({"mode": "stale", "height": latest + 1000}, "height", "at most the head"),
+        ({"mode": "lunatic", "fork_height": 5, "signer_height": 5}, "signer_height",
+         "below fork_height 5"),
+        ({"mode": "lunatic", "setting": "xx"}, "setting", "non-empty JSON object"),
+    ]
+    for body, param, reason in mistakes:
+        conn = http.client.HTTPConnection(*_hostport(control), timeout=10)
+        conn.request("POST", "/fault", json.dumps(body).encode(),
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        answer = json.loads(r.read())
+        conn.close()
+        assert r.status == 400 and reason in answer["error"], (body, answer)
+        assert answer["param"] == param and "\n" not in answer["error"], answer
+        assert net.fault_state("peer1") == {"mode": "ok", "params": {}}
+    assert get(net.peer_urls[0], "/health")[0] == 200
+
+
+def test_the_launcher_names_what_is_wrong_before_asking_a_node(net):
+    from tools.devnet.launcher import FaultRefused
+    for node, mode, params, reason in [
+            ("peer9", "ok", {}, "unknown node 'peer9' (valid: central, peer1, peer2, peer3, "
+                                "peer4)"),
+            ("peer1", "slow", {"delay": "abc"}, "slow: 'delay' is not a parameter"),
+            ("peer1", "stale", {"height": 10**9}, "peer1 refused it: stale: height must be at "
+                                                  "most the head")]:
+        with pytest.raises(FaultRefused) as e:
+            net.fault(node, mode, **params)
+        assert reason in str(e.value)
+    assert net.fault_state("peer1")["mode"] == "ok"
 
 
 # --- processes ----------------------------------------------------------------------------------
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is not alive
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_gone(pids, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.05)
-    return [p for p in pids if _alive(p)]
-
-
-def _cli(d, *args, **kw):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-m", "tools.devnet.cli", "devnet"] + list(args)
-                          + ["--dir", d], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60, **kw)
-
-
-def _up(d):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
-                          "--validators", "4", "--peers", "1", "--history-days", "0.002",
-                          "--block-interval", "1", "--json"], cwd=REPO, env=env,
-                         stdout=subprocess.PIPE, text=True)
-    lines = []
-    while True:
-        line = p.stdout.readline()
-        assert line, "devnet up exited early"
-        lines.append(line)
-        if line.startswith("}"):
-            break
-    info = json.loads("".join(lines))
-    pids = [info["producer"]["pid"]] + [n["pid"] for n in info["nodes"].values()]
-    return p, info, pids
-
-
 def test_cli_up_status_fault_down_leaves_no_process(tmp_path):
     d = str(tmp_path / "dn")
-    p, info, pids = _up(d)
+    p, info, pids = up(d)
     try:
-        assert all(_alive(x) for x in pids)
-        r = _cli(d, "status", "--json")
+        assert all(alive(x) for x in pids)
+        r = cli(d, "status", "--json")
         assert r.returncode == 0 and json.loads(r.stdout)["nodes"]["peer1"]["mode"] == "ok"
-        r = _cli(d, "fault", "peer1", "stale", "height=3")
+        r = cli(d, "fault", "peer1", "stale", "height=3")
         assert r.returncode == 0 and "stale" in r.stdout
-        r = _cli(d, "down")
+        r = cli(d, "down")
         assert r.returncode == 0, r.stderr
         assert p.wait(timeout=10) == 0
     finally:
         if p.poll() is None:
             p.kill()
-    assert _wait_gone(pids) == []
-
-
-def _pids_with(text):
-    """Processes whose command line contains `text` (the devnet directory)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if text.encode() in f.read() and _alive(int(pid)):
-                    out.append(int(pid))
-        except (OSError, ValueError):
-            pass
-    return out
+    assert wait_gone(pids) == []
 
 
 def test_ctrl_c_while_starting_stops_at_once(tmp_path):
@@ -623,9 +606,9 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
             p.wait()
     assert "interrupted while starting" in p.stderr.read()
     deadline = time.monotonic() + 10
-    while _pids_with(d) and time.monotonic() < deadline:
+    while pids_with(d) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _pids_with(d) == []
+    assert pids_with(d) == []
 
 
 def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
@@ -649,10 +632,10 @@ def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
 
 
 def test_children_exit_when_the_launcher_is_killed(tmp_path):
-    p, info, pids = _up(str(tmp_path / "dn"))
+    p, info, pids = up(str(tmp_path / "dn"))
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    assert _wait_gone(pids) == []
+    assert wait_gone(pids) == []
 
 
 def test_restart_in_the_same_directory_continues_the_same_chain(tmp_path):
