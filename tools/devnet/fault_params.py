@@ -49,9 +49,11 @@ class Param:
 class Int(Param):
     kind = "int"
 
-    def __init__(self, name, default, help, lo=None, hi=None, default_help=None):
+    def __init__(self, name, default, help, lo=None, hi=None, default_help=None,
+                 at_most_head=False):
         Param.__init__(self, name, default, help, default_help)
         self.lo, self.hi = lo, hi
+        self.at_most_head = at_most_head  # checked once the head is known (by the node)
 
     def parse(self, v):
         if isinstance(v, bool) or not isinstance(v, int):

@@ -37,7 +37,8 @@ class Fault:
 
     @classmethod
     def check(cls, values, latest):
-        """Constraints between parameters and the head (raise FaultParamError)."""
+        """Constraints between parameters (raise FaultParamError); each Int marked
+        at_most_head is checked against the head before."""
 
     def prepare(self, up, spec):
         """Build what the mode serves (from the producer `up`) before it takes effect."""
@@ -206,13 +207,7 @@ class Stale(Fault):
     name = "stale"
     summary = "reports and serves the chain frozen at height; above it, CometBFT's height error"
     params = (Int("height", lambda latest, v: max(1, latest - 5), "the frozen head", 1,
-                  default_help="head - 5"),)
-
-    @classmethod
-    def check(cls, values, latest):
-        if values["height"] > latest:
-            raise FaultParamError(cls.name, "height", "must be at most the head %d, got %d"
-                                  % (latest, values["height"]))
+                  default_help="head - 5", at_most_head=True),)
 
     def answer(self, node, method, params):
         frozen = self.values["height"]
@@ -259,13 +254,7 @@ class MinorityFork(_Forked):
     summary = ("from fork_height on a conflicting chain, each commit signed by the smallest "
                "validators while they hold < 1/3 of the power")
     params = (Int("fork_height", lambda latest, v: max(2, latest - 2), "first forked height", 2,
-                  default_help="head - 2"),)
-
-    @classmethod
-    def check(cls, values, latest):
-        if values["fork_height"] > latest:
-            raise FaultParamError(cls.name, "fork_height", "must be at most the head %d, got %d"
-                                  % (latest, values["fork_height"]))
+                  default_help="head - 2", at_most_head=True),)
 
     def prepare(self, up, spec):
         self.fork = forks.minority_fork(spec, up, self.values["fork_height"])
@@ -276,7 +265,7 @@ class Lunatic(_Forked):
     summary = ("the light-client attack: a forked chain signed by the validators of "
                "signer_height, with a forged state whose proofs verify")
     params = (Int("fork_height", lambda latest, v: max(3, latest - 2), "first forked height", 2,
-                  default_help="head - 2"),
+                  default_help="head - 2", at_most_head=True),
               Int("signer_height", lambda latest, v: v["fork_height"] - 1,
                   "whose validators sign the fork", 1, default_help="fork_height - 1"),
               Object("setting", {"lang": "xx-xx", "tts": {"module": "attacker-tts"}},
@@ -288,9 +277,6 @@ class Lunatic(_Forked):
     @classmethod
     def check(cls, values, latest):
         fh, sh = values["fork_height"], values["signer_height"]
-        if fh > latest:
-            raise FaultParamError(cls.name, "fork_height", "must be at most the head %d, got %d"
-                                  % (latest, fh))
         if sh >= fh:
             raise FaultParamError(cls.name, "signer_height", "must be below fork_height %d, got %d"
                                   % (fh, sh))
@@ -380,6 +366,10 @@ def parse_values(mode, raw, latest=None):
         elif latest is not None or not callable(p.default):
             values[p.name] = p.default_for(latest, values)
     if latest is not None:
+        for p in cls.params:
+            if getattr(p, "at_most_head", False) and values[p.name] > latest:
+                raise FaultParamError(mode, p.name, "must be at most the head %d, got %d"
+                                      % (latest, values[p.name]))
         cls.check(values, latest)
     return values
 
