@@ -161,6 +161,12 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
             assert (r.returncode, r.stderr.count("\n")) == (code, 1), (args, r.stderr)
             assert r.stderr.startswith("error: ") and says in r.stderr, (args, r.stderr)
             assert "Traceback" not in r.stderr and r.stdout == ""
+        # The same through the installed entry point (`mycroft-lc devnet ...`).
+        r = subprocess.run([sys.executable, "-m", "lightclient.cli", "devnet", "fault", "peer1",
+                            "slow", "delay=abc", "--dir", d], cwd=REPO, capture_output=True,
+                           text=True, timeout=60, env=dict(os.environ, PYTHONPATH=REPO))
+        assert r.returncode == 2 and r.stderr == (
+            "error: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step)\n")
         r = cli(d, "fault", "--help")
         assert r.returncode == 0 and "delay_s=<number>" in r.stdout and "lunatic" in r.stdout
         assert cli(d, "status", "--json").returncode == 0
