@@ -13,7 +13,7 @@ import pytest
 
 from devnet_procs import UP_SMALL, alive, cli, up, wait_gone
 from lightclient import runlock
-from tools.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy
+from tools.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy, DevnetError
 
 HOLD = """
 import sys, time
@@ -177,3 +177,16 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
         except subprocess.TimeoutExpired:
             p.kill()
     assert wait_gone(pids) == [] and runlock.holder(d, "devnet") is None
+
+
+def test_a_start_forgets_the_endpoints_of_the_devnet_before(tmp_path):
+    # devnet.json of a devnet that is gone names ports someone else may hold by now: a start
+    # removes it at once, so nothing attaches to them while it starts (or after it failed).
+    d = tmp_path / "dn"
+    d.mkdir()
+    (d / "devnet.json").write_text(json.dumps({"central_url": "http://127.0.0.1:9"}))
+    with pytest.raises(DevnetError):
+        Devnet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1,
+               startup_timeout=0.001).start()
+    assert not (d / "devnet.json").exists()
+    assert runlock.holder(str(d), "devnet") is None

@@ -239,6 +239,9 @@ class Devnet:
             raise DevnetBusy(str(e))
         try:
             chain_state = self._choose_chain()
+            stale_info = os.path.join(self.directory, "devnet.json")
+            if os.path.exists(stale_info):
+                os.remove(stale_info)  # the ports of a devnet that is gone: never attach to them
             spec_json = json.dumps(self.spec.to_json())
             cache = self.cache_dir or os.path.join(self.directory, "cache")
             p = self._spawn("producer", ["-m", "tools.devnet.producer", "--dir", self.directory,
