@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from devnet_procs import UP_SMALL, alive, cli, up, wait_gone
+from devnet_helpers import UP_SMALL, alive, cli, up, wait_gone
 from lightclient import runlock
 from tools.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy, DevnetError
 

@@ -1,6 +1,6 @@
 """The fault registry, in process: one list that the node, the CLI's help and validation, and
 docs/devnet.md's table agree on; parameters parsed into typed values or refused with one typed
-line. (The modes' behaviour over real sockets: test_devnet_network.py.)"""
+line. (The modes over real sockets: test_devnet_fault_modes.py.)"""
 
 import os
 import re
