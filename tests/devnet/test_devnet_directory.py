@@ -76,6 +76,9 @@ def test_a_second_devnet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path)
             assert json.load(f)["nodes"] == info1["nodes"]
         st = cli(d, "status", "--json")
         assert st.returncode == 0 and json.loads(st.stdout)["chain_id"] == info1["chain_id"]
+        assert json.loads(st.stdout)["launcher"]["pid"] == p1.pid
+        st = cli(d, "status")
+        assert "(pid %d, started at 20" % p1.pid in st.stdout.splitlines()[0]
         os.kill(p1.pid, signal.SIGKILL)  # no clean-up: its lock record stays behind
         p1.wait()
         assert wait_gone(pids1) == []

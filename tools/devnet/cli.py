@@ -165,14 +165,20 @@ def _attached(args):
 
 
 def cmd_status(args):
+    from lightclient.runlock import holder
     net = _attached(args)
-    out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(), "nodes": {}}
+    out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(),
+           "launcher": holder(args.dir, "devnet"), "nodes": {}}
     for n in net.nodes:
         out["nodes"][n] = net.fault_state(n)
-    lines = ["devnet %s at height %d" % (out["chain_id"], out["latest_height"])]
+    lines = ["devnet %s at height %d (pid %s, started at %s)"
+             % (out["chain_id"], out["latest_height"], (out["launcher"] or {}).get("pid"),
+                (out["launcher"] or {}).get("started_at")),
+             "  %-8s %-24s %s" % ("node", "rpc", "fault")]
     for n, st in out["nodes"].items():
-        lines.append("  %-8s %s  fault %s %s" % (n, net.nodes[n]["rpc"], st["mode"],
-                                                 json.dumps(st["params"]) if st["params"] else ""))
+        lines.append(("  %-8s %-24s %s %s" % (n, net.nodes[n]["rpc"], st["mode"],
+                                              json.dumps(st["params"]) if st["params"] else ""))
+                     .rstrip())
     _print(args, "\n".join(lines), out)
     return 0
 
