@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.devnet.launcher import Devnet
+from lightclient.devnet.launcher import Devnet
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import sys
 import time
 import urllib.parse
 
-from lightclient import txs
-from lightclient.core import ics23, rpcjson, verifier
-from tools.devnet.launcher import REPO
+from lightclient.chip import txs
+from lightclient.chip.core import ics23, rpcjson, verifier
+from lightclient.devnet.launcher import REPO
 
 VECTORS = os.path.join(REPO, "..", "shared", "vectors", "cometbft", "rpc", "kvstore-v0.38")
 SECOND = 10**9
@@ -46,7 +46,7 @@ def wait_gone(pids, timeout=10):
 def cli(d, *args, **kw):
     """`devnet ARGS --dir d` run to its end (CompletedProcess, text)."""
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-m", "tools.devnet.cli", "devnet"] + list(args)
+    return subprocess.run([sys.executable, "-m", "lightclient.devnet.cli", "devnet"] + list(args)
                           + ["--dir", d], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60, **kw)
 
@@ -54,8 +54,8 @@ def cli(d, *args, **kw):
 def up(d, *extra):
     """A small `devnet up` subprocess: (Popen, its devnet.json, the children's pids)."""
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
-                          "--json"] + UP_SMALL + list(extra), cwd=REPO, env=env,
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up",
+                          "--dir", d, "--json"] + UP_SMALL + list(extra), cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     while True:

@@ -13,7 +13,7 @@ import pytest
 
 from devnet_helpers import UP_SMALL, alive, cli, up, wait_gone
 from lightclient import runlock
-from tools.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy, DevnetError
+from lightclient.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy, DevnetError
 
 HOLD = """
 import sys, time

@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from lightclient import native, txs
-from lightclient.core import rpcjson, verifier
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import CachingChecker
+from lightclient import native
+from lightclient.chip import txs
+from lightclient.chip.core import rpcjson, verifier
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.signatures import CachingChecker
 from devnet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
                            record_query, result, SECOND, verify_query)
 
@@ -174,7 +175,7 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
 
 
 def test_a_node_keeps_a_bounded_evidence_record():
-    from tools.devnet import evidence
+    from lightclient.devnet import evidence
     records = []
     for i in range(evidence.MAX_EVIDENCE + 10):
         evidence.keep_evidence(records, {"hash": "%064X" % i})
@@ -226,7 +227,7 @@ def test_wrong_proofs_do_not_verify(net):
 def test_a_fault_switch_is_seen_whole_by_request_threads():
     # Request threads read the fault mode while the control port switches it: after every
     # single assignment the node must be answerable, never a new mode with the old params.
-    from tools.devnet import history, node as nodemod
+    from lightclient.devnet import history, node as nodemod
     seen = []
 
     class Watched(nodemod.Node):
@@ -281,7 +282,7 @@ def test_a_node_refuses_a_wrong_fault_with_a_typed_reason_and_keeps_its_mode(net
 
 
 def test_the_launcher_names_what_is_wrong_before_asking_a_node(net):
-    from tools.devnet.launcher import FaultRefused
+    from lightclient.devnet.launcher import FaultRefused
     for node, mode, params, reason in [
             ("peer9", "ok", {}, "unknown node 'peer9' (valid: central, peer1, peer2, peer3, "
                                 "peer4)"),

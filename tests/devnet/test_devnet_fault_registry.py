@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tools.devnet import faults
-from tools.devnet.launcher import REPO
+from lightclient.devnet import faults
+from lightclient.devnet.launcher import REPO
 
 
 def _doc_table():

@@ -7,10 +7,12 @@ import socket
 
 import pytest
 
-from lightclient import native, txs
-from lightclient.core import ed25519, rpcjson, verifier
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import CachingChecker
+from lightclient import native
+from lightclient.chip import txs
+from lightclient.chip.core import rpcjson, verifier
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.signatures import CachingChecker
 from devnet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
                            record_query, result, same_shape, vector, verify_query)
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from lightclient.core import ed25519
-from tools.devnet.launcher import Devnet
+from lightclient.chip.crypto import ed25519
+from lightclient.devnet.launcher import Devnet
 from devnet_helpers import DAY, REPO, SECOND, alive, cli, pids_with, up, wait_gone
 
 
@@ -35,8 +35,8 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
     # Weeks of history take a while to generate; Ctrl-C must not wait for the start to finish.
     d = str(tmp_path / "dn-interrupted")
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
-                          "--history-days", "60", "--peers", "1"], cwd=REPO, env=env,
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up",
+                          "--dir", d, "--history-days", "60", "--peers", "1"], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -58,11 +58,11 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
 
 def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
     # Its stdin closes (the launcher died) long before 60 days of history are generated.
-    from tools.devnet.history import Spec
+    from lightclient.devnet.history import Spec
     spec = Spec(genesis_time_ns=time.time_ns() - 60 * DAY)
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.producer", "--dir", str(tmp_path),
-                          "--spec", json.dumps(spec.to_json()), "--watch-stdin"], cwd=REPO,
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.producer",
+                          "--dir", str(tmp_path), "--spec", json.dumps(spec.to_json()), "--watch-stdin"], cwd=REPO,
                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
     p.stdin.close()

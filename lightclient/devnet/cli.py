@@ -1,0 +1,308 @@
+"""`devnet` subcommands (wired into `mycroft-lc devnet ...` by lightclient/cli.py via
+register(subparsers); also runnable as `python -m lightclient.devnet.cli ...`).
+
+    devnet up [--dir D] [--validators N] [--peers K] [--history-days D] [--key-type T] [--json]
+    devnet status [--dir D] [--json]
+    devnet fault NODE MODE [k=v ...] [--dir D]
+    devnet register-device UUID --owner-seed HEX [--device-pubkey HEX] [--dir D]
+    devnet set-settings UUID --owner-seed HEX k=v ... [--dir D]
+    devnet down [--dir D]
+
+A mistake is one line on stderr (`error: ...`), never a traceback: exit 2 for a usage mistake
+(unknown node, fault mode or parameter, a malformed value), 1 when the network cannot do what
+was asked (busy directory, another chain kept there, not running, a refused transaction).
+"""
+
+import argparse
+import functools
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+from lightclient.devnet import faults
+
+DEFAULT_DIR = os.path.join(".devnet")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line; the message says what would be right."""
+
+
+def _value(v):
+    """k=v values: JSON when it parses (numbers, true, {"a": 1}), else the string."""
+    try:
+        return json.loads(v)
+    except ValueError:
+        return v
+
+
+def _kv(items):
+    out = {}
+    for it in items:
+        k, eq, v = it.partition("=")
+        if not eq or not k:
+            raise UsageError("expected name=value, got %r" % it)
+        out[k] = _value(v)
+    return out
+
+
+def _hex32(value, what):
+    try:
+        b = bytes.fromhex(value)
+    except ValueError:
+        b = b""
+    if len(b) != 32:
+        raise UsageError("%s must be 32 bytes of hex (64 characters), got %r"
+                         % (what, value[:20] + ("..." if len(value) > 20 else "")))
+    return b
+
+
+def _guarded(func):
+    """Run a subcommand; its expected failures become one line on stderr and an exit code."""
+
+    @functools.wraps(func)
+    def run(args):
+        from lightclient.devnet.launcher import DevnetError, FaultRefused
+        try:
+            return func(args)
+        except (UsageError, FaultRefused) as e:
+            print("error: %s" % e, file=sys.stderr)
+            return EXIT_USAGE
+        except DevnetError as e:
+            print("error: %s" % e, file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as e:  # a node or the producer stopped answering mid-way
+            print("error: the devnet in %s did not answer (%s)" % (args.dir, e), file=sys.stderr)
+            return EXIT_FAILED
+    return run
+
+
+def _print(args, human, obj):
+    if getattr(args, "json", False):
+        print(json.dumps(obj, indent=2))
+    else:
+        print(human)
+
+
+def cmd_up(args):
+    from lightclient.devnet.launcher import Devnet
+    stop = threading.Event()
+
+    def on_signal(*_):
+        # While starting (weeks of history can take a while), interrupt the start, which stops
+        # what it already spawned; once up, end the wait below.
+        if net.procs and net.info:
+            stop.set()
+        else:
+            raise KeyboardInterrupt
+
+    net = Devnet(args.dir, validators=args.validators, peers=args.peers,
+                 key_type=args.key_type, history_days=args.history_days,
+                 churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
+                 fresh=args.fresh)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        net.start()
+    except KeyboardInterrupt:
+        print("interrupted while starting; stopped", file=sys.stderr)
+        return 130
+    try:
+        info = net.info
+        lines = ["devnet %s up in %.1f s (%d validators, %s, history %d blocks generated in "
+                 "%.1f s)" % (info["chain_id"], info["startup_seconds"], info["validators"],
+                              info["key_type"], info["history_height"],
+                              info["generation_seconds"]),
+                 "  " + CHAIN_STATE[info["chain_state"]] % (info["genesis_time"], net.directory)]
+        if info["stale_lock"]:
+            lines.append("  took over the lock of pid %s (started at %s), which is no longer "
+                         "running" % (info["stale_lock"].get("pid"),
+                                      info["stale_lock"].get("started_at")))
+        lines.append("  central  rpc %s  control %s" % (net.nodes["central"]["rpc"],
+                                                        net.nodes["central"]["control"]))
+        for n, d in net.nodes.items():
+            if n != "central":
+                lines.append("  %-8s rpc %s  control %s" % (n, d["rpc"], d["control"]))
+        cp = info["checkpoint"]
+        lines.append("  checkpoint height %d hash %s" % (cp["height"], cp["hash"]))
+        lines.append("  %s (Ctrl-C or `devnet down` stops it)"
+                     % os.path.join(net.directory, "devnet.json"))
+        _print(args, "\n".join(lines), info)
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            if any(p.poll() is not None for p in net.procs.values()):
+                print("a devnet process exited; stopping", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        net.stop()
+
+
+CHAIN_STATE = {
+    "continued": "continuing the chain kept in this directory (genesis %s, %s/chain.json)",
+    "new": "a new chain (genesis %s, kept in %s/chain.json)",
+    "replaced": "a new chain (genesis %s) replacing the one kept in %s (--fresh): devices "
+                "provisioned on the old one must be provisioned again",
+}
+
+
+def _attached(args):
+    from lightclient.runlock import holder
+    from lightclient.devnet.launcher import Devnet, DevnetError
+    not_up = DevnetError("no devnet is running in %s (start one with `devnet up --dir %s`)"
+                         % (args.dir, args.dir))
+    if holder(args.dir, "devnet") is None:
+        raise not_up
+    try:
+        return Devnet.attach(args.dir)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise not_up  # still starting: devnet.json is written when everything answers
+
+
+def cmd_status(args):
+    from lightclient.runlock import holder
+    net = _attached(args)
+    out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(),
+           "launcher": holder(args.dir, "devnet"), "nodes": {}}
+    for n in net.nodes:
+        out["nodes"][n] = net.fault_state(n)
+    lines = ["devnet %s at height %d (pid %s, started at %s)"
+             % (out["chain_id"], out["latest_height"], (out["launcher"] or {}).get("pid"),
+                (out["launcher"] or {}).get("started_at")),
+             "  %-8s %-24s %s" % ("node", "rpc", "fault")]
+    for n, st in out["nodes"].items():
+        lines.append(("  %-8s %-24s %s %s" % (n, net.nodes[n]["rpc"], st["mode"],
+                                              json.dumps(st["params"]) if st["params"] else ""))
+                     .rstrip())
+    _print(args, "\n".join(lines), out)
+    return 0
+
+
+def cmd_fault(args):
+    from lightclient.devnet.launcher import FaultRefused
+    params = _kv(args.params)
+    try:  # mode and parameters first: a mistake there needs no running network to be told
+        faults.parse_values(args.mode, params)
+    except faults.FaultError as e:
+        raise FaultRefused(str(e))
+    net = _attached(args)
+    r = net.fault(args.node, args.mode, **params)
+    _print(args, "%s: %s %s" % (args.node, r["mode"], json.dumps(r["params"])), r)
+    return 0
+
+
+def cmd_register_device(args):
+    from lightclient.chip.crypto import ed25519
+    owner = _hex32(args.owner_seed, "--owner-seed")
+    dev = _hex32(args.device_pubkey, "--device-pubkey") if args.device_pubkey else \
+        ed25519.public_key(_hex32(args.device_seed, "--device-seed"))
+    net = _attached(args)
+    h = net.register_device(args.uuid, dev, owner, account=args.account)
+    _print(args, "registered %s in block %d" % (args.uuid, h), {"uuid": args.uuid, "height": h})
+    return 0
+
+
+def cmd_set_settings(args):
+    owner = _hex32(args.owner_seed, "--owner-seed")
+    changes = _kv(args.settings)
+    net = _attached(args)
+    h = net.set_settings(args.uuid, owner, **changes)
+    _print(args, "settings of %s changed in block %d" % (args.uuid, h),
+           {"uuid": args.uuid, "height": h})
+    return 0
+
+
+def cmd_down(args):
+    from lightclient.runlock import holder, pid_alive
+    from lightclient.devnet.launcher import DevnetError
+    rec = holder(args.dir, "devnet")
+    if rec is None:
+        print("no devnet is running in %s" % args.dir)
+        return 0
+    pid = rec.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        raise DevnetError("%s is locked by a process that left no readable pid" % args.dir)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            print("devnet stopped")
+            return 0
+        time.sleep(0.1)
+    raise DevnetError("devnet (pid %d) did not stop within 15 s" % pid)
+
+
+def register(subparsers):
+    """Add `devnet` with its subcommands; each sets `func(args) -> exit code`."""
+    p = subparsers.add_parser("devnet", help="the local CometBFT-compatible network")
+    sub = p.add_subparsers(dest="devnet_cmd", required=True)
+
+    def common(sp):
+        sp.add_argument("--dir", default=DEFAULT_DIR, help="devnet directory (default .devnet)")
+        sp.add_argument("--json", action="store_true", help="JSON output")
+
+    up = sub.add_parser("up", help="start the network and run until Ctrl-C / SIGTERM")
+    common(up)
+    up.add_argument("--validators", type=int, default=21)
+    up.add_argument("--peers", type=int, default=4)
+    up.add_argument("--history-days", type=float, default=2)
+    up.add_argument("--key-type", choices=("ed25519", "secp256k1"), default="ed25519")
+    up.add_argument("--churn-per-day", type=float, default=0.01)
+    up.add_argument("--block-interval", type=float, default=5)
+    up.add_argument("--fresh", action="store_true", help="forget the chain kept in --dir")
+    up.set_defaults(func=_guarded(cmd_up))
+
+    st = sub.add_parser("status", help="height and each node's fault mode")
+    common(st)
+    st.set_defaults(func=_guarded(cmd_status))
+
+    f = sub.add_parser("fault", help="set a node's fault mode: NODE MODE [k=v ...]",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="fault modes and their parameters:\n" + faults.describe())
+    common(f)
+    f.add_argument("node", help="central, peer1, ... (`devnet status` lists them)")
+    f.add_argument("mode", help="one of: " + ", ".join(faults.FAULTS))
+    f.add_argument("params", nargs="*", help="name=value (a JSON value, else a string)")
+    f.set_defaults(func=_guarded(cmd_fault))
+
+    r = sub.add_parser("register-device", help="register a device (owner-signed tx)")
+    common(r)
+    r.add_argument("uuid")
+    r.add_argument("--owner-seed", required=True, help="owner Ed25519 seed, 32 bytes hex")
+    g = r.add_mutually_exclusive_group(required=True)
+    g.add_argument("--device-pubkey", help="device Ed25519 public key, hex")
+    g.add_argument("--device-seed", help="device Ed25519 seed, hex (tests)")
+    r.add_argument("--account", default=None)
+    r.set_defaults(func=_guarded(cmd_register_device))
+
+    s = sub.add_parser("set-settings", help="change setting fields: UUID k=v ...")
+    common(s)
+    s.add_argument("uuid")
+    s.add_argument("--owner-seed", required=True)
+    s.add_argument("settings", nargs="+")
+    s.set_defaults(func=_guarded(cmd_set_settings))
+
+    d = sub.add_parser("down", help="stop a devnet started with `devnet up` (pid file)")
+    common(d)
+    d.set_defaults(func=_guarded(cmd_down))
+    return p
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m lightclient.devnet.cli")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    register(sub)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
