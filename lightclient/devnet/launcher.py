@@ -76,7 +76,7 @@ def _read_chain(path):
         return None
     except (OSError, ValueError) as e:
         raise DevnetError("%s is unreadable (%s): --fresh replaces it" % (path, e))
-    if not isinstance(old, dict):
+    if not isinstance(old, dict) or not isinstance(old.get("genesis_time_ns"), int):
         raise DevnetError("%s is not a chain spec: --fresh replaces it" % path)
     return old
 
@@ -227,7 +227,7 @@ class Devnet:
         return proc
 
     def start(self):
-        """Start the network; raises LockBusy when a devnet of this directory runs (its PID
+        """Start the network; raises DevnetBusy when a devnet of this directory runs (its PID
         named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
         t0 = time.monotonic()
         os.makedirs(self.directory, exist_ok=True)

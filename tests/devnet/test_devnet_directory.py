@@ -193,3 +193,14 @@ def test_a_start_forgets_the_endpoints_of_the_devnet_before(tmp_path):
                startup_timeout=0.001).start()
     assert not (d / "devnet.json").exists()
     assert runlock.holder(str(d), "devnet") is None
+
+
+def test_a_damaged_chain_spec_is_named_not_replaced(tmp_path):
+    d = tmp_path / "dn"
+    d.mkdir()
+    for junk in (b"{not json", b"[1, 2]", b'{"chain_id": "x"}'):
+        (d / "chain.json").write_bytes(junk)
+        with pytest.raises(DevnetError) as e:
+            Devnet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
+        assert "chain.json" in str(e.value) and "--fresh replaces it" in str(e.value)
+        assert (d / "chain.json").read_bytes() == junk
