@@ -12,6 +12,7 @@ import datetime
 import fcntl
 import json
 import os
+import time
 
 MAX_RECORD = 4096  # a lock file is ours, but read it bounded all the same
 
@@ -57,6 +58,18 @@ def _read_record(fd):
         return {}  # torn or foreign content: a description only
 
 
+def _flock_within(fd, patience_s):
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class RunLock:
     """`with RunLock(directory, "devnet").acquire("devnet up"):` ... raises LockBusy."""
 
@@ -65,13 +78,15 @@ class RunLock:
         self.fd = None
         self.previous = None  # the record of a dead holder whose lock file we took over
 
-    def acquire(self, command, now=None):
+    def acquire(self, command, now=None, patience_s=0.5):
         """Take the lock or raise LockBusy naming the running holder. `now` (a datetime, UTC)
-        is the start time recorded; the system clock when None."""
+        is the start time recorded; the system clock when None. `patience_s`: how long a busy
+        lock is retried, enough for `holder()`'s probe of someone else (microseconds) to pass,
+        never for a running holder to go."""
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_within(fd, patience_s)
         except BlockingIOError:
             holder = _read_record(fd)
             os.close(fd)

@@ -3,11 +3,13 @@ refused naming it (a lock the real chain's `chain up` reuses, lightclient/runloc
 left by a dead launcher is taken over and said so, and a directory keeping another chain is
 refused unless --fresh. Also the CLI's answers to mistakes: one line, no traceback."""
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -204,3 +206,14 @@ def test_a_damaged_chain_spec_is_named_not_replaced(tmp_path):
             Devnet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
         assert "chain.json" in str(e.value) and "--fresh replaces it" in str(e.value)
         assert (d / "chain.json").read_bytes() == junk
+
+
+def test_a_probe_of_the_lock_never_makes_a_start_fail(tmp_path):
+    # `devnet status` probes the lock with a shared flock for an instant; a start landing in
+    # that instant must wait it out, not report "in use by another process".
+    lock = runlock.RunLock(str(tmp_path), "devnet")
+    fd = os.open(lock.path, os.O_RDONLY | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # a probe caught holding it
+    threading.Timer(0.1, os.close, (fd,)).start()  # ... and done a moment later
+    with lock.acquire("devnet up") as held:
+        assert held.fd is not None
