@@ -178,6 +178,23 @@ class RPCHandler(rpc.BaseHandler):
                        fault.send(self, status, body, ctype))
 
 
+MAX_PEERS = 256
+
+
+def _valid_peers(peers):
+    """What /net_info is built from: names and loopback RPC URLs with a port."""
+    if not isinstance(peers, list) or len(peers) > MAX_PEERS:
+        return False
+    for pr in peers:
+        if not isinstance(pr, dict) or not isinstance(pr.get("name"), str) or \
+                not isinstance(pr.get("rpc_url"), str):
+            return False
+        head, _, port = pr["rpc_url"].rpartition(":")
+        if head != "http://127.0.0.1" or not port.isdigit() or not 0 < int(port) < 65536:
+            return False
+    return True
+
+
 class ControlHandler(rpc.BaseHandler):
     def do_GET(self):
         node = self.server.node
@@ -218,7 +235,12 @@ class ControlHandler(rpc.BaseHandler):
                 self._json(400, {"error": "%s: the producer refused: %s" % (mode, e),
                                  "mode": mode, "param": None})
         elif self.path == "/peers":
-            node.peers = list(req.get("peers", []))
+            peers = req.get("peers")
+            if not _valid_peers(peers):
+                self._json(400, {"error": "peers must be a list of at most %d {\"name\": str, "
+                                          "\"rpc_url\": \"http://127.0.0.1:PORT\"}" % MAX_PEERS})
+                return
+            node.peers = peers
             self._json(200, {"peers": len(node.peers)})
         else:
             self._json(404, {"error": "not found"})

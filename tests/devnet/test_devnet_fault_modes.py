@@ -281,6 +281,20 @@ def test_a_node_refuses_a_wrong_fault_with_a_typed_reason_and_keeps_its_mode(net
     assert get(net.peer_urls[0], "/health")[0] == 200
 
 
+def test_a_node_refuses_a_malformed_peer_list_and_keeps_its_own(net):
+    control = net.nodes["peer2"]["control"]
+    before = result(net.peer_urls[1], "net_info")
+    for peers in (None, "x", [{"name": "a"}], [{"name": "a", "rpc_url": "http://evil:80"}],
+                  [{"name": "a", "rpc_url": "http://127.0.0.1:x"}], [{"name": 1, "rpc_url": 2}]):
+        conn = http.client.HTTPConnection(*hostport(control), timeout=10)
+        conn.request("POST", "/peers", json.dumps({"peers": peers}).encode())
+        r = conn.getresponse()
+        answer = json.loads(r.read())
+        conn.close()
+        assert r.status == 400 and "peers must be a list" in answer["error"], (peers, answer)
+    assert result(net.peer_urls[1], "net_info") == before
+
+
 def test_the_launcher_names_what_is_wrong_before_asking_a_node(net):
     from lightclient.devnet.launcher import FaultRefused
     for node, mode, params, reason in [
