@@ -19,7 +19,7 @@ import sys
 import threading
 
 from lightclient.chip.core import rpcjson
-from lightclient.chip.core import types as T
+from lightclient.chip.core import valset
 from lightclient.devnet.chain import Key, format_rfc3339_ns
 from lightclient.devnet import evidence as evmod
 from lightclient.devnet import faults
@@ -59,8 +59,8 @@ class Upstream:
             for s in res["seeds"]:
                 k = Key(s["key_type"], bytes.fromhex(s["seed"]))
                 keys[k.address] = k
-                vals.append(T.Validator(k.address, k.key_type, k.pub_key, int(s["power"])))
-            got = (T.ValidatorSet(T.sort_validators(vals)), keys)
+                vals.append(valset.Validator(k.address, k.key_type, k.pub_key, int(s["power"])))
+            got = (valset.ValidatorSet(valset.sort_validators(vals)), keys)
             with self._lock:
                 self._seeds[height] = got
         return got

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 
 from lightclient.chip import txs
-from lightclient.chip.core import ics23, rpcjson, verifier
+from lightclient.chip.core import proof_chain, rpcjson, verifier
 from lightclient.devnet.launcher import REPO
 
 VECTORS = os.path.join(REPO, "..", "shared", "vectors", "cometbft", "rpc", "kvstore-v0.38")
@@ -182,5 +182,5 @@ def verify_query(resp, app_hash, uuid):
     ops = [(op["type"], base64.b64decode(op["key"]), base64.b64decode(op["data"]))
            for op in resp["proofOps"]["ops"]]
     value = base64.b64decode(resp["value"]) if resp["value"] is not None else None
-    ics23.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)], value)
+    proof_chain.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)], value)
     return value
