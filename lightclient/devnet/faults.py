@@ -234,12 +234,14 @@ class _Forked(Fault):
     fork = None
 
     def answer(self, node, method, params):
+        # Only the methods that differ ask the producer for its head: an extra round trip on
+        # every answer would slow the faulty node down for its honest answers too.
         fork = self.fork
-        hh = rpc.int_param(params, "height")
-        latest = node.up.latest()
         if method == "status":
-            return node.status_from(node.up.call("status"), fork.header(latest))
+            return node.status_from(node.up.call("status"), fork.header(node.up.latest()))
         if method in ("commit", "header"):
+            hh = rpc.int_param(params, "height")
+            latest = node.up.latest()
             h = latest if hh in (None, 0) else hh
             if h < fork.fork_height or h > latest:
                 return None

@@ -250,6 +250,32 @@ def test_a_fault_switch_is_seen_whole_by_request_threads():
     assert all(mode != "stale" or "height" in params for mode, params in seen), seen
 
 
+def test_a_forked_node_asks_for_the_head_only_where_the_fork_shows():
+    # Its other answers are the honest ones: a round trip to the producer for its head on each
+    # of them slowed the faulty node, so hedged clients took a peer's answer and never saw the
+    # fork (a scenario test failed now and then under load).
+    from lightclient.devnet import faults, history, node as nodemod
+
+    class Up:
+        def __init__(self):
+            self.calls = []
+
+        def latest(self):
+            self.calls.append("latest")
+            return 50
+
+        def call(self, method, params=None):
+            self.calls.append(method)
+            return {"method": method}
+
+    n = nodemod.Node("peer9", "http://127.0.0.1:9", history.Spec())
+    n.up = Up()
+    n.fault = faults.build("minority_fork", {}, 50)
+    for method in ("validators", "abci_query", "genesis", "health"):
+        assert n.answer(method, {}) == {"method": method}
+    assert n.up.calls == ["validators", "abci_query", "genesis", "health"]
+
+
 def test_a_node_refuses_a_wrong_fault_with_a_typed_reason_and_keeps_its_mode(net):
     # The control port is an input like any other: the node itself checks what it is sent
     # (raw POSTs here, past the launcher's own check), one typed reason per mistake.
