@@ -4,7 +4,9 @@
     with Devnet(directory) as net: ...
 
 Modules: history (the deterministic chain), app (multistore state, transactions, proofs),
-device_template (default record sections), rpc (CometBFT JSON shapes and the honest handlers),
+device_template (default record sections), rpc (CometBFT requests, JSON shapes, errors, HTTP
+plumbing), chain_rpc (the honest methods), evidence (broadcast_evidence checked and kept),
+faults + fault_params (the fault modes, one registry) and forks (the chains they serve),
 producer and node (the processes), launcher (Devnet), cli (`devnet ...` subcommands).
 """
 

@@ -65,12 +65,10 @@ def gov_key(proposal_id):
 
 def apply_tx(stores, tx, chain_id):
     """Check one transaction against `stores` ({name: {key: value}}) and return the changed
-    devices-store items {key: value}. Raises TxError."""
-    try:
-        t = txs.decode_tx(tx, chain_id, verify=_verify_ed25519)
-    except LightClientError as e:
-        code = CODE_SIGNATURE if e.check == "tx_signature" else CODE_DECODE
-        raise TxError(code, str(e))
+    devices-store items {key: value}. Raises TxError. Each message is a short story, as in a
+    Cosmos SDK msg_server: decode and check the signature, check the replay guard, check the
+    signer and the state, then write."""
+    t = _decode(tx, chain_id)
     body = t["body"]
     devices = stores["devices"]
     uuid = body.get("uuid")
@@ -79,67 +77,98 @@ def apply_tx(stores, tx, chain_id):
     except LightClientError as e:
         raise TxError(CODE_DECODE, str(e))
     nkey = nonce_key(uuid, t["pubkey"])
-    last = devices.get(nkey)
-    if last is not None and t["nonce"] <= int(last):
-        raise TxError(CODE_NONCE, "nonce %d is not above the last accepted nonce %s"
-                      % (t["nonce"], last.decode()))
+    _check_nonce(devices.get(nkey), t["nonce"])
     existing = devices.get(key)
     if t["type"] == txs.REGISTER:
         if existing is not None:
             raise TxError(CODE_EXISTS, "device %s is already registered" % uuid)
-        for f in ("device_pubkey", "owner_pubkey"):
-            v = body.get(f)
-            if not isinstance(v, str) or len(v) != 64 or v.lower() != v:
-                raise TxError(CODE_INVALID, "%s must be 32 bytes of lower-case hex" % f)
-            try:
-                bytes.fromhex(v)
-            except ValueError:
-                raise TxError(CODE_INVALID, "%s is not hex" % f)
-        if body["owner_pubkey"] != t["pubkey"]:
-            raise TxError(CODE_UNAUTHORIZED, "register_device must be signed by owner_pubkey")
-        if not isinstance(body.get("account"), str):
-            raise TxError(CODE_INVALID, "account must be a string")
-        extra = set(body) - {"uuid", "device_pubkey", "owner_pubkey", "account"}
-        if extra - set(txs.RECORD_SECTIONS):
-            raise TxError(CODE_INVALID, "unknown record sections %s"
-                          % sorted(extra - set(txs.RECORD_SECTIONS)))
-        rec = device_template.default_sections(uuid, body["account"])
-        for s in txs.RECORD_SECTIONS:
-            if s in body:
-                rec[s] = body[s]
-        rec.update({"uuid": uuid, "device_pubkey": body["device_pubkey"],
-                    "owner_pubkey": body["owner_pubkey"], "account": body["account"],
-                    "version": 1, "writes": {}})
+        rec = _registered(body, t["pubkey"])
     else:
         if existing is None:
             raise TxError(CODE_NOT_FOUND, "device %s is not registered" % uuid)
         rec = json.loads(existing)
         if t["type"] == txs.UPDATE:
-            if t["pubkey"] != rec["owner_pubkey"]:
-                raise TxError(CODE_UNAUTHORIZED, "update_device must be signed by the owner key")
-            changes = body.get("set")
-            if not isinstance(changes, dict) or not changes:
-                raise TxError(CODE_INVALID, "set must be a non-empty object of sections")
-            bad = set(changes) - set(txs.RECORD_SECTIONS)
-            if bad:
-                raise TxError(CODE_INVALID, "unknown record sections %s" % sorted(bad))
-            rec.update(changes)
+            _update(rec, body, t["pubkey"])
         else:
-            if t["pubkey"] != rec["device_pubkey"]:
-                raise TxError(CODE_UNAUTHORIZED, "device_write must be signed by the device key")
-            kind = body.get("kind")
-            if kind not in txs.WRITE_KINDS:
-                raise TxError(CODE_INVALID, "kind must be one of %s" % (txs.WRITE_KINDS,))
-            if "data" not in body:
-                raise TxError(CODE_INVALID, "device_write needs data")
-            rec.setdefault("writes", {})[kind] = body["data"]
-            if kind == "skill_settings" and isinstance(body["data"], list):
-                rec["skills"] = body["data"]
+            _device_write(rec, body, t["pubkey"])
         rec["version"] = rec["version"] + 1
     value = txs.canonical_json(rec)
     if len(value) > txs.MAX_RECORD_BYTES:
         raise TxError(CODE_INVALID, "record would exceed %d bytes" % txs.MAX_RECORD_BYTES)
     return {key: value, nkey: str(t["nonce"]).encode()}
+
+
+def _decode(tx, chain_id):
+    """The decoded transaction, its signature checked."""
+    try:
+        return txs.decode_tx(tx, chain_id, verify=_verify_ed25519)
+    except LightClientError as e:
+        raise TxError(CODE_SIGNATURE if e.check == "tx_signature" else CODE_DECODE, str(e))
+
+
+def _check_nonce(last, nonce):
+    """The replay guard: each signer's nonces strictly increase per device."""
+    if last is not None and nonce <= int(last):
+        raise TxError(CODE_NONCE, "nonce %d is not above the last accepted nonce %s"
+                      % (nonce, last.decode()))
+
+
+def _check_pubkey_field(body, name):
+    v = body.get(name)
+    if not isinstance(v, str) or len(v) != 64 or v.lower() != v:
+        raise TxError(CODE_INVALID, "%s must be 32 bytes of lower-case hex" % name)
+    try:
+        bytes.fromhex(v)
+    except ValueError:
+        raise TxError(CODE_INVALID, "%s is not hex" % name)
+
+
+def _registered(body, signer):
+    """register_device: the new record (signed by its owner; missing sections defaulted)."""
+    for f in ("device_pubkey", "owner_pubkey"):
+        _check_pubkey_field(body, f)
+    if body["owner_pubkey"] != signer:
+        raise TxError(CODE_UNAUTHORIZED, "register_device must be signed by owner_pubkey")
+    if not isinstance(body.get("account"), str):
+        raise TxError(CODE_INVALID, "account must be a string")
+    unknown = set(body) - {"uuid", "device_pubkey", "owner_pubkey", "account"} - \
+        set(txs.RECORD_SECTIONS)
+    if unknown:
+        raise TxError(CODE_INVALID, "unknown record sections %s" % sorted(unknown))
+    uuid = body["uuid"]
+    rec = device_template.default_sections(uuid, body["account"])
+    rec.update({s: body[s] for s in txs.RECORD_SECTIONS if s in body})
+    rec.update({"uuid": uuid, "device_pubkey": body["device_pubkey"],
+                "owner_pubkey": body["owner_pubkey"], "account": body["account"],
+                "version": 1, "writes": {}})
+    return rec
+
+
+def _update(rec, body, signer):
+    """update_device: whole sections replaced, by the record's owner key."""
+    if signer != rec["owner_pubkey"]:
+        raise TxError(CODE_UNAUTHORIZED, "update_device must be signed by the owner key")
+    changes = body.get("set")
+    if not isinstance(changes, dict) or not changes:
+        raise TxError(CODE_INVALID, "set must be a non-empty object of sections")
+    bad = set(changes) - set(txs.RECORD_SECTIONS)
+    if bad:
+        raise TxError(CODE_INVALID, "unknown record sections %s" % sorted(bad))
+    rec.update(changes)
+
+
+def _device_write(rec, body, signer):
+    """device_write: what the device reports (by the record's device key)."""
+    if signer != rec["device_pubkey"]:
+        raise TxError(CODE_UNAUTHORIZED, "device_write must be signed by the device key")
+    kind = body.get("kind")
+    if kind not in txs.WRITE_KINDS:
+        raise TxError(CODE_INVALID, "kind must be one of %s" % (txs.WRITE_KINDS,))
+    if "data" not in body:
+        raise TxError(CODE_INVALID, "device_write needs data")
+    rec.setdefault("writes", {})[kind] = body["data"]
+    if kind == "skill_settings" and isinstance(body["data"], list):
+        rec["skills"] = body["data"]
 
 
 class _Version:

@@ -7,9 +7,14 @@ register(subparsers); also runnable as `python -m lightclient.devnet.cli ...`).
     devnet register-device UUID --owner-seed HEX [--device-pubkey HEX] [--dir D]
     devnet set-settings UUID --owner-seed HEX k=v ... [--dir D]
     devnet down [--dir D]
+
+A mistake is one line on stderr (`error: ...`), never a traceback: exit 2 for a usage mistake
+(unknown node, fault mode or parameter, a malformed value), 1 when the network cannot do what
+was asked (busy directory, another chain kept there, not running, a refused transaction).
 """
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -17,7 +22,15 @@ import sys
 import threading
 import time
 
+from lightclient.devnet import faults
+
 DEFAULT_DIR = os.path.join(".devnet")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line; the message says what would be right."""
 
 
 def _value(v):
@@ -31,11 +44,42 @@ def _value(v):
 def _kv(items):
     out = {}
     for it in items:
-        if "=" not in it:
-            raise SystemExit("expected k=v, got %r" % it)
-        k, v = it.split("=", 1)
+        k, eq, v = it.partition("=")
+        if not eq or not k:
+            raise UsageError("expected name=value, got %r" % it)
         out[k] = _value(v)
     return out
+
+
+def _hex32(value, what):
+    try:
+        b = bytes.fromhex(value)
+    except ValueError:
+        b = b""
+    if len(b) != 32:
+        raise UsageError("%s must be 32 bytes of hex (64 characters), got %r"
+                         % (what, value[:20] + ("..." if len(value) > 20 else "")))
+    return b
+
+
+def _guarded(func):
+    """Run a subcommand; its expected failures become one line on stderr and an exit code."""
+
+    @functools.wraps(func)
+    def run(args):
+        from lightclient.devnet.launcher import DevnetError, FaultRefused
+        try:
+            return func(args)
+        except (UsageError, FaultRefused) as e:
+            print("error: %s" % e, file=sys.stderr)
+            return EXIT_USAGE
+        except DevnetError as e:
+            print("error: %s" % e, file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as e:  # a node or the producer stopped answering mid-way
+            print("error: the devnet in %s did not answer (%s)" % (args.dir, e), file=sys.stderr)
+            return EXIT_FAILED
+    return run
 
 
 def _print(args, human, obj):
@@ -68,17 +112,19 @@ def cmd_up(args):
     except KeyboardInterrupt:
         print("interrupted while starting; stopped", file=sys.stderr)
         return 130
-    pid_path = os.path.join(net.directory, "devnet.pid")
-    with open(pid_path, "w") as f:
-        f.write(str(os.getpid()))
     try:
         info = net.info
         lines = ["devnet %s up in %.1f s (%d validators, %s, history %d blocks generated in "
                  "%.1f s)" % (info["chain_id"], info["startup_seconds"], info["validators"],
                               info["key_type"], info["history_height"],
                               info["generation_seconds"]),
-                 "  central  rpc %s  control %s" % (net.nodes["central"]["rpc"],
-                                                    net.nodes["central"]["control"])]
+                 "  " + CHAIN_STATE[info["chain_state"]] % (info["genesis_time"], net.directory)]
+        if info["stale_lock"]:
+            lines.append("  took over the lock of pid %s (started at %s), which is no longer "
+                         "running" % (info["stale_lock"].get("pid"),
+                                      info["stale_lock"].get("started_at")))
+        lines.append("  central  rpc %s  control %s" % (net.nodes["central"]["rpc"],
+                                                        net.nodes["central"]["control"]))
         for n, d in net.nodes.items():
             if n != "central":
                 lines.append("  %-8s rpc %s  control %s" % (n, d["rpc"], d["control"]))
@@ -95,92 +141,103 @@ def cmd_up(args):
         return 0
     finally:
         net.stop()
-        try:
-            os.remove(pid_path)
-        except OSError:
-            pass
+
+
+CHAIN_STATE = {
+    "continued": "continuing the chain kept in this directory (genesis %s, %s/chain.json)",
+    "new": "a new chain (genesis %s, kept in %s/chain.json)",
+    "replaced": "a new chain (genesis %s) replacing the one kept in %s (--fresh): devices "
+                "provisioned on the old one must be provisioned again",
+}
 
 
 def _attached(args):
-    from lightclient.devnet.launcher import Devnet
+    from lightclient.runlock import holder
+    from lightclient.devnet.launcher import Devnet, DevnetError
+    not_up = DevnetError("no devnet is running in %s (start one with `devnet up --dir %s`)"
+                         % (args.dir, args.dir))
+    if holder(args.dir, "devnet") is None:
+        raise not_up
     try:
         return Devnet.attach(args.dir)
-    except (OSError, ValueError):
-        raise SystemExit("no readable devnet.json in %s (is the devnet up?)" % args.dir)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise not_up  # still starting: devnet.json is written when everything answers
 
 
 def cmd_status(args):
+    from lightclient.runlock import holder
     net = _attached(args)
-    out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(), "nodes": {}}
+    out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(),
+           "launcher": holder(args.dir, "devnet"), "nodes": {}}
     for n in net.nodes:
         out["nodes"][n] = net.fault_state(n)
-    lines = ["devnet %s at height %d" % (out["chain_id"], out["latest_height"])]
+    lines = ["devnet %s at height %d (pid %s, started at %s)"
+             % (out["chain_id"], out["latest_height"], (out["launcher"] or {}).get("pid"),
+                (out["launcher"] or {}).get("started_at")),
+             "  %-8s %-24s %s" % ("node", "rpc", "fault")]
     for n, st in out["nodes"].items():
-        lines.append("  %-8s %s  fault %s %s" % (n, net.nodes[n]["rpc"], st["mode"],
-                                                 json.dumps(st["params"]) if st["params"] else ""))
+        lines.append(("  %-8s %-24s %s %s" % (n, net.nodes[n]["rpc"], st["mode"],
+                                              json.dumps(st["params"]) if st["params"] else ""))
+                     .rstrip())
     _print(args, "\n".join(lines), out)
     return 0
 
 
 def cmd_fault(args):
+    from lightclient.devnet.launcher import FaultRefused
+    params = _kv(args.params)
+    try:  # mode and parameters first: a mistake there needs no running network to be told
+        faults.parse_values(args.mode, params)
+    except faults.FaultError as e:
+        raise FaultRefused(str(e))
     net = _attached(args)
-    r = net.fault(args.node, args.mode, **_kv(args.params))
+    r = net.fault(args.node, args.mode, **params)
     _print(args, "%s: %s %s" % (args.node, r["mode"], json.dumps(r["params"])), r)
     return 0
 
 
 def cmd_register_device(args):
     from lightclient.chip.crypto import ed25519
+    owner = _hex32(args.owner_seed, "--owner-seed")
+    dev = _hex32(args.device_pubkey, "--device-pubkey") if args.device_pubkey else \
+        ed25519.public_key(_hex32(args.device_seed, "--device-seed"))
     net = _attached(args)
-    owner = bytes.fromhex(args.owner_seed)
-    dev = bytes.fromhex(args.device_pubkey) if args.device_pubkey else ed25519.public_key(
-        bytes.fromhex(args.device_seed))
     h = net.register_device(args.uuid, dev, owner, account=args.account)
     _print(args, "registered %s in block %d" % (args.uuid, h), {"uuid": args.uuid, "height": h})
     return 0
 
 
 def cmd_set_settings(args):
+    owner = _hex32(args.owner_seed, "--owner-seed")
+    changes = _kv(args.settings)
     net = _attached(args)
-    h = net.set_settings(args.uuid, bytes.fromhex(args.owner_seed), **_kv(args.settings))
+    h = net.set_settings(args.uuid, owner, **changes)
     _print(args, "settings of %s changed in block %d" % (args.uuid, h),
            {"uuid": args.uuid, "height": h})
     return 0
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # an exited child its parent has not reaped yet (a zombie) is gone for us
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def cmd_down(args):
-    path = os.path.join(args.dir, "devnet.pid")
-    try:
-        with open(path) as f:
-            pid = int(f.read().strip())
-    except (OSError, ValueError):
-        raise SystemExit("no devnet.pid in %s" % args.dir)
+    from lightclient.runlock import holder, pid_alive
+    from lightclient.devnet.launcher import DevnetError
+    rec = holder(args.dir, "devnet")
+    if rec is None:
+        print("no devnet is running in %s" % args.dir)
+        return 0
+    pid = rec.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        raise DevnetError("%s is locked by a process that left no readable pid" % args.dir)
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
-        os.remove(path)
-        print("devnet was not running (stale pid file removed)")
-        return 0
+        pass
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not pid_alive(pid):
             print("devnet stopped")
             return 0
         time.sleep(0.1)
-    print("devnet (pid %d) did not stop within 15 s" % pid, file=sys.stderr)
-    return 1
+    raise DevnetError("devnet (pid %d) did not stop within 15 s" % pid)
 
 
 def register(subparsers):
@@ -201,18 +258,20 @@ def register(subparsers):
     up.add_argument("--churn-per-day", type=float, default=0.01)
     up.add_argument("--block-interval", type=float, default=5)
     up.add_argument("--fresh", action="store_true", help="forget the chain kept in --dir")
-    up.set_defaults(func=cmd_up)
+    up.set_defaults(func=_guarded(cmd_up))
 
     st = sub.add_parser("status", help="height and each node's fault mode")
     common(st)
-    st.set_defaults(func=cmd_status)
+    st.set_defaults(func=_guarded(cmd_status))
 
-    f = sub.add_parser("fault", help="set a node's fault mode: NODE MODE [k=v ...]")
+    f = sub.add_parser("fault", help="set a node's fault mode: NODE MODE [k=v ...]",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="fault modes and their parameters:\n" + faults.describe())
     common(f)
-    f.add_argument("node")
-    f.add_argument("mode")
-    f.add_argument("params", nargs="*")
-    f.set_defaults(func=cmd_fault)
+    f.add_argument("node", help="central, peer1, ... (`devnet status` lists them)")
+    f.add_argument("mode", help="one of: " + ", ".join(faults.FAULTS))
+    f.add_argument("params", nargs="*", help="name=value (a JSON value, else a string)")
+    f.set_defaults(func=_guarded(cmd_fault))
 
     r = sub.add_parser("register-device", help="register a device (owner-signed tx)")
     common(r)
@@ -222,18 +281,18 @@ def register(subparsers):
     g.add_argument("--device-pubkey", help="device Ed25519 public key, hex")
     g.add_argument("--device-seed", help="device Ed25519 seed, hex (tests)")
     r.add_argument("--account", default=None)
-    r.set_defaults(func=cmd_register_device)
+    r.set_defaults(func=_guarded(cmd_register_device))
 
     s = sub.add_parser("set-settings", help="change setting fields: UUID k=v ...")
     common(s)
     s.add_argument("uuid")
     s.add_argument("--owner-seed", required=True)
     s.add_argument("settings", nargs="+")
-    s.set_defaults(func=cmd_set_settings)
+    s.set_defaults(func=_guarded(cmd_set_settings))
 
     d = sub.add_parser("down", help="stop a devnet started with `devnet up` (pid file)")
     common(d)
-    d.set_defaults(func=cmd_down)
+    d.set_defaults(func=_guarded(cmd_down))
     return p
 
 
@@ -242,12 +301,7 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
     register(sub)
     args = ap.parse_args(argv)
-    from lightclient.devnet.launcher import DevnetError
-    try:
-        return args.func(args)
-    except DevnetError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ import urllib.request
 
 from lightclient.chip import txs as txmod
 from lightclient.chip.crypto import ed25519
+from lightclient.runlock import LockBusy, RunLock
 from lightclient.devnet.chain import format_rfc3339_ns
+from lightclient.devnet import faults
 from lightclient.devnet import history as hist
 from lightclient.devnet import rpc
 from lightclient.devnet.device_template import default_sections, merge_setting
@@ -35,6 +37,60 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class DevnetError(Exception):
     pass
+
+
+class ControlRefused(DevnetError):
+    """A node's control port answered with an HTTP error; `message` is its one-line reason."""
+
+    def __init__(self, what, status, message):
+        DevnetError.__init__(self, "%s: HTTP %d %s" % (what, status, message))
+        self.status = status
+        self.message = message
+
+
+class FaultRefused(DevnetError):
+    """A fault mode, parameter or node name that cannot be set; the message names which."""
+
+
+class DevnetBusy(DevnetError):
+    """A devnet of this directory is running (the message names its PID and start time)."""
+
+
+class ChainMismatch(DevnetError):
+    """The directory holds another chain than the one asked for."""
+
+    def __init__(self, directory, chain_id, diff):
+        DevnetError.__init__(self, (
+            "%s holds another chain %s (%s): start it with the same parameters to continue it, "
+            "or with --fresh to replace it (devices provisioned on it must then be provisioned "
+            "again)" % (directory, chain_id, "; ".join("%s %s there, %s asked" % d for d in diff))))
+        self.diff = diff
+
+
+def _read_chain(path):
+    """The spec JSON kept in chain.json, None when there is none."""
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise DevnetError("%s is unreadable (%s): --fresh replaces it" % (path, e))
+    if not isinstance(old, dict) or not isinstance(old.get("genesis_time_ns"), int):
+        raise DevnetError("%s is not a chain spec: --fresh replaces it" % path)
+    return old
+
+
+def spec_differences(old, mine):
+    """[(key, old value, asked value)] where the kept spec and the asked one differ; the genesis
+    time only when one was asked for (otherwise the kept one is taken)."""
+    out = []
+    for k, v in mine.items():
+        if k == "genesis_time_ns" and v is None:
+            continue
+        if old.get(k) != v:
+            out.append((k, old.get(k), v))
+    return out
 
 
 def _read_ready(proc, name, timeout):
@@ -73,7 +129,7 @@ def _http_json(method, url, body=None, timeout=10.0):
             msg = json.loads(e.read()).get("error", "")
         except ValueError:
             msg = ""
-        raise DevnetError("%s %s: HTTP %d %s" % (method, url, e.code, msg))
+        raise ControlRefused("%s %s" % (method, url), e.code, msg)
 
 
 class Devnet:
@@ -101,6 +157,7 @@ class Devnet:
         self._nonce = 0
         self._nonce_lock = threading.Lock()
         self._logs = []
+        self._lock = None
 
     @classmethod
     def attach(cls, directory):
@@ -125,22 +182,20 @@ class Devnet:
         self.stop()
         return False
 
-    def _fix_genesis(self):
+    def _choose_chain(self):
+        """Continue the chain kept in <dir>/chain.json when this spec is the same one, start a
+        new chain in an unused directory or with `fresh`; refuse otherwise: another chain under
+        the same chain id would leave a device provisioned on the old one on stale data.
+        Returns "continued", "new" or "replaced"."""
         spec = self.spec
         path = os.path.join(self.directory, "chain.json")
-        if self.fresh:
-            for f in ("chain.json", "txlog.jsonl"):
-                if os.path.exists(os.path.join(self.directory, f)):
-                    os.remove(os.path.join(self.directory, f))
-        if os.path.exists(path):
-            with open(path) as f:
-                old = json.load(f)
-            mine = spec.to_json()
-            if all(old.get(k) == mine[k] for k in mine if k != "genesis_time_ns") and \
-                    spec.genesis_time_ns in (None, old["genesis_time_ns"]):
-                # A restart: the same chain, with its transaction log.
-                spec.genesis_time_ns = old["genesis_time_ns"]
-                return
+        old = _read_chain(path)
+        if old is not None and not self.fresh:
+            diff = spec_differences(old, spec.to_json())
+            if diff:
+                raise ChainMismatch(self.directory, old.get("chain_id"), diff)
+            spec.genesis_time_ns = old["genesis_time_ns"]  # a restart: same chain, its txs
+            return "continued"
         if spec.genesis_time_ns is None:
             n = self.history_blocks
             if n is None:
@@ -148,12 +203,16 @@ class Devnet:
             n = max(2, int(n))
             now_s = time.time_ns() // hist.SECOND * hist.SECOND
             spec.genesis_time_ns = now_s - (n - 1) * spec.interval_ns
-        if os.path.exists(os.path.join(self.directory, "txlog.jsonl")):
-            os.remove(os.path.join(self.directory, "txlog.jsonl"))  # another chain's txs
+        txlog = os.path.join(self.directory, "txlog.jsonl")
+        if os.path.exists(txlog):
+            os.remove(txlog)  # the replaced chain's transactions
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(spec.to_json(), f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        return "new" if old is None else "replaced"
 
     def _spawn(self, name, args):
         os.makedirs(os.path.join(self.directory, "logs"), exist_ok=True)
@@ -168,14 +227,26 @@ class Devnet:
         return proc
 
     def start(self):
+        """Start the network; raises DevnetBusy when a devnet of this directory runs (its PID
+        named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
         t0 = time.monotonic()
         os.makedirs(self.directory, exist_ok=True)
+        self._lock = RunLock(self.directory, "devnet")
         try:
-            self._fix_genesis()
+            self._lock.acquire("devnet up")
+        except LockBusy as e:
+            self._lock = None
+            raise DevnetBusy(str(e))
+        try:
+            chain_state = self._choose_chain()
+            stale_info = os.path.join(self.directory, "devnet.json")
+            if os.path.exists(stale_info):
+                os.remove(stale_info)  # the ports of a devnet that is gone: never attach to them
             spec_json = json.dumps(self.spec.to_json())
             cache = self.cache_dir or os.path.join(self.directory, "cache")
-            p = self._spawn("producer", ["-m", "lightclient.devnet.producer", "--dir", self.directory,
-                                         "--spec", spec_json, "--cache-dir", cache])
+            p = self._spawn("producer", ["-m", "lightclient.devnet.producer",
+                                         "--dir", self.directory, "--spec", spec_json,
+                                         "--cache-dir", cache])
             names = ["central"] + ["peer%d" % i for i in range(1, self.peers + 1)]
             ready = _read_ready(p, "producer", self.startup_timeout)
             self.producer_url = "http://127.0.0.1:%d" % ready["port"]
@@ -213,6 +284,8 @@ class Devnet:
                 "central_url": self.central_url,
                 "peer_urls": self.peer_urls,
                 "launcher_pid": os.getpid(),
+                "chain_state": chain_state,
+                "stale_lock": self._lock.previous,
             }
             self.info["checkpoint"] = self.checkpoint()
             self._write_json("devnet.json", self.info)
@@ -252,6 +325,9 @@ class Devnet:
         for log in self._logs:
             log.close()
         self._logs = []
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def pids(self):
         return {n: p.pid for n, p in self.procs.items()}
@@ -313,12 +389,23 @@ class Devnet:
     # --- faults -------------------------------------------------------------------------------
     def _node(self, name):
         if name not in self.nodes:
-            raise DevnetError("unknown node %r (have %s)" % (name, ", ".join(self.nodes)))
+            raise FaultRefused("unknown node %r (valid: %s)" % (name, ", ".join(self.nodes)))
         return self.nodes[name]
 
     def fault(self, node_name, mode, **params):
-        return _http_json("POST", self._node(node_name)["control"] + "/fault",
-                          dict(params, mode=mode))
+        """Set a node's fault mode (faults.FAULTS). The mode, the parameter names and types are
+        checked here, what depends on the head by the node; either refusal is FaultRefused."""
+        node = self._node(node_name)
+        try:
+            faults.parse_values(mode, params)
+        except faults.FaultError as e:
+            raise FaultRefused(str(e))
+        try:
+            return _http_json("POST", node["control"] + "/fault", dict(params, mode=mode))
+        except ControlRefused as e:
+            if e.status != 400:
+                raise
+            raise FaultRefused("%s refused it: %s" % (node_name, e.message))
 
     def fault_state(self, node_name):
         return _http_json("GET", self._node(node_name)["control"] + "/fault")

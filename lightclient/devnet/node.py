@@ -4,38 +4,27 @@ fault mode switchable at runtime through a separate control port (never faulted)
     python -m lightclient.devnet.node --name peer1 --producer http://127.0.0.1:P --spec SPEC_JSON
 prints `READY {"rpc_port", "control_port", "pid"}`; exits on SIGTERM / SIGINT / stdin EOF.
 
-Control port (JSON): GET /fault -> {"mode", "params"}; POST /fault {"mode": ..., params...};
-GET /evidence -> [evidence received]; POST /peers {"peers": [{"name", "rpc_url"}]};
-GET /health.
+Control port (JSON): GET /fault -> {"mode", "params"}; POST /fault {"mode": ..., params...}
+(400 {"error", "mode", "param"} when refused); GET /evidence -> [evidence received];
+POST /peers {"peers": [{"name", "rpc_url"}]}; GET /health.
 
-Fault modes (docs/devnet.md): ok, down, blackholed, slow, 5xx, forged_signatures,
-minority_fork, lunatic, future, stale, wrong_proofs, garbage, oversized.
+The fault modes are lightclient/devnet/faults.py's (docs/devnet.md).
 """
 
 import argparse
-import base64
 import json
 import os
 import signal
 import sys
 import threading
-import time
 
-from lightclient.chip import txs as txmod
 from lightclient.chip.core import rpcjson
 from lightclient.chip.core import valset
-from lightclient.devnet.chain import Key, format_rfc3339_ns, header_json
-from lightclient.devnet import app as appmod
+from lightclient.devnet.chain import Key, format_rfc3339_ns
+from lightclient.devnet import evidence as evmod
+from lightclient.devnet import faults
 from lightclient.devnet import history as hist
 from lightclient.devnet import rpc
-from lightclient.devnet.device_template import merge_setting
-
-MODES = ("ok", "down", "blackholed", "slow", "5xx", "forged_signatures", "minority_fork",
-         "lunatic", "future", "stale", "wrong_proofs", "garbage", "oversized")
-
-
-class FaultError(Exception):
-    pass
 
 
 class Upstream:
@@ -77,184 +66,37 @@ class Upstream:
         return got
 
 
-class ForkedChain:
-    """A conflicting chain from `fork_height` on, built locally (headers chained by hash) and
-    signed with validator keys; what minority_fork, lunatic and future serve."""
-
-    def __init__(self, spec, up, fork_height, vals_for, signers_for, app_hash, time_offset_ns=0):
-        self.spec = spec
-        self.up = up
-        self.fork_height = fork_height
-        self.vals_for = vals_for        # height -> (ValidatorSet, next ValidatorSet, keys)
-        self.signers_for = signers_for  # (height, ValidatorSet) -> signer indices or None (all)
-        self.app_hash = app_hash
-        self.time_offset_ns = time_offset_ns
-        self._hashes = {}
-        self._blocks = {}
-        self._lock = threading.Lock()
-
-    def _header(self, h, prev_hash):
-        vals, nvals, _ = self.vals_for(h)
-        return hist.make_header(
-            self.spec, h, hist.block_id_of(prev_hash),
-            hist.last_commit_digest(prev_hash, b"forged"), vals.hash(), nvals.hash(),
-            self.app_hash, vals.validators[(h - 1) % len(vals)].address,
-            time_ns=self.spec.time_at(h) + self.time_offset_ns)
-
-    def hash_at(self, h):
-        with self._lock:
-            if h in self._hashes:
-                return self._hashes[h]
-            start = max([x for x in self._hashes if x < h], default=None)
-            if start is None:
-                prev = self.up.header(self.fork_height - 1).hash()
-                start = self.fork_height - 1
-            else:
-                prev = self._hashes[start]
-            for x in range(start + 1, h + 1):
-                prev = self._header(x, prev).hash()
-                self._hashes[x] = prev
-            return prev
-
-    def header(self, h):
-        prev = self.hash_at(h - 1) if h > self.fork_height else self.up.header(h - 1).hash()
-        return self._header(h, prev)
-
-    def block(self, h):
-        """(header, commit) at h, signed (cached)."""
-        with self._lock:
-            b = self._blocks.get(h)
-        if b is not None:
-            return b
-        hd = self.header(h)
-        vals, _, keys = self.vals_for(h)
-        signers = self.signers_for(h, vals)
-        commit = hist.sign_commit(hd, hist.block_id_of(hd.hash()), vals, keys.__getitem__,
-                                  signers=signers)
-        with self._lock:
-            self._blocks[h] = (hd, commit)
-        return hd, commit
-
-
-def _flip_b64(s, index=-1):
-    b = bytearray(base64.b64decode(s))
-    if b:
-        b[index] ^= 0x01
-    return base64.b64encode(bytes(b)).decode()
-
-
-OK_FAULT = ("ok", {}, None, None)
-
-
 class Node:
     def __init__(self, name, producer_url, spec):
         self.name = name
         self.up = Upstream(producer_url)
         self.spec = spec
-        # (mode, params, forked chain, forged state), replaced in one assignment: a request
-        # thread reads it once and never sees a mode with another mode's params.
-        self.fault = OK_FAULT
+        # A faults.Fault, replaced in one assignment: a request thread reads it once and never
+        # sees a mode with another mode's params.
+        self.fault = faults.OK
         self.peers = []
         self.evidence = []
         self.rpc_port = 0
         self.rpc_srv = None
         self.lock = threading.RLock()
 
-    # --- modes --------------------------------------------------------------------------------
+    # --- control ------------------------------------------------------------------------------
     @property
     def mode(self):
-        return self.fault[0]
+        return self.fault.name
 
     @property
     def params(self):
-        return self.fault[1]
+        return self.fault.values
 
-    def set_fault(self, mode, params):
-        if mode not in MODES:
-            raise FaultError("unknown mode %r (one of %s)" % (mode, ", ".join(MODES)))
+    def set_fault(self, mode, raw_params):
+        """Switch to `mode` (faults.FAULTS) with raw_params checked; raises faults.FaultError."""
         with self.lock:
-            latest = self.up.latest()
-            p = dict(params)
-            fork = forged = None
-            if mode == "stale":
-                p["height"] = int(p.get("height", max(1, latest - 5)))
-            elif mode == "slow":
-                p["delay_s"] = float(p.get("delay_s", 0.05))
-                p["bytes_per_step"] = int(p.get("bytes_per_step", 1))
-            elif mode == "oversized":
-                p["size"] = int(p.get("size", 50 * 1024 * 1024))
-            elif mode == "wrong_proofs":
-                p["variant"] = p.get("variant", "value")
-                if p["variant"] not in ("value", "proof"):
-                    raise FaultError("wrong_proofs variant must be value or proof")
-            elif mode == "forged_signatures":
-                p["count"] = int(p.get("count", 0))  # 0: every signature
-            elif mode == "minority_fork":
-                p["fork_height"] = int(p.get("fork_height", max(2, latest - 2)))
-                fork = self._minority_fork(p["fork_height"])
-            elif mode == "lunatic":
-                fh = int(p.get("fork_height", max(3, latest - 2)))
-                p["fork_height"] = fh
-                p["signer_height"] = int(p.get("signer_height", fh - 1))
-                if not 1 <= p["signer_height"] < fh or fh > latest:
-                    raise FaultError("need 1 <= signer_height < fork_height <= latest")
-                p.setdefault("setting", {"lang": "xx-xx", "tts": {"module": "attacker-tts"}})
-                fork, forged = self._lunatic(p)
-            elif mode == "future":
-                p["offset_s"] = int(p.get("offset_s", 86400))
-            if mode in ("minority_fork", "lunatic") and p["fork_height"] < 2:
-                raise FaultError("fork_height must be >= 2")
-            self.fault = (mode, p, fork, forged)
-            self._listener(mode != "down")
-        return {"mode": self.mode, "params": self._params_json()}
-
-    def _params_json(self):
-        return json.loads(json.dumps(self.params, default=str))
-
-    def _minority_fork(self, fork_height):
-        up = self.up
-
-        def vals_for(h):
-            vals, keys = up.valset_and_keys(h)
-            nvals, _ = up.valset_and_keys(h + 1) if h + 1 <= up.latest() + 1 else (vals, None)
-            return vals, nvals, keys
-
-        def signers_for(h, vals):
-            # The smallest validators, while their power stays below 1/3 of the total.
-            out, power = [], 0
-            for i in range(len(vals) - 1, -1, -1):
-                p = vals.validators[i].voting_power
-                if 3 * (power + p) >= vals.total_power:
-                    break
-                out.append(i)
-                power += p
-            return out or [len(vals) - 1]
-
-        forged_app = hist._sha(b"minority-fork-app-hash", str(fork_height).encode())
-        return ForkedChain(self.spec, up, fork_height, vals_for, signers_for, forged_app)
-
-    def _lunatic(self, p):
-        up = self.up
-        fh, sh = p["fork_height"], p["signer_height"]
-        old_vals, old_keys = up.valset_and_keys(sh)
-        st = up.call("devnet_state", {"height": str(fh - 1)})
-        stores = {n: {bytes.fromhex(k): bytes.fromhex(v) for k, v in items.items()}
-                  for n, items in st["stores"].items()}
-        changes = {}
-        for k, v in stores["devices"].items():
-            if not k.startswith(txmod.KEY_PREFIX):
-                continue
-            rec = json.loads(v)
-            if p.get("uuid") and rec["uuid"] != p["uuid"]:
-                continue
-            rec["setting"] = merge_setting(rec["setting"], p["setting"])
-            rec["version"] += 1
-            changes[k] = txmod.canonical_json(rec)
-        versions = {n: max(1, int(x)) for n, x in st["versions"].items()}
-        forged = appmod.ForgedState(stores, versions, {"devices": changes})
-        fork = ForkedChain(self.spec, up, fh, lambda h: (old_vals, old_vals, old_keys),
-                           lambda h, vals: None, forged.app_hash)
-        return fork, forged
+            fault = faults.build(mode, raw_params, self.up.latest())
+            fault.prepare(self.up, self.spec)
+            self.fault = fault
+            self._listener(fault.listening)
+        return {"mode": fault.name, "params": fault.params_json()}
 
     def _listener(self, want_open):
         if want_open and self.rpc_srv is None:
@@ -267,47 +109,27 @@ class Node:
     # --- answers ------------------------------------------------------------------------------
     def answer(self, method, params):
         """The result this node gives (after its fault mode), or raises RPCError."""
-        mode, p, fork, forged = self.fault
+        fault = self.fault
         if method == "net_info":
             return self._net_info()
         if method == "broadcast_evidence":
-            info = rpc.check_evidence(params.get("evidence"), self.spec.chain_id,
-                                      self._honest_header_or_none)
-            info["node"] = self.name
-            with self.lock:
-                rpc.keep_evidence(self.evidence, info)
-            return {"hash": info["hash"]}
-        if mode == "stale":
-            return self._stale(method, params, p["height"])
-        if mode in ("minority_fork", "lunatic"):
-            r = self._forked(method, params, fork, forged)
-            if r is not None:
-                return r
-        if mode == "future":
-            r = self._future(method, params, p["offset_s"])
-            if r is not None:
-                return r
-        res = self.up.call(method, params)
-        if method == "status":
-            res["node_info"] = rpc.node_info(self.spec.chain_id, self.name, self.rpc_port)
-        if mode == "forged_signatures" and method == "commit":
-            sigs = res["signed_header"]["commit"]["signatures"]
-            n = 0
-            for s in sigs:
-                if s.get("signature") and (p["count"] == 0 or n < p["count"]):
-                    s["signature"] = _flip_b64(s["signature"], 7)
-                    n += 1
-        if mode == "wrong_proofs" and method == "abci_query":
-            r = res["response"]
-            if p["variant"] == "value":
-                if r.get("value"):
-                    r["value"] = _flip_b64(r["value"])
-                elif r.get("proofOps"):
-                    r["value"] = base64.b64encode(b'{"forged":true}').decode()
-            elif r.get("proofOps"):
-                op = r["proofOps"]["ops"][0]
-                op["data"] = _flip_b64(op["data"], len(base64.b64decode(op["data"])) // 2)
+            return self._take_evidence(params)
+        res = fault.answer(self, method, params)
+        if res is None:
+            res = self.up.call(method, params)
+            if method == "status":
+                res["node_info"] = rpc.node_info(self.spec.chain_id, self.name, self.rpc_port)
+            fault.alter(method, res)
         return res
+
+    def _take_evidence(self, params):
+        """Checked against the honest chain whatever the mode, recorded once."""
+        info = evmod.check_evidence(params.get("evidence"), self.spec.chain_id,
+                                       self._honest_header_or_none)
+        info["node"] = self.name
+        with self.lock:
+            evmod.keep_evidence(self.evidence, info)
+        return {"hash": info["hash"]}
 
     def _honest_header_or_none(self, height):
         try:
@@ -332,7 +154,8 @@ class Node:
                 "listeners": ["Listener(@tcp://127.0.0.1:%d)" % self.rpc_port],
                 "n_peers": str(len(peers)), "peers": peers}
 
-    def _status_from(self, res, header):
+    def status_from(self, res, header):
+        """A /status answer `res` rewritten to report `header` as this node's head."""
         si = res["sync_info"]
         si["latest_block_height"] = str(header.height)
         si["latest_block_hash"] = rpc.hexu(header.hash())
@@ -341,167 +164,42 @@ class Node:
         res["node_info"] = rpc.node_info(self.spec.chain_id, self.name, self.rpc_port)
         return res
 
-    def _stale(self, method, params, frozen):
-        hh = rpc.int_param(params, "height")
-        if method in ("commit", "header", "abci_query"):
-            if hh is None or hh == 0:
-                params = dict(params, height=str(frozen))
-            elif hh > frozen:
-                raise rpc.internal("height %d must be less than or equal to the current "
-                                   "blockchain height %d" % (hh, frozen))
-        if method == "validators":
-            if hh is None or hh == 0:
-                params = dict(params, height=str(frozen))
-            elif hh > frozen + 1:
-                raise rpc.internal("height %d must be less than or equal to the current "
-                                   "blockchain height %d" % (hh, frozen))
-        res = self.up.call(method, params)
-        if method == "status":
-            res = self._status_from(res, self.up.header(frozen))
-        if method == "commit":
-            res["canonical"] = hh not in (None, 0, frozen)
-        return res
-
-    def _forked(self, method, params, fork, forged):
-        """Answers that differ on the forked chain (lunatic: with the `forged` state); None: the
-        honest answer applies."""
-        lunatic = forged is not None
-        fh = fork.fork_height
-        hh = rpc.int_param(params, "height")
-        if method == "status":
-            latest = self.up.latest()
-            res = self.up.call("status")
-            return self._status_from(res, fork.header(latest))
-        if method in ("commit", "header"):
-            latest = self.up.latest()
-            h = latest if hh in (None, 0) else hh
-            if h < fh or h > latest:
-                return None
-            hd, commit = fork.block(h)
-            if method == "header":
-                return {"header": header_json(hd)}
-            return rpc.commit_result(hd, commit, h != latest)
-        if method == "validators" and lunatic:
-            h = self.up.latest() if hh in (None, 0) else hh
-            if h < fh or h > self.up.latest() + 1:
-                return None
-            vals, _, _ = fork.vals_for(h)
-            return rpc.validators_result(vals, h, rpc.int_param(params, "page"),
-                                         rpc.int_param(params, "per_page"))
-        if method == "abci_query" and lunatic:
-            latest = self.up.latest()
-            h = latest if hh in (None, 0) else hh
-            if h < fh - 1 or h > latest:
-                return None
-            key = rpc.query_key(params)
-            parts = rpc.str_param(params, "path").split("/")
-            if len(parts) != 4 or parts[1::2] != ["store", "key"] or parts[0] or \
-                    parts[2] not in appmod.STORES or not key:
-                return None  # the honest node's error answer
-            value, ops = forged.query(parts[2], key)
-            prove = params.get("prove") in (True, "true")
-            return rpc.query_response(key, value, ops if prove else None, h)
-        return None
-
-    def _future(self, method, params, offset_s):
-        """One block beyond the honest head, validly signed, with a time offset_s ahead."""
-        latest = self.up.latest()
-        fh = latest + 1
-        hh = rpc.int_param(params, "height")
-        if method not in ("status", "commit", "header"):
-            return None
-        if method != "status" and hh not in (None, 0, fh):
-            return None
-        up = self.up
-
-        def vals_for(h):
-            vals, keys = up.valset_and_keys(h)
-            return vals, vals, keys
-
-        fork = ForkedChain(self.spec, up, fh, vals_for, lambda h, v: None,
-                           up.header(latest).app_hash, offset_s * hist.SECOND)
-        hd, commit = fork.block(fh)
-        if method == "status":
-            return self._status_from(up.call("status"), hd)
-        if method == "header":
-            return {"header": header_json(hd)}
-        return rpc.commit_result(hd, commit, False)
-
 
 # --- HTTP handlers ------------------------------------------------------------------------------
 
 class RPCHandler(rpc.BaseHandler):
     def _handle(self):
         node = self.server.node
-        mode, params = node.fault[:2]
-        if mode == "down":
-            self.close_connection = True
+        fault = node.fault
+        if fault.intercept(self):
             return
-        if mode == "blackholed":
-            # Accepted, read, never answered; the connection closes when the mode changes.
-            while node.mode == "blackholed" and node.rpc_srv is self.server:
-                time.sleep(0.1)
-            self.close_connection = True
-            return
-        if mode in ("5xx", "garbage", "oversized") and self.read_body() is None:
-            return  # a body over MAX_BODY: answered 413, and only that
-        if mode == "5xx":
-            self.send_raw(503, b"<html><body>503 Service Unavailable</body></html>\n",
-                          "text/html")
-            return
-        if mode == "garbage":
-            body = bytes((i * 73 + 41) % 256 for i in range(512))
-            self.send_raw(200, b"\x00\xff<<not json>>" + body)
-            return
-        if mode == "oversized":
-            self._oversized(params["size"])
-            return
-        self.serve_rpc(node.answer, b"devnet node %s\n" % node.name.encode(), self._send)
+        self.serve_rpc(node.answer, b"devnet node %s\n" % node.name.encode(),
+                       lambda status, body, ctype="application/json":
+                       fault.send(self, status, body, ctype))
 
-    def _send(self, status, body, ctype="application/json"):
-        node = self.server.node
-        mode, params = node.fault[:2]
-        if mode != "slow":
-            self.send_raw(status, body, ctype)
-            return
-        head = ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
-                % (status, self.responses.get(status, ("",))[0], ctype, len(body))).encode()
-        data = head + body
-        step = params["bytes_per_step"]
-        delay = params["delay_s"]
-        try:
-            for i in range(0, len(data), step):
-                self.wfile.write(data[i:i + step])
-                self.wfile.flush()
-                if node.mode != "slow":
-                    delay = 0
-                time.sleep(delay)
-        except OSError:
-            self.close_connection = True
 
-    def _oversized(self, size):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(size))
-        self.end_headers()
-        chunk = b'{"jsonrpc":"2.0","id":-1,"result":"' + b"A" * 65000
-        sent = 0
-        try:
-            while sent < size:
-                part = chunk[:size - sent]
-                self.wfile.write(part)
-                sent += len(part)
-                chunk = b"A" * 65536
-        except OSError:
-            pass
-        self.close_connection = True
+MAX_PEERS = 256
+
+
+def _valid_peers(peers):
+    """What /net_info is built from: names and loopback RPC URLs with a port."""
+    if not isinstance(peers, list) or len(peers) > MAX_PEERS:
+        return False
+    for pr in peers:
+        if not isinstance(pr, dict) or not isinstance(pr.get("name"), str) or \
+                not isinstance(pr.get("rpc_url"), str):
+            return False
+        head, _, port = pr["rpc_url"].rpartition(":")
+        if head != "http://127.0.0.1" or not port.isdigit() or not 0 < int(port) < 65536:
+            return False
+    return True
 
 
 class ControlHandler(rpc.BaseHandler):
     def do_GET(self):
         node = self.server.node
         if self.path == "/fault":
-            self._json(200, {"mode": node.mode, "params": node._params_json()})
+            self._json(200, {"mode": node.mode, "params": node.fault.params_json()})
         elif self.path == "/evidence":
             with node.lock:
                 ev = list(node.evidence)
@@ -530,10 +228,19 @@ class ControlHandler(rpc.BaseHandler):
                 return
             try:
                 self._json(200, node.set_fault(mode, req))
-            except (FaultError, rpc.RPCError, ValueError, KeyError, TypeError) as e:
-                self._json(400, {"error": str(e)})
+            except faults.FaultError as e:
+                self._json(400, {"error": str(e), "mode": mode,
+                                 "param": getattr(e, "param", None)})
+            except rpc.RPCError as e:  # the producer refused what the mode needs
+                self._json(400, {"error": "%s: the producer refused: %s" % (mode, e),
+                                 "mode": mode, "param": None})
         elif self.path == "/peers":
-            node.peers = list(req.get("peers", []))
+            peers = req.get("peers")
+            if not _valid_peers(peers):
+                self._json(400, {"error": "peers must be a list of at most %d {\"name\": str, "
+                                          "\"rpc_url\": \"http://127.0.0.1:PORT\"}" % MAX_PEERS})
+                return
+            node.peers = peers
             self._json(200, {"peers": len(node.peers)})
         else:
             self._json(404, {"error": "not found"})
@@ -567,7 +274,7 @@ def main(argv=None):
                                             "pid": os.getpid()}) + "\n")
     sys.stdout.flush()
     stop.wait()
-    node.fault = OK_FAULT  # releases blackholed handlers
+    node.fault = faults.OK  # releases blackholed handlers
     node._listener(False)
     ctl.shutdown()
     ctl.server_close()

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from lightclient.devnet import rpc
+from lightclient.devnet import chain_rpc, rpc
 from lightclient.devnet.history import History, Spec
 
 
@@ -110,7 +110,7 @@ def main(argv=None):
     history = History(spec, load_txlog(txlog_path),
                       cache_dir=args.cache_dir or os.path.join(args.dir, "cache"))
     history.extend_to(max(2, spec.height_at(time.time_ns())))
-    chain = rpc.ChainRPC(history, "producer")
+    chain = chain_rpc.ChainRPC(history, "producer")
     srv = rpc.serve(ProducerHandler, args.port, chain=chain)
     chain.rpc_port = srv.server_address[1]
     starting[0] = False

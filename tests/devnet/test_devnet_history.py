@@ -17,7 +17,7 @@ from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.devnet import app as appmod
-from lightclient.devnet import producer, rpc
+from lightclient.devnet import chain_rpc, producer, rpc
 from lightclient.devnet.history import History, Spec
 
 GENESIS = 1_700_000_000 * 10**9
@@ -228,7 +228,7 @@ def test_genesis_evidence_age_for_a_sub_second_block_interval():
     # The evidence age is the unbonding period in blocks; int(0.5) made it a division by zero.
     h = History(spec(block_interval_s=0.5))
     h.extend_to(2)
-    ev = rpc.ChainRPC(h).m_genesis({})["genesis"]["consensus_params"]["evidence"]
+    ev = chain_rpc.ChainRPC(h).m_genesis({})["genesis"]["consensus_params"]["evidence"]
     assert ev["max_age_num_blocks"] == str(21 * 86400 * 2)
     assert ev["max_age_duration"] == str(21 * DAY)
 
@@ -260,7 +260,7 @@ def _broadcast(chain, tx):
 def test_checktx_waits_for_the_block_being_built(tmp_path):
     h = History(spec())
     h.extend_to(3)
-    chain = rpc.ChainRPC(h)
+    chain = chain_rpc.ChainRPC(h)
     chain.mempool_lock = _SpyLock(chain.mempool_lock)
     owner = b"\x04" * 32
     tx = _tx(txs.REGISTER, {"uuid": "dev-r", "device_pubkey": ed25519.public_key(b"\x05" * 32)
