@@ -12,7 +12,7 @@ import json
 import os
 
 from lightclient import txs
-from lightclient.core.errors import LightClientError
+from lightclient.core.errors import LightClientError, LocalFault
 from lightclient.rpc import RpcClient, SourceError
 from lightclient.trust_store import write_atomic
 
@@ -23,7 +23,7 @@ DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1
 MAX_CONFIG = 256 * 1024
 
 
-class ConfigError(LightClientError):
+class ConfigError(LocalFault):
     """The device configuration is missing or malformed."""
 
 

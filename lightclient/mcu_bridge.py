@@ -10,7 +10,7 @@
 from lightclient import native, records, txs
 from lightclient.core import rpcjson, update
 from lightclient.core import types as T
-from lightclient.core.errors import LightClientError, VerificationError
+from lightclient.core.errors import LocalFault, VerificationError
 from lightclient.core.signatures import CachingChecker
 from lightclient.core.verifier import TrustedState, verify_to_height
 from lightclient.sync import make_overlap_pivot
@@ -19,7 +19,7 @@ MAX_UPDATE_BYTES = 16 * 1024 - 512  # the chip's SMP buffer, less the request's 
 MAX_STEPS = update.DEFAULT_LIMITS.max_steps
 
 
-class BridgeError(LightClientError):
+class BridgeError(LocalFault):
     """The Pi could not build an update the chip can take (see check)."""
 
 

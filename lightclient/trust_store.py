@@ -28,7 +28,7 @@ except ImportError:  # not POSIX: threads of this process are still serialised
 
 from lightclient import txs
 from lightclient.core import cbor
-from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.core.errors import DecodeError, LightClientError, StoreError
 from lightclient.rpc import RawLightBlock
 from lightclient.securestore import store as securestore
 from lightclient.securestore.filedev import FileBlockDevice, FileCounter
@@ -52,10 +52,6 @@ SECRET_SIZE = 32
 LEGACY_RECORDS = "records.json"   # the JSON cache of earlier versions: imported once, removed
 MAX_CACHED_OPS = 4                # proofOps of one abci_query (records.MAX_OPS)
 MAX_OP_TYPE = 32
-
-
-class StoreError(LightClientError):
-    """A stored document is missing, corrupt or inconsistent; it is never trusted then."""
 
 
 def write_atomic(path, data):

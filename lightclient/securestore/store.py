@@ -14,7 +14,7 @@
 import hashlib
 import struct
 
-from lightclient.core.errors import LightClientError
+from lightclient.core.errors import LightClientError, StoreError  # one StoreError for every store
 
 FORMAT_VERSION = 1
 MAGIC = b"MLS1"
@@ -44,10 +44,6 @@ D_SALT = b"MLS1salt"
 IOCTL_BLOCK_COUNT = 4
 IOCTL_BLOCK_SIZE = 5
 IOCTL_BLOCK_ERASE = 6
-
-
-class StoreError(LightClientError):
-    """The store cannot do what was asked (bad argument, full, not mounted, device failure)."""
 
 
 class CorruptError(StoreError):

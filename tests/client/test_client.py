@@ -72,7 +72,7 @@ def test_boot_with_every_source_down_serves_the_cache_marked_stale(make_net, cha
     for n in net.nodes:
         n.set_mode("down")
     later = net.now + 3600
-    c = net.client(clock=lambda: later)
+    c = net.client(wall=lambda: later)
     t0 = time.monotonic()
     res = c.boot(5)
     assert time.monotonic() - t0 < client_mod.POLL_S  # refused sources fail at once
@@ -208,7 +208,7 @@ def test_restored_bans_are_capped_when_the_clock_is_wrong(make_net, chain40):
     net = make_net(chain40)
     net.central.set_mode("forged")
     net.client().boot(5)
-    c = net.client(clock=lambda: 0.0)      # 1970: the saved ban's end looks decades away
+    c = net.client(wall=lambda: 0.0)      # 1970: the saved ban's end looks decades away
     s = c.pool.get(net.central.url)
     assert s.banned(c.pool.monotonic())
     assert s.banned_until - c.pool.monotonic() <= 6 * 3600 + 1
