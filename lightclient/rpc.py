@@ -339,8 +339,11 @@ class RpcClient:
             raise SourceError(BAD_JSON, "status time: %s" % e.check, url=self.url)
         if height is None:
             raise SourceError(BAD_JSON, "status height is not an int64 >= 0", url=self.url)
-        return {"latest_height": height, "latest_time_ns": t, "latest_hash": _text(h, 64),
-                "network": _text(network, 64), "node_id": _text(node_id, 64)}
+        if not all(isinstance(v, str) for v in (h, network, node_id)):
+            raise SourceError(BAD_JSON, "status hash, network or id is not a string",
+                              url=self.url)
+        return {"latest_height": height, "latest_time_ns": t, "latest_hash": h[:64],
+                "network": network[:64], "node_id": node_id[:64]}
 
     def signed_header(self, height=None, timeout=None):
         r = self.call("commit", height=height, timeout=timeout)
@@ -454,11 +457,6 @@ class RpcClient:
                 continue
             out.append("%s://%s:%d" % (u.scheme, host, port))
         return out
-
-
-def _text(v, limit):
-    """A short label from an answer (network, node id): strings only, cut to `limit`."""
-    return v[:limit] if isinstance(v, str) else ""
 
 
 def b64_field(v, field):
