@@ -110,6 +110,7 @@ class LightClient:
         self.lan_server = None
         self.lan_discovery = None
         self.last_discovery_mono = None
+        self.discovery = None         # the background /net_info thread, once started
         try:
             self.blocks = self.store.load_blocks()
         except StoreError as e:
@@ -268,8 +269,9 @@ class LightClient:
                 now - self.last_discovery_mono < DISCOVER_EVERY_S:
             return
         self.last_discovery_mono = now
-        threading.Thread(target=self.pool.discover, kwargs={"deadline_s": 3.0},
-                         daemon=True).start()
+        self.discovery = threading.Thread(target=self.pool.discover, kwargs={"deadline_s": 3.0},
+                                          daemon=True)
+        self.discovery.start()
 
     @staticmethod
     def _served_by(stats):

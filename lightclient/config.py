@@ -14,7 +14,7 @@ import os
 from lightclient import txs
 from lightclient.core.errors import LightClientError, LocalFault
 from lightclient.rpc import RpcClient, SourceError
-from lightclient.trust_store import write_atomic
+from lightclient.atomic_file import write_atomic
 
 DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
