@@ -161,6 +161,13 @@ class SourcePool:
         out.sort(key=lambda t: t[:4])
         return [t[-1] for t in out]
 
+    def healthy_count(self):
+        """Sources neither banned, suspect nor in backoff: those expected to answer quickly."""
+        now = self.monotonic()
+        with self.lock:
+            return sum(1 for s in self.sources if not s.banned(now) and now >= s.suspect_until
+                       and now >= s.retry_at)
+
     # --- bookkeeping -----------------------------------------------------------------------------
 
     def record_success(self, src, seconds):
