@@ -77,6 +77,19 @@ class HostileServer:
         self.sock.close()
 
 
+def _error_of(answer, call):
+    """The SourceError of call(rpc) against a server that sends `answer`, which must be closed
+    after."""
+    srv = HostileServer([answer], pause=0)
+    try:
+        with pytest.raises(SourceError) as e:
+            call(RpcClient(srv.url, timeout=5))
+        assert srv.closed.wait(10), "the connection was left open"
+        return e.value
+    finally:
+        srv.close()
+
+
 @pytest.mark.parametrize("name", sorted(BEHAVIOURS))
 def test_every_read_is_bounded_by_the_one_deadline(name):
     make, _ = BEHAVIOURS[name]
@@ -100,14 +113,8 @@ def test_every_read_is_bounded_by_the_one_deadline(name):
     STATUS_OK + b"Content-Length: 1e999\r\n\r\n" + BODY,                       # length
 ], ids=["long_header_line", "too_many_headers", "long_chunk_size", "bad_length"])
 def test_oversized_or_malformed_http_is_typed_and_closed(answer):
-    srv = HostileServer([answer], pause=0)
-    try:
-        with pytest.raises(SourceError) as e:
-            RpcClient(srv.url, timeout=5).status()
-        assert e.value.check == "bad_http", e.value
-        assert srv.closed.wait(10)
-    finally:
-        srv.close()
+    e = _error_of(answer, lambda rpc: rpc.status())
+    assert e.check == "bad_http", e
 
 
 def test_slow_status_line_on_the_real_clock():
@@ -148,13 +155,8 @@ def _answer(body):
     _status_doc(extra=b',"node_info":7'),
 ], ids=lambda b: b[60:110].decode(errors="replace"))
 def test_out_of_range_numbers_in_status_are_typed(body):
-    srv = HostileServer([_answer(body)], pause=0)
-    try:
-        with pytest.raises(SourceError) as e:
-            RpcClient(srv.url, timeout=5).status()
-        assert e.value.check == "bad_json", e.value
-    finally:
-        srv.close()
+    e = _error_of(_answer(body), lambda rpc: rpc.status())
+    assert e.check == "bad_json", e
 
 
 @pytest.mark.parametrize("field,value", [
@@ -165,23 +167,13 @@ def test_out_of_range_numbers_in_validators_are_typed(field, value):
     fields[field] = value
     body = ('{"jsonrpc":"2.0","id":-1,"result":{"validators":[{}],"count":"1",'
             '"total":%s,"block_height":%s}}' % (fields["total"], fields["block_height"]))
-    srv = HostileServer([_answer(body.encode())], pause=0)
-    try:
-        with pytest.raises(SourceError) as e:
-            RpcClient(srv.url, timeout=5).validators(3)
-        assert e.value.check in ("bad_json", "too_large"), e.value
-    finally:
-        srv.close()
+    e = _error_of(_answer(body.encode()), lambda rpc: rpc.validators(3))
+    assert e.check in ("bad_json", "too_large"), e
 
 
 @pytest.mark.parametrize("height", ["1e999", '"1e3"', "NaN", '"99999999999999999999999"'])
 def test_out_of_range_height_in_commit_is_typed(height):
     body = ('{"jsonrpc":"2.0","id":-1,"result":{"signed_header":{"header":{"height":%s}}}}'
             % height)
-    srv = HostileServer([_answer(body.encode())], pause=0)
-    try:
-        with pytest.raises(SourceError) as e:
-            RpcClient(srv.url, timeout=5).light_block()
-        assert e.value.check == "bad_json", e.value
-    finally:
-        srv.close()
+    e = _error_of(_answer(body.encode()), lambda rpc: rpc.light_block())
+    assert e.check == "bad_json", e
