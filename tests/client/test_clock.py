@@ -82,3 +82,14 @@ def test_1970_clock_and_no_network_serves_cache_without_crash(make_net, chain40)
     res = c.boot(3)
     assert res.ok and res.stale and res.clock["source"] == "floor"
     assert res.record.age_s == 0.0     # nothing tells how old: the floor is the header time
+
+
+def test_network_time_advances_on_the_monotonic_clock_handed_in():
+    from tests.client.fakeclock import FakeTime
+    t = 1_800_000_000 * 10**9
+    ft = FakeTime(wall=0.0)                    # the wall clock reads 1970
+    c = ft.clock()
+    assert c.observe_network([t, t])
+    assert c.now_ns() == t and c.source() == "network"
+    ft.mono_s += 90                            # 90 s pass on the monotonic clock only
+    assert c.now_ns() == t + 90 * 10**9
