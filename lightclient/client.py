@@ -29,6 +29,7 @@ from lightclient.core.signatures import CachingChecker
 from lightclient.core.verifier import Options, header_validate_basic, verify_commit_full
 from lightclient.detector import AttackDetected, cross_check
 from lightclient.records import NoVerifiedData, ProvenRecord
+from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
 from lightclient.sync import SyncError, sync_from_pool
 from lightclient.trust_store import StoreError, TrustStore
@@ -376,9 +377,8 @@ class LightClient:
         if not isinstance(tx, (bytes, bytearray)) or len(tx) > 64 * 1024:
             raise LightClientError("tx_shape", "transaction must be bytes of at most 64 KiB")
         result, src = self.pool.race(lambda rpc: rpc.broadcast_tx_sync(bytes(tx)))
-        try:
-            code = int(result.get("code", 0))
-        except (TypeError, ValueError):
+        code = int_field(result.get("code", 0), 0, 0xFFFFFFFF)
+        if code is None:
             code = -1
         if code != 0:
             raise LightClientError("tx_rejected", "the node refused the transaction", code=code,

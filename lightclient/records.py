@@ -7,7 +7,7 @@
 from lightclient import txs
 from lightclient.core import ics23
 from lightclient.core.errors import DecodeError, ProofError, Unavailable
-from lightclient.rpc import b64_field
+from lightclient.rpc import b64_field, int_field
 
 MAX_OPS = 4
 
@@ -87,11 +87,10 @@ def verify_record_answer(resp, uuid, height, app_hash):
     `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
     ops). Raises ProofError / DecodeError (the source lied or is broken)."""
     key = txs.record_key(uuid)
-    try:
-        code = int(resp.get("code", 0))
-        h = int(resp.get("height", -1))
-    except (TypeError, ValueError):
-        raise DecodeError("abci_shape", "code/height are not integers")
+    code = int_field(resp.get("code", 0), 0, 0xFFFFFFFF)     # uint32
+    h = int_field(resp.get("height", -1))
+    if code is None or h is None:
+        raise DecodeError("abci_shape", "code/height are not integers in range")
     if code != 0:
         raise ProofError("abci_code", "query failed on the node", code=code,
                          log=str(resp.get("log", ""))[:120])

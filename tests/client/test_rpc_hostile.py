@@ -177,3 +177,16 @@ def test_out_of_range_height_in_commit_is_typed(height):
             % height)
     e = _error_of(_answer(body.encode()), lambda rpc: rpc.light_block())
     assert e.check == "bad_json", e
+
+
+@pytest.mark.parametrize("resp", [
+    {"code": 0, "height": 39.0}, {"code": 0, "height": float("inf")}, {"code": 0, "height": "1e3"},
+    {"code": 0.0, "height": "39"}, {"code": -1, "height": "39"}, {"code": 2 ** 40, "height": "39"},
+    {"code": True, "height": "39"}, {"code": 0, "height": "9" * 25}])
+def test_abci_answer_numbers_are_strict(resp):
+    # int() took 39.0 as 39 and raised OverflowError on an infinite one
+    from lightclient.core.errors import DecodeError
+    from lightclient.records import verify_record_answer
+    with pytest.raises(DecodeError) as e:
+        verify_record_answer(resp, "dev-1", 39, b"\x00" * 32)
+    assert e.value.check == "abci_shape"
