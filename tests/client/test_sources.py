@@ -167,3 +167,19 @@ def test_ask_all_raises_a_local_fault_without_blaming_anyone(nodes):
     with pytest.raises(StoreError):
         pool.ask_all(fn, deadline_s=3)
     assert all(not s["banned"] and s["failures"] == 0 for s in pool.status())
+
+
+def test_healthy_count_leaves_out_suspect_banned_and_backed_off_sources(nodes):
+    # the head poll waits for two answers only among these: a known-silent central must not
+    # make a one-peer network wait out the poll
+    t = FakeTime()
+    pool = SourcePool(nodes[0].url, [n.url for n in nodes[1:]], clock=t.clock())
+    a, b, c = pool.sources
+    assert pool.healthy_count() == 3
+    pool.mark_suspect(a)
+    pool.record_failure(b, SourceError("timeout", "slow (injected)"))
+    assert pool.healthy_count() == 1
+    pool.ban(c, VerificationError("invalid_signature", "forged (injected)"))
+    assert pool.healthy_count() == 0
+    t.advance(31)                               # suspicion and backoff end, the ban does not
+    assert pool.healthy_count() == 2
