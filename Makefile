@@ -31,7 +31,7 @@ bench: setup
 	$(PY) -m bench.run
 
 demo: setup
-	$(PY) -m tools.demo
+	$(PY) -m lightclient.demo
 
 clean:
 	rm -rf $(VENV) node_modules bench/results.json

@@ -4,7 +4,7 @@
 
 import os
 
-from lightclient.securestore.filedev import sync_dir
+from lightclient.chip.store.filedev import sync_dir
 
 __all__ = ["sync_dir", "write_atomic"]
 

@@ -1,4 +1,4 @@
-# The Pi's cache of verified device records: the secure record store (lightclient/securestore,
+# The Pi's cache of verified device records: the secure record store (lightclient/chip/store,
 # the same code as the microcontroller's flash store) over a file, in the state directory:
 #   cache.lcstore  the store; cache.secret its key material; cache.counter its rollback counter;
 #   cache.lock     serialises its users (processes and threads)
@@ -15,11 +15,11 @@ try:
 except ImportError:  # not POSIX: threads of this process are still serialised
     fcntl = None
 
-from lightclient import txs
-from lightclient.core import cbor
-from lightclient.core.errors import DecodeError, LightClientError, StoreError
-from lightclient.securestore import store as securestore
-from lightclient.securestore.filedev import FileBlockDevice, FileCounter, sync_dir
+from lightclient.chip import txs
+from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError, LightClientError, StoreError
+from lightclient.chip.store import store as securestore
+from lightclient.chip.store.filedev import FileBlockDevice, FileCounter, sync_dir
 
 # The records cache: the secure record store over a file, as on the chip's flash partition.
 CACHE_FILE = "cache.lcstore"
@@ -116,7 +116,7 @@ def _snapshot_bytes(sizes):
 
 
 class RecordCache:
-    """The Pi's cache of verified device records: lightclient.securestore.store.RecordStore (the
+    """The Pi's cache of verified device records: lightclient.chip.store.store.RecordStore (the
     microcontroller's flash store) over FileBlockDevice(cache.lcstore), keyed by cache.secret,
     rollback-checked by FileCounter(cache.counter). One store record per uuid (encode_entry)."""
 

@@ -19,9 +19,9 @@ import socket
 import threading
 import urllib.parse
 
+from lightclient.chip.core import rpcjson
+from lightclient.chip.core.errors import DecodeError, Unavailable
 from lightclient.clock import Clock
-from lightclient.core import rpcjson
-from lightclient.core.errors import DecodeError, Unavailable
 
 MAX_BODY = 4 * 1024 * 1024       # one answer; a /commit of 150 validators is ~40 KiB
 MAX_VALIDATORS = 150             # the network's cap; bounds the number of /validators pages

@@ -8,7 +8,7 @@
 # - Hedging: ask the best source; if it has not answered after `hedge_delay`, ask the next one
 #   too (and immediately after any failure); the first acceptable answer wins. Requests carry
 #   their own deadline, so abandoned ones end by themselves.
-# - Whose fault (lightclient.core.errors): Unavailable (refused, timeout, HTTP errors, bad JSON)
+# - Whose fault (lightclient.chip.core.errors): Unavailable (refused, timeout, HTTP errors, bad JSON)
 #   puts a source in exponential backoff: it is retried later by itself. InvalidData (bad
 #   signature, bad proof, malformed block) bans it for a while (doubling on repeat) with the
 #   reason kept for `status`. A LocalFault (our store, our chip link) is raised to the caller at
@@ -21,8 +21,8 @@
 import queue
 import threading
 
+from lightclient.chip.core.errors import InvalidData, LightClientError, LocalFault, Unavailable
 from lightclient.clock import Clock
-from lightclient.core.errors import InvalidData, LightClientError, LocalFault, Unavailable
 from lightclient.rpc import Counters, RpcClient, SourceError
 
 CENTRAL = "central"

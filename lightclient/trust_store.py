@@ -14,9 +14,9 @@ import hashlib
 import json
 import os
 
-from lightclient import txs
 from lightclient.atomic_file import sync_dir, write_atomic
-from lightclient.core.errors import DecodeError, LightClientError, StoreError
+from lightclient.chip import txs
+from lightclient.chip.core.errors import DecodeError, LightClientError, StoreError
 from lightclient.record_cache import MAX_RECORDS, RecordCache
 from lightclient.rpc import RawLightBlock
 

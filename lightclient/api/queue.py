@@ -15,7 +15,7 @@ import threading
 import time
 
 from lightclient import atomic_file
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 MAX_ENTRIES = 1000
 MAX_BYTES = 8 * 1024 * 1024

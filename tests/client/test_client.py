@@ -308,7 +308,7 @@ class _LinkDown:
 
 
 def _fail_store_writes(c):
-    from lightclient.core.errors import StoreError
+    from lightclient.chip.core.errors import StoreError
 
     def fail(*args, **kw):
         raise StoreError("store_write", "I/O error (injected)")

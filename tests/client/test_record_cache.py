@@ -10,11 +10,11 @@ import threading
 
 import pytest
 
-from lightclient import txs
-from lightclient.core.errors import StoreError
+from lightclient.chip import txs
+from lightclient.chip.core.errors import StoreError
 from lightclient.record_cache import (CACHE_BLOCK_SIZE, CACHE_MAX_VALUE, MAX_RECORDS, CacheError,
                                       CacheRollback)
-from lightclient.securestore import filedev
+from lightclient.chip.store import filedev
 from lightclient.trust_store import TrustStore
 from tests.client.fakenode import make_record
 
@@ -204,7 +204,7 @@ def test_a_power_cut_at_any_step_of_a_save_leaves_the_old_or_the_new_records(
 KILL_CHILD = r"""
 import os, signal, sys
 sys.path.insert(0, sys.argv[1])
-from lightclient.securestore import filedev
+from lightclient.chip.store import filedev
 from lightclient.trust_store import TrustStore
 from tests.client.test_record_cache import entry
 kill_at, torn = int(sys.argv[3]), sys.argv[4] == "torn"

@@ -185,7 +185,7 @@ def test_out_of_range_height_in_commit_is_typed(height):
     {"code": True, "height": "39"}, {"code": 0, "height": "9" * 25}])
 def test_abci_answer_numbers_are_strict(resp):
     # int() took 39.0 as 39 and raised OverflowError on an infinite one
-    from lightclient.core.errors import DecodeError
+    from lightclient.chip.core.errors import DecodeError
     from lightclient.records import verify_record_answer
     with pytest.raises(DecodeError) as e:
         verify_record_answer(resp, "dev-1", 39, b"\x00" * 32)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from lightclient.core.errors import StoreError, VerificationError
+from lightclient.chip.core.errors import StoreError, VerificationError
 from lightclient.rpc import SourceError
 from lightclient.sources import CENTRAL, DISCOVERED, NoSource, SourcePool
 from tests.client.fakeclock import FakeTime

@@ -11,11 +11,10 @@ import threading
 
 import pytest
 
-from lightclient import txs
+from lightclient.chip import txs
 from lightclient.rpc import RawLightBlock
-from lightclient.securestore import filedev
 from lightclient.atomic_file import write_atomic
-from lightclient.core.errors import StoreError
+from lightclient.chip.core.errors import StoreError
 from lightclient.trust_store import TrustStore
 from tests.client.fakenode import make_record
 from tests.client.test_record_cache import entry
@@ -65,7 +64,7 @@ def test_tampered_block_is_refused_even_with_a_fixed_checksum(tmp_path, chain40)
     st.save_blocks([raw_of(chain40, 3)])
     doc = json.loads((tmp_path / "blocks.json").read_bytes())
     doc["body"][0]["signed_header"]["header"]["app_hash"] = "00" * 32
-    from lightclient import txs
+    from lightclient.chip import txs
     import hashlib
     doc["sha256"] = hashlib.sha256(txs.canonical_json(doc["body"])).hexdigest()
     (tmp_path / "blocks.json").write_bytes(txs.canonical_json(doc))
