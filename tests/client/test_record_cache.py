@@ -1,6 +1,5 @@
 """record_cache.py: the records cache in the secure record store (restart, power cuts, flipped
 bytes, rollback, bounds, readers and writers)."""
-import json
 import os
 import shutil
 import signal

@@ -3,23 +3,15 @@ good copy, bounded block store, halt that fails closed, migration of the JSON re
 earlier versions into the records cache."""
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import threading
 
 import pytest
 
-from lightclient.chip import txs
-from lightclient.rpc import RawLightBlock
 from lightclient.atomic_file import write_atomic
+from lightclient.chip import txs
 from lightclient.chip.core.errors import StoreError
+from lightclient.rpc import RawLightBlock
 from lightclient.trust_store import TrustStore
-from tests.client.fakenode import make_record
 from tests.client.test_record_cache import entry
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def raw_of(data, h):
