@@ -27,7 +27,7 @@ from lightclient.clock import Clock
 from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
-from lightclient.detector import AttackDetected, cross_check
+from lightclient.detector import ANSWER_S, AttackDetected, cross_check
 from lightclient.records import NoVerifiedData, ProvenRecord
 from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
@@ -41,8 +41,8 @@ POLL_S = 1.5      # how long the head poll waits when nothing has answered
 POLL_CACHED_S = 0.45  # the same when verified settings are cached: a silent network (every
                       # source blackholed) then costs under 0.5 s before the stale cache is
                       # served; a later device_record() tries the network again
-CROSS_CHECK_S = 0.5   # how long the witnesses get to answer for the new head (hedged among
-                      # them); a blackholed witness costs this much, not the request timeout
+CROSS_CHECK_S = ANSWER_S  # how long the witnesses get to answer for the new head (hedged
+                          # among them): a blackholed witness costs this, not a request timeout
 
 
 class BootResult:

@@ -17,7 +17,7 @@ from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, Verif
 from lightclient.sources import NoSource
 from lightclient.sync import verify_range
 
-ANSWER_S = 0.5
+ANSWER_S = 0.5   # how long the witnesses get to answer for the new head (hedged among them)
 
 
 class AttackDetected(LightClientError):
@@ -61,9 +61,13 @@ def cross_check(pool, primary_url, trace, options, now_ns, store, max_witnesses=
         try:
             wb, w = pool.race(lambda rpc: rpc.light_block(head.height), only=cands,
                               until=answer_by)
-        except NoSource as e:   # none answered in time (malformed answers: banned by the race)
+        except NoSource as e:   # none answered in time, or only with malformed blocks
+            now = mono()
             for url in e.details.get("asked", [s.url for s in cands[:1]]):
-                result.witnesses.append({"url": url, "result": "unreachable"})
+                src = pool.get(url)
+                banned = src is not None and src.banned(now)
+                result.witnesses.append({"url": url,
+                                         "result": "banned" if banned else "unreachable"})
             break
         tried.append(w.url)
         if wb.light_block.signed_header.header.hash() == \
