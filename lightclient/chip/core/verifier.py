@@ -11,6 +11,7 @@
 # VerifyCommitLightTrusting); the step structure follows tendermint-rs's light-client-verifier.
 
 from lightclient.chip.core import types
+from lightclient.chip.core import votes
 from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, Tally, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 
@@ -274,7 +275,7 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
         candidates.append((trusted_validators.power_at(idx), i, idx))
     tally = Tally(sum(c[0] for c in candidates), total * num // den, total, num, den)
     if builder is None:
-        builder = types.SignBytesBuilder(chain_id, commit)
+        builder = votes.SignBytesBuilder(chain_id, commit)
     return _tally(commit, candidates, trusted_validators, tally, checker, _not_enough_trust,
                   builder)
 
@@ -288,7 +289,7 @@ def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
             candidates.append((validators.power_at(i), i, i))
     tally = Tally(sum(c[0] for c in candidates), total * 2 // 3, total, 2, 3)
     if builder is None:
-        builder = types.SignBytesBuilder(chain_id, commit)
+        builder = votes.SignBytesBuilder(chain_id, commit)
     return _tally(commit, candidates, validators, tally, checker, _short_of_two_thirds, builder)
 
 
@@ -303,7 +304,7 @@ def verify_commit_full(chain_id, signed_header, validators, checker):
     commit_validate_basic(commit)
     header_matches_commit(header, header.hash(), commit)
     commit_signers_match(commit, validators)
-    builder = types.SignBytesBuilder(chain_id, commit)
+    builder = votes.SignBytesBuilder(chain_id, commit)
     signed = 0
     checked = 0
     for i in range(commit.size()):
@@ -355,7 +356,7 @@ def verify_step(trusted, untrusted, options, now_ns, checker=None):
     check_structure(trusted, untrusted, options, now_ns)
     sh = untrusted.signed_header
     chain_id = trusted.header.chain_id
-    builder = types.SignBytesBuilder(chain_id, sh.commit)
+    builder = votes.SignBytesBuilder(chain_id, sh.commit)
     if sh.header.height != trusted.header.height + 1:
         tally_trust_level(chain_id, sh.commit, trusted.vouching_set(), options.trust_num,
                           options.trust_den, checker, builder)
