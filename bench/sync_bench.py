@@ -10,6 +10,11 @@ warm1d.compact_bytes                   the same for a device 1 day behind, 21 va
 churn30.*   the pivot rules side by side where they differ: the same 13-day catch-up with 30 %
             of the power moving every day (in process, the devnet's own history, no sockets).
 failover.blackholed_central.seconds   boot to verified settings with the central API blackholed.
+failover.blackholed_central.one_peer.seconds   the same on a network of the central API and ONE
+            peer (the testers' network): the only witness left is the silent central, so the
+            hedged cross-check ends without agreement (agreed: false) and the settings are still
+            verified; `record_read_runs` are device_record() reads that re-sync (the device API's
+            reads).
 boot.cache_only.seconds               boot with every node down (cached settings, stale).
 ws30d.seconds                         a device offline 30 days: k-of-n recovery to verified settings.
 """
@@ -136,6 +141,32 @@ def failover_and_cache(tmp):
     return out
 
 
+def failover_one_peer(tmp):
+    with Devnet(os.path.join(tmp, "dn1p"), validators=21, peers=1, history_days=1) as net:
+        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
+        net.wait_height(h + 1)
+        c = _client(net, os.path.join(tmp, "d1p"), h)
+        assert c.boot(10).ok
+        net.fault("central", "blackholed")
+        runs = _timed_boots(c.config, 3, stale=False)
+        c = LightClient(c.config)
+        net.wait_height(c.trusted().height + 1)     # a new head: it gets cross-checked
+        res = c.boot(5)
+        assert res.ok and not res.stale and res.agreed is False, res.error
+        reads = []
+        for _ in range(3):
+            c.last_sync_mono = None       # older than REFRESH_S: the read re-syncs
+            t0 = time.monotonic()
+            rec = c.device_record()
+            reads.append(time.monotonic() - t0)
+            assert not rec.stale
+        net.fault("central", "ok")
+        return {"failover.blackholed_central.one_peer.seconds": {
+            "value": round(max(runs), 4), "unit": "s", "goal": "<= 1.5", "peers": 1,
+            "runs": [round(x, 4) for x in runs], "agreed": res.agreed,
+            "record_read_runs": [round(x, 4) for x in reads]}}
+
+
 def ws30d(tmp):
     with Devnet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
@@ -178,7 +209,7 @@ def churn30(tmp):
 def run():
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for part in (failover_and_cache, sync13d, ws30d, churn30):
+        for part in (failover_and_cache, failover_one_peer, sync13d, ws30d, churn30):
             t0 = time.time()
             out.update(part(tmp))
             print("# %s %.1f s" % (part.__name__, time.time() - t0), file=sys.stderr)

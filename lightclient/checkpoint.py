@@ -12,12 +12,10 @@
 # (unix seconds, informative), "type": "mycroft-lc/checkpoint"}, "sig": hex(64)} where sig is
 # Ed25519 by the owner key over txs.canonical_json(checkpoint).
 
-import time
-
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.chip.core.errors import LightClientError, SignatureError, VerificationError
+from lightclient.chip.core.errors import InvalidData, SignatureError, Unavailable, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import (header_validate_basic, is_header_from_past,
                                        verify_commit_full)
@@ -25,7 +23,7 @@ from lightclient.chip.core.verifier import (header_validate_basic, is_header_fro
 CHECKPOINT_TYPE = "mycroft-lc/checkpoint"
 
 
-class RecoveryError(LightClientError):
+class RecoveryError(Unavailable):
     """No fresh checkpoint could be agreed on: the device stays on its cache (stale)."""
 
 
@@ -77,26 +75,27 @@ def check_self_signed(raw, chain_id, now_ns, clock_drift_ns, checker=None):
     return header.hash()
 
 
-def recover_k_of_n(pool, chain_id, k, now_ns, clock_drift_ns, deadline_s=5.0):
+def recover_k_of_n(pool, chain_id, k, now_ns, clock_drift_ns, deadline_s=5.0, until=None):
     """A fresh trusted light block agreed by k independent sources. Returns (RawLightBlock,
     info dict)."""
-    t0 = time.monotonic()
+    mono = pool.clock.monotonic
+    t0 = mono()
     statuses = pool.ask_all(lambda rpc: rpc.status(), deadline_s=min(2.0, deadline_s),
-                            enough=None)
+                            enough=None, until=until)
     heights = sorted((st["latest_height"] for _, st in statuses), reverse=True)
     if len(heights) < k:
         raise RecoveryError("ws_not_enough_sources", "fewer sources answered than needed",
                             answered=len(heights), k=k)
     height = heights[k - 1]  # at least k sources have this height
-    left = max(0.5, deadline_s - (time.monotonic() - t0))
-    answers = pool.ask_all(lambda rpc: rpc.light_block(height), deadline_s=left)
+    left = max(0.5, deadline_s - (mono() - t0))
+    answers = pool.ask_all(lambda rpc: rpc.light_block(height), deadline_s=left, until=until)
     groups = {}
     checker = CachingChecker(native.verify)
     rejected = []
     for src, raw in answers:
         try:
             h = check_self_signed(raw, chain_id, now_ns, clock_drift_ns, checker)
-        except LightClientError as e:
+        except InvalidData as e:
             pool.ban(src, e)
             rejected.append({"url": src.url, "check": e.check})
             continue
@@ -104,7 +103,7 @@ def recover_k_of_n(pool, chain_id, k, now_ns, clock_drift_ns, deadline_s=5.0):
     best = max(groups.values(), key=len) if groups else []
     info = {"height": height, "k": k, "asked": len(statuses), "answers": len(answers),
             "groups": {h.hex().upper(): [s.url for s, _ in g] for h, g in groups.items()},
-            "rejected": rejected, "seconds": round(time.monotonic() - t0, 4)}
+            "rejected": rejected, "seconds": round(mono() - t0, 4)}
     if len(best) < k or sum(1 for g in groups.values() if len(g) >= k) != 1:
         raise RecoveryError("ws_no_agreement", "no header hash agreed by k sources", **{
             "k": k, "height": height, "largest_group": len(best)})
@@ -112,7 +111,7 @@ def recover_k_of_n(pool, chain_id, k, now_ns, clock_drift_ns, deadline_s=5.0):
     return best[0][1], info
 
 
-def recover_owner(pool, doc, owner_pubkey, chain_id, now_ns, clock_drift_ns):
+def recover_owner(pool, doc, owner_pubkey, chain_id, now_ns, clock_drift_ns, until=None):
     """A fresh trusted light block named by the owner's signed checkpoint."""
     height, want = verify_owner_checkpoint(doc, owner_pubkey, chain_id)
 
@@ -122,5 +121,5 @@ def recover_owner(pool, doc, owner_pubkey, chain_id, now_ns, clock_drift_ns):
             raise VerificationError("checkpoint_hash", "block does not match the owner's "
                                     "checkpoint", height=height)
 
-    raw, src = pool.race(lambda rpc: rpc.light_block(height), accept=accept)
+    raw, src = pool.race(lambda rpc: rpc.light_block(height), accept=accept, until=until)
     return raw, {"height": height, "source": src.url, "by": "owner"}

@@ -11,22 +11,25 @@
 #      median time fixes a wrong wall clock (clock.py)
 #   4. trusted header older than the trusting period -> weak-subjectivity recovery (checkpoint.py)
 #   5. skipping verification to the highest reported head (sync.py), banning liars
-#   6. cross-check the new head with a witness (detector.py) before adopting it
+#   6. cross-check the new head with a witness (detector.py) before adopting it, hedged: the
+#      witnesses get CROSS_CHECK_S to answer; when none does, the head (verified all the same)
+#      is adopted with `agreed: false` in the answer and in status
 #   7. prove the device record against the new head (records.py) and cache it
-# Any failure in 2-7 falls back to the cache.
+# Any failure in 2-7 falls back to the cache. Time is read only on the Clock handed in, and a
+# boot's one deadline (`until`, monotonic) is handed down to every request it makes.
 
 import hashlib
 import os
 import threading
-import time
 
 from lightclient import checkpoint, native, records
 from lightclient.clock import Clock
 from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
-from lightclient.detector import AttackDetected, cross_check
+from lightclient.detector import ANSWER_S, AttackDetected, cross_check
 from lightclient.records import NoVerifiedData, ProvenRecord
+from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
 from lightclient.sync import SyncError, sync_from_pool
 from lightclient.trust_store import StoreError, TrustStore
@@ -38,6 +41,8 @@ POLL_S = 1.5      # how long the head poll waits when nothing has answered
 POLL_CACHED_S = 0.45  # the same when verified settings are cached: a silent network (every
                       # source blackholed) then costs under 0.5 s before the stale cache is
                       # served; a later device_record() tries the network again
+CROSS_CHECK_S = ANSWER_S  # how long the witnesses get to answer for the new head (hedged
+                          # among them): a blackholed witness costs this, not a request timeout
 
 
 class BootResult:
@@ -55,6 +60,7 @@ class BootResult:
         self.seconds = 0.0
         self.sync = None
         self.cross_check = None
+        self.agreed = None          # a witness confirmed the head (False: none answered in time)
         self.recovery = None
         self.error = None
         self.halted = None
@@ -65,7 +71,8 @@ class BootResult:
                 "record": None if self.record is None else self.record.to_dict(),
                 "trusted_height": self.trusted_height, "trusted_time_ns": self.trusted_time_ns,
                 "seconds": round(self.seconds, 4), "sync": self.sync,
-                "cross_check": self.cross_check, "recovery": self.recovery,
+                "cross_check": self.cross_check, "agreed": self.agreed,
+                "recovery": self.recovery,
                 "error": self.error, "halted": self.halted, "clock": self.clock}
 
 
@@ -76,14 +83,15 @@ def _err_dict(e):
 
 
 class LightClient:
-    def __init__(self, config, clock=time.time, pool=None, store=None, progress=None,
+    def __init__(self, config, clock=None, pool=None, store=None, progress=None,
                  owner_checkpoint=None):
+        """clock: the Clock everything here reads (the system's by default)."""
         self.config = config
-        self.clock = Clock(clock)
+        self.clock = clock if clock is not None else Clock()
         self.store = store or TrustStore(config.state_dir, config.max_blocks)
         self.pool = pool or SourcePool(config.central or None, config.peers,
                                        timeout=config.request_timeout_s,
-                                       hedge_delay=config.hedge_delay_s, wall=clock)
+                                       hedge_delay=config.hedge_delay_s, clock=self.clock)
         self._bans_lock = threading.Lock()
         # Bans survive a restart: a reboot must not hand a known liar a fresh chance at once.
         self.pool.restore_bans(self.store.load_bans())
@@ -97,11 +105,13 @@ class LightClient:
         self.last_sync_stats = None   # SyncStats of the last sync that moved (None: at head)
         self.last_sync_mono = None
         self.last_cross_check = None
+        self.head_agreed = None       # did a witness confirm the trusted head? (None: not asked)
         self.last_recovery = None
         self.last_error = None
         self.lan_server = None
         self.lan_discovery = None
         self.last_discovery_mono = None
+        self.discovery = None         # the background /net_info thread, once started
         try:
             self.blocks = self.store.load_blocks()
         except StoreError as e:
@@ -139,7 +149,7 @@ class LightClient:
             pass
         return self.config.checkpoint_height, self.config.checkpoint_hash, "provisioned"
 
-    def init_from_anchor(self):
+    def init_from_anchor(self, until=None):
         """The first verified block: the one the provisioned hash names. Its time is not checked
         against the clock (the hash pins it; the clock may read 1970)."""
         height, want, source = self._anchor()
@@ -154,7 +164,7 @@ class LightClient:
                                         "checkpoint", height=height)
             verify_commit_full(chain_id, sh, raw.light_block.validators, checker)
 
-        raw, _ = self.pool.race(lambda rpc: rpc.light_block(height), accept=accept)
+        raw, _ = self.pool.race(lambda rpc: rpc.light_block(height), accept=accept, until=until)
         self.store.save_anchor(chain_id, height, want, source)
         self._adopt([raw], reset=True)
         return raw
@@ -172,24 +182,28 @@ class LightClient:
                                  "the evidence and run `mycroft-lc status`, then clear the halt",
                                  halt.get("evidence_path", ""), halt=halt)
 
-    def _poll_heads(self, deadline_s):
-        n = len(self.pool.candidates())
+    def _poll_heads(self, deadline_s, until):
+        # Two head times fix a wrong wall clock, but only sources expected to answer count: a
+        # known-silent central must not make a one-peer network wait out the whole poll.
+        n = self.pool.healthy_count()
         statuses = self.pool.ask_all(lambda rpc: rpc.status(), deadline_s=deadline_s,
-                                     enough=min(2, max(1, n)))
+                                     enough=min(2, max(1, n)), until=until)
         ours = [(src, st) for src, st in statuses
                 if st.get("network") in ("", self.config.chain_id)]
         self.clock.observe_network([st["latest_time_ns"] for _, st in ours])
         return ours
 
-    def _recover(self, now_ns):
+    def _recover(self, now_ns, until):
         """Weak-subjectivity recovery: the owner's checkpoint if given, else k of n sources."""
         c = self.config
         drift = self.options.clock_drift_ns
         if self.owner_checkpoint is not None:
             raw, info = checkpoint.recover_owner(self.pool, self.owner_checkpoint,
-                                                 c.owner_pubkey, c.chain_id, now_ns, drift)
+                                                 c.owner_pubkey, c.chain_id, now_ns, drift,
+                                                 until=until)
         else:
-            raw, info = checkpoint.recover_k_of_n(self.pool, c.chain_id, c.ws_k, now_ns, drift)
+            raw, info = checkpoint.recover_k_of_n(self.pool, c.chain_id, c.ws_k, now_ns, drift,
+                                                  until=until)
         sh = raw.light_block.signed_header
         if sh.header.time_ns + self.options.trusting_period_ns <= now_ns:
             raise checkpoint.RecoveryError("ws_checkpoint_expired",
@@ -197,22 +211,27 @@ class LightClient:
         self.store.save_anchor(c.chain_id, raw.height, sh.header.hash(),
                                source="owner" if info.get("by") == "owner" else "k_of_n")
         self._adopt([raw], reset=True)
+        self.head_agreed = None
         self.last_recovery = info
         return info
 
-    def sync(self, deadline_s=10.0, progress=None, poll_s=POLL_S):
-        """Verify up to the highest head the sources report. Returns SyncStats (None when
-        already at the head). Raises AttackDetected, NoSource, SyncError, RecoveryError."""
+    def sync(self, deadline_s=10.0, progress=None, poll_s=POLL_S, until=None):
+        """Verify up to the highest head the sources report, by deadline_s from now or `until`
+        (monotonic), whichever is first. Returns SyncStats (None when already at the head).
+        Raises AttackDetected, NoSource, SyncError, RecoveryError, a LocalFault."""
+        mono = self.clock.monotonic
         with self.lock:
             self._check_halt()
-            end = time.monotonic() + deadline_s
+            end = mono() + deadline_s
+            if until is not None:
+                end = min(end, until)
             if self.trusted() is None:
-                self.init_from_anchor()
-            heads = self._poll_heads(min(poll_s, max(0.2, end - time.monotonic())))
+                self.init_from_anchor(until=end)
+            heads = self._poll_heads(min(poll_s, max(0.2, end - mono())), end)
             self._discover_in_background()
             now = self.clock.now_ns()
             if self._expired(now):
-                self._recover(now)
+                self._recover(now, end)
             trusted = self.trusted()
             targets = _targets([st["latest_height"] for _, st in heads])
             if not heads:
@@ -226,7 +245,7 @@ class LightClient:
                 try:
                     new, verified, stats = sync_from_pool(
                         self.pool, trusted, target, self.options, now,
-                        progress=progress or self.progress, checker=self.checker)
+                        progress=progress or self.progress, checker=self.checker, until=end)
                 except (NoSource, SyncError) as e:
                     last = e   # that head may be a lie nobody else can serve: try a lower one
                     stats = None
@@ -235,25 +254,27 @@ class LightClient:
                 trace = [trusted] + verified
                 cc = cross_check(self.pool, self._served_by(stats), trace, self.options, now,
                                  self.store, max_witnesses=self.config.witnesses,
-                                 deadline_s=max(0.5, end - time.monotonic()))
+                                 answer_by=min(end, mono() + CROSS_CHECK_S), until=end)
                 self.last_cross_check = cc.to_dict()
                 self._adopt(verified)
+                self.head_agreed = cc.agreed
                 break
             if last is not None:
                 raise last
             self.last_sync_stats = stats
-            self.last_sync_mono = time.monotonic()
+            self.last_sync_mono = mono()
             return stats
 
     def _discover_in_background(self):
         """More peers from /net_info, without delaying this sync: they serve the next ones."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if self.last_discovery_mono is not None and \
                 now - self.last_discovery_mono < DISCOVER_EVERY_S:
             return
         self.last_discovery_mono = now
-        threading.Thread(target=self.pool.discover, kwargs={"deadline_s": 3.0},
-                         daemon=True).start()
+        self.discovery = threading.Thread(target=self.pool.discover, kwargs={"deadline_s": 3.0},
+                                          daemon=True)
+        self.discovery.start()
 
     @staticmethod
     def _served_by(stats):
@@ -270,10 +291,12 @@ class LightClient:
     def _from_cache(self, uuid, entry):
         return None if entry is None else ProvenRecord.from_cache(uuid, entry, self.clock.now_ns())
 
-    def _prove(self, uuid):
+    def _prove(self, uuid, until=None):
         """The record proven against the trusted head, then cached. A cache that can't be
         written (disk full, permissions) costs the cache, not this verified answer."""
-        rec, _ = records.fetch_record(self.pool, uuid, self.trusted(), self.clock.now_ns())
+        rec, _ = records.fetch_record(self.pool, uuid, self.trusted(), self.clock.now_ns(),
+                                      until=until)
+        rec.agreed = self.head_agreed
         try:
             self.store.save_record(uuid, rec.to_cache())
         except (OSError, LightClientError) as e:
@@ -281,11 +304,14 @@ class LightClient:
         return rec
 
     def _fresh_record(self, uuid, deadline_s):
+        until = self.clock.monotonic() + deadline_s
         fresh = self.last_sync_mono is not None and \
-            time.monotonic() - self.last_sync_mono < REFRESH_S
+            self.clock.monotonic() - self.last_sync_mono < REFRESH_S
         if not fresh:
-            self.sync(deadline_s)
-        return self._prove(uuid)
+            # with a cached copy to fall back on, the head poll is as patient as a boot's
+            cached = self._cached_entry(uuid) is not None
+            self.sync(deadline_s, poll_s=POLL_CACHED_S if cached else POLL_S, until=until)
+        return self._prove(uuid, until)
 
     def device_record(self, uuid=None, deadline_s=5.0):
         """The device record of `uuid` (the provisioned device by default): proven now, or the
@@ -307,42 +333,40 @@ class LightClient:
     # --- boot ------------------------------------------------------------------------------------
 
     def boot(self, deadline_s=5.0):
-        t0 = time.monotonic()
+        t0 = self.clock.monotonic()
+        until = t0 + deadline_s     # one deadline for every request of this boot
         res = BootResult()
         uuid = self.config.device_uuid
         with self.lock:
-            self.pool.deadline = time.monotonic() + deadline_s
+            # read once: it picks the poll's patience and is the fallback below
+            cached = self._cached_entry(uuid) if uuid else None
             try:
-                # read once: it picks the poll's patience and is the fallback below
-                cached = self._cached_entry(uuid) if uuid else None
-                try:
-                    stats = self.sync(deadline_s, poll_s=POLL_S if cached is None
-                                      else POLL_CACHED_S)
-                    res.sync = stats.to_dict() if stats else None
-                    res.cross_check = self.last_cross_check
-                    res.recovery = self.last_recovery
-                    if uuid:
-                        res.record = self._prove(uuid)
+                stats = self.sync(deadline_s, poll_s=POLL_S if cached is None
+                                  else POLL_CACHED_S, until=until)
+                res.sync = stats.to_dict() if stats else None
+                res.cross_check = self.last_cross_check
+                res.agreed = self.head_agreed
+                res.recovery = self.last_recovery
+                if uuid:
+                    res.record = self._prove(uuid, until)
+                res.ok = True
+                res.source = "network"
+            except Exception as e:  # noqa: BLE001 - a bug must cost freshness, not the boot
+                res.error = _err_dict(e)
+                self.last_error = res.error
+                if isinstance(e, AttackDetected):
+                    res.halted = self.store.halt()
+                res.record = self._from_cache(uuid, cached)
+                if res.record is not None:
                     res.ok = True
-                    res.source = "network"
-                except Exception as e:  # noqa: BLE001 - a bug must cost freshness, not the boot
-                    res.error = _err_dict(e)
-                    self.last_error = res.error
-                    if isinstance(e, AttackDetected):
-                        res.halted = self.store.halt()
-                    res.record = self._from_cache(uuid, cached)
-                    if res.record is not None:
-                        res.ok = True
-                        res.stale = True
-                        res.source = "cache"
-            finally:
-                self.pool.deadline = None
+                    res.stale = True
+                    res.source = "cache"
             t = self.trusted()
             if t is not None:
                 res.trusted_height = t.height
                 res.trusted_time_ns = t.light_block.signed_header.header.time_ns
             res.clock = self.clock.to_dict()
-        res.seconds = time.monotonic() - t0
+        res.seconds = self.clock.monotonic() - t0
         return res
 
     # --- transactions ----------------------------------------------------------------------------
@@ -353,9 +377,8 @@ class LightClient:
         if not isinstance(tx, (bytes, bytearray)) or len(tx) > 64 * 1024:
             raise LightClientError("tx_shape", "transaction must be bytes of at most 64 KiB")
         result, src = self.pool.race(lambda rpc: rpc.broadcast_tx_sync(bytes(tx)))
-        try:
-            code = int(result.get("code", 0))
-        except (TypeError, ValueError):
+        code = int_field(result.get("code", 0), 0, 0xFFFFFFFF)
+        if code is None:
             code = -1
         if code != 0:
             raise LightClientError("tx_rejected", "the node refused the transaction", code=code,
@@ -414,6 +437,7 @@ class LightClient:
                                if f.endswith(".json"))
         d["last_sync"] = self.last_sync_stats.to_dict() if self.last_sync_stats else None
         d["cross_check"] = self.last_cross_check
+        d["agreed"] = self.head_agreed
         d["recovery"] = self.last_recovery
         d["last_error"] = self.last_error
         d["clock"] = self.clock.to_dict()

@@ -10,6 +10,11 @@
 #    the wall clock is the one that's wrong (no RTC), so the median is used.
 # Wrong time can only make the client refuse (a header looks "from the future", or the trusting
 # period looks expired); it never makes it accept: every header still needs its signatures.
+#
+# This is the one module of the Pi shell that reads the system's clocks: everything else is
+# handed a Clock (tests hand in one they drive). `monotonic()` is for deadlines and backoffs,
+# `wall()` the raw wall clock in seconds (timestamps for people and the ban file), `now_ns()` the
+# time verification uses (the rules above).
 
 import time
 
@@ -27,11 +32,13 @@ def median(values):
 
 
 class Clock:
-    """now_ns() = max(floor, wall or network time). `wall` is a function returning seconds (the
-    injectable clock, time.time by default)."""
+    """now_ns() = max(floor, wall or network time). `wall` and `monotonic` are functions returning
+    seconds (the system's by default)."""
 
-    def __init__(self, wall=time.time, floor_ns=0, tolerance_ns=TOLERANCE_NS):
+    def __init__(self, wall=time.time, floor_ns=0, tolerance_ns=TOLERANCE_NS,
+                 monotonic=time.monotonic):
         self.wall = wall
+        self.monotonic = monotonic
         self.floor_ns = floor_ns
         self.tolerance_ns = tolerance_ns
         self.network_ns = None       # median of sources' head times at observed_mono
@@ -48,7 +55,7 @@ class Clock:
             return False
         self.network_ns = median(head_times_ns)
         self.network_sources = len(head_times_ns)
-        self.observed_mono = time.monotonic()
+        self.observed_mono = self.monotonic()
         return True
 
     def wall_ns(self):
@@ -65,7 +72,7 @@ class Clock:
         wall = self.wall_ns()
         best, src = wall, "wall"
         if self.network_ns is not None:
-            net = self.network_ns + int((time.monotonic() - self.observed_mono) * SECOND)
+            net = self.network_ns + int((self.monotonic() - self.observed_mono) * SECOND)
             if abs(wall - net) > self.tolerance_ns:
                 best, src = net, "network"
         if best < self.floor_ns:

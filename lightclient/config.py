@@ -12,9 +12,9 @@ import json
 import os
 
 from lightclient.chip import txs
-from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError, LocalFault
 from lightclient.rpc import RpcClient, SourceError
-from lightclient.trust_store import write_atomic
+from lightclient.atomic_file import write_atomic
 
 DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
@@ -23,7 +23,7 @@ DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1
 MAX_CONFIG = 256 * 1024
 
 
-class ConfigError(LightClientError):
+class ConfigError(LocalFault):
     """The device configuration is missing or malformed."""
 
 

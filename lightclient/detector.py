@@ -1,8 +1,10 @@
 # The attack detector (CometBFT light/detector.go, tendermint-rs light-client detector): a head
 # verified from the primary is only adopted after a witness (another source) agrees on it.
 # - Same header hash at that height: agreed.
-# - Witness unreachable: try the next witness; if none answers, the result says "unchecked" (the
-#   head is still verified, but status shows that no one cross-checked it).
+# - The witnesses are asked hedged (the pool's race over every witness): the first to answer by
+#   `answer_by` counts, so a blackholed witness costs that budget, not a request timeout. If
+#   none answers in time, the result is `agreed: false` (the head is still verified; the
+#   answer and status show that no one cross-checked it).
 # - Different hash: the witness's block is verified from the same trusted block. If it does not
 #   verify, the witness lied: banned, next witness. If it verifies, two validly signed histories
 #   exist, a light-client attack (or a fork): find where they diverge by walking the primary's
@@ -10,12 +12,12 @@
 #   persist both, send each to the other side, record a halt and raise AttackDetected. The
 #   client then refuses to sync until an operator clears the halt.
 
-import time
-
 from lightclient import evidence as ev
 from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.sources import NoSource
 from lightclient.sync import verify_range
+
+ANSWER_S = 0.5   # how long the witnesses get to answer for the new head (hedged among them)
 
 
 class AttackDetected(LightClientError):
@@ -37,45 +39,50 @@ class CrossCheck:
 
 
 def cross_check(pool, primary_url, trace, options, now_ns, store, max_witnesses=2,
-                deadline_s=3.0):
+                answer_by=None, until=None):
     """trace: the RawLightBlocks of the primary's verification, the trusted start first and
-    the new head last. Returns a CrossCheck; raises AttackDetected."""
+    the new head last. Witnesses must answer for the head by `answer_by` (monotonic; default
+    ANSWER_S from now); a conflict's own checks may take until `until`. Returns a CrossCheck;
+    raises AttackDetected."""
+    mono = pool.clock.monotonic
+    if answer_by is None:
+        answer_by = mono() + ANSWER_S
+    if until is None:
+        until = max(answer_by, mono() + pool.timeout)
     head = trace[-1]
     start = trace[0]
     result = CrossCheck()
     tried = [primary_url]
-    end = time.monotonic() + deadline_s
     while len([w for w in result.witnesses if w["result"] != "unreachable"]) < max_witnesses \
-            and not result.agreed:
-        left = end - time.monotonic()
-        if left <= 0:
-            break
+            and not result.agreed and mono() < answer_by:
         cands = pool.candidates(exclude=tried)
         if not cands:
             break
-        w = cands[0]
-        tried.append(w.url)
-        cache = {}
-
-        def fetch_w(h, w=w):
-            if h not in cache:
-                cache[h], _ = pool.race(lambda rpc: rpc.light_block(h), only=[w],
-                                        deadline_s=max(0.2, end - time.monotonic()))
-            return cache[h]
-
         try:
-            wb = fetch_w(head.height)
-        except NoSource:
-            result.witnesses.append({"url": w.url, "result": "unreachable"})
-            continue
-        except LightClientError as e:  # malformed block: race already banned it
-            result.witnesses.append({"url": w.url, "result": "banned", "check": e.check})
-            continue
+            wb, w = pool.race(lambda rpc: rpc.light_block(head.height), only=cands,
+                              until=answer_by)
+        except NoSource as e:   # none answered in time, or only with malformed blocks
+            now = mono()
+            for url in e.details.get("asked", [s.url for s in cands[:1]]):
+                src = pool.get(url)
+                banned = src is not None and src.banned(now)
+                result.witnesses.append({"url": url,
+                                         "result": "banned" if banned else "unreachable"})
+            break
+        tried.append(w.url)
         if wb.light_block.signed_header.header.hash() == \
                 head.light_block.signed_header.header.hash():
             result.witnesses.append({"url": w.url, "result": "agreed"})
             result.agreed = True
             break
+        cache = {head.height: wb}
+
+        def fetch_w(h, w=w, cache=cache):
+            if h not in cache:
+                cache[h], _ = pool.race(lambda rpc: rpc.light_block(h), only=[w],
+                                        deadline_s=max(0.2, until - mono()))
+            return cache[h]
+
         # Conflict: does the witness's header verify from our trusted start?
         try:
             verify_range(start, head.height, fetch_w, options, now_ns)
@@ -111,7 +118,7 @@ def _attack(pool, primary_url, w, trace, fetch_w, store):
     diverged_w = fetch_w(diverged_p.height)
     against_primary = ev.attack_evidence(diverged_p, diverged_w, common)
     against_witness = ev.attack_evidence(diverged_w, diverged_p, common)
-    detected = int(time.time())
+    detected = int(pool.clock.wall())
     name = "attack-%d-%d.json" % (diverged_p.height, detected)
     doc = {"detected_at_unix": detected, "primary": primary_url, "witness": w.url,
            "common_height": common.height, "conflict_height": diverged_p.height,

@@ -7,6 +7,7 @@
 
 import base64
 import json
+import os
 import socket
 import threading
 import urllib.parse
@@ -149,9 +150,15 @@ class LanDiscovery:
         self.pool = pool
         self.found = []      # URLs added as sources
         self.rejected = []   # service names seen but not added (another chain)
+        self.changed = threading.Condition()   # notified when found / rejected grow
         self.own = None
+        self.own_url = None
         if server is not None:
+            self.own_url = "http://%s:%d" % (server.host, server.port)
+            # A random suffix keeps instance names apart: mDNS renames on a conflict only when
+            # its probe is answered, and it went unanswered between two devices on loopback.
             safe = "".join(c for c in name if c.isalnum() or c in "-_")[:40] or "device"
+            safe += "-" + os.urandom(2).hex()
             self.own = ServiceInfo(SERVICE, "%s.%s" % (safe, SERVICE),
                                    addresses=[socket.inet_aton(server.host)], port=server.port,
                                    properties={"chain_id": chain_id[:50]},
@@ -173,21 +180,33 @@ class LanDiscovery:
         self.browser = ServiceBrowser(self.zc, SERVICE, Listener())
 
     def _resolve(self, type_, name):
-        if self.own is not None and name == self.own.name:
-            return
+        # Our own service is skipped by its address, not its name: two devices can advertise
+        # the same name when mDNS's conflict probe goes unanswered (it did on loopback), and a
+        # name check then hid the neighbour.
         info = self.zc.get_service_info(type_, name, timeout=2000)
         if info is None or not info.port:
             return
         props = info.properties or {}
         cid = (props.get(b"chain_id") or b"").decode(errors="replace")   # None: key, no value
-        if self.chain_id and cid != self.chain_id:
-            if name not in self.rejected:
-                self.rejected.append(name)
-            return
-        for addr in info.parsed_addresses()[:4]:
-            url = "http://%s:%d" % (addr, info.port)
-            if self.pool.add(url, LAN) is not None and url not in self.found:
-                self.found.append(url)
+        with self.changed:
+            if self.chain_id and cid != self.chain_id:
+                if name not in self.rejected:
+                    self.rejected.append(name)
+                self.changed.notify_all()
+                return
+            for addr in info.parsed_addresses()[:4]:
+                url = "http://%s:%d" % (addr, info.port)
+                if url == self.own_url:
+                    continue
+                if self.pool.add(url, LAN) is not None and url not in self.found:
+                    self.found.append(url)
+            self.changed.notify_all()
+
+    def wait(self, predicate, timeout):
+        """Block until predicate(self) holds (re-checked at every discovery event) or `timeout`
+        seconds pass; returns whether it holds. For callers that need a neighbour now."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout)
 
     def close(self):
         self.browser.cancel()

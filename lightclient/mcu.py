@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.errors import DecodeError, LocalFault
 from lightclient.chip.smp import frame, lc
 from lightclient.chip.smp import header as H
 
@@ -26,7 +26,7 @@ UPDATE_TIMEOUT = 60.0
 SLOW_TIMEOUT = 15.0
 
 
-class McuError(LightClientError):
+class McuError(LocalFault):
     """The microcontroller answered with an error. rc: the code (lightclient.chip.smp.lc E_* for
     group 64, MGMT_* for general errors); group: the SMP group, or None for a general error."""
 

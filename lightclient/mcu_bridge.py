@@ -12,7 +12,7 @@ from lightclient.chip import txs
 from lightclient.chip.core import rpcjson, update
 from lightclient.chip.core import update_encode
 from lightclient.chip.core import types as T
-from lightclient.chip.core.errors import LightClientError, VerificationError
+from lightclient.chip.core.errors import LocalFault, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import TrustedState, verify_to_height
 from lightclient.sync import make_overlap_pivot
@@ -21,7 +21,7 @@ MAX_UPDATE_BYTES = 16 * 1024 - 512  # the chip's SMP buffer, less the request's 
 MAX_STEPS = update.DEFAULT_LIMITS.max_steps
 
 
-class BridgeError(LightClientError):
+class BridgeError(LocalFault):
     """The Pi could not build an update the chip can take (see check)."""
 
 

@@ -6,13 +6,13 @@
 
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
-from lightclient.chip.core.errors import DecodeError, LightClientError, ProofError
-from lightclient.rpc import b64_field
+from lightclient.chip.core.errors import DecodeError, ProofError, Unavailable
+from lightclient.rpc import b64_field, int_field
 
 MAX_OPS = 4
 
 
-class NoVerifiedData(LightClientError):
+class NoVerifiedData(Unavailable):
     """Nothing verified is available for this request (no source reached, nothing cached)."""
 
 
@@ -20,10 +20,11 @@ class ProvenRecord:
     """A device record proven against a verified header. record: the decoded record (dict) or
     None when proven absent; height: state height H; header_hash, header_time_ns: of header H+1
     (the one whose app_hash the proof checks against); stale: served from the cache because no
-    source answered; age_s: now - header time (seconds)."""
+    source answered; age_s: now - header time (seconds); agreed: a witness confirmed that
+    header (False: none answered in time; None: not known, e.g. from the cache)."""
 
     def __init__(self, uuid, record, height, header_hash, header_time_ns, stale=False,
-                 age_s=0.0, value=None, proof_ops=None):
+                 age_s=0.0, value=None, proof_ops=None, agreed=None):
         self.uuid = uuid
         self.record = record
         self.height = height
@@ -33,12 +34,13 @@ class ProvenRecord:
         self.age_s = age_s
         self.value = value            # the raw record bytes (None if absent)
         self.proof_ops = proof_ops    # [(type, key, data)] as verified (for the LAN server)
+        self.agreed = agreed
 
     def to_dict(self):
         return {"uuid": self.uuid, "record": self.record, "height": self.height,
                 "header_hash": self.header_hash.hex().upper(),
                 "header_time_ns": self.header_time_ns, "stale": self.stale,
-                "age_s": round(self.age_s, 3)}
+                "age_s": round(self.age_s, 3), "agreed": self.agreed}
 
     def to_cache(self):
         ops = None
@@ -85,11 +87,10 @@ def verify_record_answer(resp, uuid, height, app_hash):
     `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
     ops). Raises ProofError / DecodeError (the source lied or is broken)."""
     key = txs.record_key(uuid)
-    try:
-        code = int(resp.get("code", 0))
-        h = int(resp.get("height", -1))
-    except (TypeError, ValueError):
-        raise DecodeError("abci_shape", "code/height are not integers")
+    code = int_field(resp.get("code", 0), 0, 0xFFFFFFFF)     # uint32
+    h = int_field(resp.get("height", -1))
+    if code is None or h is None:
+        raise DecodeError("abci_shape", "code/height are not integers in range")
     if code != 0:
         raise ProofError("abci_code", "query failed on the node", code=code,
                          log=str(resp.get("log", ""))[:120])
@@ -109,10 +110,10 @@ def verify_record_answer(resp, uuid, height, app_hash):
     return record, value, ops
 
 
-def fetch_record(pool, uuid, header_raw, now_ns, exclude=()):
+def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None):
     """The record of `uuid` proven against verified light block `header_raw` (height H+1): asks
     the pool for abci_query at H; a source whose proof fails is banned by the pool (a
-    LightClientError other than SourceError in the request). Returns (ProvenRecord, source)."""
+    InvalidData error in the request). Returns (ProvenRecord, source)."""
     header = header_raw.light_block.signed_header.header
     h = header.height - 1
     if h < 1:
@@ -123,7 +124,7 @@ def fetch_record(pool, uuid, header_raw, now_ns, exclude=()):
         resp = rpc.abci_query(txs.QUERY_PATH, key, h, True)
         return verify_record_answer(resp, uuid, h, header.app_hash)
 
-    (record, value, ops), src = pool.race(ask, exclude=exclude)
+    (record, value, ops), src = pool.race(ask, exclude=exclude, until=until)
     return ProvenRecord(uuid, record, h, header.hash(), header.time_ns, stale=False,
                         age_s=max(0.0, (now_ns - header.time_ns) / 1e9), value=value,
                         proof_ops=ops), src

@@ -3,17 +3,25 @@
 # every failure is a SourceError naming the check, and the answers are parsed by the core's
 # rpcjson (typed DecodeErrors) before anyone looks at them. Verification is not done here: a
 # light block coming out of this module is only well-formed, not yet believed.
+#
+# One deadline per request bounds the whole exchange: http.client reads the status line, the
+# headers, interim (1xx) answers and chunk sizes through a socket whose every read gets only
+# what is left of that deadline (_DeadlineSocket), so a peer sending a byte at a time gets
+# nowhere. The deadline is read on the Clock handed in. (Name resolution is the OS's and not
+# bounded: sources are given as IP addresses or resolved beforehand.)
 
 import base64
 import http.client
+import io
 import json
+import math
 import socket
 import threading
-import time
 import urllib.parse
 
 from lightclient.chip.core import rpcjson
-from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.errors import DecodeError, Unavailable
+from lightclient.clock import Clock
 
 MAX_BODY = 4 * 1024 * 1024       # one answer; a /commit of 150 validators is ~40 KiB
 MAX_VALIDATORS = 150             # the network's cap; bounds the number of /validators pages
@@ -26,10 +34,12 @@ TIMEOUT = "timeout"
 HTTP_STATUS = "http_status"
 TOO_LARGE = "too_large"
 BAD_JSON = "bad_json"
+BAD_HTTP = "bad_http"
 RPC_ERROR = "rpc_error"
+MAX_INT = (1 << 63) - 1          # heights, counts: CometBFT's int64
 
 
-class SourceError(LightClientError):
+class SourceError(Unavailable):
     """A node did not give a usable answer (it may be down, slow, or lying about sizes). Not a
     proof of malice: the source is retried later with backoff, not banned."""
 
@@ -87,6 +97,104 @@ def _no_constant(name):
     raise ValueError("%s is not JSON" % name)
 
 
+def _finite_float(text):
+    v = float(text)
+    if math.isinf(v) or math.isnan(v):   # 1e999: int() of it would be an OverflowError
+        raise ValueError("number out of range")
+    return v
+
+
+def int_field(value, lo=0, hi=MAX_INT):
+    """A JSON integer (CometBFT sends int64 as decimal strings) within [lo, hi], or None. Strict:
+    no floats, booleans, signs other than a leading '-', spaces, '_' or non-ASCII digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, str) and 0 < len(value) <= 20:
+        digits = value[1:] if value[:1] == "-" else value
+        if not digits or not all("0" <= c <= "9" for c in digits):
+            return None
+        n = int(value)
+    else:
+        return None
+    return n if lo <= n <= hi else None
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads of one socket, each bounded by what is left of the request's deadline."""
+
+    def __init__(self, bounded):
+        self.bounded = bounded
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        b = self.bounded
+        left = b.deadline - b.monotonic()
+        if left <= 0:
+            raise socket.timeout("request deadline passed")
+        b.sock.settimeout(left)
+        return b.sock.recv_into(buf)
+
+
+class _DeadlineSocket:
+    """What http.client sees as its socket: makefile() reads through _DeadlineReader; close() is
+    left to the request (http.client closes a "Connection: close" socket while the response is
+    still being read), which closes the real socket when it ends, however it ends."""
+
+    def __init__(self, sock, deadline, monotonic):
+        self.sock = sock
+        self.deadline = deadline
+        self.monotonic = monotonic
+
+    def makefile(self, mode="rb", *args, **kwargs):
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def sendall(self, data):
+        left = self.deadline - self.monotonic()
+        if left <= 0:
+            raise socket.timeout("request deadline passed")
+        self.sock.settimeout(left)
+        return self.sock.sendall(data)
+
+    def close(self):
+        pass
+
+    def really_close(self):
+        self.sock.close()
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+class _Bounded:
+    """Mixin for http.client connections: the connected socket becomes a _DeadlineSocket."""
+
+    def set_deadline(self, deadline, monotonic):
+        self.deadline = deadline
+        self.monotonic = monotonic
+        self.bounded = None
+
+    def connect(self):
+        super().connect()
+        self.bounded = self.sock = _DeadlineSocket(self.sock, self.deadline, self.monotonic)
+
+    def really_close(self):
+        if self.bounded is not None:
+            self.bounded.really_close()
+        self.close()
+
+
+class _HttpConnection(_Bounded, http.client.HTTPConnection):
+    pass
+
+
+class _HttpsConnection(_Bounded, http.client.HTTPSConnection):
+    pass
+
+
 def _uri_value(v):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -98,7 +206,7 @@ def _uri_value(v):
 
 
 class RpcClient:
-    def __init__(self, url, timeout=DEFAULT_TIMEOUT, max_body=MAX_BODY, counters=None):
+    def __init__(self, url, timeout=DEFAULT_TIMEOUT, max_body=MAX_BODY, counters=None, clock=None):
         try:
             parsed = urllib.parse.urlsplit(url)
             port = parsed.port        # ValueError when out of range or not a number
@@ -115,71 +223,76 @@ class RpcClient:
         self.timeout = timeout
         self.max_body = max_body
         self.counters = counters if counters is not None else Counters()
+        self.monotonic = (clock if clock is not None else Clock()).monotonic
 
     # --- transport ---------------------------------------------------------------------------
 
     def _request(self, method, path, body=None, timeout=None):
         """One HTTP exchange bounded in time (the whole exchange, not each read) and size."""
-        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
-        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = cls(self.host, self.port, timeout=max(0.01, deadline - time.monotonic()))
+        deadline = self.monotonic() + (timeout if timeout is not None else self.timeout)
+        cls = _HttpsConnection if self.scheme == "https" else _HttpConnection
+        conn = cls(self.host, self.port, timeout=max(0.01, deadline - self.monotonic()))
+        conn.set_deadline(deadline, self.monotonic)
+        resp = None
         try:
             headers = {"Accept": "application/json", "Connection": "close"}
             if body is not None:
                 headers["Content-Type"] = "application/json"
             try:
                 conn.request(method, self.base_path + path, body=body, headers=headers)
-                sock = conn.sock   # http.client drops conn.sock once a "close" response starts
-                sock.settimeout(max(0.01, deadline - time.monotonic()))
                 resp = conn.getresponse()
-                length = resp.getheader("Content-Length")
-                if length is not None:
-                    try:
-                        n = int(length)
-                    except ValueError:
-                        raise SourceError(BAD_JSON, "bad Content-Length", url=self.url)
-                    if n > self.max_body:
-                        raise SourceError(TOO_LARGE, "answer larger than the limit", url=self.url,
-                                          length=n, limit=self.max_body)
-                chunks = []
-                got = 0
-                while True:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise SourceError(TIMEOUT, "answer not complete before the deadline",
-                                          url=self.url, received=got)
-                    sock.settimeout(left)
-                    chunk = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
-                    if not chunk:
-                        break
-                    got += len(chunk)
-                    if got > self.max_body:
-                        raise SourceError(TOO_LARGE, "answer larger than the limit", url=self.url,
-                                          limit=self.max_body)
-                    chunks.append(chunk)
+                self._check_length(resp.getheader("Content-Length"))
+                data = self._read_body(resp)
             except SourceError:
                 raise
             except (socket.timeout, TimeoutError):
                 raise SourceError(TIMEOUT, "no answer before the deadline", url=self.url)
             except ConnectionRefusedError:
                 raise SourceError(REFUSED, "connection refused", url=self.url)
-            except (OSError, http.client.HTTPException) as e:
+            except OSError as e:   # RemoteDisconnected included: it is both
                 raise SourceError(REFUSED, "connection failed: %s" % type(e).__name__,
                                   url=self.url, error=str(e)[:120])
-            data = b"".join(chunks)
+            except http.client.HTTPException as e:   # a status line or headers not HTTP/1.x
+                raise SourceError(BAD_HTTP, "malformed HTTP answer: %s" % type(e).__name__,
+                                  url=self.url, error=str(e)[:120])
             self.counters.add(nbytes=len(data), requests=1)
             if resp.status != 200:  # CometBFT answers RPC errors with 500 too: unusable either way
                 raise SourceError(HTTP_STATUS, "HTTP status %d" % resp.status, url=self.url,
                                   status=resp.status)
             return data
         finally:
-            conn.close()
+            if resp is not None:
+                resp.close()
+            conn.really_close()   # an abandoned request leaves no socket open
+
+    def _check_length(self, length):
+        if length is None:
+            return
+        n = int_field(length.strip())
+        if n is None:
+            raise SourceError(BAD_HTTP, "bad Content-Length", url=self.url)
+        if n > self.max_body:
+            raise SourceError(TOO_LARGE, "answer larger than the limit", url=self.url,
+                              length=n, limit=self.max_body)
+
+    def _read_body(self, resp):
+        chunks = []
+        got = 0
+        while True:
+            chunk = resp.read1(CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            got += len(chunk)
+            if got > self.max_body:
+                raise SourceError(TOO_LARGE, "answer larger than the limit", url=self.url,
+                                  limit=self.max_body)
+            chunks.append(chunk)
 
     def _decode(self, data):
         try:
-            # NaN/Infinity are not JSON and would turn int() into an OverflowError; deep nesting
-            # is a RecursionError: both must end here as a typed error.
-            doc = json.loads(data, parse_constant=_no_constant)
+            # NaN/Infinity (and 1e999, which float() makes infinite) would turn int() into an
+            # OverflowError; deep nesting is a RecursionError: all end here as a typed error.
+            doc = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
         except (ValueError, UnicodeError, RecursionError) as e:
             raise SourceError(BAD_JSON, "answer is not JSON: %s" % str(e)[:80], url=self.url)
         if not isinstance(doc, dict):
@@ -215,18 +328,22 @@ class RpcClient:
         try:
             si = r["sync_info"]
             ni = r.get("node_info") or {}
-            height = int(si["latest_block_height"])
+            height = int_field(si["latest_block_height"])
             t = rpcjson.parse_rfc3339_ns(si["latest_block_time"], "latest_block_time")
             h = si.get("latest_block_hash") or ""
-        except (KeyError, TypeError, ValueError) as e:
+            network, node_id = ni.get("network", ""), ni.get("id", "")
+        except (KeyError, TypeError, AttributeError) as e:
             raise SourceError(BAD_JSON, "status answer lacks sync_info", url=self.url,
                               error=str(e)[:80])
         except DecodeError as e:
             raise SourceError(BAD_JSON, "status time: %s" % e.check, url=self.url)
-        if height < 0:
-            raise SourceError(BAD_JSON, "negative height", url=self.url)
-        return {"latest_height": height, "latest_time_ns": t, "latest_hash": str(h)[:64],
-                "network": str(ni.get("network", ""))[:64], "node_id": str(ni.get("id", ""))[:64]}
+        if height is None:
+            raise SourceError(BAD_JSON, "status height is not an int64 >= 0", url=self.url)
+        if not all(isinstance(v, str) for v in (h, network, node_id)):
+            raise SourceError(BAD_JSON, "status hash, network or id is not a string",
+                              url=self.url)
+        return {"latest_height": height, "latest_time_ns": t, "latest_hash": h[:64],
+                "network": network[:64], "node_id": node_id[:64]}
 
     def signed_header(self, height=None, timeout=None):
         r = self.call("commit", height=height, timeout=timeout)
@@ -245,10 +362,12 @@ class RpcClient:
             r = self.call("validators", height=height, page=page, per_page=PER_PAGE,
                           timeout=timeout)
             try:
-                t = int(r["total"])
+                t = int_field(r["total"])
                 items = r["validators"]
-                bh = int(r.get("block_height", height))
-            except (KeyError, TypeError, ValueError):
+                bh = int_field(r.get("block_height", height))
+            except (KeyError, TypeError):
+                t = None
+            if t is None or bh is None:
                 raise SourceError(BAD_JSON, "validators answer is malformed", url=self.url)
             if not isinstance(items, list) or not items:
                 raise SourceError(BAD_JSON, "validators page is empty", url=self.url, page=page)
@@ -277,8 +396,10 @@ class RpcClient:
         """The light block at `height` (latest when None): /commit then /validators pages."""
         sh = self.signed_header(height, timeout=timeout)
         try:
-            h = int(sh["header"]["height"])
-        except (KeyError, TypeError, ValueError):
+            h = int_field(sh["header"]["height"], 1)
+        except (KeyError, TypeError):
+            h = None
+        if h is None:
             raise SourceError(BAD_JSON, "signed header without a height", url=self.url)
         if height is not None and h != height:
             raise SourceError(BAD_JSON, "node returned another height", url=self.url,

@@ -8,16 +8,21 @@
 # - Hedging: ask the best source; if it has not answered after `hedge_delay`, ask the next one
 #   too (and immediately after any failure); the first acceptable answer wins. Requests carry
 #   their own deadline, so abandoned ones end by themselves.
-# - Failures (refused, timeout, HTTP errors, bad JSON) put a source in exponential backoff: it is
-#   retried later by itself. Invalid data (bad signature, bad proof, malformed block) bans it
-#   for a while (doubling on repeat) with the reason kept for `status`. Nothing is permanent:
-#   the client recovers without a reset.
+# - Whose fault (lightclient.chip.core.errors): Unavailable (refused, timeout, HTTP errors, bad JSON)
+#   puts a source in exponential backoff: it is retried later by itself. InvalidData (bad
+#   signature, bad proof, malformed block) bans it for a while (doubling on repeat) with the
+#   reason kept for `status`. A LocalFault (our store, our chip link) is raised to the caller at
+#   once and costs the source nothing: it did no wrong. Anything else (a verdict like
+#   NotEnoughTrust, a bug) is a failure, never a ban. Nothing is permanent: the client recovers
+#   without a reset.
+# - Time comes from the Clock handed in; a request's deadline is an argument (`until`, on that
+#   clock's monotonic scale), never state set from outside.
 
 import queue
 import threading
-import time
 
-from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.errors import InvalidData, LightClientError, LocalFault, Unavailable
+from lightclient.clock import Clock
 from lightclient.rpc import Counters, RpcClient, SourceError
 
 CENTRAL = "central"
@@ -35,7 +40,7 @@ SUSPECT_SECONDS = 30.0
 MAX_SOURCES = 64
 
 
-class NoSource(LightClientError):
+class NoSource(Unavailable):
     """No source gave an acceptable answer (all down, banned, or failing)."""
 
 
@@ -96,18 +101,18 @@ def _reason(err):
 
 class SourcePool:
     def __init__(self, central=None, peers=(), timeout=REQUEST_TIMEOUT, hedge_delay=HEDGE_DELAY,
-                 ban_seconds=BAN_SECONDS, backoff_base=BACKOFF_BASE, monotonic=time.monotonic,
-                 wall=time.time, counters=None, on_ban=None):
+                 ban_seconds=BAN_SECONDS, backoff_base=BACKOFF_BASE, clock=None, counters=None,
+                 on_ban=None):
         self.timeout = timeout
         self.hedge_delay = hedge_delay
         self.ban_seconds = ban_seconds
         self.backoff_base = backoff_base
-        self.monotonic = monotonic
-        self.wall = wall
+        self.clock = clock if clock is not None else Clock()
+        self.monotonic = self.clock.monotonic
+        self.wall = self.clock.wall
         self.counters = counters if counters is not None else Counters()
         self.lock = threading.Lock()
         self.sources = []
-        self.deadline = None         # monotonic; an overall deadline (boot) capping every request
         self.on_ban = on_ban         # called after every ban (the client persists them)
         if central:
             self.add(central, CENTRAL)
@@ -124,7 +129,8 @@ class SourcePool:
                     return s
             if len(self.sources) >= MAX_SOURCES:
                 return None
-            s = Source(url, kind, RpcClient(url, timeout=self.timeout, counters=self.counters))
+            s = Source(url, kind, RpcClient(url, timeout=self.timeout, counters=self.counters,
+                                                  clock=self.clock))
             self.sources.append(s)
             return s
 
@@ -154,6 +160,13 @@ class SourcePool:
                 out.append((tier, central_first, s.score(), i, s))
         out.sort(key=lambda t: t[:4])
         return [t[-1] for t in out]
+
+    def healthy_count(self):
+        """Sources neither banned, suspect nor in backoff: those expected to answer quickly."""
+        now = self.monotonic()
+        with self.lock:
+            return sum(1 for s in self.sources if not s.banned(now) and now >= s.suspect_until
+                       and now >= s.retry_at)
 
     # --- bookkeeping -----------------------------------------------------------------------------
 
@@ -228,25 +241,29 @@ class SourcePool:
 
     # --- asking ----------------------------------------------------------------------------------
 
-    def _cap(self, end):
-        return end if self.deadline is None else min(end, self.deadline)
+    @staticmethod
+    def _cap(end, until):
+        return end if until is None else min(end, until)
 
     def _start(self, src, fn, accept, results):
         """fn(src.rpc) (then accept(value, src)) in a thread of its own; puts (src, ok, value or
-        error) on `results`. Unavailable: backoff; invalid data: ban; anything else is a bug or
-        an unexpected shape: a failure, never trusted."""
+        error) on `results`. Invalid data: ban; a local fault: nothing (the caller raises it);
+        unavailable, any other verdict, a bug or an unexpected shape: backoff, never trusted."""
         def run():
             t0 = self.monotonic()
             try:
                 value = fn(src.rpc)
                 if accept is not None:
                     accept(value, src)
-            except SourceError as e:
-                self.record_failure(src, e)
+            except InvalidData as e:
+                self.ban(src, e)
+                results.put((src, False, e))
+                return
+            except LocalFault as e:
                 results.put((src, False, e))
                 return
             except LightClientError as e:
-                self.ban(src, e)
+                self.record_failure(src, e)
                 results.put((src, False, e))
                 return
             except Exception as e:  # noqa: BLE001
@@ -259,10 +276,12 @@ class SourcePool:
             results.put((src, True, value))
         threading.Thread(target=run, daemon=True).start()
 
-    def race(self, fn, exclude=(), deadline_s=None, hedge_delay=None, accept=None, only=None):
+    def race(self, fn, exclude=(), deadline_s=None, hedge_delay=None, accept=None, only=None,
+             until=None):
         """fn(rpc) on the best source, hedged onto the next ones; returns (value, source) of the
-        first answer that `accept(value, source)` takes (it may raise a LightClientError: that
-        source is banned unless the error is a SourceError). Raises NoSource with every error."""
+        first answer that `accept(value, source)` takes (it may raise: InvalidData bans that
+        source). Ends by `until` (monotonic) at the latest. Raises a LocalFault at once, else
+        NoSource with every error."""
         cands = self.candidates(exclude)
         if only is not None:
             keep = set(s if isinstance(s, str) else s.url for s in only)
@@ -272,7 +291,7 @@ class SourcePool:
                            known=len(self.sources))
         hedge = self.hedge_delay if hedge_delay is None else hedge_delay
         end = self._cap(self.monotonic() + (deadline_s if deadline_s is not None
-                                            else self.timeout + 0.5))
+                                            else self.timeout + 0.5), until)
         results = queue.Queue()
         started = []
         errors = []
@@ -312,6 +331,8 @@ class SourcePool:
             pending -= 1
             if ok:
                 return value, src
+            if isinstance(value, LocalFault):
+                raise value   # ours: no other source can fix it, and none is to blame
             errors.append(value)
             if start_next():
                 pending += 1
@@ -320,11 +341,11 @@ class SourcePool:
                 raise NoSource("all_failed", "every source failed", asked=[s.url for s in started],
                                errors=_summaries(errors))
 
-    def ask_all(self, fn, deadline_s=1.0, enough=None, grace_s=None, exclude=()):
+    def ask_all(self, fn, deadline_s=1.0, enough=None, grace_s=None, exclude=(), until=None):
         """fn(rpc) on every candidate at once. Returns [(source, value)] of the successes, when
-        all have answered, at the deadline, or (when `enough` is given) `grace_s` after the
-        `enough`-th success, so a blackholed node does not hold up a poll. Failures are
-        recorded as usual."""
+        all have answered, at the deadline (or `until`), or (when `enough` is given) `grace_s`
+        after the `enough`-th success, so a blackholed node does not hold up a poll. Failures
+        are recorded as usual; a LocalFault is raised."""
         cands = self.candidates(exclude)
         results = queue.Queue()
         grace = self.hedge_delay if grace_s is None else grace_s
@@ -332,7 +353,7 @@ class SourcePool:
             self._start(s, fn, None, results)
         out = []
         answered = 0
-        end = self._cap(self.monotonic() + deadline_s)
+        end = self._cap(self.monotonic() + deadline_s, until)
         while answered < len(cands):
             now = self.monotonic()
             if now >= end:
@@ -342,6 +363,8 @@ class SourcePool:
             except queue.Empty:
                 break
             answered += 1
+            if not ok and isinstance(v, LocalFault):
+                raise v
             if ok:
                 out.append((src, v))
                 if enough is not None and len(out) >= enough:

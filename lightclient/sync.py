@@ -12,11 +12,10 @@
 # because every step is still verified by the core.
 
 import math
-import time
 
 from lightclient import native
 from lightclient.chip.core import types as T
-from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
+from lightclient.chip.core.errors import NotEnoughTrust, Unavailable, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import TrustedState, cometbft_pivot, verify_to_height
 
@@ -26,7 +25,7 @@ PROBE_DIVISOR = 4         # first pivot when the target kept no trusted signer a
 NOT_THE_SOURCES_FAULT = ("trusting_period_expired", "target_height", "bisection_steps")
 
 
-class SyncError(LightClientError):
+class SyncError(Unavailable):
     """Sync could not reach the target with verified data (see check and details)."""
 
 
@@ -165,11 +164,11 @@ def compare_pivots(trusted_raw, target_height, fetch_raw, options, now_ns):
 
 
 def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="overlap",
-                   progress=None, max_attempts=4, checker=None):
+                   progress=None, max_attempts=4, checker=None, until=None):
     """Verify from `trusted_raw` to `target_height` fetching from `pool`. A source whose block
     fails verification is banned (reason kept) and the sync restarts from the same trusted
     block without it. Returns (new trusted RawLightBlock, [verified RawLightBlocks], SyncStats)."""
-    t0 = time.monotonic()
+    t0 = pool.clock.monotonic()
     stats = SyncStats(trusted_raw.height, target_height)
     bytes0 = pool.counters.snapshot()["bytes"]
     checker = checker or CachingChecker(native.verify)
@@ -179,7 +178,7 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
         served = {}
 
         def fetch(h):
-            raw, src = pool.race(lambda rpc: rpc.light_block(h))
+            raw, src = pool.race(lambda rpc: rpc.light_block(h), until=until)
             served[h] = src
             stats.light_blocks += 1
             stats.fetched_heights.append(h)
@@ -211,7 +210,7 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
         stats.head_source = served[target_height].url if target_height in served else None
         stats.verified_heights = [r.height for r in verified]
         stats.bytes = pool.counters.snapshot()["bytes"] - bytes0
-        stats.seconds = time.monotonic() - t0
+        stats.seconds = pool.clock.monotonic() - t0
         return new, verified, stats
     raise SyncError("sync_failed", "every attempt met invalid data", attempts=max_attempts,
                     last=str(last_error)[:200])

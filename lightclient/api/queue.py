@@ -14,6 +14,7 @@ import os
 import threading
 import time
 
+from lightclient import atomic_file
 from lightclient.chip.core.errors import LightClientError
 
 MAX_ENTRIES = 1000
@@ -29,28 +30,9 @@ class QueueError(LightClientError):
     """The queue directory is unusable (permissions, disk)."""
 
 
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path, data):
-    """Write bytes so that `path` holds either the old or the new content, never a mix."""
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path) or ".")
+    """`path` holds either the old or the new content, never a mix; owner-only (0600)."""
+    atomic_file.write_atomic(path, data, mode=0o600)
 
 
 def _dumps(obj):
@@ -206,7 +188,7 @@ class WriteQueue:
             os.unlink(self._path(entry.seq))
         except FileNotFoundError:
             pass
-        _fsync_dir(self.pending_dir)
+        atomic_file.sync_dir(self.pending_dir)
         self.changed.notify_all()
 
     # -- reads ------------------------------------------------------------------------------

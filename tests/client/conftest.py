@@ -3,6 +3,7 @@ import time
 import pytest
 
 from lightclient.client import LightClient
+from lightclient.clock import Clock
 from lightclient.config import Config
 from tests.client.fakenode import FakeChain, FakeNode
 
@@ -24,8 +25,10 @@ class Net:
     def central(self):
         return self.nodes[0]
 
-    def client(self, clock=None, **kw):
-        return LightClient(self.cfg, clock=clock or (lambda: self.now), **kw)
+    def client(self, wall=None, clock=None, **kw):
+        """A client on `clock`, else on the system's monotonic clock with `wall` (the test's
+        fixed wall time by default)."""
+        return LightClient(self.cfg, clock=clock or Clock(wall or (lambda: self.now)), **kw)
 
     def close(self):
         for x in self.nodes:

@@ -47,7 +47,7 @@ def test_garbage_wall_clock_does_not_crash():
 def test_boot_with_a_wrong_clock(make_net, chain40, offset):
     net = make_net(chain40)
     wall = 0.0 if offset is None else net.now + offset
-    c = net.client(clock=lambda: wall)
+    c = net.client(wall=lambda: wall)
     res = c.boot(5)
     assert res.ok and not res.stale, res.error
     assert res.trusted_height == 40
@@ -63,7 +63,7 @@ def test_week_ahead_clock_does_not_accept_headers_from_the_future(make_net, chai
     try:
         net.cfg.peers.append(liar.url)
         wall = net.now + 7 * DAY       # the liar's headers look fine to this wall clock
-        c = net.client(clock=lambda: wall)
+        c = net.client(wall=lambda: wall)
         res = c.boot(5)
         assert res.ok and res.trusted_height == 40
         assert c.trusted().light_block.signed_header.header.hash() == chain40.header_hash(40)
@@ -78,7 +78,18 @@ def test_1970_clock_and_no_network_serves_cache_without_crash(make_net, chain40)
     net.client().boot(5)
     for n in net.nodes:
         n.set_mode("down")
-    c = net.client(clock=lambda: 0.0)
+    c = net.client(wall=lambda: 0.0)
     res = c.boot(3)
     assert res.ok and res.stale and res.clock["source"] == "floor"
     assert res.record.age_s == 0.0     # nothing tells how old: the floor is the header time
+
+
+def test_network_time_advances_on_the_monotonic_clock_handed_in():
+    from tests.client.fakeclock import FakeTime
+    t = 1_800_000_000 * 10**9
+    ft = FakeTime(wall=0.0)                    # the wall clock reads 1970
+    c = ft.clock()
+    assert c.observe_network([t, t])
+    assert c.now_ns() == t and c.source() == "network"
+    ft.mono_s += 90                            # 90 s pass on the monotonic clock only
+    assert c.now_ns() == t + 90 * 10**9

@@ -3,8 +3,10 @@ import time
 
 import pytest
 
-from lightclient.chip.core.errors import VerificationError
+from lightclient.chip.core.errors import StoreError, VerificationError
+from lightclient.rpc import SourceError
 from lightclient.sources import CENTRAL, DISCOVERED, NoSource, SourcePool
+from tests.client.fakeclock import FakeTime
 from tests.client.fakenode import FakeNode
 
 
@@ -50,32 +52,32 @@ def test_failure_hedges_immediately_and_backs_off(nodes):
 
 
 def test_recovers_by_itself_after_backoff(nodes):
-    clock = [1000.0]
-    pool = SourcePool(nodes[0].url, [], monotonic=lambda: clock[0], backoff_base=2)
+    t = FakeTime(mono=1000.0)
+    pool = SourcePool(nodes[0].url, [], clock=t.clock(), backoff_base=2)
     nodes[0].set_mode("5xx")
     with pytest.raises(NoSource):
         pool.race(lambda rpc: rpc.status())
     central = pool.get(nodes[0].url)
     assert central.retry_at == 1002.0
     nodes[0].set_mode("ok")
-    clock[0] += 3
+    t.advance(3)
     _, src = pool.race(lambda rpc: rpc.status())
     assert src is central and central.consecutive_failures == 0
 
 
 def test_ban_keeps_reason_and_expires(nodes):
-    clock = [0.0]
-    pool = SourcePool(nodes[0].url, [nodes[1].url], monotonic=lambda: clock[0], ban_seconds=60)
+    t = FakeTime(mono=0.0)
+    pool = SourcePool(nodes[0].url, [nodes[1].url], clock=t.clock(), ban_seconds=60)
     err = VerificationError("invalid_signature", "a commit signature does not verify", height=7)
     pool.ban(nodes[0].url, err)
     assert [s.url for s in pool.candidates()] == [nodes[1].url]
     st = {s["url"]: s for s in pool.status()}[nodes[0].url]
     assert st["banned"] and st["ban_reason"]["check"] == "invalid_signature"
     assert st["ban_reason"]["details"]["height"] == 7
-    clock[0] += 61
+    t.advance(61)
     assert nodes[0].url in [s.url for s in pool.candidates()]
     pool.ban(nodes[0].url, err)   # a second ban lasts twice as long
-    clock[0] += 61
+    t.advance(61)
     assert nodes[0].url not in [s.url for s in pool.candidates()]
 
 
@@ -125,3 +127,59 @@ def test_ask_all_waits_for_enough_answers(nodes):
     out = pool.ask_all(lambda rpc: rpc.status(), deadline_s=3, enough=2)
     assert sorted(s.url for s, _ in out) == sorted([nodes[0].url, nodes[1].url])
     assert time.monotonic() - t0 < 2.5       # the blackholed one is not waited for
+
+
+def test_whose_fault_decides_ban_backoff_or_neither(nodes):
+    """InvalidData bans, Unavailable backs off, a LocalFault is raised at once and costs the
+    source nothing (it is ours: a disk or serial fault must not ban an honest node)."""
+    pool = SourcePool(nodes[0].url, [nodes[1].url], hedge_delay=5)
+    central, peer = pool.get(nodes[0].url), pool.get(nodes[1].url)
+
+    def local_fault(value, src):
+        raise StoreError("store_write", "disk full (injected)")
+    with pytest.raises(StoreError):
+        pool.race(lambda rpc: rpc.status(), accept=local_fault)
+    assert not central.banned(pool.monotonic()) and central.failures == 0
+    assert peer.successes == peer.failures == 0     # not asked: no other source can fix it
+
+    def unavailable(value, src):
+        raise SourceError("timeout", "slow (injected)", url=src.url)
+    with pytest.raises(NoSource):
+        pool.race(lambda rpc: rpc.status(), accept=unavailable)
+    assert central.failures == 1 and central.retry_at > pool.monotonic()
+    assert not any(s["banned"] for s in pool.status())
+
+    liar, honest = pool.candidates()
+
+    def invalid(value, src):
+        if src is liar:
+            raise VerificationError("invalid_signature", "forged (injected)")
+    _, src = pool.race(lambda rpc: rpc.status(), accept=invalid)
+    assert src is honest and not honest.banned(pool.monotonic())
+    assert liar.banned(pool.monotonic()) and liar.ban_reason["check"] == "invalid_signature"
+
+
+def test_ask_all_raises_a_local_fault_without_blaming_anyone(nodes):
+    pool = SourcePool(nodes[0].url, [n.url for n in nodes[1:]])
+
+    def fn(rpc):
+        raise StoreError("store_read", "I/O error (injected)")
+    with pytest.raises(StoreError):
+        pool.ask_all(fn, deadline_s=3)
+    assert all(not s["banned"] and s["failures"] == 0 for s in pool.status())
+
+
+def test_healthy_count_leaves_out_suspect_banned_and_backed_off_sources(nodes):
+    # the head poll waits for two answers only among these: a known-silent central must not
+    # make a one-peer network wait out the poll
+    t = FakeTime()
+    pool = SourcePool(nodes[0].url, [n.url for n in nodes[1:]], clock=t.clock())
+    a, b, c = pool.sources
+    assert pool.healthy_count() == 3
+    pool.mark_suspect(a)
+    pool.record_failure(b, SourceError("timeout", "slow (injected)"))
+    assert pool.healthy_count() == 1
+    pool.ban(c, VerificationError("invalid_signature", "forged (injected)"))
+    assert pool.healthy_count() == 0
+    t.advance(31)                               # suspicion and backoff end, the ban does not
+    assert pool.healthy_count() == 2

@@ -1,6 +1,13 @@
-# Typed errors of the verification core. Every failure names the rule (`check`) that failed and
-# the values involved (`details`), so a caller, a log line or a test can tell exactly what broke.
+# Typed errors of the whole project. Every failure names the rule (`check`) that failed and the
+# values involved (`details`), so a caller, a log line or a test can tell exactly what broke.
 # Shared subset: runs unchanged on CPython and MicroPython.
+#
+# Three kinds say whose fault a failure is, and so what the caller does about it:
+#   InvalidData  the data is wrong: a source lied or the bytes are corrupt -> ban / score down
+#   Unavailable  no usable answer in time (timeout, refused, 5xx, malformed transport) -> back off,
+#                never ban
+#   LocalFault   our side failed (store, chip link, config) -> report it, never blame a source
+# NotEnoughTrust is none of them: a verdict that says "bisect further".
 
 
 class LightClientError(Exception):
@@ -35,21 +42,65 @@ def _short(v):
     return str(v)
 
 
-class DecodeError(LightClientError):
+class InvalidData(LightClientError):
+    """The data is invalid: whoever served it lied or it is corrupt (the check names the rule)."""
+
+
+class Unavailable(LightClientError):
+    """A source gave no usable answer in time: retry later, elsewhere; never a proof of malice."""
+
+
+class LocalFault(LightClientError):
+    """Our own side failed (store, chip link, configuration): no source is to blame."""
+
+
+class StoreError(LocalFault):
+    """A store (the Pi's files or the chip's flash) cannot do what was asked, or what it holds
+    does not verify: it is never trusted then."""
+
+
+class DecodeError(InvalidData):
     """Malformed or out-of-bounds input (protobuf, CBOR, JSON shape, key encoding)."""
 
 
-class SignatureError(LightClientError):
+class SignatureError(InvalidData):
     """A signature or public key that does not verify or cannot be parsed."""
 
 
-class VerificationError(LightClientError):
+class VerificationError(InvalidData):
     """A light-client rule failed: the data is invalid (verdict INVALID)."""
 
 
+class Tally:
+    """One voting-power tally: `signed` power behind the commit, `needed` (it must be exceeded),
+    `total` power of the set, and the fraction num/den the threshold stands for."""
+
+    def __init__(self, signed, needed, total, num, den):
+        self.signed = signed
+        self.needed = needed
+        self.total = total
+        self.num = num
+        self.den = den
+
+    def passed(self):
+        return self.signed > self.needed
+
+    def to_details(self):
+        return {"signed_power": self.signed, "needed": self.needed, "total": self.total,
+                "trust_level": "%d/%d" % (self.num, self.den)}
+
+
 class NotEnoughTrust(LightClientError):
-    """The trusted validator set does not vouch for enough of the new commit (skip further)."""
+    """The trusted validator set does not vouch for enough of the new commit (skip further).
+    `tally` is the Tally that fell short."""
+
+    def __init__(self, tally, message="trusted validators behind the commit do not reach the "
+                 "trust level", **details):
+        d = tally.to_details()
+        d.update(details)
+        super().__init__("not_enough_trust", message, **d)
+        self.tally = tally
 
 
-class ProofError(LightClientError):
+class ProofError(InvalidData):
     """An ICS23 / Merkle proof that does not prove what it claims."""

@@ -12,7 +12,7 @@
 
 from lightclient.chip.core import types
 from lightclient.chip.core import votes
-from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
+from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, Tally, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 
 SUCCESS = "SUCCESS"
@@ -219,25 +219,38 @@ def _by_power(c):
     return (-c[0], c[1])
 
 
-def _tally(commit, candidates, vset, needed, total, checker, on_short, builder):
-    """candidates: list of (power, commit index, index in vset). Verifies in descending power
-    until the tallied power exceeds `needed`. If even all candidates can't pass, fails before any
-    check."""
-    if sum(c[0] for c in candidates) <= needed:
-        on_short(0, needed, total)
+def _check_signature(checker, commit, builder, i, vset, j):
+    """The vote at commit index i, by validator j of `vset`, must verify."""
+    key_type, pub_key = vset.key_at(j)
+    if not checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i)):
+        raise VerificationError("invalid_signature", "a commit signature does not verify",
+                                height=commit.height, index=i, validator=vset.address_at(j))
+
+
+def _short_of_two_thirds(commit, tally):
+    raise VerificationError("insufficient_signatures",
+                            "validators behind the commit have 2/3 of the power or less",
+                            height=commit.height, **tally.to_details())
+
+
+def _tally(commit, candidates, vset, tally, checker, on_short, builder):
+    """candidates: list of (power, commit index, index in vset); `tally`: a Tally whose `signed`
+    is the power all candidates hold. Verifies in descending power until the tallied power
+    exceeds the threshold. If even all candidates can't pass, fails before any check."""
+    if not tally.passed():
+        on_short(commit, tally)
     candidates.sort(key=_by_power)
     tallied = 0
     for power, i, j in candidates:
-        key_type, pub_key = vset.key_at(j)
-        if not checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i)):
-            raise VerificationError("invalid_signature", "a commit signature does not verify",
-                                    height=commit.height, index=i,
-                                    validator=vset.address_at(j))
-        key_type = pub_key = None
+        _check_signature(checker, commit, builder, i, vset, j)
         tallied += power
-        if tallied > needed:
+        if tallied > tally.needed:
             return tallied
-    on_short(tallied, needed, total)  # not reached: the sum check above guarantees passing
+    on_short(commit, tally)  # not reached: the sum check above guarantees passing
+
+
+def _not_enough_trust(commit, tally):
+    raise NotEnoughTrust(tally, height=commit.height)
 
 
 def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, builder=None):
@@ -245,7 +258,6 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
     Signers unknown to the trusted set are skipped; one trusted validator signing twice is an
     error. Raises NotEnoughTrust (bisect) when the tally falls short."""
     total = trusted_validators.total_power
-    needed = total * num // den
     seen = {}
     candidates = []
     for i in range(commit.size()):
@@ -261,36 +273,24 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
                                     first_index=seen[idx], index=i)
         seen[idx] = i
         candidates.append((trusted_validators.power_at(idx), i, idx))
-
-    def short(tallied, needed_, total_):
-        raise NotEnoughTrust("not_enough_trust",
-                             "trusted validators behind the commit do not reach the trust level",
-                             height=commit.height, signed_power=sum(c[0] for c in candidates),
-                             needed=needed_, total=total_)
-
+    tally = Tally(sum(c[0] for c in candidates), total * num // den, total, num, den)
     if builder is None:
         builder = votes.SignBytesBuilder(chain_id, commit)
-    return _tally(commit, candidates, trusted_validators, needed, total, checker, short, builder)
+    return _tally(commit, candidates, trusted_validators, tally, checker, _not_enough_trust,
+                  builder)
 
 
 def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
     """VerifyCommitLight: more than 2/3 of the commit's own validator set signed the block."""
     total = validators.total_power
-    needed = total * 2 // 3
     candidates = []
     for i in range(commit.size()):
         if commit.flag_at(i) == types.BLOCK_ID_FLAG_COMMIT:
             candidates.append((validators.power_at(i), i, i))
-
-    def short(tallied, needed_, total_):
-        raise VerificationError("insufficient_signatures",
-                                "validators behind the commit have 2/3 of the power or less",
-                                height=commit.height, signed_power=sum(c[0] for c in candidates),
-                                needed=needed_, total=total_)
-
+    tally = Tally(sum(c[0] for c in candidates), total * 2 // 3, total, 2, 3)
     if builder is None:
         builder = votes.SignBytesBuilder(chain_id, commit)
-    return _tally(commit, candidates, validators, needed, total, checker, short, builder)
+    return _tally(commit, candidates, validators, tally, checker, _short_of_two_thirds, builder)
 
 
 def verify_commit_full(chain_id, signed_header, validators, checker):
@@ -312,18 +312,13 @@ def verify_commit_full(chain_id, signed_header, validators, checker):
         if flag == types.BLOCK_ID_FLAG_ABSENT:
             continue
         checked += 1
-        key_type, pub_key = validators.key_at(i)
-        if not checker.check(key_type, pub_key, builder.for_index(i), commit.signature_at(i)):
-            raise VerificationError("invalid_signature", "a commit signature does not verify",
-                                    height=commit.height, index=i,
-                                    validator=validators.address_at(i))
+        _check_signature(checker, commit, builder, i, validators, i)
         if flag == types.BLOCK_ID_FLAG_COMMIT:
             signed += validators.power_at(i)
-    if signed <= validators.total_power * 2 // 3:
-        raise VerificationError("insufficient_signatures",
-                                "validators behind the commit have 2/3 of the power or less",
-                                height=commit.height, signed_power=signed,
-                                total=validators.total_power)
+    total = validators.total_power
+    tally = Tally(signed, total * 2 // 3, total, 2, 3)
+    if not tally.passed():
+        _short_of_two_thirds(commit, tally)
     return signed, validators.total_power, checked
 
 

@@ -13,7 +13,7 @@
 
 import os
 
-from lightclient.chip.store.store import StoreError
+from lightclient.chip.core.errors import StoreError  # the one StoreError (store.py uses it too)
 
 _ERASED = 0xFF
 

@@ -13,7 +13,7 @@
 
 import struct
 
-from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError, StoreError  # one StoreError for all stores
 from lightclient.chip.crypto.hmac_sha256 import Hmac as _Hmac, hmac_sha256, pads as _pads
 from lightclient.chip.store.flash_format import (D_REC, D_SALT, D_SNAP, HEADER_SIZE,
                                                  IOCTL_BLOCK_COUNT, IOCTL_BLOCK_ERASE,
@@ -22,10 +22,6 @@ from lightclient.chip.store.flash_format import (D_REC, D_SALT, D_SNAP, HEADER_S
                                                  SALT_SIZE, STREAM_HEADER_SIZE, TAG_SIZE, _Header,
                                                  _same, _u16, _u32, derive_keys, keystream_xor,
                                                  pack_header, parse_header)
-
-class StoreError(LightClientError):
-    """The store cannot do what was asked (bad argument, full, not mounted, device failure)."""
-
 
 class CorruptError(StoreError):
     """Flash content that does not verify: no valid generation, a MAC mismatch, a bad length."""

@@ -1,0 +1,34 @@
+# Files that survive a power cut at any instant with the old or the new content, never a mix or
+# nothing: write a temporary file, fsync it, rename it over the old one, fsync the directory.
+# The one helper of the Pi shell for it (the trust store, the write queue, the configuration).
+
+import os
+
+from lightclient.chip.store.filedev import sync_dir
+
+__all__ = ["sync_dir", "write_atomic"]
+
+
+def write_atomic(path, data, keep_previous=False, mode=0o644):
+    """Replace `path` with `data` atomically. keep_previous: the old content stays readable as
+    `path`.prev (the trust store falls back to it when the current copy does not verify); it is
+    linked before the rename, so `path` exists with the old content until the new one replaces
+    it."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if keep_previous and os.path.exists(path):
+        prev = path + ".prev"
+        try:
+            os.remove(prev)
+        except FileNotFoundError:
+            pass
+        os.link(path, prev)
+    os.replace(tmp, path)
+    sync_dir(os.path.dirname(path) or ".")
