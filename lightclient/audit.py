@@ -16,8 +16,9 @@ from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_commit_full
 
+from lightclient.exitcodes import EXIT_INVALID, EXIT_OK
+
 MAX_INPUT_BYTES = 64 * 1024 * 1024
-EXIT_OK, EXIT_INVALID = 0, 1   # cli.EXIT_OK, cli.EXIT_INVALID (cli imports us, not the reverse)
 
 
 def read_json(path):

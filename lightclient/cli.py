@@ -10,16 +10,9 @@ import json
 import os
 import sys
 
-# Exit status: each code means one thing, whichever subcommand returns it.
-EXIT_OK = 0
-EXIT_INVALID = 1       # verification failed: the data does not verify (a source lied, or corrupt)
-EXIT_USAGE = 2         # a wrong command line (argparse's own code)
-EXIT_UNAVAILABLE = 3   # no source gave verified data in time, and nothing usable is cached
-EXIT_LOCAL = 4         # our side failed: config, files, state store, chip link, busy port, a bug
-EXIT_HALTED = 5        # a light-client attack was detected: halted until `mycroft-lc recover`
-EXIT_NO_RECORD = 6     # the chain (proven) has no record for this device
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
-EXIT_BROKEN_PIPE = 141  # the reader went away (`| head`): 128 + SIGPIPE, as shells report it
+from lightclient.exitcodes import (EXIT_BROKEN_PIPE, EXIT_HALTED, EXIT_INTERRUPTED,  # noqa: F401
+                                    EXIT_INVALID, EXIT_LOCAL, EXIT_NO_RECORD, EXIT_OK,
+                                    EXIT_UNAVAILABLE, EXIT_USAGE)
 
 
 def error_kinds():

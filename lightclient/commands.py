@@ -14,10 +14,9 @@ import sys
 from lightclient import native  # noqa: F401 (installs the Pi's crypto backend)
 from lightclient.chip.crypto import backend as crypto
 from lightclient.config import Config, ConfigError, from_devnet
+from lightclient.exitcodes import EXIT_HALTED, EXIT_NO_RECORD, EXIT_OK, EXIT_UNAVAILABLE
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
-# cli.EXIT_* (cli imports this module, so the numbers are repeated here, checked by a test)
-EXIT_OK, EXIT_UNAVAILABLE, EXIT_HALTED, EXIT_NO_RECORD = 0, 3, 5, 6
 
 
 def _config_path(args):

@@ -13,12 +13,12 @@ import threading
 
 from lightclient.api.limits import BACKLOG, DEFAULT_PORT
 from lightclient.chip.core.errors import LightClientError
+# "local fault" of the README's exit-status table: the port cannot be listened on (in use:
+# another serve-api, or the .socket unit holds it; not permitted), or the config, signer or
+# token file is unusable.
+from lightclient.exitcodes import EXIT_LOCAL as EXIT_LOCAL_FAULT
 
 SD_LISTEN_FDS_START = 3
-# "local fault" of the README's exit-status table (lightclient.cli's EXIT_LOCAL, which imports
-# this module): the port cannot be listened on (in use: another serve-api, or the .socket unit
-# holds it; not permitted), or the config, signer or token file is unusable.
-EXIT_LOCAL_FAULT = 4
 
 
 class Unusable(Exception):

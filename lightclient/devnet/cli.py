@@ -23,10 +23,9 @@ import threading
 import time
 
 from lightclient.devnet import faults
+from lightclient.exitcodes import EXIT_INTERRUPTED, EXIT_LOCAL, EXIT_UNAVAILABLE, EXIT_USAGE
 
 DEFAULT_DIR = os.path.join(".devnet")
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 class UsageError(Exception):
@@ -73,12 +72,12 @@ def _guarded(func):
         except (UsageError, FaultRefused) as e:
             print("error: %s" % e, file=sys.stderr)
             return EXIT_USAGE
-        except DevnetError as e:
+        except DevnetError as e:      # the local network itself: our side
             print("error: %s" % e, file=sys.stderr)
-            return EXIT_FAILED
+            return EXIT_LOCAL
         except OSError as e:  # a node or the producer stopped answering mid-way
             print("error: the devnet in %s did not answer (%s)" % (args.dir, e), file=sys.stderr)
-            return EXIT_FAILED
+            return EXIT_UNAVAILABLE
     return run
 
 
@@ -111,7 +110,7 @@ def cmd_up(args):
         net.start()
     except KeyboardInterrupt:
         print("interrupted while starting; stopped", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     try:
         info = net.info
         lines = ["devnet %s up in %.1f s (%d validators, %s, history %d blocks generated in "
@@ -137,7 +136,7 @@ def cmd_up(args):
         while not stop.wait(0.5):
             if any(p.poll() is not None for p in net.procs.values()):
                 print("a devnet process exited; stopping", file=sys.stderr)
-                return 1
+                return EXIT_LOCAL
         return 0
     finally:
         net.stop()

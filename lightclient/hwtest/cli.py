@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from lightclient.exitcodes import EXIT_INVALID, EXIT_LOCAL, EXIT_OK, EXIT_USAGE
 from lightclient.hwtest.errors import HwTestError
 
 DEFAULT_DIR = ".hwtest"
@@ -37,9 +38,15 @@ def _emit(obj, path=None):
     return text
 
 
+# Failures that are a mistake in the command line rather than in a board, port or file.
+USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports")
+
+
 def _err(e):
+    """One line, and the README's exit status: usage for a wrong flag, else "local fault" (the
+    board, port or files on the tester's bench); a board that fails a check exits EXIT_INVALID."""
     print("error: %s" % e, file=sys.stderr)
-    return 2
+    return EXIT_USAGE if getattr(e, "check", None) in USAGE_CHECKS else EXIT_LOCAL
 
 
 def _log(msg):
@@ -167,7 +174,7 @@ def cmd_provision(args):
     except HwTestError as e:
         print(_emit({"port": args.port, "provisioned": False, "error": e.to_dict()}))
         _log("FAIL %s" % e)
-        return 1
+        return EXIT_LOCAL
     finally:
         net.close()
     path = os.path.join(args.dir, "records", rec["board_id"] + ".json")
@@ -220,7 +227,7 @@ def cmd_selftest(args):
     rep["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _print_checks(rep)
     print(_emit(rep, args.report))
-    return 0 if rep["passed"] else 1
+    return EXIT_OK if rep["passed"] else EXIT_INVALID
 
 
 def cmd_batch(args):
@@ -242,7 +249,7 @@ def cmd_batch(args):
     _emit(rep, report)
     print(batch.summary_table(rep))
     _log("report: %s" % report)
-    return 0 if rep["failed"] == 0 else 1
+    return EXIT_OK if rep["failed"] == 0 else EXIT_INVALID
 
 
 # --- argparse ------------------------------------------------------------------------------------

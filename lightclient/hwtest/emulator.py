@@ -41,6 +41,7 @@ import threading
 import time
 from pathlib import Path
 
+from lightclient.exitcodes import EXIT_LOCAL
 from lightclient.hwtest.paths import ROOT as REPO, board_dir, firmware_dir
 
 RUNNER = Path(__file__).resolve().parent / "emulator_runner.mjs"
@@ -376,7 +377,7 @@ def cmd_emulate(args) -> int:
                               micropython=args.micropython)
     except EmulatorError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_LOCAL
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -388,7 +389,7 @@ def cmd_emulate(args) -> int:
             port = board.start()
         except EmulatorError as e:
             print(f"error: {e}", file=sys.stderr)
-            return 1
+            return EXIT_LOCAL
         print(port, flush=True)
         print(f"board {board.board}: {board.boot_status}; stop with Ctrl-C", file=sys.stderr,
               flush=True)
@@ -396,7 +397,7 @@ def cmd_emulate(args) -> int:
             if not board.running():
                 print("error: the firmware stopped:\n" + "\n".join(board.log[-20:]),
                       file=sys.stderr)
-                return 1
+                return EXIT_LOCAL
         return 0
     finally:
         board.stop()

@@ -69,7 +69,7 @@ def test_a_second_devnet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path)
     p1, info1, pids1 = up(d)
     try:
         r = cli(d, "up", *UP_SMALL)
-        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert r.returncode == 4 and "Traceback" not in r.stderr
         assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
         assert "in use by pid %d (devnet up), started at " % p1.pid in r.stderr
         # The first one is untouched: still running, still serving, the same devnet.json.
@@ -123,9 +123,9 @@ def test_another_chain_in_a_used_directory_is_refused_unless_fresh(tmp_path):
         assert n2.info["chain_state"] == "continued" and n2.info["genesis_time_ns"] == genesis
     with Devnet(d, validators=5, fresh=True, **kw) as n3:
         assert n3.info["chain_state"] == "replaced" and n3.info["validators"] == 5
-    # The CLI says it in one line, exit 1, before starting anything.
+    # The CLI says it in one line, exit 4 (local fault), before starting anything.
     r = cli(d, "up", *UP_SMALL)
-    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.returncode == 4 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "validators 5 there, 4 asked" in r.stderr
 
 
@@ -149,7 +149,7 @@ CLI_MISTAKES = [  # (args, exit status, what the one line says)
     (["register-device", "u1", "--owner-seed", "zz", "--device-seed", "00" * 32], 2,
      "--owner-seed must be 32 bytes of hex"),
     (["set-settings", "u1", "--owner-seed", "11" * 32, "lang"], 2, "expected name=value"),
-    (["set-settings", "nobody", "--owner-seed", "11" * 32, "lang=de-de"], 1,
+    (["set-settings", "nobody", "--owner-seed", "11" * 32, "lang=de-de"], 4,
      "device nobody is not registered"),
 ]
 
@@ -157,7 +157,7 @@ CLI_MISTAKES = [  # (args, exit status, what the one line says)
 def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
     d = str(tmp_path / "dn")
     r = cli(d, "status")
-    assert r.returncode == 1 and r.stderr == (
+    assert r.returncode == 4 and r.stderr == (
         "error: no devnet is running in %s (start one with `devnet up --dir %s`)\n" % (d, d))
     p, info, pids = up(d)
     try:

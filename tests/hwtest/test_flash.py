@@ -137,7 +137,7 @@ def test_a_read_back_that_differs_is_verify_failed_with_a_fail_verdict(build_dir
     # write-flash checks each part's MD5 once (4 requests); the 5th on is verify-flash's
     with FakeRom(bad_md5_from=5) as rom:
         assert cli.main(["flash", "--build", str(build_dir), "--port", rom.port]
-                        + ROM_ARGS) == 2
+                        + ROM_ARGS) == 4
     err = capsys.readouterr().err
     assert "error: verify_failed" in err and "Traceback" not in err
     assert err.splitlines()[-1] == rom.port + ": FAIL (verify_failed)"

@@ -49,7 +49,7 @@ def test_board_flash_against_the_mock_bootloader(name, builds, capsys, tmp_path)
         code = cli.main(["flash", "--build", str(builds[name]), "--port", url])
         err = capsys.readouterr().err
         if b.flash_size > MOCK_FLASH_BYTES:
-            assert code == 2
+            assert code == 4
             assert "error: flash_too_small" in err and err.splitlines()[-1].endswith(
                 "FAIL (flash_too_small)")
             assert "Writing at" not in err and "write " not in err   # nothing was written
@@ -84,5 +84,5 @@ def test_a_chip_of_another_model_is_wrong_chip_and_nothing_is_written(builds, ca
     with mock_bootloader(chip="esp32s3") as m:
         code = cli.main(["flash", "--build", str(builds["esp32-devkitc"]), "--port", m.url()])
     err = capsys.readouterr().err
-    assert code == 2 and "error: wrong_chip" in err and "ESP32-S3" in err
+    assert code == 4 and "error: wrong_chip" in err and "ESP32-S3" in err
     assert "Writing at" not in err and err.splitlines()[-1].endswith("FAIL (wrong_chip)")

@@ -62,11 +62,11 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     assert "network_mismatch" in err and "provisioned on the synthetic network" in err
     # neither --record nor --network: the devnet is not there, and the tester is told both ways
     assert run(["selftest", "--port", board.port, "--dir", str(d), "--devnet-dir",
-                str(tmp_path / "none")]) == 1
+                str(tmp_path / "none")]) == 4
     err = capsys.readouterr().err
     assert "--network synthetic needs the same flag here (or --record" in err
-    # the board is provisioned: provisioning again without --force exits 1 with the reason
-    assert run(["provision"] + common) == 1
+    # the board is provisioned: provisioning again without --force is a local fault, with the reason
+    assert run(["provision"] + common) == 4
     assert json.loads(capsys.readouterr().out)["error"]["check"] == "already_provisioned"
 
 
@@ -127,7 +127,7 @@ def test_image_build_and_flash_dry_run_from_the_command_line(tmp_path, capsys, m
     assert run(["flash", "--build", str(out), "--port", "/dev/ttyUSB7", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "write-flash" in lines[0] and "verify-flash" in lines[1]
-    assert run(["flash", "--build", str(out), "--port", "/dev/ttyNOPE-hw"]) == 2
+    assert run(["flash", "--build", str(out), "--port", "/dev/ttyNOPE-hw"]) == 4
     assert "port_missing" in capsys.readouterr().err
     assert run(["image", "build", "--board", "no-such-board", "--firmware", str(fw)]) == 2
     assert "known boards" in capsys.readouterr().err
