@@ -28,7 +28,7 @@ SLOW_TIMEOUT = 15.0
 
 class McuError(LightClientError):
     """The microcontroller answered with an error. rc: the code (lightclient.smp.lc E_* for
-    group 64, MGMT_* for general errors); group: the SMP group, or None for a general error."""
+    the light-client group, MGMT_* for general errors); group: the SMP group, or None for a general error."""
 
     def __init__(self, rc, group, message, check=None):
         name = check or (lc.ERROR_NAMES.get(rc, "error") if group == lc.GROUP else "smp_error")
@@ -81,10 +81,10 @@ class McuClient:
     # --- transport ----------------------------------------------------------------------------
 
     def request(self, op: int, group: int, command: int, payload: dict,
-                timeout: float | None = None) -> dict:
+                timeout: float | None = None, version: int = H.V2) -> dict:
         """One SMP request -> the response payload; raises McuError on an error response."""
         self._seq = (self._seq + 1) & 0xFF
-        req = H.Header(op, group, command, self._seq)
+        req = H.Header(op, group, command, self._seq, 0, version)
         data = frame.encode_packet(H.encode_message(req, payload))
         if self.trace:
             self.trace("tx", data)
@@ -125,7 +125,9 @@ class McuClient:
         return p
 
     def _lc(self, op, command, payload=None, timeout=None):
-        return self.request(op, lc.GROUP, command, payload or {}, timeout)
+        # SMP v1: the chip's group errors then carry the failed check and its reason, which
+        # SMP v2's strict {"err": {group, rc}} form (what smpclient parses) has no room for.
+        return self.request(op, lc.GROUP, command, payload or {}, timeout, H.V1)
 
     # --- OS group -----------------------------------------------------------------------------
 
