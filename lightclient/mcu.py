@@ -115,11 +115,17 @@ class McuClient:
         rsn = p.get("rsn") if isinstance(p.get("rsn"), str) else ""
         chk = p.get("chk") if isinstance(p.get("chk"), str) else None
         err = p.get("err")
-        if isinstance(err, dict) and err.get("rc", 0) != 0:
-            raise McuError(err.get("rc"), err.get("group"), rsn, chk)
+        if err is not None:
+            if not (isinstance(err, dict) and _is_uint(err.get("rc"))
+                    and _is_uint(err.get("group"))):
+                raise McuLinkError("answer has a malformed err map")
+            if err["rc"]:
+                raise McuError(err["rc"], err["group"], rsn, chk)
         rc = p.get("rc", 0)
+        if not _is_uint(rc):
+            raise McuLinkError("answer has a malformed rc")
         if rc:
-            if isinstance(rc, int) and rc >= lc.V1_OFFSET:
+            if rc >= lc.V1_OFFSET:
                 raise McuError(rc - lc.V1_OFFSET, group, rsn, chk)
             raise McuError(rc, None, rsn, chk)
         return p
@@ -132,10 +138,11 @@ class McuClient:
     # --- OS group -----------------------------------------------------------------------------
 
     def echo(self, text: str) -> str:
-        return self.request(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": text})["r"]
+        return _field(self.request(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": text}), "r", str)
 
     def info(self, fmt: str = "a") -> str:
-        return self.request(H.OP_READ, H.GROUP_OS, H.OS_INFO, {"format": fmt})["output"]
+        return _field(self.request(H.OP_READ, H.GROUP_OS, H.OS_INFO, {"format": fmt}), "output",
+                      str)
 
     def params(self) -> dict:
         return self.request(H.OP_READ, H.GROUP_OS, H.OS_MCUMGR_PARAMS, {})
@@ -152,7 +159,8 @@ class McuClient:
         p = {"force": bool(force)}
         if owner_sig is not None:
             p["owner_sig"] = bytes(owner_sig)
-        return self._lc(H.OP_WRITE, lc.GENERATE_KEY, p, max(self.timeout, SLOW_TIMEOUT))["pub"]
+        return _field(self._lc(H.OP_WRITE, lc.GENERATE_KEY, p, max(self.timeout, SLOW_TIMEOUT)),
+                      "pub", bytes, 32)
 
     def owner_authorization(self, owner_sign, op: str, payload: bytes = b"") -> bytes:
         """The owner's signature letting this chip be re-provisioned (op "generate_key" or
@@ -165,13 +173,13 @@ class McuClient:
                                                  int(st.get("generation") or 0), digest))
 
     def public_key(self) -> bytes:
-        return self._lc(H.OP_READ, lc.PUBLIC_KEY)["pub"]
+        return _field(self._lc(H.OP_READ, lc.PUBLIC_KEY), "pub", bytes, 32)
 
     def sign(self, message: bytes, kind: str = "message") -> bytes:
         """kind "tx": message must be a device_write transaction's sign bytes (txs.sign_bytes),
         signed as they are; any other kind signs lc.sign_message(kind, message)."""
-        return self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
-                        max(self.timeout, SLOW_TIMEOUT))["sig"]
+        return _field(self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
+                               max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
 
     def set_checkpoint(self, state_bytes: bytes, force: bool = False,
                        trusting_period_ns: int | None = None, uuid: str | None = None,
@@ -197,3 +205,16 @@ class McuClient:
 
     def store_check(self) -> dict:
         return self._lc(H.OP_READ, lc.STORE_CHECK, {}, max(self.timeout, SLOW_TIMEOUT))
+
+
+def _is_uint(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _field(p: dict, name: str, kind: type, size: int | None = None):
+    """A field the answer must carry: missing, mistyped or mis-sized is the chip's link error,
+    never a KeyError in the caller."""
+    v = p.get(name)
+    if not isinstance(v, kind) or (size is not None and len(v) != size):
+        raise McuLinkError(f"answer lacks a valid {name!r}")
+    return v
