@@ -102,10 +102,14 @@ def t_ics23(data):
                 fn(spec, root, p, *args)
             except LightClientError:
                 pass
-    # and back: a decoded proof encodes to bytes that decode to the same proof
-    again = ics23.encode_commitment_proof(p)
-    if ics23.encode_commitment_proof(ics23.decode_commitment_proof(again)) != again:
-        raise Crash("ICS23 proof does not round-trip")
+    _round_trip(ics23.encode_commitment_proof, ics23.decode_commitment_proof, p, "ICS23 proof")
+
+
+def _round_trip(encode, decode, value, what):
+    """A decoded value encodes to bytes that decode to the same value."""
+    again = encode(value)
+    if encode(decode(again)) != again:
+        raise Crash(what + " does not round-trip")
 
 
 # --- light blocks and commits from JSON (core/rpcjson) ----------------------------------------
@@ -225,9 +229,7 @@ def t_update(data):
         st = update.decode_trusted(data)
     except LightClientError:
         return
-    again = update.encode_trusted(st)
-    if update.encode_trusted(update.decode_trusted(again)) != again:
-        raise Crash("trusted state does not round-trip")
+    _round_trip(update.encode_trusted, update.decode_trusted, st, "trusted state")
 
 
 # --- SMP: frames, messages (the chip's side), answers (the Pi's side) -------------------------
@@ -349,25 +351,24 @@ class _LineDone(Exception):
 def t_smp_answer(data):
     """The Pi's side: whatever the chip sends back is an answer, a typed McuError or nothing."""
     from lightclient import mcu
-    from lightclient.smp import frame
+    from lightclient.smp import frame, lc
     from lightclient.smp import header as H
-    data = bytes(data)
-    if not data:
-        return
-    sel, body = data[0], data[1:]
-    # Half the inputs are framed for the client (seq 1, the request's group and command) so
-    # the fuzzer works on the payloads; the rest are raw line bytes.
-    calls = (("status", ()), ("echo", ("x",)), ("settings", (5,)), ("public_key", ()),
-             ("submit_update", (b"u", 7)), ("info", ()), ("sign", (b"m",)))
-    name, args = calls[sel % len(calls)]
+    sel, body = _selector(data)
+    # The first byte picks the call; with bit 7 clear the rest is framed as that call's answer
+    # (sequence 1, its op, group and id; SMP version from bit 5), so the fuzzer works on the
+    # payloads; with bit 7 set it is the raw line.
+    calls = (("status", (), H.OP_READ, lc.GROUP, lc.STATUS),
+             ("echo", ("x",), H.OP_WRITE, H.GROUP_OS, H.OS_ECHO),
+             ("settings", (5,), H.OP_READ, lc.GROUP, lc.SETTINGS),
+             ("public_key", (), H.OP_READ, lc.GROUP, lc.PUBLIC_KEY),
+             ("submit_update", (b"u", 7), H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE),
+             ("info", (), H.OP_READ, H.GROUP_OS, H.OS_INFO),
+             ("sign", (b"m",), H.OP_WRITE, lc.GROUP, lc.SIGN))
+    name, args, op, group, command = calls[sel % len(calls)]
     if sel & 0x80:
         wire = body
     else:
-        req = {"status": (H.OP_READ, 0x4C43, 0), "echo": (H.OP_WRITE, 0, 0),
-               "settings": (H.OP_READ, 0x4C43, 6), "public_key": (H.OP_READ, 0x4C43, 2),
-               "submit_update": (H.OP_WRITE, 0x4C43, 5), "info": (H.OP_READ, 0, 7),
-               "sign": (H.OP_WRITE, 0x4C43, 3)}[name]
-        hdr = H.Header(req[0] + 1, req[1], req[2], 1, len(body), sel >> 5 & 1).pack()
+        hdr = H.Header(op + 1, group, command, 1, len(body), sel >> 5 & 1).pack()
         wire = frame.encode_packet(hdr + body)
     c = mcu.McuClient(_Line(wire, 1 + sel % 61), timeout=3600)
     try:
@@ -376,14 +377,17 @@ def t_smp_answer(data):
         pass
 
 
+def _selector(data):
+    """The first byte picks a variant of the target, the rest is the input."""
+    data = bytes(data)
+    return (data[0], data[1:]) if data else (0, b"")
+
+
 # --- JSON-RPC answers (lightclient/rpc.py) ----------------------------------------------------
 
 def t_rpc(data):
     from lightclient import rpc
-    data = bytes(data)
-    if not data:
-        return
-    sel, answer = data[0], data[1:]
+    sel, answer = _selector(data)
 
     class Replay(rpc.RpcClient):
         def _request(self, method, path, body=None, timeout=None):
@@ -411,8 +415,7 @@ def t_store(data):
     from lightclient.securestore import store as S
     from lightclient.securestore.filedev import RamBlockDevice
     bs, bc = STORE_GEOMETRY
-    data = bytes(data)
-    mode, img = (data[0], data[1:]) if data else (0, b"")
+    mode, img = _selector(data)
     img = (img + b"\xff" * (bs * bc))[:bs * bc]
     if mode & 1:
         img = _reseal_headers(img)  # get past the header MACs to the stream parser
