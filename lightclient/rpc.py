@@ -218,7 +218,7 @@ class RpcClient:
             height = int(si["latest_block_height"])
             t = rpcjson.parse_rfc3339_ns(si["latest_block_time"], "latest_block_time")
             h = si.get("latest_block_hash") or ""
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise SourceError(BAD_JSON, "status answer lacks sync_info", url=self.url,
                               error=str(e)[:80])
         except DecodeError as e:
@@ -248,7 +248,7 @@ class RpcClient:
                 t = int(r["total"])
                 items = r["validators"]
                 bh = int(r.get("block_height", height))
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise SourceError(BAD_JSON, "validators answer is malformed", url=self.url)
             if not isinstance(items, list) or not items:
                 raise SourceError(BAD_JSON, "validators page is empty", url=self.url, page=page)
@@ -278,7 +278,7 @@ class RpcClient:
         sh = self.signed_header(height, timeout=timeout)
         try:
             h = int(sh["header"]["height"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise SourceError(BAD_JSON, "signed header without a height", url=self.url)
         if height is not None and h != height:
             raise SourceError(BAD_JSON, "node returned another height", url=self.url,
