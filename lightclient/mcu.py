@@ -28,7 +28,8 @@ SLOW_TIMEOUT = 15.0
 
 class McuError(LightClientError):
     """The microcontroller answered with an error. rc: the code (lightclient.smp.lc E_* for
-    the light-client group, MGMT_* for general errors); group: the SMP group, or None for a general error."""
+    the light-client group, MGMT_* for general errors); group: the SMP group, or None for a
+    general error."""
 
     def __init__(self, rc, group, message, check=None):
         name = check or (lc.ERROR_NAMES.get(rc, "error") if group == lc.GROUP else "smp_error")
