@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import serial
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smp import error as smperr
 from smp import header as smph
 from smp import message as smpmsg
@@ -204,3 +206,15 @@ def test_the_first_exchange_after_line_noise_is_answered(board):
             assert link["noise_lines"] >= 1
     finally:
         port.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(["hi", "z" * 200]), st.integers(1, 64))
+def test_any_noise_before_a_frame_costs_nothing_but_the_noise(noise, text, step):
+    good = H.encode_message(H.Header(H.OP_WRITE, 0, 0, 7), {"d": text})
+    data = noise + frame.encode_packet(good)
+    d = frame.FrameDecoder()
+    got = []
+    for i in range(0, len(data), step):
+        got += d.feed(data[i:i + step])
+    assert got[-1:] == [good]
