@@ -31,7 +31,7 @@ bench: setup
 	$(PY) -m bench.run
 
 demo: setup
-	$(PY) -m tools.demo
+	$(PY) -m lightclient.demo
 
 # Coverage-guided fuzzing (atheris) of every decoder of untrusted bytes, >= 10^6 inputs each, two
 # processes at a time; figures merged into bench/results.json (docs/fuzzing.md).

@@ -100,8 +100,8 @@ def _measure(root):
     from lightclient.api.server import ApiApp
     from lightclient.client import LightClient
     from lightclient.config import from_devnet
-    from lightclient.core import ed25519
-    from tools.devnet.launcher import Devnet
+    from lightclient.chip.crypto import ed25519
+    from lightclient.devnet.launcher import Devnet
 
     # The status quo runs in the background (it only waits) while ours is measured.
     hole = BlackholeListener()

@@ -18,10 +18,10 @@ import ecdsa
 from ecdsa.util import sigdecode_string
 
 from lightclient import native
-from lightclient.core import types
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import Options, TrustedState, verify_step
-from tools.chain import Chain, make_validators
+from lightclient.chip.core import types
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import Options, TrustedState, verify_step
+from lightclient.devnet.chain import Chain, make_validators
 
 SECOND = 10 ** 9
 N = 100

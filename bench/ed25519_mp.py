@@ -1,9 +1,9 @@
-# Times one Ed25519 verify of lightclient.core.ed25519 (ZIP-215) against the naive baseline
+# Times one Ed25519 verify of lightclient.chip.crypto.ed25519 (ZIP-215) against the naive baseline
 # (../shared/bench/naive_ed25519.py) on the same interpreter, in one run, and prints one JSON line.
 # Runs on MicroPython 1.27 and on CPython.
 #
 #   MicroPython (WebAssembly port, from the repository root):
-#     node tests/mp/runner.mjs --vectors none \
+#     node lightclient/hwtest/mp_runner.mjs --vectors none \
 #         --file /bench/naive_ed25519.py=../shared/bench/naive_ed25519.py \
 #         --exec bench/ed25519_mp.py
 #     (add `--steps heap_steps` to also get the live heap held by the base-point tables)
@@ -11,7 +11,7 @@
 #
 # How the naive module is loaded: its file ends in self-timing code (from "import time" on), so
 # only the definitions above that line are exec'd into a namespace. On MicroPython the naive file
-# uses its own plain SHA-512 (hashlib has none) and ours uses lightclient.core.sha512; on CPython
+# uses its own plain SHA-512 (hashlib has none) and ours uses lightclient.chip.crypto.sha512; on CPython
 # both use hashlib.sha512. Same inputs for both: RFC 8032 test 2 (one-byte message), and a
 # CometBFT-vote-sized message (~110 bytes: R || A || M spans two SHA-512 blocks).
 #
@@ -54,7 +54,7 @@ if not IS_MP:
 else:
     _NAIVE = ["/bench/naive_ed25519.py", "naive_ed25519.py", "../shared/bench/naive_ed25519.py"]
 
-from lightclient.core import ed25519  # noqa: E402
+from lightclient.chip.crypto import ed25519  # noqa: E402
 
 
 def _load_naive():

@@ -32,26 +32,16 @@ import time
 from pathlib import Path
 
 from bench.update_bench import MP_TALLY
-from lightclient import ics23_build, txs
-from lightclient.core import update
-from lightclient.core.verifier import TrustedState
-from tools import micropython
-from tools.chain import SECOND, Chain, make_validators
+from lightclient.devnet import ics23_build
+from lightclient.chip import txs
+from lightclient.chip.core import update
+from lightclient.chip.core.verifier import TrustedState
+from lightclient.hwtest import micropython
+from lightclient.devnet.chain import SECOND, Chain, make_validators
 
 REPO = Path(__file__).resolve().parent.parent
 START = 1_700_000_000 * SECOND
 UUID = "bench-device"
-
-
-def _files():
-    out = {}
-    for sub in ("smp", "securestore"):
-        for p in (REPO / "lightclient" / sub).glob("*.py"):
-            out["/repo/lightclient/%s/%s" % (sub, p.name)] = p.read_bytes()
-    out["/repo/lightclient/txs.py"] = (REPO / "lightclient" / "txs.py").read_bytes()
-    for p in (REPO / "firmware" / "app").glob("*.py"):
-        out["/fw/app/" + p.name] = p.read_bytes()
-    return out
 
 
 def build(pub_hex="ab" * 32, n=100):
@@ -75,13 +65,12 @@ def build(pub_hex="ab" * 32, n=100):
 
 MP_IMPORTS = r"""
 import sys, gc, time, json
-sys.path.insert(0, "/fw")
 import os
-from app.device import Device
-from app import boot
-from lightclient.core import update, verifier, types, ics23, cbor
-from lightclient.core.signatures import CachingChecker
-from lightclient.securestore.filedev import FileBlockDevice
+from lightclient.chip.app.device import Device
+from lightclient.chip.app import boot
+from lightclient.chip.core import update, verifier, types, ics23, cbor
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.store.filedev import FileBlockDevice
 """
 
 # The imports alone: the firmware's and the core's modules (bytecode, frozen into flash on a
@@ -151,7 +140,7 @@ rec = d.record
 t2 = time.ticks_ms()
 d._commit({"trusted": update.encode_trusted(state), "record": cbor.dumps(rec)})
 t3 = time.ticks_ms()
-from lightclient.smp import frame, header as H
+from lightclient.chip.smp import frame, header as H
 msg = H.encode_message(H.Header(2, 64, 5, 1), {"update": DATA, "now_ns": NOW})
 wire = frame.encode_packet(msg)
 dec = frame.FrameDecoder()
@@ -170,7 +159,7 @@ print(json.dumps({"update_ms": time.ticks_diff(t1, t0), "commit_ms": time.ticks_
 
 def measure_mp():
     trusted, data, now = build()
-    files = _files()
+    files = None  # the runner copies lightclient/chip (the firmware application included)
     files["/data/trusted.bin"] = update.encode_trusted(trusted)
     files["/data/update.bin"] = data
     prof = micropython.heap_profile(MP_SETUP % now + MP_WORKLOAD, extra_files=files,
@@ -187,7 +176,7 @@ def measure_mp():
 
 def measure_link(seconds=3.0):
     from lightclient.mcu import McuClient
-    from tools.emulator import EmulatedBoard
+    from lightclient.hwtest.emulator import EmulatedBoard
 
     with EmulatedBoard() as board, McuClient(board.port) as mcu:
         mcu.echo("warm-up")

@@ -5,7 +5,7 @@ bench/secp256k1_mp.py do the timing inside MicroPython; this runs them and colle
 import json
 from pathlib import Path
 
-from tools import micropython
+from lightclient.hwtest import micropython
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_BENCH = ROOT.parent / "shared" / "bench"

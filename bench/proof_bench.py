@@ -7,15 +7,16 @@ at 10^6 are not part of the figure)."""
 import statistics
 import time
 
-from lightclient import ics23_build, txs
-from lightclient.core import ics23
+from lightclient.devnet import ics23_build
+from lightclient.chip import txs
+from lightclient.chip.core import ics23
 
 SIZES = ((4, 10**4), (5, 10**5), (6, 10**6))
 REPEATS = 20
 
 MP_CODE = """
 import time
-from lightclient.core import ics23
+from lightclient.chip.core import ics23
 OPS = %r
 APP = %r
 KEY = %r
@@ -49,7 +50,7 @@ def _cpython_seconds(ops, app_hash, key, value):
 
 
 def run():
-    from tools import micropython as mp
+    from lightclient.hwtest import micropython as mp
     out = {}
     for exp, n in SIZES:
         ops, app_hash, key, value = _case(n)

@@ -1,9 +1,9 @@
-# Times one secp256k1 verify of lightclient.core.secp256k1 against the naive baseline
+# Times one secp256k1 verify of lightclient.chip.crypto.secp256k1 against the naive baseline
 # (../shared/bench/naive_secp256k1.py) on the same interpreter, in one run, and prints one JSON
 # line. Runs on MicroPython 1.27 and on CPython.
 #
 #   MicroPython (WebAssembly port, from the repository root):
-#     node tests/mp/runner.mjs --vectors none \
+#     node lightclient/hwtest/mp_runner.mjs --vectors none \
 #         --file /bench/naive_secp256k1.py=../shared/bench/naive_secp256k1.py \
 #         --exec bench/secp256k1_mp.py --steps steps
 #     (`--steps heap_steps` instead prints the live heap held by the G table, HEAPSTEP lines;
@@ -52,7 +52,7 @@ if not IS_MP:
 else:
     _NAIVE = ["/bench/naive_secp256k1.py", "naive_secp256k1.py", "../shared/bench/naive_secp256k1.py"]
 
-from lightclient.core import secp256k1  # noqa: E402
+from lightclient.chip.crypto import secp256k1  # noqa: E402
 
 
 def _load_naive():

@@ -16,18 +16,21 @@ run() -> {figure: {"value", "unit", ...}}:
                                    RamBlockDevice), wall time in the interpreter
 """
 
+import sys
 import time
 from pathlib import Path
 
-from lightclient.securestore.filedev import RamCounter
-from lightclient.securestore.store import RecordStore
-from tools.norsim import NorFlash, PowerCut
+from lightclient.chip.store.filedev import RamCounter
+from lightclient.chip.store.store import RecordStore
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "chip" / "store"))  # the simulated NOR flash of the tests
+from norsim import NorFlash, PowerCut  # noqa: E402
 
 SECRET = bytes(range(32))
 SECTOR, SECTORS = 4096, 64
 TRUSTED, SETTINGS = 9 * 1024, 2 * 1024
 MAX_VALUE = 16384
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _update(i):
@@ -98,8 +101,8 @@ def _sweep(updates=30):
 
 MP_CODE = r"""
 import time
-from lightclient.securestore.store import RecordStore
-from lightclient.securestore.filedev import RamBlockDevice
+from lightclient.chip.store.store import RecordStore
+from lightclient.chip.store.filedev import RamBlockDevice
 st = RecordStore(RamBlockDevice(4096, 64), bytes(range(32)), max_value=16384)
 st.format()
 t = bytes(9 * 1024)
@@ -114,11 +117,9 @@ print(time.ticks_diff(time.ticks_ms(), t0) / n / 1000)
 
 
 def _mp_commit_seconds():
-    from tools import micropython
+    from lightclient.hwtest import micropython
 
-    files = {"/repo/lightclient/securestore/%s" % p.name: p.read_bytes()
-             for p in (REPO / "lightclient" / "securestore").glob("*.py")}
-    r = micropython.run_script(MP_CODE, extra_files=files, vectors="none", timeout=300).check()
+    r = micropython.run_script(MP_CODE, vectors="none", timeout=300).check()
     return float(r.stdout.split()[-1])
 
 

@@ -23,10 +23,10 @@ import time
 from lightclient import mcu_bridge, native
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.core import ed25519
+from lightclient.chip.crypto import ed25519
 from lightclient.rpc import RpcClient
 from lightclient.sync import compare_pivots
-from tools.devnet.launcher import Devnet
+from lightclient.devnet.launcher import Devnet
 
 DAY_BLOCKS = 86400 // 5
 UUID = "bench-dev-1"
@@ -155,9 +155,9 @@ def ws30d(tmp):
 def churn30(tmp):
     """Both pivot rules on a history where the trusted validators are mostly gone after 13 days
     (with 3 %/day a single skip suffices for both, so the rules only differ here)."""
-    from lightclient.core.verifier import Options
+    from lightclient.chip.core.verifier import Options
     from lightclient.rpc import RawLightBlock
-    from tools.devnet.history import History, Spec
+    from lightclient.devnet.history import History, Spec
     spec = Spec(validators=100, churn_per_day=0.3, genesis_time_ns=1_700_000_000 * 10**9)
     hist = History(spec, cache_dir=os.path.join(tmp, "churn30"))
     head = 14 * DAY_BLOCKS

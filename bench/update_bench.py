@@ -20,7 +20,7 @@ run() -> {figure: {"value", "unit", ...}}:
   mp.update100.*                    what the peak is made of (live heap at checkpoints)
   mp.update100.seconds              one apply_update (decode + 67 signature checks), wall time
 
-How the peak is measured (tools/micropython.py explains why nothing better exists in this port):
+How the peak is measured (lightclient/hwtest/micropython.py explains why nothing better exists in this port):
 the workload runs apply_update's computations in fine steps, the same calls in the same order
 (decode_update; check_structure; each signature of the 2/3 tally through one CachingChecker), with
 a checkpoint after each. Garbage is collected only between steps, so for each step "live at its
@@ -32,10 +32,10 @@ bound is loose by up to one verification's garbage.
 import json
 import re
 
-from lightclient.core import update
-from lightclient.core.verifier import TrustedState
-from tools import micropython
-from tools.chain import SECOND, Chain, make_validators, to_rpc_json
+from lightclient.chip.core import update
+from lightclient.chip.core.verifier import TrustedState
+from lightclient.hwtest import micropython
+from lightclient.devnet.chain import SECOND, Chain, make_validators, to_rpc_json
 
 START = 1_700_000_000 * SECOND
 
@@ -56,9 +56,9 @@ def build(change=True, n=100):
 
 MP_IMPORTS = r"""
 import gc, json, time
-from lightclient.core import types, update, verifier
-from lightclient.core import ed25519, sha512  # imported on first verify; frozen on a board
-from lightclient.core.signatures import CachingChecker
+from lightclient.chip.core import types, update, verifier
+from lightclient.chip.crypto import ed25519, sha512  # imported on first verify; frozen on a board
+from lightclient.chip.core.signatures import CachingChecker
 """
 
 # The trusted state is read as the board reads it from its store (update.decode_trusted of
@@ -122,7 +122,7 @@ def workload():
 # item with the step's arrays left lazy (cbor.LazyArray, as decode_update does), and for
 # comparison the whole tree cbor.loads builds without lazy_depth (what the decoder held before).
 MP_TREE = r"""
-from lightclient.core import cbor
+from lightclient.chip.core import cbor
 _L = update.DEFAULT_LIMITS
 def workload():
     yield

@@ -1,4 +1,4 @@
-# The emulated board's glue inside MicroPython (WebAssembly port, under node). tools/
+# The emulated board's glue inside MicroPython (WebAssembly port, under node). lightclient/hwtest/
 # emulator_runner.mjs copies the firmware and lightclient into the in-memory filesystem and the
 # host's flash image into FLASH_PATH, calls boot() once and feed() for every chunk of bytes from
 # the pseudo-terminal. Every erase and program also goes straight to the host's image file
@@ -8,8 +8,8 @@
 import binascii
 import hashlib
 
-from app import boot as _boot
-from lightclient.securestore.filedev import FileBlockDevice, FileCounter
+from lightclient.chip.app import boot as _boot
+from lightclient.chip.store.filedev import FileBlockDevice, FileCounter
 
 FLASH_PATH = "/state/flash.bin"
 COUNTER_PATH = "/state/counter"  # the monotonic counter (NVS on a chip), beside the image

@@ -1,9 +1,10 @@
 # The firmware's entry point on a real board (MicroPython 1.27, ESP32 family): serve the Pi over
 # the UART named in /board.json (a copy of board/<name>.json), with the secure store on the raw
-# "lcstore" flash partition. Everything else is app.firmware.Firmware, which the emulator runs too.
+# "lcstore" flash partition. Everything else is lightclient.chip.app.firmware.Firmware, which the
+# emulator runs too.
 #
-# Files on the board (see firmware/README.md): /main.py, /board.json, /app/*.py,
-# /lib/lightclient/{__init__.py, txs.py, core/, smp/, securestore/}.
+# Files on the board (see firmware/README.md): /main.py, /board.json, and the chip package as
+# firmware/manifest.py lists it for the image's variant: /lib/lightclient/{__init__.py, chip/}.
 
 import binascii
 import json
@@ -14,7 +15,7 @@ import time
 import esp32
 import machine
 
-from app import boot
+from lightclient.chip.app import boot
 
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"
@@ -79,7 +80,7 @@ def device_secret(nvs):
 
 
 def firmware_hash(path="/manifest.json"):
-    """The build's firmware hash from the image's manifest (tools/hwtest/image.py), so a
+    """The build's firmware hash from the image's manifest (lightclient/hwtest/image.py), so a
     self-test can check the board runs the build the tester flashed; None without one."""
     try:
         with open(path) as f:

@@ -30,13 +30,13 @@ def _import_targets(instrument):
         return targets
     import atheris
     # Coverage for every module a target reaches: the core, the Pi's decoders, the chip's app.
-    with atheris.instrument_imports(include=["lightclient", "app", "fuzz.targets"]):
+    with atheris.instrument_imports(include=["lightclient", "fuzz.targets"]):
         from fuzz import targets
-        import app.firmware  # noqa: F401
+        import lightclient.chip.app.firmware  # noqa: F401
         import lightclient.mcu  # noqa: F401
         import lightclient.rpc  # noqa: F401
-        import lightclient.securestore.store  # noqa: F401
-        import lightclient.smp.frame  # noqa: F401
+        import lightclient.chip.store.store  # noqa: F401
+        import lightclient.chip.smp.frame  # noqa: F401
     return targets
 
 
@@ -105,7 +105,7 @@ def main(argv=None):
     fn = targets.TARGETS.get(args.target)
     if fn is None:
         ap.error("unknown target %r; one of: %s" % (args.target, ", ".join(targets.TARGETS)))
-    from lightclient.core.errors import LightClientError
+    from lightclient.chip.core.errors import LightClientError
     allowed = (LightClientError,)
     if args.replay:
         return replay(fn, allowed, args.replay)

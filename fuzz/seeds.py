@@ -46,7 +46,7 @@ def ics23_seeds():
 
 def proto_seeds():
     from fuzz.targets import _upd
-    from lightclient.core import types
+    from lightclient.chip.core import types
     out = _ics23_proofs()[:6]
     h = _upd()["trusted"].header
     out.append(h.encode() if hasattr(h, "encode") else b"")
@@ -81,7 +81,7 @@ def abci_seeds():
     out = []
     for name in ("abci_query_with_existing_key.json", "abci_query_with_non_existent_key.json"):
         out.append(_dump(_load(_vec("cometbft", "rpc", "kvstore-v0.38", name))["result"]))
-    from lightclient import ics23_build
+    from lightclient.devnet import ics23_build
     sc = _scenario()
     ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", sc.key)
     b64 = lambda b: binascii.b2a_base64(b, newline=False).decode()  # noqa: E731
@@ -109,7 +109,7 @@ def rpc_seeds():
 
 
 def smp_frame_seeds():
-    from lightclient.smp import frame
+    from lightclient.chip.smp import frame
     tr = smp_traffic()
     out = [tr["wire"][:1024]]
     for m in (tr["requests"] + tr["answers"])[:12]:
@@ -124,7 +124,7 @@ def smp_message_seeds():
 def smp_answer_seeds():
     # sel byte: which call (status, echo, settings, public_key, submit_update, info, sign), the
     # answer's version (bit 5); with bit 7 the bytes are the raw line.
-    from lightclient.smp import frame
+    from lightclient.chip.smp import frame
     tr = smp_traffic()
     out = []
     for m in tr["answers"]:
@@ -135,8 +135,8 @@ def smp_answer_seeds():
 
 
 def store_seeds():
-    from lightclient.securestore import store as S
-    from lightclient.securestore.filedev import RamBlockDevice
+    from lightclient.chip.store import store as S
+    from lightclient.chip.store.filedev import RamBlockDevice
     bs, bc = T.STORE_GEOMETRY
     dev = RamBlockDevice(bs, bc)
     st = S.RecordStore(dev, T.STORE_SECRET, max_value=512, max_records=8, rng=T._det_rng())
@@ -167,10 +167,10 @@ def smp_traffic():
     bytes on the line (framed), from a fresh chip to settings after an update."""
     if _TRAFFIC:
         return _TRAFFIC
-    from app import boot
-    from lightclient.securestore.filedev import RamBlockDevice
-    from lightclient.smp import frame, lc
-    from lightclient.smp import header as H
+    from lightclient.chip.app import boot
+    from lightclient.chip.store.filedev import RamBlockDevice
+    from lightclient.chip.smp import frame, lc
+    from lightclient.chip.smp import header as H
     sc = _scenario()
     fw = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, {"board": "fuzz"}, T._det_rng())
     reqs = [(H.OP_WRITE, 0, H.OS_ECHO, {"d": "hello"}), (H.OP_READ, 0, H.OS_MCUMGR_PARAMS, {}),
@@ -194,7 +194,7 @@ def smp_traffic():
     for r in reqs:
         ask(*r)
     # provisioning needs this chip's own key in the record: a scenario for the new key
-    from lightclient.core import ed25519
+    from lightclient.chip.crypto import ed25519
     import fwscenario
     pub = fw.device.pub
     sc = fwscenario.Scenario(pub, owner_pub=ed25519.public_key(b"\x31" * 32))

@@ -15,14 +15,14 @@ import json
 import os
 import sys
 
-from lightclient.core import cbor, ics23, proto, rpcjson, update
-from lightclient.core.errors import LightClientError
-from lightclient.core.verifier import Options, TrustedState
+from lightclient.chip.core import cbor, ics23, proto, rpcjson, update
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.verifier import Options, TrustedState
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTORS = os.path.join(os.path.dirname(ROOT), "shared", "vectors")
-# The firmware's `app` package and the tests' fixtures (a provisioned chip, the update fixtures).
-for _p in ("firmware", os.path.join("tests", "firmware"), os.path.join("tests", "core")):
+# The tests' fixtures: a provisioned chip's scenario, the update fixtures.
+for _p in (os.path.join("tests", "firmware"), os.path.join("tests", "chip", "core")):
     if os.path.join(ROOT, _p) not in sys.path:
         sys.path.append(os.path.join(ROOT, _p))
 
@@ -112,7 +112,7 @@ def _round_trip(encode, decode, value, what):
         raise Crash(what + " does not round-trip")
 
 
-# --- light blocks and commits from JSON (core/rpcjson) ----------------------------------------
+# --- light blocks and commits from JSON (chip/core/rpcjson) ----------------------------------------
 
 def _json(data):
     try:
@@ -168,7 +168,7 @@ def t_abci(data):
                 continue
             ops.append((op.get("type"), rpc.b64_field(op.get("key"), "op.key") or b"",
                         rpc.b64_field(op.get("data"), "op.data") or b""))
-        path = [b"store", key][-len(ops):] if ops else []
+        path = [b"devices", key][-len(ops):] if ops else []  # what records.py asks
         ics23.verify_abci_proof_ops(ops, b"\x00" * 32, path, value)
     except LightClientError:
         pass
@@ -190,7 +190,7 @@ _UPD = {}
 
 def _upd():
     if not _UPD:
-        from lightclient.core.signatures import verify
+        from lightclient.chip.crypto.pure import verify
         fx, trusted, cases = _fixture()
         good = set()
 
@@ -235,7 +235,7 @@ def t_update(data):
 # --- SMP: frames, messages (the chip's side), answers (the Pi's side) -------------------------
 
 def t_smp_frame(data):
-    from lightclient.smp import frame
+    from lightclient.chip.smp import frame
     data = bytes(data)
     # Reads of 1, 2, 3, 5, 8, 13, 21, 34 ... bytes (the first byte picks), a UART's or a pty's.
     cut = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 8192)[data[0] % 16] \
@@ -263,9 +263,9 @@ def _firmware():
     # runs on a copy of its flash so nothing carries over.
     if not _FW:
         import fwscenario
-        from app import boot
-        from lightclient.core import ed25519
-        from lightclient.securestore.filedev import RamBlockDevice
+        from lightclient.chip.app import boot
+        from lightclient.chip.crypto import ed25519
+        from lightclient.chip.store.filedev import RamBlockDevice
         rng = _det_rng()
         fw = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, {"board": "fuzz"}, rng)
         pub = fw.device.generate_key(False)
@@ -279,8 +279,8 @@ def _firmware():
 def _live_firmware():
     fw = _FW.get("live")
     if fw is None:
-        from app import boot
-        from lightclient.securestore.filedev import RamBlockDevice
+        from lightclient.chip.app import boot
+        from lightclient.chip.store.filedev import RamBlockDevice
         dev = RamBlockDevice(4096, 16, _firmware()["image"])
         fw = _FW["live"] = boot.build(dev, b"\x07" * 32, {"board": "fuzz"}, _det_rng())
         _FW["generation"] = fw.device.store.generation
@@ -302,7 +302,7 @@ def _det_rng():
 def t_smp_message(data):
     """The chip's command path: any message bytes -> exactly one well-formed answer with the
     request's sequence number, or none for what is not a request; never an exception."""
-    from lightclient.smp import header as H
+    from lightclient.chip.smp import header as H
     fw = _live_firmware()
     data = bytes(data)
     try:
@@ -355,8 +355,8 @@ class _LineDone(Exception):
 def t_smp_answer(data):
     """The Pi's side: whatever the chip sends back is an answer, a typed McuError or nothing."""
     from lightclient import mcu
-    from lightclient.smp import frame, lc
-    from lightclient.smp import header as H
+    from lightclient.chip.smp import frame, lc
+    from lightclient.chip.smp import header as H
     sel, body = _selector(data)
     # The first byte picks the call; with bit 7 clear the rest is framed as that call's answer
     # (sequence 1, its op, group and id; SMP version from bit 5), so the fuzzer works on the
@@ -416,8 +416,8 @@ STORE_GEOMETRY = (256, 8)
 
 def t_store(data):
     """A flash image (any bytes, padded or cut to the partition): mount, list, read, check."""
-    from lightclient.securestore import store as S
-    from lightclient.securestore.filedev import RamBlockDevice
+    from lightclient.chip.store import store as S
+    from lightclient.chip.store.filedev import RamBlockDevice
     bs, bc = STORE_GEOMETRY
     mode, img = _selector(data)
     img = (img + b"\xff" * (bs * bc))[:bs * bc]
@@ -441,7 +441,7 @@ def t_store(data):
 def _reseal_headers(img):
     # An attacker with the MAC key (or a bug in a writer): the header of every sector that starts
     # with the magic gets a valid MAC, so the fuzzer reaches the snapshot and record parsing.
-    from lightclient.securestore import store as S
+    from lightclient.chip.store import store as S
     enc, mac = S.derive_keys(STORE_SECRET)
     key = S._pads(mac)
     bs = STORE_GEOMETRY[0]

@@ -14,11 +14,12 @@
 
 import time
 
-from lightclient import native, txs
-from lightclient.core import ed25519
-from lightclient.core.errors import LightClientError, SignatureError, VerificationError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import (header_validate_basic, is_header_from_past,
+from lightclient import native
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import LightClientError, SignatureError, VerificationError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import (header_validate_basic, is_header_from_past,
                                        verify_commit_full)
 
 CHECKPOINT_TYPE = "mycroft-lc/checkpoint"

@@ -11,10 +11,11 @@ import json
 import sys
 
 from lightclient import native
-from lightclient.core import ics23, rpcjson, steps
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import verify_commit_full
+from lightclient.chip.core import ics23, rpcjson
+from lightclient import verify_steps as steps
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import verify_commit_full
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -125,12 +126,12 @@ def cmd_check_query(args):
 SUBCOMMAND_MODULES = (
     "lightclient.commands",      # provision, boot, status, settings (the device's light client)
     "lightclient.api.cli",       # serve-api (the verified local device API)
-    "tools.devnet.cli",          # devnet up / status / fault / ... (the local network)
+    "lightclient.devnet.cli",          # devnet up / status / fault / ... (the local network)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (
-    "tools.emulator",            # board emulate (the firmware in MicroPython behind a pty)
-    "tools.hwtest.cli",          # board image build / flash / provision / selftest / batch
+    "lightclient.hwtest.emulator",            # board emulate (the firmware in MicroPython behind a pty)
+    "lightclient.hwtest.cli",          # board image build / flash / provision / selftest / batch
 )
 
 

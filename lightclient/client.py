@@ -22,9 +22,9 @@ import time
 
 from lightclient import checkpoint, native, records
 from lightclient.clock import Clock
-from lightclient.core.errors import LightClientError, VerificationError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import Options, header_validate_basic, verify_commit_full
+from lightclient.chip.core.errors import LightClientError, VerificationError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
 from lightclient.detector import AttackDetected, cross_check
 from lightclient.records import NoVerifiedData, ProvenRecord
 from lightclient.sources import NoSource, SourcePool

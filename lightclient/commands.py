@@ -11,7 +11,9 @@ import os
 import sys
 
 from lightclient.config import Config, ConfigError, from_devnet
-from lightclient.core.errors import LightClientError
+from lightclient import native  # noqa: F401 (installs the Pi's crypto backend)
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto import backend as crypto
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
 
@@ -129,8 +131,10 @@ def cmd_status(args):
         except LightClientError:
             pass
     st = c.status()
+    st["crypto_backend"] = crypto.backend_name()
     lines = ["trusted height %s, age %s s, expires in %s s" % (
-        st["trusted_height"], st["age_s"], st["expires_in_s"])]
+        st["trusted_height"], st["age_s"], st["expires_in_s"]),
+        "  signature checks: %s" % st["crypto_backend"]]
     for s in st["sources"]:
         lines.append("  %-8s %-28s score %-7s %s" % (
             s["kind"], s["url"], s["score"], "BANNED" if s["banned"] else ""))

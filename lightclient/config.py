@@ -11,8 +11,8 @@
 import json
 import os
 
-from lightclient import txs
-from lightclient.core.errors import LightClientError
+from lightclient.chip import txs
+from lightclient.chip.core.errors import LightClientError
 from lightclient.rpc import RpcClient, SourceError
 from lightclient.trust_store import write_atomic
 

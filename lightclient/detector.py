@@ -13,7 +13,7 @@
 import time
 
 from lightclient import evidence as ev
-from lightclient.core.errors import LightClientError, NotEnoughTrust, VerificationError
+from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.sources import NoSource
 from lightclient.sync import verify_range
 

@@ -9,13 +9,13 @@
 # of the common set who signed the conflicting block; for an equivocation (same round) those who
 # signed both blocks; none for amnesia (the chain must investigate).
 
-from lightclient.core import types as T
+from lightclient.chip.core import types as T
 
 EVIDENCE_TYPE = "tendermint/LightClientAttackEvidence"
 
 
 def _format_time(ns):
-    # Go's RFC3339Nano in UTC (same as tools.chain.format_rfc3339_ns; kept here so the shell does
+    # Go's RFC3339Nano in UTC (same as lightclient.devnet.chain.format_rfc3339_ns; kept here so the shell does
     # not import tools/).
     import datetime
     secs, nanos = divmod(ns, 1000000000)

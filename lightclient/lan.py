@@ -12,7 +12,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lightclient import txs
+from lightclient.chip import txs
 from lightclient.sources import LAN
 from lightclient.trust_store import StoreError
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import time
 
-from lightclient.core.errors import DecodeError, LightClientError
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
 
 # A real ESP32 verifies a 100-validator update in seconds (pure-Python Ed25519); give it room.
 UPDATE_TIMEOUT = 60.0
@@ -27,7 +27,7 @@ SLOW_TIMEOUT = 15.0
 
 
 class McuError(LightClientError):
-    """The microcontroller answered with an error. rc: the code (lightclient.smp.lc E_* for
+    """The microcontroller answered with an error. rc: the code (lightclient.chip.smp.lc E_* for
     the light-client group, MGMT_* for general errors); group: the SMP group, or None for a
     general error."""
 

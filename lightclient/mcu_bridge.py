@@ -7,12 +7,13 @@
 # the ICS23 proof of the device's record at head - 1, cut into updates that fit the chip's
 # limits (update.Limits: 4 steps, 32 KiB; the SMP buffer: 16 KiB).
 
-from lightclient import native, records, txs
-from lightclient.core import rpcjson, update
-from lightclient.core import types as T
-from lightclient.core.errors import LightClientError, VerificationError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import TrustedState, verify_to_height
+from lightclient import native, records
+from lightclient.chip import txs
+from lightclient.chip.core import rpcjson, update
+from lightclient.chip.core import types as T
+from lightclient.chip.core.errors import LightClientError, VerificationError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import TrustedState, verify_to_height
 from lightclient.sync import make_overlap_pivot
 
 MAX_UPDATE_BYTES = 16 * 1024 - 512  # the chip's SMP buffer, less the request's other fields

@@ -4,9 +4,9 @@
 # A missing record is only "absent" with a verified non-existence proof; an answer without a
 # proof, or with one that does not check, is invalid data (the source is banned by the caller).
 
-from lightclient import txs
-from lightclient.core import ics23
-from lightclient.core.errors import DecodeError, LightClientError, ProofError
+from lightclient.chip import txs
+from lightclient.chip.core import ics23
+from lightclient.chip.core.errors import DecodeError, LightClientError, ProofError
 from lightclient.rpc import b64_field
 
 MAX_OPS = 4

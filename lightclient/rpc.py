@@ -12,8 +12,8 @@ import threading
 import time
 import urllib.parse
 
-from lightclient.core import rpcjson
-from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.chip.core import rpcjson
+from lightclient.chip.core.errors import DecodeError, LightClientError
 
 MAX_BODY = 4 * 1024 * 1024       # one answer; a /commit of 150 validators is ~40 KiB
 MAX_VALIDATORS = 150             # the network's cap; bounds the number of /validators pages

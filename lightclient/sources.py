@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 from lightclient.rpc import Counters, RpcClient, SourceError
 
 CENTRAL = "central"

@@ -15,10 +15,10 @@ import math
 import time
 
 from lightclient import native
-from lightclient.core import types as T
-from lightclient.core.errors import LightClientError, NotEnoughTrust, VerificationError
-from lightclient.core.signatures import CachingChecker
-from lightclient.core.verifier import TrustedState, cometbft_pivot, verify_to_height
+from lightclient.chip.core import types as T
+from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.chip.core.verifier import TrustedState, cometbft_pivot, verify_to_height
 
 MAX_STEPS = 256
 PIVOT_MARGIN = 0.1      # aim this far (as a fraction of the untrusted rest) above the trust level

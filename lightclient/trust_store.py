@@ -4,7 +4,7 @@
 #   bans.json      sources that served invalid data, with the reason
 #   evidence/      light-client attack evidence, and halt.json while an attack is unresolved
 #   cache.lcstore  verified device records with the height, header hash and time they were proven
-#                  at, in the secure record store (lightclient/securestore, the same code as the
+#                  at, in the secure record store (lightclient/chip/store, the same code as the
 #                  microcontroller's flash store) over a file; cache.secret its key material,
 #                  cache.counter its rollback counter, cache.lock serialises its users
 #
@@ -26,13 +26,13 @@ try:
 except ImportError:  # not POSIX: threads of this process are still serialised
     fcntl = None
 
-from lightclient import txs
-from lightclient.core import cbor
-from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.chip import txs
+from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.rpc import RawLightBlock
-from lightclient.securestore import store as securestore
-from lightclient.securestore.filedev import FileBlockDevice, FileCounter
-from lightclient.securestore.filedev import sync_dir as _fsync_dir
+from lightclient.chip.store import store as securestore
+from lightclient.chip.store.filedev import FileBlockDevice, FileCounter
+from lightclient.chip.store.filedev import sync_dir as _fsync_dir
 
 FORMAT = "mycroft-lc/store/1"
 MAX_FILE = 16 * 1024 * 1024
@@ -381,7 +381,7 @@ def _snapshot_bytes(sizes):
 
 
 class RecordCache:
-    """The Pi's cache of verified device records: lightclient.securestore.store.RecordStore (the
+    """The Pi's cache of verified device records: lightclient.chip.store.store.RecordStore (the
     microcontroller's flash store) over FileBlockDevice(cache.lcstore), keyed by cache.secret,
     rollback-checked by FileCounter(cache.counter). One store record per uuid (encode_entry)."""
 

@@ -10,7 +10,7 @@ import socket
 import threading
 
 from lightclient.api.server import DEFAULT_PORT, ApiApp
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 SD_LISTEN_FDS_START = 3
 

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 MAX_ENTRIES = 1000
 MAX_BYTES = 8 * 1024 * 1024

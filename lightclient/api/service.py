@@ -14,10 +14,10 @@ import re
 import threading
 import time
 
-from lightclient import txs
+from lightclient.chip import txs
 from lightclient.api import skills
 from lightclient.api.queue import QueueFull
-from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.errors import DecodeError, LightClientError
 
 H_HEIGHT = "X-Lightclient-Height"
 H_HASH = "X-Lightclient-Header-Hash"

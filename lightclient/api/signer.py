@@ -8,8 +8,8 @@
 
 import os
 
-from lightclient.core import ed25519
-from lightclient.core.errors import LightClientError, SignatureError
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import LightClientError, SignatureError
 
 SEED_BYTES = 32
 
@@ -21,7 +21,7 @@ class SignerError(LightClientError):
 def _verify(pub, msg, sig):
     try:
         from lightclient.native import verify
-        from lightclient.core.types import ED25519
+        from lightclient.chip.core.types import ED25519
         return verify(ED25519, pub, msg, sig)
     except ImportError:                      # no native backend: the core's ZIP-215 verifier
         return ed25519.verify(pub, msg, sig)
@@ -129,7 +129,7 @@ class McuSigner(Signer):
 
     def _sign(self, message):
         # kind "tx": the chip parses the bytes, checks they are a device_write of its own key,
-        # and signs them as they are (other kinds are domain-separated; lightclient/smp/lc.py).
+        # and signs them as they are (other kinds are domain-separated; lightclient/chip/smp/lc.py).
         try:
             return self.client.sign(message, kind="tx")
         except LightClientError:

@@ -20,7 +20,7 @@ import json
 import threading
 import time
 
-from lightclient.core.errors import LightClientError
+from lightclient.chip.core.errors import LightClientError
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 60.0

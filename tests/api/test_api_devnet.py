@@ -1,6 +1,6 @@
 # The device API end to end: the unmodified ovos-backend-client (personal backend) reads its
 # device, settings, location and skill settings through `serve-api`'s app, backed by the real
-# LightClient, against the local network (tools/devnet) with its faults; writes are signed,
+# LightClient, against the local network (lightclient/devnet) with its faults; writes are signed,
 # queued, survive a restart and an outage, and change the device's record on the chain.
 
 import json
@@ -15,8 +15,8 @@ from lightclient.api.server import ApiApp
 from lightclient.api.signer import SeedFileSigner
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.core import ed25519
-from tools.devnet.launcher import Devnet
+from lightclient.chip.crypto import ed25519
+from lightclient.devnet.launcher import Devnet
 
 UUID = "pi-kitchen-1"
 DEVICE_SEED = bytes(range(1, 33))
@@ -276,7 +276,7 @@ def test_serve_api_command_under_socket_activation(world):
     import subprocess
     import sys
     from lightclient.config import from_devnet
-    from tools.devnet.launcher import REPO
+    from lightclient.devnet.launcher import REPO
     world.faults()
     cfg_path = str(world.root / "device.json")
     from_devnet(world.net.directory, str(world.root / "cli-state"), device_uuid=UUID).save(cfg_path)
@@ -332,7 +332,7 @@ def test_writes_signed_by_the_key_on_the_microcontroller(world):
     accepts it as the device's."""
     from lightclient.api.signer import McuSigner
     from lightclient.mcu import McuClient
-    from tools.emulator import EmulatedBoard
+    from lightclient.hwtest.emulator import EmulatedBoard
     world.faults()
     board = EmulatedBoard("esp32-devkitc", world.root / "board.img")
     board.start()

@@ -9,15 +9,15 @@ import threading
 
 import pytest
 
-from lightclient import txs
+from lightclient.chip import txs
 from lightclient.api import skills
 from lightclient.api.queue import QueueFull, WriteQueue
 from lightclient.api.server import ApiApp, Handler, host_allowed
 from lightclient.api.service import DeviceService
 from lightclient.api.signer import McuSigner, SeedFileSigner, SignerError
 from lightclient.api.submitter import Submitter
-from lightclient.core import ed25519
-from lightclient.core.errors import LightClientError, SignatureError
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import LightClientError, SignatureError
 
 UUID = "dev-1"
 CHAIN = "test-chain"

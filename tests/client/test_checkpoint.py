@@ -5,9 +5,10 @@ import time
 
 import pytest
 
-from lightclient import checkpoint, txs
-from lightclient.core import ed25519
-from lightclient.core.errors import SignatureError, VerificationError
+from lightclient import checkpoint
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import SignatureError, VerificationError
 from tests.client.fakenode import FakeChain
 
 DAY = 86400

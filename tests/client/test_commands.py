@@ -39,6 +39,8 @@ def test_provision_from_devnet_then_boot_status_settings(make_net, chain40, tmp_
     code, out = run(["status", "--config", cfg_path, "--json"], capsys)
     st = json.loads(out)
     assert code == 0 and st["trusted_height"] == 40 and len(st["sources"]) == 3
+    # which implementation checks signatures: the Pi's native libraries (both installed here)
+    assert st["crypto_backend"] == "host:openssl-ed25519+libsecp256k1"
     for n in net.nodes:
         n.set_mode("down")
     code, out = run(["boot", "--config", cfg_path], capsys)

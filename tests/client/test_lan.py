@@ -29,7 +29,7 @@ def test_lan_server_speaks_cometbft_rpc(synced, chain40):
     with pytest.raises(SourceError) as e:
         rpc.light_block(17)                     # not held: an error, never a guess
     assert e.value.check in ("rpc_error", "http_status")
-    from lightclient import txs
+    from lightclient.chip import txs
     resp = rpc.abci_query(txs.QUERY_PATH, txs.record_key("dev-1"), 39)
     assert resp["code"] == 0 and resp["proofOps"]["ops"]
     with pytest.raises(SourceError):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from lightclient.core.errors import DecodeError
+from lightclient.chip.core.errors import DecodeError
 from lightclient.rpc import Counters, RpcClient, SourceError
 from tests.client.fakenode import FakeChain, FakeNode
 

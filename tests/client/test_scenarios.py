@@ -1,4 +1,4 @@
-"""The client against the local network (tools/devnet: separate processes, real sockets, real
+"""The client against the local network (lightclient/devnet: separate processes, real sockets, real
 signatures), one scenario per fault mode: the client either returns verified data or a clear
 error; it never accepts forged data."""
 import json
@@ -9,9 +9,9 @@ import pytest
 
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.core import ed25519
+from lightclient.chip.crypto import ed25519
 from lightclient.detector import AttackDetected
-from tools.devnet.launcher import Devnet
+from lightclient.devnet.launcher import Devnet
 
 UUID = "scenario-dev-1"
 OWNER = b"\x05" * 32

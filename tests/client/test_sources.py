@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from lightclient.core.errors import VerificationError
+from lightclient.chip.core.errors import VerificationError
 from lightclient.sources import CENTRAL, DISCOVERED, NoSource, SourcePool
 from tests.client.fakenode import FakeNode
 

@@ -4,14 +4,14 @@ import hashlib
 
 import pytest
 
-from lightclient.core.errors import VerificationError
-from lightclient.core.verifier import Options, cometbft_pivot
+from lightclient.chip.core.errors import VerificationError
+from lightclient.chip.core.verifier import Options, cometbft_pivot
 from lightclient.rpc import RawLightBlock
 from lightclient.sources import SourcePool
 from lightclient.sync import (SyncError, compare_pivots, make_overlap_pivot, signer_overlap,
                               sync_from_pool, verify_range)
 from tests.client.fakenode import FakeChain, FakeNode
-from tools.chain import make_validators
+from lightclient.devnet.chain import make_validators
 
 DAY = 86400 * 10**9
 

@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
-from lightclient import txs
+from lightclient.chip import txs
 from lightclient.rpc import RawLightBlock
-from lightclient.securestore import filedev
+from lightclient.chip.store import filedev
 from lightclient.trust_store import (CACHE_BLOCK_SIZE, CACHE_MAX_VALUE, CacheError, CacheRollback,
                                      MAX_RECORDS, StoreError, TrustStore, write_atomic)
 from tests.client.fakenode import make_record
@@ -63,7 +63,7 @@ def test_tampered_block_is_refused_even_with_a_fixed_checksum(tmp_path, chain40)
     st.save_blocks([raw_of(chain40, 3)])
     doc = json.loads((tmp_path / "blocks.json").read_bytes())
     doc["body"][0]["signed_header"]["header"]["app_hash"] = "00" * 32
-    from lightclient import txs
+    from lightclient.chip import txs
     import hashlib
     doc["sha256"] = hashlib.sha256(txs.canonical_json(doc["body"])).hexdigest()
     (tmp_path / "blocks.json").write_bytes(txs.canonical_json(doc))
@@ -299,7 +299,7 @@ def test_a_power_cut_at_any_step_of_a_save_leaves_the_old_or_the_new_records(
 KILL_CHILD = r"""
 import os, signal, sys
 sys.path.insert(0, sys.argv[1])
-from lightclient.securestore import filedev
+from lightclient.chip.store import filedev
 from lightclient.trust_store import TrustStore
 from tests.client.test_trust_store import entry
 kill_at, torn = int(sys.argv[3]), sys.argv[4] == "torn"

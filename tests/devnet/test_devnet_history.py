@@ -9,13 +9,15 @@ import time
 
 import pytest
 
-from lightclient import native, txs
-from lightclient.core import ed25519, ics23, verifier
-from lightclient.core import types as T
-from lightclient.core.signatures import CachingChecker
-from tools.devnet import app as appmod
-from tools.devnet import producer, rpc
-from tools.devnet.history import History, Spec
+from lightclient import native
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core import ics23, verifier
+from lightclient.chip.core import types as T
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.devnet import app as appmod
+from lightclient.devnet import producer, rpc
+from lightclient.devnet.history import History, Spec
 
 GENESIS = 1_700_000_000 * 10**9
 SECOND = 10**9

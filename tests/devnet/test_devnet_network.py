@@ -14,11 +14,13 @@ import urllib.parse
 
 import pytest
 
-from lightclient import native, txs
-from lightclient.core import ed25519, ics23, rpcjson, verifier
-from lightclient.core.errors import LightClientError
-from lightclient.core.signatures import CachingChecker
-from tools.devnet.launcher import REPO, Devnet
+from lightclient import native
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core import ics23, rpcjson, verifier
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core.signatures import CachingChecker
+from lightclient.devnet.launcher import REPO, Devnet
 
 VECTORS = os.path.join(REPO, "..", "shared", "vectors", "cometbft", "rpc", "kvstore-v0.38")
 SECOND = 10**9
@@ -445,7 +447,7 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
 
 
 def test_a_node_keeps_a_bounded_evidence_record():
-    from tools.devnet import rpc
+    from lightclient.devnet import rpc
     records = []
     for i in range(rpc.MAX_EVIDENCE + 10):
         rpc.keep_evidence(records, {"hash": "%064X" % i})
@@ -497,7 +499,7 @@ def test_wrong_proofs_do_not_verify(net):
 def test_a_fault_switch_is_seen_whole_by_request_threads():
     # Request threads read the fault mode while the control port switches it: after every
     # single assignment the node must be answerable, never a new mode with the old params.
-    from tools.devnet import history, node as nodemod
+    from lightclient.devnet import history, node as nodemod
     seen = []
 
     class Watched(nodemod.Node):
@@ -549,14 +551,14 @@ def _wait_gone(pids, timeout=10):
 
 def _cli(d, *args, **kw):
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-m", "tools.devnet.cli", "devnet"] + list(args)
+    return subprocess.run([sys.executable, "-m", "lightclient.devnet.cli", "devnet"] + list(args)
                           + ["--dir", d], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60, **kw)
 
 
 def _up(d):
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up", "--dir", d,
                           "--validators", "4", "--peers", "1", "--history-days", "0.002",
                           "--block-interval", "1", "--json"], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, text=True)
@@ -607,7 +609,7 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
     # Weeks of history take a while to generate; Ctrl-C must not wait for the start to finish.
     d = str(tmp_path / "dn-interrupted")
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.cli", "devnet", "up", "--dir", d,
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up", "--dir", d,
                           "--history-days", "60", "--peers", "1"], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -630,10 +632,10 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
 
 def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
     # Its stdin closes (the launcher died) long before 60 days of history are generated.
-    from tools.devnet.history import Spec
+    from lightclient.devnet.history import Spec
     spec = Spec(genesis_time_ns=time.time_ns() - 60 * DAY)
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "tools.devnet.producer", "--dir", str(tmp_path),
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.producer", "--dir", str(tmp_path),
                           "--spec", json.dumps(spec.to_json()), "--watch-stdin"], cwd=REPO,
                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)

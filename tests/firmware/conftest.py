@@ -1,4 +1,4 @@
-# Shared by the firmware tests: the firmware's `app` package importable on CPython (its core runs
+# Shared by the firmware tests: firmware/ importable on CPython (the chip package lightclient.chip runs
 # unchanged here, which the codec and fuzz tests use for speed), and one emulated board per module.
 import sys
 from pathlib import Path

@@ -1,9 +1,10 @@
 # A small chain whose app hash is a multistore over device records, and the compact updates a Pi
 # would send the board: the provisioning and update scenario the firmware tests share.
-from lightclient import ics23_build, txs
-from lightclient.core import ics23, update
-from lightclient.core.verifier import TrustedState
-from tools.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
+from lightclient.devnet import ics23_build
+from lightclient.chip import txs
+from lightclient.chip.core import ics23, update
+from lightclient.chip.core.verifier import TrustedState
+from lightclient.devnet.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
 
 SECOND = 10**9
 DAY = 86400 * SECOND

@@ -5,12 +5,13 @@ import os
 
 import pytest
 
-from app import boot
-from app.device import Device
-from lightclient import ics23_build, txs
-from lightclient.core import update
-from lightclient.securestore.filedev import RamBlockDevice
-from lightclient.smp import lc
+from lightclient.chip.app import boot
+from lightclient.chip.app.device import Device
+from lightclient.devnet import ics23_build
+from lightclient.chip import txs
+from lightclient.chip.core import update
+from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.chip.smp import lc
 
 import fwscenario
 

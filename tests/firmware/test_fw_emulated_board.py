@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from lightclient import txs
-from lightclient.core import ed25519
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
 from lightclient.mcu import McuClient, McuError, McuTimeout
-from lightclient.securestore.filedev import FileBlockDevice
-from lightclient.securestore.store import RecordStore
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
-from tools.emulator import EmulatedBoard
+from lightclient.chip.store.filedev import FileBlockDevice
+from lightclient.chip.store.store import RecordStore
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.hwtest.emulator import EmulatedBoard
 
 import fwscenario
 

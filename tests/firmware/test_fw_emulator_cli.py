@@ -8,13 +8,13 @@ import sys
 import pytest
 
 from lightclient.mcu import McuClient
-from tools import emulator
+from lightclient.hwtest import emulator
 
 REPO = emulator.REPO
 
 
 def _start(state):
-    p = subprocess.Popen([sys.executable, "-m", "tools.emulator", "--board", "esp32c3-devkitm",
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.hwtest.emulator", "--board", "esp32c3-devkitm",
                           "--state", str(state)], cwd=REPO, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     port = p.stdout.readline().strip()

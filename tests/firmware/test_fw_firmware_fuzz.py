@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import boot
-from lightclient.core import cbor, ed25519
-from lightclient.core.errors import LightClientError
-from lightclient.securestore.filedev import RamBlockDevice
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.app import boot
+from lightclient.chip.core import cbor
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
 
 import fwscenario
 

@@ -8,9 +8,9 @@ import time
 import types
 from pathlib import Path
 
-from lightclient.securestore.filedev import RamBlockDevice
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
 
 REPO = Path(__file__).resolve().parents[2]
 

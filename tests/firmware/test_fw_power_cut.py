@@ -7,9 +7,9 @@ import os
 import time
 
 from lightclient.mcu import McuClient
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
-from tools.emulator import EmulatedBoard
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.hwtest.emulator import EmulatedBoard
 
 import fwscenario
 

@@ -5,11 +5,11 @@
 import pytest
 
 import fwscenario
-from lightclient import txs
-from lightclient.core import ed25519
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
 from lightclient.mcu import McuClient, McuError
-from lightclient.smp import lc
-from tools.emulator import EmulatedBoard
+from lightclient.chip.smp import lc
+from lightclient.hwtest.emulator import EmulatedBoard
 
 OWNER = b"\x21" * 32
 OTHER = b"\x22" * 32

@@ -4,8 +4,8 @@
 import pytest
 
 from lightclient.mcu import McuClient, McuError, McuLinkError
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
 
 
 class Replay:

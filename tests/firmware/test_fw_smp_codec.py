@@ -1,4 +1,4 @@
-# The SMP codec (lightclient/smp) against the smp package's own encoder/decoder (the reference
+# The SMP codec (lightclient/chip/smp) against the smp package's own encoder/decoder (the reference
 # implementation smpclient uses), the pinned vectors of docs/smp-link.md, and fuzzing: the frame
 # decoder and the message decoder never raise anything but DecodeError, and garbage never stops
 # the next good frame from getting through.
@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from smp import header as smph
 from smp import packet as smppacket
 
-from lightclient.core.errors import DecodeError
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
-from tools import micropython
+from lightclient.chip.core.errors import DecodeError
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.hwtest import micropython
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -144,7 +144,7 @@ def test_oversized_and_stalled_frames_are_dropped_without_waiting_for_them():
 
 def test_codec_is_the_same_inside_micropython():
     script = (
-        "from lightclient.smp import frame, header as H\n"
+        "from lightclient.chip.smp import frame, header as H\n"
         "m = H.encode_message(H.Header(H.OP_WRITE, 0, 0, 7), {'d': 'hello'})\n"
         "print(m.hex())\n"
         "print(frame.encode_packet(m + bytes(range(200))).hex())\n"

@@ -20,12 +20,12 @@ from smpclient import SMPClient
 from smpclient.generics import error_v1, error_v2
 from smpclient.transport.serial import SMPSerialTransport
 
-from app import boot
+from lightclient.chip.app import boot
 from lightclient.mcu import McuClient
-from lightclient.securestore.filedev import RamBlockDevice
-from lightclient.smp import frame, lc
-from lightclient.smp import header as H
-from tools.emulator import EmulatedBoard
+from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+from lightclient.hwtest.emulator import EmulatedBoard
 
 INFO = {"board": "test", "chip": "esp32"}
 

@@ -11,7 +11,7 @@ from smpclient.requests.os_management import (DateTimeRead, EchoWrite, MCUMgrPar
                                               OSApplicationInfoRead)
 from smpclient.transport.serial import SMPSerialTransport
 
-from tools.emulator import EmulatedBoard
+from lightclient.hwtest.emulator import EmulatedBoard
 
 
 @pytest.fixture(scope="module")

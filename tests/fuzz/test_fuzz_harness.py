@@ -3,7 +3,7 @@
 import pytest
 
 from fuzz import run
-from lightclient.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.errors import DecodeError, LightClientError
 
 ALLOWED = (LightClientError,)
 

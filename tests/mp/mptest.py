@@ -1,11 +1,11 @@
 # The in-MicroPython test driver: runs every top-level test_* function of a dual-runtime test
-# module (tests/core/test_*.py) and reports one line per test, then "N passed, N failed".
+# module (tests/chip/core/test_*.py, tests/chip/crypto/test_*.py) and reports one line per test, then "N passed, N failed".
 #
-# Driven by tests/mp/runner.mjs, which calls discover(), then run_one() once per test as a
+# Driven by lightclient/hwtest/mp_runner.mjs, which calls discover(), then run_one() once per test as a
 # separate call from JavaScript, then finish(). Why separate calls: the WebAssembly (pyscript)
 # port grows its heap instead of collecting garbage while Python runs; it collects only when
 # control returns to JavaScript. One call per test keeps a module's garbage from piling up, and
-# it gives exact "live heap" samples between tests (see tools/micropython.py for the details).
+# it gives exact "live heap" samples between tests (see lightclient/hwtest/micropython.py for the details).
 #
 # Plain MicroPython: no os.path, no re, no f-strings with format specs that MicroPython lacks.
 # Also works on CPython (run_module() in one go), which is how its own unit test checks it.

@@ -1,12 +1,12 @@
-"""Every dual-runtime test module in tests/core/ run inside real MicroPython 1.27.
+"""Every dual-runtime test module in tests/chip/core/ and tests/chip/crypto/ run inside real MicroPython 1.27.
 
-One pytest test per tests/core/test_*.py file (found at collection time, so new modules are
-picked up without touching this file). Each runs tests/mp/runner.mjs under node, which runs the
+One pytest test per test_*.py file there (found at collection time, so new modules are
+picked up without touching this file). Each runs lightclient/hwtest/mp_runner.mjs under node, which runs the
 module's test_* functions through tests/mp/mptest.py, and fails with the FAIL lines and
 tracebacks if any test failed, did not run, or the module did not import.
 
 The other tests here check the harness itself (it is MicroPython 1.27, failures are reported as
-failures, exit codes) and pin the facts about the port's heap that tools/micropython.py relies on.
+failures, exit codes) and pin the facts about the port's heap that lightclient/hwtest/micropython.py relies on.
 
 Per-module timeout: LIGHTCLIENT_MP_TIMEOUT seconds (default 900).
 """
@@ -25,14 +25,15 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tools import micropython as mpy  # noqa: E402
+from lightclient.hwtest import micropython as mpy  # noqa: E402
 
-CORE_TESTS = REPO / "tests" / "core"
+CHIP_TESTS = REPO / "tests" / "chip"
+DUAL_DIRS = (CHIP_TESTS / "core", CHIP_TESTS / "crypto")
 TIMEOUT = float(os.environ.get("LIGHTCLIENT_MP_TIMEOUT", "900"))
 
 
 def _core_modules() -> list[str]:
-    return sorted(p.stem for p in CORE_TESTS.glob("test_*.py"))
+    return sorted(p.stem for d in DUAL_DIRS for p in d.glob("test_*.py"))
 
 
 def _defined_tests(path: Path) -> list[str]:
@@ -64,7 +65,8 @@ def test_core_module_passes_on_micropython(module):
         report,
     )
     # Every test CPython would run ran here too, under the same name.
-    expected = _defined_tests(CORE_TESTS / (module + ".py"))
+    expected = _defined_tests(next(d / (module + ".py") for d in DUAL_DIRS
+                                   if (d / (module + ".py")).is_file()))
     assert sorted(m.passed) == sorted(expected), (
         "tests run under MicroPython differ from the module's test functions: "
         "missing %s, unexpected %s"
@@ -79,7 +81,7 @@ def test_runner_is_micropython_1_27():
     assert info["version"][:2] == [1, 27]
     assert info["platform"] == "webassembly"
     # The core and the dual-runtime tests are importable.
-    assert "/repo" in info["path"] and "/repo/tests/core" in info["path"]
+    assert "/repo" in info["path"] and "/repo/tests/chip/core" in info["path"]
 
 
 def test_core_and_dual_are_the_repository_files():
@@ -87,7 +89,7 @@ def test_core_and_dual_are_the_repository_files():
         textwrap.dedent(
             """
             import sys, dual
-            import lightclient.core.errors as errors
+            import lightclient.chip.core.errors as errors
             print(sys.implementation.name, dual.IS_MICROPYTHON, errors.__file__)
             print(dual.vector_path("cbor/appendix_a.json"))
             print(len(dual.load_json("cbor/appendix_a.json")))
@@ -96,7 +98,7 @@ def test_core_and_dual_are_the_repository_files():
         vectors=["cbor"],
     ).check()
     lines = r.stdout.split("\n")
-    assert lines[0] == "micropython True /repo/lightclient/core/errors.py"
+    assert lines[0] == "micropython True /repo/lightclient/chip/core/errors.py"
     assert lines[1] == "/shared/vectors/cbor/appendix_a.json"
     assert int(lines[2]) > 50
 
@@ -181,7 +183,7 @@ def test_extra_files_are_importable_and_readable():
     assert r.stdout.strip() == "42 b'\\x00\\x01' why"
 
 
-# --- facts about the port's heap that tools/micropython.py relies on --------------------------
+# --- facts about the port's heap that lightclient/hwtest/micropython.py relies on --------------------------
 
 
 def test_heapsize_is_not_a_limit():
@@ -248,7 +250,7 @@ def test_mptest_driver_also_runs_on_cpython(tmp_path):
 
     (tmp_path / "test_deliberately_failing.py").write_text(FAILING_MODULE.replace(
         "assert dual.IS_MICROPYTHON", "assert not dual.IS_MICROPYTHON"))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(CORE_TESTS), str(REPO)]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(CHIP_TESTS), str(REPO)]))
     p = subprocess.run(
         [sys.executable, str(REPO / "tests" / "mp" / "mptest.py"), "test_deliberately_failing"],
         capture_output=True, text=True, env=env, timeout=60,

@@ -1,2 +1,0 @@
-# The light-client firmware's application, independent of where bytes come from: main.py feeds
-# it from a machine.UART, tools/emulator.py from a pseudo-terminal. MicroPython and CPython.

@@ -1,0 +1,67 @@
+# Building the firmware from its parts, shared by main.py (a real board) and the emulator:
+# mount the secure store on the block device (formatting it only when it is blank), load the
+# device state, wrap it in the SMP core.
+
+import sys
+
+from lightclient.chip.app.device import Device
+from lightclient.chip.app.firmware import Firmware
+
+# Largest record: the trusted state with two 150-validator sets (update.Limits) is ~12 KB.
+MAX_VALUE = 24576
+
+
+def open_store(blockdev, secret, counter=None, rng=None):
+    """-> (store, None) or (None, error). A blank device is formatted once; a store that fails
+    to mount for any other reason is left untouched (never lose data) and reported by status."""
+    try:
+        from lightclient.chip.store.store import RecordStore
+    except ImportError as e:
+        return None, e
+    try:
+        store = RecordStore(blockdev, secret, counter, max_value=MAX_VALUE, rng=rng)
+    except Exception as e:
+        return None, e
+    try:
+        store.mount()
+        return store, None
+    except Exception as e:
+        try:
+            blank = _blank(blockdev)
+        except Exception:  # the device cannot even be read: report the mount's reason
+            blank = False
+        if not blank:
+            return None, e
+    try:
+        store.format()
+        store.mount()
+        return store, None
+    except Exception as e:
+        return None, e
+
+
+def _blank(blockdev):
+    """True when every byte of the device is erased (0xFF): a chip never provisioned."""
+    size = blockdev.ioctl(5, 0)
+    count = blockdev.ioctl(4, 0)
+    buf = bytearray(size)
+    for n in range(count):
+        blockdev.readblocks(n, buf)
+        for b in buf:
+            if b != 0xFF:
+                return False
+    return True
+
+
+def release():
+    """The MicroPython release for os info ("MicroPython 1.27.0")."""
+    return "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3])
+
+
+def build(blockdev, secret, info, rng, counter=None, store_error=None):
+    """store_error: the store is not opened at all (the shell could not get the device secret)."""
+    if store_error is not None:
+        store, err = None, store_error
+    else:
+        store, err = open_store(blockdev, secret, counter, rng)
+    return Firmware(Device(store, rng, err), info)

@@ -1,0 +1,303 @@
+# The device's secrets and verified state, kept in the secure record store:
+#
+#   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
+#   "trusted"  the trusted light-client state (update.encode_trusted)
+#   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
+#   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
+#              the device's own record as last proven by a verified update
+#
+# Every change is one store.commit(), so a power cut leaves the old state or the new one.
+# The chip accepts a new trusted state only after verifying it itself against the one it holds,
+# with its own time floor (the last verified header time), so a compromised Pi cannot poison it.
+
+import binascii
+import hashlib
+
+from lightclient.chip import txs
+from lightclient.chip.core import cbor, update
+from lightclient.chip.crypto import backend as crypto
+from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.verifier import Options, TrustedState
+from lightclient.chip.smp import lc
+
+DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
+# The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
+# (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
+MAX_RECORD_VALUE = 7 * 1024
+
+
+def slim(state):
+    """Keep only what vouches for the next headers (the next validator set): the header's own
+    set is not needed again, and it is half the RAM and flash of a trusted state."""
+    if state.next_validators is not None and state.validators is not None:
+        return TrustedState(state.header, state.next_validators, None)
+    return state
+
+
+def lc_error(rc, check, message, **details):
+    e = lc.LinkError(check, message, **details)
+    e.rc = rc
+    return e
+
+
+class Device:
+    def __init__(self, store, rng, store_error=None, limits=None):
+        """store: a mounted securestore RecordStore, or None with store_error saying why it
+        could not be mounted (the link still answers, and says so). rng(n) -> n random bytes."""
+        self.store = store
+        self.store_error = store_error
+        self.rng = rng
+        self.limits = limits
+        self.pub = None
+        self.trusted = None
+        self.config = None
+        self.record = None
+        if store is not None:
+            self._load()
+
+    # --- loading what the store holds ---------------------------------------------------------
+
+    def _get(self, name):
+        self._need_store()
+        try:
+            return self.store.get(name)
+        except Exception as e:  # the store's errors (StoreError...): report, never crash the link
+            raise lc_error(lc.E_STORE, "store_read", str(e), name=name)
+
+    def _commit(self, changes):
+        self._need_store()
+        try:
+            self.store.commit(changes)
+        except Exception as e:
+            raise lc_error(lc.E_STORE, "store_write", str(e))
+
+    def _need_store(self):
+        if self.store is None:
+            raise lc_error(lc.E_STORE, "store_unavailable", str(self.store_error))
+
+    def _load(self):
+        try:
+            seed = self._get("key")
+            self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
+            seed = None
+            t = self._get("trusted")
+            self.trusted = update.decode_trusted(t) if t is not None else None
+            c = self._get("config")
+            self.config = cbor.loads(c) if c is not None else None
+            r = self._get("record")
+            self.record = cbor.loads(r) if r is not None else None
+        except LightClientError as e:
+            # A store that mounts but holds something we cannot read: keep answering.
+            self.store_error = e
+
+    # --- key ----------------------------------------------------------------------------------
+
+    def _owner_key(self):
+        """The owner's key named by this chip's verified device record, or None before the
+        chip has verified one (the factory step: no identity to protect yet)."""
+        r = self.record
+        if r is None or r.get("v") is None:
+            return None
+        try:
+            return binascii.unhexlify(txs.decode_record(r["v"])["owner_pubkey"])
+        except (LightClientError, ValueError, TypeError):
+            return None
+
+    def _authorize(self, op, payload_hash, owner_sig):
+        """A forced re-provisioning of a chip with a verified record needs its owner's
+        signature over lc.reprovision_message: the Pi alone may not do it."""
+        owner = self._owner_key()
+        if owner is None:
+            return
+        if owner_sig is None:
+            raise lc_error(lc.E_REFUSED, "owner_signature_required", "this device has a "
+                           "verified record: re-provisioning needs its owner's signature", op=op)
+        msg = lc.reprovision_message(op, self.pub or b"", self.store.generation, payload_hash)
+        if len(owner) != 32 or len(owner_sig) != 64 or not crypto.ed25519_verify(owner, msg, owner_sig):
+            raise lc_error(lc.E_SIGNATURE, "owner_signature", "the owner's signature does not "
+                           "verify for this operation, chip and store generation", op=op)
+
+    def generate_key(self, force, owner_sig=None):
+        if self.pub is not None and not force:
+            raise lc_error(lc.E_ALREADY, "key_exists", "the device already has a key; "
+                           "generating a new one needs force")
+        if self.pub is not None:
+            self._authorize("generate_key", b"", owner_sig)
+        seed = bytes(self.rng(32))
+        if len(seed) != 32:
+            raise lc_error(lc.E_UNKNOWN, "rng", "random source returned too few bytes")
+        pub = crypto.ed25519_public_key(seed)
+        self._commit({"key": seed})
+        seed = None
+        self.pub = pub
+        return pub
+
+    def public_key(self):
+        if self.pub is None:
+            raise lc_error(lc.E_NO_KEY, "no_key", "no device key yet (generate_key)")
+        return self.pub
+
+    def sign(self, kind, message):
+        pub = self.public_key()
+        if kind not in lc.SIGN_KINDS:
+            raise lc_error(lc.E_REFUSED, "sign_kind", "unknown kind of message", kind=kind)
+        if len(message) > lc.MAX_SIGN_BYTES:
+            raise lc_error(lc.E_TOO_LARGE, "sign_length", "message too long",
+                           length=len(message), max_len=lc.MAX_SIGN_BYTES)
+        if kind == "tx":
+            self._check_tx(message, pub)
+            signed = bytes(message)
+        else:
+            signed = lc.sign_message(kind, message)
+        seed = self._get("key")
+        if seed is None:
+            raise lc_error(lc.E_NO_KEY, "no_key", "the device key is missing from the store")
+        sig = crypto.ed25519_sign(seed, signed)
+        seed = None
+        return sig
+
+    def _check_tx(self, message, pub):
+        """Sign as a transaction only what is one, from this device, for its chain."""
+        tx = txs.loads_bounded(message, lc.MAX_SIGN_BYTES, "transaction")
+        if not isinstance(tx, dict) or sorted(tx.keys()) != ["body", "chain_id", "nonce",
+                                                            "pubkey", "type"]:
+            raise lc_error(lc.E_REFUSED, "sign_tx_shape", "not the sign bytes of a transaction")
+        if txs.canonical_json(tx) != bytes(message):
+            raise lc_error(lc.E_REFUSED, "sign_tx_canonical", "transaction is not canonical")
+        if tx["type"] != txs.DEVICE_WRITE:
+            raise lc_error(lc.E_REFUSED, "sign_tx_type", "the device signs device_write only",
+                           type=str(tx["type"]))
+        if tx["pubkey"] != pub.hex():
+            raise lc_error(lc.E_REFUSED, "sign_tx_pubkey", "transaction names another key")
+        if self.trusted is not None and tx["chain_id"] != self.trusted.header.chain_id:
+            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "transaction for another chain",
+                           chain_id=str(tx["chain_id"]))
+
+    # --- checkpoint and updates ---------------------------------------------------------------
+
+    def set_checkpoint(self, state_bytes, trusting_period_ns, uuid, force, expected_hash=None,
+                       owner_sig=None):
+        if self.trusted is not None and not force:
+            raise lc_error(lc.E_ALREADY, "already_provisioned", "the device holds a trusted "
+                           "state; replacing it needs force (re-provisioning)")
+        if self.trusted is not None:
+            self._authorize("set_checkpoint", hashlib.sha256(bytes(state_bytes)).digest(),
+                            owner_sig)
+        state = slim(update.decode_trusted(state_bytes, expected_hash, self.limits))
+        if uuid is not None:
+            txs.record_key(uuid)  # validates it
+        if trusting_period_ns is None:
+            trusting_period_ns = DEFAULT_TRUSTING_PERIOD_NS
+        Options(trusting_period_ns)  # validates it
+        config = {"tp": trusting_period_ns, "uuid": uuid}
+        self._commit({"trusted": update.encode_trusted(state), "config": cbor.dumps(config),
+                      "record": None})
+        self.trusted, self.config, self.record = state, config, None
+        return state
+
+    def time_floor(self):
+        return self.trusted.header.time_ns if self.trusted is not None else 0
+
+    def submit_update(self, data, now_ns):
+        if self.trusted is None:
+            raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no checkpoint yet")
+        floor = self.time_floor()
+        if now_ns < floor:
+            raise lc_error(lc.E_TIME_FLOOR, "time_floor", "the given time is earlier than the "
+                           "last verified header time", now_ns=now_ns, floor_ns=floor)
+        options = Options(self.config["tp"])
+        state, proven = update.apply_update_full(self.trusted, data, options, now_ns, None,
+                                                 self.limits)
+        state = slim(state)
+        h = state.header
+        record, uuid = self._own_record(proven, h)
+        changes = {"trusted": update.encode_trusted(state)}
+        config = self.config
+        if uuid != config.get("uuid"):
+            config = {"tp": config["tp"], "uuid": uuid}
+            changes["config"] = cbor.dumps(config)
+        if record is not None:
+            changes["record"] = cbor.dumps(record)
+        self._commit(changes)
+        self.trusted, self.config = state, config
+        if record is not None:
+            self.record = record
+        return state, len(proven), record is not None
+
+    def _own_record(self, proven, header):
+        """The proven entry that is this device's record, if any: the configured uuid's key, or
+        (no uuid yet) a record that names this device's public key, whose uuid is adopted."""
+        uuid = self.config.get("uuid")
+        want = txs.record_key(uuid) if uuid is not None else None
+        for store, key, value in proven:
+            if store != txs.STORE:
+                continue
+            if want is not None:
+                if key != want:
+                    continue
+            else:
+                if value is None or self.pub is None:
+                    continue
+                try:
+                    rec = txs.decode_record(value)
+                    if rec["device_pubkey"] != self.pub.hex() or txs.record_key(rec["uuid"]) != key:
+                        continue
+                except DecodeError:
+                    continue
+                uuid = rec["uuid"]
+            if value is not None and len(value) > MAX_RECORD_VALUE:
+                raise lc_error(lc.E_TOO_LARGE, "record_too_large", "device record too large to "
+                               "cache", length=len(value), max_len=MAX_RECORD_VALUE)
+            return {"s": store, "k": key, "v": value, "h": header.height,
+                    "t": header.time_ns}, uuid
+        return None, uuid
+
+    # --- reading back -------------------------------------------------------------------------
+
+    def settings(self, now_ns=None):
+        if self.record is None:
+            raise lc_error(lc.E_NO_RECORD, "no_record", "no verified device record cached")
+        r = self.record
+        out = {"uuid": self.config.get("uuid") if self.config else None, "record": r["v"],
+               "height": r["h"], "header_time_ns": r["t"],
+               "trusted_height": self.trusted.header.height if self.trusted else None}
+        if now_ns is not None:
+            out["age_ns"] = now_ns - r["t"]
+        return out
+
+    def status(self):
+        t = self.trusted
+        out = {"has_key": self.pub is not None, "pub": self.pub, "provisioned": t is not None,
+               "store_ok": self.store is not None and self.store_error is None}
+        if self.store_error is not None:
+            out["store_error"] = str(self.store_error)[:200]
+        if self.store is not None:
+            out["generation"] = getattr(self.store, "generation", None)
+        if t is not None:
+            h = t.header
+            out["chain_id"] = h.chain_id
+            out["height"] = h.height
+            out["time_ns"] = h.time_ns
+            out["app_hash"] = h.app_hash
+            out["time_floor_ns"] = self.time_floor()
+            out["trusting_period_ns"] = self.config["tp"]
+            out["uuid"] = self.config.get("uuid")
+        if self.record is not None:
+            out["record_height"] = self.record["h"]
+        return out
+
+    def store_check(self):
+        self._need_store()
+        try:
+            r = self.store.check()
+        except Exception as e:
+            raise lc_error(lc.E_STORE, "store_check", str(e))
+        out = {}
+        for k in r:
+            v = r[k]
+            if isinstance(v, (list, tuple)):
+                v = [str(x)[:120] for x in v[:16]]
+            elif not (v is None or isinstance(v, (bool, int, str, bytes))):
+                v = str(v)[:120]
+            out[str(k)] = v
+        return out

@@ -1,0 +1,98 @@
+# The event-driven core of the firmware: bytes from the Pi in, bytes for the Pi out.
+#
+#   fw = Firmware(device, info)          # device: app.device.Device (key, store, trusted state)
+#   out = fw.feed(data, now_ms)          # decode frames, run commands, encode the answers
+#   fw.reset_pending                     # set by the OS reset command once its answer is out
+#
+# No I/O and no clock here, so a UART loop, the emulator and the tests drive the same code.
+
+from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import header as H
+
+from lightclient.chip.app import lc_group, os_group
+
+from lightclient.chip.app.common import MAX_MESSAGE
+
+
+class Firmware:
+    def __init__(self, device, info):
+        self.device = device
+        self.info = info  # board, chip, machine, release, build, chip_id, firmware_hash
+        self.decoder = frame.FrameDecoder(MAX_MESSAGE)
+        self.reset_pending = False
+        self.handled = 0
+        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
+
+    def tick(self, now_ms):
+        self.decoder.expire(now_ms)
+
+    def feed(self, data, now_ms=0):
+        out = bytearray()
+        for msg in self.decoder.feed(data, now_ms):
+            rsp = self.handle(msg, now_ms)
+            if rsp is not None:
+                out += frame.encode_packet(rsp)
+        return bytes(out)
+
+    def handle(self, msg, now_ms=0):
+        """One SMP request message -> the response message (None when nothing is owed)."""
+        try:
+            req = H.unpack_header(msg)
+        except DecodeError:
+            return None  # no header, no sequence number to answer to
+        if req.op != H.OP_READ and req.op != H.OP_WRITE:
+            return None  # a response (or a reserved op) is never answered: no echo loops
+        rh = H.response_header(req)
+        if req.version > H.V2:
+            # As Zephyr answers a newer protocol: rc 13 in a header of the newest version we
+            # speak, so the client can fall back instead of misreading our payload.
+            rh.version = H.V2
+            return self._general_error(rh, H.MGMT_EUNSUPPORTED_TOO_NEW,
+                                       "SMP version not supported")
+        # Another vendor's group or command (a tool that takes this board for its own device)
+        # is not supported, whatever its payload, and touches nothing.
+        cmds = self.groups.get(req.group)
+        entry = cmds.get(req.command) if cmds is not None else None
+        if entry is None:
+            return self._general_error(rh, H.MGMT_ENOTSUP, "unknown group or command")
+        op, fn = entry
+        if op != req.op:
+            return self._general_error(rh, H.MGMT_ENOTSUP, "wrong op for this command")
+        try:
+            _, payload = H.decode_message(msg, MAX_MESSAGE)
+        except DecodeError as e:
+            return self._general_error(rh, H.MGMT_EINVAL, str(e))
+        self.handled += 1
+        try:
+            result = fn(self, payload, now_ms)
+        except LightClientError as e:
+            if req.group == H.GROUP_OS:
+                rc = getattr(e, "rc", H.MGMT_EINVAL)
+                return self._general_error(rh, rc, str(e))
+            return self._group_error(rh, lc.error_code(e), e)
+        except MemoryError:
+            return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
+        except Exception as e:  # a bug must not cost the Pi its answer (nor the link)
+            return self._general_error(rh, H.MGMT_EUNKNOWN, "internal error: " +
+                                       type(e).__name__)
+        try:
+            return H.encode_message(rh, result)
+        except DecodeError as e:
+            return self._general_error(rh, H.MGMT_EUNKNOWN, str(e))
+
+    def _general_error(self, rh, rc, reason):
+        return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
+
+    def _group_error(self, rh, rc, exc):
+        if rh.version != H.V1:
+            # Exactly SMP v2's form: smp's ErrorV2 (smpclient, smpmgr) refuses any other key.
+            return H.encode_message(rh, {"err": {"group": rh.group, "rc": rc}})
+        # SMP v1 (what lightclient.mcu asks in): the code, the reason and the failed check.
+        return H.encode_message(rh, {"rc": lc.V1_OFFSET + rc, "rsn": _clip(str(exc)),
+                                     "chk": _clip(exc.check)})
+
+
+def _clip(s):
+    s = str(s)
+    return s if len(s) <= 200 else s[:197] + "..."

@@ -1,0 +1,80 @@
+# The project's SMP group (lc.GROUP, 0x4C43): light-client commands. Ids and error codes:
+# lightclient/chip/smp/lc.py; payloads: docs/smp-link.md.
+
+from lightclient.chip.smp import header as H
+from lightclient.chip.smp import lc
+
+from lightclient.chip.app import common as F
+
+MAX_STATE = 16000  # a checkpoint (trusted state) must fit one SMP message
+
+
+def status(fw, p, now_ms):
+    out = fw.device.status()
+    out["fw"] = F.FIRMWARE_VERSION
+    out["board"] = fw.info.get("board", "")
+    out["chip_id"] = fw.info.get("chip_id")
+    out["firmware_hash"] = fw.info.get("firmware_hash")
+    out["link"] = dict(fw.decoder.stats)
+    if fw.decoder.last_error is not None:
+        out["link"]["last_error"] = fw.decoder.last_error.check
+    out["handled"] = fw.handled
+    return out
+
+
+def generate_key(fw, p, now_ms):
+    force = F.field(p, "force", "bool", default=False)
+    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
+    return {"pub": fw.device.generate_key(force, owner_sig)}
+
+
+def public_key(fw, p, now_ms):
+    return {"pub": fw.device.public_key()}
+
+
+def sign(fw, p, now_ms):
+    msg = F.field(p, "msg", "bytes", required=True, max_len=lc.MAX_SIGN_BYTES)
+    kind = F.field(p, "kind", "str", default="message", max_len=16)
+    return {"sig": fw.device.sign(kind, msg)}
+
+
+def set_checkpoint(fw, p, now_ms):
+    state = F.field(p, "state", "bytes", required=True, max_len=MAX_STATE)
+    tp = F.field(p, "trusting_period_ns", "uint")
+    uuid = F.field(p, "uuid", "str", max_len=lc.MAX_UUID)
+    force = F.field(p, "force", "bool", default=False)
+    expected = F.field(p, "hash", "bytes", max_len=32)
+    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
+    st = fw.device.set_checkpoint(state, tp, uuid, force, expected, owner_sig)
+    return {"height": st.header.height, "time_ns": st.header.time_ns,
+            "chain_id": st.header.chain_id}
+
+
+def submit_update(fw, p, now_ms):
+    data = F.field(p, "update", "bytes", required=True, max_len=F.MAX_MESSAGE)
+    now_ns = F.field(p, "now_ns", "uint", required=True)
+    st, n_proven, cached = fw.device.submit_update(data, now_ns)
+    h = st.header
+    return {"height": h.height, "time_ns": h.time_ns, "app_hash": h.app_hash,
+            "proven": n_proven, "record_cached": cached,
+            "generation": getattr(fw.device.store, "generation", None)}
+
+
+def settings(fw, p, now_ms):
+    return fw.device.settings(F.field(p, "now_ns", "uint"))
+
+
+def store_check(fw, p, now_ms):
+    return fw.device.store_check()
+
+
+COMMANDS = {
+    lc.STATUS: (H.OP_READ, status),
+    lc.GENERATE_KEY: (H.OP_WRITE, generate_key),
+    lc.PUBLIC_KEY: (H.OP_READ, public_key),
+    lc.SIGN: (H.OP_WRITE, sign),
+    lc.SET_CHECKPOINT: (H.OP_WRITE, set_checkpoint),
+    lc.SUBMIT_UPDATE: (H.OP_WRITE, submit_update),
+    lc.SETTINGS: (H.OP_READ, settings),
+    lc.STORE_CHECK: (H.OP_READ, store_check),
+}

@@ -1,0 +1,72 @@
+# RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996) in plain integer arithmetic: the second hash of
+# a secp256k1 validator's address. MicroPython's hashlib has none (nor does OpenSSL 3 by default).
+# Shared subset: runs unchanged on CPython and MicroPython 1.27.
+
+_M32 = 0xFFFFFFFF
+
+_RL = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+       7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
+       3, 10, 14, 4, 9, 15, 8, 1, 2, 7, 0, 6, 13, 11, 5, 12,
+       1, 9, 11, 10, 0, 8, 12, 4, 13, 3, 7, 15, 14, 5, 6, 2,
+       4, 0, 5, 9, 7, 12, 2, 10, 14, 1, 3, 8, 11, 6, 15, 13)
+_RR = (5, 14, 7, 0, 9, 2, 11, 4, 13, 6, 15, 8, 1, 10, 3, 12,
+       6, 11, 3, 7, 0, 13, 5, 10, 14, 15, 8, 12, 4, 9, 1, 2,
+       15, 5, 1, 3, 7, 14, 6, 9, 11, 8, 12, 2, 10, 0, 4, 13,
+       8, 6, 4, 1, 3, 11, 15, 0, 5, 12, 2, 13, 9, 7, 10, 14,
+       12, 15, 10, 4, 1, 5, 8, 7, 6, 2, 13, 14, 0, 3, 9, 11)
+_SL = (11, 14, 15, 12, 5, 8, 7, 9, 11, 13, 14, 15, 6, 7, 9, 8,
+       7, 6, 8, 13, 11, 9, 7, 15, 7, 12, 15, 9, 11, 7, 13, 12,
+       11, 13, 6, 7, 14, 9, 13, 15, 14, 8, 13, 6, 5, 12, 7, 5,
+       11, 12, 14, 15, 14, 15, 9, 8, 9, 14, 5, 6, 8, 6, 5, 12,
+       9, 15, 5, 11, 6, 8, 13, 12, 5, 12, 13, 14, 11, 8, 5, 6)
+_SR = (8, 9, 9, 11, 13, 15, 15, 5, 7, 7, 8, 11, 14, 14, 12, 6,
+       9, 13, 15, 7, 12, 8, 9, 11, 7, 7, 12, 7, 6, 15, 13, 11,
+       9, 7, 15, 11, 8, 6, 6, 14, 12, 13, 5, 14, 13, 13, 7, 5,
+       15, 5, 8, 11, 14, 14, 6, 14, 6, 9, 12, 9, 12, 5, 15, 8,
+       8, 5, 12, 9, 12, 5, 14, 6, 8, 13, 6, 5, 15, 13, 11, 11)
+_KL = (0x00000000, 0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xA953FD4E)
+_KR = (0x50A28BE6, 0x5C4DD124, 0x6D703EF3, 0x7A6D76E9, 0x00000000)
+
+
+def _rol(x, n):
+    return ((x << n) | (x >> (32 - n))) & _M32
+
+
+def _f(j, x, y, z):
+    if j == 0:
+        return x ^ y ^ z
+    if j == 1:
+        return (x & y) | (~x & _M32 & z)
+    if j == 2:
+        return ((x | (~y & _M32)) ^ z)
+    if j == 3:
+        return (x & z) | (y & (~z & _M32))
+    return x ^ (y | (~z & _M32))
+
+
+def ripemd160(data):
+    """RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996), plain integer arithmetic."""
+    data = bytes(data)
+    n = len(data)
+    msg = data + b"\x80" + b"\x00" * ((55 - n) % 64) + ((n * 8) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+    h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+    for off in range(0, len(msg), 64):
+        x = [int.from_bytes(msg[off + 4 * i:off + 4 * i + 4], "little") for i in range(16)]
+        al, bl, cl, dl, el = h0, h1, h2, h3, h4
+        ar, br, cr, dr, er = h0, h1, h2, h3, h4
+        for j in range(80):
+            r = j >> 4
+            t = _rol((al + _f(r, bl, cl, dl) + x[_RL[j]] + _KL[r]) & _M32, _SL[j]) + el
+            al, el, dl, cl, bl = el, dl, _rol(cl, 10), bl, t & _M32
+            t = _rol((ar + _f(4 - r, br, cr, dr) + x[_RR[j]] + _KR[r]) & _M32, _SR[j]) + er
+            ar, er, dr, cr, br = er, dr, _rol(cr, 10), br, t & _M32
+        t = (h1 + cl + dr) & _M32
+        h1 = (h2 + dl + er) & _M32
+        h2 = (h3 + el + ar) & _M32
+        h3 = (h4 + al + br) & _M32
+        h4 = (h0 + bl + cr) & _M32
+        h0 = t
+    out = b""
+    for h in (h0, h1, h2, h3, h4):
+        out += h.to_bytes(4, "little")
+    return out

@@ -1,0 +1,290 @@
+# mcumgr serial framing ("SMP over console"), as Zephyr, mcumgr, smpmgr and smpclient speak it.
+#
+#   packet = u16 length (message + 2) | SMP message | u16 CRC16-XMODEM(message), big endian
+#   the packet is base64-encoded and cut into lines of at most 127 bytes:
+#     first line:  0x06 0x09 <base64 chunk> "\n"
+#     next lines:  0x04 0x14 <base64 chunk> "\n"
+#   every chunk is a multiple of 4 characters, so each line decodes on its own.
+#
+# The decoder is fed raw bytes as they arrive and never raises on line noise: garbage, a bad
+# CRC, an oversized line or a frame that stalls past its timeout is dropped and counted, and the
+# next start line resynchronises. decode_line() and decode_packet() are the strict pieces
+# (DecodeError on anything wrong), which the fuzz tests drive directly. Spec: docs/smp-link.md.
+# Shared subset: CPython and MicroPython.
+
+import binascii
+
+from lightclient.chip.core.errors import DecodeError
+
+START = b"\x06\x09"
+CONT = b"\x04\x14"
+LINE_MAX = 127            # bytes on the wire per line, delimiter and newline included
+RX_LINE_MAX = 136         # we accept a little more than we send (clients that count 128 + CR)
+DEFAULT_MAX_MESSAGE = 16384
+DEFAULT_TIMEOUT_MS = 5000  # a frame (or a line) not completed within this is dropped
+
+def _crc_table():
+    t = []
+    for i in range(256):
+        c = i << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+        t.append(c & 0xFFFF)
+    return t
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc16(data, crc=0):
+    """CRC16-CCITT, XMODEM variant (poly 0x1021, init 0, no reflection, no final xor)."""
+    t = _CRC_TABLE
+    for b in data:
+        crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ b) & 0xFF]
+    return crc
+
+
+def _b64encode(data):
+    s = binascii.b2a_base64(data)
+    return s[:-1] if s[-1:] == b"\n" else s
+
+
+def encode_packet(message, line_max=LINE_MAX):
+    """SMP message bytes -> the bytes to write on the line (all lines, newline-terminated)."""
+    n = len(message) + 2
+    if n > 0xFFFF:
+        raise DecodeError("frame_too_large", "SMP message too long for the serial framing",
+                          length=len(message))
+    c = crc16(message)
+    raw = bytes((n >> 8, n & 0xFF)) + bytes(message) + bytes((c >> 8, c & 0xFF))
+    chunk = (line_max - 4) // 4 * 3  # raw bytes per line: 90 (120 base64 characters) for 127
+    if chunk <= 0:
+        raise DecodeError("frame_line_length", "line length too small", line_max=line_max)
+    out = bytearray()
+    # Line by line: the same characters as encoding the whole packet and cutting it (a chunk is
+    # a multiple of 3 bytes), with small allocations (MicroPython's b2a_base64 is superlinear
+    # in the WebAssembly port, and a board's heap fragments).
+    for i in range(0, len(raw), chunk):
+        out += START if i == 0 else CONT
+        out += _b64encode(raw[i:i + chunk])
+        out += b"\n"
+    return bytes(out)
+
+
+def decode_line(line):
+    """One line without its newline (a trailing CR is tolerated) -> (is_start, decoded bytes).
+    Raises DecodeError when it is not an SMP line or its base64 is malformed."""
+    if line[-1:] == b"\r":
+        line = line[:-1]
+    head = line[:2]
+    if head == START:
+        is_start = True
+    elif head == CONT:
+        is_start = False
+    else:
+        raise DecodeError("frame_not_smp", "line does not start with an SMP delimiter")
+    body = bytes(line[2:])
+    if len(body) == 0 or len(body) % 4:
+        raise DecodeError("frame_base64", "base64 chunk length is not a positive multiple of 4",
+                          length=len(body))
+    try:
+        data = binascii.a2b_base64(body)
+    except (ValueError, TypeError):  # binascii.Error is a ValueError subclass
+        raise DecodeError("frame_base64", "malformed base64")
+    # a2b_base64 skips characters outside the alphabet (both runtimes): only the canonical
+    # encoding of what it returned is accepted, which rejects those and any non-zero pad bits.
+    if _b64encode(data) != body:
+        raise DecodeError("frame_base64", "not canonical base64 (bad character or padding)")
+    return is_start, data
+
+
+def decode_packet(lines, max_message=DEFAULT_MAX_MESSAGE):
+    """Strict: the lines of one packet (without newlines) -> SMP message bytes."""
+    if not lines:
+        raise DecodeError("frame_empty", "no lines")
+    acc = None
+    for i in range(len(lines)):
+        is_start, data = decode_line(lines[i])
+        if is_start != (i == 0):
+            raise DecodeError("frame_delimiter", "start line not first, or a second start line",
+                              line=i)
+        if acc is None:
+            acc = _Assembly(data, max_message)
+        else:
+            acc.add(data)
+    return acc.finish()
+
+
+class _Assembly:
+    """The packet being reassembled: bounded by its announced length before anything grows."""
+
+    def __init__(self, first, max_message):
+        if len(first) < 2:
+            raise DecodeError("frame_short", "start line carries no length")
+        n = (first[0] << 8) | first[1]
+        if n < 2 + 8:
+            raise DecodeError("frame_length", "packet length too small for an SMP header",
+                              length=n)
+        if n > max_message + 2:
+            raise DecodeError("frame_too_large", "packet longer than the receive buffer",
+                              length=n, max_bytes=max_message + 2)
+        self.need = n
+        self.buf = bytearray(first[2:])
+        self._check()
+
+    def _check(self):
+        if len(self.buf) > self.need:
+            raise DecodeError("frame_overrun", "more data than the packet length announced",
+                              length=len(self.buf), expected=self.need)
+
+    def add(self, data):
+        self.buf += data
+        self._check()
+
+    def complete(self):
+        return len(self.buf) == self.need
+
+    def finish(self):
+        if not self.complete():
+            raise DecodeError("frame_truncated", "packet shorter than its length",
+                              length=len(self.buf), expected=self.need)
+        msg = bytes(self.buf[:-2])
+        crc = (self.buf[-2] << 8) | self.buf[-1]
+        if crc16(msg) != crc:
+            raise DecodeError("frame_crc", "CRC16 mismatch", got=crc, expected=crc16(msg))
+        return msg
+
+
+class FrameDecoder:
+    """Incremental receiver: feed(bytes, now_ms) -> list of complete SMP messages.
+    Never raises on the data; what it drops is counted in `stats` and the last reason is kept
+    in `last_error` (a DecodeError), for the status command and the tests."""
+
+    def __init__(self, max_message=DEFAULT_MAX_MESSAGE, timeout_ms=DEFAULT_TIMEOUT_MS):
+        self.max_message = max_message
+        self.timeout_ms = timeout_ms
+        self.line = bytearray()
+        self.skipping = False     # inside an oversized line: drop up to the next newline
+        self.line_start = 0
+        self._tail = b""          # the last byte fed: a delimiter may straddle two reads
+        self.asm = None
+        self.asm_start = 0
+        self.discarding = False   # the rest of a dropped frame: its lines are skipped quietly
+        self.last_error = None
+        self.stats = {"frames": 0, "dropped": 0, "noise_lines": 0, "timeouts": 0}
+
+    def _drop(self, err):
+        self.last_error = err
+        self.stats["dropped"] += 1
+
+    def expire(self, now_ms):
+        """Drop a partial line or frame older than the timeout (also called by feed)."""
+        if self.asm is not None and _age(now_ms, self.asm_start) > self.timeout_ms:
+            self.asm = None
+            self.discarding = True
+            self.stats["timeouts"] += 1
+            self._drop(DecodeError("frame_timeout", "frame not completed in time"))
+        if self.line and _age(now_ms, self.line_start) > self.timeout_ms:
+            self.line = bytearray()
+            self.stats["timeouts"] += 1
+
+    def feed(self, data, now_ms=0):
+        self.expire(now_ms)
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        out = []
+        start = 0
+        n = len(data)
+        while start < n:
+            nl = data.find(b"\n", start)
+            end = n if nl < 0 else nl
+            if end > start:
+                self._segment(data, start, end, now_ms)
+            if nl < 0:
+                break
+            if self.skipping:
+                self.skipping = False
+            else:
+                line = bytes(self.line)
+                self.line = bytearray()
+                msg = self._line(line, now_ms)
+                if msg is not None:
+                    out.append(msg)
+            self._tail = b""
+            start = nl + 1
+        return out
+
+    def _segment(self, data, start, end, now_ms):
+        """data[start:end], a piece of one line, joins the current line. A delimiter inside a
+        line (base64 never holds its bytes) starts a new one: what came before it is noise
+        (console text or line noise with no newline, the torn head of a line), and the frame
+        behind it still gets through."""
+        busy = self.skipping or len(self.line) > 0
+        cut = -1
+        for d in (START, CONT):
+            i = data.rfind(d, start, end)
+            if i > cut and (i > start or busy):
+                cut = i
+        keep = b""
+        if cut < 0 and self._tail in (START[:1], CONT[:1]) and (
+                self.skipping or len(self.line) > 1) and (
+                self._tail + data[start:start + 1]) in (START, CONT):
+            cut = start          # the delimiter straddles two reads: its first byte was fed last
+            keep = self._tail
+        if cut >= 0:
+            self.stats["noise_lines"] += 1
+            self.line = bytearray(keep)
+            self.skipping = False
+            self.line_start = now_ms
+            start = cut
+        if not self.skipping:
+            if not self.line:
+                self.line_start = now_ms
+            self.line += data[start:end]
+            if len(self.line) > RX_LINE_MAX:
+                self.line = bytearray()
+                self.skipping = True
+                self._drop(DecodeError("frame_line_too_long", "line longer than the limit",
+                                       max_len=RX_LINE_MAX))
+        self._tail = data[end - 1:end]
+
+    def _line(self, line, now_ms):
+        head = line[:2]
+        if head != START and head != CONT:
+            # Console text sharing the line (boot messages, a REPL): not ours, not an error.
+            if line.strip():
+                self.stats["noise_lines"] += 1
+            return None
+        try:
+            if head == CONT and self.asm is None and self.discarding:
+                return None
+            is_start, data = decode_line(line)
+            if is_start:
+                self.discarding = False
+                if self.asm is not None:
+                    self._drop(DecodeError("frame_abandoned", "new start line inside a frame"))
+                self.asm = None
+                self.asm = _Assembly(data, self.max_message)
+                self.asm_start = now_ms
+            else:
+                if self.asm is None:
+                    raise DecodeError("frame_orphan", "continuation line without a start line")
+                self.asm.add(data)
+            if not self.asm.complete():
+                return None
+            asm = self.asm
+            self.asm = None
+            msg = asm.finish()
+            self.stats["frames"] += 1
+            return msg
+        except DecodeError as e:
+            self.asm = None
+            self.discarding = True
+            self._drop(e)
+            return None
+
+
+def _age(now_ms, then_ms):
+    # ticks_ms on a board wraps; the emulator and the Pi pass monotonic milliseconds.
+    d = now_ms - then_ms
+    return d if d >= 0 else 0

@@ -1,0 +1,393 @@
+"""Start and stop the local network, and drive it from Python (tests, demo, benchmarks).
+
+    with Devnet("/tmp/dn", validators=21, peers=4, history_days=2) as net:
+        net.central_url, net.peer_urls                 # CometBFT RPC endpoints
+        cp = net.checkpoint()                          # provision a device with this
+        h = net.register_device("dev-1", device_pub, owner_seed)
+        net.fault("peer2", "lunatic", signer_height=cp["height"])
+        net.evidence("central")
+
+Processes: one producer (keys, history, live blocks) and 1 + `peers` nodes, each a separate
+Python process on 127.0.0.1. Every child exits when its stdin closes, so none outlives the
+launcher even when the launcher is killed.
+"""
+
+import base64
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from lightclient.chip import txs as txmod
+from lightclient.chip.crypto import ed25519
+from lightclient.devnet.chain import format_rfc3339_ns
+from lightclient.devnet import history as hist
+from lightclient.devnet import rpc
+from lightclient.devnet.device_template import default_sections, merge_setting
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class DevnetError(Exception):
+    pass
+
+
+def _read_ready(proc, name, timeout):
+    """Wait for the child's `READY {json}` line."""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    buf = b""
+    try:
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise DevnetError("%s exited during startup (code %s)" % (name, proc.poll()))
+            buf += chunk
+            if b"\n" in buf:
+                line = buf.split(b"\n", 1)[0].decode()
+                if not line.startswith("READY "):
+                    raise DevnetError("%s: unexpected output %r" % (name, line[:200]))
+                return json.loads(line[6:])
+    finally:
+        sel.close()
+    raise DevnetError("%s not ready within %.0f s" % (name, timeout))
+
+
+def _http_json(method, url, body=None, timeout=10.0):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            msg = json.loads(e.read()).get("error", "")
+        except ValueError:
+            msg = ""
+        raise DevnetError("%s %s: HTTP %d %s" % (method, url, e.code, msg))
+
+
+class Devnet:
+    def __init__(self, directory, validators=21, peers=4, key_type="ed25519", history_days=2,
+                 history_blocks=None, churn_per_day=0.01, seed=b"mycroft-devnet",
+                 genesis_time_ns=None, block_interval_s=5, chain_id="mycroft-devnet-1",
+                 cache_dir=None, fresh=False, startup_timeout=120.0):
+        self.directory = os.path.abspath(directory)
+        self.peers = int(peers)
+        self.block_interval_s = block_interval_s
+        self.history_blocks = history_blocks
+        self.history_days = history_days
+        self.fresh = fresh
+        self.cache_dir = cache_dir
+        self.startup_timeout = startup_timeout
+        self.spec = hist.Spec(chain_id, seed, validators, key_type, block_interval_s,
+                              churn_per_day, genesis_time_ns)
+        self.chain_id = chain_id
+        self.procs = {}
+        self.nodes = {}      # name -> {"rpc": url, "control": url, "pid": pid}
+        self.producer_url = None
+        self.central_url = None
+        self.peer_urls = []
+        self.info = {}
+        self._nonce = 0
+        self._nonce_lock = threading.Lock()
+        self._logs = []
+
+    @classmethod
+    def attach(cls, directory):
+        """A Devnet for the running devnet of `directory` (its devnet.json), owning none of its
+        processes: the chain, fault and transaction methods work, stop() does nothing. Raises
+        OSError / ValueError when there is no readable devnet.json."""
+        info = load_info(directory)
+        net = cls(directory, chain_id=info["chain_id"], block_interval_s=info["block_interval_s"])
+        net.producer_url = info["producer"]["rpc"]
+        net.nodes = info["nodes"]
+        net.central_url = info["central_url"]
+        net.peer_urls = info["peer_urls"]
+        net.info = info
+        return net
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _fix_genesis(self):
+        spec = self.spec
+        path = os.path.join(self.directory, "chain.json")
+        if self.fresh:
+            for f in ("chain.json", "txlog.jsonl"):
+                if os.path.exists(os.path.join(self.directory, f)):
+                    os.remove(os.path.join(self.directory, f))
+        if os.path.exists(path):
+            with open(path) as f:
+                old = json.load(f)
+            mine = spec.to_json()
+            if all(old.get(k) == mine[k] for k in mine if k != "genesis_time_ns") and \
+                    spec.genesis_time_ns in (None, old["genesis_time_ns"]):
+                # A restart: the same chain, with its transaction log.
+                spec.genesis_time_ns = old["genesis_time_ns"]
+                return
+        if spec.genesis_time_ns is None:
+            n = self.history_blocks
+            if n is None:
+                n = int(self.history_days * 86400 / self.block_interval_s)
+            n = max(2, int(n))
+            now_s = time.time_ns() // hist.SECOND * hist.SECOND
+            spec.genesis_time_ns = now_s - (n - 1) * spec.interval_ns
+        if os.path.exists(os.path.join(self.directory, "txlog.jsonl")):
+            os.remove(os.path.join(self.directory, "txlog.jsonl"))  # another chain's txs
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(spec.to_json(), f)
+        os.replace(tmp, path)
+
+    def _spawn(self, name, args):
+        os.makedirs(os.path.join(self.directory, "logs"), exist_ok=True)
+        log = open(os.path.join(self.directory, "logs", name + ".log"), "ab")
+        self._logs.append(log)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+        proc = subprocess.Popen([sys.executable] + args + ["--watch-stdin"], cwd=REPO, env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start(self):
+        t0 = time.monotonic()
+        os.makedirs(self.directory, exist_ok=True)
+        try:
+            self._fix_genesis()
+            spec_json = json.dumps(self.spec.to_json())
+            cache = self.cache_dir or os.path.join(self.directory, "cache")
+            p = self._spawn("producer", ["-m", "lightclient.devnet.producer", "--dir", self.directory,
+                                         "--spec", spec_json, "--cache-dir", cache])
+            names = ["central"] + ["peer%d" % i for i in range(1, self.peers + 1)]
+            ready = _read_ready(p, "producer", self.startup_timeout)
+            self.producer_url = "http://127.0.0.1:%d" % ready["port"]
+            node_procs = {}
+            for n in names:
+                node_procs[n] = self._spawn(n, ["-m", "lightclient.devnet.node", "--name", n,
+                                                "--producer", self.producer_url,
+                                                "--spec", spec_json])
+            for n in names:
+                r = _read_ready(node_procs[n], n, 30)
+                self.nodes[n] = {"rpc": "http://127.0.0.1:%d" % r["rpc_port"],
+                                 "control": "http://127.0.0.1:%d" % r["control_port"],
+                                 "pid": r["pid"]}
+            peers = [{"name": n, "rpc_url": self.nodes[n]["rpc"]} for n in names]
+            for n in names:
+                _http_json("POST", self.nodes[n]["control"] + "/peers", {"peers": peers})
+            self.central_url = self.nodes["central"]["rpc"]
+            self.peer_urls = [self.nodes[n]["rpc"] for n in names[1:]]
+            startup = time.monotonic() - t0
+            self.info = {
+                "chain_id": self.chain_id,
+                "genesis_time": format_rfc3339_ns(self.spec.genesis_time_ns),
+                "genesis_time_ns": self.spec.genesis_time_ns,
+                "validators": self.spec.validators,
+                "key_type": self.spec.key_type,
+                "block_interval_s": self.spec.block_interval_s,
+                "churn_per_day": self.spec.churn_per_day,
+                "unbonding_period_s": hist.UNBONDING_PERIOD_NS // hist.SECOND,
+                "history_height": ready["latest_height"],
+                "generation_seconds": ready["generation_seconds"],
+                "loaded_from_cache": ready["loaded_from_cache"],
+                "startup_seconds": round(startup, 3),
+                "producer": {"rpc": self.producer_url, "pid": ready["pid"]},
+                "nodes": self.nodes,
+                "central_url": self.central_url,
+                "peer_urls": self.peer_urls,
+                "launcher_pid": os.getpid(),
+            }
+            self.info["checkpoint"] = self.checkpoint()
+            self._write_json("devnet.json", self.info)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _write_json(self, name, obj):
+        path = os.path.join(self.directory, name)
+        with open(path + ".tmp", "w") as f:
+            json.dump(obj, f, indent=2)
+        os.replace(path + ".tmp", path)
+
+    def stop(self):
+        """Stop every child (stdin closed, then SIGTERM, then SIGKILL after 5 s)."""
+        procs, self.procs = self.procs, {}
+        for p in procs.values():
+            try:
+                p.stdin.close()
+            except OSError:
+                pass
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGTERM)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 5
+        for p in procs.values():
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            if p.stdout:
+                p.stdout.close()
+        for log in self._logs:
+            log.close()
+        self._logs = []
+
+    def pids(self):
+        return {n: p.pid for n, p in self.procs.items()}
+
+    # --- chain access -------------------------------------------------------------------------
+    def _call(self, method, params=None, url=None):
+        env = rpc.rpc_call(url or self.producer_url, method, params or {})
+        if env.get("error"):
+            raise DevnetError("%s: %s" % (method, env["error"]))
+        return env["result"]
+
+    def latest_height(self):
+        return int(self._call("status")["sync_info"]["latest_block_height"])
+
+    def wait_height(self, height, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            h = self.latest_height()
+            if h >= height:
+                return h
+            if time.monotonic() > deadline:
+                raise DevnetError("height %d not reached within %.0f s (at %d)"
+                                  % (height, timeout, h))
+            time.sleep(min(0.2, self.block_interval_s / 4))
+
+    def validators(self, height):
+        """The full /validators result at `height` (all pages joined; count == total)."""
+        page, vals = 1, []
+        while True:
+            r = self._call("validators", {"height": str(height), "page": str(page),
+                                          "per_page": "100"})
+            vals += r["validators"]
+            if len(vals) >= int(r["total"]):
+                return {"block_height": r["block_height"], "validators": vals,
+                        "count": str(len(vals)), "total": r["total"]}
+            page += 1
+
+    def checkpoint(self, height=None):
+        """A trust anchor to provision a device with: height, header hash (hex), time, the
+        header's validator-set hashes, and the validator set (the /validators result shape)."""
+        h = self.latest_height() if height is None else int(height)
+        hd = self._call("header", {"height": str(h)})["header"]
+        c = self._call("commit", {"height": str(h)})
+        return {"chain_id": self.chain_id, "height": h,
+                "hash": c["signed_header"]["commit"]["block_id"]["hash"],
+                "time": hd["time"], "validators_hash": hd["validators_hash"],
+                "next_validators_hash": hd["next_validators_hash"],
+                "validators": self.validators(h)}
+
+    def record(self, uuid, height=None):
+        """The device record (unverified, from the producer), or None."""
+        params = {"path": txmod.QUERY_PATH, "data": txmod.record_key(uuid).hex(),
+                  "prove": False}
+        if height is not None:
+            params["height"] = str(height)
+        v = self._call("abci_query", params)["response"]["value"]
+        return None if v is None else json.loads(base64.b64decode(v))
+
+    # --- faults -------------------------------------------------------------------------------
+    def _node(self, name):
+        if name not in self.nodes:
+            raise DevnetError("unknown node %r (have %s)" % (name, ", ".join(self.nodes)))
+        return self.nodes[name]
+
+    def fault(self, node_name, mode, **params):
+        return _http_json("POST", self._node(node_name)["control"] + "/fault",
+                          dict(params, mode=mode))
+
+    def fault_state(self, node_name):
+        return _http_json("GET", self._node(node_name)["control"] + "/fault")
+
+    def evidence(self, node_name):
+        return _http_json("GET", self._node(node_name)["control"] + "/evidence")
+
+    # --- transactions -------------------------------------------------------------------------
+    def _next_nonce(self):
+        with self._nonce_lock:
+            self._nonce = max(self._nonce + 1, time.time_ns() // 1000)
+            return self._nonce
+
+    def submit(self, tx, timeout=None):
+        """broadcast_tx_sync, then wait until the tx is in a block; returns its height."""
+        r = self._call("broadcast_tx_sync", {"tx": base64.b64encode(tx).decode()})
+        if r["code"] != 0:
+            raise DevnetError("transaction refused (code %d): %s" % (r["code"], r["log"]))
+        deadline = time.monotonic() + (timeout or 3 * self.block_interval_s + 10)
+        while True:
+            st = self._call("devnet_tx", {"hash": r["hash"]})
+            if st["height"] is not None:
+                if st["code"] != 0:
+                    raise DevnetError("transaction failed in block %s: %s"
+                                      % (st["height"], st["log"]))
+                return int(st["height"])
+            if time.monotonic() > deadline:
+                raise DevnetError("transaction %s not included in time" % r["hash"])
+            time.sleep(0.05)
+
+    def register_device(self, uuid, device_pubkey, owner_seed, account=None, timeout=None,
+                        **sections):
+        """Register a device (signed by the owner key); sections default to
+        lightclient/devnet/device_template.py. Returns the height of the block that includes it
+        (its record is provable at that height once header height + 1 exists)."""
+        owner_pub = ed25519.public_key(owner_seed)
+        account = account or "acct-" + owner_pub.hex()[:16]
+        body = default_sections(uuid, account)
+        body.update(sections)
+        body.update({"uuid": uuid, "device_pubkey": bytes(device_pubkey).hex(),
+                     "owner_pubkey": owner_pub.hex(), "account": account})
+        tx = txmod.build_tx(self.chain_id, txmod.REGISTER, body, self._next_nonce(), owner_pub,
+                            txmod.seed_signer(owner_seed))
+        return self.submit(tx, timeout)
+
+    def update_device(self, uuid, owner_seed, timeout=None, **sections):
+        """Replace whole sections of a record (signed by the owner key); returns the height."""
+        owner_pub = ed25519.public_key(owner_seed)
+        tx = txmod.build_tx(self.chain_id, txmod.UPDATE, {"uuid": uuid, "set": sections},
+                            self._next_nonce(), owner_pub, txmod.seed_signer(owner_seed))
+        return self.submit(tx, timeout)
+
+    def set_settings(self, uuid, owner_seed, timeout=None, **changes):
+        """Change some fields of the `setting` section (merged into the current one)."""
+        rec = self.record(uuid)
+        if rec is None:
+            raise DevnetError("device %s is not registered" % uuid)
+        return self.update_device(uuid, owner_seed, timeout,
+                                  setting=merge_setting(rec["setting"], changes))
+
+    def device_write(self, uuid, device_seed, kind, data, timeout=None):
+        pub = ed25519.public_key(device_seed)
+        tx = txmod.build_tx(self.chain_id, txmod.DEVICE_WRITE,
+                            {"uuid": uuid, "kind": kind, "data": data}, self._next_nonce(), pub,
+                            txmod.seed_signer(device_seed))
+        return self.submit(tx, timeout)
+
+
+def load_info(directory):
+    """devnet.json of a running devnet."""
+    with open(os.path.join(directory, "devnet.json")) as f:
+        return json.load(f)

@@ -1,0 +1,334 @@
+"""`mycroft-lc board` subcommands for hardware testers (lightclient/cli.py calls register()
+with the `board` group's subparsers; `python -m lightclient.hwtest.cli` runs them on their own):
+
+    image build  --board B --firmware MP.bin [--bootloader BL.bin] [--provision-data F] [--out D]
+                 [--variant pure|native]
+    flash        --build D --port P [--baud N] [--merged] [--erase-all] [--no-verify] [--dry-run]
+    provision    --port P [--board B] [--network devnet|synthetic] [--dir D] [--force] ...
+    selftest     --port P [--record FILE] [--network ...] [--report FILE]
+    batch        --port P1 --port P2 ... [--selftest-only] [--report FILE]
+
+Everything a run leaves (owner key, provisioning records, reports, the synthetic chain) goes
+under --dir (default .hwtest). Exit codes: 0 all good, 1 a check failed or a board failed,
+2 the tools could not run (bad arguments, missing files, the network down).
+Walk-through: docs/hardware-testers.md.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from lightclient.hwtest.errors import HwTestError
+
+DEFAULT_DIR = ".hwtest"
+DEFAULT_DEVNET_DIR = ".devnet"
+
+
+def _emit(obj, path=None):
+    text = json.dumps(obj, indent=1, sort_keys=True)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = str(path) + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+    return text
+
+
+def _err(e):
+    print("error: %s" % e, file=sys.stderr)
+    return 2
+
+
+def _log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- image build ---------------------------------------------------------------------------------
+
+def cmd_image_build(args):
+    from lightclient.hwtest import image
+    out = args.out or os.path.join("build", args.board)
+    m = image.build(args.board, args.firmware, out, bootloader_path=args.bootloader,
+                    provision_path=args.provision_data, log=_log, variant=args.variant)
+    print(_emit(m))
+    return 0
+
+
+# --- flash ---------------------------------------------------------------------------------------
+
+class _Progress:
+    """One line per 10 % of each part, so a log file stays readable."""
+
+    def __init__(self):
+        self.last = None
+
+    def __call__(self, phase, address, percent, part):
+        key = (phase, part, int(percent // 10))
+        if key != self.last:
+            self.last = key
+            _log("  %-6s %-15s at %s %5.1f%%" % (phase, part, address, percent))
+
+
+def cmd_flash(args):
+    from lightclient.hwtest import flash
+    opts = dict(baud=args.baud, merged=args.merged, erase_all=args.erase_all,
+                verify=not args.no_verify, before=args.before, after=args.after,
+                connect_attempts=args.connect_attempts, no_stub=args.no_stub)
+    if args.dry_run:
+        manifest, board, cmds = flash.commands(args.build, args.port, **opts)
+        for c in cmds:
+            print(" ".join(c))
+        return 0
+    r = flash.flash(args.build, args.port, progress=_Progress(), log=_log, **opts)
+    print(_emit(r))
+    return 0
+
+
+# --- network and owner key -----------------------------------------------------------------------
+
+def _network(args):
+    from lightclient.hwtest import network
+    if args.network == "synthetic":
+        os.makedirs(args.dir, exist_ok=True)
+        return network.SyntheticNetwork(args.dir)
+    return network.DevnetNetwork(args.devnet_dir, start=args.start_devnet)
+
+
+def _owner_seed(args):
+    """The owner's Ed25519 seed (hex in a file). Without --owner-key one is made once in
+    DIR/owner.key (mode 600) and reused: it signs the device's settings changes later, keep it."""
+    path = args.owner_key or os.path.join(args.dir, "owner.key")
+    if not os.path.exists(path):
+        if args.owner_key:
+            raise HwTestError("owner_key", "no owner key file %s" % path)
+        os.makedirs(args.dir, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+            # on disk before any board is registered to it: a lost owner key is lost devices
+            f.flush()
+            os.fsync(f.fileno())
+        dfd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+        _log("new owner key in %s (keep it: it signs these devices' settings changes)" % path)
+    with open(path) as f:
+        text = f.read(200).strip()
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise HwTestError("owner_key", "%s must hold a 32-byte Ed25519 seed in hex" % path)
+    return seed
+
+
+def _firmware_hash(args):
+    if getattr(args, "build", None):
+        from lightclient.hwtest.image import load_build
+        return load_build(args.build)[0]["firmware_hash"]
+    from lightclient.hwtest import image
+    try:
+        return image.firmware_hash(image.app_files())
+    except HwTestError:
+        return None
+
+
+def _board_name(args):
+    from lightclient.hwtest.boards import load_board
+    return load_board(args.board).name
+
+
+# --- provision / selftest / batch ----------------------------------------------------------------
+
+def cmd_provision(args):
+    from lightclient.hwtest import provision
+    net = _network(args)
+    try:
+        rec = provision.provision(args.port, net, _owner_seed(args), _board_name(args),
+                                  _firmware_hash(args), uuid=args.uuid, account=args.account,
+                                  board_id=args.board_id, force=args.force,
+                                  baudrate=args.baudrate, timeout=args.timeout, log=_log)
+    except HwTestError as e:
+        print(_emit({"port": args.port, "provisioned": False, "error": e.to_dict()}))
+        _log("FAIL %s" % e)
+        return 1
+    finally:
+        net.close()
+    path = os.path.join(args.dir, "records", rec["board_id"] + ".json")
+    print(_emit(rec, path))
+    _log("provisioned %s: record in %s" % (rec["board_id"], path))
+    return 0
+
+
+def _print_checks(report):
+    for c in report["checks"]:
+        _log("%-8s %-16s %s" % (c["status"], c["check"], c["detail"]))
+    _log("%s: %s" % (report["port"], "PASS" if report["passed"] else "FAIL"))
+
+
+def cmd_selftest(args):
+    from lightclient.hwtest import selftest
+    expected = None
+    if args.record:
+        try:
+            with open(args.record) as f:
+                expected = bytes.fromhex(json.load(f)["public_key"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise HwTestError("record", "cannot read the public key from %s: %s"
+                              % (args.record, e))
+    net = None
+    try:
+        net = _network(args)
+    except HwTestError as e:
+        _log("no network (%s): the update checks will fail" % e.message)
+    try:
+        rep = selftest.selftest(args.port, net, expected, args.baudrate, args.timeout, log=_log)
+    finally:
+        if net is not None:
+            net.close()
+    rep["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _print_checks(rep)
+    print(_emit(rep, args.report))
+    return 0 if rep["passed"] else 1
+
+
+def cmd_batch(args):
+    from lightclient.hwtest import batch
+    net = _network(args)
+    try:
+        rep = batch.run_batch(args.port, net, _owner_seed(args), _board_name(args),
+                              _firmware_hash(args), log=_log,
+                              do_provision=not args.selftest_only, force=args.force,
+                              baudrate=args.baudrate, timeout=args.timeout)
+    finally:
+        net.close()
+    for b in rep["boards"]:
+        if b.get("provision"):
+            _emit(b["provision"], os.path.join(args.dir, "records",
+                                               b["provision"]["board_id"] + ".json"))
+    report = args.report or os.path.join(args.dir, "reports",
+                                         "batch-%s.json" % time.strftime("%Y%m%dT%H%M%S"))
+    _emit(rep, report)
+    print(batch.summary_table(rep))
+    _log("report: %s" % report)
+    return 0 if rep["failed"] == 0 else 1
+
+
+# --- argparse ------------------------------------------------------------------------------------
+
+def _board_common(p):
+    p.add_argument("--port", required=True, help="serial port of the board's UART "
+                   "(or the pty of `mycroft-lc board emulate`)")
+    p.add_argument("--baudrate", type=int, default=115200)
+    p.add_argument("--timeout", type=float, default=5.0,
+                   help="seconds to wait for each answer (default %(default)s)")
+
+
+def _net_common(p):
+    p.add_argument("--board", default="esp32-devkitc", help="board definition in board/")
+    p.add_argument("--network", choices=("devnet", "synthetic"), default="devnet",
+                   help="devnet: the local reference network (default); synthetic: a "
+                        "throw-away chain kept in --dir, for bench tests with no network")
+    p.add_argument("--devnet-dir", default=DEFAULT_DEVNET_DIR,
+                   help="directory of a running `mycroft-lc devnet up` (default %(default)s)")
+    p.add_argument("--start-devnet", action="store_true",
+                   help="start a devnet in --devnet-dir when none runs there")
+    p.add_argument("--dir", default=DEFAULT_DIR,
+                   help="where owner key, records and reports go (default %(default)s)")
+    p.add_argument("--owner-key", help="file with the owner's Ed25519 seed (hex); default "
+                   "DIR/owner.key, created once")
+
+
+def _handler(fn):
+    def run(args):
+        try:
+            return fn(args)
+        except HwTestError as e:
+            return _err(e)
+    return run
+
+
+def register(subparsers):
+    """Adds image, flash, provision, selftest and batch to the given subparsers (lightclient/cli.py
+    passes those of `mycroft-lc board`)."""
+    p = subparsers.add_parser("image", help="build the board's flash images")
+    sub = p.add_subparsers(dest="image_command", required=True)
+    b = sub.add_parser("build", help="littlefs image + partition table + merged image")
+    b.add_argument("--board", required=True, help="board definition in board/ (or a .json)")
+    b.add_argument("--firmware", required=True,
+                   help="MicroPython .bin for the board (released download, or a bare app "
+                        "image with --bootloader)")
+    b.add_argument("--bootloader", help="bootloader .bin when --firmware is a bare app image")
+    b.add_argument("--provision-data", help="JSON object stored as /provision.json")
+    b.add_argument("--out", help="output directory (default build/BOARD)")
+    b.add_argument("--variant", choices=("pure", "native"),
+                   help="crypto of the image (firmware/manifest.py): pure Python (default; any "
+                        "MicroPython 1.27) or native (a MicroPython built with our lccrypto)")
+    b.set_defaults(func=_handler(cmd_image_build))
+
+    p = subparsers.add_parser("flash", help="write a build to a board with esptool, verify")
+    p.add_argument("--build", required=True, help="directory of `image build`")
+    p.add_argument("--port", required=True)
+    p.add_argument("--baud", type=int, default=460800)
+    p.add_argument("--merged", action="store_true",
+                   help="write the one merged image (FF over nvs and the gaps)")
+    p.add_argument("--erase-all", action="store_true",
+                   help="erase the whole flash first (also the secure store: a new device)")
+    p.add_argument("--no-verify", action="store_true", help="skip the verify-flash pass")
+    p.add_argument("--before", default="default-reset",
+                   help="esptool reset before (no-reset when you hold BOOT yourself)")
+    p.add_argument("--after", default="hard-reset")
+    p.add_argument("--connect-attempts", type=int, default=7)
+    p.add_argument("--no-stub", action="store_true", help="talk to the ROM loader only")
+    p.add_argument("--dry-run", action="store_true", help="print the esptool commands only")
+    p.set_defaults(func=_handler(cmd_flash))
+
+    p = subparsers.add_parser("provision", help="key, registration and checkpoint for a board")
+    _board_common(p)
+    _net_common(p)
+    p.add_argument("--uuid", help="device uuid to register (default: a new UUID4)")
+    p.add_argument("--account", default="", help="the owner's account id")
+    p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
+    p.add_argument("--build", help="the build flashed on the board (for its firmware hash)")
+    p.add_argument("--force", action="store_true",
+                   help="re-provision a board that has a key (generates a NEW key)")
+    p.set_defaults(func=_handler(cmd_provision))
+
+    p = subparsers.add_parser("selftest", help="PASS/FAIL checks of a board over its UART")
+    _board_common(p)
+    _net_common(p)
+    p.add_argument("--record", help="the board's provisioning record (its key must match)")
+    p.add_argument("--report", help="write the JSON report here too")
+    p.set_defaults(func=_handler(cmd_selftest))
+
+    p = subparsers.add_parser("batch", help="provision + self-test several boards at once")
+    p.add_argument("--port", action="append", required=True,
+                   help="a board's port; repeat for each board")
+    p.add_argument("--baudrate", type=int, default=115200)
+    p.add_argument("--timeout", type=float, default=5.0)
+    _net_common(p)
+    p.add_argument("--selftest-only", action="store_true", help="boards already provisioned")
+    p.add_argument("--force", action="store_true", help="re-provision boards that have a key")
+    p.add_argument("--build", help="the build flashed on the boards (for the firmware hash)")
+    p.add_argument("--report", help="JSON report path (default DIR/reports/batch-TIME.json)")
+    p.set_defaults(func=_handler(cmd_batch))
+
+
+def main(argv=None):
+    """`python -m lightclient.hwtest.cli ...`: the same subcommands without the rest of mycroft-lc
+    (PlatformIO's targets run them this way)."""
+    import argparse
+    p = argparse.ArgumentParser(prog="mycroft-lc", description="hardware tester tools")
+    register(p.add_subparsers(dest="command", required=True))
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Provision one board over its UART: the chip generates its key pair (the seed never leaves
+it), the tools read back the public key, register the device on the network with the owner's
+key, write the trusted checkpoint, and emit a provisioning record (JSON) the tester can file.
+
+Order matters for "never lose data": a board that already holds a key or a checkpoint is
+refused unless `force` (re-provisioning orphans the old registration); the checkpoint is written
+only after the registration was accepted, so a board that fails half-way is left with a key and
+no checkpoint, and provisioning it again with force finishes the job.
+"""
+
+import datetime
+import re
+import time
+import uuid as uuidlib
+
+from lightclient.chip import txs
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.core import update
+from lightclient.hwtest.errors import HwTestError
+from lightclient.hwtest.link import BoardLink, McuError
+
+RECORD_VERSION = 1
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def chip_info(link):
+    """What the chip says about itself (SMP os info, one field per request so no field's
+    spaces can be misread): board, chip, machine, firmware version, and the whole "a" text."""
+    mcu = link.mcu
+    text = link.call("info", mcu.info, "a")
+    m = re.search(r"mycroft-lc-fw (\S+)", link.call("info", mcu.info, "v") or "")
+    st = link.call("status", mcu.status)
+    return {"info": text, "board": link.call("info", mcu.info, "n"),
+            "chip": link.call("info", mcu.info, "p"),
+            "machine": link.call("info", mcu.info, "m"),
+            "firmware_version": m.group(1) if m else None,
+            "chip_id": st.get("chip_id"),             # the eFuse MAC on a real chip
+            "firmware_hash": st.get("firmware_hash")}  # from the flashed image's manifest
+
+
+def provision(port, network, owner_seed, board_name, firmware_hash, uuid=None, account="",
+              board_id=None, force=False, baudrate=115200, timeout=2.0, log=None):
+    """-> the provisioning record (dict). Raises HwTestError naming the step that failed."""
+    try:
+        return _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account,
+                          board_id, force, baudrate, timeout, log)
+    except McuError as e:   # an answer that is an error where none was expected
+        raise HwTestError("board_error", "the board answered with an error: %s" % e)
+
+
+def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account, board_id,
+               force, baudrate, timeout, log):
+    t0 = time.monotonic()
+    say = log or (lambda s: None)
+    uuid = uuid or str(uuidlib.uuid4())
+    with BoardLink(port, baudrate, timeout) as link:
+        mcu = link.mcu
+        link.call("echo", mcu.echo, "provision")
+        info = chip_info(link)
+        if info["board"] != board_name:
+            raise HwTestError("board_mismatch", "the board on %s says it is a %s, not a %s"
+                              % (port, info["board"], board_name),
+                              hint="give the right --board (its board.json was flashed with "
+                                   "the image)", reported=info["board"])
+        st = link.call("status", mcu.status)
+        if not st.get("store_ok", False):
+            raise HwTestError("store", "the board's secure store is not usable: %s"
+                              % st.get("store_error", "unknown"),
+                              hint="run the self-test for details; a corrupt store is never "
+                                   "reformatted by these tools (it may hold the only key)")
+        if (st.get("has_key") or st.get("provisioned")) and not force:
+            raise HwTestError("already_provisioned", "the board already holds a %s"
+                              % ("checkpoint" if st.get("provisioned") else "key"),
+                              hint="use --force to re-provision (a new key: the old "
+                                   "registration no longer matches this board)",
+                              public_key=st.get("pub"))
+        # A board that holds a verified device record lets only its owner re-provision it.
+        owner_sign = txs.seed_signer(owner_seed)
+        try:
+            auth = (link.call("status", mcu.owner_authorization, owner_sign, "generate_key")
+                    if force else None)
+            pub = link.call("generate_key", mcu.generate_key, force=force, owner_sig=auth)
+            say("%s: key generated, public key %s" % (port, bytes(pub).hex()))
+            back = link.call("public_key", mcu.public_key)
+        except McuError as e:
+            raise HwTestError("generate_key", "the board refused to generate its key: %s" % e)
+        if bytes(back) != bytes(pub) or len(pub) != 32:
+            raise HwTestError("public_key", "the public key read back differs from the one "
+                              "generated", generated=bytes(pub), read=bytes(back))
+        try:
+            reg = network.register_device(uuid, bytes(pub), owner_seed, account=account)
+        except HwTestError:
+            raise
+        except Exception as e:
+            raise HwTestError("register", "the network refused the registration: %s" % e,
+                              hint="check the network is up and the owner key is right")
+        say("%s: registered %s on %s" % (port, uuid, network.name))
+        try:
+            state, header_hash = network.checkpoint()
+        except HwTestError:
+            raise
+        except Exception as e:
+            raise HwTestError("checkpoint", "registered %s, but the network gave no checkpoint: "
+                              "%s" % (uuid, e), hint="the board holds a key and no checkpoint: "
+                              "provision it again with --force once the network answers",
+                              uuid=uuid)
+        try:
+            trusted = update.encode_trusted(state)
+            auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
+                              trusted) if force else None)
+            link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,
+                      header_hash=header_hash, owner_sig=auth)
+        except McuError as e:
+            raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
+        st = link.call("status", mcu.status)
+        h = state.header
+        if not st.get("provisioned") or st.get("height") != h.height:
+            raise HwTestError("set_checkpoint", "the board does not report the checkpoint it "
+                              "was given", expected_height=h.height, reported=st.get("height"))
+    return {
+        "version": RECORD_VERSION,
+        "board_id": board_id or "%s-%s" % (board_name, bytes(pub).hex()[:8]),
+        "board": board_name,
+        "port": port,
+        "chip": info,
+        "uuid": uuid,
+        "public_key": bytes(pub).hex(),
+        "owner_public_key": ed25519.public_key(owner_seed).hex(),
+        "network": {"name": network.name, "chain_id": h.chain_id},
+        "registration": reg,
+        "checkpoint": {"height": h.height, "hash": bytes(header_hash).hex().upper(),
+                       "time_ns": h.time_ns},
+        "firmware_hash": firmware_hash,
+        "time": utc_now(),
+        "seconds": round(time.monotonic() - t0, 2),
+    }

@@ -1,0 +1,220 @@
+"""Self-test one board over its UART. Each check gives PASS or FAIL with its details; a check
+that cannot run because an earlier one failed is NOT RUN (and the board fails). The report is
+JSON; the command exits non-zero on any FAIL.
+
+Checks, in order: link (echo of a random text), firmware (version from os info and status),
+store (the store's own integrity check), key (the chip signs a random challenge and the
+signature verifies with the public key it reports, and with the provisioned one when known),
+checkpoint (the board holds a trusted state), update_rejected (a known-bad update, the good one
+with its app hash changed, is refused with a verification error and changes nothing),
+update_accepted (the known-good update from the network is verified and committed by the chip).
+The bad update goes first so a board that wrongly accepts it is caught before the good one
+moves it on.
+"""
+
+import os
+import time
+
+from lightclient import native
+from lightclient.chip.core import cbor
+from lightclient.chip.core import types as T
+from lightclient.chip.core import update
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.smp import lc
+from lightclient.hwtest.errors import HwTestError
+from lightclient.hwtest.link import BoardLink, McuError
+
+PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
+CHECKS = ("link", "firmware", "store", "key", "checkpoint", "update_rejected", "update_accepted")
+REJECTION_CODES = (lc.E_VERIFY, lc.E_SIGNATURE, lc.E_NOT_ENOUGH_TRUST)
+
+
+def corrupt_update(data):
+    """The known-bad twin of a good update: the last step's app hash changed (so the header
+    the validators signed is not the one the chip rebuilds), or, when the step carries no app
+    hash, one signature byte flipped."""
+    top = cbor.loads(data, update.CBOR_DEPTH, 1 << 16, len(data))
+    step = top[update.K_STEPS][-1]
+    if step.get(update.S_APP_HASH):
+        h = bytearray(step[update.S_APP_HASH])
+        h[0] ^= 0x01
+        step[update.S_APP_HASH] = bytes(h)
+    else:
+        sig = step[update.S_SIGNATURES][0]
+        b = bytearray(sig[2])
+        b[0] ^= 0x01
+        sig[2] = bytes(b)
+    return cbor.dumps(top, update.CBOR_DEPTH)
+
+
+class _Run:
+    def __init__(self):
+        self.results = []
+
+    def add(self, name, status, detail, t0, **extra):
+        r = {"check": name, "status": status, "detail": detail,
+             "seconds": round(time.monotonic() - t0, 3)}
+        r.update(extra)
+        self.results.append(r)
+        return status == PASS
+
+
+def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=2.0,
+             now_ns=None, log=None):
+    """-> report dict {"port", "passed", "checks": [...]}. network: lightclient.hwtest.network.Network
+    the board was provisioned on (the update checks need it; without one they are NOT RUN and
+    the board does not pass)."""
+    run = _Run()
+    t_all = time.monotonic()
+    say = log or (lambda s: None)
+    link = None
+    try:
+        t0 = time.monotonic()
+        try:
+            link = BoardLink(port, baudrate, timeout)
+            text = os.urandom(12).hex()
+            echoed = link.call("echo", link.mcu.echo, text)
+            ok = run.add("link", PASS if echoed == text else FAIL,
+                         "echo answered" if echoed == text else "echo answered %r" % echoed, t0)
+        except (HwTestError, McuError) as e:
+            ok = run.add("link", FAIL, str(e), t0)
+        if ok:
+            _board_checks(run, link, network, expected_pubkey, now_ns, say)
+    finally:
+        if link is not None:
+            link.close()
+    done = {r["check"] for r in run.results}
+    for name in CHECKS:
+        if name not in done:
+            run.results.append({"check": name, "status": NOT_RUN,
+                                "detail": "an earlier check failed", "seconds": 0})
+    passed = all(r["status"] == PASS for r in run.results)
+    return {"port": port, "passed": passed, "checks": run.results,
+            "seconds": round(time.monotonic() - t_all, 2)}
+
+
+def _board_checks(run, link, network, expected_pubkey, now_ns, say):
+    mcu = link.mcu
+
+    def step(name, fn):
+        t0 = time.monotonic()
+        try:
+            status, detail, extra = fn()
+        except (HwTestError, LightClientError, OSError) as e:
+            # McuError is a LightClientError, and so is a network that stops answering; a
+            # serial port that goes away is an OSError: each is this check's FAIL, not a crash
+            status, detail, extra = FAIL, str(e) or type(e).__name__, {}
+        return run.add(name, status, detail, t0, **extra)
+
+    state = {}
+
+    def firmware():
+        info = link.call("info", mcu.info)
+        st = link.call("status", mcu.status)
+        state["status"] = st
+        version = st.get("fw")
+        if not version or ("mycroft-lc-fw " + str(version)) not in info:
+            return FAIL, "os info %r and status fw %r disagree" % (info, version), {}
+        return PASS, "mycroft-lc-fw %s" % version, {
+            "version": version, "info": info, "chip_id": st.get("chip_id"),
+            "firmware_hash": st.get("firmware_hash")}
+
+    def store():
+        st = state["status"]
+        if not st.get("store_ok"):
+            return FAIL, "store not usable: %s" % st.get("store_error", "unknown"), {}
+        rep = link.call("store_check", mcu.store_check)
+        if not rep.get("ok"):
+            return FAIL, "store check: %s" % "; ".join(map(str, rep.get("errors") or [])), \
+                {"report": _jsonable(rep)}
+        return PASS, "%s records, generation %s" % (rep.get("records"), rep.get("generation")), \
+            {"report": _jsonable(rep)}
+
+    def key():
+        st = state["status"]
+        if not st.get("has_key"):
+            if not st.get("store_ok"):
+                return FAIL, "no key readable: the store is not usable", {}
+            return FAIL, "the board has no key (not provisioned)", {}
+        pub = bytes(link.call("public_key", mcu.public_key))
+        challenge = os.urandom(32)
+        sig = bytes(link.call("sign", mcu.sign, challenge, kind="message"))
+        msg = lc.sign_message("message", challenge)
+        if not native.verify(T.ED25519, pub, msg, sig):
+            return FAIL, "the signature of a random challenge does not verify with the board's " \
+                         "public key %s" % pub.hex(), {"public_key": pub.hex()}
+        if expected_pubkey is not None and pub != bytes(expected_pubkey):
+            return FAIL, "the board's key %s is not the provisioned %s (re-keyed since?)" % (
+                pub.hex(), bytes(expected_pubkey).hex()), {"public_key": pub.hex()}
+        return PASS, "challenge signed and verified", {"public_key": pub.hex()}
+
+    def checkpoint():
+        st = state["status"]
+        if not st.get("provisioned"):
+            if not st.get("store_ok"):
+                return FAIL, "no checkpoint readable: the store is not usable", {}
+            return FAIL, "the board holds no trusted checkpoint", {}
+        return PASS, "trusted at height %s of %s" % (st.get("height"), st.get("chain_id")), \
+            {"height": st.get("height"), "chain_id": st.get("chain_id")}
+
+    def updates():
+        if network is None:
+            raise HwTestError("no_network", "no network given: the update checks need the "
+                              "network the board was provisioned on")
+        st = state["status"]
+        good, target, _ = network.update_from(st["height"], st.get("app_hash"))
+        state["good"], state["target"] = good, target
+        bad = corrupt_update(good)
+        now = now_ns or time.time_ns()
+        state["now"] = now
+        try:
+            link.call("submit_update", mcu.submit_update, bad, now)
+        except McuError as e:
+            if e.group == lc.GROUP and e.rc in REJECTION_CODES:
+                after = link.call("status", mcu.status)
+                if after.get("height") != st["height"]:
+                    return FAIL, "rejected, but the trusted height moved", {}
+                return PASS, "rejected: %s" % _reason(e), {"reason": e.check}
+            return FAIL, "refused for another reason than verification: %s" % e, {}
+        return FAIL, "the board ACCEPTED an update whose header does not match its " \
+                     "signatures", {}
+
+    def accepted():
+        if "good" not in state:
+            raise HwTestError("not_run", "no update was built")
+        try:
+            link.call("submit_update", mcu.submit_update, state["good"], state["now"])
+        except McuError as e:
+            return FAIL, "the known-good update was refused: %s" % e, {}
+        after = link.call("status", mcu.status)
+        if after.get("height") != state["target"]:
+            return FAIL, "accepted but trusted height is %s, not %s" % (after.get("height"),
+                                                                      state["target"]), {}
+        return PASS, "verified and committed: height %d -> %d" % (
+            state["status"]["height"], state["target"]), {"height": state["target"]}
+
+    if not step("firmware", firmware):
+        return
+    step("store", store)
+    step("key", key)
+    if step("checkpoint", checkpoint):
+        if step("update_rejected", updates):
+            step("update_accepted", accepted)
+
+
+def _reason(e):
+    """An McuError as one line: its check, then the chip's reason without the check repeated."""
+    msg = e.message or ""
+    while msg.startswith(e.check + ": "):
+        msg = msg[len(e.check) + 2:]
+    return "%s: %s" % (e.check, msg) if msg else e.check
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    return v
