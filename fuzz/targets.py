@@ -5,8 +5,9 @@ subclasses: DecodeError, ProofError, SourceError, StoreError, McuError, ...): an
 escaping is a crash, and so is an answer that breaks the decoder's own contract (the checks
 below raise Crash). Hangs and allocations are bounded by the runner (fuzz/run.py).
 
-Every target is deterministic and keeps no state between inputs, so a crash replays from its
-input alone: `python -m fuzz.run TARGET --replay FILE`.
+Every target is deterministic and carries nothing that matters from one input to the next (the
+`smp_message` chip is rebuilt from its flash image whenever a command changed its store), so a
+crash replays from its input alone: `python -m fuzz.run TARGET --replay FILE`.
 """
 
 import binascii
