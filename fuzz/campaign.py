@@ -92,7 +92,9 @@ def run(args):
                 r = out[n]
                 print("%-12s %9d inputs %8.1f s %7.0f/s  crashes: %d%s" % (
                     n, r["inputs"], r["seconds"], r["inputs"] / max(r["seconds"], 0.1),
-                    len(r["crashes"]), "" if r["complete"] else "  (stopped early)"), flush=True)
+                    len(r["crashes"]), "" if r["complete"] else
+                    "  (stopped by its first crash)" if r["crashes"] else "  (time limit)"),
+                    flush=True)
                 for c in r["crashes"]:
                     print("    " + c, flush=True)
     return out
