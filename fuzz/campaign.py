@@ -123,13 +123,13 @@ def merge_results(out, runs):
                                          "note": "atheris (libFuzzer), coverage-guided"}
         results["fuzz.%s.seconds" % n] = {"value": r["seconds"], "unit": "s",
                                           "complete": r["complete"]}
-    total = 0
-    for k in list(results):
-        m = re.match(r"fuzz\.(.+)\.inputs$", k)
-        if m and m.group(1) in out:
-            total += len(out[m.group(1)]["crashes"])
+        results["fuzz.%s.crashes" % n] = {"value": len(r["crashes"]), "unit": "crashes"}
+    # The total over every target with figures, this run's and earlier runs' (--targets).
+    targets = sorted(k[len("fuzz."):-len(".inputs")] for k in results
+                     if k.startswith("fuzz.") and k.endswith(".inputs"))
+    total = sum(results.get("fuzz.%s.crashes" % t, {}).get("value", 0) for t in targets)
     results["fuzz.crashes"] = {"value": total, "unit": "crashes",
-                               "note": "targets: " + ", ".join(sorted(out))}
+                               "note": "targets: " + ", ".join(targets)}
     tmp = RESULTS + ".tmp"
     with open(tmp, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)

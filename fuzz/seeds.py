@@ -85,7 +85,8 @@ def abci_seeds():
     sc = _scenario()
     ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", sc.key)
     b64 = lambda b: binascii.b2a_base64(b, newline=False).decode()  # noqa: E731
-    out.append(_dump({"response": {"key": b64(sc.key), "value": b64(sc.record),
+    out.append(_dump({"response": {"code": 0, "height": "10", "key": b64(sc.key),
+                                   "value": b64(sc.record),
                                    "proofOps": {"ops": [{"type": t, "key": b64(k),
                                                          "data": b64(d)} for t, k, d in ops]}}}))
     return out

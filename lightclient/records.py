@@ -88,7 +88,7 @@ def verify_record_answer(resp, uuid, height, app_hash):
     try:
         code = int(resp.get("code", 0))
         h = int(resp.get("height", -1))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is infinity
         raise DecodeError("abci_shape", "code/height are not integers")
     if code != 0:
         raise ProofError("abci_code", "query failed on the node", code=code,
