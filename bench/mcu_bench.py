@@ -34,7 +34,8 @@ from pathlib import Path
 from bench.update_bench import MP_TALLY
 from lightclient.devnet import ics23_build
 from lightclient.chip import txs
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.hwtest import micropython
 from lightclient.devnet.chain import SECOND, Chain, make_validators
@@ -59,7 +60,7 @@ def build(pub_hex="ab" * 32, n=100):
     b1, b2 = c.run(2, app_hash=lambda h: stores.root)
     trusted = TrustedState(b1.signed_header.header, b1.next_validators, b1.validators)
     proofs = [("devices", key, record, ics23_build.abci_proof_ops(devices, stores, "devices", key))]
-    data = update.encode_update([b2], trusted, proofs=proofs)
+    data = update_encode.encode_update([b2], trusted, proofs=proofs)
     return trusted, data, b2.signed_header.header.time_ns + SECOND
 
 
@@ -68,7 +69,8 @@ import sys, gc, time, json
 import os
 from lightclient.chip.app.device import Device
 from lightclient.chip.app import boot
-from lightclient.chip.core import update, verifier, types, ics23, cbor
+from lightclient.chip.core import update, verifier, types, cbor
+from lightclient.chip.core import proof_chain
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.store.filedev import FileBlockDevice
 """
@@ -117,13 +119,13 @@ def workload():
     yield
     proven = []
     for store, key, value, ops in proofs:
-        ics23.verify_abci_proof_ops(ops, state.header.app_hash, [store, key], value)
+        proof_chain.verify_abci_proof_ops(ops, state.header.app_hash, [store, key], value)
         proven.append((store, key, value))
     proofs = None
     yield
     record, uuid = DEV._own_record(proven, state.header)
     assert record is not None
-    DEV._commit({"trusted": update.encode_trusted(state), "record": cbor.dumps(record)})
+    DEV._commit({"trusted": trusted_at_rest.encode_trusted(state), "record": cbor.dumps(record)})
     yield
     print("COMMITTED", DEV.store.generation, state.header.height, len(state.next_validators))
 """
@@ -138,7 +140,7 @@ t1 = time.ticks_ms()
 assert cached and state.header.height == 2
 rec = d.record
 t2 = time.ticks_ms()
-d._commit({"trusted": update.encode_trusted(state), "record": cbor.dumps(rec)})
+d._commit({"trusted": trusted_at_rest.encode_trusted(state), "record": cbor.dumps(rec)})
 t3 = time.ticks_ms()
 from lightclient.chip.smp import frame, header as H
 msg = H.encode_message(H.Header(2, 64, 5, 1), {"update": DATA, "now_ns": NOW})
@@ -160,7 +162,7 @@ print(json.dumps({"update_ms": time.ticks_diff(t1, t0), "commit_ms": time.ticks_
 def measure_mp():
     trusted, data, now = build()
     files = None  # the runner copies lightclient/chip (the firmware application included)
-    files["/data/trusted.bin"] = update.encode_trusted(trusted)
+    files["/data/trusted.bin"] = trusted_at_rest.encode_trusted(trusted)
     files["/data/update.bin"] = data
     prof = micropython.heap_profile(MP_SETUP % now + MP_WORKLOAD, extra_files=files,
                                     vectors="none", timeout=900)

@@ -9,7 +9,7 @@ import time
 
 from lightclient.devnet import ics23_build
 from lightclient.chip import txs
-from lightclient.chip.core import ics23
+from lightclient.chip.core import proof_chain
 
 SIZES = ((4, 10**4), (5, 10**5), (6, 10**6))
 REPEATS = 20
@@ -24,7 +24,7 @@ VAL = %r
 N = 100
 t = time.ticks_ms()
 for _ in range(N):
-    ics23.verify_abci_proof_ops(OPS, APP, ["devices", KEY], VAL)
+    proof_chain.verify_abci_proof_ops(OPS, APP, ["devices", KEY], VAL)
 print(time.ticks_diff(time.ticks_ms(), t) * 1000 // N)
 """
 
@@ -44,7 +44,7 @@ def _cpython_seconds(ops, app_hash, key, value):
     times = []
     for _ in range(REPEATS):
         t = time.perf_counter()
-        ics23.verify_abci_proof_ops(ops, app_hash, ["devices", key], value)
+        proof_chain.verify_abci_proof_ops(ops, app_hash, ["devices", key], value)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 

@@ -32,7 +32,8 @@ bound is loose by up to one verification's garbage.
 import json
 import re
 
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.hwtest import micropython
 from lightclient.devnet.chain import SECOND, Chain, make_validators, to_rpc_json
@@ -51,21 +52,22 @@ def build(change=True, n=100):
         c.schedule_change(2, add=make_validators(1, tag=b"join"))
     b1, b2 = c.run(2)
     trusted = TrustedState(b1.signed_header.header, b1.next_validators, b1.validators)
-    return c, b1, b2, trusted, update.encode_update([b2], trusted)
+    return c, b1, b2, trusted, update_encode.encode_update([b2], trusted)
 
 
 MP_IMPORTS = r"""
 import gc, json, time
 from lightclient.chip.core import types, update, verifier
+from lightclient.chip.core import votes
 from lightclient.chip.crypto import ed25519, sha512  # imported on first verify; frozen on a board
 from lightclient.chip.core.signatures import CachingChecker
 """
 
-# The trusted state is read as the board reads it from its store (update.decode_trusted of
-# update.encode_trusted bytes, next validators only: the firmware's slim()).
+# The trusted state is read as the board reads it from its store (trusted_at_rest.decode_trusted of
+# trusted_at_rest.encode_trusted bytes, next validators only: the firmware's slim()).
 MP_SETUP = MP_IMPORTS + r"""
 with open("/data/trusted.bin", "rb") as f:
-    TRUSTED = update.decode_trusted(f.read())
+    TRUSTED = trusted_at_rest.decode_trusted(f.read())
 with open("/data/update.bin", "rb") as f:
     DATA = f.read()
 NOW = %d
@@ -87,7 +89,7 @@ MP_TALLY = r"""
     b = blocks[0]
     verifier.check_structure(TRUSTED, b, OPTS, NOW)
     commit = b.signed_header.commit
-    builder = types.SignBytesBuilder(TRUSTED.header.chain_id, commit)
+    builder = votes.SignBytesBuilder(TRUSTED.header.chain_id, commit)
     checker = CachingChecker()
     vals = b.validators                     # the verifier's index accessors, as _tally uses
     cands = [(vals.power_at(i), i) for i in range(len(vals))
@@ -152,7 +154,7 @@ print(json.dumps({"apply_ms": time.ticks_diff(t1, t0), "decode_ms": time.ticks_d
 
 def _mp_files(b1, data):
     trusted = TrustedState(b1.signed_header.header, b1.next_validators, None)
-    return {"/data/trusted.bin": update.encode_trusted(trusted), "/data/update.bin": data}
+    return {"/data/trusted.bin": trusted_at_rest.encode_trusted(trusted), "/data/update.bin": data}
 
 
 def modules_live(imports_code, extra_files=None):

@@ -11,7 +11,8 @@ import json
 import sys
 
 from lightclient import native
-from lightclient.chip.core import ics23, rpcjson
+from lightclient.chip.core import rpcjson
+from lightclient.chip.core import proof_chain
 from lightclient import verify_steps as steps
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
@@ -111,7 +112,7 @@ def cmd_check_query(args):
         ops = [(op["type"], rpcjson.b64decode(op.get("key") or ""),
                 rpcjson.b64decode(op.get("data") or "")) for op in proof_ops["ops"]]
         exists = bool(value)
-        ics23.verify_abci_proof_ops(ops, sh.header.app_hash, key, value if exists else None)
+        proof_chain.verify_abci_proof_ops(ops, sh.header.app_hash, key, value if exists else None)
     except (LightClientError, KeyError, TypeError, ValueError) as e:
         out["error"] = _err(e)
         _emit(out)

@@ -20,7 +20,7 @@ import time
 from lightclient import mcu_bridge
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.mcu import McuClient
 from lightclient.devnet.launcher import Devnet
 from lightclient.hwtest.emulator import EmulatedBoard
@@ -125,7 +125,7 @@ def run(directory):
             anchor_client = LightClient(config)
             anchor_client.init_from_anchor()
             chip = mcu_bridge.chip_state(anchor_client.pool, {"height": cp_height})
-            mcu.set_checkpoint(update.encode_trusted(chip), uuid=UUID,
+            mcu.set_checkpoint(trusted_at_rest.encode_trusted(chip), uuid=UUID,
                                trusting_period_ns=anchor_client.options.trusting_period_ns,
                                header_hash=chip.header.hash())
             say("   trust anchor: height %d, hash %s... (a day old: the device was boxed "

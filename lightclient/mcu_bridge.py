@@ -10,6 +10,7 @@
 from lightclient import native, records
 from lightclient.chip import txs
 from lightclient.chip.core import rpcjson, update
+from lightclient.chip.core import update_encode
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
@@ -106,7 +107,7 @@ def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BY
         while True:
             chunk = steps[i:i + n]
             last_chunk = i + n == len(steps)
-            data = update.encode_update(chunk, state, trust_level,
+            data = update_encode.encode_update(chunk, state, trust_level,
                                         proofs=proofs if last_chunk else None)
             if len(data) <= max_bytes or n == 1:
                 break

@@ -5,7 +5,7 @@
 # proof, or with one that does not check, is invalid data (the source is banned by the caller).
 
 from lightclient.chip import txs
-from lightclient.chip.core import ics23
+from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import DecodeError, LightClientError, ProofError
 from lightclient.rpc import b64_field
 
@@ -102,7 +102,7 @@ def verify_record_answer(resp, uuid, height, app_hash):
     if value is not None and len(value) > txs.MAX_RECORD_BYTES:
         raise DecodeError("record_too_large", "record larger than the limit", length=len(value))
     ops = parse_proof_ops(resp)
-    ics23.verify_abci_proof_ops(ops, app_hash, [txs.STORE, key], value)
+    proof_chain.verify_abci_proof_ops(ops, app_hash, [txs.STORE, key], value)
     record = None if value is None else txs.decode_record(value)
     if record is not None and record.get("uuid") != uuid:
         raise ProofError("record_uuid", "proven record names another device")

@@ -28,6 +28,7 @@ except ImportError:  # not POSIX: threads of this process are still serialised
 
 from lightclient.chip import txs
 from lightclient.chip.core import cbor
+from lightclient.chip.core import cbor_fields
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.rpc import RawLightBlock
 from lightclient.chip.store import store as securestore
@@ -348,28 +349,29 @@ def encode_entry(uuid, entry):
 
 def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
     """Stored CBOR value -> (uuid, entry) in the JSON shape callers use. DecodeError if bad."""
-    m = cbor.expect_map(cbor.loads(bytes(data), max_depth=3, max_items=64, max_bytes=max_bytes),
-                        required=("u", "v", "h", "hh", "t", "p"), what="cached record")
-    uuid = cbor.get_text(m, "u", max_len=txs.MAX_UUID)
+    m = cbor_fields.expect_map(cbor.loads(bytes(data), max_depth=3, max_items=64,
+                                          max_bytes=max_bytes),
+                               required=("u", "v", "h", "hh", "t", "p"), what="cached record")
+    uuid = cbor_fields.get_text(m, "u", max_len=txs.MAX_UUID)
     if not uuid:
         raise DecodeError("cache_entry", "empty uuid")
     value = None
     if m["v"] is not None:
-        value = cbor.get_bytes(m, "v", max_len=txs.MAX_RECORD_BYTES)
+        value = cbor_fields.get_bytes(m, "v", max_len=txs.MAX_RECORD_BYTES)
         txs.decode_record(value)
     ops = None
     if m["p"] is not None:
         ops = []
-        for op in cbor.get_list(m, "p", max_len=MAX_CACHED_OPS):
+        for op in cbor_fields.get_list(m, "p", max_len=MAX_CACHED_OPS):
             if not (isinstance(op, list) and len(op) == 3 and isinstance(op[0], str) and
                     len(op[0]) <= MAX_OP_TYPE and isinstance(op[1], bytes) and
                     isinstance(op[2], bytes)):
                 raise DecodeError("cache_entry", "proof op shape")
             ops.append([op[0], op[1].hex(), op[2].hex()])
     return uuid, {"value": None if value is None else value.hex(),
-                  "height": cbor.get_uint(m, "h"),
-                  "header_hash": cbor.get_bytes(m, "hh", max_len=64).hex(),
-                  "header_time_ns": cbor.get_int(m, "t"), "proof_ops": ops}
+                  "height": cbor_fields.get_uint(m, "h"),
+                  "header_hash": cbor_fields.get_bytes(m, "hh", max_len=64).hex(),
+                  "header_time_ns": cbor_fields.get_int(m, "t"), "proof_ops": ops}
 
 
 def _snapshot_bytes(sizes):

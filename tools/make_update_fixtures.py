@@ -19,6 +19,7 @@ import pprint
 from pathlib import Path
 
 from lightclient.chip.core import update
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto.pure import verify as pure_verify
 from lightclient.chip.core.verifier import Options, TrustedState
@@ -65,11 +66,11 @@ def chain4():
     trusted = _trusted(b[1])
     now = b[6].header.time_ns + SECOND
     cases = {
-        "adjacent": update.encode_update([b[2]], trusted),
-        "adjacent_all_votes": update.encode_update([b[2]], trusted, all_signatures=True),
-        "multi": update.encode_update([b[2], b[3], b[4]], trusted),
-        "skip": update.encode_update([b[4]], trusted),
-        "skip_not_enough_trust": update.encode_update([b[6]], trusted),
+        "adjacent": update_encode.encode_update([b[2]], trusted),
+        "adjacent_all_votes": update_encode.encode_update([b[2]], trusted, all_signatures=True),
+        "multi": update_encode.encode_update([b[2], b[3], b[4]], trusted),
+        "skip": update_encode.encode_update([b[4]], trusted),
+        "skip_not_enough_trust": update_encode.encode_update([b[6]], trusted),
     }
     return c, b[1], trusted, now, cases
 
@@ -84,8 +85,8 @@ def chain21():
     trusted = _trusted(b[1])
     now = b[3].header.time_ns + SECOND
     cases = {
-        "adjacent": update.encode_update([b[2]], trusted),
-        "valchange": update.encode_update([b[2], b[3]], trusted),
+        "adjacent": update_encode.encode_update([b[2]], trusted),
+        "valchange": update_encode.encode_update([b[2], b[3]], trusted),
     }
     return c, b[1], trusted, now, cases
 

@@ -32,6 +32,8 @@ import hashlib
 from lightclient import native
 from lightclient.chip.core import proto
 from lightclient.chip.core import types as T
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.merkle import hash_from_byte_slices
 
 SECOND = 1_000_000_000
@@ -67,7 +69,7 @@ class Key:
             self.pub_key = self._sk.public_key.format(compressed=True)
         else:
             raise ValueError("unsupported key type %r" % key_type)
-        self.address = T.address_from_pubkey(key_type, self.pub_key)
+        self.address = valset.address_from_pubkey(key_type, self.pub_key)
 
     def sign(self, message: bytes) -> bytes:
         if self.key_type == T.ED25519:
@@ -94,7 +96,7 @@ fast_verify = native.verify
 
 # --- the chain ----------------------------------------------------------------------------------
 
-def _commit_sig_bytes(cs: T.CommitSig) -> bytes:
+def _commit_sig_bytes(cs: votes.CommitSig) -> bytes:
     # tendermint.types.CommitSig{block_id_flag = 1, validator_address = 2, timestamp = 3
     # (non-nullable), signature = 4}: what Commit.Hash puts into its Merkle tree.
     return (proto.varint_field(1, cs.flag) + proto.bytes_field(2, cs.validator_address)
@@ -102,7 +104,7 @@ def _commit_sig_bytes(cs: T.CommitSig) -> bytes:
             + proto.bytes_field(4, cs.signature))
 
 
-def commit_hash(commit: T.Commit) -> bytes:
+def commit_hash(commit: votes.Commit) -> bytes:
     return hash_from_byte_slices([_commit_sig_bytes(cs) for cs in commit.signatures])
 
 
@@ -125,13 +127,13 @@ def sign_commit(header, block_id, vals, key_for, signers=None, nil=(), round=0):
     for i, v in enumerate(vals.validators):
         ts = header.time_ns + SECOND + i * 1_000_000
         if i in signers:
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_COMMIT, v.address, ts, b""))
+            sigs.append(votes.CommitSig(T.BLOCK_ID_FLAG_COMMIT, v.address, ts, b""))
         elif i in nil:
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_NIL, v.address, ts, b""))
+            sigs.append(votes.CommitSig(T.BLOCK_ID_FLAG_NIL, v.address, ts, b""))
         else:
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
-    commit = T.Commit(header.height, round, block_id, sigs)
-    builder = T.SignBytesBuilder(header.chain_id, commit)
+            sigs.append(votes.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
+    commit = votes.Commit(header.height, round, block_id, sigs)
+    builder = votes.SignBytesBuilder(header.chain_id, commit)
     for i, cs in enumerate(sigs):
         if cs.flag != T.BLOCK_ID_FLAG_ABSENT:
             cs.signature = key_for(cs.validator_address).sign(builder.for_index(i))
@@ -165,8 +167,8 @@ class Chain:
         for key_type, seed, power in specs:
             k = Key(key_type, seed)
             self.keys[k.address] = k
-            vals.append(T.Validator(k.address, key_type, k.pub_key, power))
-        return T.ValidatorSet(T.sort_validators(vals))
+            vals.append(valset.Validator(k.address, key_type, k.pub_key, power))
+        return valset.ValidatorSet(valset.sort_validators(vals))
 
     def _address_of(self, who):
         if isinstance(who, Key):
@@ -194,16 +196,13 @@ class Chain:
             for who, p in power.items():
                 a = self._address_of(who)
                 v = by_addr[a]
-                by_addr[a] = T.Validator(a, v.key_type, v.pub_key, p)
+                by_addr[a] = valset.Validator(a, v.key_type, v.pub_key, p)
             for key_type, seed, p in add:
                 k = Key(key_type, seed)
                 self.keys[k.address] = k
-                by_addr[k.address] = T.Validator(k.address, key_type, k.pub_key, p)
+                by_addr[k.address] = valset.Validator(k.address, key_type, k.pub_key, p)
         vals = [v for v in by_addr.values() if v.voting_power > 0]
-        return T.ValidatorSet(T.sort_validators(vals))
-
-    def validators_at(self, height):
-        return self.blocks[height].validators
+        return valset.ValidatorSet(valset.sort_validators(vals))
 
     def index_of(self, who, height):
         """Index of a validator (seed, address or Key) in the validator set of `height`."""
@@ -312,7 +311,7 @@ def header_json(h: T.Header):
     }
 
 
-def commit_json(c: T.Commit):
+def commit_json(c: votes.Commit):
     sigs = []
     for cs in c.signatures:
         sigs.append({
@@ -325,14 +324,14 @@ def commit_json(c: T.Commit):
             "signatures": sigs}
 
 
-def validator_json(v: T.Validator):
+def validator_json(v: valset.Validator):
     return {"address": _hex(v.address),
             "pub_key": {"type": RPC_KEY_TYPE[v.key_type], "value": _b64(v.pub_key)},
             "voting_power": str(v.voting_power),
             "proposer_priority": str(v.proposer_priority)}
 
 
-def validators_json(vset: T.ValidatorSet, height: int, rpc_id=-1):
+def validators_json(vset: valset.ValidatorSet, height: int, rpc_id=-1):
     vals = [validator_json(v) for v in vset.validators]
     return {"jsonrpc": "2.0", "id": rpc_id,
             "result": {"block_height": str(height), "validators": vals,

@@ -30,6 +30,7 @@ import time
 
 from lightclient.chip.core import proto
 from lightclient.chip.core import types as T
+from lightclient.chip.core import valset
 from lightclient.chip.core.merkle import hash_from_byte_slices
 from lightclient.chip.core.merkle import inner_hash as _inner
 from lightclient.chip.core.merkle import leaf_hash as _leaf
@@ -185,9 +186,9 @@ class History:
         for i in range(spec.validators):
             k = self._new_key()
             p = int(100000 / (1 + 0.15 * i) * rng.uniform(0.8, 1.2))
-            vals.append(T.Validator(k.address, k.key_type, k.pub_key, max(p, 1)))
+            vals.append(valset.Validator(k.address, k.key_type, k.pub_key, max(p, 1)))
         self._starts = [1]
-        self._sets = [T.ValidatorSet(T.sort_validators(vals))]
+        self._sets = [valset.ValidatorSet(valset.sort_validators(vals))]
         self._days_done = -1
         self._hashes = bytearray()  # 32 bytes per height, height 1 first
         self.height = 0
@@ -240,7 +241,7 @@ class History:
                 remaining -= self._transfer(rng, by_addr, remaining)
             vals = [v for v in by_addr.values() if v.voting_power > 0]
             self._starts.append(h)
-            self._sets.append(T.ValidatorSet(T.sort_validators(vals)))
+            self._sets.append(valset.ValidatorSet(valset.sort_validators(vals)))
 
     def _transfer(self, rng, by_addr, amount):
         """Move up to `amount` of power from a random validator (who leaves when little would
@@ -254,7 +255,7 @@ class History:
             moved -= 1
         if moved <= 0:
             return 0
-        by_addr[donor.address] = T.Validator(donor.address, donor.key_type, donor.pub_key,
+        by_addr[donor.address] = valset.Validator(donor.address, donor.key_type, donor.pub_key,
                                              donor.voting_power - moved)
         # Joins keep the set near its initial size: leaves (a donor giving everything) are
         # about as frequent as joins.
@@ -262,11 +263,11 @@ class History:
         p_join = 0.85 if live < spec.validators else 0.15
         if rng.random() < p_join and live < spec.max_validators:
             nk = self._new_key()
-            by_addr[nk.address] = T.Validator(nk.address, nk.key_type, nk.pub_key, moved)
+            by_addr[nk.address] = valset.Validator(nk.address, nk.key_type, nk.pub_key, moved)
         else:
             others = [v for a, v in by_addr.items() if a != donor.address and v.voting_power > 0]
             r = rng.choice(others)
-            by_addr[r.address] = T.Validator(r.address, r.key_type, r.pub_key,
+            by_addr[r.address] = valset.Validator(r.address, r.key_type, r.pub_key,
                                              r.voting_power + moved)
         return moved
 

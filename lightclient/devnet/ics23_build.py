@@ -16,6 +16,7 @@ import bisect
 import hashlib
 
 from lightclient.chip.core import ics23, proto
+from lightclient.chip.core import ics23_types
 
 
 def _sha256(b):
@@ -88,14 +89,14 @@ class _Tree:
         if i < 0:
             raise ValueError("key is absent")
         path = self._walk(0, len(self._leaves), i)[3]
-        return ics23.ExistenceProof(key, self.values[i], self.leaf_op(), path)
+        return ics23_types.ExistenceProof(key, self.values[i], self.leaf_op(), path)
 
     def nonexist_proof(self, key):
         key = _as_bytes(key)
         if self._index(key) >= 0:
             raise ValueError("key is present")
         i = bisect.bisect_left(self.keys, key)  # keys[i-1] < key < keys[i]
-        return ics23.NonExistenceProof(
+        return ics23_types.NonExistenceProof(
             key,
             self.exist_proof(self.keys[i - 1]) if i > 0 else None,
             self.exist_proof(self.keys[i]) if i < len(self.keys) else None,
@@ -105,13 +106,13 @@ class _Tree:
         """Encoded CommitmentProof: existence if key is present, else non-existence."""
         key = _as_bytes(key)
         p = self.exist_proof(key) if self._index(key) >= 0 else self.nonexist_proof(key)
-        return ics23.encode_commitment_proof(p)
+        return ics23_types.encode_commitment_proof(p)
 
 
 class SimpleMerkleTree(_Tree):
     def leaf_op(self):
-        s = ics23.TENDERMINT_SPEC.leaf_spec
-        return ics23.LeafOp(s.hash, s.prehash_key, s.prehash_value, s.length, s.prefix)
+        s = ics23_types.TENDERMINT_SPEC.leaf_spec
+        return ics23_types.LeafOp(s.hash, s.prehash_key, s.prehash_value, s.length, s.prefix)
 
     def _split(self, n):
         k = 1
@@ -121,8 +122,8 @@ class SimpleMerkleTree(_Tree):
 
     def _node(self, left, right):
         h = _sha256(b"\x01" + left[0] + right[0])
-        return (h, ics23.InnerOp(ics23.SHA256, b"\x01", right[0]),
-                ics23.InnerOp(ics23.SHA256, b"\x01" + left[0], b""))
+        return (h, ics23_types.InnerOp(ics23_types.SHA256, b"\x01", right[0]),
+                ics23_types.InnerOp(ics23_types.SHA256, b"\x01" + left[0], b""))
 
 
 class IavlTree(_Tree):
@@ -133,9 +134,9 @@ class IavlTree(_Tree):
         _Tree.__init__(self, items)
 
     def leaf_op(self):
-        s = ics23.IAVL_SPEC.leaf_spec
+        s = ics23_types.IAVL_SPEC.leaf_spec
         prefix = b"\x00" + _zigzag(1) + _zigzag(self.version)  # height 0, size 1, version
-        return ics23.LeafOp(s.hash, s.prehash_key, s.prehash_value, s.length, prefix)
+        return ics23_types.LeafOp(s.hash, s.prehash_key, s.prehash_value, s.length, prefix)
 
     def _split(self, n):
         return (n + 1) // 2
@@ -144,8 +145,8 @@ class IavlTree(_Tree):
         height = max(left[1], right[1]) + 1
         head = _zigzag(height) + _zigzag(left[2] + right[2]) + _zigzag(self.version)
         h = _sha256(head + b"\x20" + left[0] + b"\x20" + right[0])
-        return (h, ics23.InnerOp(ics23.SHA256, head + b"\x20", b"\x20" + right[0]),
-                ics23.InnerOp(ics23.SHA256, head + b"\x20" + left[0] + b"\x20", b""))
+        return (h, ics23_types.InnerOp(ics23_types.SHA256, head + b"\x20", b"\x20" + right[0]),
+                ics23_types.InnerOp(ics23_types.SHA256, head + b"\x20" + left[0] + b"\x20", b""))
 
 
 def multistore(store_roots):

@@ -23,7 +23,7 @@ import time
 
 from lightclient.chip import txs as txmod
 from lightclient.chip.core import rpcjson
-from lightclient.chip.core import types as T
+from lightclient.chip.core import valset
 from lightclient.devnet.chain import Key, format_rfc3339_ns, header_json
 from lightclient.devnet import app as appmod
 from lightclient.devnet import history as hist
@@ -70,8 +70,8 @@ class Upstream:
             for s in res["seeds"]:
                 k = Key(s["key_type"], bytes.fromhex(s["seed"]))
                 keys[k.address] = k
-                vals.append(T.Validator(k.address, k.key_type, k.pub_key, int(s["power"])))
-            got = (T.ValidatorSet(T.sort_validators(vals)), keys)
+                vals.append(valset.Validator(k.address, k.key_type, k.pub_key, int(s["power"])))
+            got = (valset.ValidatorSet(valset.sort_validators(vals)), keys)
             with self._lock:
                 self._seeds[height] = got
         return got

@@ -90,10 +90,6 @@ class Board:
         return self.partition(self.vfs["partition"])
 
     @property
-    def store_partition(self):
-        return self.partition(self.store["partition"])
-
-    @property
     def app_offset(self):
         return self.app_partition.offset
 

@@ -291,25 +291,6 @@ class HeapProfile:
         """Largest GC heap size: the peak is at most this, without exception (coarse)."""
         return max(s.heap_total for s in self.steps)
 
-    def as_dict(self) -> dict:
-        return {
-            "peak_lower": self.peak_lower,
-            "peak_upper": self.peak_upper,
-            "peak_upper_strict": self.peak_upper_strict,
-            "live_end": self.live_end,
-            "steps": [
-                {
-                    "live_before": s.live_before,
-                    "used_end": s.used_end,
-                    "allocated": s.allocated,
-                    "heap_total": s.heap_total,
-                    "ms": s.ms,
-                }
-                for s in self.steps
-            ],
-        }
-
-
 _STEP = re.compile(
     r"^HEAPSTEP step=(\d+) done=(\d) live_before=(-?\d+) used_end=(-?\d+) "
     r"heap_total=(-?\d+) ms=([\d.]+)$"

@@ -5,8 +5,8 @@ hand out a verified checkpoint, serve light blocks for the self-test's updates.
 - SyntheticNetwork: a throw-away chain held in this process (lightclient/devnet/chain.py, real signatures),
   for bench-testing boards with no network at all; what it registers is forgotten on exit.
 
-Both build the same things for the chip: the checkpoint is update.encode_trusted() of a state
-this process verified, the updates are update.encode_update() of verified light blocks.
+Both build the same things for the chip: the checkpoint is trusted_at_rest.encode_trusted() of a state
+this process verified, the updates are update_encode.encode_update() of verified light blocks.
 """
 
 import hashlib
@@ -17,7 +17,7 @@ import time
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.core import types as T
-from lightclient.chip.core import update
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, TrustedState, verify_to_height
 from lightclient.hwtest.errors import HwTestError
@@ -85,7 +85,7 @@ class Network:
         _, verified, _ = verify_to_height(trusted, target, fetch, Options(TRUSTING_PERIOD_NS),
                                           now, checker=CachingChecker(native.verify))
         steps = [fetched[h] for h in verified]
-        return update.encode_update(steps, trusted), target, trusted
+        return update_encode.encode_update(steps, trusted), target, trusted
 
     def close(self):
         pass

@@ -15,7 +15,7 @@ import uuid as uuidlib
 
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.hwtest.errors import HwTestError
 from lightclient.hwtest.link import BoardLink, McuError
 
@@ -57,77 +57,25 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
     say = log or (lambda s: None)
     uuid = uuid or str(uuidlib.uuid4())
     with BoardLink(port, baudrate, timeout) as link:
-        mcu = link.mcu
-        link.call("echo", mcu.echo, "provision")
-        info = chip_info(link)
-        if info["board"] != board_name:
-            raise HwTestError("board_mismatch", "the board on %s says it is a %s, not a %s"
-                              % (port, info["board"], board_name),
-                              hint="give the right --board (its board.json was flashed with "
-                                   "the image)", reported=info["board"])
-        st = link.call("status", mcu.status)
-        if not st.get("store_ok", False):
-            raise HwTestError("store", "the board's secure store is not usable: %s"
-                              % st.get("store_error", "unknown"),
-                              hint="run the self-test for details; a corrupt store is never "
-                                   "reformatted by these tools (it may hold the only key)")
-        if (st.get("has_key") or st.get("provisioned")) and not force:
-            raise HwTestError("already_provisioned", "the board already holds a %s"
-                              % ("checkpoint" if st.get("provisioned") else "key"),
-                              hint="use --force to re-provision (a new key: the old "
-                                   "registration no longer matches this board)",
-                              public_key=st.get("pub"))
+        link.call("echo", link.mcu.echo, "provision")
+        info = _check_board(link, port, board_name, force)
         # A board that holds a verified device record lets only its owner re-provision it.
         owner_sign = txs.seed_signer(owner_seed)
-        try:
-            auth = (link.call("status", mcu.owner_authorization, owner_sign, "generate_key")
-                    if force else None)
-            pub = link.call("generate_key", mcu.generate_key, force=force, owner_sig=auth)
-            say("%s: key generated, public key %s" % (port, bytes(pub).hex()))
-            back = link.call("public_key", mcu.public_key)
-        except McuError as e:
-            raise HwTestError("generate_key", "the board refused to generate its key: %s" % e)
-        if bytes(back) != bytes(pub) or len(pub) != 32:
-            raise HwTestError("public_key", "the public key read back differs from the one "
-                              "generated", generated=bytes(pub), read=bytes(back))
-        try:
-            reg = network.register_device(uuid, bytes(pub), owner_seed, account=account)
-        except HwTestError:
-            raise
-        except Exception as e:
-            raise HwTestError("register", "the network refused the registration: %s" % e,
-                              hint="check the network is up and the owner key is right")
+        pub = _generate_key(link, owner_sign, force)
+        say("%s: key generated, public key %s" % (port, pub.hex()))
+        reg = _register(network, uuid, pub, owner_seed, account)
         say("%s: registered %s on %s" % (port, uuid, network.name))
-        try:
-            state, header_hash = network.checkpoint()
-        except HwTestError:
-            raise
-        except Exception as e:
-            raise HwTestError("checkpoint", "registered %s, but the network gave no checkpoint: "
-                              "%s" % (uuid, e), hint="the board holds a key and no checkpoint: "
-                              "provision it again with --force once the network answers",
-                              uuid=uuid)
-        try:
-            trusted = update.encode_trusted(state)
-            auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
-                              trusted) if force else None)
-            link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,
-                      header_hash=header_hash, owner_sig=auth)
-        except McuError as e:
-            raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
-        st = link.call("status", mcu.status)
-        h = state.header
-        if not st.get("provisioned") or st.get("height") != h.height:
-            raise HwTestError("set_checkpoint", "the board does not report the checkpoint it "
-                              "was given", expected_height=h.height, reported=st.get("height"))
+        state, header_hash = _network_checkpoint(network, uuid)
+        _set_checkpoint(link, owner_sign, state, header_hash, uuid, force)
+    h = state.header
     return {
         "version": RECORD_VERSION,
-        "board_id": board_id or "%s-%s" % (board_name, bytes(pub).hex()[:8]),
+        "board_id": board_id or "%s-%s" % (board_name, pub.hex()[:8]),
         "board": board_name,
         "port": port,
         "chip": info,
         "uuid": uuid,
-        "public_key": bytes(pub).hex(),
+        "public_key": pub.hex(),
         "owner_public_key": ed25519.public_key(owner_seed).hex(),
         "network": {"name": network.name, "chain_id": h.chain_id},
         "registration": reg,
@@ -137,3 +85,85 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         "time": utc_now(),
         "seconds": round(time.monotonic() - t0, 2),
     }
+
+
+def _check_board(link, port, board_name, force):
+    """The chip's info, once it is the board named, its store is usable, and it is not
+    provisioned already (unless force)."""
+    info = chip_info(link)
+    if info["board"] != board_name:
+        raise HwTestError("board_mismatch", "the board on %s says it is a %s, not a %s"
+                          % (port, info["board"], board_name),
+                          hint="give the right --board (its board.json was flashed with "
+                               "the image)", reported=info["board"])
+    st = link.call("status", link.mcu.status)
+    if not st.get("store_ok", False):
+        raise HwTestError("store", "the board's secure store is not usable: %s"
+                          % st.get("store_error", "unknown"),
+                          hint="run the self-test for details; a corrupt store is never "
+                               "reformatted by these tools (it may hold the only key)")
+    if (st.get("has_key") or st.get("provisioned")) and not force:
+        raise HwTestError("already_provisioned", "the board already holds a %s"
+                          % ("checkpoint" if st.get("provisioned") else "key"),
+                          hint="use --force to re-provision (a new key: the old "
+                               "registration no longer matches this board)",
+                          public_key=st.get("pub"))
+    return info
+
+
+def _generate_key(link, owner_sign, force):
+    """The chip makes its key (with the owner's authorization when forced); -> the public key,
+    read back and compared."""
+    mcu = link.mcu
+    try:
+        auth = (link.call("status", mcu.owner_authorization, owner_sign, "generate_key")
+                if force else None)
+        pub = link.call("generate_key", mcu.generate_key, force=force, owner_sig=auth)
+        back = link.call("public_key", mcu.public_key)
+    except McuError as e:
+        raise HwTestError("generate_key", "the board refused to generate its key: %s" % e)
+    if bytes(back) != bytes(pub) or len(pub) != 32:
+        raise HwTestError("public_key", "the public key read back differs from the one "
+                          "generated", generated=bytes(pub), read=bytes(back))
+    return bytes(pub)
+
+
+def _register(network, uuid, pub, owner_seed, account):
+    try:
+        return network.register_device(uuid, pub, owner_seed, account=account)
+    except HwTestError:
+        raise
+    except Exception as e:
+        raise HwTestError("register", "the network refused the registration: %s" % e,
+                          hint="check the network is up and the owner key is right")
+
+
+def _network_checkpoint(network, uuid):
+    try:
+        return network.checkpoint()
+    except HwTestError:
+        raise
+    except Exception as e:
+        raise HwTestError("checkpoint", "registered %s, but the network gave no checkpoint: "
+                          "%s" % (uuid, e), hint="the board holds a key and no checkpoint: "
+                          "provision it again with --force once the network answers",
+                          uuid=uuid)
+
+
+def _set_checkpoint(link, owner_sign, state, header_hash, uuid, force):
+    """The checkpoint onto the chip (with the owner's authorization when forced), then read back
+    through the chip's status."""
+    mcu = link.mcu
+    try:
+        trusted = trusted_at_rest.encode_trusted(state)
+        auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
+                          trusted) if force else None)
+        link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,
+                  header_hash=header_hash, owner_sig=auth)
+    except McuError as e:
+        raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
+    st = link.call("status", mcu.status)
+    h = state.header
+    if not st.get("provisioned") or st.get("height") != h.height:
+        raise HwTestError("set_checkpoint", "the board does not report the checkpoint it "
+                          "was given", expected_height=h.height, reported=st.get("height"))

@@ -61,12 +61,11 @@ class _Run:
 
 def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=2.0,
              now_ns=None, log=None):
-    """-> report dict {"port", "passed", "checks": [...]}. network: lightclient.hwtest.network.Network
+    """-> report dict {"port", "passed", "checks": [...]}. network: hwtest.network.Network
     the board was provisioned on (the update checks need it; without one they are NOT RUN and
     the board does not pass)."""
     run = _Run()
     t_all = time.monotonic()
-    say = log or (lambda s: None)
     link = None
     try:
         t0 = time.monotonic()
@@ -79,7 +78,7 @@ def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=
         except (HwTestError, McuError) as e:
             ok = run.add("link", FAIL, str(e), t0)
         if ok:
-            _board_checks(run, link, network, expected_pubkey, now_ns, say)
+            _BoardChecks(run, link, network, expected_pubkey, now_ns).run_all()
     finally:
         if link is not None:
             link.close()
@@ -93,10 +92,26 @@ def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=
             "seconds": round(time.monotonic() - t_all, 2)}
 
 
-def _board_checks(run, link, network, expected_pubkey, now_ns, say):
-    mcu = link.mcu
+class _BoardChecks:
+    """The checks on the board, one method each, run in order; a check that cannot run because
+    an earlier one failed is not run. Each method returns (status, detail, extra fields)."""
 
-    def step(name, fn):
+    def __init__(self, run, link, network, expected_pubkey, now_ns):
+        self.run, self.link, self.mcu = run, link, link.mcu
+        self.network, self.expected_pubkey, self.now_ns = network, expected_pubkey, now_ns
+        self.status = None           # the board's status, read by the firmware check
+        self.good = self.target = self.now = None   # the known-good update, once built
+
+    def run_all(self):
+        if not self.step("firmware", self.firmware):
+            return
+        self.step("store", self.store)
+        self.step("key", self.key)
+        if self.step("checkpoint", self.checkpoint):
+            if self.step("update_rejected", self.update_rejected):
+                self.step("update_accepted", self.update_accepted)
+
+    def step(self, name, fn):
         t0 = time.monotonic()
         try:
             status, detail, extra = fn()
@@ -104,14 +119,13 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
             # McuError is a LightClientError, and so is a network that stops answering; a
             # serial port that goes away is an OSError: each is this check's FAIL, not a crash
             status, detail, extra = FAIL, str(e) or type(e).__name__, {}
-        return run.add(name, status, detail, t0, **extra)
+        return self.run.add(name, status, detail, t0, **extra)
 
-    state = {}
-
-    def firmware():
+    def firmware(self):
+        link, mcu = self.link, self.mcu
         info = link.call("info", mcu.info)
         st = link.call("status", mcu.status)
-        state["status"] = st
+        self.status = st
         version = st.get("fw")
         if not version or ("mycroft-lc-fw " + str(version)) not in info:
             return FAIL, "os info %r and status fw %r disagree" % (info, version), {}
@@ -119,19 +133,19 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
             "version": version, "info": info, "chip_id": st.get("chip_id"),
             "firmware_hash": st.get("firmware_hash")}
 
-    def store():
-        st = state["status"]
+    def store(self):
+        st = self.status
         if not st.get("store_ok"):
             return FAIL, "store not usable: %s" % st.get("store_error", "unknown"), {}
-        rep = link.call("store_check", mcu.store_check)
+        rep = self.link.call("store_check", self.mcu.store_check)
         if not rep.get("ok"):
             return FAIL, "store check: %s" % "; ".join(map(str, rep.get("errors") or [])), \
                 {"report": _jsonable(rep)}
         return PASS, "%s records, generation %s" % (rep.get("records"), rep.get("generation")), \
             {"report": _jsonable(rep)}
 
-    def key():
-        st = state["status"]
+    def key(self):
+        st, link, mcu = self.status, self.link, self.mcu
         if not st.get("has_key"):
             if not st.get("store_ok"):
                 return FAIL, "no key readable: the store is not usable", {}
@@ -143,13 +157,14 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
         if not native.verify(T.ED25519, pub, msg, sig):
             return FAIL, "the signature of a random challenge does not verify with the board's " \
                          "public key %s" % pub.hex(), {"public_key": pub.hex()}
-        if expected_pubkey is not None and pub != bytes(expected_pubkey):
+        expected = self.expected_pubkey
+        if expected is not None and pub != bytes(expected):
             return FAIL, "the board's key %s is not the provisioned %s (re-keyed since?)" % (
-                pub.hex(), bytes(expected_pubkey).hex()), {"public_key": pub.hex()}
+                pub.hex(), bytes(expected).hex()), {"public_key": pub.hex()}
         return PASS, "challenge signed and verified", {"public_key": pub.hex()}
 
-    def checkpoint():
-        st = state["status"]
+    def checkpoint(self):
+        st = self.status
         if not st.get("provisioned"):
             if not st.get("store_ok"):
                 return FAIL, "no checkpoint readable: the store is not usable", {}
@@ -157,18 +172,17 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
         return PASS, "trusted at height %s of %s" % (st.get("height"), st.get("chain_id")), \
             {"height": st.get("height"), "chain_id": st.get("chain_id")}
 
-    def updates():
-        if network is None:
+    def update_rejected(self):
+        if self.network is None:
             raise HwTestError("no_network", "no network given: the update checks need the "
                               "network the board was provisioned on")
-        st = state["status"]
-        good, target, _ = network.update_from(st["height"], st.get("app_hash"))
-        state["good"], state["target"] = good, target
+        st, link, mcu = self.status, self.link, self.mcu
+        good, target, _ = self.network.update_from(st["height"], st.get("app_hash"))
+        self.good, self.target = good, target
         bad = corrupt_update(good)
-        now = now_ns or time.time_ns()
-        state["now"] = now
+        self.now = self.now_ns or time.time_ns()
         try:
-            link.call("submit_update", mcu.submit_update, bad, now)
+            link.call("submit_update", mcu.submit_update, bad, self.now)
         except McuError as e:
             if e.group == lc.GROUP and e.rc in REJECTION_CODES:
                 after = link.call("status", mcu.status)
@@ -179,27 +193,20 @@ def _board_checks(run, link, network, expected_pubkey, now_ns, say):
         return FAIL, "the board ACCEPTED an update whose header does not match its " \
                      "signatures", {}
 
-    def accepted():
-        if "good" not in state:
+    def update_accepted(self):
+        if self.good is None:
             raise HwTestError("not_run", "no update was built")
+        link, mcu = self.link, self.mcu
         try:
-            link.call("submit_update", mcu.submit_update, state["good"], state["now"])
+            link.call("submit_update", mcu.submit_update, self.good, self.now)
         except McuError as e:
             return FAIL, "the known-good update was refused: %s" % e, {}
         after = link.call("status", mcu.status)
-        if after.get("height") != state["target"]:
+        if after.get("height") != self.target:
             return FAIL, "accepted but trusted height is %s, not %s" % (after.get("height"),
-                                                                      state["target"]), {}
+                                                                      self.target), {}
         return PASS, "verified and committed: height %d -> %d" % (
-            state["status"]["height"], state["target"]), {"height": state["target"]}
-
-    if not step("firmware", firmware):
-        return
-    step("store", store)
-    step("key", key)
-    if step("checkpoint", checkpoint):
-        if step("update_rejected", updates):
-            step("update_accepted", accepted)
+            self.status["height"], self.target), {"height": self.target}
 
 
 def _reason(e):

@@ -12,12 +12,10 @@ from lightclient.chip.crypto import backend
 
 def _load():
     fns, names = {}, []
-    try:
-        from lightclient.native import ed25519
+    from lightclient.native import ed25519   # imports without `cryptography` (AVAILABLE False)
+    if ed25519.AVAILABLE:
         fns["ed25519_verify"] = ed25519.verify
         names.append("openssl-ed25519")
-    except ImportError:
-        pass
     try:
         from lightclient.native import secp256k1
         fns["secp256k1_verify"] = secp256k1.verify

@@ -116,8 +116,9 @@ def test_variants_differ_only_in_the_crypto_backend():
     pure, _ = _image_modules("pure")
     native, _ = _image_modules("native")
     crypto = "/lib/lightclient/chip/crypto/"
-    assert pure - native == {crypto + m for m in ("pure.py", "ed25519.py", "secp256k1.py",
-                                                  "sha512.py")}
+    assert pure - native == {crypto + m for m in (
+        "pure.py", "ed25519.py", "edwards25519.py", "secp256k1.py", "secp256k1_group.py",
+        "sha512.py")}
     assert native - pure == {crypto + "native.py"}
 
 

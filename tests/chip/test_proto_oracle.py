@@ -19,6 +19,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lightclient.chip.core import types
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.merkle import hash_from_byte_slices
 
 PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "proto")
@@ -188,7 +190,7 @@ def validators(draw):
     key_type = draw(st.sampled_from(["ed25519", "secp256k1"]))
     pub = draw(st.binary(min_size=types.PUB_KEY_SIZES[key_type],
                          max_size=types.PUB_KEY_SIZES[key_type]))
-    return types.Validator(draw(st.binary(min_size=20, max_size=20)), key_type, pub,
+    return valset.Validator(draw(st.binary(min_size=20, max_size=20)), key_type, pub,
                            draw(non_neg_int64s), draw(int64s))
 
 
@@ -209,7 +211,7 @@ def test_validator_set_hash(pb, vals):
     leaves = [pb.validator.SimpleValidator(
         pub_key=pb.keys.PublicKey(**{v.key_type: v.pub_key}),
         voting_power=v.voting_power).SerializeToString() for v in vals]
-    assert types.ValidatorSet(vals).hash() == hash_from_byte_slices(leaves)
+    assert valset.ValidatorSet(vals).hash() == hash_from_byte_slices(leaves)
 
 
 @st.composite
@@ -218,20 +220,20 @@ def commits(draw):
     sigs = []
     for _ in range(n):
         flag = draw(st.sampled_from([types.BLOCK_ID_FLAG_COMMIT, types.BLOCK_ID_FLAG_NIL]))
-        sigs.append(types.CommitSig(flag, draw(st.binary(min_size=20, max_size=20)), draw(times),
+        sigs.append(votes.CommitSig(flag, draw(st.binary(min_size=20, max_size=20)), draw(times),
                                     draw(st.binary(min_size=64, max_size=64))))
     bid = draw(st.one_of(st.just(types.BlockID(b"", 0, b"")), block_ids()))
-    return types.Commit(draw(int64s), draw(int32s), bid, sigs)
+    return votes.Commit(draw(int64s), draw(int32s), bid, sigs)
 
 
 @settings(max_examples=300, deadline=None)
 @given(chain_id=chain_ids, commit=commits())
 def test_canonical_vote_sign_bytes(pb, chain_id, commit):
-    builder = types.SignBytesBuilder(chain_id, commit)
+    builder = votes.SignBytesBuilder(chain_id, commit)
     for i in range(len(commit.signatures)):
         want = _pb_vote_sign_bytes(pb, chain_id, commit, i)
         assert builder.for_index(i) == want
-        assert types.vote_sign_bytes(chain_id, commit, i) == want
+        assert votes.vote_sign_bytes(chain_id, commit, i) == want
 
 
 def test_real_commit_through_the_oracle(pb):

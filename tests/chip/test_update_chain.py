@@ -18,6 +18,7 @@ for p in (REPO, REPO / "tests" / "chip" / "core"):
         sys.path.insert(0, str(p))
 
 from lightclient.chip.core import cbor, update  # noqa: E402
+from lightclient.chip.core import update_encode  # noqa: E402
 from lightclient.chip.core import types as T  # noqa: E402
 from lightclient.chip.core.errors import (DecodeError, LightClientError, NotEnoughTrust,  # noqa: E402
                                      VerificationError)
@@ -65,7 +66,7 @@ def test_round_trip_adjacent(n, key_type):
     c = Chain("rt-%d" % n, make_validators(n, key_type, power=lambda i: 5 + i % 7), START)
     blocks = c.run(3)
     trusted = _trusted(blocks[0])
-    data = update.encode_update(blocks[1:], trusted)
+    data = update_encode.encode_update(blocks[1:], trusted)
     decoded = update.decode_update(data, trusted)
     for i, (d, b) in enumerate(zip(decoded, blocks[1:])):
         _same_block(d, b, _sent(data, i))
@@ -78,10 +79,10 @@ def test_only_the_needed_signatures_are_sent():
     powers = [50, 40, 30, 20, 10, 5, 5, 5]
     c = Chain("few", make_validators(8, power=lambda i: powers[i]), START)
     b1, b2 = c.run(2)
-    sent = sorted(_sent(update.encode_update([b2], _trusted(b1))))
+    sent = sorted(_sent(update_encode.encode_update([b2], _trusted(b1))))
     # 165 total, needs > 110: 50 + 40 + 30 = 120
     assert sent == [0, 1, 2]
-    full = update.encode_update([b2], _trusted(b1), all_signatures=True)
+    full = update_encode.encode_update([b2], _trusted(b1), all_signatures=True)
     assert sorted(_sent(full)) == list(range(8))
     assert update.apply_update(_trusted(b1), full, OPTS, _now(c), pure_verify).header.height == 2
 
@@ -93,18 +94,18 @@ def test_validator_set_change_adjacent_100():
                       power={vals[50][1]: 99})
     b1, b2, b3 = c.run(3)
     trusted = _trusted(b1)
-    data = update.encode_update([b2], trusted)
+    data = update_encode.encode_update([b2], trusted)
     m = cbor.loads(data)[update.K_STEPS][0]
     assert update.S_NEXT_VALIDATORS in m and update.S_VALIDATORS not in m
     s2 = update.apply_update(trusted, data, OPTS, _now(c), fast_verify)
     assert s2.next_validators.hash() == b3.validators.hash()
-    data3 = update.encode_update([b3], s2)
+    data3 = update_encode.encode_update([b3], s2)
     m3 = cbor.loads(data3)[update.K_STEPS][0]
     assert update.S_VALIDATORS not in m3 and update.S_NEXT_VALIDATORS not in m3
     s3 = update.apply_update(s2, data3, OPTS, _now(c), fast_verify)
     assert s3.header.hash() == b3.header.hash()
     # Both steps in one update: same result.
-    s = update.apply_update(trusted, update.encode_update([b2, b3], trusted), OPTS, _now(c),
+    s = update.apply_update(trusted, update_encode.encode_update([b2, b3], trusted), OPTS, _now(c),
                             fast_verify)
     assert s.header.hash() == b3.header.hash()
 
@@ -123,21 +124,21 @@ def _half_replaced_chain():
 def test_skipping_step_sends_enough_trusted_signers():
     c = _half_replaced_chain()
     trusted = _trusted(c.blocks[1])
-    data = update.encode_update([c.blocks[4]], trusted)
+    data = update_encode.encode_update([c.blocks[4]], trusted)
     sent = _sent(data)
     vals = c.blocks[4].validators.validators
     old = [i for i in sent if trusted.next_validators.get(vals[i].address) is not None]
     # 2/3 of the new set (1050, needs > 700): the 50 new (550) and 16 old (160); then 18 more
     # old ones for the trust level (> 333 of the trusted 1000): 34 old in all.
     assert len(old) == 34 and len(sent) == 84
-    adjacent_only = update.encode_update([c.blocks[4]], TrustedState(
+    adjacent_only = update_encode.encode_update([c.blocks[4]], TrustedState(
         c.blocks[3].header, c.blocks[3].next_validators))
     assert len(_sent(adjacent_only)) == 66  # without the trust level: 2/3 alone
     s = update.apply_update(trusted, data, OPTS, _now(c), fast_verify)
     assert s.header.hash() == c.blocks[4].header.hash()
     # The same step with only the 2/3 votes does not reach the trusted set's 1/3:
     obj = cbor.loads(data)
-    lean = update.select_signatures(c.blocks[4], trusted.next_validators, 1, 3, False)
+    lean = update_encode.select_signatures(c.blocks[4], trusted.next_validators, 1, 3, False)
     obj[update.K_STEPS][0][update.S_SIGNATURES] = [
         e for e in obj[update.K_STEPS][0][update.S_SIGNATURES] if e[0] in lean]
     old_lean = [i for i in lean if trusted.next_validators.get(vals[i].address) is not None]
@@ -151,13 +152,13 @@ def test_skipping_with_a_higher_trust_level():
     c = _half_replaced_chain()
     trusted = _trusted(c.blocks[1])
     # trust level 2/3 needs > 666 of the old power, only 500 of it is still there
-    data = update.encode_update([c.blocks[4]], trusted, trust_level=(2, 3))
+    data = update_encode.encode_update([c.blocks[4]], trusted, trust_level=(2, 3))
     with pytest.raises(NotEnoughTrust) as e:
         update.apply_update(trusted, data, Options(OPTS.trusting_period_ns, 2, 3), _now(c),
                             fast_verify)
     assert e.value.details["signed_power"] == 500 and e.value.details["needed"] == 666
     # adjacent steps instead: fine
-    s = update.apply_update(trusted, update.encode_update(
+    s = update.apply_update(trusted, update_encode.encode_update(
         [c.blocks[2], c.blocks[3], c.blocks[4]], trusted, (2, 3)),
         Options(OPTS.trusting_period_ns, 2, 3), _now(c), fast_verify)
     assert s.header.height == 4
@@ -166,7 +167,7 @@ def test_skipping_with_a_higher_trust_level():
 def test_skipping_step_with_a_changed_set_carries_it():
     c = _half_replaced_chain()
     trusted = _trusted(c.blocks[1])
-    m = cbor.loads(update.encode_update([c.blocks[3]], trusted))[update.K_STEPS][0]
+    m = cbor.loads(update_encode.encode_update([c.blocks[3]], trusted))[update.K_STEPS][0]
     assert update.S_VALIDATORS in m and update.S_LAST_BLOCK_HASH in m
 
 
@@ -178,7 +179,7 @@ def test_update_equals_verifying_the_full_light_block():
     direct = trusted
     for b in blocks[1:]:
         direct = verify_step(direct, b, OPTS, _now(c))
-    s = update.apply_update(trusted, update.encode_update(blocks[1:], trusted), OPTS, _now(c))
+    s = update.apply_update(trusted, update_encode.encode_update(blocks[1:], trusted), OPTS, _now(c))
     assert s.header.__dict__ == direct.header.__dict__
     assert s.next_validators.hash() == direct.next_validators.hash()
 
@@ -189,7 +190,7 @@ def test_encoder_refuses_inconsistent_blocks():
     other = Chain("bad", make_validators(5, tag=b"o"), START).next_block()
     broken = T.LightBlock(b2.signed_header, other.validators, b2.next_validators)
     with pytest.raises(DecodeError) as e:
-        update.encode_update([broken], _trusted(b1))
+        update_encode.encode_update([broken], _trusted(b1))
     assert e.value.check == "update_encode"
 
 
@@ -201,7 +202,7 @@ def test_sizes_against_json():
     c = Chain("size", make_validators(100), START)
     c.schedule_change(2, add=make_validators(1, tag=b"j"))
     b1, b2 = c.run(2)
-    data = update.encode_update([b2], _trusted(b1))
+    data = update_encode.encode_update([b2], _trusted(b1))
     j = to_rpc_json(b2)
     json_bytes = sum(len(json.dumps(j[k]).encode()) for k in j)
     assert len(data) * 5 < json_bytes
@@ -214,7 +215,7 @@ _FZ = Chain("fuzz", make_validators(3) + make_validators(1, "secp256k1"), START)
 _FZ.schedule_change(2, add=make_validators(1, tag=b"f"))
 _FZ.run(3)
 _FZ_TRUSTED = _trusted(_FZ.blocks[1])
-_FZ_DATA = update.encode_update([_FZ.blocks[2], _FZ.blocks[3]], _FZ_TRUSTED)
+_FZ_DATA = update_encode.encode_update([_FZ.blocks[2], _FZ.blocks[3]], _FZ_TRUSTED)
 _FZ_GOOD = _FZ.blocks[3].header.hash()
 _SMALL = update.Limits(max_bytes=4096, max_steps=3, max_validators=8)
 

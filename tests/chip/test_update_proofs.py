@@ -6,7 +6,10 @@ import pytest
 from lightclient.devnet import ics23_build
 from lightclient import native
 from lightclient.chip import txs
-from lightclient.chip.core import ics23, update
+from lightclient.chip.core import update
+from lightclient.chip.core import ics23_types
+from lightclient.chip.core import trusted_at_rest
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import LightClientError, ProofError
 from lightclient.chip.core.verifier import Options, TrustedState
 from lightclient.devnet.chain import Chain, make_validators
@@ -35,7 +38,7 @@ def _ops(key):
 
 def _apply(chain, proofs, now_offset=DAY):
     trusted = TrustedState(chain.blocks[1].signed_header.header, chain.blocks[1].next_validators)
-    data = update.encode_update([chain.blocks[4]], trusted, proofs=proofs)
+    data = update_encode.encode_update([chain.blocks[4]], trusted, proofs=proofs)
     return update.apply_update_full(trusted, data, Options(14 * DAY),
                                     chain.time_at(4) + now_offset, native.verify)
 
@@ -55,9 +58,9 @@ def test_forged_value_or_absence_is_rejected(chain):
     forged = RECORD.replace(b"en-us", b"xx-xx")
     # The value travels inside the existence proof: a forged value there fails the proof chain.
     ops = _ops(key)
-    p = ics23.decode_commitment_proof(ops[0][2])
+    p = ics23_types.decode_commitment_proof(ops[0][2])
     p.value = forged
-    forged_ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + ops[1:]
+    forged_ops = [(ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p))] + ops[1:]
     with pytest.raises(ProofError) as e:
         _apply(chain, [("devices", key, forged, forged_ops)])
     assert e.value.details["field"] == "update.proofs[0]"
@@ -79,7 +82,7 @@ def test_proof_against_another_app_hash_fails(chain):
     # step's header, so ending the update at block 3 fails.
     key = txs.record_key("kitchen")
     trusted = TrustedState(chain.blocks[1].signed_header.header, chain.blocks[1].next_validators)
-    data = update.encode_update([chain.blocks[3]], trusted,
+    data = update_encode.encode_update([chain.blocks[3]], trusted,
                                 proofs=[("devices", key, RECORD, _ops(key))])
     with pytest.raises(ProofError):
         update.apply_update_full(trusted, data, Options(14 * DAY), chain.time_at(3) + DAY,
@@ -89,6 +92,6 @@ def test_proof_against_another_app_hash_fails(chain):
 def test_trusted_state_of_a_chain_round_trips(chain):
     lb = chain.blocks[4]
     st = TrustedState(lb.signed_header.header, lb.next_validators, lb.validators)
-    back = update.decode_trusted(update.encode_trusted(st), lb.signed_header.header.hash())
+    back = trusted_at_rest.decode_trusted(trusted_at_rest.encode_trusted(st), lb.signed_header.header.hash())
     assert back.validators.hash() == lb.validators.hash()
     assert back.header.hash() == lb.signed_header.header.hash()

@@ -9,7 +9,7 @@ from lightclient import mcu_bridge, native
 from lightclient.chip import txs
 from lightclient.client import LightClient
 from lightclient.config import from_devnet
-from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.mcu import McuClient, McuError
 from lightclient.devnet.launcher import Devnet
@@ -41,7 +41,7 @@ def world(tmp_path_factory):
                 anchor = client.init_from_anchor()
                 chip = mcu_bridge.chip_state(client.pool, {"height": start})
                 assert chip.header.hash() == anchor.light_block.signed_header.header.hash()
-                mcu.set_checkpoint(update.encode_trusted(chip), uuid=UUID,
+                mcu.set_checkpoint(trusted_at_rest.encode_trusted(chip), uuid=UUID,
                                    trusting_period_ns=client.options.trusting_period_ns,
                                    header_hash=chip.header.hash())
                 res = client.boot(10)

@@ -13,6 +13,7 @@ if str(REPO) not in sys.path:
 
 from lightclient.chip.core import rpcjson  # noqa: E402
 from lightclient.chip.core import types as T  # noqa: E402
+from lightclient.chip.core import votes
 from lightclient.chip.core.signatures import CachingChecker  # noqa: E402
 from lightclient.chip.crypto.pure import verify as pure_verify  # noqa: E402
 from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,  # noqa: E402
@@ -61,7 +62,7 @@ def test_secp256k1_signatures_are_low_s_r_s():
     c = Chain("k1", make_validators(2, "secp256k1"), START)
     b = c.next_block()
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-    builder = T.SignBytesBuilder("k1", b.commit)
+    builder = votes.SignBytesBuilder("k1", b.commit)
     for i, cs in enumerate(b.commit.signatures):
         assert len(cs.signature) == 64 and int.from_bytes(cs.signature[32:], "big") <= n // 2
         v = b.validators.validators[i]
@@ -196,7 +197,7 @@ def test_rfc3339_formatting_matches_go():
 def test_fast_verify_agrees_with_pure_on_good_and_bad_signatures():
     c = Chain("fv", _mixed(2, 2), START)
     b = c.next_block()
-    builder = T.SignBytesBuilder("fv", b.commit)
+    builder = votes.SignBytesBuilder("fv", b.commit)
     for i, cs in enumerate(b.commit.signatures):
         v = b.validators.validators[i]
         msg = builder.for_index(i)

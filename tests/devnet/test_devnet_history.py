@@ -12,7 +12,8 @@ import pytest
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.chip.core import ics23, verifier
+from lightclient.chip.core import verifier
+from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.devnet import app as appmod
@@ -139,13 +140,13 @@ def test_abci_proofs_verify_against_next_header(hist):
     for uuid in ("hist-device-0", "hist-device-3"):
         value, ops, app_hash = _record_proof(hist, 100, uuid)
         assert value is not None
-        assert ics23.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)],
+        assert proof_chain.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)],
                                            value)
         rec = txs.decode_record(value)
         assert rec["uuid"] == uuid
     value, ops, app_hash = _record_proof(hist, 100, "no-such-device")
     assert value is None
-    assert ics23.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(
+    assert proof_chain.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(
         "no-such-device")], None)
     # Device 0's settings were changed at height 5: German, metric.
     before = json.loads(hist.app.query(4, "devices", txs.record_key("hist-device-0"))[0])
@@ -155,7 +156,7 @@ def test_abci_proofs_verify_against_next_header(hist):
     # A proof at height 5 does not verify against the app hash of header 5 (state before).
     value, ops = hist.app.query(5, "devices", txs.record_key("hist-device-0"))
     with pytest.raises(Exception):
-        ics23.verify_abci_proof_ops(ops, hist.header(5).app_hash,
+        proof_chain.verify_abci_proof_ops(ops, hist.header(5).app_hash,
                                     ["devices", txs.record_key("hist-device-0")], value)
 
 

@@ -17,7 +17,8 @@ import pytest
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.chip.core import ics23, rpcjson, verifier
+from lightclient.chip.core import rpcjson, verifier
+from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.devnet.launcher import REPO, Devnet
@@ -138,7 +139,7 @@ def verify_query(resp, app_hash, uuid):
     ops = [(op["type"], base64.b64decode(op["key"]), base64.b64decode(op["data"]))
            for op in resp["proofOps"]["ops"]]
     value = base64.b64decode(resp["value"]) if resp["value"] is not None else None
-    ics23.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)], value)
+    proof_chain.verify_abci_proof_ops(ops, app_hash, ["devices", txs.record_key(uuid)], value)
     return value
 
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from lightclient.devnet import ics23_build
 from lightclient.chip.core import ics23, merkle, proto
+from lightclient.chip.core import proof_chain
+from lightclient.chip.core import ics23_types
 from lightclient.chip.core.errors import DecodeError, ProofError
 
 VECTORS = os.environ.get("LIGHTCLIENT_VECTORS") or os.path.join(
@@ -40,7 +42,7 @@ def _ops(store_name, key, store_proof):
 
 
 def _check(ops, key_path, value, app_hash=APP_HASH):
-    return ics23.verify_abci_proof_ops(ops, app_hash, key_path, value)
+    return proof_chain.verify_abci_proof_ops(ops, app_hash, key_path, value)
 
 
 def _fails(exc, ops, key_path, value, app_hash=APP_HASH):
@@ -61,20 +63,20 @@ def test_multistore_root_is_cometbft_merkle_over_sdk_kv_pairs():
 
 def test_iavl_leaf_and_inner_ops_have_the_vectors_shape():
     # The vector tree's leaves are at version 1: prefix 00 02 02 (height 0, size 1, version 1).
-    vec = ics23.decode_commitment_proof(EXIST["proof"])
+    vec = ics23_types.decode_commitment_proof(EXIST["proof"])
     ours = ics23_build.IavlTree({b"k": b"v"}, version=1).exist_proof(b"k")
     assert ours.leaf.prefix == vec.leaf.prefix == b"\x00\x02\x02"
     for n in (1, 2, 3, 5, 8, 13, 40):
         tree = ics23_build.IavlTree({b"%03d" % i: b"v" for i in range(n)}, version=3)
         for i in range(n):
             k = b"%03d" % i
-            assert ics23.verify_membership(ics23.IAVL_SPEC, tree.root, tree.proof(k), k, b"v")
+            assert ics23.verify_membership(ics23_types.IAVL_SPEC, tree.root, tree.proof(k), k, b"v")
             # The IAVL layout checks (height >= layer etc.) pass on every op.
-            assert ics23.check_existence_spec(tree.exist_proof(k), ics23.IAVL_SPEC)
+            assert ics23.check_existence_spec(tree.exist_proof(k), ics23_types.IAVL_SPEC)
 
 
-@pytest.mark.parametrize("cls,spec", [(ics23_build.IavlTree, ics23.IAVL_SPEC),
-                                      (ics23_build.SimpleMerkleTree, ics23.TENDERMINT_SPEC)])
+@pytest.mark.parametrize("cls,spec", [(ics23_build.IavlTree, ics23_types.IAVL_SPEC),
+                                      (ics23_build.SimpleMerkleTree, ics23_types.TENDERMINT_SPEC)])
 def test_builder_trees_prove_every_key_and_every_gap(cls, spec):
     for n in (1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31):
         tree = cls({b"k%03d" % i: b"v%d" % i for i in range(0, 2 * n, 2)})
@@ -165,7 +167,7 @@ def test_proof_for_another_store():
 def test_op_count_and_shape():
     ops = _ops("bank", EXIST["key"], EXIST["proof"])
     path = ["bank", EXIST["key"]]
-    for n in (ics23.MAX_PROOF_OPS + 1, 50):
+    for n in (ics23_types.MAX_PROOF_OPS + 1, 50):
         e = _fails(ProofError, (ops * n)[:n], path, EXIST["value"])
         assert e.check == "abci_proof_ops_count"
     assert _fails(ProofError, [], path, EXIST["value"]).check == "abci_proof_ops_count"

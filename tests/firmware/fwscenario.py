@@ -2,7 +2,9 @@
 # would send the board: the provisioning and update scenario the firmware tests share.
 from lightclient.devnet import ics23_build
 from lightclient.chip import txs
-from lightclient.chip.core import ics23, update
+from lightclient.chip.core import ics23_types
+from lightclient.chip.core import trusted_at_rest
+from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.devnet.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
 
@@ -39,7 +41,7 @@ class Scenario:
         return TrustedState(lb.signed_header.header, lb.next_validators, lb.validators)
 
     def checkpoint(self, height=1) -> bytes:
-        return update.encode_trusted(self.trusted(height))
+        return trusted_at_rest.encode_trusted(self.trusted(height))
 
     def proof(self, value=None):
         """The record's proof; with `value`, a forgery: that value put inside the existence
@@ -47,14 +49,14 @@ class Scenario:
         ops = ics23_build.abci_proof_ops(self.devices, self.stores, "devices", self.key)
         if value is None:
             return ("devices", self.key, self.record, ops)
-        p = ics23.decode_commitment_proof(ops[0][2])
+        p = ics23_types.decode_commitment_proof(ops[0][2])
         p.value = value
-        ops = [(ops[0][0], ops[0][1], ics23.encode_commitment_proof(p))] + list(ops[1:])
+        ops = [(ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p))] + list(ops[1:])
         return ("devices", self.key, value, ops)
 
     def update(self, frm=1, to=2, value=None, proofs=True) -> bytes:
         steps = [self.chain.blocks[h] for h in range(frm + 1, to + 1)]
-        return update.encode_update(steps, self.trusted(frm),
+        return update_encode.encode_update(steps, self.trusted(frm),
                                     proofs=[self.proof(value)] if proofs else None)
 
     def now(self, height) -> int:

@@ -10,6 +10,7 @@ from lightclient.chip.app.device import Device
 from lightclient.devnet import ics23_build
 from lightclient.chip import txs
 from lightclient.chip.core import update
+from lightclient.chip.core import update_encode
 from lightclient.chip.store.filedev import RamBlockDevice
 from lightclient.chip.smp import lc
 
@@ -60,7 +61,7 @@ def test_a_proven_absence_of_the_configured_record_is_cached():
     key = txs.record_key("garage")
     ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", key)
     proof = ("devices", key, None, ops)
-    data = update.encode_update([sc.chain.blocks[2]], sc.trusted(1), proofs=[proof])
+    data = update_encode.encode_update([sc.chain.blocks[2]], sc.trusted(1), proofs=[proof])
     _, n, cached = d.submit_update(data, sc.now(2))
     assert cached
     s = d.settings()

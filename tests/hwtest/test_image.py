@@ -269,38 +269,7 @@ def test_image_length_reads_the_esp_image_format():
     assert struct.unpack_from("<B", fakes.app_image(), 0)[0] == 0xE9
 
 
-def test_the_real_firmware_image_is_complete_on_micropython():
-    """The image's application files alone, at their image paths and with MicroPython's board
-    sys.path ('' and /lib), import /main.py and every module in them inside real MicroPython
-    1.27: nothing the firmware imports from the repository is missing."""
-    from lightclient.hwtest.micropython import run_script
-    app = image.app_files()
-    assert "/main.py" in app and any(p.startswith("/lib/lightclient/chip/core/") for p in app)
-    files = {"/board" + p: data for p, data in app.items()}
-    modules = sorted(p[:-3].replace("/lib/", "/", 1).strip("/").replace("/", ".")
-                     .replace(".__init__", "") for p in app if p != "/main.py")
-    code = """
-import sys
-sys.path[:] = ["/board", "/board/lib"]
-for k in list(sys.modules):
-    if k.startswith("lightclient") or k.startswith("app"):
-        del sys.modules[k]
-class _Stub:
-    def __getattr__(self, name):
-        raise AttributeError(name)
-sys.modules["esp32"] = _Stub()
-sys.modules["machine"] = _Stub()
-import main
-for m in %r:
-    __import__(m)
-print("IMPORTED", " ".join(sorted(k for k in sys.modules if k.startswith("lightclient")
-                                   or k.startswith("app"))))
-""" % (modules,)
-    r = run_script(code, extra_files=files, vectors="none", timeout=120)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
-    line = [x for x in r.stdout.splitlines() if x.startswith("IMPORTED")][0]
-    loaded = set(line.split()[1:])
-    assert set(modules) <= loaded | {"main"}
+# The image's files alone importing in MicroPython, per variant: tests/chip/test_boundary.py.
 
 
 def test_the_real_firmware_builds_and_its_filesystem_holds_exactly_the_closure(tmp_path):

@@ -14,9 +14,10 @@ from ecdsa.util import sigencode_string, sigencode_string_canonize
 
 from lightclient.native import secp256k1 as native
 from lightclient.chip.crypto import secp256k1 as pure
+from lightclient.chip.crypto import secp256k1_group
 
 VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "vectors", "wycheproof")
-N = pure.N
+N = secp256k1_group.N
 
 
 def _load(name):
@@ -31,7 +32,9 @@ def _compress(pub65):
 def _der_to_rs(der):
     import sys
 
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "chip"))
+    here = os.path.dirname(__file__)
+    for d in (os.path.join(here, "..", "chip"), os.path.join(here, "..", "chip", "crypto")):
+        sys.path.insert(0, d)   # test_secp256k1 and the dual helper it imports
     from test_secp256k1 import der_to_rs
 
     return der_to_rs(der)

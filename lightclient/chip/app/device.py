@@ -1,7 +1,7 @@
 # The device's secrets and verified state, kept in the secure record store:
 #
 #   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
-#   "trusted"  the trusted light-client state (update.encode_trusted)
+#   "trusted"  the trusted light-client state (trusted_at_rest.encode_trusted)
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update
@@ -15,6 +15,7 @@ import hashlib
 
 from lightclient.chip import txs
 from lightclient.chip.core import cbor, update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.crypto import backend as crypto
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
@@ -81,7 +82,7 @@ class Device:
             self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
             seed = None
             t = self._get("trusted")
-            self.trusted = update.decode_trusted(t) if t is not None else None
+            self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
             r = self._get("record")
@@ -113,7 +114,8 @@ class Device:
             raise lc_error(lc.E_REFUSED, "owner_signature_required", "this device has a "
                            "verified record: re-provisioning needs its owner's signature", op=op)
         msg = lc.reprovision_message(op, self.pub or b"", self.store.generation, payload_hash)
-        if len(owner) != 32 or len(owner_sig) != 64 or not crypto.ed25519_verify(owner, msg, owner_sig):
+        if (len(owner) != 32 or len(owner_sig) != 64
+                or not crypto.ed25519_verify(owner, msg, owner_sig)):
             raise lc_error(lc.E_SIGNATURE, "owner_signature", "the owner's signature does not "
                            "verify for this operation, chip and store generation", op=op)
 
@@ -183,14 +185,15 @@ class Device:
         if self.trusted is not None:
             self._authorize("set_checkpoint", hashlib.sha256(bytes(state_bytes)).digest(),
                             owner_sig)
-        state = slim(update.decode_trusted(state_bytes, expected_hash, self.limits))
+        state = slim(trusted_at_rest.decode_trusted(state_bytes, expected_hash, self.limits))
         if uuid is not None:
             txs.record_key(uuid)  # validates it
         if trusting_period_ns is None:
             trusting_period_ns = DEFAULT_TRUSTING_PERIOD_NS
         Options(trusting_period_ns)  # validates it
         config = {"tp": trusting_period_ns, "uuid": uuid}
-        self._commit({"trusted": update.encode_trusted(state), "config": cbor.dumps(config),
+        self._commit({"trusted": trusted_at_rest.encode_trusted(state),
+                      "config": cbor.dumps(config),
                       "record": None})
         self.trusted, self.config, self.record = state, config, None
         return state
@@ -211,7 +214,7 @@ class Device:
         state = slim(state)
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": update.encode_trusted(state)}
+        changes = {"trusted": trusted_at_rest.encode_trusted(state)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}

@@ -9,6 +9,8 @@
 import binascii
 
 from lightclient.chip.core import types as T
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.errors import DecodeError
 
 MAX_APP_HASH = 1024  # AppHash has no fixed length in CometBFT; bound it anyway
@@ -309,7 +311,7 @@ def commit_sig_from_json(d, field="commit_sig"):
         if not sig or len(sig) > MAX_SIGNATURE_SIZE:
             raise DecodeError("json_signature_length", "signature must be 1..64 bytes",
                               field=field + ".signature", length=len(sig))
-    return T.CommitSig(flag, addr, ts, sig)
+    return votes.CommitSig(flag, addr, ts, sig)
 
 
 def commit_from_json(d):
@@ -325,7 +327,7 @@ def commit_from_json(d):
     sigs = []
     for i, s in enumerate(sigs_json):
         sigs.append(commit_sig_from_json(s, "commit.signatures[%d]" % i))
-    return T.Commit(height, rnd, block_id, sigs)
+    return votes.Commit(height, rnd, block_id, sigs)
 
 
 def signed_header_from_json(d):
@@ -364,11 +366,11 @@ def validator_from_json(d, field="validator"):
     prio = d.get("proposer_priority")
     prio = 0 if prio is None else _int(prio, field + ".proposer_priority", T.INT64_MIN,
                                        T.INT64_MAX)
-    derived = T.address_from_pubkey(key_type, pub)
+    derived = valset.address_from_pubkey(key_type, pub)
     if derived != address:
         raise DecodeError("json_validator_address", "address is not the address of the key",
                           field=field + ".address", address=address, derived=derived)
-    return T.Validator(address, key_type, pub, power, prio)
+    return valset.Validator(address, key_type, pub, power, prio)
 
 
 def validator_set_from_json(d):
@@ -402,7 +404,7 @@ def validator_set_from_json(d):
                                                                  T.MAX_VALIDATORS):
         raise DecodeError("json_validators_page", "count differs from the list",
                           field="validator_set", count=len(vals))
-    return T.ValidatorSet(T.sort_validators(vals), proposer)
+    return valset.ValidatorSet(valset.sort_validators(vals), proposer)
 
 
 def light_block_from_json(signed_header, validators, next_validators=None):

@@ -5,11 +5,13 @@
 # Format, limits and the safety argument: docs/compact-update.md.
 # Shared subset: CPython and MicroPython.
 
-from lightclient.chip.core import cbor, ics23
+from lightclient.chip.core import cbor, ics23_types, proof_chain
 from lightclient.chip.core import types as T
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import TrustedState, verify_step
+from lightclient.chip.core.verifier import verify_step
 
 VERSION = 1
 
@@ -60,7 +62,7 @@ FIELD_NAMES = {
     S_PROPOSER: "proposer", S_ROUND: "round", S_PARTS: "parts", S_SIGNATURES: "signatures",
 }
 
-KEY_TYPE_CODES = T.KEY_TYPE_CODES  # (ed25519, secp256k1): code = index
+KEY_TYPE_CODES = valset.KEY_TYPE_CODES  # (ed25519, secp256k1): code = index
 SIGNATURE_SIZE = 64
 UINT32_MAX = 0xFFFFFFFF
 UINT64_MAX = (1 << 64) - 1
@@ -167,11 +169,11 @@ def _part_set(v, path):
 
 
 def _validators(v, path, limits):
-    """A validator list -> types.PackedValidatorSet (flat buffers, not one object per
+    """A validator list -> valset.PackedValidatorSet (flat buffers, not one object per
     validator: this is most of the receiver's heap). Every entry's fields are checked first, then
     the set-wide rules (duplicates, total power), as ValidatorSet does."""
     items = _array(v, path, 1, limits.max_validators, lazy=True)
-    packer = T.ValidatorPacker(len(items))
+    packer = valset.ValidatorPacker(len(items))
     i = 0
     for item in _elements(items):
         p = path + "[" + str(i) + "]"
@@ -191,7 +193,7 @@ def _validators(v, path, limits):
 
 
 def _signatures(v, path, header_time, vals, commit):
-    """Signature entries -> votes added to `commit` (a types.PackedCommit over `vals`); every
+    """Signature entries -> votes added to `commit` (a votes.PackedCommit over `vals`); every
     index without an entry stays absent."""
     n = len(vals)
     entries = _array(v, path, 0, n, lazy=True)
@@ -306,7 +308,7 @@ def _decode_step(m, path, prev, prev_hash_fn, vouching, limits):
     # The block id's hash is the recomputed header hash: what the signatures must cover.
     header_hash = header.hash()
     sv = m[S_SIGNATURES]
-    commit = T.PackedCommit(height, rnd, T.BlockID(header_hash, p_total, p_hash), vals,
+    commit = votes.PackedCommit(height, rnd, T.BlockID(header_hash, p_total, p_hash), vals,
                             len(vals), min(len(sv), len(vals))
                             if isinstance(sv, (list, cbor.LazyArray)) else 0)
     _signatures(sv, fp(S_SIGNATURES), time_ns, vals, commit)
@@ -327,11 +329,11 @@ def _proof_value(ops, path):
     # that proof anyway, so sending it twice would only cost bytes); the proof chain below then
     # checks it like any other value.
     try:
-        proof = ics23.decode_commitment_proof(ops[0][2])
+        proof = ics23_types.decode_commitment_proof(ops[0][2])
     except LightClientError as e:  # name the field, as every other decode failure does
         e.details["field"] = path + ".ops[0].data"
         raise
-    if not isinstance(proof, ics23.ExistenceProof):
+    if not isinstance(proof, ics23_types.ExistenceProof):
         raise _err("update_proof_value", "value `true` needs an existence proof in the first op",
                    path + ".value")
     return proof.value
@@ -454,7 +456,7 @@ def apply_update_full(trusted_state, data, options, now_ns, verify_fn=None, limi
     for i in range(len(proofs)):
         store, key, value, ops = proofs[i]
         try:
-            ics23.verify_abci_proof_ops(ops, app_hash, [store, key], value)
+            proof_chain.verify_abci_proof_ops(ops, app_hash, [store, key], value)
         except LightClientError as e:
             e.details["field"] = "update.proofs[" + str(i) + "]"
             raise
@@ -462,235 +464,5 @@ def apply_update_full(trusted_state, data, options, now_ns, verify_fn=None, limi
     return state, proven
 
 
-# --- the trusted state at rest (checkpoints, the chip's store) ---------------------------------
-
-TRUSTED_VERSION = 1
-
-
-def encode_trusted(state):
-    """TrustedState -> deterministic CBOR: [version, header fields, next validators or null,
-    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest"."""
-    h = state.header
-    header = [h.version_block, h.version_app, h.chain_id, h.height, h.time_ns,
-              [h.last_block_id.hash, h.last_block_id.part_set_total, h.last_block_id.part_set_hash],
-              h.last_commit_hash, h.data_hash, h.validators_hash, h.next_validators_hash,
-              h.consensus_hash, h.app_hash, h.last_results_hash, h.evidence_hash,
-              h.proposer_address]
-    vals = _validators_cbor(state.validators) if state.validators is not None else None
-    nxt = _validators_cbor(state.next_validators) if state.next_validators is not None else None
-    return cbor.dumps([TRUSTED_VERSION, header, nxt, vals], 4)
-
-
-def decode_trusted(data, expected_hash=None, limits=None):
-    """Untrusted bytes -> TrustedState; every field checked, the validator sets must hash to
-    the header's, and with expected_hash the header must hash to it (a checkpoint)."""
-    if limits is None:
-        limits = DEFAULT_LIMITS
-    if not isinstance(data, (bytes, bytearray)):
-        raise DecodeError("trusted_type", "trusted state must be bytes", field="trusted")
-    if len(data) > limits.max_bytes:
-        raise DecodeError("trusted_too_large", "trusted state longer than the limit",
-                          field="trusted", length=len(data), max_bytes=limits.max_bytes)
-    # lazy_depth 1: the header and the validator lists are checked but built one at a time.
-    # Items: the array and version (2), the header (1 + 14 fields + last_block_id 1 + 3 = 19),
-    # two sets of 1 + 4 per validator.
-    a = _array(cbor.loads(data, 4, 23 + 8 * limits.max_validators, limits.max_bytes, 1),
-               "trusted", 4, 4)
-    if _uint(a[0], "trusted.version", UINT64_MAX) != TRUSTED_VERSION:
-        raise _err("trusted_version", "unsupported trusted state version", "trusted.version")
-    f = _array(a[1], "trusted.header", 15, 15)
-    p = "trusted.header."
-    lb = _array(f[5], p + "last_block_id", 3, 3)
-    chain_id = f[2]
-    if not isinstance(chain_id, str) or not 0 < len(chain_id) <= T.MAX_CHAIN_ID_LEN:
-        raise _err("update_field_type", "chain id must be a short text string", p + "chain_id")
-    header = T.Header(
-        _uint(f[0], p + "version_block", UINT64_MAX), _uint(f[1], p + "version_app", UINT64_MAX),
-        chain_id, _uint(f[3], p + "height", T.INT64_MAX),
-        _int(f[4], p + "time", T.MIN_TIME_NS, T.MAX_TIME_NS),
-        T.BlockID(_bytes(lb[0], p + "last_block_id.hash", _HASH_SIZES),
-                  _uint(lb[1], p + "last_block_id.total", UINT32_MAX),
-                  _bytes(lb[2], p + "last_block_id.parts_hash", _HASH_SIZES)),
-        _bytes(f[6], p + "last_commit_hash", _HASH_SIZES),
-        _bytes(f[7], p + "data_hash", _HASH_SIZES),
-        _bytes(f[8], p + "validators_hash", (T.HASH_SIZE,)),
-        _bytes(f[9], p + "next_validators_hash", (T.HASH_SIZE,)),
-        _bytes(f[10], p + "consensus_hash", _HASH_SIZES),
-        _bytes(f[11], p + "app_hash", max_len=limits.max_app_hash),
-        _bytes(f[12], p + "last_results_hash", _HASH_SIZES),
-        _bytes(f[13], p + "evidence_hash", _HASH_SIZES),
-        _bytes(f[14], p + "proposer_address", (T.ADDRESS_SIZE,)))
-    nxt = _validators(a[2], "trusted.next_validators", limits) if a[2] is not None else None
-    vals = _validators(a[3], "trusted.validators", limits) if a[3] is not None else None
-    if nxt is None and vals is None:
-        raise _err("update_field_missing", "a trusted state needs a validator set",
-                   "trusted.next_validators")
-    if nxt is not None and nxt.hash() != header.next_validators_hash:
-        raise _err("trusted_validators_hash", "next validators do not hash to the header's "
-                   "next_validators_hash", "trusted.next_validators")
-    if vals is not None and vals.hash() != header.validators_hash:
-        raise _err("trusted_validators_hash", "validators do not hash to the header's "
-                   "validators_hash", "trusted.validators")
-    if expected_hash is not None and header.hash() != bytes(expected_hash):
-        raise _err("trusted_header_hash", "header does not hash to the checkpoint hash",
-                   "trusted.header")
-    return TrustedState(header, nxt, vals)
-
-
-# --- encoding (the Pi) -------------------------------------------------------------------------
-
-def _encode_error(message, field, **details):
-    return DecodeError("update_encode", message, field=field, **details)
-
-
-def _validators_cbor(vset):
-    out = []
-    for i in range(len(vset)):
-        key_type, pub = vset.key_at(i)
-        out.append([KEY_TYPE_CODES.index(key_type), pub, vset.power_at(i)])
-    return out
-
-
-def select_signatures(block, trusted_vals, trust_num, trust_den, skipping):
-    """Indices of the commit votes to send: the highest-power COMMIT votes (by power, then
-    index, as the verifier tallies) until more than 2/3 of the block's validator power; when
-    skipping, then more trusted signers (by trusted power) until more than trust_num/trust_den of
-    the trusted power. If a threshold cannot be reached, every vote that could count is sent and
-    the receiver decides (it will reject)."""
-    commit = block.signed_header.commit
-    vals = block.validators
-    cand = []
-    for i in range(commit.size()):
-        if commit.flag_at(i) == T.BLOCK_ID_FLAG_COMMIT:
-            cand.append((vals.power_at(i), i))
-    cand.sort(key=lambda c: (-c[0], c[1]))
-    needed = vals.total_power * 2 // 3
-    chosen = {}
-    tally = 0
-    for power, i in cand:
-        if tally > needed:
-            break
-        chosen[i] = True
-        tally += power
-    if skipping:
-        needed_t = trusted_vals.total_power * trust_num // trust_den
-        tcand = []
-        for power, i in cand:
-            j = trusted_vals.index_of(commit.address_at(i))
-            if j is not None:
-                tcand.append((trusted_vals.power_at(j), i))
-        tally_t = 0
-        for tp, i in tcand:
-            if i in chosen:
-                tally_t += tp
-        tcand.sort(key=lambda c: (-c[0], c[1]))
-        for tp, i in tcand:
-            if tally_t > needed_t:
-                break
-            if i not in chosen:
-                chosen[i] = True
-                tally_t += tp
-    out = list(chosen)
-    out.sort()
-    return out
-
-
-def encode_step(block, prev_header, vouching, trust_num=1, trust_den=3, all_signatures=False):
-    """The step map for one LightBlock, given the header and validator set the receiver will
-    hold before it (see docs/compact-update.md)."""
-    h = block.signed_header.header
-    commit = block.signed_header.commit
-    vals = block.validators
-    if h.validators_hash != vals.hash():
-        raise _encode_error("validators do not hash to the header's validators_hash",
-                            "validators", height=h.height)
-    nxt = block.next_validators
-    if nxt is None:
-        if h.next_validators_hash != vals.hash():
-            raise _encode_error("next validators are needed (they differ from validators)",
-                                "next_validators", height=h.height)
-        nxt = vals
-    elif h.next_validators_hash != nxt.hash():
-        raise _encode_error("next validators do not hash to next_validators_hash",
-                            "next_validators", height=h.height)
-    header_hash = h.hash()
-    if commit.block_id.hash != header_hash or commit.height != h.height:
-        raise _encode_error("commit is not for this header", "commit", height=h.height)
-    if h.chain_id != prev_header.chain_id:
-        raise _encode_error("header is for another chain", "chain_id", height=h.height)
-    if commit.size() != len(vals):
-        raise _encode_error("commit and validator set differ in length", "signatures",
-                            height=h.height)
-
-    adjacent = h.height == prev_header.height + 1
-    m = {S_HEIGHT: h.height, S_TIME: h.time_ns}
-    if h.version_block != prev_header.version_block or h.version_app != prev_header.version_app:
-        m[S_VERSION] = [h.version_block, h.version_app]
-    lb = h.last_block_id
-    if not adjacent or lb.hash != prev_header.hash():
-        m[S_LAST_BLOCK_HASH] = lb.hash
-    m[S_LAST_BLOCK_PARTS] = [lb.part_set_total, lb.part_set_hash]
-    for key, attr in STICKY_HASHES:
-        if getattr(h, attr) != getattr(prev_header, attr):
-            m[key] = getattr(h, attr)
-    if h.app_hash != prev_header.app_hash:
-        m[S_APP_HASH] = h.app_hash
-    if vouching is None or vals.hash() != vouching.hash():
-        m[S_VALIDATORS] = _validators_cbor(vals)
-    if nxt.hash() != vals.hash():
-        m[S_NEXT_VALIDATORS] = _validators_cbor(nxt)
-    found = vals.index_of(h.proposer_address)
-    m[S_PROPOSER] = found if found is not None else h.proposer_address
-    if commit.round:
-        m[S_ROUND] = commit.round
-    m[S_PARTS] = [commit.block_id.part_set_total, commit.block_id.part_set_hash]
-    if all_signatures:
-        idx = [i for i in range(commit.size()) if commit.flag_at(i) != T.BLOCK_ID_FLAG_ABSENT]
-    else:
-        idx = select_signatures(block, vouching, trust_num, trust_den, not adjacent)
-    entries = []
-    for i in idx:
-        sig = commit.signature_at(i)
-        if len(sig) != SIGNATURE_SIZE:
-            raise _encode_error("signature is not 64 bytes", "signatures", index=i)
-        e = [i, commit.timestamp_at(i) - h.time_ns, sig]
-        if commit.flag_at(i) == T.BLOCK_ID_FLAG_NIL:
-            e.append(T.BLOCK_ID_FLAG_NIL)
-        entries.append(e)
-    m[S_SIGNATURES] = entries
-    return m, nxt
-
-
-def encode_update(steps, trusted_state, trust_level=(1, 3), all_signatures=False, proofs=None):
-    """Pi side: LightBlocks (in height order, each verifiable from the state the previous one
-    leaves) -> compact update bytes for a receiver holding `trusted_state`. trust_level is the
-    receiver's (numerator, denominator); it decides how many signatures a skipping step needs.
-    all_signatures=True sends every non-absent vote (for audits and tests). proofs:
-    [(store name, key, value or None, ops)] with ops the `abci_query` proofOps as
-    [(type, key, data)], proving state at the last step's height - 1."""
-    prev = trusted_state.header
-    vouching = trusted_state.vouching_set()
-    out = []
-    for block in steps:
-        m, nxt = encode_step(block, prev, vouching, trust_level[0], trust_level[1],
-                             all_signatures)
-        out.append(m)
-        prev = block.signed_header.header
-        vouching = nxt
-    top = {K_VERSION: VERSION, K_STEPS: out}
-    for store, key, value, ops in proofs or ():
-        if value is not None:
-            carried = ics23.decode_commitment_proof(ops[0][2])
-            if not isinstance(carried, ics23.ExistenceProof) or carried.value != bytes(value):
-                raise _encode_error("the first op does not prove this value", "proofs",
-                                    store=store)
-    if proofs:
-        top[K_PROOFS] = [[store, bytes(key), None if value is None else True,
-                          [[typ, bytes(k), bytes(d)] for typ, k, d in ops]]
-                         for store, key, value, ops in proofs]
-    return cbor.dumps(top, CBOR_DEPTH)
-
-
 __all__ = ["VERSION", "Limits", "DEFAULT_LIMITS", "decode_update", "decode_update_full",
-           "apply_update", "apply_update_full", "encode_update", "encode_step",
-           "select_signatures", "encode_trusted", "decode_trusted"]
+           "apply_update", "apply_update_full"]

@@ -11,6 +11,7 @@
 # VerifyCommitLightTrusting); the step structure follows tendermint-rs's light-client-verifier.
 
 from lightclient.chip.core import types
+from lightclient.chip.core import votes
 from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 
@@ -268,7 +269,7 @@ def tally_trust_level(chain_id, commit, trusted_validators, num, den, checker, b
                              needed=needed_, total=total_)
 
     if builder is None:
-        builder = types.SignBytesBuilder(chain_id, commit)
+        builder = votes.SignBytesBuilder(chain_id, commit)
     return _tally(commit, candidates, trusted_validators, needed, total, checker, short, builder)
 
 
@@ -288,7 +289,7 @@ def tally_two_thirds(chain_id, commit, validators, checker, builder=None):
                                 needed=needed_, total=total_)
 
     if builder is None:
-        builder = types.SignBytesBuilder(chain_id, commit)
+        builder = votes.SignBytesBuilder(chain_id, commit)
     return _tally(commit, candidates, validators, needed, total, checker, short, builder)
 
 
@@ -303,7 +304,7 @@ def verify_commit_full(chain_id, signed_header, validators, checker):
     commit_validate_basic(commit)
     header_matches_commit(header, header.hash(), commit)
     commit_signers_match(commit, validators)
-    builder = types.SignBytesBuilder(chain_id, commit)
+    builder = votes.SignBytesBuilder(chain_id, commit)
     signed = 0
     checked = 0
     for i in range(commit.size()):
@@ -360,7 +361,7 @@ def verify_step(trusted, untrusted, options, now_ns, checker=None):
     check_structure(trusted, untrusted, options, now_ns)
     sh = untrusted.signed_header
     chain_id = trusted.header.chain_id
-    builder = types.SignBytesBuilder(chain_id, sh.commit)
+    builder = votes.SignBytesBuilder(chain_id, sh.commit)
     if sh.header.height != trusted.header.height + 1:
         tally_trust_level(chain_id, sh.commit, trusted.vouching_set(), options.trust_num,
                           options.trust_den, checker, builder)

@@ -11,41 +11,17 @@
 # 2-argument form erases first), ioctl(4) block count, ioctl(5) block size, ioctl(6, n) erase.
 # One block is one erase sector.
 
-import hashlib
 import struct
 
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto.hmac_sha256 import Hmac as _Hmac, hmac_sha256, pads as _pads
-
-FORMAT_VERSION = 1
-MAGIC = b"MLS1"
-HEADER_SIZE = 48  # sector header, at offset 0 of every sector
-STREAM_HEADER_SIZE = 16  # gen u32, salt 8, count u16, reserved u16
-RECORD_FIXED = 22  # name_len u8, reserved u8, value_len u32, nonce 16
-TAG_SIZE = 32
-HEADER_TAG_SIZE = 16
-SALT_SIZE = 8
-NONCE_SIZE = 16
-MAX_NAME = 32
-MIN_SECRET = 32
-MIN_BLOCK = 256
-MAX_BLOCK = 65536
-MAX_GEN = 0xFFFFFFFF
-IO_CHUNK = 256  # bytes read or programmed per device call (one NOR page)
-
-# Domain separation of every HMAC use (docs/store-format.md, "Keys and MACs").
-D_ENC_KEY = b"mycroft-lightclient securestore v1 encryption key"
-D_MAC_KEY = b"mycroft-lightclient securestore v1 authentication key"
-D_HDR = b"MLS1hdr"
-D_REC = b"MLS1rec"
-D_SNAP = b"MLS1snap"
-D_KS = b"MLS1ks"
-D_SALT = b"MLS1salt"
-
-IOCTL_BLOCK_COUNT = 4
-IOCTL_BLOCK_SIZE = 5
-IOCTL_BLOCK_ERASE = 6
-
+from lightclient.chip.store.flash_format import (D_REC, D_SALT, D_SNAP, HEADER_SIZE,
+                                                 IOCTL_BLOCK_COUNT, IOCTL_BLOCK_ERASE,
+                                                 IOCTL_BLOCK_SIZE, IO_CHUNK, MAX_BLOCK, MAX_GEN,
+                                                 MAX_NAME, MIN_BLOCK, MIN_SECRET, RECORD_FIXED,
+                                                 SALT_SIZE, STREAM_HEADER_SIZE, TAG_SIZE, _Header,
+                                                 _same, _u16, _u32, derive_keys, keystream_xor,
+                                                 pack_header, parse_header)
 
 class StoreError(LightClientError):
     """The store cannot do what was asked (bad argument, full, not mounted, device failure)."""
@@ -59,50 +35,6 @@ class RollbackError(StoreError):
     """The newest valid generation is older than the monotonic counter: an old image was restored."""
 
 
-def _same(a, b):
-    """Constant-time comparison of two byte strings (a MAC check must not leak the match length)."""
-    if len(a) != len(b):
-        return False
-    d = 0
-    for i in range(len(a)):
-        d |= a[i] ^ b[i]
-    return d == 0
-
-
-def derive_keys(secret):
-    """(encryption key, MAC key) from the device secret."""
-    return hmac_sha256(secret, D_ENC_KEY), hmac_sha256(secret, D_MAC_KEY)
-
-
-def keystream_xor(enc_key, nonce, data, start=0):
-    """data XOR keystream(nonce), from keystream byte `start` (a multiple of 32).
-
-    Keystream block j = HMAC-SHA256(enc_key, "MLS1ks" || nonce || u32le(j)).
-    """
-    pads = _pads(enc_key)
-    prefix = D_KS + nonce
-    out = bytearray(len(data))
-    block = start // 32
-    i = 0
-    n = len(data)
-    while i < n:
-        ks = _Hmac(None, prefix + struct.pack("<I", block), pads).digest()
-        m = n - i if n - i < 32 else 32
-        x = int.from_bytes(bytes(data[i:i + m]), "big") ^ int.from_bytes(ks[:m], "big")
-        out[i:i + m] = x.to_bytes(m, "big")
-        i += m
-        block += 1
-    return out
-
-
-def _u32(b, off):
-    return struct.unpack_from("<I", b, off)[0]
-
-
-def _u16(b, off):
-    return struct.unpack_from("<H", b, off)[0]
-
-
 def _random_bytes(n):
     try:
         import os
@@ -112,45 +44,6 @@ def _random_bytes(n):
         import random  # the WebAssembly port has no os.urandom
 
         return bytes(random.getrandbits(8) for _ in range(n))
-
-
-# --- sector header ------------------------------------------------------------------------------
-
-
-def pack_header(mac_key, part, nsect, gen, erase_count, stream_len, salt):
-    fields = struct.pack("<BBHHHIII", FORMAT_VERSION, 0, part, nsect, 0, gen, erase_count, stream_len)
-    body = MAGIC + fields + salt
-    return body + hmac_sha256(mac_key, D_HDR + body)[:HEADER_TAG_SIZE]
-
-
-class _Header:
-    # Parsed, MAC-verified sector header.
-    def __init__(self, part, nsect, gen, erase_count, stream_len, salt):
-        self.part = part
-        self.nsect = nsect
-        self.gen = gen
-        self.erase_count = erase_count
-        self.stream_len = stream_len
-        self.salt = salt
-
-
-def parse_header(mac_key, b, data_size, max_sectors):
-    """A verified _Header, or a string saying why not ("blank", "magic", "mac", "field")."""
-    if b[:4] != MAGIC:
-        for x in b:
-            if x != 0xFF:
-                return "magic"
-        return "blank"
-    if not _same(hmac_sha256(mac_key, D_HDR + bytes(b[:32]))[:HEADER_TAG_SIZE], b[32:48]):
-        return "mac"
-    ver, flags, part, nsect, res, gen, ec, slen = struct.unpack_from("<BBHHHIII", b, 4)
-    if ver != FORMAT_VERSION or flags != 0 or res != 0:
-        return "field"
-    if not (1 <= nsect <= max_sectors and part < nsect and gen >= 1):
-        return "field"
-    if not ((nsect - 1) * data_size < slen <= nsect * data_size and slen >= STREAM_HEADER_SIZE + TAG_SIZE):
-        return "field"
-    return _Header(part, nsect, gen, ec, slen, bytes(b[24:32]))
 
 
 # --- the store ----------------------------------------------------------------------------------

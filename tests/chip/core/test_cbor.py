@@ -3,9 +3,9 @@
 # helpers. Dual-runtime module (docs/core-subset.md).
 
 import dual
-from lightclient.chip.core.cbor import (
-    dumps, loads, loads_prefix, expect_map, get_bytes, get_text, get_int, get_uint, get_bool,
-    get_list, get_map, MAX_DEPTH_CEILING,
+from lightclient.chip.core.cbor import dumps, loads, loads_prefix, MAX_DEPTH_CEILING
+from lightclient.chip.core.cbor_fields import (
+    expect_map, get_bytes, get_text, get_int, get_uint, get_bool, get_list, get_map,
 )
 from lightclient.chip.core.errors import DecodeError
 

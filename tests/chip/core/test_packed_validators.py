@@ -1,4 +1,4 @@
-# types.PackedValidatorSet / ValidatorPacker (the compact validator sets the update decoder and
+# valset.PackedValidatorSet / ValidatorPacker (the compact validator sets the update decoder and
 # decode_trusted build for the microcontroller), on both runtimes: the same hash, order, lookups
 # and errors as ValidatorSet built from Validator objects, and the streamed Merkle root equals
 # merkle.hash_from_byte_slices for every size.
@@ -7,7 +7,10 @@ import hashlib
 import dual
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.core import merkle, update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import types as T
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.core.verifier import TrustedState
 
@@ -18,12 +21,12 @@ def _keys(n, tag=b"k"):
 
 
 def _plain(entries):
-    return T.ValidatorSet([T.Validator(T.address_from_pubkey(kt, pub), kt, pub, p)
+    return valset.ValidatorSet([valset.Validator(valset.address_from_pubkey(kt, pub), kt, pub, p)
                            for kt, pub, p in entries])
 
 
 def _packed(entries):
-    pk = T.ValidatorPacker(len(entries))
+    pk = valset.ValidatorPacker(len(entries))
     for kt, pub, p in entries:
         pk.add(kt, pub, p)
     return pk.finish()
@@ -42,7 +45,7 @@ def _mixed(n):
 def test_streamed_merkle_root_equals_the_recursive_one():
     for n in range(0, 40):
         items = [bytes([i]) * (i % 7 + 1) for i in range(n)]
-        r = T._MerkleRoot()
+        r = valset._MerkleRoot()
         for it in items:
             r.add(it)
         assert r.root() == merkle.hash_from_byte_slices(items), n
@@ -53,7 +56,7 @@ def test_packed_set_matches_the_plain_set():
         entries = _mixed(n)
         plain = _plain(entries)
         packed = _packed(entries)
-        assert isinstance(packed, T.ValidatorSet)
+        assert isinstance(packed, valset.ValidatorSet)
         assert packed.hash() == plain.hash()
         assert len(packed) == len(plain) == n
         assert packed.total_power == plain.total_power
@@ -68,7 +71,7 @@ def test_packed_set_matches_the_plain_set():
         full = packed.validators  # built on demand, same as the plain set's
         assert [v.address for v in full] == [v.address for v in plain.validators]
         assert [v.key_type for v in full] == [v.key_type for v in plain.validators]
-        assert T.ValidatorSet(full).hash() == plain.hash()
+        assert valset.ValidatorSet(full).hash() == plain.hash()
         assert packed.index_of(b"\x00" * 20) is None
         assert packed.get(b"\x00" * 20) is None
         assert packed.index_of(b"short") is None
@@ -95,20 +98,20 @@ def test_packer_errors_are_validator_set_errors():
     over = [(T.ED25519, ks[0], big), (T.ED25519, ks[1], 1)]
     assert dual.raises(DecodeError, _packed, over).check == "voting_power_overflow"
     assert dual.raises(DecodeError, _plain, over).check == "voting_power_overflow"
-    pk = T.ValidatorPacker(2)
+    pk = valset.ValidatorPacker(2)
     assert dual.raises(DecodeError, pk.add, T.ED25519, ks[0][:31], 1).check == "pub_key_length"
     assert dual.raises(DecodeError, pk.add, "sr25519", ks[0], 1).check == "pub_key_type"
     pk.add(T.ED25519, ks[0], 1)
     assert dual.raises(DecodeError, pk.finish).check == "validator_count"
-    assert dual.raises(DecodeError, T.ValidatorPacker, T.MAX_VALIDATORS + 1).check == \
+    assert dual.raises(DecodeError, valset.ValidatorPacker, T.MAX_VALIDATORS + 1).check == \
         "too_many_validators"
 
 
 def _state(n):
     seeds = [hashlib.sha256(b"seed" + bytes([i])).digest() for i in range(n)]
     pubs = [ed25519.public_key(s) for s in seeds]
-    vals = T.ValidatorSet(T.sort_validators(
-        [T.Validator(T.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
+    vals = valset.ValidatorSet(valset.sort_validators(
+        [valset.Validator(valset.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
          for i, p in enumerate(pubs)]))
     h = T.Header(11, 1, "packed-chain", 5, 1700000000 * 1000000000,
                  T.BlockID(b"\x01" * 32, 1, b"\x02" * 32), b"", b"", vals.hash(), vals.hash(),
@@ -118,12 +121,12 @@ def _state(n):
 
 def test_trusted_state_decodes_to_packed_sets_and_round_trips():
     state, vals = _state(5)
-    data = update.encode_trusted(state)
-    back = update.decode_trusted(data, state.header.hash())
-    assert isinstance(back.next_validators, T.PackedValidatorSet)
+    data = trusted_at_rest.encode_trusted(state)
+    back = trusted_at_rest.decode_trusted(data, state.header.hash())
+    assert isinstance(back.next_validators, valset.PackedValidatorSet)
     assert back.next_validators.hash() == vals.hash()
     assert back.validators is None
-    assert update.encode_trusted(back) == data  # the packed set encodes to the same bytes
+    assert trusted_at_rest.encode_trusted(back) == data  # the packed set encodes to the same bytes
 
 
 # --- PackedCommit (the update decoder's commits) ----------------------------------------------
@@ -132,26 +135,26 @@ def _commits(n):
     vals = _packed(_mixed(n))
     base = 1700000000 * 1000000000
     sigs = []
-    packed = T.PackedCommit(7, 2, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, n, n)
+    packed = votes.PackedCommit(7, 2, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, n, n)
     for i in range(n):
         if i % 3 == 1:
-            sigs.append(T.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
+            sigs.append(votes.CommitSig(T.BLOCK_ID_FLAG_ABSENT, b"", T.ZERO_TIME_NS, b""))
             continue
         flag = T.BLOCK_ID_FLAG_NIL if i % 5 == 4 else T.BLOCK_ID_FLAG_COMMIT
         ts = base + i * 1000003 - (3 if i == 0 else 0)
         sig = hashlib.sha256(bytes([i])).digest() * 2
-        sigs.append(T.CommitSig(flag, vals.address_at(i), ts, sig))
+        sigs.append(votes.CommitSig(flag, vals.address_at(i), ts, sig))
         packed.add(i, flag, ts, sig)
-    plain = T.Commit(7, 2, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), sigs)
+    plain = votes.Commit(7, 2, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), sigs)
     return plain, packed
 
 
 def test_packed_commit_answers_like_the_plain_commit():
     plain, packed = _commits(12)
-    assert isinstance(packed, T.Commit)
+    assert isinstance(packed, votes.Commit)
     assert packed.size() == plain.size() == 12
-    pb = T.SignBytesBuilder("chain", plain)
-    kb = T.SignBytesBuilder("chain", packed)
+    pb = votes.SignBytesBuilder("chain", plain)
+    kb = votes.SignBytesBuilder("chain", packed)
     for i in range(12):
         assert packed.flag_at(i) == plain.flag_at(i)
         assert packed.address_at(i) == plain.address_at(i)
@@ -168,11 +171,11 @@ def test_packed_commit_answers_like_the_plain_commit():
 
 def test_packed_commit_times_span_the_protobuf_range():
     vals = _packed(_mixed(2))
-    c = T.PackedCommit(1, 0, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, 2, 2)
+    c = votes.PackedCommit(1, 0, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, 2, 2)
     c.add(0, T.BLOCK_ID_FLAG_COMMIT, T.MIN_TIME_NS, b"\x01" * 64)
     c.add(1, T.BLOCK_ID_FLAG_COMMIT, T.MAX_TIME_NS, b"\x02" * 64)
     assert c.timestamp_at(0) == T.MIN_TIME_NS and c.timestamp_at(1) == T.MAX_TIME_NS
-    full = T.PackedCommit(1, 0, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, 2, 1)
+    full = votes.PackedCommit(1, 0, T.BlockID(b"\x05" * 32, 1, b"\x06" * 32), vals, 2, 1)
     full.add(0, T.BLOCK_ID_FLAG_COMMIT, 0, b"\x01" * 64)
     e = dual.raises(DecodeError, full.add, 1, T.BLOCK_ID_FLAG_COMMIT, 0, b"\x01" * 64)
     assert e.check == "commit_pack"
@@ -185,16 +188,16 @@ def test_packed_commit_refuses_what_its_buffers_cannot_hold_on_both_runtimes():
     vals = _packed(_mixed(2))
     bid = T.BlockID(b"\x05" * 32, 1, b"\x06" * 32)
     for flag in (T.BLOCK_ID_FLAG_COMMIT + 256, T.BLOCK_ID_FLAG_ABSENT, 0, 4):
-        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        c = votes.PackedCommit(1, 0, bid, vals, 2, 2)
         e = dual.raises(DecodeError, c.add, 0, flag, 0, b"\x01" * 64)
         assert e.check == "block_id_flag", (flag, e)
         assert c.flag_at(0) == T.BLOCK_ID_FLAG_ABSENT
     for ts in (T.MIN_TIME_NS - 1, T.MAX_TIME_NS + 1):
-        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        c = votes.PackedCommit(1, 0, bid, vals, 2, 2)
         e = dual.raises(DecodeError, c.add_ref, 0, T.BLOCK_ID_FLAG_COMMIT, ts, b"\x01" * 64, 0)
         assert e.check == "timestamp_range", (ts, e)
     for index in (-1, 2):
-        c = T.PackedCommit(1, 0, bid, vals, 2, 2)
+        c = votes.PackedCommit(1, 0, bid, vals, 2, 2)
         e = dual.raises(DecodeError, c.add, index, T.BLOCK_ID_FLAG_COMMIT, 0, b"\x01" * 64)
         assert e.check == "commit_pack", (index, e)
         assert c.flag_at(1) == T.BLOCK_ID_FLAG_ABSENT
@@ -251,9 +254,9 @@ def test_update_signatures_are_read_in_place_and_equal_the_sent_ones():
                               T.BLOCK_ID_FLAG_COMMIT)
             for blocks in (by_ref, by_copy):
                 c = blocks[k].signed_header.commit
-                assert isinstance(c, T.PackedCommit)
+                assert isinstance(c, votes.PackedCommit)
                 if update.S_NEXT_VALIDATORS in steps[k]:
-                    assert isinstance(blocks[k].next_validators, T.PackedValidatorSet)
+                    assert isinstance(blocks[k].next_validators, valset.PackedValidatorSet)
                 for i in range(c.size()):
                     if i in sent:
                         assert c.signature_at(i) == sent[i][0], (name, k, i)

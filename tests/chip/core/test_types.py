@@ -9,6 +9,8 @@ import hashlib
 import dual
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.core import rpcjson, types
+from lightclient.chip.core import votes
+from lightclient.chip.core import valset
 from lightclient.chip.core.errors import DecodeError
 
 RPC = "cometbft/rpc/kvstore-v0.38/"
@@ -48,7 +50,7 @@ def test_genesis_validators_hash_is_header_validators_hash():
     assert vals.hash() == sh.header.validators_hash == sh.header.next_validators_hash
     # The address the node reports is the address of the key.
     v = vals.validators[0]
-    assert types.address_from_pubkey("ed25519", v.pub_key) == v.address
+    assert valset.address_from_pubkey("ed25519", v.pub_key) == v.address
     assert v.address.hex() == "2dd9f44fd9067555c322243c3c913ba7b51d2be0"
 
 
@@ -58,7 +60,7 @@ def test_commit_10_sign_bytes_carry_the_validator_signature():
     v = _genesis_vals().validators[0]
     sig = sh.commit.signatures[0]
     assert sig.flag == types.BLOCK_ID_FLAG_COMMIT and sig.validator_address == v.address
-    sb = types.vote_sign_bytes(sh.header.chain_id, sh.commit, 0)
+    sb = votes.vote_sign_bytes(sh.header.chain_id, sh.commit, 0)
     assert ed25519.verify(v.pub_key, sb, sig.signature)
     # The exact bytes (pinned; they verify above): length 112, then CanonicalVote fields
     # 1 type=2, 2 sfixed64 height=10, 4 block id, 5 timestamp, 6 chain id ("round" 0 omitted).
@@ -68,7 +70,7 @@ def test_commit_10_sign_bytes_carry_the_validator_signature():
         "1224" "08011220ff0a320e696fd233dd4d3cc7cd82ff90f54b8fdbc9c700d9375c95a02782b062"
         "2a0c" "08e5c193a306" "10bc90d5a002"
         "320b" "646f636b6572636861696e")
-    assert types.SignBytesBuilder(sh.header.chain_id, sh.commit).for_index(0) == sb
+    assert votes.SignBytesBuilder(sh.header.chain_id, sh.commit).for_index(0) == sb
 
 
 def test_sign_bytes_changes_break_the_signature():
@@ -79,26 +81,26 @@ def test_sign_bytes_changes_break_the_signature():
     chain = sh.header.chain_id
 
     def signed(chain_id, commit):
-        return ed25519.verify(v.pub_key, types.vote_sign_bytes(chain_id, commit, 0), sig)
+        return ed25519.verify(v.pub_key, votes.vote_sign_bytes(chain_id, commit, 0), sig)
 
     assert signed(chain, c)
     cs = c.signatures[0]
     for ts in (cs.timestamp_ns + 1, cs.timestamp_ns - 1, cs.timestamp_ns + 1000000000):
-        moved = types.CommitSig(cs.flag, cs.validator_address, ts, cs.signature)
-        assert not signed(chain, types.Commit(c.height, c.round, c.block_id, [moved]))
-    nil = types.CommitSig(types.BLOCK_ID_FLAG_NIL, cs.validator_address, cs.timestamp_ns,
+        moved = votes.CommitSig(cs.flag, cs.validator_address, ts, cs.signature)
+        assert not signed(chain, votes.Commit(c.height, c.round, c.block_id, [moved]))
+    nil = votes.CommitSig(types.BLOCK_ID_FLAG_NIL, cs.validator_address, cs.timestamp_ns,
                           cs.signature)
-    assert not signed(chain, types.Commit(c.height, c.round, c.block_id, [nil]))
+    assert not signed(chain, votes.Commit(c.height, c.round, c.block_id, [nil]))
     assert not signed("dockerchaim", c)
-    assert not signed(chain, types.Commit(c.height + 1, c.round, c.block_id, c.signatures))
-    assert not signed(chain, types.Commit(c.height, 1, c.block_id, c.signatures))
+    assert not signed(chain, votes.Commit(c.height + 1, c.round, c.block_id, c.signatures))
+    assert not signed(chain, votes.Commit(c.height, 1, c.block_id, c.signatures))
     b = c.block_id
     for bid in (types.BlockID(_flip(b.hash), b.part_set_total, b.part_set_hash),
                 types.BlockID(b.hash, b.part_set_total + 1, b.part_set_hash),
                 types.BlockID(b.hash, b.part_set_total, _flip(b.part_set_hash))):
-        assert not signed(chain, types.Commit(c.height, c.round, bid, c.signatures))
+        assert not signed(chain, votes.Commit(c.height, c.round, bid, c.signatures))
     # Every single byte of the sign bytes is covered by the signature.
-    sb = types.vote_sign_bytes(chain, c, 0)
+    sb = votes.vote_sign_bytes(chain, c, 0)
     for i in range(len(sb)):
         assert not ed25519.verify(v.pub_key, sb[:i] + bytes([sb[i] ^ 1]) + sb[i + 1:], sig), i
 
@@ -169,9 +171,9 @@ def test_block_10_last_commit_is_signed_over_block_9():
     last = rpcjson.commit_from_json(r["block"]["last_commit"])
     assert last.height == 9 and last.block_id == header.last_block_id
     v = _genesis_vals().validators[0]
-    sb = types.vote_sign_bytes(header.chain_id, last, 0)
+    sb = votes.vote_sign_bytes(header.chain_id, last, 0)
     assert ed25519.verify(v.pub_key, sb, last.signatures[0].signature)
-    assert not ed25519.verify(v.pub_key, types.vote_sign_bytes(header.chain_id, _commit10().commit, 0),
+    assert not ed25519.verify(v.pub_key, votes.vote_sign_bytes(header.chain_id, _commit10().commit, 0),
                               last.signatures[0].signature)
 
 
@@ -230,7 +232,7 @@ def test_single_step_validator_sets_are_hashed_in_cometbft_order():
     raw = doc["initial"]["next_validator_set"]
     vs = rpcjson.validator_set_from_json(raw)
     listed = [rpcjson.validator_from_json(v) for v in raw["validators"]]
-    as_listed = types.ValidatorSet(listed)
+    as_listed = valset.ValidatorSet(listed)
     assert [v.address for v in listed] != [v.address for v in vs.validators]
     assert as_listed.hash() != vs.hash()
     sh = rpcjson.signed_header_from_json(doc["initial"]["signed_header"])
@@ -249,7 +251,7 @@ def test_single_step_signatures_verify_in_a_success_file():
             continue
         sh = rpcjson.signed_header_from_json(sh_json)
         vals = rpcjson.validator_set_from_json(vals_json)
-        builder = types.SignBytesBuilder(sh.header.chain_id, sh.commit)
+        builder = votes.SignBytesBuilder(sh.header.chain_id, sh.commit)
         for i, cs in enumerate(sh.commit.signatures):
             if cs.flag == types.BLOCK_ID_FLAG_ABSENT:
                 continue
@@ -317,11 +319,11 @@ def test_timestamp_encoding():
 def test_sign_bytes_nil_absent_and_builder():
     c = _commit10().commit
     cs = c.signatures[0]
-    nil = types.CommitSig(types.BLOCK_ID_FLAG_NIL, cs.validator_address, cs.timestamp_ns, b"s")
-    absent = types.CommitSig(types.BLOCK_ID_FLAG_ABSENT, b"", types.ZERO_TIME_NS, b"")
-    odd = types.CommitSig(0, cs.validator_address, cs.timestamp_ns, b"s")
-    commit = types.Commit(c.height, 3, c.block_id, [cs, nil, absent, odd])
-    b = types.SignBytesBuilder("dockerchain", commit)
+    nil = votes.CommitSig(types.BLOCK_ID_FLAG_NIL, cs.validator_address, cs.timestamp_ns, b"s")
+    absent = votes.CommitSig(types.BLOCK_ID_FLAG_ABSENT, b"", types.ZERO_TIME_NS, b"")
+    odd = votes.CommitSig(0, cs.validator_address, cs.timestamp_ns, b"s")
+    commit = votes.Commit(c.height, 3, c.block_id, [cs, nil, absent, odd])
+    b = votes.SignBytesBuilder("dockerchain", commit)
     with_id = b.for_index(0)
     without = b.for_index(1)
     # A nil vote omits the block id (field 4) and nothing else.
@@ -333,16 +335,16 @@ def test_sign_bytes_nil_absent_and_builder():
     assert dual.raises(DecodeError, b.for_index, 2).check == "commit_sig_absent"
     assert dual.raises(DecodeError, b.for_index, 3).check == "block_id_flag"
     for i in (0, 1):
-        assert types.vote_sign_bytes("dockerchain", commit, i) == b.for_index(i)
+        assert votes.vote_sign_bytes("dockerchain", commit, i) == b.for_index(i)
     # A zero commit block id is left out even for a COMMIT vote (CanonicalizeBlockID).
-    zc = types.Commit(c.height, 0, types.BlockID(b"", 0, b""), [cs])
-    assert b"\x22" not in types.vote_sign_bytes("dockerchain", zc, 0)[:12]
+    zc = votes.Commit(c.height, 0, types.BlockID(b"", 0, b""), [cs])
+    assert b"\x22" not in votes.vote_sign_bytes("dockerchain", zc, 0)[:12]
 
 
 def test_negative_round_and_large_height_sign_bytes():
-    cs = types.CommitSig(types.BLOCK_ID_FLAG_NIL, b"\x01" * 20, 0, b"s")
-    c = types.Commit(types.INT64_MAX, -1, types.BlockID(b"", 0, b""), [cs])
-    sb = types.vote_sign_bytes("c", c, 0)
+    cs = votes.CommitSig(types.BLOCK_ID_FLAG_NIL, b"\x01" * 20, 0, b"s")
+    c = votes.Commit(types.INT64_MAX, -1, types.BlockID(b"", 0, b""), [cs])
+    sb = votes.vote_sign_bytes("c", c, 0)
     assert sb[1:] == (b"\x08\x02" + b"\x11" + b"\xff" * 7 + b"\x7f" + b"\x19" + b"\xff" * 8
                       + b"\x2a\x00" + b"\x32\x01c")
     assert sb[0] == len(sb) - 1
@@ -354,53 +356,53 @@ def test_secp256k1_address():
     # The compressed generator point G (private key 1): HASH160 = 751e76e8..., the address of
     # BIP-173's first example.
     pub = bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
-    assert types.address_from_pubkey("secp256k1", pub).hex() == \
+    assert valset.address_from_pubkey("secp256k1", pub).hex() == \
         "751e76e8199196d454941c45d1b3a323f1433bd6"
-    assert types.address_from_pubkey("ed25519", b"\x00" * 32) == \
+    assert valset.address_from_pubkey("ed25519", b"\x00" * 32) == \
         hashlib.sha256(b"\x00" * 32).digest()[:20]
-    assert dual.raises(DecodeError, types.address_from_pubkey, "secp256k1", pub[1:]).check == \
+    assert dual.raises(DecodeError, valset.address_from_pubkey, "secp256k1", pub[1:]).check == \
         "pub_key_length"
-    assert dual.raises(DecodeError, types.address_from_pubkey, "sr25519", pub).check == \
+    assert dual.raises(DecodeError, valset.address_from_pubkey, "sr25519", pub).check == \
         "pub_key_type"
 
 
 def test_validator_hash_bytes():
-    v = types.Validator(b"\x01" * 20, "ed25519", b"\x02" * 32, 10)
+    v = valset.Validator(b"\x01" * 20, "ed25519", b"\x02" * 32, 10)
     assert v.hash_bytes() == b"\x0a\x22\x0a\x20" + b"\x02" * 32 + b"\x10\x0a"
-    s = types.Validator(b"\x01" * 20, "secp256k1", b"\x03" * 33, 0)
+    s = valset.Validator(b"\x01" * 20, "secp256k1", b"\x03" * 33, 0)
     assert s.hash_bytes() == b"\x0a\x23\x12\x21" + b"\x03" * 33  # power 0 omitted
 
 
 def _val(i, power):
     pub = bytes([i]) * 32
-    return types.Validator(types.address_from_pubkey("ed25519", pub), "ed25519", pub, power)
+    return valset.Validator(valset.address_from_pubkey("ed25519", pub), "ed25519", pub, power)
 
 
 def test_validator_set_basics():
     vals = [_val(i, 10 + i) for i in range(5)]
-    vs = types.ValidatorSet(vals)
+    vs = valset.ValidatorSet(vals)
     assert len(vs) == 5 and vs.total_power == 10 + 11 + 12 + 13 + 14
     assert vs.get(vals[3].address) == (3, vals[3])
     assert vs.get(b"\x00" * 20) is None
-    assert vs.hash() == types.ValidatorSet(list(vals)).hash()
-    assert vs.hash() != types.ValidatorSet(vals[::-1]).hash()  # order matters
-    assert types.ValidatorSet([]).hash() == hashlib.sha256(b"").digest()
-    srt = types.sort_validators(vals)
+    assert vs.hash() == valset.ValidatorSet(list(vals)).hash()
+    assert vs.hash() != valset.ValidatorSet(vals[::-1]).hash()  # order matters
+    assert valset.ValidatorSet([]).hash() == hashlib.sha256(b"").digest()
+    srt = valset.sort_validators(vals)
     assert [v.voting_power for v in srt] == [14, 13, 12, 11, 10]
-    tie = types.sort_validators([_val(1, 5), _val(2, 5), _val(3, 7)])
+    tie = valset.sort_validators([_val(1, 5), _val(2, 5), _val(3, 7)])
     assert tie[0].voting_power == 7 and tie[1].address < tie[2].address
 
 
 def test_validator_set_limits():
     big = types.MAX_TOTAL_VOTING_POWER
-    types.ValidatorSet([_val(1, big)])
-    e = dual.raises(DecodeError, types.ValidatorSet, [_val(1, big), _val(2, 1)])
+    valset.ValidatorSet([_val(1, big)])
+    e = dual.raises(DecodeError, valset.ValidatorSet, [_val(1, big), _val(2, 1)])
     assert e.check == "voting_power_overflow"
-    assert dual.raises(DecodeError, types.Validator, b"\x01" * 20, "ed25519", b"\x02" * 32,
+    assert dual.raises(DecodeError, valset.Validator, b"\x01" * 20, "ed25519", b"\x02" * 32,
                        -1).check == "voting_power_negative"
-    assert dual.raises(DecodeError, types.ValidatorSet, [_val(1, 1), _val(1, 2)]).check == \
+    assert dual.raises(DecodeError, valset.ValidatorSet, [_val(1, 1), _val(1, 2)]).check == \
         "validator_duplicate"
-    e = dual.raises(DecodeError, types.ValidatorSet, [None] * (types.MAX_VALIDATORS + 1))
+    e = dual.raises(DecodeError, valset.ValidatorSet, [None] * (types.MAX_VALIDATORS + 1))
     assert e.check == "too_many_validators"
 
 

@@ -7,9 +7,11 @@ import hashlib
 
 import dual
 from fixtures import upd4, upd21
-from lightclient.chip.core import cbor, ics23, rpcjson
+from lightclient.chip.core import cbor, ics23_types, rpcjson
 from lightclient.chip.core import types as T
+from lightclient.chip.core import valset
 from lightclient.chip.core import update
+from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.errors import (DecodeError, LightClientError, NotEnoughTrust,
                                      VerificationError)
 from lightclient.chip.crypto.pure import verify as pure_verify
@@ -298,7 +300,7 @@ def test_update_level_checks():
     _expect_decode(upd4, "adjacent", top(update.K_PROOFS, [["s", b"k", b"v", []]]),
                    "update_field_type", "update.proofs[0].value")
     # `true` takes the value from the first op's existence proof: anything else there is named.
-    nonexist = ics23.encode_commitment_proof(ics23.NonExistenceProof(b"k"))
+    nonexist = ics23_types.encode_commitment_proof(ics23_types.NonExistenceProof(b"k"))
     _expect_decode(upd4, "adjacent",
                    top(update.K_PROOFS, [["s", b"k", True, [["ics23:iavl", b"k", nonexist]]]]),
                    "update_proof_value", "update.proofs[0].value")
@@ -371,18 +373,18 @@ def test_skip_without_enough_trusted_power_is_not_enough_trust():
 
 def test_trusted_state_round_trip_and_tamper():
     t = _trusted(upd4)
-    data = update.encode_trusted(t)
-    back = update.decode_trusted(data, t.header.hash())
+    data = trusted_at_rest.encode_trusted(t)
+    back = trusted_at_rest.decode_trusted(data, t.header.hash())
     assert back.header.hash() == t.header.hash()
     assert back.next_validators.hash() == t.next_validators.hash()
-    assert update.encode_trusted(back) == data  # one encoding per state
-    e = dual.raises(DecodeError, update.decode_trusted, data, b"\x00" * 32)
+    assert trusted_at_rest.encode_trusted(back) == data  # one encoding per state
+    e = dual.raises(DecodeError, trusted_at_rest.decode_trusted, data, b"\x00" * 32)
     assert e.check == "trusted_header_hash"
     # Flip each byte in turn: a typed error or a state that no longer matches the checkpoint.
     for i in range(0, len(data), 7):
         bad = bytearray(data)
         bad[i] ^= 0x01
-        e = dual.raises(LightClientError, update.decode_trusted, bytes(bad), t.header.hash())
+        e = dual.raises(LightClientError, trusted_at_rest.decode_trusted, bytes(bad), t.header.hash())
         assert e.check
 
 
@@ -391,18 +393,18 @@ def test_trusted_state_with_both_sets_at_the_validator_limit_decodes():
     # (it was 7 items short: two full 150-validator sets failed with cbor_too_many_items).
     n = update.DEFAULT_LIMITS.max_validators
     pubs = [hashlib.sha256(b"limit" + bytes([i & 255, i >> 8])).digest() for i in range(n)]
-    vals = T.ValidatorSet(T.sort_validators(
-        [T.Validator(T.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
+    vals = valset.ValidatorSet(valset.sort_validators(
+        [valset.Validator(valset.address_from_pubkey(T.ED25519, p), T.ED25519, p, 10 + i)
          for i, p in enumerate(pubs)]))
     h = T.Header(11, 1, "limit-chain", 5, 1700000000 * 1000000000,
                  T.BlockID(b"\x01" * 32, 1, b"\x02" * 32), b"", b"", vals.hash(), vals.hash(),
                  b"\x03" * 32, b"\x04" * 8, b"", b"", vals.address_at(0))
     state = TrustedState(h, vals, vals)
-    data = update.encode_trusted(state)
-    back = update.decode_trusted(data, h.hash())
+    data = trusted_at_rest.encode_trusted(state)
+    back = trusted_at_rest.decode_trusted(data, h.hash())
     assert len(back.next_validators) == n and len(back.validators) == n
     assert back.validators.hash() == vals.hash()
     # One validator more than the limit is still refused, with a typed error.
-    e = dual.raises(DecodeError, update.decode_trusted, data, h.hash(),
+    e = dual.raises(DecodeError, trusted_at_rest.decode_trusted, data, h.hash(),
                     update.Limits(max_validators=n - 1))
     assert e.check in ("cbor_too_many_items", "update_field_length"), e

@@ -14,7 +14,8 @@ import docimpl
 import vectors
 from helpers import SECRET, apply, det_rng, state
 from lightclient.chip.core.errors import LightClientError
-from lightclient.chip.store import store as S
+from lightclient.chip.crypto import hmac_sha256
+from lightclient.chip.store import flash_format
 from lightclient.chip.store.filedev import FileBlockDevice, FileCounter, RamBlockDevice, RamCounter
 from lightclient.chip.store.store import CorruptError, RecordStore, RollbackError, StoreError
 from norsim import NorFlash
@@ -147,7 +148,8 @@ def test_tampering_after_mount_is_caught_on_read_and_by_check():
     st.put("settings", b"S" * 50)
     assert st.check()["ok"]
     e = st._snap.entries["trusted"]
-    pos = (st._snap.start + (e.ct_off + 10) // st.data_size) * 512 + S.HEADER_SIZE + (e.ct_off + 10) % st.data_size
+    pos = ((st._snap.start + (e.ct_off + 10) // st.data_size) * 512 + flash_format.HEADER_SIZE
+           + (e.ct_off + 10) % st.data_size)
     dev.data[pos] ^= 0x01
     with pytest.raises(CorruptError) as ei:
         st.get("trusted")
@@ -363,7 +365,7 @@ def test_hostile_lengths_with_valid_macs_are_corrupt_and_reads_stay_small(case):
     with pytest.raises(CorruptError) as ei:
         st.mount()
     assert ei.value.check == "no_valid_generation" and why in ei.value.details["first_error"]
-    assert dev.max_read <= S.IO_CHUNK
+    assert dev.max_read <= flash_format.IO_CHUNK
 
 
 def test_the_hostile_builder_makes_valid_images():
@@ -543,12 +545,12 @@ def test_hmac_matches_the_standard_library():
 
     for key in (b"", b"k" * 32, b"k" * 64, b"k" * 65, bytes(200)):
         for msg in (b"", b"abc", bytes(1000)):
-            assert S.hmac_sha256(key, msg) == hmac.new(key, msg, hashlib.sha256).digest()
+            assert hmac_sha256.hmac_sha256(key, msg) == hmac.new(key, msg, hashlib.sha256).digest()
     enc = b"e" * 32
     nonce = bytes(16)
     data = bytes(range(100))
-    assert bytes(S.keystream_xor(enc, nonce, data)) == docimpl.crypt(enc, nonce, data)
-    assert bytes(S.keystream_xor(enc, nonce, data[64:], 64)) == docimpl.crypt(enc, nonce, data)[64:]
+    assert bytes(flash_format.keystream_xor(enc, nonce, data)) == docimpl.crypt(enc, nonce, data)
+    assert bytes(flash_format.keystream_xor(enc, nonce, data[64:], 64)) == docimpl.crypt(enc, nonce, data)[64:]
 
 
 def test_dual_module_pins_the_same_vectors():

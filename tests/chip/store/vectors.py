@@ -18,6 +18,8 @@ for p in (str(REPO), str(HERE)):
         sys.path.insert(0, p)
 
 from lightclient.chip.store import store as S  # noqa: E402
+from lightclient.chip.crypto import hmac_sha256
+from lightclient.chip.store import flash_format
 from lightclient.chip.store.filedev import RamBlockDevice  # noqa: E402
 
 SECRET = bytes(range(32))
@@ -29,7 +31,7 @@ def zero_rng(n):
 
 
 def compute():
-    enc, mk = S.derive_keys(SECRET)
+    enc, mk = flash_format.derive_keys(SECRET)
     nonce = struct.pack("<I", 2) + bytes(range(8)) + struct.pack("<I", 0)
     dev = RamBlockDevice(*GEOMETRY)
     st = S.RecordStore(dev, SECRET, rng=zero_rng)
@@ -37,13 +39,13 @@ def compute():
     img_format = bytes(dev.data)
     st.put("greeting", b"hello, flash")
     img = bytes(dev.data)
-    salt2 = S.hmac_sha256(mk, S.D_SALT + struct.pack("<I", 2) + bytes(16))[:8]
+    salt2 = hmac_sha256.hmac_sha256(mk, flash_format.D_SALT + struct.pack("<I", 2) + bytes(16))[:8]
     return {
         "secret": SECRET.hex(),
         "enc_key": enc.hex(),
         "mac_key": mk.hex(),
         "keystream_nonce": nonce.hex(),
-        "keystream_first_40": bytes(S.keystream_xor(enc, nonce, bytes(40))).hex(),
+        "keystream_first_40": bytes(flash_format.keystream_xor(enc, nonce, bytes(40))).hex(),
         "geometry": {"block_size": GEOMETRY[0], "block_count": GEOMETRY[1]},
         "after_format_sha256": hashlib.sha256(img_format).hexdigest(),
         "after_format_sector0": img_format[:GEOMETRY[0]].rstrip(b"\xff").hex(),
