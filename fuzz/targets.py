@@ -16,7 +16,8 @@ import json
 import os
 import sys
 
-from lightclient.chip.core import cbor, ics23, proto, rpcjson, update
+from lightclient.chip.core import (cbor, ics23, ics23_types, proto, rpcjson, trusted_at_rest,
+                                   update)
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
 
@@ -84,12 +85,12 @@ def _proto_walk(buf, depth):
 
 # --- ICS23 commitment proofs ------------------------------------------------------------------
 
-_SPECS = (ics23.IAVL_SPEC, ics23.TENDERMINT_SPEC)
+_SPECS = (ics23_types.IAVL_SPEC, ics23_types.TENDERMINT_SPEC)
 
 
 def t_ics23(data):
     try:
-        p = ics23.decode_commitment_proof(bytes(data))
+        p = ics23_types.decode_commitment_proof(bytes(data))
     except LightClientError:
         return
     try:
@@ -103,7 +104,8 @@ def t_ics23(data):
                 fn(spec, root, p, *args)
             except LightClientError:
                 pass
-    _round_trip(ics23.encode_commitment_proof, ics23.decode_commitment_proof, p, "ICS23 proof")
+    _round_trip(ics23_types.encode_commitment_proof, ics23_types.decode_commitment_proof, p,
+                "ICS23 proof")
 
 
 def _round_trip(encode, decode, value, what):
@@ -204,7 +206,7 @@ def _upd():
             except LightClientError:
                 pass
         _UPD.update(fx=fx, trusted=trusted, cases=cases, good=good,
-                    encoded=update.encode_trusted(trusted))
+                    encoded=trusted_at_rest.encode_trusted(trusted))
     return _UPD
 
 
@@ -224,10 +226,11 @@ def t_update(data):
     except LightClientError:
         pass
     try:
-        st = update.decode_trusted(data)
+        st = trusted_at_rest.decode_trusted(data)
     except LightClientError:
         return
-    _round_trip(update.encode_trusted, update.decode_trusted, st, "trusted state")
+    _round_trip(trusted_at_rest.encode_trusted, trusted_at_rest.decode_trusted, st,
+                "trusted state")
 
 
 # --- SMP: frames, messages (the chip's side), answers (the Pi's side) -------------------------
@@ -440,14 +443,15 @@ def t_store(data):
 def _reseal_headers(img):
     # An attacker with the MAC key (or a bug in a writer): the header of every sector that starts
     # with the magic gets a valid MAC, so the fuzzer reaches the snapshot and record parsing.
-    from lightclient.chip.store import store as S
-    enc, mac = S.derive_keys(STORE_SECRET)
-    key = S._pads(mac)
+    from lightclient.chip.crypto.hmac_sha256 import hmac_sha256, pads
+    from lightclient.chip.store import flash_format as F
+    enc, mac = F.derive_keys(STORE_SECRET)
+    key = pads(mac)
     bs = STORE_GEOMETRY[0]
     out = bytearray(img)
     for off in range(0, len(out), bs):
-        if out[off:off + 4] == S.MAGIC:
-            out[off + 32:off + 48] = S.hmac_sha256(key, S.D_HDR + bytes(out[off:off + 32]))[:16]
+        if out[off:off + 4] == F.MAGIC:
+            out[off + 32:off + 48] = hmac_sha256(key, F.D_HDR + bytes(out[off:off + 32]))[:16]
     return bytes(out)
 
 
