@@ -6,9 +6,9 @@
 A crash is any exception that is not the project's typed error (LightClientError), a broken
 contract (targets.Crash), an input that runs longer than --timeout seconds (libFuzzer -timeout),
 a process over --rss-mb (libFuzzer -rss_limit_mb), or an input whose Python allocations peak
-over ALLOC_BOUND (tracemalloc, sampled on one input in SAMPLE and on every new corpus entry's
-replay). libFuzzer writes the input that crashed to WORKDIR/TARGET/crash-* (timeout-*, oom-*);
-the last line of the output is a JSON summary.
+over ALLOC_BOUND (tracemalloc, on one input in SAMPLE; --replay traces every input). libFuzzer
+writes the input that crashed to WORKDIR/TARGET/crash-* (timeout-*, oom-*) and ends with its
+"Done N runs in S second(s)" line and final stats, which fuzz/campaign.py reads.
 """
 
 import argparse
