@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib chip chip-asan esp32 test bench demo clean
+.PHONY: setup socat multilib chip chip-asan esp32 test bench demo clean fuzz
 
 setup: $(STAMP) $(NODE_STAMP) socat chip
 
@@ -57,5 +57,12 @@ bench: setup
 demo: setup
 	$(PY) -m lightclient.demo
 
+# Coverage-guided fuzzing (atheris) of every decoder of untrusted bytes, >= 10^6 inputs each, two
+# processes at a time; figures merged into bench/results.json (docs/fuzzing.md).
+# FUZZ_ARGS="--targets cbor,rpc --max-seconds 600" narrows or caps a run.
+FUZZ_ARGS ?=
+fuzz: setup
+	nice $(PY) -m fuzz.campaign --runs 1000000 --jobs 2 $(FUZZ_ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules bench/results.json
+	rm -rf $(VENV) node_modules bench/results.json build/fuzz

@@ -28,7 +28,8 @@ SLOW_TIMEOUT = 15.0
 
 class McuError(LocalFault):
     """The microcontroller answered with an error. rc: the code (lightclient.chip.smp.lc E_* for
-    group 64, MGMT_* for general errors); group: the SMP group, or None for a general error."""
+    the light-client group, MGMT_* for general errors); group: the SMP group, or None for a
+    general error."""
 
     def __init__(self, rc, group, message, check=None):
         name = check or (lc.ERROR_NAMES.get(rc, "error") if group == lc.GROUP else "smp_error")
@@ -81,10 +82,10 @@ class McuClient:
     # --- transport ----------------------------------------------------------------------------
 
     def request(self, op: int, group: int, command: int, payload: dict,
-                timeout: float | None = None) -> dict:
+                timeout: float | None = None, version: int = H.V2) -> dict:
         """One SMP request -> the response payload; raises McuError on an error response."""
         self._seq = (self._seq + 1) & 0xFF
-        req = H.Header(op, group, command, self._seq)
+        req = H.Header(op, group, command, self._seq, 0, version)
         data = frame.encode_packet(H.encode_message(req, payload))
         if self.trace:
             self.trace("tx", data)
@@ -115,25 +116,34 @@ class McuClient:
         rsn = p.get("rsn") if isinstance(p.get("rsn"), str) else ""
         chk = p.get("chk") if isinstance(p.get("chk"), str) else None
         err = p.get("err")
-        if isinstance(err, dict) and err.get("rc", 0) != 0:
-            raise McuError(err.get("rc"), err.get("group"), rsn, chk)
+        if err is not None:
+            if not (isinstance(err, dict) and _is_uint(err.get("rc"))
+                    and _is_uint(err.get("group"))):
+                raise McuLinkError("answer has a malformed err map")
+            if err["rc"]:
+                raise McuError(err["rc"], err["group"], rsn, chk)
         rc = p.get("rc", 0)
+        if not _is_uint(rc):
+            raise McuLinkError("answer has a malformed rc")
         if rc:
-            if isinstance(rc, int) and rc >= lc.V1_OFFSET:
+            if rc >= lc.V1_OFFSET:
                 raise McuError(rc - lc.V1_OFFSET, group, rsn, chk)
             raise McuError(rc, None, rsn, chk)
         return p
 
     def _lc(self, op, command, payload=None, timeout=None):
-        return self.request(op, lc.GROUP, command, payload or {}, timeout)
+        # SMP v1: the chip's group errors then carry the failed check and its reason, which
+        # SMP v2's strict {"err": {group, rc}} form (what smpclient parses) has no room for.
+        return self.request(op, lc.GROUP, command, payload or {}, timeout, H.V1)
 
     # --- OS group -----------------------------------------------------------------------------
 
     def echo(self, text: str) -> str:
-        return self.request(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": text})["r"]
+        return _field(self.request(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": text}), "r", str)
 
     def info(self, fmt: str = "a") -> str:
-        return self.request(H.OP_READ, H.GROUP_OS, H.OS_INFO, {"format": fmt})["output"]
+        return _field(self.request(H.OP_READ, H.GROUP_OS, H.OS_INFO, {"format": fmt}), "output",
+                      str)
 
     def params(self) -> dict:
         return self.request(H.OP_READ, H.GROUP_OS, H.OS_MCUMGR_PARAMS, {})
@@ -150,7 +160,8 @@ class McuClient:
         p = {"force": bool(force)}
         if owner_sig is not None:
             p["owner_sig"] = bytes(owner_sig)
-        return self._lc(H.OP_WRITE, lc.GENERATE_KEY, p, max(self.timeout, SLOW_TIMEOUT))["pub"]
+        return _field(self._lc(H.OP_WRITE, lc.GENERATE_KEY, p, max(self.timeout, SLOW_TIMEOUT)),
+                      "pub", bytes, 32)
 
     def owner_authorization(self, owner_sign, op: str, payload: bytes = b"") -> bytes:
         """The owner's signature letting this chip be re-provisioned (op "generate_key" or
@@ -163,13 +174,13 @@ class McuClient:
                                                  int(st.get("generation") or 0), digest))
 
     def public_key(self) -> bytes:
-        return self._lc(H.OP_READ, lc.PUBLIC_KEY)["pub"]
+        return _field(self._lc(H.OP_READ, lc.PUBLIC_KEY), "pub", bytes, 32)
 
     def sign(self, message: bytes, kind: str = "message") -> bytes:
         """kind "tx": message must be a device_write transaction's sign bytes (txs.sign_bytes),
         signed as they are; any other kind signs lc.sign_message(kind, message)."""
-        return self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
-                        max(self.timeout, SLOW_TIMEOUT))["sig"]
+        return _field(self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
+                               max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
 
     def set_checkpoint(self, state_bytes: bytes, force: bool = False,
                        trusting_period_ns: int | None = None, uuid: str | None = None,
@@ -195,3 +206,16 @@ class McuClient:
 
     def store_check(self) -> dict:
         return self._lc(H.OP_READ, lc.STORE_CHECK, {}, max(self.timeout, SLOW_TIMEOUT))
+
+
+def _is_uint(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _field(p: dict, name: str, kind: type, size: int | None = None):
+    """A field the answer must carry: missing, mistyped or mis-sized is the chip's link error,
+    never a KeyError in the caller."""
+    v = p.get(name)
+    if not isinstance(v, kind) or (size is not None and len(v) != size):
+        raise McuLinkError(f"answer lacks a valid {name!r}")
+    return v

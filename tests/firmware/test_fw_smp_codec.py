@@ -34,8 +34,8 @@ def test_vectors_of_the_spec():
     assert rsp == bytes.fromhex("0b00000900000700a161726568656c6c6f")
     assert frame.encode_packet(rsp) == b"\x06\x09ABMLAAAJAAAHAKFhcmVoZWxsbw1+\n"
     status = H.encode_message(H.Header(H.OP_READ, lc.GROUP, lc.STATUS, 9), {})
-    assert status == bytes.fromhex("0800000100400900a0")
-    assert frame.encode_packet(status) == b"\x06\x09AAsIAAABAEAJAKApuA==\n"
+    assert status == bytes.fromhex("080000014c430900a0")
+    assert frame.encode_packet(status) == b"\x06\x09AAsIAAABTEMJAKAoJw==\n"
     assert lc.sign_message("request", b"hi") == b"mycroft-lc/sign/v1\x00request\x00hi"
 
 

@@ -61,6 +61,15 @@ class Firmware:
             rh.version = H.V2
             return self._general_error(rh, H.MGMT_EUNSUPPORTED_TOO_NEW,
                                        "SMP version not supported")
+        # Another vendor's group or command (a tool that takes this board for its own device)
+        # is not supported, whatever its payload, and touches nothing.
+        cmds = self.groups.get(req.group)
+        entry = cmds.get(req.command) if cmds is not None else None
+        if entry is None:
+            return self._general_error(rh, H.MGMT_ENOTSUP, "unknown group or command")
+        op, fn = entry
+        if op != req.op:
+            return self._general_error(rh, H.MGMT_ENOTSUP, "wrong op for this command")
         try:
             _, payload = H.decode_message(msg, MAX_MESSAGE, VIEW_MIN)
         except DecodeError as e:
@@ -69,13 +78,6 @@ class Firmware:
             msg = None
             return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
         msg = None
-        cmds = self.groups.get(req.group)
-        entry = cmds.get(req.command) if cmds is not None else None
-        if entry is None:
-            return self._general_error(rh, H.MGMT_ENOTSUP, "unknown group or command")
-        op, fn = entry
-        if op != req.op:
-            return self._general_error(rh, H.MGMT_ENOTSUP, "wrong op for this command")
         self.handled += 1
         try:
             result = fn(self, payload, now_ms)
@@ -98,13 +100,12 @@ class Firmware:
         return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
 
     def _group_error(self, rh, rc, exc):
-        if rh.version == H.V1:
-            p = {"rc": lc.V1_OFFSET + rc}
-        else:
-            p = {"err": {"group": rh.group, "rc": rc}}
-        p["rsn"] = _clip(str(exc))
-        p["chk"] = _clip(exc.check)
-        return H.encode_message(rh, p)
+        if rh.version != H.V1:
+            # Exactly SMP v2's form: smp's ErrorV2 (smpclient, smpmgr) refuses any other key.
+            return H.encode_message(rh, {"err": {"group": rh.group, "rc": rc}})
+        # SMP v1 (what lightclient.mcu asks in): the code, the reason and the failed check.
+        return H.encode_message(rh, {"rc": lc.V1_OFFSET + rc, "rsn": _clip(str(exc)),
+                                     "chk": _clip(exc.check)})
 
 
 def _clip(s):

@@ -1,5 +1,5 @@
-# The project's SMP group (64): light-client commands. Ids and error codes: lightclient/chip/smp/lc.py;
-# payloads: docs/smp-link.md.
+# The project's SMP group (lc.GROUP, 0x4C43): light-client commands. Ids and error codes:
+# lightclient/chip/smp/lc.py; payloads: docs/smp-link.md.
 
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import lc

@@ -181,6 +181,7 @@ class FrameDecoder:
         self.line = bytearray()
         self.skipping = False     # inside an oversized line: drop up to the next newline
         self.line_start = 0
+        self._tail = b""          # the last byte fed: a delimiter may straddle two reads
         self.asm = None
         self.asm_start = 0
         self.discarding = False   # the rest of a dropped frame: its lines are skipped quietly
@@ -204,21 +205,16 @@ class FrameDecoder:
 
     def feed(self, data, now_ms=0):
         self.expire(now_ms)
+        if not isinstance(data, bytes):
+            data = bytes(data)
         out = []
         start = 0
         n = len(data)
         while start < n:
             nl = data.find(b"\n", start)
             end = n if nl < 0 else nl
-            if not self.skipping:
-                if not self.line:
-                    self.line_start = now_ms
-                self.line += data[start:end]
-                if len(self.line) > RX_LINE_MAX:
-                    self.line = bytearray()
-                    self.skipping = True
-                    self._drop(DecodeError("frame_line_too_long", "line longer than the limit",
-                                           max_len=RX_LINE_MAX))
+            if end > start:
+                self._segment(data, start, end, now_ms)
             if nl < 0:
                 break
             if self.skipping:
@@ -229,8 +225,43 @@ class FrameDecoder:
                 msg = self._line(line, now_ms)
                 if msg is not None:
                     out.append(msg)
+            self._tail = b""
             start = nl + 1
         return out
+
+    def _segment(self, data, start, end, now_ms):
+        """data[start:end], a piece of one line, joins the current line. A delimiter inside a
+        line (base64 never holds its bytes) starts a new one: what came before it is noise
+        (console text or line noise with no newline, the torn head of a line), and the frame
+        behind it still gets through."""
+        busy = self.skipping or len(self.line) > 0
+        cut = -1
+        for d in (START, CONT):
+            i = data.rfind(d, start, end)
+            if i > cut and (i > start or busy):
+                cut = i
+        keep = b""
+        if cut < 0 and self._tail in (START[:1], CONT[:1]) and (
+                self.skipping or len(self.line) > 1) and (
+                self._tail + data[start:start + 1]) in (START, CONT):
+            cut = start          # the delimiter straddles two reads: its first byte was fed last
+            keep = self._tail
+        if cut >= 0:
+            self.stats["noise_lines"] += 1
+            self.line = bytearray(keep)
+            self.skipping = False
+            self.line_start = now_ms
+            start = cut
+        if not self.skipping:
+            if not self.line:
+                self.line_start = now_ms
+            self.line += data[start:end]
+            if len(self.line) > RX_LINE_MAX:
+                self.line = bytearray()
+                self.skipping = True
+                self._drop(DecodeError("frame_line_too_long", "line longer than the limit",
+                                       max_len=RX_LINE_MAX))
+        self._tail = data[end - 1:end]
 
     def _line(self, line, now_ms):
         head = line[:2]

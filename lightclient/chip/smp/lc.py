@@ -5,7 +5,11 @@
 
 from lightclient.chip.core import errors
 
-GROUP = 64  # first user-defined SMP group id
+# Clear of every group id the SMP ecosystem is known to use (docs/smp-link.md, "Group id"):
+# Zephyr's 0-11 and 63, and the low user range where vendors start counting (64 Intercreate in
+# smp/smpclient/smpmgr, 65 and 66 Nordic). 0x4C43 is "LC".
+GROUP = 0x4C43
+LEGACY_GROUP = 64  # what boards provisioned before this change answer on (docs/smp-link.md)
 
 STATUS = 0          # read
 GENERATE_KEY = 1    # write
@@ -16,7 +20,7 @@ SUBMIT_UPDATE = 5   # write
 SETTINGS = 6        # read
 STORE_CHECK = 7     # read
 
-# Group error codes ({"err": {"group": 64, "rc": n}} in SMP v2; {"rc": 256 + n} in v1).
+# Group error codes ({"err": {"group": GROUP, "rc": n}} in SMP v2; {"rc": 256 + n} in v1).
 OK = 0
 E_UNKNOWN = 1
 E_DECODE = 2           # malformed request or update bytes (DecodeError)
