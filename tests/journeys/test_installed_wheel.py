@@ -122,7 +122,8 @@ def test_installed_board_emulate_with_the_interpreter_named_by_a_flag(installed)
     from lightclient.hwtest import image
     from lightclient.mcu import McuClient
     proc = subprocess.Popen([str(installed["bin"] / "mycroft-lc"), "board", "emulate",
-                             "--micropython", str(NODE_MODULES), "--state", "st/board.img"],
+                             "--runtime", "wasm", "--micropython", str(NODE_MODULES),
+                             "--state", "st/board.img"],
                             cwd=installed["work"], env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -139,9 +140,38 @@ def test_installed_board_emulate_with_the_interpreter_named_by_a_flag(installed)
     assert proc.returncode == 0
 
 
+def test_installed_board_emulate_with_the_chip_interpreter_named_by_a_flag(installed):
+    """The default runtime, the chip's 32-bit interpreter (`make chip` in the checkout), named by
+    --chip32: the installed firmware glue runs in it and reports the native image's hash."""
+    from lightclient.hwtest import image
+    from lightclient.mcu import McuClient
+    chip32 = REPO / "build" / "chip" / "micropython32"
+    proc = subprocess.Popen([str(installed["bin"] / "mycroft-lc"), "board", "emulate",
+                             "--chip32", str(chip32)], cwd=installed["work"], env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        port = _first_line(proc, 90)
+        assert port.startswith("/dev/"), port
+        with McuClient(port, timeout=10) as mcu:
+            assert mcu.echo("chip32 from the wheel") == "chip32 from the wheel"
+            st = mcu.status()
+        assert st["firmware_hash"] == image.firmware_hash(image.app_files(variant="native"))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    assert proc.returncode == 0
+
+
 def test_installed_board_emulate_without_an_interpreter_says_how_to_get_one(installed,
                                                                             tmp_path):
     p = subprocess.run([str(installed["bin"] / "mycroft-lc"), "board", "emulate"],
+                       cwd=installed["work"], capture_output=True, text=True, timeout=60)
+    # the default runtime: no chip interpreter beside an installed package
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    assert "no chip interpreter at" in p.stderr and "make chip" in p.stderr
+    assert "--chip32" in p.stderr and "--runtime wasm" in p.stderr
+    p = subprocess.run([str(installed["bin"] / "mycroft-lc"), "board", "emulate",
+                        "--runtime", "wasm"],
                        cwd=installed["work"], capture_output=True, text=True, timeout=60,
                        env=_env(npm_config_prefix=str(tmp_path / "no-global-npm")))
     assert p.returncode != 0
@@ -151,6 +181,6 @@ def test_installed_board_emulate_without_an_interpreter_says_how_to_get_one(inst
     assert "--micropython" in p.stderr
     # a path that was named but holds none is its own error, never silently replaced
     p = subprocess.run([str(installed["bin"] / "mycroft-lc"), "board", "emulate",
-                        "--micropython", str(tmp_path)], cwd=installed["work"],
+                        "--runtime", "wasm", "--micropython", str(tmp_path)], cwd=installed["work"],
                        capture_output=True, text=True, timeout=60, env=_env())
     assert p.returncode != 0 and "no @micropython/micropython-webassembly-pyscript" in p.stderr
