@@ -144,13 +144,13 @@ def main_serve_api(args):
     if sock is None:
         sock, why = listen(args.port)
         if sock is None:
-            print("serve-api: " + why, file=sys.stderr, flush=True)
+            print("mycroft-lc serve-api: " + why, file=sys.stderr, flush=True)
             return EXIT_LOCAL_FAULT
     try:
         app = build_app(args, sock)
     except (Unusable, LightClientError, OSError) as e:
         sock.close()
-        print("serve-api: %s" % e, file=sys.stderr, flush=True)
+        print("mycroft-lc serve-api: %s" % e, file=sys.stderr, flush=True)
         return EXIT_LOCAL_FAULT
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -378,4 +378,4 @@ def test_an_unusable_local_setting_is_one_clear_line_and_the_same_exit(tmp_path,
     err = proc.stderr.decode()
     assert proc.returncode == api_cli.EXIT_LOCAL_FAULT, err
     assert "Traceback" not in err and err.strip().splitlines() == [err.strip()], err
-    assert err.startswith("serve-api: ")
+    assert err.startswith("mycroft-lc serve-api: ")

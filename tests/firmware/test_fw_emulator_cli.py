@@ -106,8 +106,7 @@ def test_default_runtime_is_the_chip_build_and_needs_make_chip(monkeypatch, tmp_
     assert emulator.DEFAULT_RUNTIME == "chip32"
     with pytest.raises(emulator.EmulatorError, match="unknown runtime"):
         emulator.EmulatedBoard("esp32-devkitc", runtime="qemu")
-    monkeypatch.setattr(emulator, "CHIP32", tmp_path / "micropython32")
-    board = emulator.EmulatedBoard("esp32-devkitc")
+    # no interpreter where it is looked for: said before anything starts, with how to get one
+    monkeypatch.setenv(emulator.CHIP32_ENV, str(tmp_path / "micropython32"))
     with pytest.raises(emulator.EmulatorError, match="make chip"):
-        board.start()
-    assert not board.running()
+        emulator.EmulatedBoard("esp32-devkitc")
