@@ -23,6 +23,8 @@ H_HEIGHT = "X-Lightclient-Height"
 H_HASH = "X-Lightclient-Header-Hash"
 H_AGE = "X-Lightclient-Age"
 H_STALE = "X-Lightclient-Stale"
+H_AGREED = "X-Lightclient-Agreed"   # a witness confirmed the head: true, false (none answered
+                                    # in time: verified, not cross-checked), unknown (not asked)
 H_ERROR = "X-Lightclient-Error"
 H_QUEUE_ID = "X-Lightclient-Queue-Id"
 
@@ -57,7 +59,12 @@ def proof_headers(pr, extra_age=0.0):
     return {H_HEIGHT: str(int(pr.height)),
             H_HASH: bytes(pr.header_hash).hex().upper(),
             H_AGE: "%.1f" % (float(pr.age_s) + extra_age),
-            H_STALE: "true" if pr.stale else "false"}
+            H_STALE: "true" if pr.stale else "false",
+            H_AGREED: _agreed(getattr(pr, "agreed", None))}
+
+
+def _agreed(agreed):
+    return "unknown" if agreed is None else "true" if agreed else "false"
 
 
 class RecordView:
@@ -292,6 +299,7 @@ class DeviceService:
         last = self.records.last
         if last is not None:
             out["last_proof"] = {"height": last.height, "stale": bool(last.stale),
+                                 "agreed": getattr(last, "agreed", None),
                                  "header_hash": bytes(last.header_hash).hex().upper()}
         return Response(200, out)
 

@@ -29,8 +29,9 @@ class NoData(LightClientError):
 
 
 class Proven:
-    def __init__(self, record, height=10, stale=False, age_s=3.0):
+    def __init__(self, record, height=10, stale=False, age_s=3.0, agreed=True):
         self.record = record
+        self.agreed = agreed
         self.uuid = UUID
         self.height = height
         self.header_hash = bytes([0xAB]) * 32
@@ -224,6 +225,18 @@ def test_reads_come_from_the_proven_record_with_proof_headers(service):
     client.proven = Proven(record(), stale=True, age_s=500)
     r = svc.handle("GET", "/v1/device/%s/location" % UUID, {}, b"")
     assert r.headers["X-Lightclient-Stale"] == "true" and r.body["city"]["name"] == "Lawrence"
+
+
+def test_the_witness_cross_check_is_in_every_answer(service):
+    """issue 16: a head no witness confirmed in time is served verified, and says so."""
+    svc, client, _ = service
+    path = "/v1/device/%s/setting" % UUID
+    assert svc.handle("GET", path, {}, b"").headers["X-Lightclient-Agreed"] == "true"
+    client.proven = Proven(record(), agreed=False)
+    r = svc.handle("GET", path, {}, b"")
+    assert r.status == 200 and r.headers["X-Lightclient-Agreed"] == "false"
+    client.proven = Proven(record(), agreed=None)     # loaded from disk: never asked this run
+    assert svc.handle("GET", path, {}, b"").headers["X-Lightclient-Agreed"] == "unknown"
 
 
 def test_no_verified_data_is_a_503_never_an_answer(service):
