@@ -95,6 +95,7 @@ class LightClient:
         self._bans_lock = threading.Lock()
         # Bans survive a restart: a reboot must not hand a known liar a fresh chance at once.
         self.pool.restore_bans(self.store.load_bans())
+        self.pool.restore_health(self.store.load_health())
         self.pool.on_ban = self._save_bans
         self.options = Options(int(config.trusting_period_s * SECOND), config.trust_level[0],
                                config.trust_level[1])
@@ -121,6 +122,12 @@ class LightClient:
                        if b.light_block.signed_header.header.chain_id == config.chain_id]
         if self.blocks:
             self.clock.raise_floor(self.trusted().light_block.signed_header.header.time_ns)
+
+    def _save_health(self):
+        try:
+            self.store.save_health(self.pool.export_health())
+        except (OSError, LightClientError) as e:
+            self.last_error = _err_dict(e)
 
     def _save_bans(self):
         with self._bans_lock:   # bans come from the pool's request threads
@@ -366,6 +373,7 @@ class LightClient:
                 res.trusted_height = t.height
                 res.trusted_time_ns = t.light_block.signed_header.header.time_ns
             res.clock = self.clock.to_dict()
+            self._save_health()     # after the answer's work: `status` shows what this boot saw
         res.seconds = self.clock.monotonic() - t0
         return res
 

@@ -215,6 +215,41 @@ class SourcePool:
                             "reason": s.ban_reason}
                     for s in self.sources if s.banned(now)}
 
+    def export_health(self):
+        """What each source did lately, {url: {"latency_us", "failures", "consecutive_failures",
+        "successes", "last_error", "at_unix"}} (integers: the store's canonical JSON has no
+        floats): kept across runs so that `status` (another process) and the next boot's order
+        both see a source that just failed."""
+        wall = int(self.wall())
+        with self.lock:
+            return {s.url: {"latency_us": None if s.latency is None else int(s.latency * 1e6),
+                            "failures": s.failures,
+                            "consecutive_failures": s.consecutive_failures,
+                            "successes": s.successes, "last_error": s.last_error,
+                            "at_unix": wall}
+                    for s in self.sources if s.successes or s.failures}
+
+    def restore_health(self, health):
+        """Health saved by export_health, for sources known to the pool; untrusted input (a
+        local file): a malformed entry is skipped, numbers are bounded."""
+        for url, h in health.items():
+            src = self.get(url)
+            if src is None or not isinstance(h, dict):
+                continue
+            try:
+                lat = h.get("latency_us")
+                lat = None if lat is None else min(max(int(lat), 0), 60 * 10**6) / 1e6
+                counts = [min(max(int(h.get(k, 0)), 0), 1 << 30)
+                          for k in ("failures", "consecutive_failures", "successes")]
+            except (TypeError, ValueError, OverflowError):
+                continue
+            err = h.get("last_error")
+            with self.lock:
+                src.latency = lat
+                src.failures, src.consecutive_failures, src.successes = counts
+                src.consecutive_failures = min(src.consecutive_failures, 20)
+                src.last_error = err if isinstance(err, (dict, str)) else None
+
     def restore_bans(self, bans):
         """Bans saved by export_bans, for sources known to the pool. The wall clock may be wrong
         at boot, so a restored ban lasts at most BAN_MAX from now, however far its end."""

@@ -2,6 +2,7 @@
 #   anchor.json    the trust anchor: chain id, height, header hash (provisioned or recovered)
 #   blocks.json    the last N verified light blocks, as the nodes served them (bounded, newest last)
 #   bans.json      sources that served invalid data, with the reason
+#   sources.json   how each source did lately (latency, failures): scores seen by `status`
 #   evidence/      light-client attack evidence, and halt.json while an attack is unresolved
 #   cache.*        verified device records, proven: the records cache (record_cache.py)
 #
@@ -212,6 +213,21 @@ class TrustStore:
             return self._read("bans.json", "bans", parse)
         except StoreError:
             return {}   # losing bans costs a failed attempt, never safety
+
+    # --- how the sources did lately (scores for `status` and the next boot's order) ---------------
+
+    def save_health(self, health):
+        self._write("sources.json", "sources", health)
+
+    def load_health(self):
+        def parse(h):
+            if not isinstance(h, dict) or len(h) > 256:
+                raise StoreError("store_corrupt", "sources shape")
+            return h
+        try:
+            return self._read("sources.json", "sources", parse)
+        except StoreError:
+            return {}   # losing it costs the order of one boot, never safety
 
     # --- attack evidence and the halt ------------------------------------------------------------
 

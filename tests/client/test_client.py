@@ -204,6 +204,33 @@ def test_bans_survive_a_restart_with_their_reason(make_net, chain40):
     assert net.central.url not in [s.url for s in c2.pool.candidates()]
 
 
+def test_a_source_that_just_failed_scores_worse_after_a_restart(make_net, chain40):
+    """issue 22: `status` (another process) showed a source that had just failed at the same
+    score as an untouched one; the health of the sources survives like the bans do."""
+    net = make_net(chain40, n=3)
+    net.nodes[1].set_mode("down")
+    assert net.client().boot(5).ok
+    c2 = net.client()                      # `mycroft-lc status`: a new process, a new pool
+    by_url = {s["url"]: s for s in c2.status()["sources"]}
+    failed, fine = by_url[net.nodes[1].url], by_url[net.central.url]
+    assert failed["failures"] >= 1 and failed["score"] > fine["score"]
+    assert fine["successes"] >= 1 and fine["latency_s"] is not None
+    # the next boot asks a healthy source before the one that failed
+    assert c2.pool.candidates()[-1].url == net.nodes[1].url
+
+
+def test_saved_source_health_is_untrusted_input(make_net, chain40):
+    net = make_net(chain40, n=2)
+    c = net.client()
+    c.pool.restore_health({net.central.url: {"latency_us": "fast", "failures": 1},
+                           net.nodes[1].url: {"latency_us": 10**300, "failures": -5,
+                                              "consecutive_failures": 10**40},
+                           "http://unknown": {"failures": 3}, "x": []})
+    central, peer = c.pool.get(net.central.url), c.pool.get(net.nodes[1].url)
+    assert central.failures == 0 and central.latency is None       # malformed entry skipped
+    assert peer.latency == 60.0 and peer.failures == 0 and peer.consecutive_failures == 20
+
+
 def test_restored_bans_are_capped_when_the_clock_is_wrong(make_net, chain40):
     net = make_net(chain40)
     net.central.set_mode("forged")
