@@ -14,8 +14,8 @@ static inline mp_buffer_info_t lc_buf(mp_obj_t obj) {
     return b;
 }
 
-// ValueError(msg) unless the core said LC_OK; msg must be MP_ERROR_TEXT("...") at the call site
-// (ROM text compression rewrites those literals), one per check the core can fail.
+// ValueError(msg) when the core's status is `which`; msg must be MP_ERROR_TEXT("...") at the call
+// site (ROM text compression rewrites those literals), one call per check the core can fail.
 static inline void lc_check(lc_status st, lc_status which, mp_rom_error_text_t msg) {
     if (st == which) {
         mp_raise_ValueError(msg);
