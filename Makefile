@@ -4,9 +4,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib chip chip-asan esp32 test bench demo clean fuzz
+.PHONY: setup socat multilib clang chip chip-asan fuzz fuzz-c esp32 test bench demo clean
 
-setup: $(STAMP) $(NODE_STAMP) socat chip
+setup: $(STAMP) $(NODE_STAMP) socat clang chip
 
 # socat makes the pseudo-terminal the emulated board sits behind (apt; needs root or sudo).
 socat:
@@ -20,6 +20,14 @@ multilib:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gcc-multilib; }
 
+# clang with its libFuzzer runtime builds the C fuzz harnesses (apt; needs root or sudo; on Debian 12
+# the runtime is libclang-rt-14-dev).
+clang:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}\n' \
+	  | clang -fsanitize=fuzzer,address,undefined -x c -o /dev/null - 2>/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq clang libclang-rt-14-dev; }
+
 # The chip's interpreter: MicroPython 1.27.0's unix port, 32-bit, firmware frozen, lccrypto
 # compiled in -> build/chip/micropython32 and build/chip/mpy-cross. Incremental. Source: the
 # shared tarball, or MICROPYTHON_SRC=<checkout at v1.27.0> (see firmware/ports/unix32/build.sh).
@@ -30,6 +38,12 @@ chip: multilib
 #   LCCRYPTO_INTERPRETER=build/chip-asan/micropython32 .venv/bin/python -m pytest tests/chip32
 chip-asan: multilib
 	@SANITIZE=1 ./firmware/ports/unix32/build.sh
+
+# libFuzzer + ASan + UBSan on lccrypto's C core, one harness per entry point taking untrusted
+# bytes, seeded from Wycheproof: FUZZ_C_RUNS (10^6) executions or FUZZ_C_SECONDS (120) per harness,
+# whichever first; merges fuzz.c.* into bench/results.json. docs/fuzzing.md, "C bindings".
+fuzz-c: $(STAMP) clang
+	$(PY) -m bench.fuzz_c
 
 # The ESP32 firmware from the same manifest and modules (board firmware/ports/esp32/boards/
 # MYCROFT_LC). Needs ESP-IDF 5.x exported in the shell; without it, it says what is missing.
@@ -61,8 +75,10 @@ demo: setup
 # processes at a time; figures merged into bench/results.json (docs/fuzzing.md).
 # FUZZ_ARGS="--targets cbor,rpc --max-seconds 600" narrows or caps a run.
 FUZZ_ARGS ?=
+# the decoders (atheris), then the chip's C bindings (libFuzzer + ASan/UBSan, `make fuzz-c`)
 fuzz: setup
 	nice $(PY) -m fuzz.campaign --runs 1000000 --jobs 2 $(FUZZ_ARGS)
+	$(MAKE) fuzz-c
 
 clean:
 	rm -rf $(VENV) node_modules bench/results.json build/fuzz

@@ -1,46 +1,34 @@
-// ChaCha20-Poly1305 (RFC 8439, 12-byte nonce) and XChaCha20-Poly1305 (24-byte nonce), one-shot,
-// on Monocypher's authenticated stream (its first message is exactly the RFC construction).
-// The ciphertext argument and result carry the 16-byte tag at the end, as RFC 8439 prints it.
+// ChaCha20-Poly1305 (RFC 8439, 12-byte nonce) and XChaCha20-Poly1305 (24-byte nonce), one-shot:
+// mp_obj_t wrappers over lc_core.c. The ciphertext argument and result carry the 16-byte tag at
+// the end, as RFC 8439 prints it.
 #include "lccrypto.h"
-#include "monocypher.h"
-
-#define TAG_SIZE 16
 
 // args: key, nonce, text[, aad]; nonce_len picks the construction.
 static mp_obj_t aead(size_t n_args, const mp_obj_t *args, size_t nonce_len, bool seal) {
-    const uint8_t *key = lc_fixed(args[0], 32, MP_ERROR_TEXT("aead: key must be 32 bytes"));
-    const uint8_t *nonce = lc_fixed(args[1], nonce_len,
-        nonce_len == 12 ? MP_ERROR_TEXT("aead: nonce must be 12 bytes")
-                        : MP_ERROR_TEXT("aead: nonce must be 24 bytes"));
-    mp_buffer_info_t text = lc_buf(args[2]);
+    mp_buffer_info_t key = lc_buf(args[0]), nonce = lc_buf(args[1]), text = lc_buf(args[2]);
     mp_buffer_info_t aad = {.buf = NULL, .len = 0};
     if (n_args > 3) {
         aad = lc_buf(args[3]);
     }
-    crypto_aead_ctx ctx;
-    if (nonce_len == 12) {
-        crypto_aead_init_ietf(&ctx, key, nonce);
-    } else {
-        crypto_aead_init_x(&ctx, key, nonce);
+    // Every check before the result is allocated.
+    lc_status st = lc_aead_check(key.len, nonce.len, nonce_len);
+    lc_check(st, LC_BAD_KEY_LEN, MP_ERROR_TEXT("aead: key must be 32 bytes"));
+    if (st == LC_BAD_NONCE_LEN) {
+        mp_raise_ValueError(nonce_len == 12 ? MP_ERROR_TEXT("aead: nonce must be 12 bytes")
+                                            : MP_ERROR_TEXT("aead: nonce must be 24 bytes"));
+    }
+    if (!seal && text.len < LC_TAG_SIZE) {
+        mp_raise_ValueError(MP_ERROR_TEXT("aead: ciphertext shorter than its tag"));
     }
     vstr_t out;
     if (seal) {
-        uint8_t *ct = lc_result(&out, text.len + TAG_SIZE);
-        crypto_aead_write(&ctx, ct, ct + text.len, aad.buf, aad.len, text.buf, text.len);
-    } else {
-        if (text.len < TAG_SIZE) {
-            crypto_wipe(&ctx, sizeof ctx);
-            mp_raise_ValueError(MP_ERROR_TEXT("aead: ciphertext shorter than its tag"));
-        }
-        size_t len = text.len - TAG_SIZE;
-        const uint8_t *ct = text.buf;
-        uint8_t *pt = lc_result(&out, len);
-        if (crypto_aead_read(&ctx, pt, ct + len, aad.buf, aad.len, ct, len) != 0) {
-            vstr_clear(&out);
-            mp_raise_ValueError(MP_ERROR_TEXT("aead: authentication failed"));
-        }
+        lc_aead_seal(lc_result(&out, text.len + LC_TAG_SIZE), key.buf, key.len, nonce.buf,
+            nonce.len, nonce_len, text.buf, text.len, aad.buf, aad.len);
+    } else if (lc_aead_open(lc_result(&out, text.len - LC_TAG_SIZE), key.buf, key.len, nonce.buf,
+        nonce.len, nonce_len, text.buf, text.len, aad.buf, aad.len) != LC_OK) {
+        vstr_clear(&out);
+        mp_raise_ValueError(MP_ERROR_TEXT("aead: authentication failed"));
     }
-    crypto_wipe(&ctx, sizeof ctx);
     return lc_bytes(&out);
 }
 

@@ -1,112 +1,55 @@
-// Ed25519 (RFC 8032 signing, ZIP-215 verification), X25519 and SHA-512, on Monocypher's
-// primitives and libsodium's SHA-512 (the Monocypher in the registry's source package lacks its
-// optional SHA-512 file).
+// Ed25519 (RFC 8032 signing, ZIP-215 verification), X25519 and SHA-512: mp_obj_t wrappers over
+// lc_core.c, where the checks and the rules live.
 #include "lccrypto.h"
-#include "monocypher.h"
-#include "crypto_hash_sha512.h"
 
-// libsodium's SHA-512 wipes its scratch with sodium_memzero; Monocypher's wipe does the same job
-// without pulling in libsodium's utils.c.
-void sodium_memzero(void *const pnt, const size_t len) {
-    crypto_wipe(pnt, len);
-}
-
-static mp_obj_t lc_sha512(mp_obj_t data_in) {
+static mp_obj_t lc_sha512_fn(mp_obj_t data_in) {
     mp_buffer_info_t data = lc_buf(data_in);
     vstr_t out;
-    crypto_hash_sha512(lc_result(&out, 64), data.buf, data.len);
+    lc_sha512(lc_result(&out, 64), data.buf, data.len);
     return lc_bytes(&out);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(lc_sha512_obj, lc_sha512);
+MP_DEFINE_CONST_FUN_OBJ_1(lc_sha512_obj, lc_sha512_fn);
 
-// k = SHA-512(R || A || M) mod L, the challenge of the verification equation and of signing.
-static void challenge(uint8_t k[32], const uint8_t r[32], const uint8_t a[32],
-    const uint8_t *msg, size_t len) {
-    crypto_hash_sha512_state st;
-    uint8_t h[64];
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, r, 32);
-    crypto_hash_sha512_update(&st, a, 32);
-    crypto_hash_sha512_update(&st, msg, len);
-    crypto_hash_sha512_final(&st, h);
-    crypto_eddsa_reduce(k, h);
-}
-
-// ZIP-215, as CometBFT: A and R may be non-canonical encodings of curve points (any small
-// order too), S must be < L, and the equation is the cofactored [8][S]B = [8]R + [8][k]A.
-// Monocypher's check_equation does exactly that (decodes leniently, rejects S >= L, multiplies
-// by the cofactor). Wrong lengths are a False verdict, as in the pure-Python verify.
-static mp_obj_t lc_ed25519_verify(mp_obj_t pub_in, mp_obj_t msg_in, mp_obj_t sig_in) {
+static mp_obj_t lc_ed25519_verify_fn(mp_obj_t pub_in, mp_obj_t msg_in, mp_obj_t sig_in) {
     mp_buffer_info_t pub = lc_buf(pub_in), msg = lc_buf(msg_in), sig = lc_buf(sig_in);
-    if (pub.len != 32 || sig.len != 64) {
-        return mp_const_false;
-    }
-    uint8_t k[32];
-    challenge(k, sig.buf, pub.buf, msg.buf, msg.len);
-    return mp_obj_new_bool(crypto_eddsa_check_equation(sig.buf, pub.buf, k) == 0);
+    return mp_obj_new_bool(lc_ed25519_verify(pub.buf, pub.len, msg.buf, msg.len, sig.buf, sig.len));
 }
-MP_DEFINE_CONST_FUN_OBJ_3(lc_ed25519_verify_obj, lc_ed25519_verify);
+MP_DEFINE_CONST_FUN_OBJ_3(lc_ed25519_verify_obj, lc_ed25519_verify_fn);
 
-// RFC 8032 key expansion: a = clamp(SHA-512(seed)[0:32]), prefix = SHA-512(seed)[32:64].
-static void expand_seed(uint8_t h[64], uint8_t a[32], const uint8_t seed[32]) {
-    crypto_hash_sha512(h, seed, 32);
-    crypto_eddsa_trim_scalar(a, h);
+static mp_obj_t lc_ed25519_public_key_fn(mp_obj_t seed_in) {
+    mp_buffer_info_t seed = lc_buf(seed_in);
+    uint8_t pub[32];
+    lc_check(lc_ed25519_public_key(pub, seed.buf, seed.len), LC_BAD_KEY_LEN,
+        MP_ERROR_TEXT("ed25519_public_key: seed must be 32 bytes"));
+    return mp_obj_new_bytes(pub, 32);
 }
+MP_DEFINE_CONST_FUN_OBJ_1(lc_ed25519_public_key_obj, lc_ed25519_public_key_fn);
 
-static mp_obj_t lc_ed25519_public_key(mp_obj_t seed_in) {
-    const uint8_t *seed = lc_fixed(seed_in, 32, MP_ERROR_TEXT("ed25519_public_key: seed must be 32 bytes"));
-    uint8_t h[64], a[32];
-    vstr_t out;
-    expand_seed(h, a, seed);
-    crypto_eddsa_scalarbase(lc_result(&out, 32), a);
-    crypto_wipe(h, sizeof h);
-    crypto_wipe(a, sizeof a);
-    return lc_bytes(&out);
+static mp_obj_t lc_ed25519_sign_fn(mp_obj_t seed_in, mp_obj_t msg_in) {
+    mp_buffer_info_t seed = lc_buf(seed_in), msg = lc_buf(msg_in);
+    uint8_t sig[64];
+    lc_check(lc_ed25519_sign(sig, seed.buf, seed.len, msg.buf, msg.len), LC_BAD_KEY_LEN,
+        MP_ERROR_TEXT("ed25519_sign: seed must be 32 bytes"));
+    return mp_obj_new_bytes(sig, 64);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(lc_ed25519_public_key_obj, lc_ed25519_public_key);
+MP_DEFINE_CONST_FUN_OBJ_2(lc_ed25519_sign_obj, lc_ed25519_sign_fn);
 
-static mp_obj_t lc_ed25519_sign(mp_obj_t seed_in, mp_obj_t msg_in) {
-    const uint8_t *seed = lc_fixed(seed_in, 32, MP_ERROR_TEXT("ed25519_sign: seed must be 32 bytes"));
-    mp_buffer_info_t msg = lc_buf(msg_in);
-    uint8_t h[64], a[32], pub[32], r[32], k[32];
-    crypto_hash_sha512_state st;
-    vstr_t out;
-    uint8_t *sig = lc_result(&out, 64);
-    expand_seed(h, a, seed);
-    crypto_eddsa_scalarbase(pub, a);
-    // r = SHA-512(prefix || M) mod L; R = [r]B
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, h + 32, 32);
-    crypto_hash_sha512_update(&st, msg.buf, msg.len);
-    crypto_hash_sha512_final(&st, h);
-    crypto_eddsa_reduce(r, h);
-    crypto_eddsa_scalarbase(sig, r);
-    // S = k * a + r mod L
-    challenge(k, sig, pub, msg.buf, msg.len);
-    crypto_eddsa_mul_add(sig + 32, k, a, r);
-    crypto_wipe(h, sizeof h);
-    crypto_wipe(a, sizeof a);
-    crypto_wipe(r, sizeof r);
-    crypto_wipe(&st, sizeof st);
-    return lc_bytes(&out);
+// The all-zero output of a small-order peer point is returned, not raised (lc_core.c).
+static mp_obj_t lc_x25519_fn(mp_obj_t scalar_in, mp_obj_t point_in) {
+    mp_buffer_info_t scalar = lc_buf(scalar_in), point = lc_buf(point_in);
+    uint8_t shared[32];
+    lc_status st = lc_x25519(shared, scalar.buf, scalar.len, point.buf, point.len);
+    lc_check(st, LC_BAD_KEY_LEN, MP_ERROR_TEXT("x25519: scalar must be 32 bytes"));
+    lc_check(st, LC_BAD_POINT_LEN, MP_ERROR_TEXT("x25519: point must be 32 bytes"));
+    return mp_obj_new_bytes(shared, 32);
 }
-MP_DEFINE_CONST_FUN_OBJ_2(lc_ed25519_sign_obj, lc_ed25519_sign);
+MP_DEFINE_CONST_FUN_OBJ_2(lc_x25519_obj, lc_x25519_fn);
 
-// RFC 7748 X25519. The all-zero output of a small-order peer point is returned, not raised:
-// callers that must reject it (Wycheproof marks it acceptable) compare with zero themselves.
-static mp_obj_t lc_x25519(mp_obj_t scalar_in, mp_obj_t point_in) {
-    const uint8_t *scalar = lc_fixed(scalar_in, 32, MP_ERROR_TEXT("x25519: scalar must be 32 bytes"));
-    const uint8_t *point = lc_fixed(point_in, 32, MP_ERROR_TEXT("x25519: point must be 32 bytes"));
-    vstr_t out;
-    crypto_x25519(lc_result(&out, 32), scalar, point);
-    return lc_bytes(&out);
+static mp_obj_t lc_x25519_public_key_fn(mp_obj_t scalar_in) {
+    mp_buffer_info_t scalar = lc_buf(scalar_in);
+    uint8_t pub[32];
+    lc_check(lc_x25519_public_key(pub, scalar.buf, scalar.len), LC_BAD_KEY_LEN,
+        MP_ERROR_TEXT("x25519_public_key: scalar must be 32 bytes"));
+    return mp_obj_new_bytes(pub, 32);
 }
-MP_DEFINE_CONST_FUN_OBJ_2(lc_x25519_obj, lc_x25519);
-
-static mp_obj_t lc_x25519_public_key(mp_obj_t scalar_in) {
-    const uint8_t *scalar = lc_fixed(scalar_in, 32, MP_ERROR_TEXT("x25519_public_key: scalar must be 32 bytes"));
-    vstr_t out;
-    crypto_x25519_public_key(lc_result(&out, 32), scalar);
-    return lc_bytes(&out);
-}
-MP_DEFINE_CONST_FUN_OBJ_1(lc_x25519_public_key_obj, lc_x25519_public_key);
+MP_DEFINE_CONST_FUN_OBJ_1(lc_x25519_public_key_obj, lc_x25519_public_key_fn);

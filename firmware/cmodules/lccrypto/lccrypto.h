@@ -5,6 +5,7 @@
 
 #include "py/runtime.h"
 #include "py/objstr.h"
+#include "lc_core.h"
 
 // Read-only view of a bytes-like argument (TypeError for anything else).
 static inline mp_buffer_info_t lc_buf(mp_obj_t obj) {
@@ -13,14 +14,12 @@ static inline mp_buffer_info_t lc_buf(mp_obj_t obj) {
     return b;
 }
 
-// As lc_buf(), and exactly `len` bytes or ValueError(msg); msg must be MP_ERROR_TEXT("...")
-// at the call site (ROM text compression rewrites those literals).
-static inline const uint8_t *lc_fixed(mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
-    mp_buffer_info_t b = lc_buf(obj);
-    if (b.len != len) {
+// ValueError(msg) when the core's status is `which`; msg must be MP_ERROR_TEXT("...") at the call
+// site (ROM text compression rewrites those literals), one call per check the core can fail.
+static inline void lc_check(lc_status st, lc_status which, mp_rom_error_text_t msg) {
+    if (st == which) {
         mp_raise_ValueError(msg);
     }
-    return (const uint8_t *)b.buf;
 }
 
 // A new bytes object of `len` bytes for C to fill: the only allocation a call makes.

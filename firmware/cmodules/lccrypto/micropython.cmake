@@ -24,6 +24,7 @@ target_compile_options(lccrypto_vendor PRIVATE -O2 -Wno-error -Wno-unused-functi
 add_library(usermod_lccrypto INTERFACE)
 target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lccrypto.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_core.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ed25519.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_aead.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_secp256k1.c

@@ -1,0 +1,314 @@
+// The pure C core of lccrypto (contract: lc_core.h, docs/chip-native-crypto.md): Ed25519 (RFC 8032
+// signing, ZIP-215 verification), X25519, SHA-512 on Monocypher and libsodium's SHA-512;
+// (X)ChaCha20-Poly1305 on Monocypher; secp256k1 ECDSA, SHA-256, HMAC and HKDF on libsecp256k1.
+#include <string.h>
+#include "lc_core.h"
+#include "monocypher.h"
+#include "crypto_hash_sha512.h"
+#include "secp256k1.h"
+#include "secp256k1_preallocated.h"
+// The library's SHA-256 and HMAC are static functions in a header: its unused helpers come along.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "util.h"
+#include "hash_impl.h"
+#pragma GCC diagnostic pop
+
+// libsodium's SHA-512 wipes its scratch with sodium_memzero; Monocypher's wipe does the same job
+// without pulling in libsodium's utils.c.
+void sodium_memzero(void *const pnt, const size_t len) {
+    crypto_wipe(pnt, len);
+}
+
+void lc_sha512(uint8_t out[64], const uint8_t *data, size_t len) {
+    crypto_hash_sha512(out, data, len);
+}
+
+// k = SHA-512(R || A || M) mod L, the challenge of the verification equation and of signing.
+static void challenge(uint8_t k[32], const uint8_t r[32], const uint8_t a[32],
+    const uint8_t *msg, size_t len) {
+    crypto_hash_sha512_state st;
+    uint8_t h[64];
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, r, 32);
+    crypto_hash_sha512_update(&st, a, 32);
+    crypto_hash_sha512_update(&st, msg, len);
+    crypto_hash_sha512_final(&st, h);
+    crypto_eddsa_reduce(k, h);
+}
+
+// ZIP-215, as CometBFT: A and R may be non-canonical encodings of curve points (any small
+// order too), S must be < L, and the equation is the cofactored [8][S]B = [8]R + [8][k]A.
+// Monocypher's check_equation does exactly that (decodes leniently, rejects S >= L, multiplies
+// by the cofactor). Wrong lengths are a false verdict, as in the pure-Python verify.
+bool lc_ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *msg, size_t msg_len,
+    const uint8_t *sig, size_t sig_len) {
+    if (pub_len != 32 || sig_len != 64) {
+        return false;
+    }
+    uint8_t k[32];
+    challenge(k, sig, pub, msg, msg_len);
+    return crypto_eddsa_check_equation(sig, pub, k) == 0;
+}
+
+// RFC 8032 key expansion: a = clamp(SHA-512(seed)[0:32]), prefix = SHA-512(seed)[32:64].
+static void expand_seed(uint8_t h[64], uint8_t a[32], const uint8_t seed[32]) {
+    crypto_hash_sha512(h, seed, 32);
+    crypto_eddsa_trim_scalar(a, h);
+}
+
+lc_status lc_ed25519_public_key(uint8_t out[32], const uint8_t *seed, size_t seed_len) {
+    if (seed_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    uint8_t h[64], a[32];
+    expand_seed(h, a, seed);
+    crypto_eddsa_scalarbase(out, a);
+    crypto_wipe(h, sizeof h);
+    crypto_wipe(a, sizeof a);
+    return LC_OK;
+}
+
+lc_status lc_ed25519_sign(uint8_t sig[64], const uint8_t *seed, size_t seed_len,
+    const uint8_t *msg, size_t msg_len) {
+    if (seed_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    uint8_t h[64], a[32], pub[32], r[32], k[32];
+    crypto_hash_sha512_state st;
+    expand_seed(h, a, seed);
+    crypto_eddsa_scalarbase(pub, a);
+    // r = SHA-512(prefix || M) mod L; R = [r]B
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, h + 32, 32);
+    crypto_hash_sha512_update(&st, msg, msg_len);
+    crypto_hash_sha512_final(&st, h);
+    crypto_eddsa_reduce(r, h);
+    crypto_eddsa_scalarbase(sig, r);
+    // S = k * a + r mod L
+    challenge(k, sig, pub, msg, msg_len);
+    crypto_eddsa_mul_add(sig + 32, k, a, r);
+    crypto_wipe(h, sizeof h);
+    crypto_wipe(a, sizeof a);
+    crypto_wipe(r, sizeof r);
+    crypto_wipe(&st, sizeof st);
+    return LC_OK;
+}
+
+// RFC 7748 X25519. The all-zero output of a small-order peer point is returned, not refused:
+// callers that must reject it (Wycheproof marks it acceptable) compare with zero themselves.
+lc_status lc_x25519(uint8_t out[32], const uint8_t *scalar, size_t scalar_len,
+    const uint8_t *point, size_t point_len) {
+    if (scalar_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    if (point_len != 32) {
+        return LC_BAD_POINT_LEN;
+    }
+    crypto_x25519(out, scalar, point);
+    return LC_OK;
+}
+
+lc_status lc_x25519_public_key(uint8_t out[32], const uint8_t *scalar, size_t scalar_len) {
+    if (scalar_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    crypto_x25519_public_key(out, scalar);
+    return LC_OK;
+}
+
+// One-shot AEAD on Monocypher's authenticated stream (its first message is exactly the RFC
+// construction); the tag follows the ciphertext, as RFC 8439 prints it.
+lc_status lc_aead_check(size_t key_len, size_t nonce_len, size_t want_nonce_len) {
+    if (key_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    if (nonce_len != want_nonce_len || (want_nonce_len != 12 && want_nonce_len != 24)) {
+        return LC_BAD_NONCE_LEN;
+    }
+    return LC_OK;
+}
+
+static void aead_init(crypto_aead_ctx *ctx, const uint8_t *key, const uint8_t *nonce,
+    size_t nonce_len) {
+    if (nonce_len == 12) {
+        crypto_aead_init_ietf(ctx, key, nonce);
+    } else {
+        crypto_aead_init_x(ctx, key, nonce);
+    }
+}
+
+lc_status lc_aead_seal(uint8_t *out, const uint8_t *key, size_t key_len, const uint8_t *nonce,
+    size_t nonce_len, size_t want_nonce_len, const uint8_t *text, size_t text_len,
+    const uint8_t *aad, size_t aad_len) {
+    lc_status st = lc_aead_check(key_len, nonce_len, want_nonce_len);
+    if (st != LC_OK) {
+        return st;
+    }
+    crypto_aead_ctx ctx;
+    aead_init(&ctx, key, nonce, nonce_len);
+    crypto_aead_write(&ctx, out, out + text_len, aad, aad_len, text, text_len);
+    crypto_wipe(&ctx, sizeof ctx);
+    return LC_OK;
+}
+
+lc_status lc_aead_open(uint8_t *out, const uint8_t *key, size_t key_len, const uint8_t *nonce,
+    size_t nonce_len, size_t want_nonce_len, const uint8_t *text, size_t text_len,
+    const uint8_t *aad, size_t aad_len) {
+    lc_status st = lc_aead_check(key_len, nonce_len, want_nonce_len);
+    if (st != LC_OK) {
+        return st;
+    }
+    if (text_len < LC_TAG_SIZE) {
+        return LC_SHORT_CIPHERTEXT;
+    }
+    size_t len = text_len - LC_TAG_SIZE;
+    crypto_aead_ctx ctx;
+    aead_init(&ctx, key, nonce, nonce_len);
+    // Monocypher checks the tag before it decrypts anything (and then leaves out untouched).
+    int bad = crypto_aead_read(&ctx, out, text + len, aad, aad_len, text, len);
+    crypto_wipe(&ctx, sizeof ctx);
+    return bad ? LC_AUTH_FAILED : LC_OK;
+}
+
+// The secp256k1 context lives in static memory, not the MicroPython heap: created on first use.
+static uint64_t ctx_mem[64];
+static secp256k1_context *ctx;
+
+static const secp256k1_context *context(void) {
+    if (ctx == NULL && secp256k1_context_preallocated_size(SECP256K1_CONTEXT_NONE) <= sizeof ctx_mem) {
+        ctx = secp256k1_context_preallocated_create(ctx_mem, SECP256K1_CONTEXT_NONE);
+    }
+    return ctx;
+}
+
+void lc_sha256(uint8_t out[32], const uint8_t *data, size_t len) {
+    secp256k1_sha256 h;
+    secp256k1_sha256_initialize(&h);
+    secp256k1_sha256_write(&h, data, len);
+    secp256k1_sha256_finalize(&h, out);
+}
+
+// Same acceptance as lightclient/core/secp256k1.py: a 33-byte compressed (02/03) or 65-byte
+// uncompressed (04) key on the curve, r and s in [1, n-1], s in the low half (the library's
+// verify rejects a high s itself). Anything else is a false verdict.
+bool lc_secp256k1_verify_digest(const uint8_t *pub, size_t pub_len, const uint8_t *digest,
+    size_t digest_len, const uint8_t *sig, size_t sig_len) {
+    const secp256k1_context *c = context();
+    if (c == NULL || digest_len != 32 || sig_len != 64) {
+        return false;
+    }
+    if (!((pub_len == 33 && (pub[0] == 2 || pub[0] == 3)) || (pub_len == 65 && pub[0] == 4))) {
+        return false;  // the library also takes the hybrid 06/07 form, CometBFT does not
+    }
+    secp256k1_pubkey key;
+    secp256k1_ecdsa_signature s;
+    return secp256k1_ec_pubkey_parse(c, &key, pub, pub_len)
+           && secp256k1_ecdsa_signature_parse_compact(c, &s, sig)  // 0 if r or s >= n
+           && secp256k1_ecdsa_verify(c, &s, digest, &key);         // 0 if r or s is 0
+}
+
+bool lc_secp256k1_verify(const uint8_t *pub, size_t pub_len, const uint8_t *msg, size_t msg_len,
+    const uint8_t *sig, size_t sig_len) {
+    uint8_t digest[32];
+    lc_sha256(digest, msg, msg_len);
+    return lc_secp256k1_verify_digest(pub, pub_len, digest, 32, sig, sig_len);
+}
+
+lc_status lc_secp256k1_check_secret(const uint8_t *secret, size_t secret_len) {
+    if (secret_len != 32) {
+        return LC_BAD_KEY_LEN;
+    }
+    if (context() == NULL) {
+        return LC_NO_CONTEXT;
+    }
+    return secp256k1_ec_seckey_verify(context(), secret) ? LC_OK : LC_KEY_OUT_OF_RANGE;
+}
+
+// RFC 6979 nonce (the library's default), s normalised low: 64 bytes r || s.
+lc_status lc_secp256k1_sign_digest(uint8_t out[64], const uint8_t *secret, size_t secret_len,
+    const uint8_t *digest, size_t digest_len) {
+    lc_status st = lc_secp256k1_check_secret(secret, secret_len);
+    if (st != LC_OK) {
+        return st;
+    }
+    if (digest_len != 32) {
+        return LC_BAD_DIGEST_LEN;
+    }
+    secp256k1_ecdsa_signature s;
+    if (!secp256k1_ecdsa_sign(context(), &s, digest, secret, NULL, NULL)
+        || !secp256k1_ecdsa_signature_serialize_compact(context(), out, &s)) {
+        return LC_FAILED;
+    }
+    return LC_OK;
+}
+
+lc_status lc_secp256k1_sign(uint8_t out[64], const uint8_t *secret, size_t secret_len,
+    const uint8_t *msg, size_t msg_len) {
+    uint8_t digest[32];
+    lc_sha256(digest, msg, msg_len);
+    return lc_secp256k1_sign_digest(out, secret, secret_len, digest, 32);
+}
+
+lc_status lc_secp256k1_public_key(uint8_t *out, const uint8_t *secret, size_t secret_len,
+    bool compressed) {
+    lc_status st = lc_secp256k1_check_secret(secret, secret_len);
+    if (st != LC_OK) {
+        return st;
+    }
+    size_t len = compressed ? 33 : 65;
+    secp256k1_pubkey key;
+    if (!secp256k1_ec_pubkey_create(context(), &key, secret)
+        || !secp256k1_ec_pubkey_serialize(context(), out, &len, &key,
+            compressed ? SECP256K1_EC_COMPRESSED : SECP256K1_EC_UNCOMPRESSED)) {
+        return LC_FAILED;
+    }
+    return LC_OK;
+}
+
+static void hmac(uint8_t out[32], const uint8_t *key, size_t key_len,
+    const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len) {
+    secp256k1_hmac_sha256 h;
+    secp256k1_hmac_sha256_initialize(&h, key, key_len);
+    secp256k1_hmac_sha256_write(&h, a, a_len);
+    secp256k1_hmac_sha256_write(&h, b, b_len);
+    secp256k1_hmac_sha256_finalize(&h, out);
+}
+
+void lc_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const uint8_t *msg,
+    size_t msg_len) {
+    hmac(out, key, key_len, msg, msg_len, NULL, 0);
+}
+
+lc_status lc_hkdf_check(long long length) {
+    return length < 0 || length > LC_HKDF_MAX_LEN ? LC_BAD_LENGTH : LC_OK;
+}
+
+// RFC 5869; an empty salt means 32 zero bytes, which HMAC's key padding makes the same thing.
+lc_status lc_hkdf_sha256(uint8_t *okm, long long length, const uint8_t *ikm, size_t ikm_len,
+    const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len) {
+    lc_status st = lc_hkdf_check(length);
+    if (st != LC_OK) {
+        return st;
+    }
+    uint8_t prk[32], t[32];
+    size_t t_len = 0, n = (size_t)length;
+    hmac(prk, salt, salt_len, ikm, ikm_len, NULL, 0);
+    for (size_t done = 0, i = 1; done < n; i++) {
+        // T(i) = HMAC(PRK, T(i-1) || info || i)
+        secp256k1_hmac_sha256 h;
+        uint8_t counter = (uint8_t)i;
+        secp256k1_hmac_sha256_initialize(&h, prk, 32);
+        secp256k1_hmac_sha256_write(&h, t, t_len);
+        secp256k1_hmac_sha256_write(&h, info, info_len);
+        secp256k1_hmac_sha256_write(&h, &counter, 1);
+        secp256k1_hmac_sha256_finalize(&h, t);
+        t_len = 32;
+        size_t take = n - done < 32 ? n - done : 32;
+        memcpy(okm + done, t, take);
+        done += take;
+    }
+    crypto_wipe(prk, sizeof prk);
+    crypto_wipe(t, sizeof t);
+    return LC_OK;
+}
