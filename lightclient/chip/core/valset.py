@@ -67,11 +67,6 @@ class Validator:
         self.voting_power = voting_power
         self.proposer_priority = proposer_priority
 
-    def pub_key_bytes(self):
-        # tendermint.crypto.PublicKey: a oneof, so the chosen member is emitted even when empty.
-        return (proto.uvarint((_PUB_KEY_FIELD[self.key_type] << 3) | proto.LEN)
-                + proto.uvarint(len(self.pub_key)) + self.pub_key)
-
     def hash_bytes(self):
         return simple_validator_bytes(self.key_type, self.pub_key, self.voting_power)
 
