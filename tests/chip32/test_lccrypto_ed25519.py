@@ -38,6 +38,11 @@ def _cases():
         for A in (pk, mixed):  # honest-style signature, also under a mixed-order key
             k = int.from_bytes(pure.sha512(R + A + msg), "little") % L
             out.append((A, msg, R + ((r + k * a) % L).to_bytes(32, "little")))
+    for i in range(4):  # mixed-order R (R + a torsion point): only the cofactored equation holds
+        r = rng.randrange(1, L)
+        R = pure.encode_point(pure._add(pure.scalar_mult_base(r), T8))
+        k = int.from_bytes(pure.sha512(R + pk + b"mixed R"), "little") % L
+        out.append((pk, b"mixed R", R + ((r + k * a) % L).to_bytes(32, "little")))
     for R_bytes in ((P + 1).to_bytes(32, "little"), ((P + 1) | (1 << 255)).to_bytes(32, "little"),
                     P.to_bytes(32, "little")):  # non-canonical R, hashed as given
         k = int.from_bytes(pure.sha512(R_bytes + pk + b"m"), "little") % L

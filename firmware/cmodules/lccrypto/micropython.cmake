@@ -13,6 +13,7 @@ set(LCC_DEFINES ECMULT_WINDOW_SIZE=2 COMB_BLOCKS=2 COMB_TEETH=5 CONFIGURED=1 NAT
 add_library(lccrypto_vendor STATIC
     ${LCC_MONO}/monocypher.c
     ${LCC_SODIUM}/crypto_hash/sha512/cp/hash_sha512_cp.c
+    ${LCC_SODIUM}/crypto_core/ed25519/ref10/ed25519_ref10.c
     ${LCC_SECP}/src/secp256k1.c
     ${LCC_SECP}/src/precomputed_ecmult.c
     ${LCC_SECP}/src/precomputed_ecmult_gen.c

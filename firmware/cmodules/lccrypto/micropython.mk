@@ -9,6 +9,7 @@ SRC_USERMOD_C += $(addprefix $(LCCRYPTO_DIR)/, lccrypto.c lc_core.c lc_ed25519.c
 
 SRC_USERMOD_LIB_C += $(LCC_MONO)/monocypher.c \
     $(LCC_SODIUM)/crypto_hash/sha512/cp/hash_sha512_cp.c \
+    $(LCC_SODIUM)/crypto_core/ed25519/ref10/ed25519_ref10.c \
     $(LCC_SECP)/src/secp256k1.c \
     $(LCC_SECP)/src/precomputed_ecmult.c \
     $(LCC_SECP)/src/precomputed_ecmult_gen.c

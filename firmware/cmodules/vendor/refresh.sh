@@ -80,11 +80,19 @@ provenance "$HERE/libsecp256k1-0.5.0" libsecp256k1 0.5.0 "MIT (COPYING)" \
 N="$WORK/pynacl-1.6.2/src/libsodium"
 copy_tree "$HERE/libsodium-1.0.20" "$N" LICENSE \
     src/libsodium/crypto_hash/sha512/cp/hash_sha512_cp.c \
+    src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c \
+    src/libsodium/crypto_core/ed25519/ref10/fe_25_5/base.h \
+    src/libsodium/crypto_core/ed25519/ref10/fe_25_5/base2.h \
+    src/libsodium/crypto_core/ed25519/ref10/fe_25_5/constants.h \
+    src/libsodium/crypto_core/ed25519/ref10/fe_25_5/fe.h \
     src/libsodium/include/sodium/crypto_hash_sha512.h \
+    src/libsodium/include/sodium/crypto_verify_32.h \
     src/libsodium/include/sodium/export.h \
     src/libsodium/include/sodium/utils.h \
-    src/libsodium/include/sodium/private/common.h
+    src/libsodium/include/sodium/private/common.h \
+    src/libsodium/include/sodium/private/ed25519_ref10.h \
+    src/libsodium/include/sodium/private/ed25519_ref10_fe_25_5.h
 grep -q 'AC_INIT(\[libsodium\],\[1.0.20\]' "$N/configure.ac" || { echo "pynacl's libsodium is not 1.0.20" >&2; exit 1; }
 provenance "$HERE/libsodium-1.0.20" libsodium 1.0.20 "ISC (LICENSE)" \
-    "PyPI sdist $NACL_SDIST (sha256 $NACL_SHA), \`pip download --no-deps --no-binary :all: pynacl==1.6.2\`, folder src/libsodium (its configure.ac says 1.0.20). Only SHA-512 is kept."
+    "PyPI sdist $NACL_SDIST (sha256 $NACL_SHA), \`pip download --no-deps --no-binary :all: pynacl==1.6.2\`, folder src/libsodium (its configure.ac says 1.0.20). Only SHA-512 and the ref10 edwards25519 group (crypto_core/ed25519/ref10, 32-bit fe_25_5 field) are kept."
 echo "vendored into $HERE"

@@ -33,6 +33,25 @@ def _check_pub_key(key_type, pub):
                           expected=size)
 
 
+def _simple_validator_prefix(key_type):
+    """SimpleValidator's bytes up to the public key: field 1 (a tendermint.crypto.PublicKey, whose
+    length is fixed by the key type) and the oneof member's key and length."""
+    size = PUB_KEY_SIZES[key_type]
+    pk_head = proto.uvarint((_PUB_KEY_FIELD[key_type] << 3) | proto.LEN) + proto.uvarint(size)
+    return proto.uvarint((1 << 3) | proto.LEN) + proto.uvarint(len(pk_head) + size) + pk_head
+
+
+# Built once: a validator's hash bytes are then one join (hashing a set builds one per validator).
+_SV_PREFIX = {key_type: _simple_validator_prefix(key_type) for key_type in PUB_KEY_SIZES}
+
+
+def simple_validator_bytes(key_type, pub_key, voting_power):
+    """SimpleValidator{pub_key = 1, voting_power = 2}: what Validator.Bytes() returns and
+    ValidatorSet.Hash puts into the Merkle tree. pub_key has its type's size (checked by the
+    callers); a zero power is omitted, as proto3 does."""
+    return b"".join((_SV_PREFIX[key_type], pub_key, proto.varint_field(2, voting_power)))
+
+
 class Validator:
     def __init__(self, address, key_type, pub_key, voting_power, proposer_priority=0):
         _check_pub_key(key_type, pub_key)
@@ -48,16 +67,8 @@ class Validator:
         self.voting_power = voting_power
         self.proposer_priority = proposer_priority
 
-    def pub_key_bytes(self):
-        # tendermint.crypto.PublicKey: a oneof, so the chosen member is emitted even when empty.
-        return (proto.uvarint((_PUB_KEY_FIELD[self.key_type] << 3) | proto.LEN)
-                + proto.uvarint(len(self.pub_key)) + self.pub_key)
-
     def hash_bytes(self):
-        """SimpleValidator{pub_key = 1, voting_power = 2}: what Validator.Bytes() returns and
-        ValidatorSet.Hash puts into the Merkle tree."""
-        return (proto.message_field(1, self.pub_key_bytes())
-                + proto.varint_field(2, self.voting_power))
+        return simple_validator_bytes(self.key_type, self.pub_key, self.voting_power)
 
     def __repr__(self):
         return "Validator(%s, %s, power=%d)" % (self.address.hex(), self.key_type,
@@ -260,7 +271,7 @@ class ValidatorPacker:
         self._root = _MerkleRoot()
 
     def add(self, key_type, pub_key, voting_power):
-        v = Validator(b"", key_type, pub_key, voting_power)  # checks key and power
+        Validator(b"", key_type, pub_key, voting_power)  # checks key and power (same errors)
         i = self._n
         self._codes[i] = KEY_TYPE_CODES.index(key_type)
         off = _KEY_STRIDE * i
@@ -268,7 +279,7 @@ class ValidatorPacker:
         self._addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE] = address_from_pubkey(
             key_type, pub_key)
         self._powers[i] = voting_power
-        self._root.add(v.hash_bytes())
+        self._root.add(simple_validator_bytes(key_type, pub_key, voting_power))
         self._n = i + 1
 
     def finish(self):
