@@ -7,7 +7,9 @@ D/client/ (the test accounts' keyring), D/network.json (what `chain up` and the 
 
 import json
 import os
+import random
 import shutil
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 from lightclient.localchain import binary
@@ -21,6 +23,27 @@ TEST_ACCOUNTS = ("owner", "alice", "bob")
 # ports of node i: base + 10*i + offset
 PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3}
 BLOCK_TIME = "300ms"
+
+
+def free_base_port(nodes, tries=50):
+    """A base port whose P2P/RPC/gRPC/REST ports for every node are free on 127.0.0.1 (tests
+    and benchmarks: other networks may run on this machine)."""
+    for _ in range(tries):
+        base = random.randrange(40000, 60000, 100)
+        socks = []
+        try:
+            for i in range(nodes):
+                for off in PORT_OFFSETS.values():
+                    s = socket.socket()
+                    socks.append(s)
+                    s.bind(("127.0.0.1", base + 10 * i + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise binary.ChainError("no_free_ports", "no free port range found", tries=tries)
 
 
 def node_names(validators, full_nodes):
