@@ -48,7 +48,6 @@ func init() {
 }
 
 var (
-	_ runtime.AppI            = (*App)(nil)
 	_ servertypes.Application = (*App)(nil)
 )
 
@@ -111,10 +110,10 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 	return app
 }
 
-func (app *App) LegacyAmino() *codec.LegacyAmino                { return app.legacyAmino }
-func (app *App) AppCodec() codec.Codec                          { return app.appCodec }
+func (app *App) LegacyAmino() *codec.LegacyAmino                 { return app.legacyAmino }
+func (app *App) AppCodec() codec.Codec                           { return app.appCodec }
 func (app *App) InterfaceRegistry() codectypes.InterfaceRegistry { return app.interfaceRegistry }
-func (app *App) TxConfig() client.TxConfig                      { return app.txConfig }
+func (app *App) TxConfig() client.TxConfig                       { return app.txConfig }
 
 // GetKey returns the KVStoreKey of a store by name.
 func (app *App) GetKey(storeKey string) *storetypes.KVStoreKey {

@@ -13,7 +13,7 @@ import (
 func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) error {
 	for _, d := range gs.Devices {
 		addr := (&secp256k1.PubKey{Key: d.PubKey}).Address().Bytes()
-		if err := k.SetDevice(ctx, addr, d); err != nil {
+		if err := k.SetDevice(ctx, addr, *d); err != nil {
 			return err
 		}
 	}
@@ -26,5 +26,9 @@ func ExportGenesis(ctx context.Context, k keeper.Keeper) (*types.GenesisState, e
 	if err != nil {
 		return nil, err
 	}
-	return &types.GenesisState{Devices: devs}, nil
+	gs := &types.GenesisState{Devices: make([]*types.Device, len(devs))}
+	for i := range devs {
+		gs.Devices[i] = &devs[i]
+	}
+	return gs, nil
 }

@@ -39,11 +39,11 @@ type AppModule struct {
 
 func NewAppModule(cdc codec.Codec, k keeper.Keeper) AppModule { return AppModule{cdc: cdc, keeper: k} }
 
-func (AppModule) Name() string                                 { return types.ModuleName }
-func (AppModule) IsOnePerModuleType()                          {}
-func (AppModule) IsAppModule()                                 {}
-func (AppModule) ConsensusVersion() uint64                     { return ConsensusVersion }
-func (AppModule) RegisterLegacyAminoCodec(*codec.LegacyAmino)  {}
+func (AppModule) Name() string                                                  { return types.ModuleName }
+func (AppModule) IsOnePerModuleType()                                           {}
+func (AppModule) IsAppModule()                                                  {}
+func (AppModule) ConsensusVersion() uint64                                      { return ConsensusVersion }
+func (AppModule) RegisterLegacyAminoCodec(*codec.LegacyAmino)                   {}
 func (AppModule) RegisterGRPCGatewayRoutes(client.Context, *gwruntime.ServeMux) {}
 
 func (AppModule) RegisterInterfaces(r codectypes.InterfaceRegistry) { types.RegisterInterfaces(r) }
