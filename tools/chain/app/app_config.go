@@ -23,6 +23,7 @@ import (
 	"cosmossdk.io/x/feegrant"
 	_ "cosmossdk.io/x/feegrant/module"
 
+	_ "github.com/cosmos/cosmos-sdk/x/auth"           // import for side-effects (depinject registration)
 	_ "github.com/cosmos/cosmos-sdk/x/auth/tx/config" // the "tx" module: tx config, ante handler
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/cosmos-sdk/x/authz"
