@@ -17,6 +17,7 @@ STORE = "devices"
 DEVICE_KEY_PREFIX = b"\x01"
 STATEMENT_DOMAIN = b"\x00mycroft/devices/register/v1"
 TX_TIMEOUT_S = 30.0
+SIGN_ATTEMPTS = 5
 
 
 def account_address(pub33):
@@ -64,10 +65,20 @@ def sign_tx(network, signer, msg, rpc_url):
         signed = os.path.join(tmp, "signed.json")
         with open(unsigned, "w") as f:
             json.dump(_unsigned_tx(msg), f)
-        binary.run(["tx", "sign", unsigned, "--from", signer, "--keyring-backend", "test",
-                    "--chain-id", network["chain_id"], "--node", rpc_url.replace("http", "tcp", 1),
-                    "--sign-mode", "direct", "--output-document", signed],
-                   home=network["client_home"])
+        args = ["tx", "sign", unsigned, "--from", signer, "--keyring-backend", "test",
+                "--chain-id", network["chain_id"], "--node", rpc_url.replace("http", "tcp", 1),
+                "--sign-mode", "direct", "--output-document", signed]
+        for attempt in range(SIGN_ATTEMPTS):
+            try:
+                binary.run(args, home=network["client_home"])
+                break
+            except binary.ChainError as e:
+                # The SDK answers the account query at the height being committed with
+                # "version does not exist" for a moment: ask again.
+                if "version does not exist" not in e.details.get("stderr", "") or \
+                        attempt == SIGN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
         b64 = binary.run(["tx", "encode", signed], home=network["client_home"]).strip()
     return base64.b64decode(b64)
 
