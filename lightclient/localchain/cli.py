@@ -26,7 +26,8 @@ def cmd_up(args):
             genesis.build(d, args.validators, args.full_nodes, args.base_port)
         net = network.Network(d)
         net.start()
-        height = net.wait_for_height(1, timeout=args.start_timeout)
+        for i in range(len(net.nodes)):       # every node serves block 1 before we report
+            height = net.wait_for_height(1, timeout=args.start_timeout, node=i)
         for n in net.nodes:
             _emit({"node": n["name"], "validator": n["validator"], "cometbft_rpc": n["rpc"],
                    "grpc": n["grpc"], "rest": n["rest"]})
