@@ -53,7 +53,7 @@ else:
     _NAIVE = ["/bench/naive_secp256k1.py", "naive_secp256k1.py", "../shared/bench/naive_secp256k1.py"]
 
 from lightclient.chip.crypto import secp256k1  # noqa: E402
-from lightclient.chip.crypto import secp256k1_group
+from lightclient.chip.crypto import secp256k1_group as group
 
 
 def _load_naive():
@@ -140,7 +140,7 @@ def steps(n=20, rounds=5, out=None):
 def heap_steps():
     # For runner.mjs --steps heap_steps: live heap before / after building the G table.
     yield
-    secp256k1_group._g_table()
+    group._g_table()
     yield
 
 

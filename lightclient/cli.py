@@ -11,9 +11,8 @@ import json
 import sys
 
 from lightclient import native
-from lightclient.chip.core import rpcjson
-from lightclient.chip.core import proof_chain
 from lightclient import verify_steps as steps
+from lightclient.chip.core import proof_chain, rpcjson
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_commit_full
@@ -127,13 +126,13 @@ def cmd_check_query(args):
 SUBCOMMAND_MODULES = (
     "lightclient.commands",      # provision, boot, status, settings (the device's light client)
     "lightclient.api.cli",       # serve-api (the verified local device API)
-    "lightclient.devnet.cli",          # devnet up / status / fault / ... (the local network)
-    "lightclient.localchain.cli",      # chain up / status / down (the real Cosmos SDK chain)
+    "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
+    "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (
-    "lightclient.hwtest.emulator",            # board emulate (the firmware in MicroPython behind a pty)
-    "lightclient.hwtest.cli",          # board image build / flash / provision / selftest / batch
+    "lightclient.hwtest.emulator",   # board emulate (the firmware in MicroPython behind a pty)
+    "lightclient.hwtest.cli",        # board image build / flash / provision / selftest / batch
 )
 
 

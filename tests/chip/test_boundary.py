@@ -213,3 +213,25 @@ def test_each_image_loads_alone_in_micropython(variant):
     loaded = set(out["LOADED"].split())
     # MicroPython keeps its built-in modules out of sys.modules: what is left came from files
     assert loaded - {"esp32", "machine", "lccrypto"} == set(modules) | {"main"}
+
+
+def test_a_native_image_without_lccrypto_says_so_in_micropython():
+    """The native image on a MicroPython without our C module: importing the crypto interface
+    fails with an error that names the cause, not a missing pure-Python module."""
+    from lightclient.hwtest.micropython import run_script
+    carried, fs = _image_modules("native")
+    files = {"/board" + p: fs[p] for p in carried}
+    code = """
+import sys
+sys.path[:] = ["/board", "/board/lib"]
+try:
+    from lightclient.chip.crypto import backend
+    print("LOADED", backend.backend_name())
+except ImportError as e:
+    print("ERROR", e)
+"""
+    r = run_script(code, extra_files=files, vectors="none", timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    line = [x for x in r.stdout.splitlines() if x.startswith(("LOADED", "ERROR"))][0]
+    assert line.startswith("ERROR no crypto backend: ") and "lccrypto" in line, line
+

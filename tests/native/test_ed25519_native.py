@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lightclient.native import ed25519 as nat
 from lightclient.chip.crypto import ed25519 as pure
-from lightclient.chip.crypto import edwards25519
+from lightclient.chip.crypto import edwards25519 as curve
 
 VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "vectors", "wycheproof",
                        "ed25519_test.json")
@@ -86,14 +86,14 @@ def test_mutated_signatures_agree():
             muts.append((bytes(b), msg, sig))
         muts.append((pk, msg + b"!", sig))
         s = int.from_bytes(sig[32:], "little")
-        muts.append((pk, msg, sig[:32] + (s + edwards25519.L).to_bytes(32, "little")))
+        muts.append((pk, msg, sig[:32] + (s + curve.L).to_bytes(32, "little")))
         for m in muts:
             rejected += not _check(*m)
     assert rejected >= 60 * 8 - 2  # essentially all mutations are forgeries
 
 
 def _zip215_only_cases():
-    P, L = edwards25519.P, edwards25519.L
+    P, L = curve.P, curve.L
     seed = bytes(range(32))
     a, _ = pure._expand_seed(seed)
     pk = pure.public_key(seed)
@@ -104,18 +104,18 @@ def _zip215_only_cases():
         out.append((pk, b"m", R_bytes + (k * a % L).to_bytes(32, "little")))
     # small-order and non-canonical A with R = [r]B, S = r
     r = 4242
-    sig = edwards25519.encode_point(pure.scalar_mult_base(r)) + r.to_bytes(32, "little")
+    sig = curve.encode_point(pure.scalar_mult_base(r)) + r.to_bytes(32, "little")
     for A in ((P + 1).to_bytes(32, "little"), bytes(32), bytes.fromhex("01" + "00" * 31),
               ((P - 1)).to_bytes(32, "little")):
         out.append((A, b"anything", sig))
     # mixed-order A (A = aB + T8), honest-style signatures: cofactored only
-    T8 = edwards25519.decode_point(bytes.fromhex(
+    T8 = curve.decode_point(bytes.fromhex(
         "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"))
-    A = edwards25519.encode_point(edwards25519._add(pure.scalar_mult_base(a), T8))
+    A = curve.encode_point(curve._add(pure.scalar_mult_base(a), T8))
     for i in range(8):
         msg = bytes([i])
         r = 1000 + i
-        R = edwards25519.encode_point(pure.scalar_mult_base(r))
+        R = curve.encode_point(pure.scalar_mult_base(r))
         k = int.from_bytes(pure.sha512(R + A + msg), "little") % L
         out.append((A, msg, R + ((r + k * a) % L).to_bytes(32, "little")))
     return out

@@ -14,10 +14,10 @@ from ecdsa.util import sigencode_string, sigencode_string_canonize
 
 from lightclient.native import secp256k1 as native
 from lightclient.chip.crypto import secp256k1 as pure
-from lightclient.chip.crypto import secp256k1_group
+from lightclient.chip.crypto import secp256k1_group as group
 
 VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "vectors", "wycheproof")
-N = secp256k1_group.N
+N = group.N
 
 
 def _load(name):

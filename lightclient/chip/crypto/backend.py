@@ -22,8 +22,12 @@ FUNCTIONS = ("ed25519_verify", "secp256k1_verify", "ed25519_public_key", "ed2551
 
 try:
     from lightclient.chip.crypto import native as _impl   # ImportError without lccrypto
-except ImportError:
-    from lightclient.chip.crypto import pure as _impl
+except ImportError as no_native:
+    try:
+        from lightclient.chip.crypto import pure as _impl
+    except ImportError:   # a `native` image on a MicroPython built without (all of) lccrypto
+        raise ImportError("no crypto backend: %s, and this image has no pure-Python crypto"
+                          % no_native)
 
 
 class _Installed:

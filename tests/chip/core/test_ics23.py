@@ -5,11 +5,18 @@ import binascii
 
 import dual
 from lightclient.chip.core import ics23
-from lightclient.chip.core import ics23_types
+from lightclient.chip.core.ics23_types import (ExistenceProof, FIXED32_LITTLE, IAVL_SPEC, InnerOp,
+                                               InnerSpec, LeafOp, MAX_KEY_LEN, MAX_PATH_DEPTH,
+                                               MAX_PROOF_BYTES, NO_HASH, NO_PREFIX,
+                                               NonExistenceProof, ProofSpec, REQUIRE_32_BYTES,
+                                               REQUIRE_64_BYTES, SHA256, SHA512, SMT_SPEC,
+                                               TENDERMINT_SPEC, VAR_PROTO, VAR_RLP,
+                                               decode_commitment_proof, encode_commitment_proof,
+                                               encode_existence_proof, encode_non_existence_proof)
 from lightclient.chip.core.errors import DecodeError, LightClientError, ProofError
 
-SPECS = (("iavl", ics23_types.IAVL_SPEC), ("tendermint", ics23_types.TENDERMINT_SPEC),
-         ("smt", ics23_types.SMT_SPEC))
+SPECS = (("iavl", IAVL_SPEC), ("tendermint", TENDERMINT_SPEC),
+         ("smt", SMT_SPEC))
 NAMES = ("exist_left", "exist_middle", "exist_right",
          "nonexist_left", "nonexist_middle", "nonexist_right")
 
@@ -55,8 +62,8 @@ def test_vectors_verify():
     for name, spec, exist, key, value, root, proof in _vectors():
         assert _verify(spec, exist, root, proof, key, value) is True, name
         # The same, handed over as a decoded object.
-        p = ics23_types.decode_commitment_proof(proof)
-        assert isinstance(p, ics23_types.ExistenceProof if exist else ics23_types.NonExistenceProof), name
+        p = decode_commitment_proof(proof)
+        assert isinstance(p, ExistenceProof if exist else NonExistenceProof), name
         assert _verify(spec, exist, root, p, key, value) is True, name
         assert ics23.calculate_root(proof) == root, name
         if exist:
@@ -67,7 +74,7 @@ def test_vectors_verify():
 
 def test_vectors_roundtrip_encoding():
     for name, spec, exist, key, value, root, proof in _vectors():
-        assert ics23_types.encode_commitment_proof(ics23_types.decode_commitment_proof(proof)) == proof, name
+        assert encode_commitment_proof(decode_commitment_proof(proof)) == proof, name
 
 
 def test_vectors_wrong_kind_and_wrong_spec():
@@ -99,14 +106,14 @@ def test_vectors_wrong_value_key_root():
                 "ics23_value_mismatch"
         else:
             # Keys that are present (the neighbours) or outside the bracket are not absent.
-            p = ics23_types.decode_commitment_proof(proof)
+            p = decode_commitment_proof(proof)
             if p.left is not None:
                 assert _rejected(spec, exist, root, proof, p.left.key, b"") == \
                     "ics23_key_not_right_of_left", name
             if p.right is not None:
                 assert _rejected(spec, exist, root, proof, p.right.key, b"") == \
                     "ics23_key_not_left_of_right", name
-            if spec is not ics23_types.SMT_SPEC:  # SMT orders keys by their hash
+            if spec is not SMT_SPEC:  # SMT orders keys by their hash
                 if p.left is not None:
                     below = p.left.key[:-1] if len(p.left.key) > 1 else b"\x00"
                     assert _rejected(spec, exist, root, proof, below, b"") == \
@@ -119,7 +126,7 @@ def test_vectors_wrong_value_key_root():
 
 def _exist_parts(p):
     """The existence proofs inside a decoded proof, with a setter to put a copy back."""
-    if isinstance(p, ics23_types.ExistenceProof):
+    if isinstance(p, ExistenceProof):
         return [p]
     return [x for x in (p.left, p.right) if x is not None]
 
@@ -127,16 +134,16 @@ def _exist_parts(p):
 def _copy_exist(e):
     leaf = None
     if e.leaf is not None:
-        leaf = ics23_types.LeafOp(e.leaf.hash, e.leaf.prehash_key, e.leaf.prehash_value, e.leaf.length,
+        leaf = LeafOp(e.leaf.hash, e.leaf.prehash_key, e.leaf.prehash_value, e.leaf.length,
                             e.leaf.prefix)
-    return ics23_types.ExistenceProof(e.key, e.value, leaf,
-                                [ics23_types.InnerOp(s.hash, s.prefix, s.suffix) for s in e.path])
+    return ExistenceProof(e.key, e.value, leaf,
+                                [InnerOp(s.hash, s.prefix, s.suffix) for s in e.path])
 
 
 def _copy(p):
-    if isinstance(p, ics23_types.ExistenceProof):
+    if isinstance(p, ExistenceProof):
         return _copy_exist(p)
-    return ics23_types.NonExistenceProof(p.key, _copy_exist(p.left) if p.left else None,
+    return NonExistenceProof(p.key, _copy_exist(p.left) if p.left else None,
                                    _copy_exist(p.right) if p.right else None)
 
 
@@ -149,7 +156,7 @@ def _positions(b):
 def test_vectors_mutated_ops_rejected():
     total = 0
     for name, spec, exist, key, value, root, proof in _vectors():
-        base = ics23_types.decode_commitment_proof(proof)
+        base = decode_commitment_proof(proof)
         for part in range(len(_exist_parts(base))):
             # Flip bytes of the leaf prefix.
             n_prefix = len(_exist_parts(base)[part].leaf.prefix)
@@ -178,7 +185,7 @@ def test_vectors_mutated_ops_rejected():
                         _rejected(spec, exist, root, p, key, value)
                         total += 1
                 p = _copy(base)
-                _exist_parts(p)[part].path[j].hash = ics23_types.NO_HASH
+                _exist_parts(p)[part].path[j].hash = NO_HASH
                 _rejected(spec, exist, root, p, key, value)
                 # Drop the step.
                 p = _copy(base)
@@ -197,7 +204,7 @@ def test_vectors_nonexist_missing_neighbour_rejected():
     for name, spec, exist, key, value, root, proof in _vectors():
         if exist:
             continue
-        base = ics23_types.decode_commitment_proof(proof)
+        base = decode_commitment_proof(proof)
         if base.left is not None and base.right is not None:
             # Drop one neighbour: the other is then not the left-most / right-most leaf.
             p = _copy(base)
@@ -216,7 +223,7 @@ def _four_leaf_tree():
     """A CometBFT simple Merkle tree of four keys (TendermintSpec), built by hand: the root and
     one existence proof per key."""
     import hashlib
-    spec = ics23_types.TENDERMINT_SPEC
+    spec = TENDERMINT_SPEC
     keys = [b"b", b"d", b"f", b"h"]
     leaves = [ics23.apply_leaf(spec.leaf_spec, k, b"value_" + k) for k in keys]
 
@@ -233,9 +240,9 @@ def _four_leaf_tree():
     )
     proofs = []
     for i in range(4):
-        leaf = ics23_types.LeafOp(ics23_types.SHA256, ics23_types.NO_HASH, ics23_types.SHA256, ics23_types.VAR_PROTO, b"\x00")
-        path = [ics23_types.InnerOp(ics23_types.SHA256, pre, suf) for pre, suf in paths[i]]
-        proofs.append(ics23_types.ExistenceProof(keys[i], b"value_" + keys[i], leaf, path))
+        leaf = LeafOp(SHA256, NO_HASH, SHA256, VAR_PROTO, b"\x00")
+        path = [InnerOp(SHA256, pre, suf) for pre, suf in paths[i]]
+        proofs.append(ExistenceProof(keys[i], b"value_" + keys[i], leaf, path))
     return spec, root, proofs
 
 
@@ -244,7 +251,7 @@ def test_hand_built_tree_neighbours():
     for e in ex:
         assert ics23.verify_membership(spec, root, e, e.key, e.value) is True
     nonmem = ics23.verify_non_membership
-    N = ics23_types.NonExistenceProof
+    N = NonExistenceProof
     # Adjacent pairs (also across the two subtrees), and the two ends.
     assert nonmem(spec, root, N(b"c", ex[0], ex[1]), b"c") is True
     assert nonmem(spec, root, N(b"e", ex[1], ex[2]), b"e") is True
@@ -320,43 +327,43 @@ def test_vectors_truncated_rejected():
 # --- decoding limits and unsupported proof kinds --------------------------------------------
 
 def _sha_leaf():
-    return ics23_types.LeafOp(ics23_types.SHA256, ics23_types.NO_HASH, ics23_types.SHA256, ics23_types.VAR_PROTO, b"\x00")
+    return LeafOp(SHA256, NO_HASH, SHA256, VAR_PROTO, b"\x00")
 
 
 def test_decode_rejects_garbage_and_bounds():
     from lightclient.chip.core import proto
     for bad in (b"", b"\x00", b"\xff\xff", b"\x0a\x05abc", b"\x0b\x00"):
-        dual.raises(DecodeError, ics23_types.decode_commitment_proof, bad)
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof, "0a00")
+        dual.raises(DecodeError, decode_commitment_proof, bad)
+    e = dual.raises(DecodeError, decode_commitment_proof, "0a00")
     assert e.check == "ics23_proof_type"
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof, b"")
+    e = dual.raises(DecodeError, decode_commitment_proof, b"")
     assert e.check == "ics23_proof_empty"
-    big = proto.message_field(1, proto.bytes_field(2, b"v" * ics23_types.MAX_PROOF_BYTES))
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof, big)
+    big = proto.message_field(1, proto.bytes_field(2, b"v" * MAX_PROOF_BYTES))
+    e = dual.raises(DecodeError, decode_commitment_proof, big)
     assert e.check == "ics23_proof_too_large"
-    long_key = ics23_types.encode_commitment_proof(
-        ics23_types.ExistenceProof(b"k" * (ics23_types.MAX_KEY_LEN + 1), b"v", _sha_leaf()))
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof, long_key)
+    long_key = encode_commitment_proof(
+        ExistenceProof(b"k" * (MAX_KEY_LEN + 1), b"v", _sha_leaf()))
+    e = dual.raises(DecodeError, decode_commitment_proof, long_key)
     assert e.check == "ics23_key_too_long"
-    deep = ics23_types.ExistenceProof(b"k", b"v", _sha_leaf(),
-                                [ics23_types.InnerOp(ics23_types.SHA256, b"\x01", b"")] *
-                                (ics23_types.MAX_PATH_DEPTH + 1))
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof,
-                    ics23_types.encode_commitment_proof(deep))
+    deep = ExistenceProof(b"k", b"v", _sha_leaf(),
+                                [InnerOp(SHA256, b"\x01", b"")] *
+                                (MAX_PATH_DEPTH + 1))
+    e = dual.raises(DecodeError, decode_commitment_proof,
+                    encode_commitment_proof(deep))
     assert e.check == "ics23_path_too_long"
     # Two members of the oneof at once.
-    ex = ics23_types.encode_existence_proof(ics23_types.ExistenceProof(b"k", b"v", _sha_leaf()))
+    ex = encode_existence_proof(ExistenceProof(b"k", b"v", _sha_leaf()))
     both = proto.message_field(1, ex) + proto.message_field(2, b"")
-    e = dual.raises(DecodeError, ics23_types.decode_commitment_proof, both)
+    e = dual.raises(DecodeError, decode_commitment_proof, both)
     assert e.check == "ics23_proof_oneof"
 
 
 def test_batch_and_compressed():
     from lightclient.chip.core import proto
     for name, spec, exist, key, value, root, proof in _vectors():
-        inner = ics23_types.decode_commitment_proof(proof)
-        body = (ics23_types.encode_existence_proof(inner) if exist
-                else ics23_types.encode_non_existence_proof(inner))
+        inner = decode_commitment_proof(proof)
+        body = (encode_existence_proof(inner) if exist
+                else encode_non_existence_proof(inner))
         entry = proto.message_field(1 if exist else 2, body)
         one = proto.message_field(3, proto.message_field(1, entry))
         # A batch of one entry is that entry.
@@ -371,12 +378,12 @@ def test_batch_and_compressed():
 
 def test_unsupported_hash_in_a_proof():
     # A spec (and proof) that uses SHA-512 for the leaf: well-formed, but we cannot hash it.
-    spec = ics23_types.ProofSpec(
-        leaf_spec=ics23_types.LeafOp(ics23_types.SHA512, ics23_types.NO_HASH, ics23_types.NO_HASH, ics23_types.NO_PREFIX, b""),
-        inner_spec=ics23_types.InnerSpec((0, 1), 64, 1, 1, b"", ics23_types.SHA512))
-    p = ics23_types.ExistenceProof(b"k", b"v", ics23_types.LeafOp(ics23_types.SHA512))
+    spec = ProofSpec(
+        leaf_spec=LeafOp(SHA512, NO_HASH, NO_HASH, NO_PREFIX, b""),
+        inner_spec=InnerSpec((0, 1), 64, 1, 1, b"", SHA512))
+    p = ExistenceProof(b"k", b"v", LeafOp(SHA512))
     e = dual.raises(ProofError, ics23.verify_membership, spec, bytes(64), p, b"k", b"v")
-    assert e.check == "ics23_unsupported_hash" and e.details["hash_op"] == ics23_types.SHA512
+    assert e.check == "ics23_unsupported_hash" and e.details["hash_op"] == SHA512
 
 
 def test_arguments_must_be_bytes():
@@ -385,17 +392,17 @@ def test_arguments_must_be_bytes():
     root, proof = bytes.fromhex(d["root"]), bytes.fromhex(d["proof"])
     for args in ((d["root"], proof, key, value), (root, proof, d["key"], value),
                  (root, proof, key, None)):
-        e = dual.raises(DecodeError, ics23.verify_membership, ics23_types.IAVL_SPEC, *args)
+        e = dual.raises(DecodeError, ics23.verify_membership, IAVL_SPEC, *args)
         assert e.check == "ics23_argument_type"
-    assert ics23.verify_membership(ics23_types.IAVL_SPEC, bytearray(root), bytearray(proof),
+    assert ics23.verify_membership(IAVL_SPEC, bytearray(root), bytearray(proof),
                                    bytearray(key), bytearray(value)) is True
 
 
 def test_errors_name_the_side_of_a_nonexist_proof():
     d = dual.load_json("ics23/tendermint/nonexist_middle.json")
-    p = ics23_types.decode_commitment_proof(bytes.fromhex(d["proof"]))
+    p = decode_commitment_proof(bytes.fromhex(d["proof"]))
     p.right.value = p.right.value + b"!"
-    e = dual.raises(ProofError, ics23.verify_non_membership, ics23_types.TENDERMINT_SPEC,
+    e = dual.raises(ProofError, ics23.verify_non_membership, TENDERMINT_SPEC,
                     bytes.fromhex(d["root"]), p, bytes.fromhex(d["key"]))
     assert e.check == "ics23_root_mismatch" and e.details["side"] == "right"
     assert isinstance(e, LightClientError)
@@ -404,17 +411,17 @@ def test_errors_name_the_side_of_a_nonexist_proof():
 # --- the Test*Data.json files ---------------------------------------------------------------
 
 def _leaf(j):
-    return ics23_types.LeafOp(j.get("hash", 0), j.get("prehash_key", 0), j.get("prehash_value", 0),
+    return LeafOp(j.get("hash", 0), j.get("prehash_key", 0), j.get("prehash_value", 0),
                         j.get("length", 0), _b64(j.get("prefix")))
 
 
 def _inner(j):
-    return ics23_types.InnerOp(j.get("hash", 0), _b64(j.get("prefix")), _b64(j.get("suffix")))
+    return InnerOp(j.get("hash", 0), _b64(j.get("prefix")), _b64(j.get("suffix")))
 
 
 def _exist(j):
     leaf = _leaf(j["leaf"]) if j.get("leaf") is not None else None
-    return ics23_types.ExistenceProof(_b64(j.get("key")), _b64(j.get("value")), leaf,
+    return ExistenceProof(_b64(j.get("key")), _b64(j.get("value")), leaf,
                                 [_inner(x) for x in j.get("path") or []])
 
 
@@ -422,11 +429,11 @@ def _spec(j):
     i = j.get("inner_spec")
     inner = None
     if i is not None:
-        inner = ics23_types.InnerSpec(i.get("child_order", []), i.get("child_size", 0),
+        inner = InnerSpec(i.get("child_order", []), i.get("child_size", 0),
                                 i.get("min_prefix_length", 0), i.get("max_prefix_length", 0),
                                 _b64(i.get("empty_child")), i.get("hash", 0))
     leaf = _leaf(j["leaf_spec"]) if j.get("leaf_spec") is not None else None
-    return ics23_types.ProofSpec(leaf, inner, j.get("max_depth", 0), j.get("min_depth", 0),
+    return ProofSpec(leaf, inner, j.get("max_depth", 0), j.get("min_depth", 0),
                            j.get("prehash_key_before_comparison", False))
 
 
@@ -441,7 +448,7 @@ def test_leaf_op_data():
     for name in sorted(cases):
         c = cases[name]
         op = _leaf(c["Op"])
-        if op.hash != ics23_types.SHA256:
+        if op.hash != SHA256:
             e = dual.raises(ProofError, ics23.apply_leaf, op, _b64(c["Key"]), _b64(c["Value"]))
             assert e.check == UNSUPPORTED, name
             unsupported += 1
@@ -479,7 +486,7 @@ def test_do_hash_data():
     for name in sorted(cases):
         c = cases[name]
         pre = (c.get("Preimage") or c.get("PreImage")).encode()
-        if c["HashOp"] == ics23_types.SHA256:
+        if c["HashOp"] == SHA256:
             assert ics23.do_hash(c["HashOp"], pre).hex() == c["ExpectedHash"], name
             supported.append(name)
         else:
@@ -489,22 +496,22 @@ def test_do_hash_data():
     assert supported == ["sha256"]
     assert unsupported == ["bitcoin", "blake2b", "blake2s", "ripemd160", "sha512", "sha512_256"]
     # NO_HASH is no hash: fine as a prehash (identity), an error where a digest is needed.
-    assert ics23.do_hash_or_noop(ics23_types.NO_HASH, b"food") == b"food"
-    assert dual.raises(ProofError, ics23.do_hash, ics23_types.NO_HASH, b"food").check == UNSUPPORTED
+    assert ics23.do_hash_or_noop(NO_HASH, b"food") == b"food"
+    assert dual.raises(ProofError, ics23.do_hash, NO_HASH, b"food").check == UNSUPPORTED
 
 
 def test_length_ops():
-    assert ics23.do_length_op(ics23_types.NO_PREFIX, b"food") == b"food"
-    assert ics23.do_length_op(ics23_types.VAR_PROTO, b"food") == b"\x04food"
-    assert ics23.do_length_op(ics23_types.VAR_PROTO, b"x" * 300)[:2] == b"\xac\x02"
-    assert ics23.do_length_op(ics23_types.FIXED32_LITTLE, b"food") == b"\x04\x00\x00\x00food"
-    assert ics23.do_length_op(ics23_types.REQUIRE_32_BYTES, bytes(32)) == bytes(32)
-    e = dual.raises(ProofError, ics23.do_length_op, ics23_types.REQUIRE_32_BYTES, bytes(31))
+    assert ics23.do_length_op(NO_PREFIX, b"food") == b"food"
+    assert ics23.do_length_op(VAR_PROTO, b"food") == b"\x04food"
+    assert ics23.do_length_op(VAR_PROTO, b"x" * 300)[:2] == b"\xac\x02"
+    assert ics23.do_length_op(FIXED32_LITTLE, b"food") == b"\x04\x00\x00\x00food"
+    assert ics23.do_length_op(REQUIRE_32_BYTES, bytes(32)) == bytes(32)
+    e = dual.raises(ProofError, ics23.do_length_op, REQUIRE_32_BYTES, bytes(31))
     assert e.check == "ics23_length_required"
-    e = dual.raises(ProofError, ics23.do_length_op, ics23_types.REQUIRE_64_BYTES, bytes(32))
+    e = dual.raises(ProofError, ics23.do_length_op, REQUIRE_64_BYTES, bytes(32))
     assert e.check == "ics23_length_required"
-    assert ics23.do_length_op(ics23_types.REQUIRE_64_BYTES, bytes(64)) == bytes(64)
-    for op in (ics23_types.VAR_RLP, 9, 99):
+    assert ics23.do_length_op(REQUIRE_64_BYTES, bytes(64)) == bytes(64)
+    for op in (VAR_RLP, 9, 99):
         e = dual.raises(ProofError, ics23.do_length_op, op, b"food")
         assert e.check == "ics23_unsupported_length"
 
@@ -530,7 +537,7 @@ def test_check_leaf_data():
     ok = err = 0
     for name in sorted(cases):
         c = cases[name]
-        spec = ics23_types.ProofSpec(leaf_spec=_leaf(c["Spec"]))
+        spec = ProofSpec(leaf_spec=_leaf(c["Spec"]))
         if c["IsErr"]:
             e = dual.raises(ProofError, ics23.check_leaf_op, _leaf(c["Leaf"]), spec)
             assert e.check in ("ics23_leaf_hash", "ics23_leaf_prehash_key",
@@ -593,32 +600,32 @@ def test_empty_branch_data():
 # --- inner op and IAVL op rules, one at a time ----------------------------------------------
 
 def test_inner_op_rules():
-    spec = ics23_types.TENDERMINT_SPEC
-    ok = ics23_types.InnerOp(ics23_types.SHA256, b"\x01", bytes(32))
+    spec = TENDERMINT_SPEC
+    ok = InnerOp(SHA256, b"\x01", bytes(32))
     assert ics23.check_inner_op(ok, spec, 1) is True
-    assert ics23.check_inner_op(ics23_types.InnerOp(ics23_types.SHA256, b"\x01" + bytes(32)), spec, 1)
+    assert ics23.check_inner_op(InnerOp(SHA256, b"\x01" + bytes(32)), spec, 1)
     cases = (
-        (ics23_types.InnerOp(ics23_types.SHA512, b"\x01", bytes(32)), "ics23_inner_hash"),
-        (ics23_types.InnerOp(ics23_types.SHA256, b"\x00\x01", bytes(32)), "ics23_inner_leaf_prefix"),
-        (ics23_types.InnerOp(ics23_types.SHA256, b"", bytes(32)), "ics23_inner_prefix_too_short"),
-        (ics23_types.InnerOp(ics23_types.SHA256, b"\x01" + bytes(33)), "ics23_inner_prefix_too_long"),
-        (ics23_types.InnerOp(ics23_types.SHA256, b"\x01", bytes(31)), "ics23_inner_suffix"),
+        (InnerOp(SHA512, b"\x01", bytes(32)), "ics23_inner_hash"),
+        (InnerOp(SHA256, b"\x00\x01", bytes(32)), "ics23_inner_leaf_prefix"),
+        (InnerOp(SHA256, b"", bytes(32)), "ics23_inner_prefix_too_short"),
+        (InnerOp(SHA256, b"\x01" + bytes(33)), "ics23_inner_prefix_too_long"),
+        (InnerOp(SHA256, b"\x01", bytes(31)), "ics23_inner_suffix"),
     )
     for op, check in cases:
         assert dual.raises(ProofError, ics23.check_inner_op, op, spec, 1).check == check
 
 
 def test_spec_sanity():
-    good = ics23_types.TENDERMINT_SPEC
-    op = ics23_types.InnerOp(ics23_types.SHA256, b"\x01", bytes(32))
-    for inner in (ics23_types.InnerSpec((0, 1), 0, 1, 1, b"", ics23_types.SHA256),
-                  ics23_types.InnerSpec((0, 1), 32, 1, 33, b"", ics23_types.SHA256),
-                  ics23_types.InnerSpec((0, 2), 32, 1, 1, b"", ics23_types.SHA256),
-                  ics23_types.InnerSpec((0,), 32, 1, 1, b"", ics23_types.SHA256)):
-        spec = ics23_types.ProofSpec(good.leaf_spec, inner)
+    good = TENDERMINT_SPEC
+    op = InnerOp(SHA256, b"\x01", bytes(32))
+    for inner in (InnerSpec((0, 1), 0, 1, 1, b"", SHA256),
+                  InnerSpec((0, 1), 32, 1, 33, b"", SHA256),
+                  InnerSpec((0, 2), 32, 1, 1, b"", SHA256),
+                  InnerSpec((0,), 32, 1, 1, b"", SHA256)):
+        spec = ProofSpec(good.leaf_spec, inner)
         assert dual.raises(ProofError, ics23.check_inner_op, op, spec, 1).check == \
             "ics23_spec_invalid"
-    e = dual.raises(ProofError, ics23.check_inner_op, op, ics23_types.ProofSpec(good.leaf_spec), 1)
+    e = dual.raises(ProofError, ics23.check_inner_op, op, ProofSpec(good.leaf_spec), 1)
     assert e.check == "ics23_spec_invalid"
 
 
@@ -630,23 +637,23 @@ def _zz(n):
 def test_iavl_op_rules():
     # prefix = height, size, version (zig-zag varints), then 1 or 34 bytes on inner ops.
     child = b"\x20" + bytes(32) + b"\x20"
-    assert ics23.validate_iavl_op(ics23_types.LeafOp(prefix=b"\x00\x02\x04"), 0) is None
-    assert ics23.validate_iavl_op(ics23_types.InnerOp(ics23_types.SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20"),
+    assert ics23.validate_iavl_op(LeafOp(prefix=b"\x00\x02\x04"), 0) is None
+    assert ics23.validate_iavl_op(InnerOp(SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20"),
                                   1) is None
-    assert ics23.validate_iavl_op(ics23_types.InnerOp(ics23_types.SHA256, _zz(5) + _zz(2) + _zz(3) + child),
+    assert ics23.validate_iavl_op(InnerOp(SHA256, _zz(5) + _zz(2) + _zz(3) + child),
                                   5) is None
     cases = (
-        (ics23_types.LeafOp(prefix=_zz(-1) + _zz(1) + _zz(1)), 0, "ics23_iavl_height"),
-        (ics23_types.LeafOp(prefix=_zz(0) + _zz(-1) + _zz(1)), 0, "ics23_iavl_size"),
-        (ics23_types.LeafOp(prefix=_zz(0) + _zz(1) + _zz(-7)), 0, "ics23_iavl_version"),
-        (ics23_types.LeafOp(prefix=_zz(0) + _zz(1) + _zz(1) + b"\x00"), 0, "ics23_iavl_prefix_length"),
-        (ics23_types.LeafOp(prefix=_zz(0) + _zz(1)), 0, "ics23_iavl_varint"),
-        (ics23_types.LeafOp(prefix=b"\x00\x02\xff"), 0, "ics23_iavl_varint"),
-        (ics23_types.InnerOp(ics23_types.SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20"), 2, "ics23_iavl_height"),
-        (ics23_types.InnerOp(ics23_types.SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20\x20"), 1,
+        (LeafOp(prefix=_zz(-1) + _zz(1) + _zz(1)), 0, "ics23_iavl_height"),
+        (LeafOp(prefix=_zz(0) + _zz(-1) + _zz(1)), 0, "ics23_iavl_size"),
+        (LeafOp(prefix=_zz(0) + _zz(1) + _zz(-7)), 0, "ics23_iavl_version"),
+        (LeafOp(prefix=_zz(0) + _zz(1) + _zz(1) + b"\x00"), 0, "ics23_iavl_prefix_length"),
+        (LeafOp(prefix=_zz(0) + _zz(1)), 0, "ics23_iavl_varint"),
+        (LeafOp(prefix=b"\x00\x02\xff"), 0, "ics23_iavl_varint"),
+        (InnerOp(SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20"), 2, "ics23_iavl_height"),
+        (InnerOp(SHA256, _zz(1) + _zz(2) + _zz(3) + b"\x20\x20"), 1,
          "ics23_iavl_prefix_length"),
-        (ics23_types.InnerOp(ics23_types.SHA256, _zz(1) + _zz(2) + _zz(3)), 1, "ics23_iavl_prefix_length"),
-        (ics23_types.InnerOp(ics23_types.SHA512, _zz(1) + _zz(2) + _zz(3) + b"\x20"), 1, "ics23_iavl_hash"),
+        (InnerOp(SHA256, _zz(1) + _zz(2) + _zz(3)), 1, "ics23_iavl_prefix_length"),
+        (InnerOp(SHA512, _zz(1) + _zz(2) + _zz(3) + b"\x20"), 1, "ics23_iavl_hash"),
     )
     for op, layer, check in cases:
         e = dual.raises(ProofError, ics23.validate_iavl_op, op, layer)

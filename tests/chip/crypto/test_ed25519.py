@@ -4,11 +4,11 @@
 # S >= L rejected, "x = 0 with the sign bit set" accepted.
 import dual
 from lightclient.chip.crypto import ed25519 as ed
-from lightclient.chip.crypto import edwards25519
+from lightclient.chip.crypto import edwards25519 as curve
 from lightclient.chip.crypto.sha512 import sha512
 
-P = edwards25519.P
-L = edwards25519.L
+P = curve.P
+L = curve.L
 
 # Wycheproof marks these invalid; ZIP-215 (and so CometBFT) accepts them. Our verdict is asserted.
 ZIP215_ACCEPTS = {
@@ -157,7 +157,7 @@ def test_small_order_encodings_decode_and_have_order_dividing_8():
     encs = _small_order_encodings()
     orders = []
     for enc in encs:
-        pt = edwards25519.decode_point(enc)
+        pt = curve.decode_point(enc)
         assert pt is not None, enc.hex()
         assert _is_identity(ed.scalar_mult(8, pt)), enc.hex()
         o = 1
@@ -168,16 +168,16 @@ def test_small_order_encodings_decode_and_have_order_dividing_8():
 
 
 def test_x_zero_with_sign_bit_decodes_like_curve25519_voi():
-    ident = edwards25519.decode_point(bytes.fromhex("01" + "00" * 30 + "80"))
+    ident = curve.decode_point(bytes.fromhex("01" + "00" * 30 + "80"))
     assert ident is not None and _is_identity(ident)
-    minus_one = edwards25519.decode_point(((P - 1) | (1 << 255)).to_bytes(32, "little"))
+    minus_one = curve.decode_point(((P - 1) | (1 << 255)).to_bytes(32, "little"))
     assert minus_one is not None and minus_one[0] == 0 and minus_one[1] == P - 1
     # y = p + 1 (non-canonical identity), with and without the sign bit
     for sign in (0, 1):
-        pt = edwards25519.decode_point(((P + 1) | (sign << 255)).to_bytes(32, "little"))
+        pt = curve.decode_point(((P + 1) | (sign << 255)).to_bytes(32, "little"))
         assert pt is not None and _is_identity(pt)
-        assert not edwards25519.is_canonical_point_encoding(((P + 1) | (sign << 255)).to_bytes(32, "little"))
-    assert edwards25519.is_canonical_point_encoding(bytes.fromhex("01" + "00" * 31))
+        assert not curve.is_canonical_point_encoding(((P + 1) | (sign << 255)).to_bytes(32, "little"))
+    assert curve.is_canonical_point_encoding(bytes.fromhex("01" + "00" * 31))
 
 
 def test_encodings_off_the_curve_are_rejected():
@@ -185,38 +185,38 @@ def test_encodings_off_the_curve_are_rejected():
     off = []
     y = 2
     while len(off) < 3:
-        if edwards25519.decode_point(y.to_bytes(32, "little")) is None:
+        if curve.decode_point(y.to_bytes(32, "little")) is None:
             off.append(y.to_bytes(32, "little"))
         y += 1
     seed = _rand(9)
     pk = ed.public_key(seed)
     sig = ed.sign(seed, b"x")
     for enc in off:
-        assert edwards25519.decode_point(enc) is None
+        assert curve.decode_point(enc) is None
         assert not ed.verify(enc, b"x", sig)
         assert not ed.verify(pk, b"x", enc + sig[32:])
         # also the same y + p (non-canonical) when it fits below 2^255
         y = int.from_bytes(enc, "little")
         if y + P < (1 << 255):
-            assert edwards25519.decode_point((y + P).to_bytes(32, "little")) is None
+            assert curve.decode_point((y + P).to_bytes(32, "little")) is None
 
 
 def _cofactorless_holds(pk, msg, sig):
     # [S]B == R + [k]A (RFC 8032's alternate equation, as OpenSSL checks it, modulo encodings)
-    A = edwards25519.decode_point(pk)
-    R = edwards25519.decode_point(sig[:32])
+    A = curve.decode_point(pk)
+    R = curve.decode_point(sig[:32])
     k = int.from_bytes(sha512(sig[:32] + pk + msg), "little") % L
     s = int.from_bytes(sig[32:], "little")
-    lhs = ed.scalar_mult(s, edwards25519.BASE)
-    rhs = edwards25519._add(R, ed.scalar_mult(k, A))
-    return edwards25519.point_equal(lhs, rhs)
+    lhs = ed.scalar_mult(s, curve.BASE)
+    rhs = curve._add(R, ed.scalar_mult(k, A))
+    return curve.point_equal(lhs, rhs)
 
 
 def test_small_order_A_with_crafted_signature_is_accepted():
     # With A of order dividing 8, [8][k]A = 0, so R = [r]B, S = r verifies for every message:
     # ZIP-215 accepts such weak keys (CometBFT does too); only the key holder is hurt.
     r = 1234567
-    R = edwards25519.encode_point(ed.scalar_mult_base(r))
+    R = curve.encode_point(ed.scalar_mult_base(r))
     sig = R + r.to_bytes(32, "little")
     for enc in _small_order_encodings():
         for msg in (b"", b"any message"):
@@ -228,7 +228,7 @@ def test_noncanonical_A_accepted_and_hashed_as_given():
     # Being small-order, any k works with R = [r]B, S = r; ZIP-215 must accept it.
     A_nc = (P + 1).to_bytes(32, "little")
     r = 987654321
-    R = edwards25519.encode_point(ed.scalar_mult_base(r))
+    R = curve.encode_point(ed.scalar_mult_base(r))
     sig = R + r.to_bytes(32, "little")
     assert ed.verify(A_nc, b"msg", sig)
     # A non-canonical encoding of an order-4 point (y = p + 0 -> y = 0)
@@ -248,7 +248,7 @@ def test_noncanonical_R_accepted_and_hashed_as_given():
         S = k * a % L  # [S]B = [k]A, and [8]R = 0
         sig = R_bytes + S.to_bytes(32, "little")
         assert ed.verify(pk, msg, sig) is True, R_bytes.hex()
-        assert not edwards25519.is_canonical_point_encoding(R_bytes)
+        assert not curve.is_canonical_point_encoding(R_bytes)
     # The canonical encoding of the identity gives a different k: the same S must fail there.
     R_nc = (P + 1).to_bytes(32, "little")
     S = (int.from_bytes(sha512(R_nc + pk + msg), "little") % L) * a % L
@@ -260,15 +260,15 @@ def test_mixed_order_A_needs_the_cofactored_equation():
     # [8][S]B = [8]R + [8][k]A but not [S]B = R + [k]A unless 8 | k. ZIP-215 accepts it.
     seed = _rand(11)
     a, _ = ed._expand_seed(seed)
-    T8 = edwards25519.decode_point(_small_order_encodings()[6])
+    T8 = curve.decode_point(_small_order_encodings()[6])
     assert not _is_identity(ed.scalar_mult(4, T8))  # order 8
-    A = edwards25519._add(ed.scalar_mult_base(a), T8)
-    pk = edwards25519.encode_point(A)
+    A = curve._add(ed.scalar_mult_base(a), T8)
+    pk = curve.encode_point(A)
     cofactorless_failed = 0
     for i in range(4):
         msg = b"mixed " + bytes([i])
         r = int.from_bytes(sha512(b"nonce" + msg), "little") % L
-        R = edwards25519.encode_point(ed.scalar_mult_base(r))
+        R = curve.encode_point(ed.scalar_mult_base(r))
         k = int.from_bytes(sha512(R + pk + msg), "little") % L
         sig = R + ((r + k * a) % L).to_bytes(32, "little")
         assert ed.verify(pk, msg, sig) is True
@@ -282,19 +282,19 @@ def test_mixed_order_A_needs_the_cofactored_equation():
 def test_half_size_scalars():
     for i in range(20):
         k = int.from_bytes(_rand(100 + i, 64), "little") % L
-        delta, c = edwards25519._half_size(k)
+        delta, c = curve._half_size(k)
         assert (delta * k - c) % L == 0
         assert 0 <= c < (1 << 126)
         assert delta != 0 and -(1 << 127) <= delta <= (1 << 127)
-    assert edwards25519._half_size(0) == (1, 0)
-    assert edwards25519._half_size(5) == (1, 5)
+    assert curve._half_size(0) == (1, 0)
+    assert curve._half_size(5) == (1, 5)
 
 
 def test_wnaf_and_bit_length_helpers():
     for w in (4, 5, 7, 8):
         for i in range(10):
             k = int.from_bytes(_rand(200 + i), "little") >> (i * 20)
-            digits = edwards25519.wnaf(k, w)
+            digits = curve.wnaf(k, w)
             total = 0
             for j in range(len(digits) - 1, -1, -1):
                 total = total * 2 + digits[j]
@@ -305,11 +305,11 @@ def test_wnaf_and_bit_length_helpers():
                 if d:  # non-adjacent: the next w-1 digits are zero
                     for t in range(j + 1, min(j + w, len(digits))):
                         assert digits[t] == 0
-    assert edwards25519.bit_length(0) == 0 and edwards25519.bit_length(1) == 1 and edwards25519.bit_length(L) == 253
-    assert edwards25519.bit_length((1 << 300) - 1) == 300
+    assert curve.bit_length(0) == 0 and curve.bit_length(1) == 1 and curve.bit_length(L) == 253
+    assert curve.bit_length((1 << 300) - 1) == 300
 
 
 def test_base_point_table_size():
-    values, nbytes = edwards25519.table_size_info()
-    assert values == 2 * 3 * (1 << (edwards25519.W_BASE - 2))
+    values, nbytes = curve.table_size_info()
+    assert values == 2 * 3 * (1 << (curve.W_BASE - 2))
     assert nbytes == 32 * values

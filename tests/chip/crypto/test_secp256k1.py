@@ -5,11 +5,11 @@ import hashlib
 
 import dual
 from lightclient.chip.crypto import secp256k1
-from lightclient.chip.crypto import secp256k1_group
+from lightclient.chip.crypto import secp256k1_group as group
 from lightclient.chip.core.errors import DecodeError, SignatureError
 
-N = secp256k1_group.N
-P = secp256k1_group.P
+N = group.N
+P = group.P
 HALF_N = secp256k1.HALF_N
 P1363 = "wycheproof/ecdsa_secp256k1_sha256_p1363_test.json"
 BITCOIN = "wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json"
@@ -257,12 +257,12 @@ def test_rfc6979_vectors():
 
 def test_public_key_known_points():
     g = secp256k1.public_key((1).to_bytes(32, "big"), False)
-    assert g == b"\x04" + secp256k1_group.GX.to_bytes(32, "big") + secp256k1_group.GY.to_bytes(32, "big")
+    assert g == b"\x04" + group.GX.to_bytes(32, "big") + group.GY.to_bytes(32, "big")
     assert secp256k1.public_key((1).to_bytes(32, "big")) == b"\x02" + g[1:33]
     # (n-1)*G = -G: same x, y = p - Gy (odd, so prefix 03)
     neg = secp256k1.public_key((N - 1).to_bytes(32, "big"), False)
     assert neg[1:33] == g[1:33]
-    assert int.from_bytes(neg[33:], "big") == P - secp256k1_group.GY
+    assert int.from_bytes(neg[33:], "big") == P - group.GY
     assert secp256k1.public_key((N - 1).to_bytes(32, "big"))[0] == 3
     # 2*G, from the SEC 2 / Bitcoin wiki lists of small multiples
     two = secp256k1.public_key((2).to_bytes(32, "big"))
@@ -302,20 +302,20 @@ def _affine(J):
     X, Y, Z = J
     if Z == 0:
         return None
-    return secp256k1_group._to_affine(J)
+    return group._to_affine(J)
 
 
 def test_glv_constants():
-    G = (secp256k1_group.GX, secp256k1_group.GY)
-    assert _ref_mul(secp256k1_group.LAMBDA, G) == (secp256k1_group.GX * secp256k1_group.BETA % P, secp256k1_group.GY)
-    for k in (1, 2, 3, N - 1, N >> 1, secp256k1_group.LAMBDA, 0xDEADBEEF << 200, (1 << 255) + 12345):
-        k1, k2 = secp256k1_group._split(k)
-        assert (k1 + k2 * secp256k1_group.LAMBDA - k) % N == 0
+    G = (group.GX, group.GY)
+    assert _ref_mul(group.LAMBDA, G) == (group.GX * group.BETA % P, group.GY)
+    for k in (1, 2, 3, N - 1, N >> 1, group.LAMBDA, 0xDEADBEEF << 200, (1 << 255) + 12345):
+        k1, k2 = group._split(k)
+        assert (k1 + k2 * group.LAMBDA - k) % N == 0
         assert -(1 << 129) < k1 < (1 << 129) and -(1 << 129) < k2 < (1 << 129)
 
 
 def test_mul_add_matches_reference():
-    G = (secp256k1_group.GX, secp256k1_group.GY)
+    G = (group.GX, group.GY)
     Q = _ref_mul(0x1234567, G)
     cases = (
         (1, 0), (0, 1), (N - 1, 0), (0, N - 1), (1, 1), (2, N - 0x1234567 * 2 % N),
@@ -336,7 +336,7 @@ def test_mul_add_matches_reference():
                 want = _ref_mul(1, want)  # copy
                 s = _ref_add_points(want, part)
                 want = s
-        got = _affine(secp256k1_group._mul_add(u1, u2, Q[0], Q[1]))
+        got = _affine(group._mul_add(u1, u2, Q[0], Q[1]))
         assert got == want, (u1, u2)
 
 
@@ -353,8 +353,8 @@ def _ref_add_points(a, b):
 
 def test_sqrt_chain():
     # the addition chain equals pow(x, (p+1)/4, p), for squares and non-squares alike
-    for x in (0, 1, 4, 7, 132, P - 1, secp256k1_group.GY * secp256k1_group.GY % P, 0xDEADBEEF << 180):
-        y = secp256k1_group._sqrt_candidate(x)
+    for x in (0, 1, 4, 7, 132, P - 1, group.GY * group.GY % P, 0xDEADBEEF << 180):
+        y = group._sqrt_candidate(x)
         assert y == pow(x, (P + 1) >> 2, P), x
         assert (y * y % P == x) == (x == 0 or pow(x, (P - 1) >> 1, P) == 1), x
 
@@ -362,7 +362,7 @@ def test_sqrt_chain():
 def test_inverse():
     for x in (1, 2, N - 1, HALF_N, 0x1234567890ABCDEF << 150):
         assert secp256k1._inv_n(x) * x % N == 1
-    assert secp256k1_group._inv(3, P) * 3 % P == 1
+    assert group._inv(3, P) * 3 % P == 1
 
 
 # --- round trips, mutations, malformed input --------------------------------------------------
@@ -461,8 +461,8 @@ def test_typed_errors():
 def test_g_table_size():
     points, ints = secp256k1.g_table_size()
     assert points == 128 and ints == 384
-    xs, ys, bxs = secp256k1_group._g_table()
+    xs, ys, bxs = group._g_table()
     for i in (0, 1, 77, 127):  # (2i+1)*G on the curve, and its LAMBDA-image
         assert (ys[i] * ys[i] - xs[i] ** 3 - 7) % P == 0
-        assert bxs[i] == xs[i] * secp256k1_group.BETA % P
-    assert _ref_mul(2 * 77 + 1, (secp256k1_group.GX, secp256k1_group.GY)) == (xs[77], ys[77])
+        assert bxs[i] == xs[i] * group.BETA % P
+    assert _ref_mul(2 * 77 + 1, (group.GX, group.GY)) == (xs[77], ys[77])

@@ -1,7 +1,8 @@
 """The store's dual-runtime tests (tests/chip/store/dual/) inside real MicroPython 1.27.
 
-The MicroPython runner copies only lightclient/chip/core into its filesystem, so the store package is
-added file by file (--file); every test function of the module must pass there too.
+The MicroPython runner copies the chip package (lightclient/chip) into its filesystem; the store's
+files are given again file by file (--file), so the run uses exactly these; every test function of
+the module must pass there too.
 """
 
 import ast
