@@ -31,6 +31,7 @@ $(NODE_STAMP): package.json
 	touch $@
 
 test: setup
+	cd tools/chain && $(GO) test ./x/...
 	$(PY) -m pytest -q
 
 bench: setup

@@ -9,8 +9,8 @@ import coincurve
 import pytest
 
 from lightclient import native
-from lightclient.chip.core import proof_chain, proto
-from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.core import proof_chain
+from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,
                                             verify_step, verify_to_height)
@@ -107,10 +107,3 @@ def test_registration_with_a_bad_device_signature_is_refused_by_the_chain(chain,
         devicetx.broadcast_and_wait(chain.rpc(0), tx)
     assert e.value.check == "tx_failed"
     assert e.value.details["codespace"] == "devices" and e.value.details["code"] == 3
-
-
-def test_statement_never_parses_as_protobuf():
-    st = devicetx.registration_statement("mycroft-local-1", b"\x11" * 20, b"\x02" + b"\x22" * 32)
-    assert st.startswith(b"\x00mycroft/devices/register/v1")
-    with pytest.raises(DecodeError):
-        list(proto.iter_fields(st))
