@@ -10,6 +10,8 @@ import struct
 import tempfile
 import time
 
+from lightclient.chip.core import proto
+from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto import backend
 from lightclient.localchain import binary
 
@@ -95,7 +97,7 @@ def broadcast_and_wait(rpc, tx, timeout=TX_TIMEOUT_S):
         try:
             res = rpc.call("tx", hash=tx_hash)
             break
-        except Exception:       # not yet indexed: the node answers an RPC error
+        except LightClientError:    # not yet indexed: the node answers an RPC error
             if time.monotonic() > deadline:
                 raise binary.ChainError("tx_timeout", "transaction not included",
                                         hash=tx_hash.hex(), timeout_s=timeout)
@@ -120,7 +122,6 @@ def register_device_msg(network, owner_name, device_priv, settings):
 
 def decode_device(value):
     """A stored mycroft.devices.v1.Device -> {"owner", "pub_key", "settings", "version"}."""
-    from lightclient.chip.core import proto
     out = {"owner": "", "pub_key": b"", "settings": b"", "version": 0}
     names = {1: "owner", 2: "pub_key", 3: "settings", 4: "version"}
     for field, _wire, v in proto.iter_fields(bytes(value)):
