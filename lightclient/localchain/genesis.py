@@ -138,6 +138,8 @@ def build(d, validators=4, full_nodes=3, base_port=36600):
         _configure(n, peers)
     network = {"chain_id": CHAIN_ID, "denom": DENOM, "nodes": nodes, "accounts": accounts,
                "client_home": client}
-    with open(os.path.join(d, "network.json"), "w") as f:
+    path = os.path.join(d, "network.json")     # written last, whole: its presence means built
+    with open(path + ".tmp", "w") as f:
         json.dump(network, f, indent=1)
+    os.replace(path + ".tmp", path)
     return network
