@@ -85,8 +85,8 @@ def _configure(node, peers):
     set_keys(os.path.join(cfg, "app.toml"), {
         ("", "minimum-gas-prices"): "0" + DENOM,
         ("", "pruning"): "nothing",
-        # goleveldb hands IAVL's empty root marker back as missing, so every query touching
-        # a never-written store (feegrant, authz, ...) failed "version does not exist"
+        # on goleveldb every query touching a never-written store (feegrant, authz, ...)
+        # failed "version does not exist"; pebbledb works (docs/chain.md)
         ("", "app-db-backend"): "pebbledb",
         ("api", "enable"): True,
         ("api", "address"): "tcp://127.0.0.1:%d" % p["api"],
