@@ -4,9 +4,15 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib clang chip chip-asan fuzz fuzz-c esp32 test bench demo clean
+.PHONY: setup socat multilib clang chip chip-asan chain fuzz fuzz-c esp32 test bench demo clean
 
-setup: $(STAMP) $(NODE_STAMP) socat clang chip
+setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
+
+# The local Cosmos SDK chain's node binary (tools/chain/, Go modules from the module proxy).
+# Go's own build and module caches make a warm rebuild take seconds, so it always runs.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+chain:
+	cd tools/chain && $(GO) build -o ../../build/chain/mycroftd ./cmd/mycroftd
 
 # socat makes the pseudo-terminal the emulated board sits behind (apt; needs root or sudo).
 socat:
@@ -63,6 +69,7 @@ $(NODE_STAMP): package.json
 	touch $@
 
 test: setup
+	cd tools/chain && $(GO) test ./x/...
 	$(PY) -m pytest -q
 
 bench: setup

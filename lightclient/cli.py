@@ -81,6 +81,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.audit",         # verify-steps, check-commit, check-query (auditing nodes)
     "lightclient.api.cli",       # serve-api (the verified local device API)
     "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
+    "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

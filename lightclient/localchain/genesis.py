@@ -1,0 +1,145 @@
+"""Builds a local network directory with `mycroftd` itself: init every node, fund the
+validators and test accounts (genesis add-genesis-account), one gentx per validator,
+collect-gentxs, then the same genesis and peer list on every node.
+
+Layout of D: D/<node>/ (a node home: config/, data/, keyring-test/ for validators),
+D/client/ (the test accounts' keyring), D/network.json (what `chain up` and the tests read)."""
+
+import json
+import os
+import random
+import shutil
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+from lightclient.localchain import binary
+from lightclient.localchain.config_files import set_keys
+
+CHAIN_ID = "mycroft-local-1"
+DENOM = "stake"
+ACCOUNT_FUNDS = 10 ** 12
+SELF_DELEGATION = 10 ** 8
+TEST_ACCOUNTS = ("owner", "alice", "bob")
+# ports of node i: base + 10*i + offset
+PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3}
+BLOCK_TIME = "300ms"
+
+
+def free_base_port(nodes, tries=50):
+    """A base port whose P2P/RPC/gRPC/REST ports for every node are free on 127.0.0.1 (tests
+    and benchmarks: other networks may run on this machine)."""
+    for _ in range(tries):
+        base = random.randrange(40000, 60000, 100)
+        socks = []
+        try:
+            for i in range(nodes):
+                for off in PORT_OFFSETS.values():
+                    s = socket.socket()
+                    socks.append(s)
+                    s.bind(("127.0.0.1", base + 10 * i + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise binary.ChainError("no_free_ports", "no free port range found", tries=tries)
+
+
+def node_names(validators, full_nodes):
+    return ["val%d" % i for i in range(validators)] + ["full%d" % i for i in range(full_nodes)]
+
+
+def _keys_add(name, home):
+    out = binary.run(["keys", "add", name, "--keyring-backend", "test", "--output", "json"],
+                     home=home, json_out=True)
+    return out["address"]
+
+
+def _init_node(d, name, i, base_port):
+    home = os.path.join(d, name)
+    binary.run(["init", name, "--chain-id", CHAIN_ID, "--default-denom", DENOM], home=home)
+    node_id = binary.run(["comet", "show-node-id"], home=home).strip()
+    ports = {k: base_port + 10 * i + off for k, off in PORT_OFFSETS.items()}
+    address = _keys_add(name, home) if name.startswith("val") else None
+    return {"name": name, "home": home, "validator": address is not None, "address": address,
+            "node_id": node_id, "ports": ports,
+            "rpc": "http://127.0.0.1:%d" % ports["rpc"],
+            "grpc": "127.0.0.1:%d" % ports["grpc"],
+            "rest": "http://127.0.0.1:%d" % ports["api"]}
+
+
+def _configure(node, peers):
+    cfg = os.path.join(node["home"], "config")
+    p = node["ports"]
+    set_keys(os.path.join(cfg, "config.toml"), {
+        ("rpc", "laddr"): "tcp://127.0.0.1:%d" % p["rpc"],
+        ("rpc", "pprof_laddr"): "",
+        ("p2p", "laddr"): "tcp://127.0.0.1:%d" % p["p2p"],
+        ("p2p", "persistent_peers"): ",".join(x for x in peers if not x.startswith(node["node_id"])),
+        ("p2p", "addr_book_strict"): False,
+        ("p2p", "allow_duplicate_ip"): True,
+        ("consensus", "timeout_commit"): BLOCK_TIME,
+        ("consensus", "timeout_propose"): "1s",
+    })
+    set_keys(os.path.join(cfg, "app.toml"), {
+        ("", "minimum-gas-prices"): "0" + DENOM,
+        ("", "pruning"): "nothing",
+        # on goleveldb every query touching a never-written store (feegrant, authz, ...)
+        # failed "version does not exist"; pebbledb works (docs/chain.md)
+        ("", "app-db-backend"): "pebbledb",
+        ("api", "enable"): True,
+        ("api", "address"): "tcp://127.0.0.1:%d" % p["api"],
+        ("grpc", "enable"): True,
+        ("grpc", "address"): "127.0.0.1:%d" % p["grpc"],
+    })
+
+
+def build(d, validators=4, full_nodes=3, base_port=36600):
+    """Creates the network in the empty (or absent) directory d; returns network.json's dict."""
+    if validators < 1 or full_nodes < 0:
+        raise binary.ChainError("chain_shape", "need at least one validator",
+                                validators=validators, full_nodes=full_nodes)
+    names = node_names(validators, full_nodes)
+    taken = [x for x in names + ["client", "network.json"] if os.path.exists(os.path.join(d, x))]
+    if taken:
+        raise binary.ChainError("dir_not_empty", "the chain directory holds another network",
+                                dir=d, found=taken[0])
+    os.makedirs(d, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        nodes = list(pool.map(lambda a: _init_node(d, a[1], a[0], base_port), enumerate(names)))
+    client = os.path.join(d, "client")
+    accounts = [{"name": n, "address": _keys_add(n, client)} for n in TEST_ACCOUNTS]
+    vals = [n for n in nodes if n["validator"]]
+    home0 = vals[0]["home"]
+    for a in [{"address": v["address"]} for v in vals] + accounts:
+        binary.run(["genesis", "add-genesis-account", a["address"],
+                    "%d%s" % (ACCOUNT_FUNDS, DENOM)], home=home0)
+    funded = os.path.join(home0, "config", "genesis.json")
+    for v in vals[1:]:
+        shutil.copy(funded, os.path.join(v["home"], "config", "genesis.json"))
+
+    def gentx(v):
+        binary.run(["genesis", "gentx", v["name"], "%d%s" % (SELF_DELEGATION, DENOM),
+                    "--chain-id", CHAIN_ID, "--keyring-backend", "test"], home=v["home"])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(gentx, vals))
+    gentx_dir = os.path.join(home0, "config", "gentx")
+    for v in vals[1:]:
+        src = os.path.join(v["home"], "config", "gentx")
+        for f in os.listdir(src):
+            shutil.copy(os.path.join(src, f), gentx_dir)
+    binary.run(["genesis", "collect-gentxs"], home=home0)
+    final = os.path.join(home0, "config", "genesis.json")
+    peers = ["%s@127.0.0.1:%d" % (n["node_id"], n["ports"]["p2p"]) for n in nodes]
+    for n in nodes:
+        if n["home"] != home0:
+            shutil.copy(final, os.path.join(n["home"], "config", "genesis.json"))
+        _configure(n, peers)
+    network = {"chain_id": CHAIN_ID, "denom": DENOM, "nodes": nodes, "accounts": accounts,
+               "client_home": client}
+    path = os.path.join(d, "network.json")     # written last, whole: its presence means built
+    with open(path + ".tmp", "w") as f:
+        json.dump(network, f, indent=1)
+    os.replace(path + ".tmp", path)
+    return network

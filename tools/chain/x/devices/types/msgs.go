@@ -1,0 +1,47 @@
+package types
+
+import (
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+)
+
+// Bounds checked before anything is stored.
+const (
+	PubKeyLen      = 33
+	SignatureLen   = 64
+	MaxSettingsLen = 4096
+)
+
+var (
+	_ sdk.Msg = &MsgRegisterDevice{}
+	_ sdk.Msg = &MsgUpdateSettings{}
+)
+
+// ValidateBasic checks sizes and forms; the keeper checks addresses and the signature.
+func (m *MsgRegisterDevice) ValidateBasic() error {
+	if len(m.PubKey) != PubKeyLen || (m.PubKey[0] != 0x02 && m.PubKey[0] != 0x03) {
+		return errorsmod.Wrapf(ErrInvalidPubKey, "want a %d-byte compressed secp256k1 key, got %d bytes", PubKeyLen, len(m.PubKey))
+	}
+	if len(m.DeviceSignature) != SignatureLen {
+		return errorsmod.Wrapf(ErrInvalidDeviceSignature, "want %d bytes, got %d", SignatureLen, len(m.DeviceSignature))
+	}
+	if len(m.Settings) > MaxSettingsLen {
+		return errorsmod.Wrapf(ErrSettingsTooLarge, "%d > %d bytes", len(m.Settings), MaxSettingsLen)
+	}
+	if m.Owner == "" {
+		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "owner is empty")
+	}
+	return nil
+}
+
+func (m *MsgUpdateSettings) ValidateBasic() error {
+	if len(m.Settings) > MaxSettingsLen {
+		return errorsmod.Wrapf(ErrSettingsTooLarge, "%d > %d bytes", len(m.Settings), MaxSettingsLen)
+	}
+	if m.Owner == "" || m.Device == "" {
+		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "owner and device are required")
+	}
+	return nil
+}
