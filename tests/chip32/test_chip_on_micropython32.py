@@ -41,7 +41,8 @@ OVER_BUDGET = {  # module -> (KiB it needs, why)
     "test_types": (264, "files mode"),
     "test_update": (1536, "files mode; 100-validator fixtures built in the test; one 36 KB "
                     "buffer in a fragmented heap: failed at 912-1184, passed at 1280 and 1536"),
-    "test_verifier": (240, "files mode"),
+    "test_verifier": (288, "files mode; random keys make the fragmentation vary: 240 failed "
+                      "once (a 1 KB block) and passed on the next runs"),
     "test_store_dual": (104, "files mode: the store's and the error taxonomy's bytecode in the "
                         "heap; 96 fails on a 4 KiB sector buffer since both merged, 104 passes"),
 }
