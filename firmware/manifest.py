@@ -55,6 +55,7 @@ COMMON = [
     "lightclient/chip/smp/lc.py",
     "lightclient/chip/store/__init__.py",
     "lightclient/chip/store/flash_format.py",
+    "lightclient/chip/store/sector_writer.py",
     "lightclient/chip/store/store.py",
     "lightclient/chip/txs.py",
 ]

@@ -21,7 +21,9 @@ from lightclient.chip.store.flash_format import (D_REC, D_SALT, D_SNAP, HEADER_S
                                                  MAX_NAME, MIN_BLOCK, MIN_SECRET, RECORD_FIXED,
                                                  SALT_SIZE, STREAM_HEADER_SIZE, TAG_SIZE, _Header,
                                                  _same, _u16, _u32, derive_keys, keystream_xor,
-                                                 pack_header, parse_header)
+                                                 parse_header)
+from lightclient.chip.store.sector_writer import SectorWriter
+
 
 class CorruptError(StoreError):
     """Flash content that does not verify: no valid generation, a MAC mismatch, a bad length."""
@@ -414,7 +416,7 @@ class RecordStore:
         # sectors were erased), mixed with the generation so a weak RNG still gives distinct salts.
         salt = hmac_sha256(self._mac_key, D_SALT + struct.pack("<I", gen) + bytes(self._rng(16)))[:SALT_SIZE]
         snap = _Snapshot(start, nsect, gen, salt, slen, {})
-        w = _Writer(self, snap)
+        w = SectorWriter(self, snap)
         w.write(struct.pack("<I", gen) + salt + struct.pack("<HH", len(names), 0))
         for idx in range(len(names)):
             n = names[idx]
@@ -456,67 +458,6 @@ class RecordStore:
             c = self._counter.read()
             if self._snap.gen > c:
                 self._counter.advance(self._snap.gen - c)
-
-
-class _Writer:
-    # Streams a snapshot into its sectors: erase + header when a sector is entered, then programs
-    # of at most program_chunk bytes. The snapshot MAC is fed with every stream byte.
-    def __init__(self, store, snap):
-        self.st = store
-        self.snap = snap
-        self.mac = _Hmac(store._mac_key, D_SNAP)
-        self.buf = bytearray(store._chunk)
-        self.fill = 0
-        self.k = -1
-        self.pos = 0  # stream offset
-        self.in_sector = store.data_size  # forces opening sector 0 on the first write
-
-    def _flush(self):
-        if self.fill:
-            st = self.st
-            st._program((self.snap.start + self.k) % st.block_count,
-                        HEADER_SIZE + self.in_sector - self.fill, bytes(self.buf[:self.fill]))
-            self.fill = 0
-
-    def _open(self):
-        st = self.st
-        self.k += 1
-        sector = (self.snap.start + self.k) % st.block_count
-        ec = st._erase(sector)
-        s = self.snap
-        st._program(sector, 0, pack_header(st._mac_key, self.k, s.nsect, s.gen, ec, s.stream_len, s.salt))
-        st._ec[sector] = ec
-        self.in_sector = 0
-
-    def write(self, data, feed=True):
-        if feed:
-            self.mac.update(data)
-        d = self.st.data_size
-        i = 0
-        n = len(data)
-        while i < n:
-            if self.in_sector == d:
-                self._flush()
-                self._open()
-            m = n - i
-            if d - self.in_sector < m:
-                m = d - self.in_sector
-            if len(self.buf) - self.fill < m:
-                m = len(self.buf) - self.fill
-            self.buf[self.fill:self.fill + m] = data[i:i + m]
-            self.fill += m
-            self.in_sector += m
-            self.pos += m
-            i += m
-            if self.fill == len(self.buf):
-                self._flush()
-
-    def seal(self):
-        self.write(self.mac.digest(), False)
-        self._flush()
-        if self.pos != self.snap.stream_len:
-            raise StoreError("internal", "snapshot length mismatch", written=self.pos,
-                             expected=self.snap.stream_len)
 
 
 def _check_name(name):
