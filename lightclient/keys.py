@@ -10,11 +10,11 @@ file and prints only the public key; the seed is printed only by `show --secret`
 import argparse
 import json
 import os
-import time
 
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.store.filedev import sync_dir
+from lightclient.clock import Clock
 
 SEED_BYTES = 32
 
@@ -99,7 +99,7 @@ def cmd_sign_checkpoint(args):
     from lightclient.chip import txs
     seed = read_seed(args.file)
     doc = checkpoint.sign_checkpoint(txs.seed_signer(seed), args.chain_id, args.height,
-                                     args.hash, int(time.time()))
+                                     args.hash, Clock().wall_ns() // 10**9)
     text = json.dumps(doc, indent=1, sort_keys=True)
     if args.out:
         with open(args.out, "x") as f:

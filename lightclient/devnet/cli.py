@@ -70,13 +70,14 @@ def _guarded(func):
         try:
             return func(args)
         except (UsageError, FaultRefused) as e:
-            print("error: %s" % e, file=sys.stderr)
+            print("mycroft-lc devnet: %s" % e, file=sys.stderr)
             return EXIT_USAGE
         except DevnetError as e:      # the local network itself: our side
-            print("error: %s" % e, file=sys.stderr)
+            print("mycroft-lc devnet: %s" % e, file=sys.stderr)
             return EXIT_LOCAL
         except OSError as e:  # a node or the producer stopped answering mid-way
-            print("error: the devnet in %s did not answer (%s)" % (args.dir, e), file=sys.stderr)
+            print("mycroft-lc devnet: the devnet in %s did not answer (%s)" % (args.dir, e),
+                  file=sys.stderr)
             return EXIT_UNAVAILABLE
     return run
 

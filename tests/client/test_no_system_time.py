@@ -23,6 +23,7 @@ ALLOWED = {
     "api/submitter.py": "default of its injectable `monotonic` argument",
     "api/queue.py": "default of its injectable `clock` argument",
     "mcu.py": "serial-link deadlines and the chip's time argument in the module's usage notes",
+    "api/server.py": "the HTTP transport's own read deadlines and logged request durations",
 }
 
 
@@ -30,6 +31,8 @@ ALLOWED = {
 # local network makes blocks on the wall clock, the testers' tools time the hardware.
 OTHER_PARTS = {
     "devnet/": "the local network: a chain that produces blocks in real time",
+    "runlock.py": "the local networks' directory lock: its holder's start time, its patience",
+    "localchain/": "the real local chain's launcher: waits on node processes in real time",
     "hwtest/": "the testers' tools: flashing, emulator and self-test timing of real hardware",
     "demo.py": "the demo script: prints how long each step took",
 }

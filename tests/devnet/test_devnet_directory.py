@@ -70,7 +70,7 @@ def test_a_second_devnet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path)
     try:
         r = cli(d, "up", *UP_SMALL)
         assert r.returncode == 4 and "Traceback" not in r.stderr
-        assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("mycroft-lc devnet: ")
         assert "in use by pid %d (devnet up), started at " % p1.pid in r.stderr
         # The first one is untouched: still running, still serving, the same devnet.json.
         assert p1.poll() is None and all(alive(x) for x in pids1)
@@ -158,20 +158,20 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
     d = str(tmp_path / "dn")
     r = cli(d, "status")
     assert r.returncode == 4 and r.stderr == (
-        "error: no devnet is running in %s (start one with `devnet up --dir %s`)\n" % (d, d))
+        "mycroft-lc devnet: no devnet is running in %s (start one with `devnet up --dir %s`)\n" % (d, d))
     p, info, pids = up(d)
     try:
         for args, code, says in CLI_MISTAKES:
             r = cli(d, *args)
             assert (r.returncode, r.stderr.count("\n")) == (code, 1), (args, r.stderr)
-            assert r.stderr.startswith("error: ") and says in r.stderr, (args, r.stderr)
+            assert r.stderr.startswith("mycroft-lc devnet: ") and says in r.stderr, (args, r.stderr)
             assert "Traceback" not in r.stderr and r.stdout == ""
         # The same through the installed entry point (`mycroft-lc devnet ...`).
         r = subprocess.run([sys.executable, "-m", "lightclient.cli", "devnet", "fault", "peer1",
                             "slow", "delay=abc", "--dir", d], cwd=REPO, capture_output=True,
                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=REPO))
         assert r.returncode == 2 and r.stderr == (
-            "error: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step)\n")
+            "mycroft-lc devnet: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step)\n")
         r = cli(d, "fault", "--help")
         assert r.returncode == 0 and "delay_s=<number>" in r.stdout and "lunatic" in r.stdout
         assert cli(d, "status", "--json").returncode == 0
