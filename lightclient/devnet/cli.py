@@ -203,6 +203,7 @@ def cmd_register_device(args):
         ed25519.public_key(_hex32(args.device_seed, "--device-seed"))
     net = _attached(args)
     h = net.register_device(args.uuid, dev, owner, account=args.account)
+    net.wait_height(h + 1)   # provable from here on: the next header commits the block's state
     _print(args, "registered %s in block %d" % (args.uuid, h), {"uuid": args.uuid, "height": h})
     return 0
 
@@ -212,6 +213,7 @@ def cmd_set_settings(args):
     changes = _kv(args.settings)
     net = _attached(args)
     h = net.set_settings(args.uuid, owner, **changes)
+    net.wait_height(h + 1)   # a device that boots after this command reads the new settings
     _print(args, "settings of %s changed in block %d" % (args.uuid, h),
            {"uuid": args.uuid, "height": h})
     return 0
