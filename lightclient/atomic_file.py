@@ -1,6 +1,7 @@
 # Files that survive a power cut at any instant with the old or the new content, never a mix or
 # nothing: write a temporary file, fsync it, rename it over the old one, fsync the directory.
-# The one helper of the Pi shell for it (the trust store, the write queue, the configuration).
+# The one helper of the Pi side for it (the trust store, the records cache, the write queue, the
+# configuration, the local network's and the testers' files).
 
 import os
 
@@ -15,7 +16,11 @@ def write_atomic(path, data, keep_previous=False, mode=0o644):
     linked before the rename, so `path` exists with the old content until the new one replaces
     it."""
     tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.remove(tmp)   # a stale one would keep its own mode: a secret must be created 0600
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:

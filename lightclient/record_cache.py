@@ -15,11 +15,12 @@ try:
 except ImportError:  # not POSIX: threads of this process are still serialised
     fcntl = None
 
+from lightclient.atomic_file import write_atomic
 from lightclient.chip import txs
 from lightclient.chip.core import cbor, cbor_fields
 from lightclient.chip.core.errors import DecodeError, LightClientError, StoreError
 from lightclient.chip.store import store as securestore
-from lightclient.chip.store.filedev import FileBlockDevice, FileCounter, sync_dir
+from lightclient.chip.store.filedev import FileBlockDevice, FileCounter
 
 # The records cache: the secure record store over a file, as on the chip's flash partition.
 CACHE_FILE = "cache.lcstore"
@@ -222,32 +223,12 @@ class RecordCache:
     def _new_secret(self):
         """32 random bytes, created mode 0600 and renamed into place (never half a secret)."""
         secret = os.urandom(SECRET_SIZE)
-        p = self.path(CACHE_SECRET)
-        tmp = p + ".tmp"
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secret)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, p)
-        sync_dir(self.dir)
+        write_atomic(self.path(CACHE_SECRET), secret, mode=0o600)
         return secret
 
     def _new_store_file(self):
         # Created erased beside the real name and renamed: a cut never leaves a short file.
-        p = self.path(CACHE_FILE)
-        tmp = p + ".tmp"
-        with open(tmp, "wb") as f:
-            blank = b"\xff" * CACHE_BLOCK_SIZE
-            for _ in range(CACHE_BLOCKS):
-                f.write(blank)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-        sync_dir(self.dir)
+        write_atomic(self.path(CACHE_FILE), b"\xff" * (CACHE_BLOCK_SIZE * CACHE_BLOCKS))
 
     @contextlib.contextmanager
     def _device(self):

@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.request
 
+from lightclient.atomic_file import write_atomic
 from lightclient.chip import txs as txmod
 from lightclient.chip.crypto import ed25519
 from lightclient.runlock import LockBusy, RunLock
@@ -206,12 +207,7 @@ class Devnet:
         txlog = os.path.join(self.directory, "txlog.jsonl")
         if os.path.exists(txlog):
             os.remove(txlog)  # the replaced chain's transactions
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(spec.to_json(), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(spec.to_json()).encode())
         return "new" if old is None else "replaced"
 
     def _spawn(self, name, args):
@@ -295,10 +291,7 @@ class Devnet:
         return self
 
     def _write_json(self, name, obj):
-        path = os.path.join(self.directory, name)
-        with open(path + ".tmp", "w") as f:
-            json.dump(obj, f, indent=2)
-        os.replace(path + ".tmp", path)
+        write_atomic(os.path.join(self.directory, name), json.dumps(obj, indent=2).encode())
 
     def stop(self):
         """Stop every child (stdin closed, then SIGTERM, then SIGKILL after 5 s)."""

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from lightclient.atomic_file import write_atomic
 from lightclient.exitcodes import EXIT_INVALID, EXIT_LOCAL, EXIT_OK, EXIT_USAGE
 from lightclient.hwtest.errors import HwTestError
 
@@ -31,10 +32,7 @@ def _emit(obj, path=None):
     text = json.dumps(obj, indent=1, sort_keys=True)
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = str(path) + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
+        write_atomic(str(path), (text + "\n").encode())
     return text
 
 

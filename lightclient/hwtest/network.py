@@ -14,6 +14,7 @@ import json
 import os
 import time
 
+from lightclient.atomic_file import write_atomic
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.core import types as T
@@ -128,12 +129,10 @@ class SyntheticNetwork(Network):
         self.chain.next_block(app_hash=app_hash)
         self.app_hashes.append(app_hash.hex())
         if self.path and save:
-            tmp = self.path + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump({"chain_id": self.chain_id, "validators": self.validators,
-                           "start_time_ns": self.start, "app_hashes": self.app_hashes,
-                           "records": self.records}, f)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(
+                {"chain_id": self.chain_id, "validators": self.validators,
+                 "start_time_ns": self.start, "app_hashes": self.app_hashes,
+                 "records": self.records}).encode())
 
     def register_device(self, uuid, device_pubkey, owner_seed, account=""):
         from lightclient.chip.crypto import ed25519

@@ -12,6 +12,7 @@ import shutil
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
+from lightclient.atomic_file import write_atomic
 from lightclient.localchain import binary
 from lightclient.localchain.config_files import set_keys
 
@@ -139,7 +140,5 @@ def build(d, validators=4, full_nodes=3, base_port=36600):
     network = {"chain_id": CHAIN_ID, "denom": DENOM, "nodes": nodes, "accounts": accounts,
                "client_home": client}
     path = os.path.join(d, "network.json")     # written last, whole: its presence means built
-    with open(path + ".tmp", "w") as f:
-        json.dump(network, f, indent=1)
-    os.replace(path + ".tmp", path)
+    write_atomic(path, json.dumps(network, indent=1).encode())
     return network
