@@ -68,11 +68,6 @@ def message_field(field, encoded, nullable=True):
     return _key(field, LEN) + uvarint(len(encoded)) + encoded
 
 
-def length_prefixed(encoded):
-    """Go's protoio.MarshalDelimited: uvarint length, then the message (vote sign bytes)."""
-    return uvarint(len(encoded)) + encoded
-
-
 def timestamp(seconds, nanos):
     """google.protobuf.Timestamp."""
     if nanos < 0 or nanos > 999999999:
