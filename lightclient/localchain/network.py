@@ -9,6 +9,7 @@ import time
 
 from lightclient.localchain import binary
 from lightclient.rpc import RpcClient, SourceError
+from lightclient.runlock import pid_alive
 
 LOCK = "chain.lock"
 STOP_GRACE_S = 10.0
@@ -23,22 +24,6 @@ def load(d):
         raise binary.ChainError("no_network", "no network.json: run `chain up` first", dir=d)
 
 
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return False    # exited, not yet reaped by its parent
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def running_pid(d):
     """PID in the lock file when that process is alive, else None."""
     try:
@@ -46,7 +31,7 @@ def running_pid(d):
             pid = int(f.read().split()[0])
     except (FileNotFoundError, ValueError, IndexError):
         return None
-    return pid if _alive(pid) else None
+    return pid if pid_alive(pid) else None
 
 
 def acquire_lock(d):
@@ -163,8 +148,8 @@ def down(d, timeout=STOP_GRACE_S + 5):
         raise binary.ChainError("chain_not_running", "no running chain in this directory", dir=d)
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid):
+    if pid_alive(pid):
         raise binary.ChainError("chain_stop_timeout", "the chain did not stop", pid=pid)
     return pid
