@@ -199,8 +199,15 @@ def lying_peer(s):
     liar = s.name_of(liar_url)
     net.fault(liar, "forged_signatures")
     say("   %s now serves commits with forged signatures" % liar)
+    # The client asks the fastest source first and hedges to the next after 0.25 s: with the
+    # honest peers far away (1 s to answer) it is bound to meet the nearby liar.
+    honest = [s.name_of(u) for u in net.peer_urls[1:]]
+    for n in honest:
+        net.fault(n, "slow", latency_s=1.0, delay_s=0, bytes_per_step=1 << 20)
+    say("   %s are far away now (1 s to answer): the liar answers first"
+        % ", ".join(honest))
     banned = []
-    for _ in range(10):  # until the client meets the liar: it asks the fastest first
+    for _ in range(10):  # until the client meets the liar
         net.wait_height(net.latest_height() + 1)
         res = s.boot("central down, %s lying" % liar)
         s.expect_verified(res, "no verified settings with a lying peer")
@@ -213,7 +220,8 @@ def lying_peer(s):
                                           r.get("message")))
     expect(any(b["url"] == liar_url for b in banned), "the lying peer was not banned")
     show_settings(res.record)
-    net.fault(liar, "ok")
+    for n in [liar] + honest:
+        net.fault(n, "ok")
 
 
 def _kept_evidence(s, path):

@@ -86,12 +86,16 @@ class Blackholed(Fault):
 
 class Slow(Fault):
     name = "slow"
-    summary = "correct answers, status line and headers included, trickled"
+    summary = ("correct answers, status line and headers included, trickled (after an optional "
+               "first-byte latency: a far-away node)")
     params = (Number("delay_s", 0.05, "seconds between steps", 0, 60),
-              Int("bytes_per_step", 1, "bytes written per step", 1, 1 << 20))
+              Int("bytes_per_step", 1, "bytes written per step", 1, 1 << 20),
+              Number("latency_s", 0, "seconds before the first byte", 0, 60))
 
     def send(self, handler, status, body, ctype):
         node = handler.server.node
+        if node.fault is self:
+            time.sleep(self.values["latency_s"])
         head = ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
                 % (status, handler.responses.get(status, ("",))[0], ctype, len(body))).encode()
         data = head + body

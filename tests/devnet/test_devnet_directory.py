@@ -141,7 +141,7 @@ CLI_MISTAKES = [  # (args, exit status, what the one line says)
     (["fault", "peer9", "ok"], 2, "unknown node 'peer9' (valid: central, peer1)"),
     (["fault", "peer1", "teleport"], 2, "unknown fault mode 'teleport' (valid: ok, down, "),
     (["fault", "peer1", "slow", "delay=abc"], 2, "slow: 'delay' is not a parameter (valid: "
-                                                 "delay_s, bytes_per_step)"),
+                                                 "delay_s, bytes_per_step, latency_s)"),
     (["fault", "peer1", "slow", "delay_s=abc"], 2, "slow: delay_s must be a number in [0, 60]"),
     (["fault", "peer1", "slow", "delay_s"], 2, "expected name=value, got 'delay_s'"),
     (["fault", "peer1", "stale", "height=999999"], 2, "peer1 refused it: stale: height must "
@@ -171,7 +171,7 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
                             "slow", "delay=abc", "--dir", d], cwd=REPO, capture_output=True,
                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=REPO))
         assert r.returncode == 2 and r.stderr == (
-            "mycroft-lc devnet: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step)\n")
+            "mycroft-lc devnet: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step, latency_s)\n")
         r = cli(d, "fault", "--help")
         assert r.returncode == 0 and "delay_s=<number>" in r.stdout and "lunatic" in r.stdout
         assert cli(d, "status", "--json").returncode == 0

@@ -49,6 +49,20 @@ def test_slow_trickles_bytes(net):
         s.close()
 
 
+def test_slow_latency_holds_the_first_byte_then_sends_whole(net):
+    with fault(net, "peer3", "slow", latency_s=0.6, delay_s=0, bytes_per_step=1 << 20):
+        s = socket.create_connection(hostport(net.peer_urls[2]), timeout=5)
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        t = time.monotonic()
+        s.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            s.recv(1)  # nothing yet: the node is far away
+        s.settimeout(5)
+        got = s.recv(100)
+        assert got.startswith(b"HTTP/1.1 200") and time.monotonic() - t > 0.5
+        s.close()
+
+
 def test_5xx_garbage_oversized(net):
     url = net.peer_urls[3]
     with fault(net, "peer4", "5xx"):
@@ -284,7 +298,7 @@ def test_a_node_refuses_a_wrong_fault_with_a_typed_reason_and_keeps_its_mode(net
     mistakes = [
         ({"mode": "teleport"}, None, "unknown fault mode 'teleport' (valid: ok, down,"),
         ({"mode": "slow", "delay": "abc"}, "'delay'", "'delay' is not a parameter (valid: "
-                                                      "delay_s, bytes_per_step)"),
+                                                      "delay_s, bytes_per_step, latency_s)"),
         ({"mode": "slow", "delay_s": "abc"}, "delay_s", "delay_s must be a number in [0, 60]"),
         ({"mode": "slow", "bytes_per_step": 0}, "bytes_per_step", "in [1, 1048576], got 0"),
         ({"mode": "oversized", "size": True}, "size", "size must be an integer"),

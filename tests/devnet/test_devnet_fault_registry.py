@@ -50,7 +50,7 @@ def test_the_help_lists_every_mode_and_parameter():
 
 
 @pytest.mark.parametrize("mode, raw, param, reason", [
-    ("slow", {"delay": "abc"}, "'delay'", "is not a parameter (valid: delay_s, bytes_per_step)"),
+    ("slow", {"delay": "abc"}, "'delay'", "is not a parameter (valid: delay_s, bytes_per_step, latency_s)"),
     ("slow", {"delay_s": "abc"}, "delay_s", "must be a number in [0, 60], got 'abc'"),
     ("slow", {"delay_s": float("inf")}, "delay_s", "must be a number in [0, 60], got inf"),
     ("slow", {"delay_s": -1}, "delay_s", "must be in [0, 60], got -1"),
