@@ -238,9 +238,9 @@ def _tell_evidence(s, path):
     with open(path) as f:
         ev = json.load(f)
     v = ev["against_primary"]["value"]
-    common = s.net.validators(int(v["common_height"]))["validators"]
+    common = s.net.validators(int(v["CommonHeight"]))["validators"]
     power = {x["address"]: int(x["voting_power"]) for x in common}
-    byz = [x["address"] for x in v["byzantine_validators"]]
+    byz = [x["address"] for x in v["ByzantineValidators"]]
     expect(len(set(byz)) == len(byz) and set(byz) <= set(power),
            "the evidence names validators outside the common height's set")
     signed = sum(power[a] for a in byz)
@@ -250,7 +250,7 @@ def _tell_evidence(s, path):
     say("   evidence %s" % path)
     say("     common height %s, conflicting header at %s; %d of the %d validators of the common "
         "height signed the fork (%.0f %% of the voting power); sent to %s"
-        % (v["common_height"], v["conflicting_block"]["signed_header"]["header"]["height"],
+        % (v["CommonHeight"], v["ConflictingBlock"]["signed_header"]["header"]["height"],
            len(byz), len(common), 100.0 * signed / total, witness))
     expect(s.net.evidence(witness), "the honest node got no evidence")
 

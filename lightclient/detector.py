@@ -12,12 +12,19 @@
 #   persist both, send each to the other side, record a halt and raise AttackDetected. The
 #   client then refuses to sync until an operator clears the halt.
 
+import time
+
 from lightclient import evidence as ev
 from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.sources import NoSource
 from lightclient.sync import verify_range
 
 ANSWER_S = 0.5   # how long the witnesses get to answer for the new head (hedged among them)
+# A CometBFT node checks evidence against its commit at the conflicting height, which it only
+# has once the next block is committed: when the conflict is at its head, it refuses ("don't
+# have commit at height"). A refused submission is made again once the node's head has passed
+# that height, within this long.
+RESUBMIT_WITHIN_S = 5.0
 
 
 class AttackDetected(LightClientError):
@@ -135,11 +142,8 @@ def _attack(pool, primary_url, w, trace, fetch_w, store):
     # Each side gets the evidence against the other (CometBFT's detector); we can't tell which
     # one is honest, the chain can.
     for url, evidence in ((w.url, against_primary), (primary_url, against_witness)):
-        try:
-            r = pool.get(url).rpc.broadcast_evidence(evidence, timeout=2.0)
-            doc["submitted"][url] = {"ok": True, "result": str(r)[:200]}
-        except Exception as e:  # noqa: BLE001 - whatever a side does, the halt stands
-            doc["submitted"][url] = {"ok": False, "error": str(e)[:200]}
+        doc["submitted"][url] = _submit(pool.get(url).rpc, evidence, diverged_p.height,
+                                        pool.clock.monotonic)
     try:
         store.save_evidence(name, doc)
     except OSError:
@@ -148,3 +152,32 @@ def _attack(pool, primary_url, w, trace, fetch_w, store):
                           "witness %s): client halted" % (diverged_p.height, primary_url, w.url),
                           path, common_height=common.height, conflict_height=diverged_p.height,
                           primary=primary_url, witness=w.url)
+
+
+def _submit(rpc, evidence, conflict_height, monotonic):
+    """broadcast_evidence; if the node refuses it, once more after its head passed the
+    conflicting height. -> {"ok", "result" | "error", "attempts"}."""
+    deadline = monotonic() + RESUBMIT_WITHIN_S
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            r = rpc.broadcast_evidence(evidence, timeout=2.0)
+            return {"ok": True, "result": str(r)[:200], "attempts": attempts}
+        except Exception as e:  # noqa: BLE001 - whatever a side does, the halt stands
+            out = {"ok": False, "error": str(e)[:200], "attempts": attempts}
+        if attempts > 1 or not _head_passes(rpc, conflict_height, deadline, monotonic):
+            return out
+
+
+def _head_passes(rpc, height, deadline, monotonic):
+    """Waits (polling /status) until the node's head is above `height`; False if it is not by
+    the deadline or the node does not answer."""
+    while monotonic() < deadline:
+        try:
+            if rpc.status(timeout=1.0)["latest_height"] > height:
+                return True
+        except LightClientError:
+            return False
+        time.sleep(0.2)
+    return False

@@ -1,9 +1,11 @@
 # LightClientAttackEvidence in CometBFT 0.38's JSON (types/evidence.go, as /broadcast_evidence
-# takes it):
+# takes it and /block shows it). The Go struct's fields have no json tags, so its keys are the Go
+# field names (a node silently drops any other key, then refuses the evidence as empty):
 #   {"type": "tendermint/LightClientAttackEvidence",
-#    "value": {"conflicting_block": {"signed_header": ..., "validator_set": ...},
-#              "common_height": "H", "byzantine_validators": [...],
-#              "total_voting_power": "P", "timestamp": "RFC3339"}}
+#    "value": {"ConflictingBlock": {"signed_header": ..., "validator_set": {"validators",
+#                                                                         "proposer"}},
+#              "CommonHeight": "H", "ByzantineValidators": [...],
+#              "TotalVotingPower": "P", "Timestamp": "RFC3339"}}
 # Byzantine validators follow CometBFT's GetByzantineValidators: for a lunatic attack (the
 # conflicting header's state hashes differ from the trusted header at that height) the validators
 # of the common set who signed the conflicting block; for an equivocation (same round) those who
@@ -71,15 +73,12 @@ def attack_evidence(conflicting_raw, trusted_raw, common_raw):
     side's block at the same height), both descending from `common_raw` (the last block both
     sides agree on)."""
     common = common_raw.light_block
-    vjson = conflicting_raw.validators_json
-    vals = list(vjson.get("validators", []))
-    total = conflicting_raw.light_block.validators.total_power
+    vals = list(conflicting_raw.validators_json.get("validators", []))
     return {"type": EVIDENCE_TYPE, "value": {
-        "conflicting_block": {
+        "ConflictingBlock": {
             "signed_header": conflicting_raw.signed_header_json,
-            "validator_set": {"validators": vals, "proposer": vals[0] if vals else None,
-                              "total_voting_power": str(total)}},
-        "common_height": str(common.signed_header.header.height),
-        "byzantine_validators": byzantine_validators(conflicting_raw, trusted_raw, common_raw),
-        "total_voting_power": str(common.validators.total_power),
-        "timestamp": _format_time(common.signed_header.header.time_ns)}}
+            "validator_set": {"validators": vals, "proposer": vals[0] if vals else None}},
+        "CommonHeight": str(common.signed_header.header.height),
+        "ByzantineValidators": byzantine_validators(conflicting_raw, trusted_raw, common_raw),
+        "TotalVotingPower": str(common.validators.total_power),
+        "Timestamp": _format_time(common.signed_header.header.time_ns)}}

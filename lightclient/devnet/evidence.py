@@ -37,17 +37,17 @@ def check_evidence(ev, chain_id, header_at):
     if not isinstance(val, dict):
         raise invalid_params("evidence.value must be an object")
     try:
-        cb = val["conflicting_block"]
+        cb = val["ConflictingBlock"]
         sh = rpcjson.signed_header_from_json(cb["signed_header"])
         vset = rpcjson.validator_set_from_json(cb["validator_set"])
-        common = int(val["common_height"])
-        total = int(val["total_voting_power"])
-        ts = rpcjson.parse_rfc3339_ns(val["timestamp"])
-        byz = val.get("byzantine_validators") or []
+        common = int(val["CommonHeight"])
+        total = int(val["TotalVotingPower"])
+        ts = rpcjson.parse_rfc3339_ns(val["Timestamp"])
+        byz = val.get("ByzantineValidators") or []
         if not isinstance(byz, list):
-            raise ValueError("byzantine_validators must be a list")
+            raise ValueError("ByzantineValidators must be a list")
         for b in byz:
-            rpcjson.validator_from_json(b, "byzantine_validators[]")
+            rpcjson.validator_from_json(b, "ByzantineValidators[]")
     except (KeyError, TypeError, ValueError, LightClientError) as e:
         raise internal("evidence is malformed: %s" % e)
     hd = sh.header

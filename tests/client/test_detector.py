@@ -36,15 +36,15 @@ def test_attack_is_detected_evidenced_submitted_and_halts(make_net, fork_pair):
     ev = doc["against_primary"]
     assert ev["type"] == EVIDENCE_TYPE
     v = ev["value"]
-    assert v["common_height"] == "20"
-    assert v["conflicting_block"]["signed_header"]["header"]["height"] == "40"
-    assert v["conflicting_block"]["signed_header"]["header"]["app_hash"] == \
+    assert v["CommonHeight"] == "20"
+    assert v["ConflictingBlock"]["signed_header"]["header"]["height"] == "40"
+    assert v["ConflictingBlock"]["signed_header"]["header"]["app_hash"] == \
         forked.rpc[40]["commit"]["result"]["signed_header"]["header"]["app_hash"]
-    assert len(v["byzantine_validators"]) == 7     # lunatic: every common validator signed it
-    assert int(v["total_voting_power"]) == 70
+    assert len(v["ByzantineValidators"]) == 7     # lunatic: every common validator signed it
+    assert int(v["TotalVotingPower"]) == 70
     # each side received the evidence against the other
-    assert net.nodes[1].evidence and net.nodes[1].evidence[0]["value"]["conflicting_block"] \
-        ["signed_header"]["header"]["app_hash"] == v["conflicting_block"]["signed_header"] \
+    assert net.nodes[1].evidence and net.nodes[1].evidence[0]["value"]["ConflictingBlock"] \
+        ["signed_header"]["header"]["app_hash"] == v["ConflictingBlock"]["signed_header"] \
         ["header"]["app_hash"]
     assert net.central.evidence
     # halted: a new client refuses to sync until the operator clears it

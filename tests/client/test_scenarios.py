@@ -159,8 +159,8 @@ def test_light_client_attack_is_detected_evidenced_and_halts(dn, tmp_path):
     doc = json.load(open(res.halted["evidence_path"]))
     ev = doc["against_primary"]
     assert ev["type"] == "tendermint/LightClientAttackEvidence"
-    assert int(ev["value"]["common_height"]) >= cp_height
-    assert ev["value"]["byzantine_validators"]
+    assert int(ev["value"]["CommonHeight"]) >= cp_height
+    assert ev["value"]["ByzantineValidators"]
     # the witness (honest side) received the evidence against the primary
     assert doc["submitted"][doc["witness"]]["ok"]
     assert dn.evidence(_node_name(dn, doc["witness"]))

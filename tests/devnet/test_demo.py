@@ -31,4 +31,4 @@ def test_demo_tells_the_whole_story(capsys):
     # the byzantine count is out of the common height's validator set, never more
     m = re.search(r"(\d+) of the (\d+) validators of the common height signed the fork", out)
     assert m and 0 < int(m.group(1)) <= int(m.group(2))
-    assert len(doc["against_primary"]["value"]["byzantine_validators"]) == int(m.group(1))
+    assert len(doc["against_primary"]["value"]["ByzantineValidators"]) == int(m.group(1))

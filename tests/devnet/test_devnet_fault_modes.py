@@ -136,12 +136,11 @@ def evidence_json(commit_result, validators_result, common_height):
     vals = validators_result["validators"]
     total = sum(int(v["voting_power"]) for v in vals)
     return {"type": "tendermint/LightClientAttackEvidence", "value": {
-        "conflicting_block": {"signed_header": commit_result["signed_header"],
-                              "validator_set": {"validators": vals, "proposer": vals[0],
-                                                "total_voting_power": str(total)}},
-        "common_height": str(common_height), "byzantine_validators": vals,
-        "total_voting_power": str(total),
-        "timestamp": commit_result["signed_header"]["header"]["time"]}}
+        "ConflictingBlock": {"signed_header": commit_result["signed_header"],
+                             "validator_set": {"validators": vals, "proposer": vals[0]}},
+        "CommonHeight": str(common_height), "ByzantineValidators": vals,
+        "TotalVotingPower": str(total),
+        "Timestamp": commit_result["signed_header"]["header"]["time"]}}
 
 
 def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
