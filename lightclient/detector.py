@@ -12,6 +12,7 @@
 #   persist both, send each to the other side, record a halt and raise AttackDetected. The
 #   client then refuses to sync until an operator clears the halt.
 
+import base64
 import time
 
 from lightclient import evidence as ev
@@ -156,18 +157,30 @@ def _attack(pool, primary_url, w, trace, fetch_w, store):
 
 def _submit(rpc, evidence, conflict_height, monotonic):
     """broadcast_evidence; if the node refuses it, once more after its head passed the
-    conflicting height. -> {"ok", "result" | "error", "attempts"}."""
+    conflicting height. -> {"ok", "hash" (hex, as the node answered) | "error", "attempts"}."""
     deadline = monotonic() + RESUBMIT_WITHIN_S
     attempts = 0
     while True:
         attempts += 1
         try:
             r = rpc.broadcast_evidence(evidence, timeout=2.0)
-            return {"ok": True, "result": str(r)[:200], "attempts": attempts}
+            return {"ok": True, "hash": _answered_hash(r), "attempts": attempts}
         except Exception as e:  # noqa: BLE001 - whatever a side does, the halt stands
             out = {"ok": False, "error": str(e)[:200], "attempts": attempts}
         if attempts > 1 or not _head_passes(rpc, conflict_height, deadline, monotonic):
             return out
+
+
+def _answered_hash(result):
+    """The evidence hash a node answered: base64 from CometBFT, hex from the Python network."""
+    h = result.get("hash") if isinstance(result, dict) else None
+    if not isinstance(h, str) or len(h) > 100:
+        return None
+    try:
+        raw = bytes.fromhex(h) if len(h) == 64 else base64.b64decode(h, validate=True)
+    except ValueError:
+        return None
+    return raw.hex().upper() if len(raw) == 32 else None
 
 
 def _head_passes(rpc, height, deadline, monotonic):
