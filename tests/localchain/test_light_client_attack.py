@@ -12,36 +12,18 @@ from decimal import Decimal
 
 import pytest
 
-from lightclient import evidence_proto, native
-from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import Options, TrustedState, verify_to_height
+from lightclient import evidence_proto
 from lightclient.client import LightClient
 from lightclient.config import Config
 from lightclient.detector import AttackDetected
 from lightclient.evidence import EVIDENCE_TYPE
 from lightclient.localchain import lunatic, validator_state
 from lightclient.localchain.lying_relay import LyingRelay
+from tests.localchain.verified import Verified
 
-DAY_NS = 86400 * 10 ** 9
 ANCHOR = 2
 MAX_BLOCKS_TO_COMMIT = 20     # blocks the evidence may take to be committed
 VECTOR = os.path.join(os.path.dirname(__file__), "vectors", "light_client_attack.json")
-
-
-class Verified:
-    """Headers our verifier accepted, from the anchor on, fetched from an honest node."""
-
-    def __init__(self, net, node):
-        self.rpc = net.rpc(node)
-        self.anchor = self.rpc.light_block(ANCHOR).light_block
-        self.state = TrustedState(self.anchor.signed_header.header, None, self.anchor.validators)
-
-    def header(self, height, now_ns):
-        state, _, _ = verify_to_height(self.state, height,
-                                       lambda h: self.rpc.light_block(h).light_block,
-                                       Options(DAY_NS), now_ns,
-                                       checker=CachingChecker(native.verify))
-        return state
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +116,8 @@ def test_the_evidence_is_committed_byte_for_byte(attack, committed):
     assert evidence_proto.attack_evidence_bytes(evs[0]) == \
         evidence_proto.attack_evidence_bytes(ours)
     # the header of that block, verified by our client, commits to our evidence's bytes
-    verified = Verified(attack["net"], committed["witness"])
-    header = verified.header(committed["height"], attack["client"].clock.now_ns()).header
+    verified = Verified(attack["net"], committed["witness"], ANCHOR)
+    header = verified.at(committed["height"]).header
     assert header.evidence_hash == evidence_proto.evidence_hash([ours])
     if os.environ.get("MYCROFT_RECORD_VECTORS"):
         _record(attack, committed)
@@ -151,12 +133,11 @@ def test_the_signers_are_slashed_jailed_and_tombstoned_in_verified_state(attack,
     net = attack["net"]
     e = committed["height"]
     net.wait_for_height(e + 3)
-    verified = Verified(net, committed["witness"])
-    now = attack["client"].clock.now_ns()
+    verified = Verified(net, committed["witness"], ANCHOR)
     rpc = net.rpc(committed["witness"])
     # state after the anchor (header ANCHOR + 1) and after the evidence block (header e + 1)
-    before_hash = verified.header(ANCHOR + 1, now).header.app_hash
-    after_hash = verified.header(e + 1, now).header.app_hash
+    before_hash = verified.at(ANCHOR + 1).header.app_hash
+    after_hash = verified.at(e + 1).header.app_hash
     fraction = _slash_fraction(net)
     signers = {v.address for v in attack["signers"]}
     for v in verified.anchor.validators.validators:
@@ -172,7 +153,7 @@ def test_the_signers_are_slashed_jailed_and_tombstoned_in_verified_state(attack,
             assert not after["jailed"] and not after["tombstoned"]
             assert after == before
     # the chain goes on without them: a later header, verified, is signed by the others only
-    head = verified.header(e + 3, now)
+    head = verified.at(e + 3)
     assert {v.address for v in head.validators.validators} == \
         {v.address for v in verified.anchor.validators.validators} - signers
 
