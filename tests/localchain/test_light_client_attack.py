@@ -19,6 +19,7 @@ from lightclient.detector import AttackDetected
 from lightclient.evidence import EVIDENCE_TYPE
 from lightclient.localchain import lunatic, validator_state
 from lightclient.localchain.lying_relay import LyingRelay
+from lightclient.rpc import SourceError
 from tests.localchain.verified import Verified
 
 ANCHOR = 2
@@ -106,6 +107,22 @@ def test_a_real_node_accepts_the_evidence(attack):
     # is refused by that node: its own block is the "conflicting" one
     refused = doc["submitted"][doc["primary"]]
     assert not refused["ok"] and "conflicting" in refused["error"]
+
+
+SNAKE_CASE = {"ConflictingBlock": "conflicting_block", "CommonHeight": "common_height",
+              "ByzantineValidators": "byzantine_validators",
+              "TotalVotingPower": "total_voting_power", "Timestamp": "timestamp"}
+
+
+def test_the_node_refuses_the_evidence_under_snake_case_keys(attack):
+    # what our evidence looked like before: the node drops every key that is not a Go field
+    # name and refuses what is left
+    doc = attack["doc"]
+    ev = doc["against_primary"]
+    old = {"type": ev["type"], "value": {SNAKE_CASE[k]: v for k, v in ev["value"].items()}}
+    with pytest.raises(SourceError) as e:
+        attack["net"].rpc(0).broadcast_evidence(old)
+    assert "conflicting block is nil" in e.value.details["error"]
 
 
 def test_the_evidence_is_committed_byte_for_byte(attack, committed):
