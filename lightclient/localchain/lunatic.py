@@ -62,9 +62,8 @@ def byzantine_subset(validators, keys):
 class LunaticForger:
     """Forges the conflicting light block for any height from the real one (cached per height)."""
 
-    def __init__(self, chain_id, signers, keys):
+    def __init__(self, signers, keys):
         """signers: the Validators that sign (from the trusted set); keys: address -> Key."""
-        self.chain_id = chain_id
         self.vals = V.ValidatorSet(V.sort_validators(
             [V.Validator(v.address, v.key_type, v.pub_key, v.voting_power) for v in signers]))
         self.vals.proposer = self.vals.validators[0]

@@ -41,7 +41,7 @@ def attack(attacked_chain, tmp_path_factory):
             k = lunatic.validator_key(node["home"])
             keys[k.address] = k
     signers = lunatic.byzantine_subset(anchor.light_block.validators, keys)
-    forger = lunatic.LunaticForger(net.info["chain_id"], signers, keys)
+    forger = lunatic.LunaticForger(signers, keys)
     fork_height = rpc0.status()["latest_height"] + 1
     relay = LyingRelay(net.nodes[0]["rpc"], forger, fork_height).start()
     try:
