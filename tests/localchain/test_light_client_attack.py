@@ -54,7 +54,7 @@ def attack(attacked_chain, tmp_path_factory):
                      [net.nodes[1]["rpc"], net.nodes[2]["rpc"]], "dev-1", hedge_delay_s=10.0)
         client = LightClient(cfg)
         # the witnesses' budget for the head is 0.5 s; on a loaded 2-core machine a real node
-        # may miss it, and then the head is adopted unchecked (agreed: false), not the test here
+        # may miss it, and then the head is adopted unchecked (agreed: false): not this test
         with pytest.MonkeyPatch.context() as mp, pytest.raises(AttackDetected) as e:
             mp.setattr(client_module, "CROSS_CHECK_S", WITNESS_BUDGET_S)
             client.sync(30)
