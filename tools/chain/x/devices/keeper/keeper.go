@@ -13,13 +13,16 @@ import (
 )
 
 type Keeper struct {
-	storeService store.KVStoreService
-	cdc          codec.BinaryCodec
-	addressCodec address.Codec
+	storeService  store.KVStoreService
+	cdc           codec.BinaryCodec
+	addressCodec  address.Codec
+	accountKeeper types.AccountKeeper
+	bankKeeper    types.BankKeeper
 }
 
-func NewKeeper(storeService store.KVStoreService, cdc codec.BinaryCodec, addressCodec address.Codec) Keeper {
-	return Keeper{storeService: storeService, cdc: cdc, addressCodec: addressCodec}
+func NewKeeper(storeService store.KVStoreService, cdc codec.BinaryCodec, addressCodec address.Codec,
+	ak types.AccountKeeper, bk types.BankKeeper) Keeper {
+	return Keeper{storeService: storeService, cdc: cdc, addressCodec: addressCodec, accountKeeper: ak, bankKeeper: bk}
 }
 
 // GetDevice returns the record of the device with account address addr.
@@ -42,6 +45,28 @@ func (k Keeper) SetDevice(ctx context.Context, addr []byte, d types.Device) erro
 		return err
 	}
 	return k.storeService.OpenKVStore(ctx).Set(types.DeviceKey(addr), bz)
+}
+
+// GetWrite returns the device's last write of one kind.
+func (k Keeper) GetWrite(ctx context.Context, addr []byte, kind types.WriteKind) (types.DeviceWrite, bool, error) {
+	bz, err := k.storeService.OpenKVStore(ctx).Get(types.DeviceWriteKey(addr, kind))
+	if err != nil || bz == nil {
+		return types.DeviceWrite{}, false, err
+	}
+	var w types.DeviceWrite
+	if err := k.cdc.Unmarshal(bz, &w); err != nil {
+		return types.DeviceWrite{}, false, err
+	}
+	return w, true, nil
+}
+
+// SetWrite writes the device's last write of w.Kind under 0x02 || addr || kind.
+func (k Keeper) SetWrite(ctx context.Context, addr []byte, w types.DeviceWrite) error {
+	bz, err := k.cdc.Marshal(&w)
+	if err != nil {
+		return err
+	}
+	return k.storeService.OpenKVStore(ctx).Set(types.DeviceWriteKey(addr, w.Kind), bz)
 }
 
 // AllDevices returns every record in key order (genesis export).
