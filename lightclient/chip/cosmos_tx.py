@@ -5,10 +5,14 @@
 # MsgSend, and the decoder of a SignDoc the chip uses to see what it signs before it signs.
 # Shared subset: CPython and MicroPython 1.27 (no protobuf library, no SHA-512).
 
+import hashlib
+
+from lightclient.chip import bech32
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import backend as crypto
 
+ADDRESS_PREFIX = "mycroft"   # the chain's bech32 account prefix (docs/chain.md)
 SIGN_MODE_DIRECT = 1
 SECP256K1_PUBKEY = "/cosmos.crypto.secp256k1.PubKey"
 MSG_SEND = "/cosmos.bank.v1beta1.MsgSend"
@@ -22,6 +26,15 @@ WRITE_KINDS = {"skill_settings": 1, "settings_meta": 2, "metrics": 3}
 MAX_SIGN_DOC = 8192
 MAX_MESSAGES = 8
 MAX_CHAIN_ID = 50        # CometBFT's MaxChainIDLen
+
+
+def account_address(pub33):
+    """The SDK's secp256k1 account address: RIPEMD160(SHA256(compressed key)), 20 bytes."""
+    return crypto.ripemd160(hashlib.sha256(bytes(pub33)).digest())
+
+
+def bech32_address(pub33, prefix=ADDRESS_PREFIX):
+    return bech32.encode(prefix, account_address(pub33))
 
 
 def any_(type_url, value):
@@ -187,3 +200,39 @@ def decode_sign_doc(doc):
 def write_signer(value):
     """The `device` (field 1, bech32) of an encoded MsgDeviceWrite."""
     return _one(proto.fields(value, 8), 1, proto.LEN, "device", b"").decode()
+
+
+# --- the signer's account, as x/auth stores it (store "acc") -----------------------------------
+
+ACC_STORE = "acc"
+ACC_KEY_PREFIX = b"\x01"     # x/auth AddressStoreKeyPrefix (collections prefix 1) || address
+BASE_ACCOUNT = "/cosmos.auth.v1beta1.BaseAccount"
+MAX_ACCOUNT = 512
+
+
+def account_key(address20):
+    """The key of an account in the "acc" store: 0x01 || 20-byte address."""
+    if len(address20) != 20:
+        raise DecodeError("account_address", "want a 20-byte account address")
+    return ACC_KEY_PREFIX + bytes(address20)
+
+
+def decode_account(value):
+    """A stored account (Any of BaseAccount, as proven from the "acc" store) ->
+    {"address", "account_number", "sequence", "pub_key" (the Any's key bytes or None)}."""
+    if not isinstance(value, (bytes, bytearray)) or not 0 < len(value) <= MAX_ACCOUNT:
+        raise DecodeError("account_size", "account value missing or too long", limit=MAX_ACCOUNT)
+    fs = proto.fields(value, 4)
+    if _one(fs, 1, proto.LEN, "type_url", b"") != BASE_ACCOUNT.encode():
+        raise DecodeError("account_type", "not a BaseAccount")
+    af = proto.fields(_one(fs, 2, proto.LEN, "value", b""), 8)
+    pub = None
+    pk = _one(af, 2, proto.LEN, "pub_key", None)
+    if pk is not None:
+        pf = proto.fields(pk, 4)
+        if _one(pf, 1, proto.LEN, "pubkey type_url", b"") == SECP256K1_PUBKEY.encode():
+            pub = _one(proto.fields(_one(pf, 2, proto.LEN, "pubkey", b""), 4), 1, proto.LEN,
+                       "key", b"")
+    return {"address": _one(af, 1, proto.LEN, "address", b"").decode(),
+            "account_number": _one(af, 3, proto.VARINT, "account_number", 0),
+            "sequence": _one(af, 4, proto.VARINT, "sequence", 0), "pub_key": pub}

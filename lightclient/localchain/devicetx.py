@@ -1,35 +1,32 @@
-"""The x/devices transactions our tests send: the registration statement the device signs
-(the Go twin is tools/chain/x/devices/types/statement.go) and the owner's transaction, signed
-in SIGN_MODE_DIRECT by `mycroftd tx sign` with the test keyring."""
+"""x/devices on the local chain: the registration statement the device signs (the Go twin is
+tools/chain/x/devices/types/statement.go), the owner's registration message, the store keys and
+values the device proves. Transactions are built and signed by lightclient.chip.cosmos_tx and
+sent by lightclient.txclient."""
 
 import base64
-import hashlib
 import json
-import os
 import struct
-import tempfile
-import time
 
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto
-from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto import backend
 from lightclient.localchain import binary
 
 STORE = "devices"
 DEVICE_KEY_PREFIX = b"\x01"
+WRITE_KEY_PREFIX = b"\x02"
 STATEMENT_DOMAIN = b"\x00mycroft/devices/register/v1"
-TX_TIMEOUT_S = 30.0
-SIGN_ATTEMPTS = 5
-
-
-def account_address(pub33):
-    """The SDK's secp256k1 account address: RIPEMD160(SHA256(compressed key))."""
-    return backend.ripemd160(hashlib.sha256(pub33).digest())
+account_address = ct.account_address
 
 
 def device_key(address20):
     """The store key of a device record in the "devices" store (types/keys.go)."""
     return DEVICE_KEY_PREFIX + bytes(address20)
+
+
+def write_key(address20, kind):
+    """The store key of a device's last write of one kind: 0x02 || address || kind byte."""
+    return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
 
 
 def registration_statement(chain_id, owner20, pub33):
@@ -38,9 +35,9 @@ def registration_statement(chain_id, owner20, pub33):
             + bytes(owner20) + bytes(pub33))
 
 
-def sign_statement(device_priv, statement):
+def sign_statement(device_secret, statement):
     """64-byte r||s (low s) over sha256(statement): what the SDK's secp256k1 key verifies."""
-    return device_priv.sign_recoverable(statement)[:64]   # coincurve hashes with sha256
+    return backend.secp256k1_sign(device_secret, statement)
 
 
 def key_info(network, name):
@@ -52,72 +49,21 @@ def key_info(network, name):
     return out["address"], base64.b64decode(pk["key"])
 
 
-def _unsigned_tx(msg):
-    return {"body": {"messages": [msg], "memo": "", "timeout_height": "0",
-                     "extension_options": [], "non_critical_extension_options": []},
-            "auth_info": {"signer_infos": [],
-                          "fee": {"amount": [], "gas_limit": "300000", "payer": "", "granter": ""}},
-            "signatures": []}
+def key_secret(network, name):
+    """The 32-byte secret of a test-keyring account (tests sign with it through our builder)."""
+    out = binary.run(["keys", "export", name, "--unarmored-hex", "--unsafe", "-y",
+                      "--keyring-backend", "test"], home=network["client_home"])
+    return bytes.fromhex(out.strip().splitlines()[-1])
 
 
-def sign_tx(network, signer, msg, rpc_url):
-    """Signs a one-message tx with the test keyring (SIGN_MODE_DIRECT); returns its bytes."""
-    with tempfile.TemporaryDirectory() as tmp:
-        unsigned = os.path.join(tmp, "unsigned.json")
-        signed = os.path.join(tmp, "signed.json")
-        with open(unsigned, "w") as f:
-            json.dump(_unsigned_tx(msg), f)
-        args = ["tx", "sign", unsigned, "--from", signer, "--keyring-backend", "test",
-                "--chain-id", network["chain_id"], "--node", rpc_url.replace("http", "tcp", 1),
-                "--sign-mode", "direct", "--output-document", signed]
-        for attempt in range(SIGN_ATTEMPTS):
-            try:
-                binary.run(args, home=network["client_home"])
-                break
-            except binary.ChainError as e:
-                # The SDK answers the account query at the height being committed with
-                # "version does not exist" for a moment: ask again.
-                if "version does not exist" not in e.details.get("stderr", "") or \
-                        attempt == SIGN_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.2)
-        b64 = binary.run(["tx", "encode", signed], home=network["client_home"]).strip()
-    return base64.b64decode(b64)
-
-
-def broadcast_and_wait(rpc, tx, timeout=TX_TIMEOUT_S):
-    """broadcast_tx_sync, then /tx until included; returns the tx result (code 0) and height."""
-    r = rpc.broadcast_tx_sync(tx)
-    if int(r.get("code", 0)) != 0:
-        raise binary.ChainError("tx_rejected", "CheckTx rejected the transaction",
-                                code=int(r["code"]), log=str(r.get("log"))[:300])
-    tx_hash = hashlib.sha256(tx).digest()
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            res = rpc.call("tx", hash=tx_hash)
-            break
-        except LightClientError:    # not yet indexed: the node answers an RPC error
-            if time.monotonic() > deadline:
-                raise binary.ChainError("tx_timeout", "transaction not included",
-                                        hash=tx_hash.hex(), timeout_s=timeout)
-            time.sleep(0.1)
-    result = res["tx_result"]
-    if int(result.get("code", 0)) != 0:
-        raise binary.ChainError("tx_failed", "the transaction failed in the block",
-                                code=int(result["code"]), codespace=result.get("codespace"),
-                                log=str(result.get("log"))[:300])
-    return result, int(res["height"])
-
-
-def register_device_msg(network, owner_name, device_priv, settings):
-    owner_bech32, owner_pub = key_info(network, owner_name)
-    pub = device_priv.public_key.format(compressed=True)
-    statement = registration_statement(network["chain_id"], account_address(owner_pub), pub)
-    return {"@type": "/mycroft.devices.v1.MsgRegisterDevice", "owner": owner_bech32,
-            "pub_key": base64.b64encode(pub).decode(),
-            "settings": base64.b64encode(settings).decode(),
-            "device_signature": base64.b64encode(sign_statement(device_priv, statement)).decode()}
+def register_device_msg(chain_id, owner_bech32, owner_pub, device_secret, settings,
+                        funding=()):
+    """The owner's MsgRegisterDevice carrying the device's signed consent; funding
+    [(denom, amount)] goes from the owner to the device's new account."""
+    pub = backend.secp256k1_public_key(device_secret)
+    statement = registration_statement(chain_id, ct.account_address(owner_pub), pub)
+    return ct.msg_register_device(owner_bech32, pub, settings,
+                                  sign_statement(device_secret, statement), funding)
 
 
 def decode_device(value):
@@ -131,6 +77,14 @@ def decode_device(value):
         elif name is not None:
             out[name] = v
     return out
+
+
+def decode_write(value):
+    """A stored mycroft.devices.v1.DeviceWrite -> {"kind", "data", "count"}."""
+    fs = proto.fields(bytes(value), 16)
+    return {"kind": proto.get_one(fs, 1, proto.VARINT, 0),
+            "data": proto.get_one(fs, 2, proto.LEN, b""),
+            "count": proto.get_one(fs, 3, proto.VARINT, 0)}
 
 
 def b64(v):

@@ -95,3 +95,12 @@ def test_builder_refuses_what_the_chain_would_misread():
         ct.tx_body([])
     with pytest.raises(DecodeError):
         ct.coin("stake", -1)
+
+
+def test_bech32_addresses_equal_cosmjs(theirs):
+    from lightclient.chip import bech32
+    from lightclient.chip.crypto import ripemd160
+    import hashlib
+    for t in theirs:
+        addr = ripemd160.ripemd160(hashlib.sha256(bytes.fromhex(t["pub"])).digest())
+        assert bech32.encode("mycroft", addr) == t["address"]
