@@ -141,6 +141,18 @@ def msg_device_write(device, kind, data):
                               + proto.bytes_field(3, data))
 
 
+REGISTRATION_DOMAIN = b"\x00mycroft/devices/register/v1"
+
+
+def registration_statement(chain_id, owner20, pub33):
+    """What the device signs to consent to its registration (x/devices types/statement.go):
+    0x00 (protobuf field 0: never a SignDoc) || domain || u16be len || chain id ||
+    u16be len || owner address || device key."""
+    c = chain_id.encode()
+    return (REGISTRATION_DOMAIN + len(c).to_bytes(2, "big") + c
+            + len(owner20).to_bytes(2, "big") + bytes(owner20) + bytes(pub33))
+
+
 # --- what the chip reads before signing --------------------------------------------------------
 
 def _one(fs, field, wire, what, default=None):

@@ -5,7 +5,6 @@ sent by lightclient.txclient."""
 
 import base64
 import json
-import struct
 
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto
@@ -15,7 +14,7 @@ from lightclient.localchain import binary
 STORE = "devices"
 DEVICE_KEY_PREFIX = b"\x01"
 WRITE_KEY_PREFIX = b"\x02"
-STATEMENT_DOMAIN = b"\x00mycroft/devices/register/v1"
+STATEMENT_DOMAIN = ct.REGISTRATION_DOMAIN
 account_address = ct.account_address
 
 
@@ -29,10 +28,7 @@ def write_key(address20, kind):
     return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
 
 
-def registration_statement(chain_id, owner20, pub33):
-    c = chain_id.encode()
-    return (STATEMENT_DOMAIN + struct.pack(">H", len(c)) + c + struct.pack(">H", len(owner20))
-            + bytes(owner20) + bytes(pub33))
+registration_statement = ct.registration_statement
 
 
 def sign_statement(device_secret, statement):
