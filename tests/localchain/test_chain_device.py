@@ -217,3 +217,48 @@ def test_a_write_for_another_device_is_a_typed_rejection(chain, registered):
     assert e.value.check == "tx_rejected"
     assert e.value.details["codespace"] == "sdk" and e.value.details["code"] != 0
     assert e.value.details["log"]
+
+
+def test_a_chip_made_account_is_registered_and_signs_its_writes_on_the_chain(chain, tmp_path):
+    """The emulated board (the chip's 32-bit build, lccrypto) makes its account key, consents
+    to its registration, and signs its own write over SMP; the owner's registration and the
+    device's write are accepted by the real chain, and the write is read back verified."""
+    from lightclient.hwtest.emulator import EmulatedBoard
+    from lightclient.chip.core import trusted_at_rest
+    from lightclient.mcu import McuClient
+    board = EmulatedBoard("esp32-devkitc", tmp_path / "lcstore.img", heap=152 * 1024)
+    board.start()
+    try:
+        with McuClient(board.port) as mcu:
+            acct = mcu.generate_account_key()
+            head = chain.rpc(0).status()["latest_height"]
+            state, _, _ = verify_to_height(_trusted_at_1(chain), head,
+                                           lambda h: _light_block(chain, h), Options(DAY_NS),
+                                           time.time_ns(), checker=CachingChecker(native.verify))
+            mcu.set_checkpoint(trusted_at_rest.encode_trusted(state))
+            chain_id = chain.info["chain_id"]
+            owner_addr, owner_pub = devicetx.key_info(chain.info, "owner")
+            consent = mcu.sign_registration(chain_id, ct.account_address(owner_pub))
+            reg = ct.msg_register_device(owner_addr, acct, b"\x01chip", consent,
+                                         [("stake", FUNDING)])
+            [(_r, reg_height)] = _client(chain, "owner").send([[reg]])
+            chain.wait_for_height(reg_height + 1)     # the header committing the new account
+
+            rpc = chain.rpc(1)
+            device = txclient.TxClient(
+                rpc, chain_id, acct, mcu.sign_tx,
+                lambda: txclient.verified_account(rpc, _verified_header(chain),
+                                                  ct.account_address(acct)))
+            write = ct.msg_device_write(ct.bech32_address(acct), "skill_settings",
+                                        b'[{"skill_gid":"chip"}]')
+            [(_r, height)] = device.send([[write]])
+            # a refused message type never reaches the line as a signature
+            with pytest.raises(Exception) as e:
+                device.send([[ct.msg_send(ct.bech32_address(acct), owner_addr, [("stake", 1)])]])
+            assert getattr(e.value, "check", "") == "sign_tx_type"
+    finally:
+        board.stop()
+    chain.wait_for_height(height + 1)
+    value = _prove(chain, _verified_header(chain, height + 1), "devices",
+                   devicetx.write_key(ct.account_address(acct), "skill_settings"))
+    assert devicetx.decode_write(value)["data"] == b'[{"skill_gid":"chip"}]'
