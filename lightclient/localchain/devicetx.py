@@ -86,3 +86,80 @@ def decode_write(value):
 def b64(v):
     """base64 field of an RPC answer -> bytes (None for absent or empty)."""
     return base64.b64decode(v) if v else None
+
+
+# --- what a device's light client sees of the local chain (tests and bench) ---------------------
+
+DAY_NS = 86400 * 10 ** 9
+
+
+def trusted_at_1(net, node=0):
+    """Block 1, its commit checked against its validators: the anchor of the views below."""
+    from lightclient import native
+    from lightclient.chip.core.signatures import CachingChecker
+    from lightclient.chip.core.verifier import TrustedState, verify_commit_full
+    lb = net.rpc(node).light_block(1).light_block
+    verify_commit_full(lb.signed_header.header.chain_id, lb.signed_header, lb.validators,
+                       CachingChecker(native.verify))
+    return TrustedState(lb.signed_header.header, None, lb.validators)
+
+
+def verified_state(net, height=None, node=0, now_ns=None):
+    """The trusted state at `height` (default: the node's head), verified by skipping from
+    block 1 with our light client."""
+    import time
+    from lightclient import native
+    from lightclient.chip.core.signatures import CachingChecker
+    from lightclient.chip.core.verifier import Options, verify_to_height
+    rpc = net.rpc(node)
+    if height is None:
+        height = rpc.status()["latest_height"]
+    state, _, _ = verify_to_height(trusted_at_1(net, node), height,
+                                   lambda h: rpc.light_block(h).light_block, Options(DAY_NS),
+                                   now_ns or time.time_ns(), checker=CachingChecker(native.verify))
+    return state
+
+
+def prove(net, header, store, key, node=0):
+    """The value at `key` of `store` in the state a verified `header` commits (after block
+    header.height-1), proven with ICS23 against its app_hash; None when proven absent."""
+    from lightclient.chip.core import proof_chain
+    from lightclient.records import parse_proof_ops
+    resp = net.rpc(node).abci_query("/store/%s/key" % store, key, header.height - 1, prove=True)
+    value = b64(resp.get("value"))
+    proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), header.app_hash,
+                                      [store.encode(), key], value)
+    return value
+
+
+def tx_client(net, pub33, sign, node=0):
+    """A TxClient whose account number and sequence come from state proven against headers
+    verified_state() gives; between re-signs it waits for the next block."""
+    from lightclient import txclient
+    rpc = net.rpc(node)
+
+    def account():
+        return txclient.verified_account(rpc, verified_state(net, node=node).header,
+                                         ct.account_address(pub33))
+
+    def next_block():
+        net.wait_for_height(rpc.status()["latest_height"] + 1)
+
+    return txclient.TxClient(rpc, net.info["chain_id"], pub33, sign, account,
+                             wait_new_state=next_block)
+
+
+def register_chip(net, mcu, owner_name, settings=b"", funding=(("stake", 5000),)):
+    """A board's account key made on its chip, its checkpoint from our verified view, its
+    consent signed on the chip, and the owner's registration (signed by our builder) included;
+    returns (account public key, registration height)."""
+    acct = mcu.generate_account_key()
+    from lightclient.chip.core import trusted_at_rest
+    mcu.set_checkpoint(trusted_at_rest.encode_trusted(verified_state(net)))
+    owner_addr, owner_pub = key_info(net.info, owner_name)
+    consent = mcu.sign_registration(net.info["chain_id"], ct.account_address(owner_pub))
+    reg = ct.msg_register_device(owner_addr, acct, settings, consent, funding)
+    secret = key_secret(net.info, owner_name)
+    owner = tx_client(net, backend.secp256k1_public_key(secret), ct.sign_secp256k1(secret))
+    [(_r, height)] = owner.send([[reg]])
+    return acct, height

@@ -39,13 +39,7 @@ FUNDING = 5000
 
 
 def _verified_header(chain, height=None):
-    """The header at `height` (default: the head) as our light client verifies it."""
-    if height is None:
-        height = chain.rpc(0).status()["latest_height"]
-    state, _, _ = verify_to_height(_trusted_at_1(chain), height,
-                                   lambda h: _light_block(chain, h), Options(DAY_NS),
-                                   time.time_ns(), checker=CachingChecker(native.verify))
-    return state.header
+    return devicetx.verified_state(chain, height).header
 
 
 def _client(chain, name_or_secret, node=0):
@@ -53,16 +47,7 @@ def _client(chain, name_or_secret, node=0):
     secret = (devicetx.key_secret(chain.info, name_or_secret)
               if isinstance(name_or_secret, str) else name_or_secret)
     pub = coincurve.PrivateKey(secret).public_key.format(compressed=True)
-    rpc = chain.rpc(node)
-
-    def account():
-        return txclient.verified_account(rpc, _verified_header(chain), ct.account_address(pub))
-
-    def next_block():
-        chain.wait_for_height(rpc.status()["latest_height"] + 1)
-
-    return txclient.TxClient(rpc, chain.info["chain_id"], pub, ct.sign_secp256k1(secret),
-                             account, wait_new_state=next_block)
+    return devicetx.tx_client(chain, pub, ct.sign_secp256k1(secret), node)
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +133,7 @@ def test_registration_with_a_bad_device_signature_is_refused_by_the_chain(chain,
 
 
 def _prove(chain, header, store, key):
-    """The value at `key` of `store` in the state `header` commits, proven (None: absent)."""
-    resp = chain.rpc(1).abci_query("/store/%s/key" % store, key, header.height - 1, prove=True)
-    value = devicetx.b64(resp["value"])
-    assert proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), header.app_hash,
-                                             [store.encode(), key], value)
-    return value
+    return devicetx.prove(chain, header, store, key, node=1)
 
 
 def test_registration_created_and_funded_the_device_account(chain, registered):
@@ -224,41 +204,26 @@ def test_a_chip_made_account_is_registered_and_signs_its_writes_on_the_chain(cha
     to its registration, and signs its own write over SMP; the owner's registration and the
     device's write are accepted by the real chain, and the write is read back verified."""
     from lightclient.hwtest.emulator import EmulatedBoard
-    from lightclient.chip.core import trusted_at_rest
     from lightclient.mcu import McuClient
     board = EmulatedBoard("esp32-devkitc", tmp_path / "lcstore.img", heap=152 * 1024)
     board.start()
     try:
         with McuClient(board.port) as mcu:
-            acct = mcu.generate_account_key()
-            head = chain.rpc(0).status()["latest_height"]
-            state, _, _ = verify_to_height(_trusted_at_1(chain), head,
-                                           lambda h: _light_block(chain, h), Options(DAY_NS),
-                                           time.time_ns(), checker=CachingChecker(native.verify))
-            mcu.set_checkpoint(trusted_at_rest.encode_trusted(state))
-            chain_id = chain.info["chain_id"]
-            owner_addr, owner_pub = devicetx.key_info(chain.info, "owner")
-            consent = mcu.sign_registration(chain_id, ct.account_address(owner_pub))
-            reg = ct.msg_register_device(owner_addr, acct, b"\x01chip", consent,
-                                         [("stake", FUNDING)])
-            [(_r, reg_height)] = _client(chain, "owner").send([[reg]])
+            acct, reg_height = devicetx.register_chip(chain, mcu, "owner", b"\x01chip")
             chain.wait_for_height(reg_height + 1)     # the header committing the new account
-
-            rpc = chain.rpc(1)
-            device = txclient.TxClient(
-                rpc, chain_id, acct, mcu.sign_tx,
-                lambda: txclient.verified_account(rpc, _verified_header(chain),
-                                                  ct.account_address(acct)))
+            device = devicetx.tx_client(chain, acct, mcu.sign_tx, node=1)
             write = ct.msg_device_write(ct.bech32_address(acct), "skill_settings",
                                         b'[{"skill_gid":"chip"}]')
             [(_r, height)] = device.send([[write]])
             # a refused message type never reaches the line as a signature
+            owner_addr, _ = devicetx.key_info(chain.info, "owner")
             with pytest.raises(Exception) as e:
                 device.send([[ct.msg_send(ct.bech32_address(acct), owner_addr, [("stake", 1)])]])
             assert getattr(e.value, "check", "") == "sign_tx_type"
     finally:
         board.stop()
     chain.wait_for_height(height + 1)
-    value = _prove(chain, _verified_header(chain, height + 1), "devices",
-                   devicetx.write_key(ct.account_address(acct), "skill_settings"))
+    header = devicetx.verified_state(chain, height + 1, node=2).header
+    value = devicetx.prove(chain, header, "devices",
+                           devicetx.write_key(ct.account_address(acct), "skill_settings"))
     assert devicetx.decode_write(value)["data"] == b'[{"skill_gid":"chip"}]'
