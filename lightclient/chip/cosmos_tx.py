@@ -162,6 +162,13 @@ def _one(fs, field, wire, what, default=None):
         raise DecodeError("sign_doc_field", "field has the wrong wire type", field=what)
 
 
+def _text(b, what):
+    try:
+        return bytes(b).decode()
+    except UnicodeError:
+        raise DecodeError("sign_doc_text", "not UTF-8", field=what)
+
+
 def decode_sign_doc(doc):
     """Untrusted SignDoc bytes -> {"chain_id", "account_number", "sequence", "pub_key",
     "messages": [(type_url, value)], "body": body bytes}: the fields a signer must see.
@@ -187,7 +194,7 @@ def decode_sign_doc(doc):
     for a in proto.get_all(bf, 1, proto.LEN):
         af = proto.fields(a, 4)
         url = _one(af, 1, proto.LEN, "type_url", b"")
-        messages.append((url.decode(), _one(af, 2, proto.LEN, "value", b"")))
+        messages.append((_text(url, "type_url"), _one(af, 2, proto.LEN, "value", b"")))
     if not messages:
         raise DecodeError("sign_doc_body", "transaction without messages")
     af = proto.fields(auth, 8)
@@ -204,14 +211,14 @@ def decode_sign_doc(doc):
     if single is None or _one(proto.fields(single, 4), 1, proto.VARINT, "mode", 0) != \
             SIGN_MODE_DIRECT:
         raise DecodeError("sign_doc_mode", "signer mode is not SIGN_MODE_DIRECT")
-    return {"chain_id": chain.decode(), "account_number": account_number,
+    return {"chain_id": _text(chain, "chain_id"), "account_number": account_number,
             "sequence": _one(sf, 3, proto.VARINT, "sequence", 0), "pub_key": pub,
             "messages": messages, "body": body}
 
 
 def write_signer(value):
     """The `device` (field 1, bech32) of an encoded MsgDeviceWrite."""
-    return _one(proto.fields(value, 8), 1, proto.LEN, "device", b"").decode()
+    return _text(_one(proto.fields(value, 8), 1, proto.LEN, "device", b""), "device")
 
 
 # --- the signer's account, as x/auth stores it (store "acc") -----------------------------------
@@ -245,6 +252,6 @@ def decode_account(value):
         if _one(pf, 1, proto.LEN, "pubkey type_url", b"") == SECP256K1_PUBKEY.encode():
             pub = _one(proto.fields(_one(pf, 2, proto.LEN, "pubkey", b""), 4), 1, proto.LEN,
                        "key", b"")
-    return {"address": _one(af, 1, proto.LEN, "address", b"").decode(),
+    return {"address": _text(_one(af, 1, proto.LEN, "address", b""), "address"),
             "account_number": _one(af, 3, proto.VARINT, "account_number", 0),
             "sequence": _one(af, 4, proto.VARINT, "sequence", 0), "pub_key": pub}

@@ -104,3 +104,15 @@ def test_bech32_addresses_equal_cosmjs(theirs):
     for t in theirs:
         addr = ripemd160.ripemd160(hashlib.sha256(bytes.fromhex(t["pub"])).digest())
         assert bech32.encode("mycroft", addr) == t["address"]
+
+
+def test_text_that_is_not_utf8_is_a_typed_error():
+    """Found by the fuzzer (fuzz target cosmos_tx): a chain id, type URL or address that is
+    not UTF-8 raised UnicodeDecodeError instead of a DecodeError."""
+    with pytest.raises(DecodeError) as e:
+        ct.decode_sign_doc(_doc(chain_id="c").replace(b"\x1a\x01c", b"\x1a\x01\x88"))
+    assert e.value.check == "sign_doc_text"
+    with pytest.raises(DecodeError):
+        ct.write_signer(b"\x0a\x01\x88")
+    with pytest.raises(DecodeError):
+        ct.decode_account(ct.any_(ct.BASE_ACCOUNT, b"\x0a\x01\x88"))
