@@ -217,6 +217,13 @@ class Device:
                            "(generate_account_key)")
         return self.acct_pub
 
+    def _account_secret(self):
+        secret = self._get("acct")
+        if secret is None:
+            raise lc_error(lc.E_NO_KEY, "no_account_key", "the account key is missing from "
+                           "the store")
+        return secret
+
     def sign_tx(self, body, auth_info, chain_id, account_number):
         """Signs the SignDoc made of these fields after reading it: this chip's chain, this
         chip's account key as the only signer, SIGN_MODE_DIRECT, and only x/devices writes
@@ -240,10 +247,7 @@ class Device:
             if cosmos_tx.write_signer(value) != me:
                 raise lc_error(lc.E_REFUSED, "sign_tx_signer", "the write names another "
                                "device")
-        secret = self._get("acct")
-        if secret is None:
-            raise lc_error(lc.E_NO_KEY, "no_account_key", "the account key is missing from "
-                           "the store")
+        secret = self._account_secret()
         sig = crypto.secp256k1_sign(secret, doc)
         secret = None
         return sig, d
@@ -259,7 +263,7 @@ class Device:
         if self.trusted is not None and chain_id != self.trusted.header.chain_id:
             raise lc_error(lc.E_REFUSED, "sign_tx_chain", "registration on another chain",
                            chain_id=chain_id[:50])
-        secret = self._get("acct")
+        secret = self._account_secret()
         sig = crypto.secp256k1_sign(secret, cosmos_tx.registration_statement(chain_id, owner20,
                                                                             pub))
         secret = None

@@ -22,10 +22,13 @@ def status(fw, p, now_ms):
     return out
 
 
+def _force_and_owner_sig(p):
+    return (F.field(p, "force", "bool", default=False),
+            F.field(p, "owner_sig", "bytes", max_len=64))
+
+
 def generate_key(fw, p, now_ms):
-    force = F.field(p, "force", "bool", default=False)
-    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
-    return {"pub": fw.device.generate_key(force, owner_sig)}
+    return {"pub": fw.device.generate_key(*_force_and_owner_sig(p))}
 
 
 def public_key(fw, p, now_ms):
@@ -39,9 +42,7 @@ def sign(fw, p, now_ms):
 
 
 def generate_account_key(fw, p, now_ms):
-    force = F.field(p, "force", "bool", default=False)
-    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
-    return {"pub": fw.device.generate_account_key(force, owner_sig)}
+    return {"pub": fw.device.generate_account_key(*_force_and_owner_sig(p))}
 
 
 def account_key(fw, p, now_ms):

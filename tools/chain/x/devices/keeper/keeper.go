@@ -87,6 +87,26 @@ func (k Keeper) AllDevices(ctx context.Context) ([]types.Device, error) {
 	return out, nil
 }
 
+// AllWrites returns every device's last write per kind, in key order (genesis export).
+func (k Keeper) AllWrites(ctx context.Context) ([]*types.GenesisWrite, error) {
+	it, err := k.storeService.OpenKVStore(ctx).Iterator(types.DeviceWriteKeyPrefix, prefixEnd(types.DeviceWriteKeyPrefix))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []*types.GenesisWrite
+	for ; it.Valid(); it.Next() {
+		w := &types.DeviceWrite{}
+		if err := k.cdc.Unmarshal(it.Value(), w); err != nil {
+			return nil, err
+		}
+		key := it.Key()
+		addr := append([]byte(nil), key[len(types.DeviceWriteKeyPrefix):len(key)-1]...)
+		out = append(out, &types.GenesisWrite{DeviceAddress: addr, Write: w})
+	}
+	return out, nil
+}
+
 func prefixEnd(prefix []byte) []byte {
 	end := append([]byte(nil), prefix...)
 	end[len(end)-1]++ // prefixes here are one byte below 0xff

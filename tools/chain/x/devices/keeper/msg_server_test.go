@@ -17,6 +17,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/mycroft-lightclient/chain/x/devices"
 	"github.com/mycroft-lightclient/chain/x/devices/keeper"
 	"github.com/mycroft-lightclient/chain/x/devices/types"
 )
@@ -187,4 +188,27 @@ func TestDeviceWriteNeedsARegisteredDeviceAndAKnownKind(t *testing.T) {
 	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger,
 		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: make([]byte, types.MaxSettingsLen+1)})
 	require.ErrorIs(t, err, types.ErrSettingsTooLarge)
+}
+
+func TestGenesisCarriesRecordsAndWrites(t *testing.T) {
+	f := setup(t)
+	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
+	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
+	require.NoError(t, err)
+	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: res.Address,
+		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: []byte(`{"m":1}`)})
+	require.NoError(t, err)
+	gs, err := devices.ExportGenesis(f.ctx, f.k)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate())
+	require.Len(t, gs.Devices, 1)
+	require.Len(t, gs.Writes, 1)
+	require.Equal(t, device.PubKey().Address().Bytes(), gs.Writes[0].DeviceAddress)
+
+	g := setup(t)
+	require.NoError(t, devices.InitGenesis(g.ctx, g.k, gs))
+	w, found, err := g.k.GetWrite(g.ctx, gs.Writes[0].DeviceAddress, types.WriteKind_WRITE_KIND_METRICS)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, `{"m":1}`, string(w.Data))
 }
