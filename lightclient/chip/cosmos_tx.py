@@ -26,6 +26,9 @@ WRITE_KINDS = {"skill_settings": 1, "settings_meta": 2, "metrics": 3}
 MAX_SIGN_DOC = 8192
 MAX_MESSAGES = 8
 MAX_CHAIN_ID = 50        # CometBFT's MaxChainIDLen
+# The most a device pays for one of its writes, per denom: a compromised Pi cannot spend the
+# device's funding on fees faster than this per signature (docs/cosmos-tx.md).
+MAX_DEVICE_FEE = 100000
 
 
 def account_address(pub33):
@@ -171,7 +174,8 @@ def _text(b, what):
 
 def decode_sign_doc(doc):
     """Untrusted SignDoc bytes -> {"chain_id", "account_number", "sequence", "pub_key",
-    "messages": [(type_url, value)], "body": body bytes}: the fields a signer must see.
+    "messages": [(type_url, value)], "body": body bytes, "fee": [(denom, amount)],
+    "gas_limit", "payer", "granter"}: the fields a signer must see.
     Refuses what it cannot fully read: more than one signer, a mode other than DIRECT,
     non-secp256k1 keys, extension options and unknown fields of TxBody."""
     if not isinstance(doc, (bytes, bytearray)) or len(doc) > MAX_SIGN_DOC:
@@ -206,6 +210,14 @@ def decode_sign_doc(doc):
     if _one(pk, 1, proto.LEN, "pubkey type_url", b"") != SECP256K1_PUBKEY.encode():
         raise DecodeError("sign_doc_pubkey", "signer key is not secp256k1")
     pub = _one(proto.fields(_one(pk, 2, proto.LEN, "pubkey", b""), 4), 1, proto.LEN, "key", b"")
+    fee = proto.fields(_one(af, 2, proto.LEN, "fee", b""), 16)
+    amounts = []
+    for c in proto.get_all(fee, 1, proto.LEN):
+        cf = proto.fields(c, 4)
+        amt = _text(_one(cf, 2, proto.LEN, "amount", b""), "amount")
+        if not 0 < len(amt) <= 40 or not all("0" <= ch <= "9" for ch in amt):
+            raise DecodeError("sign_doc_fee", "fee amount is not a decimal integer")
+        amounts.append((_text(_one(cf, 1, proto.LEN, "denom", b""), "denom"), int(amt)))
     mode = proto.fields(_one(sf, 2, proto.LEN, "mode_info", b""), 4)
     single = _one(mode, 1, proto.LEN, "mode_info.single", None)
     if single is None or _one(proto.fields(single, 4), 1, proto.VARINT, "mode", 0) != \
@@ -213,7 +225,10 @@ def decode_sign_doc(doc):
         raise DecodeError("sign_doc_mode", "signer mode is not SIGN_MODE_DIRECT")
     return {"chain_id": _text(chain, "chain_id"), "account_number": account_number,
             "sequence": _one(sf, 3, proto.VARINT, "sequence", 0), "pub_key": pub,
-            "messages": messages, "body": body}
+            "messages": messages, "body": body, "fee": amounts,
+            "gas_limit": _one(fee, 2, proto.VARINT, "gas_limit", 0),
+            "payer": _text(_one(fee, 3, proto.LEN, "payer", b""), "payer"),
+            "granter": _text(_one(fee, 4, proto.LEN, "granter", b""), "granter")}
 
 
 def write_signer(value):

@@ -56,6 +56,9 @@ def test_decode_sign_doc_reads_what_the_signer_must_see(theirs):
         assert d["sequence"] == tx["sequence"]
         assert d["pub_key"].hex() == want["pub"]
         assert [u for u, _v in d["messages"]] == [m["type_url"] for _o, m in msgs]
+        assert d["fee"] == [(dn, a) for dn, a in tx["fee"]]
+        assert (d["gas_limit"], d["payer"], d["granter"]) == (
+            tx["gas_limit"], tx.get("payer", ""), tx.get("granter", ""))
     write = ct.decode_sign_doc(bytes.fromhex(theirs[0]["sign_doc"]))["messages"][0][1]
     assert ct.write_signer(write) == cases.DEVICE
 

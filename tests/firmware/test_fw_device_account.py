@@ -33,9 +33,9 @@ def chip():
     return dev, d, pub, sc.chain.chain_id
 
 
-def _doc(pub, chain_id, messages, number=7, sequence=3):
+def _doc(pub, chain_id, messages, number=7, sequence=3, **fee):
     body = ct.tx_body(messages)
-    auth = ct.auth_info(pub, sequence, 200000)
+    auth = ct.auth_info(pub, sequence, 200000, **fee)
     return body, auth, chain_id, number
 
 
@@ -53,7 +53,7 @@ def test_the_account_key_is_made_once_and_survives_a_reload(chip):
 def test_a_device_write_of_its_own_is_signed_and_read_back(chip):
     _dev, d, pub, chain = chip
     fields = _doc(pub, chain, [ct.msg_device_write(ct.bech32_address(pub), "skill_settings",
-                                                   b"[]")])
+                                                   b"[]")], fee=[("stake", ct.MAX_DEVICE_FEE)])
     sig, seen = d.sign_tx(*fields)
     assert secp256k1.verify(pub, ct.sign_doc(*fields), sig)
     assert (seen["chain_id"], seen["account_number"], seen["sequence"]) == (chain, 7, 3)
@@ -65,6 +65,8 @@ def test_a_device_write_of_its_own_is_signed_and_read_back(chip):
     ("register", "sign_tx_type"),
     ("other_device", "sign_tx_signer"),
     ("other_key", "sign_tx_pubkey"),
+    ("fee_too_high", "sign_tx_fee"),
+    ("fee_granter", "sign_tx_fee"),
 ])
 def test_what_is_not_its_own_write_is_refused(chip, case, check):
     _dev, d, pub, chain = chip
@@ -79,6 +81,8 @@ def test_what_is_not_its_own_write_is_refused(chip, case, check):
         "other_device": _doc(pub, chain, [ct.msg_device_write(ct.bech32_address(other),
                                                               "metrics", b"{}")]),
         "other_key": _doc(other, chain, [write]),
+        "fee_too_high": _doc(pub, chain, [write], fee=[("stake", ct.MAX_DEVICE_FEE + 1)]),
+        "fee_granter": _doc(pub, chain, [write], granter=ct.bech32_address(other)),
     }[case]
     assert _rc(d.sign_tx, *fields) == (lc.E_REFUSED, check)
 

@@ -239,6 +239,9 @@ class Device:
                            chain_id=d["chain_id"][:50])
         if d["pub_key"] != pub:
             raise lc_error(lc.E_REFUSED, "sign_tx_pubkey", "the signer is another key")
+        if d["payer"] or d["granter"] or any(a > cosmos_tx.MAX_DEVICE_FEE for _, a in d["fee"]):
+            raise lc_error(lc.E_REFUSED, "sign_tx_fee", "the device pays its own fees, at most "
+                           "%d per denom" % cosmos_tx.MAX_DEVICE_FEE)
         me = cosmos_tx.bech32_address(pub)
         for url, value in d["messages"]:
             if url not in cosmos_tx.DEVICE_SIGNABLE:
