@@ -5,7 +5,11 @@ sent by lightclient.txclient."""
 
 import base64
 import json
+import os
+import tempfile
+import time
 
+from lightclient import txclient
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto
 from lightclient.chip.crypto import backend
@@ -16,6 +20,7 @@ DEVICE_KEY_PREFIX = b"\x01"
 WRITE_KEY_PREFIX = b"\x02"
 STATEMENT_DOMAIN = ct.REGISTRATION_DOMAIN
 account_address = ct.account_address
+SIGN_ATTEMPTS = 5
 
 
 def device_key(address20):
@@ -50,6 +55,49 @@ def key_secret(network, name):
     out = binary.run(["keys", "export", name, "--unarmored-hex", "--unsafe", "-y",
                       "--keyring-backend", "test"], home=network["client_home"])
     return bytes.fromhex(out.strip().splitlines()[-1])
+
+
+# --- the SDK's own messages as JSON, signed by the test keyring (tests of other modules) -------
+# The x/devices transactions of the owner and the device do not come here: they are built and
+# signed by lightclient.chip.cosmos_tx and sent by lightclient.txclient.
+
+def _unsigned_tx(msg):
+    return {"body": {"messages": [msg], "memo": "", "timeout_height": "0",
+                     "extension_options": [], "non_critical_extension_options": []},
+            "auth_info": {"signer_infos": [],
+                          "fee": {"amount": [], "gas_limit": "300000", "payer": "", "granter": ""}},
+            "signatures": []}
+
+
+def sign_tx(network, signer, msg, rpc_url):
+    """Signs a one-message tx with the test keyring (SIGN_MODE_DIRECT); returns its bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        unsigned = os.path.join(tmp, "unsigned.json")
+        signed = os.path.join(tmp, "signed.json")
+        with open(unsigned, "w") as f:
+            json.dump(_unsigned_tx(msg), f)
+        args = ["tx", "sign", unsigned, "--from", signer, "--keyring-backend", "test",
+                "--chain-id", network["chain_id"], "--node", rpc_url.replace("http", "tcp", 1),
+                "--sign-mode", "direct", "--output-document", signed]
+        for attempt in range(SIGN_ATTEMPTS):
+            try:
+                binary.run(args, home=network["client_home"])
+                break
+            except binary.ChainError as e:
+                # The SDK answers the account query at the height being committed with
+                # "version does not exist" for a moment: ask again.
+                if "version does not exist" not in e.details.get("stderr", "") or \
+                        attempt == SIGN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
+        b64 = binary.run(["tx", "encode", signed], home=network["client_home"]).strip()
+    return base64.b64decode(b64)
+
+
+def broadcast_and_wait(rpc, tx, timeout=txclient.INCLUDE_TIMEOUT_S):
+    """broadcast_tx_sync, then /tx until included: (tx result, height); TxRejected otherwise."""
+    txclient.broadcast(rpc, tx)
+    return txclient.wait_included(rpc, tx, timeout)
 
 
 def register_device_msg(chain_id, owner_bech32, owner_pub, device_secret, settings,

@@ -227,3 +227,23 @@ def test_a_chip_made_account_is_registered_and_signs_its_writes_on_the_chain(cha
     value = devicetx.prove(chain, header, "devices",
                            devicetx.write_key(ct.account_address(acct), "skill_settings"))
     assert devicetx.decode_write(value)["data"] == b'[{"skill_gid":"chip"}]'
+
+
+def test_the_sdk_itself_signs_the_same_bytes_as_our_builder(chain, registered):
+    """`mycroftd tx sign` (the SDK's own SIGN_MODE_DIRECT, RFC 6979) and cosmos_tx give the
+    same TxRaw for alice's bank send, account number and sequence read from verified state;
+    the chain accepts it."""
+    alice, alice_pub = devicetx.key_info(chain.info, "alice")
+    bob, _ = devicetx.key_info(chain.info, "bob")
+    msg = {"@type": ct.MSG_SEND, "from_address": alice, "to_address": bob,
+           "amount": [{"denom": "stake", "amount": "7"}]}
+    theirs = devicetx.sign_tx(chain.info, "alice", msg, chain.nodes[0]["rpc"])
+    client = _client(chain, "alice")
+    client._refresh()
+    ours = ct.build([ct.msg_send(alice, bob, [("stake", 7)])], alice_pub, chain.info["chain_id"],
+                    client.account_number, client.next_sequence,
+                    ct.sign_secp256k1(devicetx.key_secret(chain.info, "alice")),
+                    gas_limit=300000)[0]
+    assert ours == theirs
+    _result, height = devicetx.broadcast_and_wait(chain.rpc(0), ours)
+    assert height > 0
