@@ -10,29 +10,23 @@ import time
 import coincurve
 import pytest
 
-from lightclient import native
+from lightclient import native, txclient
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,
-                                            verify_step, verify_to_height)
-from lightclient import txclient
-from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.core.verifier import Options, verify_step, verify_to_height
 from lightclient.localchain import devicetx
 from lightclient.records import parse_proof_ops
 
-DAY_NS = 86400 * 10 ** 9
+DAY_NS = devicetx.DAY_NS
 
 
 def _light_block(net, h):
     return net.rpc(0).light_block(h).light_block
 
 
-def _trusted_at_1(net):
-    lb = _light_block(net, 1)
-    checker = CachingChecker(native.verify)
-    verify_commit_full(lb.signed_header.header.chain_id, lb.signed_header, lb.validators, checker)
-    return TrustedState(lb.signed_header.header, None, lb.validators)
+_trusted_at_1 = devicetx.trusted_at_1
 
 
 FUNDING = 5000
