@@ -16,6 +16,10 @@ run() -> {figure: {"value", "unit", ...}}:
   chip.ed25519_verify.instructions / chip.secp256k1_verify.instructions   one signature check
                                  through the crypto interface (backend.verify)
   chip.secp256k1_verify.heap_kib / .stack_bytes
+  chip.tx_sign.instructions      the device signing one of its SDK transactions (Device.sign_tx:
+                                 SignDoc built and read back, chain / key / message checks, the
+                                 account secret read from the store, secp256k1 RFC 6979 sign)
+  chip.tx_sign.heap_kib / .stack_bytes
   chip.image.flash_bytes         ESTIMATE: frozen bytecode + native modules' object code
   chip.update100.esp32_estimate_s  ESTIMATE, see bench/chip_esp32.py
 Instruction counts are deterministic (valgrind callgrind), so one run of each script suffices.
@@ -165,6 +169,31 @@ assert backend.verify(KEY_TYPE, PUB, MSG, SIG)
 SIG_JOB = r"""
 assert backend.verify(KEY_TYPE, PUB, MSG, SIG)
 print("VERIFIED")
+"""
+
+
+# A provisioned store with the account key; the job signs a skill-settings write (a first
+# signature in the setup, as for the verifies: the job is one more).
+TXSIGN_PROVISION = PROVISION + r"""
+d.generate_account_key(False)
+print("ACCOUNT")
+"""
+
+TXSIGN_SETUP = BOOT_SETUP + BOOT_JOB + r"""
+from lightclient.chip import cosmos_tx as ct
+d = fw.device
+PUB = d.account_key()
+BODY = ct.tx_body([ct.msg_device_write(ct.bech32_address(PUB), "skill_settings",
+                                       b'[{"skill_gid":"bench","settings":{"volume":7}}]')])
+AUTH = ct.auth_info(PUB, 3, 200000, [("stake", 500)])
+CHAIN = d.trusted.header.chain_id
+d.sign_tx(BODY, AUTH, CHAIN, 7)
+"""
+
+TXSIGN_JOB = r"""
+sig, seen = d.sign_tx(BODY, AUTH, CHAIN, 7)
+assert len(sig) == 64 and seen["sequence"] == 3
+print("SIGNED")
 """
 
 
@@ -440,6 +469,53 @@ def measure(work):
     return figs
 
 
+def tx_sign_figures(work):
+    """chip.tx_sign.*: a store provisioned with a 4-validator trusted state and the account key."""
+    from lightclient.chip.core import trusted_at_rest
+    from lightclient.chip.core.verifier import TrustedState
+    from lightclient.devnet.chain import Chain, make_validators
+    chain = Chain("bench-tx-chain", make_validators(4), 1_700_000_000 * 10**9)
+    chain.run(2)
+    lb = chain.blocks[1]
+    (work / "trusted.bin").write_bytes(trusted_at_rest.encode_trusted(
+        TrustedState(lb.signed_header.header, lb.next_validators, lb.validators)))
+    consts = {"STORE": str(work / "store.img"), "TRUSTED": str(work / "trusted.bin"),
+              "UUID": UUID}
+    (work / "store.img").write_bytes(b"\xff" * BLOCK_SIZE * BLOCK_COUNT)
+    _check(run_chip(work, consts, TXSIGN_PROVISION, 1024), "ACCOUNT", "provisioning")
+    shutil.copy(work / "store.img", work / "provisioned.img")
+
+    def reset():
+        shutil.copy(work / "provisioned.img", work / "store.img")
+
+    def fits(kib):
+        reset()
+        r = run_chip(work, consts, TXSIGN_SETUP + TXSIGN_JOB, kib)
+        return r.returncode == 0 and "SIGNED" in r.stdout
+    figs = {"chip.tx_sign.heap_kib": smallest_heap(fits, 48)}
+    n, _, _ = job_instructions(work, consts, TXSIGN_SETUP, TXSIGN_JOB, "SIGNED",
+                               max(BOARD_HEAP_KIB, figs["chip.tx_sign.heap_kib"]), reset)
+    figs["chip.tx_sign.instructions"] = n
+    figs["chip.tx_sign.stack_bytes"] = stack_bytes(work, consts, TXSIGN_SETUP, TXSIGN_JOB, reset)
+    return figs
+
+
+def tx_sign_run():
+    """The tx_sign figures alone: `python -c 'from bench import chip_bench as c; print(c.tx_sign_run())'`."""
+    with tempfile.TemporaryDirectory(prefix="chipbench-tx-") as d:
+        f = tx_sign_figures(Path(d))
+    return {
+        "chip.tx_sign.instructions": {
+            "value": f["chip.tx_sign.instructions"], "unit": "instr",
+            "note": "Device.sign_tx of a skill-settings write: SignDoc read back and checked, "
+                    "secret from the store, secp256k1 RFC 6979 low-s sign; callgrind, 32-bit "
+                    "build, frozen"},
+        "chip.tx_sign.heap_kib": {"value": f["chip.tx_sign.heap_kib"], "unit": "KiB"},
+        "chip.tx_sign.stack_bytes": {"value": f["chip.tx_sign.stack_bytes"], "unit": "B",
+                                     "goal": "<= 8192"},
+    }
+
+
 def run_bench():
     with tempfile.TemporaryDirectory(prefix="chipbench-") as d:
         return measure(Path(d))
@@ -484,6 +560,7 @@ def run():
         out["chip.%s_verify.stack_bytes" % kind] = {
             "value": f["chip.%s_verify.stack_bytes" % kind], "unit": "B", "goal": "<= 8192"}
     out["chip.secp256k1_verify.heap_kib"]["goal"] = "<= 16"
+    out.update(tx_sign_run())
     return out
 
 

@@ -30,6 +30,8 @@ COMMON = [
     "lightclient/chip/app/firmware.py",
     "lightclient/chip/app/lc_group.py",
     "lightclient/chip/app/os_group.py",
+    "lightclient/chip/bech32.py",
+    "lightclient/chip/cosmos_tx.py",
     "lightclient/chip/core/__init__.py",
     "lightclient/chip/core/cbor.py",
     "lightclient/chip/core/errors.py",

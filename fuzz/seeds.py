@@ -212,9 +212,21 @@ def smp_traffic():
     return _TRAFFIC
 
 
+def cosmos_tx_seeds():
+    """The SignDocs cosmjs built (docs/vectors/cosmos-tx.json) and a stored BaseAccount."""
+    path = os.path.join(T.ROOT, "docs", "vectors", "cosmos-tx.json")
+    out = [binascii.unhexlify(c["sign_doc"]) for c in _load(path)["cases"]]
+    from lightclient.chip.core import proto
+    acct = (proto.bytes_field(1, "mycroft1l3e9pgs3mmwuwrh95fecme0s0qtn2880m7slw9")
+            + proto.varint_field(3, 12) + proto.varint_field(4, 3))
+    out.append(proto.bytes_field(1, "/cosmos.auth.v1beta1.BaseAccount") + proto.bytes_field(2, acct))
+    return out
+
+
 SEEDS = {
     "cbor": cbor_seeds, "proto": proto_seeds, "ics23": ics23_seeds, "rpcjson": rpcjson_seeds,
     "abci": abci_seeds, "update": update_seeds, "smp_frame": smp_frame_seeds,
     "smp_message": smp_message_seeds, "smp_answer": smp_answer_seeds, "rpc": rpc_seeds,
+    "cosmos_tx": cosmos_tx_seeds,
     "store": store_seeds,
 }

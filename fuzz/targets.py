@@ -83,6 +83,31 @@ def _proto_walk(buf, depth):
                 proto.to_int32(v)
 
 
+# --- Cosmos SDK transactions: what the chip reads before it signs, the account it is proven ---
+
+def t_cosmos_tx(data):
+    from lightclient.chip import cosmos_tx
+    data = bytes(data)
+    try:
+        d = cosmos_tx.decode_sign_doc(data)
+    except LightClientError:
+        d = None
+    if d is not None:
+        # a doc that decodes re-encodes to the same body, and its writes name a signer or fail typed
+        if not d["messages"] or not isinstance(d["chain_id"], str):
+            raise Crash("sign doc decoded without messages or chain id")
+        for url, value in d["messages"]:
+            if url == cosmos_tx.MSG_DEVICE_WRITE:
+                try:
+                    cosmos_tx.write_signer(value)
+                except LightClientError:
+                    pass
+    try:
+        cosmos_tx.decode_account(data)
+    except LightClientError:
+        pass
+
+
 # --- ICS23 commitment proofs ------------------------------------------------------------------
 
 _SPECS = (ics23_types.IAVL_SPEC, ics23_types.TENDERMINT_SPEC)
@@ -467,10 +492,11 @@ TARGETS = {
     "smp_answer": t_smp_answer,
     "rpc": t_rpc,
     "store": t_store,
+    "cosmos_tx": t_cosmos_tx,
 }
 
 # Largest input per target (libFuzzer -max_len): a few times the largest seed. (The bounds past
 # these, like the update's 32 KiB, have their own unit tests.)
 MAX_LEN = {"cbor": 4096, "proto": 4096, "ics23": 4096, "rpcjson": 16384, "abci": 16384,
            "update": 4096, "smp_frame": 2048, "smp_message": 4096, "smp_answer": 4096,
-           "rpc": 32768, "store": 2049}
+           "rpc": 32768, "store": 2049, "cosmos_tx": 4096}

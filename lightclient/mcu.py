@@ -7,6 +7,8 @@ transport (docs/smp-link.md), with pyserial.
         mcu.set_checkpoint(update.encode_trusted(state), uuid="...")
         mcu.submit_update(update_bytes, time.time_ns())
         mcu.settings(time.time_ns())             # the verified record, with height and age
+        acct = mcu.generate_account_key()        # secp256k1, the device's chain account
+        TxClient(rpc, chain_id, acct, mcu.sign_tx, ...)   # lightclient.txclient
 
 Every failure is typed: McuError(rc, group, message, check) for a refusal by the chip (its check
 name and reason included), McuTimeout when no answer came in time, McuLinkError for an answer that
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import time
 
+from lightclient.chip import cosmos_tx
+from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError, LocalFault
 from lightclient.chip.smp import frame, lc
 from lightclient.chip.smp import header as H
@@ -180,6 +184,40 @@ class McuClient:
         """kind "tx": message must be a device_write transaction's sign bytes (txs.sign_bytes),
         signed as they are; any other kind signs lc.sign_message(kind, message)."""
         return _field(self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
+                               max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
+
+    def generate_account_key(self, force: bool = False, owner_sig: bytes | None = None) -> bytes:
+        """The secp256k1 key of the device's chain account, made on the chip; its public key."""
+        p = {"force": bool(force)}
+        if owner_sig is not None:
+            p["owner_sig"] = bytes(owner_sig)
+        return _field(self._lc(H.OP_WRITE, lc.GENERATE_ACCOUNT_KEY, p,
+                               max(self.timeout, SLOW_TIMEOUT)), "pub", bytes, 33)
+
+    def account_key(self) -> bytes:
+        return _field(self._lc(H.OP_READ, lc.ACCOUNT_KEY), "pub", bytes, 33)
+
+    def sign_tx(self, sign_doc: bytes) -> bytes:
+        """The chip's signature of a SIGN_MODE_DIRECT SignDoc (cosmos_tx.sign_doc bytes), sent
+        as its fields; the chip reads what it signs and answers what it read, which must be
+        what this side meant."""
+        fs = proto.fields(bytes(sign_doc), 8)
+        p = {"body": proto.get_one(fs, 1, proto.LEN, b""),
+             "auth_info": proto.get_one(fs, 2, proto.LEN, b""),
+             "chain_id": proto.get_one(fs, 3, proto.LEN, b"").decode(),
+             "account_number": proto.get_one(fs, 4, proto.VARINT, 0)}
+        r = self._lc(H.OP_WRITE, lc.SIGN_TX, p, max(self.timeout, SLOW_TIMEOUT))
+        meant = cosmos_tx.decode_sign_doc(bytes(sign_doc))
+        if (r.get("chain_id"), r.get("account_number"), r.get("sequence")) != \
+                (meant["chain_id"], meant["account_number"], meant["sequence"]):
+            raise McuError(lc.E_UNKNOWN, lc.GROUP, "the chip signed something else than asked",
+                           check="sign_tx_echo")
+        return _field(r, "sig", bytes, 64)
+
+    def sign_registration(self, chain_id: str, owner20: bytes) -> bytes:
+        """The chip's consent (account key) to its registration by this owner on this chain."""
+        return _field(self._lc(H.OP_WRITE, lc.SIGN_REGISTRATION,
+                               {"chain_id": chain_id, "owner": bytes(owner20)},
                                max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
 
     def set_checkpoint(self, state_bytes: bytes, force: bool = False,

@@ -13,7 +13,7 @@ import re
 import time
 import uuid as uuidlib
 
-from lightclient.chip import txs
+from lightclient.chip import cosmos_tx, txs
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.core import trusted_at_rest
 from lightclient.hwtest.errors import HwTestError
@@ -63,6 +63,8 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         owner_sign = txs.seed_signer(owner_seed)
         pub = _generate_key(link, owner_sign, force)
         say("%s: key generated, public key %s" % (port, pub.hex()))
+        acct = _generate_account_key(link, owner_sign, force)
+        say("%s: account key generated, address %s" % (port, cosmos_tx.bech32_address(acct)))
         reg = _register(network, uuid, pub, owner_seed, account)
         say("%s: registered %s on %s" % (port, uuid, network.name))
         state, header_hash = _network_checkpoint(network, uuid)
@@ -76,6 +78,9 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         "chip": info,
         "uuid": uuid,
         "public_key": pub.hex(),
+        # the chain account's secp256k1 key, made on the chip (docs/cosmos-tx.md)
+        "account_public_key": acct.hex(),
+        "account_address": cosmos_tx.bech32_address(acct),
         "owner_public_key": ed25519.public_key(owner_seed).hex(),
         "network": {"name": network.name, "chain_id": h.chain_id},
         "registration": reg,
@@ -124,6 +129,26 @@ def _generate_key(link, owner_sign, force):
         raise HwTestError("generate_key", "the board refused to generate its key: %s" % e)
     if bytes(back) != bytes(pub) or len(pub) != 32:
         raise HwTestError("public_key", "the public key read back differs from the one "
+                          "generated", generated=bytes(pub), read=bytes(back))
+    return bytes(pub)
+
+
+def _generate_account_key(link, owner_sign, force):
+    """The chip makes its secp256k1 account key (owner-authorized when forced over one it
+    holds); -> the 33-byte public key, read back and compared."""
+    mcu = link.mcu
+    try:
+        has = link.call("status", mcu.status).get("account_pub") is not None
+        auth = (link.call("status", mcu.owner_authorization, owner_sign, "generate_account_key")
+                if force and has else None)
+        pub = link.call("generate_account_key", mcu.generate_account_key, force=force and has,
+                        owner_sig=auth)
+        back = link.call("account_key", mcu.account_key)
+    except McuError as e:
+        raise HwTestError("generate_account_key", "the board refused to generate its account "
+                          "key: %s" % e)
+    if bytes(back) != bytes(pub):
+        raise HwTestError("account_key", "the account key read back differs from the one "
                           "generated", generated=bytes(pub), read=bytes(back))
     return bytes(pub)
 

@@ -1,30 +1,26 @@
-"""The x/devices transactions our tests send: the registration statement the device signs
-(the Go twin is tools/chain/x/devices/types/statement.go) and the owner's transaction, signed
-in SIGN_MODE_DIRECT by `mycroftd tx sign` with the test keyring."""
+"""x/devices on the local chain: the registration statement the device signs (the Go twin is
+tools/chain/x/devices/types/statement.go), the owner's registration message, the store keys and
+values the device proves. Transactions are built and signed by lightclient.chip.cosmos_tx and
+sent by lightclient.txclient."""
 
 import base64
-import hashlib
 import json
 import os
-import struct
 import tempfile
 import time
 
+from lightclient import txclient
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto
-from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.crypto import backend
 from lightclient.localchain import binary
 
 STORE = "devices"
 DEVICE_KEY_PREFIX = b"\x01"
-STATEMENT_DOMAIN = b"\x00mycroft/devices/register/v1"
-TX_TIMEOUT_S = 30.0
+WRITE_KEY_PREFIX = b"\x02"
+STATEMENT_DOMAIN = ct.REGISTRATION_DOMAIN
+account_address = ct.account_address
 SIGN_ATTEMPTS = 5
-
-
-def account_address(pub33):
-    """The SDK's secp256k1 account address: RIPEMD160(SHA256(compressed key))."""
-    return backend.ripemd160(hashlib.sha256(pub33).digest())
 
 
 def device_key(address20):
@@ -32,15 +28,17 @@ def device_key(address20):
     return DEVICE_KEY_PREFIX + bytes(address20)
 
 
-def registration_statement(chain_id, owner20, pub33):
-    c = chain_id.encode()
-    return (STATEMENT_DOMAIN + struct.pack(">H", len(c)) + c + struct.pack(">H", len(owner20))
-            + bytes(owner20) + bytes(pub33))
+def write_key(address20, kind):
+    """The store key of a device's last write of one kind: 0x02 || address || kind byte."""
+    return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
 
 
-def sign_statement(device_priv, statement):
+registration_statement = ct.registration_statement
+
+
+def sign_statement(device_secret, statement):
     """64-byte r||s (low s) over sha256(statement): what the SDK's secp256k1 key verifies."""
-    return device_priv.sign_recoverable(statement)[:64]   # coincurve hashes with sha256
+    return backend.secp256k1_sign(device_secret, statement)
 
 
 def key_info(network, name):
@@ -51,6 +49,17 @@ def key_info(network, name):
     pk = json.loads(pk) if isinstance(pk, str) else pk
     return out["address"], base64.b64decode(pk["key"])
 
+
+def key_secret(network, name):
+    """The 32-byte secret of a test-keyring account (tests sign with it through our builder)."""
+    out = binary.run(["keys", "export", name, "--unarmored-hex", "--unsafe", "-y",
+                      "--keyring-backend", "test"], home=network["client_home"])
+    return bytes.fromhex(out.strip().splitlines()[-1])
+
+
+# --- the SDK's own messages as JSON, signed by the test keyring (tests of other modules) -------
+# The x/devices transactions of the owner and the device do not come here: they are built and
+# signed by lightclient.chip.cosmos_tx and sent by lightclient.txclient.
 
 def _unsigned_tx(msg):
     return {"body": {"messages": [msg], "memo": "", "timeout_height": "0",
@@ -85,39 +94,20 @@ def sign_tx(network, signer, msg, rpc_url):
     return base64.b64decode(b64)
 
 
-def broadcast_and_wait(rpc, tx, timeout=TX_TIMEOUT_S):
-    """broadcast_tx_sync, then /tx until included; returns the tx result (code 0) and height."""
-    r = rpc.broadcast_tx_sync(tx)
-    if int(r.get("code", 0)) != 0:
-        raise binary.ChainError("tx_rejected", "CheckTx rejected the transaction",
-                                code=int(r["code"]), log=str(r.get("log"))[:300])
-    tx_hash = hashlib.sha256(tx).digest()
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            res = rpc.call("tx", hash=tx_hash)
-            break
-        except LightClientError:    # not yet indexed: the node answers an RPC error
-            if time.monotonic() > deadline:
-                raise binary.ChainError("tx_timeout", "transaction not included",
-                                        hash=tx_hash.hex(), timeout_s=timeout)
-            time.sleep(0.1)
-    result = res["tx_result"]
-    if int(result.get("code", 0)) != 0:
-        raise binary.ChainError("tx_failed", "the transaction failed in the block",
-                                code=int(result["code"]), codespace=result.get("codespace"),
-                                log=str(result.get("log"))[:300])
-    return result, int(res["height"])
+def broadcast_and_wait(rpc, tx, timeout=txclient.INCLUDE_TIMEOUT_S):
+    """broadcast_tx_sync, then /tx until included: (tx result, height); TxRejected otherwise."""
+    txclient.broadcast(rpc, tx)
+    return txclient.wait_included(rpc, tx, timeout)
 
 
-def register_device_msg(network, owner_name, device_priv, settings):
-    owner_bech32, owner_pub = key_info(network, owner_name)
-    pub = device_priv.public_key.format(compressed=True)
-    statement = registration_statement(network["chain_id"], account_address(owner_pub), pub)
-    return {"@type": "/mycroft.devices.v1.MsgRegisterDevice", "owner": owner_bech32,
-            "pub_key": base64.b64encode(pub).decode(),
-            "settings": base64.b64encode(settings).decode(),
-            "device_signature": base64.b64encode(sign_statement(device_priv, statement)).decode()}
+def register_device_msg(chain_id, owner_bech32, owner_pub, device_secret, settings,
+                        funding=()):
+    """The owner's MsgRegisterDevice carrying the device's signed consent; funding
+    [(denom, amount)] goes from the owner to the device's new account."""
+    pub = backend.secp256k1_public_key(device_secret)
+    statement = registration_statement(chain_id, ct.account_address(owner_pub), pub)
+    return ct.msg_register_device(owner_bech32, pub, settings,
+                                  sign_statement(device_secret, statement), funding)
 
 
 def decode_device(value):
@@ -133,6 +123,91 @@ def decode_device(value):
     return out
 
 
+def decode_write(value):
+    """A stored mycroft.devices.v1.DeviceWrite -> {"kind", "data", "count"}."""
+    fs = proto.fields(bytes(value), 16)
+    return {"kind": proto.get_one(fs, 1, proto.VARINT, 0),
+            "data": proto.get_one(fs, 2, proto.LEN, b""),
+            "count": proto.get_one(fs, 3, proto.VARINT, 0)}
+
+
 def b64(v):
     """base64 field of an RPC answer -> bytes (None for absent or empty)."""
     return base64.b64decode(v) if v else None
+
+
+# --- what a device's light client sees of the local chain (tests and bench) ---------------------
+
+DAY_NS = 86400 * 10 ** 9
+
+
+def trusted_at_1(net, node=0):
+    """Block 1, its commit checked against its validators: the anchor of the views below."""
+    from lightclient import native
+    from lightclient.chip.core.signatures import CachingChecker
+    from lightclient.chip.core.verifier import TrustedState, verify_commit_full
+    lb = net.rpc(node).light_block(1).light_block
+    verify_commit_full(lb.signed_header.header.chain_id, lb.signed_header, lb.validators,
+                       CachingChecker(native.verify))
+    return TrustedState(lb.signed_header.header, None, lb.validators)
+
+
+def verified_state(net, height=None, node=0, now_ns=None):
+    """The trusted state at `height` (default: the node's head), verified by skipping from
+    block 1 with our light client."""
+    import time
+    from lightclient import native
+    from lightclient.chip.core.signatures import CachingChecker
+    from lightclient.chip.core.verifier import Options, verify_to_height
+    rpc = net.rpc(node)
+    if height is None:
+        height = rpc.status()["latest_height"]
+    state, _, _ = verify_to_height(trusted_at_1(net, node), height,
+                                   lambda h: rpc.light_block(h).light_block, Options(DAY_NS),
+                                   now_ns or time.time_ns(), checker=CachingChecker(native.verify))
+    return state
+
+
+def prove(net, header, store, key, node=0):
+    """The value at `key` of `store` in the state a verified `header` commits (after block
+    header.height-1), proven with ICS23 against its app_hash; None when proven absent."""
+    from lightclient.chip.core import proof_chain
+    from lightclient.records import parse_proof_ops
+    resp = net.rpc(node).abci_query("/store/%s/key" % store, key, header.height - 1, prove=True)
+    value = b64(resp.get("value"))
+    proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), header.app_hash,
+                                      [store.encode(), key], value)
+    return value
+
+
+def tx_client(net, pub33, sign, node=0):
+    """A TxClient whose account number and sequence come from state proven against headers
+    verified_state() gives; between re-signs it waits for the next block."""
+    from lightclient import txclient
+    rpc = net.rpc(node)
+
+    def account():
+        return txclient.verified_account(rpc, verified_state(net, node=node).header,
+                                         ct.account_address(pub33))
+
+    def next_block():
+        net.wait_for_height(rpc.status()["latest_height"] + 1)
+
+    return txclient.TxClient(rpc, net.info["chain_id"], pub33, sign, account,
+                             wait_new_state=next_block)
+
+
+def register_chip(net, mcu, owner_name, settings=b"", funding=(("stake", 5000),)):
+    """A board's account key made on its chip, its checkpoint from our verified view, its
+    consent signed on the chip, and the owner's registration (signed by our builder) included;
+    returns (account public key, registration height)."""
+    acct = mcu.generate_account_key()
+    from lightclient.chip.core import trusted_at_rest
+    mcu.set_checkpoint(trusted_at_rest.encode_trusted(verified_state(net)))
+    owner_addr, owner_pub = key_info(net.info, owner_name)
+    consent = mcu.sign_registration(net.info["chain_id"], ct.account_address(owner_pub))
+    reg = ct.msg_register_device(owner_addr, acct, settings, consent, funding)
+    secret = key_secret(net.info, owner_name)
+    owner = tx_client(net, backend.secp256k1_public_key(secret), ct.sign_secp256k1(secret))
+    [(_r, height)] = owner.send([[reg]])
+    return acct, height

@@ -12,7 +12,7 @@
 #     CometBFT (decred secp256k1) does not: only 0x02 / 0x03 (33 bytes) and 0x04 (65) pass here.
 import hashlib
 
-from coincurve import PublicKey
+from coincurve import PrivateKey, PublicKey
 from coincurve.ecdsa import deserialize_compact
 from coincurve._libsecp256k1 import lib
 from coincurve.context import GLOBAL_CONTEXT
@@ -58,3 +58,14 @@ def verify_digest(public_key, digest, signature):
     except ValueError:
         return False
     return bool(lib.secp256k1_ecdsa_verify(_CTX, sig, bytes(digest), key.public_key))
+
+
+def public_key(secret):
+    """32-byte secret -> 33-byte compressed public key."""
+    return PrivateKey(bytes(secret)).public_key.format(compressed=True)
+
+
+def sign(secret, message):
+    """64-byte r || s over SHA-256(message): libsecp256k1 signs with RFC 6979 nonces and always
+    gives the low s the SDK requires (the pure signer gives the same bytes: tests/cosmostx)."""
+    return PrivateKey(bytes(secret)).sign_recoverable(bytes(message))[:64]

@@ -39,6 +39,9 @@ def test_provision_then_selftest_passes_every_check(emulated, net):
     st = _status(board.port)
     # the record says what the chip holds and what the network registered
     assert rec["public_key"] == st["pub"].hex()
+    # new boards also get their chain account's secp256k1 key, made on the chip
+    assert rec["account_public_key"] == st["account_pub"].hex()
+    assert rec["account_address"].startswith("mycroft1")
     assert rec["board_id"] == "sticker-17" and rec["board"] == BOARD
     assert "mycroft-lc-fw" in rec["chip"]["info"] and rec["chip"]["firmware_version"]
     assert rec["chip"]["board"] == BOARD and rec["chip"]["chip"] == "esp32"
@@ -83,6 +86,7 @@ def test_a_provisioned_board_is_not_reprovisioned_without_force(emulated, net):
     assert _status(board.port)["pub"].hex() == first["public_key"]   # nothing changed
     again = _provision(board.port, net, force=True)
     assert again["public_key"] != first["public_key"]
+    assert again["account_public_key"] != first["account_public_key"]
     assert again["uuid"] != first["uuid"]
 
 

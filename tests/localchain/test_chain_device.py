@@ -1,6 +1,8 @@
 """Our light client against the real chain: headers verified sequentially and by skipping from
-the real nodes' /commit and /validators, and an x/devices record written by a real signed
-transaction proven (and another key's absence) with ICS23 through /abci_query."""
+the real nodes' /commit and /validators; the owner's registration built and signed by
+lightclient.chip.cosmos_tx (not `mycroftd tx sign`), which creates and funds the device's
+account; the device's own writes signed with its account key, sequences from verified state;
+records, accounts and absences proven with ICS23 through /abci_query."""
 
 import hashlib
 import time
@@ -8,36 +10,50 @@ import time
 import coincurve
 import pytest
 
-from lightclient import native
+from lightclient import native, txclient
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,
-                                            verify_step, verify_to_height)
+from lightclient.chip.core.verifier import Options, verify_step, verify_to_height
 from lightclient.localchain import devicetx
 from lightclient.records import parse_proof_ops
 
-DAY_NS = 86400 * 10 ** 9
+DAY_NS = devicetx.DAY_NS
 
 
 def _light_block(net, h):
     return net.rpc(0).light_block(h).light_block
 
 
-def _trusted_at_1(net):
-    lb = _light_block(net, 1)
-    checker = CachingChecker(native.verify)
-    verify_commit_full(lb.signed_header.header.chain_id, lb.signed_header, lb.validators, checker)
-    return TrustedState(lb.signed_header.header, None, lb.validators)
+_trusted_at_1 = devicetx.trusted_at_1
+
+
+FUNDING = 5000
+
+
+def _verified_header(chain, height=None):
+    return devicetx.verified_state(chain, height).header
+
+
+def _client(chain, name_or_secret, node=0):
+    """A TxClient for a test-keyring account (by name) or a secret we hold."""
+    secret = (devicetx.key_secret(chain.info, name_or_secret)
+              if isinstance(name_or_secret, str) else name_or_secret)
+    pub = coincurve.PrivateKey(secret).public_key.format(compressed=True)
+    return devicetx.tx_client(chain, pub, ct.sign_secp256k1(secret), node)
 
 
 @pytest.fixture(scope="module")
 def registered(chain):
-    """A device registered by the owner's SIGN_MODE_DIRECT transaction; (key, height)."""
-    device = coincurve.PrivateKey(hashlib.sha256(b"localchain test device").digest())
-    msg = devicetx.register_device_msg(chain.info, "owner", device, b"\x01settings-v1")
-    tx = devicetx.sign_tx(chain.info, "owner", msg, chain.nodes[0]["rpc"])
-    result, height = devicetx.broadcast_and_wait(chain.rpc(1), tx)
+    """A device registered by the owner's SIGN_MODE_DIRECT transaction, built and signed by our
+    builder, funding the device; (device secret, height)."""
+    device = hashlib.sha256(b"localchain test device").digest()
+    owner = _client(chain, "owner")
+    owner_addr, owner_pub = devicetx.key_info(chain.info, "owner")
+    msg = devicetx.register_device_msg(chain.info["chain_id"], owner_addr, owner_pub, device,
+                                       b"\x01settings-v1", [("stake", FUNDING)])
+    [(result, height)] = owner.send([[msg]])
     chain.wait_for_height(height + 1)
     return device, height
 
@@ -61,7 +77,7 @@ def test_sequential_and_skipping_verification_on_real_nodes(chain):
 
 def test_device_record_proven_against_verified_app_hash(chain, registered):
     device, height = registered
-    pub = device.public_key.format(compressed=True)
+    pub = coincurve.PrivateKey(device).public_key.format(compressed=True)
     key = devicetx.device_key(devicetx.account_address(pub))
     options = Options(DAY_NS)
     # the state after block `height` is committed by the app_hash of header height+1
@@ -98,12 +114,130 @@ def test_device_record_proven_against_verified_app_hash(chain, registered):
 
 
 def test_registration_with_a_bad_device_signature_is_refused_by_the_chain(chain, registered):
-    device = coincurve.PrivateKey(hashlib.sha256(b"localchain second device").digest())
-    msg = devicetx.register_device_msg(chain.info, "alice", device, b"")
+    device = hashlib.sha256(b"localchain second device").digest()
+    _alice, alice_pub = devicetx.key_info(chain.info, "alice")
+    bob, _bob_pub = devicetx.key_info(chain.info, "bob")
     # the device signed for alice; bob presents it as his: the statement names another owner
-    msg["owner"] = devicetx.key_info(chain.info, "bob")[0]
-    tx = devicetx.sign_tx(chain.info, "bob", msg, chain.nodes[0]["rpc"])
-    with pytest.raises(LightClientError) as e:
-        devicetx.broadcast_and_wait(chain.rpc(0), tx)
+    msg = devicetx.register_device_msg(chain.info["chain_id"], bob, alice_pub, device, b"")
+    with pytest.raises(txclient.TxRejected) as e:
+        _client(chain, "bob").send([[msg]])
     assert e.value.check == "tx_failed"
     assert e.value.details["codespace"] == "devices" and e.value.details["code"] == 3
+    assert "does not verify" in e.value.details["log"]
+
+
+def _prove(chain, header, store, key):
+    return devicetx.prove(chain, header, store, key, node=1)
+
+
+def test_registration_created_and_funded_the_device_account(chain, registered):
+    device, _height = registered
+    pub = coincurve.PrivateKey(device).public_key.format(compressed=True)
+    header = _verified_header(chain)
+    acc = txclient.verified_account(chain.rpc(2), header, ct.account_address(pub))
+    assert acc is not None and acc["address"] == ct.bech32_address(pub)
+    assert acc["sequence"] == 0 and acc["pub_key"] is None    # it has not signed yet
+    # the bank balance (store "bank", key 0x02 || len || address || denom), proven too
+    addr = ct.account_address(pub)
+    balance = _prove(chain, header, "bank", b"\x02\x14" + addr + b"stake")
+    assert balance == str(FUNDING).encode()
+    # an account that does not exist is proven absent
+    assert txclient.verified_account(chain.rpc(2), header, b"\x42" * 20) is None
+
+
+def test_device_writes_signed_by_the_device_take_sequences_n_n1_n2(chain, registered):
+    device, _height = registered
+    pub = coincurve.PrivateKey(device).public_key.format(compressed=True)
+    me = ct.bech32_address(pub)
+    client = _client(chain, device, node=3)
+    writes = [[ct.msg_device_write(me, "skill_settings", b'[{"n":%d}]' % i)] for i in range(3)]
+    writes.append([ct.msg_device_write(me, "metrics", b'{"name":"boot"}')])
+    results = client.send(writes)
+    assert client.resigned == 0
+    last = max(h for _r, h in results)
+    chain.wait_for_height(last + 1)
+    header = _verified_header(chain, last + 1)
+    addr = ct.account_address(pub)
+    w = devicetx.decode_write(_prove(chain, header, "devices", devicetx.write_key(addr,
+                                                                                 "skill_settings")))
+    assert w == {"kind": 1, "data": b'[{"n":2}]', "count": 3}
+    acc = txclient.verified_account(chain.rpc(0), header, addr)
+    assert acc["sequence"] == 4 and acc["pub_key"] == pub
+
+
+def test_a_stale_sequence_is_re_signed_and_retried(chain, registered):
+    device, _height = registered
+    pub = coincurve.PrivateKey(device).public_key.format(compressed=True)
+    client = _client(chain, device)
+    client._refresh()
+    client.next_sequence -= 1          # as after a write the queue thought was lost
+    msg = ct.msg_device_write(ct.bech32_address(pub), "settings_meta", b'{"v":1}')
+    [(_r, height)] = client.send([[msg]])
+    assert client.resigned >= 1
+    chain.wait_for_height(height + 1)
+    w = devicetx.decode_write(_prove(chain, _verified_header(chain, height + 1), "devices",
+                                     devicetx.write_key(ct.account_address(pub), "settings_meta")))
+    assert w["data"] == b'{"v":1}'
+
+
+def test_a_write_for_another_device_is_a_typed_rejection(chain, registered):
+    """The device's key signs a write naming the owner's address: the SDK refuses the
+    signer mismatch in CheckTx, with its codespace, code and log."""
+    device, _height = registered
+    owner_addr, _ = devicetx.key_info(chain.info, "owner")
+    client = _client(chain, device)
+    with pytest.raises(txclient.TxRejected) as e:
+        client.send([[ct.msg_device_write(owner_addr, "metrics", b"{}")]])
+    assert e.value.check == "tx_rejected"
+    assert e.value.details["codespace"] == "sdk" and e.value.details["code"] != 0
+    assert e.value.details["log"]
+
+
+def test_a_chip_made_account_is_registered_and_signs_its_writes_on_the_chain(chain, tmp_path):
+    """The emulated board (the chip's 32-bit build, lccrypto) makes its account key, consents
+    to its registration, and signs its own write over SMP; the owner's registration and the
+    device's write are accepted by the real chain, and the write is read back verified."""
+    from lightclient.hwtest.emulator import EmulatedBoard
+    from lightclient.mcu import McuClient
+    board = EmulatedBoard("esp32-devkitc", tmp_path / "lcstore.img", heap=152 * 1024)
+    board.start()
+    try:
+        with McuClient(board.port) as mcu:
+            acct, reg_height = devicetx.register_chip(chain, mcu, "owner", b"\x01chip")
+            chain.wait_for_height(reg_height + 1)     # the header committing the new account
+            device = devicetx.tx_client(chain, acct, mcu.sign_tx, node=1)
+            write = ct.msg_device_write(ct.bech32_address(acct), "skill_settings",
+                                        b'[{"skill_gid":"chip"}]')
+            [(_r, height)] = device.send([[write]])
+            # a refused message type never reaches the line as a signature
+            owner_addr, _ = devicetx.key_info(chain.info, "owner")
+            with pytest.raises(Exception) as e:
+                device.send([[ct.msg_send(ct.bech32_address(acct), owner_addr, [("stake", 1)])]])
+            assert getattr(e.value, "check", "") == "sign_tx_type"
+    finally:
+        board.stop()
+    chain.wait_for_height(height + 1)
+    header = devicetx.verified_state(chain, height + 1, node=2).header
+    value = devicetx.prove(chain, header, "devices",
+                           devicetx.write_key(ct.account_address(acct), "skill_settings"))
+    assert devicetx.decode_write(value)["data"] == b'[{"skill_gid":"chip"}]'
+
+
+def test_the_sdk_itself_signs_the_same_bytes_as_our_builder(chain, registered):
+    """`mycroftd tx sign` (the SDK's own SIGN_MODE_DIRECT, RFC 6979) and cosmos_tx give the
+    same TxRaw for alice's bank send, account number and sequence read from verified state;
+    the chain accepts it."""
+    alice, alice_pub = devicetx.key_info(chain.info, "alice")
+    bob, _ = devicetx.key_info(chain.info, "bob")
+    msg = {"@type": ct.MSG_SEND, "from_address": alice, "to_address": bob,
+           "amount": [{"denom": "stake", "amount": "7"}]}
+    theirs = devicetx.sign_tx(chain.info, "alice", msg, chain.nodes[0]["rpc"])
+    client = _client(chain, "alice")
+    client._refresh()
+    ours = ct.build([ct.msg_send(alice, bob, [("stake", 7)])], alice_pub, chain.info["chain_id"],
+                    client.account_number, client.next_sequence,
+                    ct.sign_secp256k1(devicetx.key_secret(chain.info, "alice")),
+                    gas_limit=300000)[0]
+    assert ours == theirs
+    _result, height = devicetx.broadcast_and_wait(chain.rpc(0), ours)
+    assert height > 0

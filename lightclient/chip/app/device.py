@@ -1,6 +1,9 @@
 # The device's secrets and verified state, kept in the secure record store:
 #
 #   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
+#   "acct"     the secp256k1 secret of the device's chain account (generated here, never
+#              returned, never logged): it signs the device's SDK transactions (SIGN_TX)
+#   "acct_pub" its compressed public key (33 bytes)
 #   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
 #              a store written before it existed derives it from "key", as before
 #   "trusted"  the trusted light-client state (trusted_at_rest.encode_trusted)
@@ -16,7 +19,7 @@ import binascii
 import gc
 import hashlib
 
-from lightclient.chip import txs
+from lightclient.chip import cosmos_tx, txs
 from lightclient.chip.core import cbor, update
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.crypto import backend as crypto
@@ -53,6 +56,7 @@ class Device:
         self.rng = rng
         self.limits = limits
         self.pub = None
+        self.acct_pub = None
         self.trusted = None
         self.config = None
         self.record = None
@@ -86,6 +90,7 @@ class Device:
                 seed = self._get("key")
                 self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
                 seed = None
+            self.acct_pub = self._get("acct_pub")
             t = self._get("trusted")
             gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
@@ -180,6 +185,92 @@ class Device:
         if self.trusted is not None and tx["chain_id"] != self.trusted.header.chain_id:
             raise lc_error(lc.E_REFUSED, "sign_tx_chain", "transaction for another chain",
                            chain_id=str(tx["chain_id"]))
+
+    # --- the account key: secp256k1, the device's Cosmos SDK account -------------------------
+
+    def generate_account_key(self, force, owner_sig=None):
+        if self.acct_pub is not None and not force:
+            raise lc_error(lc.E_ALREADY, "account_key_exists", "the device already has an "
+                           "account key; generating a new one needs force")
+        if self.acct_pub is not None:
+            self._authorize("generate_account_key", b"", owner_sig)
+        pub = None
+        for _ in range(4):   # a secret outside [1, n-1] has odds 2^-128; never loop for ever
+            secret = bytes(self.rng(32))
+            if len(secret) != 32:
+                raise lc_error(lc.E_UNKNOWN, "rng", "random source returned too few bytes")
+            try:
+                pub = crypto.secp256k1_public_key(secret)
+                break
+            except (ValueError, DecodeError):
+                secret = None
+        if pub is None:
+            raise lc_error(lc.E_UNKNOWN, "rng", "no valid secp256k1 secret from the random source")
+        self._commit({"acct": secret, "acct_pub": pub})
+        secret = None
+        self.acct_pub = pub
+        return pub
+
+    def account_key(self):
+        if self.acct_pub is None:
+            raise lc_error(lc.E_NO_KEY, "no_account_key", "no account key yet "
+                           "(generate_account_key)")
+        return self.acct_pub
+
+    def _account_secret(self):
+        secret = self._get("acct")
+        if secret is None:
+            raise lc_error(lc.E_NO_KEY, "no_account_key", "the account key is missing from "
+                           "the store")
+        return secret
+
+    def sign_tx(self, body, auth_info, chain_id, account_number):
+        """Signs the SignDoc made of these fields after reading it: this chip's chain, this
+        chip's account key as the only signer, SIGN_MODE_DIRECT, and only x/devices writes
+        naming this device's account. Returns (signature, what was signed)."""
+        pub = self.account_key()
+        if self.trusted is None:
+            raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no checkpoint: the chip "
+                           "does not know its chain yet")
+        doc = cosmos_tx.sign_doc(body, auth_info, chain_id, account_number)
+        d = cosmos_tx.decode_sign_doc(doc)
+        if d["chain_id"] != self.trusted.header.chain_id:
+            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "transaction for another chain",
+                           chain_id=d["chain_id"][:50])
+        if d["pub_key"] != pub:
+            raise lc_error(lc.E_REFUSED, "sign_tx_pubkey", "the signer is another key")
+        if d["payer"] or d["granter"] or any(a > cosmos_tx.MAX_DEVICE_FEE for _, a in d["fee"]):
+            raise lc_error(lc.E_REFUSED, "sign_tx_fee", "the device pays its own fees, at most "
+                           "%d per denom" % cosmos_tx.MAX_DEVICE_FEE)
+        me = cosmos_tx.bech32_address(pub)
+        for url, value in d["messages"]:
+            if url not in cosmos_tx.DEVICE_SIGNABLE:
+                raise lc_error(lc.E_REFUSED, "sign_tx_type", "the device signs its own writes "
+                               "only", type_url=url[:80])
+            if cosmos_tx.write_signer(value) != me:
+                raise lc_error(lc.E_REFUSED, "sign_tx_signer", "the write names another "
+                               "device")
+        secret = self._account_secret()
+        sig = crypto.secp256k1_sign(secret, doc)
+        secret = None
+        return sig, d
+
+    def sign_registration(self, chain_id, owner20):
+        """The device's consent to be registered by this owner on this chain: the x/devices
+        statement (cosmos_tx.registration_statement, which starts with 0x00 so it never
+        parses as a SignDoc), built here around this chip's own account key."""
+        pub = self.account_key()
+        if len(owner20) != 20 or not 0 < len(chain_id) <= cosmos_tx.MAX_CHAIN_ID:
+            raise lc_error(lc.E_DECODE, "sign_registration", "want a 20-byte owner address "
+                           "and a chain id")
+        if self.trusted is not None and chain_id != self.trusted.header.chain_id:
+            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "registration on another chain",
+                           chain_id=chain_id[:50])
+        secret = self._account_secret()
+        sig = crypto.secp256k1_sign(secret, cosmos_tx.registration_statement(chain_id, owner20,
+                                                                            pub))
+        secret = None
+        return sig
 
     # --- checkpoint and updates ---------------------------------------------------------------
 
@@ -279,6 +370,7 @@ class Device:
     def status(self):
         t = self.trusted
         out = {"has_key": self.pub is not None, "pub": self.pub, "provisioned": t is not None,
+               "account_pub": self.acct_pub,
                "store_ok": self.store is not None and self.store_error is None,
                "crypto": crypto.backend_name()}  # "lccrypto" (native) or "pure"
         if self.store_error is not None:

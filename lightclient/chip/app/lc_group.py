@@ -22,10 +22,13 @@ def status(fw, p, now_ms):
     return out
 
 
+def _force_and_owner_sig(p):
+    return (F.field(p, "force", "bool", default=False),
+            F.field(p, "owner_sig", "bytes", max_len=64))
+
+
 def generate_key(fw, p, now_ms):
-    force = F.field(p, "force", "bool", default=False)
-    owner_sig = F.field(p, "owner_sig", "bytes", max_len=64)
-    return {"pub": fw.device.generate_key(force, owner_sig)}
+    return {"pub": fw.device.generate_key(*_force_and_owner_sig(p))}
 
 
 def public_key(fw, p, now_ms):
@@ -36,6 +39,31 @@ def sign(fw, p, now_ms):
     msg = F.field(p, "msg", "bytes", required=True, max_len=lc.MAX_SIGN_BYTES)
     kind = F.field(p, "kind", "str", default="message", max_len=16)
     return {"sig": fw.device.sign(kind, msg)}
+
+
+def generate_account_key(fw, p, now_ms):
+    return {"pub": fw.device.generate_account_key(*_force_and_owner_sig(p))}
+
+
+def account_key(fw, p, now_ms):
+    return {"pub": fw.device.account_key()}
+
+
+def sign_tx(fw, p, now_ms):
+    body = F.field(p, "body", "bytes", required=True, max_len=lc.MAX_SIGN_BYTES)
+    auth = F.field(p, "auth_info", "bytes", required=True, max_len=lc.MAX_SIGN_BYTES)
+    chain_id = F.field(p, "chain_id", "str", required=True, max_len=50)
+    number = F.field(p, "account_number", "uint", default=0)
+    sig, d = fw.device.sign_tx(body, auth, chain_id, number)
+    # what was signed, as the chip read it: the Pi checks it against what it meant
+    return {"sig": sig, "chain_id": d["chain_id"], "account_number": d["account_number"],
+            "sequence": d["sequence"], "types": [u for u, _v in d["messages"]]}
+
+
+def sign_registration(fw, p, now_ms):
+    chain_id = F.field(p, "chain_id", "str", required=True, max_len=50)
+    owner = F.field(p, "owner", "bytes", required=True, max_len=20)
+    return {"sig": fw.device.sign_registration(chain_id, owner)}
 
 
 def set_checkpoint(fw, p, now_ms):
@@ -77,4 +105,8 @@ COMMANDS = {
     lc.SUBMIT_UPDATE: (H.OP_WRITE, submit_update),
     lc.SETTINGS: (H.OP_READ, settings),
     lc.STORE_CHECK: (H.OP_READ, store_check),
+    lc.GENERATE_ACCOUNT_KEY: (H.OP_WRITE, generate_account_key),
+    lc.ACCOUNT_KEY: (H.OP_READ, account_key),
+    lc.SIGN_TX: (H.OP_WRITE, sign_tx),
+    lc.SIGN_REGISTRATION: (H.OP_WRITE, sign_registration),
 }

@@ -19,6 +19,10 @@ SET_CHECKPOINT = 4  # write
 SUBMIT_UPDATE = 5   # write
 SETTINGS = 6        # read
 STORE_CHECK = 7     # read
+GENERATE_ACCOUNT_KEY = 8  # write: the secp256k1 key of the device's chain account
+ACCOUNT_KEY = 9     # read
+SIGN_TX = 10        # write: a SIGN_MODE_DIRECT SignDoc, from its fields
+SIGN_REGISTRATION = 11  # write: x/devices' registration statement for an owner, account key
 
 # Group error codes ({"err": {"group": GROUP, "rc": n}} in SMP v2; {"rc": 256 + n} in v1).
 OK = 0
@@ -80,7 +84,7 @@ def error_code(exc):
 
 
 REPROVISION_DOMAIN = b"mycroft-lc/reprovision/v1\x00"
-REPROVISION_OPS = ("generate_key", "set_checkpoint")
+REPROVISION_OPS = ("generate_key", "set_checkpoint", "generate_account_key")
 
 
 def reprovision_message(op, chip_pub, generation, payload_hash):

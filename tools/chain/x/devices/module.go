@@ -90,10 +90,12 @@ func init() {
 type ModuleInputs struct {
 	depinject.In
 
-	Config       *modulev1.Module
-	StoreService store.KVStoreService
-	Cdc          codec.Codec
-	AddressCodec address.Codec
+	Config        *modulev1.Module
+	StoreService  store.KVStoreService
+	Cdc           codec.Codec
+	AddressCodec  address.Codec
+	AccountKeeper types.AccountKeeper
+	BankKeeper    types.BankKeeper
 }
 
 type ModuleOutputs struct {
@@ -104,6 +106,6 @@ type ModuleOutputs struct {
 }
 
 func ProvideModule(in ModuleInputs) ModuleOutputs {
-	k := keeper.NewKeeper(in.StoreService, in.Cdc, in.AddressCodec)
+	k := keeper.NewKeeper(in.StoreService, in.Cdc, in.AddressCodec, in.AccountKeeper, in.BankKeeper)
 	return ModuleOutputs{DevicesKeeper: k, Module: NewAppModule(in.Cdc, k)}
 }

@@ -44,6 +44,16 @@ func (s msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDev
 	if err := s.SetDevice(ctx, addr, types.Device{Owner: msg.Owner, PubKey: msg.PubKey, Settings: msg.Settings, Version: 1}); err != nil {
 		return nil, err
 	}
+	// The device's own account: its number exists from now on (the device signs with it), and
+	// the owner's funding pays the device's fees (a bank send, not a fee grant: see docs/chain.md).
+	if !s.accountKeeper.HasAccount(ctx, addr) {
+		s.accountKeeper.SetAccount(ctx, s.accountKeeper.NewAccountWithAddress(ctx, addr))
+	}
+	if !msg.Funding.IsZero() {
+		if err := s.bankKeeper.SendCoins(ctx, owner, addr, msg.Funding); err != nil {
+			return nil, errorsmod.Wrap(err, "funding the device's account")
+		}
+	}
 	devAddr, err := s.addressCodec.BytesToString(addr)
 	if err != nil {
 		return nil, err
@@ -80,4 +90,33 @@ func (s msgServer) UpdateSettings(ctx context.Context, msg *types.MsgUpdateSetti
 	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent("device_settings_updated",
 		sdk.NewAttribute("device", msg.Device)))
 	return &types.MsgUpdateSettingsResponse{Version: d.Version}, nil
+}
+
+// DeviceWrite: the device's account signed the transaction (ante handler), and the record
+// is stored under that account's address, which is the hash of the record's key, so only
+// the registered device can write here.
+func (s msgServer) DeviceWrite(ctx context.Context, msg *types.MsgDeviceWrite) (*types.MsgDeviceWriteResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	addr, err := s.addressCodec.StringToBytes(msg.Device)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "device: %s", err)
+	}
+	if _, found, err := s.GetDevice(ctx, addr); err != nil {
+		return nil, err
+	} else if !found {
+		return nil, errorsmod.Wrap(types.ErrDeviceNotFound, msg.Device)
+	}
+	w, _, err := s.GetWrite(ctx, addr, msg.Kind)
+	if err != nil {
+		return nil, err
+	}
+	w = types.DeviceWrite{Kind: msg.Kind, Data: msg.Data, Count: w.Count + 1}
+	if err := s.SetWrite(ctx, addr, w); err != nil {
+		return nil, err
+	}
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent("device_write",
+		sdk.NewAttribute("device", msg.Device), sdk.NewAttribute("kind", msg.Kind.String())))
+	return &types.MsgDeviceWriteResponse{Count: w.Count}, nil
 }

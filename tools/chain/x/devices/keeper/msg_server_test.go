@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"context"
 	"testing"
 
 	"cosmossdk.io/core/address"
@@ -12,8 +13,11 @@ import (
 	"github.com/cosmos/cosmos-sdk/runtime"
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/mycroft-lightclient/chain/x/devices"
 	"github.com/mycroft-lightclient/chain/x/devices/keeper"
 	"github.com/mycroft-lightclient/chain/x/devices/types"
 )
@@ -27,6 +31,37 @@ type fixture struct {
 	owner  string
 	ownerB []byte
 	ac     address.Codec
+	accs   *fakeAccounts
+	bank   *fakeBank
+}
+
+// fakeAccounts and fakeBank record what registration asks of x/auth and x/bank.
+type fakeAccounts struct{ accs map[string]sdk.AccountI }
+
+func (f *fakeAccounts) HasAccount(_ context.Context, a sdk.AccAddress) bool {
+	_, ok := f.accs[a.String()]
+	return ok
+}
+func (f *fakeAccounts) NewAccountWithAddress(_ context.Context, a sdk.AccAddress) sdk.AccountI {
+	return authtypes.NewBaseAccountWithAddress(a)
+}
+func (f *fakeAccounts) SetAccount(_ context.Context, acc sdk.AccountI) {
+	f.accs[acc.GetAddress().String()] = acc
+}
+
+type fakeBank struct {
+	balances map[string]sdk.Coins
+}
+
+func (b *fakeBank) SendCoins(_ context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
+	have := b.balances[from.String()]
+	rest, neg := have.SafeSub(amt...)
+	if neg {
+		return sdkerrors.ErrInsufficientFunds
+	}
+	b.balances[from.String()] = rest
+	b.balances[to.String()] = b.balances[to.String()].Add(amt...)
+	return nil
 }
 
 func setup(t *testing.T) fixture {
@@ -34,11 +69,13 @@ func setup(t *testing.T) fixture {
 	tc := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
 	cdc := moduletestutil.MakeTestEncodingConfig().Codec
 	ac := addresscodec.NewBech32Codec("mycroft")
-	k := keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac)
+	accs := &fakeAccounts{map[string]sdk.AccountI{}}
 	ownerB := secp256k1.GenPrivKeyFromSecret([]byte("owner")).PubKey().Address().Bytes()
+	bank := &fakeBank{map[string]sdk.Coins{sdk.AccAddress(ownerB).String(): sdk.NewCoins(sdk.NewInt64Coin("stake", 1000))}}
+	k := keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac, accs, bank)
 	owner, err := ac.BytesToString(ownerB)
 	require.NoError(t, err)
-	return fixture{tc.Ctx.WithChainID(chainID), k, keeper.NewMsgServerImpl(k), owner, ownerB, ac}
+	return fixture{tc.Ctx.WithChainID(chainID), k, keeper.NewMsgServerImpl(k), owner, ownerB, ac, accs, bank}
 }
 
 func registration(f fixture, device *secp256k1.PrivKey, chain string, owner []byte) *types.MsgRegisterDevice {
@@ -92,4 +129,86 @@ func TestOnlyTheOwnerUpdatesSettings(t *testing.T) {
 	up, err := f.srv.UpdateSettings(f.ctx, &types.MsgUpdateSettings{Owner: f.owner, Device: res.Address, Settings: []byte("s2")})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), up.Version)
+}
+
+func TestRegistrationCreatesAndFundsTheDeviceAccount(t *testing.T) {
+	f := setup(t)
+	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
+	addr := sdk.AccAddress(device.PubKey().Address())
+	msg := registration(f, device, chainID, f.ownerB)
+	msg.Funding = sdk.NewCoins(sdk.NewInt64Coin("stake", 300))
+	_, err := f.srv.RegisterDevice(f.ctx, msg)
+	require.NoError(t, err)
+	require.True(t, f.accs.HasAccount(f.ctx, addr))
+	require.Equal(t, "300stake", f.bank.balances[addr.String()].String())
+	require.Equal(t, "700stake", f.bank.balances[sdk.AccAddress(f.ownerB).String()].String())
+
+	// an owner who cannot pay the funding registers nothing (the tx fails as a whole; here the
+	// handler's error is what the SDK turns into a rollback)
+	other := secp256k1.GenPrivKeyFromSecret([]byte("device 2"))
+	msg = registration(f, other, chainID, f.ownerB)
+	msg.Funding = sdk.NewCoins(sdk.NewInt64Coin("stake", 5000))
+	_, err = f.srv.RegisterDevice(f.ctx, msg)
+	require.ErrorIs(t, err, sdkerrors.ErrInsufficientFunds)
+}
+
+func TestDeviceWritesAreStoredPerKindUnderTheDocumentedKey(t *testing.T) {
+	f := setup(t)
+	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
+	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
+	require.NoError(t, err)
+	addr := device.PubKey().Address().Bytes()
+	for i, data := range []string{`{"a":1}`, `{"a":2}`} {
+		out, err := f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: res.Address,
+			Kind: types.WriteKind_WRITE_KIND_SKILL_SETTINGS, Data: []byte(data)})
+		require.NoError(t, err)
+		require.Equal(t, uint64(i+1), out.Count)
+	}
+	w, found, err := f.k.GetWrite(f.ctx, addr, types.WriteKind_WRITE_KIND_SKILL_SETTINGS)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, `{"a":2}`, string(w.Data))
+	require.Equal(t, append(append([]byte{0x02}, addr...), 0x01),
+		types.DeviceWriteKey(addr, types.WriteKind_WRITE_KIND_SKILL_SETTINGS))
+	_, found, _ = f.k.GetWrite(f.ctx, addr, types.WriteKind_WRITE_KIND_METRICS)
+	require.False(t, found)
+	// the record itself is untouched by the device's writes
+	d, _, _ := f.k.GetDevice(f.ctx, addr)
+	require.Equal(t, uint64(1), d.Version)
+}
+
+func TestDeviceWriteNeedsARegisteredDeviceAndAKnownKind(t *testing.T) {
+	f := setup(t)
+	stranger, _ := f.ac.BytesToString(secp256k1.GenPrivKeyFromSecret([]byte("x")).PubKey().Address().Bytes())
+	_, err := f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger,
+		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: []byte("{}")})
+	require.ErrorIs(t, err, types.ErrDeviceNotFound)
+	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger, Kind: 9})
+	require.ErrorIs(t, err, types.ErrInvalidWriteKind)
+	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger,
+		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: make([]byte, types.MaxSettingsLen+1)})
+	require.ErrorIs(t, err, types.ErrSettingsTooLarge)
+}
+
+func TestGenesisCarriesRecordsAndWrites(t *testing.T) {
+	f := setup(t)
+	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
+	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
+	require.NoError(t, err)
+	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: res.Address,
+		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: []byte(`{"m":1}`)})
+	require.NoError(t, err)
+	gs, err := devices.ExportGenesis(f.ctx, f.k)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate())
+	require.Len(t, gs.Devices, 1)
+	require.Len(t, gs.Writes, 1)
+	require.Equal(t, device.PubKey().Address().Bytes(), gs.Writes[0].DeviceAddress)
+
+	g := setup(t)
+	require.NoError(t, devices.InitGenesis(g.ctx, g.k, gs))
+	w, found, err := g.k.GetWrite(g.ctx, gs.Writes[0].DeviceAddress, types.WriteKind_WRITE_KIND_METRICS)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, `{"m":1}`, string(w.Data))
 }

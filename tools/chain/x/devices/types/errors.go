@@ -10,4 +10,6 @@ var (
 	ErrDeviceNotFound         = errorsmod.Register(ModuleName, 5, "device not found")
 	ErrNotOwner               = errorsmod.Register(ModuleName, 6, "signer is not the device's owner")
 	ErrSettingsTooLarge       = errorsmod.Register(ModuleName, 7, "settings too large")
+	ErrInvalidWriteKind       = errorsmod.Register(ModuleName, 8, "unknown device write kind")
+	ErrInvalidFunding         = errorsmod.Register(ModuleName, 9, "invalid funding")
 )

@@ -22,5 +22,13 @@ func (gs GenesisState) Validate() error {
 		}
 		seen[string(d.PubKey)] = true
 	}
+	for i, w := range gs.Writes {
+		if len(w.DeviceAddress) != DeviceAddressLen || w.Write == nil {
+			return fmt.Errorf("write %d: a %d-byte device address and a write are required", i, DeviceAddressLen)
+		}
+		if _, ok := WriteKind_name[int32(w.Write.Kind)]; !ok || w.Write.Kind == WriteKind_WRITE_KIND_UNSPECIFIED || len(w.Write.Data) > MaxSettingsLen {
+			return fmt.Errorf("write %d: unknown kind or data over %d bytes", i, MaxSettingsLen)
+		}
+	}
 	return nil
 }

@@ -25,6 +25,8 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 // GenesisState is the whole state of the devices module.
 type GenesisState struct {
 	Devices []*Device `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	// writes are the devices' last writes per kind.
+	Writes []*GenesisWrite `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -67,26 +69,93 @@ func (m *GenesisState) GetDevices() []*Device {
 	return nil
 }
 
+func (m *GenesisState) GetWrites() []*GenesisWrite {
+	if m != nil {
+		return m.Writes
+	}
+	return nil
+}
+
+// GenesisWrite is one stored DeviceWrite with the address of the device that made it.
+type GenesisWrite struct {
+	// device_address is the device's 20-byte account address.
+	DeviceAddress []byte       `protobuf:"bytes,1,opt,name=device_address,json=deviceAddress,proto3" json:"device_address,omitempty"`
+	Write         *DeviceWrite `protobuf:"bytes,2,opt,name=write,proto3" json:"write,omitempty"`
+}
+
+func (m *GenesisWrite) Reset()         { *m = GenesisWrite{} }
+func (m *GenesisWrite) String() string { return proto.CompactTextString(m) }
+func (*GenesisWrite) ProtoMessage()    {}
+func (*GenesisWrite) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ebdf0f9102045b27, []int{1}
+}
+func (m *GenesisWrite) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GenesisWrite) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GenesisWrite.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GenesisWrite) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GenesisWrite.Merge(m, src)
+}
+func (m *GenesisWrite) XXX_Size() int {
+	return m.Size()
+}
+func (m *GenesisWrite) XXX_DiscardUnknown() {
+	xxx_messageInfo_GenesisWrite.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GenesisWrite proto.InternalMessageInfo
+
+func (m *GenesisWrite) GetDeviceAddress() []byte {
+	if m != nil {
+		return m.DeviceAddress
+	}
+	return nil
+}
+
+func (m *GenesisWrite) GetWrite() *DeviceWrite {
+	if m != nil {
+		return m.Write
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "mycroft.devices.v1.GenesisState")
+	proto.RegisterType((*GenesisWrite)(nil), "mycroft.devices.v1.GenesisWrite")
 }
 
 func init() { proto.RegisterFile("mycroft/devices/v1/genesis.proto", fileDescriptor_ebdf0f9102045b27) }
 
 var fileDescriptor_ebdf0f9102045b27 = []byte{
-	// 186 bytes of a gzipped FileDescriptorProto
+	// 264 bytes of a gzipped FileDescriptorProto
 	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xc8, 0xad, 0x4c, 0x2e,
 	0xca, 0x4f, 0x2b, 0xd1, 0x4f, 0x49, 0x2d, 0xcb, 0x4c, 0x4e, 0x2d, 0xd6, 0x2f, 0x33, 0xd4, 0x4f,
 	0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0xaa,
-	0xd0, 0x83, 0xaa, 0xd0, 0x2b, 0x33, 0x94, 0xc2, 0xa6, 0x0b, 0x26, 0x0d, 0xd6, 0xa5, 0xe4, 0xc2,
+	0xd0, 0x83, 0xaa, 0xd0, 0x2b, 0x33, 0x94, 0xc2, 0xa6, 0x0b, 0x26, 0x0d, 0xd6, 0xa5, 0x54, 0xc7,
 	0xc5, 0xe3, 0x0e, 0x31, 0x26, 0xb8, 0x24, 0xb1, 0x24, 0x55, 0xc8, 0x84, 0x8b, 0x1d, 0xaa, 0x40,
 	0x82, 0x51, 0x81, 0x59, 0x83, 0xdb, 0x48, 0x4a, 0x0f, 0xd3, 0x5c, 0x3d, 0x17, 0x30, 0x33, 0x08,
-	0xa6, 0xd4, 0xc9, 0xef, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f, 0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63,
-	0x9c, 0xf0, 0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b, 0x8f, 0xe5, 0x18, 0xa2, 0x4c, 0xd2,
-	0x33, 0x4b, 0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5, 0xa1, 0x06, 0xe9, 0xe6, 0x64, 0xa6,
-	0x67, 0x94, 0x24, 0xe7, 0x64, 0xa6, 0xe6, 0x95, 0xe8, 0x27, 0x67, 0x24, 0x66, 0xe6, 0xe9, 0x57,
-	0xc0, 0x1d, 0x58, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x76, 0x9c, 0x31, 0x20, 0x00, 0x00,
-	0xff, 0xff, 0xc1, 0x51, 0x1f, 0x89, 0xf6, 0x00, 0x00, 0x00,
+	0xa6, 0x54, 0xc8, 0x82, 0x8b, 0xad, 0xbc, 0x28, 0xb3, 0x24, 0xb5, 0x58, 0x82, 0x09, 0xac, 0x49,
+	0x01, 0x9b, 0x26, 0xa8, 0x3d, 0xe1, 0x20, 0x85, 0x41, 0x50, 0xf5, 0x4a, 0x39, 0x70, 0xfb, 0xc1,
+	0xe2, 0x42, 0xaa, 0x5c, 0x7c, 0x10, 0x2d, 0xf1, 0x89, 0x29, 0x29, 0x45, 0xa9, 0xc5, 0x20, 0x67,
+	0x30, 0x6a, 0xf0, 0x04, 0xf1, 0x42, 0x44, 0x1d, 0x21, 0x82, 0x42, 0xa6, 0x5c, 0xac, 0x60, 0x03,
+	0x24, 0x98, 0x14, 0x18, 0x35, 0xb8, 0x8d, 0xe4, 0x71, 0x3b, 0x12, 0x62, 0x1d, 0x44, 0xb5, 0x93,
+	0xdf, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1,
+	0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x99, 0xa4, 0x67, 0x96, 0x64,
+	0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0x43, 0xcd, 0xd2, 0xcd, 0xc9, 0x4c, 0xcf, 0x28, 0x49,
+	0xce, 0xc9, 0x4c, 0xcd, 0x2b, 0xd1, 0x4f, 0xce, 0x48, 0xcc, 0xcc, 0xd3, 0xaf, 0x80, 0x07, 0x64,
+	0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0x38, 0x10, 0x8d, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff,
+	0x7d, 0x06, 0x63, 0xa7, 0x9e, 0x01, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -109,6 +178,20 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Writes) > 0 {
+		for iNdEx := len(m.Writes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Writes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	if len(m.Devices) > 0 {
 		for iNdEx := len(m.Devices) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -122,6 +205,48 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GenesisWrite) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GenesisWrite) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GenesisWrite) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Write != nil {
+		{
+			size, err := m.Write.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenesis(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.DeviceAddress) > 0 {
+		i -= len(m.DeviceAddress)
+		copy(dAtA[i:], m.DeviceAddress)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.DeviceAddress)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -148,6 +273,29 @@ func (m *GenesisState) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovGenesis(uint64(l))
 		}
+	}
+	if len(m.Writes) > 0 {
+		for _, e := range m.Writes {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GenesisWrite) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.DeviceAddress)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	if m.Write != nil {
+		l = m.Write.Size()
+		n += 1 + l + sovGenesis(uint64(l))
 	}
 	return n
 }
@@ -218,6 +366,160 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			}
 			m.Devices = append(m.Devices, &Device{})
 			if err := m.Devices[len(m.Devices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Writes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Writes = append(m.Writes, &GenesisWrite{})
+			if err := m.Writes[len(m.Writes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GenesisWrite) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GenesisWrite: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GenesisWrite: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceAddress", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DeviceAddress = append(m.DeviceAddress[:0], dAtA[iNdEx:postIndex]...)
+			if m.DeviceAddress == nil {
+				m.DeviceAddress = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Write", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Write == nil {
+				m.Write = &DeviceWrite{}
+			}
+			if err := m.Write.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

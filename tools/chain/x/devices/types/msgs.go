@@ -17,6 +17,7 @@ const (
 var (
 	_ sdk.Msg = &MsgRegisterDevice{}
 	_ sdk.Msg = &MsgUpdateSettings{}
+	_ sdk.Msg = &MsgDeviceWrite{}
 )
 
 // ValidateBasic checks sizes and forms; the keeper checks addresses and the signature.
@@ -33,6 +34,9 @@ func (m *MsgRegisterDevice) ValidateBasic() error {
 	if m.Owner == "" {
 		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "owner is empty")
 	}
+	if !m.Funding.IsValid() && len(m.Funding) > 0 {
+		return errorsmod.Wrapf(ErrInvalidFunding, "%s", m.Funding)
+	}
 	return nil
 }
 
@@ -42,6 +46,19 @@ func (m *MsgUpdateSettings) ValidateBasic() error {
 	}
 	if m.Owner == "" || m.Device == "" {
 		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "owner and device are required")
+	}
+	return nil
+}
+
+func (m *MsgDeviceWrite) ValidateBasic() error {
+	if _, ok := WriteKind_name[int32(m.Kind)]; !ok || m.Kind == WriteKind_WRITE_KIND_UNSPECIFIED {
+		return errorsmod.Wrapf(ErrInvalidWriteKind, "%d", m.Kind)
+	}
+	if len(m.Data) > MaxSettingsLen {
+		return errorsmod.Wrapf(ErrSettingsTooLarge, "%d > %d bytes", len(m.Data), MaxSettingsLen)
+	}
+	if m.Device == "" {
+		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "device is empty")
 	}
 	return nil
 }

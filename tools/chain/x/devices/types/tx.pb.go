@@ -7,7 +7,10 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	github_com_cosmos_cosmos_sdk_types "github.com/cosmos/cosmos-sdk/types"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
 	grpc "google.golang.org/grpc"
@@ -38,6 +41,9 @@ type MsgRegisterDevice struct {
 	PubKey          []byte `protobuf:"bytes,2,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
 	Settings        []byte `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
 	DeviceSignature []byte `protobuf:"bytes,4,opt,name=device_signature,json=deviceSignature,proto3" json:"device_signature,omitempty"`
+	// funding is sent from the owner to the device's new account, which registration creates,
+	// so the device can pay for its own writes (may be empty on a chain without fees).
+	Funding github_com_cosmos_cosmos_sdk_types.Coins `protobuf:"bytes,5,rep,name=funding,proto3,castrepeated=github.com/cosmos/cosmos-sdk/types.Coins" json:"funding"`
 }
 
 func (m *MsgRegisterDevice) Reset()         { *m = MsgRegisterDevice{} }
@@ -97,6 +103,13 @@ func (m *MsgRegisterDevice) GetSettings() []byte {
 func (m *MsgRegisterDevice) GetDeviceSignature() []byte {
 	if m != nil {
 		return m.DeviceSignature
+	}
+	return nil
+}
+
+func (m *MsgRegisterDevice) GetFunding() github_com_cosmos_cosmos_sdk_types.Coins {
+	if m != nil {
+		return m.Funding
 	}
 	return nil
 }
@@ -251,44 +264,165 @@ func (m *MsgUpdateSettingsResponse) GetVersion() uint64 {
 	return 0
 }
 
+// MsgDeviceWrite is signed by the device's account (the address of the record's key).
+type MsgDeviceWrite struct {
+	// device is the device's account address (bech32).
+	Device string    `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Kind   WriteKind `protobuf:"varint,2,opt,name=kind,proto3,enum=mycroft.devices.v1.WriteKind" json:"kind,omitempty"`
+	// data is opaque to the chain (canonical JSON from the device API), <= 4096 bytes.
+	Data []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+}
+
+func (m *MsgDeviceWrite) Reset()         { *m = MsgDeviceWrite{} }
+func (m *MsgDeviceWrite) String() string { return proto.CompactTextString(m) }
+func (*MsgDeviceWrite) ProtoMessage()    {}
+func (*MsgDeviceWrite) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9e98de72abb983d9, []int{4}
+}
+func (m *MsgDeviceWrite) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeviceWrite) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeviceWrite.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeviceWrite) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeviceWrite.Merge(m, src)
+}
+func (m *MsgDeviceWrite) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeviceWrite) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeviceWrite.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeviceWrite proto.InternalMessageInfo
+
+func (m *MsgDeviceWrite) GetDevice() string {
+	if m != nil {
+		return m.Device
+	}
+	return ""
+}
+
+func (m *MsgDeviceWrite) GetKind() WriteKind {
+	if m != nil {
+		return m.Kind
+	}
+	return WriteKind_WRITE_KIND_UNSPECIFIED
+}
+
+func (m *MsgDeviceWrite) GetData() []byte {
+	if m != nil {
+		return m.Data
+	}
+	return nil
+}
+
+type MsgDeviceWriteResponse struct {
+	// count is how many writes of this kind the device has made, this one included.
+	Count uint64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+}
+
+func (m *MsgDeviceWriteResponse) Reset()         { *m = MsgDeviceWriteResponse{} }
+func (m *MsgDeviceWriteResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDeviceWriteResponse) ProtoMessage()    {}
+func (*MsgDeviceWriteResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9e98de72abb983d9, []int{5}
+}
+func (m *MsgDeviceWriteResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeviceWriteResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeviceWriteResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeviceWriteResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeviceWriteResponse.Merge(m, src)
+}
+func (m *MsgDeviceWriteResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeviceWriteResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeviceWriteResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeviceWriteResponse proto.InternalMessageInfo
+
+func (m *MsgDeviceWriteResponse) GetCount() uint64 {
+	if m != nil {
+		return m.Count
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgRegisterDevice)(nil), "mycroft.devices.v1.MsgRegisterDevice")
 	proto.RegisterType((*MsgRegisterDeviceResponse)(nil), "mycroft.devices.v1.MsgRegisterDeviceResponse")
 	proto.RegisterType((*MsgUpdateSettings)(nil), "mycroft.devices.v1.MsgUpdateSettings")
 	proto.RegisterType((*MsgUpdateSettingsResponse)(nil), "mycroft.devices.v1.MsgUpdateSettingsResponse")
+	proto.RegisterType((*MsgDeviceWrite)(nil), "mycroft.devices.v1.MsgDeviceWrite")
+	proto.RegisterType((*MsgDeviceWriteResponse)(nil), "mycroft.devices.v1.MsgDeviceWriteResponse")
 }
 
 func init() { proto.RegisterFile("mycroft/devices/v1/tx.proto", fileDescriptor_9e98de72abb983d9) }
 
 var fileDescriptor_9e98de72abb983d9 = []byte{
-	// 430 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x93, 0xcd, 0x6e, 0xd4, 0x30,
-	0x14, 0x85, 0xc7, 0xb4, 0x9d, 0x82, 0x85, 0x0a, 0x58, 0x48, 0x4d, 0x83, 0x14, 0x55, 0x23, 0x21,
-	0x95, 0x4a, 0x13, 0x53, 0x7e, 0x36, 0xec, 0xa8, 0xd8, 0xa1, 0xb2, 0xc8, 0x88, 0x0d, 0x9b, 0x51,
-	0x7e, 0xee, 0x78, 0x2c, 0x1a, 0x3b, 0xf2, 0x75, 0x42, 0xb3, 0x43, 0x3c, 0x01, 0x2f, 0xc0, 0x33,
-	0xd0, 0x05, 0x0f, 0xc1, 0xb2, 0x62, 0xc5, 0x82, 0x05, 0x9a, 0x59, 0xf4, 0x35, 0x10, 0x71, 0x32,
-	0xa2, 0x9d, 0xb6, 0xa2, 0xcb, 0xe3, 0x73, 0x6c, 0x7f, 0xe7, 0xc6, 0xa1, 0x0f, 0xf2, 0x3a, 0x35,
-	0x7a, 0x62, 0x79, 0x06, 0x95, 0x4c, 0x01, 0x79, 0xb5, 0xc7, 0xed, 0x51, 0x58, 0x18, 0x6d, 0x35,
-	0x63, 0xad, 0x19, 0xb6, 0x66, 0x58, 0xed, 0xf9, 0x9b, 0xa9, 0xc6, 0x5c, 0x23, 0xcf, 0x51, 0xfc,
-	0xcd, 0xe6, 0x28, 0x5c, 0xd8, 0xdf, 0x72, 0xc6, 0xb8, 0x51, 0xdc, 0x09, 0x67, 0x0d, 0xbe, 0x12,
-	0x7a, 0xef, 0x00, 0x45, 0x04, 0x42, 0xa2, 0x05, 0xf3, 0xaa, 0x39, 0x8d, 0x85, 0x74, 0x4d, 0x7f,
-	0x50, 0x60, 0x3c, 0xb2, 0x4d, 0x76, 0x6e, 0xed, 0x7b, 0x3f, 0xbe, 0x0d, 0xef, 0xb7, 0xdb, 0x5e,
-	0x66, 0x99, 0x01, 0xc4, 0x91, 0x35, 0x52, 0x89, 0xc8, 0xc5, 0xd8, 0x26, 0x5d, 0x2f, 0xca, 0x64,
-	0xfc, 0x1e, 0x6a, 0xef, 0xc6, 0x36, 0xd9, 0xb9, 0x1d, 0xf5, 0x8b, 0x32, 0x79, 0x0d, 0x35, 0xf3,
-	0xe9, 0x4d, 0x04, 0x6b, 0xa5, 0x12, 0xe8, 0xad, 0x34, 0xce, 0x42, 0xb3, 0x47, 0xf4, 0xae, 0x83,
-	0x1f, 0xa3, 0x14, 0x2a, 0xb6, 0xa5, 0x01, 0x6f, 0xb5, 0xc9, 0xdc, 0x71, 0xeb, 0xa3, 0x6e, 0xf9,
-	0x05, 0xfd, 0x74, 0x7a, 0xbc, 0xeb, 0xee, 0x1a, 0x3c, 0xa7, 0x5b, 0x4b, 0xc0, 0x11, 0x60, 0xa1,
-	0x15, 0x02, 0xf3, 0xe8, 0x7a, 0xec, 0x00, 0x1d, 0x7a, 0xd4, 0xc9, 0xc1, 0x17, 0x57, 0xf4, 0x6d,
-	0x91, 0xc5, 0x16, 0x46, 0x1d, 0xc3, 0x75, 0x8b, 0x3e, 0xa6, 0x7d, 0xc7, 0xd6, 0xf4, 0xbc, 0x6a,
-	0x43, 0x9b, 0xbb, 0x6a, 0x02, 0x17, 0xd4, 0x3a, 0x8b, 0xf7, 0x6f, 0xad, 0x0a, 0x0c, 0x4a, 0xad,
-	0x1a, 0xd0, 0xd5, 0xa8, 0x93, 0x4f, 0x7e, 0x11, 0xba, 0x72, 0x80, 0x82, 0x4d, 0xe8, 0xc6, 0xb9,
-	0x6f, 0xf8, 0x30, 0x5c, 0x7e, 0x22, 0xe1, 0xd2, 0xe4, 0xfc, 0xe1, 0x7f, 0xc5, 0x16, 0x24, 0x13,
-	0xba, 0x71, 0x6e, 0x84, 0x97, 0xdd, 0x73, 0x36, 0x76, 0xe9, 0x3d, 0x17, 0x37, 0xf6, 0xd7, 0x3e,
-	0x9e, 0x1e, 0xef, 0x92, 0xfd, 0x37, 0xdf, 0x67, 0x01, 0x39, 0x99, 0x05, 0xe4, 0xf7, 0x2c, 0x20,
-	0x9f, 0xe7, 0x41, 0xef, 0x64, 0x1e, 0xf4, 0x7e, 0xce, 0x83, 0xde, 0xbb, 0x67, 0x42, 0xda, 0x69,
-	0x99, 0x84, 0xa9, 0xce, 0x79, 0x7b, 0xf2, 0xf0, 0x50, 0x8a, 0xa9, 0x4d, 0x0f, 0x25, 0x28, 0xcb,
-	0xd3, 0x69, 0x2c, 0x15, 0x3f, 0x5a, 0xfc, 0x3c, 0xb6, 0x2e, 0x00, 0x93, 0x7e, 0xf3, 0xea, 0x9f,
-	0xfe, 0x09, 0x00, 0x00, 0xff, 0xff, 0x02, 0x0a, 0x70, 0xdb, 0x5c, 0x03, 0x00, 0x00,
+	// 608 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x54, 0x3f, 0x6f, 0xd3, 0x40,
+	0x1c, 0x8d, 0xdb, 0xa4, 0x85, 0x2b, 0x0a, 0x60, 0x55, 0xd4, 0x31, 0xc2, 0x8d, 0x2c, 0x21, 0x85,
+	0x48, 0xb1, 0x9b, 0x00, 0x4b, 0x37, 0x02, 0x5b, 0x15, 0x06, 0x47, 0x08, 0x09, 0x09, 0x45, 0xfe,
+	0x73, 0xb9, 0x9c, 0xd2, 0xdc, 0x59, 0xbe, 0x73, 0x68, 0x36, 0xc4, 0x27, 0x60, 0xea, 0xc6, 0x17,
+	0x60, 0xea, 0xc0, 0xc6, 0x17, 0xe8, 0x58, 0x31, 0x31, 0x01, 0x4a, 0x86, 0x7e, 0x0d, 0x94, 0xbb,
+	0x73, 0x94, 0x34, 0x49, 0x29, 0x93, 0xfd, 0xbb, 0xf7, 0x7e, 0x3f, 0xbf, 0xf7, 0x7c, 0x77, 0xe0,
+	0xe1, 0x60, 0x14, 0x26, 0xb4, 0xcb, 0xdd, 0x08, 0x0e, 0x71, 0x08, 0x99, 0x3b, 0xac, 0xbb, 0xfc,
+	0xc4, 0x89, 0x13, 0xca, 0xa9, 0xae, 0x2b, 0xd0, 0x51, 0xa0, 0x33, 0xac, 0x9b, 0x7b, 0x21, 0x65,
+	0x03, 0xca, 0xdc, 0x01, 0x43, 0x53, 0xee, 0x80, 0x21, 0x49, 0x36, 0x4b, 0x12, 0xe8, 0x88, 0xca,
+	0x95, 0x85, 0x82, 0x2c, 0xd5, 0x13, 0xf8, 0x0c, 0xba, 0xc3, 0x7a, 0x00, 0xb9, 0x5f, 0x77, 0x43,
+	0x8a, 0x89, 0xc2, 0x77, 0x11, 0x45, 0x54, 0xf6, 0x4d, 0xdf, 0xd4, 0x6a, 0x79, 0x85, 0xb4, 0x4c,
+	0x88, 0x60, 0xd8, 0xa7, 0x1b, 0xe0, 0x7e, 0x8b, 0x21, 0x0f, 0x22, 0xcc, 0x38, 0x4c, 0x5e, 0x09,
+	0x50, 0x77, 0x40, 0x81, 0x7e, 0x20, 0x30, 0x31, 0xb4, 0xb2, 0x56, 0xb9, 0xdd, 0x34, 0x7e, 0x7c,
+	0xab, 0xed, 0x2a, 0x39, 0x2f, 0xa2, 0x28, 0x81, 0x8c, 0xb5, 0x79, 0x82, 0x09, 0xf2, 0x24, 0x4d,
+	0xdf, 0x03, 0xdb, 0x71, 0x1a, 0x74, 0xfa, 0x70, 0x64, 0x6c, 0x94, 0xb5, 0xca, 0x1d, 0x6f, 0x2b,
+	0x4e, 0x83, 0x23, 0x38, 0xd2, 0x4d, 0x70, 0x8b, 0x41, 0xce, 0x31, 0x41, 0xcc, 0xd8, 0x14, 0xc8,
+	0xac, 0xd6, 0x9f, 0x80, 0x7b, 0x52, 0x4b, 0x87, 0x61, 0x44, 0x7c, 0x9e, 0x26, 0xd0, 0xc8, 0x0b,
+	0xce, 0x5d, 0xb9, 0xde, 0xce, 0x96, 0x75, 0x08, 0xb6, 0xbb, 0x29, 0x89, 0x30, 0x41, 0x46, 0xa1,
+	0xbc, 0x59, 0xd9, 0x69, 0x94, 0x1c, 0x25, 0x67, 0x9a, 0x87, 0xa3, 0xf2, 0x70, 0x5e, 0x52, 0x4c,
+	0x9a, 0x07, 0xe7, 0xbf, 0xf6, 0x73, 0x5f, 0x7f, 0xef, 0x57, 0x10, 0xe6, 0xbd, 0x34, 0x70, 0x42,
+	0x3a, 0x50, 0x51, 0xaa, 0x47, 0x8d, 0x45, 0x7d, 0x97, 0x8f, 0x62, 0xc8, 0x44, 0x03, 0xf3, 0xb2,
+	0xd9, 0x87, 0xe0, 0xd3, 0xe5, 0x59, 0x55, 0x5a, 0xb2, 0x9f, 0x83, 0xd2, 0x52, 0x2e, 0x1e, 0x64,
+	0x31, 0x25, 0x0c, 0xea, 0x06, 0xd8, 0xf6, 0x65, 0x0e, 0x32, 0x21, 0x2f, 0x2b, 0xed, 0x2f, 0x9a,
+	0xc8, 0xf3, 0x4d, 0x1c, 0xf9, 0x1c, 0xb6, 0x33, 0xab, 0xff, 0x9b, 0xe7, 0x01, 0xd8, 0x92, 0x11,
+	0x88, 0x38, 0xaf, 0x6b, 0x50, 0xbc, 0xeb, 0x82, 0x5e, 0x61, 0x6b, 0x51, 0xde, 0xbc, 0xad, 0x21,
+	0x4c, 0x18, 0xa6, 0x44, 0x08, 0xcd, 0x7b, 0x59, 0x69, 0x9f, 0x6a, 0xa0, 0xd8, 0x62, 0x48, 0xc6,
+	0xf0, 0x36, 0xc1, 0x1c, 0xce, 0x69, 0xd4, 0x6e, 0xa8, 0xb1, 0x0e, 0xf2, 0x7d, 0x4c, 0x22, 0xe1,
+	0xa9, 0xd8, 0x78, 0xe4, 0x2c, 0x1f, 0x0d, 0x47, 0x8c, 0x3e, 0xc2, 0x24, 0xf2, 0x04, 0x55, 0xd7,
+	0x41, 0x3e, 0xf2, 0xb9, 0xaf, 0x2c, 0x89, 0xf7, 0xc3, 0x9d, 0xa9, 0x1d, 0x35, 0xd3, 0x76, 0xc0,
+	0x83, 0x45, 0x5d, 0x33, 0x33, 0xbb, 0xa0, 0x10, 0xd2, 0x94, 0x70, 0x65, 0x45, 0x16, 0x8d, 0xef,
+	0x1b, 0x60, 0xb3, 0xc5, 0x90, 0xde, 0x05, 0xc5, 0x2b, 0x7b, 0xfe, 0xf1, 0x2a, 0x3d, 0x4b, 0x5b,
+	0xc0, 0xac, 0xdd, 0x88, 0x36, 0x53, 0xd1, 0x05, 0xc5, 0x2b, 0x7b, 0x61, 0xdd, 0x77, 0x16, 0x69,
+	0x6b, 0xbf, 0xb3, 0xe6, 0xd7, 0xbd, 0x07, 0x3b, 0xf3, 0x3f, 0xc7, 0x5e, 0xd3, 0x3d, 0xc7, 0x31,
+	0xab, 0xff, 0xe6, 0x64, 0xe3, 0xcd, 0xc2, 0xc7, 0xcb, 0xb3, 0xaa, 0xd6, 0x7c, 0x7d, 0x3e, 0xb6,
+	0xb4, 0x8b, 0xb1, 0xa5, 0xfd, 0x19, 0x5b, 0xda, 0xe7, 0x89, 0x95, 0xbb, 0x98, 0x58, 0xb9, 0x9f,
+	0x13, 0x2b, 0xf7, 0xee, 0xd9, 0xdc, 0x69, 0x53, 0x63, 0x6b, 0xc7, 0x18, 0xf5, 0x78, 0x78, 0x8c,
+	0x21, 0xe1, 0x6e, 0xd8, 0xf3, 0x31, 0x71, 0x4f, 0x66, 0x17, 0x91, 0x38, 0x7f, 0xc1, 0x96, 0xb8,
+	0x84, 0x9e, 0xfe, 0x0d, 0x00, 0x00, 0xff, 0xff, 0xc0, 0xeb, 0x86, 0x8e, 0x43, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -307,6 +441,9 @@ type MsgClient interface {
 	RegisterDevice(ctx context.Context, in *MsgRegisterDevice, opts ...grpc.CallOption) (*MsgRegisterDeviceResponse, error)
 	// UpdateSettings replaces a device's settings (owner only) and bumps its version.
 	UpdateSettings(ctx context.Context, in *MsgUpdateSettings, opts ...grpc.CallOption) (*MsgUpdateSettingsResponse, error)
+	// DeviceWrite stores what a device reports (skill settings, settings meta, metrics),
+	// signed by the device's own account.
+	DeviceWrite(ctx context.Context, in *MsgDeviceWrite, opts ...grpc.CallOption) (*MsgDeviceWriteResponse, error)
 }
 
 type msgClient struct {
@@ -335,12 +472,24 @@ func (c *msgClient) UpdateSettings(ctx context.Context, in *MsgUpdateSettings, o
 	return out, nil
 }
 
+func (c *msgClient) DeviceWrite(ctx context.Context, in *MsgDeviceWrite, opts ...grpc.CallOption) (*MsgDeviceWriteResponse, error) {
+	out := new(MsgDeviceWriteResponse)
+	err := c.cc.Invoke(ctx, "/mycroft.devices.v1.Msg/DeviceWrite", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// RegisterDevice creates the record of a device, by its owner, with the device's consent.
 	RegisterDevice(context.Context, *MsgRegisterDevice) (*MsgRegisterDeviceResponse, error)
 	// UpdateSettings replaces a device's settings (owner only) and bumps its version.
 	UpdateSettings(context.Context, *MsgUpdateSettings) (*MsgUpdateSettingsResponse, error)
+	// DeviceWrite stores what a device reports (skill settings, settings meta, metrics),
+	// signed by the device's own account.
+	DeviceWrite(context.Context, *MsgDeviceWrite) (*MsgDeviceWriteResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -352,6 +501,9 @@ func (*UnimplementedMsgServer) RegisterDevice(ctx context.Context, req *MsgRegis
 }
 func (*UnimplementedMsgServer) UpdateSettings(ctx context.Context, req *MsgUpdateSettings) (*MsgUpdateSettingsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateSettings not implemented")
+}
+func (*UnimplementedMsgServer) DeviceWrite(ctx context.Context, req *MsgDeviceWrite) (*MsgDeviceWriteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeviceWrite not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -394,6 +546,24 @@ func _Msg_UpdateSettings_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_DeviceWrite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDeviceWrite)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DeviceWrite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/mycroft.devices.v1.Msg/DeviceWrite",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DeviceWrite(ctx, req.(*MsgDeviceWrite))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "mycroft.devices.v1.Msg",
@@ -406,6 +576,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateSettings",
 			Handler:    _Msg_UpdateSettings_Handler,
+		},
+		{
+			MethodName: "DeviceWrite",
+			Handler:    _Msg_DeviceWrite_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -432,6 +606,20 @@ func (m *MsgRegisterDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Funding) > 0 {
+		for iNdEx := len(m.Funding) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Funding[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
 	if len(m.DeviceSignature) > 0 {
 		i -= len(m.DeviceSignature)
 		copy(dAtA[i:], m.DeviceSignature)
@@ -565,6 +753,76 @@ func (m *MsgUpdateSettingsResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgDeviceWrite) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeviceWrite) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeviceWrite) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Data) > 0 {
+		i -= len(m.Data)
+		copy(dAtA[i:], m.Data)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Data)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Device) > 0 {
+		i -= len(m.Device)
+		copy(dAtA[i:], m.Device)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Device)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeviceWriteResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeviceWriteResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeviceWriteResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Count != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Count))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -597,6 +855,12 @@ func (m *MsgRegisterDevice) Size() (n int) {
 	l = len(m.DeviceSignature)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Funding) > 0 {
+		for _, e := range m.Funding {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
 	}
 	return n
 }
@@ -643,6 +907,38 @@ func (m *MsgUpdateSettingsResponse) Size() (n int) {
 	_ = l
 	if m.Version != 0 {
 		n += 1 + sovTx(uint64(m.Version))
+	}
+	return n
+}
+
+func (m *MsgDeviceWrite) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Device)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTx(uint64(m.Kind))
+	}
+	l = len(m.Data)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDeviceWriteResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Count != 0 {
+		n += 1 + sovTx(uint64(m.Count))
 	}
 	return n
 }
@@ -814,6 +1110,40 @@ func (m *MsgRegisterDevice) Unmarshal(dAtA []byte) error {
 			m.DeviceSignature = append(m.DeviceSignature[:0], dAtA[iNdEx:postIndex]...)
 			if m.DeviceSignature == nil {
 				m.DeviceSignature = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Funding", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Funding = append(m.Funding, types.Coin{})
+			if err := m.Funding[len(m.Funding)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
 			}
 			iNdEx = postIndex
 		default:
@@ -1111,6 +1441,210 @@ func (m *MsgUpdateSettingsResponse) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Version |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeviceWrite) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeviceWrite: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeviceWrite: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Device", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Device = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= WriteKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Data", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Data = append(m.Data[:0], dAtA[iNdEx:postIndex]...)
+			if m.Data == nil {
+				m.Data = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeviceWriteResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeviceWriteResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeviceWriteResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Count", wireType)
+			}
+			m.Count = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Count |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
