@@ -5,14 +5,16 @@ from lightclient.chip.smp import header as H
 from lightclient.chip.smp import keys as K
 
 from lightclient.chip.app import common as F
-from lightclient.chip.app.keyring import Keyring
 
 MAX_ENVELOPE = 12288
 
 
 def _keyring(fw):
+    # imported on first use: a chip that only verifies updates keeps the pairing and envelope
+    # modules' globals out of its 96 KiB heap
     kr = getattr(fw, "keyring", None)
     if kr is None:
+        from lightclient.chip.app.keyring import Keyring
         kr = fw.keyring = Keyring(fw.device)
     return kr
 
