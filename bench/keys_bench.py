@@ -16,7 +16,7 @@ the epoch design promises.
                                    with 100 records (expected: 4, the epoch key for those that
                                    stay; records are re-sealed when next written)
 
-Expected before measuring (docs/envelopes.md): a wrap is about 118 bytes of CBOR (recipient 32,
+Expected before measuring (docs/envelopes.md): a wrap is 119 bytes of CBOR (recipient 32,
 ephemeral 32, wrapped key 48), so a record carries ~300 bytes of overhead whatever the number of
 devices; opening costs two secp256k1 checks (~2.4 M each), two X25519 (~2.1 M each) and AEAD over
 4 KB (~0.8 M), ~10 M in all; pairing four ref10 scalar multiplications, one secp256k1 check and
