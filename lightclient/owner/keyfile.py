@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from lightclient import atomic_file
+from lightclient.chip.core.errors import LocalFault
 from lightclient.chip.crypto import backend, ripemd160
 
 COSMOS_PATH = "m/44'/118'/0'/0/0"
@@ -23,10 +24,8 @@ FORMAT = "mycroft-lc-owner-key/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 
 
-class OwnerKeyError(Exception):
-    def __init__(self, check, message):
-        super().__init__("%s: %s" % (check, message))
-        self.check = check
+class OwnerKeyError(LocalFault):
+    """The owner key file cannot be used: missing, not ours, a wrong passphrase (exit 4)."""
 
 
 class OwnerKey:

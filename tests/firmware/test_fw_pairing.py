@@ -35,7 +35,7 @@ class Board:
         sc = fwscenario.Scenario(self.pub)
         self.chain_id = sc.trusted().header.chain_id
         self.fw.device.set_checkpoint(sc.checkpoint(1), None, None, False)
-        self.code = self.call(keys_group.provision)["code"]
+        self.code = self.call(keys_group.provision, {"chain_id": self.chain_id})["code"]
 
     def boot(self):
         self.fw = boot.build(self.flash, SECRET, INFO, os.urandom)
@@ -75,7 +75,7 @@ def test_the_owner_pairs_with_the_code_from_the_label():
     store = b.fw.device.store
     digits = pairing.normalize_code(b.code).encode()
     assert not any(digits in store.get(n) for n in store.names())
-    assert "pake" in store.names() and len(cbor.loads(store.get("pake"))) == 2
+    assert "pake" in store.names() and len(cbor.loads(store.get("pake"))) == 3
 
 
 def test_a_wrong_code_fails_and_is_counted_and_backs_off_across_a_power_cut():

@@ -3,7 +3,9 @@
 # under a window and an attempt counter, the paired owner, and opening sealed settings.
 # Store records (beside device.py's):
 #   "xkey"     the X25519 secret, made here; never returned, never logged
-#   "pake"     CBOR [w0 (32 bytes, big-endian), L (32 bytes)]
+#   "pake"     CBOR [w0 (32 bytes, big-endian), L (32 bytes), chain id (text)]: the chain this
+#              chip is made for, named by the tester at provisioning (a verified checkpoint of
+#              another chain is refused for pairing)
 #   "pairfail" the count of pairing attempts not (yet) confirmed, decimal ASCII. It is raised and
 #              committed before the chip answers a PAIR_START, and cleared only by a confirmed
 #              pairing, so pulling the plug mid-attempt still counts it.
@@ -58,12 +60,13 @@ class Keyring:
         p = self._get("paired")
         return cbor.loads(p) if p is not None else None
 
-    def _chain_id(self):
+    def _chain_id(self, provisioned):
         t = self.device.trusted
-        if t is None:
-            raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no checkpoint: the chain "
-                           "id a pairing statement names comes from the chip's verified state")
-        return t.header.chain_id
+        if t is not None and t.header.chain_id != provisioned:
+            raise lc_error(K.E_PAKE, "pairing_chain", "the chip's verified chain is not the one "
+                           "it was provisioned for", verified=t.header.chain_id,
+                           provisioned=provisioned)
+        return provisioned
 
     def info(self, now_ms):
         p = self.paired()
@@ -77,7 +80,7 @@ class Keyring:
 
     # --- provisioning -------------------------------------------------------------------------
 
-    def provision(self, random):
+    def provision(self, random, chain_id):
         """Make the X25519 key and the setup code; keep only the verifier. The code is in this
         answer and nowhere else (the tester prints the label and forgets it)."""
         if self.device.pub is None:
@@ -89,7 +92,7 @@ class Keyring:
         code = pairing.new_setup_code(random)
         w0, w1 = pairing.derive_w0_w1(code, self.device.pub)
         w0b, L = spake2plus.verifier_record(group_ed25519, w0, w1)
-        self.device._commit({"xkey": xkey, "pake": cbor.dumps([w0b, L])})
+        self.device._commit({"xkey": xkey, "pake": cbor.dumps([w0b, L, chain_id])})
         return {"code": code, "x25519": crypto.x25519_public_key(xkey)}
 
     # --- pairing ------------------------------------------------------------------------------
@@ -119,8 +122,8 @@ class Keyring:
         # counted before any answer: a power cut from here on leaves the attempt counted
         self.device._commit({"pairfail": str(n + 1).encode()})
         self.last_fail_ms = now_ms
-        w0b, L = cbor.loads(pake)
-        chain_id = self._chain_id()
+        w0b, L, chain_id = cbor.loads(pake)
+        chain_id = self._chain_id(chain_id)
         v = spake2plus.Verifier(group_ed25519, pairing.context(chain_id), bytes(owner_pub),
                                 self.device.pub, int.from_bytes(w0b, "big"), L)
         try:

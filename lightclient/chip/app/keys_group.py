@@ -20,7 +20,8 @@ def _keyring(fw):
 
 
 def provision(fw, p, now_ms):
-    return _keyring(fw).provision(fw.device.rng)
+    chain_id = F.field(p, "chain_id", "str", required=True, max_len=64)
+    return _keyring(fw).provision(fw.device.rng, chain_id)
 
 
 def key_info(fw, p, now_ms):
