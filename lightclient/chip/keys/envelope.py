@@ -110,7 +110,8 @@ def parse(data):
     if len(get_bytes(m, K_PAYLOAD, max_len=MAX_PLAINTEXT + TAG_SIZE)) < TAG_SIZE:
         _fail("envelope_payload", "payload shorter than its tag")
     w = get_list(m, K_WRITER, max_len=2)
-    if (len(w) != 2 or w[0] not in WRITER_TYPES or not isinstance(w[1], bytes)
+    if (len(w) != 2 or not isinstance(w[0], str) or w[0] not in WRITER_TYPES
+            or not isinstance(w[1], bytes)
             or len(w[1]) != WRITER_TYPES[w[0]]):
         _fail("envelope_writer", "writer is not [key type, public key]")
     get_bytes(m, K_SIG, exact_len=64)

@@ -19,6 +19,7 @@ CHAIN = "mycroft-local-1"
 def compute():
     owner, dev = Owner("vector-owner"), Device("vector-device")
     out = {"chain_id": CHAIN, "owner_secp256k1_secret": owner.sk.hex(),
+           "owner_secp256k1_public": owner.pub.hex(),
            "owner_x25519_secret": owner.x_sk.hex(), "device_ed25519_seed": dev.seed.hex(),
            "device_x25519_secret": dev.x_sk.hex(), "device_x25519_public": dev.x_pub.hex()}
     # an epoch key and its envelope to the device
