@@ -153,6 +153,9 @@ def test_shape_errors_are_typed():
     body[E.K_WRAPS] = [[DEV.x_pub, DEV.x_pub]]
     _check(cbor.dumps(body), "envelope_wrap_shape")
     _check(b"\x00" * (E.MAX_ENVELOPE + 1), "envelope_size")
+    body = _body(_seal())
+    body[E.K_WRITER] = [[1], OWNER.pub]      # an unhashable key type: typed, not a TypeError
+    _check(cbor.dumps(body), "envelope_writer")
 
 
 def test_device_written_record():
