@@ -6,6 +6,8 @@
 
 import struct
 
+from lightclient.chip.crypto.hmac_sha256 import equal
+
 KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
@@ -100,10 +102,6 @@ def open_(key, nonce, sealed, aad=b""):
     if len(sealed) < TAG_SIZE:
         raise ValueError("aead: ciphertext shorter than its tag")
     ct, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
-    want = _tag(key, nonce, aad, ct)
-    diff = 0
-    for i in range(TAG_SIZE):
-        diff |= want[i] ^ tag[i]
-    if diff:
+    if not equal(_tag(key, nonce, aad, ct), tag):
         raise ValueError("aead: authentication failed")
     return _chacha20_xor(key, 1, nonce, ct)

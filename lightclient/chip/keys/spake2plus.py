@@ -21,6 +21,7 @@
 import hashlib
 
 from lightclient.chip.crypto import backend
+from lightclient.chip.crypto.hmac_sha256 import equal
 from lightclient.chip.keys.errors import PairingError
 
 
@@ -31,15 +32,6 @@ def lp(data):
 
 def scalar_bytes(group, k):
     return k.to_bytes(group.SCALAR_SIZE, "big")
-
-
-def _equal(a, b):
-    if len(a) != len(b):
-        return False
-    d = 0
-    for i in range(len(a)):
-        d |= a[i] ^ b[i]
-    return d == 0
 
 
 class _Party:
@@ -103,7 +95,7 @@ class Prover(_Party):
         h = g.COFACTOR
         # h*x, h*w1 unreduced: with a cofactor, the multiple of h clears any torsion part of Y
         self._schedule(g.mul(h * self.x, t), g.mul(h * self.w1, t))
-        if not _equal(self.confirm_v(), confirm_v):
+        if not equal(self.confirm_v(), confirm_v):
             raise PairingError("pake_confirmation", "the verifier's confirmation does not match")
         return self.confirm_p(), self.k_shared
 
@@ -128,7 +120,7 @@ class Verifier(_Party):
         """-> k_shared; PairingError when the prover's confirmation is wrong (a wrong code)."""
         if self.k_confirm_p is None:
             raise PairingError("pake_state", "finish before respond")
-        if not _equal(self.confirm_p(), confirm_p):
+        if not equal(self.confirm_p(), confirm_p):
             raise PairingError("pake_confirmation", "the prover's confirmation does not match")
         return self.k_shared
 
