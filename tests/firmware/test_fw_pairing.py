@@ -171,3 +171,14 @@ def test_a_paired_chip_opens_sealed_settings_and_the_pi_gets_only_plaintext():
                                                  "epoch_env": env1, "key": b"settings/x",
                                                  "env": rec1})
     assert rc == K.E_ENVELOPE and e.check == "envelope_not_recipient"
+
+
+def test_a_paired_chip_takes_no_second_owner_until_a_factory_reset():
+    b = Board()
+    _pair(b, b.code)
+    other = OwnerKey("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong")
+    b.call(keys_group.open_window, now_ms=2000)
+    p = OwnerPairing(b.code, other, b.chain_id, b.pub, os.urandom)
+    rc, e = _rc(b.call, keys_group.pair_start, p.start(), 2000)
+    assert rc == lc.E_ALREADY and e.check == "already_paired"
+    assert b.call(keys_group.key_info)["owner"] == OWNER.secp256k1_public

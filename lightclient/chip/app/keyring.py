@@ -112,6 +112,11 @@ class Keyring:
         if pake is None:
             raise lc_error(K.E_NO_VERIFIER, "no_verifier", "not provisioned for pairing")
         self._check_window(now_ms)
+        if self._get("paired") is not None:
+            # one owner at a time: a second owner needs the first one's factory reset, so the
+            # label's code alone never takes a paired device over
+            raise lc_error(lc.E_ALREADY, "already_paired", "this chip has an owner; a factory "
+                           "reset (the owner's signature or the board's button) comes first")
         n = self._failures()
         wait = pairing.backoff_ms(n) - (now_ms - self.last_fail_ms)
         if wait > 0:
