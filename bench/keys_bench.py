@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench.chip_bench import job_instructions
 from lightclient.chip.crypto import backend, secp256k1
-from lightclient.chip.keys import envelope, epochs, group_ed25519 as ED, pairing, spake2plus as S
+from lightclient.chip.keys import envelope, group_ed25519 as ED, pairing, spake2plus as S
 from lightclient.owner.book import OwnerBook, wraps_in
 from lightclient.owner.keyfile import OwnerKey
 

@@ -18,11 +18,13 @@ import sys
 
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import keys as K
-from lightclient.owner import keyfile
-from lightclient.owner.keyfile import OwnerKey, OwnerKeyError
+
+# lightclient.owner.keyfile (bip_utils, a quarter second to import) is imported by the owner
+# commands only, not by every mycroft-lc start.
 
 
 def _passphrase(confirm):
+    from lightclient.owner.keyfile import OwnerKeyError
     env = os.environ.get("MYCROFT_LC_PASSPHRASE")
     if env is not None:
         return env
@@ -38,6 +40,8 @@ def _describe(key):
 
 
 def cmd_init(args):
+    from lightclient.owner import keyfile
+    from lightclient.owner.keyfile import OwnerKey
     key = OwnerKey(sys.stdin.read()) if args.restore else OwnerKey.generate()
     keyfile.write(args.file, key, _passphrase(confirm=True))
     doc = dict(_describe(key), file=os.path.abspath(args.file))
@@ -56,6 +60,7 @@ def cmd_init(args):
 
 
 def cmd_show(args):
+    from lightclient.owner import keyfile
     key = keyfile.read(args.file, _passphrase(confirm=False))
     doc = _describe(key)
     print(json.dumps(doc, sort_keys=True) if args.json else
@@ -65,6 +70,7 @@ def cmd_show(args):
 
 def cmd_pair(args):
     from lightclient.mcu import McuClient
+    from lightclient.owner import keyfile
     from lightclient.owner.pair import OwnerPairing
 
     key = keyfile.read(args.file, _passphrase(confirm=False))
