@@ -17,16 +17,22 @@ from lightclient.mcu import McuClient
 CHAIN = "mycroft-local-1"
 
 
-@pytest.fixture(scope="module")
-def board(tmp_path_factory):
+def _board(tmp_path_factory):
     b = EmulatedBoard("esp32-devkitc", tmp_path_factory.mktemp("pairboard") / "lcstore.img",
                       heap=96 * 1024)
     b.start()
     with McuClient(b.port, timeout=10) as mcu:
         pub = mcu.generate_key()
         code = mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": CHAIN})["code"]
-    yield b, pub, code
-    b.stop()
+    return b, pub, code
+
+
+@pytest.fixture
+def board(tmp_path_factory):
+    """A provisioned board per test: a paired chip takes no second owner."""
+    b = _board(tmp_path_factory)
+    yield b
+    b[0].stop()
 
 
 def test_init_then_pair_through_the_emulated_board(board, tmp_path, monkeypatch, capsys):
