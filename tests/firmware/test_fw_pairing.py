@@ -182,3 +182,25 @@ def test_a_paired_chip_takes_no_second_owner_until_a_factory_reset():
     rc, e = _rc(b.call, keys_group.pair_start, p.start(), 2000)
     assert rc == lc.E_ALREADY and e.check == "already_paired"
     assert b.call(keys_group.key_info)["owner"] == OWNER.secp256k1_public
+
+
+def test_what_the_device_writes_itself_is_sealed_to_the_epoch_and_signed_by_it():
+    from lightclient.owner.book import OwnerBook
+    b = Board()
+    res = _pair(b, b.code)
+    book = OwnerBook(OWNER, b.chain_id, OWNER.address(), os.urandom)
+    env0 = book.pair(res.device_pub, res.device_x25519)
+    out = b.call(keys_group.seal_own, {"epoch": 0, "owner_id": OWNER.address(), "epoch_env": env0,
+                                       "key": b"skills/x", "version": 2,
+                                       "plaintext": b'[{"skill_gid": "x"}]'})
+    got = book.open(b"skills/x", out["env"], 2, writers=[("ed25519", res.device_pub)])
+    assert got.plaintext == b'[{"skill_gid": "x"}]' and got.writer == ("ed25519", res.device_pub)
+    # an epoch envelope the owner did not sign is refused: the Pi cannot pick the key
+    fake = epochs.seal_epoch(b.chain_id, OWNER.address(), 0, os.urandom(32), [res.device_x25519],
+                             ("secp256k1", secp256k1.public_key(b"\x07" * 32)),
+                             lambda m: secp256k1.sign(b"\x07" * 32, m), os.urandom)
+    rc, e = _rc(b.call, keys_group.seal_own, {"epoch": 0, "owner_id": OWNER.address(),
+                                              "epoch_env": fake, "key": b"skills/x",
+                                              "version": 3, "plaintext": b"x"})
+    assert rc == K.E_ENVELOPE and e.check == "envelope_writer"
+    assert set(out) == {"env"}    # the answer carries the envelope, never a key

@@ -191,6 +191,31 @@ class Keyring:
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
 
+    def seal_own(self, epoch_no, owner_id, epoch_env, record_key, version, plaintext, random):
+        """What the device writes itself, sealed to the epoch key it was given (checked by
+        opening the owner's epoch envelope, so a Pi cannot make it seal to a key of its own) and
+        signed by the device key."""
+        p = self.paired()
+        if p is None:
+            raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
+        owner = ("secp256k1", p["owner"])
+        xkey = self._get("xkey")
+        try:
+            secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
+                                       xkey, crypto.x25519_public_key(xkey))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        xkey = None
+        epoch_pub = epochs.epoch_public(secret)
+        secret = None
+        seed = self._get("key")
+        try:
+            return {"env": envelope.seal(p["chain_id"], record_key, version, epoch_no, plaintext,
+                                         [epoch_pub], ("ed25519", self.device.pub),
+                                         lambda m: crypto.ed25519_sign(seed, m), random)}
+        finally:
+            seed = None
+
     # --- factory reset ------------------------------------------------------------------------
 
     def factory_reset(self, owner_sig, physical=False):

@@ -55,6 +55,17 @@ def open_sealed(fw, p, now_ms):
     return _keyring(fw).open_sealed(epoch, owner_id, epoch_env, key, env, min_version)
 
 
+def seal_own(fw, p, now_ms):
+    epoch = F.field(p, "epoch", "uint", required=True)
+    owner_id = F.field(p, "owner_id", "str", required=True, max_len=128)
+    epoch_env = F.field(p, "epoch_env", "bytes", required=True, max_len=4096)
+    key = F.field(p, "key", "bytes", required=True, max_len=128)
+    version = F.field(p, "version", "uint", required=True)
+    plaintext = F.field(p, "plaintext", "bytes", required=True, max_len=8192)
+    return _keyring(fw).seal_own(epoch, owner_id, epoch_env, key, version, plaintext,
+                                 fw.device.rng)
+
+
 def factory_reset(fw, p, now_ms):
     sig = F.field(p, "owner_sig", "bytes", max_len=64)
     return _keyring(fw).factory_reset(sig)
@@ -68,4 +79,5 @@ COMMANDS = {
     K.PAIR_FINISH: (H.OP_WRITE, pair_finish),
     K.OPEN_SEALED: (H.OP_WRITE, open_sealed),
     K.FACTORY_RESET: (H.OP_WRITE, factory_reset),
+    K.SEAL_OWN: (H.OP_WRITE, seal_own),
 }

@@ -13,6 +13,8 @@ PAIR_START = 3       # write: the owner's share -> the chip's share and confirma
 PAIR_FINISH = 4      # write: the owner's confirmation and signature -> the device's signature
 OPEN_SEALED = 5      # write: an epoch envelope and a record envelope -> the plaintext
 FACTORY_RESET = 6    # write: clear keys, settings and the attempt count (owner-signed)
+SEAL_OWN = 7         # write: what the device writes itself (skill settings, settings meta),
+                     # sealed to the owner's epoch key and signed by the device key
 
 E_NO_VERIFIER = 20   # never provisioned for pairing
 E_WINDOW = 21        # the pairing window is closed
