@@ -171,9 +171,9 @@ class Keyring:
 
     # --- sealed settings ----------------------------------------------------------------------
 
-    def open_sealed(self, epoch_no, owner_id, epoch_env, record_key, record_env, min_version):
-        """The epoch key with our X25519 key, then the record with the epoch key: the Pi gets
-        the plaintext, never a key."""
+    def _epoch(self, epoch_no, owner_id, epoch_env):
+        """(paired record, owner writer, epoch secret) from the owner-signed epoch envelope,
+        opened with our X25519 key."""
         p = self.paired()
         if p is None:
             raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
@@ -182,12 +182,21 @@ class Keyring:
         try:
             secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
                                        xkey, crypto.x25519_public_key(xkey))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        return p, owner, secret
+
+    def open_sealed(self, epoch_no, owner_id, epoch_env, record_key, record_env, min_version):
+        """The epoch key with our X25519 key, then the record with the epoch key: the Pi gets
+        the plaintext, never a key."""
+        p, owner, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        try:
             opened = envelope.open_(record_env, p["chain_id"], record_key, min_version,
                                     [owner, ("ed25519", self.device.pub)],
                                     epochs.epoch_identity(secret))
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
-        secret = xkey = None
+        secret = None
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
 
@@ -195,17 +204,7 @@ class Keyring:
         """What the device writes itself, sealed to the epoch key it was given (checked by
         opening the owner's epoch envelope, so a Pi cannot make it seal to a key of its own) and
         signed by the device key."""
-        p = self.paired()
-        if p is None:
-            raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
-        owner = ("secp256k1", p["owner"])
-        xkey = self._get("xkey")
-        try:
-            secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
-                                       xkey, crypto.x25519_public_key(xkey))
-        except EnvelopeError as e:
-            raise _tag(e, K.E_ENVELOPE)
-        xkey = None
+        p, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
         epoch_pub = epochs.epoch_public(secret)
         secret = None
         seed = self._get("key")
