@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 HARNESS_DIR = REPO / "firmware" / "cmodules" / "fuzz"
 OUT = REPO / "build" / "fuzz-c"
 WYCHEPROOF = REPO.parent / "shared" / "vectors" / "wycheproof"
-HARNESSES = ("ed25519", "secp256k1", "x25519", "aead", "hmac_hkdf", "sha512")
+HARNESSES = ("ed25519", "secp256k1", "x25519", "aead", "hmac_hkdf", "sha512", "ed25519_group")
 
 
 def build() -> None:
@@ -69,6 +69,9 @@ def seed_inputs(harness: str) -> list[bytes]:
                 continue
             seeds.append(bytes([1, 0, _sel(len(sig), 64), t["tcId"] & 0xFF]) + pub + sig + msg)
             seeds.append(bytes([0, 0, _sel(len(sig), 64), t["tcId"] & 0xFF]) + comp + sig + msg)
+    elif harness == "ed25519_group":   # the keys and R halves of the Ed25519 vectors as points
+        for g, t in _load("ed25519_test"):
+            seeds.append(b"\0\0" + _h(t["sig"])[32:64].ljust(32, b"\0") + _h(g["publicKey"]["pk"]))
     elif harness == "x25519":
         for _, t in _load("x25519_test"):
             seeds.append(b"\0\0" + _h(t["private"]) + _h(t["public"]))

@@ -223,10 +223,15 @@ def cosmos_tx_seeds():
     return out
 
 
+def envelope_seeds():
+    v = T._key_vectors()
+    return [bytes.fromhex(v["record_envelope"]), bytes.fromhex(v["epoch0_envelope"])]
+
+
 SEEDS = {
     "cbor": cbor_seeds, "proto": proto_seeds, "ics23": ics23_seeds, "rpcjson": rpcjson_seeds,
     "abci": abci_seeds, "update": update_seeds, "smp_frame": smp_frame_seeds,
     "smp_message": smp_message_seeds, "smp_answer": smp_answer_seeds, "rpc": rpc_seeds,
     "cosmos_tx": cosmos_tx_seeds,
-    "store": store_seeds,
+    "store": store_seeds, "envelope": envelope_seeds,
 }

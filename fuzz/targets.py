@@ -480,6 +480,30 @@ def _reseal_headers(img):
     return bytes(out)
 
 
+def t_envelope(data):
+    """A sealed envelope (docs/envelopes.md) as a node could serve it: opened by the recorded
+    vectors' device and epoch keys; only a typed error or the recorded plaintext may come out."""
+    import lightclient.native  # noqa: F401 (the Pi's backend: the same verdicts, 20x the inputs)
+    from lightclient.chip.keys import envelope, epochs
+    v = _key_vectors()
+    owner = ("secp256k1", bytes.fromhex(v["owner_secp256k1_public"]))
+    secret = bytes.fromhex(v["epoch0_secret"])
+    got = envelope.open_(data, v["chain_id"], v["record_key"].encode(), 0, [owner],
+                         epochs.epoch_identity(secret))
+    if got.plaintext.decode() != v["record_plaintext"]:
+        raise Crash("an envelope opened to other plaintext")
+
+
+_KEY_VECTORS = []
+
+
+def _key_vectors():
+    if not _KEY_VECTORS:
+        with open(os.path.join(ROOT, "tests", "chip", "keys", "vectors.json")) as f:
+            _KEY_VECTORS.append(json.load(f))
+    return _KEY_VECTORS[0]
+
+
 TARGETS = {
     "cbor": t_cbor,
     "proto": t_proto,
@@ -493,10 +517,11 @@ TARGETS = {
     "rpc": t_rpc,
     "store": t_store,
     "cosmos_tx": t_cosmos_tx,
+    "envelope": t_envelope,
 }
 
 # Largest input per target (libFuzzer -max_len): a few times the largest seed. (The bounds past
 # these, like the update's 32 KiB, have their own unit tests.)
 MAX_LEN = {"cbor": 4096, "proto": 4096, "ics23": 4096, "rpcjson": 16384, "abci": 16384,
            "update": 4096, "smp_frame": 2048, "smp_message": 4096, "smp_answer": 4096,
-           "rpc": 32768, "store": 2049, "cosmos_tx": 4096}
+           "rpc": 32768, "store": 2049, "cosmos_tx": 4096, "envelope": 2048}

@@ -82,6 +82,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.api.cli",       # serve-api (the verified local device API)
     "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
     "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
+    "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

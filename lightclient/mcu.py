@@ -22,7 +22,7 @@ import time
 from lightclient.chip import cosmos_tx
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError, LocalFault
-from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import frame, keys, lc
 from lightclient.chip.smp import header as H
 
 # A real ESP32 verifies a 100-validator update in seconds (pure-Python Ed25519); give it room.
@@ -139,6 +139,11 @@ class McuClient:
         # SMP v1: the chip's group errors then carry the failed check and its reason, which
         # SMP v2's strict {"err": {group, rc}} form (what smpclient parses) has no room for.
         return self.request(op, lc.GROUP, command, payload or {}, timeout, H.V1)
+
+    def keys(self, op, command, payload=None, timeout=None):
+        """A command of the user-held-keys group (chip/smp/keys.py, docs/pairing.md), SMP v1 so
+        a refusal carries its check and reason."""
+        return self.request(op, keys.GROUP, command, payload or {}, timeout, H.V1)
 
     # --- OS group -----------------------------------------------------------------------------
 

@@ -168,7 +168,8 @@ def cmd_provision(args):
         rec = provision.provision(args.port, net, _owner_seed(args), _board_name(args),
                                   _firmware_hash(args), uuid=args.uuid, account=args.account,
                                   board_id=args.board_id, force=args.force,
-                                  baudrate=args.baudrate, timeout=args.timeout, log=_log)
+                                  baudrate=args.baudrate, timeout=args.timeout, log=_log,
+                                  label=_print_label if args.pairing_code else None)
     except HwTestError as e:
         print(_emit({"port": args.port, "provisioned": False, "error": e.to_dict()}))
         _log("FAIL %s" % e)
@@ -179,6 +180,12 @@ def cmd_provision(args):
     print(_emit(rec, path))
     _log("provisioned %s: record in %s" % (rec["board_id"], path))
     return 0
+
+
+def _print_label(board_id, chain_id, code):
+    # the label printer's line (stderr, the terminal): never in the record, never on disk
+    _log("LABEL %s: pairing code %s (QR: MYCROFT-LC:%s:%s)" % (board_id, code, chain_id,
+                                                               code.replace("-", "")))
 
 
 def _print_checks(report):
@@ -326,6 +333,9 @@ def register(subparsers):
     p.add_argument("--uuid", help="device uuid to register (default: a new UUID4)")
     p.add_argument("--account", default="", help="the owner's account id")
     p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
+    p.add_argument("--pairing-code", action="store_true",
+                   help="also have the chip make its pairing code (docs/pairing.md) and print "
+                        "it for the board's label; the record does not keep it")
     p.add_argument("--build", help="the build flashed on the board (for its firmware hash)")
     p.add_argument("--force", action="store_true",
                    help="re-provision a board that has a key (generates a NEW key)")

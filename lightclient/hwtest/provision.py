@@ -42,17 +42,19 @@ def chip_info(link):
 
 
 def provision(port, network, owner_seed, board_name, firmware_hash, uuid=None, account="",
-              board_id=None, force=False, baudrate=115200, timeout=2.0, log=None):
-    """-> the provisioning record (dict). Raises HwTestError naming the step that failed."""
+              board_id=None, force=False, baudrate=115200, timeout=2.0, log=None, label=None):
+    """-> the provisioning record (dict). Raises HwTestError naming the step that failed.
+    label(board_id, chain_id, code): when given, the chip also makes its pairing code
+    (docs/pairing.md) and this gets it for the board's label; the record never holds it."""
     try:
         return _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account,
-                          board_id, force, baudrate, timeout, log)
+                          board_id, force, baudrate, timeout, log, label)
     except McuError as e:   # an answer that is an error where none was expected
         raise HwTestError("board_error", "the board answered with an error: %s" % e)
 
 
 def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, account, board_id,
-               force, baudrate, timeout, log):
+               force, baudrate, timeout, log, label):
     t0 = time.monotonic()
     say = log or (lambda s: None)
     uuid = uuid or str(uuidlib.uuid4())
@@ -69,10 +71,12 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         say("%s: registered %s on %s" % (port, uuid, network.name))
         state, header_hash = _network_checkpoint(network, uuid)
         _set_checkpoint(link, owner_sign, state, header_hash, uuid, force)
-    h = state.header
-    return {
+        h = state.header
+        board_id = board_id or "%s-%s" % (board_name, pub.hex()[:8])
+        x25519 = _pairing_code(link, h.chain_id, board_id, label) if label else None
+    rec = {
         "version": RECORD_VERSION,
-        "board_id": board_id or "%s-%s" % (board_name, pub.hex()[:8]),
+        "board_id": board_id,
         "board": board_name,
         "port": port,
         "chip": info,
@@ -90,6 +94,25 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         "time": utc_now(),
         "seconds": round(time.monotonic() - t0, 2),
     }
+    if x25519 is not None:
+        rec["x25519_public_key"] = x25519.hex()
+    return rec
+
+
+def _pairing_code(link, chain_id, board_id, label):
+    """The chip makes its X25519 key and its pairing code, keeping only the SPAKE2+ verifier;
+    the code goes to the label and nowhere else. -> the X25519 public key."""
+    from lightclient.chip.smp import header as H
+    from lightclient.chip.smp import keys as K
+    try:
+        a = link.call("pairing_code", link.mcu.keys, H.OP_WRITE, K.PROVISION,
+                      {"chain_id": chain_id})
+    except McuError as e:
+        raise HwTestError("pairing_code", "the board did not make its pairing code: %s" % e,
+                          hint="a board made for pairing before keeps its code until a factory "
+                               "reset")
+    label(board_id, chain_id, a["code"])
+    return bytes(a["x25519"])
 
 
 def _check_board(link, port, board_name, force):

@@ -24,6 +24,11 @@ def _load():
         names.append("libsecp256k1")
     except ImportError:
         pass
+    from lightclient.native import kex_aead
+    if kex_aead.AVAILABLE:
+        for f in ("x25519", "x25519_public_key", "aead_seal", "aead_open", "hkdf_sha256"):
+            fns[f] = getattr(kex_aead, f)
+        names.append("openssl-x25519-aead")
     if fns:
         backend.install("host:" + "+".join(names), **fns)
 

@@ -118,7 +118,7 @@ def test_variants_differ_only_in_the_crypto_backend():
     crypto = "/lib/lightclient/chip/crypto/"
     assert pure - native == {crypto + m for m in (
         "pure.py", "ed25519.py", "edwards25519.py", "secp256k1.py", "secp256k1_group.py",
-        "sha512.py")}
+        "sha512.py", "x25519.py", "chacha20poly1305.py", "hkdf_sha256.py")}
     assert native - pure == {crypto + "native.py"}
 
 
@@ -188,7 +188,10 @@ LCCRYPTO_STUB = """
 class _Lccrypto:
     def __getattr__(self, name):
         if name in ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
-                    "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256"):
+        if name in ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
+                    "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256", "x25519",
+                    "x25519_public_key", "chacha20poly1305_encrypt", "chacha20poly1305_decrypt",
+                    "hkdf_sha256", "ed25519_point_mul"):
             def f(*a):
                 raise RuntimeError("stub")
             return f

@@ -55,7 +55,7 @@ def test_provision_from_devnet_then_boot_status_settings(make_net, chain40, tmp_
     st = json.loads(out)
     assert code == 0 and st["trusted_height"] == 40 and len(st["sources"]) == 3
     # which implementation checks signatures: the Pi's native libraries (both installed here)
-    assert st["crypto_backend"] == "host:openssl-ed25519+libsecp256k1"
+    assert st["crypto_backend"] == "host:openssl-ed25519+libsecp256k1+openssl-x25519-aead"
     for n in net.nodes:
         n.set_mode("down")
     code, out, _ = run(["boot", "--config", cfg_path], capsys)

@@ -242,3 +242,17 @@ def test_a_network_that_stops_answering_is_a_fail_not_a_crash(emulated, net):
         _provision(board.port, gone, force=True, uuid="half-way")
     assert e.value.check == "checkpoint" and "half-way" in e.value.message
     assert "--force" in e.value.hint
+
+
+def test_provision_with_a_pairing_code_for_the_label(emulated, net):
+    board = emulated()
+    labels = []
+    rec = _provision(board.port, net, uuid="tray-9", label=lambda *a: labels.append(a))
+    (board_id, chain_id, code), = labels
+    assert board_id == rec["board_id"] and chain_id == rec["network"]["chain_id"]
+    assert len(code.replace("-", "")) == 12
+    assert code not in json.dumps(rec) and code.replace("-", "") not in json.dumps(rec)
+    with McuClient(board.port, timeout=10) as m:
+        from lightclient.chip.smp import header as H, keys as K
+        info = m.keys(H.OP_READ, K.KEY_INFO)
+    assert info["has_verifier"] and info["x25519"].hex() == rec["x25519_public_key"]

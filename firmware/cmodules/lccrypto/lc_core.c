@@ -97,6 +97,70 @@ bool lc_ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *msg, s
     return fe25519_iszero(q3.X) && fe25519_iszero(y_minus_z);
 }
 
+// --- the edwards25519 group for SPAKE2+ ------------------------------------------------------
+
+static lc_status decode_point(ge25519_p3 *p, const uint8_t *s, size_t len) {
+    if (len != 32 || !ge25519_is_canonical(s) || ge25519_frombytes(p, s) != 0) {
+        return LC_BAD_POINT;
+    }
+    return LC_OK;
+}
+
+static lc_status check_scalar(const uint8_t *scalar, size_t len) {
+    return (len != 32 || (scalar[31] & 0x80)) ? LC_BAD_SCALAR : LC_OK;
+}
+
+lc_status lc_ed25519_point_mul(uint8_t out[32], const uint8_t *scalar, size_t scalar_len,
+    const uint8_t *point, size_t point_len) {
+    ge25519_p3 p, r;
+    lc_status st = check_scalar(scalar, scalar_len);
+    if (st == LC_OK) {
+        st = decode_point(&p, point, point_len);
+    }
+    if (st != LC_OK) {
+        return st;
+    }
+    ge25519_scalarmult(&r, scalar, &p);
+    ge25519_p3_tobytes(out, &r);
+    sodium_memzero(&r, sizeof r);
+    return LC_OK;
+}
+
+lc_status lc_ed25519_base_mul(uint8_t out[32], const uint8_t *scalar, size_t scalar_len) {
+    ge25519_p3 r;
+    lc_status st = check_scalar(scalar, scalar_len);
+    if (st != LC_OK) {
+        return st;
+    }
+    ge25519_scalarmult_base(&r, scalar);
+    ge25519_p3_tobytes(out, &r);
+    sodium_memzero(&r, sizeof r);
+    return LC_OK;
+}
+
+lc_status lc_ed25519_point_add(uint8_t out[32], const uint8_t *p, size_t p_len, const uint8_t *q,
+    size_t q_len, bool subtract) {
+    ge25519_p3 a, b;
+    ge25519_cached bc;
+    ge25519_p1p1 t;
+    lc_status st = decode_point(&a, p, p_len);
+    if (st == LC_OK) {
+        st = decode_point(&b, q, q_len);
+    }
+    if (st != LC_OK) {
+        return st;
+    }
+    ge25519_p3_to_cached(&bc, &b);
+    if (subtract) {
+        ge25519_sub(&t, &a, &bc);
+    } else {
+        ge25519_add(&t, &a, &bc);
+    }
+    ge25519_p1p1_to_p3(&a, &t);
+    ge25519_p3_tobytes(out, &a);
+    return LC_OK;
+}
+
 // RFC 8032 key expansion: a = clamp(SHA-512(seed)[0:32]), prefix = SHA-512(seed)[32:64].
 static void expand_seed(uint8_t h[64], uint8_t a[32], const uint8_t seed[32]) {
     crypto_hash_sha512(h, seed, 32);

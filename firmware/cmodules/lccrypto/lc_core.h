@@ -21,6 +21,8 @@ typedef enum {
     LC_BAD_LENGTH,       // hkdf length outside 0..LC_HKDF_MAX_LEN
     LC_FAILED,           // the library refused (signing / key derivation)
     LC_NO_CONTEXT,       // the secp256k1 context does not fit its static buffer
+    LC_BAD_POINT,        // not the canonical encoding of an edwards25519 point
+    LC_BAD_SCALAR,       // a group scalar not 32 bytes below 2^255
 } lc_status;
 
 #define LC_TAG_SIZE 16
@@ -36,6 +38,16 @@ lc_status lc_ed25519_sign(uint8_t out[64], const uint8_t *seed, size_t seed_len,
 lc_status lc_x25519(uint8_t out[32], const uint8_t *scalar, size_t scalar_len,
     const uint8_t *point, size_t point_len);
 lc_status lc_x25519_public_key(uint8_t out[32], const uint8_t *scalar, size_t scalar_len);
+
+// The edwards25519 group on libsodium's ref10, for SPAKE2+ (RFC 9383's edwards25519 suite):
+// points are canonical 32-byte RFC 8032 encodings (anything else LC_BAD_POINT), scalars 32 bytes
+// little-endian below 2^255 (ref10's constant-time ladder takes no more; LC_BAD_SCALAR), not
+// reduced, so a multiple of the cofactor still clears a torsion part.
+lc_status lc_ed25519_point_mul(uint8_t out[32], const uint8_t *scalar, size_t scalar_len,
+    const uint8_t *point, size_t point_len);
+lc_status lc_ed25519_base_mul(uint8_t out[32], const uint8_t *scalar, size_t scalar_len);
+lc_status lc_ed25519_point_add(uint8_t out[32], const uint8_t *p, size_t p_len, const uint8_t *q,
+    size_t q_len, bool subtract);
 
 // AEAD: nonce_len 12 is ChaCha20-Poly1305 (RFC 8439), 24 XChaCha20-Poly1305. Checks happen
 // before anything is written to out; lc_aead_check_* let a caller size `out` first.

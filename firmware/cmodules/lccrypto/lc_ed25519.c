@@ -53,3 +53,42 @@ static mp_obj_t lc_x25519_public_key_fn(mp_obj_t scalar_in) {
     return mp_obj_new_bytes(pub, 32);
 }
 MP_DEFINE_CONST_FUN_OBJ_1(lc_x25519_public_key_obj, lc_x25519_public_key_fn);
+
+// The edwards25519 group for SPAKE2+ (lc_core.h): canonical 32-byte points, scalars < 2^255.
+static void group_check(lc_status st) {
+    lc_check(st, LC_BAD_SCALAR, MP_ERROR_TEXT("ed25519 group: scalar must be 32 bytes below 2^255"));
+    lc_check(st, LC_BAD_POINT, MP_ERROR_TEXT("ed25519 group: not a canonical point"));
+}
+
+static mp_obj_t lc_ed25519_point_mul_fn(mp_obj_t scalar_in, mp_obj_t point_in) {
+    mp_buffer_info_t scalar = lc_buf(scalar_in), point = lc_buf(point_in);
+    uint8_t out[32];
+    group_check(lc_ed25519_point_mul(out, scalar.buf, scalar.len, point.buf, point.len));
+    return mp_obj_new_bytes(out, 32);
+}
+MP_DEFINE_CONST_FUN_OBJ_2(lc_ed25519_point_mul_obj, lc_ed25519_point_mul_fn);
+
+static mp_obj_t lc_ed25519_base_mul_fn(mp_obj_t scalar_in) {
+    mp_buffer_info_t scalar = lc_buf(scalar_in);
+    uint8_t out[32];
+    group_check(lc_ed25519_base_mul(out, scalar.buf, scalar.len));
+    return mp_obj_new_bytes(out, 32);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(lc_ed25519_base_mul_obj, lc_ed25519_base_mul_fn);
+
+static mp_obj_t point_add(mp_obj_t p_in, mp_obj_t q_in, bool subtract) {
+    mp_buffer_info_t p = lc_buf(p_in), q = lc_buf(q_in);
+    uint8_t out[32];
+    group_check(lc_ed25519_point_add(out, p.buf, p.len, q.buf, q.len, subtract));
+    return mp_obj_new_bytes(out, 32);
+}
+
+static mp_obj_t lc_ed25519_point_add_fn(mp_obj_t p_in, mp_obj_t q_in) {
+    return point_add(p_in, q_in, false);
+}
+MP_DEFINE_CONST_FUN_OBJ_2(lc_ed25519_point_add_obj, lc_ed25519_point_add_fn);
+
+static mp_obj_t lc_ed25519_point_sub_fn(mp_obj_t p_in, mp_obj_t q_in) {
+    return point_add(p_in, q_in, true);
+}
+MP_DEFINE_CONST_FUN_OBJ_2(lc_ed25519_point_sub_obj, lc_ed25519_point_sub_fn);

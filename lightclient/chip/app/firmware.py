@@ -9,10 +9,10 @@
 import gc
 
 from lightclient.chip.core.errors import DecodeError, LightClientError
-from lightclient.chip.smp import frame, lc
+from lightclient.chip.smp import frame, keys, lc
 from lightclient.chip.smp import header as H
 
-from lightclient.chip.app import lc_group, os_group
+from lightclient.chip.app import keys_group, lc_group, os_group
 
 from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
@@ -24,7 +24,8 @@ class Firmware:
         self.decoder = frame.FrameDecoder(MAX_MESSAGE)
         self.reset_pending = False
         self.handled = 0
-        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
+        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS,
+                       keys.GROUP: keys_group.COMMANDS}
 
     def tick(self, now_ms):
         self.decoder.expire(now_ms)

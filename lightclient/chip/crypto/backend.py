@@ -13,6 +13,11 @@
 #   secp256k1_public_key(secret) -> 33 bytes (compressed),
 #   secp256k1_sign(secret, msg) -> 64 bytes r || s over SHA-256(msg), RFC 6979, low s
 #   sha512(data), ripemd160(data), hmac_sha256(key, msg) -> digest bytes
+#   x25519(scalar, point) -> 32-byte shared secret (RFC 7748); ValueError for an all-zero one
+#   x25519_public_key(scalar) -> 32 bytes
+#   aead_seal(key, nonce12, plaintext, aad) -> ciphertext || tag (ChaCha20-Poly1305, RFC 8439)
+#   aead_open(key, nonce12, sealed, aad) -> plaintext; ValueError("aead: authentication failed")
+#   hkdf_sha256(ikm, salt, info, length) -> length bytes (RFC 5869)
 #   backend_name() -> "lccrypto" | "pure" | the host backend's name
 # Shared subset: CPython and MicroPython 1.27.
 
@@ -20,7 +25,9 @@ ED25519 = "ed25519"
 SECP256K1 = "secp256k1"
 KEY_TYPES = (ED25519, SECP256K1)
 FUNCTIONS = ("ed25519_verify", "secp256k1_verify", "ed25519_public_key", "ed25519_sign",
-             "secp256k1_public_key", "secp256k1_sign", "sha512", "ripemd160", "hmac_sha256")
+             "secp256k1_public_key", "secp256k1_sign", "sha512", "ripemd160", "hmac_sha256",
+             "x25519", "x25519_public_key", "aead_seal", "aead_open", "hkdf_sha256")
+ZERO32 = bytes(32)
 
 try:
     from lightclient.chip.crypto import native as _impl   # ImportError without lccrypto
@@ -96,3 +103,28 @@ def ripemd160(data):
 
 def hmac_sha256(key, msg):
     return _impl.hmac_sha256(key, msg)
+
+
+def x25519(scalar, point):
+    # A small-order peer point gives the all-zero secret, which any attacker can predict: refused
+    # here, once, for every implementation (OpenSSL refuses it itself; lccrypto and pure return it).
+    shared = _impl.x25519(scalar, point)
+    if shared == ZERO32:
+        raise ValueError("x25519: all-zero shared secret")
+    return shared
+
+
+def x25519_public_key(scalar):
+    return _impl.x25519_public_key(scalar)
+
+
+def aead_seal(key, nonce, plaintext, aad):
+    return _impl.aead_seal(key, nonce, plaintext, aad)
+
+
+def aead_open(key, nonce, sealed, aad):
+    return _impl.aead_open(key, nonce, sealed, aad)
+
+
+def hkdf_sha256(ikm, salt, info, length):
+    return _impl.hkdf_sha256(ikm, salt, info, length)

@@ -37,3 +37,13 @@ class Hmac:
 
 def hmac_sha256(key, msg):
     return Hmac(key, msg).digest()
+
+
+def equal(a, b):
+    """Constant-time comparison of two MACs or tags (the time must not leak the match length)."""
+    if len(a) != len(b):
+        return False
+    d = 0
+    for i in range(len(a)):
+        d |= a[i] ^ b[i]
+    return d == 0

@@ -13,7 +13,9 @@ from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface
 
 NAME = "lccrypto"
 REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
-            "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256")
+            "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256", "x25519",
+            "x25519_public_key", "chacha20poly1305_encrypt", "chacha20poly1305_decrypt",
+            "hkdf_sha256")
 for _f in REQUIRED:
     if not hasattr(lccrypto, _f):
         raise ImportError("lccrypto has no " + _f)
@@ -62,3 +64,10 @@ def sha512(data):
 
 def hmac_sha256(key, msg):
     return lccrypto.hmac_sha256(key, msg)
+
+
+x25519 = lccrypto.x25519
+x25519_public_key = lccrypto.x25519_public_key
+aead_seal = lccrypto.chacha20poly1305_encrypt
+aead_open = lccrypto.chacha20poly1305_decrypt
+hkdf_sha256 = lccrypto.hkdf_sha256

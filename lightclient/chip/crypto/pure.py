@@ -4,6 +4,7 @@
 
 from lightclient.chip.crypto.hmac_sha256 import hmac_sha256  # noqa: F401 (interface function)
 from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
+from lightclient.chip.crypto.hkdf_sha256 import hkdf_sha256  # noqa: F401 (interface function)
 
 NAME = "pure"
 
@@ -53,3 +54,23 @@ def secp256k1_sign(secret, message):
 def sha512(data):
     from lightclient.chip.crypto import sha512 as _sha512
     return _sha512.sha512(data)
+
+
+def x25519(scalar, point):
+    from lightclient.chip.crypto import x25519 as _x25519
+    return _x25519.x25519(scalar, point)
+
+
+def x25519_public_key(scalar):
+    from lightclient.chip.crypto import x25519 as _x25519
+    return _x25519.x25519_public_key(scalar)
+
+
+def aead_seal(key, nonce, plaintext, aad):
+    from lightclient.chip.crypto import chacha20poly1305
+    return chacha20poly1305.seal(key, nonce, plaintext, aad)
+
+
+def aead_open(key, nonce, sealed, aad):
+    from lightclient.chip.crypto import chacha20poly1305
+    return chacha20poly1305.open_(key, nonce, sealed, aad)

@@ -1,0 +1,234 @@
+# The chip's user-held keys (issue 20, docs/pairing.md): its X25519 key, the SPAKE2+ verifier
+# (w0, L) that provisioning leaves and the setup code it never keeps, pairing with the owner's tool
+# under a window and an attempt counter, the paired owner, and opening sealed settings.
+# Store records (beside device.py's):
+#   "xkey"     the X25519 secret, made here; never returned, never logged
+#   "pake"     CBOR [w0 (32 bytes, big-endian), L (32 bytes), chain id (text)]: the chain this
+#              chip is made for, named by the tester at provisioning (a verified checkpoint of
+#              another chain is refused for pairing)
+#   "pairfail" the count of pairing attempts not (yet) confirmed, decimal ASCII. It is raised and
+#              committed before the chip answers a PAIR_START, and cleared only by a confirmed
+#              pairing, so pulling the plug mid-attempt still counts it.
+#   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
+#              "chain_id": text}
+# The backoff clock is the time since boot: after a power cut the chip waits the full backoff
+# again, so unplugging it never buys a guess.
+
+from lightclient.chip.core import cbor
+from lightclient.chip.crypto import backend as crypto
+from lightclient.chip.keys import envelope, epochs, group_ed25519, pairing, spake2plus
+from lightclient.chip.keys.errors import EnvelopeError, PairingError
+from lightclient.chip.smp import keys as K
+from lightclient.chip.smp import lc
+
+from lightclient.chip.app.device import lc_error
+
+RECORDS = ("xkey", "pake", "pairfail", "paired")
+
+
+def _scalar(random):
+    # a uniform scalar mod L: 64 random bytes reduced (bias 2^-250)
+    return int.from_bytes(random(64), "big") % group_ed25519.ORDER
+
+
+def _tag(e, rc):
+    e.rc = rc
+    return e
+
+
+class Keyring:
+    def __init__(self, device):
+        self.device = device
+        self.window_until = None     # ms since boot; RAM only: a power cut closes the window
+        self.last_fail_ms = 0        # RAM only: after boot the backoff starts from boot
+        self.session = None
+
+    # --- records ------------------------------------------------------------------------------
+
+    def _get(self, name):
+        return self.device._get(name)
+
+    def _failures(self):
+        v = self._get("pairfail")
+        return int(v) if v else 0
+
+    def x25519_public(self):
+        sk = self._get("xkey")
+        return crypto.x25519_public_key(sk) if sk is not None else None
+
+    def paired(self):
+        p = self._get("paired")
+        return cbor.loads(p) if p is not None else None
+
+    def _chain_id(self, provisioned):
+        t = self.device.trusted
+        if t is not None and t.header.chain_id != provisioned:
+            raise lc_error(K.E_PAKE, "pairing_chain", "the chip's verified chain is not the one "
+                           "it was provisioned for", verified=t.header.chain_id,
+                           provisioned=provisioned)
+        return provisioned
+
+    def info(self, now_ms):
+        p = self.paired()
+        n = self._failures()
+        wait = pairing.backoff_ms(n) - (now_ms - self.last_fail_ms)
+        return {"pub": self.device.pub, "x25519": self.x25519_public(),
+                "has_verifier": self._get("pake") is not None,
+                "owner": p["owner"] if p else None, "failures": n,
+                "wait_ms": wait if wait > 0 else 0,
+                "window_open": self.window_until is not None and now_ms < self.window_until}
+
+    # --- provisioning -------------------------------------------------------------------------
+
+    def provision(self, random, chain_id):
+        """Make the X25519 key and the setup code; keep only the verifier. The code is in this
+        answer and nowhere else (the tester prints the label and forgets it)."""
+        if self.device.pub is None:
+            raise lc_error(lc.E_NO_KEY, "no_key", "no device key yet (generate_key)")
+        if self._get("pake") is not None:
+            raise lc_error(lc.E_ALREADY, "verifier_exists", "already provisioned for pairing; "
+                           "a factory reset comes first")
+        xkey = self._get("xkey") or random(32)
+        code = pairing.new_setup_code(random)
+        w0, w1 = pairing.derive_w0_w1(code, self.device.pub)
+        w0b, L = spake2plus.verifier_record(group_ed25519, w0, w1)
+        self.device._commit({"xkey": xkey, "pake": cbor.dumps([w0b, L, chain_id])})
+        return {"code": code, "x25519": crypto.x25519_public_key(xkey)}
+
+    # --- pairing ------------------------------------------------------------------------------
+
+    def open_window(self, now_ms):
+        self.window_until = now_ms + pairing.WINDOW_MS
+        self.session = None
+        return self.window_until
+
+    def _check_window(self, now_ms):
+        if self.window_until is None or now_ms >= self.window_until:
+            self.session = None
+            raise lc_error(K.E_WINDOW, "pairing_window", "the pairing window is closed")
+
+    def start(self, share_p, owner_pub, now_ms, random):
+        pake = self._get("pake")
+        if pake is None:
+            raise lc_error(K.E_NO_VERIFIER, "no_verifier", "not provisioned for pairing")
+        self._check_window(now_ms)
+        if self._get("paired") is not None:
+            # one owner at a time: a second owner needs the first one's factory reset, so the
+            # label's code alone never takes a paired device over
+            raise lc_error(lc.E_ALREADY, "already_paired", "this chip has an owner; a factory "
+                           "reset (the owner's signature or the board's button) comes first")
+        n = self._failures()
+        wait = pairing.backoff_ms(n) - (now_ms - self.last_fail_ms)
+        if wait > 0:
+            raise lc_error(K.E_BACKOFF, "pairing_backoff", "too many failed attempts",
+                           failures=n, wait_ms=wait)
+        if len(owner_pub) != 33 or owner_pub[0] not in (2, 3):
+            raise lc_error(K.E_PAKE, "owner_key", "the owner key is a 33-byte secp256k1 key")
+        # counted before any answer: a power cut from here on leaves the attempt counted
+        self.device._commit({"pairfail": str(n + 1).encode()})
+        self.last_fail_ms = now_ms
+        w0b, L, chain_id = cbor.loads(pake)
+        chain_id = self._chain_id(chain_id)
+        v = spake2plus.Verifier(group_ed25519, pairing.context(chain_id), bytes(owner_pub),
+                                self.device.pub, int.from_bytes(w0b, "big"), L)
+        try:
+            share_v, confirm_v = v.respond(share_p, _scalar(random))
+        except PairingError as e:
+            raise _tag(e, K.E_PAKE)
+        self.session = (v, bytes(owner_pub), chain_id)
+        return {"share": share_v, "confirm": confirm_v, "pub": self.device.pub,
+                "x25519": self.x25519_public()}
+
+    def finish(self, confirm_p, owner_sig, owner_x25519, now_ms):
+        self._check_window(now_ms)
+        if self.session is None:
+            raise lc_error(K.E_SESSION, "pairing_session", "no pairing attempt in progress")
+        v, owner_pub, chain_id = self.session
+        self.session = None
+        self.last_fail_ms = now_ms
+        try:
+            v.finish(confirm_p)
+        except PairingError as e:
+            raise _tag(e, K.E_PAKE)
+        x_pub = self.x25519_public()
+        th = pairing.transcript_hash(v.context, v.idp, v.idv, v.share_p, v.share_v,
+                                     v.confirm_p(), v.confirm_v())
+        st = pairing.statement(chain_id, owner_pub, self.device.pub, x_pub, th)
+        msg = pairing.signing_bytes(st)
+        if not crypto.secp256k1_verify(owner_pub, msg, owner_sig):
+            raise lc_error(K.E_STATEMENT, "owner_statement_signature", "the owner's signature "
+                           "over the pairing statement does not verify")
+        if len(owner_x25519) != 32:
+            raise lc_error(K.E_STATEMENT, "owner_x25519", "the owner's X25519 key is 32 bytes")
+        seed = self._get("key")
+        sig = crypto.ed25519_sign(seed, msg)
+        seed = None
+        self.device._commit({"pairfail": None, "paired": cbor.dumps(
+            {"owner": owner_pub, "owner_x": bytes(owner_x25519), "statement": st,
+             "chain_id": chain_id})})
+        self.window_until = None
+        return {"statement": st, "sig": sig}
+
+    # --- sealed settings ----------------------------------------------------------------------
+
+    def _epoch(self, epoch_no, owner_id, epoch_env):
+        """(paired record, owner writer, epoch secret) from the owner-signed epoch envelope,
+        opened with our X25519 key."""
+        p = self.paired()
+        if p is None:
+            raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
+        owner = ("secp256k1", p["owner"])
+        xkey = self._get("xkey")
+        try:
+            secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
+                                       xkey, crypto.x25519_public_key(xkey))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        return p, owner, secret
+
+    def open_sealed(self, epoch_no, owner_id, epoch_env, record_key, record_env, min_version):
+        """The epoch key with our X25519 key, then the record with the epoch key: the Pi gets
+        the plaintext, never a key."""
+        p, owner, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        try:
+            opened = envelope.open_(record_env, p["chain_id"], record_key, min_version,
+                                    [owner, ("ed25519", self.device.pub)],
+                                    epochs.epoch_identity(secret))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        secret = None
+        return {"plaintext": opened.plaintext, "version": opened.version,
+                "epoch": opened.epoch}
+
+    def seal_own(self, epoch_no, owner_id, epoch_env, record_key, version, plaintext, random):
+        """What the device writes itself, sealed to the epoch key it was given (checked by
+        opening the owner's epoch envelope, so a Pi cannot make it seal to a key of its own) and
+        signed by the device key."""
+        p, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        epoch_pub = epochs.epoch_public(secret)
+        secret = None
+        seed = self._get("key")
+        try:
+            return {"env": envelope.seal(p["chain_id"], record_key, version, epoch_no, plaintext,
+                                         [epoch_pub], ("ed25519", self.device.pub),
+                                         lambda m: crypto.ed25519_sign(seed, m), random)}
+        finally:
+            seed = None
+
+    # --- factory reset ------------------------------------------------------------------------
+
+    def factory_reset(self, owner_sig, physical=False):
+        """Clears keys, settings and the attempt count. A paired chip needs its owner's
+        signature over keys.reset_message, unless the reset is the board's physical action."""
+        p = self.paired()
+        if p is not None and not physical:
+            msg = K.reset_message(self.device.pub or b"", self.device.store.generation)
+            if owner_sig is None or not crypto.secp256k1_verify(p["owner"], msg, owner_sig):
+                raise lc_error(lc.E_SIGNATURE, "owner_signature", "a paired chip's factory "
+                               "reset needs its owner's signature")
+        names = RECORDS + ("key", "pub", "trusted", "config", "record")
+        self.device._commit({n: None for n in names})
+        self.device.pub = self.device.trusted = self.device.config = self.device.record = None
+        self.session = self.window_until = None
+        self.last_fail_ms = 0
+        return {"generation": self.device.store.generation}
