@@ -188,7 +188,6 @@ LCCRYPTO_STUB = """
 class _Lccrypto:
     def __getattr__(self, name):
         if name in ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
-        if name in ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
                     "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256", "x25519",
                     "x25519_public_key", "chacha20poly1305_encrypt", "chacha20poly1305_decrypt",
                     "hkdf_sha256", "ed25519_point_mul"):
