@@ -1,6 +1,10 @@
+import hashlib
+
+import coincurve
 import pytest
 
-from lightclient.localchain import binary, genesis, network
+from lightclient.localchain import binary, devicetx, genesis, network
+from tests.localchain.chainhelp import UNBONDING_S
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +18,30 @@ def chain(tmp_path_factory):
     net.start()
     try:
         net.wait_for_height(2, timeout=60)
+        yield net
+    finally:
+        net.stop()
+
+
+@pytest.fixture(scope="session")
+def net7(tmp_path_factory):
+    """One chain for the fault and staking tests (started once per session): 4 validators and
+    3 full nodes (which staking transactions turn into validators), unbonding time 2 days, and
+    a device registered by the owner's real transaction (net.device: its key, its height)."""
+    binary.binary_path()
+    d = str(tmp_path_factory.mktemp("net7"))
+    genesis.build(d, validators=4, full_nodes=3, base_port=genesis.free_base_port(7),
+                  unbonding_s=UNBONDING_S)
+    net = network.Network(d)
+    net.start()
+    try:
+        net.wait_for_height(2, timeout=90)
+        device = coincurve.PrivateKey(hashlib.sha256(b"localchain fault-test device").digest())
+        msg = devicetx.register_device_msg(net.info, "owner", device, b"\x01faults-v1")
+        tx = devicetx.sign_tx(net.info, "owner", msg, net.nodes[0]["rpc"])
+        _, height = devicetx.broadcast_and_wait(net.rpc(0), tx)
+        net.device = device
+        net.device_height = height
         yield net
     finally:
         net.stop()
