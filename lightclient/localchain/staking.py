@@ -1,18 +1,11 @@
-"""Real staking transactions on the local chain (`mycroftd tx staking ...`, the test keyring):
-create-validator, delegate, unbond. Tests and the benchmark use them to change the validator
-set the way a live chain changes it, so a light client must bisect across the change."""
+"""Real staking transactions on the local chain: create-validator, delegate, unbond, signed in
+SIGN_MODE_DIRECT with the test keyring (`mycroftd tx sign`: mycroftd has no per-module tx
+commands, docs/chain.md) and broadcast to a node. Tests and the benchmark use them to change
+the validator set the way a live chain changes it, so a light client must bisect across it."""
 
 import json
-import os
-import tempfile
-import time
 
-from lightclient.chip.core.errors import LightClientError
-from lightclient.localchain import binary
-
-TX_TIMEOUT_S = 30.0
-GAS = "400000"
-ATTEMPTS = 5
+from lightclient.localchain import binary, devicetx
 
 
 def consensus_pubkey(node):
@@ -34,66 +27,46 @@ def valoper(info, account):
                        "test"], home=_home_of(info, account)).strip()
 
 
-def _tx(info, account, args, rpc):
-    """Signs and broadcasts `mycroftd tx staking args...` from `account`, waits until it is in a
-    block; returns the block height. Raises ChainError (tx_rejected, tx_failed, tx_timeout)."""
-    cmd = ["tx", "staking"] + args + [
-        "--from", account, "--keyring-backend", "test", "--chain-id", info["chain_id"],
-        "--node", rpc.url.replace("http", "tcp", 1), "--gas", GAS, "--yes", "--output", "json"]
-    for attempt in range(ATTEMPTS):
-        try:
-            out = binary.run(cmd, home=_home_of(info, account), json_out=True)
-            break
-        except binary.ChainError as e:
-            # the SDK answers the account query at the height being committed with "version
-            # does not exist" for a moment: ask again
-            if "version does not exist" not in e.details.get("stderr", "") or \
-                    attempt == ATTEMPTS - 1:
-                raise
-            time.sleep(0.2)
-    if int(out.get("code", 0)) != 0:
-        raise binary.ChainError("tx_rejected", "CheckTx rejected the staking transaction",
-                                code=int(out["code"]), log=str(out.get("raw_log"))[:300])
-    return _wait_included(rpc, out["txhash"])
+def address(info, account):
+    return binary.run(["keys", "show", account, "-a", "--keyring-backend", "test"],
+                      home=_home_of(info, account)).strip()
 
 
-def _wait_included(rpc, tx_hash_hex, timeout=TX_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            res = rpc.call("tx", hash=bytes.fromhex(tx_hash_hex))
-            break
-        except LightClientError:     # not yet indexed: the node answers an RPC error
-            if time.monotonic() > deadline:
-                raise binary.ChainError("tx_timeout", "transaction not included",
-                                        hash=tx_hash_hex, timeout_s=timeout)
-            time.sleep(0.1)
-    result = res["tx_result"]
-    if int(result.get("code", 0)) != 0:
-        raise binary.ChainError("tx_failed", "the transaction failed in the block",
-                                code=int(result["code"]), codespace=result.get("codespace"),
-                                log=str(result.get("log"))[:300])
-    return int(res["height"])
+def _tx(info, account, msg, rpc):
+    """Signs (SIGN_MODE_DIRECT, `mycroftd tx sign` with the account's test keyring) and
+    broadcasts a one-message transaction, waits until it is in a block; returns the height.
+    Raises ChainError (tx_rejected, tx_failed, tx_timeout)."""
+    keyring = dict(info, client_home=_home_of(info, account))
+    tx = devicetx.sign_tx(keyring, account, msg, rpc.url)
+    return devicetx.broadcast_and_wait(rpc, tx)[1]
+
+
+def _coin(info, amount):
+    return {"denom": info["denom"], "amount": str(amount)}
 
 
 def create_validator(info, account, node, amount, rpc):
     """`account` bonds `amount` stake behind `node`'s consensus key (a running full node
     becomes a validator two blocks after the returned height)."""
-    doc = {"pubkey": consensus_pubkey(node), "amount": "%d%s" % (amount, info["denom"]),
-           "moniker": node["name"], "commission-rate": "0.1", "commission-max-rate": "0.2",
-           "commission-max-change-rate": "0.01", "min-self-delegation": "1"}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "validator.json")
-        with open(path, "w") as f:
-            json.dump(doc, f)
-        return _tx(info, account, ["create-validator", path], rpc)
+    msg = {"@type": "/cosmos.staking.v1beta1.MsgCreateValidator",
+           "description": {"moniker": node["name"], "identity": "", "website": "",
+                           "security_contact": "", "details": ""},
+           "commission": {"rate": "0.1", "max_rate": "0.2", "max_change_rate": "0.01"},
+           "min_self_delegation": "1", "delegator_address": "",
+           "validator_address": valoper(info, account), "pubkey": consensus_pubkey(node),
+           "value": _coin(info, amount)}
+    return _tx(info, account, msg, rpc)
 
 
 def delegate(info, account, validator_account, amount, rpc):
-    return _tx(info, account, ["delegate", valoper(info, validator_account),
-                               "%d%s" % (amount, info["denom"])], rpc)
+    msg = {"@type": "/cosmos.staking.v1beta1.MsgDelegate",
+           "delegator_address": address(info, account),
+           "validator_address": valoper(info, validator_account), "amount": _coin(info, amount)}
+    return _tx(info, account, msg, rpc)
 
 
 def unbond(info, account, validator_account, amount, rpc):
-    return _tx(info, account, ["unbond", valoper(info, validator_account),
-                               "%d%s" % (amount, info["denom"])], rpc)
+    msg = {"@type": "/cosmos.staking.v1beta1.MsgUndelegate",
+           "delegator_address": address(info, account),
+           "validator_address": valoper(info, validator_account), "amount": _coin(info, amount)}
+    return _tx(info, account, msg, rpc)

@@ -40,6 +40,7 @@ def net7(tmp_path_factory):
         msg = devicetx.register_device_msg(net.info, "owner", device, b"\x01faults-v1")
         tx = devicetx.sign_tx(net.info, "owner", msg, net.nodes[0]["rpc"])
         _, height = devicetx.broadcast_and_wait(net.rpc(0), tx)
+        net.wait_for_height(height + 1)      # header height+1 commits the record's state
         net.device = device
         net.device_height = height
         yield net
