@@ -1,17 +1,41 @@
-"""chain.up.seconds: from an empty directory (genesis through `mycroftd`, every node started)
-to the first block our light client verifies (block 1's commit checked against the genesis
-validators, fetched from a real node). The chain's default shape: 4 validators, 3 full nodes."""
+"""The real chain's figures, side by side in one run:
 
+- chain.up.seconds: from an empty directory (genesis through `mycroftd`, every node started)
+  to the first block our light client verifies (block 1's commit checked against the genesis
+  validators, fetched from a real node). The chain's default shape: 4 validators, 3 full nodes.
+- sync.ours_over_cometbft.seconds / .bytes: our light client against CometBFT's own
+  (`cometbft light`, built by `make cometbft` at the CometBFT release tools/chain/go.mod pins),
+  both from the same trusted block 1,000 blocks back to the head, across validator-set changes
+  made by real staking transactions (three new validators, three of the four old ones unbonded:
+  neither client can skip there directly), with the same primary and one witness. Bytes are
+  counted at the HTTP layer by the relays both clients talk through (answer bodies)."""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
 import tempfile
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from lightclient import native
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_commit_full
-from lightclient.localchain import genesis, network
+from lightclient.client import LightClient
+from lightclient.config import Config
+from lightclient.localchain import binary, genesis, network, staking
+from lightclient.localchain.relay import Relay
 from lightclient.rpc import SourceError
 
 VALIDATORS, FULL_NODES = 4, 3
+SYNC_DISTANCE = 1000
+SYNC_BLOCK_TIME = "100ms"   # 1,000 blocks in minutes, not a quarter of an hour
+RUNS = 3
+COMETBFT = os.path.join(binary.REPO, "build", "cometbft", "cometbft")
+WEEK_S = 7 * 86400
 
 
 def _first_verified_block(net, timeout=120.0):
@@ -30,7 +54,7 @@ def _first_verified_block(net, timeout=120.0):
             time.sleep(0.05)
 
 
-def run():
+def chain_up():
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
         genesis.build(d, VALIDATORS, FULL_NODES, genesis.free_base_port(VALIDATORS + FULL_NODES))
@@ -48,3 +72,146 @@ def run():
         "chain.up.genesis_seconds": {"value": round(t1 - t0, 2), "unit": "s", "shape": shape},
         "chain.up.first_block_seconds": {"value": round(t2 - t1, 2), "unit": "s", "shape": shape},
     }
+
+
+def change_validator_set(net):
+    """The three full nodes become validators, then three of the four genesis validators unbond
+    (jailed, out of the set): the old set keeps 1/4 of its power. Returns the last tx height."""
+    info, rpc = net.info, net.rpc(0)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda a: staking.create_validator(info, a[0], net.node(a[1]), 10 ** 9,
+                                                         rpc),
+                      (("owner", "full0"), ("alice", "full1"), ("bob", "full2"))))
+        heights = list(pool.map(lambda v: staking.unbond(info, v, v, 10 ** 8, rpc),
+                                ("val1", "val2", "val3")))
+    return max(heights)
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _cometbft_run(chain_id, height, hash_hex, primary, witness, tmp, timeout=300.0):
+    """`cometbft light` from (height, hash) to the head: process start until its proxy answers
+    /commit (latest), which makes it verify up to the primary's head. -> (seconds, height)."""
+    home = tempfile.mkdtemp(dir=tmp)
+    port = _free_port()
+    log = open(os.path.join(home, "light.log"), "wb")
+    t0 = time.monotonic()
+    p = subprocess.Popen([COMETBFT, "light", chain_id, "-p", primary.url, "-w", witness.url,
+                          "--height", str(height), "--hash", hash_hex, "--home-dir", home,
+                          "--laddr", "tcp://127.0.0.1:%d" % port, "--trusting-period", "168h"],
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = t0 + timeout
+        while True:
+            if p.poll() is not None:
+                raise RuntimeError("cometbft light exited %s (see %s)" % (p.returncode,
+                                                                          log.name))
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/commit" % port, timeout=60) as r:
+                    doc = json.loads(r.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        seconds = time.monotonic() - t0
+        if "result" not in doc:
+            raise RuntimeError("cometbft light: %s" % json.dumps(doc)[:300])
+        return seconds, int(doc["result"]["signed_header"]["header"]["height"])
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+
+
+def _ours_run(chain_id, height, hash_bytes, primary, witness, tmp):
+    """Our light client from the same (height, hash), the same primary and witness."""
+    cfg = Config(chain_id, height, hash_bytes, tempfile.mkdtemp(dir=tmp), central=primary.url,
+                 peers=[witness.url], trusting_period_s=WEEK_S, check_unbonding=True)
+    lc = LightClient(cfg)
+    t0 = time.monotonic()
+    stats = lc.sync(deadline_s=300)
+    seconds = time.monotonic() - t0
+    lc.close()
+    return seconds, lc.trusted().height, stats
+
+
+def _measure(run, relays):
+    for r in relays:
+        r.reset_counts()
+    out = run()
+    return out, sum(r.sent_bytes for r in relays)
+
+
+def sync_vs_cometbft():
+    if not os.access(COMETBFT, os.X_OK):
+        raise RuntimeError("cometbft is not built: run `make cometbft`")
+    tmp = tempfile.mkdtemp(prefix="chainbench-")
+    try:
+        d = os.path.join(tmp, "chain")
+        genesis.build(d, VALIDATORS, FULL_NODES, genesis.free_base_port(VALIDATORS + FULL_NODES),
+                      block_time=SYNC_BLOCK_TIME)
+        net = network.Network(d)
+        net.start()
+        relays = []
+        try:
+            trusted_h = net.wait_for_height(3, timeout=120)
+            lb = net.rpc(0).light_block(trusted_h).light_block
+            chain_id, trusted_hash = lb.signed_header.header.chain_id, \
+                lb.signed_header.header.hash()
+            changed_at = change_validator_set(net)
+            net.wait_for_height(trusted_h + SYNC_DISTANCE, timeout=1800)
+            relays = [Relay(net.node("full1")["rpc"]), Relay(net.node("val0")["rpc"])]
+            primary, witness = relays
+            theirs, ours = [], []
+            for _ in range(RUNS):      # alternated: the same load and head distance for both
+                (s, h), b = _measure(lambda: _cometbft_run(chain_id, trusted_h,
+                                                           trusted_hash.hex(), primary,
+                                                           witness, tmp), relays)
+                theirs.append({"seconds": s, "bytes": b, "height": h})
+                (s, h, stats), b = _measure(lambda: _ours_run(chain_id, trusted_h, trusted_hash,
+                                                              primary, witness, tmp), relays)
+                ours.append({"seconds": s, "bytes": b, "height": h,
+                             "verified": stats.verified_heights if stats else []})
+        finally:
+            for r in relays:
+                r.close()
+            net.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    med = {k: {f: statistics.median(x[f] for x in runs) for f in ("seconds", "bytes", "height")}
+           for k, runs in (("ours", ours), ("cometbft", theirs))}
+    note = ("from block %d to the head (~%d blocks), validator set changed at ~%d by staking "
+            "txs; median of %d runs each, alternated; one primary + one witness, both through "
+            "relays" % (trusted_h, SYNC_DISTANCE, changed_at, RUNS))
+    return {
+        "sync.ours_over_cometbft.seconds": {
+            "value": round(med["ours"]["seconds"] / med["cometbft"]["seconds"], 3),
+            "unit": "ratio", "goal": "<= 1.0", "note": note},
+        "sync.ours_over_cometbft.bytes": {
+            "value": round(med["ours"]["bytes"] / med["cometbft"]["bytes"], 3),
+            "unit": "ratio", "goal": "<= 1.0", "note": note},
+        "sync.chain.ours.seconds": {"value": round(med["ours"]["seconds"], 3), "unit": "s"},
+        "sync.chain.cometbft.seconds": {"value": round(med["cometbft"]["seconds"], 3),
+                                        "unit": "s"},
+        "sync.chain.ours.bytes": {"value": int(med["ours"]["bytes"]), "unit": "B"},
+        "sync.chain.cometbft.bytes": {"value": int(med["cometbft"]["bytes"]), "unit": "B"},
+        "sync.chain.ours.verified_heights": {"value": len(ours[-1]["verified"]), "unit":
+                                             "light blocks", "heights": ours[-1]["verified"]},
+    }
+
+
+def run():
+    out = chain_up()
+    out.update(sync_vs_cometbft())
+    return out
