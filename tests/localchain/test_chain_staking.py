@@ -13,6 +13,7 @@ from lightclient.chip.core.errors import NotEnoughTrust
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, verify_step
 from lightclient.client import LightClient
+from lightclient.config import Config, ConfigError
 from lightclient.localchain import staking
 from lightclient.rpc import RpcClient
 from lightclient.sources import SourcePool
@@ -106,3 +107,13 @@ def test_unbonding_time_decoding_and_the_rule_without_a_chain():
     check_trusting_period(10 ** 9 - 1, 10 ** 9)
     with pytest.raises(TrustingPeriodTooLong):
         check_trusting_period(10 ** 9, 10 ** 9)
+
+
+def test_check_unbonding_in_the_device_config_is_a_boolean(tmp_path):
+    doc = {"chain_id": "c", "checkpoint": {"height": 1, "hash": "00" * 32},
+           "central": "http://127.0.0.1:1", "state_dir": str(tmp_path)}
+    assert Config.from_json(dict(doc, check_unbonding=True)).check_unbonding is True
+    assert Config.from_json(doc).check_unbonding is False
+    with pytest.raises(ConfigError) as e:
+        Config.from_json(dict(doc, check_unbonding="yes"))
+    assert e.value.details["field"] == "check_unbonding"
