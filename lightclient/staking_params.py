@@ -10,8 +10,8 @@
 from lightclient.chip.core import proof_chain, proto
 from lightclient.chip.core.errors import DecodeError, ProofError
 from lightclient.config import ConfigError
-from lightclient.records import parse_proof_ops
-from lightclient.rpc import b64_field, int_field
+from lightclient.records import check_answer_head, parse_proof_ops
+from lightclient.rpc import b64_field
 
 STORE = b"staking"
 PARAMS_KEY = b"\x51"
@@ -44,15 +44,7 @@ def verify_params_answer(resp, height, app_hash):
     """One abci_query answer for the staking params at state height `height`, checked against
     `app_hash` (of verified header height+1) -> unbonding time (ns). Raises ProofError /
     DecodeError: the source lied or is broken."""
-    code = int_field(resp.get("code", 0), 0, 0xFFFFFFFF)
-    h = int_field(resp.get("height", -1))
-    if code is None or h is None:
-        raise DecodeError("abci_shape", "code/height are not integers in range")
-    if code != 0:
-        raise ProofError("abci_code", "query failed on the node", code=code,
-                         log=str(resp.get("log", ""))[:120])
-    if h != height:
-        raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
+    check_answer_head(resp, height)
     value = b64_field(resp.get("value"), "value")
     if value is not None and len(value) > MAX_PARAMS:
         raise DecodeError("staking_params_too_large", "params larger than the limit",

@@ -109,7 +109,8 @@ def _guard(fn):
 
 
 def register(sub):
-    chain = sub.add_parser("chain", help="the local Cosmos SDK chain (mycroftd): up, status, fault, down")
+    chain = sub.add_parser("chain", help="the local Cosmos SDK chain (mycroftd): up, status, "
+                           "fault, down")
     cs = chain.add_subparsers(dest="chain_command", required=True)
     s = cs.add_parser("up", help="create (first time) and run the chain until Ctrl-C")
     s.add_argument("--dir", required=True)
