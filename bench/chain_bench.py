@@ -110,8 +110,8 @@ def _cometbft_run(chain_id, height, hash_hex, primary, witness, tmp, timeout=300
         deadline = t0 + timeout
         while True:
             if p.poll() is not None:
-                raise RuntimeError("cometbft light exited %s (see %s)" % (p.returncode,
-                                                                          log.name))
+                raise RuntimeError("cometbft light exited %s: %s" % (
+                    p.returncode, network._tail(log.name, 800)))
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/commit" % port, timeout=60) as r:
                     doc = json.loads(r.read())
@@ -150,7 +150,13 @@ def _measure(run, relays):
     for r in relays:
         r.reset_counts()
     out = run()
-    return out, sum(r.sent_bytes for r in relays)
+    methods = {}
+    for r in relays:
+        for m, (n, b) in r.by_method.items():
+            row = methods.setdefault(m, [0, 0])
+            row[0] += n
+            row[1] += b
+    return out, sum(r.sent_bytes for r in relays), methods
 
 
 def sync_vs_cometbft():
@@ -175,13 +181,14 @@ def sync_vs_cometbft():
             primary, witness = relays
             theirs, ours = [], []
             for _ in range(RUNS):      # alternated: the same load and head distance for both
-                (s, h), b = _measure(lambda: _cometbft_run(chain_id, trusted_h,
-                                                           trusted_hash.hex(), primary,
-                                                           witness, tmp), relays)
-                theirs.append({"seconds": s, "bytes": b, "height": h})
-                (s, h, stats), b = _measure(lambda: _ours_run(chain_id, trusted_h, trusted_hash,
-                                                              primary, witness, tmp), relays)
-                ours.append({"seconds": s, "bytes": b, "height": h,
+                (s, h), b, m = _measure(lambda: _cometbft_run(chain_id, trusted_h,
+                                                              trusted_hash.hex(), primary,
+                                                              witness, tmp), relays)
+                theirs.append({"seconds": s, "bytes": b, "height": h, "methods": m})
+                (s, h, stats), b, m = _measure(lambda: _ours_run(chain_id, trusted_h,
+                                                                 trusted_hash, primary, witness,
+                                                                 tmp), relays)
+                ours.append({"seconds": s, "bytes": b, "height": h, "methods": m,
                              "verified": stats.verified_heights if stats else []})
         finally:
             for r in relays:
@@ -204,8 +211,10 @@ def sync_vs_cometbft():
         "sync.chain.ours.seconds": {"value": round(med["ours"]["seconds"], 3), "unit": "s"},
         "sync.chain.cometbft.seconds": {"value": round(med["cometbft"]["seconds"], 3),
                                         "unit": "s"},
-        "sync.chain.ours.bytes": {"value": int(med["ours"]["bytes"]), "unit": "B"},
-        "sync.chain.cometbft.bytes": {"value": int(med["cometbft"]["bytes"]), "unit": "B"},
+        "sync.chain.ours.bytes": {"value": int(med["ours"]["bytes"]), "unit": "B",
+                                  "by_method": ours[-1]["methods"]},
+        "sync.chain.cometbft.bytes": {"value": int(med["cometbft"]["bytes"]), "unit": "B",
+                                      "by_method": theirs[-1]["methods"]},
         "sync.chain.ours.verified_heights": {"value": len(ours[-1]["verified"]), "unit":
                                              "light blocks", "heights": ours[-1]["verified"]},
     }

@@ -18,6 +18,7 @@ measure the benchmark compares two light clients by."""
 
 import http.client
 import json
+import socket
 import threading
 import urllib.parse
 
@@ -82,6 +83,8 @@ class _Handler(devnet_rpc.BaseHandler):
         fault = relay.fault
         if fault.intercept(self):
             return
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            return relay.tunnel(self)     # CometBFT's /websocket (cometbft light subscribes)
         body = b""
         if self.command == "POST":
             body = self.read_body()
@@ -100,21 +103,21 @@ class _Handler(devnet_rpc.BaseHandler):
             replaced = fault.answer(relay, method, params) if method else None
         except devnet_rpc.RPCError as e:
             out = devnet_rpc.dumps(devnet_rpc.envelope(rpc_id, error=e))
-            return self._send(fault, 500 if uri else 200, out, "application/json")
+            return self._send(fault, 500 if uri else 200, out, "application/json", method)
         if replaced is not None:
             out = devnet_rpc.dumps(devnet_rpc.envelope(rpc_id, replaced))
-            return self._send(fault, 200, out, "application/json")
+            return self._send(fault, 200, out, "application/json", method)
         try:
             status, ctype, data = relay.forward(self.command, self.path, body)
         except (OSError, http.client.HTTPException, ValueError):
-            return self._send(fault, 502, b"upstream unavailable\n", "text/plain")
+            return self._send(fault, 502, b"upstream unavailable\n", "text/plain", method)
         hook = relay.hooks.get(method)
         if method and (hook is not None or type(fault).alter is not devnet_faults.Fault.alter):
             data = _altered(data, lambda r: _apply(fault, hook, method, params, r))
-        self._send(fault, status, data, ctype)
+        self._send(fault, status, data, ctype, method)
 
-    def _send(self, fault, status, body, ctype):
-        self.server.node.count(len(body))
+    def _send(self, fault, status, body, ctype, method=None):
+        self.server.node.count(len(body), method)
         fault.send(self, status, body, ctype)
 
 
@@ -147,6 +150,7 @@ class Relay:
         self.hooks = {}
         self.sent_bytes = 0
         self.answers = 0
+        self.by_method = {}       # method -> [answers, bytes]
         self._lock = threading.Lock()
         self.rpc_srv = devnet_rpc.serve(_Handler, port, node=self)
         self.port = self.rpc_srv.server_address[1]
@@ -159,14 +163,18 @@ class Relay:
         self.fault = fault
         return fault
 
-    def count(self, n):
+    def count(self, n, method=None):
         with self._lock:
             self.sent_bytes += n
             self.answers += 1
+            row = self.by_method.setdefault(method or "(other)", [0, 0])
+            row[0] += 1
+            row[1] += n
 
     def reset_counts(self):
         with self._lock:
             self.sent_bytes = self.answers = 0
+            self.by_method = {}
 
     def forward(self, command, path, body):
         """(status, content type, body) of the same request to the node."""
@@ -181,6 +189,48 @@ class Relay:
             return resp.status, resp.getheader("Content-Type", "application/json"), data
         finally:
             conn.close()
+
+    def tunnel(self, handler):
+        """The request, then the bytes both ways, as they are (a websocket is not altered by
+        any mode); until either side closes."""
+        handler.close_connection = True
+        try:
+            up = socket.create_connection((self.up_host, self.up_port), timeout=UPSTREAM_TIMEOUT)
+        except OSError:
+            return
+        head = "%s %s %s\r\n" % (handler.command, handler.path, handler.request_version)
+        head += "".join("%s: %s\r\n" % kv for kv in handler.headers.items()) + "\r\n"
+        client = handler.connection
+        up.settimeout(None)
+        client.settimeout(None)
+
+        def pipe(src, dst, counted):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    if counted:
+                        self.count(len(data), "websocket")
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        try:
+            up.sendall(head.encode("latin-1"))
+        except OSError:
+            up.close()
+            return
+        back = threading.Thread(target=pipe, args=(up, client, True), daemon=True)
+        back.start()
+        pipe(client, up, False)
+        back.join()
+        up.close()
 
     def upstream_result(self, method, params=None):
         """The node's `result` for a JSON-RPC call (for the modes that rebuild answers)."""
