@@ -75,12 +75,13 @@ def chain_up():
 
 
 def change_validator_set(net):
-    """The three full nodes become validators, then three of the four genesis validators unbond
-    (jailed, out of the set): the old set keeps 1/4 of its power. Returns the last tx height."""
+    """The three full nodes become validators (twice a genesis validator's stake each), then
+    three of the four genesis validators unbond (jailed, out of the set): the old set keeps 1/4
+    of its power. Returns the last tx height."""
     info, rpc = net.info, net.rpc(0)
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda a: staking.create_validator(info, a[0], net.node(a[1]), 10 ** 9,
-                                                         rpc),
+        list(pool.map(lambda a: staking.create_validator(info, a[0], net.node(a[1]),
+                                                         2 * 10 ** 8, rpc),
                       (("owner", "full0"), ("alice", "full1"), ("bob", "full2"))))
         heights = list(pool.map(lambda v: staking.unbond(info, v, v, 10 ** 8, rpc),
                                 ("val1", "val2", "val3")))

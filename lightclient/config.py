@@ -6,7 +6,7 @@
 #  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
 #  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
 #  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
-#  "request_timeout_s": 2.5, "lan": false}
+#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false}
 
 import json
 import os

@@ -133,7 +133,6 @@ class Network:
         for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGCONT)     # a paused node must see its SIGTERM
-
                 p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for p in self.procs.values():

@@ -25,7 +25,7 @@ from lightclient.sync import sync_from_pool, trusted_state_of
 from tests.localchain.chainhelp import UNBONDING_S, client_config, prove_device, rpc_of
 
 DAY_NS = 86400 * 10 ** 9
-NEW_STAKE = 10 ** 9          # each new validator: 10x a genesis validator's 10^8
+NEW_STAKE = 2 * 10 ** 8      # each new validator: twice a genesis validator's 10^8
 
 
 def _validator_addresses(rpc, height):
