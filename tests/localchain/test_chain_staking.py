@@ -20,7 +20,7 @@ from lightclient.sources import SourcePool
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError
 from lightclient.staking_params import TrustingPeriodTooLong, check_trusting_period, unbonding_ns
-from lightclient.sync import sync_from_pool, trusted_state_of
+from lightclient.sync import compare_pivots, sync_from_pool, trusted_state_of
 
 from tests.localchain.chainhelp import UNBONDING_S, client_config, prove_device, rpc_of
 
@@ -72,6 +72,17 @@ def test_a_direct_skip_fails_and_the_client_bisects_across_the_change(net7, chan
     assert stats.banned == []
     rec, _ = prove_device(pool, new, net7.device)       # and records still prove after it
     assert rec["version"] == 1
+
+    # A set changed at once, not by gradual churn: our pivot must not creep towards the change
+    # (it did, by a third of the distance per try, before it learnt to see a step).
+    cache = {}
+
+    def fetch(h):
+        if h not in cache:
+            cache[h] = rpc.light_block(h)
+        return cache[h]
+    counts = compare_pivots(trusted, head, fetch, options, now)
+    assert counts["overlap"] <= counts["cometbft"], counts
 
 
 def test_the_trusting_period_is_held_against_the_proven_unbonding_time(net7, tmp_path):
