@@ -1,6 +1,7 @@
 """Faults done to real nodes (their processes killed or paused) and lying relays in front of
 their CometBFT RPC: our light client falls back to peers, bans a liar with its typed reason,
-and still proves x/devices records. One chain for the module's tests (conftest's net7)."""
+and still proves x/devices records. One chain for these and the staking tests (conftest's
+net7, session-scoped)."""
 
 import pytest
 
