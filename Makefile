@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib clang chip chip-asan chain fuzz fuzz-c esp32 test bench demo clean
+.PHONY: setup socat multilib clang chip chip-asan chain cometbft fuzz fuzz-c esp32 test bench demo clean
 
 setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
 
@@ -13,6 +13,13 @@ setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 chain:
 	cd tools/chain && $(GO) build -o ../../build/chain/mycroftd ./cmd/mycroftd
+
+# CometBFT's own light client (`cometbft light`), the peer of bench/chain_bench.py: the CometBFT
+# release tools/chain/go.mod pins, built from the Go module proxy into build/cometbft/.
+COMETBFT_VERSION := $(shell awk '$$1 == "github.com/cometbft/cometbft" {print $$2; exit}' tools/chain/go.mod)
+cometbft:
+	mkdir -p build/cometbft
+	GOBIN=$(CURDIR)/build/cometbft $(GO) install github.com/cometbft/cometbft/cmd/cometbft@$(COMETBFT_VERSION)
 
 # socat makes the pseudo-terminal the emulated board sits behind (apt; needs root or sudo).
 socat:
@@ -72,7 +79,7 @@ test: setup
 	cd tools/chain && $(GO) test ./x/...
 	$(PY) -m pytest -q
 
-bench: setup
+bench: setup cometbft
 	$(PY) -m bench.run
 
 demo: setup

@@ -1,25 +1,47 @@
-"""chain.up.seconds: from an empty directory (genesis through `mycroftd`, every node started)
-to the first block our light client verifies (block 1's commit checked against the genesis
-validators, fetched from a real node). The chain's default shape: 4 validators, 3 full nodes.
+"""The real chain's figures, side by side in one run:
 
-chain.write_to_verified.blocks: on that chain, a device on the emulated board (the chip's 32-bit
-build) registered by its owner signs a skill-settings write on its chip (SMP SIGN_TX); the Pi
-sends it with account number and sequence from verified state; another device's light client
-(our verifier, from block 1, through a full node) polls the head until it proves the new value
-with ICS23: blocks from the write's inclusion height H to the first verified header showing it
-(H+1 is the least possible: the header committing the state after block H)."""
+- chain.up.seconds: from an empty directory (genesis through `mycroftd`, every node started)
+  to the first block our light client verifies (block 1's commit checked against the genesis
+  validators, fetched from a real node). The chain's default shape: 4 validators, 3 full nodes.
+- chain.write_to_verified.blocks: on that chain, a device on the emulated board (the chip's
+  32-bit build) registered by its owner signs a skill-settings write on its chip (SMP SIGN_TX);
+  the Pi sends it with account number and sequence from verified state; another device's light
+  client (our verifier, from block 1, through a full node) polls the head until it proves the new
+  value with ICS23: blocks from the write's inclusion height H to the first verified header
+  showing it (H+1 is the least possible: the header committing the state after block H).
+- sync.ours_over_cometbft.seconds / .bytes: our light client against CometBFT's own
+  (`cometbft light`, built by `make cometbft` at the CometBFT release tools/chain/go.mod pins),
+  both from the same trusted block 1,000 blocks back to the head, across validator-set changes
+  made by real staking transactions (three new validators, three of the four old ones unbonded:
+  neither client can skip there directly), with the same primary and one witness. Bytes are
+  counted at the HTTP layer by the relays both clients talk through (answer bodies)."""
 
+import json
 import os
+import shutil
+import socket
+import statistics
+import subprocess
 import tempfile
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from lightclient import native
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import verify_commit_full
-from lightclient.localchain import genesis, network
+from lightclient.client import LightClient
+from lightclient.config import Config
+from lightclient.localchain import binary, genesis, network, staking
+from lightclient.localchain.relay import Relay
 from lightclient.rpc import SourceError
 
 VALIDATORS, FULL_NODES = 4, 3
+SYNC_DISTANCE = 1000
+SYNC_BLOCK_TIME = "100ms"   # 1,000 blocks in minutes, not a quarter of an hour
+RUNS = 3
+COMETBFT = os.path.join(binary.REPO, "build", "cometbft", "cometbft")
+WEEK_S = 7 * 86400
 
 
 def _first_verified_block(net, timeout=120.0):
@@ -69,7 +91,7 @@ def _write_to_verified(net, work):
         time.sleep(0.05)
 
 
-def run():
+def chain_up():
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
         genesis.build(d, VALIDATORS, FULL_NODES, genesis.free_base_port(VALIDATORS + FULL_NODES))
@@ -94,3 +116,162 @@ def run():
                     "verified and proved the value against (%.2f s from broadcast, ~300 ms "
                     "blocks)" % seconds},
     }
+
+
+def change_validator_set(net):
+    """The three full nodes become validators (twice a genesis validator's stake each), then
+    three of the four genesis validators unbond (jailed, out of the set): the old set keeps 1/4
+    of its power. Returns the last tx height."""
+    info, rpc = net.info, net.rpc(0)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda a: staking.create_validator(info, a[0], net.node(a[1]),
+                                                         2 * 10 ** 8, rpc),
+                      (("owner", "full0"), ("alice", "full1"), ("bob", "full2"))))
+        heights = list(pool.map(lambda v: staking.unbond(info, v, v, 10 ** 8, rpc),
+                                ("val1", "val2", "val3")))
+    return max(heights)
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _cometbft_run(chain_id, height, hash_hex, primary, witness, tmp, timeout=300.0):
+    """`cometbft light` from (height, hash) to the head: process start until its proxy answers
+    /commit (latest), which makes it verify up to the primary's head. -> (seconds, height)."""
+    home = tempfile.mkdtemp(dir=tmp)
+    port = _free_port()
+    log = open(os.path.join(home, "light.log"), "wb")
+    t0 = time.monotonic()
+    p = subprocess.Popen([COMETBFT, "light", chain_id, "-p", primary.url, "-w", witness.url,
+                          "--height", str(height), "--hash", hash_hex, "--home-dir", home,
+                          "--laddr", "tcp://127.0.0.1:%d" % port, "--trusting-period", "168h"],
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = t0 + timeout
+        while True:
+            if p.poll() is not None:
+                raise RuntimeError("cometbft light exited %s: %s" % (
+                    p.returncode, network._tail(log.name, 800)))
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/commit" % port, timeout=60) as r:
+                    doc = json.loads(r.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        seconds = time.monotonic() - t0
+        if "result" not in doc:
+            raise RuntimeError("cometbft light: %s" % json.dumps(doc)[:300])
+        return seconds, int(doc["result"]["signed_header"]["header"]["height"])
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+
+
+def _ours_run(chain_id, height, hash_bytes, primary, witness, tmp):
+    """Our light client from the same (height, hash), the same primary and witness."""
+    cfg = Config(chain_id, height, hash_bytes, tempfile.mkdtemp(dir=tmp), central=primary.url,
+                 peers=[witness.url], trusting_period_s=WEEK_S, check_unbonding=True)
+    lc = LightClient(cfg)
+    t0 = time.monotonic()
+    stats = lc.sync(deadline_s=300)
+    seconds = time.monotonic() - t0
+    lc.close()
+    return seconds, lc.trusted().height, stats
+
+
+def _measure(run, relays):
+    for r in relays:
+        r.reset_counts()
+    out = run()
+    methods = {}
+    for r in relays:
+        for m, (n, b) in r.by_method.items():
+            row = methods.setdefault(m, [0, 0])
+            row[0] += n
+            row[1] += b
+    return out, sum(r.sent_bytes for r in relays), methods
+
+
+def sync_vs_cometbft():
+    if not os.access(COMETBFT, os.X_OK):
+        raise RuntimeError("cometbft is not built: run `make cometbft`")
+    tmp = tempfile.mkdtemp(prefix="chainbench-")
+    try:
+        d = os.path.join(tmp, "chain")
+        genesis.build(d, VALIDATORS, FULL_NODES, genesis.free_base_port(VALIDATORS + FULL_NODES),
+                      block_time=SYNC_BLOCK_TIME)
+        net = network.Network(d)
+        net.start()
+        relays = []
+        try:
+            trusted_h = net.wait_for_height(3, timeout=120)
+            lb = net.rpc(0).light_block(trusted_h).light_block
+            chain_id, trusted_hash = lb.signed_header.header.chain_id, \
+                lb.signed_header.header.hash()
+            changed_at = change_validator_set(net)
+            net.wait_for_height(trusted_h + SYNC_DISTANCE, timeout=1800)
+            relays = [Relay(net.node("full1")["rpc"]), Relay(net.node("val0")["rpc"])]
+            primary, witness = relays
+            theirs, ours = [], []
+            for _ in range(RUNS):      # alternated: the same load and head distance for both
+                (s, h), b, m = _measure(lambda: _cometbft_run(chain_id, trusted_h,
+                                                              trusted_hash.hex(), primary,
+                                                              witness, tmp), relays)
+                theirs.append({"seconds": s, "bytes": b, "height": h, "methods": m})
+                (s, h, stats), b, m = _measure(lambda: _ours_run(chain_id, trusted_h,
+                                                                 trusted_hash, primary, witness,
+                                                                 tmp), relays)
+                ours.append({"seconds": s, "bytes": b, "height": h, "methods": m,
+                             "verified": stats.verified_heights if stats else []})
+        finally:
+            for r in relays:
+                r.close()
+            net.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for x in ours + theirs:      # peer discovery (/net_info) is ours alone, not the sync's
+        x["bytes_sync"] = x["bytes"] - x["methods"].get("net_info", [0, 0])[1]
+    med = {k: {f: statistics.median(x[f] for x in runs)
+               for f in ("seconds", "bytes", "bytes_sync", "height")}
+           for k, runs in (("ours", ours), ("cometbft", theirs))}
+    note = ("from block %d to the head (~%d blocks), validator set changed at ~%d by staking "
+            "txs; median of %d runs each, alternated; one primary + one witness, both through "
+            "relays" % (trusted_h, SYNC_DISTANCE, changed_at, RUNS))
+    return {
+        "sync.ours_over_cometbft.seconds": {
+            "value": round(med["ours"]["seconds"] / med["cometbft"]["seconds"], 3),
+            "unit": "ratio", "goal": "<= 1.0", "note": note},
+        "sync.ours_over_cometbft.bytes": {
+            "value": round(med["ours"]["bytes"] / med["cometbft"]["bytes"], 3),
+            "unit": "ratio", "goal": "<= 1.0", "note": note},
+        "sync.ours_over_cometbft.bytes_without_discovery": {
+            "value": round(med["ours"]["bytes_sync"] / med["cometbft"]["bytes_sync"], 3),
+            "unit": "ratio", "note": "the same without our background /net_info discovery"},
+        "sync.chain.ours.seconds": {"value": round(med["ours"]["seconds"], 3), "unit": "s"},
+        "sync.chain.cometbft.seconds": {"value": round(med["cometbft"]["seconds"], 3),
+                                        "unit": "s"},
+        "sync.chain.ours.bytes": {"value": int(med["ours"]["bytes"]), "unit": "B",
+                                  "by_method": ours[-1]["methods"]},
+        "sync.chain.cometbft.bytes": {"value": int(med["cometbft"]["bytes"]), "unit": "B",
+                                      "by_method": theirs[-1]["methods"]},
+        "sync.chain.ours.verified_heights": {"value": len(ours[-1]["verified"]), "unit":
+                                             "light blocks", "heights": ours[-1]["verified"]},
+    }
+
+
+def run():
+    out = chain_up()
+    out.update(sync_vs_cometbft())
+    return out

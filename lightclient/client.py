@@ -22,7 +22,7 @@ import hashlib
 import os
 import threading
 
-from lightclient import checkpoint, native, records
+from lightclient import checkpoint, native, records, staking_params
 from lightclient.clock import Clock
 from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
@@ -99,6 +99,9 @@ class LightClient:
         self.pool.on_ban = self._save_bans
         self.options = Options(int(config.trusting_period_s * SECOND), config.trust_level[0],
                                config.trust_level[1])
+        # with check_unbonding, the trusting period is held against the chain's unbonding time
+        # once it is proven (_check_unbonding): None until then
+        self.unbonding_ns = None
         self.progress = progress
         self.owner_checkpoint = owner_checkpoint   # a signed checkpoint doc, if the owner gave one
         self.lock = threading.RLock()
@@ -234,6 +237,7 @@ class LightClient:
                 end = min(end, until)
             if self.trusted() is None:
                 self.init_from_anchor(until=end)
+            self._check_unbonding(self.trusted(), end)
             heads = self._poll_heads(min(poll_s, max(0.2, end - mono())), end)
             self._discover_in_background()
             now = self.clock.now_ns()
@@ -258,6 +262,7 @@ class LightClient:
                     stats = None
                     continue
                 last = None
+                self._check_unbonding(new, end)    # before the new head is adopted
                 trace = [trusted] + verified
                 cc = cross_check(self.pool, self._served_by(stats), trace, self.options, now,
                                  self.store, max_witnesses=self.config.witnesses,
@@ -271,6 +276,18 @@ class LightClient:
             self.last_sync_stats = stats
             self.last_sync_mono = mono()
             return stats
+
+    def _check_unbonding(self, raw, until):
+        """The trust options against the chain: a trusting period at or above the unbonding time
+        proven from the staking params against verified light block `raw` is refused
+        (TrustingPeriodTooLong, a local fault: the configuration is wrong, no source is). Once
+        per client, before anything beyond the anchor is adopted (an anchor at height 1 has no
+        state to prove: the first verified head is checked before it is adopted)."""
+        if not self.config.check_unbonding or self.unbonding_ns is not None or raw.height < 2:
+            return
+        ns, _ = staking_params.fetch_unbonding(self.pool, raw, until=until)
+        staking_params.check_trusting_period(self.options.trusting_period_ns, ns)
+        self.unbonding_ns = ns
 
     def _discover_in_background(self):
         """More peers from /net_info, without delaying this sync: they serve the next ones."""

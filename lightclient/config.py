@@ -6,7 +6,7 @@
 #  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
 #  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
 #  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
-#  "request_timeout_s": 2.5, "lan": false}
+#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false}
 
 import json
 import os
@@ -19,7 +19,7 @@ from lightclient.atomic_file import write_atomic
 DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
             "hedge_delay_s": 0.25, "request_timeout_s": 2.5, "lan": False, "peers": [],
-            "max_blocks": 16, "owner_pubkey": "", "central": ""}
+            "max_blocks": 16, "owner_pubkey": "", "central": "", "check_unbonding": False}
 MAX_CONFIG = 256 * 1024
 
 
@@ -41,7 +41,7 @@ class Config:
     def __init__(self, chain_id, checkpoint_height, checkpoint_hash, state_dir, central="",
                  peers=(), device_uuid=None, owner_pubkey=b"", trusting_period_s=14 * DAY,
                  trust_level=(1, 3), witnesses=1, ws_k=2, hedge_delay_s=0.25,
-                 request_timeout_s=2.5, lan=False, max_blocks=16):
+                 request_timeout_s=2.5, lan=False, max_blocks=16, check_unbonding=False):
         self.chain_id = chain_id
         self.checkpoint_height = checkpoint_height
         self.checkpoint_hash = checkpoint_hash
@@ -58,6 +58,9 @@ class Config:
         self.request_timeout_s = request_timeout_s
         self.lan = lan
         self.max_blocks = max_blocks
+        # a Cosmos SDK chain: the trusting period is checked against the unbonding time
+        # proven from its staking params (staking_params.py); the devnet has no staking store
+        self.check_unbonding = check_unbonding
 
     def to_json(self):
         return {"chain_id": self.chain_id,
@@ -69,7 +72,7 @@ class Config:
                 "trust_level": list(self.trust_level), "witnesses": self.witnesses,
                 "ws_k": self.ws_k, "hedge_delay_s": self.hedge_delay_s,
                 "request_timeout_s": self.request_timeout_s, "lan": self.lan,
-                "max_blocks": self.max_blocks}
+                "max_blocks": self.max_blocks, "check_unbonding": self.check_unbonding}
 
     def save(self, path):
         d = os.path.dirname(os.path.abspath(path))
@@ -130,6 +133,8 @@ class Config:
         for f in ("trusting_period_s", "hedge_delay_s", "request_timeout_s"):
             need(isinstance(v[f], (int, float)) and not isinstance(v[f], bool) and v[f] > 0, f,
                  f + " must be positive")
+        need(isinstance(v["check_unbonding"], bool), "check_unbonding",
+             "check_unbonding must be true or false")
         for f in ("witnesses", "ws_k", "max_blocks"):
             need(isinstance(v[f], int) and v[f] >= 1 and v[f] <= 1000, f, f + " must be >= 1")
         state_dir = v["state_dir"]
@@ -137,7 +142,8 @@ class Config:
             state_dir = os.path.join(base_dir, state_dir)
         return cls(v["chain_id"], cp["height"], h, state_dir, v["central"], v["peers"], uuid,
                    owner, v["trusting_period_s"], tl, v["witnesses"], v["ws_k"],
-                   v["hedge_delay_s"], v["request_timeout_s"], bool(v["lan"]), v["max_blocks"])
+                   v["hedge_delay_s"], v["request_timeout_s"], bool(v["lan"]), v["max_blocks"],
+                   v["check_unbonding"])
 
     @classmethod
     def load(cls, path):

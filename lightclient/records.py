@@ -82,11 +82,9 @@ def parse_proof_ops(resp):
     return out
 
 
-def verify_record_answer(resp, uuid, height, app_hash):
-    """Checks one abci_query answer for the record of `uuid` at state height `height` against
-    `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
-    ops). Raises ProofError / DecodeError (the source lied or is broken)."""
-    key = txs.record_key(uuid)
+def check_answer_head(resp, height):
+    """An abci_query answer's code (0) and height (the one asked), read strictly. Raises
+    DecodeError / ProofError (the source lied or is broken)."""
     code = int_field(resp.get("code", 0), 0, 0xFFFFFFFF)     # uint32
     h = int_field(resp.get("height", -1))
     if code is None or h is None:
@@ -96,6 +94,14 @@ def verify_record_answer(resp, uuid, height, app_hash):
                          log=str(resp.get("log", ""))[:120])
     if h != height:
         raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
+
+
+def verify_record_answer(resp, uuid, height, app_hash):
+    """Checks one abci_query answer for the record of `uuid` at state height `height` against
+    `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
+    ops). Raises ProofError / DecodeError (the source lied or is broken)."""
+    key = txs.record_key(uuid)
+    check_answer_head(resp, height)
     rkey = b64_field(resp.get("key"), "key")
     if rkey is not None and rkey != key:
         raise ProofError("abci_key", "answer is for another key")

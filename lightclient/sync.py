@@ -22,6 +22,7 @@ from lightclient.chip.core.verifier import TrustedState, cometbft_pivot, verify_
 MAX_STEPS = 256
 PIVOT_MARGIN = 0.1      # aim this far (as a fraction of the untrusted rest) above the trust level
 PROBE_DIVISOR = 4         # first pivot when the target kept no trusted signer at all
+STEP_TOLERANCE = 0.02     # failed overlaps this close at two distances: a step, not a decay
 NOT_THE_SOURCES_FAULT = ("trusting_period_expired", "target_height", "bisection_steps")
 
 
@@ -95,6 +96,7 @@ def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
     want = math.log(1.0 / goal)
     trail = []    # trusted heights seen, in order: consecutive ones are verified steps
     rates = []
+    failed = []   # overlaps of the failed tries from the current trusted height
 
     def overlap(a, b):
         va = blocks[a].next_validators or blocks[a].validators
@@ -105,6 +107,8 @@ def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
             ov = overlap(a, b)
             if 0 < ov < 1:
                 rates.append(-math.log(ov) / (b - a))
+            return ov
+        return None
 
     def pivot(t, h):
         if t not in blocks or h not in blocks or h - t < 2:
@@ -113,7 +117,17 @@ def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
             if trail:
                 measure(trail[-1], t)   # the step that just verified
             trail.append(t)
-        measure(t, h)
+            failed.clear()
+        ov = measure(t, h)
+        # Two failed tries from t with the same (non-zero) overlap at different distances
+        # contradict the decay model: the set changed at once (a staking change), somewhere
+        # before the nearer one. The decay fit would creep towards it by a third each time;
+        # bisect instead. (No overlap at all says nothing of the shape: the probe stays.)
+        if ov:
+            step = any(abs(ov - o) <= STEP_TOLERANCE for o in failed)
+            failed.append(ov)
+            if step:
+                return cometbft_pivot(t, h)
         if not rates:
             return max(t + 1, min(h - 1, t + (h - t) // PROBE_DIVISOR))
         d = int(want / max(rates[-2:]))

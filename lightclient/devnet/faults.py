@@ -347,18 +347,20 @@ FAULTS = {cls.name: cls for cls in (Fault, Down, Blackholed, Slow, ServerError, 
 OK = Fault({})
 
 
-def fault_class(mode):
-    cls = FAULTS.get(mode) if isinstance(mode, str) else None
+def fault_class(mode, registry=None):
+    registry = FAULTS if registry is None else registry
+    cls = registry.get(mode) if isinstance(mode, str) else None
     if cls is None:
-        raise UnknownFault(mode, FAULTS)
+        raise UnknownFault(mode, registry)
     return cls
 
 
-def parse_values(mode, raw, latest=None):
+def parse_values(mode, raw, latest=None, registry=None):
     """The typed parameters of `mode` from `raw` ({name: JSON value}), defaults filled. With
     latest None (no head known: the CLI before it asks the node), head-relative defaults and
-    checks are left to the node. Raises FaultError."""
-    cls = fault_class(mode)
+    checks are left to the node. `registry`: another set of modes (the real chain's relays).
+    Raises FaultError."""
+    cls = fault_class(mode, registry)
     names = [p.name for p in cls.params]
     for k in raw:
         if k not in names:
@@ -382,15 +384,15 @@ def parse_values(mode, raw, latest=None):
     return values
 
 
-def build(mode, raw, latest):
+def build(mode, raw, latest, registry=None):
     """A new fault object of `mode` with checked parameters (not yet prepared)."""
-    return fault_class(mode)(parse_values(mode, raw, latest))
+    return fault_class(mode, registry)(parse_values(mode, raw, latest, registry))
 
 
-def describe(width=96):
+def describe(width=96, registry=None):
     """The modes and their parameters, for the CLI's help."""
     lines = []
-    for name, cls in FAULTS.items():
+    for name, cls in (FAULTS if registry is None else registry).items():
         lines += textwrap.wrap(cls.summary, width, initial_indent="  %-18s " % name,
                                subsequent_indent=" " * 21)
         for p in cls.params:

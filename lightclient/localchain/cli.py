@@ -1,12 +1,14 @@
 """`mycroft-lc chain up|status|down`: the local Cosmos SDK chain (docs/chain.md)."""
 
+import argparse
 import json
 import os
 import signal
 import sys
 import threading
 
-from lightclient.localchain import binary, genesis, network
+from lightclient.devnet import faults as devnet_faults
+from lightclient.localchain import binary, faults, genesis, network, relay
 
 
 def _emit(obj):
@@ -17,38 +19,78 @@ def _emit(obj):
 def cmd_up(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
-    network.acquire_lock(d)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    net = None
+    wake = threading.Event()
+    stopping = []
+    # both before the lock names this PID: `chain fault` may signal it from then on
+    signal.signal(signal.SIGUSR1, lambda *_: wake.set())
+    signal.signal(signal.SIGTERM, lambda *_: (stopping.append(1), wake.set()))
+    lock = network.acquire_lock(d)
+    net = sup = None
     try:
+        for stale in (faults.WANTED, faults.APPLIED):    # a new run starts with every node ok
+            if os.path.exists(os.path.join(d, stale)):
+                os.remove(os.path.join(d, stale))
         if not os.path.exists(os.path.join(d, "network.json")):
             genesis.build(d, args.validators, args.full_nodes, args.base_port)
         net = network.Network(d)
         net.start()
         for i in range(len(net.nodes)):       # every node serves block 1 before we report
             height = net.wait_for_height(1, timeout=args.start_timeout, node=i)
+        sup = faults.Supervisor(net)
         for n in net.nodes:
             _emit({"node": n["name"], "validator": n["validator"], "cometbft_rpc": n["rpc"],
-                   "grpc": n["grpc"], "rest": n["rest"]})
+                   "relay": sup.relay_url(n["name"]), "grpc": n["grpc"], "rest": n["rest"]})
         _emit({"chain_id": net.info["chain_id"], "height": height, "pid": os.getpid(),
                "dir": d, "stop": "Ctrl-C or `mycroft-lc chain down --dir %s`" % d})
         try:
-            while not stop.wait(0.5):
+            while not stopping:
+                if wake.wait(0.5):
+                    wake.clear()
+                    if not stopping:
+                        sup.apply()
                 net._check_processes()
         except KeyboardInterrupt:
             pass
     finally:
+        if sup is not None:
+            sup.close()
         if net is not None:
             net.stop()
-        network.release_lock(d)
+        lock.release()
     return 0
 
 
 def cmd_status(args):
     d = os.path.abspath(args.dir)
-    _emit({"running_pid": network.running_pid(d), "nodes": network.status(d)})
+    pid = network.running_pid(d)
+    modes = faults.applied(d)["nodes"] if pid else {}
+    nodes = network.status(d)
+    for row in nodes:
+        m = modes.get(row["name"], {})
+        row["fault"] = {"mode": m.get("mode", "ok"), "params": m.get("params", {})}
+    _emit({"running_pid": pid, "nodes": nodes})
     return 0
+
+
+def cmd_fault(args):
+    d = os.path.abspath(args.dir)
+    got = faults.request(d, args.node, args.mode, _kv(args.params))
+    _emit({"node": args.node, "mode": got["mode"], "params": got.get("params", {})})
+    return 0
+
+
+def _kv(pairs):
+    """k=v values: JSON when it parses (numbers, true), else the string."""
+    out = {}
+    for p in pairs:
+        if "=" not in p:
+            raise binary.ChainError("bad_fault", "parameters are k=v", got=p[:80])
+        k, v = p.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except ValueError:
+            out[k] = v
+    return out
 
 
 def cmd_down(args):
@@ -67,7 +109,8 @@ def _guard(fn):
 
 
 def register(sub):
-    chain = sub.add_parser("chain", help="the local Cosmos SDK chain (mycroftd): up, status, down")
+    chain = sub.add_parser("chain", help="the local Cosmos SDK chain (mycroftd): up, status, "
+                           "fault, down")
     cs = chain.add_subparsers(dest="chain_command", required=True)
     s = cs.add_parser("up", help="create (first time) and run the chain until Ctrl-C")
     s.add_argument("--dir", required=True)
@@ -80,6 +123,16 @@ def register(sub):
     s = cs.add_parser("status", help="each node's endpoints and height")
     s.add_argument("--dir", required=True)
     s.set_defaults(func=_guard(cmd_status))
+    s = cs.add_parser("fault", help="a fault done to a node (its process, or its relay): "
+                      "NODE MODE [k=v ...]", formatter_class=argparse.RawDescriptionHelpFormatter,
+                      epilog="node modes: ok, stopped (SIGKILL), paused (SIGSTOP)\n"
+                      "relay modes (the relay `up` runs in front of the node's RPC):\n"
+                      + devnet_faults.describe(registry=relay.FAULTS))
+    s.add_argument("node", help="a node name (val0, full0, ...)")
+    s.add_argument("mode", help="one of: " + ", ".join(faults.modes()))
+    s.add_argument("params", nargs="*", help="k=v parameters of the relay mode")
+    s.add_argument("--dir", required=True)
+    s.set_defaults(func=_guard(cmd_fault))
     s = cs.add_parser("down", help="stop the running chain of a directory")
     s.add_argument("--dir", required=True)
     s.set_defaults(func=_guard(cmd_down))

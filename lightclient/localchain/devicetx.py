@@ -197,6 +197,18 @@ def tx_client(net, pub33, sign, node=0):
                              wait_new_state=next_block)
 
 
+def register_device(net, owner_name, device_secret, settings, funding=(), node=0):
+    """A device whose secret the caller holds (tests), registered by the test-keyring owner's
+    transaction built and signed by our builder; returns the inclusion height."""
+    owner_addr, owner_pub = key_info(net.info, owner_name)
+    msg = register_device_msg(net.info["chain_id"], owner_addr, owner_pub, device_secret,
+                              settings, funding)
+    secret = key_secret(net.info, owner_name)
+    owner = tx_client(net, backend.secp256k1_public_key(secret), ct.sign_secp256k1(secret), node)
+    [(_r, height)] = owner.send([[msg]])
+    return height
+
+
 def register_chip(net, mcu, owner_name, settings=b"", funding=(("stake", 5000),)):
     """A board's account key made on its chip, its checkpoint from our verified view, its
     consent signed on the chip, and the owner's registration (signed by our builder) included;

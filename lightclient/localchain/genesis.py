@@ -22,7 +22,7 @@ ACCOUNT_FUNDS = 10 ** 12
 SELF_DELEGATION = 10 ** 8
 TEST_ACCOUNTS = ("owner", "alice", "bob")
 # ports of node i: base + 10*i + offset
-PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3}
+PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3, "relay": 4}
 BLOCK_TIME = "300ms"
 
 
@@ -67,10 +67,11 @@ def _init_node(d, name, i, base_port):
             "node_id": node_id, "ports": ports,
             "rpc": "http://127.0.0.1:%d" % ports["rpc"],
             "grpc": "127.0.0.1:%d" % ports["grpc"],
-            "rest": "http://127.0.0.1:%d" % ports["api"]}
+            "rest": "http://127.0.0.1:%d" % ports["api"],
+            "relay": "http://127.0.0.1:%d" % ports["relay"]}
 
 
-def _configure(node, peers):
+def _configure(node, peers, block_time=BLOCK_TIME):
     cfg = os.path.join(node["home"], "config")
     p = node["ports"]
     set_keys(os.path.join(cfg, "config.toml"), {
@@ -80,7 +81,7 @@ def _configure(node, peers):
         ("p2p", "persistent_peers"): ",".join(x for x in peers if not x.startswith(node["node_id"])),
         ("p2p", "addr_book_strict"): False,
         ("p2p", "allow_duplicate_ip"): True,
-        ("consensus", "timeout_commit"): BLOCK_TIME,
+        ("consensus", "timeout_commit"): block_time,
         ("consensus", "timeout_propose"): "1s",
     })
     set_keys(os.path.join(cfg, "app.toml"), {
@@ -96,8 +97,20 @@ def _configure(node, peers):
     })
 
 
-def build(d, validators=4, full_nodes=3, base_port=36600):
-    """Creates the network in the empty (or absent) directory d; returns network.json's dict."""
+def _set_unbonding(path, seconds):
+    """The staking module's unbonding time in genesis (tests shorten it; the light client's
+    trusting period must stay below it, read from verified state)."""
+    with open(path) as f:
+        doc = json.load(f)
+    doc["app_state"]["staking"]["params"]["unbonding_time"] = "%ds" % seconds
+    write_atomic(path, json.dumps(doc, indent=1).encode())
+
+
+def build(d, validators=4, full_nodes=3, base_port=36600, unbonding_s=None,
+          block_time=BLOCK_TIME):
+    """Creates the network in the empty (or absent) directory d; returns network.json's dict.
+    unbonding_s: the staking unbonding time (the SDK's default, 21 days, when None);
+    block_time: CometBFT's timeout_commit."""
     if validators < 1 or full_nodes < 0:
         raise binary.ChainError("chain_shape", "need at least one validator",
                                 validators=validators, full_nodes=full_nodes)
@@ -132,11 +145,13 @@ def build(d, validators=4, full_nodes=3, base_port=36600):
             shutil.copy(os.path.join(src, f), gentx_dir)
     binary.run(["genesis", "collect-gentxs"], home=home0)
     final = os.path.join(home0, "config", "genesis.json")
+    if unbonding_s is not None:
+        _set_unbonding(final, unbonding_s)
     peers = ["%s@127.0.0.1:%d" % (n["node_id"], n["ports"]["p2p"]) for n in nodes]
     for n in nodes:
         if n["home"] != home0:
             shutil.copy(final, os.path.join(n["home"], "config", "genesis.json"))
-        _configure(n, peers)
+        _configure(n, peers, block_time)
     network = {"chain_id": CHAIN_ID, "denom": DENOM, "nodes": nodes, "accounts": accounts,
                "client_home": client}
     path = os.path.join(d, "network.json")     # written last, whole: its presence means built

@@ -1,5 +1,5 @@
-"""Runs a built network directory: one `mycroftd start` process per node, a lock file naming
-the supervising process, status from each node's CometBFT RPC."""
+"""Runs a built network directory: one `mycroftd start` process per node, the directory lock
+held by the supervising process, status from each node's CometBFT RPC."""
 
 import json
 import os
@@ -7,12 +7,14 @@ import signal
 import subprocess
 import time
 
+from lightclient import runlock
 from lightclient.localchain import binary
 from lightclient.rpc import RpcClient, SourceError
 from lightclient.runlock import pid_alive
 
-LOCK = "chain.lock"
+LOCK_NAME = "chain"          # D/chain.lock, a flock held by `chain up` (lightclient/runlock.py)
 STOP_GRACE_S = 10.0
+NODE_MODES = ("ok", "stopped", "paused")
 
 
 def load(d):
@@ -25,32 +27,22 @@ def load(d):
 
 
 def running_pid(d):
-    """PID in the lock file when that process is alive, else None."""
+    """PID of the running `chain up` holding d's lock, else None (a lock file left by a dead
+    holder never counts: the kernel dropped its flock)."""
+    rec = runlock.holder(d, LOCK_NAME)
+    pid = rec.get("pid") if rec else None
+    return pid if isinstance(pid, int) and pid > 0 else None
+
+
+def acquire_lock(d, command="chain up"):
+    """Claims d for this process (an exclusive flock, held while the returned RunLock is
+    open); refuses with the running holder's PID."""
     try:
-        with open(os.path.join(d, LOCK)) as f:
-            pid = int(f.read().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return None
-    return pid if pid_alive(pid) else None
-
-
-def acquire_lock(d):
-    """Claims d for this process; refuses when a live process holds it."""
-    path = os.path.join(d, LOCK)
-    pid = running_pid(d)
-    if pid is not None:
-        raise binary.ChainError("chain_running", "the chain in this directory is running", pid=pid,
+        return runlock.RunLock(d, LOCK_NAME).acquire(command)
+    except runlock.LockBusy as e:
+        raise binary.ChainError("chain_running", "the chain in this directory is running",
+                                pid=e.holder.get("pid"), started_at=e.holder.get("started_at"),
                                 dir=d)
-    tmp = path + ".%d" % os.getpid()
-    with open(tmp, "w") as f:
-        f.write("%d\n" % os.getpid())
-    os.replace(tmp, path)
-
-
-def release_lock(d):
-    path = os.path.join(d, LOCK)
-    if running_pid(d) == os.getpid():
-        os.remove(path)
 
 
 class Network:
@@ -60,6 +52,7 @@ class Network:
         self.dir = d
         self.info = load(d)
         self.procs = {}
+        self.modes = {}       # node name -> NODE_MODES entry, "ok" when absent
 
     @property
     def nodes(self):
@@ -69,15 +62,48 @@ class Network:
         return RpcClient(self.nodes[i]["rpc"], **kw)
 
     def start(self):
-        exe = binary.binary_path()
         for n in self.nodes:
-            log = open(os.path.join(n["home"], "node.log"), "ab")
-            self.procs[n["name"]] = subprocess.Popen(
-                [exe, "start", "--home", n["home"]], stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
-            log.close()
+            self._spawn(n)
+
+    def _spawn(self, n):
+        log = open(os.path.join(n["home"], "node.log"), "ab")
+        self.procs[n["name"]] = subprocess.Popen(
+            [binary.binary_path(), "start", "--home", n["home"]], stdout=log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
         with open(os.path.join(self.dir, "pids.json"), "w") as f:
             json.dump({k: p.pid for k, p in self.procs.items()}, f)
+
+    def node(self, name):
+        for n in self.nodes:
+            if n["name"] == name:
+                return n
+        raise binary.ChainError("unknown_node", "no such node in this network", node=name,
+                                nodes=",".join(n["name"] for n in self.nodes))
+
+    def set_node_mode(self, name, mode):
+        """A fault done to the node's process itself: "stopped" (SIGKILL: gone at once, as a
+        crash or a power cut), "paused" (SIGSTOP: its sockets stay open, nothing answers),
+        "ok" (continued, or started again on its data after a stop)."""
+        n = self.node(name)
+        if mode not in NODE_MODES:
+            raise binary.ChainError("unknown_mode", "not a node mode", mode=mode,
+                                    valid=",".join(NODE_MODES))
+        was = self.modes.get(name, "ok")
+        if mode == was:
+            return
+        p = self.procs[name]
+        if was == "paused":
+            p.send_signal(signal.SIGCONT)
+        elif was == "stopped":
+            self._spawn(n)                  # on its own data: it catches up with the others
+            p = self.procs[name]
+        if mode == "stopped":
+            p.kill()
+            p.wait()
+        elif mode == "paused":
+            p.send_signal(signal.SIGSTOP)
+        self.modes[name] = mode
 
     def wait_for_height(self, height, timeout=60.0, node=0):
         """Polls node's /status until its latest height reaches `height`; returns it."""
@@ -98,7 +124,7 @@ class Network:
 
     def _check_processes(self):
         for name, p in self.procs.items():
-            if p.poll() is not None:
+            if self.modes.get(name) != "stopped" and p.poll() is not None:
                 raise binary.ChainError("node_exited", "a node process exited", node=name,
                                         code=p.returncode,
                                         log=_tail(os.path.join(self.dir, name, "node.log")))
@@ -106,6 +132,7 @@ class Network:
     def stop(self):
         for p in self.procs.values():
             if p.poll() is None:
+                p.send_signal(signal.SIGCONT)     # a paused node must see its SIGTERM
                 p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for p in self.procs.values():

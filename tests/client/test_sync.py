@@ -122,3 +122,53 @@ def test_expired_trust_is_not_blamed_on_the_source(chain40):
         assert not pool.status()[0]["banned"]
     finally:
         node.close()
+
+
+class _Val:
+    def __init__(self, power):
+        self.voting_power = power
+
+
+class _Set:
+    """The slice of a validator set make_overlap_pivot reads: total power, lookup by address."""
+
+    def __init__(self, powers):
+        self.powers = powers
+        self.total_power = sum(powers.values())
+
+    def get(self, address):
+        return (0, _Val(self.powers[address])) if address in self.powers else None
+
+
+class _Sig:
+    def __init__(self, address):
+        from lightclient.chip.core import types as T
+        self.flag = T.BLOCK_ID_FLAG_COMMIT
+        self.validator_address = address
+
+
+class _Block:
+    def __init__(self, powers, signers):
+        self.validators = _Set(powers)
+        self.next_validators = None
+        self.signed_header = type("SH", (), {})()
+        self.signed_header.commit = type("C", (), {"signatures": [_Sig(a) for a in signers]})()
+
+
+def test_overlap_pivot_bisects_a_step_change_instead_of_creeping_towards_it():
+    # Staking moved the set at once (tests/localchain/test_chain_staking.py does it on the real
+    # chain): from trusted height 0, every later commit keeps the same 1/4 of the old power.
+    old = {b"A": 100, b"B": 100, b"C": 100, b"D": 100}
+    after = _Block({b"A": 100, b"X": 200, b"Y": 200, b"Z": 200}, [b"A", b"X", b"Y", b"Z"])
+    blocks = {0: _Block(old, list(old)), 1000: after}
+    p = make_overlap_pivot(blocks)
+    first = p(0, 1000)                  # one measure: the decay fit places the pivot
+    assert 600 < first < 700
+    blocks[first] = after               # fetched: the same overlap again, nearer
+    assert p(0, first) == cometbft_pivot(0, first)   # a step, not a decay: bisect
+    # a decaying overlap (gradual churn) keeps the fit, which aims further than 9/16
+    blocks = {0: _Block(old, list(old)), 1000: after}
+    p = make_overlap_pivot(blocks)
+    first = p(0, 1000)
+    blocks[first] = _Block({b"A": 100, b"B": 100, b"X": 200}, [b"A", b"B", b"X"])
+    assert p(0, first) > cometbft_pivot(0, first)

@@ -1,6 +1,10 @@
+import hashlib
+
+import coincurve
 import pytest
 
-from lightclient.localchain import binary, genesis, network
+from lightclient.localchain import binary, devicetx, genesis, network
+from tests.localchain.chainhelp import UNBONDING_S
 
 
 def _running_chain(tmp_path_factory, name):
@@ -28,3 +32,26 @@ def attacked_chain(tmp_path_factory):
     """One chain for the light-client attack (which jails two of its validators, so no module
     that expects a static validator set may use it) and the real clients that read it."""
     yield from _running_chain(tmp_path_factory, "attacked-chain")
+
+
+@pytest.fixture(scope="session")
+def net7(tmp_path_factory):
+    """One chain for the fault and staking tests (started once per session): 4 validators and
+    3 full nodes (which staking transactions turn into validators), unbonding time 2 days, and
+    a device registered by the owner's real transaction (net.device: its key, its height)."""
+    binary.binary_path()
+    d = str(tmp_path_factory.mktemp("net7"))
+    genesis.build(d, validators=4, full_nodes=3, base_port=genesis.free_base_port(7),
+                  unbonding_s=UNBONDING_S)
+    net = network.Network(d)
+    net.start()
+    try:
+        net.wait_for_height(2, timeout=90)
+        device = coincurve.PrivateKey(hashlib.sha256(b"localchain fault-test device").digest())
+        height = devicetx.register_device(net, "owner", device.secret, b"\x01faults-v1")
+        net.wait_for_height(height + 1)      # header height+1 commits the record's state
+        net.device = device
+        net.device_height = height
+        yield net
+    finally:
+        net.stop()

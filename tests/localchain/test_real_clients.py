@@ -31,9 +31,7 @@ def verified_record(attacked_chain):
     state), verified, and the record proven against that header's app_hash."""
     net = attacked_chain
     device = coincurve.PrivateKey(hashlib.sha256(b"real clients test device").digest())
-    msg = devicetx.register_device_msg(net.info, "owner", device, b"\x01readers")
-    tx = devicetx.sign_tx(net.info, "owner", msg, net.nodes[0]["rpc"])
-    _, height = devicetx.broadcast_and_wait(net.rpc(1), tx)
+    height = devicetx.register_device(net, "owner", device.secret, b"\x01readers", node=1)
     net.wait_for_height(height + 2)
     state = Verified(net, 2, ANCHOR).at(height + 1)
     key = devicetx.device_key(devicetx.account_address(device.public_key.format(compressed=True)))
