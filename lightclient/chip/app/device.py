@@ -3,7 +3,10 @@
 #   "key"      the Ed25519 seed, generated here (os.urandom); never returned, never logged
 #   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
 #              a store written before it existed derives it from "key", as before
-#   "trusted"  the trusted light-client state (trusted_at_rest.encode_trusted)
+#   "trusted"  the trusted light-client state, packed (trusted_at_rest.pack_trusted: the
+#              validator sets with their addresses and hashes, so a boot re-derives nothing); a
+#              store written before it holds version 1 (CBOR), read as before and written
+#              packed at the next commit (docs/store-format.md, "The trusted state record")
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update
@@ -34,7 +37,7 @@ def slim(state):
     """Keep only what vouches for the next headers (the next validator set): the header's own
     set is not needed again, and it is half the RAM and flash of a trusted state."""
     if state.next_validators is not None and state.validators is not None:
-        return TrustedState(state.header, state.next_validators, None)
+        return TrustedState(state.header, state.next_validators, None, state.header_hash)
     return state
 
 
@@ -56,6 +59,7 @@ class Device:
         self.trusted = None
         self.config = None
         self.record = None
+        self._repack = False  # "trusted" is still version 1 on flash: pack it at the next commit
         if store is not None:
             self._load()
 
@@ -70,10 +74,13 @@ class Device:
 
     def _commit(self, changes):
         self._need_store()
+        if self._repack and "trusted" not in changes:
+            changes["trusted"] = trusted_at_rest.pack_trusted(self.trusted)
         try:
             self.store.commit(changes)
         except Exception as e:
             raise lc_error(lc.E_STORE, "store_write", str(e))
+        self._repack = False
 
     def _need_store(self):
         if self.store is None:
@@ -88,7 +95,10 @@ class Device:
                 seed = None
             t = self._get("trusted")
             gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
-            self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
+            if t is not None:
+                self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
+                self._repack = not packed
+            t = None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
             r = self._get("record")
@@ -198,7 +208,7 @@ class Device:
             trusting_period_ns = DEFAULT_TRUSTING_PERIOD_NS
         Options(trusting_period_ns)  # validates it
         config = {"tp": trusting_period_ns, "uuid": uuid}
-        self._commit({"trusted": trusted_at_rest.encode_trusted(state),
+        self._commit({"trusted": trusted_at_rest.pack_trusted(state),
                       "config": cbor.dumps(config),
                       "record": None})
         self.trusted, self.config, self.record = state, config, None
@@ -222,7 +232,7 @@ class Device:
         gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": trusted_at_rest.encode_trusted(state, True)}
+        changes = {"trusted": trusted_at_rest.pack_trusted(state)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}
