@@ -112,5 +112,5 @@ def test_a_power_cut_during_the_migrating_commit_leaves_old_or_new(scenario):
                 b.submit_update(scenario.update(h, 4), scenario.now(4))
                 assert _boot(flash).trusted.header.height == 4
             outcomes.add(h)
-    assert outcomes == {2, 3} and cuts > 20
+    assert outcomes == {2, 3} and cuts >= 10, cuts  # every step of the commit (11 here)
 
