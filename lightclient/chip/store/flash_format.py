@@ -65,8 +65,11 @@ def keystream_xor(enc_key, nonce, data, start=0, raw_key=None):
     n = len(data)
     if raw_key is not None and _crypto.backend_name() == "lccrypto":
         ks = bytearray((n + 31) // 32 * 32)
+        msg = bytearray(len(prefix) + 4)  # the HMAC input, its counter rewritten in place
+        msg[:len(prefix)] = prefix
         for j in range(0, n, 32):
-            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, prefix + struct.pack("<I", block))
+            struct.pack_into("<I", msg, len(prefix), block)
+            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, msg)
             block += 1
         x = int.from_bytes(bytes(data), "big") ^ int.from_bytes(bytes(memoryview(ks)[:n]), "big")
         return bytearray(x.to_bytes(n, "big")) if n else bytearray()
@@ -100,6 +103,9 @@ def pack_header(mac_key, part, nsect, gen, erase_count, stream_len, salt):
     return body + hmac_sha256(mac_key, D_HDR + body)[:HEADER_TAG_SIZE]
 
 
+_BLANK_HEADER = b"\xff" * HEADER_SIZE
+
+
 class _Header:
     # Parsed, MAC-verified sector header.
     def __init__(self, part, nsect, gen, erase_count, stream_len, salt):
@@ -114,10 +120,7 @@ class _Header:
 def parse_header(mac_key, b, data_size, max_sectors):
     """A verified _Header, or a string saying why not ("blank", "magic", "mac", "field")."""
     if b[:4] != MAGIC:
-        for x in b:
-            if x != 0xFF:
-                return "magic"
-        return "blank"
+        return "blank" if b == _BLANK_HEADER else "magic"  # compared in C (most of a new ring)
     if not _same(hmac_sha256(mac_key, D_HDR + bytes(b[:32]))[:HEADER_TAG_SIZE], b[32:48]):
         return "mac"
     ver, flags, part, nsect, res, gen, ec, slen = struct.unpack_from("<BBHHHIII", b, 4)
