@@ -75,7 +75,7 @@ class Device:
     def _commit(self, changes):
         self._need_store()
         if self._repack and "trusted" not in changes:
-            changes["trusted"] = trusted_at_rest.pack_trusted(self.trusted)
+            changes["trusted"] = trusted_at_rest.pack_trusted_parts(self.trusted)
         try:
             self.store.commit(changes)
         except Exception as e:
@@ -208,7 +208,7 @@ class Device:
             trusting_period_ns = DEFAULT_TRUSTING_PERIOD_NS
         Options(trusting_period_ns)  # validates it
         config = {"tp": trusting_period_ns, "uuid": uuid}
-        self._commit({"trusted": trusted_at_rest.pack_trusted(state),
+        self._commit({"trusted": trusted_at_rest.pack_trusted_parts(state),
                       "config": cbor.dumps(config),
                       "record": None})
         self.trusted, self.config, self.record = state, config, None
@@ -232,7 +232,7 @@ class Device:
         gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": trusted_at_rest.pack_trusted(state)}
+        changes = {"trusted": trusted_at_rest.pack_trusted_parts(state)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}

@@ -153,6 +153,12 @@ def pack_trusted(state):
     """TrustedState -> the packed form (bytes). Only for a state this device verified: the
     addresses and hashes are stored, not recomputed by the reader. The header hash is the
     state's own (header_hash) or computed here."""
+    return b"".join(pack_trusted_parts(state))
+
+
+def pack_trusted_parts(state):
+    """pack_trusted as a list of buffers, most of them the sets' own (the store writes them in
+    order: the chip never holds a second, contiguous copy of its state)."""
     hh = state.header_hash
     if hh is None:
         hh = state.header.hash()
@@ -164,7 +170,7 @@ def pack_trusted(state):
         parts += _packed_set(state.next_validators)
     if state.validators is not None:
         parts += _packed_set(state.validators)
-    return b"".join(parts)
+    return parts
 
 
 def _perr(check, message, **details):
@@ -181,16 +187,17 @@ def _unpack_set(data, pos, limits, path):
     if not 1 <= n <= limits.max_validators or reserved != 0:
         raise _perr("trusted_packed_set", "validator count out of range", set=path, count=n,
                     max_validators=limits.max_validators)
-    h = bytes(data[pos + 12:pos + SET_FIXED])
     p = pos + SET_FIXED
     end = p + n * (1 + KEY_SLOT + T.ADDRESS_SIZE + 8)
     if end > len(data):
         raise _perr("trusted_packed_length", "validator set past the end", set=path)
-    codes = bytes(data[p:p + n])
+    mv = memoryview(data)  # one copy per buffer kept, none of the record
+    h = bytes(mv[pos + 12:pos + SET_FIXED])
+    codes = bytes(mv[p:p + n])
     p += n
-    keys = bytes(data[p:p + KEY_SLOT * n])
+    keys = bytes(mv[p:p + KEY_SLOT * n])
     p += KEY_SLOT * n
-    addrs = bytes(data[p:p + T.ADDRESS_SIZE * n])
+    addrs = bytes(mv[p:p + T.ADDRESS_SIZE * n])
     p += T.ADDRESS_SIZE * n
     powers = list(struct.unpack_from("<%dQ" % n, data, p))
     for i in range(n):
@@ -231,7 +238,7 @@ def unpack_trusted(data, limits=None):
     if pos != len(data):
         raise _perr("trusted_packed_length", "bytes after the last set", extra=len(data) - pos)
     _check_sets(header, nxt, vals)
-    return TrustedState(header, nxt, vals, bytes(data[8:PACKED_FIXED]))
+    return TrustedState(header, nxt, vals, bytes(memoryview(data)[8:PACKED_FIXED]))
 
 
 def load_trusted(data, limits=None):
@@ -244,4 +251,4 @@ def load_trusted(data, limits=None):
 
 
 __all__ = ["encode_trusted", "decode_trusted", "validators_cbor", "pack_trusted",
-           "unpack_trusted", "load_trusted"]
+           "pack_trusted_parts", "unpack_trusted", "load_trusted"]
