@@ -4,11 +4,13 @@
 #   docs/compact-update.md, "Trusted state at rest".
 # - version 2, packed (pack_trusted / unpack_trusted): what the chip keeps in its store under the
 #   store's MAC, written by the chip itself after it verified the state: the validator sets in
-#   the flat buffers the verifier uses, with the addresses and hashes it derived, so a boot only
-#   slices them (no CBOR per validator, no SHA-256). Never accepted from outside the store. Spec:
+#   the flat buffers the verifier uses, with the hashes it derived, so a boot only slices them
+#   and derives the addresses (no CBOR per validator, no Merkle tree). Never accepted from
+#   outside the store. Spec:
 #   docs/store-format.md, "The trusted state record".
 # Shared subset: CPython and MicroPython.
 
+import hashlib
 import struct
 
 from lightclient.chip.core import cbor
@@ -17,7 +19,7 @@ from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.core.update import (DEFAULT_LIMITS, KEY_TYPE_CODES, UINT32_MAX, UINT64_MAX,
                                           _HASH_SIZES, _array, _bytes, _err, _int, _uint,
                                           _validators)
-from lightclient.chip.core.valset import PackedValidatorSet
+from lightclient.chip.core.valset import PackedValidatorSet, address_from_pubkey
 from lightclient.chip.core.verifier import TrustedState
 
 TRUSTED_VERSION = 1
@@ -125,34 +127,35 @@ def decode_trusted(data, expected_hash=None, limits=None):
 PACKED_MAGIC = b"LCTS"
 PACKED_VERSION = 2
 PACKED_FIXED = 40        # magic 4, version 1, sets 1, header length 2, header hash 32
-SET_FIXED = 44           # count 2, reserved 2, total power 8, set hash 32
+SET_FIXED = 44           # count 2, power width 1, reserved 1, total power 8, set hash 32
 KEY_SLOT = 33            # one public key per slot, ed25519's 32 bytes padded with a zero
 HAS_NEXT, HAS_VALS = 1, 2
 
 
 def _packed_set(vset):
-    """[fixed part, codes, keys, addresses, powers] of a validator set as the packed form
-    stores it. A PackedValidatorSet (what the chip holds) gives its own buffers."""
+    """[fixed part, set hash, codes, keys, powers] of a validator set as the packed form stores
+    it. A PackedValidatorSet (what the chip holds) gives its own buffers. Addresses are not
+    stored: deriving them (one SHA-256 each) costs a boot less than decrypting them would."""
     n = len(vset)
     if isinstance(vset, PackedValidatorSet):
-        codes, keys, addrs, powers = vset._codes, vset._keys, vset._addrs, vset._powers
+        codes, keys, powers = vset._codes, vset._keys, vset._powers
     else:
-        codes, keys, addrs = bytearray(n), bytearray(KEY_SLOT * n), bytearray(T.ADDRESS_SIZE * n)
+        codes, keys = bytearray(n), bytearray(KEY_SLOT * n)
         powers = []
         for i in range(n):
             key_type, pub = vset.key_at(i)
             codes[i] = KEY_TYPE_CODES.index(key_type)
             keys[KEY_SLOT * i:KEY_SLOT * i + len(pub)] = pub
-            addrs[T.ADDRESS_SIZE * i:T.ADDRESS_SIZE * (i + 1)] = vset.address_at(i)
             powers.append(vset.power_at(i))
-    return [struct.pack("<HHQ", n, 0, vset.total_power), vset.hash(), codes, keys, addrs,
-            struct.pack("<%dQ" % n, *powers)]
+    w = 4 if max(powers) <= UINT32_MAX else 8
+    return [struct.pack("<HBBQ", n, w, 0, vset.total_power), vset.hash(), codes, keys,
+            struct.pack("<%d%s" % (n, "I" if w == 4 else "Q"), *powers)]
 
 
 def pack_trusted(state):
     """TrustedState -> the packed form (bytes). Only for a state this device verified: the
-    addresses and hashes are stored, not recomputed by the reader. The header hash is the
-    state's own (header_hash) or computed here."""
+    hashes are stored, not recomputed by the reader. The header hash is the state's own
+    (header_hash) or computed here."""
     return b"".join(pack_trusted_parts(state))
 
 
@@ -180,15 +183,16 @@ def _perr(check, message, **details):
 
 def _unpack_set(data, pos, limits, path):
     """(PackedValidatorSet, end) of the set at data[pos:]. Bounds, key codes, padding and the
-    powers are checked; addresses, duplicates and the hash are the writer's (under the MAC)."""
+    powers are checked and the addresses derived; the duplicate check and the set's hash are
+    the writer's (under the store's MAC)."""
     if pos + SET_FIXED > len(data):
         raise _perr("trusted_packed_length", "validator set past the end", set=path)
-    n, reserved, total = struct.unpack_from("<HHQ", data, pos)
-    if not 1 <= n <= limits.max_validators or reserved != 0:
-        raise _perr("trusted_packed_set", "validator count out of range", set=path, count=n,
-                    max_validators=limits.max_validators)
+    n, w, reserved, total = struct.unpack_from("<HBBQ", data, pos)
+    if not 1 <= n <= limits.max_validators or (w != 4 and w != 8) or reserved != 0:
+        raise _perr("trusted_packed_set", "validator count or power width out of range",
+                    set=path, count=n, max_validators=limits.max_validators)
     p = pos + SET_FIXED
-    end = p + n * (1 + KEY_SLOT + T.ADDRESS_SIZE + 8)
+    end = p + n * (1 + KEY_SLOT + w)
     if end > len(data):
         raise _perr("trusted_packed_length", "validator set past the end", set=path)
     mv = memoryview(data)  # one copy per buffer kept, none of the record
@@ -197,23 +201,29 @@ def _unpack_set(data, pos, limits, path):
     p += n
     keys = bytes(mv[p:p + KEY_SLOT * n])
     p += KEY_SLOT * n
-    addrs = bytes(mv[p:p + T.ADDRESS_SIZE * n])
-    p += T.ADDRESS_SIZE * n
-    powers = list(struct.unpack_from("<%dQ" % n, data, p))
+    powers = list(struct.unpack_from("<%d%s" % (n, "I" if w == 4 else "Q"), data, p))
+    addrs = bytearray(T.ADDRESS_SIZE * n)
+    kv = memoryview(keys)
     for i in range(n):
         c = codes[i]
-        if c >= len(KEY_TYPE_CODES) or (c == 0 and keys[KEY_SLOT * i + 32] != 0):
+        k = KEY_SLOT * i
+        if c == 0 and keys[k + 32] == 0:
+            a = hashlib.sha256(kv[k:k + 32]).digest()
+        elif c == 1:
+            a = address_from_pubkey(T.SECP256K1, keys[k:k + KEY_SLOT])
+        else:
             raise _perr("trusted_packed_key", "bad key type code or key padding", set=path,
                         index=i)
+        addrs[T.ADDRESS_SIZE * i:T.ADDRESS_SIZE * (i + 1)] = memoryview(a)[:T.ADDRESS_SIZE]
     if min(powers) < 1 or sum(powers) != total or total > T.MAX_TOTAL_VOTING_POWER:
         raise _perr("trusted_packed_power", "powers out of range or not the total", set=path)
-    return PackedValidatorSet(codes, keys, addrs, powers, total, h), end
+    return PackedValidatorSet(codes, keys, bytes(addrs), powers, total, h), end
 
 
 def unpack_trusted(data, limits=None):
     """The packed form (from this device's store) -> TrustedState, with its header_hash.
     Structure, bounds and the header's fields are checked (typed DecodeError), and each set's
-    stored hash must be the header's; nothing is re-hashed."""
+    stored hash must be the header's; only the addresses are derived (one SHA-256 each)."""
     if limits is None:
         limits = DEFAULT_LIMITS
     _check_size(data, limits)
