@@ -114,3 +114,30 @@ def test_a_power_cut_during_the_migrating_commit_leaves_old_or_new(scenario):
             outcomes.add(h)
     assert outcomes == {2, 3} and cuts >= 10, cuts  # every step of the commit (11 here)
 
+
+
+def test_a_changed_byte_of_the_packed_state_on_flash_is_a_typed_store_error(scenario):
+    # The packed form is trusted because the store's MACs cover it: a byte changed on flash fails
+    # the newest snapshot, and the monotonic counter turns the fallback to the older one into a
+    # RollbackError (without a counter, mount falls back to that older, valid state).
+    from lightclient.chip.store.filedev import RamCounter
+    from lightclient.chip.store.flash_format import HEADER_SIZE
+    dev = RamBlockDevice(rec.BLOCK_SIZE, rec.BLOCK_COUNT, _image())
+    counter = RamCounter()
+    d = boot.build(dev, rec.SECRET, INFO, rec.rng_from(b"\x02" * 32), counter).device
+    d.submit_update(scenario.update(2, 3), scenario.now(3))
+    snap, e = d.store._snap, d.store._snap.entries["trusted"]
+    data_size = rec.BLOCK_SIZE - HEADER_SIZE
+    packed = bytes(dev.data)
+    for pos in (e.ct_off, e.ct_off + e.length // 2, e.ct_off + e.length - 1):
+        sector = (snap.start + pos // data_size) % rec.BLOCK_COUNT
+        at = sector * rec.BLOCK_SIZE + HEADER_SIZE + pos % data_size
+        dev.data[:] = packed
+        dev.data[at] ^= 0x01
+        b = boot.build(dev, rec.SECRET, INFO, rec.rng_from(b"\x03" * 32), counter).device
+        assert b.trusted is None and b.store is None
+        assert b.store_error.check == "rollback", b.store_error
+        plain = _boot(dev)  # no counter: the older snapshot, whole and valid
+        assert plain.store_error is None and plain.trusted.header.height == 2
+        why = " ".join(plain.store.skipped)
+        assert "record_mac" in why or "snapshot_mac" in why, why
