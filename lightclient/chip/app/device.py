@@ -4,9 +4,9 @@
 #   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
 #              a store written before it existed derives it from "key", as before
 #   "trusted"  the trusted light-client state, packed (trusted_at_rest.pack_trusted: the
-#              validator sets with their addresses and hashes, so a boot re-derives nothing); a
-#              store written before it holds version 1 (CBOR), read as before and written
-#              packed at the next commit (docs/store-format.md, "The trusted state record")
+#              validator sets as flat buffers with their hashes, so a boot decodes and hashes
+#              no validator); a store written before it holds version 1 (CBOR), read as before
+#              and packed at the next commit (docs/store-format.md, "The trusted state record")
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update

@@ -41,14 +41,12 @@ def _header_cbor(h):
             h.proposer_address]
 
 
-def encode_trusted(state, buffer=False):
+def encode_trusted(state):
     """TrustedState -> deterministic CBOR: [version, header fields, next validators or null,
-    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest". buffer: as a
-    bytearray, without the copy into bytes."""
+    validators or null]. Spec: docs/compact-update.md, "Trusted state at rest"."""
     vals = validators_cbor(state.validators) if state.validators is not None else None
     nxt = validators_cbor(state.next_validators) if state.next_validators is not None else None
-    return (cbor.dumps_buffer if buffer else cbor.dumps)(
-        [TRUSTED_VERSION, _header_cbor(state.header), nxt, vals], 4)
+    return cbor.dumps([TRUSTED_VERSION, _header_cbor(state.header), nxt, vals], 4)
 
 
 def _header(f, limits, p):

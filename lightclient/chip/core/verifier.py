@@ -56,7 +56,7 @@ class TrustedState:
         self.header = header
         self.next_validators = next_validators
         self.validators = validators
-        self.header_hash = header_hash  # header.hash() when already known (from the store)
+        self.header_hash = header_hash  # header.hash() when known (verified, or stored)
 
     def vouching_set(self):
         return self.next_validators if self.next_validators is not None else self.validators
