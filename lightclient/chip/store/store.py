@@ -77,7 +77,7 @@ class RecordStore:
         self._dev = blockdev
         enc, mac = derive_keys(bytes(secret))
         self._enc_key, self._mac_key = _pads(enc), _pads(mac)
-        self._enc_raw = enc
+        self._enc_raw, self._mac_raw = enc, mac
         self._counter = counter
         self.max_value = max_value
         self.max_records = max_records
@@ -273,7 +273,7 @@ class RecordStore:
         heads = []
         for i in range(self.block_count):
             h = parse_header(self._mac_key, self._read(i, 0, HEADER_SIZE), self.data_size,
-                             self.max_snapshot_sectors)
+                             self.max_snapshot_sectors, self._mac_raw)
             if isinstance(h, _Header):
                 self._ec[i] = h.erase_count
                 if h.gen > self._max_gen:
