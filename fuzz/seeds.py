@@ -94,7 +94,7 @@ def abci_seeds():
 
 def update_seeds():
     u = T._upd()
-    return list(u["cases"].values()) + [u["encoded"]]
+    return list(u["cases"].values()) + [u["encoded"], u["packed"]]
 
 
 def rpc_seeds():

@@ -231,7 +231,8 @@ def _upd():
             except LightClientError:
                 pass
         _UPD.update(fx=fx, trusted=trusted, cases=cases, good=good,
-                    encoded=trusted_at_rest.encode_trusted(trusted))
+                    encoded=trusted_at_rest.encode_trusted(trusted),
+                    packed=trusted_at_rest.pack_trusted(trusted))
     return _UPD
 
 
@@ -248,6 +249,12 @@ def t_update(data):
     try:
         update.apply_update_full(u["trusted"], data, Options(fx.TRUSTING_PERIOD_NS), fx.NOW_NS,
                                  _known_signatures)
+    except LightClientError:
+        pass
+    try:
+        st = trusted_at_rest.unpack_trusted(data)  # the packed form, as the chip's store holds it
+        _round_trip(trusted_at_rest.pack_trusted, trusted_at_rest.unpack_trusted, st,
+                    "packed trusted state")
     except LightClientError:
         pass
     try:

@@ -33,6 +33,7 @@ MODULES = {  # module -> (folder, frozen)
     "test_packed_validators": ("core", False), "test_types": ("core", False),
     "test_update": ("core", False), "test_verifier": ("core", False),
     "test_ripemd160": ("crypto", True), "test_store_dual": ("store/dual", False),
+    "test_trusted_packed": ("core", True),
 }
 OVER_BUDGET = {  # module -> (KiB it needs, why)
     "test_cbor": (416, "files mode (cbor_fields); bounds tests build 64 KiB and 100 KB inputs"),

@@ -6,7 +6,10 @@
 #   "acct_pub" its compressed public key (33 bytes)
 #   "pub"      its public key, kept so a boot does not derive it (a scalar multiplication);
 #              a store written before it existed derives it from "key", as before
-#   "trusted"  the trusted light-client state (trusted_at_rest.encode_trusted)
+#   "trusted"  the trusted light-client state, packed (trusted_at_rest.pack_trusted: the
+#              validator sets as flat buffers with their hashes, so a boot decodes and hashes
+#              no validator); a store written before it holds version 1 (CBOR), read as before
+#              and packed at the next commit (docs/store-format.md, "The trusted state record")
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update
@@ -37,7 +40,7 @@ def slim(state):
     """Keep only what vouches for the next headers (the next validator set): the header's own
     set is not needed again, and it is half the RAM and flash of a trusted state."""
     if state.next_validators is not None and state.validators is not None:
-        return TrustedState(state.header, state.next_validators, None)
+        return TrustedState(state.header, state.next_validators, None, state.header_hash)
     return state
 
 
@@ -60,6 +63,7 @@ class Device:
         self.trusted = None
         self.config = None
         self.record = None
+        self._repack = False  # "trusted" is still version 1 on flash: pack it at the next commit
         if store is not None:
             self._load()
 
@@ -74,10 +78,13 @@ class Device:
 
     def _commit(self, changes):
         self._need_store()
+        if self._repack and "trusted" not in changes:
+            changes["trusted"] = trusted_at_rest.pack_trusted_parts(self.trusted)
         try:
             self.store.commit(changes)
         except Exception as e:
             raise lc_error(lc.E_STORE, "store_write", str(e))
+        self._repack = False
 
     def _need_store(self):
         if self.store is None:
@@ -93,7 +100,10 @@ class Device:
             self.acct_pub = self._get("acct_pub")
             t = self._get("trusted")
             gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
-            self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
+            if t is not None:
+                self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
+                self._repack = not packed
+            t = None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
             r = self._get("record")
@@ -289,7 +299,7 @@ class Device:
             trusting_period_ns = DEFAULT_TRUSTING_PERIOD_NS
         Options(trusting_period_ns)  # validates it
         config = {"tp": trusting_period_ns, "uuid": uuid}
-        self._commit({"trusted": trusted_at_rest.encode_trusted(state),
+        self._commit({"trusted": trusted_at_rest.pack_trusted_parts(state),
                       "config": cbor.dumps(config),
                       "record": None})
         self.trusted, self.config, self.record = state, config, None
@@ -313,7 +323,7 @@ class Device:
         gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
-        changes = {"trusted": trusted_at_rest.encode_trusted(state, True)}
+        changes = {"trusted": trusted_at_rest.pack_trusted_parts(state)}
         config = self.config
         if uuid != config.get("uuid"):
             config = {"tp": config["tp"], "uuid": uuid}

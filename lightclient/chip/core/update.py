@@ -444,7 +444,7 @@ def decode_update_full(data, trusted_state, limits=None):
 
     prev = trusted_state.header
     vouching = trusted_state.vouching_set()
-    cache = [None]
+    cache = [trusted_state.header_hash]  # known when the state came from the store
 
     def prev_hash():
         if cache[0] is None:

@@ -49,13 +49,14 @@ class TrustedState:
     the next headers (the header's next validators, or its own validators when only those are
     known: CometBFT's light client uses the latter for skipping, tendermint-rs the former)."""
 
-    def __init__(self, header, next_validators=None, validators=None):
+    def __init__(self, header, next_validators=None, validators=None, header_hash=None):
         if next_validators is None and validators is None:
             raise VerificationError("trusted_validators", "a trusted state needs a validator set",
                                     height=header.height)
         self.header = header
         self.next_validators = next_validators
         self.validators = validators
+        self.header_hash = header_hash  # header.hash() when known (verified, or stored)
 
     def vouching_set(self):
         return self.next_validators if self.next_validators is not None else self.validators
@@ -353,7 +354,7 @@ def verify_step(trusted, untrusted, options, now_ns, checker=None):
     (INVALID) or NotEnoughTrust."""
     if checker is None:
         checker = CachingChecker()
-    check_structure(trusted, untrusted, options, now_ns)
+    header_hash = check_structure(trusted, untrusted, options, now_ns)
     sh = untrusted.signed_header
     chain_id = trusted.header.chain_id
     builder = votes.SignBytesBuilder(chain_id, sh.commit)
@@ -361,7 +362,7 @@ def verify_step(trusted, untrusted, options, now_ns, checker=None):
         tally_trust_level(chain_id, sh.commit, trusted.vouching_set(), options.trust_num,
                           options.trust_den, checker, builder)
     tally_two_thirds(chain_id, sh.commit, untrusted.validators, checker, builder)
-    return TrustedState(sh.header, untrusted.next_validators, untrusted.validators)
+    return TrustedState(sh.header, untrusted.next_validators, untrusted.validators, header_hash)
 
 
 def verify(trusted, untrusted, options, now_ns, checker=None):

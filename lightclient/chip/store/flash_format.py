@@ -65,8 +65,11 @@ def keystream_xor(enc_key, nonce, data, start=0, raw_key=None):
     n = len(data)
     if raw_key is not None and _crypto.backend_name() == "lccrypto":
         ks = bytearray((n + 31) // 32 * 32)
+        msg = bytearray(len(prefix) + 4)  # the HMAC input, its counter rewritten in place
+        msg[:len(prefix)] = prefix
         for j in range(0, n, 32):
-            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, prefix + struct.pack("<I", block))
+            struct.pack_into("<I", msg, len(prefix), block)
+            ks[j:j + 32] = _crypto.hmac_sha256(raw_key, msg)
             block += 1
         x = int.from_bytes(bytes(data), "big") ^ int.from_bytes(bytes(memoryview(ks)[:n]), "big")
         return bytearray(x.to_bytes(n, "big")) if n else bytearray()
@@ -94,10 +97,21 @@ def _u16(b, off):
 # --- sector header ------------------------------------------------------------------------------
 
 
-def pack_header(mac_key, part, nsect, gen, erase_count, stream_len, salt):
+def _header_tag(mac_key, body, raw_key):
+    # raw_key (the MAC key itself, mac_key being its pads): one C HMAC on the native backend,
+    # the same bytes (a mount checks up to N of these: 64 on the boards).
+    if raw_key is not None and _crypto.backend_name() == "lccrypto":
+        return _crypto.hmac_sha256(raw_key, D_HDR + body)[:HEADER_TAG_SIZE]
+    return hmac_sha256(mac_key, D_HDR + body)[:HEADER_TAG_SIZE]
+
+
+def pack_header(mac_key, part, nsect, gen, erase_count, stream_len, salt, raw_key=None):
     fields = struct.pack("<BBHHHIII", FORMAT_VERSION, 0, part, nsect, 0, gen, erase_count, stream_len)
     body = MAGIC + fields + salt
-    return body + hmac_sha256(mac_key, D_HDR + body)[:HEADER_TAG_SIZE]
+    return body + _header_tag(mac_key, body, raw_key)
+
+
+_BLANK_HEADER = b"\xff" * HEADER_SIZE
 
 
 class _Header:
@@ -111,14 +125,11 @@ class _Header:
         self.salt = salt
 
 
-def parse_header(mac_key, b, data_size, max_sectors):
+def parse_header(mac_key, b, data_size, max_sectors, raw_key=None):
     """A verified _Header, or a string saying why not ("blank", "magic", "mac", "field")."""
     if b[:4] != MAGIC:
-        for x in b:
-            if x != 0xFF:
-                return "magic"
-        return "blank"
-    if not _same(hmac_sha256(mac_key, D_HDR + bytes(b[:32]))[:HEADER_TAG_SIZE], b[32:48]):
+        return "blank" if b == _BLANK_HEADER else "magic"  # compared in C (most of a new ring)
+    if not _same(_header_tag(mac_key, bytes(b[:32]), raw_key), b[32:48]):
         return "mac"
     ver, flags, part, nsect, res, gen, ec, slen = struct.unpack_from("<BBHHHIII", b, 4)
     if ver != FORMAT_VERSION or flags != 0 or res != 0:

@@ -36,7 +36,8 @@ class SectorWriter:
         sector = (self.snap.start + self.k) % st.block_count
         ec = st._erase(sector)
         s = self.snap
-        st._program(sector, 0, pack_header(st._mac_key, self.k, s.nsect, s.gen, ec, s.stream_len, s.salt))
+        st._program(sector, 0, pack_header(st._mac_key, self.k, s.nsect, s.gen, ec, s.stream_len, s.salt,
+                                           st._mac_raw))
         st._ec[sector] = ec
         self.in_sector = 0
 

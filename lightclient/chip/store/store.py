@@ -77,7 +77,7 @@ class RecordStore:
         self._dev = blockdev
         enc, mac = derive_keys(bytes(secret))
         self._enc_key, self._mac_key = _pads(enc), _pads(mac)
-        self._enc_raw = enc
+        self._enc_raw, self._mac_raw = enc, mac
         self._counter = counter
         self.max_value = max_value
         self.max_records = max_records
@@ -162,10 +162,23 @@ class RecordStore:
         e = self._mounted().entries.get(_check_name(name))
         if e is None:
             return None
-        ct = self._read_stream(self._snap, e.ct_off, e.length)
-        if not _same(self._record_tag(e.nonce, e.name, ct), e.tag):
+        # One read, in pieces, each MACed and decrypted into the value; the value is returned only
+        # if the tag verifies, so what was decrypted is exactly what was checked (no second read
+        # for a changed flash to slip between) and no temporaries of the whole record's size.
+        nb = e.name.encode()
+        rmac = _Hmac(self._mac_key, D_REC + e.nonce + bytes([len(nb)]) + nb
+                     + struct.pack("<I", e.length))
+        out = bytearray(e.length)
+        off = 0
+        while off < e.length:
+            m = e.length - off if e.length - off < IO_CHUNK else IO_CHUNK
+            ct = self._read_stream(self._snap, e.ct_off + off, m)
+            rmac.update(ct)
+            out[off:off + m] = keystream_xor(self._enc_key, e.nonce, ct, off, self._enc_raw)
+            off += m
+        if not _same(rmac.digest(), e.tag):
             raise CorruptError("record_mac", "record changed on flash since mount", name=e.name)
-        return bytes(keystream_xor(self._enc_key, e.nonce, ct, 0, self._enc_raw))
+        return bytes(out)
 
     def put(self, name, value):
         self.commit({name: value})
@@ -174,7 +187,8 @@ class RecordStore:
         return sorted(self._mounted().entries)
 
     def commit(self, changes):
-        """Apply {name: bytes, or None to delete} as one new generation (atomic)."""
+        """Apply {name: bytes, or None to delete} as one new generation (atomic). A value may
+        also be a list of buffers, stored as their concatenation without joining them in RAM."""
         snap = self._mounted()
         if not isinstance(changes, dict):
             raise StoreError("changes", "commit takes a dict")
@@ -183,8 +197,13 @@ class RecordStore:
         new = {}
         for name, value in changes.items():
             name = _check_name(name)
+            if isinstance(value, (list, tuple)):
+                for part in value:
+                    if not isinstance(part, (bytes, bytearray, memoryview)):
+                        raise StoreError("value_type", "a value's parts must be bytes", name=name)
+                value = _Parts(value)
             if value is not None:
-                if not isinstance(value, (bytes, bytearray)):
+                if not isinstance(value, (bytes, bytearray, _Parts)):
                     raise StoreError("value_type", "value must be bytes or None", name=name)
                 if len(value) > self.max_value:
                     raise StoreError("value_size", "value too large", name=name, size=len(value),
@@ -254,7 +273,7 @@ class RecordStore:
         heads = []
         for i in range(self.block_count):
             h = parse_header(self._mac_key, self._read(i, 0, HEADER_SIZE), self.data_size,
-                             self.max_snapshot_sectors)
+                             self.max_snapshot_sectors, self._mac_raw)
             if isinstance(h, _Header):
                 self._ec[i] = h.erase_count
                 if h.gen > self._max_gen:
@@ -372,12 +391,6 @@ class RecordStore:
             done += m
         return out
 
-    def _record_tag(self, nonce, name, ct):
-        nb = name.encode()
-        m = _Hmac(self._mac_key, D_REC + nonce + bytes([len(nb)]) + nb + struct.pack("<I", len(ct)))
-        m.update(ct)
-        return m.digest()
-
     # --- writing ------------------------------------------------------------------------------
 
     def _erase(self, sector):
@@ -436,7 +449,8 @@ class RecordStore:
             while off < length:
                 m = length - off if length - off < IO_CHUNK else IO_CHUNK
                 if v is not None:
-                    ct = keystream_xor(self._enc_key, nonce, v[off:off + m], off, self._enc_raw)
+                    piece = v.take(off, m) if isinstance(v, _Parts) else v[off:off + m]
+                    ct = keystream_xor(self._enc_key, nonce, piece, off, self._enc_raw)
                 else:
                     ct = self._read_stream(old, e.ct_off + off, m)  # copied forward, verified below
                 rmac.update(ct)
@@ -458,6 +472,45 @@ class RecordStore:
             c = self._counter.read()
             if self._snap.gen > c:
                 self._counter.advance(self._snap.gen - c)
+
+
+class _Parts:
+    """A value given as a list of buffers: its length, and its bytes taken in order (a large
+    record, the packed trusted state, is written from the buffers that hold it, with no
+    contiguous copy of it in RAM)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        n = 0
+        for p in parts:
+            n += len(p)
+        self.n = n
+        self._pos = -1
+
+    def __len__(self):
+        return self.n
+
+    def take(self, off, m):
+        """Bytes off .. off+m-1; off is 0 or where the last take ended."""
+        if off == 0:
+            self._pos, self._i, self._o = 0, 0, 0
+        if off != self._pos or off + m > self.n:
+            raise StoreError("internal", "a value's parts are read in order", offset=off)
+        out = bytearray(m)
+        k = 0
+        while k < m:
+            p = self.parts[self._i]
+            r = len(p) - self._o
+            if r == 0:
+                self._i += 1
+                self._o = 0
+                continue
+            t = m - k if m - k < r else r
+            out[k:k + t] = memoryview(p)[self._o:self._o + t]
+            k += t
+            self._o += t
+        self._pos = off + m
+        return out
 
 
 def _check_name(name):

@@ -562,3 +562,28 @@ def test_dual_module_pins_the_same_vectors():
     want = json.loads((HERE / "vectors.json").read_text())
     assert mod.VECTOR_AFTER_FORMAT_SHA256 == want["after_format_sha256"]
     assert mod.VECTOR_AFTER_PUT_SHA256 == want["after_put_sha256"]
+
+
+def test_a_value_given_as_parts_is_stored_as_their_concatenation():
+    # The device commits its packed trusted state as a list of buffers (no joined copy in RAM):
+    # the flash holds exactly what the joined value would have given, and reads back joined.
+    value = bytes(range(256)) * 5 + b"tail"
+    parts = [value[:7], bytearray(value[7:300]), memoryview(value)[300:301], b"", value[301:]]
+    images = []
+    for v in (value, parts):
+        dev = RamBlockDevice(512, 8)
+        st = _store(dev, rng=det_rng(3))
+        st.format()
+        st.commit({"trusted": v, "x": b"1"})
+        assert st.get("trusted") == value
+        assert _store(RamBlockDevice(512, 8, bytes(dev.data))).mount() == st.generation
+        images.append(bytes(dev.data))
+    assert images[0] == images[1]
+    st = _store(RamBlockDevice(512, 8))
+    st.format()
+    with pytest.raises(StoreError) as e:
+        st.commit({"trusted": [b"ok", "text"]})
+    assert e.value.check == "value_type"
+    with pytest.raises(StoreError) as e:
+        st.commit({"trusted": [bytes(8000), bytes(200)]})
+    assert e.value.check == "value_size"
