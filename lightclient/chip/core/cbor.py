@@ -226,6 +226,9 @@ class _Decoder:
         self.pos = pos
         self.end = len(data)
         self.lim = None if max_bytes is None else pos + max_bytes  # None: no window
+        # The nearer of the two bounds: one comparison on the hot path, _avail (which names the
+        # bound that was crossed) only when it fails.
+        self.stop = self.end if self.lim is None or self.lim > self.end else self.lim
         self.max_depth = max_depth
         self.items_left = max_items
         self.max_items = max_items
@@ -234,6 +237,9 @@ class _Decoder:
 
     def _avail(self, n, check):
         # Raise unless n more bytes can be read at self.pos. Nothing is allocated before this.
+        # The hot paths test `self.pos + n > self.stop` inline and call this only then: on the
+        # chip a function whose frame exceeds 11 words (this one's: the raise with keywords)
+        # gets it from the heap at every call.
         # Past the max_bytes window is final ("cbor_too_large"); past the end of the input is
         # `check` (in loads_prefix: the item may complete once more bytes arrive).
         if self.lim is not None and self.pos + n > self.lim:
@@ -253,7 +259,8 @@ class _Decoder:
         if ai < 24:
             return ai
         if ai == 24:
-            self._avail(1, "cbor_truncated")
+            if self.pos + 1 > self.stop:
+                self._avail(1, "cbor_truncated")
             v = self.data[self.pos]
             self.pos += 1
             if v < 24:
@@ -261,7 +268,8 @@ class _Decoder:
                                   offset=start, value=v, size=1)
             return v
         size = 1 << (ai - 24)  # 25: 2, 26: 4, 27: 8
-        self._avail(size, "cbor_truncated")
+        if self.pos + size > self.stop:
+            self._avail(size, "cbor_truncated")
         p = self.pos
         v = int.from_bytes(self.data[p:p + size], "big")
         self.pos = p + size
@@ -274,7 +282,8 @@ class _Decoder:
         # build=False checks the item exactly as build=True does but makes no containers or
         # byte strings (returns None for them): the pass over a LazyArray's elements.
         start = self.pos
-        self._avail(1, "cbor_truncated")
+        if start + 1 > self.stop:
+            self._avail(1, "cbor_truncated")
         self.items_left -= 1
         if self.items_left < 0:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
@@ -312,14 +321,15 @@ class _Decoder:
             raise DecodeError("cbor_reserved_info", "reserved additional information",
                               offset=start, initial_byte=ib)
 
-        n = self._arg(ai, start)
+        n = ai if ai < 24 else self._arg(ai, start)
         if major == 0:
             return n
         if major == 1:
             return -1 - n
         if major == 2 or major == 3:
-            self._avail(n, "cbor_length_exceeds_input")
             p = self.pos
+            if p + n > self.stop:
+                self._avail(n, "cbor_length_exceeds_input")
             if major == 2 and not build:
                 self.pos = p + n
                 return None
@@ -340,7 +350,8 @@ class _Decoder:
             raise DecodeError("cbor_depth", "nesting deeper than max_depth", offset=start,
                               max_depth=self.max_depth)
         need = n if major == 4 else 2 * n  # every item takes at least one byte
-        self._avail(need, "cbor_length_exceeds_input")
+        if self.pos + need > self.stop:
+            self._avail(need, "cbor_length_exceeds_input")
         if need > self.items_left:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
                               offset=start, count=need, max_items=self.max_items)
