@@ -70,4 +70,7 @@ lc_status lc_hkdf_check(long long length);
 lc_status lc_hkdf_sha256(uint8_t *out, long long length, const uint8_t *ikm, size_t ikm_len,
     const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len);
 
+// CRC16-XMODEM of data, continuing from crc (0 to start): the SMP serial framing's checksum.
+uint16_t lc_crc16_xmodem(const uint8_t *data, size_t len, uint16_t crc);
+
 #endif

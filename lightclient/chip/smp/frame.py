@@ -36,8 +36,22 @@ def _crc_table():
 _CRC_TABLE = _crc_table()
 
 
+try:  # the chip's C module (native image): the Python loop below cost ~850 instructions a byte
+    from lccrypto import crc16_xmodem as _crc16_native
+except ImportError:  # CPython, the WebAssembly build, a pure image
+    _crc16_native = None
+
+
 def crc16(data, crc=0):
     """CRC16-CCITT, XMODEM variant (poly 0x1021, init 0, no reflection, no final xor)."""
+    if _crc16_native is not None:
+        return _crc16_native(data, crc)
+    return crc16_py(data, crc)
+
+
+def crc16_py(data, crc=0):
+    """crc16 in Python: what runs where lccrypto is absent (and the reference the C one is
+    tested against)."""
     t = _CRC_TABLE
     for b in data:
         crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ b) & 0xFF]
