@@ -371,3 +371,18 @@ uint16_t lc_crc16_xmodem(const uint8_t *data, size_t len, uint16_t crc) {
     }
     return crc;
 }
+
+// SHA-256 of an optional tag byte (tag < 0: none) followed by a and b: plain SHA-256 and RFC
+// 6962's leaf (tag 0x00) and inner node (tag 0x01) hashes, without joining the parts first.
+void lc_sha256_tagged(uint8_t out[32], int tag, const uint8_t *a, size_t a_len,
+    const uint8_t *b, size_t b_len) {
+    secp256k1_sha256 h;
+    secp256k1_sha256_initialize(&h);
+    if (tag >= 0) {
+        uint8_t t = (uint8_t)tag;
+        secp256k1_sha256_write(&h, &t, 1);
+    }
+    secp256k1_sha256_write(&h, a, a_len);
+    secp256k1_sha256_write(&h, b, b_len);
+    secp256k1_sha256_finalize(&h, out);
+}

@@ -132,7 +132,12 @@ def _enc(obj, out, depth, max_depth):
                               max_depth=max_depth)
         out.extend(_head(4, len(obj)))
         for x in obj:
-            _enc(x, out, depth + 1, max_depth)
+            # Unsigned ints (a validator set's powers) inline: _enc's frame is a heap
+            # allocation on the chip. type(x) is int is False for a bool on both runtimes.
+            if type(x) is int and 0 <= x < _U64_LIMIT:
+                out.extend(_head(0, x))
+            else:
+                _enc(x, out, depth + 1, max_depth)
     elif isinstance(obj, dict):
         if depth >= max_depth:
             raise DecodeError("cbor_encode_depth", "nesting deeper than max_depth",

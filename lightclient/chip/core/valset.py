@@ -7,7 +7,7 @@ import hashlib
 
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError
-from lightclient.chip.core.merkle import hash_from_byte_slices, inner_hash, leaf_hash
+from lightclient.chip.core.merkle import hash_from_byte_slices, inner_hash, leaf_hash, sha256
 from lightclient.chip.core.types import (ADDRESS_SIZE, ED25519, INT64_MAX, MAX_TOTAL_VOTING_POWER,
                                          MAX_VALIDATORS, PUB_KEY_SIZES, SECP256K1, _PUB_KEY_FIELD)
 from lightclient.chip.crypto import backend as crypto
@@ -281,7 +281,7 @@ class ValidatorPacker:
         self._codes[i] = KEY_TYPE_CODES.index(key_type)
         off = _KEY_STRIDE * i
         self._keys[off:off + len(pub_key)] = pub_key
-        digest = hashlib.sha256(pub_key).digest()  # the address, as address_from_pubkey
+        digest = sha256(pub_key)  # the address, as address_from_pubkey
         self._addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE] = (
             memoryview(digest)[:ADDRESS_SIZE] if key_type == ED25519 else crypto.ripemd160(digest))
         self._powers[i] = voting_power
