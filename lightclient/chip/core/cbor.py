@@ -361,17 +361,56 @@ class _Decoder:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
                               offset=start, count=need, max_items=self.max_items)
         if major == 4:
+            # An element that is an unsigned int below 256 or a byte string shorter than 256
+            # bytes (most of a validator or signature list) is read inline, with item()'s
+            # checks; anything else, or anything that fails a check, goes through item(),
+            # which raises as it always did. On the chip an item() call is a heap allocation.
+            data = self.data
             if not build:
                 for _ in range(n):
+                    p = self.pos
+                    if p + 2 <= self.stop and self.items_left > 0:
+                        ib = data[p]
+                        if ib < 24:
+                            self.pos = p + 1
+                            self.items_left -= 1
+                            continue
+                        if ib == 0x18 or ib == 0x58:
+                            e = p + 2 + (data[p + 1] if ib == 0x58 else 0)
+                            if data[p + 1] >= 24 and e <= self.stop:
+                                self.pos = e
+                                self.items_left -= 1
+                                continue
                     self.item(depth + 1, False)
                 return None
             if depth == self.lazy_depth:
                 first = self.pos
                 for _ in range(n):
                     self.item(depth + 1, False)
-                return LazyArray(self.data, first, n, depth, self.max_depth)
+                return LazyArray(data, first, n, depth, self.max_depth)
             out = []
+            vmin = self.view_min
             for _ in range(n):
+                p = self.pos
+                if p + 2 <= self.stop and self.items_left > 0:
+                    ib = data[p]
+                    if ib < 24:
+                        self.pos = p + 1
+                        self.items_left -= 1
+                        out.append(ib)
+                        continue
+                    v = data[p + 1]
+                    if ib == 0x18 and v >= 24:
+                        self.pos = p + 2
+                        self.items_left -= 1
+                        out.append(v)
+                        continue
+                    if ib == 0x58 and v >= 24 and p + 2 + v <= self.stop and (
+                            vmin is None or v < vmin):
+                        self.pos = p + 2 + v
+                        self.items_left -= 1
+                        out.append(self._slice(p + 2, p + 2 + v))
+                        continue
                 out.append(self.item(depth + 1))
             return out
         m = {} if build else None
