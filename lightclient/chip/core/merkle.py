@@ -56,7 +56,7 @@ try:
     from lccrypto import merkle_leaf as leaf_hash  # noqa: F811
     from lccrypto import merkle_root as _root_native
     from lccrypto import sha256  # noqa: F811
-except ImportError:
+except (ImportError, AttributeError):  # no lccrypto, or one without these (a stand-in)
     _root_native = None
 
 

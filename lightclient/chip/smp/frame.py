@@ -38,7 +38,7 @@ _CRC_TABLE = _crc_table()
 
 try:  # the chip's C module (native image): the Python loop below cost ~850 instructions a byte
     from lccrypto import crc16_xmodem as _crc16_native
-except ImportError:  # CPython, the WebAssembly build, a pure image
+except (ImportError, AttributeError):  # CPython, WebAssembly, a pure image, an older lccrypto
     _crc16_native = None
 
 
