@@ -18,6 +18,7 @@ from lightclient.chip.core.errors import DecodeError
 
 START = b"\x06\x09"
 CONT = b"\x04\x14"
+_FIRST_BYTES = (START[:1], CONT[:1])
 LINE_MAX = 127            # bytes on the wire per line, delimiter and newline included
 RX_LINE_MAX = 136         # we accept a little more than we send (clients that count 128 + CR)
 DEFAULT_MAX_MESSAGE = 16384
@@ -59,8 +60,7 @@ def crc16_py(data, crc=0):
 
 
 def _b64encode(data):
-    s = binascii.b2a_base64(data)
-    return s[:-1] if s[-1:] == b"\n" else s
+    return binascii.b2a_base64(data, newline=False)  # no copy to drop the newline
 
 
 def encode_packet(message, line_max=LINE_MAX):
@@ -255,7 +255,7 @@ class FrameDecoder:
             if i > cut and (i > start or busy):
                 cut = i
         keep = b""
-        if cut < 0 and self._tail in (START[:1], CONT[:1]) and (
+        if cut < 0 and self._tail in _FIRST_BYTES and (
                 self.skipping or len(self.line) > 1) and (
                 self._tail + data[start:start + 1]) in (START, CONT):
             cut = start          # the delimiter straddles two reads: its first byte was fed last
