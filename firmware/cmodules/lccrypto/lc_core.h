@@ -82,4 +82,11 @@ lc_status lc_hkdf_check(long long length);
 lc_status lc_hkdf_sha256(uint8_t *out, long long length, const uint8_t *ikm, size_t ikm_len,
     const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len);
 
+// CRC16-XMODEM of data, continuing from crc (0 to start): the SMP serial framing's checksum.
+uint16_t lc_crc16_xmodem(const uint8_t *data, size_t len, uint16_t crc);
+
+// SHA-256(tag || a || b), tag < 0: no tag byte; RFC 6962: leaf = tag 0, inner node = tag 1.
+void lc_sha256_tagged(uint8_t out[32], int tag, const uint8_t *a, size_t a_len,
+    const uint8_t *b, size_t b_len);
+
 #endif

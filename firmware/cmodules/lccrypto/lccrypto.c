@@ -29,6 +29,11 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_secp256k1_public_key), MP_ROM_PTR(&lc_secp256k1_public_key_obj) },
     { MP_ROM_QSTR(MP_QSTR_hmac_sha256), MP_ROM_PTR(&lc_hmac_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_hkdf_sha256), MP_ROM_PTR(&lc_hkdf_sha256_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crc16_xmodem), MP_ROM_PTR(&lc_crc16_xmodem_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&lc_sha256_obj) },
+    { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
+    { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },
+    { MP_ROM_QSTR(MP_QSTR_merkle_root), MP_ROM_PTR(&lc_merkle_root_obj) },
 };
 static MP_DEFINE_CONST_DICT(lccrypto_globals, lccrypto_globals_table);
 

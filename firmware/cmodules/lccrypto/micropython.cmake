@@ -29,6 +29,8 @@ target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lc_ed25519.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_aead.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_secp256k1.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_link.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_merkle.c
 )
 target_include_directories(usermod_lccrypto INTERFACE ${LCC_INCLUDES})
 target_compile_definitions(usermod_lccrypto INTERFACE ${LCC_DEFINES})

@@ -132,7 +132,12 @@ def _enc(obj, out, depth, max_depth):
                               max_depth=max_depth)
         out.extend(_head(4, len(obj)))
         for x in obj:
-            _enc(x, out, depth + 1, max_depth)
+            # Unsigned ints (a validator set's powers) inline: _enc's frame is a heap
+            # allocation on the chip. type(x) is int is False for a bool on both runtimes.
+            if type(x) is int and 0 <= x < _U64_LIMIT:
+                out.extend(_head(0, x))
+            else:
+                _enc(x, out, depth + 1, max_depth)
     elif isinstance(obj, dict):
         if depth >= max_depth:
             raise DecodeError("cbor_encode_depth", "nesting deeper than max_depth",
@@ -226,6 +231,9 @@ class _Decoder:
         self.pos = pos
         self.end = len(data)
         self.lim = None if max_bytes is None else pos + max_bytes  # None: no window
+        # The nearer of the two bounds: one comparison on the hot path, _avail (which names the
+        # bound that was crossed) only when it fails.
+        self.stop = self.end if self.lim is None or self.lim > self.end else self.lim
         self.max_depth = max_depth
         self.items_left = max_items
         self.max_items = max_items
@@ -234,6 +242,9 @@ class _Decoder:
 
     def _avail(self, n, check):
         # Raise unless n more bytes can be read at self.pos. Nothing is allocated before this.
+        # The hot paths test `self.pos + n > self.stop` inline and call this only then: on the
+        # chip a function whose frame exceeds 11 words (this one's: the raise with keywords)
+        # gets it from the heap at every call.
         # Past the max_bytes window is final ("cbor_too_large"); past the end of the input is
         # `check` (in loads_prefix: the item may complete once more bytes arrive).
         if self.lim is not None and self.pos + n > self.lim:
@@ -253,7 +264,8 @@ class _Decoder:
         if ai < 24:
             return ai
         if ai == 24:
-            self._avail(1, "cbor_truncated")
+            if self.pos + 1 > self.stop:
+                self._avail(1, "cbor_truncated")
             v = self.data[self.pos]
             self.pos += 1
             if v < 24:
@@ -261,7 +273,8 @@ class _Decoder:
                                   offset=start, value=v, size=1)
             return v
         size = 1 << (ai - 24)  # 25: 2, 26: 4, 27: 8
-        self._avail(size, "cbor_truncated")
+        if self.pos + size > self.stop:
+            self._avail(size, "cbor_truncated")
         p = self.pos
         v = int.from_bytes(self.data[p:p + size], "big")
         self.pos = p + size
@@ -274,7 +287,8 @@ class _Decoder:
         # build=False checks the item exactly as build=True does but makes no containers or
         # byte strings (returns None for them): the pass over a LazyArray's elements.
         start = self.pos
-        self._avail(1, "cbor_truncated")
+        if start + 1 > self.stop:
+            self._avail(1, "cbor_truncated")
         self.items_left -= 1
         if self.items_left < 0:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
@@ -312,14 +326,15 @@ class _Decoder:
             raise DecodeError("cbor_reserved_info", "reserved additional information",
                               offset=start, initial_byte=ib)
 
-        n = self._arg(ai, start)
+        n = ai if ai < 24 else self._arg(ai, start)
         if major == 0:
             return n
         if major == 1:
             return -1 - n
         if major == 2 or major == 3:
-            self._avail(n, "cbor_length_exceeds_input")
             p = self.pos
+            if p + n > self.stop:
+                self._avail(n, "cbor_length_exceeds_input")
             if major == 2 and not build:
                 self.pos = p + n
                 return None
@@ -340,22 +355,62 @@ class _Decoder:
             raise DecodeError("cbor_depth", "nesting deeper than max_depth", offset=start,
                               max_depth=self.max_depth)
         need = n if major == 4 else 2 * n  # every item takes at least one byte
-        self._avail(need, "cbor_length_exceeds_input")
+        if self.pos + need > self.stop:
+            self._avail(need, "cbor_length_exceeds_input")
         if need > self.items_left:
             raise DecodeError("cbor_too_many_items", "more items than max_items",
                               offset=start, count=need, max_items=self.max_items)
         if major == 4:
+            # An element that is an unsigned int below 256 or a byte string shorter than 256
+            # bytes (most of a validator or signature list) is read inline, with item()'s
+            # checks; anything else, or anything that fails a check, goes through item(),
+            # which raises as it always did. On the chip an item() call is a heap allocation.
+            data = self.data
             if not build:
                 for _ in range(n):
+                    p = self.pos
+                    if p + 2 <= self.stop and self.items_left > 0:
+                        ib = data[p]
+                        if ib < 24:
+                            self.pos = p + 1
+                            self.items_left -= 1
+                            continue
+                        if ib == 0x18 or ib == 0x58:
+                            e = p + 2 + (data[p + 1] if ib == 0x58 else 0)
+                            if data[p + 1] >= 24 and e <= self.stop:
+                                self.pos = e
+                                self.items_left -= 1
+                                continue
                     self.item(depth + 1, False)
                 return None
             if depth == self.lazy_depth:
                 first = self.pos
                 for _ in range(n):
                     self.item(depth + 1, False)
-                return LazyArray(self.data, first, n, depth, self.max_depth)
+                return LazyArray(data, first, n, depth, self.max_depth)
             out = []
+            vmin = self.view_min
             for _ in range(n):
+                p = self.pos
+                if p + 2 <= self.stop and self.items_left > 0:
+                    ib = data[p]
+                    if ib < 24:
+                        self.pos = p + 1
+                        self.items_left -= 1
+                        out.append(ib)
+                        continue
+                    v = data[p + 1]
+                    if ib == 0x18 and v >= 24:
+                        self.pos = p + 2
+                        self.items_left -= 1
+                        out.append(v)
+                        continue
+                    if ib == 0x58 and v >= 24 and p + 2 + v <= self.stop and (
+                            vmin is None or v < vmin):
+                        self.pos = p + 2 + v
+                        self.items_left -= 1
+                        out.append(self._slice(p + 2, p + 2 + v))
+                        continue
                 out.append(self.item(depth + 1))
             return out
         m = {} if build else None

@@ -31,13 +31,33 @@ def _split_point(n):
 
 
 def hash_from_byte_slices(items):
+    if _root_native is not None:
+        return _root_native(items if isinstance(items, (list, tuple)) else list(items))
+    return hash_from_byte_slices_py(items)
+
+
+def hash_from_byte_slices_py(items):
+    """The tree in Python: where lccrypto is absent (and the reference the C one is tested
+    against)."""
     n = len(items)
     if n == 0:
         return sha256(b"")
     if n == 1:
         return leaf_hash(items[0])
     k = _split_point(n)
-    return inner_hash(hash_from_byte_slices(items[:k]), hash_from_byte_slices(items[k:]))
+    return inner_hash(hash_from_byte_slices_py(items[:k]), hash_from_byte_slices_py(items[k:]))
+
+
+# On the chip's native image the same hashes in C (lccrypto, as hashlib is C): one call per
+# tree or node instead of a hash object and the joined bytes of every node. The Python above
+# stays for the WebAssembly build and CPython; tests/chip32 runs the Merkle tests on both.
+try:
+    from lccrypto import merkle_inner as inner_hash  # noqa: F811
+    from lccrypto import merkle_leaf as leaf_hash  # noqa: F811
+    from lccrypto import merkle_root as _root_native
+    from lccrypto import sha256  # noqa: F811
+except (ImportError, AttributeError):  # no lccrypto, or one without these (a stand-in)
+    _root_native = None
 
 
 def root_from_inclusion_proof(index, size, leaf, proof):

@@ -20,6 +20,15 @@ def uvarint(n):
     if n < 0 or n > _U64:
         raise DecodeError("proto_varint_range", "value outside uint64", value=n)
     out = bytearray()
+    if n > 0x3FFFFFFF:
+        # Past the chip's small ints (31 bits; seconds since 1970 are past them): the low 28
+        # bits in one big-int operation, then small-int arithmetic, instead of three big-int
+        # operations (each an allocation) for every 7 bits.
+        lo = n & 0xFFFFFFF
+        n >>= 28
+        for _ in range(4):
+            out.append((lo & 0x7F) | 0x80)
+            lo >>= 7
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7

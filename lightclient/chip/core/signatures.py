@@ -20,9 +20,14 @@ class CachingChecker:
         self.max_entries = max_entries
         self._keys = bytearray()  # SHA-256 keys, oldest first
         self._verdicts = bytearray()  # 1 (valid) or 0, one per key
+        # The first two bytes of each kept key (small ints): most checks are first checks, and
+        # a prefix never seen means no search of the whole buffer.
+        self._prefixes = set()
         self.verified = 0  # signatures actually checked (for tests and benchmarks)
 
     def _find(self, key):
+        if ((key[0] << 8) | key[1]) not in self._prefixes:
+            return -1
         keys = self._keys
         start = 0
         while True:
@@ -45,8 +50,10 @@ class CachingChecker:
         self.verified += 1
         if len(self._verdicts) >= self.max_entries:
             half = self.max_entries // 2
-            self._keys = self._keys[32 * half:]
+            self._keys = keys = self._keys[32 * half:]
             self._verdicts = self._verdicts[half:]
+            self._prefixes = set((keys[j] << 8) | keys[j + 1] for j in range(0, len(keys), 32))
         self._keys.extend(key)
+        self._prefixes.add((key[0] << 8) | key[1])
         self._verdicts.append(1 if ok else 0)
         return ok

@@ -182,10 +182,26 @@ class SignBytesBuilder:
             raise DecodeError("block_id_flag", "unknown block id flag", index=index,
                               flag=flag)
         # timestamp = 5 is non-nullable: always present, even when empty
-        ts = timestamp_bytes(self.commit.timestamp_at(index))
-        ts_len = proto.uvarint(len(ts))
-        n = len(pre) + len(self._ts_key) + len(ts_len) + len(ts) + len(self._tail)
-        return b"".join((proto.uvarint(n), pre, self._ts_key, ts_len, ts, self._tail))
+        time_ns = self.commit.timestamp_at(index)
+        seconds, nanos = divmod(time_ns, 1000000000)
+        if seconds <= 0 or time_ns > MAX_TIME_NS:
+            ts = timestamp_bytes(time_ns)  # checks the range; negative seconds, 64-bit
+            secs = nanos_b = b""
+        else:
+            # Timestamp{seconds = 1, nanos = 2} as parts of the one join below (nanos omitted
+            # when zero): what timestamp_bytes gives, without its intermediate copies.
+            ts = _SECONDS_KEY
+            secs = proto.uvarint(seconds)
+            nanos_b = _NANOS_KEY + proto.uvarint(nanos) if nanos else b""
+        ts_len = proto.uvarint(len(ts) + len(secs) + len(nanos_b))
+        n = (len(pre) + len(self._ts_key) + len(ts_len) + len(ts) + len(secs) + len(nanos_b)
+             + len(self._tail))
+        return b"".join((proto.uvarint(n), pre, self._ts_key, ts_len, ts, secs, nanos_b,
+                         self._tail))
+
+
+_SECONDS_KEY = bytes(((1 << 3) | proto.VARINT,))
+_NANOS_KEY = bytes(((2 << 3) | proto.VARINT,))
 
 
 def vote_sign_bytes(chain_id, commit, index):

@@ -18,6 +18,7 @@ from lightclient.chip.core.errors import DecodeError
 
 START = b"\x06\x09"
 CONT = b"\x04\x14"
+_FIRST_BYTES = (START[:1], CONT[:1])
 LINE_MAX = 127            # bytes on the wire per line, delimiter and newline included
 RX_LINE_MAX = 136         # we accept a little more than we send (clients that count 128 + CR)
 DEFAULT_MAX_MESSAGE = 16384
@@ -36,8 +37,22 @@ def _crc_table():
 _CRC_TABLE = _crc_table()
 
 
+try:  # the chip's C module (native image): the Python loop below cost ~850 instructions a byte
+    from lccrypto import crc16_xmodem as _crc16_native
+except (ImportError, AttributeError):  # CPython, WebAssembly, a pure image, an older lccrypto
+    _crc16_native = None
+
+
 def crc16(data, crc=0):
     """CRC16-CCITT, XMODEM variant (poly 0x1021, init 0, no reflection, no final xor)."""
+    if _crc16_native is not None:
+        return _crc16_native(data, crc)
+    return crc16_py(data, crc)
+
+
+def crc16_py(data, crc=0):
+    """crc16 in Python: what runs where lccrypto is absent (and the reference the C one is
+    tested against)."""
     t = _CRC_TABLE
     for b in data:
         crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ b) & 0xFF]
@@ -45,8 +60,7 @@ def crc16(data, crc=0):
 
 
 def _b64encode(data):
-    s = binascii.b2a_base64(data)
-    return s[:-1] if s[-1:] == b"\n" else s
+    return binascii.b2a_base64(data, newline=False)  # no copy to drop the newline
 
 
 def encode_packet(message, line_max=LINE_MAX):
@@ -241,7 +255,7 @@ class FrameDecoder:
             if i > cut and (i > start or busy):
                 cut = i
         keep = b""
-        if cut < 0 and self._tail in (START[:1], CONT[:1]) and (
+        if cut < 0 and self._tail in _FIRST_BYTES and (
                 self.skipping or len(self.line) > 1) and (
                 self._tail + data[start:start + 1]) in (START, CONT):
             cut = start          # the delimiter straddles two reads: its first byte was fed last

@@ -18,6 +18,21 @@ def test_reference_tree_roots():
         assert merkle.hash_from_byte_slices(leaves[:size]).hex() == want, size
 
 
+
+def test_the_tree_in_one_call_equals_the_python_tree():
+    # On the chip's native image hash_from_byte_slices is lccrypto.merkle_root (C); the Python
+    # tree stays for the WebAssembly build: both give the same root for every shape, item
+    # lengths from empty to several blocks, bytes, bytearray and memoryview items alike.
+    items = [bytes([i]) * (i * 7 % 150) for i in range(40)]
+    for n in list(range(0, 20)) + [31, 32, 33, 40]:
+        assert merkle.hash_from_byte_slices(items[:n]) == merkle.hash_from_byte_slices_py(items[:n])
+    mixed = (items[3], bytearray(items[5]), memoryview(items[9]), items[0])
+    assert merkle.hash_from_byte_slices(mixed) == merkle.hash_from_byte_slices_py(
+        [bytes(x) for x in mixed])
+    assert merkle.leaf_hash(b"abc") == merkle.sha256(b"\x00abc")
+    assert merkle.inner_hash(b"l" * 32, b"r" * 32) == merkle.sha256(b"\x01" + b"l" * 32 + b"r" * 32)
+    dual.raises(TypeError, merkle.hash_from_byte_slices, [b"a", 5])
+
 def _inclusion_cases(rel="rfc6962/inclusion"):
     # Walk the vector tree by hand: MicroPython has no os.walk.
     for name in sorted(os.listdir(dual.vector_path(rel))):

@@ -107,6 +107,30 @@ def test_packer_errors_are_validator_set_errors():
         "too_many_validators"
 
 
+def test_duplicates_are_found_among_addresses_that_share_their_first_bytes():
+    # finish() searches the earlier addresses only for an address whose first two bytes it has
+    # seen: two distinct addresses with the same prefix are a set, a repeat behind them is not.
+    # (a birthday search over 16 bits, made one key at a time: it must fit the chip's heap)
+    first = {}
+    pair = None
+    i = 0
+    while pair is None and i < 4096:
+        a = valset.address_from_pubkey(T.ED25519, _keys(1, b"prefix" + str(i).encode())[0])
+        prefix = (a[0] << 8) | a[1]
+        if prefix in first:
+            pair = (first[prefix], i)
+        first[prefix] = i
+        i += 1
+    assert pair is not None
+    pair = [_keys(1, b"prefix" + str(j).encode())[0] for j in pair]
+    other = _keys(1, b"other")[0]
+    ok = [(T.ED25519, pair[0], 3), (T.ED25519, other, 2), (T.ED25519, pair[1], 1)]
+    assert _packed(ok).hash() == _plain(ok).hash()
+    for dup in (ok + [(T.ED25519, pair[1], 1)], ok + [(T.ED25519, pair[0], 1)]):
+        e = dual.raises(DecodeError, _packed, dup)
+        assert e.check == "validator_duplicate" and e.details["index"] == 3
+
+
 def _state(n):
     seeds = [hashlib.sha256(b"seed" + bytes([i])).digest() for i in range(n)]
     pubs = [ed25519.public_key(s) for s in seeds]

@@ -13,6 +13,24 @@ def test_uvarint_boundaries():
         assert proto.read_uvarint(b, 0, len(b)) == (n, len(b))
 
 
+
+def test_uvarint_past_small_ints_equals_seven_bits_at_a_time():
+    # uvarint takes the low 28 bits of a value above 2**30 (the chip's small ints) in one go:
+    # every length and the values around each boundary give the plain 7-bit grouping.
+    def plain(n):
+        out = []
+        while n > 0x7F:
+            out.append((n & 0x7F) | 0x80)
+            n >>= 7
+        out.append(n)
+        return bytes(out)
+    values = [1700000000, 253402300799, (1 << 63) + 12345]
+    for k in range(26, 65):
+        values += [(1 << k) - 1, 1 << k, (1 << k) + 1, (1 << k) - 129]
+    for n in values:
+        if n < 1 << 64:
+            assert proto.uvarint(n) == plain(n), n
+
 def test_zero_values_are_omitted_and_negatives_are_64_bit():
     assert proto.varint_field(1, 0) == b""
     assert proto.bytes_field(2, b"") == b""
