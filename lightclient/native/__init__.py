@@ -19,6 +19,8 @@ def _load():
     try:
         from lightclient.native import secp256k1
         fns["secp256k1_verify"] = secp256k1.verify
+        fns["secp256k1_sign"] = secp256k1.sign
+        fns["secp256k1_public_key"] = secp256k1.public_key
         names.append("libsecp256k1")
     except ImportError:
         pass

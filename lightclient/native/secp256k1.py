@@ -58,3 +58,15 @@ def verify_digest(public_key, digest, signature):
     except ValueError:
         return False
     return bool(lib.secp256k1_ecdsa_verify(_CTX, sig, bytes(digest), key.public_key))
+
+
+def sign(secret, message):
+    """64-byte r || s (low s: libsecp256k1 always normalises) over SHA-256(`message`), RFC 6979;
+    the same bytes as the chip's lccrypto.secp256k1_sign and the pure sign."""
+    from coincurve import PrivateKey
+    return PrivateKey(bytes(secret)).sign_recoverable(bytes(message))[:64]
+
+
+def public_key(secret):
+    from coincurve import PrivateKey
+    return PrivateKey(bytes(secret)).public_key.format(compressed=True)

@@ -12,19 +12,22 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, lc
 from lightclient.chip.smp import header as H
 
-from lightclient.chip.app import lc_group, os_group
+from lightclient.chip.app import lc_group, os_group, pay_group
+from lightclient.chip.smp import pay
 
 from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
-    def __init__(self, device, info):
+    def __init__(self, device, info, payments=None):
         self.device = device
+        self.payments = payments  # app.payments.Payments, or None (no counter log partition)
         self.info = info  # board, chip, machine, release, build, chip_id, firmware_hash
         self.decoder = frame.FrameDecoder(MAX_MESSAGE)
         self.reset_pending = False
         self.handled = 0
-        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
+        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS,
+                       pay.GROUP: pay_group.COMMANDS}
 
     def tick(self, now_ms):
         self.decoder.expire(now_ms)

@@ -10,6 +10,8 @@
 #   verify(key_type, public_key, message, signature) -> bool   CometBFT's rules (ZIP-215, low s)
 #   ed25519_verify(pub, msg, sig), secp256k1_verify(pub33, msg, sig64) -> bool (SHA-256 inside)
 #   ed25519_public_key(seed) -> 32 bytes, ed25519_sign(seed, msg) -> 64 bytes
+#   secp256k1_public_key(secret) -> 33 bytes (compressed SEC1)
+#   secp256k1_sign(secret, msg) -> 64 bytes r || s over SHA-256(msg), RFC 6979, low s
 #   sha512(data), ripemd160(data), hmac_sha256(key, msg) -> digest bytes
 #   backend_name() -> "lccrypto" | "pure" | the host backend's name
 # Shared subset: CPython and MicroPython 1.27.
@@ -18,7 +20,7 @@ ED25519 = "ed25519"
 SECP256K1 = "secp256k1"
 KEY_TYPES = (ED25519, SECP256K1)
 FUNCTIONS = ("ed25519_verify", "secp256k1_verify", "ed25519_public_key", "ed25519_sign",
-             "sha512", "ripemd160", "hmac_sha256")
+             "secp256k1_public_key", "secp256k1_sign", "sha512", "ripemd160", "hmac_sha256")
 
 try:
     from lightclient.chip.crypto import native as _impl   # ImportError without lccrypto
@@ -74,6 +76,14 @@ def ed25519_public_key(seed):
 
 def ed25519_sign(seed, message):
     return _impl.ed25519_sign(seed, message)
+
+
+def secp256k1_public_key(secret):
+    return _impl.secp256k1_public_key(secret)
+
+
+def secp256k1_sign(secret, message):
+    return _impl.secp256k1_sign(secret, message)
 
 
 def sha512(data):

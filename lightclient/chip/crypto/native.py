@@ -12,8 +12,8 @@ import lccrypto
 from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
 
 NAME = "lccrypto"
-REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify", "sha512",
-            "hmac_sha256")
+REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
+            "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256")
 for _f in REQUIRED:
     if not hasattr(lccrypto, _f):
         raise ImportError("lccrypto has no " + _f)
@@ -46,6 +46,14 @@ def ed25519_public_key(seed):
 
 def ed25519_sign(seed, message):
     return lccrypto.ed25519_sign(seed, message)
+
+
+def secp256k1_public_key(secret):
+    return lccrypto.secp256k1_public_key(secret)
+
+
+def secp256k1_sign(secret, message):
+    return lccrypto.secp256k1_sign(secret, message)
 
 
 def sha512(data):

@@ -39,6 +39,16 @@ def ed25519_sign(seed, message):
     return ed25519.sign(seed, message)
 
 
+def secp256k1_public_key(secret):
+    from lightclient.chip.crypto import secp256k1
+    return secp256k1.public_key(secret)
+
+
+def secp256k1_sign(secret, message):
+    from lightclient.chip.crypto import secp256k1
+    return secp256k1.sign(secret, message)
+
+
 def sha512(data):
     from lightclient.chip.crypto import sha512 as _sha512
     return _sha512.sha512(data)
