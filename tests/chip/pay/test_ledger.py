@@ -70,7 +70,7 @@ def test_the_caps_hold_for_random_requests_and_reloads():
     c = caps(per_call=50, per_day=2000, cap_a=700, cap_b=900)
     led, signed, log = L.Ledger(), {}, []
     day = 0
-    for _ in range(3000):
+    for _ in range(2000):
         ch = rnd.choice((A, B))
         lane = rnd.randrange(3)
         last = led.lanes.get(ch + lane.to_bytes(4, "big"))
@@ -93,7 +93,7 @@ def test_the_caps_hold_for_random_requests_and_reloads():
             if c2 == ch:
                 lanes[lane] = max(lanes.get(lane, 0), amount)
         assert sum(lanes.values()) <= cap
-    assert len(signed) > 100  # the sequence did sign (the checks above are not vacuous)
+    assert len(signed) > 50  # the sequence did sign (the checks above are not vacuous)
 
 
 def test_entry_packs_to_80_bytes_and_back():
