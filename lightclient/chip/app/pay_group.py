@@ -2,7 +2,9 @@
 # its owner's caps or refuses with a typed error. Ids and codes: lightclient/chip/smp/pay.py;
 # payloads: docs/vouchers.md, "SMP group".
 
+from lightclient.chip.core.errors import StoreError
 from lightclient.chip.pay import caps as C
+from lightclient.chip.pay.ledger import PayRefused
 from lightclient.chip.pay import voucher as V
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import pay as P
@@ -17,18 +19,31 @@ def _payments(fw):
     return p
 
 
+def _run(fn, *args):
+    """The group's error code on every refusal (the rule's, or E_STORE for the flash)."""
+    try:
+        return fn(*args)
+    except PayRefused as e:
+        if getattr(e, "rc", None) is None:
+            e.rc = P.CHECK_CODES.get(e.check, P.E_REFUSED)
+        raise
+    except StoreError as e:
+        e.rc = P.E_STORE
+        raise
+
+
 def status(fw, p, now_ms):
-    return _payments(fw).status()
+    return _run(_payments(fw).status)
 
 
 def spender_key(fw, p, now_ms):
-    return {"pub": _payments(fw).spender_key(True)}
+    return {"pub": _run(_payments(fw).spender_key, True)}
 
 
 def set_caps(fw, p, now_ms):
     caps = F.field(p, "caps", "bytes", required=True, max_len=C.MAX_BYTES)
     sig = F.field(p, "sig", "bytes", required=True, max_len=64)
-    c = _payments(fw).set_caps(caps, sig)
+    c = _run(_payments(fw).set_caps, caps, sig)
     return {"version": c.version}
 
 
@@ -39,7 +54,7 @@ def sign_voucher(fw, p, now_ms):
                   F.field(p, "nonce", "uint", required=True),
                   F.field(p, "amount", "uint", required=True),
                   F.field(p, "denom", "str", required=True, max_len=V.MAX_DENOM))
-    return _payments(fw).sign_voucher(v)
+    return _run(_payments(fw).sign_voucher, v)
 
 
 COMMANDS = {
