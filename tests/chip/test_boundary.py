@@ -188,7 +188,7 @@ LCCRYPTO_STUB = """
 class _Lccrypto:
     def __getattr__(self, name):
         if name in ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
-                    "sha512", "hmac_sha256"):
+                    "secp256k1_sign", "secp256k1_public_key", "sha512", "hmac_sha256"):
             def f(*a):
                 raise RuntimeError("stub")
             return f
