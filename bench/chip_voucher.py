@@ -34,7 +34,7 @@ from lightclient.chip.smp import pay as P
 HEAP_KIB = 96          # the board's budget (board/*.json micropython_heap)
 REQUESTS = 6000        # voucher requests in the campaign (some refused: no flash step)
 SEEDS = 2              # cut modes tried at each step
-CAMPAIGN_HEAP_KIB = 1024
+CAMPAIGN_HEAP_KIB = 4096  # the simulated flash and the checker of every signed voucher
 SECRET = b"\x5a" * 32
 OWNER = b"\x21" * 32
 CHANNEL = b"\xc7" * 32
@@ -210,7 +210,8 @@ def campaign(work, requests=REQUESTS, seeds=SEEDS):
                  timeout=3600)
     m = re.search(r"CAMPAIGN (.*)", r.stdout)
     if r.returncode != 0 or m is None:
-        raise RuntimeError("voucher power-cut campaign failed: " + r.stderr[-1500:])
+        raise RuntimeError("voucher power-cut campaign failed (rc %s): %s %s"
+                           % (r.returncode, r.stdout[-500:], r.stderr[-1500:]))
     return json.loads(m.group(1))
 
 
