@@ -227,7 +227,7 @@ def rng(k):
     return bytes(k)
 fw = boot.build(Flash(STORE, 4096, 64), SECRET, {"board": "bench"}, rng,
                 paylog=Flash(PAYLOG, 4096, 2))
-assert fw.payments is not None and fw.payments.error is None, fw.payments.error
+assert fw.payments is not None and fw.pay().error is None, fw.pay().error
 import gc
 gc.collect()
 src = open(REQUEST, "rb")
@@ -275,11 +275,11 @@ class Provisioned:
         fw.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
         fw.device.submit_update(sc.update(1, 2), sc.now(2))
         chain = sc.chain.chain_id
-        enc = pi.caps_cbor(1, chain, fw.payments.spender_key(True), 5000, 10**9,
+        enc = pi.caps_cbor(1, chain, fw.pay().spender_key(True), 5000, 10**9,
                            [(CHANNEL, "weather.example", 10**9)])
-        fw.payments.set_caps(enc, ed25519.sign(OWNER, pi.caps_signing_bytes(enc)))
+        fw.pay().set_caps(enc, ed25519.sign(OWNER, pi.caps_signing_bytes(enc)))
         for k in range(1, 21):
-            fw.payments.sign_voucher(Voucher(chain, CHANNEL, k % 2, k, 2000 * k, "umyc"))
+            fw.pay().sign_voucher(Voucher(chain, CHANNEL, k % 2, k, 2000 * k, "umyc"))
         msg = H.encode_message(H.Header(H.OP_WRITE, P.GROUP, P.SIGN_VOUCHER, 9),
                                {"chain_id": chain, "channel": CHANNEL, "lane": 1, "nonce": 21,
                                 "amount": 42000, "denom": "umyc"})

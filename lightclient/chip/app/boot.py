@@ -66,8 +66,9 @@ def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=No
     else:
         store, err = open_store(blockdev, secret, counter, rng)
     device = Device(store, rng, err)
-    payments = None
+    make_payments = None
     if paylog is not None:
-        from lightclient.chip.app.payments import Payments
-        payments = Payments(device, paylog, secret, rng)
-    return Firmware(device, info, payments)
+        def make_payments():
+            from lightclient.chip.app.payments import Payments
+            return Payments(device, paylog, secret, rng)
+    return Firmware(device, info, make_payments)

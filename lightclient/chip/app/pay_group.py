@@ -13,7 +13,7 @@ from lightclient.chip.app import common as F
 
 
 def _payments(fw):
-    p = fw.payments
+    p = fw.pay()
     if p is None:
         raise F.bad_request("this firmware has no payments")
     return p

@@ -51,7 +51,7 @@ class Board:
 
 def caps_for(fw, version=1, per_call=PER_CALL, chain=None, owner=OWNER, spender=None):
     chain = chain or fw.device.trusted.header.chain_id
-    enc = pi.caps_cbor(version, chain, spender or fw.payments.spender_key(False), per_call,
+    enc = pi.caps_cbor(version, chain, spender or fw.pay().spender_key(False), per_call,
                        PER_DAY, [(CH_A, "weather.example", CAP_A), (CH_B, "stt.example", CAP_B)])
     return enc, ed25519.sign(owner, pi.caps_signing_bytes(enc))
 
@@ -65,11 +65,11 @@ def provisioned():
     sc = fwscenario.Scenario(pub, owner_pub=ed25519.public_key(OWNER))
     fw.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
     with pytest.raises(PayRefused) as e:
-        fw.payments.set_caps(*caps_for(fw, spender=b"\x02" * 33))
+        fw.pay().set_caps(*caps_for(fw, spender=b"\x02" * 33))
     assert e.value.check == "no_owner"  # no verified record yet: no owner to trust
     fw.device.submit_update(sc.update(1, 2), sc.now(2))
-    fw.payments.spender_key(True)
-    fw.payments.set_caps(*caps_for(fw))
+    fw.pay().spender_key(True)
+    fw.pay().set_caps(*caps_for(fw))
     return b
 
 
@@ -80,7 +80,7 @@ def board(provisioned):
 
 def ask(fw, nonce, amount, ch=CH_A, lane=0, chain=None):
     v = V.Voucher(chain or fw.device.trusted.header.chain_id, ch, lane, nonce, amount, "umyc")
-    return fw.payments.sign_voucher(v)
+    return fw.pay().sign_voucher(v)
 
 
 def check_of(fn, *args):
@@ -93,7 +93,7 @@ def test_a_voucher_within_the_caps_is_signed_and_verifies(board):
     fw = board.boot()
     r = ask(fw, 1, 2000)
     assert r["summary"] == "pay 0.002 MYC to weather.example" and r["increment"] == 2000
-    v = pi.verify_voucher(fw.payments.spender_key(False), r["voucher"], r["sig"])
+    v = pi.verify_voucher(fw.pay().spender_key(False), r["voucher"], r["sig"])
     assert (v.channel, v.nonce, v.amount) == (CH_A, 1, 2000)
     r2 = ask(fw, 2, 3500)
     assert r2["summary"] == "pay 0.0015 MYC to weather.example"
@@ -119,7 +119,7 @@ def test_refusals_are_typed_and_sign_nothing(board):
     # over the day: B's cap is fine, the day's total is not
     for k in range(1, 5):
         ask(fw, k, 5000 * k, CH_B)
-    assert fw.payments.status()["spent_today"] == 59000
+    assert fw.pay().status()["spent_today"] == 59000
     assert check_of(ask, fw, 5, 21001, CH_B) == "cap_per_day"
     assert ask(fw, 5, 21000, CH_B)["increment"] == 1000
 
@@ -146,7 +146,7 @@ def test_the_smp_group_answers_with_its_codes(board):
 
 def test_caps_need_the_owner_a_newer_version_this_chip_and_its_chain(board):
     fw = board.boot()
-    p = fw.payments
+    p = fw.pay()
     enc, sig = caps_for(fw, version=2, owner=b"\x77" * 32)
     assert check_of(p.set_caps, enc, sig) == "owner_signature"
     assert check_of(p.set_caps, *caps_for(fw, version=1)) == "caps_version"  # a replay
@@ -155,7 +155,7 @@ def test_caps_need_the_owner_a_newer_version_this_chip_and_its_chain(board):
     ask(fw, 1, 5000)
     p.set_caps(*caps_for(fw, version=2, per_call=100))  # tighter; the counters stay
     assert check_of(ask, fw, 2, 5101) == "cap_per_call"
-    assert board.boot().payments.caps.per_call == 100
+    assert board.boot().pay().caps.per_call == 100
 
 
 def test_a_reboot_keeps_the_counters_and_a_lost_answer_is_signed_again(board):
@@ -166,7 +166,7 @@ def test_a_reboot_keeps_the_counters_and_a_lost_answer_is_signed_again(board):
     again = ask(fw2, 59, 5900, CH_B, 59 % 3)
     assert again["repeat"] and again["voucher"] == last["voucher"] and again["sig"] == last["sig"]
     assert check_of(ask, fw2, 59, 6000, CH_B, 59 % 3) == "nonce_reused"
-    assert fw2.payments.log.epoch == 2
+    assert fw2.pay().log.epoch == 2
 
 
 def test_a_wiped_counter_log_stops_payments_until_the_owner_sets_caps_again(board):
@@ -174,12 +174,12 @@ def test_a_wiped_counter_log_stops_payments_until_the_owner_sets_caps_again(boar
     ask(fw, 1, 5000)
     board.log.data[:] = b"\xff" * len(board.log.data)
     fw = board.boot()
-    r = fw.payments.status()
+    r = fw.pay().status()
     assert "unformatted" in r["error"]
     with pytest.raises(PayRefused) as e:
         ask(fw, 2, 6000)
     assert e.value.rc == P.E_STORE
-    fw.payments.set_caps(*caps_for(fw, version=2))
+    fw.pay().set_caps(*caps_for(fw, version=2))
     assert ask(fw, 2, 5000)["increment"] == 5000
 
 
@@ -231,7 +231,7 @@ def test_a_cut_at_every_step_of_voucher_signing_breaks_no_cap(board):
     def reboot():  # what a reboot rebuilds of the payments: caps and counters from flash
         fw.payments = Payments(device, board.log, SECRET, board.rng)
         return fw
-    pub = fw.payments.spender_key(False)
+    pub = fw.pay().spender_key(False)
     signed, cuts = [], 0
     for ch, lane, nonce, amount in REQUESTS:
         snap = board.log.snapshot()
@@ -265,7 +265,7 @@ def test_a_cut_at_every_step_of_voucher_signing_breaks_no_cap(board):
         board.log.restore(after)
         reboot()
     assert violations(signed, pub) is None
-    assert cuts >= 150 and len(signed) >= 45 and fw.payments.log.epoch == 2
+    assert cuts >= 150 and len(signed) >= 45 and fw.pay().log.epoch == 2
     # the check can fail: a chip that signed both amounts would be caught
     assert violations(signed + [(lambda r: (r["voucher"], r["sig"]))(
         pi_sign_other(board, signed[-1]))], pub) == "two amounts for one nonce"
@@ -280,3 +280,13 @@ def pi_sign_other(board, last):
     secret = board.boot().device.store.get("spend_key")
     b = V.sign_bytes(v)
     return {"voucher": b, "sig": backend.secp256k1_sign(secret, b)}
+
+
+def test_payments_are_built_on_first_use_and_absent_without_a_counter_log(board):
+    fw = board.boot()
+    assert fw.payments is None  # a chip never asked to pay keeps their heap free
+    assert fw.pay() is fw.payments is not None
+    no_log = boot.build(board.store, SECRET, INFO, board.rng, board.counter)
+    req = H.Header(H.OP_READ, P.GROUP, P.STATUS, 1, 0, H.V1)
+    p = H.decode_message(no_log.handle(H.encode_message(req, {})))[1]
+    assert (p["rc"], p["chk"]) == (lc.V1_OFFSET + P.E_DECODE, "request")
