@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from bench import chip_powercut
-from bench.chip_bench import FLASH, _check, job_instructions, run_chip
+from bench.chip_bench import FLASH, UPDATE_JOB, _check, job_instructions, run_chip
 from lightclient.chip.smp import frame
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import pay as P
@@ -57,6 +57,7 @@ OWNER = b"\x21" * 32
 CHAIN = "bench-chain"
 PER_CALL, PER_DAY = 3000, 400000
 CAPS = ((b"\xc1" * 32, 10 ** 12), (b"\xc2" * 20, 10 ** 12), (b"\xc3", 60000))
+CHANNELS = [c for c, cap in CAPS]
 
 class Header:
     chain_id = CHAIN
@@ -91,15 +92,16 @@ enc = cbor.dumps({"v": 1, "chain": CHAIN, "dev": spender, "denom": "umyc", "dec"
 pay.set_caps(enc, backend.ed25519_sign(OWNER, C.message_bytes(enc)))
 
 class Truth:
-    # What one chip history signed, checked as it grows: overlay() starts a branch (after a cut)
-    # that sees everything signed before it.
+    # What one chip history signed, checked as it grows. A branch (after a cut) sees everything
+    # its base signed before it; its own few vouchers sit in small dicts of its own. Keys are
+    # small ints (channel index, lane; nonces stay below 2**30), so thousands of vouchers fit.
     def __init__(self, base=None):
         self.base = base
-        self.amount = {}     # (channel, lane, nonce) -> amount
-        self.lane_max = {}   # (channel, lane) -> the highest amount signed
-        self.chan = {}       # channel -> the sum over its lanes
+        self.amount = {}     # lane key -> {nonce: amount}
+        self.lane_max = {}   # lane key -> the highest amount signed
+        self.chan = {}       # channel index -> the sum over its lanes
         self.day = {}        # day -> spent
-    def get(self, name, key, default):
+    def _get(self, name, key, default):
         t = self
         while t is not None:
             d = getattr(t, name)
@@ -107,25 +109,34 @@ class Truth:
                 return d[key]
             t = t.base
         return default
+    def _amount(self, lk, nonce):
+        t = self
+        while t is not None:
+            d = t.amount.get(lk)
+            if d is not None and nonce in d:
+                return d[nonce]
+            t = t.base
+        return None
     def add(self, v, day):
         # -> None, or the promise this signed voucher breaks
-        k = (v.channel, v.lane, v.nonce)
-        had = self.get("amount", k, None)
+        ci = CHANNELS.index(bytes(v.channel))
+        lk = ci * 2 + v.lane
+        had = self._amount(lk, v.nonce)
         if had is not None:
             return None if had == v.amount else "two amounts for one nonce"
-        self.amount[k] = v.amount
-        lk = (v.channel, v.lane)
-        inc = v.amount - self.get("lane_max", lk, 0)
+        if lk not in self.amount:
+            self.amount[lk] = {}
+        self.amount[lk][v.nonce] = v.amount
+        inc = v.amount - self._get("lane_max", lk, 0)
         if inc < 0:
             return "amount went down"
         if inc > PER_CALL:
             return "per-call cap"
         self.lane_max[lk] = v.amount
-        self.chan[v.channel] = self.get("chan", v.channel, 0) + inc
-        for c, cap in CAPS:
-            if c == v.channel and self.chan[v.channel] > cap:
-                return "channel cap"
-        self.day[day] = self.get("day", day, 0) + inc
+        self.chan[ci] = self._get("chan", ci, 0) + inc
+        if self.chan[ci] > CAPS[ci][1]:
+            return "channel cap"
+        self.day[day] = self._get("day", day, 0) + inc
         if self.day[day] > PER_DAY:
             return "day cap"
         return None
@@ -234,17 +245,7 @@ src = open(REQUEST, "rb")
 dst = open(ANSWER, "wb")
 """
 
-JOB = r"""
-while True:
-    data = src.read(256)
-    if not data:
-        break
-    out = fw.feed(data, 0)
-    if out:
-        dst.write(out)
-dst.close()
-print("ANSWERED")
-"""
+JOB = UPDATE_JOB  # the same window: the framed request in 256-byte reads, answers written out
 
 
 class Provisioned:

@@ -21,6 +21,7 @@ import binascii
 
 from lightclient.chip.core.errors import StoreError
 from lightclient.chip.crypto.hmac_sha256 import hmac_sha256
+from lightclient.chip.store.flash_format import _same  # constant-time tag comparison
 
 MAGIC = b"MLCL"
 VERSION = 1
@@ -37,15 +38,6 @@ MAX_EPOCH = 0xFFFFFFFF
 
 class CounterLogError(StoreError):
     """The counter log cannot be used; `check` names why (unformatted, log_id, geometry, ...)."""
-
-
-def _same(a, b):
-    if len(a) != len(b):
-        return False
-    d = 0
-    for i in range(len(a)):
-        d |= a[i] ^ b[i]
-    return d == 0
 
 
 def _blank(buf):
