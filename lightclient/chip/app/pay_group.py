@@ -7,6 +7,7 @@ from lightclient.chip.pay import caps as C
 from lightclient.chip.pay.ledger import PayRefused
 from lightclient.chip.pay import voucher as V
 from lightclient.chip.smp import header as H
+from lightclient.chip.smp import lc
 from lightclient.chip.smp import pay as P
 
 from lightclient.chip.app import common as F
@@ -29,6 +30,9 @@ def _run(fn, *args):
         raise
     except StoreError as e:
         e.rc = P.E_STORE
+        raise
+    except lc.LinkError as e:  # the device's store errors (store_read, store_write, ...)
+        e.rc = P.E_STORE if e.check.startswith("store") else P.E_UNKNOWN
         raise
 
 

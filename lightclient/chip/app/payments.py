@@ -44,7 +44,7 @@ class Payments:
             return
         try:
             self.log = CounterLog(logdev, secret)
-            r = device.store.get(RECORD)
+            r = device._get(RECORD)
             if r is not None:
                 self.pay = cbor.loads(r)
                 self.caps = C.decode(self.pay["caps"])
@@ -61,7 +61,7 @@ class Payments:
             raise e
 
     def _secret(self):
-        return self.device.store.get(KEY) if self.device.store is not None else None
+        return self.device._get(KEY)  # a store fault: the typed store_read refusal
 
     def spender_key(self, create):
         if self.pub is None:

@@ -290,3 +290,15 @@ def test_payments_are_built_on_first_use_and_absent_without_a_counter_log(board)
     req = H.Header(H.OP_READ, P.GROUP, P.STATUS, 1, 0, H.V1)
     p = H.decode_message(no_log.handle(H.encode_message(req, {})))[1]
     assert (p["rc"], p["chk"]) == (lc.V1_OFFSET + P.E_DECODE, "request")
+
+
+def test_a_store_that_fails_is_the_payments_groups_store_error(board, monkeypatch):
+    fw = board.boot()
+    fw.pay()
+    monkeypatch.setattr(fw.device.store, "get", lambda name: (_ for _ in ()).throw(
+        OSError(5, "flash read failed")))
+    req = H.Header(H.OP_WRITE, P.GROUP, P.SIGN_VOUCHER, 1, 0, H.V1)
+    msg = {"chain_id": fw.device.trusted.header.chain_id, "channel": CH_A, "lane": 0,
+           "nonce": 1, "amount": 1, "denom": "umyc"}
+    p = H.decode_message(fw.handle(H.encode_message(req, msg)))[1]
+    assert (p["rc"], p["chk"]) == (lc.V1_OFFSET + P.E_STORE, "store_read")
