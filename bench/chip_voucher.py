@@ -55,8 +55,8 @@ from lightclient.chip.store.filedev import RamBlockDevice
 SECRET = b"\x5a" * 32
 OWNER = b"\x21" * 32
 CHAIN = "bench-chain"
-PER_CALL, PER_DAY = 3000, 400000
-CAPS = ((b"\xc1" * 32, 10 ** 12), (b"\xc2" * 20, 10 ** 12), (b"\xc3", 60000))
+PER_CALL, PER_DAY = 3000, 500000
+CAPS = ((b"\xc1" * 32, 10 ** 12), (b"\xc2" * 20, 10 ** 12), (b"\xc3", 2000000))
 CHANNELS = [c for c, cap in CAPS]
 
 class Header:
@@ -148,7 +148,7 @@ img = bytearray(len(flash.data))
 after = bytearray(len(flash.data))
 G = Rng(777)
 for i in range(REQUESTS):
-    if G.below(400) == 0:
+    if G.below(250) == 0:
         Header.time_ns += DAY_NS
     day = Header.time_ns // DAY_NS
     c = CAPS[G.below(3)][0]
