@@ -74,6 +74,8 @@ class Dev:
         self.trusted = Trusted()
     def _owner_key(self):
         return backend.ed25519_public_key(OWNER)
+    def _get(self, name):
+        return self.store.get(name)
     def _commit(self, changes):
         self.store.commit(changes)
 
