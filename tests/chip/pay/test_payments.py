@@ -302,3 +302,20 @@ def test_a_store_that_fails_is_the_payments_groups_store_error(board, monkeypatc
            "nonce": 1, "amount": 1, "denom": "umyc"}
     p = H.decode_message(fw.handle(H.encode_message(req, msg)))[1]
     assert (p["rc"], p["chk"]) == (lc.V1_OFFSET + P.E_STORE, "store_read")
+
+
+def test_an_owner_with_a_secp256k1_key_signs_caps_with_it():
+    from lightclient.chip.crypto import backend
+    owner = b"\x52" * 32
+    b = Board()
+    fw = b.boot()
+    sc = fwscenario.Scenario(fw.device.generate_key(False),
+                             owner_pub=backend.secp256k1_public_key(owner))
+    fw.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
+    fw.device.submit_update(sc.update(1, 2), sc.now(2))
+    fw.pay().spender_key(True)
+    enc, _ = caps_for(fw)
+    ed_sig = ed25519.sign(owner, pi.caps_signing_bytes(enc))
+    assert check_of(fw.pay().set_caps, enc, ed_sig) == "owner_signature"
+    assert fw.pay().set_caps(enc, backend.secp256k1_sign(owner, pi.caps_signing_bytes(enc)))
+    assert ask(fw, 1, 1000)["increment"] == 1000
