@@ -4,7 +4,7 @@
 #
 #   sign_bytes(v) -> bytes      DOMAIN || fields; ECDSA secp256k1 over SHA-256 of these bytes
 #   decode(b) -> Voucher        bounded, typed errors (DecodeError with the failed check)
-#   summary(amount, denom, decimals, symbol, payee) -> "pay 0.002 MYC to weather.example"
+#   summary(increment, decimals, symbol, payee) -> "pay 0.002 MYC to weather.example"
 #
 # DOMAIN starts with "m" (0x6d): a Cosmos SignDoc's bytes start with a field tag of 1-4
 # (0x0a, 0x12, 0x1a, 0x20), ADR-036 sign docs with "{", the x/devices statement with 0x00, and
