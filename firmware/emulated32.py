@@ -78,15 +78,23 @@ def build(board, state, delay_ms, firmware_hash=None):
         dev = RamBlockDevice(st["sector_size"], st["sector_count"])
         counter = RamCounter()
         secret = os.urandom(SECRET_SIZE)
+    paylog = None
+    pl = board.get("paylog")
+    if pl:  # the payment counter log's two sectors: STATE.paylog beside the store's image
+        if state:
+            paylog = FileBlockDevice(state + ".paylog", pl["sector_size"], pl["sector_count"])
+        else:
+            paylog = RamBlockDevice(pl["sector_size"], pl["sector_count"])
     if delay_ms:
         dev = SlowFlash(dev, delay_ms)
+        paylog = SlowFlash(paylog, delay_ms) if paylog is not None else None
     # An emulated board's chip id: a domain-separated hash of its device secret (stable across
     # restarts of the same state, different per board; the secret itself is not derivable).
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + secret).digest()[:6]
     info = {"board": board["name"], "chip": board["chip"], "machine": "emulated " + board["chip"],
             "release": boot.release(), "build": "emulator",
             "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash}
-    return lambda: boot.build(dev, secret, info, os.urandom, counter)
+    return lambda: boot.build(dev, secret, info, os.urandom, counter, paylog=paylog)
 
 
 def serve(make_fw, out_fd):

@@ -110,12 +110,16 @@ def build(board):
             "build": board.get("micropython_firmware", ""),
             "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
             "firmware_hash": firmware_hash()}
+    paylog = None
+    if board.get("paylog"):  # the payment counter log's own two sectors
+        pl = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["paylog"]["partition"])
+        paylog = pl[0] if pl else None
     try:
         secret = device_secret(nvs)
     except OSError as e:
         # The link still answers; status says why the store is unavailable.
         return boot.build(part[0], None, info, os.urandom, None, e)
-    return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs))
+    return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs), paylog=paylog)
 
 
 class Clock:

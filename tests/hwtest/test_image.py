@@ -23,6 +23,7 @@ def test_every_board_file_passes_the_layout_checks():
         b = boards.load_board(name)
         assert b.app_offset == b.raw["app_offset"]
         assert b.vfs_partition.size == b.vfs["block_size"] * b.vfs["block_count"]
+        assert b.partition(b.paylog["partition"]).size == 2 * b.paylog["sector_size"]
 
 
 @pytest.mark.parametrize("mutate, check", [
@@ -34,6 +35,8 @@ def test_every_board_file_passes_the_layout_checks():
      "past the flash"),
     (lambda r: r["partitions"][0].__setitem__("offset", 0x9100), "aligned"),
     (lambda r: r["store"].__setitem__("sector_count", 63), "store"),
+    (lambda r: r["paylog"].__setitem__("sector_count", 3), "paylog"),
+    (lambda r: r["paylog"].__setitem__("partition", "lcstore"), "paylog"),
     (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),

@@ -58,10 +58,17 @@ def release():
     return "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3])
 
 
-def build(blockdev, secret, info, rng, counter=None, store_error=None):
-    """store_error: the store is not opened at all (the shell could not get the device secret)."""
+def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=None):
+    """store_error: the store is not opened at all (the shell could not get the device secret).
+    paylog: the payment counter log's block device (two sectors), or None."""
     if store_error is not None:
         store, err = None, store_error
     else:
         store, err = open_store(blockdev, secret, counter, rng)
-    return Firmware(Device(store, rng, err), info)
+    device = Device(store, rng, err)
+    make_payments = None
+    if paylog is not None:
+        def make_payments():
+            from lightclient.chip.app.payments import Payments
+            return Payments(device, paylog, secret, rng)
+    return Firmware(device, info, make_payments)

@@ -12,20 +12,30 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, keys, lc
 from lightclient.chip.smp import header as H
 
-from lightclient.chip.app import keys_group, lc_group, os_group
+from lightclient.chip.app import keys_group, lc_group, os_group, pay_group
+from lightclient.chip.smp import pay
 
 from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
-    def __init__(self, device, info):
+    def __init__(self, device, info, make_payments=None):
         self.device = device
+        # app.payments.Payments, made on the first payments command (its modules and counters
+        # stay out of the heap of a chip that is not asked to pay); None without a counter log
+        self.make_payments = make_payments
+        self.payments = None
         self.info = info  # board, chip, machine, release, build, chip_id, firmware_hash
         self.decoder = frame.FrameDecoder(MAX_MESSAGE)
         self.reset_pending = False
         self.handled = 0
         self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS,
-                       keys.GROUP: keys_group.COMMANDS}
+                       keys.GROUP: keys_group.COMMANDS, pay.GROUP: pay_group.COMMANDS}
+
+    def pay(self):
+        if self.payments is None and self.make_payments is not None:
+            self.payments = self.make_payments()
+        return self.payments
 
     def tick(self, now_ms):
         self.decoder.expire(now_ms)

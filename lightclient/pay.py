@@ -1,0 +1,61 @@
+"""The Pi's side of the chip's payment vouchers (docs/vouchers.md): the owner's caps message,
+the SMP client of the payments group, and the check a Pi or provider makes of a voucher."""
+
+from __future__ import annotations
+
+from lightclient.chip.core import cbor
+from lightclient.chip.crypto import backend
+from lightclient.chip.pay import caps as C
+from lightclient.chip.pay import voucher as V
+from lightclient.chip.smp import header as H
+from lightclient.chip.smp import pay as P
+
+
+def caps_cbor(version: int, chain_id: str, spender: bytes, per_call: int, per_day: int,
+              channels: list[tuple[bytes, str, int]], denom: str = "umyc", decimals: int = 6,
+              symbol: str = "MYC") -> bytes:
+    """The caps map as the owner signs it (deterministic CBOR; C.decode reads it back)."""
+    m = {"v": version, "chain": chain_id, "dev": bytes(spender), "denom": denom, "dec": decimals,
+         "sym": symbol, "call": per_call, "day": per_day,
+         "ch": [{"id": bytes(c), "to": to, "cap": cap} for c, to, cap in channels]}
+    out = cbor.dumps(m)
+    C.decode(out)  # the chip's own bounds, here first
+    return out
+
+
+def caps_signing_bytes(encoded: bytes) -> bytes:
+    return C.message_bytes(encoded)
+
+
+def verify_voucher(spender: bytes, signed: bytes, sig: bytes) -> V.Voucher:
+    """-> the voucher, if `sig` is the spender's signature over these voucher bytes (what a
+    provider checks before serving a paid call); ValueError otherwise."""
+    v = V.decode(signed)
+    if not backend.secp256k1_verify(bytes(spender), bytes(signed), bytes(sig)):
+        raise ValueError("voucher signature does not verify")
+    return v
+
+
+class PayClient:
+    """The payments group over an McuClient (SMP v1: refusals carry their check name)."""
+
+    def __init__(self, mcu):
+        self.mcu = mcu
+
+    def _req(self, op, command, payload=None):
+        return self.mcu.request(op, P.GROUP, command, payload or {}, None, H.V1)
+
+    def status(self) -> dict:
+        return self._req(H.OP_READ, P.STATUS)
+
+    def spender_key(self) -> bytes:
+        return bytes(self._req(H.OP_WRITE, P.SPENDER_KEY)["pub"])
+
+    def set_caps(self, encoded: bytes, sig: bytes) -> int:
+        return self._req(H.OP_WRITE, P.SET_CAPS, {"caps": encoded, "sig": sig})["version"]
+
+    def sign_voucher(self, chain_id: str, channel: bytes, lane: int, nonce: int, amount: int,
+                     denom: str = "umyc") -> dict:
+        return self._req(H.OP_WRITE, P.SIGN_VOUCHER,
+                         {"chain_id": chain_id, "channel": channel, "lane": lane,
+                          "nonce": nonce, "amount": amount, "denom": denom})

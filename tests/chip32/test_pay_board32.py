@@ -1,0 +1,87 @@
+# Payment vouchers through the emulated board on the chip's 32-bit build (96 KiB heap, frozen
+# image, lccrypto): the Pi's PayClient asks, the chip signs within the owner's caps, refuses
+# with typed errors, and after a reboot signs the lost answer again but never a second amount.
+import hashlib
+import json
+from pathlib import Path
+
+import ecdsa
+import pytest
+
+import tests.firmware.fwscenario as fwscenario
+from lightclient import pay as pi
+from lightclient.chip.crypto import ed25519
+from lightclient.chip.smp import pay as P
+from lightclient.hwtest.emulator import EmulatedBoard
+from lightclient.mcu import McuClient, McuError
+from tests.chip32 import chip32
+
+OWNER = b"\x41" * 32
+CH = b"\x5e" * 32
+VECTORS = json.loads((Path(__file__).parents[1] / "chip" / "pay" / "vectors.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    b = EmulatedBoard("esp32-devkitc", tmp_path_factory.mktemp("pay32") / "lcstore.img")
+    b.start()
+    yield b
+    b.stop()
+
+
+def test_vouchers_within_the_caps_refusals_and_a_reboot(board):
+    with McuClient(board.port, timeout=20) as mcu:
+        p = pi.PayClient(mcu)
+        pub = mcu.generate_key()
+        sc = fwscenario.Scenario(pub, owner_pub=ed25519.public_key(OWNER))
+        mcu.set_checkpoint(sc.checkpoint(1), uuid=sc.uuid)
+        mcu.submit_update(sc.update(1, 2), sc.now(2))
+        chain = sc.chain.chain_id
+        spender = p.spender_key()
+        assert len(spender) == 33 and p.spender_key() == spender
+        enc = pi.caps_cbor(1, chain, spender, 5000, 20000, [(CH, "weather.example", 12000)])
+        with pytest.raises(McuError) as e:
+            p.set_caps(enc, ed25519.sign(b"\x42" * 32, pi.caps_signing_bytes(enc)))
+        assert (e.value.rc, e.value.check) == (P.E_OWNER, "owner_signature")
+        assert p.set_caps(enc, ed25519.sign(OWNER, pi.caps_signing_bytes(enc))) == 1
+
+        r = p.sign_voucher(chain, CH, 0, 1, 2000)
+        assert r["summary"] == "pay 0.002 MYC to weather.example"
+        v = pi.verify_voucher(spender, r["voucher"], r["sig"])
+        assert (v.nonce, v.amount, v.chain_id) == (1, 2000, chain)
+        vk = ecdsa.VerifyingKey.from_string(spender, curve=ecdsa.SECP256k1,
+                                            hashfunc=hashlib.sha256)
+        assert vk.verify(r["sig"], r["voucher"], hashfunc=hashlib.sha256)
+        for n, amount, check in ((2, 7001, "cap_per_call"), (1, 2500, "nonce_reused"),
+                                 (0, 10, "nonce_old")):
+            with pytest.raises(McuError) as e:
+                p.sign_voucher(chain, CH, 0, n, amount)
+            assert e.value.check == check
+        last = p.sign_voucher(chain, CH, 0, 2, 7000)
+        mcu.reset()  # a reboot: everything in RAM rebuilt from the flash
+    with McuClient(board.port, timeout=20) as mcu:
+        p = pi.PayClient(mcu)
+        again = p.sign_voucher(chain, CH, 0, 2, 7000)
+        assert again["repeat"] and (again["voucher"], again["sig"]) == (last["voucher"],
+                                                                       last["sig"])
+        with pytest.raises(McuError) as e:
+            p.sign_voucher(chain, CH, 0, 2, 7001)
+        assert (e.value.rc, e.value.check) == (P.E_NONCE, "nonce_reused")
+        p.sign_voucher(chain, CH, 1, 1, 5000)
+        with pytest.raises(McuError) as e:
+            p.sign_voucher(chain, CH, 2, 1, 1)  # 7000 + 5000 = the channel's 12,000
+        assert (e.value.rc, e.value.check) == (P.E_CAP, "cap_per_channel")
+        st = p.status()
+        # since the reboot: one new voucher, one 96-byte record; the repeat wrote nothing
+        assert st["spent_today"] == 12000 and st["log"]["bytes_programmed"] == 96
+
+
+def test_lccrypto_signs_the_vectors():
+    secret = VECTORS["secret_key"]
+    code = "from lightclient.chip.crypto import backend as b\n"
+    for c in VECTORS["vouchers"]:
+        code += "print(b.secp256k1_sign(bytes.fromhex(%r), bytes.fromhex(%r)).hex())\n" % (
+            secret, c["sign_bytes"])
+    r = chip32.run("import sys\nsys.path[:] = ['.frozen']\n" + code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [c["signature"] for c in VECTORS["vouchers"]]
