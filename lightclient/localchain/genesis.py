@@ -10,8 +10,11 @@ import os
 import random
 import shutil
 import socket
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from lightclient import runlock
 from lightclient.atomic_file import write_atomic
 from lightclient.localchain import binary
 from lightclient.localchain.config_files import set_keys
@@ -26,11 +29,50 @@ PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3, "relay": 4}
 BLOCK_TIME = "300ms"
 
 
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection holds one of them.
+PORT_RANGE = (20000, 32700, 100)
+RESERVATIONS = os.path.join(tempfile.gettempdir(), "mycroft-lc-ports")
+RESERVATION_S = 300.0
+
+
+def _reserve(base):
+    """Claims `base` across processes until the nodes have bound their ports: a file made with
+    O_EXCL naming our PID; one left by a dead process or older than RESERVATION_S is taken over.
+    (Checking that a port is free and binding it seconds later races with any other network
+    started meanwhile: two test workers, two engineers.)"""
+    os.makedirs(RESERVATIONS, exist_ok=True)
+    path = os.path.join(RESERVATIONS, str(base))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    pid = int(f.read() or 0)
+                stale = (not runlock.pid_alive(pid)
+                         or time.time() - os.stat(path).st_mtime > RESERVATION_S)
+            except (OSError, ValueError):
+                stale = True
+            if not stale:
+                return False
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
 def free_base_port(nodes, tries=50):
-    """A base port whose P2P/RPC/gRPC/REST ports for every node are free on 127.0.0.1 (tests
-    and benchmarks: other networks may run on this machine)."""
+    """A base port whose P2P/RPC/gRPC/REST/relay ports for every node are free on 127.0.0.1 and
+    reserved for this process (tests and benchmarks: other networks may run on this machine)."""
     for _ in range(tries):
-        base = random.randrange(40000, 60000, 100)
+        base = random.randrange(*PORT_RANGE)
+        if base + 10 * nodes > PORT_RANGE[1] or not _reserve(base):
+            continue
         socks = []
         try:
             for i in range(nodes):

@@ -38,7 +38,8 @@ MODULES = {  # module -> (folder, frozen)
 OVER_BUDGET = {  # module -> (KiB it needs, why)
     "test_cbor": (416, "files mode (cbor_fields); bounds tests build 64 KiB and 100 KB inputs"),
     "test_ics23": (560, "bounds tests build inputs beyond 128 KiB"),
-    "test_packed_validators": (192, "files mode: the package's bytecode in the heap"),
+    "test_packed_validators": (224, "files mode: the package's bytecode in the heap (192 until "
+                               "the prefix-set tests and the new firmware groups)"),
     "test_types": (264, "files mode"),
     "test_update": (1536, "files mode; 100-validator fixtures built in the test; one 36 KB "
                     "buffer in a fragmented heap: failed at 912-1184, passed at 1280 and 1536"),
