@@ -68,9 +68,12 @@ $(NODE_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Two pytest workers (the machine's cores), a test file whole on one worker so its module
+# fixtures are built once (tests/conftest.py's scheduler: slow files first, shared devnet once).
+TEST_WORKERS ?= 2
 test: setup
 	cd tools/chain && $(GO) test ./x/...
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(PY) -m bench.run
