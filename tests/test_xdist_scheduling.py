@@ -47,7 +47,7 @@ COLLECTION = (["tests/a/test_many.py::t%d" % i for i in range(6)]
 
 def test_the_slowest_file_goes_out_first():
     first, second = scheduled(COLLECTION)
-    # loadfile alone would hand out the 6-test file first and the demo (one test) last
+    # loadfile alone would hand out the 6-test file first and the one-test file last
     assert first[0] == SLOW_FIRST[0] + "::story"
 
 
@@ -77,3 +77,9 @@ def test_shared_devnet_lists_every_file_that_uses_it():
             if isinstance(node, ast.FunctionDef) and "net" in [a.arg for a in node.args.args]:
                 users.add(f.relative_to(repo).as_posix())
     assert users == set(SHARED_DEVNET)
+
+
+def test_slow_first_names_existing_files():
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    assert [f for f in SLOW_FIRST + SHARED_DEVNET if not (repo / f).is_file()] == []

@@ -9,9 +9,18 @@ from xdist.scheduler import LoadFileScheduling
 # Files that use tests/devnet/conftest.py's session devnet (7 validators, 90,000 blocks).
 SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
 
-# The longest files, longest first (`pytest -n 2 --durations=0`, summed per file). A file
-# missing here only starts later; nothing is skipped.
+# The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test
+# file such as the fuzz pass would otherwise come last and run alone). A file missing here only
+# starts later; nothing is skipped.
 SLOW_FIRST = (
+    "tests/mp/test_core_on_micropython.py",
+    "tests/fuzz/test_fuzz_short.py",
+    "tests/client/test_cli.py",
+    "tests/chip/test_cbor_oracle.py",
+    "tests/chip32/test_lccrypto_libfuzzer.py",
+    "tests/hwtest/test_flash.py",
+    "tests/journeys/test_readme_commands.py",
+    "tests/chip32/test_chip_on_micropython32.py",
     "tests/devnet/test_demo.py",
 )
 
