@@ -24,6 +24,8 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
 from lightclient.chip.smp import lc
 
+from lightclient.chip.app.common import FULL_GC
+
 DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 # The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
 # (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
@@ -87,7 +89,8 @@ class Device:
                 self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
                 seed = None
             t = self._get("trusted")
-            gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
+            if FULL_GC:
+                gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             self.trusted = trusted_at_rest.decode_trusted(t) if t is not None else None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
@@ -219,7 +222,8 @@ class Device:
                                                  self.limits)
         state = slim(state)
         data = None
-        gc.collect()  # the verification's garbage goes before the commit's buffers are made
+        if FULL_GC:
+            gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
         changes = {"trusted": trusted_at_rest.encode_trusted(state, True)}

@@ -7,7 +7,6 @@
 # No I/O and no clock here, so a UART loop, the emulator and the tests drive the same code.
 
 import gc
-import sys
 
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, lc
@@ -15,12 +14,7 @@ from lightclient.chip.smp import header as H
 
 from lightclient.chip.app import lc_group, os_group
 
-from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
-
-# On MicroPython a command starts in a freshly collected heap, so its large buffers find room in
-# the chip's small, fragmenting heap. CPython (the firmware's unit tests) frees by reference
-# counting: there a full collection per request bought nothing and cost ~80 ms in a test process.
-COLLECT_PER_REQUEST = sys.implementation.name == "micropython"
+from lightclient.chip.app.common import FULL_GC, MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
@@ -53,8 +47,8 @@ class Firmware:
         # Takes the first message out of `msgs`, so that nothing holds it once its payload is
         # decoded: the request (a 9 KB update) is not kept twice while the command runs.
         msg = msgs.pop(0)
-        if COLLECT_PER_REQUEST:
-            gc.collect()
+        if FULL_GC:
+            gc.collect()  # a command starts in a clean heap: its large buffers find room
         try:
             req = H.unpack_header(msg)
         except DecodeError:
