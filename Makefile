@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib clang chip chip-asan chain fuzz fuzz-c esp32 test test-go test-py bench demo clean
+.PHONY: setup socat multilib clang chip chip-asan chain fuzz fuzz-c esp32 test test-go test-py bench \
+        demo clean
 
 setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
 
