@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib clang chip chip-asan chain cometbft fuzz fuzz-c esp32 test bench demo clean
+.PHONY: setup socat multilib clang chip chip-asan chain cometbft fuzz fuzz-c esp32 test test-go \
+        test-py bench demo clean
 
 setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
 
@@ -75,9 +76,18 @@ $(NODE_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Go module's tests beside pytest (a clean checkout misses Go's test cache: ~10 s of CPU).
+# pytest on two workers (the machine's cores), each test file whole on one worker so its module
+# fixtures are built once (tests/xdist_scheduling.py: the shared devnet once, slow files first).
+TEST_WORKERS ?= 2
 test: setup
+	@$(MAKE) --no-print-directory -j2 test-go test-py
+
+test-go:
 	cd tools/chain && $(GO) test ./x/...
-	$(PY) -m pytest -q
+
+test-py:
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup cometbft
 	$(PY) -m bench.run

@@ -1,5 +1,7 @@
 # What every command handler shares: version, bounds, typed request fields.
 
+import sys
+
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.smp import header as H
 
@@ -8,6 +10,11 @@ MAX_MESSAGE = 16384  # decoded SMP message bound: the mcumgr buf_size we adverti
 # Byte strings this long in a request stay views into it (no second buffer of a 9 KB update);
 # field() copies them unless the handler asks for the view.
 VIEW_MIN = 1024
+# On MicroPython the firmware runs a full collection before each command, before building the
+# trusted state and between an update's verification and its commit, so large buffers find room
+# in the chip's small, fragmenting heap. CPython (the firmware's unit tests) frees by reference
+# counting: there each one bought nothing and cost ~80 ms in a test process.
+FULL_GC = sys.implementation.name == "micropython"
 
 
 # Request-payload helpers for the handlers: every field typed and bounded.

@@ -30,6 +30,8 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
 from lightclient.chip.smp import lc
 
+from lightclient.chip.app.common import FULL_GC
+
 DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 # The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
 # (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
@@ -99,7 +101,8 @@ class Device:
                 seed = None
             self.acct_pub = self._get("acct_pub")
             t = self._get("trusted")
-            gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
+            if FULL_GC:
+                gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             if t is not None:
                 self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
                 self._repack = not packed
@@ -320,7 +323,8 @@ class Device:
                                                  self.limits)
         state = slim(state)
         data = None
-        gc.collect()  # the verification's garbage goes before the commit's buffers are made
+        if FULL_GC:
+            gc.collect()  # the verification's garbage goes before the commit's buffers are made
         h = state.header
         record, uuid = self._own_record(proven, h)
         changes = {"trusted": trusted_at_rest.pack_trusted_parts(state)}

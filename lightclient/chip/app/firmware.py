@@ -15,7 +15,7 @@ from lightclient.chip.smp import header as H
 from lightclient.chip.app import keys_group, lc_group, os_group, pay_group
 from lightclient.chip.smp import pay
 
-from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
+from lightclient.chip.app.common import FULL_GC, MAX_MESSAGE, VIEW_MIN
 
 
 class Firmware:
@@ -58,7 +58,8 @@ class Firmware:
         # Takes the first message out of `msgs`, so that nothing holds it once its payload is
         # decoded: the request (a 9 KB update) is not kept twice while the command runs.
         msg = msgs.pop(0)
-        gc.collect()  # a command starts in a clean heap: its large buffers find room
+        if FULL_GC:
+            gc.collect()  # a command starts in a clean heap: its large buffers find room
         try:
             req = H.unpack_header(msg)
         except DecodeError:

@@ -1,0 +1,85 @@
+"""The scheduler `make test` gives pytest-xdist (tests/xdist_scheduling.py), driven as xdist's
+DSession drives it, with stand-in workers that record what they are sent."""
+from types import SimpleNamespace
+
+from tests.xdist_scheduling import SLOW_FIRST, SHARED_DEVNET, SharedFixtureFileScheduling
+
+
+class Worker:
+    shutting_down = False
+
+    def __init__(self, name):
+        self.gateway = SimpleNamespace(id=name)
+        self.sent = []
+
+    def send_runtest_some(self, indexes):
+        self.sent.extend(indexes)
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def scheduled(collection, workers=2):
+    opts = {"tx": ["%d*popen" % workers], "dist": "loadfile"}
+    config = SimpleNamespace(getvalue=opts.get, option=SimpleNamespace(loadscopereorder=True))
+    sched = SharedFixtureFileScheduling(config)
+    nodes = [Worker("gw%d" % i) for i in range(workers)]
+    for n in nodes:
+        sched.add_node(n)
+        sched.add_node_collection(n, collection)
+    sched.schedule()
+    done = [0] * workers
+    while any(done[k] < len(n.sent) for k, n in enumerate(nodes)):   # each finishes one test
+        for k, n in enumerate(nodes):
+            if done[k] < len(n.sent):
+                sched.mark_test_complete(n, n.sent[done[k]])
+                done[k] += 1
+    assert sched.tests_finished
+    return [[collection[i] for i in n.sent] for n in nodes]
+
+
+COLLECTION = (["tests/a/test_many.py::t%d" % i for i in range(6)]
+              + ["tests/b/test_some.py::t%d" % i for i in range(4)]
+              + [SHARED_DEVNET[0] + "::f%d" % i for i in range(2)]
+              + [SHARED_DEVNET[1] + "::n%d" % i for i in range(2)]
+              + [SLOW_FIRST[0] + "::story"])
+
+
+def test_the_slowest_file_goes_out_first():
+    first, second = scheduled(COLLECTION)
+    # loadfile alone would hand out the 6-test file first and the one-test file last
+    assert first[0] == SLOW_FIRST[0] + "::story"
+
+
+def test_files_sharing_a_session_devnet_run_on_one_worker():
+    got = scheduled(COLLECTION)
+    holders = [i for i, sent in enumerate(got)
+               if any(t.startswith(SHARED_DEVNET) for t in sent)]
+    assert len(holders) == 1
+    assert sum(t.startswith(SHARED_DEVNET) for t in got[holders[0]]) == 4
+
+
+def test_every_test_is_sent_once_and_files_stay_whole():
+    got = scheduled(COLLECTION)
+    assert sorted(got[0] + got[1]) == sorted(COLLECTION)
+    for path in {t.split("::")[0] for t in COLLECTION}:
+        assert len({i for i, sent in enumerate(got) for t in sent if t.startswith(path)}) == 1
+
+
+def test_shared_devnet_lists_every_file_that_uses_it():
+    # a file missing from SHARED_DEVNET would build the 90,000-block devnet a second time
+    import ast
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    users = set()
+    for f in sorted((repo / "tests" / "devnet").glob("test_*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.FunctionDef) and "net" in [a.arg for a in node.args.args]:
+                users.add(f.relative_to(repo).as_posix())
+    assert users == set(SHARED_DEVNET)
+
+
+def test_slow_first_names_existing_files():
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    assert [f for f in SLOW_FIRST + SHARED_DEVNET if not (repo / f).is_file()] == []

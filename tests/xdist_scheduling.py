@@ -1,0 +1,40 @@
+"""How `make test` shares the suite among pytest-xdist workers (`-n 2 --dist loadfile`; hooked in
+by tests/conftest.py). A test file goes whole to one worker, so its module fixtures (a devnet, a
+chain, a board) are built once. This adds two things to xdist's loadfile:
+- files that share one session fixture form one unit (it is built once, not once per worker);
+- the files that take longest are handed out first, so neither worker is left alone with a long
+  file at the end (loadfile alone hands out the files with the most tests first)."""
+from xdist.scheduler import LoadFileScheduling
+
+# Files that use tests/devnet/conftest.py's session devnet (7 validators, 90,000 blocks).
+SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
+
+# The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test
+# file such as the fuzz pass would otherwise come last and run alone). A file missing here only
+# starts later; nothing is skipped.
+SLOW_FIRST = (
+    "tests/mp/test_core_on_micropython.py",
+    "tests/fuzz/test_fuzz_short.py",
+    "tests/client/test_cli.py",
+    "tests/chip/test_cbor_oracle.py",
+    "tests/chip32/test_lccrypto_libfuzzer.py",
+    "tests/hwtest/test_flash.py",
+    "tests/journeys/test_readme_commands.py",
+    "tests/chip32/test_chip_on_micropython32.py",
+    "tests/devnet/test_demo.py",
+)
+
+
+class SharedFixtureFileScheduling(LoadFileScheduling):
+    def _split_scope(self, nodeid):
+        path = nodeid.split("::", 1)[0]
+        return SHARED_DEVNET[0] if path in SHARED_DEVNET else path
+
+    def _assign_work_unit(self, node):
+        # the first hand-out: the queue is complete, put the slow files at its head
+        if not getattr(self, "_slow_first_done", False):
+            self._slow_first_done = True
+            for path in reversed(SLOW_FIRST):
+                if path in self.workqueue:
+                    self.workqueue.move_to_end(path, last=False)
+        super()._assign_work_unit(node)
