@@ -22,7 +22,7 @@ import binascii
 import gc
 import hashlib
 
-from lightclient.chip import cosmos_tx, txs
+from lightclient.chip import txs
 from lightclient.chip.core import cbor, update
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.crypto import backend as crypto
@@ -241,6 +241,7 @@ class Device:
         """Signs the SignDoc made of these fields after reading it: this chip's chain, this
         chip's account key as the only signer, SIGN_MODE_DIRECT, and only x/devices writes
         naming this device's account. Returns (signature, what was signed)."""
+        from lightclient.chip import cosmos_tx  # on first use: its code stays off a boot's heap
         pub = self.account_key()
         if self.trusted is None:
             raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no checkpoint: the chip "
@@ -272,6 +273,7 @@ class Device:
         """The device's consent to be registered by this owner on this chain: the x/devices
         statement (cosmos_tx.registration_statement, which starts with 0x00 so it never
         parses as a SignDoc), built here around this chip's own account key."""
+        from lightclient.chip import cosmos_tx
         pub = self.account_key()
         if len(owner20) != 20 or not 0 < len(chain_id) <= cosmos_tx.MAX_CHAIN_ID:
             raise lc_error(lc.E_DECODE, "sign_registration", "want a 20-byte owner address "

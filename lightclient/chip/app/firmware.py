@@ -12,7 +12,7 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, keys, lc
 from lightclient.chip.smp import header as H
 
-from lightclient.chip.app import keys_group, lc_group, os_group, pay_group
+from lightclient.chip.app import lc_group, os_group
 from lightclient.chip.smp import pay
 
 from lightclient.chip.app.common import FULL_GC, MAX_MESSAGE, VIEW_MIN
@@ -29,8 +29,22 @@ class Firmware:
         self.decoder = frame.FrameDecoder(MAX_MESSAGE)
         self.reset_pending = False
         self.handled = 0
-        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS,
-                       keys.GROUP: keys_group.COMMANDS, pay.GROUP: pay_group.COMMANDS}
+        self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
+
+    def _group(self, group):
+        """A group's commands. The pairing and payments groups are imported on their first
+        request: a chip never asked to pair or pay keeps their code out of its 96 KiB heap (the
+        100-validator update needs all of it)."""
+        cmds = self.groups.get(group)
+        if cmds is None:
+            if group == keys.GROUP:
+                from lightclient.chip.app import keys_group as g
+            elif group == pay.GROUP:
+                from lightclient.chip.app import pay_group as g
+            else:
+                return None
+            cmds = self.groups[group] = g.COMMANDS
+        return cmds
 
     def pay(self):
         if self.payments is None and self.make_payments is not None:
@@ -75,7 +89,7 @@ class Firmware:
                                        "SMP version not supported")
         # Another vendor's group or command (a tool that takes this board for its own device)
         # is not supported, whatever its payload, and touches nothing.
-        cmds = self.groups.get(req.group)
+        cmds = self._group(req.group)
         entry = cmds.get(req.command) if cmds is not None else None
         if entry is None:
             return self._general_error(rh, H.MGMT_ENOTSUP, "unknown group or command")
