@@ -85,7 +85,8 @@ def build(board, state, delay_ms, firmware_hash=None):
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + secret).digest()[:6]
     info = {"board": board["name"], "chip": board["chip"], "machine": "emulated " + board["chip"],
             "release": boot.release(), "build": "emulator",
-            "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash}
+            "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash,
+            "key_protection": "no (development board)"}  # an emulator has no eFuses to burn
     return lambda: boot.build(dev, secret, info, os.urandom, counter)
 
 

@@ -27,6 +27,7 @@ COMMON = [
     "lightclient/chip/app/boot.py",
     "lightclient/chip/app/common.py",
     "lightclient/chip/app/device.py",
+    "lightclient/chip/app/efuse_state.py",
     "lightclient/chip/app/firmware.py",
     "lightclient/chip/app/lc_group.py",
     "lightclient/chip/app/os_group.py",
