@@ -24,6 +24,8 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
 from lightclient.chip.smp import lc
 
+from lightclient.chip.app import release_image
+
 DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 # The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
 # (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
@@ -56,6 +58,7 @@ class Device:
         self.trusted = None
         self.config = None
         self.record = None
+        self.ota = None   # app.ota.Ota when the board has a second slot (boot.build)
         if store is not None:
             self._load()
 
@@ -229,6 +232,10 @@ class Device:
             changes["config"] = cbor.dumps(config)
         if record is not None:
             changes["record"] = cbor.dumps(record)
+        if self.ota is not None:   # release records proven here approve firmware images
+            changes.update(self.ota.remember_releases(
+                [(k, v) for s, k, v in proven if s == release_image.RELEASES_STORE
+                 and v is not None]))
         self._commit(changes)
         self.trusted, self.config = state, config
         if record is not None:
@@ -296,6 +303,15 @@ class Device:
             out["uuid"] = self.config.get("uuid")
         if self.record is not None:
             out["record_height"] = self.record["h"]
+        if self.ota is not None:
+            try:
+                st = self.ota.state()
+                out["image"] = st["i"][st["a"]]["v"] if st["i"][st["a"]] else None
+                out["image_trial"] = st["tr"] is not None
+                out["security_version"] = self.ota.security_version()
+                out["last_boot"] = self.ota.last_boot
+            except Exception as e:   # a store that cannot be read: say so, keep answering
+                out["image_error"] = str(e)[:120]
         return out
 
     def store_check(self):
