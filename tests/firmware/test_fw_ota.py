@@ -298,3 +298,22 @@ def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(chain):
         cuts += 1
         n += 1
     assert cuts > 20
+
+
+def test_the_spec_vector():
+    """docs/ota.md, "Test vector"."""
+    import re
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "ota.md")).read()
+    block = doc.split("## Test vector")[1]
+
+    def hexrun(label):
+        m = re.search("\n" + label + r" +([0-9a-f\s]+?)\n(?:\S|```)", block)
+        return bytes.fromhex("".join(m.group(1).split()))
+    img = R.build_image(b"mycroft-lc" * 4, "0.2.0", 1, lambda m: ed25519.sign(REL_SEED, m))
+    assert img == hexrun("image")
+    assert hashlib.sha256(img).digest() == hexrun("hash")
+    key, value = R.record_for(img, 1, "0.2.0")
+    assert key == hexrun("key") and value == hexrun("value")
+    assert R.decode_record(key, value) == {"h": hexrun("hash"), "sv": 1, "v": "0.2.0"}
+    assert R.check_image(lambda o, n: img[o:o + n], len(img), REL_PUB,
+                         {hexrun("hash"): 1}, 1)["v"] == "0.2.0"
