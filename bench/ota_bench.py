@@ -85,10 +85,7 @@ def powercuts():
             snap = (bytes(start.store_dev.data), [bytes(d.data) for d in start.slot_devs])
             n = 0
             while True:
-                b = T.Board()
-                b.store_dev.data[:] = snap[0]
-                for d, s in zip(b.slot_devs, snap[1]):
-                    d.data[:] = s
+                b = T.Board(flash=snap)
                 b, finished = _update(T, b, n, T.V3 if second else T.V2, first_chunk)
                 if not _bootable(T, b, ("0.2.0", "0.3.0") if second else ("0.1.0", "0.2.0")):
                     unbootable += 1

@@ -73,11 +73,17 @@ class Board:
     """A chip: its store's flash and two slots survive reboots (`boot()` builds the firmware
     again from them, as a reset does)."""
 
-    def __init__(self, release_key=REL_PUB):
-        self.store_dev = RamBlockDevice(4096, 16)
-        self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS) for _ in range(2)]
+    def __init__(self, release_key=REL_PUB, flash=None):
+        """flash: (store bytes, [slot bytes]) to start from, else a blank chip."""
+        if flash is None:
+            self.store_dev = RamBlockDevice(4096, 16)
+            self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS) for _ in range(2)]
+        else:
+            self.store_dev = RamBlockDevice(4096, 16, flash[0])
+            self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS, s) for s in flash[1]]
         self.release_key = release_key
-        self.boot()
+        if flash is None:
+            self.boot()
 
     def boot(self):
         info = {"board": "test", "chip": "esp32", "firmware_hash": "ab" * 32,
@@ -285,11 +291,7 @@ def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(chain):
     cuts = 0
     n = 0
     while True:
-        b = Board()
-        b.store_dev.data[:] = snapshot[0]
-        for d, s in zip(b.slot_devs, snapshot[1]):
-            d.data[:] = s
-        b, finished = update_with_cuts(chain, n)
+        b, finished = update_with_cuts(chain, n, Board(flash=snapshot))
         assert b.fw.device.store is not None, "store lost at cut %d" % n
         assert b.running() in ("0.1.0", "0.2.0"), n
         if finished:

@@ -24,8 +24,6 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.core.verifier import Options, TrustedState
 from lightclient.chip.smp import lc
 
-from lightclient.chip.app import release_image
-
 DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 # The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
 # (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
@@ -233,9 +231,7 @@ class Device:
         if record is not None:
             changes["record"] = cbor.dumps(record)
         if self.ota is not None:   # release records proven here approve firmware images
-            changes.update(self.ota.remember_releases(
-                [(k, v) for s, k, v in proven if s == release_image.RELEASES_STORE
-                 and v is not None]))
+            changes.update(self.ota.remember_releases(proven))
         self._commit(changes)
         self.trusted, self.config = state, config
         if record is not None:

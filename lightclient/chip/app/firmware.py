@@ -12,7 +12,7 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.smp import frame, lc
 from lightclient.chip.smp import header as H
 
-from lightclient.chip.app import img_group, lc_group, os_group
+from lightclient.chip.app import lc_group, os_group
 
 from lightclient.chip.app.common import MAX_MESSAGE, VIEW_MIN
 
@@ -25,7 +25,11 @@ class Firmware:
         self.reset_pending = False
         self.handled = 0
         self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
-        if getattr(device, "ota", None) is not None:   # a board with a second slot
+        self.img_group = None
+        if getattr(device, "ota", None) is not None:
+            # a board with a second slot; imported only there: every module costs heap
+            from lightclient.chip.app import img_group
+            self.img_group = img_group
             self.groups[img_group.GROUP_IMAGE] = img_group.COMMANDS
 
     def tick(self, now_ms):
@@ -90,7 +94,7 @@ class Firmware:
             if req.group == H.GROUP_OS:
                 rc = getattr(e, "rc", H.MGMT_EINVAL)
                 return self._general_error(rh, rc, str(e))
-            if req.group == img_group.GROUP_IMAGE:
+            if self.img_group is not None and req.group == self.img_group.GROUP_IMAGE:
                 return self._img_error(rh, e)
             return self._group_error(rh, lc.error_code(e), e)
         except MemoryError:

@@ -87,9 +87,10 @@ class Ota:
     def approved(self):
         return self._get("rel", {})
 
-    def remember_releases(self, records):
-        """records: [(key, value)] proven by a verified update -> the changes to commit with
-        it (the caller's one commit), or {} when nothing new."""
+    def remember_releases(self, proven):
+        """proven: [(store, key, value)] of a verified update -> the changes to commit with it
+        (the caller's one commit), or {} when it proves no release record."""
+        records = [(k, v) for s, k, v in proven if s == R.RELEASES_STORE and v is not None]
         if not records:
             return {}
         rel = self.approved()
