@@ -11,7 +11,7 @@
       upload, test, trial boot and confirmation of a release image, the power cut at every
       program and erase of the store and the slots in turn (CPython over the NOR model of
       lightclient/chip/store/filedev.py, the chip's code unchanged), for several chunk sizes and
-      two updates in a row; after each cut the board powers up again and must mount its store,
+      two updates in a row (a 24,000-byte image, chunks of 64 to 4096 bytes); after each cut the board powers up again and must mount its store,
       boot the old or the new image, and that image must pass its check again. `unbootable`
       counts the ones that do not (goal 0).
   chip.release_check.instructions
@@ -68,16 +68,24 @@ def wire_bytes(img):
     return total, seq
 
 
+CUT_IMAGE = 24000                        # bytes: most of the tests' 32 KiB slots
+CUT_CHUNKS = (64, 128, 256, 512, 1024, 2048, 4096)
+
+
 def powercuts():
     import test_fw_ota as T
+    # larger images than the tests' (more flash operations to cut), approved the same way
+    T.V2 = T.image("0.2.0", 1, size=CUT_IMAGE)
+    T.V3 = T.image("0.3.0", 2, size=CUT_IMAGE)
+    T.APPROVED = [(T.V2, 1, "0.2.0"), (T.V3, 2, "0.3.0")]
     chain = T.ReleaseChain(b"\x42" * 32)
-    base = T.provisioned(chain)
+    base = T.provisioned(chain, approve=(T.V2, T.V3))
     cuts = unbootable = 0
-    for first_chunk in (512, 1024, 2048, 4096):
+    for first_chunk in CUT_CHUNKS:
         for second in (False, True):
             start = base
             if second:   # V2 already confirmed: the cut lands in the update to V3
-                start = T.provisioned(chain)
+                start = T.provisioned(chain, approve=(T.V2, T.V3))
                 start.upload(T.V2)
                 start.test_image(T.V2)
                 start.boot()

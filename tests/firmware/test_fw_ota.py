@@ -209,6 +209,18 @@ def test_a_trial_not_confirmed_is_rolled_back_at_the_next_reset(chain):
     assert b.running() == "0.1.0" and b.fw.device.status()["security_version"] == 0
 
 
+def test_no_upload_over_the_rollback_image_while_a_trial_runs(chain):
+    b = provisioned(chain)
+    b.upload(V2)
+    b.test_image(V2)
+    assert b.boot() == "trial of slot 1"
+    sha = hashlib.sha256(V3).digest()
+    r = b.ask(smpimg.ImageUploadWriteRequest(off=0, data=V3[:512], image=0, len=len(V3),
+                                             sha=sha), smpimg.ImageUploadWriteResponse)
+    assert r == {"err": {"group": 1, "rc": ota.IMG_ALREADY_PENDING}}
+    assert b.boot().startswith("rolled back") and b.running() == "0.1.0"
+
+
 def test_an_image_failing_its_self_check_at_boot_is_rolled_back(chain):
     b = provisioned(chain)
     b.upload(V2)

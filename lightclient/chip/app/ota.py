@@ -59,6 +59,7 @@ IMG_INVALID_LENGTH = 21
 IMG_INVALID_IMAGE_HEADER = 22
 IMG_INVALID_HASH = 24
 IMG_CURRENT_VERSION_IS_NEWER = 27
+IMG_ALREADY_PENDING = 28
 IMG_TOO_LARGE = 30
 IMG_CONFIRMATION_DENIED = 32
 
@@ -112,6 +113,10 @@ class Ota:
         st = self.state()
         target = self.slots[1 - st["a"]]
         if off == 0:
+            if st["tr"] is not None:
+                # the other slot holds the image a rollback returns to: never overwrite it
+                raise OtaError("ota_trial", "the running image is on trial: confirm it (or "
+                               "reset to roll back) before the next upload", IMG_ALREADY_PENDING)
             if length is None or not R.HEAD < length <= target.size:
                 raise OtaError("ota_length", "image length missing or larger than the slot",
                                IMG_TOO_LARGE if length else IMG_INVALID_LENGTH, length=length)
