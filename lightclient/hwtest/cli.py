@@ -37,7 +37,8 @@ def _emit(obj, path=None):
 
 
 # Failures that are a mistake in the command line rather than in a board, port or file.
-USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports")
+USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports", "confirm", "efuse_target",
+                "secure_boot_key")
 
 
 def _err(e):
