@@ -10,7 +10,7 @@
   ota.powercuts_injected
       upload, test, trial boot and confirmation of a release image, the power cut at every
       program and erase of the store and the slots in turn (CPython over the NOR model of
-      lightclient/chip/store/filedev.py, the chip's code unchanged), for several chunk sizes and
+      lightclient/chip/store/filedev.py, the chip's code unchanged, the host's native Ed25519), for several chunk sizes and
       two updates in a row (a 24,000-byte image, chunks of 64 to 4096 bytes); after each cut the board powers up again and must mount its store,
       boot the old or the new image, and that image must pass its check again. `unbootable`
       counts the ones that do not (goal 0).
@@ -73,6 +73,7 @@ CUT_CHUNKS = (64, 128, 256, 512, 1024, 2048, 4096)
 
 
 def powercuts():
+    import lightclient.native  # noqa: F401  (OpenSSL's Ed25519 on the host: the sweep's time)
     import test_fw_ota as T
     # larger images than the tests' (more flash operations to cut), approved the same way
     T.V2 = T.image("0.2.0", 1, size=CUT_IMAGE)
