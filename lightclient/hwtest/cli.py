@@ -37,8 +37,8 @@ def _emit(obj, path=None):
 
 
 # Failures that are a mistake in the command line rather than in a board, port or file.
-USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports", "confirm", "efuse_target",
-                "secure_boot_key")
+USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports", "port_flag", "confirm",
+                "efuse_target", "secure_boot_key")
 
 
 def _err(e):
@@ -195,7 +195,7 @@ def cmd_provision(args):
     if args.release:
         return cmd_release(args)
     if not args.port:
-        raise HwTestError("port", "provision needs --port", hint="the board's serial port, "
+        raise HwTestError("port_flag", "provision needs --port", hint="the board's serial port, "
                           "or the pty of `mycroft-lc board emulate`")
     from lightclient.hwtest import provision
     net = _network(args)

@@ -188,3 +188,16 @@ def test_the_chips_eFuse_table_matches_espefuses(esp32_rev3_blank, tmp_path):
             f = summary[theirs]
             assert f["block"] == 0
             assert efuse_state.FIELDS[chip][ours] == (f["word"], f["pos"], f["bit_len"]), theirs
+
+
+def test_command_line_mistakes_are_usage_errors(tmp_path, capsys):
+    """No target, or a burn without the chip's MAC: exit 2, nothing burned."""
+    efuses = tmp_path / "efuses.bin"
+    assert cli.main(["provision", "--release", "--board", "esp32c3-devkitm"]) == 2
+    assert cli.main(["provision", "--board", "esp32c3-devkitm"]) == 2          # no --port
+    assert cli.main(["provision", "--release", "--board", "esp32c3-devkitm", "--efuse-file",
+                     str(efuses), "--secure-boot-key", SB_PUB, "--burn"]) == 2
+    assert "confirm" in capsys.readouterr().err
+    fuse = release.Espefuse("esp32c3", efuse_file=str(efuses))
+    assert release.run(load_board("esp32c3-devkitm"), fuse, SB_PUB)["efuses_before"][
+        "SPI_BOOT_CRYPT_CNT"] in ("0x0", 0)
