@@ -20,7 +20,6 @@
 """
 
 import hashlib
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +31,6 @@ from lightclient.chip.app import release_image as R  # noqa: E402
 from lightclient.chip.crypto import ed25519  # noqa: E402
 from lightclient.chip.smp import frame  # noqa: E402
 from lightclient.chip.smp import header as H  # noqa: E402
-from lightclient.chip.core import cbor  # noqa: E402
 
 REL_SEED = hashlib.sha256(b"bench release key").digest()
 CHUNK = 2048

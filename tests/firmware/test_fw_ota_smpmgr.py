@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from lightclient.chip.crypto import ed25519
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.mcu import McuClient
 
