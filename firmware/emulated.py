@@ -79,7 +79,8 @@ def boot(board_name, chip, block_size, block_count, secret_hex, firmware_hash=No
             "release": _boot.release(), "build": "emulator",
             "chip_id": binascii.hexlify(chip_id.digest()[:6]).decode(),
             # computed by the host over the files this board runs, as an image build does
-            "firmware_hash": firmware_hash or None}
+            "firmware_hash": firmware_hash or None,
+            "key_protection": "no (development board)"}  # an emulator has no eFuses to burn
     FW = _boot.build(FLASH, bytes.fromhex(secret_hex), info, _rng, FileCounter(COUNTER_PATH))
     return "ok" if FW.device.store is not None else "store: " + str(FW.device.store_error)
 

@@ -11,7 +11,9 @@
 # REPL's UART is not the one wired to the Pi either. STATE is the lcstore partition's flash image
 # (created erased); every erase and program reaches it as the store issues it, so killing this
 # process is a power cut at that point. STATE.secret holds the device secret (NVS on a chip),
-# STATE.counter the rollback counter. Without STATE the secret and counter live in RAM and the
+# STATE.counter the rollback counter. With a file STATE.release_key (the release key's Ed25519
+# public key, hex) the board takes firmware updates: its two application slots are the files
+# STATE.slot0 and STATE.slot1 (the board's app partition size each), the image group answers. Without STATE the secret and counter live in RAM and the
 # flash in a RAM block device (too big for a 96 KiB heap: the emulator passes a scratch file).
 # One line "EMULATOR READY <store status>" on stdout when the firmware is up.
 
@@ -88,13 +90,33 @@ def build(board, state, delay_ms, firmware_hash=None):
     if delay_ms:
         dev = SlowFlash(dev, delay_ms)
         paylog = SlowFlash(paylog, delay_ms) if paylog is not None else None
+    release_key, slots = _release(board, state)
     # An emulated board's chip id: a domain-separated hash of its device secret (stable across
     # restarts of the same state, different per board; the secret itself is not derivable).
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + secret).digest()[:6]
     info = {"board": board["name"], "chip": board["chip"], "machine": "emulated " + board["chip"],
             "release": boot.release(), "build": "emulator",
-            "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash}
-    return lambda: boot.build(dev, secret, info, os.urandom, counter, paylog=paylog)
+            "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash,
+            "key_protection": "no (development board)",  # an emulator has no eFuses to burn
+            "release_key": release_key}
+    return lambda: boot.build(dev, secret, dict(info), os.urandom, counter, paylog=paylog,
+                              slots=slots)
+
+
+def _release(board, state):
+    """(release key, [slot 0, slot 1]) when STATE.release_key exists, else (None, None)."""
+    if not state:
+        return None, None
+    try:
+        with open(state + ".release_key") as f:
+            key = binascii.unhexlify(f.read(64))
+    except OSError:
+        return None, None
+    from lightclient.chip.app.ota import Slot
+    app = [p for p in board["partitions"] if p["type"] == "app"][0]
+    count = app["size"] // 4096
+    return key, [Slot(FileBlockDevice(state + ".slot%d" % i, 4096, count), 4096, count)
+                 for i in (0, 1)]
 
 
 def serve(make_fw, out_fd):

@@ -15,7 +15,7 @@ import time
 import esp32
 import machine
 
-from lightclient.chip.app import boot
+from lightclient.chip.app import boot, efuse_state
 
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"
@@ -89,6 +89,14 @@ def firmware_hash(path="/manifest.json"):
         return None
 
 
+def key_protection(chip):
+    """What the chip's own eFuses say (flash encryption, secure boot, download mode, JTAG)."""
+    base = efuse_state.BLOCK0_READ.get(chip)
+    if base is None:
+        return "unknown (no eFuse table for " + chip + ")"
+    return efuse_state.key_protection(chip, lambda i: machine.mem32[base + 4 * i] & 0xFFFFFFFF)
+
+
 def load_board(path=BOARD_FILE):
     with open(path) as f:
         return json.load(f)
@@ -109,7 +117,8 @@ def build(board):
             "release": boot.release(),
             "build": board.get("micropython_firmware", ""),
             "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
-            "firmware_hash": firmware_hash()}
+            "firmware_hash": firmware_hash(),
+            "key_protection": key_protection(board["chip"])}
     paylog = None
     if board.get("paylog"):  # the payment counter log's own two sectors
         pl = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["paylog"]["partition"])

@@ -201,6 +201,9 @@ def _feed_mcu(port, client, res, lines):
                 out = {"settings": {k: v for k, v in s.items() if k != "record"}}
                 lines.append("  microcontroller holds settings proven at height %s"
                              % s.get("height"))
+            # from the chip's own eFuses: a development board says so, every boot
+            out["key_protection"] = str(mcu.status().get("key_protection") or "unknown")
+            lines.append("  microcontroller key protected: %s" % out["key_protection"])
             return out
     except LightClientError as e:
         lines.append("  microcontroller: %s: %s" % (e.check, e))

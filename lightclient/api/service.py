@@ -296,6 +296,8 @@ class DeviceService:
             out["queue"]["ids"] = [e.id for e in self.queue.pending()]
         if self.submitter is not None:
             out["submitter"] = self.submitter.status()
+        if self.signer is not None:
+            out["key_protected"] = self.signer.key_protection()
         last = self.records.last
         if last is not None:
             out["last_proof"] = {"height": last.height, "stale": bool(last.stale),

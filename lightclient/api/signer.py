@@ -36,6 +36,10 @@ class Signer:
     def _sign(self, message):
         raise NotImplementedError
 
+    def key_protection(self):
+        """How well the device key is kept, in words (the status route shows it)."""
+        return "no (the device key is a file on the Pi)"
+
     def sign(self, message):
         sig = bytes(self._sign(bytes(message)))
         if len(sig) != 64:
@@ -126,6 +130,14 @@ class McuSigner(Signer):
 
     def public_key(self):
         return self._pub
+
+    def key_protection(self):
+        """What the chip reads from its own eFuses: "no (development board)" on a board that
+        was not locked (`board provision --release`)."""
+        try:
+            return str(self.client.status().get("key_protection") or "unknown")
+        except Exception as e:   # a status route must answer even when the chip does not
+            return "unknown (the microcontroller did not answer: %s)" % type(e).__name__
 
     def _sign(self, message):
         # kind "tx": the chip parses the bytes, checks they are a device_write of its own key,

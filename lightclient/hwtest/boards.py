@@ -178,6 +178,15 @@ def check_board(raw, path="<memory>"):
     if not 16 * 1024 <= _int(name, raw["micropython_heap"], "micropython_heap") <= 8 << 20:
         _fail(name, "micropython_heap must be between 16 KiB and 8 MiB",
               value=raw["micropython_heap"])
+    feats = raw.get("features") or {}
+    if not isinstance(feats, dict):
+        _fail(name, "features must be an object")
+    for f in ("secure_boot_v2_min_revision", "download_lock_min_revision"):
+        if f in feats:
+            _int(name, feats[f], "features." + f)
+    if feats.get("download_lock", "secure") not in ("secure", "disable"):
+        _fail(name, "features.download_lock must be secure or disable",
+              value=feats.get("download_lock"))
     st = b.store
     sp = b.partition(st.get("partition"))
     if (_int(name, st.get("sector_size"), "store.sector_size")

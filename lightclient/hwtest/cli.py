@@ -37,7 +37,8 @@ def _emit(obj, path=None):
 
 
 # Failures that are a mistake in the command line rather than in a board, port or file.
-USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports")
+USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports", "port_flag", "confirm",
+                "efuse_target", "secure_boot_key")
 
 
 def _err(e):
@@ -161,7 +162,41 @@ def _board_name(args):
 
 # --- provision / selftest / batch ----------------------------------------------------------------
 
+def cmd_release(args):
+    """`provision --release`: lock the board with eFuses (lightclient/hwtest/release.py). A dry
+    run unless --burn with --confirm naming the chip's MAC; the record lists what was burned,
+    rewritten after every step."""
+    from lightclient.hwtest import release
+    from lightclient.hwtest.boards import load_board
+    board = load_board(args.board)
+    if (args.port is None) == (args.efuse_file is None):
+        raise HwTestError("efuse_target", "--release needs --port (a board) or --efuse-file "
+                          "(espefuse's virtual eFuses)")
+    fuse = release.Espefuse(board.chip, port=args.port, efuse_file=args.efuse_file)
+    path = [None]
+
+    def keep(rec):
+        name = args.board_id or "%s-%s" % (board.name, rec["mac"].replace(":", ""))
+        path[0] = os.path.join(args.dir, "records", name + ".release.json")
+        rec["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        _emit(rec, path[0])
+
+    rec = release.run(board, fuse, args.secure_boot_key, burn=args.burn, confirm=args.confirm,
+                      log=_log, record=keep)
+    if args.burn:
+        keep(rec)
+        _log("%s: %s; record in %s" % (rec["mac"], "LOCKED: every step burned" if rec["complete"]
+                                       else "NOT complete: run it again to finish", path[0]))
+    print(_emit(rec))
+    return EXIT_OK if rec["complete"] or not args.burn else EXIT_INVALID
+
+
 def cmd_provision(args):
+    if args.release:
+        return cmd_release(args)
+    if not args.port:
+        raise HwTestError("port_flag", "provision needs --port", hint="the board's serial port, "
+                          "or the pty of `mycroft-lc board emulate`")
     from lightclient.hwtest import provision
     net = _network(args)
     try:
@@ -225,7 +260,8 @@ def cmd_selftest(args):
             e.message, "" if recorded else "; a board provisioned with --network synthetic "
             "needs the same flag here (or --record: its network is used)"))
     try:
-        rep = selftest.selftest(args.port, net, expected, args.baudrate, args.timeout, log=_log)
+        rep = selftest.selftest(args.port, net, expected, args.baudrate, args.timeout, log=_log,
+                                release=args.release)
     finally:
         if net is not None:
             net.close()
@@ -259,8 +295,8 @@ def cmd_batch(args):
 
 # --- argparse ------------------------------------------------------------------------------------
 
-def _board_common(p):
-    p.add_argument("--port", required=True, help="serial port of the board's UART "
+def _board_common(p, port_required=True):
+    p.add_argument("--port", required=port_required, help="serial port of the board's UART "
                    "(or the pty of `mycroft-lc board emulate`)")
     p.add_argument("--baudrate", type=int, default=115200)
     p.add_argument("--timeout", type=float, default=5.0,
@@ -327,9 +363,22 @@ def register(subparsers):
     p.add_argument("--dry-run", action="store_true", help="print the esptool commands only")
     p.set_defaults(func=_handler(cmd_flash))
 
-    p = subparsers.add_parser("provision", help="key, registration and checkpoint for a board")
-    _board_common(p)
+    p = subparsers.add_parser("provision", help="key, registration and checkpoint for a board; "
+                              "--release: lock it with eFuses")
+    _board_common(p, port_required=False)
     _net_common(p)
+    r = p.add_argument_group("release boards (--release: eFuses, see docs/hardware-testers.md)")
+    r.add_argument("--release", action="store_true",
+                   help="lock the board: flash encryption (release mode), Secure Boot V2 where "
+                        "the silicon qualifies, download mode and JTAG off; a dry run unless "
+                        "--burn")
+    r.add_argument("--efuse-file", help="espefuse's virtual eFuses in this file instead of a "
+                   "board (no hardware)")
+    r.add_argument("--secure-boot-key", metavar="PEM",
+                   help="the release signing key's public key (RSA-3072, PEM)")
+    r.add_argument("--burn", action="store_true", help="burn the eFuses: IRREVERSIBLE")
+    r.add_argument("--confirm", metavar="MAC", help="with --burn: the chip's MAC, as the dry "
+                   "run prints it (so the board burned is the board meant)")
     p.add_argument("--uuid", help="device uuid to register (default: a new UUID4)")
     p.add_argument("--account", default="", help="the owner's account id")
     p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
@@ -346,6 +395,8 @@ def register(subparsers):
     _net_common(p)
     p.add_argument("--record", help="the board's provisioning record (its key must match)")
     p.add_argument("--report", help="write the JSON report here too")
+    p.add_argument("--release", action="store_true", help="a release board (`provision "
+                   "--release`): FAIL unless its eFuses say its key is protected")
     p.set_defaults(func=_handler(cmd_selftest))
 
     p = subparsers.add_parser("batch", help="provision + self-test several boards at once")

@@ -3,6 +3,8 @@ that cannot run because an earlier one failed is NOT RUN (and the board fails). 
 JSON; the command exits non-zero on any FAIL.
 
 Checks, in order: link (echo of a random text), firmware (version from os info and status),
+key_protection (what the chip's eFuses say: "no (development board)" passes, so nobody takes a
+development board for a release one; a board whose record says it was locked must say "yes"),
 store (the store's own integrity check), key (the chip signs a random challenge and the
 signature verifies with the public key it reports, and with the provisioned one when known),
 checkpoint (the board holds a trusted state), update_rejected (a known-bad update, the good one
@@ -25,7 +27,7 @@ from lightclient.hwtest.errors import HwTestError
 from lightclient.hwtest.link import BoardLink, McuError
 
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
-CHECKS = ("link", "firmware", "store", "key", "checkpoint", "update_rejected", "update_accepted")
+CHECKS = ("link", "firmware", "key_protection", "store", "key", "checkpoint", "update_rejected", "update_accepted")
 REJECTION_CODES = (lc.E_VERIFY, lc.E_SIGNATURE, lc.E_NOT_ENOUGH_TRUST)
 
 
@@ -60,10 +62,11 @@ class _Run:
 
 
 def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=2.0,
-             now_ns=None, log=None):
+             now_ns=None, log=None, release=False):
     """-> report dict {"port", "passed", "checks": [...]}. network: hwtest.network.Network
     the board was provisioned on (the update checks need it; without one they are NOT RUN and
-    the board does not pass)."""
+    the board does not pass). release: the board was locked (`provision --release`), so its
+    eFuses must say its key is protected."""
     run = _Run()
     t_all = time.monotonic()
     link = None
@@ -78,7 +81,7 @@ def selftest(port, network=None, expected_pubkey=None, baudrate=115200, timeout=
         except (HwTestError, McuError) as e:
             ok = run.add("link", FAIL, str(e), t0)
         if ok:
-            _BoardChecks(run, link, network, expected_pubkey, now_ns).run_all()
+            _BoardChecks(run, link, network, expected_pubkey, now_ns, release).run_all()
     finally:
         if link is not None:
             link.close()
@@ -96,8 +99,9 @@ class _BoardChecks:
     """The checks on the board, one method each, run in order; a check that cannot run because
     an earlier one failed is not run. Each method returns (status, detail, extra fields)."""
 
-    def __init__(self, run, link, network, expected_pubkey, now_ns):
+    def __init__(self, run, link, network, expected_pubkey, now_ns, release=False):
         self.run, self.link, self.mcu = run, link, link.mcu
+        self.release = release
         self.network, self.expected_pubkey, self.now_ns = network, expected_pubkey, now_ns
         self.status = None           # the board's status, read by the firmware check
         self.good = self.target = self.now = None   # the known-good update, once built
@@ -105,6 +109,7 @@ class _BoardChecks:
     def run_all(self):
         if not self.step("firmware", self.firmware):
             return
+        self.step("key_protection", self.key_protection)
         self.step("store", self.store)
         self.step("key", self.key)
         if self.step("checkpoint", self.checkpoint):
@@ -132,6 +137,13 @@ class _BoardChecks:
         return PASS, "mycroft-lc-fw %s" % version, {
             "version": version, "info": info, "chip_id": st.get("chip_id"),
             "firmware_hash": st.get("firmware_hash")}
+
+    def key_protection(self):
+        said = str(self.status.get("key_protection") or "unknown")
+        detail = "key protected: " + said
+        if self.release and not said.startswith("yes"):
+            return FAIL, detail + ", but this board was locked as a release board", {}
+        return PASS, detail, {"key_protection": said}
 
     def store(self):
         st = self.status

@@ -127,6 +127,29 @@ def test_mcu_signer_checks_the_chips_signature():
         McuSigner(Chip(SEED, lie=True)).sign(b"m")
 
 
+def test_signers_say_how_well_the_device_key_is_kept(tmp_path):
+    class Chip:
+        said = {"key_protection": "no (development board)"}
+
+        def public_key(self):
+            return ed25519.public_key(SEED)
+
+        def status(self):
+            if self.said is None:
+                raise OSError("gone")
+            return self.said
+
+    chip = Chip()
+    assert McuSigner(chip).key_protection() == "no (development board)"
+    chip.said = None
+    assert McuSigner(chip).key_protection().startswith("unknown (the microcontroller did not")
+    seed_file = tmp_path / "seed"
+    seed_file.write_text(SEED.hex())
+    os.chmod(seed_file, 0o600)
+    assert SeedFileSigner(str(seed_file)).key_protection() == \
+        "no (the device key is a file on the Pi)"
+
+
 def test_a_signer_that_cannot_open_its_port_is_a_signer_error():
     from lightclient.api.signer import signer_from_spec
     with pytest.raises(SignerError) as e:
@@ -353,6 +376,7 @@ def test_status_route_is_token_checked_and_reports_the_queue(service):
     svc.handle("POST", "/v1/device/%s/metric/m" % UUID, {}, b"{}")
     st = svc.handle("GET", "/lightclient/status", {}, b"")
     assert st.status == 200 and st.body["queue"]["pending"] == 1 and st.body["queue"]["ids"]
+    assert st.body["key_protected"] == "no (the device key is a file on the Pi)"
     svc.tokens = ("t",)
     assert svc.handle("GET", "/lightclient/status", {}, b"").status == 401
     assert svc.handle("GET", "/nothing/here", {}, b"").status == 404

@@ -117,4 +117,5 @@ def test_cli_boot_feeds_the_chip(world, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] and not doc["stale"]
     assert doc["mcu"]["updates"] >= 1
+    assert doc["mcu"]["key_protection"] == "no (development board)"   # an emulated board
     assert mcu.status()["height"] == doc["trusted_height"] > before

@@ -1,6 +1,7 @@
 # firmware/main.py, the real board's entry point, on CPython with stand-ins for MicroPython's
 # machine and esp32 modules: it reads the board definition, opens the UART it names, mounts the
 # store on the named partition with the NVS secret and counter, and serves SMP over the UART.
+import collections
 import importlib.util
 import json
 import sys
@@ -67,7 +68,18 @@ class FakeNvs:
         pass
 
 
-def _load_main(monkeypatch, part, nvs=FakeNvs, found=None, resets=None):
+class EfuseWords:
+    """machine.mem32 over BLOCK0 of a virtual eFuse file (release.virtual_block0_reader)."""
+
+    def __init__(self, chip, read_word):
+        from lightclient.chip.app import efuse_state
+        self.base, self.read_word = efuse_state.BLOCK0_READ[chip], read_word
+
+    def __getitem__(self, addr):
+        return self.read_word((addr - self.base) // 4)
+
+
+def _load_main(monkeypatch, part, nvs=FakeNvs, found=None, resets=None, mem32=None):
     """firmware/main.py imported with stand-ins for esp32 (the partition `part`, NVS class
     `nvs`) and machine; `found` collects the partition labels asked for, `resets` the reboots."""
     found = [] if found is None else found
@@ -81,7 +93,8 @@ def _load_main(monkeypatch, part, nvs=FakeNvs, found=None, resets=None):
     monkeypatch.setitem(sys.modules, "esp32",
                         types.SimpleNamespace(NVS=nvs, Partition=partition))
     monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(
-        UART=FakeUart, reset=reset, unique_id=lambda: b"\x24\x0a\xc4\x01\x02\x03"))
+        UART=FakeUart, reset=reset, unique_id=lambda: b"\x24\x0a\xc4\x01\x02\x03",
+        mem32=mem32 if mem32 is not None else collections.defaultdict(int)))  # open eFuses
     monkeypatch.setattr(time, "ticks_ms", lambda: int(time.monotonic() * 1000), raising=False)
     monkeypatch.setattr(time, "sleep_ms", lambda ms: None, raising=False)
     monkeypatch.setattr(time, "ticks_diff", lambda a, b: a - b, raising=False)
@@ -167,3 +180,21 @@ def test_an_nvs_read_error_never_replaces_the_secret_nor_zeroes_the_counter(monk
     FlakyNvs.store["secret"] = b"\x01" * 16  # a secret of the wrong size is not replaced either
     fw = main.build(board)
     assert fw.device.store is None and FlakyNvs.store["secret"] == b"\x01" * 16
+
+
+def test_main_reads_the_key_protection_from_the_chips_efuses(tmp_path, monkeypatch):
+    """An open chip says "no (development board)"; one whose (virtual) eFuses were burned by
+    `board provision --release` says "yes", read from the same register words."""
+    from lightclient.hwtest import release
+    from lightclient.hwtest.boards import load_board
+    board = load_board("esp32c3-devkitm")
+    fuse = release.Espefuse(board.chip, efuse_file=str(tmp_path / "efuses.bin"))
+    fuse.summary()   # creates the blank file
+    words = EfuseWords(board.chip, release.virtual_block0_reader(board.chip, fuse.efuse_file))
+    main = _load_main(monkeypatch, RamBlockDevice(4096, 64), mem32=words)
+    assert main.key_protection(board.chip) == "no (development board)"
+    fuse.burn_fuses({"SPI_BOOT_CRYPT_CNT": 7, "SECURE_BOOT_EN": 1, "DIS_PAD_JTAG": 1,
+                     "DIS_USB_JTAG": 1, "ENABLE_SECURITY_DOWNLOAD": 1})
+    words.read_word = release.virtual_block0_reader(board.chip, fuse.efuse_file)
+    assert main.key_protection(board.chip).startswith("yes")
+    assert main.key_protection("esp32h2").startswith("unknown")

@@ -40,6 +40,9 @@ def test_every_board_file_passes_the_layout_checks():
     (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),
+    (lambda r: r["features"].__setitem__("download_lock", "open"), "download_lock"),
+    (lambda r: r["features"].__setitem__("secure_boot_v2_min_revision", "3"),
+     "secure_boot_v2_min_revision"),
 ])
 def test_a_board_file_that_types_a_value_twice_differently_is_refused(mutate, check):
     raw = copy.deepcopy(boards.load_board("esp32-devkitc").raw)

@@ -2,6 +2,7 @@
 # mount the secure store on the block device (formatting it only when it is blank), load the
 # device state, wrap it in the SMP core.
 
+import binascii
 import sys
 
 from lightclient.chip.app.device import Device
@@ -58,14 +59,28 @@ def release():
     return "MicroPython " + ".".join(str(x) for x in sys.implementation.version[:3])
 
 
-def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=None):
+def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=None,
+          slots=None):
     """store_error: the store is not opened at all (the shell could not get the device secret).
-    paylog: the payment counter log's block device (two sectors), or None."""
+    paylog: the payment counter log's block device (two sectors), or None.
+    slots: [slot 0, slot 1] (app.ota.Slot) on a board that takes firmware updates; the boot
+    decision (trial, rollback) is taken here, before the link answers."""
     if store_error is not None:
         store, err = None, store_error
     else:
         store, err = open_store(blockdev, secret, counter, rng)
     device = Device(store, rng, err)
+    if slots is not None and store is not None:
+        from lightclient.chip.app.common import FIRMWARE_VERSION
+        from lightclient.chip.app.ota import Ota
+        fh = info.get("firmware_hash")
+        factory = {"h": binascii.unhexlify(fh) if fh else None, "v": FIRMWARE_VERSION, "sv": 0,
+                   "n": 0}
+        device.ota = Ota(store, slots, factory, info.get("release_key"))
+        try:
+            info["boot"] = device.ota.boot()
+        except Exception as e:   # the link must come up to say why
+            info["boot"] = "boot decision failed: " + str(e)[:120]
     make_payments = None
     if paylog is not None:
         def make_payments():

@@ -66,6 +66,7 @@ class Device:
         self.config = None
         self.record = None
         self._repack = False  # "trusted" is still version 1 on flash: pack it at the next commit
+        self.ota = None   # app.ota.Ota when the board has a second slot (boot.build)
         if store is not None:
             self._load()
 
@@ -336,6 +337,8 @@ class Device:
             changes["config"] = cbor.dumps(config)
         if record is not None:
             changes["record"] = cbor.dumps(record)
+        if self.ota is not None:   # release records proven here approve firmware images
+            changes.update(self.ota.remember_releases(proven))
         self._commit(changes)
         self.trusted, self.config = state, config
         if record is not None:
@@ -404,6 +407,15 @@ class Device:
             out["uuid"] = self.config.get("uuid")
         if self.record is not None:
             out["record_height"] = self.record["h"]
+        if self.ota is not None:
+            try:
+                st = self.ota.state()
+                out["image"] = st["i"][st["a"]]["v"] if st["i"][st["a"]] else None
+                out["image_trial"] = st["tr"] is not None
+                out["security_version"] = self.ota.security_version()
+                out["last_boot"] = self.ota.last_boot
+            except Exception as e:   # a store that cannot be read: say so, keep answering
+                out["image_error"] = str(e)[:120]
         return out
 
     def store_check(self):

@@ -30,6 +30,12 @@ class Firmware:
         self.reset_pending = False
         self.handled = 0
         self.groups = {H.GROUP_OS: os_group.COMMANDS, lc.GROUP: lc_group.COMMANDS}
+        self.img_group = None
+        if getattr(device, "ota", None) is not None:
+            # a board with a second slot; imported only there: every module costs heap
+            from lightclient.chip.app import img_group
+            self.img_group = img_group
+            self.groups[img_group.GROUP_IMAGE] = img_group.COMMANDS
 
     def _group(self, group):
         """A group's commands. The pairing and payments groups are imported on their first
@@ -93,8 +99,11 @@ class Firmware:
         entry = cmds.get(req.command) if cmds is not None else None
         if entry is None:
             return self._general_error(rh, H.MGMT_ENOTSUP, "unknown group or command")
-        op, fn = entry
-        if op != req.op:
+        if isinstance(entry, dict):   # one command id, a handler per op (image state)
+            op, fn = req.op, entry.get(req.op)
+        else:
+            op, fn = entry
+        if op != req.op or fn is None:
             return self._general_error(rh, H.MGMT_ENOTSUP, "wrong op for this command")
         try:
             _, payload = H.decode_message(msg, MAX_MESSAGE, VIEW_MIN)
@@ -111,6 +120,8 @@ class Firmware:
             if req.group == H.GROUP_OS:
                 rc = getattr(e, "rc", H.MGMT_EINVAL)
                 return self._general_error(rh, rc, str(e))
+            if self.img_group is not None and req.group == self.img_group.GROUP_IMAGE:
+                return self._img_error(rh, e)
             return self._group_error(rh, lc.error_code(e), e)
         except MemoryError:
             return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
@@ -124,6 +135,14 @@ class Firmware:
 
     def _general_error(self, rh, rc, reason):
         return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
+
+    def _img_error(self, rh, exc):
+        rc = getattr(exc, "img_rc", None)
+        if rc is None:   # a malformed request: the general code, as Zephyr answers
+            return self._general_error(rh, getattr(exc, "rc", H.MGMT_EINVAL), str(exc))
+        if rh.version != H.V1:
+            return H.encode_message(rh, {"err": {"group": rh.group, "rc": rc}})
+        return H.encode_message(rh, {"rc": rc, "rsn": _clip(str(exc)), "chk": _clip(exc.check)})
 
     def _group_error(self, rh, rc, exc):
         if rh.version != H.V1:

@@ -15,6 +15,8 @@ def status(fw, p, now_ms):
     out["board"] = fw.info.get("board", "")
     out["chip_id"] = fw.info.get("chip_id")
     out["firmware_hash"] = fw.info.get("firmware_hash")
+    # read from the chip's eFuses by the shell (efuse_state); an emulated board is a dev board
+    out["key_protection"] = fw.info.get("key_protection") or "unknown"
     out["link"] = dict(fw.decoder.stats)
     if fw.decoder.last_error is not None:
         out["link"]["last_error"] = fw.decoder.last_error.check

@@ -1,0 +1,250 @@
+# Firmware updates on the chip: an upload into the slot that is not running, a release check
+# (release_image.check_image), a trial boot, a confirmation. Which slot boots, the approved
+# releases and the security version are records in the secure store, each change one
+# store.commit(), so a power cut at any instant leaves the old state or the new one:
+#
+#   "ota"     CBOR {"a": active slot, "p": slot to try at the next boot or None,
+#                   "tr": previous slot while a trial boot is unconfirmed, else None,
+#                   "i": [info of slot 0, info of slot 1]}  info: {"h", "v", "sv", "n"} or None
+#   "secver"  CBOR uint: the lowest security version the chip boots (raised on confirmation)
+#   "rel"     CBOR {image hash: security version}: releases proven to the chip (at most
+#             MAX_APPROVED, the newest kept)
+#
+# An upload only ever writes the inactive slot, which no record points to until the release
+# check passed; the boot switches slots only through the records. Spec: docs/ota.md.
+
+from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError, LightClientError
+
+from lightclient.chip.app import release_image as R
+
+MAX_APPROVED = 8
+
+
+class Slot:
+    """An application slot on a block device (the emulated board's file, a chip's ota
+    partition): erase, write at an offset, read back."""
+
+    def __init__(self, dev, sector, count):
+        self.dev, self.sector, self.count = dev, sector, count
+        self.size = sector * count
+
+    def erase(self, length):
+        for n in range((length + self.sector - 1) // self.sector):
+            self.dev.ioctl(6, n)
+
+    def write(self, off, data):
+        self.dev.writeblocks(off // self.sector, data, off % self.sector)
+
+    def read(self, off, n):
+        buf = bytearray(n)
+        self.dev.readblocks(off // self.sector, buf, off % self.sector)
+        return bytes(buf)
+
+
+class OtaError(DecodeError):
+    """An image-group request refused; img_rc: the SMP image group's error code."""
+
+    def __init__(self, check, message, img_rc, **details):
+        DecodeError.__init__(self, check, message, **details)
+        self.img_rc = img_rc
+
+
+# SMP image group error codes (Zephyr img_mgmt, smp's IMG_MGMT_ERR)
+IMG_UNKNOWN = 1
+IMG_NO_IMAGE = 3
+IMG_HASH_NOT_FOUND = 8
+IMG_INVALID_OFFSET = 20
+IMG_INVALID_LENGTH = 21
+IMG_INVALID_IMAGE_HEADER = 22
+IMG_INVALID_HASH = 24
+IMG_CURRENT_VERSION_IS_NEWER = 27
+IMG_ALREADY_PENDING = 28
+IMG_TOO_LARGE = 30
+IMG_CONFIRMATION_DENIED = 32
+
+
+class Ota:
+    def __init__(self, store, slots, factory, release_key):
+        """slots: [Slot 0, Slot 1]; factory: the info of the image the chip was flashed with
+        (what slot 0 holds before any update); release_key: 32-byte Ed25519 key or None."""
+        self.store, self.slots, self.release_key = store, slots, release_key
+        self.factory = factory
+        self.upload = None   # {"len", "sha", "got"}: the upload in progress (RAM only)
+        self.last_boot = None
+
+    # --- records ---------------------------------------------------------------------------
+
+    def _get(self, name, default):
+        v = self.store.get(name)
+        return default if v is None else cbor.loads(v, 4, 64, 4096)
+
+    def state(self):
+        return self._get("ota", {"a": 0, "p": None, "tr": None, "i": [self.factory, None]})
+
+    def security_version(self):
+        return self._get("secver", 0)
+
+    def approved(self):
+        return self._get("rel", {})
+
+    def remember_releases(self, proven):
+        """proven: [(store, key, value)] of a verified update -> the changes to commit with it
+        (the caller's one commit), or {} when it proves no release record."""
+        records = [(k, v) for s, k, v in proven if s == R.RELEASES_STORE and v is not None]
+        if not records:
+            return {}
+        rel = self.approved()
+        order = list(rel.keys())
+        for key, value in records:
+            r = R.decode_record(key, value)
+            if r["h"] not in rel:
+                order.append(r["h"])
+            rel[r["h"]] = r["sv"]
+        for h in order[:-MAX_APPROVED]:
+            del rel[h]
+        return {"rel": cbor.dumps(rel)}
+
+    # --- upload ----------------------------------------------------------------------------
+
+    def write_chunk(self, off, data, length=None, sha=None):
+        """One upload request. -> (next offset, whole image received and its hash matches
+        `sha` (None when not finished or no sha given))."""
+        st = self.state()
+        target = self.slots[1 - st["a"]]
+        if off == 0:
+            if st["tr"] is not None:
+                # the other slot holds the image a rollback returns to: never overwrite it
+                raise OtaError("ota_trial", "the running image is on trial: confirm it (or "
+                               "reset to roll back) before the next upload", IMG_ALREADY_PENDING)
+            if length is None or not R.HEAD < length <= target.size:
+                raise OtaError("ota_length", "image length missing or larger than the slot",
+                               IMG_TOO_LARGE if length else IMG_INVALID_LENGTH, length=length)
+            if st["p"] is not None or st["i"][1 - st["a"]] is not None:
+                # the slot's old image (pending or kept for rollback) is forgotten first
+                i = list(st["i"])
+                i[1 - st["a"]] = None
+                self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": None, "tr": st["tr"],
+                                                      "i": i})})
+            target.erase(length)
+            self.upload = {"len": length, "sha": sha, "got": 0}
+        up = self.upload
+        if up is None or off != up["got"]:
+            # resume where we are (smpclient sends the next chunk from this offset)
+            return (0 if up is None else up["got"]), None
+        if off + len(data) > up["len"]:
+            raise OtaError("ota_overrun", "data past the announced length", IMG_INVALID_LENGTH)
+        target.write(off, data)
+        up["got"] = off + len(data)
+        if up["got"] < up["len"]:
+            return up["got"], None
+        h = self.slot_hash(1 - st["a"], up["len"])
+        up["hash"] = h
+        return up["got"], (None if sha is None and up["sha"] is None
+                           else h == (sha or up["sha"]))
+
+    def slot_hash(self, slot, length):
+        import hashlib
+        h = hashlib.sha256()
+        s = self.slots[slot]
+        off = 0
+        while off < length:
+            n = min(4096, length - off)
+            h.update(s.read(off, n))
+            off += n
+        return h.digest()
+
+    # --- test, confirm, boot ---------------------------------------------------------------
+
+    def test(self, image_hash):
+        """Mark the uploaded image for a trial boot, once it passes the release check."""
+        st = self.state()
+        up = self.upload
+        if up is None or up.get("hash") is None:
+            raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
+        if bytes(image_hash) != up["hash"]:
+            raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
+        slot = 1 - st["a"]
+        m = self.check(slot, up["len"])
+        i = list(st["i"])
+        i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": up["len"]}
+        self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": slot, "tr": st["tr"],
+                                              "i": i})})
+        self.upload = None
+        return m
+
+    def check(self, slot, length):
+        s = self.slots[slot]
+        try:
+            return R.check_image(s.read, length, self.release_key, self.approved(),
+                                 self.security_version())
+        except R.ReleaseError as e:
+            e.img_rc = IMG_CURRENT_VERSION_IS_NEWER if e.check == "release_rollback" \
+                else IMG_INVALID_HASH
+            raise
+        except DecodeError as e:
+            e.img_rc = IMG_INVALID_IMAGE_HEADER
+            raise
+
+    def confirm(self):
+        """The running image is good: no rollback any more, and its security version becomes
+        the floor."""
+        st = self.state()
+        info = st["i"][st["a"]]
+        changes = {}
+        if st["tr"] is not None:
+            changes["ota"] = cbor.dumps({"a": st["a"], "p": None, "tr": None, "i": st["i"]})
+        sv = info["sv"] if info else 0
+        if sv > self.security_version():
+            changes["secver"] = cbor.dumps(sv)
+        if changes:
+            self.store.commit(changes)
+
+    def boot(self):
+        """At every start, before anything else: take a pending image into its trial, or roll
+        an unconfirmed trial back; the image chosen is checked again (its self-check: the slot
+        still holds exactly the approved, signed image). -> what happened (text)."""
+        st = self.state()
+        if st["tr"] is not None:
+            # a trial that was not confirmed before this reset: back to the previous image
+            self.store.commit({"ota": cbor.dumps({"a": st["tr"], "p": None, "tr": None,
+                                                  "i": st["i"]})})
+            self.last_boot = "rolled back: the trial image was not confirmed"
+            return self.last_boot
+        if st["p"] is None:
+            self.last_boot = "slot %d" % st["a"]
+            return self.last_boot
+        slot = st["p"]
+        info = st["i"][slot]
+        try:
+            self.check(slot, info["n"])
+        except LightClientError as e:
+            i = list(st["i"])
+            i[slot] = None
+            self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": None, "tr": None,
+                                                  "i": i})})
+            self.last_boot = "rolled back: the new image failed its self-check (%s)" % e.check
+            return self.last_boot
+        self.store.commit({"ota": cbor.dumps({"a": slot, "p": None, "tr": st["a"],
+                                              "i": st["i"]})})
+        self.last_boot = "trial of slot %d" % slot
+        return self.last_boot
+
+    def images(self):
+        """The image group's state answer."""
+        st = self.state()
+        out = []
+        for slot in (0, 1):
+            info = st["i"][slot]
+            if info is None:
+                continue
+            out.append({"image": 0, "slot": slot, "version": info["v"], "hash": info["h"],
+                        "bootable": True, "pending": st["p"] == slot,
+                        "confirmed": st["a"] == slot and st["tr"] is None,
+                        "active": st["a"] == slot, "permanent": False})
+        up = self.upload
+        if up is not None and up.get("hash") is not None and st["p"] is None:
+            out.append({"image": 0, "slot": 1 - st["a"], "version": "unverified",
+                        "hash": up["hash"], "bootable": False, "pending": False,
+                        "confirmed": False, "active": False, "permanent": False})
+        return out

@@ -1,0 +1,151 @@
+# Release images and release records: what the chip checks before it boots new firmware.
+# Format and rules: docs/ota.md. Shared subset: CPython and MicroPython.
+#
+#   image  = "MLCI" | u8 format (1) | u8 0 | u16 manifest length (big endian) | manifest
+#            | signature (64) | payload
+#   manifest = CBOR {"v": version text, "sv": security version, "n": payload length,
+#                    "h": SHA-256 of the payload}
+#   signature = Ed25519 by the release key over IMAGE_DOMAIN | manifest
+#
+#   release record (store "releases", key RECORD_PREFIX | SHA-256 of the whole image), written
+#   on chain only by a passed governance proposal: CBOR {"h": image hash, "sv": security
+#   version, "v": version text}
+#
+# An image is approved when its whole-file hash has a release record the chip saw proven (ICS23)
+# against a header it verified itself, the record agrees with the manifest, the release key
+# signed the manifest, the payload hashes to the manifest's "h", and its security version is not
+# below the one the store holds.
+
+import hashlib
+
+from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.crypto import backend as crypto
+
+MAGIC = b"MLCI"
+FORMAT = 1
+HEAD = 8                     # magic, format, reserved, manifest length
+SIG = 64
+MAX_MANIFEST = 256
+MAX_VERSION = 32
+MAX_SECURITY_VERSION = 0xFFFF
+IMAGE_DOMAIN = b"mycroft-lc/release-image/v1\x00"
+RELEASES_STORE = "releases"
+RECORD_PREFIX = b"rel/"
+MAX_RECORD = 128
+
+
+class ReleaseError(LightClientError):
+    """An image or release record the chip refuses; `check` names the rule."""
+
+
+def _u(v, name, hi):
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > hi:
+        raise DecodeError("release_field", "not an integer in range", field=name)
+    return v
+
+
+def _text(v, name):
+    if not isinstance(v, str) or not 0 < len(v) <= MAX_VERSION:
+        raise DecodeError("release_field", "not a short text", field=name)
+    return v
+
+
+def _hash(v, name):
+    if not isinstance(v, (bytes, bytearray)) or len(v) != 32:
+        raise DecodeError("release_field", "not a 32-byte hash", field=name)
+    return bytes(v)
+
+
+def decode_manifest(m):
+    d = cbor.loads(m, 2, 16, MAX_MANIFEST)
+    if not isinstance(d, dict) or sorted(d.keys()) != ["h", "n", "sv", "v"]:
+        raise DecodeError("release_manifest", "manifest keys must be h, n, sv, v")
+    return {"v": _text(d["v"], "v"), "sv": _u(d["sv"], "sv", MAX_SECURITY_VERSION),
+            "n": _u(d["n"], "n", 1 << 30), "h": _hash(d["h"], "h")}
+
+
+def parse_head(head):
+    """The first bytes of an image (at least HEAD + manifest + SIG) -> (manifest dict, manifest
+    bytes, signature, payload offset). DecodeError naming what is wrong."""
+    if len(head) < HEAD or bytes(head[:4]) != MAGIC:
+        raise DecodeError("release_magic", "not a release image (no MLCI header)")
+    if head[4] != FORMAT:
+        raise DecodeError("release_format", "unknown image format", format=head[4])
+    n = (head[6] << 8) | head[7]
+    if not 0 < n <= MAX_MANIFEST or len(head) < HEAD + n + SIG:
+        raise DecodeError("release_manifest", "manifest length out of range", length=n)
+    m = bytes(head[HEAD:HEAD + n])
+    return decode_manifest(m), m, bytes(head[HEAD + n:HEAD + n + SIG]), HEAD + n + SIG
+
+
+def decode_record(key, value):
+    """A proven release record -> {"h", "sv", "v"}; its key must name its hash."""
+    if len(value) > MAX_RECORD:
+        raise DecodeError("release_record", "record too long", length=len(value))
+    d = cbor.loads(value, 2, 16, MAX_RECORD)
+    if not isinstance(d, dict) or sorted(d.keys()) != ["h", "sv", "v"]:
+        raise DecodeError("release_record", "record keys must be h, sv, v")
+    r = {"h": _hash(d["h"], "h"), "sv": _u(d["sv"], "sv", MAX_SECURITY_VERSION),
+         "v": _text(d["v"], "v")}
+    if bytes(key) != RECORD_PREFIX + r["h"]:
+        raise DecodeError("release_record", "record key does not name the record's hash")
+    return r
+
+
+def check_image(read, length, release_key, approved, min_sv):
+    """read(off, n) -> bytes of the slot; length: the image's length. approved: {image hash:
+    security version} proven to the chip. -> manifest dict, or ReleaseError naming the rule.
+    Cheap checks first: the whole-file hash must be approved before any signature is checked."""
+    if release_key is None:
+        raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
+    h = hashlib.sha256()
+    off = 0
+    while off < length:
+        n = min(4096, length - off)
+        h.update(read(off, n))
+        off += n
+    image_hash = h.digest()
+    sv = approved.get(image_hash)
+    if sv is None:
+        raise ReleaseError("release_not_approved", "no release record proven to this chip "
+                           "names this image")
+    head = read(0, min(length, HEAD + MAX_MANIFEST + SIG))
+    manifest, m, sig, start = parse_head(head)
+    if manifest["sv"] != sv:
+        raise ReleaseError("release_record_mismatch", "the release record's security version "
+                           "is not the image's", record=sv, image=manifest["sv"])
+    if not crypto.ed25519_verify(release_key, IMAGE_DOMAIN + m, sig):
+        raise ReleaseError("release_signature", "the image is not signed by the release key")
+    if length - start != manifest["n"]:
+        raise ReleaseError("release_length", "payload length is not the manifest's",
+                           length=length - start, manifest=manifest["n"])
+    p = hashlib.sha256()
+    off = start
+    while off < length:
+        n = min(4096, length - off)
+        p.update(read(off, n))
+        off += n
+    if p.digest() != manifest["h"]:
+        raise ReleaseError("release_payload_hash", "the payload does not hash to the manifest's")
+    if manifest["sv"] < min_sv:
+        raise ReleaseError("release_rollback", "security version below the chip's",
+                           image=manifest["sv"], chip=min_sv)
+    manifest["image_hash"] = image_hash
+    return manifest
+
+
+# --- the release side (host tools and tests; plain Python, also runs on the chip) -------------
+
+def build_image(payload, version, security_version, sign):
+    """sign(message) -> 64-byte Ed25519 signature by the release key."""
+    m = cbor.dumps({"v": version, "sv": security_version, "n": len(payload),
+                    "h": hashlib.sha256(payload).digest()})
+    sig = sign(IMAGE_DOMAIN + m)
+    return MAGIC + bytes((FORMAT, 0, len(m) >> 8, len(m) & 0xFF)) + m + sig + bytes(payload)
+
+
+def record_for(image, security_version, version):
+    """(key, value) of the release record approving `image`."""
+    h = hashlib.sha256(image).digest()
+    return RECORD_PREFIX + h, cbor.dumps({"h": h, "sv": security_version, "v": version})
