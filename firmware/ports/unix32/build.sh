@@ -61,7 +61,12 @@ MANIFEST=${FROZEN_MANIFEST-$ROOT/firmware/ports/unix32/manifest.py}
 
 # mpy-cross: the same source, so its .mpy format is 1.27's.
 make -s -C "$SRC/mpy-cross" -j"$JOBS" BUILD="$OUT/mpy-cross-build" FROZEN_MANIFEST= >/dev/null  # an exported FROZEN_MANIFEST is not for mpy-cross
-cp -p "$OUT/mpy-cross-build/mpy-cross" "$OUT/mpy-cross"
+# A binary is put in place by rename, never rewritten: a test or bench may be running the old one
+# ("Text file busy"), and it keeps running it.
+publish() {
+    cp -p "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
+publish "$OUT/mpy-cross-build/mpy-cross" "$OUT/mpy-cross"
 
 # micropython-lib is an empty submodule in the tarball; the manifest machinery only needs the folder.
 LIBDIR=${MPY_LIB_DIR:-$SRC/lib/micropython-lib}
@@ -80,5 +85,5 @@ make -s -C "$SRC/ports/unix" -j"$JOBS" VARIANT=standard MICROPY_FORCE_32BIT=1 \
     MICROPY_MPYCROSS="$OUT/mpy-cross" MPY_LIB_DIR="$LIBDIR" \
     FROZEN_MANIFEST="$MANIFEST" USER_C_MODULES="$ROOT/firmware/cmodules" \
     CFLAGS_EXTRA="$SAN" LDFLAGS_EXTRA="$SAN" >/dev/null
-cp -p "$OUT/unix32-build/micropython32" "$OUT/micropython32"
+publish "$OUT/unix32-build/micropython32" "$OUT/micropython32"
 echo "chip build: $OUT/micropython32 (frozen: ${MANIFEST:-nothing}), $OUT/mpy-cross"
