@@ -14,6 +14,7 @@ import hashlib
 import time
 
 from lightclient.chip import cosmos_tx as ct
+from lightclient.clock import Clock
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
 from lightclient.records import parse_proof_ops
@@ -24,12 +25,16 @@ MAX_RESIGN = 8
 INCLUDE_TIMEOUT_S = 30.0
 POLL_S = 0.1
 MAX_LOG = 300
+# The SDK answers "cannot query with proof when height <= 1": the first state a header can be
+# checked against is the one after block 2, committed by header 3.
+FIRST_PROVABLE_HEIGHT = 2
 
 
 class TxRejected(LightClientError):
     """check: "tx_rejected" (CheckTx refused it), "tx_failed" (it failed in its block),
-    "tx_timeout", "sequence_retries" (still mismatched after MAX_RESIGN re-signs), or
-    "account_missing"; details carry the chain's codespace, code and log."""
+    "tx_timeout", "sequence_retries" (still mismatched after MAX_RESIGN re-signs),
+    "account_missing" or "account_unprovable" (a header too early for the SDK to prove state
+    against); details carry the chain's codespace, code and log."""
 
 
 def _chain_error(check, message, r):
@@ -43,6 +48,9 @@ def verified_account(rpc, header, address20):
     `header` must come from our light client's verification."""
     key = ct.account_key(address20)
     height = header.height - 1
+    if height < FIRST_PROVABLE_HEIGHT:
+        raise TxRejected("account_unprovable", "the SDK proves no state before height %d: "
+                         "verify a later header" % FIRST_PROVABLE_HEIGHT, header_height=header.height)
     resp = rpc.abci_query("/store/%s/key" % ct.ACC_STORE, key, height, prove=True)
     if int(resp.get("code", 0)) != 0:
         raise _chain_error("account_query", "the node refused the account query", resp)
@@ -52,17 +60,18 @@ def verified_account(rpc, header, address20):
     return ct.decode_account(value) if value is not None else None
 
 
-def wait_included(rpc, tx, timeout=INCLUDE_TIMEOUT_S):
+def wait_included(rpc, tx, timeout=INCLUDE_TIMEOUT_S, clock=None):
     """/tx by hash until the transaction is in a block: (deliver result, height); a failed
-    one raises TxRejected("tx_failed")."""
+    one raises TxRejected("tx_failed"). The deadline runs on clock.monotonic()."""
+    clock = clock or Clock()
     tx_hash = hashlib.sha256(tx).digest()
-    deadline = time.monotonic() + timeout
+    deadline = clock.monotonic() + timeout
     while True:
         try:
             res = rpc.call("tx", hash=tx_hash)
             break
         except LightClientError:    # not indexed yet: the node answers an RPC error
-            if time.monotonic() > deadline:
+            if clock.monotonic() > deadline:
                 raise TxRejected("tx_timeout", "transaction not included", hash=tx_hash.hex(),
                                  timeout_s=timeout)
             time.sleep(POLL_S)
@@ -90,8 +99,9 @@ class TxClient:
     on the latest verified header); it is asked again after every sequence mismatch."""
 
     def __init__(self, rpc, chain_id, pub33, sign, account, gas_limit=200000, fee=(),
-                 wait_new_state=None):
+                 wait_new_state=None, clock=None):
         self.rpc = rpc
+        self.clock = clock or Clock()
         self.chain_id = chain_id
         self.pub = bytes(pub33)
         self.sign = sign
@@ -143,4 +153,4 @@ class TxClient:
         """Each batch of messages as one transaction, sequences n, n+1, ... without waiting
         for blocks between them; then waits for all: [(deliver result, height)]."""
         txs = [self.submit(m) for m in batches]
-        return [wait_included(self.rpc, tx) for tx in txs]
+        return [wait_included(self.rpc, tx, clock=self.clock) for tx in txs]

@@ -187,6 +187,7 @@ def tx_client(net, pub33, sign, node=0):
     rpc = net.rpc(node)
 
     def account():
+        net.wait_for_height(txclient.FIRST_PROVABLE_HEIGHT + 1, node=node)
         return txclient.verified_account(rpc, verified_state(net, node=node).header,
                                          ct.account_address(pub33))
 

@@ -33,6 +33,30 @@ PROTO_FILES = [
 ]
 
 
+# The generated modules live under a private package, `lcoracle.tendermint.*`: cosmpy appends
+# its own regular `tendermint` package to sys.path on import (which then shadows a namespace
+# package of the same name) and registers `tendermint.types.*` in protobuf's default pool, so a
+# worker that ran a cosmpy test first would otherwise load the wrong modules or clash in the pool.
+# Package names do not reach the wire, so the encodings compared are unchanged.
+ORACLE_PKG = "lcoracle"
+
+
+def _private_copy(src_dir, dst_dir):
+    """Copy PROTO_FILES under dst_dir/lcoracle/ with every `tendermint` package and import
+    renamed into the private package."""
+    import re
+    for rel in PROTO_FILES:
+        with open(os.path.join(src_dir, rel)) as f:
+            text = f.read()
+        text = text.replace('import "tendermint/', 'import "%s/tendermint/' % ORACLE_PKG)
+        text = re.sub(r"(?<![\w./])tendermint\.", ORACLE_PKG + ".tendermint.", text)
+        dst = os.path.join(dst_dir, ORACLE_PKG, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, "w") as f:
+            f.write(text)
+    return [os.path.join(dst_dir, ORACLE_PKG, rel) for rel in PROTO_FILES]
+
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     """The generated modules: pb.types, pb.canonical, pb.validator, pb.keys, pb.version,
@@ -40,32 +64,30 @@ def pb(tmp_path_factory):
     import grpc_tools
     from grpc_tools import protoc
 
-    out = tmp_path_factory.mktemp("protoc_out")
+    src = str(tmp_path_factory.mktemp("protoc_src"))
+    out = str(tmp_path_factory.mktemp("protoc_out"))
     include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    rc = protoc.main(["protoc", "-I" + PROTO_DIR, "-I" + include, "--python_out=" + str(out)]
-                     + [os.path.join(PROTO_DIR, f) for f in PROTO_FILES])
+    files = _private_copy(PROTO_DIR, src)
+    rc = protoc.main(["protoc", "-I" + src, "-I" + include, "--python_out=" + out] + files)
     assert rc == 0, "protoc failed"
-    sys.path.insert(0, str(out))
+    sys.path.insert(0, out)
     try:
-        for name in list(sys.modules):
-            if name == "tendermint" or name.startswith("tendermint."):
-                del sys.modules[name]
-
         class NS:
             pass
 
         ns = NS()
-        ns.version = importlib.import_module("tendermint.version.types_pb2")
-        ns.keys = importlib.import_module("tendermint.crypto.keys_pb2")
-        ns.validator = importlib.import_module("tendermint.types.validator_pb2")
-        ns.types = importlib.import_module("tendermint.types.types_pb2")
-        ns.canonical = importlib.import_module("tendermint.types.canonical_pb2")
+        prefix = ORACLE_PKG + ".tendermint."
+        ns.version = importlib.import_module(prefix + "version.types_pb2")
+        ns.keys = importlib.import_module(prefix + "crypto.keys_pb2")
+        ns.validator = importlib.import_module(prefix + "types.validator_pb2")
+        ns.types = importlib.import_module(prefix + "types.types_pb2")
+        ns.canonical = importlib.import_module(prefix + "types.canonical_pb2")
         from google.protobuf import timestamp_pb2, wrappers_pb2
         ns.wrappers = wrappers_pb2
         ns.timestamp = timestamp_pb2
         yield ns
     finally:
-        sys.path.remove(str(out))
+        sys.path.remove(out)
 
 
 # --- strategies -------------------------------------------------------------------------------

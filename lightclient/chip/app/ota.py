@@ -37,9 +37,10 @@ class Slot:
         self.dev.writeblocks(off // self.sector, data, off % self.sector)
 
     def read(self, off, n):
+        # the bytearray itself: a copy to bytes would need a second block of n bytes
         buf = bytearray(n)
         self.dev.readblocks(off // self.sector, buf, off % self.sector)
-        return bytes(buf)
+        return buf
 
 
 class OtaError(DecodeError):
@@ -144,15 +145,7 @@ class Ota:
                            else h == (sha or up["sha"]))
 
     def slot_hash(self, slot, length):
-        import hashlib
-        h = hashlib.sha256()
-        s = self.slots[slot]
-        off = 0
-        while off < length:
-            n = min(4096, length - off)
-            h.update(s.read(off, n))
-            off += n
-        return h.digest()
+        return R.hash_range(self.slots[slot].read, 0, length)
 
     # --- test, confirm, boot ---------------------------------------------------------------
 

@@ -93,24 +93,33 @@ def decode_record(key, value):
     return r
 
 
+# Slots are hashed in pieces this small: on a 96 KiB heap after a long session the largest
+# free block can be a few KiB, and a piece is allocated afresh for every read.
+HASH_CHUNK = 1024
+
+
+def hash_range(read, off, end):
+    """SHA-256 of bytes [off, end) of a slot, read(off, n) HASH_CHUNK bytes at a time."""
+    h = hashlib.sha256()
+    while off < end:
+        n = min(HASH_CHUNK, end - off)
+        h.update(read(off, n))
+        off += n
+    return h.digest()
+
+
 def check_image(read, length, release_key, approved, min_sv):
     """read(off, n) -> bytes of the slot; length: the image's length. approved: {image hash:
     security version} proven to the chip. -> manifest dict, or ReleaseError naming the rule.
     Cheap checks first: the whole-file hash must be approved before any signature is checked."""
     if release_key is None:
         raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
-    h = hashlib.sha256()
-    off = 0
-    while off < length:
-        n = min(4096, length - off)
-        h.update(read(off, n))
-        off += n
-    image_hash = h.digest()
+    image_hash = hash_range(read, 0, length)
     sv = approved.get(image_hash)
     if sv is None:
         raise ReleaseError("release_not_approved", "no release record proven to this chip "
                            "names this image")
-    head = read(0, min(length, HEAD + MAX_MANIFEST + SIG))
+    head = bytes(read(0, min(length, HEAD + MAX_MANIFEST + SIG)))
     manifest, m, sig, start = parse_head(head)
     if manifest["sv"] != sv:
         raise ReleaseError("release_record_mismatch", "the release record's security version "
@@ -120,13 +129,7 @@ def check_image(read, length, release_key, approved, min_sv):
     if length - start != manifest["n"]:
         raise ReleaseError("release_length", "payload length is not the manifest's",
                            length=length - start, manifest=manifest["n"])
-    p = hashlib.sha256()
-    off = start
-    while off < length:
-        n = min(4096, length - off)
-        p.update(read(off, n))
-        off += n
-    if p.digest() != manifest["h"]:
+    if hash_range(read, start, length) != manifest["h"]:
         raise ReleaseError("release_payload_hash", "the payload does not hash to the manifest's")
     if manifest["sv"] < min_sv:
         raise ReleaseError("release_rollback", "security version below the chip's",
