@@ -191,7 +191,7 @@ d.sign_tx(BODY, AUTH, CHAIN, 7)
 """
 
 TXSIGN_JOB = r"""
-sig, seen = d.sign_tx(BODY, AUTH, CHAIN, 7)
+sig, seen, _text = d.sign_tx(BODY, AUTH, CHAIN, 7)
 assert len(sig) == 64 and seen["sequence"] == 3
 print("SIGNED")
 """

@@ -1,0 +1,156 @@
+"""Governance on the real chain, voted through the chip: the owner grants the device MsgVote
+(authz GenericAuthorization) and signs the chip's limits naming the owner's account; the owner
+submits a proposal; the chip signs MsgExec wrapping the owner's MsgVote after reading it (its
+summary says what it signed); the vote is proven in verified state before the voting period
+ends, and the final tally after it. A replayed vote and an unlisted message are refused.
+All on net7 (session fixture, voting period VOTING_PERIOD_S)."""
+
+import os
+import time
+
+import pytest
+
+from lightclient import gov, txclient, txpolicy
+from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.app import boot
+from lightclient.chip.core import proto, trusted_at_rest
+from lightclient.chip.crypto import backend
+from lightclient.chip.smp import lc
+from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.localchain import devicetx, staking
+from tests.localchain.chainhelp import VOTING_PERIOD_S
+
+STAKE = 10 ** 6          # the owner's delegation: its vote weighs this
+DEPOSIT = 10 ** 7        # x/gov's default min deposit (genesis default)
+
+
+def _fields(doc):
+    fs = proto.fields(bytes(doc), 8)
+    return (proto.get_one(fs, 1, proto.LEN, b""), proto.get_one(fs, 2, proto.LEN, b""),
+            proto.get_one(fs, 3, proto.LEN, b"").decode(), proto.get_one(fs, 4, proto.VARINT, 0))
+
+
+class Chip:
+    """The chip's firmware (app/device.py) over a RAM flash, its account key on the chain."""
+
+    def __init__(self, net):
+        self.device = boot.build(RamBlockDevice(4096, 16), b"\x09" * 32, {"board": "test"},
+                                 os.urandom).device
+        self.pub = self.device.generate_account_key(False)
+        self.address = ct.bech32_address(self.pub)
+        self.device.set_checkpoint(trusted_at_rest.encode_trusted(devicetx.verified_state(net)),
+                                   None, None, False)
+        self.summaries = []
+
+    def sign(self, doc):
+        sig, _d, text = self.device.sign_tx(*_fields(doc))
+        self.summaries.append(text)
+        return sig
+
+
+def _owner_client(net, name):
+    secret = devicetx.key_secret(net.info, name)
+    pub = backend.secp256k1_public_key(secret)
+    return secret, pub, devicetx.tx_client(net, pub, ct.sign_secp256k1(secret))
+
+
+def _reader(net):
+    header = devicetx.verified_state(net).header
+    return gov.GovReader.of_rpc(net.rpc(0), header)
+
+
+@pytest.fixture(scope="module")
+def voting(net7):
+    """The chip registered by the owner, funded, granted MsgVote by the owner, holding the
+    owner's limits; the owner bonded STAKE; a text proposal in its voting period."""
+    net = net7
+    chip = Chip(net)
+    owner_addr, owner_pub = devicetx.key_info(net.info, "owner")
+    owner20 = ct.account_address(owner_pub)
+    consent = chip.device.sign_registration(net.info["chain_id"], owner20)
+    secret, _pub, owner = _owner_client(net, "owner")
+    reg = ct.msg_register_device(owner_addr, chip.pub, b"", consent, [("stake", 200000)])
+    grant = gov.msg_grant_vote(owner_addr, chip.address)
+    owner.send([[reg, grant]])
+    staking.delegate(net.info, "owner", "val0", STAKE, net.rpc(0))
+    owner = _owner_client(net, "owner")[2]       # the sequence moved on outside this client
+    acct = txclient.verified_account(net.rpc(0), devicetx.verified_state(net).header,
+                                     ct.account_address(chip.pub))
+    enc = txpolicy.policy_cbor(1, net.info["chain_id"], chip.pub, owner=owner_addr,
+                               account_number=acct["account_number"], max_fee=1000)
+    chip.device.set_tx_policy(enc, backend.secp256k1_sign(secret, txpolicy.signing_bytes(enc)),
+                              owner_pub)
+    [(_r, height)] = owner.send([[gov.msg_submit_proposal(
+        owner_addr, [("stake", DEPOSIT)], "Raise the STT price", "vouchers cost 2 more")]])
+    net.wait_for_height(height + 1)
+    pid = _reader(net).next_id() - 1
+    return chip, owner_addr, owner20, pid
+
+
+def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
+    """Runs first: within the voting period. Two votes at sequences n, n+1; then the first
+    again."""
+    chip, owner_addr, _owner20, pid = voting
+    device = devicetx.tx_client(net7, chip.pub, chip.sign)
+    first, second = [device.submit(gov.vote_messages(pid, o, chip.address, owner_addr))
+                     for o in ("abstain", "no")]
+    txclient.wait_included(net7.rpc(0), second)
+    with pytest.raises(txclient.TxRejected) as e:   # the same bytes again
+        txclient.broadcast(net7.rpc(0), first)
+    assert e.value.check == "tx_rejected"
+    # asked to sign the first again (its sequence is below one it signed since): refused
+    raw = proto.fields(first, 8)
+    body, auth = proto.get_one(raw, 1, proto.LEN), proto.get_one(raw, 2, proto.LEN)
+    with pytest.raises(lc.LinkError) as e:
+        chip.device.sign_tx(body, auth, net7.info["chain_id"], device.account_number)
+    assert (e.value.check, e.value.rc) == ("sign_tx_sequence", lc.E_REFUSED)
+
+
+def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7, voting):
+    chip, owner_addr, owner20, pid = voting
+    p = _reader(net7).proposal(pid)
+    assert (p["id"], p["status"], p["title"]) == (pid, "VOTING_PERIOD", "Raise the STT price")
+    device = devicetx.tx_client(net7, chip.pub, chip.sign)
+    [(_r, height)] = device.send([gov.vote_messages(pid, "yes", chip.address, owner_addr)])
+    assert chip.summaries[-1] == "vote YES on proposal %d for %s" % (pid, owner_addr)
+    # an owner without bonded stake votes directly, with weight zero
+    alice_secret, alice_pub, alice = _owner_client(net7, "alice")
+    alice_addr = ct.bech32_address(alice_pub)
+    alice.send([gov.vote_messages(pid, "no", alice_addr)])
+    net7.wait_for_height(height + 2)
+    r = _reader(net7)
+    assert r.vote(pid, owner20) == {"proposal_id": pid, "voter": owner_addr,
+                                    "options": [("YES", "1.000000000000000000")]}
+    assert r.vote(pid, ct.account_address(chip.pub)) is None   # the device did not vote itself
+    # after the voting period: the votes are gone, the final tally is in the proposal
+    deadline = time.monotonic() + VOTING_PERIOD_S + 30
+    while True:
+        r = _reader(net7)
+        p = r.proposal(pid)
+        if p["status"] not in ("VOTING_PERIOD", "DEPOSIT_PERIOD"):
+            break
+        assert time.monotonic() < deadline, "voting period did not end"
+        net7.wait_for_height(r.header.height + 1)
+    assert p["status"] == "REJECTED"               # STAKE is far from the quorum
+    assert p["final_tally"] == {"yes": STAKE, "abstain": 0, "no": 0, "no_with_veto": 0}
+    assert r.vote(pid, owner20) is None
+    assert p in r.proposals()
+
+
+@pytest.mark.parametrize("what, check", [
+    ("send", "sign_tx_type"), ("grant", "sign_tx_type"), ("vote_for_alice", "sign_vote_voter"),
+    ("fee", "sign_tx_fee"), ("other_account", "sign_tx_account")])
+def test_what_is_not_allowed_is_refused_with_a_typed_error(net7, voting, what, check):
+    chip, owner_addr, _o, pid = voting
+    alice = devicetx.key_info(net7.info, "alice")[0]
+    msgs = {"send": [ct.msg_send(chip.address, alice, [("stake", 1)])],
+            "grant": [gov.msg_grant_vote(chip.address, alice)],
+            "vote_for_alice": [gov.msg_exec(chip.address, [gov.msg_vote(pid, alice, "yes")])]}
+    msgs = msgs.get(what, gov.vote_messages(pid, "yes", chip.address, owner_addr))
+    number = chip.device._tx_policy().account_number + (what == "other_account")
+    fee = [("stake", 1001)] if what == "fee" else []
+    body = ct.tx_body(msgs)
+    auth = ct.auth_info(chip.pub, 10 ** 6, 200000, fee)
+    with pytest.raises(lc.LinkError) as e:
+        chip.device.sign_tx(body, auth, net7.info["chain_id"], number)
+    assert (e.value.check, e.value.rc) == (check, lc.E_REFUSED)
