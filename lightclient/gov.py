@@ -64,7 +64,8 @@ def msg_grant_vote(granter, grantee, expiration_s=None):
 
 
 def msg_submit_proposal(proposer, deposit, title, summary, metadata="", messages=()):
-    """cosmos.gov.v1.MsgSubmitProposal; a proposal without messages is a text proposal."""
+    """cosmos.gov.v1.MsgSubmitProposal; a proposal without messages is a text proposal (it
+    needs metadata: x/gov refuses one with neither)."""
     return MSG_SUBMIT_PROPOSAL, (
         b"".join(proto.message_field(1, ct.any_(u, v)) for u, v in messages)
         + b"".join(proto.message_field(2, c) for c in ct.coins(deposit))
