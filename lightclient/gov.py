@@ -91,6 +91,27 @@ def vote_key(proposal_id, voter20):
     return VOTE_PREFIX + _id(proposal_id) + bytes([20]) + bytes(voter20)
 
 
+_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def address_bytes(addr, prefix=ct.ADDRESS_PREFIX):
+    """A bech32 account address -> its 20 bytes; the checksum is checked by encoding the
+    bytes again with lightclient.chip.bech32 (the encoder the chip uses)."""
+    s = str(addr).lower()
+    hrp, sep, data = s.rpartition("1")
+    if hrp != prefix or not sep or len(data) != 38 or any(c not in _CHARSET for c in data):
+        raise DecodeError("gov_address", "not an account address", address=str(addr)[:90])
+    acc, bits, out = 0, 0, bytearray()
+    for c in data[:-6]:
+        acc, bits = (acc << 5) | _CHARSET.index(c), bits + 5
+        if bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+    if len(out) != 20 or ct.bech32_address_of(bytes(out), prefix) != s:
+        raise DecodeError("gov_address", "bech32 checksum does not match", address=s[:90])
+    return bytes(out)
+
+
 def _text(b, what):
     try:
         return bytes(b).decode()

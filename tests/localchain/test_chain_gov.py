@@ -5,12 +5,13 @@ summary says what it signed); the vote is proven in verified state before the vo
 ends, and the final tally after it. A replayed vote and an unlisted message are refused.
 All on net7 (session fixture, voting period VOTING_PERIOD_S)."""
 
+import json
 import os
 import time
 
 import pytest
 
-from lightclient import gov, txclient, txpolicy
+from lightclient import cli, gov, txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.app import boot
 from lightclient.chip.core import proto, trusted_at_rest
@@ -19,7 +20,7 @@ from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
 from lightclient.localchain import devicetx, staking
 from lightclient.rpc import SourceError
-from tests.localchain.chainhelp import VOTING_PERIOD_S
+from tests.localchain.chainhelp import VOTING_PERIOD_S, client_config
 
 STAKE = 10 ** 6          # the owner's delegation: its vote weighs this
 DEPOSIT = 10 ** 7        # x/gov's default min deposit (genesis default)
@@ -53,6 +54,13 @@ def _owner_client(net, name):
     secret = devicetx.key_secret(net.info, name)
     pub = backend.secp256k1_public_key(secret)
     return secret, pub, devicetx.tx_client(net, pub, ct.sign_secp256k1(secret))
+
+
+def _cli(capsys, *args):
+    """`mycroft-lc gov ARGS --json` in this process -> its JSON document (exit 0 asserted)."""
+    capsys.readouterr()
+    assert cli.main(["gov"] + list(args) + ["--json"]) == 0, capsys.readouterr()
+    return json.loads(capsys.readouterr().out)
 
 
 def _reader(net):
@@ -113,16 +121,24 @@ def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
     assert (e.value.check, e.value.rc) == ("sign_tx_sequence", lc.E_REFUSED)
 
 
-def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7, voting):
+def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7, voting,
+                                                                             tmp_path, capsys):
     chip, owner_addr, owner20, pid = voting
+    cfg = str(tmp_path / "config.json")
+    client_config(net7, tmp_path / "state", net7.nodes[0]["rpc"], [net7.nodes[1]["rpc"]]).save(cfg)
     p = _reader(net7).proposal(pid)
     assert (p["id"], p["status"], p["title"]) == (pid, "VOTING_PERIOD", "Raise the STT price")
     [(_r, height)] = chip.tx.send([gov.vote_messages(pid, "yes", chip.address, owner_addr)])
     assert chip.summaries[-1] == "vote YES on proposal %d for %s" % (pid, owner_addr)
-    # an owner without bonded stake votes directly, with weight zero
-    alice_secret, alice_pub, alice = _owner_client(net7, "alice")
+    # an owner without bonded stake votes directly with `mycroft-lc gov vote --key`: weight zero
+    alice_secret, alice_pub, _alice = _owner_client(net7, "alice")
     alice_addr = ct.bech32_address(alice_pub)
-    alice.send([gov.vote_messages(pid, "no", alice_addr)])
+    key = tmp_path / "alice.hex"
+    key.write_text(alice_secret.hex())
+    out = _cli(capsys, "vote", str(pid), "no", "--key", str(key), "--config", cfg)
+    assert out["vote"] == {"proposal_id": pid, "voter": alice_addr,
+                           "options": [["NO", "1.000000000000000000"]]}
+    assert "weight zero" in out["note"] and out["verified_height"] > out["height"]
     net7.wait_for_height(height + 2)
     r = _reader(net7)
     assert r.vote(pid, owner20) == {"proposal_id": pid, "voter": owner_addr,
@@ -141,6 +157,11 @@ def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7
     assert p["final_tally"] == {"yes": STAKE, "abstain": 0, "no": 0, "no_with_veto": 0}
     assert r.vote(pid, owner20) is None
     assert p in r.proposals()
+    shown = _cli(capsys, "show", str(pid), "--voter", owner_addr, "--config", cfg)
+    assert (shown["status"], shown["final_tally"], shown["vote"]) == (
+        "REJECTED", p["final_tally"], None)
+    listed = _cli(capsys, "list", "--config", cfg)
+    assert pid in [q["id"] for q in listed["proposals"]]
 
 
 @pytest.mark.parametrize("what, check", [
