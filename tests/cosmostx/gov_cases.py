@@ -4,6 +4,7 @@ owner through authz MsgExec, the owner's MsgGrant and a text proposal. Recorded 
 docs/vectors/gov-tx.json (`python -m tests.cosmostx.gov_cases`)."""
 
 from lightclient import gov
+from tests.cosmostx import cases
 from tests.cosmostx.cases import DEVICE, OWNER, SECRETS, _h
 
 VOTE_JS = lambda pid, voter, opt: {"type_url": gov.MSG_VOTE,  # noqa: E731
@@ -56,16 +57,7 @@ CASES = [
 
 
 def oracle_cases():
-    out = []
-    for i, (_name, msgs, tx) in enumerate(CASES):
-        c = dict(tx)
-        for k in ("account_number", "sequence", "gas_limit"):
-            c[k] = str(c[k])
-        c["fee"] = [[d, str(a)] for d, a in c["fee"]]
-        c["secret"] = SECRETS[i % len(SECRETS)]
-        c["messages"] = [js for _ours, js in msgs]
-        out.append(c)
-    return out
+    return cases.oracle_cases(CASES)
 
 
 def ours(i, sign):

@@ -47,3 +47,19 @@ def test_decoded_back_the_vote_reads_as_cast():
     assert gov.vote_key(1, b"\x01" * 20) == b"\x20" + (1).to_bytes(8, "big") + b"\x14" + b"\x01" * 20
     assert gov.proposal_key(258) == b"\x00" + (258).to_bytes(8, "big")
     assert ct.MSG_SEND != gov.MSG_VOTE
+
+
+def test_addresses_and_stored_values_are_read_strictly():
+    from lightclient.chip.core.errors import DecodeError
+    a = ct.bech32_address_of(bytes(range(20)))
+    assert gov.address_bytes(a) == bytes(range(20))
+    for bad in (gov_cases.OWNER, "cosmos1" + a[8:], a[:-1], "x"):   # OWNER's checksum is wrong
+        with pytest.raises(DecodeError):
+            gov.address_bytes(bad)
+    for bad in (b"", b"\x22\x05\x0a\x031x2", b"\x5a\x02\xff\xfe", b"\x0a" * 20000):
+        with pytest.raises(DecodeError):
+            gov.decode_proposal(bad)
+    with pytest.raises(DecodeError):
+        gov.decode_vote(b"\x12\x02\xff\xfe")
+    v = gov.decode_vote(b"\x08\x07\x12\x01a\x22\x07\x08\x01\x12\x031.0")
+    assert v == {"proposal_id": 7, "voter": "a", "options": [("YES", "1.0")]}

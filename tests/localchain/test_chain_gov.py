@@ -5,6 +5,7 @@ summary says what it signed); the vote is proven in verified state before the vo
 ends, and the final tally after it. A replayed vote and an unlisted message are refused.
 All on net7 (session fixture, voting period VOTING_PERIOD_S)."""
 
+import base64
 import json
 import os
 import time
@@ -15,6 +16,7 @@ from lightclient import cli, gov, txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.app import boot
 from lightclient.chip.core import proto, trusted_at_rest
+from lightclient.chip.core.errors import ProofError
 from lightclient.chip.crypto import backend
 from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
@@ -162,6 +164,17 @@ def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7
         "REJECTED", p["final_tally"], None)
     listed = _cli(capsys, "list", "--config", cfg)
     assert pid in [q["id"] for q in listed["proposals"]]
+    # a node lying about the proposal (PASSED: status, field 3, right after the id) fails its
+    # proof
+    key = gov.proposal_key(pid)
+    resp = net7.rpc(0).abci_query("/store/gov/key", key, r.header.height - 1, True)
+    real = base64.b64decode(resp["value"])
+    assert real[0] == 0x08 and real[2:4] == b"\x18\x04"      # id < 128, REJECTED
+    forged = real[:2] + b"\x18\x03" + real[4:]
+    assert gov.decode_proposal(forged)["status"] == "PASSED"
+    resp["value"] = base64.b64encode(forged).decode()
+    with pytest.raises(ProofError):
+        gov.verify_answer(resp, r.header, key, gov.MAX_PROPOSAL)
 
 
 @pytest.mark.parametrize("what, check", [
