@@ -10,6 +10,7 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core.errors import LightClientError
 from lightclient.commands import _client, _emit, common_args
 from lightclient.exitcodes import EXIT_OK
+from lightclient.sources import NoSource
 
 PROVE_TIMEOUT_S = 30.0
 
@@ -89,7 +90,10 @@ def cmd_vote(args):
         signer = ct.bech32_address(pub)
         voter = args.for_owner or signer
         msgs = gov.vote_messages(args.id, option, signer, args.for_owner)
-        rpc = client.pool.candidates()[0].rpc
+        cands = client.pool.candidates()
+        if not cands:
+            raise NoSource("no_source", "no source to send the vote to")
+        rpc = cands[0].rpc
         summaries = []
 
         def sign_doc(doc):

@@ -240,3 +240,45 @@ def test_no_signature_of_one_kind_verifies_as_another(chip):
                 assert not m.startswith(pa), (a, b)
     with pytest.raises(DecodeError):
         voucher.decode(kinds["tx"])
+
+
+# --- over the link: McuClient -> SMP frames -> the firmware, in process --------------------------
+
+class Wire:
+    """A serial port whose other end is the firmware itself (boot.build's Firmware.feed)."""
+
+    def __init__(self, fw):
+        self.fw = fw
+        self.out = b""
+        self.in_waiting = 0
+
+    def write(self, data):
+        self.out += self.fw.feed(bytes(data))
+
+    def read(self, n):
+        out, self.out = self.out[:n], self.out[n:]
+        return out
+
+
+def test_limits_and_the_summary_travel_the_link():
+    from lightclient.mcu import McuClient, McuError
+    fw = boot.build(RamBlockDevice(4096, 16), b"\x09" * 32, {"board": "test"}, os.urandom)
+    sc = fwscenario.Scenario(fw.device.generate_key(False))
+    fw.device.set_checkpoint(sc.checkpoint(1), None, None, False)
+    chain = sc.chain.chain_id
+    mcu = McuClient(Wire(fw), timeout=5)
+    pub = mcu.generate_account_key()
+    me = ct.bech32_address(pub)
+    mcu.sign_registration(chain, ct.account_address(OWNER_PUB))
+    enc = _limits(pub, chain, 1)
+    assert mcu.set_tx_policy(enc, _owner_sig(enc), OWNER_PUB) == 1
+    doc = ct.sign_doc(*_fields(pub, chain, gov.vote_messages(4, "yes", me, OWNER)))
+    sig, text = mcu.sign_tx_summary(doc)
+    assert text == "vote YES on proposal 4 for " + OWNER and secp256k1.verify(pub, doc, sig)
+    with pytest.raises(McuError) as e:
+        mcu.sign_tx(ct.sign_doc(*_fields(pub, chain, [gov.msg_grant_vote(me, SHOP)],
+                                         sequence=4)))
+    assert e.value.rc == lc.E_REFUSED and e.value.check == "sign_tx_type"
+    with pytest.raises(McuError) as e:
+        mcu.set_tx_policy(enc, _owner_sig(enc), OWNER_PUB)
+    assert e.value.check == "policy_version"
