@@ -6,6 +6,7 @@ ends, and the final tally after it. A replayed vote and an unlisted message are 
 All on net7 (session fixture, voting period VOTING_PERIOD_S)."""
 
 import base64
+import hashlib
 import json
 import os
 import time
@@ -52,12 +53,6 @@ class Chip:
         return sig
 
 
-def _owner_client(net, name):
-    secret = devicetx.key_secret(net.info, name)
-    pub = backend.secp256k1_public_key(secret)
-    return secret, pub, devicetx.tx_client(net, pub, ct.sign_secp256k1(secret))
-
-
 def _cli(capsys, *args):
     """`mycroft-lc gov ARGS --json` in this process -> its JSON document (exit 0 asserted)."""
     capsys.readouterr()
@@ -70,21 +65,47 @@ def _reader(net):
     return gov.GovReader.of_rpc(net.rpc(0), header)
 
 
+def _fresh(secret):
+    """A key of this test's own: no other test on net7 stakes or votes with it (the staking
+    test makes owner, alice and bob validators, whose votes would weigh their delegators')."""
+    pub = backend.secp256k1_public_key(secret)
+    return secret, pub, ct.bech32_address(pub)
+
+
+OWNER = _fresh(hashlib.sha256(b"gov test owner").digest())
+NO_STAKE = _fresh(hashlib.sha256(b"gov test voter without stake").digest())
+
+
+def msg_delegate(delegator, valoper, amount):
+    """cosmos.staking.v1beta1.MsgDelegate (amount: Coin, not nullable)."""
+    return "/cosmos.staking.v1beta1.MsgDelegate", (
+        proto.bytes_field(1, delegator) + proto.bytes_field(2, valoper)
+        + proto.message_field(3, ct.coin("stake", amount), nullable=False))
+
+
 @pytest.fixture(scope="module")
 def voting(net7):
-    """The chip registered by the owner, funded, granted MsgVote by the owner, holding the
-    owner's limits; the owner bonded STAKE; a text proposal in its voting period."""
+    """The owner (a fresh account funded by bob) registers the chip, funds it, grants it
+    MsgVote, delegates STAKE to val0 and signs the chip's limits; a text proposal in its voting
+    period."""
     net = net7
-    chip = Chip(net)
-    owner_addr, owner_pub = devicetx.key_info(net.info, "owner")
+    secret, owner_pub, owner_addr = OWNER
     owner20 = ct.account_address(owner_pub)
+    bob_secret = devicetx.key_secret(net.info, "bob")
+    bob = devicetx.tx_client(net, backend.secp256k1_public_key(bob_secret),
+                             ct.sign_secp256k1(bob_secret))
+    bob_addr = ct.bech32_address(backend.secp256k1_public_key(bob_secret))
+    [(_r, funded)] = bob.send([[ct.msg_send(bob_addr, owner_addr, [("stake", 10 ** 8)]),
+                                ct.msg_send(bob_addr, NO_STAKE[2], [("stake", 1000)])]])
+    net.wait_for_height(funded + 1)       # the header that commits the new accounts
+    chip = Chip(net)
     consent = chip.device.sign_registration(net.info["chain_id"], owner20)
-    secret, _pub, owner = _owner_client(net, "owner")
-    reg = ct.msg_register_device(owner_addr, chip.pub, b"", consent, [("stake", 200000)])
-    grant = gov.msg_grant_vote(owner_addr, chip.address)
-    owner.send([[reg, grant]])
-    staking.delegate(net.info, "owner", "val0", STAKE, net.rpc(0))
-    owner = _owner_client(net, "owner")[2]       # the sequence moved on outside this client
+    owner = devicetx.tx_client(net, owner_pub, ct.sign_secp256k1(secret))
+    [(_r, registered)] = owner.send([[
+        ct.msg_register_device(owner_addr, chip.pub, b"", consent, [("stake", 200000)]),
+        gov.msg_grant_vote(owner_addr, chip.address),
+        msg_delegate(owner_addr, staking.valoper(net.info, "val0"), STAKE)]])
+    net.wait_for_height(registered + 1)   # the header that commits the chip's account
     acct = txclient.verified_account(net.rpc(0), devicetx.verified_state(net).header,
                                      ct.account_address(chip.pub))
     enc = txpolicy.policy_cbor(1, net.info["chain_id"], chip.pub, owner=owner_addr,
@@ -132,13 +153,12 @@ def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7
     assert (p["id"], p["status"], p["title"]) == (pid, "VOTING_PERIOD", "Raise the STT price")
     [(_r, height)] = chip.tx.send([gov.vote_messages(pid, "yes", chip.address, owner_addr)])
     assert chip.summaries[-1] == "vote YES on proposal %d for %s" % (pid, owner_addr)
-    # an owner without bonded stake votes directly with `mycroft-lc gov vote --key`: weight zero
-    alice_secret, alice_pub, _alice = _owner_client(net7, "alice")
-    alice_addr = ct.bech32_address(alice_pub)
-    key = tmp_path / "alice.hex"
-    key.write_text(alice_secret.hex())
+    # an account without bonded stake votes directly with `mycroft-lc gov vote --key`: it
+    # weighs zero
+    key = tmp_path / "voter.hex"
+    key.write_text(NO_STAKE[0].hex())
     out = _cli(capsys, "vote", str(pid), "no", "--key", str(key), "--config", cfg)
-    assert out["vote"] == {"proposal_id": pid, "voter": alice_addr,
+    assert out["vote"] == {"proposal_id": pid, "voter": NO_STAKE[2],
                            "options": [["NO", "1.000000000000000000"]]}
     assert "weight zero" in out["note"] and out["verified_height"] > out["height"]
     net7.wait_for_height(height + 2)
