@@ -1,4 +1,5 @@
-"""Governance on the real chain, voted through the chip: the owner grants the device MsgVote
+"""Governance on the real chain, voted through the chip (the emulated board: the chip's 32-bit
+build over its serial link): the owner grants the device MsgVote
 (authz GenericAuthorization) and signs the chip's limits naming the owner's account; the owner
 submits a proposal; the chip signs MsgExec wrapping the owner's MsgVote after reading it (its
 summary says what it signed); the vote is proven in verified state before the voting period
@@ -8,20 +9,19 @@ All on net7 (session fixture, voting period VOTING_PERIOD_S)."""
 import base64
 import hashlib
 import json
-import os
 import time
 
 import pytest
 
 from lightclient import cli, gov, txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.app import boot
 from lightclient.chip.core import proto, trusted_at_rest
 from lightclient.chip.core.errors import ProofError
 from lightclient.chip.crypto import backend
 from lightclient.chip.smp import lc
-from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx, staking
+from lightclient.mcu import McuClient, McuError
 from lightclient.rpc import SourceError
 from tests.localchain.chainhelp import VOTING_PERIOD_S, client_config
 
@@ -29,28 +29,36 @@ STAKE = 10 ** 6          # the owner's delegation: its vote weighs this
 DEPOSIT = 10 ** 7        # x/gov's default min deposit (genesis default)
 
 
-def _fields(doc):
-    fs = proto.fields(bytes(doc), 8)
-    return (proto.get_one(fs, 1, proto.LEN, b""), proto.get_one(fs, 2, proto.LEN, b""),
-            proto.get_one(fs, 3, proto.LEN, b"").decode(), proto.get_one(fs, 4, proto.VARINT, 0))
-
-
 class Chip:
-    """The chip's firmware (app/device.py) over a RAM flash, its account key on the chain."""
+    """The emulated board: the chip's 32-bit MicroPython build with its firmware frozen and
+    lccrypto, over its serial link (a pty); its account key made on it, its checkpoint from our
+    verified view."""
 
-    def __init__(self, net):
-        self.device = boot.build(RamBlockDevice(4096, 16), b"\x09" * 32, {"board": "test"},
-                                 os.urandom).device
-        self.pub = self.device.generate_account_key(False)
+    def __init__(self, net, state_path):
+        self.board = EmulatedBoard("esp32-devkitc", state_path)
+        self.board.start()
+        self.open()
+        self.pub = self.mcu.generate_account_key()
         self.address = ct.bech32_address(self.pub)
-        self.device.set_checkpoint(trusted_at_rest.encode_trusted(devicetx.verified_state(net)),
-                                   None, None, False)
+        self.mcu.set_checkpoint(trusted_at_rest.encode_trusted(devicetx.verified_state(net)))
         self.summaries = []
 
+    def open(self):
+        self.mcu = McuClient(self.board.port, timeout=10)
+
+    def close(self):   # the CLI opens the port itself
+        self.mcu.close()
+
     def sign(self, doc):
-        sig, _d, text = self.device.sign_tx(*_fields(doc))
+        sig, text = self.mcu.sign_tx_summary(doc)
         self.summaries.append(text)
         return sig
+
+    def refused(self, doc):
+        with pytest.raises(McuError) as e:
+            self.mcu.sign_tx(doc)
+        assert e.value.rc == lc.E_REFUSED
+        return e.value.check
 
 
 def _cli(capsys, *args):
@@ -84,7 +92,7 @@ def msg_delegate(delegator, valoper, amount):
 
 
 @pytest.fixture(scope="module")
-def voting(net7):
+def voting(net7, tmp_path_factory):
     """The owner (a fresh account funded by bob) registers the chip, funds it, grants it
     MsgVote, delegates STAKE to val0 and signs the chip's limits; a text proposal in its voting
     period."""
@@ -98,8 +106,8 @@ def voting(net7):
     [(_r, funded)] = bob.send([[ct.msg_send(bob_addr, owner_addr, [("stake", 10 ** 8)]),
                                 ct.msg_send(bob_addr, NO_STAKE[2], [("stake", 1000)])]])
     net.wait_for_height(funded + 1)       # the header that commits the new accounts
-    chip = Chip(net)
-    consent = chip.device.sign_registration(net.info["chain_id"], owner20)
+    chip = Chip(net, tmp_path_factory.mktemp("gov-board") / "lcstore.img")
+    consent = chip.mcu.sign_registration(net.info["chain_id"], owner20)
     owner = devicetx.tx_client(net, owner_pub, ct.sign_secp256k1(secret))
     [(_r, registered)] = owner.send([[
         ct.msg_register_device(owner_addr, chip.pub, b"", consent, [("stake", 200000)]),
@@ -110,15 +118,20 @@ def voting(net7):
                                      ct.account_address(chip.pub))
     enc = txpolicy.policy_cbor(1, net.info["chain_id"], chip.pub, owner=owner_addr,
                                account_number=acct["account_number"], max_fee=1000)
-    chip.device.set_tx_policy(enc, backend.secp256k1_sign(secret, txpolicy.signing_bytes(enc)),
-                              owner_pub)
+    assert chip.mcu.set_tx_policy(enc, backend.secp256k1_sign(secret, txpolicy.signing_bytes(enc)),
+                                  owner_pub) == 1
+    chip.account_number = acct["account_number"]
     [(_r, height)] = owner.send([[gov.msg_submit_proposal(
         owner_addr, [("stake", DEPOSIT)], "Raise the STT price", "vouchers cost 2 more",
         "ipfs://stt-price")]])
     net.wait_for_height(height + 1)
     pid = _reader(net).next_id() - 1
     chip.tx = devicetx.tx_client(net, chip.pub, chip.sign)   # one client: its sequences
-    return chip, owner_addr, owner20, pid
+    try:
+        yield chip, owner_addr, owner20, pid
+    finally:
+        chip.close()
+        chip.board.stop()
 
 
 def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
@@ -128,7 +141,7 @@ def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
     device = chip.tx
     first, second = [device.submit(gov.vote_messages(pid, o, chip.address, owner_addr))
                      for o in ("abstain", "no")]
-    txclient.wait_included(net7.rpc(0), second)
+    _r, included = txclient.wait_included(net7.rpc(0), second)
     # the same bytes again: the node's mempool cache refuses them; past any cache, the chain's
     # own CheckTx (the /check_tx route runs it without the cache) refuses the used sequence
     with pytest.raises((txclient.TxRejected, SourceError)):
@@ -138,10 +151,10 @@ def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
         txclient.CODESPACE_SDK, txclient.CODE_WRONG_SEQUENCE)
     # asked to sign the first again (its sequence is below one it signed since): refused
     raw = proto.fields(first, 8)
-    body, auth = proto.get_one(raw, 1, proto.LEN), proto.get_one(raw, 2, proto.LEN)
-    with pytest.raises(lc.LinkError) as e:
-        chip.device.sign_tx(body, auth, net7.info["chain_id"], device.account_number)
-    assert (e.value.check, e.value.rc) == ("sign_tx_sequence", lc.E_REFUSED)
+    doc = ct.sign_doc(proto.get_one(raw, 1, proto.LEN), proto.get_one(raw, 2, proto.LEN),
+                      net7.info["chain_id"], chip.account_number)
+    assert chip.refused(doc) == "sign_tx_sequence"
+    net7.wait_for_height(included + 1)    # verified state holds both: the next signer reads it
 
 
 def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7, voting,
@@ -151,8 +164,17 @@ def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7
     client_config(net7, tmp_path / "state", net7.nodes[0]["rpc"], [net7.nodes[1]["rpc"]]).save(cfg)
     p = _reader(net7).proposal(pid)
     assert (p["id"], p["status"], p["title"]) == (pid, "VOTING_PERIOD", "Raise the STT price")
-    [(_r, height)] = chip.tx.send([gov.vote_messages(pid, "yes", chip.address, owner_addr)])
-    assert chip.summaries[-1] == "vote YES on proposal %d for %s" % (pid, owner_addr)
+    # `mycroft-lc gov vote --mcu PORT --for OWNER`: the chip reads the vote, signs, says what
+    chip.close()
+    try:
+        out = _cli(capsys, "vote", str(pid), "yes", "--mcu", chip.board.port, "--for",
+                   owner_addr, "--config", cfg)
+    finally:
+        chip.open()
+    assert out["summary"] == "vote YES on proposal %d for %s" % (pid, owner_addr)
+    assert (out["voter"], out["signer"]) == (owner_addr, chip.address)
+    assert out["vote"]["options"] == [["YES", "1.000000000000000000"]]
+    height = out["height"]
     # an account without bonded stake votes directly with `mycroft-lc gov vote --key`: it
     # weighs zero
     key = tmp_path / "voter.hex"
@@ -207,10 +229,8 @@ def test_what_is_not_allowed_is_refused_with_a_typed_error(net7, voting, what, c
             "grant": [gov.msg_grant_vote(chip.address, alice)],
             "vote_for_alice": [gov.msg_exec(chip.address, [gov.msg_vote(pid, alice, "yes")])]}
     msgs = msgs.get(what, gov.vote_messages(pid, "yes", chip.address, owner_addr))
-    number = chip.device._tx_policy().account_number + (what == "other_account")
+    number = chip.account_number + (what == "other_account")
     fee = [("stake", 1001)] if what == "fee" else []
-    body = ct.tx_body(msgs)
-    auth = ct.auth_info(chip.pub, 10 ** 6, 200000, fee)
-    with pytest.raises(lc.LinkError) as e:
-        chip.device.sign_tx(body, auth, net7.info["chain_id"], number)
-    assert (e.value.check, e.value.rc) == (check, lc.E_REFUSED)
+    doc = ct.sign_doc(ct.tx_body(msgs), ct.auth_info(chip.pub, 10 ** 6, 200000, fee),
+                      net7.info["chain_id"], number)
+    assert chip.refused(doc) == check
