@@ -71,6 +71,7 @@ COMMON = [
     "lightclient/chip/pay/caps.py",
     "lightclient/chip/pay/ledger.py",
     "lightclient/chip/pay/voucher.py",
+    "lightclient/chip/sign_policy.py",
     "lightclient/chip/smp/__init__.py",
     "lightclient/chip/smp/frame.py",
     "lightclient/chip/smp/header.py",

@@ -83,6 +83,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
     "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
     "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
+    "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

@@ -334,13 +334,17 @@ def cmd_recover(args):
     return EXIT_OK
 
 
+def common_args(p, deadline=5.0):
+    """--config, --json, --deadline: every command of the device's light client."""
+    p.add_argument("--config", help="device config (default $MYCROFT_LC_CONFIG or %s)"
+                   % DEFAULT_CONFIG)
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.add_argument("--deadline", type=float, default=deadline, help="seconds (default %s)"
+                   % deadline)
+
+
 def register(subparsers):
-    def common(p, deadline=5.0):
-        p.add_argument("--config", help="device config (default $MYCROFT_LC_CONFIG or %s)"
-                       % DEFAULT_CONFIG)
-        p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-        p.add_argument("--deadline", type=float, default=deadline, help="seconds (default %s)"
-                       % deadline)
+    common = common_args
 
     p = subparsers.add_parser("boot", help="sync and show the device's verified settings")
     common(p)

@@ -203,9 +203,23 @@ class McuClient:
         return _field(self._lc(H.OP_READ, lc.ACCOUNT_KEY), "pub", bytes, 33)
 
     def sign_tx(self, sign_doc: bytes) -> bytes:
-        """The chip's signature of a SIGN_MODE_DIRECT SignDoc (cosmos_tx.sign_doc bytes), sent
-        as its fields; the chip reads what it signs and answers what it read, which must be
-        what this side meant."""
+        """The chip's signature of a SIGN_MODE_DIRECT SignDoc (cosmos_tx.sign_doc bytes)."""
+        return self.sign_tx_summary(sign_doc)[0]
+
+    def set_tx_policy(self, policy: bytes, owner_sig: bytes, owner_pub: bytes | None = None) -> int:
+        """The owner's signing limits (lightclient/txpolicy.py); the version the chip holds.
+        owner_pub: the owner account's secp256k1 key, when the chip knows its owner from the
+        registration it consented to."""
+        p = {"policy": bytes(policy), "sig": bytes(owner_sig)}
+        if owner_pub is not None:
+            p["owner_pub"] = bytes(owner_pub)
+        r = self._lc(H.OP_WRITE, lc.SET_TX_POLICY, p)
+        return _field(r, "version", int)
+
+    def sign_tx_summary(self, sign_doc: bytes) -> tuple:
+        """(signature, the chip's summary of what it signed, e.g. "vote YES on proposal 7"):
+        the doc is sent as its fields; the chip reads what it signs against its owner's limits
+        and answers what it read, which must be what this side meant."""
         fs = proto.fields(bytes(sign_doc), 8)
         p = {"body": proto.get_one(fs, 1, proto.LEN, b""),
              "auth_info": proto.get_one(fs, 2, proto.LEN, b""),
@@ -217,7 +231,7 @@ class McuClient:
                 (meant["chain_id"], meant["account_number"], meant["sequence"]):
             raise McuError(lc.E_UNKNOWN, lc.GROUP, "the chip signed something else than asked",
                            check="sign_tx_echo")
-        return _field(r, "sig", bytes, 64)
+        return _field(r, "sig", bytes, 64), _field(r, "summary", str)
 
     def sign_registration(self, chain_id: str, owner20: bytes) -> bytes:
         """The chip's consent (account key) to its registration by this owner on this chain."""

@@ -40,6 +40,10 @@ def bech32_address(pub33, prefix=ADDRESS_PREFIX):
     return bech32.encode(prefix, account_address(pub33))
 
 
+def bech32_address_of(address20, prefix=ADDRESS_PREFIX):
+    return bech32.encode(prefix, bytes(address20))
+
+
 def any_(type_url, value):
     """google.protobuf.Any."""
     return proto.bytes_field(1, type_url) + proto.bytes_field(2, value)

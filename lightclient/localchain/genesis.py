@@ -148,11 +148,23 @@ def _set_unbonding(path, seconds):
     write_atomic(path, json.dumps(doc, indent=1).encode())
 
 
+def _set_voting_period(path, seconds):
+    """x/gov's voting period in genesis (tests shorten it to see a final tally); the expedited
+    one must stay below it (the SDK's genesis validation)."""
+    with open(path) as f:
+        doc = json.load(f)
+    params = doc["app_state"]["gov"]["params"]
+    params["voting_period"] = "%ds" % seconds
+    params["expedited_voting_period"] = "%dms" % (seconds * 500)
+    write_atomic(path, json.dumps(doc, indent=1).encode())
+
+
 def build(d, validators=4, full_nodes=3, base_port=36600, unbonding_s=None,
-          block_time=BLOCK_TIME):
+          block_time=BLOCK_TIME, voting_period_s=None):
     """Creates the network in the empty (or absent) directory d; returns network.json's dict.
     unbonding_s: the staking unbonding time (the SDK's default, 21 days, when None);
-    block_time: CometBFT's timeout_commit."""
+    block_time: CometBFT's timeout_commit; voting_period_s: x/gov's voting period (the SDK's
+    default, 2 days, when None)."""
     if validators < 1 or full_nodes < 0:
         raise binary.ChainError("chain_shape", "need at least one validator",
                                 validators=validators, full_nodes=full_nodes)
@@ -189,6 +201,8 @@ def build(d, validators=4, full_nodes=3, base_port=36600, unbonding_s=None,
     final = os.path.join(home0, "config", "genesis.json")
     if unbonding_s is not None:
         _set_unbonding(final, unbonding_s)
+    if voting_period_s is not None:
+        _set_voting_period(final, voting_period_s)
     peers = ["%s@127.0.0.1:%d" % (n["node_id"], n["ports"]["p2p"]) for n in nodes]
     for n in nodes:
         if n["home"] != home0:

@@ -1,7 +1,8 @@
 // The oracle of lightclient/chip/cosmos_tx.py: @cosmjs/proto-signing builds the same transactions.
 // stdin: JSON list of cases; stdout: JSON list of {body, auth_info, sign_doc, signature, tx_raw}
 // (hex). Our x/devices messages are registered from their .proto files (tools/chain/proto) parsed
-// by protobufjs; bank MsgSend is cosmjs-types' own.
+// by protobufjs; bank MsgSend, gov v1 MsgVote / MsgSubmitProposal and authz MsgExec / MsgGrant are
+// cosmjs-types' own.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -33,6 +34,7 @@ const unhex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 // JSON field values: "hex:..." -> bytes; everything else as given.
 function value(v) {
   if (typeof v === "string" && v.startsWith("hex:")) return unhex(v.slice(4));
+  if (typeof v === "string" && v.startsWith("bigint:")) return BigInt(v.slice(7));
   if (Array.isArray(v)) return v.map(value);
   if (v && typeof v === "object") {
     const out = {};
@@ -48,6 +50,12 @@ async function main() {
   for (const name of ["MsgRegisterDevice", "MsgUpdateSettings", "MsgDeviceWrite"]) {
     registry.register("/mycroft.devices.v1." + name, root.lookupType("mycroft.devices.v1." + name));
   }
+  const govTx = require("cosmjs-types/cosmos/gov/v1/tx");
+  const authzTx = require("cosmjs-types/cosmos/authz/v1beta1/tx");
+  registry.register("/cosmos.gov.v1.MsgVote", govTx.MsgVote);
+  registry.register("/cosmos.gov.v1.MsgSubmitProposal", govTx.MsgSubmitProposal);
+  registry.register("/cosmos.authz.v1beta1.MsgExec", authzTx.MsgExec);
+  registry.register("/cosmos.authz.v1beta1.MsgGrant", authzTx.MsgGrant);
   const cases = JSON.parse(fs.readFileSync(0, "utf8"));
   const out = [];
   for (const c of cases) {
@@ -57,6 +65,7 @@ async function main() {
     const body = registry.encodeTxBody({
       messages: c.messages.map((m) => ({ typeUrl: m.type_url, value: value(m.value) })),
       memo: c.memo || "",
+      timeoutHeight: BigInt(c.timeout_height || 0),
     });
     const authInfo = makeAuthInfoBytes(
       [{ pubkey: encodePubkey(encodeSecp256k1Pubkey(account.pubkey)), sequence: BigInt(c.sequence) }],

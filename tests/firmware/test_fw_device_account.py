@@ -54,9 +54,10 @@ def test_a_device_write_of_its_own_is_signed_and_read_back(chip):
     _dev, d, pub, chain = chip
     fields = _doc(pub, chain, [ct.msg_device_write(ct.bech32_address(pub), "skill_settings",
                                                    b"[]")], fee=[("stake", ct.MAX_DEVICE_FEE)])
-    sig, seen = d.sign_tx(*fields)
+    sig, seen, text = d.sign_tx(*fields)
     assert secp256k1.verify(pub, ct.sign_doc(*fields), sig)
     assert (seen["chain_id"], seen["account_number"], seen["sequence"]) == (chain, 7, 3)
+    assert text == "write skill_settings"
 
 
 @pytest.mark.parametrize("case, check", [

@@ -4,7 +4,7 @@ import coincurve
 import pytest
 
 from lightclient.localchain import binary, devicetx, genesis, network
-from tests.localchain.chainhelp import UNBONDING_S
+from tests.localchain.chainhelp import UNBONDING_S, VOTING_PERIOD_S
 
 
 def _running_chain(tmp_path_factory, name):
@@ -37,12 +37,12 @@ def attacked_chain(tmp_path_factory):
 @pytest.fixture(scope="session")
 def net7(tmp_path_factory):
     """One chain for the fault and staking tests (started once per session): 4 validators and
-    3 full nodes (which staking transactions turn into validators), unbonding time 2 days, and
-    a device registered by the owner's real transaction (net.device: its key, its height)."""
+    3 full nodes (which staking transactions turn into validators), unbonding time 2 days, a
+    voting period of VOTING_PERIOD_S (tests/localchain/test_chain_gov.py), and a device registered by the owner's real transaction (net.device: its key, its height)."""
     binary.binary_path()
     d = str(tmp_path_factory.mktemp("net7"))
     genesis.build(d, validators=4, full_nodes=3, base_port=genesis.free_base_port(7),
-                  unbonding_s=UNBONDING_S)
+                  unbonding_s=UNBONDING_S, voting_period_s=VOTING_PERIOD_S)
     net = network.Network(d)
     net.start()
     try:

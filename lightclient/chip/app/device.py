@@ -11,6 +11,8 @@
 #              no validator); a store written before it holds version 1 (CBOR), read as before
 #              and packed at the next commit (docs/store-format.md, "The trusted state record")
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
+#   "reg_owner" the owner account (20 bytes) of the registration statement the chip signed
+#   "txpolicy" the owner's signing limits (lightclient/chip/sign_policy.py), owner-signed
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update
 #
@@ -36,6 +38,8 @@ DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 # The settings answer carries the cached record: 7 KiB keeps it well inside one SMP message
 # (common.MAX_MESSAGE, the 16 KiB buf_size the link advertises) with its CBOR envelope.
 MAX_RECORD_VALUE = 7 * 1024
+REG_OWNER = "reg_owner"  # the 20-byte owner account this chip consented to be registered by
+TX_POLICY = "txpolicy"   # CBOR {"p": the owner's limits (sign_policy), "sig": owner signature}
 
 
 def slim(state):
@@ -67,6 +71,8 @@ class Device:
         self.record = None
         self._repack = False  # "trusted" is still version 1 on flash: pack it at the next commit
         self.ota = None   # app.ota.Ota when the board has a second slot (boot.build)
+        self._policy = None      # the owner's signing limits, read on the first SIGN_TX
+        self._signed_seq = {}    # account number -> highest sequence signed since boot
         if store is not None:
             self._load()
 
@@ -238,37 +244,75 @@ class Device:
                            "the store")
         return secret
 
+    def _tx_policy(self):
+        """The owner's signing limits (sign_policy.Policy) from the store, read on first use."""
+        from lightclient.chip import sign_policy
+        if self._policy is None:
+            r = self._get(TX_POLICY)
+            self._policy = (sign_policy.decode_policy(cbor.loads(r)["p"]) if r is not None
+                            else sign_policy.DEFAULT)
+        return self._policy
+
+    def set_tx_policy(self, encoded, sig, owner_pub=None):
+        """Stores the owner's signing limits: signed by the owner this chip's verified record
+        names (or, on the chain, the account it consented to be registered by: owner_pub is
+        that account's key), for this chip's account key and chain, newer than those held."""
+        from lightclient.chip import cosmos_tx, sign_policy
+        owner = self._owner_key()
+        reg = self._get(REG_OWNER)
+        if owner is None and reg is not None and owner_pub is not None and \
+                cosmos_tx.account_address(owner_pub) == reg:
+            owner = bytes(owner_pub)    # the key of the account this chip consented to
+        if owner is None:
+            raise lc_error(lc.E_REFUSED, "no_owner", "no verified device record or "
+                           "registration names an owner (key) yet")
+        msg = sign_policy.policy_bytes(encoded)
+        if not (crypto.ed25519_verify(owner, msg, sig) if len(owner) == 32 else
+                crypto.secp256k1_verify(owner, msg, sig)):
+            raise lc_error(lc.E_SIGNATURE, "owner_signature", "the limits are not signed by "
+                           "the owner")
+        p = sign_policy.decode_policy(encoded)
+        if reg is not None and p.owner and p.owner != cosmos_tx.bech32_address_of(reg):
+            raise lc_error(lc.E_REFUSED, "policy_owner", "the limits name another owner "
+                           "account than the one this chip consented to")
+        if p.device != self.account_key():
+            raise lc_error(lc.E_REFUSED, "policy_device", "limits for another account key")
+        if self.trusted is None or p.chain_id != self.trusted.header.chain_id:
+            raise lc_error(lc.E_REFUSED, "policy_chain", "limits for another chain")
+        if p.version <= self._tx_policy().version:
+            raise lc_error(lc.E_REFUSED, "policy_version", "limits not newer than the ones held",
+                           version=p.version, held=self._tx_policy().version)
+        self._commit({TX_POLICY: cbor.dumps({"p": bytes(encoded), "sig": bytes(sig)})})
+        self._policy = p
+        return p
+
     def sign_tx(self, body, auth_info, chain_id, account_number):
-        """Signs the SignDoc made of these fields after reading it: this chip's chain, this
-        chip's account key as the only signer, SIGN_MODE_DIRECT, and only x/devices writes
-        naming this device's account. Returns (signature, what was signed)."""
+        """Signs the SignDoc made of these fields after reading all of it against the owner's
+        limits (sign_policy.check: this chip's chain and key, account number, no replayed
+        sequence, fee, payer and granter, memo, timeout height, and only allowlisted messages).
+        Returns (signature, what was signed, its human summary)."""
         from lightclient.chip import cosmos_tx  # on first use: its code stays off a boot's heap
+        from lightclient.chip import sign_policy
         pub = self.account_key()
         if self.trusted is None:
             raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no checkpoint: the chip "
                            "does not know its chain yet")
         doc = cosmos_tx.sign_doc(body, auth_info, chain_id, account_number)
         d = cosmos_tx.decode_sign_doc(doc)
-        if d["chain_id"] != self.trusted.header.chain_id:
-            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "transaction for another chain",
-                           chain_id=d["chain_id"][:50])
-        if d["pub_key"] != pub:
-            raise lc_error(lc.E_REFUSED, "sign_tx_pubkey", "the signer is another key")
-        if d["payer"] or d["granter"] or any(a > cosmos_tx.MAX_DEVICE_FEE for _, a in d["fee"]):
-            raise lc_error(lc.E_REFUSED, "sign_tx_fee", "the device pays its own fees, at most "
-                           "%d per denom" % cosmos_tx.MAX_DEVICE_FEE)
-        me = cosmos_tx.bech32_address(pub)
-        for url, value in d["messages"]:
-            if url not in cosmos_tx.DEVICE_SIGNABLE:
-                raise lc_error(lc.E_REFUSED, "sign_tx_type", "the device signs its own writes "
-                               "only", type_url=url[:80])
-            if cosmos_tx.write_signer(value) != me:
-                raise lc_error(lc.E_REFUSED, "sign_tx_signer", "the write names another "
-                               "device")
+        h = self.trusted.header
+        floor = self._signed_seq.get(d["account_number"], 0)
+        try:
+            text = sign_policy.check(d, cosmos_tx.bech32_address(pub), pub, self._tx_policy(),
+                                     h.chain_id, h.height, floor)
+        except sign_policy.SignRefused as e:   # the link's refusal, as the device's others
+            raise lc_error(lc.E_REFUSED, e.check, e.message, **e.details)
         secret = self._account_secret()
         sig = crypto.secp256k1_sign(secret, doc)
         secret = None
-        return sig, d
+        # the same sequence may be signed again (a transaction CheckTx refused takes none), an
+        # older one never: that is a replay of a request already answered
+        self._signed_seq[d["account_number"]] = d["sequence"]
+        return sig, d, text
 
     def sign_registration(self, chain_id, owner20):
         """The device's consent to be registered by this owner on this chain: the x/devices
@@ -286,6 +330,8 @@ class Device:
         sig = crypto.secp256k1_sign(secret, cosmos_tx.registration_statement(chain_id, owner20,
                                                                             pub))
         secret = None
+        if self._get(REG_OWNER) != bytes(owner20):
+            self._commit({REG_OWNER: bytes(owner20)})   # whose limits it will take (set_tx_policy)
         return sig
 
     # --- checkpoint and updates ---------------------------------------------------------------

@@ -56,10 +56,19 @@ def sign_tx(fw, p, now_ms):
     auth = F.field(p, "auth_info", "bytes", required=True, max_len=lc.MAX_SIGN_BYTES)
     chain_id = F.field(p, "chain_id", "str", required=True, max_len=50)
     number = F.field(p, "account_number", "uint", default=0)
-    sig, d = fw.device.sign_tx(body, auth, chain_id, number)
-    # what was signed, as the chip read it: the Pi checks it against what it meant
+    sig, d, text = fw.device.sign_tx(body, auth, chain_id, number)
+    # what was signed, as the chip read it: the Pi checks it against what it meant, and shows
+    # or speaks the summary
     return {"sig": sig, "chain_id": d["chain_id"], "account_number": d["account_number"],
-            "sequence": d["sequence"], "types": [u for u, _v in d["messages"]]}
+            "sequence": d["sequence"], "types": [u for u, _v in d["messages"]],
+            "summary": text}
+
+
+def set_tx_policy(fw, p, now_ms):
+    pol = F.field(p, "policy", "bytes", required=True, max_len=1024)
+    sig = F.field(p, "sig", "bytes", required=True, max_len=64)
+    owner_pub = F.field(p, "owner_pub", "bytes", max_len=33)
+    return {"version": fw.device.set_tx_policy(pol, sig, owner_pub).version}
 
 
 def sign_registration(fw, p, now_ms):
@@ -111,4 +120,5 @@ COMMANDS = {
     lc.ACCOUNT_KEY: (H.OP_READ, account_key),
     lc.SIGN_TX: (H.OP_WRITE, sign_tx),
     lc.SIGN_REGISTRATION: (H.OP_WRITE, sign_registration),
+    lc.SET_TX_POLICY: (H.OP_WRITE, set_tx_policy),
 }
