@@ -56,7 +56,7 @@ class ProvenRecord:
             ops = [[t, k.hex(), d.hex()] for t, k, d in self.proof_ops]
         return {"value": None if self.value is None else self.value.hex(), "height": self.height,
                 "header_hash": self.header_hash.hex(), "header_time_ns": self.header_time_ns,
-                "proof_ops": ops}
+                "proof_ops": ops, "layout": self.layout}
 
     @classmethod
     def from_cache(cls, uuid, e, now_ns):
