@@ -111,6 +111,7 @@ class LightClient:
         self.last_sync_mono = None
         self.last_cross_check = None
         self.head_agreed = None       # did a witness confirm the trusted head? (None: not asked)
+        self.cross_check_s = CROSS_CHECK_S    # the witnesses' budget for a new head
         self.last_recovery = None
         self.last_error = None
         self.lan_server = None
@@ -267,7 +268,7 @@ class LightClient:
                 trace = [trusted] + verified
                 cc = cross_check(self.pool, self._served_by(stats), trace, self.options, now,
                                  self.store, max_witnesses=self.config.witnesses,
-                                 answer_by=min(end, mono() + CROSS_CHECK_S), until=end)
+                                 answer_by=min(end, mono() + self.cross_check_s), until=end)
                 self.last_cross_check = cc.to_dict()
                 self._adopt(verified)
                 self.head_agreed = cc.agreed
