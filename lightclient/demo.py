@@ -91,6 +91,8 @@ class Story:
         self.up = None          # the `mycroft-lc chain up` process
         self.net = None         # network.Network of chain_dir (reads; the nodes are up's)
         self.urls = {}          # node name -> the relay URL the device uses
+        self.direct = {}        # the nodes' own RPC URL -> name (the client finds them through
+                                # /net_info, as a device finds peers)
         self.board = None
         self.mcu = None
         self.config = None
@@ -101,7 +103,17 @@ class Story:
         for n, u in self.urls.items():
             if u == url:
                 return n
+        if url in self.direct:
+            return self.direct[url] + " (found via /net_info)"
         return url
+
+    def index_of(self, url):
+        """The node index behind a source URL (its relay's or its own)."""
+        names = [n["name"] for n in self.net.nodes]
+        for n, u in self.urls.items():
+            if u == url and n in names:
+                return names.index(n)
+        return names.index(self.direct[url])
 
     def fault(self, node, mode, **params):
         """`mycroft-lc chain fault NODE MODE k=v...`: in effect when it returns."""
@@ -174,6 +186,7 @@ def start_chain(s):
         if time.monotonic() - t0 > CHAIN_UP_TIMEOUT_S:
             raise DemoFailed("`chain up` did not start in time")
     s.net = network.Network(s.chain_dir)
+    s.direct = {n["rpc"]: n["name"] for n in s.net.nodes}
     say("   %s: %d validators and %d full nodes, each a `mycroftd` process, a block every "
         "~0.3 s (%.1f s to start, pid %d)" % (done["chain_id"], VALIDATORS, FULL_NODES,
                                               time.monotonic() - t0, done["pid"]))
@@ -324,6 +337,8 @@ def light_client_attack(s):
                                    {"height": s.config.checkpoint_height,
                                     "hash": s.config.checkpoint_hash.hex()}, central=CENTRAL)
         attacked.central = relay.url
+        # the device's primary: asked first, and given 10 s before another source is asked
+        attacked.hedge_delay_s = 10.0
         s.urls["central (compromised)"] = relay.url
         res = s.boot("central API compromised", attacked)
     finally:
@@ -339,7 +354,7 @@ def light_client_attack(s):
     expect(byz == sorted(x.address.hex().upper() for x in signers),
            "the evidence names other validators than the signers")
     witness_url = ev["witness"]
-    witness = s.index(s.name_of(witness_url))
+    witness = s.index_of(witness_url)
     sub = ev["submitted"][witness_url]
     expect(sub.get("ok"), "the witness node refused the evidence: %s" % sub)
     say("   evidence %s" % path)

@@ -21,7 +21,7 @@ SLOW_FIRST = (
     "tests/hwtest/test_flash.py",
     "tests/journeys/test_readme_commands.py",
     "tests/chip32/test_chip_on_micropython32.py",
-    "tests/devnet/test_demo.py",
+    "tests/localchain/test_demo.py",
 )
 
 
