@@ -67,6 +67,9 @@ def test_files_sharing_the_session_chain_net7_run_on_one_worker():
     holders = [i for i, sent in enumerate(got) if any(t.startswith(SHARED_NET7) for t in sent)]
     assert len(holders) == 1
     assert sum(t.startswith(SHARED_NET7) for t in got[holders[0]]) == 4
+    # one work unit, whichever worker it lands on
+    split = SharedFixtureFileScheduling._split_scope
+    assert len({split(None, f + "::t") for f in SHARED_NET7}) == 1
 
 
 def test_shared_net7_lists_every_file_that_uses_it():
