@@ -8,6 +8,7 @@ each node (faults.Supervisor, on the ports network.json names). On conftest's ne
 
 import hashlib
 import json
+import time
 
 import coincurve
 import pytest
@@ -16,6 +17,7 @@ from lightclient import cli
 from lightclient.chip import cosmos_tx as ct
 from lightclient.exitcodes import EXIT_NO_RECORD, EXIT_OK
 from lightclient.localchain import devicetx, faults
+from lightclient.rpc import SourceError
 
 SETTINGS = {"lang": "de-de", "time_format": "full", "system_unit": "metric"}
 
@@ -121,9 +123,24 @@ def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
         assert code == EXIT_OK and json.loads(out)["stale"]
     finally:
         net7.set_node_mode("full0", "ok")
-    # the next user of the session chain finds full0 caught up
-    net7.wait_for_height(net7.rpc(1).status()["latest_height"],
-                         node=net7.nodes.index(net7.node("full0")))
+        _caught_up(net7, "full0")
+
+
+def _caught_up(net, name, timeout=60.0):
+    """Waits until the restarted node has left block sync and reached the others' head, so the
+    next user of the session chain finds it as it was."""
+    rpc = net.rpc(net.nodes.index(net.node(name)), timeout=2.0)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            si = rpc.call("status")["sync_info"]
+            if not si["catching_up"] and \
+                    int(si["latest_block_height"]) >= net.rpc(1).status()["latest_height"]:
+                return
+        except SourceError:
+            pass
+        assert time.monotonic() < deadline, "%s did not catch up" % name
+        time.sleep(0.2)
 
 
 def test_a_device_with_no_record_on_chain_exits_6_saying_so(net7, tmp_path, capsys):
