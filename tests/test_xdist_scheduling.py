@@ -72,17 +72,22 @@ def test_files_sharing_the_session_chain_net7_run_on_one_worker():
     assert len({split(None, f + "::t") for f in SHARED_NET7}) == 1
 
 
-def test_shared_net7_lists_every_file_that_uses_it():
-    # a file missing from SHARED_NET7 would start a second seven-node chain on the other worker
+def _fixture_users(folder, fixture):
+    """The test files under tests/<folder> with a function taking `fixture`."""
     import ast
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
     users = set()
-    for f in sorted((repo / "tests" / "localchain").glob("test_*.py")):
+    for f in sorted((repo / "tests" / folder).glob("test_*.py")):
         for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.FunctionDef) and "net7" in [a.arg for a in node.args.args]:
+            if isinstance(node, ast.FunctionDef) and fixture in [a.arg for a in node.args.args]:
                 users.add(f.relative_to(repo).as_posix())
-    assert users == set(SHARED_NET7)
+    return users
+
+
+def test_shared_net7_lists_every_file_that_uses_it():
+    # a file missing from SHARED_NET7 would start a second seven-node chain on the other worker
+    assert _fixture_users("localchain", "net7") == set(SHARED_NET7)
 
 
 def test_every_test_is_sent_once_and_files_stay_whole():
@@ -94,15 +99,7 @@ def test_every_test_is_sent_once_and_files_stay_whole():
 
 def test_shared_devnet_lists_every_file_that_uses_it():
     # a file missing from SHARED_DEVNET would build the 90,000-block devnet a second time
-    import ast
-    from pathlib import Path
-    repo = Path(__file__).resolve().parents[1]
-    users = set()
-    for f in sorted((repo / "tests" / "devnet").glob("test_*.py")):
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.FunctionDef) and "net" in [a.arg for a in node.args.args]:
-                users.add(f.relative_to(repo).as_posix())
-    assert users == set(SHARED_DEVNET)
+    assert _fixture_users("devnet", "net") == set(SHARED_DEVNET)
 
 
 def test_slow_first_names_existing_files():
