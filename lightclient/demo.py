@@ -29,7 +29,8 @@ from lightclient.chip.crypto import ed25519
 from lightclient.client import LightClient
 from lightclient.config import from_localchain
 from lightclient.hwtest.emulator import EmulatedBoard
-from lightclient.localchain import devicetx, faults, lunatic, network, validator_state
+from lightclient.localchain import (devicetx, faults, genesis, lunatic, network,
+                                    validator_state)
 from lightclient.localchain.lying_relay import LyingRelay
 from lightclient.mcu import McuClient
 
@@ -170,7 +171,7 @@ def start_chain(s):
     s.up = subprocess.Popen(
         [sys.executable, "-m", "lightclient.cli", "chain", "up", "--dir", s.chain_dir,
          "--validators", str(VALIDATORS), "--full-nodes", str(FULL_NODES), "--base-port",
-         str(_free_base_port())], stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+         str(genesis.free_base_port(VALIDATORS + FULL_NODES))], stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     log.close()
     done = None
     while done is None:
@@ -195,11 +196,6 @@ def start_chain(s):
     for n in s.net.nodes:
         say("   %-6s %s%s" % (n["name"], s.urls[n["name"]],
                               "   <- the central API" if n["name"] == CENTRAL else ""))
-
-
-def _free_base_port():
-    from lightclient.localchain import genesis
-    return genesis.free_base_port(VALIDATORS + FULL_NODES)
 
 
 def provision_device(s):
