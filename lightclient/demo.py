@@ -39,9 +39,6 @@ SETTINGS = {"lang": "en-us", "time_format": "half", "date_format": "MDY",
             "system_unit": "imperial", "city": "Kansas City"}
 VALIDATORS, FULL_NODES = 4, 3
 CENTRAL = "full0"
-# The emulated chip's heap. Registering makes the account key and its consent on the chip, then
-# every compact update is verified there (measured: 112 KiB passes here).
-DEMO_CHIP_HEAP = 112 * 1024
 # Seven nodes share this machine's two cores: the witnesses get 5 s (not 0.5 s) to answer for a
 # new head in the attack chapter, so a busy honest node still confirms or refutes it.
 WITNESS_BUDGET_S = 5.0
@@ -200,8 +197,9 @@ def start_chain(s):
 
 def provision_device(s):
     chapter(2, "Provision: account key made on the chip, the owner's registration on chain")
-    s.board = EmulatedBoard("esp32-devkitc", os.path.join(s.directory, "lcstore.img"),
-                            heap=DEMO_CHIP_HEAP)
+    # at the board's own heap (96 KiB): the account key, the consent and every update of a
+    # 4-validator chain fit there
+    s.board = EmulatedBoard("esp32-devkitc", os.path.join(s.directory, "lcstore.img"))
     s.board.start()
     say("   emulated ESP32 (MicroPython 1.27, 32-bit, %d KiB heap, native crypto) on %s"
         % (s.board.heap // 1024, s.board.port))

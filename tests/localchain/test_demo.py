@@ -1,4 +1,4 @@
-# `make demo` end to end on the real chain (about 70 s: `chain up`, seven `mycroftd` processes,
+# `make demo` end to end on the real chain (25-70 s: `chain up`, seven `mycroftd` processes,
 # the emulated board): the demo checks every claim it prints and exits 1 when the system
 # misbehaves, so running it here keeps the first thing a new user runs working.
 import json
@@ -13,7 +13,7 @@ def test_demo_tells_the_whole_story_on_the_real_chain(capsys):
     assert demo.main([]) == 0
     out = capsys.readouterr().out
     for line in ("1. Start the chain: `mycroft-lc chain up`",
-                 "transaction registered mycroft1", "the chip verified it too",
+                 "32-bit, 96 KiB heap", "transaction registered mycroft1", "the chip verified it too",
                  "boot (central node stopped)", "BANNED full1",
                  "LIGHT-CLIENT ATTACK DETECTED", "which accepted it",
                  "the evidence was committed in block", "jailed, tombstoned",
