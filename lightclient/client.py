@@ -28,6 +28,7 @@ from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
 from lightclient.detector import ANSWER_S, AttackDetected, cross_check
+from lightclient.record_layouts import DEVNET
 from lightclient.records import NoVerifiedData, ProvenRecord
 from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
@@ -110,6 +111,7 @@ class LightClient:
         self.last_sync_mono = None
         self.last_cross_check = None
         self.head_agreed = None       # did a witness confirm the trusted head? (None: not asked)
+        self.cross_check_s = CROSS_CHECK_S    # the witnesses' budget for a new head
         self.last_recovery = None
         self.last_error = None
         self.lan_server = None
@@ -266,7 +268,7 @@ class LightClient:
                 trace = [trusted] + verified
                 cc = cross_check(self.pool, self._served_by(stats), trace, self.options, now,
                                  self.store, max_witnesses=self.config.witnesses,
-                                 answer_by=min(end, mono() + CROSS_CHECK_S), until=end)
+                                 answer_by=min(end, mono() + self.cross_check_s), until=end)
                 self.last_cross_check = cc.to_dict()
                 self._adopt(verified)
                 self.head_agreed = cc.agreed
@@ -307,10 +309,15 @@ class LightClient:
     # --- records ---------------------------------------------------------------------------------
 
     def _cached_entry(self, uuid):
+        """The cached entry of `uuid` in this chain kind's layout (an entry of another layout
+        is another chain's: not served)."""
         try:
-            return self.store.load_records().get(uuid)
+            e = self.store.load_records().get(uuid)
         except StoreError:
             return None
+        if e is not None and e.get("layout", DEVNET) != self.config.chain_kind:
+            return None
+        return e
 
     def _from_cache(self, uuid, entry):
         return None if entry is None else ProvenRecord.from_cache(uuid, entry, self.clock.now_ns())
@@ -319,7 +326,7 @@ class LightClient:
         """The record proven against the trusted head, then cached. A cache that can't be
         written (disk full, permissions) costs the cache, not this verified answer."""
         rec, _ = records.fetch_record(self.pool, uuid, self.trusted(), self.clock.now_ns(),
-                                      until=until)
+                                      until=until, kind=self.config.chain_kind)
         rec.agreed = self.head_agreed
         try:
             self.store.save_record(uuid, rec.to_cache())

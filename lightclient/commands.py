@@ -289,15 +289,37 @@ def cmd_settings(args):
 
 # --- provision ------------------------------------------------------------------------------------
 
+def _chain_config(args, path):
+    """The config of a device on the real local chain in args.chain: the anchor is the header
+    at --checkpoint-height (default: the latest) as the chain's first node serves it, unless
+    --checkpoint-hash names it (the operator trusts its own local chain's node)."""
+    from lightclient.config import from_localchain
+    from lightclient.localchain import network
+    if not args.uuid:
+        raise SystemExit("provision --chain needs --uuid, the device's mycroft1... account "
+                         "address")
+    height, digest = args.checkpoint_height, args.checkpoint_hash
+    if digest is None:
+        from lightclient.rpc import RpcClient
+        rpc = RpcClient(network.load(args.chain)["nodes"][0]["rpc"])
+        height = height or rpc.status()["latest_height"]
+        digest = rpc.light_block(height).light_block.signed_header.header.hash().hex()
+    state_dir = args.state_dir or os.path.join(os.path.dirname(os.path.abspath(path)), "state")
+    return from_localchain(args.chain, os.path.abspath(state_dir), args.uuid,
+                           {"height": height, "hash": digest}, central=args.central_node)
+
+
 def cmd_provision(args):
     path = _config_path(args)
     if args.devnet:
         cfg = _devnet_config(args)
+    elif args.chain:
+        cfg = _chain_config(args, path)
     else:
         missing = [f for f in ("chain_id", "checkpoint_height", "checkpoint_hash")
                    if getattr(args, f) is None]
         if missing:
-            raise SystemExit("provision needs --devnet DIR, or --%s"
+            raise SystemExit("provision needs --devnet DIR, --chain DIR, or --%s"
                              % ", --".join(f.replace("_", "-") for f in missing))
         state_dir = args.state_dir or os.path.join(os.path.dirname(os.path.abspath(path)),
                                                    "state")
@@ -375,16 +397,22 @@ def register(subparsers):
     p = subparsers.add_parser(
         "provision", help="write the device config (from a devnet, or from flags)",
         description="Writes the device config: the chain, the trust anchor (a checkpoint the "
-        "owner trusts), where to ask, the device. Either --devnet DIR, or --chain-id, "
-        "--checkpoint-height, --checkpoint-hash and --central / --peer.")
+        "owner trusts), where to ask, the device. Either --devnet DIR, --chain DIR "
+        "(the real local chain), or --chain-id, --checkpoint-height, --checkpoint-hash and "
+        "--central / --peer.")
     common(p)
     p.add_argument("--devnet", metavar="DIR", help="take everything from DIR/devnet.json")
+    p.add_argument("--chain", metavar="DIR", help="a device of the real local chain of `chain "
+                   "up --dir DIR`: its nodes' relays as sources, --uuid its account address")
+    p.add_argument("--central-node", default="full0", metavar="NODE", help="with --chain: the "
+                   "node that is the central API (default full0); the others are peers")
     p.add_argument("--chain-id", help="the chain's id")
     p.add_argument("--checkpoint-height", type=int, metavar="H", help="the trust anchor's height")
     p.add_argument("--checkpoint-hash", metavar="HEX", help="its header hash (32 bytes, hex)")
     p.add_argument("--central", metavar="URL", help="the central API node's RPC")
     p.add_argument("--peer", action="append", metavar="URL", help="a peer's RPC (repeatable)")
-    p.add_argument("--uuid", help="the device's uuid")
+    p.add_argument("--uuid", help="the device's uuid (with --chain: its mycroft1... account "
+                   "address)")
     p.add_argument("--owner-pubkey", metavar="HEX", help="the owner's Ed25519 public key "
                    "(`mycroft-lc keys new`): signs recovery checkpoints")
     p.add_argument("--state-dir", metavar="DIR", help="where the trusted state lives (stored "

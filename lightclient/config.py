@@ -6,12 +6,15 @@
 #  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
 #  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
 #  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
-#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false}
+#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false, "chain_kind": "devnet"}
+# chain_kind picks where the device's record lives and how it reads (record_layouts.py):
+# "cosmos-sdk" (the real chain's x/devices; device_uuid is then the device's account address,
+# "mycroft1...") or "devnet" (the Python devnet's JSON records; the default of older configs).
 
 import json
 import os
 
-from lightclient.chip import txs
+from lightclient import record_layouts
 from lightclient.chip.core.errors import LightClientError, LocalFault
 from lightclient.rpc import RpcClient, SourceError
 from lightclient.atomic_file import write_atomic
@@ -19,7 +22,8 @@ from lightclient.atomic_file import write_atomic
 DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
             "hedge_delay_s": 0.25, "request_timeout_s": 2.5, "lan": False, "peers": [],
-            "max_blocks": 16, "owner_pubkey": "", "central": "", "check_unbonding": False}
+            "max_blocks": 16, "owner_pubkey": "", "central": "", "check_unbonding": False,
+            "chain_kind": record_layouts.DEVNET}
 MAX_CONFIG = 256 * 1024
 
 
@@ -41,7 +45,8 @@ class Config:
     def __init__(self, chain_id, checkpoint_height, checkpoint_hash, state_dir, central="",
                  peers=(), device_uuid=None, owner_pubkey=b"", trusting_period_s=14 * DAY,
                  trust_level=(1, 3), witnesses=1, ws_k=2, hedge_delay_s=0.25,
-                 request_timeout_s=2.5, lan=False, max_blocks=16, check_unbonding=False):
+                 request_timeout_s=2.5, lan=False, max_blocks=16, check_unbonding=False,
+                 chain_kind=record_layouts.DEVNET):
         self.chain_id = chain_id
         self.checkpoint_height = checkpoint_height
         self.checkpoint_hash = checkpoint_hash
@@ -61,6 +66,7 @@ class Config:
         # a Cosmos SDK chain: the trusting period is checked against the unbonding time
         # proven from its staking params (staking_params.py); the devnet has no staking store
         self.check_unbonding = check_unbonding
+        self.chain_kind = chain_kind
 
     def to_json(self):
         return {"chain_id": self.chain_id,
@@ -72,7 +78,8 @@ class Config:
                 "trust_level": list(self.trust_level), "witnesses": self.witnesses,
                 "ws_k": self.ws_k, "hedge_delay_s": self.hedge_delay_s,
                 "request_timeout_s": self.request_timeout_s, "lan": self.lan,
-                "max_blocks": self.max_blocks, "check_unbonding": self.check_unbonding}
+                "max_blocks": self.max_blocks, "check_unbonding": self.check_unbonding,
+                "chain_kind": self.chain_kind}
 
     def save(self, path):
         d = os.path.dirname(os.path.abspath(path))
@@ -114,12 +121,16 @@ class Config:
                     RpcClient(u)
                 except SourceError:
                     need(False, field, "not an http(s)://host[:port] URL: %s" % u[:100])
+        need(v["chain_kind"] in record_layouts.KINDS, "chain_kind",
+             "chain_kind must be one of " + ", ".join(record_layouts.KINDS))
         uuid = v.get("device_uuid")
         if uuid is not None:
             try:
-                txs.record_key(uuid)
+                record_layouts.layout(v["chain_kind"]).key(uuid)
             except LightClientError:
-                need(False, "device_uuid", "device uuid is not valid")
+                need(False, "device_uuid", "device uuid is not valid" +
+                     (" (on a cosmos-sdk chain: the device's mycroft1... account address)"
+                      if v["chain_kind"] == record_layouts.COSMOS_SDK else ""))
         try:
             owner = bytes.fromhex(v["owner_pubkey"] or "")
         except (ValueError, TypeError):
@@ -143,7 +154,7 @@ class Config:
         return cls(v["chain_id"], cp["height"], h, state_dir, v["central"], v["peers"], uuid,
                    owner, v["trusting_period_s"], tl, v["witnesses"], v["ws_k"],
                    v["hedge_delay_s"], v["request_timeout_s"], bool(v["lan"]), v["max_blocks"],
-                   v["check_unbonding"])
+                   v["check_unbonding"], v["chain_kind"])
 
     @classmethod
     def load(cls, path):
@@ -177,4 +188,37 @@ def from_devnet(devnet_dir, state_dir, device_uuid=None, owner_pubkey=None, chec
                                                          "hash": cp.get("hash")},
            "central": central, "peers": peers, "device_uuid": device_uuid,
            "owner_pubkey": owner or "", "state_dir": state_dir}
+    return Config.from_json(doc)
+
+
+def from_localchain(chain_dir, state_dir, device_address, checkpoint, central="full0",
+                    relays=True):
+    """A Config for a device of the real local chain in `chain_dir` (its network.json and
+    genesis): chain_kind cosmos-sdk, the device named by its account address, the trusting
+    period two thirds of the genesis unbonding time and held against the proven one
+    (check_unbonding). Sources are the relays `chain up` runs in front of the nodes (relays=True,
+    so relay faults reach the device) or the nodes' own RPC; `central` names the node whose
+    source is the central API, the others are peers. checkpoint: {"height", "hash" (hex)}, the
+    anchor the owner trusts."""
+    path = os.path.join(chain_dir, "network.json")
+    try:
+        with open(path, "rb") as f:
+            net = _json(f.read(MAX_CONFIG + 1), "network.json")
+        nodes = net["nodes"]
+        with open(os.path.join(nodes[0]["home"], "config", "genesis.json"), "rb") as f:
+            unbonding = json.loads(f.read())["app_state"]["staking"]["params"]["unbonding_time"]
+        unbonding_s = int(unbonding.rstrip("s"))
+    except (OSError, KeyError, IndexError, TypeError, ValueError) as e:
+        raise ConfigError("chain_missing", "cannot read the chain's network.json and genesis: "
+                          "%s" % str(e)[:120], path=path)
+    url = "relay" if relays else "rpc"
+    names = [n["name"] for n in nodes]
+    if central not in names:
+        raise ConfigError("config_field", "no such node", field="central", node=central)
+    doc = {"chain_id": net.get("chain_id"), "chain_kind": record_layouts.COSMOS_SDK,
+           "checkpoint": {"height": checkpoint.get("height"), "hash": checkpoint.get("hash")},
+           "central": nodes[names.index(central)][url],
+           "peers": [n[url] for n in nodes if n["name"] != central],
+           "device_uuid": device_address, "state_dir": state_dir,
+           "trusting_period_s": unbonding_s * 2 // 3, "check_unbonding": True}
     return Config.from_json(doc)

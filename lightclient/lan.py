@@ -13,6 +13,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lightclient import record_layouts
 from lightclient.chip import txs
 from lightclient.sources import LAN
 from lightclient.trust_store import StoreError
@@ -100,7 +101,8 @@ class LanServer:
             except StoreError:
                 recs = {}
             for uuid, e in recs.items():
-                if txs.record_key(uuid) == key and e.get("height") == height and e.get("proof_ops"):
+                if record_layouts.layout(e.get("layout", record_layouts.DEVNET)).key(uuid) == key \
+                        and e.get("height") == height and e.get("proof_ops"):
                     value = None if e["value"] is None else bytes.fromhex(e["value"])
                     ops = [{"type": t, "key": base64.b64encode(bytes.fromhex(k)).decode(),
                             "data": base64.b64encode(bytes.fromhex(d)).decode()}

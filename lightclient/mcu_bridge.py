@@ -96,7 +96,7 @@ def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BY
         if record.height + 1 != last.height or record.proof_ops is None:
             raise BridgeError("record_height", "the record is not proven against the last step",
                               record_height=record.height, last_height=last.height)
-        proofs = [(txs.STORE, txs.record_key(record.uuid), record.value, record.proof_ops)]
+        proofs = [(txs.STORE, record.key, record.value, record.proof_ops)]
     if not steps:
         raise BridgeError("chip_up_to_date", "the chip is already at the target height")
     out = []
@@ -138,7 +138,8 @@ def push(mcu, client, now_ns=None):
     steps = plan(client.pool, chip, target, client.options, now, native.verify)
     record = None
     if client.config.device_uuid:
-        record, _ = records.fetch_record(client.pool, client.config.device_uuid, head, now)
+        record, _ = records.fetch_record(client.pool, client.config.device_uuid, head, now,
+                                         kind=client.config.chain_kind)
     updates = encode(chip, steps, record, (client.options.trust_num, client.options.trust_den))
     answers = [mcu.submit_update(u, now) for u in updates]
     return {"updates": len(updates), "bytes": sum(len(u) for u in updates),

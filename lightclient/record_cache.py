@@ -15,10 +15,11 @@ try:
 except ImportError:  # not POSIX: threads of this process are still serialised
     fcntl = None
 
+from lightclient import record_layouts
 from lightclient.atomic_file import write_atomic
 from lightclient.chip import txs
 from lightclient.chip.core import cbor, cbor_fields
-from lightclient.chip.core.errors import DecodeError, LightClientError, StoreError
+from lightclient.chip.core.errors import DecodeError, LightClientError, ProofError, StoreError
 from lightclient.chip.store import store as securestore
 from lightclient.chip.store.filedev import FileBlockDevice, FileCounter
 
@@ -49,7 +50,7 @@ class CacheRollback(CacheError):
     back, or its newest snapshot was damaged and an older one is all that verifies."""
 
 
-_ENTRY_KEYS = ("value", "height", "header_hash", "header_time_ns", "proof_ops")
+_ENTRY_KEYS = ("value", "height", "header_hash", "header_time_ns", "proof_ops", "layout")
 
 
 def cache_name(uuid):
@@ -61,7 +62,8 @@ def encode_entry(uuid, entry):
     """A cache entry (ProvenRecord.to_cache()) -> the CBOR value stored for it: the hex fields of
     the JSON entry as bytes, so a 16 KiB record costs 16 KiB, not 32:
     {"u": uuid, "v": record bytes | null, "h": height, "hh": header hash, "t": header time ns,
-     "p": [[op type, key, data], ...] | null}. Raises StoreError("cache_entry_shape")."""
+     "p": [[op type, key, data], ...] | null, "k": chain kind (record_layouts; absent: devnet)}.
+    Raises StoreError("cache_entry_shape")."""
     try:
         if not isinstance(uuid, str) or not 0 < len(uuid) <= txs.MAX_UUID:
             raise ValueError("uuid")
@@ -74,6 +76,8 @@ def encode_entry(uuid, entry):
                "t": entry["header_time_ns"],
                "p": None if ops is None else [[t, bytes.fromhex(k), bytes.fromhex(d)]
                                               for t, k, d in ops]}
+        if entry.get("layout", record_layouts.DEVNET) != record_layouts.DEVNET:
+            doc["k"] = entry["layout"]
         data = cbor.dumps(doc)
         decode_entry(data, max_bytes=len(data))   # what is written must read back
     except (KeyError, TypeError, ValueError, AttributeError, LightClientError) as e:
@@ -86,14 +90,19 @@ def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
     """Stored CBOR value -> (uuid, entry) in the JSON shape callers use. DecodeError if bad."""
     m = cbor_fields.expect_map(cbor.loads(bytes(data), max_depth=3, max_items=64,
                                           max_bytes=max_bytes),
-                               required=("u", "v", "h", "hh", "t", "p"), what="cached record")
+                               required=("u", "v", "h", "hh", "t", "p"), optional=("k",),
+                               what="cached record")
     uuid = cbor_fields.get_text(m, "u", max_len=txs.MAX_UUID)
     if not uuid:
         raise DecodeError("cache_entry", "empty uuid")
+    kind = cbor_fields.get_text(m, "k", max_len=16, default=record_layouts.DEVNET)
     value = None
     if m["v"] is not None:
         value = cbor_fields.get_bytes(m, "v", max_len=txs.MAX_RECORD_BYTES)
-        txs.decode_record(value)
+        try:
+            record_layouts.layout(kind).decode(value, uuid)
+        except ProofError as e:
+            raise DecodeError("cache_entry", "cached record is not the device's: %s" % e)
     ops = None
     if m["p"] is not None:
         ops = []
@@ -103,10 +112,13 @@ def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
                     isinstance(op[2], bytes)):
                 raise DecodeError("cache_entry", "proof op shape")
             ops.append([op[0], op[1].hex(), op[2].hex()])
-    return uuid, {"value": None if value is None else value.hex(),
-                  "height": cbor_fields.get_uint(m, "h"),
-                  "header_hash": cbor_fields.get_bytes(m, "hh", max_len=64).hex(),
-                  "header_time_ns": cbor_fields.get_int(m, "t"), "proof_ops": ops}
+    entry = {"value": None if value is None else value.hex(),
+             "height": cbor_fields.get_uint(m, "h"),
+             "header_hash": cbor_fields.get_bytes(m, "hh", max_len=64).hex(),
+             "header_time_ns": cbor_fields.get_int(m, "t"), "proof_ops": ops}
+    if "k" in m:
+        entry["layout"] = kind
+    return uuid, entry
 
 
 def _snapshot_bytes(sizes):

@@ -3,10 +3,12 @@
 # first, then the ICS23 proof chain (IAVL store -> multistore) is checked against its app_hash.
 # A missing record is only "absent" with a verified non-existence proof; an answer without a
 # proof, or with one that does not check, is invalid data (the source is banned by the caller).
+# Where the record lives and how it reads is the chain kind's layout (record_layouts.py).
 
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import DecodeError, ProofError, Unavailable
+from lightclient.record_layouts import DEVNET, layout as layout_of
 from lightclient.rpc import b64_field, int_field
 
 MAX_OPS = 4
@@ -24,7 +26,7 @@ class ProvenRecord:
     header (False: none answered in time; None: not known, e.g. from the cache)."""
 
     def __init__(self, uuid, record, height, header_hash, header_time_ns, stale=False,
-                 age_s=0.0, value=None, proof_ops=None, agreed=None):
+                 age_s=0.0, value=None, proof_ops=None, agreed=None, layout=DEVNET):
         self.uuid = uuid
         self.record = record
         self.height = height
@@ -35,6 +37,12 @@ class ProvenRecord:
         self.value = value            # the raw record bytes (None if absent)
         self.proof_ops = proof_ops    # [(type, key, data)] as verified (for the LAN server)
         self.agreed = agreed
+        self.layout = layout          # the chain kind whose layout the record is in
+
+    @property
+    def key(self):
+        """The store key the record is proven under."""
+        return layout_of(self.layout).key(self.uuid)
 
     def to_dict(self):
         return {"uuid": self.uuid, "record": self.record, "height": self.height,
@@ -48,18 +56,19 @@ class ProvenRecord:
             ops = [[t, k.hex(), d.hex()] for t, k, d in self.proof_ops]
         return {"value": None if self.value is None else self.value.hex(), "height": self.height,
                 "header_hash": self.header_hash.hex(), "header_time_ns": self.header_time_ns,
-                "proof_ops": ops}
+                "proof_ops": ops, "layout": self.layout}
 
     @classmethod
     def from_cache(cls, uuid, e, now_ns):
+        kind = e.get("layout", DEVNET)
         value = None if e.get("value") is None else bytes.fromhex(e["value"])
         ops = None
         if e.get("proof_ops"):
             ops = [(t, bytes.fromhex(k), bytes.fromhex(d)) for t, k, d in e["proof_ops"]]
-        rec = None if value is None else txs.decode_record(value)
+        rec = None if value is None else layout_of(kind).decode(value, uuid)
         return cls(uuid, rec, e["height"], bytes.fromhex(e["header_hash"]), e["header_time_ns"],
                    stale=True, age_s=max(0.0, (now_ns - e["header_time_ns"]) / 1e9),
-                   value=value, proof_ops=ops)
+                   value=value, proof_ops=ops, layout=kind)
 
 
 def parse_proof_ops(resp):
@@ -96,11 +105,13 @@ def check_answer_head(resp, height):
         raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
 
 
-def verify_record_answer(resp, uuid, height, app_hash):
+def verify_record_answer(resp, uuid, height, app_hash, kind=DEVNET):
     """Checks one abci_query answer for the record of `uuid` at state height `height` against
-    `app_hash` (of verified header height+1). Returns (record dict or None, value bytes or None,
-    ops). Raises ProofError / DecodeError (the source lied or is broken)."""
-    key = txs.record_key(uuid)
+    `app_hash` (of verified header height+1), in the layout of chain kind `kind`. Returns
+    (record dict or None, value bytes or None, ops). Raises ProofError / DecodeError (the source
+    lied or is broken)."""
+    lay = layout_of(kind)
+    key = lay.key(uuid)
     check_answer_head(resp, height)
     rkey = b64_field(resp.get("key"), "key")
     if rkey is not None and rkey != key:
@@ -110,28 +121,27 @@ def verify_record_answer(resp, uuid, height, app_hash):
         raise DecodeError("record_too_large", "record larger than the limit", length=len(value))
     ops = parse_proof_ops(resp)
     proof_chain.verify_abci_proof_ops(ops, app_hash, [txs.STORE, key], value)
-    record = None if value is None else txs.decode_record(value)
-    if record is not None and record.get("uuid") != uuid:
-        raise ProofError("record_uuid", "proven record names another device")
+    record = None if value is None else lay.decode(value, uuid)
     return record, value, ops
 
 
-def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None):
+def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None, kind=DEVNET):
     """The record of `uuid` proven against verified light block `header_raw` (height H+1): asks
     the pool for abci_query at H; a source whose proof fails is banned by the pool (a
-    InvalidData error in the request). Returns (ProvenRecord, source)."""
+    InvalidData error in the request). kind: the chain's (record_layouts.KINDS). Returns
+    (ProvenRecord, source)."""
     header = header_raw.light_block.signed_header.header
     h = header.height - 1
     if h < 1:
         raise NoVerifiedData("no_state_height", "need a verified header above height 1")
-    key = txs.record_key(uuid)
+    key = layout_of(kind).key(uuid)
 
     def ask(rpc):
         resp = rpc.abci_query(txs.QUERY_PATH, key, h, True)
-        return verify_record_answer(resp, uuid, h, header.app_hash)
+        return verify_record_answer(resp, uuid, h, header.app_hash, kind)
 
     (record, value, ops), src = pool.race(ask, exclude=exclude, until=until)
     return ProvenRecord(uuid, record, h, header.hash(), header.time_ns, stale=False,
                         age_s=max(0.0, (now_ns - header.time_ns) / 1e9), value=value,
-                        proof_ops=ops), src
+                        proof_ops=ops, layout=kind), src
 

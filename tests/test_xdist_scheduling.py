@@ -2,7 +2,8 @@
 DSession drives it, with stand-in workers that record what they are sent."""
 from types import SimpleNamespace
 
-from tests.xdist_scheduling import SLOW_FIRST, SHARED_DEVNET, SharedFixtureFileScheduling
+from tests.xdist_scheduling import (SLOW_FIRST, SHARED_DEVNET, SHARED_NET7,
+                                    SharedFixtureFileScheduling)
 
 
 class Worker:
@@ -42,6 +43,8 @@ COLLECTION = (["tests/a/test_many.py::t%d" % i for i in range(6)]
               + ["tests/b/test_some.py::t%d" % i for i in range(4)]
               + [SHARED_DEVNET[0] + "::f%d" % i for i in range(2)]
               + [SHARED_DEVNET[1] + "::n%d" % i for i in range(2)]
+              + [SHARED_NET7[1] + "::c%d" % i for i in range(2)]
+              + [SHARED_NET7[2] + "::s%d" % i for i in range(2)]
               + [SLOW_FIRST[0] + "::story"])
 
 
@@ -59,6 +62,34 @@ def test_files_sharing_a_session_devnet_run_on_one_worker():
     assert sum(t.startswith(SHARED_DEVNET) for t in got[holders[0]]) == 4
 
 
+def test_files_sharing_the_session_chain_net7_run_on_one_worker():
+    got = scheduled(COLLECTION)
+    holders = [i for i, sent in enumerate(got) if any(t.startswith(SHARED_NET7) for t in sent)]
+    assert len(holders) == 1
+    assert sum(t.startswith(SHARED_NET7) for t in got[holders[0]]) == 4
+    # one work unit, whichever worker it lands on
+    split = SharedFixtureFileScheduling._split_scope
+    assert len({split(None, f + "::t") for f in SHARED_NET7}) == 1
+
+
+def _fixture_users(folder, fixture):
+    """The test files under tests/<folder> with a function taking `fixture`."""
+    import ast
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    users = set()
+    for f in sorted((repo / "tests" / folder).glob("test_*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.FunctionDef) and fixture in [a.arg for a in node.args.args]:
+                users.add(f.relative_to(repo).as_posix())
+    return users
+
+
+def test_shared_net7_lists_every_file_that_uses_it():
+    # a file missing from SHARED_NET7 would start a second seven-node chain on the other worker
+    assert _fixture_users("localchain", "net7") == set(SHARED_NET7)
+
+
 def test_every_test_is_sent_once_and_files_stay_whole():
     got = scheduled(COLLECTION)
     assert sorted(got[0] + got[1]) == sorted(COLLECTION)
@@ -68,18 +99,10 @@ def test_every_test_is_sent_once_and_files_stay_whole():
 
 def test_shared_devnet_lists_every_file_that_uses_it():
     # a file missing from SHARED_DEVNET would build the 90,000-block devnet a second time
-    import ast
-    from pathlib import Path
-    repo = Path(__file__).resolve().parents[1]
-    users = set()
-    for f in sorted((repo / "tests" / "devnet").glob("test_*.py")):
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.FunctionDef) and "net" in [a.arg for a in node.args.args]:
-                users.add(f.relative_to(repo).as_posix())
-    assert users == set(SHARED_DEVNET)
+    assert _fixture_users("devnet", "net") == set(SHARED_DEVNET)
 
 
 def test_slow_first_names_existing_files():
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
-    assert [f for f in SLOW_FIRST + SHARED_DEVNET if not (repo / f).is_file()] == []
+    assert [f for f in SLOW_FIRST + SHARED_DEVNET + SHARED_NET7 if not (repo / f).is_file()] == []

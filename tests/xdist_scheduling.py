@@ -8,6 +8,10 @@ from xdist.scheduler import LoadFileScheduling
 
 # Files that use tests/devnet/conftest.py's session devnet (7 validators, 90,000 blocks).
 SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
+# Files that use tests/localchain/conftest.py's session chain `net7` (seven mycroftd processes).
+SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_faults.py",
+               "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py")
+SHARED = (SHARED_DEVNET, SHARED_NET7)
 
 # The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test
 # file such as the fuzz pass would otherwise come last and run alone). A file missing here only
@@ -21,14 +25,17 @@ SLOW_FIRST = (
     "tests/hwtest/test_flash.py",
     "tests/journeys/test_readme_commands.py",
     "tests/chip32/test_chip_on_micropython32.py",
-    "tests/devnet/test_demo.py",
+    "tests/localchain/test_demo.py",
 )
 
 
 class SharedFixtureFileScheduling(LoadFileScheduling):
     def _split_scope(self, nodeid):
         path = nodeid.split("::", 1)[0]
-        return SHARED_DEVNET[0] if path in SHARED_DEVNET else path
+        for group in SHARED:
+            if path in group:
+                return group[0]
+        return path
 
     def _assign_work_unit(self, node):
         # the first hand-out: the queue is complete, put the slow files at its head

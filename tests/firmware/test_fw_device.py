@@ -157,3 +157,46 @@ def test_a_store_without_the_public_key_still_boots_with_it():
     d.store.commit({"key": seed})
     again = boot.build(dev, b"\x09" * 32, INFO, os.urandom).device
     assert again.pub == ed25519.public_key(seed)
+
+
+def _xdevices_update(sc, key, value):
+    """An update to height 2 whose app hash commits a devices store holding `key` -> `value`
+    (the real chain's x/devices layout), with that key's proof."""
+    sc.devices = ics23_build.IavlTree({key: value}, version=1)
+    sc.stores = ics23_build.multistore({"devices": sc.devices.root})
+    sc.chain = fwscenario.Chain("fw-test-chain", fwscenario.make_validators(4), fwscenario.START)
+    sc.chain.run(4, app_hash=lambda h: sc.stores.root)
+    ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", key)
+    return update_encode.encode_update([sc.chain.blocks[2]], sc.trusted(1),
+                                       proofs=[("devices", key, value, ops)])
+
+
+def test_the_record_at_its_account_address_is_the_chips_on_the_real_chain():
+    """On the real chain the record is x/devices' 0x01 || account address, a protobuf the chip
+    keeps as proven (docs/chain.md): the chip finds it by its own account key."""
+    from lightclient.chip import cosmos_tx as ct
+    d = device()
+    d.generate_key(False)
+    acct = d.generate_account_key(False)
+    sc = fwscenario.Scenario(b"\x42" * 32)
+    key = b"\x01" + ct.account_address(acct)
+    value = b"\x12\x21" + bytes(acct) + b"\x1a\x02{}\x20\x01"
+    data = _xdevices_update(sc, key, value)
+    d.set_checkpoint(sc.checkpoint(1), None, ct.bech32_address(acct), False)
+    _, n, cached = d.submit_update(data, sc.now(2))
+    assert n == 1 and cached
+    s = d.settings(sc.now(2))
+    assert s["record"] == value and s["height"] == 2
+
+
+def test_another_accounts_x_devices_record_is_not_the_chips():
+    from lightclient.chip import cosmos_tx as ct
+    d = device()
+    d.generate_key(False)
+    d.generate_account_key(False)
+    sc = fwscenario.Scenario(b"\x42" * 32)
+    data = _xdevices_update(sc, b"\x01" + b"\x33" * 20, b"\x20\x01")
+    d.set_checkpoint(sc.checkpoint(1), None, None, False)
+    _, n, cached = d.submit_update(data, sc.now(2))
+    assert n == 1 and not cached
+    assert _rc(d.settings) == lc.E_NO_RECORD

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 
-from lightclient import client as client_module
 from lightclient import evidence_proto
 from lightclient.client import LightClient
 from lightclient.config import Config
@@ -55,8 +54,8 @@ def attack(attacked_chain, tmp_path_factory):
         client = LightClient(cfg)
         # the witnesses' budget for the head is 0.5 s; on a loaded 2-core machine a real node
         # may miss it, and then the head is adopted unchecked (agreed: false): not this test
-        with pytest.MonkeyPatch.context() as mp, pytest.raises(AttackDetected) as e:
-            mp.setattr(client_module, "CROSS_CHECK_S", WITNESS_BUDGET_S)
+        client.cross_check_s = WITNESS_BUDGET_S
+        with pytest.raises(AttackDetected) as e:
             client.sync(30)
     finally:
         relay.close()

@@ -396,10 +396,13 @@ class Device:
         (no uuid yet) a record that names this device's public key, whose uuid is adopted."""
         uuid = self.config.get("uuid")
         want = txs.record_key(uuid) if uuid is not None else None
+        mine = self._chain_record_key()
         for store, key, value in proven:
             if store != txs.STORE:
                 continue
-            if want is not None:
+            if key == mine:
+                pass            # the real chain's x/devices record of this chip's account
+            elif want is not None:
                 if key != want:
                     continue
             else:
@@ -418,6 +421,14 @@ class Device:
             return {"s": store, "k": key, "v": value, "h": header.height,
                     "t": header.time_ns}, uuid
         return None, uuid
+
+    def _chain_record_key(self):
+        """The key of this chip's record in the real chain's x/devices store: 0x01 || its
+        account address, RIPEMD160(SHA256(account key)) (tools/chain/x/devices/types/keys.go);
+        None before the chip has an account key."""
+        if self.acct_pub is None:
+            return None
+        return b"\x01" + crypto.ripemd160(hashlib.sha256(bytes(self.acct_pub)).digest())
 
     # --- reading back -------------------------------------------------------------------------
 
