@@ -233,6 +233,57 @@ def test_submitter_delivers_in_order_retries_and_dead_letters(tmp_path):
     assert q.dead_letters()[0]["reason"]["refusals"] == 3
 
 
+def test_cosmos_entries_keep_binary_tx_and_data_and_are_re_signed_in_place(tmp_path):
+    """A Cosmos SDK chain's entry: TxRaw bytes (any byte) with the write's JSON beside it; a
+    re-sign replaces the file atomically, survives a restart, and moves the next nonce on."""
+    d = tmp_path / "q"
+    q = WriteQueue(d)
+    a = q.enqueue("metrics", UUID, lambda n: b"\x0a\xff" + bytes([n]), nonce_floor=5,
+                  data='{"name":"x"}')
+    assert a.nonce == 5 and a.write_data() == {"name": "x"}
+    b = q.resign(a, 9, lambda n: b"\x00\x80" + bytes([n]))
+    assert (b.seq, b.nonce, b.tx, b.data) == (a.seq, 9, b"\x00\x80\x09", a.data)
+    assert b.tx_hash != a.tx_hash
+    q2 = WriteQueue(d)
+    [e] = q2.pending()
+    assert (e.nonce, e.tx, e.write_data()) == (9, b"\x00\x80\x09", {"name": "x"})
+    assert q2.enqueue("metrics", UUID, lambda n: b"", data="1").nonce == 10
+    (d / "pending" / ("%016d.json" % e.seq)).write_text(json.dumps(
+        dict(e.to_dict(), tx_b64="not base64!")))
+    assert WriteQueue(d).dead_letters()[0]["reason"]["check"] == "queue_entry_corrupt"
+
+
+def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
+    from lightclient.txclient import TxRejected
+    q = WriteQueue(tmp_path / "q")
+    q.enqueue("metrics", UUID, lambda n: b"seq%d" % n, nonce_floor=3, data="1")
+    sent, chain = [], {"expected": 7}
+
+    def broadcast(tx):
+        sent.append(tx)
+        if tx != b"seq%d" % chain["expected"]:
+            raise TxRejected("tx_rejected", "checktx", code=32, codespace="sdk",
+                             log="account sequence mismatch")
+        return "H"
+
+    def resign(entry, err):
+        return q.resign(entry, chain["expected"], lambda n: b"seq%d" % n)
+
+    sub = Submitter(q, broadcast, confirm=lambda e: e.nonce == 7 and sent[-1] == b"seq7" or None,
+                    resign=resign, refusals_to_drop=1)
+    outcomes = [sub.step() for _ in range(4)]
+    assert outcomes == ["resigned", "sent", "delivered", "idle"], outcomes
+    assert sent == [b"seq3", b"seq7"] and sub.resigned == 1 and q.dead_letters() == []
+    # the same code from another codespace is a refusal like any other, with its codespace
+    q.enqueue("metrics", UUID, lambda n: b"x", data="1")
+
+    def refuse(tx):
+        raise TxRejected("tx_rejected", "checktx", code=32, codespace="devices", log="no")
+    sub = Submitter(q, refuse, resign=resign, refusals_to_drop=1)
+    assert sub.step() == "dead"
+    assert q.dead_letters()[0]["reason"]["codespace"] == "devices"
+
+
 # -- routes (no HTTP) -------------------------------------------------------------------------
 def test_reads_come_from_the_proven_record_with_proof_headers(service):
     svc, client, _ = service

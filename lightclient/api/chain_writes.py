@@ -1,0 +1,230 @@
+# The device API's writes on a Cosmos SDK chain (tools/chain, x/devices): each write is the
+# device's own transaction, one MsgDeviceWrite in SIGN_MODE_DIRECT (lightclient/chip/cosmos_tx.py),
+# signed by the device's account key (on the chip: SMP SIGN_TX, the key never comes here).
+#
+# - The account number and sequence come from verified state: the device's x/auth account proven
+#   with ICS23 against a header our light client verified (txclient.verified_account), asked of
+#   the client's sources. The account number never changes: it is kept beside the queue
+#   (account.json) so writes can be queued while the network is down.
+# - Queued writes take sequences n, n+1, ... (the queue's nonces) while verified state lags; a
+#   sequence mismatch (the SDK's code 32) re-signs the entry with the sequence verified state
+#   shows, in place, and sends it again: never dropped (resign()).
+# - A write is delivered when verified state shows it: the account's sequence moved past the
+#   entry's and the x/devices write of its kind (store "devices", key 0x02 || address || kind)
+#   holds its data, both proven against the same verified header. A node's code 0 is a claim.
+# - A refusal (CheckTx code > 0) carries the chain's codespace, code and log (TxRejected).
+
+import base64
+import json
+import threading
+
+from lightclient import txclient
+from lightclient.api import skills
+from lightclient.chip import cosmos_tx as ct
+from lightclient.chip import txs
+from lightclient.chip.core import proof_chain
+from lightclient.chip.core.errors import LightClientError
+from lightclient.records import parse_proof_ops
+from lightclient.rpc import int_field
+
+STORE = "devices"
+WRITE_KEY_PREFIX = b"\x02"      # tools/chain/x/devices/types/keys.go (docs/chain.md)
+FRESH_S = 1.0                   # a verified header this young is used without a new sync
+SYNC_DEADLINE_S = 10.0
+ACCOUNT_META = "account"
+
+
+def is_cosmos_chain(config):
+    """The config names a Cosmos SDK chain (its writes are the device's SDK transactions), not
+    the devnet: an explicit chain kind when the config has one, else check_unbonding, which
+    only a Cosmos SDK chain's config sets (the devnet has no staking store)."""
+    kind = getattr(config, "chain_kind", None)
+    if kind is not None:
+        return kind == "cosmos"
+    return bool(config.check_unbonding)
+
+
+def write_key(address20, kind):
+    return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
+
+
+def decode_write(value):
+    """A stored mycroft.devices.v1.DeviceWrite -> (data bytes, count)."""
+    from lightclient.chip.core import proto
+    fs = proto.fields(bytes(value), 16)
+    return proto.get_one(fs, 2, proto.LEN, b""), proto.get_one(fs, 3, proto.VARINT, 0)
+
+
+class ChainView:
+    """What a proof stood on, in the shape the service's proof headers read."""
+
+    def __init__(self, raw, age_s, agreed):
+        header = raw.light_block.signed_header.header
+        self.header = header
+        self.height = header.height
+        self.header_hash = header.hash()
+        self.header_time_ns = header.time_ns
+        self.age_s = age_s
+        self.stale = False
+        self.agreed = agreed
+
+
+class ChainWriter:
+    """The device's writes as its own transactions, for one LightClient (its sources and its
+    verified headers) and one signer with account_key() and sign_doc(doc)."""
+
+    def __init__(self, client, chain_id, signer, queue=None, gas_limit=200000):
+        self.client = client
+        self.chain_id = chain_id
+        self.signer = signer
+        self.queue = queue
+        self.gas_limit = gas_limit
+        self.pub = bytes(signer.account_key())
+        if len(self.pub) != 33:
+            raise LightClientError("account_key", "the signer's account key is not a compressed "
+                                   "secp256k1 key", length=len(self.pub))
+        self.address20 = ct.account_address(self.pub)
+        self.address = ct.bech32_address(self.pub)
+        self.lock = threading.Lock()
+        self.account_number = None
+        meta = queue.load_meta(ACCOUNT_META) if queue is not None else None
+        if meta and meta.get("address") == self.address:
+            self.account_number = int_field(meta.get("account_number"), 0)
+        self.resigned = 0
+
+    # -- verified state ---------------------------------------------------------------------
+    def view(self):
+        """The client's newest verified header, synced first unless it is FRESH_S young."""
+        c = self.client
+        mono = c.clock.monotonic()
+        if c.trusted() is None or c.last_sync_mono is None or mono - c.last_sync_mono > FRESH_S:
+            c.sync(deadline_s=SYNC_DEADLINE_S)
+            c.last_sync_mono = c.clock.monotonic()    # "at the head" returns without setting it
+        raw = c.trusted()
+        if raw is None:
+            raise LightClientError("no_verified_header", "the light client has verified nothing")
+        age = max(0.0, (c.clock.now_ns() - raw.light_block.signed_header.header.time_ns) / 1e9)
+        return ChainView(raw, age, c.head_agreed)
+
+    def _prove(self, view, store, key):
+        """The value at store/key in the state view.header commits, proven with ICS23 against
+        its app_hash through any source (a wrong proof bans the source); None: proven absent."""
+        height = view.height - 1
+        if height < txclient.FIRST_PROVABLE_HEIGHT:
+            raise txclient.TxRejected("account_unprovable", "no provable state yet",
+                                      header_height=view.height)
+
+        def ask(rpc):
+            resp = rpc.abci_query("/store/%s/key" % store, key, height, prove=True)
+            value = base64.b64decode(resp["value"]) if resp.get("value") else None
+            proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), view.header.app_hash,
+                                              [store.encode(), key], value)
+            return value
+
+        value, _src = self.client.pool.race(ask)
+        return value
+
+    def account(self, view):
+        """The device's account proven at `view`; TxRejected account_missing when the chain
+        proves there is none (not registered)."""
+        value = self._prove(view, ct.ACC_STORE, ct.account_key(self.address20))
+        if value is None:
+            raise txclient.TxRejected("account_missing", "the chain proves this device has no "
+                                      "account (not registered)", address=self.address)
+        acc = ct.decode_account(value)
+        if self.account_number != acc["account_number"]:
+            self.account_number = acc["account_number"]
+            if self.queue is not None:
+                self.queue.save_meta(ACCOUNT_META, {"address": self.address,
+                                                    "account_number": self.account_number})
+        return acc
+
+    def last_write(self, kind, view):
+        """(data bytes, count) of the device's last write of `kind` proven at `view`, or None."""
+        value = self._prove(view, STORE, write_key(self.address20, kind))
+        return None if value is None else decode_write(value)
+
+    def proven_skills(self):
+        """(skills array of the last skill_settings write, its view): the base a skill upload
+        is merged into."""
+        view = self.view()
+        self.account(view)                      # not registered: account_missing
+        last = self.last_write("skill_settings", view)
+        if last is None:
+            return [], view
+        try:
+            out = json.loads(last[0].decode())
+        except (ValueError, UnicodeError):
+            out = []
+        return (out if isinstance(out, list) else []), view
+
+    # -- transactions -----------------------------------------------------------------------
+    def sequence_floor(self):
+        """The account's verified sequence now (and its number learnt), or 0 when nothing can
+        be proven right now: the queue's own counter goes on, a mismatch is re-signed later."""
+        try:
+            return self.account(self.view())["sequence"]
+        except LightClientError:
+            return 0
+
+    def builder(self, kind, data_json):
+        """build_tx(sequence) -> TxRaw bytes, for the queue."""
+        msg = ct.msg_device_write(self.address, kind, data_json.encode())
+
+        def build(sequence):
+            if self.account_number is None:
+                raise txclient.TxRejected("account_unknown", "the device's account number is "
+                                          "not verified yet (the chain was never reached)")
+            tx, _doc = ct.build([msg], self.pub, self.chain_id, self.account_number, sequence,
+                                self.signer.sign_doc, self.gas_limit)
+            if len(tx) > txs.MAX_TX_BYTES:
+                raise TxTooLarge(len(tx))
+            return tx
+        return build
+
+    def broadcast(self, tx):
+        """broadcast_tx_sync through any source; a CheckTx refusal is TxRejected with the
+        chain's codespace, code and log. Returns the tx hash (hex, computed here)."""
+        import hashlib
+        result, src = self.client.pool.race(lambda rpc: rpc.broadcast_tx_sync(bytes(tx)))
+        code = int_field(result.get("code", 0), 0, 0xFFFFFFFF)
+        if code is None:
+            code = -1              # the answer did not parse: transient
+        if code != 0:
+            raise txclient.TxRejected("tx_rejected", "the chain refused the transaction",
+                                      code=code, codespace=str(result.get("codespace") or ""),
+                                      log=str(result.get("log", ""))[:txclient.MAX_LOG],
+                                      url=src.url)
+        return hashlib.sha256(bytes(tx)).hexdigest().upper()
+
+    def confirm(self, entry):
+        """True when verified state shows the entry landed, False when the account moved past
+        its sequence without it, None while it cannot tell (not yet processed, or no proof)."""
+        try:
+            view = self.view()
+            acc = self.account(view)
+            if acc["sequence"] <= entry.nonce:
+                return None
+            last = self.last_write(entry.kind, view)
+        except LightClientError:
+            return None
+        return last is not None and last[0] == entry.data.encode()
+
+    def resign(self, entry, err):
+        """A sequence mismatch: the entry re-signed with the sequence verified state shows (its
+        own if it is already past: then the queue's next one) and rewritten in the queue."""
+        acc = self.account(self.view())
+        seq = acc["sequence"]
+        self.resigned += 1
+        return self.queue.resign(entry, seq, self.builder(entry.kind, entry.data))
+
+
+class TxTooLarge(Exception):
+    def __init__(self, size):
+        Exception.__init__(self, size)
+        self.size = size
+
+
+def canonical(data):
+    """The write's bytes: the canonical JSON of the value the device API received."""
+    return txs.canonical_json(skills.canonicalizable(data)).decode()
