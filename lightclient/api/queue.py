@@ -156,17 +156,23 @@ class WriteQueue:
             self.next_nonce = max(self.next_nonce, e.nonce + 1)
 
     # -- writes -----------------------------------------------------------------------------
-    def enqueue(self, kind, uuid, build_tx, nonce_floor=0, data=None):
+    def enqueue(self, kind, uuid, build_tx, nonce_floor=0, data=None, from_pending=False):
         """Allocate a nonce, build the signed transaction with build_tx(nonce) -> bytes, persist
         it, and return the Entry. Raises QueueFull before signing anything when full. data: the
-        write's canonical JSON (str) for a binary (Cosmos) transaction, else None."""
+        write's canonical JSON (str) for a binary (Cosmos) transaction, else None.
+        from_pending: nonce_floor is an account sequence proven just now: the nonce is the one
+        after the pending entries' (n, n+1, ... while verified state lags), not the counter's,
+        which may run ahead of the chain's (a fresh queue, a dead-lettered write)."""
         with self.lock:
             if len(self._entries) >= self.max_entries or self._bytes >= self.max_bytes:
                 raise QueueFull("queue_full", "write queue is full; retry when the network is "
                                 "reachable", entries=len(self._entries), bytes=self._bytes,
                                 max_entries=self.max_entries, max_bytes=self.max_bytes)
             seq = self.next_seq
-            nonce = max(self.next_nonce, int(nonce_floor))
+            if from_pending:
+                nonce = max([int(nonce_floor)] + [e.nonce + 1 for e in self._entries.values()])
+            else:
+                nonce = max(self.next_nonce, int(nonce_floor))
             tx = bytes(build_tx(nonce))
             entry = Entry(seq, kind, uuid, nonce, tx, hashlib.sha256(tx).hexdigest().upper(),
                           int(self.clock()), data)

@@ -272,8 +272,9 @@ class DeviceService:
                 build, floor, entry_data, pr = self._chain_plan(kind, data, pr)
             else:
                 build, floor, pr, elapsed = self._devnet_plan(kind, data, pr, elapsed)
-            entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor,
-                                       data=entry_data)
+            entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor or 0,
+                                       data=entry_data, from_pending=floor is not None and
+                                       self.writer is not None)
         except QueueFull as e:
             return _error(507, "queue_full", str(e), {"Retry-After": "60"})
         except DecodeError as e:             # canonical JSON refused the value (e.g. too deep)
@@ -318,11 +319,11 @@ class DeviceService:
 
     def _chain_plan(self, kind, data, view):
         """The device's SDK transaction: build_tx(sequence), the verified account sequence as
-        the floor (0 when unreachable: the queue's counter goes on, a mismatch is re-signed),
+        the floor (None when unreachable: the queue's counter goes on, a mismatch is re-signed),
         the write's canonical JSON, the verified view shown in the proof headers."""
         w = self.writer
         data_json = txs.canonical_json(data).decode()
-        floor = 0
+        floor = None
         try:
             view = view or w.view()
             floor = w.account(view)["sequence"]

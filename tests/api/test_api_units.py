@@ -248,9 +248,44 @@ def test_cosmos_entries_keep_binary_tx_and_data_and_are_re_signed_in_place(tmp_p
     [e] = q2.pending()
     assert (e.nonce, e.tx, e.write_data()) == (9, b"\x00\x80\x09", {"name": "x"})
     assert q2.enqueue("metrics", UUID, lambda n: b"", data="1").nonce == 10
+    # a sequence proven now: after the pending ones, whatever the counter says
+    assert q2.enqueue("metrics", UUID, lambda n: b"", nonce_floor=4, data="1",
+                      from_pending=True).nonce == 11
+    for e in q2.pending():
+        q2.delivered(e)
+    assert q2.enqueue("metrics", UUID, lambda n: b"", nonce_floor=4, data="1",
+                      from_pending=True).nonce == 4
     (d / "pending" / ("%016d.json" % e.seq)).write_text(json.dumps(
         dict(e.to_dict(), tx_b64="not base64!")))
     assert WriteQueue(d).dead_letters()[0]["reason"]["check"] == "queue_entry_corrupt"
+
+
+def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
+    """A Cosmos SDK chain's config: serve-api's writes are the device's SDK transactions (a
+    ChainWriter with the secp256k1 account key); the devnet's config keeps its JSON ones."""
+    import argparse
+    from lightclient.api import chain_writes
+    from lightclient.api.cli import build_app
+    from lightclient.chip.crypto import backend
+    from lightclient.config import Config
+    key = tmp_path / "account.key"
+    key.write_text(SEED.hex())
+    os.chmod(key, 0o600)
+    for cosmos in (True, False):
+        cfg = Config(CHAIN, 1, b"\x01" * 32, str(tmp_path / "s"), central="http://127.0.0.1:9",
+                     device_uuid=UUID, check_unbonding=cosmos)
+        cfg.save(str(tmp_path / "c.json"))
+        args = argparse.Namespace(config=str(tmp_path / "c.json"), queue=None, token_file=None,
+                                  signer="secp256k1:%s" % key, port=0)
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            app = build_app(args, sock)
+        w = app.service.writer
+        if cosmos:
+            assert isinstance(w, chain_writes.ChainWriter)
+            assert w.pub == backend.secp256k1_public_key(SEED)
+            assert w.address.startswith("mycroft1") and app.submitter.resign == w.resign
+        else:
+            assert w is None and app.submitter.resign is None
 
 
 def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
