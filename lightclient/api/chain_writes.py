@@ -16,19 +16,19 @@
 
 import base64
 import json
-import threading
 
-from lightclient import txclient
-from lightclient.api import skills
+from lightclient import native, txclient
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
-from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.core import types as T
+from lightclient.chip.core.errors import LightClientError, SignatureError
+# x/devices' store, key bytes and value encoding (docs/chain.md): one definition, the tools' own
+from lightclient.localchain.devicetx import STORE, decode_write, write_key
+from lightclient.api.submitter import SPENT
 from lightclient.records import parse_proof_ops
 from lightclient.rpc import int_field
 
-STORE = "devices"
-WRITE_KEY_PREFIX = b"\x02"      # tools/chain/x/devices/types/keys.go (docs/chain.md)
 FRESH_S = 1.0                   # a verified header this young is used without a new sync
 SYNC_DEADLINE_S = 10.0
 ACCOUNT_META = "account"
@@ -42,17 +42,6 @@ def is_cosmos_chain(config):
     if kind is not None:
         return kind == "cosmos"
     return bool(config.check_unbonding)
-
-
-def write_key(address20, kind):
-    return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
-
-
-def decode_write(value):
-    """A stored mycroft.devices.v1.DeviceWrite -> (data bytes, count)."""
-    from lightclient.chip.core import proto
-    fs = proto.fields(bytes(value), 16)
-    return proto.get_one(fs, 2, proto.LEN, b""), proto.get_one(fs, 3, proto.VARINT, 0)
 
 
 class ChainView:
@@ -85,7 +74,6 @@ class ChainWriter:
                                    "secp256k1 key", length=len(self.pub))
         self.address20 = ct.account_address(self.pub)
         self.address = ct.bech32_address(self.pub)
-        self.lock = threading.Lock()
         self.account_number = None
         meta = queue.load_meta(ACCOUNT_META) if queue is not None else None
         if meta and meta.get("address") == self.address:
@@ -127,11 +115,11 @@ class ChainWriter:
     def account(self, view):
         """The device's account proven at `view`; TxRejected account_missing when the chain
         proves there is none (not registered)."""
-        value = self._prove(view, ct.ACC_STORE, ct.account_key(self.address20))
-        if value is None:
+        acc, _src = self.client.pool.race(
+            lambda rpc: txclient.verified_account(rpc, view.header, self.address20))
+        if acc is None:
             raise txclient.TxRejected("account_missing", "the chain proves this device has no "
                                       "account (not registered)", address=self.address)
-        acc = ct.decode_account(value)
         if self.account_number != acc["account_number"]:
             self.account_number = acc["account_number"]
             if self.queue is not None:
@@ -140,7 +128,8 @@ class ChainWriter:
         return acc
 
     def last_write(self, kind, view):
-        """(data bytes, count) of the device's last write of `kind` proven at `view`, or None."""
+        """The device's last write of `kind` ({"kind", "data", "count"}) proven at `view`, or
+        None when the chain proves there is none."""
         value = self._prove(view, STORE, write_key(self.address20, kind))
         return None if value is None else decode_write(value)
 
@@ -153,20 +142,12 @@ class ChainWriter:
         if last is None:
             return [], view
         try:
-            out = json.loads(last[0].decode())
+            out = json.loads(last["data"].decode())
         except (ValueError, UnicodeError):
             out = []
         return (out if isinstance(out, list) else []), view
 
     # -- transactions -----------------------------------------------------------------------
-    def sequence_floor(self):
-        """The account's verified sequence now (and its number learnt), or 0 when nothing can
-        be proven right now: the queue's own counter goes on, a mismatch is re-signed later."""
-        try:
-            return self.account(self.view())["sequence"]
-        except LightClientError:
-            return 0
-
     def builder(self, kind, data_json):
         """build_tx(sequence) -> TxRaw bytes, for the queue."""
         msg = ct.msg_device_write(self.address, kind, data_json.encode())
@@ -176,11 +157,20 @@ class ChainWriter:
                 raise txclient.TxRejected("account_unknown", "the device's account number is "
                                           "not verified yet (the chain was never reached)")
             tx, _doc = ct.build([msg], self.pub, self.chain_id, self.account_number, sequence,
-                                self.signer.sign_doc, self.gas_limit)
+                                self._sign, self.gas_limit)
             if len(tx) > txs.MAX_TX_BYTES:
                 raise TxTooLarge(len(tx))
             return tx
         return build
+
+    def _sign(self, doc):
+        """The signer's signature, checked against the account key before anything is queued:
+        a faulty chip or a wrong key file is an error now, not a refusal hours later."""
+        sig = bytes(self.signer.sign_doc(doc))
+        if len(sig) != 64 or not native.verify(T.SECP256K1, self.pub, bytes(doc), sig):
+            raise SignatureError("device_signature", "the signer's signature does not verify "
+                                 "against the device's account key")
+        return sig
 
     def broadcast(self, tx):
         """broadcast_tx_sync through any source; a CheckTx refusal is TxRejected with the
@@ -198,8 +188,12 @@ class ChainWriter:
         return hashlib.sha256(bytes(tx)).hexdigest().upper()
 
     def confirm(self, entry):
-        """True when verified state shows the entry landed, False when the account moved past
-        its sequence without it, None while it cannot tell (not yet processed, or no proof)."""
+        """True when verified state shows the entry landed; None while it cannot tell (not
+        processed yet, or nothing proven right now). When the account's sequence moved past the
+        entry's without its data, a node is asked for the transaction by hash: included and
+        failed (which spends the sequence all the same) -> the reason, a dict with the chain's
+        code and log; included and fine -> True (a later write of its kind replaced it); unknown
+        -> submitter.SPENT (another transaction took the sequence: re-sign)."""
         try:
             view = self.view()
             acc = self.account(view)
@@ -208,13 +202,26 @@ class ChainWriter:
             last = self.last_write(entry.kind, view)
         except LightClientError:
             return None
-        return last is not None and last[0] == entry.data.encode()
+        if last is not None and last["data"] == entry.data.encode():
+            return True
+        try:
+            res, _src = self.client.pool.race(lambda rpc: rpc.call("tx", hash=bytes.fromhex(
+                entry.tx_hash)))
+            r = res["tx_result"]
+            code = int_field(r.get("code", 0), 0, 0xFFFFFFFF)
+        except (LightClientError, KeyError, TypeError, AttributeError):
+            return SPENT                     # no node knows it: never included
+        if code == 0:
+            return True
+        return {"check": "tx_failed", "message": "it failed in its block (sequence spent, "
+                "write absent, proven at height %d)" % view.height, "sequence": entry.nonce,
+                "code": code, "codespace": str(r.get("codespace") or "")[:64],
+                "log": str(r.get("log", ""))[:txclient.MAX_LOG]}
 
     def resign(self, entry, err):
-        """A sequence mismatch: the entry re-signed with the sequence verified state shows (its
-        own if it is already past: then the queue's next one) and rewritten in the queue."""
-        acc = self.account(self.view())
-        seq = acc["sequence"]
+        """A sequence mismatch (or the entry's sequence spent by another transaction): the entry
+        re-signed with the account's verified sequence and rewritten in the queue."""
+        seq = self.account(self.view())["sequence"]
         self.resigned += 1
         return self.queue.resign(entry, seq, self.builder(entry.kind, entry.data))
 
@@ -223,8 +230,3 @@ class TxTooLarge(Exception):
     def __init__(self, size):
         Exception.__init__(self, size)
         self.size = size
-
-
-def canonical(data):
-    """The write's bytes: the canonical JSON of the value the device API received."""
-    return txs.canonical_json(skills.canonicalizable(data)).decode()

@@ -185,14 +185,16 @@ class McuSigner(Signer):
 
 class Secp256k1FileSigner(SeedFileSigner):
     """The device's chain account key (secp256k1) in a file on the Pi, for a Pi without a
-    co-processor and for tests; the same file rules as SeedFileSigner. Only account_key() and
-    sign_doc() are meant for it: its Ed25519 face is the same seed's, kept for the devnet."""
+    co-processor and for tests; the same file rules as SeedFileSigner. It signs SignDocs only:
+    one secret is never used by two signature schemes."""
 
     def __init__(self, path, check_mode=True):
         super().__init__(path, check_mode)
         from lightclient.chip.crypto import backend
-        self._backend = backend
         self._account = backend.secp256k1_public_key(self._seed)
+
+    def _sign(self, message):
+        raise SignerError("signer_kind", "a secp256k1 account key signs SignDocs only")
 
     def account_key(self):
         return self._account

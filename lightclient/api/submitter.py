@@ -15,10 +15,11 @@
 # - Anything else (no source reachable, timeouts) is retried with exponential backoff, forever.
 # - On a Cosmos SDK chain, a sequence mismatch (the SDK's code 32) is no refusal: the entry is
 #   re-signed with the sequence verified state shows (resign, chain_writes.py) and sent again.
+#   A write whose sequence verified state shows spent without its data (it failed in its
+#   block) is a proven failure: confirm() answers the reason dict and it goes to the dead letters.
 # A skill_settings write that a later pending skill_settings write supersedes (that one carries
 # the whole skills array built on top of it) is not sent at all.
 
-import json
 import threading
 import time
 
@@ -28,6 +29,7 @@ from lightclient.chip.core.errors import LightClientError
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 60.0
 REFUSALS_TO_DROP = 3
+SPENT = "spent"    # confirm(): the entry's sequence was taken by another transaction
 CONFIRM_TIMEOUT_S = 60.0     # a dozen blocks at 5 s
 CONFIRM_POLL_S = 1.0
 
@@ -136,8 +138,13 @@ class Submitter:
             return "superseded"
         sent = self.sent_at.get(head.seq)
         if sent is not None:
-            if self._confirmed(head):
+            verdict = self.confirm(head) if self.confirm is not None else None
+            if verdict is True:
                 return self._delivered(head)
+            if isinstance(verdict, dict):    # processed in its block, and failed there
+                return self._dead(head, verdict)
+            if verdict == SPENT:
+                return self._resign(head, "its sequence was spent by another transaction")
             if self.monotonic() - sent < self.confirm_timeout_s:
                 return "waiting"
             self.resent += 1                 # accepted, yet not in the verified record: again
@@ -160,17 +167,12 @@ class Submitter:
 
     def _failed(self, head, e):
         if self.resign is not None and txclient.is_wrong_sequence(e):
-            if self._confirmed(head):        # its sequence was used by this very write
+            verdict = self.confirm(head) if self.confirm is not None else None
+            if verdict is True:              # its sequence was used by this very write
                 return self._delivered(head)
-            try:
-                self.resign(head, e)
-            except LightClientError as err:  # no verified account right now: later
-                self.last_error = {"entry": head.id, "error": str(err)[:300]}
-                return "retry"
-            self.resigned += 1
-            self.last_error = {"entry": head.id, "resigned": str(e)[:300]}
-            self.sent_at.pop(head.seq, None)
-            return "resigned"
+            if isinstance(verdict, dict):    # ... or spent by it, failing in its block
+                return self._dead(head, verdict)
+            return self._resign(head, e)
         reason = self.is_permanent(e)
         if reason is None:
             self.last_error = {"entry": head.id, "error": str(e)[:300]}
@@ -183,6 +185,20 @@ class Submitter:
             self.last_error = {"entry": head.id, "refused": reason, "refusals": n}
             return "retry"
         reason["refusals"] = n
+        return self._dead(head, reason)
+
+    def _resign(self, head, why):
+        try:
+            self.resign(head, why)
+        except LightClientError as err:      # no verified account right now: later
+            self.last_error = {"entry": head.id, "error": str(err)[:300]}
+            return "retry"
+        self.resigned += 1
+        self.last_error = {"entry": head.id, "resigned": str(why)[:300]}
+        self.sent_at.pop(head.seq, None)
+        return "resigned"
+
+    def _dead(self, head, reason):
         self.queue.dead_letter(head, reason)
         self._forget(head)
         self.dead += 1

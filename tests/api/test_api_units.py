@@ -309,6 +309,14 @@ def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
     outcomes = [sub.step() for _ in range(4)]
     assert outcomes == ["resigned", "sent", "delivered", "idle"], outcomes
     assert sent == [b"seq3", b"seq7"] and sub.resigned == 1 and q.dead_letters() == []
+    # a sequence proven spent without the write (it failed in its block): a dead letter
+    q.enqueue("metrics", UUID, lambda n: b"seq%d" % n, nonce_floor=8, data="2")
+    chain["expected"] = 8
+    failed = {"check": "tx_failed", "code": 11, "codespace": "sdk", "log": "out of gas"}
+    sub = Submitter(q, broadcast, confirm=lambda e: failed if sent[-1] == b"seq8" else None,
+                    resign=resign)
+    assert [sub.step(), sub.step()] == ["sent", "dead"]
+    assert q.dead_letters()[-1]["reason"] == failed and q.pending() == []
     # the same code from another codespace is a refusal like any other, with its codespace
     q.enqueue("metrics", UUID, lambda n: b"x", data="1")
 
@@ -316,7 +324,7 @@ def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
         raise TxRejected("tx_rejected", "checktx", code=32, codespace="devices", log="no")
     sub = Submitter(q, refuse, resign=resign, refusals_to_drop=1)
     assert sub.step() == "dead"
-    assert q.dead_letters()[0]["reason"]["codespace"] == "devices"
+    assert q.dead_letters()[-1]["reason"]["codespace"] == "devices"
 
 
 # -- routes (no HTTP) -------------------------------------------------------------------------

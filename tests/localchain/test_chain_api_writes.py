@@ -169,3 +169,22 @@ def test_a_refused_write_is_kept_with_the_chains_code_and_log(chain, device):
     reason = dead["reason"]
     assert reason["codespace"] == "sdk" and reason["code"] == 11, reason
     assert "out of gas" in reason["log"]
+
+
+def test_a_write_that_fails_in_its_block_is_a_proven_dead_letter(chain, device):
+    """Gas enough for the ante handler (CheckTx accepts it) but not for storing 3 KB: it fails
+    in its block, which spends the sequence; verified state shows the sequence spent without the
+    write, and a node knows the transaction failed: the entry goes to the dead letters with the
+    chain's code and log."""
+    app = _app(chain, device, "queue-4", gas_limit=80000)
+    try:
+        api = ovos_api(device["root"], app.url)
+        r = api.backend.device_report_metric("big", {"blob": "x" * 3000})
+        assert r.status_code == 202, (r.status_code, r.text)
+        wait_for(lambda: app.service.queue.dead_letters(), what="the failure in its block")
+    finally:
+        app.stop()
+    [dead] = app.service.queue.dead_letters()
+    assert dead["reason"]["check"] == "tx_failed", dead["reason"]
+    assert dead["reason"].get("code") == 11 and "out of gas" in dead["reason"].get("log", "")
+    assert app.submitter.resigned == 0
