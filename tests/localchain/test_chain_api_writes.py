@@ -6,7 +6,6 @@ lands in x/devices is read back verified (ICS23) by another device's light clien
 
 import json
 import os
-import time
 
 import pytest
 
@@ -17,32 +16,11 @@ from lightclient.api.signer import McuSigner
 from lightclient.chip import cosmos_tx as ct
 from lightclient.client import LightClient
 from lightclient.localchain import devicetx
+# the device API's own end-to-end helpers: the same unmodified client, the same waits
+from tests.api.test_api_devnet import TOKEN, ovos_api, wait_for
 from tests.localchain.chainhelp import client_config
 
 UUID = "pi-chain-1"
-TOKEN = "token-of-the-chain-pi"
-
-
-def wait_for(cond, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:     # the bound only ends a failing run
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
-
-
-def ovos_api(root, url):
-    """An unmodified ovos-backend-client DeviceApi (personal backend) with an identity file."""
-    from ovos_backend_client.api import DeviceApi
-    from ovos_backend_client.backends import BackendType
-    ident = root / "identity.json"
-    ident.write_text(json.dumps({"uuid": UUID, "access": TOKEN, "refresh": TOKEN,
-                                 "expires_at": -1}))
-    return DeviceApi(url=url, version="v1", identity_file=str(ident),
-                     backend_type=BackendType.PERSONAL)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +75,7 @@ def _proven_by_another_device(chain, acct, kind):
 def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, device):
     app = _app(chain, device, "queue")
     try:
-        api = ovos_api(device["root"], app.url)
+        api = ovos_api(device["root"], app.url, UUID)
         r = api.backend.device_report_metric("timing", {"stt": 0.25, "n": 3})
         assert r.status_code == 202 and r.json()["queued"] is True
         assert int(r.headers["X-Lightclient-Height"]) >= 2          # a verified view
@@ -107,7 +85,7 @@ def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, d
         entries = app.service.queue.pending()
         assert [e.nonce for e in entries] == list(range(entries[0].nonce,
                                                         entries[0].nonce + len(entries)))
-        wait_for(lambda: not app.service.queue.pending(), what="the queue drained")
+        wait_for(lambda: not app.service.queue.pending(), timeout=60, what="the queue drained")
         assert app.service.queue.dead_letters() == []
         assert app.submitter.delivered == 2
     finally:
@@ -131,7 +109,7 @@ def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_s
                     "value": "metric"}]}]}}
     queued = _app(chain, device, "queue-2", submit=False)
     try:
-        api = ovos_api(device["root"], queued.url)
+        api = ovos_api(device["root"], queued.url, UUID)
         model = SkillSettingsModel.deserialize(WEATHER)
         model.skill_settings["units"] = "kelvin"
         api.put_skill_settings_v1(model.serialize())
@@ -144,7 +122,8 @@ def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_s
     chain.wait_for_height(h + 1)
     app = _app(chain, device, "queue-2")
     try:
-        wait_for(lambda: not app.service.queue.pending(), what="the re-signed write landed")
+        wait_for(lambda: not app.service.queue.pending(), timeout=60,
+                 what="the re-signed write landed")
         assert app.submitter.resigned >= 1 and app.service.queue.dead_letters() == []
     finally:
         app.stop()
@@ -160,9 +139,9 @@ def test_a_refused_write_is_kept_with_the_chains_code_and_log(chain, device):
     gas); the write goes to the dead letters with the chain's words, never silently."""
     app = _app(chain, device, "queue-3", gas_limit=1000)
     try:
-        api = ovos_api(device["root"], app.url)
+        api = ovos_api(device["root"], app.url, UUID)
         assert api.backend.device_report_metric("refused", {"n": 1}).status_code == 202
-        wait_for(lambda: app.service.queue.dead_letters(), what="the refusal")
+        wait_for(lambda: app.service.queue.dead_letters(), timeout=60, what="the refusal")
     finally:
         app.stop()
     [dead] = app.service.queue.dead_letters()
@@ -178,10 +157,11 @@ def test_a_write_that_fails_in_its_block_is_a_proven_dead_letter(chain, device):
     chain's code and log."""
     app = _app(chain, device, "queue-4", gas_limit=80000)
     try:
-        api = ovos_api(device["root"], app.url)
+        api = ovos_api(device["root"], app.url, UUID)
         r = api.backend.device_report_metric("big", {"blob": "x" * 3000})
         assert r.status_code == 202, (r.status_code, r.text)
-        wait_for(lambda: app.service.queue.dead_letters(), what="the failure in its block")
+        wait_for(lambda: app.service.queue.dead_letters(), timeout=60,
+                 what="the failure in its block")
     finally:
         app.stop()
     [dead] = app.service.queue.dead_letters()
