@@ -15,6 +15,7 @@
 # - A refusal (CheckTx code > 0) carries the chain's codespace, code and log (TxRejected).
 
 import base64
+import hashlib
 import json
 
 from lightclient import native, txclient
@@ -175,7 +176,6 @@ class ChainWriter:
     def broadcast(self, tx):
         """broadcast_tx_sync through any source; a CheckTx refusal is TxRejected with the
         chain's codespace, code and log. Returns the tx hash (hex, computed here)."""
-        import hashlib
         result, src = self.client.pool.race(lambda rpc: rpc.broadcast_tx_sync(bytes(tx)))
         code = int_field(result.get("code", 0), 0, 0xFFFFFFFF)
         if code is None:
@@ -192,8 +192,10 @@ class ChainWriter:
         processed yet, or nothing proven right now). When the account's sequence moved past the
         entry's without its data, a node is asked for the transaction by hash: included and
         failed (which spends the sequence all the same) -> the reason, a dict with the chain's
-        code and log; included and fine -> True (a later write of its kind replaced it); unknown
-        -> submitter.SPENT (another transaction took the sequence: re-sign)."""
+        code and log, for the dead letters; unknown -> submitter.SPENT (another transaction
+        took the sequence: re-sign). Said to be fine while verified state shows another value
+        (only another writer with this key gets there) -> a dead letter too: a node's word is
+        never taken for delivery, and a stale write is not sent over a newer one."""
         try:
             view = self.view()
             acc = self.account(view)
@@ -212,7 +214,9 @@ class ChainWriter:
         except (LightClientError, KeyError, TypeError, AttributeError):
             return SPENT                     # no node knows it: never included
         if code == 0:
-            return True
+            return {"check": "tx_unproven", "message": "a node says it was included, verified "
+                    "state at height %d holds another value of its kind" % view.height,
+                    "sequence": entry.nonce}
         return {"check": "tx_failed", "message": "it failed in its block (sequence spent, "
                 "write absent, proven at height %d)" % view.height, "sequence": entry.nonce,
                 "code": code, "codespace": str(r.get("codespace") or "")[:64],

@@ -260,6 +260,49 @@ def test_cosmos_entries_keep_binary_tx_and_data_and_are_re_signed_in_place(tmp_p
     assert WriteQueue(d).dead_letters()[0]["reason"]["check"] == "queue_entry_corrupt"
 
 
+def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(tmp_path):
+    """ChainWriter.confirm over stand-ins for what it proves (the account, the last write of a
+    kind) and for a node's /tx answer."""
+    from lightclient.api import chain_writes
+    from lightclient.api.submitter import SPENT
+    from lightclient.sources import NoSource
+
+    class Signer:
+        def account_key(self):
+            return b"\x02" + b"\x11" * 32
+
+    class Pool:
+        answer = None
+
+        def race(self, fn):
+            if self.answer is None:
+                raise NoSource("all_failed", "no node knows it")
+            return self.answer, None
+
+    class Client:
+        pool = Pool()
+
+    q = WriteQueue(tmp_path / "q")
+    w = chain_writes.ChainWriter(Client(), CHAIN, Signer(), q)
+    state = {"sequence": 5, "write": None}
+    w.view = lambda: type("V", (), {"height": 40})()
+    w.account = lambda view: {"sequence": state["sequence"], "account_number": 7}
+    w.last_write = lambda kind, view: state["write"]
+    e = q.enqueue("metrics", UUID, lambda n: b"tx", nonce_floor=5, data='{"a":1}')
+    assert w.confirm(e) is None                           # its sequence not spent yet
+    state["sequence"] = 6
+    state["write"] = {"data": b'{"a":1}', "count": 3}
+    assert w.confirm(e) is True                           # proven: delivered
+    state["write"] = {"data": b'{"a":0}', "count": 2}
+    assert w.confirm(e) == SPENT                          # no node knows it: re-sign
+    Client.pool.answer = {"tx_result": {"code": 11, "codespace": "sdk", "log": "out of gas"}}
+    r = w.confirm(e)
+    assert (r["check"], r["code"], r["codespace"], r["log"]) == ("tx_failed", 11, "sdk",
+                                                                 "out of gas")
+    Client.pool.answer = {"tx_result": {"code": 0}}
+    assert w.confirm(e)["check"] == "tx_unproven"         # a node's "fine" is not delivery
+
+
 def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
     """A Cosmos SDK chain's config: serve-api's writes are the device's SDK transactions (a
     ChainWriter with the secp256k1 account key); the devnet's config keeps its JSON ones."""
