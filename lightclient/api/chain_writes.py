@@ -24,6 +24,7 @@ from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import LightClientError, SignatureError
+from lightclient.chip.smp import lc
 # x/devices' store, key bytes and value encoding (docs/chain.md): one definition, the tools' own
 from lightclient.localchain.devicetx import STORE, decode_write, write_key
 from lightclient.api.submitter import SPENT
@@ -33,6 +34,9 @@ from lightclient.rpc import int_field
 FRESH_S = 1.0                   # a verified header this young is used without a new sync
 SYNC_DEADLINE_S = 10.0
 ACCOUNT_META = "account"
+# The chip reads a TxBody of at most this many bytes before it signs (SMP SIGN_TX): a write the
+# chip could not sign is refused for every signer, up front (413), not by the chip (503).
+MAX_BODY_BYTES = lc.MAX_SIGN_BYTES
 
 
 def is_cosmos_chain(config):
@@ -152,6 +156,9 @@ class ChainWriter:
     def builder(self, kind, data_json):
         """build_tx(sequence) -> TxRaw bytes, for the queue."""
         msg = ct.msg_device_write(self.address, kind, data_json.encode())
+        body = len(ct.tx_body([msg]))
+        if body > MAX_BODY_BYTES:
+            raise TxTooLarge(body, MAX_BODY_BYTES)
 
         def build(sequence):
             if self.account_number is None:
@@ -160,7 +167,7 @@ class ChainWriter:
             tx, _doc = ct.build([msg], self.pub, self.chain_id, self.account_number, sequence,
                                 self._sign, self.gas_limit)
             if len(tx) > txs.MAX_TX_BYTES:
-                raise TxTooLarge(len(tx))
+                raise TxTooLarge(len(tx), txs.MAX_TX_BYTES)
             return tx
         return build
 
@@ -231,6 +238,7 @@ class ChainWriter:
 
 
 class TxTooLarge(Exception):
-    def __init__(self, size):
-        Exception.__init__(self, size)
+    def __init__(self, size, limit):
+        Exception.__init__(self, size, limit)
         self.size = size
+        self.limit = limit

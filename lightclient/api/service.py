@@ -279,9 +279,9 @@ class DeviceService:
             return _error(507, "queue_full", str(e), {"Retry-After": "60"})
         except DecodeError as e:             # canonical JSON refused the value (e.g. too deep)
             raise _BadRequest(str(e))
-        except (_TooLarge, chain_writes.TxTooLarge):
+        except (_TooLarge, chain_writes.TxTooLarge) as e:
             return _error(413, "tx_too_large", "the write does not fit in one transaction",
-                          {"X-Lightclient-Limit": str(txs.MAX_TX_BYTES)})
+                          {"X-Lightclient-Limit": str(getattr(e, "limit", txs.MAX_TX_BYTES))})
         except _NotRegistered:
             return _error(401, "device_not_registered", "the chain proves no account for this "
                           "device")

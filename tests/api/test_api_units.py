@@ -301,6 +301,10 @@ def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(t
                                                                  "out of gas")
     Client.pool.answer = {"tx_result": {"code": 0}}
     assert w.confirm(e)["check"] == "tx_unproven"         # a node's "fine" is not delivery
+    # a write the chip could not read before signing is refused up front, with the limit
+    with pytest.raises(chain_writes.TxTooLarge) as big:
+        w.builder("metrics", '"%s"' % ("x" * 8200))
+    assert big.value.limit == chain_writes.MAX_BODY_BYTES == 8192
 
 
 def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
