@@ -15,8 +15,9 @@
 # - Anything else (no source reachable, timeouts) is retried with exponential backoff, forever.
 # - On a Cosmos SDK chain, a sequence mismatch (the SDK's code 32) is no refusal: the entry is
 #   re-signed with the sequence verified state shows (resign, chain_writes.py) and sent again.
-#   A write whose sequence verified state shows spent without its data (it failed in its
-#   block) is a proven failure: confirm() answers the reason dict and it goes to the dead letters.
+#   A sequence verified state shows spent without the write: confirm() answers SPENT when no
+#   node knows the transaction (another one took the sequence: re-signed), or a reason dict when
+#   it failed in its block (a dead letter with the chain's code and log).
 # A skill_settings write that a later pending skill_settings write supersedes (that one carries
 # the whole skills array built on top of it) is not sent at all.
 
