@@ -176,16 +176,16 @@ class WriteQueue:
             tx = bytes(build_tx(nonce))
             entry = Entry(seq, kind, uuid, nonce, tx, hashlib.sha256(tx).hexdigest().upper(),
                           int(self.clock()), data)
-            data = _dumps(entry.to_dict())
-            if self._bytes + len(data) > self.max_bytes:
+            encoded = _dumps(entry.to_dict())
+            if self._bytes + len(encoded) > self.max_bytes:
                 raise QueueFull("queue_full", "write queue is full (bytes)", bytes=self._bytes,
                                 max_bytes=self.max_bytes)
             # State first: a crash between the two writes wastes a nonce, never reuses one.
             self.next_seq, self.next_nonce = seq + 1, nonce + 1
             write_atomic(self.state_path, _dumps({"next_seq": self.next_seq,
                                                   "next_nonce": self.next_nonce}))
-            write_atomic(self._path(seq), data)
-            entry.size = len(data)
+            write_atomic(self._path(seq), encoded)
+            entry.size = len(encoded)
             self._entries[seq] = entry
             self._bytes += entry.size
             self.changed.notify_all()
@@ -196,6 +196,9 @@ class WriteQueue:
         expects): the entry's file is replaced atomically, so a power cut leaves the old or the
         new signature, and the write itself is never lost. Later writes follow the new nonce."""
         with self.lock:
+            if entry.seq not in self._entries:
+                raise QueueError("queue_entry_gone", "the entry left the queue before its "
+                                 "re-signing", id=entry.id)
             tx = bytes(build_tx(nonce))
             new = Entry(entry.seq, entry.kind, entry.uuid, nonce, tx,
                         hashlib.sha256(tx).hexdigest().upper(), entry.queued_at, entry.data)
