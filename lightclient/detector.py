@@ -16,6 +16,7 @@ import base64
 import time
 
 from lightclient import evidence as ev
+from lightclient.chip.core import rpcjson
 from lightclient.chip.core.errors import LightClientError, NotEnoughTrust, VerificationError
 from lightclient.sources import NoSource
 from lightclient.sync import verify_range
@@ -66,9 +67,11 @@ def cross_check(pool, primary_url, trace, options, now_ns, store, max_witnesses=
         cands = pool.candidates(exclude=tried)
         if not cands:
             break
+        # The header first (/commit alone): agreement needs only its hash, and the witness's
+        # validators (a third of a light block's bytes) only matter for a conflict.
         try:
-            wb, w = pool.race(lambda rpc: rpc.light_block(head.height), only=cands,
-                              until=answer_by)
+            wh, w = pool.race(lambda rpc: rpcjson.header_from_json(
+                rpc.signed_header(head.height)["header"]), only=cands, until=answer_by)
         except NoSource as e:   # none answered in time, or only with malformed blocks
             now = mono()
             for url in e.details.get("asked", [s.url for s in cands[:1]]):
@@ -78,12 +81,11 @@ def cross_check(pool, primary_url, trace, options, now_ns, store, max_witnesses=
                                          "result": "banned" if banned else "unreachable"})
             break
         tried.append(w.url)
-        if wb.light_block.signed_header.header.hash() == \
-                head.light_block.signed_header.header.hash():
+        if wh.hash() == head.light_block.signed_header.header.hash():
             result.witnesses.append({"url": w.url, "result": "agreed"})
             result.agreed = True
             break
-        cache = {head.height: wb}
+        cache = {}
 
         def fetch_w(h, w=w, cache=cache):
             if h not in cache:

@@ -222,7 +222,8 @@ class SourcePool:
         both see a source that just failed."""
         wall = int(self.wall())
         with self.lock:
-            return {s.url: {"latency_us": None if s.latency is None else int(s.latency * 1e6),
+            return {s.url: {"kind": s.kind,
+                            "latency_us": None if s.latency is None else int(s.latency * 1e6),
                             "failures": s.failures,
                             "consecutive_failures": s.consecutive_failures,
                             "successes": s.successes, "last_error": s.last_error,
@@ -230,11 +231,17 @@ class SourcePool:
                     for s in self.sources if s.successes or s.failures}
 
     def restore_health(self, health):
-        """Health saved by export_health, for sources known to the pool; untrusted input (a
-        local file): a malformed entry is skipped, numbers are bounded."""
+        """Health saved by export_health, for sources known to the pool, and the peers an
+        earlier run discovered (added back as DISCOVERED, so a restart need not ask /net_info
+        again); untrusted input (a local file): a malformed entry is skipped, numbers are
+        bounded, and the pool's MAX_SOURCES still holds."""
         for url, h in health.items():
+            if not isinstance(h, dict):
+                continue
             src = self.get(url)
-            if src is None or not isinstance(h, dict):
+            if src is None and h.get("kind") == DISCOVERED and _is_http_url(url):
+                src = self.add(url, DISCOVERED)
+            if src is None:
                 continue
             try:
                 lat = h.get("latency_us")
@@ -422,6 +429,11 @@ class SourcePool:
             if self.get(u) is None and self.add(u, DISCOVERED) is not None:
                 added.append(u)
         return added
+
+
+def _is_http_url(url):
+    return isinstance(url, str) and len(url) <= 256 and url.startswith(("http://", "https://")) \
+        and url.isprintable() and " " not in url
 
 
 def _summaries(errors):

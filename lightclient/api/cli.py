@@ -38,8 +38,10 @@ def register(subparsers):
     p.add_argument("--queue", default=None,
                    help="write queue directory (default: STATE_DIR/api-queue)")
     p.add_argument("--signer", default=None,
-                   help="device key for writes: mcu:/dev/ttyUSB0 (the co-processor) or "
-                   "seed:/path/to/seed (32 bytes or 64 hex, mode 600); without it writes "
+                   help="device key for writes: mcu:/dev/ttyUSB0 (the co-processor; on a "
+                   "Cosmos SDK chain its account key signs the device's transactions), "
+                   "seed:/path/to/seed (Ed25519, the devnet) or secp256k1:/path (the chain "
+                   "account key in a file; 32 bytes or 64 hex, mode 600); without it writes "
                    "answer 503")
     p.add_argument("--token-file", default=None,
                    help="accept only the bearer tokens in this file, one per line (the "
@@ -102,6 +104,7 @@ def configure_logging(stream=None):
 
 
 def build_app(args, sock=None):
+    from lightclient.api import chain_writes
     from lightclient.api.queue import WriteQueue
     from lightclient.api.server import ApiApp       # aiohttp: loaded by this command only
     from lightclient.api.signer import signer_from_spec
@@ -112,13 +115,17 @@ def build_app(args, sock=None):
         raise Unusable("the config names no device_uuid")
     client = LightClient(cfg)
     queue = WriteQueue(args.queue or os.path.join(cfg.state_dir, "api-queue"))
+    cosmos = chain_writes.is_cosmos_chain(cfg)
+    writer = None
     try:
-        signer = signer_from_spec(args.signer) if args.signer else None
+        signer = signer_from_spec(args.signer, account=cosmos) if args.signer else None
+        if cosmos and signer is not None:
+            writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue)
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None
     return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
-                  sock=sock)
+                  sock=sock, writer=writer)
 
 
 def read_tokens(path, limit=4096):

@@ -3,11 +3,17 @@
 #   DIR/state.json            {"next_seq": n, "next_nonce": n}         atomic (tmp, fsync, rename)
 #   DIR/pending/SEQ.json      one entry per accepted write, atomic; SEQ = 16 decimal digits
 #   DIR/dead-letter.jsonl     entries refused for good, one JSON line each, append + fsync
+#   DIR/account.json          on a Cosmos SDK chain: the device account's number, once proven
+# An entry holds the signed transaction: the devnet's JSON ("tx", text) or, on a Cosmos SDK chain,
+# a TxRaw ("tx_b64") with the write's canonical JSON beside it ("data") and its account sequence
+# as "nonce"; a sequence mismatch re-signs the entry in place (resign: same file, atomically).
 # An entry is written and fsynced (file and directory) before the HTTP answer says "queued", and
 # removed only after a source accepted it (code 0) or after it was appended to the dead-letter
 # file: no accepted write is ever lost, at worst it is kept twice. Stray *.tmp files are writes
 # that were never acknowledged and are dropped at start.
 
+import base64
+import binascii
 import hashlib
 import json
 import os
@@ -40,9 +46,10 @@ def _dumps(obj):
 
 
 class Entry:
-    __slots__ = ("seq", "id", "kind", "uuid", "nonce", "tx", "tx_hash", "queued_at", "size")
+    __slots__ = ("seq", "id", "kind", "uuid", "nonce", "tx", "tx_hash", "queued_at", "size",
+                 "data")
 
-    def __init__(self, seq, kind, uuid, nonce, tx, tx_hash, queued_at):
+    def __init__(self, seq, kind, uuid, nonce, tx, tx_hash, queued_at, data=None):
         self.seq = seq
         self.id = "q" + str(seq)
         self.kind = kind
@@ -52,16 +59,36 @@ class Entry:
         self.tx_hash = tx_hash        # hex upper case, SHA-256 of tx (CometBFT's tx hash)
         self.queued_at = queued_at
         self.size = 0
+        self.data = data              # str: the write's canonical JSON (Cosmos entries only)
+
+    def write_data(self):
+        """The value the write sets (what the chain's record must show once it landed)."""
+        if self.data is not None:
+            return json.loads(self.data)
+        return json.loads(self.tx)["body"]["data"]
 
     def to_dict(self):
-        return {"id": self.id, "seq": self.seq, "kind": self.kind, "uuid": self.uuid,
-                "nonce": self.nonce, "tx": self.tx.decode(), "tx_hash": self.tx_hash,
-                "queued_at": self.queued_at}
+        d = {"id": self.id, "seq": self.seq, "kind": self.kind, "uuid": self.uuid,
+             "nonce": self.nonce, "tx_hash": self.tx_hash, "queued_at": self.queued_at}
+        if self.data is None:
+            d["tx"] = self.tx.decode()
+        else:
+            d["tx_b64"] = base64.b64encode(self.tx).decode()
+            d["data"] = self.data
+        return d
 
     @classmethod
     def from_dict(cls, d):
-        e = cls(int(d["seq"]), str(d["kind"]), str(d["uuid"]), int(d["nonce"]),
-                str(d["tx"]).encode(), str(d["tx_hash"]), d.get("queued_at"))
+        if "tx_b64" in d:
+            try:
+                tx = base64.b64decode(str(d["tx_b64"]), validate=True)
+            except binascii.Error as err:
+                raise ValueError("tx_b64 is not base64: %s" % err)
+            data = str(d["data"])
+        else:
+            tx, data = str(d["tx"]).encode(), None
+        e = cls(int(d["seq"]), str(d["kind"]), str(d["uuid"]), int(d["nonce"]), tx,
+                str(d["tx_hash"]), d.get("queued_at"), data)
         if e.id != d.get("id"):
             raise ValueError("entry id does not match its seq")
         return e
@@ -129,33 +156,77 @@ class WriteQueue:
             self.next_nonce = max(self.next_nonce, e.nonce + 1)
 
     # -- writes -----------------------------------------------------------------------------
-    def enqueue(self, kind, uuid, build_tx, nonce_floor=0):
+    def enqueue(self, kind, uuid, build_tx, nonce_floor=0, data=None, from_pending=False):
         """Allocate a nonce, build the signed transaction with build_tx(nonce) -> bytes, persist
-        it, and return the Entry. Raises QueueFull before signing anything when full."""
+        it, and return the Entry. Raises QueueFull before signing anything when full. data: the
+        write's canonical JSON (str) for a binary (Cosmos) transaction, else None.
+        from_pending: nonce_floor is an account sequence proven just now: the nonce is the one
+        after the pending entries' (n, n+1, ... while verified state lags), not the counter's,
+        which may run ahead of the chain's (a fresh queue, a dead-lettered write)."""
         with self.lock:
             if len(self._entries) >= self.max_entries or self._bytes >= self.max_bytes:
                 raise QueueFull("queue_full", "write queue is full; retry when the network is "
                                 "reachable", entries=len(self._entries), bytes=self._bytes,
                                 max_entries=self.max_entries, max_bytes=self.max_bytes)
             seq = self.next_seq
-            nonce = max(self.next_nonce, int(nonce_floor))
+            if from_pending:
+                nonce = max([int(nonce_floor)] + [e.nonce + 1 for e in self._entries.values()])
+            else:
+                nonce = max(self.next_nonce, int(nonce_floor))
             tx = bytes(build_tx(nonce))
             entry = Entry(seq, kind, uuid, nonce, tx, hashlib.sha256(tx).hexdigest().upper(),
-                          int(self.clock()))
-            data = _dumps(entry.to_dict())
-            if self._bytes + len(data) > self.max_bytes:
+                          int(self.clock()), data)
+            encoded = _dumps(entry.to_dict())
+            if self._bytes + len(encoded) > self.max_bytes:
                 raise QueueFull("queue_full", "write queue is full (bytes)", bytes=self._bytes,
                                 max_bytes=self.max_bytes)
             # State first: a crash between the two writes wastes a nonce, never reuses one.
             self.next_seq, self.next_nonce = seq + 1, nonce + 1
             write_atomic(self.state_path, _dumps({"next_seq": self.next_seq,
                                                   "next_nonce": self.next_nonce}))
-            write_atomic(self._path(seq), data)
-            entry.size = len(data)
+            write_atomic(self._path(seq), encoded)
+            entry.size = len(encoded)
             self._entries[seq] = entry
             self._bytes += entry.size
             self.changed.notify_all()
             return entry
+
+    def resign(self, entry, nonce, build_tx):
+        """The same write signed again with another nonce (an account sequence the chain
+        expects): the entry's file is replaced atomically, so a power cut leaves the old or the
+        new signature, and the write itself is never lost. Later writes follow the new nonce."""
+        with self.lock:
+            if entry.seq not in self._entries:
+                raise QueueError("queue_entry_gone", "the entry left the queue before its "
+                                 "re-signing", id=entry.id)
+            tx = bytes(build_tx(nonce))
+            new = Entry(entry.seq, entry.kind, entry.uuid, nonce, tx,
+                        hashlib.sha256(tx).hexdigest().upper(), entry.queued_at, entry.data)
+            data = _dumps(new.to_dict())
+            if nonce + 1 > self.next_nonce:
+                self.next_nonce = nonce + 1
+                write_atomic(self.state_path, _dumps({"next_seq": self.next_seq,
+                                                      "next_nonce": self.next_nonce}))
+            write_atomic(self._path(entry.seq), data)
+            new.size = len(data)
+            self._bytes += new.size - self._entries[entry.seq].size
+            self._entries[entry.seq] = new
+            self.changed.notify_all()
+            return new
+
+    def load_meta(self, name, limit=4096):
+        """A small JSON object the queue's owner keeps beside it (DIR/<name>.json), or None when
+        absent or unreadable (it is re-proven then)."""
+        try:
+            with open(os.path.join(self.dir, name + ".json"), "rb") as f:
+                raw = f.read(limit + 1)
+            doc = json.loads(raw) if len(raw) <= limit else None
+        except (OSError, ValueError, UnicodeError, RecursionError):
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def save_meta(self, name, doc):
+        write_atomic(os.path.join(self.dir, name + ".json"), _dumps(doc))
 
     def _path(self, seq):
         return os.path.join(self.pending_dir, "%016d.json" % seq)

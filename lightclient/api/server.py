@@ -299,17 +299,24 @@ class ApiApp:
 
     def __init__(self, client, uuid, chain_id=None, signer=None, queue=None, token=None,
                  host="127.0.0.1", port=DEFAULT_PORT, fresh_for_s=None, submit=True,
-                 sock=None, server_options=None, **submitter_options):
+                 sock=None, server_options=None, writer=None, **submitter_options):
         kw = {} if fresh_for_s is None else {"fresh_for_s": fresh_for_s}
-        self.service = DeviceService(client, uuid, chain_id, signer, queue, token, **kw)
+        self.service = DeviceService(client, uuid, chain_id, signer, queue, token,
+                                     writer=writer, **kw)
         self.server = ApiServer(self.service, host, port, sock, **(server_options or {}))
         self.submitter = None
-        if queue is not None and submit:
+        if queue is not None and submit and writer is not None:
+            # On a Cosmos SDK chain: the device's own transactions, confirmed against proven
+            # x/devices and x/auth state, re-signed on a sequence mismatch.
+            self.submitter = Submitter(queue, writer.broadcast, writer.confirm,
+                                       resign=writer.resign, **submitter_options)
+        elif queue is not None and submit:
             # Delivery is confirmed against the verified record, not taken on a node's word.
             self.submitter = Submitter(queue, client.broadcast_tx,
                                        record_confirms(client.device_record, uuid,
                                                        self.service.records.invalidate),
                                        **submitter_options)
+        if self.submitter is not None:
             self.service.on_queued = self.submitter.notify
             self.service.submitter = self.submitter
 

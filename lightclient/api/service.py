@@ -15,7 +15,7 @@ import threading
 import time
 
 from lightclient.chip import txs
-from lightclient.api import skills
+from lightclient.api import chain_writes, skills
 from lightclient.api.queue import QueueFull
 from lightclient.chip.core.errors import DecodeError, LightClientError
 
@@ -98,9 +98,12 @@ class RecordView:
 
 class DeviceService:
     def __init__(self, client, uuid, chain_id=None, signer=None, queue=None, token=None,
-                 fresh_for_s=FRESH_FOR_S, on_queued=None):
+                 fresh_for_s=FRESH_FOR_S, on_queued=None, writer=None):
         txs.record_key(uuid)                         # a malformed provisioned uuid fails here
         self.client = client
+        # On a Cosmos SDK chain: the device's own transactions (chain_writes.ChainWriter);
+        # None: the devnet's JSON transactions.
+        self.writer = writer
         self.uuid = uuid
         self.chain_id = chain_id
         self.signer = signer
@@ -227,6 +230,17 @@ class DeviceService:
         # delivered entry (ApiApp), so an entry gone from the queue is in the record we read.
         with self.skill_lock:
             base = self._pending_skills()
+            if self.writer is not None:
+                # on the chain the skills array is the device's last skill_settings write
+                try:
+                    proven, view = self.writer.proven_skills()
+                except LightClientError as e:
+                    if e.check == "account_missing":
+                        return _error(401, "device_not_registered", "the chain proves no "
+                                      "account for this device")
+                    raise
+                merged = skills.merge_upload(proven if base is None else base, upload)
+                return self._write("skill_settings", merged, pr=view)
             pr, elapsed = self.records.get()
             if pr.record is None:
                 return _error(401, "device_not_registered", "the chain proves no record for "
@@ -241,22 +255,53 @@ class DeviceService:
             return None
         for e in reversed(self.queue.pending()):
             if e.kind == "skill_settings":
-                return json.loads(e.tx)["body"]["data"]
+                return e.write_data()
         return None
 
     def _write(self, kind, data, pr=None, elapsed=0.0, extra=None):
         if self.queue is None or self.signer is None or not self.chain_id:
             return _error(503, "writes_disabled", "this service has no signer or queue "
                           "configured")
+        try:
+            data = skills.canonicalizable(data)
+        except ValueError as e:
+            raise _BadRequest(str(e))
+        entry_data = None
+        try:
+            if self.writer is not None:
+                build, floor, entry_data, pr = self._chain_plan(kind, data, pr)
+            else:
+                build, floor, pr, elapsed = self._devnet_plan(kind, data, pr, elapsed)
+            entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor or 0,
+                                       data=entry_data, from_pending=floor is not None and
+                                       self.writer is not None)
+        except QueueFull as e:
+            return _error(507, "queue_full", str(e), {"Retry-After": "60"})
+        except DecodeError as e:             # canonical JSON refused the value (e.g. too deep)
+            raise _BadRequest(str(e))
+        except (_TooLarge, chain_writes.TxTooLarge) as e:
+            return _error(413, "tx_too_large", "the write does not fit in one transaction",
+                          {"X-Lightclient-Limit": str(getattr(e, "limit", txs.MAX_TX_BYTES))})
+        except _NotRegistered:
+            return _error(401, "device_not_registered", "the chain proves no account for this "
+                          "device")
+        if self.on_queued:
+            self.on_queued()
+        headers = proof_headers(pr, elapsed) if pr is not None else {}
+        headers[H_QUEUE_ID] = entry.id
+        out = {"success": True, "uuid": self.uuid, "queued": True, "queue_id": entry.id,
+               "tx_hash": entry.tx_hash}
+        if extra:
+            out.update(extra)
+        return Response(202, out, headers)
+
+    def _devnet_plan(self, kind, data, pr, elapsed):
+        """The devnet's JSON transaction: build_tx(nonce), the nonce floor, the proof shown."""
         if pr is None:
             try:
                 pr, elapsed = self.records.get()
             except LightClientError:
                 pr = None                     # a write needs no proof; the nonce floor does
-        try:
-            data = skills.canonicalizable(data)
-        except ValueError as e:
-            raise _BadRequest(str(e))
         body = {"data": data, "kind": kind, "uuid": self.uuid}
         pub = self.signer.public_key()
 
@@ -270,24 +315,24 @@ class DeviceService:
         # Nonce floor from verified chain time (microseconds): a reinstalled queue that lost its
         # counter still signs nonces above the ones it used before.
         floor = int(pr.header_time_ns) // 1000 if pr is not None else 0
+        return build, floor, pr, elapsed
+
+    def _chain_plan(self, kind, data, view):
+        """The device's SDK transaction: build_tx(sequence), the verified account sequence as
+        the floor (None when unreachable: the queue's counter goes on, a mismatch is re-signed),
+        the write's canonical JSON, the verified view shown in the proof headers."""
+        w = self.writer
+        data_json = txs.canonical_json(data).decode()
+        floor = None
         try:
-            entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor)
-        except QueueFull as e:
-            return _error(507, "queue_full", str(e), {"Retry-After": "60"})
-        except DecodeError as e:             # canonical JSON refused the value (e.g. too deep)
-            raise _BadRequest(str(e))
-        except _TooLarge:
-            return _error(413, "tx_too_large", "the write does not fit in one transaction",
-                          {"X-Lightclient-Limit": str(txs.MAX_TX_BYTES)})
-        if self.on_queued:
-            self.on_queued()
-        headers = proof_headers(pr, elapsed) if pr is not None else {}
-        headers[H_QUEUE_ID] = entry.id
-        out = {"success": True, "uuid": self.uuid, "queued": True, "queue_id": entry.id,
-               "tx_hash": entry.tx_hash}
-        if extra:
-            out.update(extra)
-        return Response(202, out, headers)
+            view = view or w.view()
+            floor = w.account(view)["sequence"]
+        except LightClientError as e:
+            if e.check == "account_missing":
+                raise _NotRegistered()
+            if w.account_number is None:
+                raise                         # never proven: nothing to sign with yet (503)
+        return w.builder(kind, data_json), floor, data_json, view
 
     def _status(self):
         out = {"uuid": self.uuid}
@@ -311,6 +356,10 @@ class _BadRequest(Exception):
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _NotRegistered(Exception):
     pass
 
 

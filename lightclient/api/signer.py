@@ -105,8 +105,18 @@ class McuSigner(Signer):
     """The device key on the microcontroller: wraps an object with sign(message) -> 64 bytes and
     public_key() -> 32 bytes (lightclient.mcu.McuClient). The public key is asked once."""
 
-    def __init__(self, client):
+    def __init__(self, client, account=False):
+        """account: the signer of a Cosmos SDK chain's transactions (the chip's secp256k1
+        account key, account_key() / sign_doc()); the chip's Ed25519 key is then not asked."""
         self.client = client
+        self._pub = None
+        if account:
+            pub = self.account_key()
+            if len(pub) != 33:
+                raise SignerError("mcu_account_key", "microcontroller account key has the "
+                                  "wrong size", length=len(pub))
+            self._account = pub
+            return
         try:
             pub = bytes(client.public_key())
         except LightClientError:
@@ -119,14 +129,14 @@ class McuSigner(Signer):
         self._pub = pub
 
     @classmethod
-    def from_port(cls, port, **kwargs):
+    def from_port(cls, port, account=False, **kwargs):
         from lightclient.mcu import McuClient
         try:
             client = McuClient(port, **kwargs)
         except Exception as e:               # serial.SerialException, OSError
             raise SignerError("mcu_port", "cannot open the microcontroller's serial port",
                               port=str(port), error=str(e))
-        return cls(client)
+        return cls(client, account=account)
 
     def public_key(self):
         return self._pub
@@ -139,6 +149,29 @@ class McuSigner(Signer):
         except Exception as e:   # a status route must answer even when the chip does not
             return "unknown (the microcontroller did not answer: %s)" % type(e).__name__
 
+    def account_key(self):
+        """The 33-byte secp256k1 public key of the device's chain account (made on the chip)."""
+        if getattr(self, "_account", None) is not None:
+            return self._account
+        try:
+            pub = bytes(self.client.account_key())
+        except LightClientError:
+            raise
+        except Exception as e:
+            raise SignerError("mcu", "microcontroller did not give its account key",
+                              error=str(e))
+        return pub
+
+    def sign_doc(self, doc):
+        """The chip's SIGN_MODE_DIRECT signature of a SignDoc: it reads the document, signs
+        only a device write of its own account, and echoes what it read (McuClient.sign_tx)."""
+        try:
+            return bytes(self.client.sign_tx(bytes(doc)))
+        except LightClientError:
+            raise
+        except Exception as e:
+            raise SignerError("mcu", "microcontroller did not sign", error=str(e))
+
     def _sign(self, message):
         # kind "tx": the chip parses the bytes, checks they are a device_write of its own key,
         # and signs them as they are (other kinds are domain-separated; lightclient/chip/smp/lc.py).
@@ -150,11 +183,39 @@ class McuSigner(Signer):
             raise SignerError("mcu", "microcontroller did not sign", error=str(e))
 
 
-def signer_from_spec(spec):
-    """'seed:PATH' or 'mcu:PORT' (the --signer option) -> Signer."""
+class Secp256k1FileSigner(SeedFileSigner):
+    """The device's chain account key (secp256k1) in a file on the Pi, for a Pi without a
+    co-processor and for tests; the same file rules as SeedFileSigner. It signs SignDocs only:
+    one secret is never used by two signature schemes."""
+
+    def __init__(self, path, check_mode=True):
+        super().__init__(path, check_mode)
+        from lightclient.chip.crypto import backend
+        self._account = backend.secp256k1_public_key(self._seed)
+
+    def _sign(self, message):
+        raise SignerError("signer_kind", "a secp256k1 account key signs SignDocs only")
+
+    def account_key(self):
+        return self._account
+
+    def sign_doc(self, doc):
+        from lightclient.chip import cosmos_tx
+        return cosmos_tx.sign_secp256k1(self._seed)(bytes(doc))
+
+    def __repr__(self):
+        return "Secp256k1FileSigner(pub=" + self._account.hex()[:16] + "...)"
+
+
+def signer_from_spec(spec, account=False):
+    """'seed:PATH', 'secp256k1:PATH' or 'mcu:PORT' (the --signer option) -> Signer. account:
+    for a Cosmos SDK chain's transactions (the chip's account key)."""
     kind, _, arg = str(spec).partition(":")
     if kind == "seed" and arg:
         return SeedFileSigner(arg)
+    if kind == "secp256k1" and arg:
+        return Secp256k1FileSigner(arg)
     if kind == "mcu" and arg:
-        return McuSigner.from_port(arg)
-    raise SignerError("signer_spec", "signer must be seed:PATH or mcu:PORT", spec=str(spec))
+        return McuSigner.from_port(arg, account=account)
+    raise SignerError("signer_spec", "signer must be seed:PATH, secp256k1:PATH or mcu:PORT",
+                      spec=str(spec))

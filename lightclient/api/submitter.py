@@ -13,18 +13,24 @@
 #   answer, and only if the record does not show it; a negative code (the node's answer did not
 #   parse) counts as a transient failure.
 # - Anything else (no source reachable, timeouts) is retried with exponential backoff, forever.
+# - On a Cosmos SDK chain, a sequence mismatch (the SDK's code 32) is no refusal: the entry is
+#   re-signed with the sequence verified state shows (resign, chain_writes.py) and sent again.
+#   A sequence verified state shows spent without the write: confirm() answers SPENT when no
+#   node knows the transaction (another one took the sequence: re-signed), or a reason dict when
+#   it failed in its block (a dead letter with the chain's code and log).
 # A skill_settings write that a later pending skill_settings write supersedes (that one carries
 # the whole skills array built on top of it) is not sent at all.
 
-import json
 import threading
 import time
 
+from lightclient import txclient
 from lightclient.chip.core.errors import LightClientError
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 60.0
 REFUSALS_TO_DROP = 3
+SPENT = "spent"    # confirm(): the entry's sequence was taken by another transaction
 CONFIRM_TIMEOUT_S = 60.0     # a dozen blocks at 5 s
 CONFIRM_POLL_S = 1.0
 
@@ -35,8 +41,11 @@ def refusal_reason(err):
     details = getattr(err, "details", None) or {}
     code = details.get("code")
     if isinstance(code, int) and not isinstance(code, bool) and code > 0:
-        return {"check": getattr(err, "check", type(err).__name__), "code": code,
-                "log": str(details.get("log", ""))[:500], "message": str(err)[:500]}
+        reason = {"check": getattr(err, "check", type(err).__name__), "code": code,
+                  "log": str(details.get("log", ""))[:500], "message": str(err)[:500]}
+        if details.get("codespace"):
+            reason["codespace"] = str(details["codespace"])[:64]
+        return reason
     return None
 
 
@@ -54,7 +63,7 @@ def record_confirms(device_record, uuid, on_confirmed=None):
         if pr.stale or pr.record is None:
             return None
         writes = pr.record.get("writes") or {}
-        landed = writes.get(entry.kind) == json.loads(entry.tx)["body"]["data"]
+        landed = writes.get(entry.kind) == entry.write_data()
         if landed and on_confirmed is not None:
             on_confirmed()
         return landed
@@ -65,8 +74,11 @@ class Submitter:
     def __init__(self, queue, broadcast, confirm=None, backoff_base=BACKOFF_BASE,
                  backoff_max=BACKOFF_MAX, is_permanent=refusal_reason,
                  refusals_to_drop=REFUSALS_TO_DROP, confirm_timeout_s=CONFIRM_TIMEOUT_S,
-                 confirm_poll_s=CONFIRM_POLL_S, monotonic=time.monotonic):
+                 confirm_poll_s=CONFIRM_POLL_S, monotonic=time.monotonic, resign=None):
         self.queue = queue
+        # resign(entry, err) -> the entry signed again (a sequence mismatch), or None: no
+        # such thing (the devnet's nonces)
+        self.resign = resign
         self.broadcast = broadcast
         self.confirm = confirm               # None: a node's code 0 counts as delivery
         self.backoff_base = backoff_base
@@ -85,6 +97,7 @@ class Submitter:
         self.superseded = 0
         self.resent = 0
         self.dead = 0
+        self.resigned = 0
         self.attempts = 0
         self.last_error = None
         self.last_tx_hash = None
@@ -107,6 +120,7 @@ class Submitter:
     def status(self):
         return {"delivered": self.delivered, "superseded": self.superseded,
                 "resent": self.resent, "dead_letters": self.dead, "attempts": self.attempts,
+                "resigned": self.resigned,
                 "awaiting_confirmation": len(self.sent_at), "last_error": self.last_error,
                 "last_tx_hash": self.last_tx_hash, "retry_in_s": round(self.retry_in, 2)}
 
@@ -125,8 +139,13 @@ class Submitter:
             return "superseded"
         sent = self.sent_at.get(head.seq)
         if sent is not None:
-            if self._confirmed(head):
+            verdict = self.confirm(head) if self.confirm is not None else None
+            if verdict is True:
                 return self._delivered(head)
+            if isinstance(verdict, dict):    # processed in its block, and failed there
+                return self._dead(head, verdict)
+            if verdict == SPENT:
+                return self._resign(head, "its sequence was spent by another transaction")
             if self.monotonic() - sent < self.confirm_timeout_s:
                 return "waiting"
             self.resent += 1                 # accepted, yet not in the verified record: again
@@ -148,6 +167,13 @@ class Submitter:
         return self.confirm is not None and self.confirm(head) is True
 
     def _failed(self, head, e):
+        if self.resign is not None and txclient.is_wrong_sequence(e):
+            verdict = self.confirm(head) if self.confirm is not None else None
+            if verdict is True:              # its sequence was used by this very write
+                return self._delivered(head)
+            if isinstance(verdict, dict):    # ... or spent by it, failing in its block
+                return self._dead(head, verdict)
+            return self._resign(head, e)
         reason = self.is_permanent(e)
         if reason is None:
             self.last_error = {"entry": head.id, "error": str(e)[:300]}
@@ -160,6 +186,20 @@ class Submitter:
             self.last_error = {"entry": head.id, "refused": reason, "refusals": n}
             return "retry"
         reason["refusals"] = n
+        return self._dead(head, reason)
+
+    def _resign(self, head, why):
+        try:
+            self.resign(head, why)
+        except LightClientError as err:      # no verified account right now: later
+            self.last_error = {"entry": head.id, "error": str(err)[:300]}
+            return "retry"
+        self.resigned += 1
+        self.last_error = {"entry": head.id, "resigned": str(why)[:300]}
+        self.sent_at.pop(head.seq, None)
+        return "resigned"
+
+    def _dead(self, head, reason):
         self.queue.dead_letter(head, reason)
         self._forget(head)
         self.dead += 1
@@ -190,7 +230,7 @@ class Submitter:
                 self.wake.clear()
             elif outcome in ("sent", "waiting"):
                 self.stopping.wait(self.confirm_poll_s)
-            elif outcome == "retry":
+            elif outcome in ("retry", "resigned"):
                 self.retry_in = delay
                 self.wake.clear()
                 # a new write does not cut the backoff short: the network is still down

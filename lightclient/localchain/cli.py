@@ -8,6 +8,7 @@ import sys
 import threading
 
 from lightclient.devnet import faults as devnet_faults
+from lightclient.exitcodes import EXIT_LOCAL, EXIT_USAGE
 from lightclient.localchain import binary, faults, genesis, network, relay
 
 
@@ -98,13 +99,24 @@ def cmd_down(args):
     return 0
 
 
+# ChainError checks that mean the command line was wrong (the README's exit status 2, "usage");
+# every other one is our side (4, "local fault"): the binary, the directory, the nodes.
+USAGE_CHECKS = ("bad_fault", "unknown_node", "unknown_mode", "chain_shape")
+
+
+def exit_status(err):
+    return EXIT_USAGE if err.check in USAGE_CHECKS else EXIT_LOCAL
+
+
 def _guard(fn):
     def run(args):
         try:
             return fn(args)
         except binary.ChainError as e:
-            _emit({"error": e.to_dict()})
-            return 1
+            code = exit_status(e)
+            _emit({"error": e.to_dict(), "exit": code})
+            sys.stderr.write("mycroft-lc chain: %s\n" % " ".join(str(e).split()))
+            return code
     return run
 
 

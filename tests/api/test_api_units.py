@@ -233,6 +233,147 @@ def test_submitter_delivers_in_order_retries_and_dead_letters(tmp_path):
     assert q.dead_letters()[0]["reason"]["refusals"] == 3
 
 
+def test_cosmos_entries_keep_binary_tx_and_data_and_are_re_signed_in_place(tmp_path):
+    """A Cosmos SDK chain's entry: TxRaw bytes (any byte) with the write's JSON beside it; a
+    re-sign replaces the file atomically, survives a restart, and moves the next nonce on."""
+    d = tmp_path / "q"
+    q = WriteQueue(d)
+    a = q.enqueue("metrics", UUID, lambda n: b"\x0a\xff" + bytes([n]), nonce_floor=5,
+                  data='{"name":"x"}')
+    assert a.nonce == 5 and a.write_data() == {"name": "x"}
+    b = q.resign(a, 9, lambda n: b"\x00\x80" + bytes([n]))
+    assert (b.seq, b.nonce, b.tx, b.data) == (a.seq, 9, b"\x00\x80\x09", a.data)
+    assert b.tx_hash != a.tx_hash
+    q2 = WriteQueue(d)
+    [e] = q2.pending()
+    assert (e.nonce, e.tx, e.write_data()) == (9, b"\x00\x80\x09", {"name": "x"})
+    assert q2.enqueue("metrics", UUID, lambda n: b"", data="1").nonce == 10
+    # a sequence proven now: after the pending ones, whatever the counter says
+    assert q2.enqueue("metrics", UUID, lambda n: b"", nonce_floor=4, data="1",
+                      from_pending=True).nonce == 11
+    for e in q2.pending():
+        q2.delivered(e)
+    assert q2.enqueue("metrics", UUID, lambda n: b"", nonce_floor=4, data="1",
+                      from_pending=True).nonce == 4
+    (d / "pending" / ("%016d.json" % e.seq)).write_text(json.dumps(
+        dict(e.to_dict(), tx_b64="not base64!")))
+    assert WriteQueue(d).dead_letters()[0]["reason"]["check"] == "queue_entry_corrupt"
+
+
+def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(tmp_path):
+    """ChainWriter.confirm over stand-ins for what it proves (the account, the last write of a
+    kind) and for a node's /tx answer."""
+    from lightclient.api import chain_writes
+    from lightclient.api.submitter import SPENT
+    from lightclient.sources import NoSource
+
+    class Signer:
+        def account_key(self):
+            return b"\x02" + b"\x11" * 32
+
+    class Pool:
+        answer = None
+
+        def race(self, fn):
+            if self.answer is None:
+                raise NoSource("all_failed", "no node knows it")
+            return self.answer, None
+
+    class Client:
+        pool = Pool()
+
+    q = WriteQueue(tmp_path / "q")
+    w = chain_writes.ChainWriter(Client(), CHAIN, Signer(), q)
+    state = {"sequence": 5, "write": None}
+    w.view = lambda: type("V", (), {"height": 40})()
+    w.account = lambda view: {"sequence": state["sequence"], "account_number": 7}
+    w.last_write = lambda kind, view: state["write"]
+    e = q.enqueue("metrics", UUID, lambda n: b"tx", nonce_floor=5, data='{"a":1}')
+    assert w.confirm(e) is None                           # its sequence not spent yet
+    state["sequence"] = 6
+    state["write"] = {"data": b'{"a":1}', "count": 3}
+    assert w.confirm(e) is True                           # proven: delivered
+    state["write"] = {"data": b'{"a":0}', "count": 2}
+    assert w.confirm(e) == SPENT                          # no node knows it: re-sign
+    Client.pool.answer = {"tx_result": {"code": 11, "codespace": "sdk", "log": "out of gas"}}
+    r = w.confirm(e)
+    assert (r["check"], r["code"], r["codespace"], r["log"]) == ("tx_failed", 11, "sdk",
+                                                                 "out of gas")
+    Client.pool.answer = {"tx_result": {"code": 0}}
+    assert w.confirm(e)["check"] == "tx_unproven"         # a node's "fine" is not delivery
+    # a write the chip could not read before signing is refused up front, with the limit
+    with pytest.raises(chain_writes.TxTooLarge) as big:
+        w.builder("metrics", '"%s"' % ("x" * 8200))
+    assert big.value.limit == chain_writes.MAX_BODY_BYTES == 8192
+
+
+def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
+    """A Cosmos SDK chain's config: serve-api's writes are the device's SDK transactions (a
+    ChainWriter with the secp256k1 account key); the devnet's config keeps its JSON ones."""
+    import argparse
+    from lightclient.api import chain_writes
+    from lightclient.api.cli import build_app
+    from lightclient.chip.crypto import backend
+    from lightclient.config import Config
+    key = tmp_path / "account.key"
+    key.write_text(SEED.hex())
+    os.chmod(key, 0o600)
+    for cosmos in (True, False):
+        cfg = Config(CHAIN, 1, b"\x01" * 32, str(tmp_path / "s"), central="http://127.0.0.1:9",
+                     device_uuid=UUID, check_unbonding=cosmos)
+        cfg.save(str(tmp_path / "c.json"))
+        args = argparse.Namespace(config=str(tmp_path / "c.json"), queue=None, token_file=None,
+                                  signer="secp256k1:%s" % key, port=0)
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            app = build_app(args, sock)
+        w = app.service.writer
+        if cosmos:
+            assert isinstance(w, chain_writes.ChainWriter)
+            assert w.pub == backend.secp256k1_public_key(SEED)
+            assert w.address.startswith("mycroft1") and app.submitter.resign == w.resign
+        else:
+            assert w is None and app.submitter.resign is None
+
+
+def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
+    from lightclient.txclient import TxRejected
+    q = WriteQueue(tmp_path / "q")
+    q.enqueue("metrics", UUID, lambda n: b"seq%d" % n, nonce_floor=3, data="1")
+    sent, chain = [], {"expected": 7}
+
+    def broadcast(tx):
+        sent.append(tx)
+        if tx != b"seq%d" % chain["expected"]:
+            raise TxRejected("tx_rejected", "checktx", code=32, codespace="sdk",
+                             log="account sequence mismatch")
+        return "H"
+
+    def resign(entry, err):
+        return q.resign(entry, chain["expected"], lambda n: b"seq%d" % n)
+
+    sub = Submitter(q, broadcast, confirm=lambda e: e.nonce == 7 and sent[-1] == b"seq7" or None,
+                    resign=resign, refusals_to_drop=1)
+    outcomes = [sub.step() for _ in range(4)]
+    assert outcomes == ["resigned", "sent", "delivered", "idle"], outcomes
+    assert sent == [b"seq3", b"seq7"] and sub.resigned == 1 and q.dead_letters() == []
+    # a sequence proven spent without the write (it failed in its block): a dead letter
+    q.enqueue("metrics", UUID, lambda n: b"seq%d" % n, nonce_floor=8, data="2")
+    chain["expected"] = 8
+    failed = {"check": "tx_failed", "code": 11, "codespace": "sdk", "log": "out of gas"}
+    sub = Submitter(q, broadcast, confirm=lambda e: failed if sent[-1] == b"seq8" else None,
+                    resign=resign)
+    assert [sub.step(), sub.step()] == ["sent", "dead"]
+    assert q.dead_letters()[-1]["reason"] == failed and q.pending() == []
+    # the same code from another codespace is a refusal like any other, with its codespace
+    q.enqueue("metrics", UUID, lambda n: b"x", data="1")
+
+    def refuse(tx):
+        raise TxRejected("tx_rejected", "checktx", code=32, codespace="devices", log="no")
+    sub = Submitter(q, refuse, resign=resign, refusals_to_drop=1)
+    assert sub.step() == "dead"
+    assert q.dead_letters()[-1]["reason"]["codespace"] == "devices"
+
+
 # -- routes (no HTTP) -------------------------------------------------------------------------
 def test_reads_come_from_the_proven_record_with_proof_headers(service):
     svc, client, _ = service

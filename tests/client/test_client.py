@@ -253,6 +253,44 @@ def test_peers_from_net_info_are_added_in_the_background(make_net, chain40):
     assert c.device_record().stale is False    # the discovered peers carry on
 
 
+def test_no_discovery_when_the_configured_sources_suffice(make_net, chain40):
+    """A primary and a witness configured and answering: no /net_info (its answer outweighs a
+    sync's light blocks); once one of them fails, the next sync asks for more peers."""
+    net = make_net(chain40, n=3)
+    net.cfg.peers = [net.nodes[1].url]
+    net.central.peers = [net.nodes[2].url]
+    c = net.client()
+    assert c.boot(5).ok
+    assert c.discovery is None and c.pool.get(net.nodes[2].url) is None
+    net.nodes[1].set_mode("down")
+    c.last_sync_mono = None                 # the next read syncs now
+    c.device_record()
+    assert c.discovery is not None
+    c.discovery.join(60)      # ends with the discovery; the bound only ends a failing run
+    assert c.pool.get(net.nodes[2].url) is not None
+
+
+def test_discovered_peers_are_kept_across_restarts(make_net, chain40):
+    net = make_net(chain40, n=3)
+    net.cfg.peers = []                       # the central API only: discovery runs
+    net.central.peers = [x.url for x in net.nodes[1:]]
+    c = net.client()
+    assert c.boot(5).ok
+    c.discovery.join(60)
+    net.central.set_mode("down")
+    c.last_sync_mono = None                  # the next read syncs now
+    assert c.device_record().stale is False  # the discovered peers served it (health saved)
+    c._save_health()
+    net.central.set_mode("ok")
+    c2 = net.client()                        # a restart: the peers come back without /net_info
+    kinds = {s.url: s.kind for s in c2.pool.sources}
+    assert {u for u, k in kinds.items() if k == "discovered"} <= {x.url for x in net.nodes[1:]}
+    assert len([k for k in kinds.values() if k == "discovered"]) >= 1
+    c2.pool.restore_health({"ftp://evil": {"kind": "discovered"},
+                            "http://a b": {"kind": "discovered"}})
+    assert c2.pool.get("ftp://evil") is None and c2.pool.get("http://a b") is None
+
+
 def test_lying_heads_cannot_push_the_honest_head_out():
     from lightclient.client import _targets
     assert _targets([]) == []

@@ -35,7 +35,7 @@ def test_up_prints_endpoints_refuses_a_second_up_and_stops_on_down(tmp_path):
 
         second = _cli("chain", "up", "--dir", d, "--base-port", str(base))
         err = json.loads(second.stdout)["error"]
-        assert second.returncode == 1 and err["check"] == "chain_running"
+        assert second.returncode == 4 and err["check"] == "chain_running"   # local fault
         assert err["pid"] == up.pid
 
         st = json.loads(_cli("chain", "status", "--dir", d).stdout)
@@ -83,8 +83,8 @@ def _faults_through_the_cli(d, lines):
     assert _status_of(d, "val0")["fault"]["mode"] == "5xx"
 
     bad = _cli("chain", "fault", "val0", "slow", "bogus=1", "--dir", d)
-    assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["check"] == "bad_fault"
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["check"] == "bad_fault"
     bad = _cli("chain", "fault", "nope", "ok", "--dir", d)
-    assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["check"] == "unknown_node"
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["check"] == "unknown_node"
     assert _cli("chain", "fault", "val0", "ok", "--dir", d).returncode == 0
     assert RpcClient(relay).status()["latest_height"] >= 1

@@ -1,0 +1,170 @@
+"""The local device API's writes on the real chain: the unmodified ovos-backend-client's write
+calls through `serve-api`'s app become the device's own SDK transactions (MsgDeviceWrite,
+SIGN_MODE_DIRECT, signed on the emulated board's chip over SMP), sequences from verified state,
+a sequence mismatch re-signed, a refusal kept with the chain's codespace, code and log; what
+lands in x/devices is read back verified (ICS23) by another device's light client."""
+
+import json
+import os
+
+import pytest
+
+from lightclient.api.chain_writes import ChainWriter, is_cosmos_chain
+from lightclient.api.queue import WriteQueue
+from lightclient.api.server import ApiApp
+from lightclient.api.signer import McuSigner
+from lightclient.chip import cosmos_tx as ct
+from lightclient.client import LightClient
+from lightclient.localchain import devicetx
+# the device API's own end-to-end helpers: the same unmodified client, the same waits
+from tests.api.test_api_devnet import TOKEN, ovos_api, wait_for
+from tests.localchain.chainhelp import client_config
+
+UUID = "pi-chain-1"
+
+
+@pytest.fixture(scope="module")
+def device(chain, tmp_path_factory):
+    """A board registered by its owner on the chain (its account key made on its chip), and
+    the Pi's light client for it (central node 0, peer node 1)."""
+    from lightclient.hwtest.emulator import EmulatedBoard
+    from lightclient.mcu import McuClient
+    root = tmp_path_factory.mktemp("chain-api")
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME",
+                                             "XDG_CACHE_HOME", "XDG_STATE_HOME")}
+    for k in saved:                  # ovos-backend-client writes under XDG dirs: keep them here
+        os.environ[k] = str(root / k.lower())
+    board = EmulatedBoard("esp32-devkitc", root / "lcstore.img", heap=152 * 1024)
+    board.start()
+    mcu = McuClient(board.port)
+    try:
+        acct, height = devicetx.register_chip(chain, mcu, "owner")
+        chain.wait_for_height(height + 1)
+        cfg = client_config(chain, root / "state", chain.nodes[0]["rpc"], [chain.nodes[1]["rpc"]])
+        assert is_cosmos_chain(cfg)
+        yield {"root": root, "mcu": mcu, "acct": acct, "cfg": cfg}
+    finally:
+        mcu.close()
+        board.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _app(chain, device, queue_name, submit=True, **kw):
+    client = LightClient(device["cfg"])
+    queue = WriteQueue(device["root"] / queue_name)
+    signer = McuSigner(device["mcu"], account=True)
+    writer = ChainWriter(client, chain.info["chain_id"], signer, queue, **kw)
+    return ApiApp(client, UUID, chain.info["chain_id"], signer, queue, TOKEN, port=0,
+                  submit=submit, writer=writer, backoff_base=0.2, backoff_max=1.0,
+                  confirm_poll_s=0.2, confirm_timeout_s=30.0, refusals_to_drop=1).start()
+
+
+def _proven_by_another_device(chain, acct, kind):
+    """Another device's view: its own light client's header (verified from block 1 through
+    node 3), the write proven with ICS23 against it."""
+    header = devicetx.verified_state(chain, node=3).header
+    value = devicetx.prove(chain, header, "devices",
+                           devicetx.write_key(ct.account_address(acct), kind), node=3)
+    return None if value is None else devicetx.decode_write(value)
+
+
+def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, device):
+    app = _app(chain, device, "queue")
+    try:
+        api = ovos_api(device["root"], app.url, UUID)
+        r = api.backend.device_report_metric("timing", {"stt": 0.25, "n": 3})
+        assert r.status_code == 202 and r.json()["queued"] is True
+        assert int(r.headers["X-Lightclient-Height"]) >= 2          # a verified view
+        r = api.backend.device_upload_skill_metadata(
+            {"skill_gid": "@|ovos-skill-timer.openvoiceos", "skillMetadata": {"sections": []}})
+        assert r.status_code == 202
+        entries = app.service.queue.pending()
+        assert [e.nonce for e in entries] == list(range(entries[0].nonce,
+                                                        entries[0].nonce + len(entries)))
+        wait_for(lambda: not app.service.queue.pending(), timeout=60, what="the queue drained")
+        assert app.service.queue.dead_letters() == []
+        assert app.submitter.delivered == 2
+    finally:
+        app.stop()
+    metric = _proven_by_another_device(chain, device["acct"], "metrics")
+    assert json.loads(metric["data"]) == {"name": "timing", "data": {"stt": "0.25", "n": 3}}
+    meta = _proven_by_another_device(chain, device["acct"], "settings_meta")
+    assert meta is not None
+    assert json.loads(meta["data"])["skill_gid"] == "@|ovos-skill-timer.openvoiceos"
+
+
+def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_signed(
+        chain, device):
+    """Queued while the submitter is off; then the same account key spends that sequence
+    elsewhere (as another process sharing the key would): the entry is refused with the SDK's
+    code 32, re-signed with the sequence verified state shows, and lands."""
+    from ovos_backend_client.database import SkillSettingsModel
+    WEATHER = {"skill_gid": "@|ovos-skill-weather.openvoiceos", "display_name": "Weather",
+               "skillMetadata": {"sections": [{"name": "Options", "fields": [
+                   {"name": "units", "type": "select", "label": "Units",
+                    "value": "metric"}]}]}}
+    queued = _app(chain, device, "queue-2", submit=False)
+    try:
+        api = ovos_api(device["root"], queued.url, UUID)
+        model = SkillSettingsModel.deserialize(WEATHER)
+        model.skill_settings["units"] = "kelvin"
+        api.put_skill_settings_v1(model.serialize())
+        [entry] = queued.service.queue.pending()
+    finally:
+        queued.stop()
+    other = devicetx.tx_client(chain, device["acct"], device["mcu"].sign_tx, node=2)
+    [(_r, h)] = other.send([[ct.msg_device_write(ct.bech32_address(device["acct"]), "metrics",
+                                                 b'{"name":"elsewhere"}')]])
+    chain.wait_for_height(h + 1)
+    app = _app(chain, device, "queue-2")
+    try:
+        wait_for(lambda: not app.service.queue.pending(), timeout=60,
+                 what="the re-signed write landed")
+        assert app.submitter.resigned >= 1 and app.service.queue.dead_letters() == []
+    finally:
+        app.stop()
+    w = _proven_by_another_device(chain, device["acct"], "skill_settings")
+    [skill] = json.loads(w["data"])
+    assert skill["skill_gid"] == "@|ovos-skill-weather.openvoiceos"
+    assert SkillSettingsModel.deserialize(skill).skill_settings["units"] == "kelvin"
+    assert entry.nonce < other.next_sequence      # its first sequence had been spent
+
+
+def test_a_refused_write_is_kept_with_the_chains_code_and_log(chain, device):
+    """Too little gas for the ante handler: CheckTx refuses it (codespace sdk, code 11, out of
+    gas); the write goes to the dead letters with the chain's words, never silently."""
+    app = _app(chain, device, "queue-3", gas_limit=1000)
+    try:
+        api = ovos_api(device["root"], app.url, UUID)
+        assert api.backend.device_report_metric("refused", {"n": 1}).status_code == 202
+        wait_for(lambda: app.service.queue.dead_letters(), timeout=60, what="the refusal")
+    finally:
+        app.stop()
+    [dead] = app.service.queue.dead_letters()
+    reason = dead["reason"]
+    assert reason["codespace"] == "sdk" and reason["code"] == 11, reason
+    assert "out of gas" in reason["log"]
+
+
+def test_a_write_that_fails_in_its_block_is_a_proven_dead_letter(chain, device):
+    """Gas enough for the ante handler (CheckTx accepts it) but not for storing 3 KB: it fails
+    in its block, which spends the sequence; verified state shows the sequence spent without the
+    write, and a node knows the transaction failed: the entry goes to the dead letters with the
+    chain's code and log."""
+    app = _app(chain, device, "queue-4", gas_limit=80000)
+    try:
+        api = ovos_api(device["root"], app.url, UUID)
+        r = api.backend.device_report_metric("big", {"blob": "x" * 3000})
+        assert r.status_code == 202, (r.status_code, r.text)
+        wait_for(lambda: app.service.queue.dead_letters(), timeout=60,
+                 what="the failure in its block")
+    finally:
+        app.stop()
+    [dead] = app.service.queue.dead_letters()
+    assert dead["reason"]["check"] == "tx_failed", dead["reason"]
+    assert dead["reason"].get("code") == 11 and "out of gas" in dead["reason"].get("log", "")
+    assert app.submitter.resigned == 0
