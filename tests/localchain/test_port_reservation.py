@@ -4,7 +4,25 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from lightclient.localchain import genesis
+
+
+class _FreeSocket:
+    """Every port binds: these tests are about the reservation files, and a network running on
+    this machine may hold the real ports of the ranges they use."""
+
+    def bind(self, addr):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _ports_free(monkeypatch):
+    monkeypatch.setattr(genesis.socket, "socket", _FreeSocket)
 
 
 def test_a_reserved_range_is_not_given_twice(monkeypatch, tmp_path):
