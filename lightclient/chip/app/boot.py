@@ -86,8 +86,6 @@ def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=No
             info["boot"] = device.ota.boot()
         except Exception as e:   # the link must come up to say why
             info["boot"] = "boot decision failed: " + str(e)[:120]
-    if FULL_GC:
-        gc.collect()  # the boot's garbage goes first: what the link keeps is made low in the heap
     make_payments = None
     if paylog is not None:
         def make_payments():
