@@ -110,7 +110,7 @@ class Device:
                 gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
             t = self._get("trusted")
             if FULL_GC:
-                gc.collect()
+                gc.collect()  # and the read's garbage goes before the state's buffers are made
             if t is not None:
                 self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
                 self._repack = not packed

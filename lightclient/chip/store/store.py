@@ -169,7 +169,6 @@ class RecordStore:
             e = old[name]
             snap.entries[name] = _Entry(name, e.ct_off, e.length, bytes(memoryview(e.nonce)),
                                         bytes(memoryview(e.tag)))
-        old = None
 
     def get(self, name):
         e = self._mounted().entries.get(_check_name(name))
