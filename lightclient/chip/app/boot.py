@@ -3,8 +3,10 @@
 # device state, wrap it in the SMP core.
 
 import binascii
+import gc
 import sys
 
+from lightclient.chip.app.common import FULL_GC
 from lightclient.chip.app.device import Device
 from lightclient.chip.app.firmware import Firmware
 
@@ -25,6 +27,9 @@ def open_store(blockdev, secret, counter=None, rng=None):
         return None, e
     try:
         store.mount()
+        if FULL_GC:
+            gc.collect()
+            store.rebuild_index()  # low in the heap, out of the way of the large buffers
         return store, None
     except Exception as e:
         try:

@@ -107,17 +107,20 @@ class Device:
                 self.pub = crypto.ed25519_public_key(seed) if seed is not None else None
                 seed = None
             self.acct_pub = self._get("acct_pub")
-            t = self._get("trusted")
-            if FULL_GC:
-                gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
-            if t is not None:
-                self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
-                self._repack = not packed
-            t = None
             c = self._get("config")
             self.config = cbor.loads(c) if c is not None else None
             r = self._get("record")
             self.record = cbor.loads(r) if r is not None else None
+            c = r = None
+            if FULL_GC:
+                gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
+            t = self._get("trusted")
+            if FULL_GC:
+                gc.collect()  # and the read's garbage goes before the state's buffers are made
+            if t is not None:
+                self.trusted, packed = trusted_at_rest.load_trusted(t, self.limits)
+                self._repack = not packed
+            t = None
         except LightClientError as e:
             # A store that mounts but holds something we cannot read: keep answering.
             self.store_error = e

@@ -173,7 +173,8 @@ class PackedValidatorSet(ValidatorSet):
 
     def _validator(self, i):
         key_type, pub_key = self.key_at(i)
-        return Validator(self.address_at(i), key_type, pub_key, self._powers[i])
+        # bytes: the buffers may be the packer's bytearrays (key_at slices them)
+        return Validator(self.address_at(i), key_type, bytes(pub_key), self._powers[i])
 
     @property
     def validators(self):
@@ -202,7 +203,7 @@ class PackedValidatorSet(ValidatorSet):
         a = self._addrs[ADDRESS_SIZE * i:ADDRESS_SIZE * i + ADDRESS_SIZE]
         if len(a) != ADDRESS_SIZE:
             raise IndexError(i)
-        return a
+        return a if type(a) is bytes else bytes(a)  # bytes: an address is a dict key elsewhere
 
     def power_at(self, i):
         return self._powers[i]
@@ -293,8 +294,10 @@ class ValidatorPacker:
         if n != len(self._codes):
             raise DecodeError("validator_count", "fewer validators added than announced",
                               count=n, expected=len(self._codes))
-        addrs = bytes(self._addrs)
-        self._addrs = None
+        # The buffers are handed on as they are (no immutable copies: on the chip's fixed heap
+        # each copy is a few KB more to find contiguous room for, mid-update); the set takes
+        # them over and nothing else writes them.
+        addrs, self._addrs = self._addrs, None
         total = 0
         # An address can only repeat an earlier one with the same first two bytes: those (small
         # ints, nothing allocated) go in a set, and only a prefix seen before pays for the search
@@ -315,5 +318,5 @@ class ValidatorPacker:
                 raise DecodeError("voting_power_overflow",
                                   "total voting power exceeds MaxTotalVotingPower",
                                   total=total, limit=MAX_TOTAL_VOTING_POWER)
-        return PackedValidatorSet(bytes(self._codes), bytes(self._keys), addrs, self._powers,
-                                  total, self._root.root())
+        codes, keys, self._codes, self._keys = self._codes, self._keys, None, None
+        return PackedValidatorSet(codes, keys, addrs, self._powers, total, self._root.root())

@@ -158,6 +158,18 @@ class RecordStore:
         self._sync_counter()
         return snap.gen
 
+    def rebuild_index(self):
+        """Make the mounted snapshot's index (a few small objects per record) anew. A mount
+        verifies every record in pieces, so its index is made among that garbage, spread over
+        the heap; on a fixed heap (the chip's), called after a collection, the new index is
+        made low and in one piece, leaving room above for large buffers."""
+        snap = self._mounted()
+        old, snap.entries = snap.entries, {}
+        for name in sorted(old):
+            e = old[name]
+            snap.entries[name] = _Entry(name, e.ct_off, e.length, bytes(memoryview(e.nonce)),
+                                        bytes(memoryview(e.tag)))
+
     def get(self, name):
         e = self._mounted().entries.get(_check_name(name))
         if e is None:

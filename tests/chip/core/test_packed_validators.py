@@ -293,3 +293,33 @@ def test_update_signatures_are_read_in_place_and_equal_the_sent_ones():
     ref = by_ref[0].signed_header.commit
     assert isinstance(ref._src, bytes) and not isinstance(ref._src, bytearray)
     assert isinstance(by_copy[0].signed_header.commit._src, bytearray)
+
+
+def test_caching_checker_finds_verdicts_across_its_fixed_buffers():
+    # 70 verdicts span three key buffers of a fixed size (nothing grows by reallocation on the
+    # chip's fixed heap); each is found again, valid or not, without a second check.
+    from lightclient.chip.core.signatures import CachingChecker
+    c = CachingChecker(lambda kt, pub, msg, sig: msg.startswith(b"ok"))
+    msgs = [(b"ok" if i % 3 else b"bad") + bytes([i]) for i in range(70)]
+    assert [c.check("ed25519", b"p", m, b"s") for m in msgs] == [i % 3 != 0 for i in range(70)]
+    assert [c.check("ed25519", b"p", m, b"s") for m in msgs] == [i % 3 != 0 for i in range(70)]
+    assert c.verified == 70
+    assert len(c._bufs) == 3 and {len(b) for b in c._bufs} == {33 * 32}
+    assert c.check("ed25519", b"p", b"ok-new", b"s") and c.verified == 71
+
+
+def test_a_packed_set_takes_its_packers_buffers_and_gives_addresses_as_bytes():
+    # No copies of the packer's buffers (a few KB on the chip's heap, mid-update); addresses
+    # stay bytes, so a plain set (a dict of addresses) can look them up.
+    entries = _mixed(7)
+    pk = valset.ValidatorPacker(len(entries))
+    for kt, pub, p in entries:
+        pk.add(kt, pub, p)
+    keys, addrs = pk._keys, pk._addrs
+    packed = pk.finish()
+    assert packed._keys is keys and packed._addrs is addrs
+    plain = _plain(entries)
+    for i in range(len(entries)):
+        a = packed.address_at(i)
+        assert type(a) is bytes and plain.index_of(a) == i
+    assert valset.ValidatorSet(packed.validators).hash() == plain.hash()
