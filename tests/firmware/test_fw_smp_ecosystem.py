@@ -84,7 +84,9 @@ def test_every_foreign_group_and_command_is_not_supported_without_side_effect(gr
 
 def test_unknown_commands_of_our_groups_are_not_supported():
     fw = _fw()
-    for group, cmd in ((lc.GROUP, 12), (lc.GROUP, 255), (H.GROUP_OS, 3), (H.GROUP_OS, 255)):
+    first_unused = max(fw._group(lc.GROUP)) + 1     # the group's next command id, not yet ours
+    for group, cmd in ((lc.GROUP, first_unused), (lc.GROUP, 255), (H.GROUP_OS, 3),
+                       (H.GROUP_OS, 255)):
         assert _ask(fw, H.OP_WRITE, group, cmd, {"force": True})["rc"] == H.MGMT_ENOTSUP
     assert fw.device.pub is None and fw.handled == 0
 
