@@ -52,3 +52,8 @@ func (k Keeper) GetGrant(ctx context.Context, owner, grantee []byte, class strin
 	found, err := k.getProto(ctx, types.GrantKey(owner, grantee, class), &g)
 	return g, found, err
 }
+
+// SetLayout writes the store's layout record (types.LayoutKey), at genesis.
+func (k Keeper) SetLayout(ctx context.Context) error {
+	return k.storeService.OpenKVStore(ctx).Set(types.LayoutKey, []byte(types.LayoutVersion))
+}

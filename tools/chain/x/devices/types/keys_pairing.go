@@ -37,3 +37,10 @@ func SealedKey(recordKey []byte) []byte        { return prefixed(SealedKeyPrefix
 func GrantKey(owner, grantee []byte, class string) []byte {
 	return prefixed(GrantKeyPrefix, owner, grantee, []byte(class))
 }
+
+// LayoutKey holds LayoutVersion from genesis on. ICS23 cannot prove an absence in an empty
+// IAVL tree (a non-existence proof needs a neighbour), so the store is never empty and "this
+// owner has no device yet" is provable on a fresh chain.
+var LayoutKey = []byte{0x00}
+
+const LayoutVersion = "mycroft.devices/v1"

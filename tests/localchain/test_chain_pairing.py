@@ -1,0 +1,207 @@
+"""User-held keys on the real chain (issue 20): the owner pairs an emulated board (the chip's
+32-bit build at the board's 96 KiB heap) with the code from its label, and x/devices records the
+statement only with both signatures; settings live on chain only as envelopes, the chip opens
+them and the Pi gets the plaintext; a second owner can neither read nor change them; a removed
+device cannot read what is written after; a relay that tampers with the PAKE or a Pi that makes a
+statement itself records nothing; no node stores a setting's plaintext."""
+
+import os
+import secrets
+
+import pytest
+
+from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.keys import envelope, epochs, pairing
+from lightclient.chip.keys.errors import EnvelopeError, PairingError
+from lightclient.chip.smp import header as H
+from lightclient.chip.smp import keys as K
+from lightclient.hwtest.emulator import EmulatedBoard
+from lightclient.localchain import devicetx
+from lightclient.mcu import McuClient, McuError
+from lightclient.owner import chain as oc
+from lightclient.owner.chainview import ChainView
+from lightclient.owner.keyfile import OwnerKey
+from lightclient.owner.onchain import OwnerChain, open_on_chip
+from lightclient.owner.pair import OwnerPairing
+from lightclient.txclient import TxRejected
+
+HEAP = 96 * 1024
+# a marker no encoding of the chain's own data contains: the plaintext scan looks for it
+MARKER = ("lyon-" + secrets.token_hex(8)).encode()
+
+
+def _board(tmp_path_factory, name, chain_id):
+    b = EmulatedBoard("esp32-devkitc", tmp_path_factory.mktemp(name) / "lcstore.img", heap=HEAP)
+    b.start()
+    with McuClient(b.port, timeout=20) as mcu:
+        pub = mcu.generate_key()
+        code = mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": chain_id})["code"]
+    return b, pub, code
+
+
+def _view(net):
+    anchor = net.rpc(0).light_block(1).light_block.signed_header.header
+    return ChainView(net.rpc(0), net.info["chain_id"], 1, anchor.hash())
+
+
+def _funded_owner(net):
+    """A new owner key whose account the test keyring's owner funds (the fees)."""
+    key = OwnerKey.generate()
+    secret = devicetx.key_secret(net.info, "owner")
+    funder = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
+                                ct.sign_secp256k1(secret))
+    from_addr, _ = devicetx.key_info(net.info, "owner")
+    funder.send([[ct.msg_send(from_addr, oc.owner_address(key.secp256k1_public),
+                              [("stake", 100000)])]])
+    return key
+
+
+def _pair(mcu, key, chain_id, code, relay=lambda step, payload: payload):
+    info = mcu.keys(H.OP_READ, K.KEY_INFO)
+    mcu.keys(H.OP_WRITE, K.OPEN_WINDOW)
+    p = OwnerPairing(code, key, chain_id, info["pub"], os.urandom)
+    a1 = relay(1, mcu.keys(H.OP_WRITE, K.PAIR_START, relay(0, p.start())))
+    a2 = relay(3, mcu.keys(H.OP_WRITE, K.PAIR_FINISH, relay(2, p.respond(a1))))
+    return p.finish(a2)
+
+
+@pytest.fixture(scope="module")
+def world(chain, tmp_path_factory):
+    cid = chain.info["chain_id"]
+    a = _board(tmp_path_factory, "board-a", cid)
+    b = _board(tmp_path_factory, "board-b", cid)
+    try:
+        owner = OwnerChain(_funded_owner(chain), _view(chain))
+        stranger = OwnerChain(_funded_owner(chain), _view(chain))
+        yield {"chain": chain, "a": a, "b": b, "owner": owner, "stranger": stranger}
+    finally:
+        a[0].stop()
+        b[0].stop()
+
+
+def _tx_code(excinfo):
+    return excinfo.value.details.get("codespace"), excinfo.value.details.get("code")
+
+
+def test_pair_set_and_the_chip_opens_the_setting(world):
+    board, pub, code = world["a"]
+    owner = world["owner"]
+    with McuClient(board.port, timeout=20) as mcu:
+        result = _pair(mcu, owner.key, owner.chain_id, code)
+    owner.pair(result)
+    [(dev, record)] = owner.devices()
+    assert dev == pub and record["x25519_key"] == result.device_x25519
+    assert owner.owner_record()["epoch"] == 0
+
+    _height, version = owner.set("location", b'{"city":"%s"}' % MARKER)
+    assert version == 1
+    assert owner.get("location").plaintext == b'{"city":"%s"}' % MARKER
+    with McuClient(board.port, timeout=20) as mcu:
+        opened = open_on_chip(owner.view, mcu, owner.address, "location")
+    assert opened["plaintext"] == b'{"city":"%s"}' % MARKER and opened["version"] == 1
+    world["paired_a"] = True
+
+
+def test_a_relay_tampering_with_the_pake_records_nothing(world):
+    if not world.get("paired_a"):
+        pytest.fail("needs test_pair_set_and_the_chip_opens_the_setting (a store with a record: "
+                    "ICS23 proves no absence in an empty store)")
+    board, pub, code = world["b"]
+    owner = world["owner"]
+
+    def flip(field):
+        def relay(step, payload):
+            if field in payload:
+                v = bytearray(payload[field])
+                v[-1] ^= 1
+                payload = dict(payload, **{field: bytes(v)})
+            return payload
+        return relay
+
+    for field in ("share", "confirm"):
+        with McuClient(board.port, timeout=20) as mcu, \
+                pytest.raises((PairingError, McuError)):
+            _pair(mcu, owner.key, owner.chain_id, code, flip(field))
+    assert owner.device(pub) is None            # an absence proven against a verified header
+    assert [d for d, _r in owner.devices()] == [world["a"][1]]
+
+
+def test_a_pi_cannot_pair_the_chip_to_itself(world):
+    """The Pi holds neither the code nor the chip's key: its statement for the chip has no
+    device signature the module accepts, and nothing is recorded."""
+    board, pub, _code = world["b"]
+    pi = world["stranger"]
+    with McuClient(board.port, timeout=20) as mcu:
+        x = mcu.keys(H.OP_READ, K.KEY_INFO)["x25519"]
+    st = pairing.statement(pi.chain_id, pi.key.secp256k1_public, pub, x, bytes(32))
+    signed = pairing.signing_bytes(st)
+    own_sig = devicetx.backend.secp256k1_sign(pi.key.secp256k1_secret, signed)
+    env = pi.book().pair(pub, x)
+    with pytest.raises(TxRejected) as e:
+        pi._send(oc.msg_pair_device(pi.address, st, own_sig, bytes(64), env))
+    assert _tx_code(e) == ("devices", 24)       # ErrPairDeviceSignature
+    assert pi.device(pub) is None
+
+
+def test_a_second_owner_can_neither_read_nor_change_the_setting(world):
+    if not world.get("paired_a"):
+        pytest.fail("needs test_pair_set_and_the_chip_opens_the_setting")
+    owner, stranger = world["owner"], world["stranger"]
+    record_key = oc.settings_record_key(owner.address, "location")
+    data = stranger.sealed(record_key)          # the ciphertext is public, proven
+    assert data is not None
+    with pytest.raises(EnvelopeError) as e:
+        stranger.book().open(record_key, data, writers=[owner.book().writer])
+    assert e.value.check == "envelope_not_recipient"
+    # a write of its own to the owner's record, sealed and signed by the stranger: refused
+    forged = stranger.book().seal(record_key, b'{"city":"elsewhere"}',
+                                  envelope.parse(data)[envelope.K_VERSION] + 1)
+    with pytest.raises(TxRejected) as e:
+        stranger._send(oc.msg_put_sealed(stranger.address, forged))
+    assert _tx_code(e) == ("devices", 32)       # ErrEnvelopeWriter: not the owner nor its device
+    assert owner.get("location").version == 1
+
+
+def test_a_removed_device_cannot_read_what_is_written_after(world):
+    if not world.get("paired_a"):
+        pytest.fail("needs test_pair_set_and_the_chip_opens_the_setting")
+    owner = world["owner"]
+    a_board, a_pub, _ = world["a"]
+    b_board, b_pub, b_code = world["b"]
+    with McuClient(b_board.port, timeout=20) as mcu:
+        owner.pair(_pair(mcu, owner.key, owner.chain_id, b_code))
+    assert {d for d, _r in owner.devices()} == {a_pub, b_pub}
+    owner.remove(a_pub)
+    assert owner.owner_record()["epoch"] == 1 and owner.device(a_pub) is None
+    owner.set("location", b'{"city":"after-%s"}' % MARKER)
+    with McuClient(b_board.port, timeout=20) as mcu:
+        assert open_on_chip(owner.view, mcu, owner.address, "location",
+                            min_version=2)["plaintext"] == b'{"city":"after-%s"}' % MARKER
+    with McuClient(a_board.port, timeout=20) as mcu, pytest.raises(McuError) as e:
+        open_on_chip(owner.view, mcu, owner.address, "location")
+    assert e.value.check == "envelope_not_recipient"
+    world["removed"] = True
+
+
+def test_no_node_stores_a_settings_plaintext(world):
+    """Every file of every node (state, block store, tx index, logs): the record keys are there
+    in the clear (the scan sees what nodes store), the settings' plaintext nowhere."""
+    if not world.get("removed"):
+        pytest.fail("needs the settings written by the tests above")
+    root = world["chain"].dir
+    control = oc.settings_record_key(world["owner"].address, "location")
+    found_control, found_marker, files = False, [], 0
+    for dirpath, _dirs, names in os.walk(root):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            files += 1
+            found_control = found_control or control in data
+            if MARKER in data:
+                found_marker.append(path)
+    assert files > 20 and found_control
+    assert found_marker == []
