@@ -112,11 +112,15 @@ def grant_key(owner_bech, grantee_bech, klass):
 # --- records ----------------------------------------------------------------------------------
 
 def decode_owner(value):
-    """protobuf Owner -> {"pub_key", "epoch", "devices"}."""
-    fs = proto.fields(bytes(value), 64)
+    """protobuf Owner -> {"pub_key", "epoch", "devices", "grants": [(grantee, class)]}."""
+    fs = proto.fields(bytes(value), 128)
+    grants = []
+    for g in proto.get_all(fs, 4, proto.LEN):
+        grantee, _, klass = g.decode().partition("/")
+        grants.append((grantee, klass))
     return {"pub_key": proto.get_one(fs, 1, proto.LEN, b""),
             "epoch": proto.get_one(fs, 2, proto.VARINT, 0),
-            "devices": proto.get_all(fs, 3, proto.LEN)}
+            "devices": proto.get_all(fs, 3, proto.LEN), "grants": grants}
 
 
 def decode_paired(value):

@@ -75,8 +75,10 @@ class OwnerChain:
 
     def _send(self, msg):
         [(_result, height)] = self.tx.send([[msg]])
-        # the state after block `height` is committed by header height + 1
+        # the state after block `height` is committed by header height + 1: a write returns
+        # once that header is verified, so every later read (this process or the next) sees it
         self.view.min_height = max(self.view.min_height, height + 1)
+        self.view.head(height + 1)
         return height
 
     def pair(self, result):
@@ -120,6 +122,12 @@ class OwnerChain:
 
     def revoke(self, grantee, klass):
         return self._send(chain.msg_revoke(self.address, grantee, klass))
+
+    def grants(self):
+        """[{grantee, class, expiry, ...}] of every grant the verified owner record lists, each
+        proven and its owner signature checked."""
+        o = self.owner_record()
+        return [self.grant_of(grantee, klass) for grantee, klass in (o["grants"] if o else [])]
 
     def grant_of(self, grantee, klass):
         """The verified grant {grantee, class, expiry}, its owner signature checked, or None."""

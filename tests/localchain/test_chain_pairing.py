@@ -44,15 +44,19 @@ def _view(net):
     return ChainView(net.rpc(0), net.info["chain_id"], 1, anchor.hash())
 
 
-def _funded_owner(net):
-    """A new owner key whose account the test keyring's owner funds (the fees)."""
-    key = OwnerKey.generate()
+def _fund(net, address):
+    """The test keyring's owner pays `address` (the fees of an owner key)."""
     secret = devicetx.key_secret(net.info, "owner")
     funder = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
                                 ct.sign_secp256k1(secret))
     from_addr, _ = devicetx.key_info(net.info, "owner")
-    funder.send([[ct.msg_send(from_addr, oc.owner_address(key.secp256k1_public),
-                              [("stake", 100000)])]])
+    [(_r, height)] = funder.send([[ct.msg_send(from_addr, address, [("stake", 100000)])]])
+    net.wait_for_height(height + 1)         # header height+1 commits the new account
+
+
+def _funded_owner(net):
+    key = OwnerKey.generate()
+    _fund(net, oc.owner_address(key.secp256k1_public))
     return key
 
 
@@ -70,13 +74,14 @@ def world(chain, tmp_path_factory):
     cid = chain.info["chain_id"]
     a = _board(tmp_path_factory, "board-a", cid)
     b = _board(tmp_path_factory, "board-b", cid)
+    c = _board(tmp_path_factory, "board-c", cid)
     try:
         owner = OwnerChain(_funded_owner(chain), _view(chain))
         stranger = OwnerChain(_funded_owner(chain), _view(chain))
-        yield {"chain": chain, "a": a, "b": b, "owner": owner, "stranger": stranger}
+        yield {"chain": chain, "a": a, "b": b, "c": c, "owner": owner, "stranger": stranger}
     finally:
-        a[0].stop()
-        b[0].stop()
+        for board in (a, b, c):
+            board[0].stop()
 
 
 def _tx_code(excinfo):
@@ -183,10 +188,59 @@ def test_a_removed_device_cannot_read_what_is_written_after(world):
     world["removed"] = True
 
 
+def test_the_owner_tool_pairs_sets_gets_lists_and_grants(world, tmp_path, monkeypatch, capsys):
+    """`mycroft-lc owner init | pair | devices | set | get | grants | remove` on the chain."""
+    import json
+
+    from lightclient import cli
+    net = world["chain"]
+    cid = net.info["chain_id"]
+    board, pub, code = world["c"]
+    monkeypatch.setenv("MYCROFT_LC_PASSPHRASE", "correct horse")
+    keyfile = str(tmp_path / "owner.key")
+    assert cli.main(["owner", "init", keyfile, "--json"]) == 0
+    capsys.readouterr()
+    from lightclient.owner import keyfile as kf
+    key = kf.read(keyfile, "correct horse")
+    _fund(net, oc.owner_address(key.secp256k1_public))
+    anchor = net.rpc(0).light_block(1).light_block.signed_header.header.hash().hex()
+    chain = ["--node", net.nodes[1]["rpc"], "--chain-id", cid, "--anchor", "1:" + anchor,
+             "--json"]
+
+    def run(*argv):
+        code_ = cli.main(["owner", *argv, *chain])
+        out = capsys.readouterr()
+        assert code_ == 0, out.err
+        return json.loads(out.out)
+
+    assert run("pair", keyfile, "--mcu", board.port, "--code", code, "--open-window")["height"]
+    listed = run("devices", keyfile)
+    assert listed["epoch"] == 0 and [d["device"] for d in listed["devices"]] == [pub.hex()]
+    assert run("set", keyfile, "wake_word", "--value", "hey-%s" % MARKER.decode())["version"] == 1
+    assert run("get", keyfile, "wake_word")["value"] == "hey-%s" % MARKER.decode()
+    with McuClient(board.port, timeout=20) as mcu:
+        assert open_on_chip(_view(net), mcu, oc.owner_address(key.secp256k1_public),
+                            "wake_word")["plaintext"] == b"hey-" + MARKER
+
+    grantee = world["stranger"].address
+    far = 4102444800
+    grants = run("grants", keyfile, "--add", grantee, "voice_samples", str(far))["grants"]
+    assert [(g["grantee"], g["class"], g["expiry"]) for g in grants] == \
+        [(grantee, "voice_samples", far)]
+    assert run("grants", keyfile, "--revoke", grantee, "voice_samples")["grants"] == []
+    # a wrong anchor: nothing the node says is believed
+    assert cli.main(["owner", "devices", keyfile, "--node", net.nodes[0]["rpc"], "--chain-id",
+                     cid, "--anchor", "1:" + "00" * 32]) != 0
+    assert "owner_anchor" in capsys.readouterr().err
+    assert run("remove", keyfile, pub.hex())["epoch"] == 1
+    assert run("devices", keyfile)["devices"] == []
+    world["tool"] = True
+
+
 def test_no_node_stores_a_settings_plaintext(world):
     """Every file of every node (state, block store, tx index, logs): the record keys are there
     in the clear (the scan sees what nodes store), the settings' plaintext nowhere."""
-    if not world.get("removed"):
+    if not world.get("removed") or not world.get("tool"):
         pytest.fail("needs the settings written by the tests above")
     root = world["chain"].dir
     control = oc.settings_record_key(world["owner"].address, "location")

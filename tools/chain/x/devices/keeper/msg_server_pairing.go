@@ -297,6 +297,21 @@ func (s pairingServer) Grant(ctx context.Context, msg *types.MsgGrant) (*types.M
 	if now := sdkCtx.BlockTime().Unix(); g.Expiry <= uint64(now) {
 		return nil, errorsmod.Wrapf(types.ErrBadGrant, "expired at %d (block time %d)", g.Expiry, now)
 	}
+	o, _, err := s.GetOwner(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	name := g.Grantee + "/" + g.Class
+	if indexOf(o.Grants, name) < 0 {
+		if len(o.Grants) >= types.MaxOwnerGrants {
+			return nil, errorsmod.Wrapf(types.ErrBadGrant, "an owner holds at most %d grants", types.MaxOwnerGrants)
+		}
+		o.Grants = append(o.Grants, name)
+	}
+	o.PubKey = g.OwnerPubKey
+	if err := s.setProto(ctx, types.OwnerKey(owner), &o); err != nil {
+		return nil, err
+	}
 	if err := s.setProto(ctx, types.GrantKey(owner, grantee, g.Class), &types.Grant{Statement: msg.Statement, Signature: msg.Signature}); err != nil {
 		return nil, err
 	}
@@ -324,9 +339,28 @@ func (s pairingServer) Revoke(ctx context.Context, msg *types.MsgRevoke) (*types
 	if err := s.storeService.OpenKVStore(ctx).Delete(key); err != nil {
 		return nil, err
 	}
+	o, _, err := s.GetOwner(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	if i := indexOf(o.Grants, msg.Grantee+"/"+msg.Class); i >= 0 {
+		o.Grants = append(o.Grants[:i:i], o.Grants[i+1:]...)
+		if err := s.setProto(ctx, types.OwnerKey(owner), &o); err != nil {
+			return nil, err
+		}
+	}
 	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent("revoke",
 		sdk.NewAttribute("owner", msg.Owner), sdk.NewAttribute("grantee", msg.Grantee), sdk.NewAttribute("class", msg.Class)))
 	return &types.MsgRevokeResponse{}, nil
 }
 
 func hexKey(b []byte) string { return hex.EncodeToString(b) }
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -281,6 +281,8 @@ func TestGrantsAreOwnerSignedAndRevocable(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, msg.Signature, g.Signature)
+	o, _, _ := f.k.GetOwner(ctx, mustAddr(f, v.Owner.Address))
+	require.Equal(t, []string{v.Grant.Grantee + "/" + v.Grant.Class}, o.Grants)
 
 	_, err = srv.Revoke(ctx, &types.MsgRevoke{Owner: v.Owner.Address, Grantee: v.Grant.Grantee, Class: "skill_usage"})
 	require.ErrorIs(t, err, types.ErrGrantNotFound)
@@ -288,6 +290,8 @@ func TestGrantsAreOwnerSignedAndRevocable(t *testing.T) {
 	require.NoError(t, err)
 	_, found, _ = f.k.GetGrant(ctx, mustAddr(f, v.Owner.Address), grantee, v.Grant.Class)
 	require.False(t, found)
+	o, _, _ = f.k.GetOwner(ctx, mustAddr(f, v.Owner.Address))
+	require.Empty(t, o.Grants)
 }
 
 func mustAddr(f fixture, bech string) []byte {

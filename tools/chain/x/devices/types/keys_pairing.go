@@ -18,6 +18,9 @@ var (
 // MaxOwnerDevices bounds an owner's devices: one epoch envelope wraps to each (MAX_WRAPS).
 const MaxOwnerDevices = 32
 
+// MaxOwnerGrants bounds the grant index of an owner record.
+const MaxOwnerGrants = 64
+
 func prefixed(prefix []byte, parts ...[]byte) []byte {
 	n := len(prefix)
 	for _, p := range parts {
