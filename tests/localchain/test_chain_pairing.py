@@ -11,7 +11,7 @@ import secrets
 import pytest
 
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.keys import envelope, epochs, pairing
+from lightclient.chip.keys import envelope, pairing
 from lightclient.chip.keys.errors import EnvelopeError, PairingError
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import keys as K

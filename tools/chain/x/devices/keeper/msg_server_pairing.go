@@ -47,11 +47,8 @@ func (s pairingServer) PairDevice(ctx context.Context, msg *types.MsgPairDevice)
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if st.ChainID != sdkCtx.ChainID() {
-		return nil, errorsmod.Wrapf(types.ErrStatementChain, "%q, this chain is %q", st.ChainID, sdkCtx.ChainID())
-	}
-	if !bytes.Equal((&secp256k1.PubKey{Key: st.OwnerPubKey}).Address(), owner) {
-		return nil, errorsmod.Wrap(types.ErrStatementOwner, msg.Owner)
+	if err := statementOf(sdkCtx, st.ChainID, st.OwnerPubKey, owner, msg.Owner); err != nil {
+		return nil, err
 	}
 	signed := types.PairingSigningBytes(msg.Statement)
 	if !types.VerifySecp256k1(st.OwnerPubKey, signed, msg.OwnerSignature) {
@@ -184,6 +181,18 @@ func (s pairingServer) putEpochEnvelope(ctx context.Context, ownerBech string, o
 	return s.setSealed(ctx, e.RecordKey, data)
 }
 
+// statementOf: a signed statement (pairing or grant) names this chain and an owner key whose
+// account is the transaction's signer.
+func statementOf(ctx sdk.Context, chainID string, ownerPub, signer []byte, signerBech string) error {
+	if chainID != ctx.ChainID() {
+		return errorsmod.Wrapf(types.ErrStatementChain, "%q, this chain is %q", chainID, ctx.ChainID())
+	}
+	if !bytes.Equal((&secp256k1.PubKey{Key: ownerPub}).Address(), signer) {
+		return errorsmod.Wrap(types.ErrStatementOwner, signerBech)
+	}
+	return nil
+}
+
 func (s pairingServer) checkChain(ctx context.Context, e types.Envelope) error {
 	if chain := sdk.UnwrapSDKContext(ctx).ChainID(); e.ChainID != chain {
 		return errorsmod.Wrapf(types.ErrEnvelopeChain, "%q, this chain is %q", e.ChainID, chain)
@@ -281,11 +290,8 @@ func (s pairingServer) Grant(ctx context.Context, msg *types.MsgGrant) (*types.M
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if g.ChainID != sdkCtx.ChainID() {
-		return nil, errorsmod.Wrapf(types.ErrStatementChain, "%q, this chain is %q", g.ChainID, sdkCtx.ChainID())
-	}
-	if !bytes.Equal((&secp256k1.PubKey{Key: g.OwnerPubKey}).Address(), owner) {
-		return nil, errorsmod.Wrap(types.ErrStatementOwner, msg.Owner)
+	if err := statementOf(sdkCtx, g.ChainID, g.OwnerPubKey, owner, msg.Owner); err != nil {
+		return nil, err
 	}
 	if !types.VerifySecp256k1(g.OwnerPubKey, types.GrantSigningBytes(msg.Statement), msg.Signature) {
 		return nil, errorsmod.Wrap(types.ErrOwnerSignature, "over the grant statement")

@@ -35,12 +35,12 @@ type vectors struct {
 		Pub    string `json:"pub"`
 		X25519 string `json:"x25519"`
 	} `json:"devices"`
-	Pair1, Pair2, Pair2ByStranger                                  signedStatement
-	SettingsV1Owner                                                string `json:"settings_v1_owner"`
-	SettingsV2Device1, SettingsV2Device2, SettingsV2Stranger       string
-	SettingsV1OtherChain, Remove2Epoch1Env                         string
-	SettingsV3Epoch1, SettingsV3Epoch0                             string
-	Grant                                                          struct {
+	Pair1, Pair2, Pair2ByStranger                            signedStatement
+	SettingsV1Owner                                          string `json:"settings_v1_owner"`
+	SettingsV2Device1, SettingsV2Device2, SettingsV2Stranger string
+	SettingsV1OtherChain, Remove2Epoch1Env                   string
+	SettingsV3Epoch1, SettingsV3Epoch0                       string
+	Grant                                                    struct {
 		Statement, Signature, Grantee, Class string
 	} `json:"grant"`
 }
@@ -205,16 +205,10 @@ func TestSettingsAreEnvelopesOfTheOwnersEpochSignedByItOrItsDevices(t *testing.T
 func TestRemovingADeviceStartsANewEpochWithoutIt(t *testing.T) {
 	f := setup(t)
 	v := loadVectors(t)
-	srv := keeper.NewPairingMsgServerImpl(f.k)
-	_, err := srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair1))
-	require.NoError(t, err)
-	_, err = srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair2))
-	require.NoError(t, err)
-	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV1Owner))
-	require.NoError(t, err)
+	srv := pairTwoAndSet(t, f, v)
 
 	remove := &types.MsgRemoveDevice{Owner: v.Stranger.Address, DevicePubKey: hx(v.Devices[1].Pub), EpochEnvelope: hx(v.Remove2Epoch1Env)}
-	_, err = srv.RemoveDevice(f.ctx, remove)
+	_, err := srv.RemoveDevice(f.ctx, remove)
 	require.ErrorIs(t, err, types.ErrUnknownOwner) // only the owner removes its devices
 	remove.Owner = v.Owner.Address
 	remove.EpochEnvelope = hx(v.Pair2.EpochEnv) // the old epoch
@@ -239,14 +233,8 @@ func TestRemovingADeviceStartsANewEpochWithoutIt(t *testing.T) {
 func TestTheEpochAdvancesOnlyWithTheOwnersEnvelope(t *testing.T) {
 	f := setup(t)
 	v := loadVectors(t)
-	srv := keeper.NewPairingMsgServerImpl(f.k)
-	_, err := srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair1))
-	require.NoError(t, err)
-	_, err = srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair2))
-	require.NoError(t, err)
-	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV1Owner))
-	require.NoError(t, err)
-	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
+	srv := pairTwoAndSet(t, f, v)
+	_, err := srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
 	require.NoError(t, err)
 	_, err = srv.RemoveDevice(f.ctx, &types.MsgRemoveDevice{Owner: v.Owner.Address,
 		DevicePubKey: hx(v.Devices[1].Pub), EpochEnvelope: hx(v.Remove2Epoch1Env)})
@@ -292,6 +280,18 @@ func TestGrantsAreOwnerSignedAndRevocable(t *testing.T) {
 	require.False(t, found)
 	o, _, _ = f.k.GetOwner(ctx, mustAddr(f, v.Owner.Address))
 	require.Empty(t, o.Grants)
+}
+
+// pairTwoAndSet pairs both devices of the vectors and writes version 1 of the setting.
+func pairTwoAndSet(t *testing.T, f fixture, v vectors) types.PairingMsgServer {
+	srv := keeper.NewPairingMsgServerImpl(f.k)
+	_, err := srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair1))
+	require.NoError(t, err)
+	_, err = srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair2))
+	require.NoError(t, err)
+	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV1Owner))
+	require.NoError(t, err)
+	return srv
 }
 
 func mustAddr(f fixture, bech string) []byte {

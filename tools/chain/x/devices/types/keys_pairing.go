@@ -34,9 +34,9 @@ func prefixed(prefix []byte, parts ...[]byte) []byte {
 	return out
 }
 
-func PairedDeviceKey(pub []byte) []byte        { return prefixed(PairedDeviceKeyPrefix, pub) }
-func OwnerKey(owner []byte) []byte             { return prefixed(OwnerKeyPrefix, owner) }
-func SealedKey(recordKey []byte) []byte        { return prefixed(SealedKeyPrefix, recordKey) }
+func PairedDeviceKey(pub []byte) []byte { return prefixed(PairedDeviceKeyPrefix, pub) }
+func OwnerKey(owner []byte) []byte      { return prefixed(OwnerKeyPrefix, owner) }
+func SealedKey(recordKey []byte) []byte { return prefixed(SealedKeyPrefix, recordKey) }
 func GrantKey(owner, grantee []byte, class string) []byte {
 	return prefixed(GrantKeyPrefix, owner, grantee, []byte(class))
 }
