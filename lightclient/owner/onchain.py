@@ -141,6 +141,25 @@ class OwnerChain:
         return chain.parse_grant(g["statement"])
 
 
+def grant_in_force(view, owner_address, owner_pub, grantee, klass):
+    """A grantee's (or a device's) check before it reads or uploads a class: the grant proven
+    against the latest verified header, its owner signature checked, and its expiry compared with
+    that header's time (chain time, not the local clock). -> (in force, grant or None)."""
+    v = view.prove(chain.STORE, chain.grant_key(owner_address, grantee, klass))
+    header = view.trusted.header          # the header that proof was checked against
+    if v is None:
+        return False, None
+    g = chain.decode_grant(v)
+    if not chain.verify_grant(g["statement"], g["signature"], owner_pub):
+        raise OwnerChainError("grant_signature", "a grant record without the owner's signature",
+                              grantee=grantee)
+    grant = chain.parse_grant(g["statement"])
+    if grant["grantee"] != grantee or grant["class"] != klass or grant["chain_id"] != view.chain_id:
+        raise OwnerChainError("grant_mismatch", "the grant record is for another grantee, class "
+                              "or chain", grantee=grant["grantee"])
+    return header.time_ns // 10 ** 9 < grant["expiry"], grant
+
+
 def open_on_chip(view, mcu, owner_address, name, min_version=0):
     """The device's read of a setting: the record and its epoch's envelope proven against a
     verified header (here, on the Pi), then opened on the chip, which holds the X25519 key:

@@ -11,7 +11,7 @@ import secrets
 import pytest
 
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.keys import envelope, pairing
+from lightclient.chip.keys import envelope, epochs, pairing
 from lightclient.chip.keys.errors import EnvelopeError, PairingError
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import keys as K
@@ -21,7 +21,7 @@ from lightclient.mcu import McuClient, McuError
 from lightclient.owner import chain as oc
 from lightclient.owner.chainview import ChainView
 from lightclient.owner.keyfile import OwnerKey
-from lightclient.owner.onchain import OwnerChain, open_on_chip
+from lightclient.owner.onchain import OwnerChain, grant_in_force, open_on_chip
 from lightclient.owner.pair import OwnerPairing
 from lightclient.txclient import TxRejected
 
@@ -235,6 +235,54 @@ def test_the_owner_tool_pairs_sets_gets_lists_and_grants(world, tmp_path, monkey
     assert run("remove", keyfile, pub.hex())["epoch"] == 1
     assert run("devices", keyfile)["devices"] == []
     world["tool"] = True
+
+
+def test_a_grantee_within_and_beyond_its_grant(world):
+    """The grant is read as the grantee would: proven, the owner's signature checked, and the
+    expiry compared with the verified header's time; then revoked."""
+    owner, grantee = world["owner"], world["stranger"]
+    net = world["chain"]
+    now_s = grantee.view.head().time_ns // 10 ** 9
+    owner.grant(grantee.address, "skill_usage", now_s + 3)
+    in_force, g = grant_in_force(grantee.view, owner.address, owner.key.secp256k1_public,
+                                 grantee.address, "skill_usage")
+    assert in_force and g["expiry"] == now_s + 3
+    assert grant_in_force(grantee.view, owner.address, owner.key.secp256k1_public,
+                          grantee.address, "voice_samples") == (False, None)
+    # chain time moves on (blocks, not a local sleep) until a verified header is past the expiry
+    while grantee.view.head().time_ns // 10 ** 9 < now_s + 3:
+        net.wait_for_height(grantee.view.trusted.header.height + 1)
+    assert grant_in_force(grantee.view, owner.address, owner.key.secp256k1_public,
+                          grantee.address, "skill_usage")[0] is False
+    owner.revoke(grantee.address, "skill_usage")
+    grantee.view.min_height = owner.view.min_height
+    assert grant_in_force(grantee.view, owner.address, owner.key.secp256k1_public,
+                          grantee.address, "skill_usage") == (False, None)
+
+
+def test_a_device_writes_its_own_setting_sealed_and_signed_on_the_chip(world):
+    """SEAL_OWN: the chip seals what it writes itself to the owner's epoch key (from the
+    owner-signed epoch envelope) and signs it with its device key; the module accepts it from
+    any submitter because the device is paired, and the owner opens it."""
+    if not world.get("removed"):
+        pytest.fail("needs board b, paired by the removal test")
+    owner, submitter = world["owner"], world["stranger"]
+    board, _pub, _code = world["b"]
+    record_key = oc.settings_record_key(owner.address, "skill-weather")
+    epoch = owner.owner_record()["epoch"]
+    epoch_env = owner.sealed(epochs.epoch_record_key(owner.address, epoch))
+    with McuClient(board.port, timeout=20) as mcu:
+        env = mcu.keys(H.OP_WRITE, K.SEAL_OWN, {
+            "epoch": epoch, "owner_id": owner.address, "epoch_env": epoch_env, "key": record_key,
+            "version": 1, "plaintext": b'{"units":"metric"}'})["env"]
+    submitter._send(oc.msg_put_sealed(submitter.address, env))
+    owner.view.min_height = submitter.view.min_height
+    opened = owner.get("skill-weather")
+    assert opened.plaintext == b'{"units":"metric"}' and opened.writer[0] == "ed25519"
+    # the same envelope again is a replay: refused
+    with pytest.raises(TxRejected) as e:
+        submitter._send(oc.msg_put_sealed(submitter.address, env))
+    assert _tx_code(e) == ("devices", 30)
 
 
 def test_the_module_has_no_plaintext_settings_path(world):
