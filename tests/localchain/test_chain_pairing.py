@@ -302,15 +302,21 @@ def test_the_module_has_no_plaintext_settings_path(world):
         assert _tx_code(e) == ("devices", 38)
 
 
-def test_no_node_stores_a_settings_plaintext(world):
+def test_no_node_stores_a_settings_plaintext_or_a_key(world):
     """Every file of every node (state, block store, tx index, logs): the record keys are there
-    in the clear (the scan sees what nodes store), the settings' plaintext nowhere."""
+    in the clear (the scan sees what nodes store); the settings' plaintext, the epoch secrets
+    and the owner's secrets nowhere."""
     if not world.get("removed") or not world.get("tool"):
         pytest.fail("needs the settings written by the tests above")
-    root = world["chain"].dir
-    control = oc.settings_record_key(world["owner"].address, "location")
-    found_control, found_marker, files = False, [], 0
-    for dirpath, _dirs, names in os.walk(root):
+    owner = world["owner"]
+    book = owner.book()
+    secrets_ = {"plaintext": MARKER, "owner secp256k1": owner.key.secp256k1_secret,
+                "owner x25519": owner.key.x25519_secret}
+    for n in range(book.epoch + 1):
+        secrets_["epoch %d" % n] = book.epoch_secret(n)
+    control = oc.settings_record_key(owner.address, "location")
+    found_control, found, files = False, [], 0
+    for dirpath, _dirs, names in os.walk(world["chain"].dir):
         for n in names:
             path = os.path.join(dirpath, n)
             try:
@@ -320,7 +326,6 @@ def test_no_node_stores_a_settings_plaintext(world):
                 continue
             files += 1
             found_control = found_control or control in data
-            if MARKER in data:
-                found_marker.append(path)
+            found += [(what, path) for what, v in secrets_.items() if v in data]
     assert files > 20 and found_control
-    assert found_marker == []
+    assert found == []
