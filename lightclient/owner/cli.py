@@ -84,6 +84,8 @@ def cmd_pair(args):
 
     key = keyfile.read(args.file, _passphrase(confirm=False))
     code = args.code or getpass.getpass("setup code from the label: ")
+    # the chain options are checked before the chip pairs, not after
+    on_chain = _owner_chain(args, key) if args.node else None
     with McuClient(args.mcu, timeout=args.timeout) as mcu:
         info = mcu.keys(H.OP_READ, K.KEY_INFO)
         if args.open_window:
@@ -92,18 +94,15 @@ def cmd_pair(args):
         a1 = mcu.keys(H.OP_WRITE, K.PAIR_START, p.start())
         a2 = mcu.keys(H.OP_WRITE, K.PAIR_FINISH, p.respond(a1))
         res = p.finish(a2)
-    if args.node:
-        doc_height = _owner_chain(args, key).pair(res)
     doc = {"chain_id": args.chain_id, "statement": res.statement.hex(),
            "owner_sig": res.owner_sig.hex(), "device_sig": res.device_sig.hex(),
            "device_pubkey": res.device_pub.hex(), "device_x25519": res.device_x25519.hex(),
            "owner": key.address()}
-    if args.node:
-        doc["height"] = doc_height
-    text = json.dumps(doc, indent=1, sort_keys=True)
-    if args.out:
+    if args.out:     # first: the signed statement is kept even if the chain refuses it
         with open(args.out, "x") as f:
-            f.write(text + "\n")
+            f.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    if on_chain is not None:
+        doc["height"] = on_chain.pair(res)
     print(json.dumps(doc, sort_keys=True) if args.json else
           "paired device %s with %s on %s%s" % (doc["device_pubkey"], doc["owner"],
                                                 args.chain_id,
@@ -116,10 +115,15 @@ def _owner_chain(args, key):
     from lightclient.owner.onchain import OwnerChain
     from lightclient.rpc import RpcClient
     height, _, anchor_hash = (args.anchor or "").partition(":")
-    if not height.isdigit() or len(anchor_hash) != 64:
+    try:
+        anchor = bytes.fromhex(anchor_hash)
+    except ValueError:
+        anchor = b""
+    if not height.isdigit() or len(anchor) != 32:
         from lightclient.owner.keyfile import OwnerKeyError
         raise OwnerKeyError("anchor", "--anchor is HEIGHT:HASH (64 hex digits)")
-    view = ChainView(RpcClient(args.node), args.chain_id, int(height), bytes.fromhex(anchor_hash))
+    view = ChainView(RpcClient(args.node, timeout=args.timeout), args.chain_id, int(height),
+                     anchor)
     return OwnerChain(key, view)
 
 
@@ -168,8 +172,9 @@ def cmd_get(args):
     opened = oc.get(args.name)
     if args.json:
         return _print(args, {"name": args.name, "version": opened.version,
-                             "epoch": opened.epoch, "value": opened.plaintext.decode()}, "")
-    sys.stdout.write(opened.plaintext.decode() + "\n")
+                             "epoch": opened.epoch,
+                             "value": opened.plaintext.decode("utf-8", "replace")}, "")
+    sys.stdout.buffer.write(opened.plaintext + b"\n")
     return 0
 
 
