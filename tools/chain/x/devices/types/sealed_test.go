@@ -2,9 +2,9 @@ package types_test
 
 import (
 	"bytes"
-	"errors"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"testing"
 
