@@ -11,6 +11,9 @@ import (
 
 // InitGenesis writes every record under the address of its public key.
 func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) error {
+	if err := k.SetLayout(ctx); err != nil {
+		return err
+	}
 	for _, d := range gs.Devices {
 		addr := (&secp256k1.PubKey{Key: d.PubKey}).Address().Bytes()
 		if err := k.SetDevice(ctx, addr, *d); err != nil {

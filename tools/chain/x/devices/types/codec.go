@@ -14,4 +14,5 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgDeviceWrite{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
+	registerPairingInterfaces(registry)
 }
