@@ -48,8 +48,7 @@ def net7(tmp_path_factory):
     try:
         net.wait_for_height(2, timeout=90)
         device = coincurve.PrivateKey(hashlib.sha256(b"localchain fault-test device").digest())
-        # no settings in the record: settings are sealed envelopes only (x/devices PutSealed)
-        height = devicetx.register_device(net, "owner", device.secret, b"")
+        height = devicetx.register_device(net, "owner", device.secret, b"\x01faults-v1")
         net.wait_for_height(height + 1)      # header height+1 commits the record's state
         net.device = device
         net.device_height = height
