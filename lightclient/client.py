@@ -96,7 +96,7 @@ class LightClient:
         self._bans_lock = threading.Lock()
         # Bans survive a restart: a reboot must not hand a known liar a fresh chance at once.
         self.pool.restore_bans(self.store.load_bans())
-        self.pool.restore_health(self.store.load_health())
+        self.pool.restore_health(self.store.load_health(), discovered=config.discover)
         self.pool.on_ban = self._save_bans
         self.options = Options(int(config.trusting_period_s * SECOND), config.trust_level[0],
                                config.trust_level[1])
@@ -283,9 +283,10 @@ class LightClient:
         """The trust options against the chain: a trusting period at or above the unbonding time
         proven from the staking params against verified light block `raw` is refused
         (TrustingPeriodTooLong, a local fault: the configuration is wrong, no source is). Once
-        per client, before anything beyond the anchor is adopted (an anchor at height 1 has no
-        state to prove: the first verified head is checked before it is adopted)."""
-        if not self.config.check_unbonding or self.unbonding_ns is not None or raw.height < 2:
+        per client, before anything beyond the anchor is adopted (an anchor below height 3 has no
+        state the SDK proves: the first verified head is checked before it is adopted)."""
+        if not self.config.check_unbonding or self.unbonding_ns is not None or \
+                raw.height <= records.SDK_FIRST_PROVABLE_STATE:
             return
         ns, _ = staking_params.fetch_unbonding(self.pool, raw, until=until)
         staking_params.check_trusting_period(self.options.trusting_period_ns, ns)
@@ -297,7 +298,8 @@ class LightClient:
         witnesses answering): a /net_info answer lists every peer's node info, a few KiB each,
         more than the light blocks of a whole sync (bench: sync.ours_over_cometbft.bytes).
         Peers found are kept across restarts with the sources' health (sources.json)."""
-        if self.pool.healthy_count() >= 1 + max(1, self.config.witnesses):
+        if not self.config.discover or \
+                self.pool.healthy_count() >= 1 + max(1, self.config.witnesses):
             return
         now = self.clock.monotonic()
         if self.last_discovery_mono is not None and \

@@ -6,7 +6,10 @@
 #  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
 #  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
 #  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
-#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false, "chain_kind": "devnet"}
+#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false, "chain_kind": "devnet",
+#  "discover": true}
+# discover: ask the sources for their peers (/net_info) when too few answer, and keep those found
+# (false: only the sources named here, as an operator who pins them wants).
 # chain_kind picks where the device's record lives and how it reads (record_layouts.py):
 # "cosmos-sdk" (the real chain's x/devices; device_uuid is then the device's account address,
 # "mycroft1...") or "devnet" (the Python devnet's JSON records; the default of older configs).
@@ -23,7 +26,7 @@ DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
             "hedge_delay_s": 0.25, "request_timeout_s": 2.5, "lan": False, "peers": [],
             "max_blocks": 16, "owner_pubkey": "", "central": "", "check_unbonding": False,
-            "chain_kind": record_layouts.DEVNET}
+            "chain_kind": record_layouts.DEVNET, "discover": True}
 MAX_CONFIG = 256 * 1024
 
 
@@ -46,7 +49,7 @@ class Config:
                  peers=(), device_uuid=None, owner_pubkey=b"", trusting_period_s=14 * DAY,
                  trust_level=(1, 3), witnesses=1, ws_k=2, hedge_delay_s=0.25,
                  request_timeout_s=2.5, lan=False, max_blocks=16, check_unbonding=False,
-                 chain_kind=record_layouts.DEVNET):
+                 chain_kind=record_layouts.DEVNET, discover=True):
         self.chain_id = chain_id
         self.checkpoint_height = checkpoint_height
         self.checkpoint_hash = checkpoint_hash
@@ -67,6 +70,7 @@ class Config:
         # proven from its staking params (staking_params.py); the devnet has no staking store
         self.check_unbonding = check_unbonding
         self.chain_kind = chain_kind
+        self.discover = discover
 
     def to_json(self):
         return {"chain_id": self.chain_id,
@@ -79,7 +83,7 @@ class Config:
                 "ws_k": self.ws_k, "hedge_delay_s": self.hedge_delay_s,
                 "request_timeout_s": self.request_timeout_s, "lan": self.lan,
                 "max_blocks": self.max_blocks, "check_unbonding": self.check_unbonding,
-                "chain_kind": self.chain_kind}
+                "chain_kind": self.chain_kind, "discover": self.discover}
 
     def save(self, path):
         d = os.path.dirname(os.path.abspath(path))
@@ -144,8 +148,8 @@ class Config:
         for f in ("trusting_period_s", "hedge_delay_s", "request_timeout_s"):
             need(isinstance(v[f], (int, float)) and not isinstance(v[f], bool) and v[f] > 0, f,
                  f + " must be positive")
-        need(isinstance(v["check_unbonding"], bool), "check_unbonding",
-             "check_unbonding must be true or false")
+        for f in ("check_unbonding", "discover"):
+            need(isinstance(v[f], bool), f, f + " must be true or false")
         for f in ("witnesses", "ws_k", "max_blocks"):
             need(isinstance(v[f], int) and v[f] >= 1 and v[f] <= 1000, f, f + " must be >= 1")
         state_dir = v["state_dir"]
@@ -154,7 +158,7 @@ class Config:
         return cls(v["chain_id"], cp["height"], h, state_dir, v["central"], v["peers"], uuid,
                    owner, v["trusting_period_s"], tl, v["witnesses"], v["ws_k"],
                    v["hedge_delay_s"], v["request_timeout_s"], bool(v["lan"]), v["max_blocks"],
-                   v["check_unbonding"], v["chain_kind"])
+                   v["check_unbonding"], v["chain_kind"], v["discover"])
 
     @classmethod
     def load(cls, path):

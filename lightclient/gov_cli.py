@@ -107,10 +107,11 @@ def cmd_vote(args):
     finally:
         close()
     # the vote in state: a header above the inclusion height, verified, proves it
-    end = time.monotonic() + PROVE_TIMEOUT_S
+    mono = client.clock.monotonic
+    end = mono() + PROVE_TIMEOUT_S
     while True:
-        reader, header = _reader(client, max(1.0, end - time.monotonic()))
-        if header.height > height or time.monotonic() > end:
+        reader, header = _reader(client, max(1.0, end - mono()))
+        if header.height > height or mono() > end:
             break
         time.sleep(0.3)
     v = reader.vote(args.id, gov.address_bytes(voter)) if header.height > height else None

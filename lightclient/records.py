@@ -8,10 +8,17 @@
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import DecodeError, ProofError, Unavailable
-from lightclient.record_layouts import DEVNET, layout as layout_of
+from lightclient.record_layouts import COSMOS_SDK, DEVNET, layout as layout_of
 from lightclient.rpc import b64_field, int_field
 
 MAX_OPS = 4
+# The Cosmos SDK answers "cannot query with proof when height <= 1": the first state a header can
+# be checked against is the one after block 2, committed by header 3.
+SDK_FIRST_PROVABLE_STATE = 2
+
+
+class QueryRefused(Unavailable):
+    """The node answered the query with a non-zero code: it cannot or will not prove this."""
 
 
 class NoVerifiedData(Unavailable):
@@ -99,8 +106,10 @@ def check_answer_head(resp, height):
     if code is None or h is None:
         raise DecodeError("abci_shape", "code/height are not integers in range")
     if code != 0:
-        raise ProofError("abci_code", "query failed on the node", code=code,
-                         log=str(resp.get("log", ""))[:120])
+        # A refusal, not a lie: an honest node answers one for a height it cannot prove (pruned,
+        # or the SDK's first states); the next source is asked, nobody is banned for it.
+        raise QueryRefused("abci_code", "query failed on the node", code=code,
+                           log=str(resp.get("log", ""))[:120])
     if h != height:
         raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
 
@@ -132,8 +141,10 @@ def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None, kind=DE
     (ProvenRecord, source)."""
     header = header_raw.light_block.signed_header.header
     h = header.height - 1
-    if h < 1:
-        raise NoVerifiedData("no_state_height", "need a verified header above height 1")
+    first = SDK_FIRST_PROVABLE_STATE if kind == COSMOS_SDK else 1
+    if h < first:
+        raise NoVerifiedData("no_state_height", "need a verified header above height %d"
+                             % first, header_height=header.height)
     key = layout_of(kind).key(uuid)
 
     def ask(rpc):

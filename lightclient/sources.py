@@ -230,16 +230,17 @@ class SourcePool:
                             "at_unix": wall}
                     for s in self.sources if s.successes or s.failures}
 
-    def restore_health(self, health):
-        """Health saved by export_health, for sources known to the pool, and the peers an
-        earlier run discovered (added back as DISCOVERED, so a restart need not ask /net_info
-        again); untrusted input (a local file): a malformed entry is skipped, numbers are
+    def restore_health(self, health, discovered=True):
+        """Health saved by export_health, for sources known to the pool, and (`discovered`) the
+        peers an earlier run discovered (added back as DISCOVERED, so a restart need not ask
+        /net_info again); untrusted input (a local file): a malformed entry is skipped, numbers are
         bounded, and the pool's MAX_SOURCES still holds."""
         for url, h in health.items():
             if not isinstance(h, dict):
                 continue
             src = self.get(url)
-            if src is None and h.get("kind") == DISCOVERED and _is_http_url(url):
+            if src is None and discovered and h.get("kind") == DISCOVERED and \
+                    _is_http_url(url):
                 src = self.add(url, DISCOVERED)
             if src is None:
                 continue

@@ -17,7 +17,7 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.clock import Clock
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
-from lightclient.records import parse_proof_ops
+from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
 
 CODESPACE_SDK = "sdk"
 CODE_WRONG_SEQUENCE = 32    # cosmos-sdk types/errors ErrWrongSequence
@@ -25,9 +25,7 @@ MAX_RESIGN = 8
 INCLUDE_TIMEOUT_S = 30.0
 POLL_S = 0.1
 MAX_LOG = 300
-# The SDK answers "cannot query with proof when height <= 1": the first state a header can be
-# checked against is the one after block 2, committed by header 3.
-FIRST_PROVABLE_HEIGHT = 2
+FIRST_PROVABLE_HEIGHT = SDK_FIRST_PROVABLE_STATE
 
 
 class TxRejected(LightClientError):

@@ -159,8 +159,12 @@ def verified_state(net, height=None, node=0, now_ns=None):
     from lightclient import native
     from lightclient.chip.core.signatures import CachingChecker
     from lightclient.chip.core.verifier import Options, verify_to_height
+    from lightclient import txclient
     rpc = net.rpc(node)
     if height is None:
+        # a head whose state the SDK proves (the chip's checkpoint and the client's anchor are
+        # taken here: their staking params and records must be provable against them)
+        net.wait_for_height(txclient.FIRST_PROVABLE_HEIGHT + 1, node=node)
         height = rpc.status()["latest_height"]
     state, _, _ = verify_to_height(trusted_at_1(net, node), height,
                                    lambda h: rpc.light_block(h).light_block, Options(DAY_NS),
@@ -187,7 +191,6 @@ def tx_client(net, pub33, sign, node=0):
     rpc = net.rpc(node)
 
     def account():
-        net.wait_for_height(txclient.FIRST_PROVABLE_HEIGHT + 1, node=node)
         return txclient.verified_account(rpc, verified_state(net, node=node).header,
                                          ct.account_address(pub33))
 

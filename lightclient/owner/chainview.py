@@ -5,6 +5,7 @@
 import time
 
 from lightclient import native, txclient
+from lightclient.clock import Clock
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import InvalidData, Unavailable
 from lightclient.chip.core.signatures import CachingChecker
@@ -24,12 +25,13 @@ class AnchorMismatch(InvalidData):
 
 
 class ChainView:
-    def __init__(self, rpc, chain_id, anchor_height, anchor_hash, now_ns=time.time_ns,
+    def __init__(self, rpc, chain_id, anchor_height, anchor_hash, clock=None,
                  trusting_period_ns=TRUSTING_PERIOD_NS):
         self.rpc = rpc
         self.chain_id = chain_id
         self.anchor = (int(anchor_height), bytes(anchor_hash))
-        self.now_ns = now_ns
+        self.clock = clock or Clock()
+        self.now_ns = self.clock.now_ns
         self.options = Options(trusting_period_ns)
         self.checker = CachingChecker(native.verify)
         self.trusted = None
@@ -51,9 +53,9 @@ class ChainView:
         if self.trusted is None:
             self.trusted = self._anchor_state()
         target = self.rpc.status()["latest_height"]
-        deadline = time.monotonic() + WAIT_S
+        deadline = self.clock.monotonic() + WAIT_S
         while min_height and target < min_height:
-            if time.monotonic() > deadline:
+            if self.clock.monotonic() > deadline:
                 raise Unavailable("owner_head", "the chain did not reach the height asked for",
                                   height=min_height, latest=target)
             time.sleep(POLL_S)

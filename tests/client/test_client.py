@@ -291,6 +291,22 @@ def test_discovered_peers_are_kept_across_restarts(make_net, chain40):
     assert c2.pool.get("ftp://evil") is None and c2.pool.get("http://a b") is None
 
 
+def test_a_pinned_source_list_never_discovers_nor_brings_back_discovered_peers(make_net, chain40):
+    """`discover: false` (an operator who pins the sources): no /net_info even when too few
+    answer, and the peers an earlier run discovered are not taken back at a restart."""
+    net = make_net(chain40, n=3)
+    net.cfg.peers = []
+    net.central.peers = [x.url for x in net.nodes[1:]]
+    c = net.client()
+    assert c.boot(5).ok
+    c.discovery.join(60)
+    c._save_health()                          # an earlier run kept discovered peers
+    net.cfg.discover = False
+    c2 = net.client()
+    assert {s.kind for s in c2.pool.sources} == {"central"}
+    assert c2.boot(5).ok and c2.discovery is None
+
+
 def test_lying_heads_cannot_push_the_honest_head_out():
     from lightclient.client import _targets
     assert _targets([]) == []
