@@ -160,14 +160,27 @@ def verified_state(net, height=None, node=0, now_ns=None):
     from lightclient.chip.core.signatures import CachingChecker
     from lightclient.chip.core.verifier import Options, verify_to_height
     from lightclient import txclient
+    from lightclient.rpc import SourceError
     rpc = net.rpc(node)
     if height is None:
         # a head whose state the SDK proves (the chip's checkpoint and the client's anchor are
         # taken here: their staking params and records must be provable against them)
         net.wait_for_height(txclient.FIRST_PROVABLE_HEIGHT + 1, node=node)
         height = rpc.status()["latest_height"]
+
+    def fetch(h):
+        # a node's /commit of the head /status just named can answer 500 for a moment (seen
+        # under load): asked again, briefly, before it counts
+        for attempt in range(5):
+            try:
+                return rpc.light_block(h).light_block
+            except SourceError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+
     state, _, _ = verify_to_height(trusted_at_1(net, node), height,
-                                   lambda h: rpc.light_block(h).light_block, Options(DAY_NS),
+                                   fetch, Options(DAY_NS),
                                    now_ns or time.time_ns(), checker=CachingChecker(native.verify))
     return state
 
