@@ -25,7 +25,6 @@ MAX_RESIGN = 8
 INCLUDE_TIMEOUT_S = 30.0
 POLL_S = 0.1
 MAX_LOG = 300
-FIRST_PROVABLE_HEIGHT = SDK_FIRST_PROVABLE_STATE
 
 
 class TxRejected(LightClientError):
@@ -46,9 +45,10 @@ def verified_account(rpc, header, address20):
     `header` must come from our light client's verification."""
     key = ct.account_key(address20)
     height = header.height - 1
-    if height < FIRST_PROVABLE_HEIGHT:
+    if height < SDK_FIRST_PROVABLE_STATE:
         raise TxRejected("account_unprovable", "the SDK proves no state before height %d: "
-                         "verify a later header" % FIRST_PROVABLE_HEIGHT, header_height=header.height)
+                         "verify a later header" % SDK_FIRST_PROVABLE_STATE,
+                         header_height=header.height)
     resp = rpc.abci_query("/store/%s/key" % ct.ACC_STORE, key, height, prove=True)
     if int(resp.get("code", 0)) != 0:
         raise _chain_error("account_query", "the node refused the account query", resp)

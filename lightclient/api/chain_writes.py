@@ -28,7 +28,7 @@ from lightclient.chip.smp import lc
 # x/devices' store, key bytes and value encoding (docs/chain.md): one definition, the tools' own
 from lightclient.localchain.devicetx import STORE, decode_write, write_key
 from lightclient.api.submitter import SPENT
-from lightclient.records import parse_proof_ops
+from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
 from lightclient.rpc import int_field
 
 FRESH_S = 1.0                   # a verified header this young is used without a new sync
@@ -102,7 +102,7 @@ class ChainWriter:
         """The value at store/key in the state view.header commits, proven with ICS23 against
         its app_hash through any source (a wrong proof bans the source); None: proven absent."""
         height = view.height - 1
-        if height < txclient.FIRST_PROVABLE_HEIGHT:
+        if height < SDK_FIRST_PROVABLE_STATE:
             raise txclient.TxRejected("account_unprovable", "no provable state yet",
                                       header_height=view.height)
 

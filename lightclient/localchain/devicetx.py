@@ -159,13 +159,13 @@ def verified_state(net, height=None, node=0, now_ns=None):
     from lightclient import native
     from lightclient.chip.core.signatures import CachingChecker
     from lightclient.chip.core.verifier import Options, verify_to_height
-    from lightclient import txclient
+    from lightclient.records import SDK_FIRST_PROVABLE_STATE
     from lightclient.rpc import SourceError
     rpc = net.rpc(node)
     if height is None:
         # a head whose state the SDK proves (the chip's checkpoint and the client's anchor are
         # taken here: their staking params and records must be provable against them)
-        net.wait_for_height(txclient.FIRST_PROVABLE_HEIGHT + 1, node=node)
+        net.wait_for_height(SDK_FIRST_PROVABLE_STATE + 1, node=node)
         height = rpc.status()["latest_height"]
 
     def fetch(h):

@@ -11,7 +11,7 @@ from lightclient.chip.core.errors import InvalidData, Unavailable
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,
                                             verify_to_height)
-from lightclient.records import parse_proof_ops
+from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
 from lightclient.rpc import b64_field
 
 DAY_NS = 86400 * 10 ** 9
@@ -70,7 +70,7 @@ class ChainView:
         """The value at `key` of `store` after the latest verified block, or None when the proof
         shows it absent (state H is committed by header H+1's app_hash)."""
         header = self.head(max(min_height or 0, self.min_height,
-                               txclient.FIRST_PROVABLE_HEIGHT + 1))
+                               SDK_FIRST_PROVABLE_STATE + 1))
         resp = self.rpc.abci_query("/store/%s/key" % store, key, header.height - 1, prove=True)
         value = b64_field(resp.get("value"), "value")
         proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), header.app_hash,
@@ -78,5 +78,5 @@ class ChainView:
         return value
 
     def account(self, address20):
-        return txclient.verified_account(self.rpc, self.head(txclient.FIRST_PROVABLE_HEIGHT + 1),
+        return txclient.verified_account(self.rpc, self.head(SDK_FIRST_PROVABLE_STATE + 1),
                                          address20)
