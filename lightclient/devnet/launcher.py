@@ -294,7 +294,7 @@ class Devnet:
         write_atomic(os.path.join(self.directory, name), json.dumps(obj, indent=2).encode())
 
     def stop(self):
-        """Stop every child (stdin closed, then SIGTERM, then SIGKILL after 5 s)."""
+        """Stop every child (stdin closed, then SIGTERM, then SIGKILL after 10 s)."""
         procs, self.procs = self.procs, {}
         for p in procs.values():
             try:
@@ -306,7 +306,7 @@ class Devnet:
                     p.send_signal(signal.SIGTERM)
                 except OSError:
                     pass
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         for p in procs.values():
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -123,13 +123,15 @@ def main(argv=None):
         "loaded_from_cache": history.loaded_from_cache, "pid": os.getpid()}) + "\n")
     sys.stdout.flush()
     stop.wait()
-    srv.shutdown()
-    srv.server_close()
+    # The cache first: the launcher kills what has not exited within its grace period, and on a
+    # loaded machine the server's shutdown can eat most of it.
     t.join(timeout=2)
     try:
         history.save_cache()
     except OSError:
         pass
+    srv.shutdown()
+    srv.server_close()
     return 0
 
 
