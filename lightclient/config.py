@@ -195,6 +195,25 @@ def from_devnet(devnet_dir, state_dir, device_uuid=None, owner_pubkey=None, chec
     return Config.from_json(doc)
 
 
+def localchain_info(chain_dir):
+    """(network.json, the genesis unbonding time in seconds) of the local chain in chain_dir."""
+    path = os.path.join(chain_dir, "network.json")
+    try:
+        with open(path, "rb") as f:
+            net = _json(f.read(MAX_CONFIG + 1), "network.json")
+        with open(os.path.join(net["nodes"][0]["home"], "config", "genesis.json"), "rb") as f:
+            unbonding = json.loads(f.read())["app_state"]["staking"]["params"]["unbonding_time"]
+        return net, int(unbonding.rstrip("s"))
+    except (OSError, KeyError, IndexError, TypeError, ValueError) as e:
+        raise ConfigError("chain_missing", "cannot read the chain's network.json and genesis: "
+                          "%s" % str(e)[:120], path=path)
+
+
+def trusting_period_of(unbonding_s):
+    """A local chain device's trusting period: two thirds of the unbonding time."""
+    return unbonding_s * 2 // 3
+
+
 def from_localchain(chain_dir, state_dir, device_address, checkpoint, central="full0",
                     relays=True):
     """A Config for a device of the real local chain in `chain_dir` (its network.json and
@@ -204,17 +223,8 @@ def from_localchain(chain_dir, state_dir, device_address, checkpoint, central="f
     so relay faults reach the device) or the nodes' own RPC; `central` names the node whose
     source is the central API, the others are peers. checkpoint: {"height", "hash" (hex)}, the
     anchor the owner trusts."""
-    path = os.path.join(chain_dir, "network.json")
-    try:
-        with open(path, "rb") as f:
-            net = _json(f.read(MAX_CONFIG + 1), "network.json")
-        nodes = net["nodes"]
-        with open(os.path.join(nodes[0]["home"], "config", "genesis.json"), "rb") as f:
-            unbonding = json.loads(f.read())["app_state"]["staking"]["params"]["unbonding_time"]
-        unbonding_s = int(unbonding.rstrip("s"))
-    except (OSError, KeyError, IndexError, TypeError, ValueError) as e:
-        raise ConfigError("chain_missing", "cannot read the chain's network.json and genesis: "
-                          "%s" % str(e)[:120], path=path)
+    net, unbonding_s = localchain_info(chain_dir)
+    nodes = net["nodes"]
     url = "relay" if relays else "rpc"
     names = [n["name"] for n in nodes]
     if central not in names:
@@ -224,5 +234,5 @@ def from_localchain(chain_dir, state_dir, device_address, checkpoint, central="f
            "central": nodes[names.index(central)][url],
            "peers": [n[url] for n in nodes if n["name"] != central],
            "device_uuid": device_address, "state_dir": state_dir,
-           "trusting_period_s": unbonding_s * 2 // 3, "check_unbonding": True}
+           "trusting_period_s": trusting_period_of(unbonding_s), "check_unbonding": True}
     return Config.from_json(doc)

@@ -4,12 +4,14 @@ with the `board` group's subparsers; `python -m lightclient.hwtest.cli` runs the
     image build  --board B --firmware MP.bin [--bootloader BL.bin] [--provision-data F] [--out D]
                  [--variant pure|native]
     flash        --build D --port P [--baud N] [--merged] [--erase-all] [--no-verify] [--dry-run]
-    provision    --port P [--board B] [--network devnet|synthetic] [--dir D] [--force] ...
+    provision    --port P [--board B] [--network chain|devnet|synthetic] [--chain-dir C]
+                 [--start-chain] [--owner-account NAME] [--dir D] [--force] ...
     selftest     --port P [--record FILE] [--network ...] [--report FILE]
     batch        --port P1 --port P2 ... [--selftest-only] [--report FILE]
 
-Everything a run leaves (owner key, provisioning records, reports, the synthetic chain) goes
-under --dir (default .hwtest). Exit codes: 0 all good, 1 a check failed or a board failed,
+The network is the real local chain of `mycroft-lc chain up --dir .chain` unless --network says
+otherwise. Everything a run leaves (owner key, provisioning records, the devices' configs,
+reports, the synthetic chain) goes under --dir (default .hwtest). Exit codes: 0 all good, 1 a check failed or a board failed,
 2 the tools could not run (bad arguments, missing files, the network down).
 Walk-through: docs/hardware-testers.md.
 """
@@ -26,6 +28,7 @@ from lightclient.hwtest.errors import HwTestError
 
 DEFAULT_DIR = ".hwtest"
 DEFAULT_DEVNET_DIR = ".devnet"
+DEFAULT_CHAIN_DIR = ".chain"
 
 
 def _emit(obj, path=None):
@@ -38,7 +41,7 @@ def _emit(obj, path=None):
 
 # Failures that are a mistake in the command line rather than in a board, port or file.
 USAGE_CHECKS = ("board_unknown", "network_mismatch", "batch_ports", "port_flag", "confirm",
-                "efuse_target", "secure_boot_key")
+                "efuse_target", "secure_boot_key", "uuid_flag")
 
 
 def _err(e):
@@ -102,15 +105,33 @@ def cmd_flash(args):
 
 # --- network and owner key -----------------------------------------------------------------------
 
-NETWORKS = ("devnet", "synthetic")
+NETWORKS = ("chain", "devnet", "synthetic")
+DEFAULT_NETWORK = "chain"
 
 
 def _network(args):
     from lightclient.hwtest import network
-    if (args.network or "devnet") == "synthetic":
+    kind = args.network or DEFAULT_NETWORK
+    if kind == "synthetic":
         os.makedirs(args.dir, exist_ok=True)
         return network.SyntheticNetwork(args.dir)
-    return network.DevnetNetwork(args.devnet_dir, start=args.start_devnet)
+    if kind == "devnet":
+        return network.DevnetNetwork(args.devnet_dir, start=args.start_devnet)
+    from lightclient.hwtest.chain_network import ChainNetwork
+    return ChainNetwork(args.chain_dir or DEFAULT_CHAIN_DIR, start=args.start_chain,
+                        owner_account=args.owner_account)
+
+
+def _device_config(args, net, rec):
+    """On the chain: the Pi's device config for the board (chain_kind cosmos-sdk, the chain's
+    relays as sources, the provisioning checkpoint as anchor) in DIR/devices/BOARD_ID/, named
+    in the record; `mycroft-lc boot --config` that file boots the device verified."""
+    where = os.path.abspath(os.path.join(args.dir, "devices", rec["board_id"]))
+    cfg = net.device_config(rec["uuid"], rec["checkpoint"], os.path.join(where, "state"))
+    if cfg is not None:
+        os.makedirs(where, exist_ok=True)
+        rec["config"] = os.path.join(where, "config.json")
+        cfg.save(rec["config"])
 
 
 def _owner_seed(args):
@@ -197,6 +218,9 @@ def cmd_provision(args):
     if not args.port:
         raise HwTestError("port_flag", "provision needs --port", hint="the board's serial port, "
                           "or the pty of `mycroft-lc board emulate`")
+    if args.uuid and (args.network or DEFAULT_NETWORK) == "chain":
+        raise HwTestError("uuid_flag", "on the chain a device is named by its account address, "
+                          "made on the chip: leave out --uuid")
     from lightclient.hwtest import provision
     net = _network(args)
     try:
@@ -205,6 +229,7 @@ def cmd_provision(args):
                                   board_id=args.board_id, force=args.force,
                                   baudrate=args.baudrate, timeout=args.timeout, log=_log,
                                   label=_print_label if args.pairing_code else None)
+        _device_config(args, net, rec)
     except HwTestError as e:
         print(_emit({"port": args.port, "provisioned": False, "error": e.to_dict()}))
         _log("FAIL %s" % e)
@@ -239,6 +264,8 @@ def cmd_selftest(args):
                 rec = json.load(f)
             expected = bytes.fromhex(rec["public_key"])
             recorded = (rec.get("network") or {}).get("name")
+            if recorded == "chain" and not args.chain_dir:
+                args.chain_dir = rec["network"].get("dir")   # the chain it was registered on
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise HwTestError("record", "cannot read the public key from %s: %s"
                               % (args.record, e))
@@ -251,14 +278,15 @@ def cmd_selftest(args):
             raise HwTestError("network_mismatch", "%s says the board was provisioned on the %s "
                               "network, not %s" % (args.record, recorded, args.network),
                               hint="leave out --network: the record's network is used")
-    args.network = args.network or "devnet"
+    args.network = args.network or DEFAULT_NETWORK
     net = None
     try:
         net = _network(args)
     except HwTestError as e:
-        _log("no network (%s): the update checks will fail%s" % (
+        _log("no network (%s): the update checks will fail%s%s" % (
             e.message, "" if recorded else "; a board provisioned with --network synthetic "
-            "needs the same flag here (or --record: its network is used)"))
+            "needs the same flag here (or --record: its network is used)",
+            "\n  hint: " + e.hint if e.hint else ""))
     try:
         rep = selftest.selftest(args.port, net, expected, args.baudrate, args.timeout, log=_log,
                                 release=args.release)
@@ -279,6 +307,9 @@ def cmd_batch(args):
                               _firmware_hash(args), log=_log,
                               do_provision=not args.selftest_only, force=args.force,
                               baudrate=args.baudrate, timeout=args.timeout)
+        for b in rep["boards"]:
+            if b.get("provision"):
+                _device_config(args, net, b["provision"])
     finally:
         net.close()
     for b in rep["boards"]:
@@ -306,16 +337,28 @@ def _board_common(p, port_required=True):
 def _net_common(p):
     p.add_argument("--board", default="esp32-devkitc", help="board definition in board/")
     p.add_argument("--network", choices=NETWORKS, default=None,
-                   help="devnet: the local reference network (default; for selftest with "
-                        "--record: the record's network); synthetic: a throw-away chain kept "
-                        "in --dir, for bench tests with no network")
+                   help="chain (the default; for selftest with --record: the record's "
+                        "network): the real local Cosmos SDK chain of `mycroft-lc chain up`; "
+                        "devnet: the Python reference network of `mycroft-lc devnet up`, no "
+                        "longer the default; synthetic: a throw-away chain in this process, "
+                        "kept in --dir, for bench tests with no network")
+    p.add_argument("--chain-dir", default=None,
+                   help="directory of a running `mycroft-lc chain up` (default %s; selftest "
+                        "with --record: the record's)" % DEFAULT_CHAIN_DIR)
+    p.add_argument("--start-chain", action="store_true",
+                   help="run a local chain in --chain-dir while the command runs when none "
+                        "runs there (made first when the directory is empty)")
+    p.add_argument("--owner-account", default="owner",
+                   help="on the chain: the account of the chain's test keyring (CHAIN_DIR/"
+                        "client) that registers and funds the devices (default %(default)s)")
     p.add_argument("--devnet-dir", default=DEFAULT_DEVNET_DIR,
                    help="directory of a running `mycroft-lc devnet up` (default %(default)s)")
     p.add_argument("--start-devnet", action="store_true",
                    help="start a devnet in --devnet-dir when none runs there")
     p.add_argument("--dir", default=DEFAULT_DIR,
                    help="where owner key, records and reports go (default %(default)s)")
-    p.add_argument("--owner-key", help="file with the owner's Ed25519 seed (hex); default "
+    p.add_argument("--owner-key", help="file with the owner's Ed25519 seed (hex): it "
+                   "authorizes re-provisioning on the chip and signs checkpoints; default "
                    "DIR/owner.key, created once")
 
 
@@ -379,7 +422,8 @@ def register(subparsers):
     r.add_argument("--burn", action="store_true", help="burn the eFuses: IRREVERSIBLE")
     r.add_argument("--confirm", metavar="MAC", help="with --burn: the chip's MAC, as the dry "
                    "run prints it (so the board burned is the board meant)")
-    p.add_argument("--uuid", help="device uuid to register (default: a new UUID4)")
+    p.add_argument("--uuid", help="devnet and synthetic: the device uuid to register (default: "
+                   "a new UUID4); on the chain a device is named by its account address")
     p.add_argument("--account", default="", help="the owner's account id")
     p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
     p.add_argument("--pairing-code", action="store_true",

@@ -1,7 +1,9 @@
 """The network a board is provisioned on, as the tester tools need it: register a device,
 hand out a verified checkpoint, serve light blocks for the self-test's updates.
 
-- DevnetNetwork: the project's local reference network (lightclient/devnet), the default.
+- ChainNetwork (chain_network.py): the real local Cosmos SDK chain of `mycroft-lc chain up`, the
+  default.
+- DevnetNetwork: the project's Python reference network (lightclient/devnet).
 - SyntheticNetwork: a throw-away chain held in this process (lightclient/devnet/chain.py, real signatures),
   for bench-testing boards with no network at all; what it registers is forgotten on exit.
 
@@ -34,9 +36,22 @@ class Network:
     name = "network"
     chain_id = None
     thread_safe = False   # batch serialises the calls of a network that is not
+    uuid_is_address = False   # True: a device is named by its chain account address
+    trusting_period_ns = TRUSTING_PERIOD_NS
 
-    def register_device(self, uuid, device_pubkey, owner_seed, account=""):
+    def register_device(self, uuid, device_pubkey, owner_seed, account="", account_pub=None,
+                        sign_consent=None):
+        """-> {"height", ...}. account_pub / sign_consent(chain_id, owner20): the chip's
+        account key and its consent, which a chain registration carries."""
         raise NotImplementedError
+
+    def describe(self):
+        """What a provisioning record keeps of the network."""
+        return {"name": self.name, "chain_id": self.chain_id}
+
+    def device_config(self, address, checkpoint, state_dir):
+        """The Pi's device config for a board provisioned here, or None."""
+        return None
 
     def light_block(self, height):
         raise NotImplementedError
@@ -83,7 +98,7 @@ class Network:
             fetched[h] = self.light_block(h)
             return fetched[h]
 
-        _, verified, _ = verify_to_height(trusted, target, fetch, Options(TRUSTING_PERIOD_NS),
+        _, verified, _ = verify_to_height(trusted, target, fetch, Options(self.trusting_period_ns),
                                           now, checker=CachingChecker(native.verify))
         steps = [fetched[h] for h in verified]
         return update_encode.encode_update(steps, trusted), target, trusted
@@ -134,7 +149,7 @@ class SyntheticNetwork(Network):
                  "start_time_ns": self.start, "app_hashes": self.app_hashes,
                  "records": self.records}).encode())
 
-    def register_device(self, uuid, device_pubkey, owner_seed, account=""):
+    def register_device(self, uuid, device_pubkey, owner_seed, account="", **_chip):
         from lightclient.chip.crypto import ed25519
         owner_pub = ed25519.public_key(owner_seed)
         body = {"uuid": uuid, "device_pubkey": bytes(device_pubkey).hex(),
@@ -197,7 +212,7 @@ class DevnetNetwork(Network):
         from lightclient.rpc import RpcClient
         self._rpc = RpcClient(net.central_url)
 
-    def register_device(self, uuid, device_pubkey, owner_seed, account=""):
+    def register_device(self, uuid, device_pubkey, owner_seed, account="", **_chip):
         try:
             h = self.devnet.register_device(uuid, bytes(device_pubkey), owner_seed,
                                             account=account or None)

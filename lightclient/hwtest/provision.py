@@ -57,7 +57,9 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
                force, baudrate, timeout, log, label):
     t0 = time.monotonic()
     say = log or (lambda s: None)
-    uuid = uuid or str(uuidlib.uuid4())
+    if uuid and network.uuid_is_address:
+        raise HwTestError("uuid_flag", "on the %s a device is named by its account address, "
+                          "made on the chip: leave out --uuid" % network.name)
     with BoardLink(port, baudrate, timeout) as link:
         link.call("echo", link.mcu.echo, "provision")
         info = _check_board(link, port, board_name, force)
@@ -67,10 +69,14 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         say("%s: key generated, public key %s" % (port, pub.hex()))
         acct = _generate_account_key(link, owner_sign, force)
         say("%s: account key generated, address %s" % (port, cosmos_tx.bech32_address(acct)))
-        reg = _register(network, uuid, pub, owner_seed, account)
-        say("%s: registered %s on %s" % (port, uuid, network.name))
+        if network.uuid_is_address:
+            uuid = cosmos_tx.bech32_address(acct)
+        uuid = uuid or str(uuidlib.uuid4())
+        reg = _register(network, uuid, pub, owner_seed, account, acct, link)
+        say("%s: registered %s on %s at height %s" % (port, uuid, network.name, reg["height"]))
         state, header_hash = _network_checkpoint(network, uuid)
-        _set_checkpoint(link, owner_sign, state, header_hash, uuid, force)
+        _set_checkpoint(link, owner_sign, state, header_hash, uuid, force,
+                        network.trusting_period_ns)
         h = state.header
         board_id = board_id or "%s-%s" % (board_name, pub.hex()[:8])
         x25519 = _pairing_code(link, h.chain_id, board_id, label) if label else None
@@ -86,7 +92,7 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         "account_public_key": acct.hex(),
         "account_address": cosmos_tx.bech32_address(acct),
         "owner_public_key": ed25519.public_key(owner_seed).hex(),
-        "network": {"name": network.name, "chain_id": h.chain_id},
+        "network": dict(network.describe(), chain_id=h.chain_id),
         "registration": reg,
         "checkpoint": {"height": h.height, "hash": bytes(header_hash).hex().upper(),
                        "time_ns": h.time_ns},
@@ -176,9 +182,12 @@ def _generate_account_key(link, owner_sign, force):
     return bytes(pub)
 
 
-def _register(network, uuid, pub, owner_seed, account):
+def _register(network, uuid, pub, owner_seed, account, acct, link):
+    def consent(chain_id, owner20):   # the chip signs its consent to this owner, this chain
+        return link.call("sign_registration", link.mcu.sign_registration, chain_id, owner20)
     try:
-        return network.register_device(uuid, pub, owner_seed, account=account)
+        return network.register_device(uuid, pub, owner_seed, account=account,
+                                       account_pub=acct, sign_consent=consent)
     except HwTestError:
         raise
     except Exception as e:
@@ -198,7 +207,7 @@ def _network_checkpoint(network, uuid):
                           uuid=uuid)
 
 
-def _set_checkpoint(link, owner_sign, state, header_hash, uuid, force):
+def _set_checkpoint(link, owner_sign, state, header_hash, uuid, force, trusting_period_ns):
     """The checkpoint onto the chip (with the owner's authorization when forced), then read back
     through the chip's status."""
     mcu = link.mcu
@@ -206,8 +215,9 @@ def _set_checkpoint(link, owner_sign, state, header_hash, uuid, force):
         trusted = trusted_at_rest.encode_trusted(state)
         auth = (link.call("status", mcu.owner_authorization, owner_sign, "set_checkpoint",
                           trusted) if force else None)
-        link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force, uuid=uuid,
-                  header_hash=header_hash, owner_sig=auth)
+        link.call("set_checkpoint", mcu.set_checkpoint, trusted, force=force,
+                  trusting_period_ns=trusting_period_ns, uuid=uuid, header_hash=header_hash,
+                  owner_sig=auth)
     except McuError as e:
         raise HwTestError("set_checkpoint", "the board refused the checkpoint: %s" % e)
     st = link.call("status", mcu.status)

@@ -233,10 +233,20 @@ def register_chip(net, mcu, owner_name, settings=b"", funding=(("stake", 5000),)
     acct = mcu.generate_account_key()
     from lightclient.chip.core import trusted_at_rest
     mcu.set_checkpoint(trusted_at_rest.encode_trusted(verified_state(net)))
+    return acct, register_consented(net, owner_name, acct, mcu.sign_registration, settings,
+                                    funding)
+
+
+def register_consented(net, owner_name, acct, sign_consent, settings=b"",
+                       funding=(("stake", 5000),)):
+    """The owner's registration of the device whose account key is `acct` (33 bytes), carrying
+    the consent sign_consent(chain_id, owner address20) returns (signed on the chip), sent by
+    the test-keyring owner `owner_name` and included; -> the inclusion height. A refusal is
+    txclient.TxRejected with the chain's code and log."""
     owner_addr, owner_pub = key_info(net.info, owner_name)
-    consent = mcu.sign_registration(net.info["chain_id"], ct.account_address(owner_pub))
+    consent = sign_consent(net.info["chain_id"], ct.account_address(owner_pub))
     reg = ct.msg_register_device(owner_addr, acct, settings, consent, funding)
     secret = key_secret(net.info, owner_name)
     owner = tx_client(net, backend.secp256k1_public_key(secret), ct.sign_secp256k1(secret))
     [(_r, height)] = owner.send([[reg]])
-    return acct, height
+    return height

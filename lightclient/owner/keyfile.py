@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from lightclient import atomic_file
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core.errors import LocalFault
 from lightclient.chip.crypto import backend, ripemd160
 
@@ -46,8 +47,9 @@ class OwnerKey:
     def generate(cls):
         return cls(str(Bip39MnemonicGenerator().FromWordsNumber(Bip39WordsNum.WORDS_NUM_24)))
 
-    def address(self, hrp="cosmos"):
-        """The Cosmos account address: bech32(hrp, RIPEMD-160(SHA-256(compressed key)))."""
+    def address(self, hrp=ct.ADDRESS_PREFIX):
+        """The account address: bech32(hrp, RIPEMD-160(SHA-256(compressed key))), with the
+        chain's prefix (mycroft1...; hrp="cosmos" gives the Cosmos Hub's form of the same key)."""
         return Bech32Encoder.Encode(hrp, ripemd160.ripemd160(
             hashlib.sha256(self.secp256k1_public).digest()))
 

@@ -41,7 +41,7 @@ def test_init_then_pair_through_the_emulated_board(board, tmp_path, monkeypatch,
     key = str(tmp_path / "owner.key")
     assert cli.main(["owner", "init", key, "--json"]) == 0
     owner = json.loads(capsys.readouterr().out)
-    assert owner["address"].startswith("cosmos1")
+    assert owner["address"].startswith("mycroft1")
     wrong = "0000-0000-0001" if code != "0000-0000-0001" else "0000-0000-0002"
     assert cli.main(["owner", "pair", key, "--mcu", b.port, "--chain-id", CHAIN, "--code", wrong,
                      "--open-window"]) == 1          # a wrong code: the confirmation fails

@@ -1,12 +1,16 @@
 # The owner key (lightclient.owner.keyfile): published Cosmos vectors (a mnemonic's cosmos1...
-# address on m/44'/118'/0'/0/0), the passphrase-encrypted file (0600, never overwritten, a wrong
+# address on m/44'/118'/0'/0/0; the tools print it with the chain's mycroft1 prefix), the passphrase-encrypted file (0600, never overwritten, a wrong
 # passphrase or a changed byte refused), and the same keys back from the mnemonic.
 import json
 import os
 import stat
+import subprocess
 
 import pytest
+from bip_utils import Bech32Decoder
 
+from lightclient.chip import cosmos_tx as ct
+from lightclient.localchain import binary
 from lightclient.owner import keyfile
 from lightclient.owner.keyfile import OwnerKey, OwnerKeyError
 
@@ -23,7 +27,28 @@ VECTORS = [
 
 @pytest.mark.parametrize("mnemonic,address", VECTORS)
 def test_published_cosmos_addresses(mnemonic, address):
-    assert OwnerKey(mnemonic).address() == address
+    assert OwnerKey(mnemonic).address("cosmos") == address
+
+
+@pytest.mark.parametrize("mnemonic,address", VECTORS)
+def test_the_address_carries_the_chains_prefix(mnemonic, address):
+    """owner init / show print the address the local chain uses for the same key (its bech32
+    prefix is mycroft, tools/chain/app/app_config.go), as every other command does."""
+    key = OwnerKey(mnemonic)
+    assert key.address().startswith("mycroft1")
+    assert key.address() == ct.bech32_address(key.secp256k1_public)
+    assert Bech32Decoder.Decode("mycroft", key.address()) == Bech32Decoder.Decode("cosmos", address)
+
+
+def test_the_chain_derives_the_same_address_from_the_mnemonic(tmp_path):
+    """The chain's own key tool (mycroftd keys add --recover, the SDK's keyring) agrees."""
+    mnemonic = VECTORS[0][0]
+    p = subprocess.run([binary.binary_path(), "keys", "add", "o", "--recover", "--keyring-backend",
+                        "test", "--home", str(tmp_path), "--output", "json"], input=mnemonic + "\n",
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip() or p.stderr.strip().splitlines()[-1])
+    assert out["address"] == OwnerKey(mnemonic).address()
 
 
 def test_a_bad_mnemonic_is_refused():
