@@ -9,7 +9,8 @@ from xdist.scheduler import LoadFileScheduling
 # Files that use tests/devnet/conftest.py's session devnet (7 validators, 90,000 blocks).
 SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
 # Files that use tests/localchain/conftest.py's session chain `net7` (seven mycroftd processes).
-SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_faults.py",
+SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_board.py",
+               "tests/localchain/test_chain_faults.py",
                "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py")
 SHARED = (SHARED_DEVNET, SHARED_NET7)
 

@@ -185,6 +185,8 @@ def test_batch_over_a_tray_with_one_dead_board(emulated, socat_pair, net):
 
 
 def test_provision_and_selftest_on_the_local_devnet(emulated, tmp_path):
+    """--network devnet, no longer the default, still provisions (a tray of boards is tested
+    on the chain: tests/journeys/test_testers_guide.py)."""
     net = network.DevnetNetwork(str(tmp_path / "devnet"), start=True, validators=4, peers=0,
                                 history_blocks=10, block_interval_s=1)
     try:
@@ -194,13 +196,6 @@ def test_provision_and_selftest_on_the_local_devnet(emulated, tmp_path):
         assert rec["network"]["chain_id"] == net.chain_id
         rep = selftest.selftest(board.port, net, bytes.fromhex(rec["public_key"]), timeout=10)
         assert rep["passed"], rep
-        # a tray on the devnet: registrations from several threads at once
-        tray = [emulated().port for _ in range(2)]
-        rep = batch.run_batch(tray, net, OWNER, BOARD, None, timeout=10)
-        assert rep["passed"] == 2, batch.summary_table(rep)
-        for b in rep["boards"]:
-            uuid = b["provision"]["uuid"]
-            assert net.devnet.record(uuid)["device_pubkey"] == b["provision"]["public_key"]
     finally:
         net.close()
     # a devnet that is not running is a clear error, not a hang

@@ -55,21 +55,44 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     assert out.err.count("PASS") >= len(rep["checks"])
     # with --record alone, selftest takes the network the record names (issue 22: it used the
     # devnet and failed); a --network that contradicts the record is refused, saying why
-    rec_only = ["--port", board.port, "--dir", str(d), "--devnet-dir", str(tmp_path / "none"),
+    rec_only = ["--port", board.port, "--dir", str(d), "--chain-dir", str(tmp_path / "none"),
                 "--record", str(d / "records" / "b-1.json")]
     assert run(["selftest"] + rec_only) == 0
     assert json.loads(capsys.readouterr().out)["passed"]
     assert run(["selftest"] + rec_only + ["--network", "devnet"]) == 2
     err = capsys.readouterr().err
     assert "network_mismatch" in err and "provisioned on the synthetic network" in err
-    # neither --record nor --network: the devnet is not there, and the tester is told both ways
-    assert run(["selftest", "--port", board.port, "--dir", str(d), "--devnet-dir",
+    # neither --record nor --network: the chain (the default) is not there, and the tester is
+    # told both ways
+    assert run(["selftest", "--port", board.port, "--dir", str(d), "--chain-dir",
                 str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
     assert "--network synthetic needs the same flag here (or --record" in err
+    assert "mycroft-lc chain up --dir %s" % (tmp_path / "none") in err
     # the board is provisioned: provisioning again without --force is a local fault, with the reason
     assert run(["provision"] + common) == 4
     assert json.loads(capsys.readouterr().out)["error"]["check"] == "already_provisioned"
+
+
+def test_the_chain_is_the_default_network_and_its_absence_is_a_clear_error(tmp_path, capsys):
+    """No chain running in --chain-dir: one line naming the command that starts it, exit 4,
+    before any board is touched; --uuid on the chain is a usage error (a device is named by its
+    account address); --help says which network is the default."""
+    nothing = str(tmp_path / "no-chain")
+    assert run(["provision", "--port", "/dev/ttyNOPE-hwtest", "--chain-dir", nothing,
+                "--dir", str(tmp_path)]) == 4
+    err = capsys.readouterr().err
+    assert "chain_down: no local chain is running in %s" % os.path.abspath(nothing) in err
+    assert "mycroft-lc chain up --dir %s" % nothing in err
+    assert not (tmp_path / "records").exists()
+    assert run(["provision", "--port", "/dev/ttyNOPE-hwtest", "--uuid", "u-1",
+                "--chain-dir", nothing]) == 2
+    assert "uuid_flag" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run(["provision", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "chain (the default" in text and "no longer the default" in text
+    assert "--start-chain" in text and "--chain-dir" in text
 
 
 def test_selftest_exit_code_is_nonzero_on_any_fail(socat_pair, tmp_path, capsys):

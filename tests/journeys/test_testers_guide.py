@@ -1,8 +1,9 @@
 """The testers' walk-through (docs/hardware-testers.md, section 2) runs as written: every
 `.venv/bin/mycroft-lc ...` line of the section's code blocks, in order, in a fresh folder, on
-emulated boards and the local devnet. Editing the document changes this test.
+emulated boards and the real local chain. Editing the document changes this test.
 
-How a line is run: `devnet up` and `board emulate` stay in the background (the emulator's first
+How a line is run: `chain up` and `board emulate` stay in the background (`chain up` on a port
+range reserved for this test, so it never meets another chain on this machine) (the emulator's first
 line of output is its port, which replaces the document's `/dev/pts/N` from then on); a port the
 document names without starting it ("start one emulator per board") gets an emulator of its
 own; every other line must exit 0, or the status its trailing comment gives (`# exits 1`). Where
@@ -104,8 +105,8 @@ def test_the_testers_walk_through_runs_as_written(tmp_path):
     text = section(DOC.read_text(), 2)
     steps, others = doc_steps(text)
     kinds = [" ".join(shlex.split(c[len(PROMPT):])[:2]) for c, _, _ in steps]
-    for needed in ("devnet up", "board emulate", "board provision", "board selftest",
-                   "board batch"):
+    for needed in ("chain up", "board emulate", "board provision", "board selftest",
+                   "board batch", "boot --config"):
         assert needed in kinds, "the walk-through lost its `%s` step" % needed
     record_example = [b for b in others if b.lstrip().startswith("{")]
     check_example = [b for b in others if b.lstrip().startswith("PASS")]
@@ -114,8 +115,10 @@ def test_the_testers_walk_through_runs_as_written(tmp_path):
         for cmd, expected, shown in steps:
             argv = j.argv(cmd)
             kind = " ".join(argv[1:3])
-            if kind == "devnet up":
-                j.spawn(argv, lambda l: "devnet.json" in l, 240)
+            if kind == "chain up":
+                from lightclient.localchain import genesis
+                argv += ["--base-port", str(genesis.free_base_port(7))]
+                j.spawn(argv, lambda l: '"chain_id"' in l, 240)
                 continue
             if kind == "board emulate":
                 port = j.emulator(argv)
@@ -130,6 +133,8 @@ def test_the_testers_walk_through_runs_as_written(tmp_path):
                 rec = json.loads(p.stdout)
                 assert (tmp_path / ".hwtest" / "records" / (rec["board_id"] + ".json")).is_file()
                 assert rec["chip"]["firmware_hash"], "the board named no firmware hash"
+                if rec["network"]["name"] == "chain":
+                    assert rec["uuid"] == rec["account_address"] and Path(rec["config"]).is_file()
                 if record_example:   # every field the document shows is in the record
                     missing = _doc_record_keys(record_example[0]) - _keys(rec)
                     assert not missing, "the document shows fields the record lacks: %s" \
@@ -151,5 +156,5 @@ def test_the_testers_walk_through_runs_as_written(tmp_path):
                 assert "--selftest-only" in p.stdout and "already_provisioned" in p.stdout
     finally:
         j.close()
-        subprocess.run([str(CLI), "devnet", "down", "--dir", ".devnet"], cwd=tmp_path,
+        subprocess.run([str(CLI), "chain", "down", "--dir", ".chain"], cwd=tmp_path,
                        capture_output=True, timeout=60)

@@ -1,0 +1,167 @@
+"""The testers' tools on the real chain (conftest's shared net7): `board provision` registers an
+emulated board (its secp256k1 account key made on the chip, its consent signed there, the
+owner's x/devices transaction, no settings) and writes the device's cosmos-sdk config; `board
+selftest --record` then passes with the chip verifying the chain's update itself, and `boot`
+proves the board's record through the relays. The failures a tester meets: a chain that refuses
+the registration (its code and log shown), a board already provisioned (nothing overwritten), the
+chain refusing a second registration of the same account key."""
+
+import json
+
+import pytest
+
+from lightclient import cli
+from lightclient.chip import cosmos_tx as ct
+from lightclient.exitcodes import EXIT_LOCAL, EXIT_OK
+from lightclient.hwtest import provision
+from lightclient.hwtest.chain_network import ChainNetwork
+from lightclient.hwtest.emulator import EmulatedBoard
+from lightclient.hwtest.errors import HwTestError
+from lightclient.localchain import devicetx, faults
+from lightclient.mcu import McuClient
+from lightclient.owner.chain import address20
+from tests.localchain.chainhelp import UNBONDING_S
+
+OWNER_SEED = bytes(range(32))
+BOARD = "esp32-devkitc"
+
+
+@pytest.fixture(scope="module")
+def relays(net7):
+    sup = faults.Supervisor(net7)
+    try:
+        yield sup
+    finally:
+        sup.close()
+
+
+@pytest.fixture(scope="module")
+def boards():
+    started = []
+
+    def start():
+        b = EmulatedBoard(BOARD)
+        b.start()
+        started.append(b)
+        return b
+
+    yield start
+    for b in started:
+        b.stop()
+
+
+@pytest.fixture(scope="module")
+def provisioned(net7, relays, boards, tmp_path_factory):
+    """One board provisioned with the tester's command: (board, record, --dir)."""
+    board = boards()
+    d = tmp_path_factory.mktemp("hwtest")
+    code, out, err = _board(["provision", "--port", board.port, "--chain-dir", net7.dir,
+                             "--dir", str(d), "--board-id", "desk-1", "--timeout", "10"])
+    assert code == EXIT_OK, (out, err)
+    return board, json.loads(out), d
+
+
+def _board(argv):
+    import contextlib
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["board"] + argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _status(port):
+    with McuClient(port, timeout=10) as m:
+        return m.status()
+
+
+def _chain_record(net7, address):
+    """The x/devices record of `address`, proven with ICS23 against a header our light client
+    verified; None when proven absent."""
+    header = devicetx.verified_state(net7).header
+    value = devicetx.prove(net7, header, devicetx.STORE, devicetx.device_key(address20(address)))
+    return None if value is None else devicetx.decode_device(value)
+
+
+def test_provision_registers_the_chip_key_and_selftest_passes_verified(net7, provisioned,
+                                                                        capsys):
+    board, rec, d = provisioned
+    st = _status(board.port)
+    acct = st["account_pub"]
+    # the device is its chain account: named by the address of the key made on the chip
+    assert rec["uuid"] == rec["account_address"] == ct.bech32_address(acct)
+    assert rec["network"] == {"name": "chain", "chain_id": net7.info["chain_id"],
+                              "dir": net7.dir}
+    owner = devicetx.key_info(net7.info, "owner")[0]
+    assert rec["registration"]["owner_address"] == owner
+    # on chain, proven: the owner's record of this key, and no settings written
+    on_chain = _chain_record(net7, rec["uuid"])
+    assert on_chain["owner"] == owner and on_chain["pub_key"] == acct
+    assert on_chain["settings"] == b""
+    # the chip trusts the chain at the checkpoint, with the chain's trusting period
+    cp = rec["checkpoint"]
+    assert st["provisioned"] and st["height"] == cp["height"] > rec["registration"]["height"]
+    assert st["trusting_period_ns"] == UNBONDING_S * 2 // 3 * 10 ** 9
+    # the device's config: the real chain's layout, the relays as sources
+    with open(rec["config"]) as f:
+        cfg = json.load(f)
+    assert cfg["chain_kind"] == "cosmos-sdk" and cfg["device_uuid"] == rec["uuid"]
+    relays = {n["relay"] for n in net7.nodes}
+    assert {cfg["central"]} | set(cfg["peers"]) == relays
+    assert cfg["checkpoint"]["height"] == cp["height"]
+
+    # the self-test from the record: the chain's update, verified by the chip
+    record = str(d / "records" / "desk-1.json")
+    code, out, err = _board(["selftest", "--port", board.port, "--record", record,
+                             "--timeout", "10"])
+    rep = json.loads(out)
+    assert code == EXIT_OK and rep["passed"], err
+    acc = {c["check"]: c for c in rep["checks"]}["update_accepted"]
+    assert _status(board.port)["height"] == acc["height"] > cp["height"]
+
+    # and the Pi boots the device verified from the chain with that config
+    net7.wait_for_height(cp["height"] + 1)
+    code = cli.main(["boot", "--config", rec["config"], "--json", "--deadline", "30"])
+    res = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK and res["ok"] and not res["stale"], res
+    assert res["record"]["record"]["uuid"] == rec["uuid"]
+
+
+def test_a_board_already_provisioned_is_refused_and_nothing_changes(net7, provisioned):
+    board, rec, d = provisioned
+    before = _status(board.port)
+    code, out, err = _board(["provision", "--port", board.port, "--chain-dir", net7.dir,
+                             "--dir", str(d), "--timeout", "10"])
+    assert code == EXIT_LOCAL
+    doc = json.loads(out)
+    assert doc["error"]["check"] == "already_provisioned" and "--force" in err
+    after = _status(board.port)
+    for k in ("pub", "account_pub", "height", "generation"):
+        assert after[k] == before[k], k
+    assert _chain_record(net7, rec["uuid"])["pub_key"] == before["account_pub"]
+    # the chain itself refuses the same account key twice, with its code and log
+    net = ChainNetwork(net7.dir)
+    with McuClient(board.port, timeout=10) as m:
+        with pytest.raises(HwTestError) as e:
+            net.register_device(rec["uuid"], before["pub"], OWNER_SEED,
+                                account_pub=before["account_pub"],
+                                sign_consent=m.sign_registration)
+    assert e.value.check == "already_registered"
+    assert e.value.details["code"] == 4 and e.value.details["codespace"] == "devices"
+    assert "already registered" in e.value.message and "--force" in e.value.hint
+
+
+def test_a_chain_that_refuses_the_registration_says_why(net7, boards):
+    """The owner cannot pay the funding asked: the chain's code (sdk 5, insufficient funds) and
+    log in the error; the board keeps its key and gets no checkpoint."""
+    board = boards()
+    net = ChainNetwork(net7.dir, funding=(("stake", 10 ** 18),))
+    with pytest.raises(HwTestError) as e:
+        provision.provision(board.port, net, OWNER_SEED, BOARD, None, timeout=10)
+    err = e.value
+    assert err.check == "register_refused"
+    assert err.details["codespace"] == "sdk" and err.details["code"] == 5
+    assert "insufficient funds" in err.details["log"] and "insufficient funds" in err.message
+    st = _status(board.port)
+    assert st["has_key"] and not st["provisioned"]
+    assert _chain_record(net7, ct.bech32_address(st["account_pub"])) is None
