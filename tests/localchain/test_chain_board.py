@@ -7,6 +7,7 @@ the registration (its code and log shown), a board already provisioned (nothing 
 chain refusing a second registration of the same account key."""
 
 import json
+import time
 
 import pytest
 
@@ -119,12 +120,20 @@ def test_provision_registers_the_chip_key_and_selftest_passes_verified(net7, pro
     acc = {c["check"]: c for c in rep["checks"]}["update_accepted"]
     assert _status(board.port)["height"] == acc["height"] > cp["height"]
 
-    # and the Pi boots the device verified from the chain with that config
-    net7.wait_for_height(cp["height"] + 1)
-    code = cli.main(["boot", "--config", rec["config"], "--json", "--deadline", "30"])
+    # and the Pi boots the device verified from the chain with that config, then brings the
+    # chip to its head with the record's proof, which the chip verifies itself
+    net7.wait_for_height(acc["height"] + 1)
+    code = cli.main(["boot", "--config", rec["config"], "--mcu", board.port, "--json",
+                     "--deadline", "30"])
     res = json.loads(capsys.readouterr().out)
     assert code == EXIT_OK and res["ok"] and not res["stale"], res
     assert res["record"]["record"]["uuid"] == rec["uuid"]
+    assert res["mcu"]["chip_height"] == res["trusted_height"] > acc["height"], res["mcu"]
+    with McuClient(board.port, timeout=10) as m:
+        chip = m.settings(time.time_ns())
+    assert chip["height"] == res["trusted_height"] and chip["uuid"] == rec["uuid"]
+    held = devicetx.decode_device(chip["record"])
+    assert held["pub_key"] == acct and held["owner"] == owner
 
 
 def test_a_board_already_provisioned_is_refused_and_nothing_changes(net7, provisioned):
