@@ -136,7 +136,8 @@ def _device_config(args, net, rec):
 
 def _owner_seed(args):
     """The owner's Ed25519 seed (hex in a file). Without --owner-key one is made once in
-    DIR/owner.key (mode 600) and reused: it signs the device's settings changes later, keep it."""
+    DIR/owner.key (mode 600) and reused: the chip takes it as its owner's word (re-provisioning,
+    signed checkpoints), keep it. (On the chain the registration is the owner account's.)"""
     path = args.owner_key or os.path.join(args.dir, "owner.key")
     if not os.path.exists(path):
         if args.owner_key:
@@ -153,7 +154,8 @@ def _owner_seed(args):
             os.fsync(dfd)
         finally:
             os.close(dfd)
-        _log("new owner key in %s (keep it: it signs these devices' settings changes)" % path)
+        _log("new owner key in %s (keep it: the chips take it as their owner's word; "
+             "re-provisioning them needs it)" % path)
     with open(path) as f:
         text = f.read(200).strip()
     try:

@@ -174,3 +174,16 @@ def test_a_chain_that_refuses_the_registration_says_why(net7, boards):
     st = _status(board.port)
     assert st["has_key"] and not st["provisioned"]
     assert _chain_record(net7, ct.bech32_address(st["account_pub"])) is None
+
+
+def test_start_chain_attaches_to_a_running_chain_and_leaves_it_running(net7):
+    """--start-chain with a chain already running there: the tools use it, start nothing, and
+    closing them stops nothing (the chain belongs to whoever started it)."""
+    pids = {name: p.pid for name, p in net7.procs.items()}
+    net = ChainNetwork(net7.dir, start=True)
+    assert net._lock is None and net.chain_id == net7.info["chain_id"]
+    h = net.latest_height()
+    net.close()
+    assert {name: p.pid for name, p in net7.procs.items()} == pids
+    assert all(p.poll() is None for p in net7.procs.values())
+    net7.wait_for_height(h + 1)
