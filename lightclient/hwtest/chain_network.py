@@ -52,7 +52,7 @@ class ChainNetwork(Network):
         self.dir = os.path.abspath(directory)
         self.owner_account = owner_account
         self.funding = tuple(funding)
-        self._lock = self._relays = None
+        self._lock = self._relays = self._owner = None
         self.net = None
         try:
             info = network.load(self.dir)
@@ -97,8 +97,11 @@ class ChainNetwork(Network):
 
     def owner_address(self):
         from lightclient.localchain import binary, devicetx
+        if self._owner is not None:
+            return self._owner
         try:
-            return devicetx.key_info(self.net.info, self.owner_account)[0]
+            self._owner = devicetx.key_info(self.net.info, self.owner_account)[0]
+            return self._owner
         except binary.ChainError as e:
             raise HwTestError("owner_account", "the chain's keyring has no account %r: %s"
                               % (self.owner_account, e.details.get("stderr", e)),

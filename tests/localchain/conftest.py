@@ -3,7 +3,7 @@ import hashlib
 import coincurve
 import pytest
 
-from lightclient.localchain import binary, devicetx, genesis, network
+from lightclient.localchain import binary, devicetx, faults, genesis, network
 from tests.localchain.chainhelp import UNBONDING_S, VOTING_PERIOD_S
 
 
@@ -55,3 +55,14 @@ def net7(tmp_path_factory):
         yield net
     finally:
         net.stop()
+
+
+@pytest.fixture(scope="module")
+def relays(net7):
+    """The relays `chain up` runs in front of net7's nodes (the sources of a device config made
+    by `provision --chain`), for one test file."""
+    sup = faults.Supervisor(net7)
+    try:
+        yield sup
+    finally:
+        sup.close()

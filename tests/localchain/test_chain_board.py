@@ -18,22 +18,13 @@ from lightclient.hwtest import provision
 from lightclient.hwtest.chain_network import ChainNetwork
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.hwtest.errors import HwTestError
-from lightclient.localchain import devicetx, faults
+from lightclient.localchain import devicetx
 from lightclient.mcu import McuClient
 from lightclient.owner.chain import address20
 from tests.localchain.chainhelp import UNBONDING_S
 
 OWNER_SEED = bytes(range(32))
 BOARD = "esp32-devkitc"
-
-
-@pytest.fixture(scope="module")
-def relays(net7):
-    sup = faults.Supervisor(net7)
-    try:
-        yield sup
-    finally:
-        sup.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from lightclient import cli
 from lightclient.chip import cosmos_tx as ct
 from lightclient.exitcodes import EXIT_NO_RECORD, EXIT_OK
-from lightclient.localchain import devicetx, faults
+from lightclient.localchain import devicetx
 from lightclient.rpc import SourceError
 
 SETTINGS = {"lang": "de-de", "time_format": "full", "system_unit": "metric"}
@@ -43,15 +43,6 @@ def device(net7):
     net7.wait_for_height(height + 1)
     pub = coincurve.PrivateKey(secret).public_key.format(compressed=True)
     return ct.bech32_address(pub), height
-
-
-@pytest.fixture(scope="module")
-def relays(net7):
-    sup = faults.Supervisor(net7)
-    try:
-        yield sup
-    finally:
-        sup.close()
 
 
 def _provision(capsys, net7, tmp_path, uuid):
