@@ -16,6 +16,11 @@ import os
 from lightclient.chip.core.errors import StoreError  # the one StoreError (store.py uses it too)
 
 _ERASED = 0xFF
+# Bytes erased or programmed at a time. The emulated board runs these devices inside the
+# firmware's 96 KiB heap, where a sector-sized temporary (4 KiB) may find no hole; a real
+# esp32.Partition needs none.
+_PIECE = 256
+_ERASED_PIECE = b"\xff" * _PIECE
 
 
 def _and_bytes(old, new):
@@ -51,10 +56,17 @@ class _BlockDevice:
             for i in range(nblocks):
                 self.ioctl(6, block_num + i)
             offset = 0
-        start = self._range(block_num, len(buf), offset)
-        old = bytearray(len(buf))
-        self._read(start, old)
-        self._write(start, _and_bytes(old, buf))
+        n = len(buf)
+        start = self._range(block_num, n, offset)
+        src = memoryview(buf)
+        old = bytearray(min(n, _PIECE))
+        for i in range(0, n, _PIECE):      # NOR programming: new = old AND buf
+            m = min(_PIECE, n - i)
+            if m != len(old):
+                old = bytearray(m)
+            self._read(start + i, old)
+            self._put(start + i, _and_bytes(old, src[i:i + m]))
+        self._done()
 
     def ioctl(self, op, arg):
         if op == 4:
@@ -63,7 +75,11 @@ class _BlockDevice:
             return self.block_size
         if op == 6:
             self._range(arg, 0, 0)
-            self._write(arg * self.block_size, b"\xff" * self.block_size)
+            base = arg * self.block_size
+            for i in range(0, self.block_size, _PIECE):
+                m = min(_PIECE, self.block_size - i)
+                self._put(base + i, _ERASED_PIECE if m == _PIECE else _ERASED_PIECE[:m])
+            self._done()
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0
@@ -86,8 +102,11 @@ class RamBlockDevice(_BlockDevice):
     def _read(self, start, buf):
         buf[:] = self.data[start:start + len(buf)]
 
-    def _write(self, start, data):
+    def _put(self, start, data):
         self.data[start:start + len(data)] = data
+
+    def _done(self):
+        pass
 
 
 class FileBlockDevice(_BlockDevice):
@@ -147,9 +166,11 @@ class FileBlockDevice(_BlockDevice):
         if n != len(buf):
             raise OSError(5)  # EIO: the file was truncated under us
 
-    def _write(self, start, data):
+    def _put(self, start, data):
         self._f.seek(start)
         self._f.write(data)
+
+    def _done(self):   # one flush and fsync per program or erase, however many pieces
         self._sync(self._f)
 
 
