@@ -12,13 +12,16 @@
 # MicroPython with a filesystem too.
 
 import os
+import sys
 
 from lightclient.chip.core.errors import StoreError  # the one StoreError (store.py uses it too)
 
 _ERASED = 0xFF
-# Bytes erased or programmed at a time. The emulated board runs these devices inside the
-# firmware's 96 KiB heap, where a sector-sized temporary (4 KiB) may find no hole; a real
-# esp32.Partition needs none.
+# On the chip's runtime a sector is erased and programmed in pieces: the emulated board runs
+# these devices inside the firmware's 96 KiB heap, where a sector-sized temporary may find no
+# hole (a real esp32.Partition needs none). Elsewhere one program or erase is one _write, the
+# step the cache's power-cut tests cut at.
+IN_PIECES = sys.implementation.name == "micropython"
 _PIECE = 256
 _ERASED_PIECE = b"\xff" * _PIECE
 
@@ -58,15 +61,12 @@ class _BlockDevice:
             offset = 0
         n = len(buf)
         start = self._range(block_num, n, offset)
+        step = _PIECE if IN_PIECES else max(n, 1)
         src = memoryview(buf)
-        old = bytearray(min(n, _PIECE))
-        for i in range(0, n, _PIECE):      # NOR programming: new = old AND buf
-            m = min(_PIECE, n - i)
-            if m != len(old):
-                old = bytearray(m)
+        for i in range(0, n, step):         # NOR programming: new = old AND buf
+            old = bytearray(min(step, n - i))
             self._read(start + i, old)
-            self._put(start + i, _and_bytes(old, src[i:i + m]))
-        self._done()
+            self._write(start + i, _and_bytes(old, src[i:i + len(old)]))
 
     def ioctl(self, op, arg):
         if op == 4:
@@ -75,11 +75,12 @@ class _BlockDevice:
             return self.block_size
         if op == 6:
             self._range(arg, 0, 0)
-            base = arg * self.block_size
-            for i in range(0, self.block_size, _PIECE):
-                m = min(_PIECE, self.block_size - i)
-                self._put(base + i, _ERASED_PIECE if m == _PIECE else _ERASED_PIECE[:m])
-            self._done()
+            size = self.block_size
+            step = _PIECE if IN_PIECES else size
+            blank = _ERASED_PIECE if IN_PIECES else b"\xff" * size
+            for i in range(0, size, step):
+                m = min(step, size - i)
+                self._write(arg * size + i, blank if m == len(blank) else blank[:m])
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0
@@ -102,11 +103,8 @@ class RamBlockDevice(_BlockDevice):
     def _read(self, start, buf):
         buf[:] = self.data[start:start + len(buf)]
 
-    def _put(self, start, data):
+    def _write(self, start, data):
         self.data[start:start + len(data)] = data
-
-    def _done(self):
-        pass
 
 
 class FileBlockDevice(_BlockDevice):
@@ -166,11 +164,9 @@ class FileBlockDevice(_BlockDevice):
         if n != len(buf):
             raise OSError(5)  # EIO: the file was truncated under us
 
-    def _put(self, start, data):
+    def _write(self, start, data):
         self._f.seek(start)
         self._f.write(data)
-
-    def _done(self):   # one flush and fsync per program or erase, however many pieces
         self._sync(self._f)
 
 
