@@ -125,6 +125,10 @@ def test_provision_registers_the_chip_key_and_selftest_passes_verified(net7, pro
     assert chip["height"] == res["trusted_height"] and chip["uuid"] == rec["uuid"]
     held = devicetx.decode_device(chip["record"])
     assert held["pub_key"] == acct and held["owner"] == owner
+    # the board checked again, as it now is (holding its record): still every check passes
+    code, out, err = _board(["selftest", "--port", board.port, "--record", record,
+                             "--timeout", "10"])
+    assert code == EXIT_OK and json.loads(out)["passed"], err
 
 
 def test_a_board_already_provisioned_is_refused_and_nothing_changes(net7, provisioned):
