@@ -11,8 +11,9 @@ with the `board` group's subparsers; `python -m lightclient.hwtest.cli` runs the
 
 The network is the real local chain of `mycroft-lc chain up --dir .chain` unless --network says
 otherwise. Everything a run leaves (owner key, provisioning records, the devices' configs,
-reports, the synthetic chain) goes under --dir (default .hwtest). Exit codes: 0 all good, 1 a check failed or a board failed,
-2 the tools could not run (bad arguments, missing files, the network down).
+reports, the synthetic chain) goes under --dir (default .hwtest). Exit codes: 0 all good, 1 a
+check failed or a board failed, 2 a wrong command line, 4 the tools could not run (missing
+files, the board's port, the network down or refusing).
 Walk-through: docs/hardware-testers.md.
 """
 

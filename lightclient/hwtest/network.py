@@ -98,8 +98,9 @@ class Network:
             fetched[h] = self.light_block(h)
             return fetched[h]
 
-        _, verified, _ = verify_to_height(trusted, target, fetch, Options(self.trusting_period_ns),
-                                          now, checker=CachingChecker(native.verify))
+        _, verified, _ = verify_to_height(trusted, target, fetch,
+                                          Options(self.trusting_period_ns), now,
+                                          checker=CachingChecker(native.verify))
         steps = [fetched[h] for h in verified]
         return update_encode.encode_update(steps, trusted), target, trusted
 

@@ -1,6 +1,9 @@
 """Provision one board over its UART: the chip generates its key pair (the seed never leaves
 it), the tools read back the public key, register the device on the network with the owner's
 key, write the trusted checkpoint, and emit a provisioning record (JSON) the tester can file.
+On the real chain (hwtest/chain_network.py) the device is its chip-made secp256k1 account: the
+chip signs its consent to this owner and chain, the owner's transaction carries it, and the
+device is named by its account address.
 
 Order matters for "never lose data": a board that already holds a key or a checkpoint is
 refused unless `force` (re-provisioning orphans the old registration); the checkpoint is written

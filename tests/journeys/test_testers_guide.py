@@ -3,9 +3,9 @@
 emulated boards and the real local chain. Editing the document changes this test.
 
 How a line is run: `chain up` and `board emulate` stay in the background (`chain up` on a port
-range reserved for this test, so it never meets another chain on this machine) (the emulator's first
-line of output is its port, which replaces the document's `/dev/pts/N` from then on); a port the
-document names without starting it ("start one emulator per board") gets an emulator of its
+range reserved for this test, so it never meets another chain on this machine; the emulator's
+first line of output is its port, which replaces the document's `/dev/pts/N` from then on); a
+port the document names without starting it ("start one emulator per board") gets an emulator of its
 own; every other line must exit 0, or the status its trailing comment gives (`# exits 1`). Where
 the document shows output, its shape is checked: the record's fields, the self-test's checks,
 the batch table's header and verdict line."""
@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from journeys_common import Background
+from lightclient.localchain import genesis
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "hardware-testers.md"
@@ -116,7 +117,6 @@ def test_the_testers_walk_through_runs_as_written(tmp_path):
             argv = j.argv(cmd)
             kind = " ".join(argv[1:3])
             if kind == "chain up":
-                from lightclient.localchain import genesis
                 argv += ["--base-port", str(genesis.free_base_port(7))]
                 j.spawn(argv, lambda l: '"chain_id"' in l, 240)
                 continue
