@@ -5,10 +5,10 @@ emulated boards and the real local chain. Editing the document changes this test
 How a line is run: `chain up` and `board emulate` stay in the background (`chain up` on a port
 range reserved for this test, so it never meets another chain on this machine; the emulator's
 first line of output is its port, which replaces the document's `/dev/pts/N` from then on); a
-port the document names without starting it ("start one emulator per board") gets an emulator of its
-own; every other line must exit 0, or the status its trailing comment gives (`# exits 1`). Where
-the document shows output, its shape is checked: the record's fields, the self-test's checks,
-the batch table's header and verdict line."""
+port the document names without starting it ("start one emulator per board") gets an emulator
+of its own; every other line must exit 0, or the status its trailing comment gives (`# exits
+1`). Where the document shows output, its shape is checked: the record's fields (on the chain's
+record), the self-test's checks, the batch table's header and verdict line."""
 
 import json
 import re
