@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/runtime"
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/query"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
@@ -194,16 +195,13 @@ func TestGenesisRoundTrip(t *testing.T) {
 }
 
 func TestStoreLayout(t *testing.T) {
-	// docs/ota.md: key 0x01 || SHA-256 of the image; value protobuf Release
-	r := release("0.2.0", 1, 7)
-	require.Equal(t, append([]byte{0x01}, r.ImageSha256...), types.ReleaseKey(r.ImageSha256))
+	// docs/ota.md, "Test vector": the key and value a chip proves for the vector image
+	h, _ := hex.DecodeString("233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe")
+	r := &types.Release{ImageSha256: h, SecurityVersion: 1, Board: "esp32-devkitc", Version: "0.2.0", ProposalId: 7}
+	require.Equal(t, "01233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe",
+		hex.EncodeToString(types.ReleaseKey(h)))
 	bz, err := r.Marshal()
 	require.NoError(t, err)
-	want := append([]byte{0x0a, 0x20}, r.ImageSha256...)
-	want = append(want, 0x10, 0x01, 0x1a, 0x0d)
-	want = append(want, "esp32-devkitc"...)
-	want = append(want, 0x22, 0x05)
-	want = append(want, "0.2.0"...)
-	want = append(want, 0x28, 0x07)
-	require.Equal(t, want, bz)
+	require.Equal(t, "0a20233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe"+
+		"10011a0d65737033322d6465766b6974632205302e322e302807", hex.EncodeToString(bz))
 }
