@@ -24,18 +24,11 @@ def gov_authority(prefix=ct.ADDRESS_PREFIX):
     return ct.bech32_address_of(GOV_AUTHORITY20, prefix)
 
 
-def release_fields(image_sha256, security_version, version, board, proposal_id):
-    """mycroft.releases.v1.Release, encoded as the chain stores it (R.record_for's bytes)."""
-    return (proto.bytes_field(1, image_sha256) + proto.varint_field(2, security_version)
-            + proto.bytes_field(3, board) + proto.bytes_field(4, version)
-            + proto.varint_field(5, proposal_id))
-
-
 def msg_publish_release(image, security_version, version, board, proposal_id, authority=None):
     """(type url, bytes) of the MsgPublishRelease approving `image` (its whole file), for the
     messages of the governance proposal `proposal_id` (the id the proposal will get)."""
-    rel = release_fields(hashlib.sha256(image).digest(), security_version, version, board,
-                         proposal_id)
+    rel = R.encode_record(hashlib.sha256(image).digest(), security_version, version, board,
+                          proposal_id)
     return MSG_PUBLISH_RELEASE, (proto.bytes_field(1, authority or gov_authority())
                                  + proto.message_field(2, rel))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lightclient import gov, native, releases
+from lightclient import gov, mcu_bridge, native, releases, txclient
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.app import release_image as R
 from lightclient.chip.core import trusted_at_rest
@@ -101,7 +101,6 @@ def voted(net7):
         _signer(net, n["name"], n["home"]) for n in net.nodes if n["validator"]]
     txs = [c.submit([gov.msg_vote(first, a, "yes"), gov.msg_vote(first + 1, a, "no")])
            for c, a in voters]
-    from lightclient import txclient
     for tx in txs:
         txclient.wait_included(net.rpc(0), tx)
     deadline = time.monotonic() + VOTING_PERIOD_S + 60
@@ -147,7 +146,6 @@ def test_a_signer_other_than_gov_is_refused_with_the_modules_code(net7, voted):
     passed, _ = voted
     client, addr = _signer(net7, "alice")
     msg = releases.msg_publish_release(NEVER, 1, "0.2.2", BOARD, passed, authority=addr)
-    from lightclient import txclient
     with pytest.raises(txclient.TxRejected) as e:
         client.send([[msg]])
     assert (e.value.details.get("codespace"), e.value.details.get("code")) == ("releases", 2), \
@@ -206,7 +204,6 @@ def test_a_relay_forging_the_record_fails_the_proof_on_the_pi_and_on_the_chip(ne
         with pytest.raises(LightClientError):
             releases.prove(SourcePool(liar.url, []), header, h_ok)
         # the chip checks it itself: the same lie in an update sent straight to it is refused
-        from lightclient import mcu_bridge
         with McuClient(b.port, timeout=30) as mcu:
             net7.wait_for_height(int(mcu.status()["height"]) + 1)
             pool = _pool(net7)
@@ -221,8 +218,9 @@ def test_a_relay_forging_the_record_fails_the_proof_on_the_pi_and_on_the_chip(ne
             before = mcu.status()["height"]
             lying = last.replace(h_ok, h_bad)
             assert lying.count(h_bad) >= 2          # in the record's key and in its value
-            with pytest.raises(McuError):
+            with pytest.raises(McuError) as e:
                 mcu.submit_update(lying, time.time_ns())
+            assert e.value.check.startswith("ics23_"), e.value     # the proof, by name
             assert mcu.status()["height"] == before    # nothing taken
             assert mcu.submit_update(last, time.time_ns())["height"] == target
     finally:

@@ -174,11 +174,15 @@ def build_image(payload, version, security_version, sign):
     return MAGIC + bytes((FORMAT, 0, len(m) >> 8, len(m) & 0xFF)) + m + sig + bytes(payload)
 
 
+def encode_record(image_sha256, security_version, version, board, proposal_id):
+    """mycroft.releases.v1.Release as the chain stores it (gogoproto's field order, zero
+    numbers left out)."""
+    return (proto.bytes_field(1, image_sha256) + proto.varint_field(2, security_version)
+            + proto.bytes_field(3, board) + proto.bytes_field(4, version)
+            + proto.varint_field(5, proposal_id))
+
+
 def record_for(image, security_version, version, board, proposal_id):
-    """(key, value) of the x/releases record approving `image` (the bytes the chain stores:
-    gogoproto's field order, zero numbers left out)."""
+    """(key, value) of the x/releases record approving `image`."""
     h = hashlib.sha256(image).digest()
-    return RECORD_PREFIX + h, (
-        proto.bytes_field(1, h) + proto.varint_field(2, security_version)
-        + proto.bytes_field(3, board.encode()) + proto.bytes_field(4, version.encode())
-        + proto.varint_field(5, proposal_id))
+    return RECORD_PREFIX + h, encode_record(h, security_version, version, board, proposal_id)
