@@ -15,8 +15,11 @@
       boot the old or the new image, and that image must pass its check again. `unbootable`
       counts the ones that do not (goal 0).
   chip.release_check.instructions
-      release_image.check_image of that frozen-size image on the chip's 32-bit interpreter
-      (callgrind, job minus setup): two SHA-256 passes over the slot and one Ed25519 verify.
+      the chip's release check of that frozen-size image on its 32-bit interpreter (callgrind,
+      job minus setup): the x/releases record decoded (release_image.decode_record, the
+      protobuf Release the chain stores), then release_image.check_image: two SHA-256 passes
+      over the slot and one Ed25519 verify. The record's ICS23 proof is verified with the
+      update that carries it (chip.update.* figures), not here.
 """
 
 import hashlib
@@ -144,11 +147,11 @@ f = open(IMAGE, "rb")
 def read(off, n):
     f.seek(off)
     return f.read(n)
-APPROVED = {HASH: 1}
 """
 
 CHECK_JOB = r"""
-m = R.check_image(read, LENGTH, KEY, APPROVED, 0)
+r = R.decode_record(RECORD_KEY, RECORD_VALUE)
+m = R.check_image(read, LENGTH, KEY, {r["h"]: r["sv"]}, 0)
 assert m["v"] == "0.2.0"
 print("CHECKED")
 """
@@ -159,7 +162,8 @@ def release_check_instructions(img):
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         (work / "image.bin").write_bytes(img)
-        consts = {"IMAGE": str(work / "image.bin"), "HASH": hashlib.sha256(img).digest(),
+        key, value = R.record_for(img, 1, "0.2.0", "esp32-devkitc", 1)
+        consts = {"IMAGE": str(work / "image.bin"), "RECORD_KEY": key, "RECORD_VALUE": value,
                   "LENGTH": len(img), "KEY": ed25519.public_key(REL_SEED)}
         n, _, _ = chip_bench.job_instructions(work, consts, CHECK_SETUP, CHECK_JOB, "CHECKED",
                                               chip_bench.BOARD_HEAP_KIB)

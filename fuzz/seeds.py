@@ -228,10 +228,19 @@ def envelope_seeds():
     return [bytes.fromhex(v["record_envelope"]), bytes.fromhex(v["epoch0_envelope"])]
 
 
+def release_record_seeds():
+    """The spec vector's record (docs/ota.md) and one with every number at its bound."""
+    from lightclient.chip.app import release_image as R
+    img = b"MLCI" + bytes(60)
+    return [R.record_for(img, 1, "0.2.0", "esp32-devkitc", 7)[1],
+            R.record_for(img, R.MAX_SECURITY_VERSION, "v" * R.MAX_VERSION, "b" * R.MAX_BOARD,
+                         (1 << 64) - 1)[1]]
+
+
 SEEDS = {
     "cbor": cbor_seeds, "proto": proto_seeds, "ics23": ics23_seeds, "rpcjson": rpcjson_seeds,
     "abci": abci_seeds, "update": update_seeds, "smp_frame": smp_frame_seeds,
     "smp_message": smp_message_seeds, "smp_answer": smp_answer_seeds, "rpc": rpc_seeds,
     "cosmos_tx": cosmos_tx_seeds,
-    "store": store_seeds, "envelope": envelope_seeds,
+    "store": store_seeds, "envelope": envelope_seeds, "release_record": release_record_seeds,
 }

@@ -501,6 +501,17 @@ def t_envelope(data):
         raise Crash("an envelope opened to other plaintext")
 
 
+def t_release_record(data):
+    """An x/releases record as a node could serve it (docs/ota.md), under the key its would-be
+    hash names: a typed error, or a record within the chip's bounds."""
+    from lightclient.chip.app import release_image as R
+    r = R.decode_record(R.RECORD_PREFIX + bytes(data[2:34]), data)
+    if len(r["h"]) != 32 or not 0 <= r["sv"] <= R.MAX_SECURITY_VERSION or \
+            not 0 < len(r["v"]) <= R.MAX_VERSION or not 0 < len(r["board"]) <= R.MAX_BOARD or \
+            r["p"] <= 0:
+        raise Crash("a release record outside the chip's bounds was accepted")
+
+
 _KEY_VECTORS = []
 
 
@@ -525,10 +536,12 @@ TARGETS = {
     "store": t_store,
     "cosmos_tx": t_cosmos_tx,
     "envelope": t_envelope,
+    "release_record": t_release_record,
 }
 
 # Largest input per target (libFuzzer -max_len): a few times the largest seed. (The bounds past
 # these, like the update's 32 KiB, have their own unit tests.)
 MAX_LEN = {"cbor": 4096, "proto": 4096, "ics23": 4096, "rpcjson": 16384, "abci": 16384,
            "update": 4096, "smp_frame": 2048, "smp_message": 4096, "smp_answer": 4096,
-           "rpc": 32768, "store": 2049, "cosmos_tx": 4096, "envelope": 2048}
+           "rpc": 32768, "store": 2049, "cosmos_tx": 4096, "envelope": 2048,
+           "release_record": 512}

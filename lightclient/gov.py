@@ -182,8 +182,8 @@ def decode_vote(value):
 
 # --- proven reads ----------------------------------------------------------------------------
 
-def verify_answer(resp, header, key, limit):
-    """One abci_query answer for `key` of the gov store at state header.height-1, checked
+def verify_answer(resp, header, key, limit, store=STORE):
+    """One abci_query answer for `key` of `store` (x/gov's) at state header.height-1, checked
     against the verified header's app_hash -> value bytes, or None when proven absent.
     Raises ProofError / DecodeError (the source lied or is broken)."""
     check_answer_head(resp, header.height - 1)
@@ -191,7 +191,7 @@ def verify_answer(resp, header, key, limit):
     if value is not None and len(value) > limit:
         raise DecodeError("gov_value_size", "value larger than the limit", length=len(value))
     proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), header.app_hash,
-                                      [STORE.encode(), key], value)
+                                      [store.encode(), key], value)
     return value
 
 

@@ -88,7 +88,8 @@ def plan(pool, chip, target_height, options, now_ns, verify_fn):
 
 def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BYTES):
     """Cut `steps` into compact updates of at most MAX_STEPS steps and max_bytes each; the
-    record's proof (a lightclient.records.ProvenRecord proven against the last step) rides on
+    record's proof (a lightclient.records.ProvenRecord, or another store's record with a
+    `store` attribute such as releases.ProvenRelease, proven against the last step) rides on
     the last one. Returns [update bytes]."""
     proofs = None
     if record is not None:
@@ -96,7 +97,8 @@ def encode(chip, steps, record=None, trust_level=(1, 3), max_bytes=MAX_UPDATE_BY
         if record.height + 1 != last.height or record.proof_ops is None:
             raise BridgeError("record_height", "the record is not proven against the last step",
                               record_height=record.height, last_height=last.height)
-        proofs = [(txs.STORE, record.key, record.value, record.proof_ops)]
+        proofs = [(getattr(record, "store", txs.STORE), record.key, record.value,
+                   record.proof_ops)]
     if not steps:
         raise BridgeError("chip_up_to_date", "the chip is already at the target height")
     out = []

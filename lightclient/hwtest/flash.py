@@ -25,6 +25,10 @@ _PROGRESS = re.compile(r"(Writing|Verifying|Reading) at (0x[0-9a-fA-F]+)\D*?(\d+
 _VERIFY_START = re.compile(r"Verifying 0x[0-9a-fA-F]+ \((\d+)\) bytes (?:at|@) (0x[0-9a-fA-F]+)")
 _VERIFY_OK = re.compile(r"Verification successful")
 _WRONG_CHIP = re.compile(r"This chip is (\S+), not (\S+)\.")
+# esptool read the ROM's boot line ("rst:0x1 (POWERON_RESET),boot:0x3 (...)") after its reset
+# and the loader never answered. The value is the strapping pins; on the ESP32 bit 4 is IO0.
+_BOOT_MODE = re.compile(r"Wrong boot mode detected \((0x[0-9a-fA-F]+)\)")
+IO0_BIT = {"esp32": 0x10}
 
 
 def _esptool(board, port, baud, before, after, connect_attempts, no_stub):
@@ -92,8 +96,31 @@ def check_port(port):
                                "$USER`, then log out and in) or run from a user that has it")
 
 
-def diagnose(output, returncode, phase, last_progress):
+def _boot_mode_error(mode, chip):
+    """The ROM booted in `mode` instead of its serial loader. On an ESP32 with IO0 low (the
+    reset lines asked for download mode) and still no loader, the ROM refused: its eFuse
+    UART_DOWNLOAD_DIS is burned, as `board provision --release` does (it prints "Download mode
+    is disabled. Restart with GPIO0 high."). Nothing was read or written."""
+    bit = IO0_BIT.get(chip)
+    if bit is not None and not mode & bit:
+        return HwTestError("download_disabled", "download mode disabled by eFuse (release "
+                           "board): the ROM refused its serial loader (boot mode 0x%x), nothing "
+                           "was read or written" % mode,
+                           hint="a release board takes firmware only as a release approved on "
+                                "chain, over SMP (docs/ota.md); its flash cannot be read or "
+                                "rewritten over the UART", boot_mode=mode)
+    return HwTestError("not_download_mode", "the chip booted from flash (boot mode 0x%x): IO0 "
+                       "was not low when it left reset" % mode,
+                       hint="the board's auto-reset circuit did not pull IO0 low: hold BOOT, "
+                            "tap EN/RST, release BOOT, and run again with --before no-reset",
+                       boot_mode=mode)
+
+
+def diagnose(output, returncode, phase, last_progress, chip=None):
     """esptool's output and exit code -> HwTestError saying what happened and what to do."""
+    boot = _BOOT_MODE.search(output)
+    if boot:
+        return _boot_mode_error(int(boot.group(1), 16), chip)
     wrong = _WRONG_CHIP.search(output)
     if wrong:
         return HwTestError("wrong_chip", "the chip on the port is an %s, the board definition "
@@ -187,7 +214,8 @@ def run_esptool(cmd, phase, progress=None, timeout=900):
             proc.wait()
     text = out.decode("utf-8", "replace")
     if rc != 0:
-        err = diagnose(text, rc, phase, last)
+        chip = cmd[cmd.index("--chip") + 1] if "--chip" in cmd else None
+        err = diagnose(text, rc, phase, last, chip)
         err.details["esptool_output_tail"] = text[-2000:]
         raise err
     return text

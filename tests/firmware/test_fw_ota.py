@@ -13,6 +13,7 @@ from smp import image_management as smpimg
 
 from lightclient.chip.app import boot, ota, release_image as R
 from lightclient.chip.core import update_encode
+from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.smp import header as H
 from lightclient.chip.store.filedev import RamBlockDevice
@@ -45,12 +46,14 @@ APPROVED = [(V2, 1, "0.2.0"), (V3, 2, "0.3.0"), (OLD, 0, "0.1.5"), (UNSIGNED, 1,
 
 
 class ReleaseChain(fwscenario.Scenario):
-    """The firmware scenario's chain with a "releases" store: the records a governance proposal
-    wrote, proven to the chip in an update."""
+    """The firmware scenario's chain with a "releases" store in x/releases' layout: the records
+    governance proposals wrote (one proposal each), proven to the chip in an update. The real
+    chain's module: tests/localchain/test_chain_releases.py."""
 
-    def __init__(self, pub):
+    def __init__(self, pub, board="test"):
         fwscenario.Scenario.__init__(self, pub)
-        self.records = dict(R.record_for(img, sv, v) for img, sv, v in APPROVED)
+        self.records = dict(R.record_for(img, sv, v, board, n + 1)
+                            for n, (img, sv, v) in enumerate(APPROVED))
         self.releases = ics23_build.IavlTree(self.records, version=1)
         self.stores = ics23_build.multistore({
             "bank": ics23_build.IavlTree({b"b": b"1"}, 1).root,
@@ -326,8 +329,59 @@ def test_the_spec_vector():
     img = R.build_image(b"mycroft-lc" * 4, "0.2.0", 1, lambda m: ed25519.sign(REL_SEED, m))
     assert img == hexrun("image")
     assert hashlib.sha256(img).digest() == hexrun("hash")
-    key, value = R.record_for(img, 1, "0.2.0")
+    key, value = R.record_for(img, 1, "0.2.0", "esp32-devkitc", 7)
     assert key == hexrun("key") and value == hexrun("value")
-    assert R.decode_record(key, value) == {"h": hexrun("hash"), "sv": 1, "v": "0.2.0"}
+    assert R.decode_record(key, value) == {"h": hexrun("hash"), "sv": 1, "v": "0.2.0",
+                                           "board": "esp32-devkitc", "p": 7}
     assert R.check_image(lambda o, n: img[o:o + n], len(img), REL_PUB,
                          {hexrun("hash"): 1}, 1)["v"] == "0.2.0"
+
+
+def _spoiled_records():
+    from lightclient.chip.core import proto
+    key, good = R.record_for(V2, 1, "0.2.0", "test", 3)
+    h = key[1:]
+    f = proto.bytes_field
+    return key, good, {
+        "too long": good + f(4, "x" * 80),
+        "unknown field": good + proto.varint_field(6, 1),
+        "repeated field": good + proto.varint_field(2, 1),
+        "mistyped field": f(1, h) + f(2, b"\x01") + f(3, "test") + f(4, "0.2.0"),
+        "short hash": f(1, h[:31]) + f(3, "test") + f(4, "0.2.0") + proto.varint_field(5, 3),
+        "no board": f(1, h) + f(4, "0.2.0") + proto.varint_field(5, 3),
+        "no proposal": f(1, h) + f(3, "test") + f(4, "0.2.0"),
+        "sv too large": f(1, h) + proto.varint_field(2, 1 << 16) + f(3, "test") + f(4, "0.2.0")
+        + proto.varint_field(5, 3),
+        "version not utf-8": f(1, h) + f(3, "test") + f(4, b"\xff\xfe") + proto.varint_field(5, 3),
+        "truncated": good[:-1],
+    }
+
+
+@pytest.mark.parametrize("what", sorted(_spoiled_records()[2]))
+def test_a_malformed_release_record_is_refused_by_name(what):
+    key, good, spoiled = _spoiled_records()
+    assert R.decode_record(key, good)["v"] == "0.2.0"
+    with pytest.raises(DecodeError) as e:
+        R.decode_record(key, spoiled[what])
+    assert e.value.check in ("release_record", "release_field", "proto_truncated")
+
+
+def test_a_record_whose_key_names_another_image_is_refused():
+    key, good = R.record_for(V2, 1, "0.2.0", "test", 3)
+    with pytest.raises(DecodeError) as e:
+        R.decode_record(R.RECORD_PREFIX + hashlib.sha256(V3).digest(), good)
+    assert e.value.check == "release_record"
+
+
+def test_a_release_for_another_board_is_refused_and_approves_nothing():
+    other = ReleaseChain(b"\x42" * 32, board="esp32-s3-devkitc")
+    b = Board()
+    d = b.fw.device
+    d.generate_key(False)
+    d.set_checkpoint(other.checkpoint(1), None, None, False)
+    with pytest.raises(R.ReleaseError) as e:
+        d.submit_update(other.release_update(1, 2, [V2]), other.now(2))
+    assert e.value.check == "release_board"
+    b.upload(V2)
+    assert b.test_image(V2)["err"]["rc"] == ota.IMG_INVALID_HASH
+    assert b.running() == "0.1.0"

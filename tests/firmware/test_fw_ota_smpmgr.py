@@ -29,7 +29,7 @@ def board(tmp_path_factory):
     d = tmp_path_factory.mktemp("ota-board")
     state = d / "board.img"
     Path(str(state) + ".release_key").write_text(T.REL_PUB.hex())
-    chain = T.ReleaseChain(b"\x42" * 32)
+    chain = T.ReleaseChain(b"\x42" * 32, board="esp32-devkitc")
     with EmulatedBoard("esp32-devkitc", state_path=state) as b:
         with McuClient(b.port, timeout=20) as mcu:
             mcu.generate_key()

@@ -61,9 +61,12 @@ class FakeRom:
         os.close(self.master)
         os.close(self._slave)
 
+    def _out(self, data):
+        os.write(self.master, data)
+
     def _reply(self, cmd, value=0, data=b"", status=0, error=0):
         body = data + bytes([status, error, 0, 0])
-        os.write(self.master, slip(struct.pack("<BBHI", 1, cmd, len(body), value) + body))
+        self._out(slip(struct.pack("<BBHI", 1, cmd, len(body), value) + body))
 
     def _handle(self, pkt):
         if len(pkt) < 8 or pkt[0] != 0:
@@ -109,8 +112,6 @@ class FakeRom:
             self._reply(cmd)
 
     def _run(self):
-        buf = bytearray()
-        frame = None
         while not self._stop:
             r, _, _ = select.select([self.master], [], [], 0.05)
             if not r:
@@ -119,15 +120,20 @@ class FakeRom:
                 chunk = os.read(self.master, 65536)
             except OSError:
                 continue
-            for b in chunk:
-                if b == 0xC0:
-                    if frame is not None and len(frame):
-                        pkt = bytes(frame).replace(b"\xdb\xdc", b"\xc0").replace(b"\xdb\xdd",
-                                                                                 b"\xdb")
-                        self._handle(pkt)
-                        frame = None
-                    else:
-                        frame = bytearray()
-                elif frame is not None:
-                    frame.append(b)
-            del buf[:]
+            self._feed(chunk)
+
+    _frame = None
+
+    def _feed(self, chunk):
+        """Bytes from the host: SLIP frames to _handle."""
+        for b in chunk:
+            if b == 0xC0:
+                if self._frame is not None and len(self._frame):
+                    pkt = bytes(self._frame).replace(b"\xdb\xdc", b"\xc0").replace(
+                        b"\xdb\xdd", b"\xdb")
+                    self._handle(pkt)
+                    self._frame = None
+                else:
+                    self._frame = bytearray()
+            elif self._frame is not None:
+                self._frame.append(b)

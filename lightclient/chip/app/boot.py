@@ -81,7 +81,7 @@ def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=No
         fh = info.get("firmware_hash")
         factory = {"h": binascii.unhexlify(fh) if fh else None, "v": FIRMWARE_VERSION, "sv": 0,
                    "n": 0}
-        device.ota = Ota(store, slots, factory, info.get("release_key"))
+        device.ota = Ota(store, slots, factory, info.get("release_key"), info.get("board"))
         try:
             info["boot"] = device.ota.boot()
         except Exception as e:   # the link must come up to say why

@@ -66,10 +66,12 @@ IMG_CONFIRMATION_DENIED = 32
 
 
 class Ota:
-    def __init__(self, store, slots, factory, release_key):
+    def __init__(self, store, slots, factory, release_key, board=None):
         """slots: [Slot 0, Slot 1]; factory: the info of the image the chip was flashed with
-        (what slot 0 holds before any update); release_key: 32-byte Ed25519 key or None."""
+        (what slot 0 holds before any update); release_key: 32-byte Ed25519 key or None;
+        board: this board's name (a release record names the board it is for)."""
         self.store, self.slots, self.release_key = store, slots, release_key
+        self.board = board
         self.factory = factory
         self.upload = None   # {"len", "sha", "got"}: the upload in progress (RAM only)
         self.last_boot = None
@@ -99,6 +101,9 @@ class Ota:
         order = list(rel.keys())
         for key, value in records:
             r = R.decode_record(key, value)
+            if r["board"] != self.board:
+                raise R.ReleaseError("release_board", "the release record is for another "
+                                     "board", record=r["board"], board=self.board)
             if r["h"] not in rel:
                 order.append(r["h"])
             rel[r["h"]] = r["sv"]

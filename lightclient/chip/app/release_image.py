@@ -7,9 +7,9 @@
 #                    "h": SHA-256 of the payload}
 #   signature = Ed25519 by the release key over IMAGE_DOMAIN | manifest
 #
-#   release record (store "releases", key RECORD_PREFIX | SHA-256 of the whole image), written
-#   on chain only by a passed governance proposal: CBOR {"h": image hash, "sv": security
-#   version, "v": version text}
+#   release record (the chain's x/releases: store "releases", key RECORD_PREFIX | SHA-256 of the
+#   whole image), written only by a passed governance proposal: protobuf mycroft.releases.v1.
+#   Release {1 image_sha256, 2 security_version, 3 board, 4 version, 5 proposal_id}
 #
 # An image is approved when its whole-file hash has a release record the chip saw proven (ICS23)
 # against a header it verified itself, the record agrees with the manifest, the release key
@@ -18,7 +18,7 @@
 
 import hashlib
 
-from lightclient.chip.core import cbor
+from lightclient.chip.core import cbor, proto
 from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.crypto import backend as crypto
 
@@ -31,8 +31,9 @@ MAX_VERSION = 32
 MAX_SECURITY_VERSION = 0xFFFF
 IMAGE_DOMAIN = b"mycroft-lc/release-image/v1\x00"
 RELEASES_STORE = "releases"
-RECORD_PREFIX = b"rel/"
+RECORD_PREFIX = b"\x01"     # tools/chain/x/releases/types/keys.go
 MAX_RECORD = 128
+MAX_BOARD = 32
 
 
 class ReleaseError(LightClientError):
@@ -79,18 +80,43 @@ def parse_head(head):
     return decode_manifest(m), m, bytes(head[HEAD + n:HEAD + n + SIG]), HEAD + n + SIG
 
 
+# Release's fields: number -> (name, wire type); each at most once, no other field
+_RECORD_FIELDS = {1: ("h", proto.LEN), 2: ("sv", proto.VARINT), 3: ("board", proto.LEN),
+                  4: ("v", proto.LEN), 5: ("p", proto.VARINT)}
+
+
 def decode_record(key, value):
-    """A proven release record -> {"h", "sv", "v"}; its key must name its hash."""
+    """A proven x/releases record -> {"h", "sv", "board", "v", "p"}; its key must name its
+    hash. Bounded before it is parsed; DecodeError("release_record", ...) naming the rule."""
     if len(value) > MAX_RECORD:
         raise DecodeError("release_record", "record too long", length=len(value))
-    d = cbor.loads(value, 2, 16, MAX_RECORD)
-    if not isinstance(d, dict) or sorted(d.keys()) != ["h", "sv", "v"]:
-        raise DecodeError("release_record", "record keys must be h, sv, v")
-    r = {"h": _hash(d["h"], "h"), "sv": _u(d["sv"], "sv", MAX_SECURITY_VERSION),
-         "v": _text(d["v"], "v")}
+    r = {"sv": 0, "p": 0}       # proto3: a zero number is left out
+    seen = 0
+    for field, wire, v in proto.iter_fields(value):
+        spec = _RECORD_FIELDS.get(field)
+        if spec is None or spec[1] != wire or seen & (1 << field):
+            raise DecodeError("release_record", "unknown, repeated or mistyped field",
+                              field=field)
+        seen |= 1 << field
+        r[spec[0]] = v
+    if "h" not in r or "v" not in r or "board" not in r:
+        raise DecodeError("release_record", "record needs image_sha256, board and version")
+    r["h"] = _hash(r["h"], "h")
+    r["sv"] = _u(r["sv"], "sv", MAX_SECURITY_VERSION)
+    r["v"] = _text(_utf8(r["v"]), "v")
+    r["board"] = _utf8(r["board"])
+    if not 0 < len(r["board"]) <= MAX_BOARD or r["p"] == 0:
+        raise DecodeError("release_record", "record needs a board name and a proposal id")
     if bytes(key) != RECORD_PREFIX + r["h"]:
         raise DecodeError("release_record", "record key does not name the record's hash")
     return r
+
+
+def _utf8(b):
+    try:
+        return bytes(b).decode()
+    except UnicodeError:
+        raise DecodeError("release_field", "text is not UTF-8")
 
 
 # Slots are hashed in pieces this small: on a 96 KiB heap after a long session the largest
@@ -148,7 +174,15 @@ def build_image(payload, version, security_version, sign):
     return MAGIC + bytes((FORMAT, 0, len(m) >> 8, len(m) & 0xFF)) + m + sig + bytes(payload)
 
 
-def record_for(image, security_version, version):
-    """(key, value) of the release record approving `image`."""
+def encode_record(image_sha256, security_version, version, board, proposal_id):
+    """mycroft.releases.v1.Release as the chain stores it (gogoproto's field order, zero
+    numbers left out)."""
+    return (proto.bytes_field(1, image_sha256) + proto.varint_field(2, security_version)
+            + proto.bytes_field(3, board) + proto.bytes_field(4, version)
+            + proto.varint_field(5, proposal_id))
+
+
+def record_for(image, security_version, version, board, proposal_id):
+    """(key, value) of the x/releases record approving `image`."""
     h = hashlib.sha256(image).digest()
-    return RECORD_PREFIX + h, cbor.dumps({"h": h, "sv": security_version, "v": version})
+    return RECORD_PREFIX + h, encode_record(h, security_version, version, board, proposal_id)

@@ -34,6 +34,8 @@ import (
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 
 	deviceskeeper "github.com/mycroft-lightclient/chain/x/devices/keeper"
+
+	releaseskeeper "github.com/mycroft-lightclient/chain/x/releases/keeper"
 )
 
 // DefaultNodeHome is where `mycroftd` keeps its config and data unless --home says otherwise.
@@ -71,6 +73,8 @@ type App struct {
 	FeeGrantKeeper  feegrantkeeper.Keeper
 	ConsensusKeeper consensuskeeper.Keeper
 	DevicesKeeper   deviceskeeper.Keeper
+
+	ReleasesKeeper releaseskeeper.Keeper
 }
 
 // New builds the application on db.
@@ -99,6 +103,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.FeeGrantKeeper,
 		&app.ConsensusKeeper,
 		&app.DevicesKeeper,
+
+		&app.ReleasesKeeper,
 	); err != nil {
 		panic(err)
 	}

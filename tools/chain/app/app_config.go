@@ -52,6 +52,10 @@ import (
 	devicesmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/devices/module/v1"
 	_ "github.com/mycroft-lightclient/chain/x/devices"
 	devicestypes "github.com/mycroft-lightclient/chain/x/devices/types"
+
+	releasesmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/releases/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/releases"
+	releasestypes "github.com/mycroft-lightclient/chain/x/releases/types"
 )
 
 // Bech32Prefix of every account address on the chain.
@@ -63,6 +67,7 @@ var (
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName, consensustypes.ModuleName,
 		devicestypes.ModuleName,
+		releasestypes.ModuleName,
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -130,6 +135,8 @@ var (
 			{Name: govtypes.ModuleName, Config: appconfig.WrapAny(&govmodulev1.Module{})},
 			{Name: consensustypes.ModuleName, Config: appconfig.WrapAny(&consensusmodulev1.Module{})},
 			{Name: devicestypes.ModuleName, Config: appconfig.WrapAny(&devicesmodulev1.Module{})},
+			// x/releases: its authority defaults to the gov module account
+			{Name: releasestypes.ModuleName, Config: appconfig.WrapAny(&releasesmodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(
