@@ -34,6 +34,7 @@ import (
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 
 	deviceskeeper "github.com/mycroft-lightclient/chain/x/devices/keeper"
+	paymentskeeper "github.com/mycroft-lightclient/chain/x/payments/keeper"
 )
 
 // DefaultNodeHome is where `mycroftd` keeps its config and data unless --home says otherwise.
@@ -71,6 +72,7 @@ type App struct {
 	FeeGrantKeeper  feegrantkeeper.Keeper
 	ConsensusKeeper consensuskeeper.Keeper
 	DevicesKeeper   deviceskeeper.Keeper
+	PaymentsKeeper  paymentskeeper.Keeper
 }
 
 // New builds the application on db.
@@ -99,6 +101,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.FeeGrantKeeper,
 		&app.ConsensusKeeper,
 		&app.DevicesKeeper,
+		&app.PaymentsKeeper,
 	); err != nil {
 		panic(err)
 	}

@@ -52,6 +52,10 @@ import (
 	devicesmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/devices/module/v1"
 	_ "github.com/mycroft-lightclient/chain/x/devices"
 	devicestypes "github.com/mycroft-lightclient/chain/x/devices/types"
+
+	paymentsmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/payments/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/payments"
+	paymentstypes "github.com/mycroft-lightclient/chain/x/payments/types"
 )
 
 // Bech32Prefix of every account address on the chain.
@@ -63,6 +67,7 @@ var (
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName, consensustypes.ModuleName,
 		devicestypes.ModuleName,
+		paymentstypes.ModuleName, // after devices: channels name devices
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -72,12 +77,14 @@ var (
 		{Account: stakingtypes.BondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: stakingtypes.NotBondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
+		{Account: paymentstypes.ModuleName}, // holds channel deposits
 	}
 
 	// blocked from receiving funds
 	blockAccAddrs = []string{
 		authtypes.FeeCollectorName, distrtypes.ModuleName, minttypes.ModuleName,
 		stakingtypes.BondedPoolName, stakingtypes.NotBondedPoolName,
+		paymentstypes.ModuleName,
 	}
 
 	// AppConfig is the application's module configuration, as simapp's app_config.go.
@@ -130,6 +137,7 @@ var (
 			{Name: govtypes.ModuleName, Config: appconfig.WrapAny(&govmodulev1.Module{})},
 			{Name: consensustypes.ModuleName, Config: appconfig.WrapAny(&consensusmodulev1.Module{})},
 			{Name: devicestypes.ModuleName, Config: appconfig.WrapAny(&devicesmodulev1.Module{})},
+			{Name: paymentstypes.ModuleName, Config: appconfig.WrapAny(&paymentsmodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(
