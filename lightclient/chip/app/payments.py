@@ -77,10 +77,11 @@ class Payments:
 
     # --- the owner's caps -----------------------------------------------------------------------
 
-    def set_caps(self, encoded, sig):
-        owner = self.device._owner_key()
+    def set_caps(self, encoded, sig, owner_pub=None):
+        owner = self.device.owner_key_for(owner_pub)
         if owner is None:
-            raise refuse("no_owner", "no verified device record names an owner yet")
+            raise refuse("no_owner", "no verified device record or registration names an "
+                         "owner (key) yet")
         msg = C.message_bytes(encoded)
         ok = (crypto.ed25519_verify(owner, msg, sig) if len(owner) == 32 else
               crypto.secp256k1_verify(owner, msg, sig))
