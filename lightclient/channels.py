@@ -43,7 +43,7 @@ ERRORS = {2: "invalid_voucher", 3: "voucher_signature", 4: "channel_not_found",
 BANK_STORE = "bank"
 BALANCE_PREFIX = b"\x02"          # BalancesPrefix || len(addr) || addr || denom -> math.Int text
 FEEGRANT_STORE = "feegrant"
-ALLOWANCE_PREFIX = b"\x00"        # FeeAllowanceKeyPrefix || len || granter || len || grantee
+ALLOWANCE_PREFIX = b"\x00"        # FeeAllowanceKeyPrefix || len || grantee || len || granter
 MAX_BALANCE = 256
 MAX_GRANT = 1024
 
@@ -129,7 +129,8 @@ def balance_key(address20, denom):
 
 
 def allowance_key(granter20, grantee20):
-    return ALLOWANCE_PREFIX + bytes([20]) + bytes(granter20) + bytes([20]) + bytes(grantee20)
+    """x/feegrant's key: the grantee first (FeeAllowanceKey), so a grantee's grants are a range."""
+    return ALLOWANCE_PREFIX + bytes([20]) + bytes(grantee20) + bytes([20]) + bytes(granter20)
 
 
 def _text(b, what):

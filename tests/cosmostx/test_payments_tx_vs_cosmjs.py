@@ -71,4 +71,4 @@ def test_ids_and_store_keys_are_bounded():
     assert C.channel_key(b"\x07" * 8) == b"\x01" + b"\x07" * 8
     assert C.balance_key(b"\x01" * 20, "stake") == b"\x02\x14" + b"\x01" * 20 + b"stake"
     assert C.allowance_key(b"\x01" * 20, b"\x02" * 20) == \
-        b"\x00\x14" + b"\x01" * 20 + b"\x14" + b"\x02" * 20
+        b"\x00\x14" + b"\x02" * 20 + b"\x14" + b"\x01" * 20     # grantee, then granter
