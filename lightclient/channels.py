@@ -270,8 +270,9 @@ class Provider:
     def _refuse(self, check, message, **details):
         raise PaymentRefused(check, message, **details)
 
-    def accept(self, proven_channel, voucher, sig, price):
-        """-> the increment this voucher pays, >= price; PaymentRefused otherwise."""
+    def check(self, proven_channel, voucher, sig):
+        """-> the decoded voucher if it is for this provider's proven channel, on this chain,
+        in its denom and signed by its spender key (what redeeming needs); PaymentRefused."""
         c = proven_channel
         try:
             v = V.decode(voucher)
@@ -283,14 +284,24 @@ class Provider:
             self._refuse("voucher_chain", "voucher for another chain")
         if c["provider"] != self.address:
             self._refuse("channel_provider", "the channel pays another provider")
-        if c["closed"] or c["settle_at"]:
-            self._refuse("channel_settling", "the channel is settling or closed")
-        if c["settle_delay_s"] < self.min_settle_delay_s:
-            self._refuse("channel_settle_delay", "settle delay too short to redeem in time")
+        if c["closed"]:
+            self._refuse("channel_closed", "the channel is closed")
         if v.denom != c["denom"]:
             self._refuse("voucher_denom", "voucher in another denom")
         if not backend.secp256k1_verify(c["spender"], bytes(voucher), bytes(sig)):
             self._refuse("spender_signature", "not signed by the channel's spender key")
+        return v
+
+    def accept(self, proven_channel, voucher, sig, price):
+        """-> the increment this voucher pays, >= price, before a call is answered: check()'s
+        rules, and the channel neither settling nor with too short a settle delay, the nonce
+        above the lane's latest (redeemed or accepted), the deposit enough; PaymentRefused."""
+        c = proven_channel
+        v = self.check(c, voucher, sig)
+        if c["settle_at"]:
+            self._refuse("channel_settling", "the channel is settling")
+        if c["settle_delay_s"] < self.min_settle_delay_s:
+            self._refuse("channel_settle_delay", "settle delay too short to redeem in time")
         # each lane's latest: what the chain redeemed, or what this provider accepted since
         lanes = {lane: (nonce, amount) for lane, nonce, amount in c["lanes"]}
         for (ch, lane), (nonce, amount, _v, _s) in self.latest.items():

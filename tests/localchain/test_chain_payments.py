@@ -8,10 +8,12 @@ after the settle delay, in which a newer voucher still wins. Balances, the allow
 channel are proven with ICS23 against headers our light client verified. All on net7."""
 
 import hashlib
+import json
 
 import pytest
 
 from lightclient import channels as C
+from lightclient import cli
 from lightclient import pay as pi
 from lightclient import txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
@@ -21,6 +23,7 @@ from lightclient.chip.crypto import backend
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx
 from lightclient.mcu import McuClient
+from tests.localchain.chainhelp import client_config
 
 CH = hashlib.sha256(b"payments test channel").digest()[:16]
 DEPOSIT = 50000
@@ -47,6 +50,16 @@ def _header(net):
 def _addr20(bech):
     from lightclient.gov import address_bytes
     return address_bytes(bech)
+
+
+def _cli(capsys, net, tmp_path, *args):
+    """`mycroft-lc pay ARGS --json` in this process with a light client of net -> its JSON
+    document (exit 0 asserted)."""
+    cfg = str(tmp_path / "config.json")
+    client_config(net, tmp_path / "state", net.nodes[0]["rpc"], [net.nodes[1]["rpc"]]).save(cfg)
+    capsys.readouterr()
+    assert cli.main(["pay"] + list(args) + ["--config", cfg, "--json"]) == 0, capsys.readouterr()
+    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +149,7 @@ def _call(p, nonce, amount, lane=0):
     return r, inc
 
 
-def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid):
+def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid, capsys, tmp_path):
     net = paid["net"]
     header = _header(net)
     ch = C.channel(net.rpc(0), header, CH)
@@ -158,6 +171,10 @@ def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid):
     assert C.balance(net.rpc(0), header, _addr20(PROVIDER[2]), "stake") == before + 3 * PRICE
     ch = C.channel(net.rpc(0), header, CH)
     assert (ch["redeemed"], ch["lanes"]) == (3 * PRICE, [(0, 3, 3 * PRICE)])
+    shown = _cli(capsys, net, tmp_path, "status", CH.hex(), "--balance", PROVIDER[2])
+    assert (shown["redeemed"], shown["deposit"], shown["provider"]) == (3 * PRICE, DEPOSIT,
+                                                                        PROVIDER[2])
+    assert shown["balances"][PROVIDER[2]] >= before + 3 * PRICE
 
     class Lying:                       # a node that serves a bigger deposit than the chain has
         def __init__(self, rpc):
@@ -194,7 +211,8 @@ def test_an_old_or_forged_voucher_is_refused_by_the_provider_and_by_the_chain(pa
     paid["newer"] = r                 # nonce 4, signed by the chip, never redeemed yet
 
 
-def test_the_owner_reclaims_after_the_settle_delay_in_which_a_newer_voucher_wins(paid):
+def test_the_owner_reclaims_after_the_settle_delay_in_which_a_newer_voucher_wins(paid, capsys,
+                                                                                tmp_path):
     net, owner = paid["net"], paid["owner"]
     newer = paid["newer"]
     ch = C.channel(net.rpc(0), _header(net), CH)
@@ -218,7 +236,11 @@ def test_the_owner_reclaims_after_the_settle_delay_in_which_a_newer_voucher_wins
     while _header(net).time_ns // 10 ** 9 < ch["settle_at"]:
         net.wait_for_height(net.rpc(0).status()["latest_height"] + 1)
     owner_before = C.balance(net.rpc(0), _header(net), _addr20(OWNER[2]), "stake")
-    [(_r, reclaimed)] = owner.send([[C.msg_reclaim(OWNER[2], CH)]])
+    key = tmp_path / "owner.hex"
+    key.write_text(OWNER[0].hex())
+    out = _cli(capsys, net, tmp_path, "reclaim", CH.hex(), "--key", str(key))
+    reclaimed = out["height"]
+    assert out["closed"] and out["verified_height"] > reclaimed
     net.wait_for_height(reclaimed + 1)
     header = _header(net)
     ch = C.channel(net.rpc(0), header, CH)

@@ -319,3 +319,27 @@ def test_an_owner_with_a_secp256k1_key_signs_caps_with_it():
     assert check_of(fw.pay().set_caps, enc, ed_sig) == "owner_signature"
     assert fw.pay().set_caps(enc, backend.secp256k1_sign(owner, pi.caps_signing_bytes(enc)))
     assert ask(fw, 1, 1000)["increment"] == 1000
+
+
+def test_on_the_chain_caps_come_from_the_owner_the_chip_consented_to():
+    """No verified record names an owner key on the Cosmos chain: the chip takes caps signed by
+    the key of the account it consented to be registered by (sign_registration), and only that."""
+    from lightclient.chip import cosmos_tx as ct
+    from lightclient.chip.crypto import backend
+    b = Board()
+    fw = b.boot()
+    fw.device.generate_account_key(False)
+    sc = fwscenario.Scenario(fw.device.generate_key(False), owner_pub=ed25519.public_key(OWNER))
+    fw.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
+    owner_secret = b"\x52" * 32
+    owner_pub = backend.secp256k1_public_key(owner_secret)
+    other_pub = backend.secp256k1_public_key(b"\x53" * 32)
+    fw.pay().spender_key(True)
+    enc = pi.caps_cbor(1, fw.device.trusted.header.chain_id, fw.pay().spender_key(False),
+                       PER_CALL, PER_DAY, [(CH_A, "stt.example", CAP_A)])
+    sig = backend.secp256k1_sign(owner_secret, pi.caps_signing_bytes(enc))
+    assert check_of(fw.pay().set_caps, enc, sig, owner_pub) == "no_owner"   # no consent yet
+    fw.device.sign_registration(fw.device.trusted.header.chain_id, ct.account_address(owner_pub))
+    assert check_of(fw.pay().set_caps, enc, sig) == "no_owner"
+    assert check_of(fw.pay().set_caps, enc, sig, other_pub) == "no_owner"
+    assert fw.pay().set_caps(enc, sig, owner_pub).version == 1
