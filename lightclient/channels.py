@@ -72,7 +72,8 @@ def msg_open_channel(owner, channel_id, device, spender33, provider, deposit, se
     chip's spender key."""
     return MSG_OPEN_CHANNEL, (proto.bytes_field(1, owner)
                               + proto.bytes_field(2, _channel_id(channel_id))
-                              + proto.bytes_field(3, device) + proto.bytes_field(4, bytes(spender33))
+                              + proto.bytes_field(3, device)
+                              + proto.bytes_field(4, bytes(spender33))
                               + proto.bytes_field(5, provider)
                               + proto.message_field(6, ct.coin(*deposit), nullable=False)
                               + proto.varint_field(7, settle_delay_s))
@@ -89,12 +90,16 @@ def msg_redeem(provider, voucher, signature):
                         + proto.bytes_field(3, bytes(signature)))
 
 
+def _owner_and_id(owner, channel_id):
+    return proto.bytes_field(1, owner) + proto.bytes_field(2, _channel_id(channel_id))
+
+
 def msg_start_settle(owner, channel_id):
-    return MSG_START_SETTLE, proto.bytes_field(1, owner) + proto.bytes_field(2, _channel_id(channel_id))
+    return MSG_START_SETTLE, _owner_and_id(owner, channel_id)
 
 
 def msg_reclaim(owner, channel_id):
-    return MSG_RECLAIM, proto.bytes_field(1, owner) + proto.bytes_field(2, _channel_id(channel_id))
+    return MSG_RECLAIM, _owner_and_id(owner, channel_id)
 
 
 def msg_grant_allowance(granter, grantee, spend_limit, expiration_s=None):
@@ -116,7 +121,7 @@ def signup_messages(owner, registration, device, spender33, provider, channel_id
                              settle_delay_s)]
 
 
-# --- store keys and values ----------------------------------------------------------------------
+# --- store keys and values ---------------------------------------------------------------------
 
 def channel_key(channel_id):
     return CHANNEL_PREFIX + _channel_id(channel_id)
@@ -205,7 +210,7 @@ def decode_allowance(value):
             proto.to_int64(proto.get_one(proto.fields(exp, 4), 1, proto.VARINT, 0))}
 
 
-# --- proven reads ----------------------------------------------------------------------------------
+# --- proven reads ------------------------------------------------------------------------------
 
 def proven(rpc, header, store, key, limit):
     """The value at `key` of `store` in the state a verified `header` commits (after block
@@ -251,7 +256,7 @@ def status_text(c, header):
                c["deposit"] - c["redeemed"], header.height - 1))
 
 
-# --- the provider's side -------------------------------------------------------------------------
+# --- the provider's side -----------------------------------------------------------------------
 
 class Provider:
     """A paid service's side of its channels: before it answers a call it checks the voucher

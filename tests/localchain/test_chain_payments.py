@@ -20,6 +20,7 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.errors import ProofError
 from lightclient.chip.crypto import backend
+from lightclient.gov import address_bytes
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx
 from lightclient.mcu import McuClient
@@ -45,11 +46,6 @@ PROVIDER = _fresh(b"payments test provider")
 
 def _header(net):
     return devicetx.verified_state(net).header
-
-
-def _addr20(bech):
-    from lightclient.gov import address_bytes
-    return address_bytes(bech)
 
 
 def _cli(capsys, net, tmp_path, *args):
@@ -120,7 +116,7 @@ def _chip_sign(p, doc):
 def test_the_sign_up_grant_lets_a_zero_balance_device_pay_its_fees(paid):
     net, device = paid["net"], paid["device"]
     header = _header(net)
-    dev20, owner20 = _addr20(device), _addr20(OWNER[2])
+    dev20, owner20 = address_bytes(device), address_bytes(OWNER[2])
     # (its zero balance is not proven here: the absence's right neighbour in x/bank's store can
     # be a denom-index key with an empty value, which ICS23 cannot prove: docs/state-proofs.md)
     grant = C.allowance(net.rpc(0), header, owner20, dev20)
@@ -156,7 +152,7 @@ def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid, capsys, tmp_pat
     assert (ch["owner"], ch["device"], ch["provider"], ch["spender"]) == \
         (OWNER[2], paid["device"], PROVIDER[2], paid["spender"])
     assert (ch["deposit"], ch["redeemed"], ch["closed"], ch["settle_at"]) == (DEPOSIT, 0, False, 0)
-    before = C.balance(net.rpc(0), header, _addr20(PROVIDER[2]), "stake")
+    before = C.balance(net.rpc(0), header, address_bytes(PROVIDER[2]), "stake")
     calls = [_call(paid, n, PRICE * n) for n in (1, 2, 3)]
     assert [inc for _r, inc in calls] == [PRICE] * 3
     assert calls[0][0]["summary"] == "pay 1 STAKE to stt.example"
@@ -168,7 +164,7 @@ def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid, capsys, tmp_pat
     print("\nredeem gas_used %s, voucher %d B" % (result["gas_used"], len(calls[2][0]["voucher"])))
     net.wait_for_height(height + 1)
     header = _header(net)
-    assert C.balance(net.rpc(0), header, _addr20(PROVIDER[2]), "stake") == before + 3 * PRICE
+    assert C.balance(net.rpc(0), header, address_bytes(PROVIDER[2]), "stake") == before + 3 * PRICE
     ch = C.channel(net.rpc(0), header, CH)
     assert (ch["redeemed"], ch["lanes"]) == (3 * PRICE, [(0, 3, 3 * PRICE)])
     shown = _cli(capsys, net, tmp_path, "status", CH.hex(), "--balance", PROVIDER[2])
@@ -235,7 +231,7 @@ def test_the_owner_reclaims_after_the_settle_delay_in_which_a_newer_voucher_wins
     # block time, as verified headers show it, past settle_at
     while _header(net).time_ns // 10 ** 9 < ch["settle_at"]:
         net.wait_for_height(net.rpc(0).status()["latest_height"] + 1)
-    owner_before = C.balance(net.rpc(0), _header(net), _addr20(OWNER[2]), "stake")
+    owner_before = C.balance(net.rpc(0), _header(net), address_bytes(OWNER[2]), "stake")
     key = tmp_path / "owner.hex"
     key.write_text(OWNER[0].hex())
     out = _cli(capsys, net, tmp_path, "reclaim", CH.hex(), "--key", str(key))
@@ -245,7 +241,7 @@ def test_the_owner_reclaims_after_the_settle_delay_in_which_a_newer_voucher_wins
     header = _header(net)
     ch = C.channel(net.rpc(0), header, CH)
     assert ch["closed"] and ch["redeemed"] == 4 * PRICE
-    assert C.balance(net.rpc(0), header, _addr20(OWNER[2]), "stake") == \
+    assert C.balance(net.rpc(0), header, address_bytes(OWNER[2]), "stake") == \
         owner_before + DEPOSIT - 4 * PRICE
     late = paid["pay"].sign_voucher(paid["chain"], CH, 1, 1, PRICE, "stake")
     with pytest.raises(txclient.TxRejected) as e:
