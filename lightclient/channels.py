@@ -69,7 +69,7 @@ def _channel_id(cid):
 
 def msg_open_channel(owner, channel_id, device, spender33, provider, deposit, settle_delay_s):
     """deposit: (denom, amount); the device must be the owner's (x/devices), spender33 its
-    chip's spender key."""
+    chip's spender key (b"": the device's account key, as its x/devices record holds it)."""
     return MSG_OPEN_CHANNEL, (proto.bytes_field(1, owner)
                               + proto.bytes_field(2, _channel_id(channel_id))
                               + proto.bytes_field(3, device)

@@ -60,7 +60,8 @@ func emit(ctx context.Context, kind string, id []byte, attrs ...sdk.Attribute) {
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // OpenChannel: the owner signed (ante handler); the device is the owner's per x/devices; the
-// id is new; the deposit moves from the owner's balance into the module account.
+// id is new; the deposit moves from the owner's balance into the module account. The spender
+// key is the one named, or else the device's account key from its x/devices record.
 func (s msgServer) OpenChannel(ctx context.Context, msg *types.MsgOpenChannel) (*types.MsgOpenChannelResponse, error) {
 	if err := msg.ValidateBasic(); err != nil {
 		return nil, err
@@ -83,6 +84,10 @@ func (s msgServer) OpenChannel(ctx context.Context, msg *types.MsgOpenChannel) (
 	if !found || d.Owner != msg.Owner {
 		return nil, errorsmod.Wrapf(types.ErrNotOwnersDevice, "%s", msg.Device)
 	}
+	spender := msg.Spender
+	if len(spender) == 0 { // the device's own account key, as x/devices records it
+		spender = d.PubKey
+	}
 	if _, found, err := s.GetChannel(ctx, msg.ChannelId); err != nil {
 		return nil, err
 	} else if found {
@@ -91,7 +96,7 @@ func (s msgServer) OpenChannel(ctx context.Context, msg *types.MsgOpenChannel) (
 	if err := s.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, sdk.NewCoins(msg.Deposit)); err != nil {
 		return nil, errorsmod.Wrap(err, "funding the channel")
 	}
-	c := types.Channel{Id: msg.ChannelId, Owner: msg.Owner, Device: msg.Device, Spender: msg.Spender,
+	c := types.Channel{Id: msg.ChannelId, Owner: msg.Owner, Device: msg.Device, Spender: spender,
 		Provider: msg.Provider, Denom: msg.Deposit.Denom, Deposit: msg.Deposit.Amount.Uint64(),
 		SettleDelayS: msg.SettleDelayS}
 	if err := s.SetChannel(ctx, c); err != nil {

@@ -82,7 +82,8 @@ func setup(t *testing.T) *fixture {
 	// the bank's keys are sdk.AccAddress.String(), whatever the prefix
 	f.bank = &fakeBank{map[string]sdk.Coins{addr("owner").String(): sdk.NewCoins(sdk.NewInt64Coin(denom, 100000)),
 		addr("other").String(): sdk.NewCoins(sdk.NewInt64Coin(denom, 100000))}}
-	devs := fakeDevices{string(addr("device")): {Owner: f.owner}, string(addr("others-device")): {Owner: f.other}}
+	devs := fakeDevices{string(addr("device")): {Owner: f.owner, PubKey: f.spender.PubKey().Bytes()},
+		string(addr("others-device")): {Owner: f.other}}
 	f.k = keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac, f.bank, devs)
 	f.srv = keeper.NewMsgServerImpl(f.k)
 	f.ctx = tc.Ctx.WithChainID(chainID).WithBlockTime(time.Unix(1_700_000_000, 0))
@@ -305,4 +306,17 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(10), c.Redeemed)
 	dup := &types.GenesisState{Channels: []*types.Channel{gs.Channels[0], gs.Channels[0]}}
 	require.ErrorContains(t, dup.Validate(), "duplicate")
+}
+
+func TestOpenChannelWithoutSpenderTakesTheDevicesAccountKey(t *testing.T) {
+	f := setup(t)
+	_, err := f.srv.OpenChannel(f.ctx, &types.MsgOpenChannel{Owner: f.owner, ChannelId: channelID, Device: f.device,
+		Provider: f.provider, Deposit: sdk.NewInt64Coin(denom, 100), SettleDelayS: 60})
+	require.NoError(t, err)
+	c, _, err := f.k.GetChannel(f.ctx, channelID)
+	require.NoError(t, err)
+	require.Equal(t, f.spender.PubKey().Bytes(), c.Spender) // the fake device record's key
+	r, err := f.redeem(0, 1, 40)
+	require.NoError(t, err)
+	require.Equal(t, uint64(40), r.Paid)
 }

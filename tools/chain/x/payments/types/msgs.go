@@ -55,7 +55,7 @@ func (m *MsgOpenChannel) ValidateBasic() error {
 	if err := validChannelID(m.ChannelId); err != nil {
 		return err
 	}
-	if len(m.Spender) != SpenderLen || (m.Spender[0] != 0x02 && m.Spender[0] != 0x03) {
+	if len(m.Spender) != 0 && (len(m.Spender) != SpenderLen || (m.Spender[0] != 0x02 && m.Spender[0] != 0x03)) {
 		return errorsmod.Wrapf(ErrInvalidSpender, "want a %d-byte compressed secp256k1 key, got %d bytes", SpenderLen, len(m.Spender))
 	}
 	if m.SettleDelayS < MinSettleDelayS || m.SettleDelayS > MaxSettleDelayS {

@@ -37,7 +37,8 @@ type MsgOpenChannel struct {
 	ChannelId []byte `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
 	// device is the account address of a device x/devices records as the owner's.
 	Device string `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
-	// spender is the device chip's secp256k1 spender key (33 bytes, compressed).
+	// spender is the device chip's secp256k1 spender key (33 bytes, compressed); empty: the
+	// device's account key as its x/devices record holds it.
 	Spender      []byte     `protobuf:"bytes,4,opt,name=spender,proto3" json:"spender,omitempty"`
 	Provider     string     `protobuf:"bytes,5,opt,name=provider,proto3" json:"provider,omitempty"`
 	Deposit      types.Coin `protobuf:"bytes,6,opt,name=deposit,proto3" json:"deposit"`
