@@ -48,13 +48,14 @@ def _header(net):
     return devicetx.verified_state(net).header
 
 
-def _cli(capsys, net, tmp_path, *args):
+def _cli(capsys, net, tmp_path, *args, exit=0):
     """`mycroft-lc pay ARGS --json` in this process with a light client of net -> its JSON
-    document (exit 0 asserted)."""
+    document (its exit status asserted)."""
     cfg = str(tmp_path / "config.json")
     client_config(net, tmp_path / "state", net.nodes[0]["rpc"], [net.nodes[1]["rpc"]]).save(cfg)
     capsys.readouterr()
-    assert cli.main(["pay"] + list(args) + ["--config", cfg, "--json"]) == 0, capsys.readouterr()
+    assert cli.main(["pay"] + list(args) + ["--config", cfg, "--json"]) == exit, \
+        capsys.readouterr()
     return json.loads(capsys.readouterr().out)
 
 
@@ -187,7 +188,8 @@ def test_paid_calls_are_redeemed_and_the_balance_is_proven(paid, capsys, tmp_pat
         C.channel(Lying(net.rpc(0)), header, CH)
 
 
-def test_an_old_or_forged_voucher_is_refused_by_the_provider_and_by_the_chain(paid):
+def test_an_old_or_forged_voucher_is_refused_by_the_provider_and_by_the_chain(paid, capsys,
+                                                                              tmp_path):
     net = paid["net"]
     old = paid["old"]                    # nonce 2: the chain has redeemed nonce 3
     r = paid["pay"].sign_voucher(paid["chain"], CH, 0, 4, 4 * PRICE, "stake")
@@ -198,6 +200,11 @@ def test_an_old_or_forged_voucher_is_refused_by_the_provider_and_by_the_chain(pa
         with pytest.raises(C.PaymentRefused) as e:
             C.Provider(PROVIDER[2], paid["chain"]).accept(ch, voucher, sig, PRICE)
         assert e.value.check == check
+    key = tmp_path / "provider.hex"
+    key.write_text(PROVIDER[0].hex())
+    out = _cli(capsys, net, tmp_path, "redeem", bytes(r["voucher"]).hex(), bad_sig.hex(),
+               "--key", str(key), exit=1)        # `pay redeem` checks before it sends
+    assert out["error"]["check"] == "spender_signature"
     for voucher, sig, name in ((old["voucher"], old["sig"], "nonce_used"),
                                (r["voucher"], bad_sig, "voucher_signature")):
         with pytest.raises(txclient.TxRejected) as e:
