@@ -69,7 +69,8 @@ def _channel_id(cid):
 
 def msg_open_channel(owner, channel_id, device, spender33, provider, deposit, settle_delay_s):
     """deposit: (denom, amount); the device must be the owner's (x/devices), spender33 its
-    chip's spender key (b"": the device's account key, as its x/devices record holds it)."""
+    chip's spender key: b"" (the sign-up's choice) is the device's account key, as its x/devices
+    record holds it, which is the key the chip signs vouchers with."""
     return MSG_OPEN_CHANNEL, (proto.bytes_field(1, owner)
                               + proto.bytes_field(2, _channel_id(channel_id))
                               + proto.bytes_field(3, device)

@@ -154,9 +154,8 @@ def register(subparsers):
                   cmd_open)
     p.add_argument("channel", help="a new channel id (hex, 8..32 bytes; the chip's caps name it)")
     p.add_argument("--device", required=True, metavar="ADDR", help="the owner's device account")
-    p.add_argument("--spender", default="", metavar="HEX", help="the chip's spender key "
-                   "(33 bytes; `PayClient.spender_key`; default: the device's account key, "
-                   "as x/devices records it)")
+    p.add_argument("--spender", default="", metavar="HEX", help="another spender key than "
+                   "the device's account key (33 bytes; default: the key x/devices records)")
     p.add_argument("--provider", required=True, metavar="ADDR")
     p.add_argument("--deposit", required=True, type=int)
     p.add_argument("--denom", default="stake")

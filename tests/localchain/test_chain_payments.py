@@ -83,9 +83,10 @@ def paid(net7, tmp_path_factory):
         consent = mcu.sign_registration(net.info["chain_id"], ct.account_address(owner_pub))
         pay = pi.PayClient(mcu)
         spender = pay.spender_key()
+        assert spender == acct            # one key: the chain takes it from x/devices
         owner = devicetx.tx_client(net, owner_pub, ct.sign_secp256k1(secret), gas_limit=400000)
         [(_r, signed_up)] = owner.send([C.signup_messages(
-            owner_addr, ct.msg_register_device(owner_addr, acct, b"", consent), device, spender,
+            owner_addr, ct.msg_register_device(owner_addr, acct, b"", consent), device, b"",
             PROVIDER[2], CH, ("stake", DEPOSIT), [("stake", FEE_LIMIT)], SETTLE_DELAY_S)])
         net.wait_for_height(signed_up + 1)
         chain = net.info["chain_id"]
