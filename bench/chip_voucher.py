@@ -72,8 +72,15 @@ class Dev:
         self.store.format()
         self.store.mount()
         self.trusted = Trusted()
+    acct_pub = None
     def _owner_key(self):
         return backend.ed25519_public_key(OWNER)
+    def owner_key_for(self, owner_pub=None):
+        return self._owner_key()
+    def generate_account_key(self, force):   # the spender key is the account key
+        s = rnd(32)
+        self._commit({"acct": s})
+        self.acct_pub = backend.secp256k1_public_key(s)
     def _get(self, name):
         return self.store.get(name)
     def _commit(self, changes):

@@ -84,6 +84,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
     "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
+    "lightclient.pay_cli",       # pay status / open / top-up / settle / reclaim / redeem
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

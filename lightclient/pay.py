@@ -51,8 +51,13 @@ class PayClient:
     def spender_key(self) -> bytes:
         return bytes(self._req(H.OP_WRITE, P.SPENDER_KEY)["pub"])
 
-    def set_caps(self, encoded: bytes, sig: bytes) -> int:
-        return self._req(H.OP_WRITE, P.SET_CAPS, {"caps": encoded, "sig": sig})["version"]
+    def set_caps(self, encoded: bytes, sig: bytes, owner_pub: bytes | None = None) -> int:
+        """owner_pub: on the chain, the owner account's key (the one the chip consented to be
+        registered by), when no verified record names the owner's key."""
+        req = {"caps": encoded, "sig": sig}
+        if owner_pub is not None:
+            req["owner_pub"] = bytes(owner_pub)
+        return self._req(H.OP_WRITE, P.SET_CAPS, req)["version"]
 
     def sign_voucher(self, chain_id: str, channel: bytes, lane: int, nonce: int, amount: int,
                      denom: str = "umyc") -> dict:

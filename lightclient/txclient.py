@@ -97,7 +97,7 @@ class TxClient:
     on the latest verified header); it is asked again after every sequence mismatch."""
 
     def __init__(self, rpc, chain_id, pub33, sign, account, gas_limit=200000, fee=(),
-                 wait_new_state=None, clock=None):
+                 wait_new_state=None, clock=None, granter=""):
         self.rpc = rpc
         self.clock = clock or Clock()
         self.chain_id = chain_id
@@ -106,6 +106,7 @@ class TxClient:
         self.account = account
         self.gas_limit = gas_limit
         self.fee = tuple(fee)
+        self.granter = granter    # an account whose x/feegrant allowance pays the fee
         # called between re-signs so verified state can move on (a block); tests pass the
         # chain's wait for the next height
         self.wait_new_state = wait_new_state or (lambda: time.sleep(0.3))
@@ -122,7 +123,7 @@ class TxClient:
 
     def build(self, messages, sequence):
         tx, _doc = ct.build(messages, self.pub, self.chain_id, self.account_number, sequence,
-                            self.sign, self.gas_limit, self.fee)
+                            self.sign, self.gas_limit, self.fee, granter=self.granter)
         return tx
 
     def submit(self, messages):

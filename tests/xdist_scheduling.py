@@ -12,7 +12,8 @@ SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_d
 SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_board.py",
                "tests/localchain/test_chain_faults.py",
                "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py",
-               "tests/localchain/test_chain_releases.py")
+               "tests/localchain/test_chain_releases.py",
+               "tests/localchain/test_chain_payments.py")
 SHARED = (SHARED_DEVNET, SHARED_NET7)
 
 # The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test

@@ -197,9 +197,10 @@ def prove(net, header, store, key, node=0):
     return value
 
 
-def tx_client(net, pub33, sign, node=0):
+def tx_client(net, pub33, sign, node=0, **options):
     """A TxClient whose account number and sequence come from state proven against headers
-    verified_state() gives; between re-signs it waits for the next block."""
+    verified_state() gives; between re-signs it waits for the next block. options: TxClient's
+    (fee, granter, gas_limit)."""
     from lightclient import txclient
     rpc = net.rpc(node)
 
@@ -211,7 +212,7 @@ def tx_client(net, pub33, sign, node=0):
         net.wait_for_height(rpc.status()["latest_height"] + 1)
 
     return txclient.TxClient(rpc, net.info["chain_id"], pub33, sign, account,
-                             wait_new_state=next_block)
+                             wait_new_state=next_block, **options)
 
 
 def register_device(net, owner_name, device_secret, settings, funding=(), node=0):

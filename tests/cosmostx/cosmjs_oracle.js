@@ -1,8 +1,8 @@
 // The oracle of lightclient/chip/cosmos_tx.py: @cosmjs/proto-signing builds the same transactions.
 // stdin: JSON list of cases; stdout: JSON list of {body, auth_info, sign_doc, signature, tx_raw}
-// (hex). Our x/devices messages are registered from their .proto files (tools/chain/proto) parsed
-// by protobufjs; bank MsgSend, gov v1 MsgVote / MsgSubmitProposal and authz MsgExec / MsgGrant are
-// cosmjs-types' own.
+// (hex). Our x/devices and x/payments messages are registered from their .proto files
+// (tools/chain/proto) parsed by protobufjs; bank MsgSend, feegrant MsgGrantAllowance, gov v1
+// MsgVote / MsgSubmitProposal and authz MsgExec / MsgGrant are cosmjs-types' own.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -24,6 +24,8 @@ function devicesRoot() {
   for (const f of ["devices.proto", "tx.proto"]) {
     protobuf.parse(fs.readFileSync(path.join(PROTO, f), "utf8"), root);
   }
+  // x/payments' messages (docs/payments.md)
+  protobuf.parse(fs.readFileSync(path.join(PROTO, "..", "..", "payments", "v1", "tx.proto"), "utf8"), root);
   root.resolveAll();
   return root;
 }
@@ -50,6 +52,11 @@ async function main() {
   for (const name of ["MsgRegisterDevice", "MsgUpdateSettings", "MsgDeviceWrite"]) {
     registry.register("/mycroft.devices.v1." + name, root.lookupType("mycroft.devices.v1." + name));
   }
+  for (const name of ["MsgOpenChannel", "MsgTopUp", "MsgRedeem", "MsgStartSettle", "MsgReclaim"]) {
+    registry.register("/mycroft.payments.v1." + name, root.lookupType("mycroft.payments.v1." + name));
+  }
+  registry.register("/cosmos.feegrant.v1beta1.MsgGrantAllowance",
+                    require("cosmjs-types/cosmos/feegrant/v1beta1/tx").MsgGrantAllowance);
   const govTx = require("cosmjs-types/cosmos/gov/v1/tx");
   const authzTx = require("cosmjs-types/cosmos/authz/v1beta1/tx");
   registry.register("/cosmos.gov.v1.MsgVote", govTx.MsgVote);

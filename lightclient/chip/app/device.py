@@ -138,6 +138,18 @@ class Device:
         except (LightClientError, ValueError, TypeError):
             return None
 
+    def owner_key_for(self, owner_pub=None):
+        """The key whose signature stands for the owner: the verified record's, or else, on
+        the chain, owner_pub if it is the key of the account this chip consented to be
+        registered by (sign_registration); None when neither names one."""
+        owner = self._owner_key()
+        if owner is None and owner_pub is not None:
+            from lightclient.chip import cosmos_tx
+            reg = self._get(REG_OWNER)
+            if reg is not None and cosmos_tx.account_address(owner_pub) == reg:
+                owner = bytes(owner_pub)
+        return owner
+
     def _authorize(self, op, payload_hash, owner_sig):
         """A forced re-provisioning of a chip with a verified record needs its owner's
         signature over lc.reprovision_message: the Pi alone may not do it."""
@@ -261,11 +273,8 @@ class Device:
         names (or, on the chain, the account it consented to be registered by: owner_pub is
         that account's key), for this chip's account key and chain, newer than those held."""
         from lightclient.chip import cosmos_tx, sign_policy
-        owner = self._owner_key()
+        owner = self.owner_key_for(owner_pub)
         reg = self._get(REG_OWNER)
-        if owner is None and reg is not None and owner_pub is not None and \
-                cosmos_tx.account_address(owner_pub) == reg:
-            owner = bytes(owner_pub)    # the key of the account this chip consented to
         if owner is None:
             raise lc_error(lc.E_REFUSED, "no_owner", "no verified device record or "
                            "registration names an owner (key) yet")

@@ -47,7 +47,9 @@ def spender_key(fw, p, now_ms):
 def set_caps(fw, p, now_ms):
     caps = F.field(p, "caps", "bytes", required=True, max_len=C.MAX_BYTES)
     sig = F.field(p, "sig", "bytes", required=True, max_len=64)
-    c = _run(_payments(fw).set_caps, caps, sig)
+    # on the chain: the key of the owner account this chip consented to (device.owner_key_for)
+    owner_pub = F.field(p, "owner_pub", "bytes", max_len=33)
+    c = _run(_payments(fw).set_caps, caps, sig, owner_pub)
     return {"version": c.version}
 
 

@@ -3,8 +3,9 @@
 # counter log) before the voucher is signed, and the day is the day of the chip's own trusted
 # header time. The decision itself is pure (pay/ledger.py); this is its shell.
 #
-# Store records (the secure store, one commit each, rare):
-#   "spend_key"  the secp256k1 spender key, made here (os.urandom); never returned, never logged
+# The spender key is the device's secp256k1 account key (device.py, store record "acct"): one
+# key signs its transactions and its vouchers, each kind in its own domain, and the chain takes
+# it from the device's x/devices record (docs/payments.md). Store record (one commit, rare):
 #   "pay"        CBOR {"caps": caps CBOR, "sig": owner signature, "log": counter log id (8)}
 # Counter log (its own two sectors, store/counter_log.py): one 80-byte Entry per voucher signed.
 
@@ -17,7 +18,7 @@ from lightclient.chip.pay.ledger import DAY_NS, Ledger, PayRefused
 from lightclient.chip.smp import pay as P
 from lightclient.chip.store.counter_log import CounterLog
 
-KEY = "spend_key"
+KEY = "acct"   # the device's account key's secret (device.py); never returned, never logged
 RECORD = "pay"
 
 
@@ -64,23 +65,21 @@ class Payments:
         return self.device._get(KEY)  # a store fault: the typed store_read refusal
 
     def spender_key(self, create):
-        if self.pub is None:
-            s = self._secret()
-            if s is None and create:
-                s = bytes(self.rng(32))
-                self.device._commit({KEY: s})
-            if s is None:
-                raise refuse("no_key", "no spender key yet")
-            self.pub = crypto.secp256k1_public_key(s)
-            s = None
+        """The device's account key (made here if create and the device has none yet)."""
+        if self.device.acct_pub is None and create:
+            self.device.generate_account_key(False)
+        if self.device.acct_pub is None:
+            raise refuse("no_key", "no account key yet")
+        self.pub = self.device.acct_pub
         return self.pub
 
     # --- the owner's caps -----------------------------------------------------------------------
 
-    def set_caps(self, encoded, sig):
-        owner = self.device._owner_key()
+    def set_caps(self, encoded, sig, owner_pub=None):
+        owner = self.device.owner_key_for(owner_pub)
         if owner is None:
-            raise refuse("no_owner", "no verified device record names an owner yet")
+            raise refuse("no_owner", "no verified device record or registration names an "
+                         "owner (key) yet")
         msg = C.message_bytes(encoded)
         ok = (crypto.ed25519_verify(owner, msg, sig) if len(owner) == 32 else
               crypto.secp256k1_verify(owner, msg, sig))

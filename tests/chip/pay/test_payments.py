@@ -277,7 +277,7 @@ def pi_sign_other(board, last):
     from lightclient.chip.crypto import backend
     v = V.decode(last[0])
     v.amount += 1
-    secret = board.boot().device.store.get("spend_key")
+    secret = board.boot().device.store.get("acct")
     b = V.sign_bytes(v)
     return {"voucher": b, "sig": backend.secp256k1_sign(secret, b)}
 
@@ -319,3 +319,40 @@ def test_an_owner_with_a_secp256k1_key_signs_caps_with_it():
     assert check_of(fw.pay().set_caps, enc, ed_sig) == "owner_signature"
     assert fw.pay().set_caps(enc, backend.secp256k1_sign(owner, pi.caps_signing_bytes(enc)))
     assert ask(fw, 1, 1000)["increment"] == 1000
+
+
+def test_the_spender_key_is_the_account_key_made_once():
+    fw = Board().boot()
+    with pytest.raises(PayRefused) as e:
+        fw.pay().spender_key(False)
+    assert e.value.check == "no_key"
+    pub = fw.pay().spender_key(True)       # a fresh chip: its account key made here
+    assert pub == fw.device.account_key() and fw.pay().spender_key(True) == pub
+    with pytest.raises(Exception) as e:
+        fw.device.generate_account_key(False)
+    assert e.value.check == "account_key_exists"
+
+
+def test_on_the_chain_caps_come_from_the_owner_the_chip_consented_to():
+    """No verified record names an owner key on the Cosmos chain: the chip takes caps signed by
+    the key of the account it consented to be registered by (sign_registration), and only that."""
+    from lightclient.chip import cosmos_tx as ct
+    from lightclient.chip.crypto import backend
+    b = Board()
+    fw = b.boot()
+    fw.device.generate_account_key(False)
+    sc = fwscenario.Scenario(fw.device.generate_key(False), owner_pub=ed25519.public_key(OWNER))
+    fw.device.set_checkpoint(sc.checkpoint(1), None, sc.uuid, False)
+    owner_secret = b"\x52" * 32
+    owner_pub = backend.secp256k1_public_key(owner_secret)
+    other_pub = backend.secp256k1_public_key(b"\x53" * 32)
+    # one key: the spender is the account key the chain records for the device
+    assert fw.pay().spender_key(True) == fw.device.account_key()
+    enc = pi.caps_cbor(1, fw.device.trusted.header.chain_id, fw.pay().spender_key(False),
+                       PER_CALL, PER_DAY, [(CH_A, "stt.example", CAP_A)])
+    sig = backend.secp256k1_sign(owner_secret, pi.caps_signing_bytes(enc))
+    assert check_of(fw.pay().set_caps, enc, sig, owner_pub) == "no_owner"   # no consent yet
+    fw.device.sign_registration(fw.device.trusted.header.chain_id, ct.account_address(owner_pub))
+    assert check_of(fw.pay().set_caps, enc, sig) == "no_owner"
+    assert check_of(fw.pay().set_caps, enc, sig, other_pub) == "no_owner"
+    assert fw.pay().set_caps(enc, sig, owner_pub).version == 1

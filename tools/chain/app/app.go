@@ -34,7 +34,7 @@ import (
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 
 	deviceskeeper "github.com/mycroft-lightclient/chain/x/devices/keeper"
-
+	paymentskeeper "github.com/mycroft-lightclient/chain/x/payments/keeper"
 	releaseskeeper "github.com/mycroft-lightclient/chain/x/releases/keeper"
 )
 
@@ -73,8 +73,8 @@ type App struct {
 	FeeGrantKeeper  feegrantkeeper.Keeper
 	ConsensusKeeper consensuskeeper.Keeper
 	DevicesKeeper   deviceskeeper.Keeper
-
-	ReleasesKeeper releaseskeeper.Keeper
+	ReleasesKeeper  releaseskeeper.Keeper
+	PaymentsKeeper  paymentskeeper.Keeper
 }
 
 // New builds the application on db.
@@ -103,8 +103,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.FeeGrantKeeper,
 		&app.ConsensusKeeper,
 		&app.DevicesKeeper,
-
 		&app.ReleasesKeeper,
+		&app.PaymentsKeeper,
 	); err != nil {
 		panic(err)
 	}

@@ -53,7 +53,10 @@ import (
 	_ "github.com/mycroft-lightclient/chain/x/devices"
 	devicestypes "github.com/mycroft-lightclient/chain/x/devices/types"
 
+	paymentsmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/payments/module/v1"
 	releasesmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/releases/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/payments"
+	paymentstypes "github.com/mycroft-lightclient/chain/x/payments/types"
 	_ "github.com/mycroft-lightclient/chain/x/releases"
 	releasestypes "github.com/mycroft-lightclient/chain/x/releases/types"
 )
@@ -68,6 +71,7 @@ var (
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName, consensustypes.ModuleName,
 		devicestypes.ModuleName,
 		releasestypes.ModuleName,
+		paymentstypes.ModuleName, // after devices: channels name devices
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -77,12 +81,14 @@ var (
 		{Account: stakingtypes.BondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: stakingtypes.NotBondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
+		{Account: paymentstypes.ModuleName}, // holds channel deposits
 	}
 
 	// blocked from receiving funds
 	blockAccAddrs = []string{
 		authtypes.FeeCollectorName, distrtypes.ModuleName, minttypes.ModuleName,
 		stakingtypes.BondedPoolName, stakingtypes.NotBondedPoolName,
+		paymentstypes.ModuleName,
 	}
 
 	// AppConfig is the application's module configuration, as simapp's app_config.go.
@@ -137,6 +143,7 @@ var (
 			{Name: devicestypes.ModuleName, Config: appconfig.WrapAny(&devicesmodulev1.Module{})},
 			// x/releases: its authority defaults to the gov module account
 			{Name: releasestypes.ModuleName, Config: appconfig.WrapAny(&releasesmodulev1.Module{})},
+			{Name: paymentstypes.ModuleName, Config: appconfig.WrapAny(&paymentsmodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(
