@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the committed Go code of one module (x/devices unless named: protocgen.sh releases)
+# Regenerates the committed Go code of one module (x/devices unless named: protocgen.sh releases | payments)
 # from proto/ (run from tools/chain/).
 # Needs protoc (Debian: protobuf-compiler) and two plugins built from the Go module proxy
 # at the versions go.mod pins, installed into ../../build/chain/bin:
@@ -26,6 +26,7 @@ PATH=$BIN:$PATH protoc $INC \
   --go_out="$OUT" --go_opt=Mcosmos/app/v1alpha1/module.proto=cosmossdk.io/api/cosmos/app/v1alpha1 \
   proto/mycroft/$M/module/v1/module.proto
 MOD=github.com/mycroft-lightclient/chain
+mkdir -p x/$M/types api/mycroft/$M/module/v1
 cp "$OUT/$MOD"/x/$M/types/*.pb.go x/$M/types/
 cp "$OUT/$MOD"/api/mycroft/$M/module/v1/*.pb.go api/mycroft/$M/module/v1/
 echo "generated into x/$M/types and api/mycroft/$M/module/v1"
