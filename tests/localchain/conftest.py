@@ -48,7 +48,8 @@ def net7(tmp_path_factory):
     try:
         net.wait_for_height(2, timeout=90)
         device = coincurve.PrivateKey(hashlib.sha256(b"localchain fault-test device").digest())
-        height = devicetx.register_device(net, "owner", device.secret, b"\x01faults-v1")
+        # no settings in the record: settings are sealed envelopes only (x/devices PutSealed)
+        height = devicetx.register_device(net, "owner", device.secret, b"")
         net.wait_for_height(height + 1)      # header height+1 commits the record's state
         net.device = device
         net.device_height = height

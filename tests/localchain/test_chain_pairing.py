@@ -285,6 +285,23 @@ def test_a_device_writes_its_own_setting_sealed_and_signed_on_the_chip(world):
     assert _tx_code(e) == ("devices", 30)
 
 
+def test_the_module_has_no_plaintext_settings_path(world):
+    """Registration with settings and the old owner update are refused (ErrPlaintextSettings)."""
+    net = world["chain"]
+    secret = devicetx.key_secret(net.info, "owner")
+    owner = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
+                               ct.sign_secp256k1(secret))
+    addr, pub = devicetx.key_info(net.info, "owner")
+    device = bytes(31) + b"\x07"
+    reg = devicetx.register_device_msg(net.info["chain_id"], addr, pub, device, b"lang=de")
+    update = ct.msg_update_settings(addr, ct.bech32_address(
+        devicetx.backend.secp256k1_public_key(device)), b"lang=de")
+    for msg in (reg, update):
+        with pytest.raises(TxRejected) as e:
+            owner.send([[msg]])
+        assert _tx_code(e) == ("devices", 38)
+
+
 def test_no_node_stores_a_settings_plaintext_or_a_key(world):
     """Every file of every node (state, block store, tx index, logs): the record keys are there
     in the clear (the scan sees what nodes store); the settings' plaintext, the epoch secrets
