@@ -10,7 +10,8 @@ from xdist.scheduler import LoadFileScheduling
 SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
 # Files that use tests/localchain/conftest.py's session chain `net7` (seven mycroftd processes).
 SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_faults.py",
-               "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py")
+               "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py",
+               "tests/localchain/test_chain_sealed_settings.py")
 SHARED = (SHARED_DEVNET, SHARED_NET7)
 
 # The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test

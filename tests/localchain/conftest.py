@@ -4,6 +4,7 @@ import coincurve
 import pytest
 
 from lightclient.localchain import binary, devicetx, genesis, network
+from tests.localchain import pairhelp
 from tests.localchain.chainhelp import UNBONDING_S, VOTING_PERIOD_S
 
 
@@ -56,3 +57,17 @@ def net7(tmp_path_factory):
         yield net
     finally:
         net.stop()
+
+
+@pytest.fixture(scope="session")
+def sealed_device(net7, tmp_path_factory):
+    """A device of net7 whose settings exist only sealed (pairhelp.sealed_device): an emulated
+    board at 96 KiB registered by the owner's transaction, paired with an owner key by its
+    label's code, its settings (pairhelp.SEALED_SETTINGS) sealed by that owner. Built once
+    per session for the files of the net7 group (tests/xdist_scheduling.py)."""
+    d = pairhelp.sealed_device(net7, tmp_path_factory.mktemp("sealed-device"),
+                               pairhelp.SEALED_SETTINGS)
+    try:
+        yield d
+    finally:
+        d["board"].stop()
