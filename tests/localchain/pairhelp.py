@@ -15,7 +15,7 @@ from lightclient.owner import chain as oc
 from lightclient.owner.chainview import ChainView
 from lightclient.owner.keyfile import OwnerKey
 from lightclient.owner.onchain import OwnerChain
-from lightclient.owner.pair import OwnerPairing
+from lightclient.owner.pair import pair_over_link
 
 HEAP = 96 * 1024
 # what the owner seals for conftest's sealed_device
@@ -56,12 +56,7 @@ def funded_owner(net):
 
 
 def pair(mcu, key, chain_id, code, relay=lambda step, payload: payload):
-    info = mcu.keys(H.OP_READ, K.KEY_INFO)
-    mcu.keys(H.OP_WRITE, K.OPEN_WINDOW)
-    p = OwnerPairing(code, key, chain_id, info["pub"], os.urandom)
-    a1 = relay(1, mcu.keys(H.OP_WRITE, K.PAIR_START, relay(0, p.start())))
-    a2 = relay(3, mcu.keys(H.OP_WRITE, K.PAIR_FINISH, relay(2, p.respond(a1))))
-    return p.finish(a2)
+    return pair_over_link(mcu, code, key, chain_id, os.urandom, relay=relay)
 
 
 def sealed_device(net, directory, settings):

@@ -1,8 +1,8 @@
 """The device's boot on the real chain, through the `mycroft-lc` commands: `provision --chain`
 names the device by its account address, `boot --mcu` syncs, verifies and proves its x/devices
 record (the Go module's key and protobuf value) and its owner-sealed settings with ICS23, and
-the chip opens them (the settings exist on chain only sealed); with the central node's process killed
-(what `chain fault full0 stopped` does) it boots from peers; a relay forging signatures is
+the chip opens them (the settings exist on chain only sealed); with the central node's process
+killed (what `chain fault full0 stopped` does) it boots from peers; a relay forging signatures is
 banned with its reason; with every source gone it serves the cache, marked stale; a device the
 chain has no record of exits 6 saying so. The relays are the ones `chain up` runs in front of
 each node (faults.Supervisor, on the ports network.json names). On conftest's net7 chain."""
