@@ -30,7 +30,7 @@ from tests.localchain.pairhelp import MCU_TIMEOUT_S
 
 # the proof check each lie fails on the Pi (the value no longer matches the verified app_hash)
 CHECKS = {"swap": "abci_proof_op_key", "replay": "abci_app_hash_mismatch",
-          "strip": "abci_app_hash_mismatch", "forge": "abci_app_hash_mismatch"}
+          "strip": "ics23_value_mismatch", "forge": "ics23_value_mismatch"}
 NEW = {"lang": "fr-fr", "system_unit": "imperial", "time_format": "half"}
 OTHER = {"lang": "xx-other"}
 
