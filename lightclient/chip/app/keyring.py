@@ -16,6 +16,8 @@
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
 
+import gc
+
 from lightclient.chip.core import cbor
 from lightclient.chip.crypto import backend as crypto
 from lightclient.chip.keys import envelope, epochs, group_ed25519, pairing, spake2plus
@@ -220,6 +222,7 @@ class Keyring:
         seen = int(seen) if seen else 0
         out = self.open_sealed(epoch_no, owner_id, epoch_env, key, record_env, seen)
         if out["version"] > seen:
+            gc.collect()    # the openings' garbage goes before the store's sector buffer
             self.device._commit({"setver": str(out["version"]).encode()})
         out["key"] = key
         return out
