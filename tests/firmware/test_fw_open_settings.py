@@ -1,7 +1,7 @@
 # The device's own settings opened on the chip (keys group OPEN_SETTINGS, issue 20), through its
 # SMP handler on CPython over a RAM flash: the chip names the record itself (its paired owner, its
 # account key), so another device's envelope is refused; an older version than the last one it
-# opened is refused, across a power cut; a stripped wrap or a forged owner signature is refused;
+# accepted is refused, across a power cut; a stripped wrap or a forged owner signature is refused;
 # each with its check, and nothing but the plaintext leaves.
 import os
 
@@ -54,18 +54,19 @@ def test_another_devices_envelope_a_stripped_wrap_and_a_forged_signature_are_ref
         ct.bech32_address(secp256k1.public_key(b"\x05" * 32))))
     rc, e = _rc(_open, b, env0, book.seal(other, b'{"lang":"xx"}', 9))
     assert rc == K.E_ENVELOPE and e.check == "envelope_record_key"
-    # the epoch envelope without this device's wrap (another device's instead): the owner's
-    # signature no longer covers it
-    m = envelope.parse(env0)
-    m[envelope.K_WRAPS] = [[os.urandom(32), os.urandom(32), os.urandom(48)]]
-    rc, e = _rc(_open, b, cbor.dumps(m), book.seal(key, b"{}", 1))
-    assert rc == K.E_ENVELOPE and e.check == "envelope_signature"
-    # a record signed by a key that says it is the owner's
+    # a record signed by a key that says it is the owner's: refused, its version not kept
     m = envelope.parse(book.seal(key, b'{"lang":"xx"}', 3))
     m[envelope.K_SIG] = bytes(64)
     rc, e = _rc(_open, b, env0, cbor.dumps(m))
     assert rc == K.E_ENVELOPE and e.check == "envelope_signature"
-    assert b.fw.device.store.get("setver") is None      # nothing was accepted
+    assert b.fw.device.store.get("setver") is None
+    # the epoch envelope without this device's wrap (another device's instead): the owner's
+    # signature no longer covers it. The record itself is authentic: its version is kept
+    m = envelope.parse(env0)
+    m[envelope.K_WRAPS] = [[os.urandom(32), os.urandom(32), os.urandom(48)]]
+    rc, e = _rc(_open, b, cbor.dumps(m), book.seal(key, b"{}", 1))
+    assert rc == K.E_ENVELOPE and e.check == "envelope_signature"
+    assert b.fw.device.store.get("setver") == b"1"
 
 
 def test_an_unpaired_chip_or_one_without_an_account_key_opens_nothing():

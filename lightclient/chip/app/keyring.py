@@ -207,8 +207,10 @@ class Keyring:
     def open_settings(self, epoch_no, epoch_env, record_env):
         """The device's own settings: the record key is made here from the paired owner and this
         chip's account key (a Pi cannot hand it another device's or another record's envelope),
-        and the version must not be older than the last one opened here. A newer version is
-        committed before the plaintext leaves, so a power cut never lets an older one back."""
+        and the version must not be older than the last authentic one seen here. A newer one is
+        committed once its writer's signature verifies, before anything is decrypted (the heap
+        is then at its emptiest for the store's buffers) and before the plaintext leaves, so a
+        power cut never lets an older envelope back."""
         p = self.paired()
         if p is None:
             raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
@@ -220,12 +222,22 @@ class Keyring:
         key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub))
         seen = self._get("setver")
         seen = int(seen) if seen else 0
-        out = self.open_sealed(epoch_no, owner_id, epoch_env, key, record_env, seen)
-        if out["version"] > seen:
-            gc.collect()    # the openings' garbage goes before the store's sector buffer
-            self.device._commit({"setver": str(out["version"]).encode()})
-        out["key"] = key
-        return out
+        try:
+            m = envelope.verify(record_env, p["chain_id"], key, seen,
+                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        if m[envelope.K_VERSION] > seen:
+            gc.collect()
+            self.device._commit({"setver": str(m[envelope.K_VERSION]).encode()})
+        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        try:
+            opened = envelope.decrypt(m, epochs.epoch_identity(secret))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        secret = None
+        return {"plaintext": opened.plaintext, "version": opened.version, "epoch": opened.epoch,
+                "key": key}
 
     def seal_own(self, epoch_no, owner_id, epoch_env, record_key, version, plaintext, random):
         """What the device writes itself, sealed to the epoch key it was given (checked by
