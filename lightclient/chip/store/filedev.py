@@ -16,6 +16,10 @@ import os
 from lightclient.chip.core.errors import StoreError  # the one StoreError (store.py uses it too)
 
 _ERASED = 0xFF
+# An erase is written in pieces of this: a whole 4 KiB block of 0xFF as one bytes object needs
+# 4 KiB of contiguous heap, which the chip's 96 KiB heap (the emulated board's flash is a
+# FileBlockDevice) may not have after a few commands.
+_ERASED_PIECE = b"\xff" * 256
 
 
 def _and_bytes(old, new):
@@ -63,7 +67,13 @@ class _BlockDevice:
             return self.block_size
         if op == 6:
             self._range(arg, 0, 0)
-            self._write(arg * self.block_size, b"\xff" * self.block_size)
+            start = arg * self.block_size
+            end = start + self.block_size
+            while start < end:
+                n = min(end - start, len(_ERASED_PIECE))
+                self._put(start, _ERASED_PIECE if n == len(_ERASED_PIECE) else _ERASED_PIECE[:n])
+                start += n
+            self._done()
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0
@@ -88,6 +98,11 @@ class RamBlockDevice(_BlockDevice):
 
     def _write(self, start, data):
         self.data[start:start + len(data)] = data
+
+    _put = _write
+
+    def _done(self):
+        pass
 
 
 class FileBlockDevice(_BlockDevice):
@@ -147,10 +162,16 @@ class FileBlockDevice(_BlockDevice):
         if n != len(buf):
             raise OSError(5)  # EIO: the file was truncated under us
 
-    def _write(self, start, data):
+    def _put(self, start, data):
         self._f.seek(start)
         self._f.write(data)
+
+    def _done(self):
         self._sync(self._f)
+
+    def _write(self, start, data):
+        self._put(start, data)
+        self._done()
 
 
 class RamCounter:
