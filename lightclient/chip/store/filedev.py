@@ -67,17 +67,20 @@ class _BlockDevice:
             return self.block_size
         if op == 6:
             self._range(arg, 0, 0)
-            start = arg * self.block_size
-            end = start + self.block_size
-            while start < end:
-                n = min(end - start, len(_ERASED_PIECE))
-                self._put(start, _ERASED_PIECE if n == len(_ERASED_PIECE) else _ERASED_PIECE[:n])
-                start += n
-            self._done()
+            self._erase(arg * self.block_size)
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0
         return None
+
+    def _erase(self, start):
+        """The block at byte `start` set to 0xFF, written in pieces (_ERASED_PIECE)."""
+        end = start + self.block_size
+        while start < end:
+            n = min(end - start, len(_ERASED_PIECE))
+            self._put(start, _ERASED_PIECE if n == len(_ERASED_PIECE) else _ERASED_PIECE[:n])
+            start += n
+        self._done()
 
 
 class RamBlockDevice(_BlockDevice):
