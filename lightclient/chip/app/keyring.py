@@ -11,8 +11,9 @@
 #              pairing, so pulling the plug mid-attempt still counts it.
 #   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
 #              "chain_id": text}
-#   "setver"   the version of the device's own settings envelope last opened, decimal ASCII:
-#              an older one is refused (envelope_replayed), across reboots
+#   "setver"   the newest version of the device's own settings envelope seen authentic (its
+#              writer's signature verified), decimal ASCII: an older one is refused
+#              (envelope_replayed), across reboots
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
 
