@@ -52,7 +52,7 @@ class CacheRollback(CacheError):
 
 _ENTRY_KEYS = ("value", "height", "header_hash", "header_time_ns", "proof_ops", "layout",
                "sealed")
-MAX_SEALED_JSON = 17 * 1024       # the device's opened settings (<= 16 KiB) and where they came from
+MAX_SEALED_JSON = 17 * 1024       # the device's opened settings (<= 16 KiB) and their origin
 
 
 def cache_name(uuid):
