@@ -14,7 +14,8 @@
 #   6. cross-check the new head with a witness (detector.py) before adopting it, hedged: the
 #      witnesses get CROSS_CHECK_S to answer; when none does, the head (verified all the same)
 #      is adopted with `agreed: false` in the answer and in status
-#   7. prove the device record against the new head (records.py) and cache it
+#   7. prove the device record against the new head (records.py); on the real chain also the
+#      device's sealed settings, opened on the chip (sealed_settings.py); cache them
 # Any failure in 2-7 falls back to the cache. Time is read only on the Clock handed in, and a
 # boot's one deadline (`until`, monotonic) is handed down to every request it makes.
 
@@ -22,13 +23,13 @@ import hashlib
 import os
 import threading
 
-from lightclient import checkpoint, native, records, staking_params
+from lightclient import checkpoint, native, records, sealed_settings, staking_params
 from lightclient.clock import Clock
 from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
 from lightclient.detector import ANSWER_S, AttackDetected, cross_check
-from lightclient.record_layouts import DEVNET
+from lightclient.record_layouts import COSMOS_SDK, DEVNET
 from lightclient.records import NoVerifiedData, ProvenRecord
 from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
@@ -105,6 +106,9 @@ class LightClient:
         self.unbonding_ns = None
         self.progress = progress
         self.owner_checkpoint = owner_checkpoint   # a signed checkpoint doc, if the owner gave one
+        # what opens the device's sealed settings on the real chain (a sealed_settings.ChipOpener
+        # when the chip is on the link); None: only what the chip opened before is served
+        self.opener = None
         self.lock = threading.RLock()
         self.checker = CachingChecker(native.verify)
         self.last_sync_stats = None   # SyncStats of the last sync that moved (None: at head)
@@ -336,11 +340,23 @@ class LightClient:
         rec, _ = records.fetch_record(self.pool, uuid, self.trusted(), self.clock.now_ns(),
                                       until=until, kind=self.config.chain_kind)
         rec.agreed = self.head_agreed
+        if rec.record is not None and self.config.chain_kind == COSMOS_SDK:
+            rec.set_sealed(self._sealed(uuid, until))
         try:
             self.store.save_record(uuid, rec.to_cache())
         except (OSError, LightClientError) as e:
             self.last_error = _err_dict(e)
         return rec
+
+    def _sealed(self, uuid, until):
+        """The device's settings from their sealed envelope, proven at the record's header and
+        opened on the chip (another device's: only its own chip opens them). A refusal raises:
+        the caller serves the last good settings from the cache."""
+        if uuid != self.config.device_uuid:
+            return {"state": sealed_settings.OTHER_DEVICE, "setting": {}}
+        entry = self._cached_entry(uuid)
+        return sealed_settings.read(self.pool, self.trusted(), uuid, self.opener,
+                                    (entry or {}).get("sealed"), until)
 
     def _fresh_record(self, uuid, deadline_s):
         until = self.clock.monotonic() + deadline_s

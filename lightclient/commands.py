@@ -95,9 +95,26 @@ def _settings_text(rec):
     mark = "STALE (from the cache, %s old)" % duration(rec.age_s) if rec.stale else "fresh"
     lines = ["  device %s, record version %s, proven at height %d, %s" % (
         rec.uuid, rec.record.get("version"), rec.height, mark)]
+    sealed = rec.record.get("sealed")
+    if sealed is not None:
+        lines.append("  " + sealed_text(sealed))
     for k, v in sorted(rec.record.get("setting", {}).items()):
         lines.append("    %s = %s" % (k, json.dumps(v)))
     return "\n".join(lines)
+
+
+def sealed_text(sealed):
+    """Where the device's settings on the real chain came from, in one line."""
+    from lightclient import sealed_settings as ss
+    state = sealed.get("state")
+    if state == ss.OPENED:
+        return "settings sealed by the owner (version %s, key epoch %s), opened on the chip" % (
+            sealed.get("version"), sealed.get("epoch"))
+    if state == ss.NONE_YET:
+        return "no settings sealed for this device yet (the chain proves none): defaults"
+    if state == ss.NOT_PAIRED:
+        return "the chip has no owner yet (not paired): no settings, defaults"
+    return "settings: %s" % state
 
 
 def _sources_text(res):
@@ -144,9 +161,30 @@ def boot_status(res):
     return EXIT_OK
 
 
+def _opening_mcu(args, client):
+    """The chip on --mcu opens the device's sealed settings during the read (real chain). ->
+    the McuClient, or None without --mcu."""
+    if not getattr(args, "mcu", None):
+        return None
+    from lightclient.mcu import McuClient
+    from lightclient.sealed_settings import ChipOpener
+    mcu = McuClient(args.mcu)
+    client.opener = ChipOpener(mcu)
+    return mcu
+
+
 def cmd_boot(args):
     prog = _progress_printer(_wants_progress(args))
     c = _client(args, prog)
+    mcu = _opening_mcu(args, c)
+    try:
+        return _boot(args, c, prog, mcu)
+    finally:
+        if mcu is not None:
+            mcu.close()
+
+
+def _boot(args, c, prog, mcu):
     res = c.boot(args.deadline)
     if prog:
         sys.stderr.write("\n")
@@ -160,8 +198,8 @@ def cmd_boot(args):
         lines.append("  the way back: `mycroft-lc recover --checkpoint FILE` (owner-signed) or "
                      "`mycroft-lc recover --k-of-n`")
     lines.append(_settings_text(res.record))
-    if args.mcu:
-        doc["mcu"] = _feed_mcu(args.mcu, c, res, lines)
+    if mcu is not None:
+        doc["mcu"] = _feed_mcu(mcu, c, res, lines)
     code = boot_status(res)
     doc["exit"] = code
     _emit(args, doc, "\n".join(lines))
@@ -183,28 +221,26 @@ def _complain(code, rec, error=None):
     sys.stderr.write("mycroft-lc: %s\n" % why)
 
 
-def _feed_mcu(port, client, res, lines):
+def _feed_mcu(mcu, client, res, lines):
     """After a fresh verified boot, bring the microcontroller to the same head (it verifies
     every update itself); otherwise report what the chip holds, which it verified earlier."""
     from lightclient import mcu_bridge
     from lightclient.chip.core.errors import LightClientError
-    from lightclient.mcu import McuClient
     try:
-        with McuClient(port) as mcu:
-            if res.ok and not res.stale:
-                out = mcu_bridge.push(mcu, client)
-                out.pop("answers", None)
-                lines.append("  microcontroller: %d update(s), %d bytes, now at height %s"
-                             % (out["updates"], out["bytes"], out["chip_height"]))
-            else:
-                s = mcu.settings(client.clock.now_ns())
-                out = {"settings": {k: v for k, v in s.items() if k != "record"}}
-                lines.append("  microcontroller holds settings proven at height %s"
-                             % s.get("height"))
-            # from the chip's own eFuses: a development board says so, every boot
-            out["key_protection"] = str(mcu.status().get("key_protection") or "unknown")
-            lines.append("  microcontroller key protected: %s" % out["key_protection"])
-            return out
+        if res.ok and not res.stale:
+            out = mcu_bridge.push(mcu, client)
+            out.pop("answers", None)
+            lines.append("  microcontroller: %d update(s), %d bytes, now at height %s"
+                         % (out["updates"], out["bytes"], out["chip_height"]))
+        else:
+            s = mcu.settings(client.clock.now_ns())
+            out = {"settings": {k: v for k, v in s.items() if k != "record"}}
+            lines.append("  microcontroller holds settings proven at height %s"
+                         % s.get("height"))
+        # from the chip's own eFuses: a development board says so, every boot
+        out["key_protection"] = str(mcu.status().get("key_protection") or "unknown")
+        lines.append("  microcontroller key protected: %s" % out["key_protection"])
+        return out
     except LightClientError as e:
         lines.append("  microcontroller: %s: %s" % (e.check, e))
         return {"error": e.to_dict()}
@@ -280,8 +316,19 @@ def cmd_status(args):
 
 def cmd_settings(args):
     c = _client(args)
-    rec = c.device_record(args.uuid, deadline_s=args.deadline)
-    _emit(args, rec.to_dict(), _settings_text(rec))
+    lines = []
+    mcu = _opening_mcu(args, c)
+    try:
+        rec = c.device_record(args.uuid, deadline_s=args.deadline)
+    finally:
+        if mcu is not None:
+            mcu.close()
+    doc = rec.to_dict()
+    if c.last_error and rec.stale:
+        doc["error"] = c.last_error
+        lines.append("  reason: %s: %s" % (c.last_error.get("check"),
+                                           c.last_error.get("message")))
+    _emit(args, doc, "\n".join([_settings_text(rec)] + lines))
     code = EXIT_NO_RECORD if rec.record is None else EXIT_OK
     _complain(code, rec)
     return code
@@ -375,8 +422,9 @@ def register(subparsers):
     p.add_argument("--state-dir", metavar="DIR", help="with --devnet: the state directory "
                    "(default DIR/device)")
     p.add_argument("--uuid", help="with --devnet: the device (default: the devnet's first)")
-    p.add_argument("--mcu", metavar="PORT", help="then bring the microcontroller on this serial "
-                   "port to the verified head (it re-verifies every update itself)")
+    p.add_argument("--mcu", metavar="PORT", help="the microcontroller on this serial port opens "
+                   "the device's sealed settings (real chain), then is brought to the verified "
+                   "head (it re-verifies every update itself)")
     p.add_argument("--progress", action="store_true", help="show sync progress on stderr "
                    "(default: when stderr is a terminal)")
     p.set_defaults(func=cmd_boot)
@@ -392,6 +440,8 @@ def register(subparsers):
     p = subparsers.add_parser("settings", help="the verified settings of a device")
     common(p)
     p.add_argument("--uuid", help="another device's uuid (default: the provisioned one)")
+    p.add_argument("--mcu", metavar="PORT", help="the microcontroller on this serial port opens "
+                   "the device's sealed settings (real chain)")
     p.set_defaults(func=cmd_settings)
 
     p = subparsers.add_parser(

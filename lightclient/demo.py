@@ -4,7 +4,9 @@ A Mycroft device (the Pi's light client plus its ESP32 co-processor, here the fi
 the chip's 32-bit MicroPython behind a pseudo-terminal) follows a Cosmos SDK chain on CometBFT
 (`mycroft-lc chain up`: 4 validators, 3 full nodes, each its own `mycroftd` process). The chip
 makes its account key and consents to its registration; the owner's transaction puts its record
-in x/devices; the device boots, proves its record with ICS23 and keeps doing so while the central
+in x/devices, the owner pairs it with the code from its label and seals its settings (on chain
+only as an envelope, opened on the chip); the device boots, proves its record and its sealed
+settings with ICS23 and keeps doing so while the central
 node is killed, a peer forges signatures, two validators sign a fork (the evidence the client
 builds is committed by a real node and the signers are jailed), and at last every node is gone.
 Every fault is done through `chain fault`, to the real processes and relays. Every claim
@@ -22,10 +24,12 @@ import sys
 import tempfile
 import time
 
-from lightclient import checkpoint, mcu_bridge, recovery
+from lightclient import checkpoint, commands, mcu_bridge, recovery
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
+from lightclient.chip.smp import header as H
+from lightclient.chip.smp import keys as K
 from lightclient.client import LightClient
 from lightclient.config import from_localchain
 from lightclient.hwtest.emulator import EmulatedBoard
@@ -33,6 +37,12 @@ from lightclient.localchain import (devicetx, faults, genesis, lunatic, network,
                                     validator_state)
 from lightclient.localchain.lying_relay import LyingRelay
 from lightclient.mcu import McuClient
+from lightclient.owner import chain as owner_chain
+from lightclient.owner.chainview import ChainView
+from lightclient.owner.keyfile import OwnerKey
+from lightclient.owner.onchain import OwnerChain
+from lightclient.owner.pair import pair_over_link
+from lightclient.sealed_settings import ChipOpener
 
 OWNER_SEED = bytes(range(32))        # the owner's checkpoint key (their phone, in production)
 SETTINGS = {"lang": "en-us", "time_format": "half", "date_format": "MDY",
@@ -74,6 +84,8 @@ def show_settings(rec, indent="   "):
     say("%sx/devices record of %s, version %s, proven at height %d (header %s...), %s"
         % (indent, rec.uuid, rec.record.get("version"), rec.height, rec.header_hash.hex()[:16],
            mark))
+    if rec.record.get("sealed"):
+        say(indent + commands.sealed_text(rec.record["sealed"]))
     for k, v in sorted(rec.record.get("setting", {}).items()):
         say("%s  %-12s %s" % (indent, k, json.dumps(v)))
 
@@ -121,6 +133,7 @@ class Story:
         """One boot of the device's light client, told; the client stays for the next step."""
         self.client = c = LightClient(config or self.config)
         c.cross_check_s = WITNESS_BUDGET_S
+        c.opener = ChipOpener(self.mcu)      # the chip opens the owner-sealed settings
         res = c.boot(30)
         sync = res.sync or {}
         say("   boot (%s): %.2f s, %s" % (label, res.seconds,
@@ -196,20 +209,24 @@ def start_chain(s):
 
 
 def provision_device(s):
-    chapter(2, "Provision: account key made on the chip, the owner's registration on chain")
-    # at the board's own heap (96 KiB): the account key, the consent and every update of a
-    # 4-validator chain fit there
+    chapter(2, "Provision: keys made on the chip, the owner's registration, pairing and "
+            "sealed settings on chain")
+    # at the board's own heap (96 KiB): the keys, the consent, the pairing, the opening of the
+    # sealed settings and every update of a 4-validator chain fit there
     s.board = EmulatedBoard("esp32-devkitc", os.path.join(s.directory, "lcstore.img"))
     s.board.start()
     say("   emulated ESP32 (MicroPython 1.27, 32-bit, %d KiB heap, native crypto) on %s"
         % (s.board.heap // 1024, s.board.port))
-    s.mcu = McuClient(s.board.port)
-    settings = txs.canonical_json(SETTINGS)
-    acct, height = devicetx.register_chip(s.net, s.mcu, "owner", settings)
+    s.mcu = McuClient(s.board.port, timeout=20)
+    s.mcu.generate_key()
+    cid = s.net.info["chain_id"]
+    code = s.mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": cid})["code"]
+    acct, height = devicetx.register_chip(s.net, s.mcu, "owner")
     s.address = ct.bech32_address(acct)
     say("   the chip made its secp256k1 account key (it never leaves the chip) and signed its "
         "consent; the owner's SIGN_MODE_DIRECT transaction registered %s at height %d"
         % (s.address, height))
+    pair_and_seal(s, cid, code)
     st = s.mcu.status()
     anchor = s.net.rpc(0).light_block(st["height"]).light_block.signed_header.header
     expect(anchor.app_hash == bytes(st["app_hash"]) and anchor.time_ns == st["time_ns"],
@@ -224,8 +241,34 @@ def provision_device(s):
     s.net.wait_for_height(height + 1, node=1)
 
 
+def pair_and_seal(s, cid, code):
+    """The owner's key pairs the chip with the code from its label (SPAKE2+) and seals the
+    device's settings to its key epoch: the chain holds them only as an envelope."""
+    key = OwnerKey.generate()
+    funder = devicetx.key_secret(s.net.info, "owner")
+    pays = devicetx.tx_client(s.net, devicetx.backend.secp256k1_public_key(funder),
+                              ct.sign_secp256k1(funder))
+    [(_r, h)] = pays.send([[ct.msg_send(devicetx.key_info(s.net.info, "owner")[0],
+                                        owner_chain.owner_address(key.secp256k1_public),
+                                        [("stake", 100000)])]])
+    s.net.wait_for_height(h + 1)
+    anchor = s.net.rpc(0).light_block(1).light_block.signed_header.header
+    owner = OwnerChain(key, ChainView(s.net.rpc(0), cid, 1, anchor.hash()))
+    owner.pair(pair_over_link(s.mcu, code, key, cid, os.urandom))
+    name = owner_chain.device_settings_name(s.address)
+    _h, version = owner.set(name, txs.canonical_json(SETTINGS))
+    env = owner.sealed(owner_chain.settings_record_key(owner.address, name))
+    expect(json.dumps(SETTINGS["city"]).encode()[1:-1] not in env,
+           "the settings' plaintext is on chain")
+    say("   the owner paired the chip with the code from its label (SPAKE2+; both signed the "
+        "statement x/devices checked) and sealed its settings: version %d, on chain only as a "
+        "%d-byte envelope the chip's X25519 key opens" % (version, len(env)))
+    s.net.wait_for_height(owner.view.min_height + 1, node=1)
+
+
 def first_boot(s):
-    chapter(3, "Boot: sync from the anchor, verify, prove the x/devices record (ICS23)")
+    chapter(3, "Boot: sync from the anchor, verify, prove the x/devices record and the sealed "
+            "settings (ICS23); the chip opens them")
     res = s.boot("all nodes up")
     s.expect_verified(res, "the first boot did not verify")
     show_settings(res.record)

@@ -17,6 +17,7 @@ does not belong to the request.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from lightclient.chip import cosmos_tx
@@ -71,6 +72,8 @@ class McuClient:
         self.timeout = timeout
         self.trace = trace
         self._seq = 0
+        # one exchange at a time: the device API's submitter signs while a read opens settings
+        self._lock = threading.Lock()
         self._decoder = frame.FrameDecoder(65535 - 2)
 
     def close(self) -> None:
@@ -88,6 +91,10 @@ class McuClient:
     def request(self, op: int, group: int, command: int, payload: dict,
                 timeout: float | None = None, version: int = H.V2) -> dict:
         """One SMP request -> the response payload; raises McuError on an error response."""
+        with self._lock:
+            return self._request(op, group, command, payload, timeout, version)
+
+    def _request(self, op, group, command, payload, timeout, version):
         self._seq = (self._seq + 1) & 0xFF
         req = H.Header(op, group, command, self._seq, 0, version)
         data = frame.encode_packet(H.encode_message(req, payload))

@@ -50,7 +50,9 @@ class CacheRollback(CacheError):
     back, or its newest snapshot was damaged and an older one is all that verifies."""
 
 
-_ENTRY_KEYS = ("value", "height", "header_hash", "header_time_ns", "proof_ops", "layout")
+_ENTRY_KEYS = ("value", "height", "header_hash", "header_time_ns", "proof_ops", "layout",
+               "sealed")
+MAX_SEALED_JSON = 17 * 1024       # the device's opened settings (<= 16 KiB) and their origin
 
 
 def cache_name(uuid):
@@ -62,7 +64,9 @@ def encode_entry(uuid, entry):
     """A cache entry (ProvenRecord.to_cache()) -> the CBOR value stored for it: the hex fields of
     the JSON entry as bytes, so a 16 KiB record costs 16 KiB, not 32:
     {"u": uuid, "v": record bytes | null, "h": height, "hh": header hash, "t": header time ns,
-     "p": [[op type, key, data], ...] | null, "k": chain kind (record_layouts; absent: devnet)}.
+     "p": [[op type, key, data], ...] | null, "k": chain kind (record_layouts; absent: devnet),
+     "s": the canonical JSON of the device's settings opened from their sealed envelope with
+     where they came from (sealed_settings.read; absent: none)}.
     Raises StoreError("cache_entry_shape")."""
     try:
         if not isinstance(uuid, str) or not 0 < len(uuid) <= txs.MAX_UUID:
@@ -78,6 +82,8 @@ def encode_entry(uuid, entry):
                                               for t, k, d in ops]}
         if entry.get("layout", record_layouts.DEVNET) != record_layouts.DEVNET:
             doc["k"] = entry["layout"]
+        if entry.get("sealed") is not None:
+            doc["s"] = txs.canonical_json(entry["sealed"])
         data = cbor.dumps(doc)
         decode_entry(data, max_bytes=len(data))   # what is written must read back
     except (KeyError, TypeError, ValueError, AttributeError, LightClientError) as e:
@@ -90,7 +96,7 @@ def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
     """Stored CBOR value -> (uuid, entry) in the JSON shape callers use. DecodeError if bad."""
     m = cbor_fields.expect_map(cbor.loads(bytes(data), max_depth=3, max_items=64,
                                           max_bytes=max_bytes),
-                               required=("u", "v", "h", "hh", "t", "p"), optional=("k",),
+                               required=("u", "v", "h", "hh", "t", "p"), optional=("k", "s"),
                                what="cached record")
     uuid = cbor_fields.get_text(m, "u", max_len=txs.MAX_UUID)
     if not uuid:
@@ -118,6 +124,12 @@ def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
              "header_time_ns": cbor_fields.get_int(m, "t"), "proof_ops": ops}
     if "k" in m:
         entry["layout"] = kind
+    if "s" in m:
+        sealed = txs.loads_bounded(cbor_fields.get_bytes(m, "s", max_len=MAX_SEALED_JSON),
+                                   MAX_SEALED_JSON, "cached settings")
+        if not isinstance(sealed, dict) or not isinstance(sealed.get("setting", {}), dict):
+            raise DecodeError("cache_entry", "cached settings are not an object")
+        entry["sealed"] = sealed
     return uuid, entry
 
 

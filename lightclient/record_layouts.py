@@ -4,8 +4,9 @@ one switch between the two networks the client follows (docs/chain.md, docs/devn
 - "cosmos-sdk": the real chain's x/devices module (tools/chain/x/devices/types/keys.go). The
   device is named by its account address (bech32 "mycroft1..."); its record is stored in the
   "devices" IAVL store at 0x01 || address (20 bytes) as protobuf mycroft.devices.v1.Device
-  {owner, pub_key, settings, version}. The settings bytes are opaque to the chain; when they are
-  a JSON object they are shown as the record's "setting".
+  {owner, pub_key, settings, version}. The chain holds no plaintext settings (its `settings`
+  field stays empty, and is not read): they are sealed envelopes the chip opens
+  (sealed_settings.py), put into the record's "setting" by the client.
 - "devnet": the Python devnet (lightclient/devnet), which keeps canonical JSON records at
   "device/" || uuid (docs/device-records.md) for the jobs only it can do (long histories, many
   validators, forks).
@@ -20,7 +21,6 @@ DEVNET = "devnet"
 COSMOS_SDK = "cosmos-sdk"
 KINDS = (DEVNET, COSMOS_SDK)
 DEVICE_KEY_PREFIX = b"\x01"          # types.DeviceKeyPrefix
-MAX_SETTINGS_JSON = 4096             # settings bytes read as JSON up to this size
 MAX_DEVICE_FIELDS = 64
 
 
@@ -71,16 +71,15 @@ class XDevicesLayout:
 
     @staticmethod
     def decode(value, uuid):
-        """Device protobuf -> {"uuid", "owner", "device_pubkey" (hex), "version", "settings"
-        (hex), "setting" (the settings as a JSON object, or {})}. The public key must be the
-        one whose address names the record (else ProofError record_address)."""
+        """Device protobuf -> {"uuid", "owner", "device_pubkey" (hex), "version", "setting": {}
+        (filled from the sealed settings by the client)}. The public key must be the one whose
+        address names the record (else ProofError record_address)."""
         if len(value) > txs.MAX_RECORD_BYTES:
             raise DecodeError("record_too_large", "record larger than the limit",
                               length=len(value))
         fs = proto.fields(bytes(value), MAX_DEVICE_FIELDS)
         owner = proto.get_one(fs, 1, proto.LEN, b"")
         pub = proto.get_one(fs, 2, proto.LEN, b"")
-        settings = proto.get_one(fs, 3, proto.LEN, b"")
         version = proto.get_one(fs, 4, proto.VARINT, 0)
         if len(pub) != 33 or pub[0] not in (2, 3):
             raise DecodeError("record_field", "device pub_key is not a compressed secp256k1 "
@@ -91,15 +90,8 @@ class XDevicesLayout:
             owner = owner.decode()
         except UnicodeError:
             raise DecodeError("record_field", "owner is not UTF-8", field="owner")
-        setting = {}
-        if settings[:1] == b"{" and len(settings) <= MAX_SETTINGS_JSON:
-            try:
-                setting = txs.loads_bounded(settings, MAX_SETTINGS_JSON, "settings")
-            except DecodeError:
-                setting = {}
         return {"uuid": uuid, "owner": owner, "device_pubkey": pub.hex(), "version": version,
-                "settings": settings.hex(), "setting": setting if isinstance(setting, dict)
-                else {}}
+                "setting": {}}
 
 
 LAYOUTS = {DEVNET: DevnetLayout, COSMOS_SDK: XDevicesLayout}

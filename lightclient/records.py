@@ -33,7 +33,7 @@ class ProvenRecord:
     header (False: none answered in time; None: not known, e.g. from the cache)."""
 
     def __init__(self, uuid, record, height, header_hash, header_time_ns, stale=False,
-                 age_s=0.0, value=None, proof_ops=None, agreed=None, layout=DEVNET):
+                 age_s=0.0, value=None, proof_ops=None, agreed=None, layout=DEVNET, sealed=None):
         self.uuid = uuid
         self.record = record
         self.height = height
@@ -45,6 +45,17 @@ class ProvenRecord:
         self.proof_ops = proof_ops    # [(type, key, data)] as verified (for the LAN server)
         self.agreed = agreed
         self.layout = layout          # the chain kind whose layout the record is in
+        self.sealed = None
+        if sealed is not None:
+            self.set_sealed(sealed)
+
+    def set_sealed(self, info):
+        """The device's settings opened from their sealed envelope (sealed_settings.read): the
+        record's "setting" is their plaintext, "sealed" says where it came from."""
+        self.sealed = info
+        if self.record is not None:
+            self.record["setting"] = info.get("setting") or {}
+            self.record["sealed"] = {k: v for k, v in info.items() if k != "setting"}
 
     @property
     def key(self):
@@ -63,7 +74,7 @@ class ProvenRecord:
             ops = [[t, k.hex(), d.hex()] for t, k, d in self.proof_ops]
         return {"value": None if self.value is None else self.value.hex(), "height": self.height,
                 "header_hash": self.header_hash.hex(), "header_time_ns": self.header_time_ns,
-                "proof_ops": ops, "layout": self.layout}
+                "proof_ops": ops, "layout": self.layout, "sealed": self.sealed}
 
     @classmethod
     def from_cache(cls, uuid, e, now_ns):
@@ -75,7 +86,7 @@ class ProvenRecord:
         rec = None if value is None else layout_of(kind).decode(value, uuid)
         return cls(uuid, rec, e["height"], bytes.fromhex(e["header_hash"]), e["header_time_ns"],
                    stale=True, age_s=max(0.0, (now_ns - e["header_time_ns"]) / 1e9),
-                   value=value, proof_ops=ops, layout=kind)
+                   value=value, proof_ops=ops, layout=kind, sealed=e.get("sealed"))
 
 
 def parse_proof_ops(resp):
@@ -120,18 +131,41 @@ def verify_record_answer(resp, uuid, height, app_hash, kind=DEVNET):
     (record dict or None, value bytes or None, ops). Raises ProofError / DecodeError (the source
     lied or is broken)."""
     lay = layout_of(kind)
-    key = lay.key(uuid)
+    value, ops = verify_value_answer(resp, lay.key(uuid), height, app_hash,
+                                     txs.MAX_RECORD_BYTES)
+    record = None if value is None else lay.decode(value, uuid)
+    return record, value, ops
+
+
+def verify_value_answer(resp, key, height, app_hash, max_len):
+    """One abci_query answer for `key` of the devices store at state height `height`, checked
+    against `app_hash` (of verified header height+1). -> (value or None when proven absent, ops).
+    Raises ProofError / DecodeError (the source lied or is broken)."""
     check_answer_head(resp, height)
     rkey = b64_field(resp.get("key"), "key")
     if rkey is not None and rkey != key:
         raise ProofError("abci_key", "answer is for another key")
     value = b64_field(resp.get("value"), "value")
-    if value is not None and len(value) > txs.MAX_RECORD_BYTES:
-        raise DecodeError("record_too_large", "record larger than the limit", length=len(value))
+    if value is not None and len(value) > max_len:
+        raise DecodeError("record_too_large", "record larger than the limit", length=len(value),
+                          limit=max_len)
     ops = parse_proof_ops(resp)
     proof_chain.verify_abci_proof_ops(ops, app_hash, [txs.STORE, key], value)
-    record = None if value is None else lay.decode(value, uuid)
-    return record, value, ops
+    return value, ops
+
+
+def fetch_value(pool, key, header_raw, max_len, until=None):
+    """The value at `key` of the devices store in the state verified light block `header_raw`
+    (height H+1) commits, asked at H and proven; None when proven absent. A source whose proof
+    fails is banned by the pool."""
+    header = header_raw.light_block.signed_header.header
+    h = header.height - 1
+
+    def ask(rpc):
+        return verify_value_answer(rpc.abci_query(txs.QUERY_PATH, key, h, True), key, h,
+                                   header.app_hash, max_len)[0]
+
+    return pool.race(ask, until=until)[0]
 
 
 def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None, kind=DEVNET):

@@ -107,7 +107,7 @@ def build_app(args, sock=None):
     from lightclient.api import chain_writes
     from lightclient.api.queue import WriteQueue
     from lightclient.api.server import ApiApp       # aiohttp: loaded by this command only
-    from lightclient.api.signer import signer_from_spec
+    from lightclient.api.signer import McuSigner, signer_from_spec
     from lightclient.client import LightClient
     from lightclient.config import Config
     cfg = Config.load(args.config)
@@ -121,6 +121,9 @@ def build_app(args, sock=None):
         signer = signer_from_spec(args.signer, account=cosmos) if args.signer else None
         if cosmos and signer is not None:
             writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue)
+            if isinstance(signer, McuSigner):   # the chip on the link opens the settings too
+                from lightclient.sealed_settings import ChipOpener
+                client.opener = ChipOpener(signer.client)
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None

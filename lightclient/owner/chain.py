@@ -93,6 +93,13 @@ def settings_record_key(owner_bech, name):
     return ("settings/%s/%s" % (owner_bech, name)).encode()
 
 
+def device_settings_name(device_bech):
+    """The name of a device's own settings record, "device.<its mycroft1... account>": the chip
+    opens only this one for itself (chip.keys.epochs.device_settings_key)."""
+    address20(device_bech)
+    return "device." + device_bech
+
+
 def paired_key(device_pub):
     return PAIRED_PREFIX + bytes(device_pub)
 

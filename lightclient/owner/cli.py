@@ -25,8 +25,6 @@ import json
 import os
 import sys
 
-from lightclient.chip.smp import header as H
-from lightclient.chip.smp import keys as K
 
 # lightclient.owner.keyfile (bip_utils, a quarter second to import) is imported by the owner
 # commands only, not by every mycroft-lc start.
@@ -80,20 +78,14 @@ def cmd_show(args):
 def cmd_pair(args):
     from lightclient.mcu import McuClient
     from lightclient.owner import keyfile
-    from lightclient.owner.pair import OwnerPairing
+    from lightclient.owner.pair import pair_over_link
 
     key = keyfile.read(args.file, _passphrase(confirm=False))
     code = args.code or getpass.getpass("setup code from the label: ")
     # the chain options are checked before the chip pairs, not after
     on_chain = _owner_chain(args, key) if args.node else None
     with McuClient(args.mcu, timeout=args.timeout) as mcu:
-        info = mcu.keys(H.OP_READ, K.KEY_INFO)
-        if args.open_window:
-            mcu.keys(H.OP_WRITE, K.OPEN_WINDOW)
-        p = OwnerPairing(code, key, args.chain_id, info["pub"], os.urandom)
-        a1 = mcu.keys(H.OP_WRITE, K.PAIR_START, p.start())
-        a2 = mcu.keys(H.OP_WRITE, K.PAIR_FINISH, p.respond(a1))
-        res = p.finish(a2)
+        res = pair_over_link(mcu, code, key, args.chain_id, os.urandom, args.open_window)
     doc = {"chain_id": args.chain_id, "statement": res.statement.hex(),
            "owner_sig": res.owner_sig.hex(), "device_sig": res.device_sig.hex(),
            "device_pubkey": res.device_pub.hex(), "device_x25519": res.device_x25519.hex(),

@@ -72,3 +72,19 @@ class OwnerPairing:
 
 def statement_digest(statement):
     return hashlib.sha256(pairing.signing_bytes(statement)).digest()
+
+
+def pair_over_link(mcu, code, owner_key, chain_id, random, open_window=True,
+                   relay=lambda step, payload: payload):
+    """The whole exchange with the chip behind `mcu` (lightclient.mcu.McuClient) ->
+    PairingResult. open_window: the board's button, which a development board takes over the
+    link; relay(step, payload) carries each of the four messages (a test's tampering relay)."""
+    from lightclient.chip.smp import header as H
+    from lightclient.chip.smp import keys as K
+    info = mcu.keys(H.OP_READ, K.KEY_INFO)
+    if open_window:
+        mcu.keys(H.OP_WRITE, K.OPEN_WINDOW)
+    p = OwnerPairing(code, owner_key, chain_id, info["pub"], random)
+    a1 = relay(1, mcu.keys(H.OP_WRITE, K.PAIR_START, relay(0, p.start())))
+    a2 = relay(3, mcu.keys(H.OP_WRITE, K.PAIR_FINISH, relay(2, p.respond(a1))))
+    return p.finish(a2)

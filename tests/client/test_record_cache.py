@@ -124,6 +124,7 @@ class Power:
         self.cut_at = cut_at
         self.torn = torn
         write = filedev.FileBlockDevice._write
+        erase = filedev.FileBlockDevice._erase
         advance = filedev.FileCounter.advance
         replace = os.replace
         power = self
@@ -135,6 +136,13 @@ class Power:
                 raise PowerCut()
             write(dev, start, data)
 
+        def _erase(dev, start):
+            if power.step():
+                if power.torn:
+                    write(dev, start, b"\xff" * (dev.block_size // 2))
+                raise PowerCut()
+            erase(dev, start)
+
         def _advance(counter, n):
             if power.step():
                 raise PowerCut()
@@ -145,6 +153,7 @@ class Power:
                 raise PowerCut()
             return replace(a, b)
         monkeypatch.setattr(filedev.FileBlockDevice, "_write", _write)
+        monkeypatch.setattr(filedev.FileBlockDevice, "_erase", _erase)
         monkeypatch.setattr(filedev.FileCounter, "advance", _advance)
         monkeypatch.setattr(os, "replace", _replace)
 
@@ -207,7 +216,7 @@ from lightclient.chip.store import filedev
 from lightclient.trust_store import TrustStore
 from tests.client.test_record_cache import entry
 kill_at, torn = int(sys.argv[3]), sys.argv[4] == "torn"
-write = filedev.FileBlockDevice._write
+write, erase = filedev.FileBlockDevice._write, filedev.FileBlockDevice._erase
 n = [0]
 def _write(dev, start, data):
     n[0] += 1
@@ -216,7 +225,15 @@ def _write(dev, start, data):
             write(dev, start, data[:len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
     write(dev, start, data)
+def _erase(dev, start):
+    n[0] += 1
+    if n[0] == kill_at:
+        if torn:
+            write(dev, start, b"\xff" * (dev.block_size // 2))
+        os.kill(os.getpid(), signal.SIGKILL)
+    erase(dev, start)
 filedev.FileBlockDevice._write = _write
+filedev.FileBlockDevice._erase = _erase
 TrustStore(sys.argv[2]).save_record("big", entry("big", 6, "de-de", pad=9500))
 print("saved", n[0])
 """

@@ -50,14 +50,13 @@ def test_another_spelling_of_the_address_is_refused():
             X.key(bad)
 
 
-def test_the_record_reads_with_its_json_settings():
+def test_the_record_never_reads_plaintext_settings():
+    """No plaintext path on the real chain: a settings field (which x/devices refuses to write)
+    is not read as the device's settings; those come sealed, opened on the chip."""
     pub = _pub(b"a")
     rec = X.decode(_device(pub, b'{"lang":"en-us"}', version=3), ct.bech32_address(pub))
-    assert rec["setting"] == {"lang": "en-us"} and rec["version"] == 3
+    assert rec["setting"] == {} and rec["version"] == 3 and "settings" not in rec
     assert rec["device_pubkey"] == pub.hex() and rec["owner"] == "mycroft1owner"
-    # opaque settings (an envelope, say) are kept, not read as JSON
-    rec = X.decode(_device(pub, b"\x01sealed"), ct.bech32_address(pub))
-    assert rec["setting"] == {} and rec["settings"] == b"\x01sealed".hex()
 
 
 def test_a_record_whose_key_is_another_devices_is_refused():

@@ -4,6 +4,7 @@ import coincurve
 import pytest
 
 from lightclient.localchain import binary, devicetx, faults, genesis, network
+from tests.localchain import pairhelp
 from tests.localchain.chainhelp import UNBONDING_S, VOTING_PERIOD_S
 
 
@@ -48,7 +49,8 @@ def net7(tmp_path_factory):
     try:
         net.wait_for_height(2, timeout=90)
         device = coincurve.PrivateKey(hashlib.sha256(b"localchain fault-test device").digest())
-        height = devicetx.register_device(net, "owner", device.secret, b"\x01faults-v1")
+        # no settings in the record: settings are sealed envelopes only (x/devices PutSealed)
+        height = devicetx.register_device(net, "owner", device.secret, b"")
         net.wait_for_height(height + 1)      # header height+1 commits the record's state
         net.device = device
         net.device_height = height
@@ -66,3 +68,17 @@ def relays(net7):
         yield sup
     finally:
         sup.close()
+
+
+@pytest.fixture(scope="session")
+def sealed_device(net7, tmp_path_factory):
+    """A device of net7 whose settings exist only sealed (pairhelp.sealed_device): an emulated
+    board at 96 KiB registered by the owner's transaction, paired with an owner key by its
+    label's code, its settings (pairhelp.SEALED_SETTINGS) sealed by that owner. Built once
+    per session for the files of the net7 group (tests/xdist_scheduling.py)."""
+    d = pairhelp.sealed_device(net7, tmp_path_factory.mktemp("sealed-device"),
+                               pairhelp.SEALED_SETTINGS)
+    try:
+        yield d
+    finally:
+        d["board"].stop()

@@ -1,7 +1,8 @@
 """The device's boot on the real chain, through the `mycroft-lc` commands: `provision --chain`
-names the device by its account address, `boot` syncs, verifies and proves its x/devices record
-(the Go module's key and protobuf value) with ICS23; with the central node's process killed
-(what `chain fault full0 stopped` does) it boots from peers; a relay forging signatures is
+names the device by its account address, `boot --mcu` syncs, verifies and proves its x/devices
+record (the Go module's key and protobuf value) and its owner-sealed settings with ICS23, and
+the chip opens them (the settings exist on chain only sealed); with the central node's process
+killed (what `chain fault full0 stopped` does) it boots from peers; a relay forging signatures is
 banned with its reason; with every source gone it serves the cache, marked stale; a device the
 chain has no record of exits 6 saying so. The relays are the ones `chain up` runs in front of
 each node (faults.Supervisor, on the ports network.json names). On conftest's net7 chain."""
@@ -19,30 +20,25 @@ from lightclient.exitcodes import EXIT_NO_RECORD, EXIT_OK
 from lightclient.localchain import devicetx
 from lightclient.rpc import SourceError
 
-SETTINGS = {"lang": "de-de", "time_format": "full", "system_unit": "metric"}
-
-
 def _run(capsys, *argv):
     code = cli.main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
-def _boot(capsys, config, deadline=20):
+def _boot(capsys, config, port, deadline=20):
     code, out, err = _run(capsys, "boot", "--config", config, "--json", "--deadline",
-                          str(deadline))
+                          str(deadline), "--mcu", port)
     return code, json.loads(out), err
 
 
 @pytest.fixture(scope="module")
-def device(net7):
-    """A device registered by the owner's transaction with JSON settings; its address."""
-    secret = hashlib.sha256(b"localchain boot-test device").digest()
-    height = devicetx.register_device(net7, "owner", secret,
-                                      json.dumps(SETTINGS, sort_keys=True).encode())
-    net7.wait_for_height(height + 1)
-    pub = coincurve.PrivateKey(secret).public_key.format(compressed=True)
-    return ct.bech32_address(pub), height
+def device(sealed_device):
+    """conftest's sealed_device: its address, its registration height, its board's port and
+    the settings its owner sealed last (test_chain_sealed_settings.py may write a second
+    version)."""
+    d = sealed_device
+    return d["address"], d["registered_at"], d["port"], d["settings"]
 
 
 def _provision(capsys, net7, tmp_path, uuid):
@@ -57,7 +53,7 @@ def _provision(capsys, net7, tmp_path, uuid):
 
 def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
         net7, device, relays, tmp_path, capsys):
-    address, reg_height = device
+    address, reg_height, port, settings = device
     config, doc = _provision(capsys, net7, tmp_path, address)
     assert doc["central"] == relays.relay_url("full0")
     assert doc["checkpoint"]["height"] > reg_height
@@ -71,10 +67,11 @@ def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
 
     # 1. all up: verified from the central node, the record as x/devices stores it
     net7.wait_for_height(doc["checkpoint"]["height"] + 2)
-    code, res, _ = _boot(capsys, config)
+    code, res, _ = _boot(capsys, config, port)
     assert code == EXIT_OK and res["ok"] and not res["stale"], res
     rec = res["record"]["record"]
-    assert rec["uuid"] == address and rec["setting"] == SETTINGS and rec["version"] == 1
+    assert rec["uuid"] == address and rec["setting"] == settings and rec["version"] == 1
+    assert rec["sealed"]["state"] == "opened"
     assert rec["owner"] == devicetx.key_info(net7.info, "owner")[0]
     assert doc["central"] in res["sync"]["sources"]
 
@@ -83,11 +80,11 @@ def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
     try:
         first = res["trusted_height"]
         net7.wait_for_height(first + 2, node=1)
-        code, res, _ = _boot(capsys, config)
+        code, res, _ = _boot(capsys, config, port)
         assert code == EXIT_OK and res["ok"] and not res["stale"], res
         assert res["trusted_height"] > first
         assert doc["central"] not in res["sync"]["sources"] and res["sync"]["sources"]
-        assert res["record"]["record"]["setting"] == SETTINGS
+        assert res["record"]["record"]["setting"] == settings
 
         # 3. a peer forges signatures; the honest ones are far away, so it answers first
         liar = relays.relay_url("full1")
@@ -98,7 +95,7 @@ def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
         banned = {}
         for _ in range(5):          # until the client has met the liar
             net7.wait_for_height(res["trusted_height"] + 1, node=1)
-            code, res, _ = _boot(capsys, config, deadline=30)
+            code, res, _ = _boot(capsys, config, port, deadline=30)
             assert code == EXIT_OK and not res["stale"], res
             code, out, _ = _run(capsys, "status", "--config", config, "--json")
             banned = {b["url"]: b["reason"] for b in json.loads(out)["banned"]}
@@ -106,16 +103,16 @@ def test_boot_central_stopped_liar_banned_then_offline_from_the_cache(
                 break
         assert liar in banned, banned
         assert "signature" in banned[liar]["check"], banned[liar]
-        assert res["record"]["record"]["setting"] == SETTINGS
+        assert res["record"]["record"]["setting"] == settings
         verified_height = res["trusted_height"]
 
         # 4. every source gone (the central stopped, every relay closed): the cache, stale
         for r in relays.relays.values():
             r.set_fault("ok")
         relays.close()
-        code, res, err = _boot(capsys, config, deadline=5)
+        code, res, err = _boot(capsys, config, port, deadline=5)
         assert code == EXIT_OK and res["ok"] and res["stale"] and res["source"] == "cache", res
-        assert res["record"]["record"]["setting"] == SETTINGS
+        assert res["record"]["record"]["setting"] == settings
         assert res["record"]["stale"] and res["record"]["height"] + 1 == verified_height
         code, out, _ = _run(capsys, "settings", "--config", config, "--json", "--deadline", "3")
         assert code == EXIT_OK and json.loads(out)["stale"]

@@ -52,7 +52,7 @@ def registered(chain):
     owner = _client(chain, "owner")
     owner_addr, owner_pub = devicetx.key_info(chain.info, "owner")
     msg = devicetx.register_device_msg(chain.info["chain_id"], owner_addr, owner_pub, device,
-                                       b"\x01settings-v1", [("stake", FUNDING)])
+                                       b"", [("stake", FUNDING)])
     [(result, height)] = owner.send([[msg]])
     chain.wait_for_height(height + 1)
     return device, height
@@ -92,7 +92,7 @@ def test_device_record_proven_against_verified_app_hash(chain, registered):
     assert proof_chain.verify_abci_proof_ops(ops, app_hash, [devicetx.STORE.encode(), key], value)
     record = devicetx.decode_device(value)
     assert record["pub_key"] == pub and record["version"] == 1
-    assert record["settings"] == b"\x01settings-v1"
+    assert record["settings"] == b""      # settings are sealed envelopes (PutSealed) only
     assert record["owner"] == devicetx.key_info(chain.info, "owner")[0]
 
     # a tampered value or another app_hash does not verify
@@ -203,7 +203,7 @@ def test_a_chip_made_account_is_registered_and_signs_its_writes_on_the_chain(cha
     board.start()
     try:
         with McuClient(board.port) as mcu:
-            acct, reg_height = devicetx.register_chip(chain, mcu, "owner", b"\x01chip")
+            acct, reg_height = devicetx.register_chip(chain, mcu, "owner")
             chain.wait_for_height(reg_height + 1)     # the header committing the new account
             device = devicetx.tx_client(chain, acct, mcu.sign_tx, node=1)
             write = ct.msg_device_write(ct.bech32_address(acct), "skill_settings",

@@ -14,7 +14,7 @@ from tests.localchain.chainhelp import client_config, prove_device, rpc_of
 
 def _record_of(net, lc):
     rec, src = prove_device(lc.pool, lc.trusted(), net.device, until=None)
-    assert rec["settings"] == b"\x01faults-v1" and rec["version"] == 1
+    assert rec["settings"] == b"" and rec["version"] == 1
     return src
 
 

@@ -15,69 +15,25 @@ from lightclient.chip.keys import envelope, epochs, pairing
 from lightclient.chip.keys.errors import EnvelopeError, PairingError
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import keys as K
-from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx
 from lightclient.mcu import McuClient, McuError
 from lightclient.owner import chain as oc
-from lightclient.owner.chainview import ChainView
-from lightclient.owner.keyfile import OwnerKey
 from lightclient.owner.onchain import OwnerChain, grant_in_force, open_on_chip
-from lightclient.owner.pair import OwnerPairing
 from lightclient.txclient import TxRejected
+from tests.localchain import pairhelp
 
-HEAP = 96 * 1024
 # a marker no encoding of the chain's own data contains: the plaintext scan looks for it
 MARKER = ("lyon-" + secrets.token_hex(8)).encode()
-
-
-def _board(tmp_path_factory, name, chain_id):
-    b = EmulatedBoard("esp32-devkitc", tmp_path_factory.mktemp(name) / "lcstore.img", heap=HEAP)
-    b.start()
-    with McuClient(b.port, timeout=20) as mcu:
-        pub = mcu.generate_key()
-        code = mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": chain_id})["code"]
-    return b, pub, code
-
-
-def _view(net):
-    anchor = net.rpc(0).light_block(1).light_block.signed_header.header
-    return ChainView(net.rpc(0), net.info["chain_id"], 1, anchor.hash())
-
-
-def _fund(net, address):
-    """The test keyring's owner pays `address` (the fees of an owner key)."""
-    secret = devicetx.key_secret(net.info, "owner")
-    funder = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
-                                ct.sign_secp256k1(secret))
-    from_addr, _ = devicetx.key_info(net.info, "owner")
-    [(_r, height)] = funder.send([[ct.msg_send(from_addr, address, [("stake", 100000)])]])
-    net.wait_for_height(height + 1)         # header height+1 commits the new account
-
-
-def _funded_owner(net):
-    key = OwnerKey.generate()
-    _fund(net, oc.owner_address(key.secp256k1_public))
-    return key
-
-
-def _pair(mcu, key, chain_id, code, relay=lambda step, payload: payload):
-    info = mcu.keys(H.OP_READ, K.KEY_INFO)
-    mcu.keys(H.OP_WRITE, K.OPEN_WINDOW)
-    p = OwnerPairing(code, key, chain_id, info["pub"], os.urandom)
-    a1 = relay(1, mcu.keys(H.OP_WRITE, K.PAIR_START, relay(0, p.start())))
-    a2 = relay(3, mcu.keys(H.OP_WRITE, K.PAIR_FINISH, relay(2, p.respond(a1))))
-    return p.finish(a2)
-
 
 @pytest.fixture(scope="module")
 def world(chain, tmp_path_factory):
     cid = chain.info["chain_id"]
-    a = _board(tmp_path_factory, "board-a", cid)
-    b = _board(tmp_path_factory, "board-b", cid)
-    c = _board(tmp_path_factory, "board-c", cid)
+    a = pairhelp.board(tmp_path_factory.mktemp("board-a"), cid)
+    b = pairhelp.board(tmp_path_factory.mktemp("board-b"), cid)
+    c = pairhelp.board(tmp_path_factory.mktemp("board-c"), cid)
     try:
-        owner = OwnerChain(_funded_owner(chain), _view(chain))
-        stranger = OwnerChain(_funded_owner(chain), _view(chain))
+        owner = OwnerChain(pairhelp.funded_owner(chain), pairhelp.view(chain))
+        stranger = OwnerChain(pairhelp.funded_owner(chain), pairhelp.view(chain))
         yield {"chain": chain, "a": a, "b": b, "c": c, "owner": owner, "stranger": stranger}
     finally:
         for board in (a, b, c):
@@ -92,7 +48,7 @@ def test_pair_set_and_the_chip_opens_the_setting(world):
     board, pub, code = world["a"]
     owner = world["owner"]
     with McuClient(board.port, timeout=20) as mcu:
-        result = _pair(mcu, owner.key, owner.chain_id, code)
+        result = pairhelp.pair(mcu, owner.key, owner.chain_id, code)
     owner.pair(result)
     [(dev, record)] = owner.devices()
     assert dev == pub and record["x25519_key"] == result.device_x25519
@@ -126,7 +82,7 @@ def test_a_relay_tampering_with_the_pake_records_nothing(world):
     for field in ("share", "confirm"):
         with McuClient(board.port, timeout=20) as mcu, \
                 pytest.raises((PairingError, McuError)):
-            _pair(mcu, owner.key, owner.chain_id, code, flip(field))
+            pairhelp.pair(mcu, owner.key, owner.chain_id, code, flip(field))
     assert owner.device(pub) is None            # an absence proven against a verified header
     assert [d for d, _r in owner.devices()] == [world["a"][1]]
 
@@ -174,7 +130,7 @@ def test_a_removed_device_cannot_read_what_is_written_after(world):
     a_board, a_pub, _ = world["a"]
     b_board, b_pub, b_code = world["b"]
     with McuClient(b_board.port, timeout=20) as mcu:
-        owner.pair(_pair(mcu, owner.key, owner.chain_id, b_code))
+        owner.pair(pairhelp.pair(mcu, owner.key, owner.chain_id, b_code))
     assert {d for d, _r in owner.devices()} == {a_pub, b_pub}
     owner.remove(a_pub)
     assert owner.owner_record()["epoch"] == 1 and owner.device(a_pub) is None
@@ -202,7 +158,7 @@ def test_the_owner_tool_pairs_sets_gets_lists_and_grants(world, tmp_path, monkey
     capsys.readouterr()
     from lightclient.owner import keyfile as kf
     key = kf.read(keyfile, "correct horse")
-    _fund(net, oc.owner_address(key.secp256k1_public))
+    pairhelp.fund(net, oc.owner_address(key.secp256k1_public))
     anchor = net.rpc(0).light_block(1).light_block.signed_header.header.hash().hex()
     chain = ["--node", net.nodes[1]["rpc"], "--chain-id", cid, "--anchor", "1:" + anchor,
              "--json"]
@@ -219,7 +175,7 @@ def test_the_owner_tool_pairs_sets_gets_lists_and_grants(world, tmp_path, monkey
     assert run("set", keyfile, "wake_word", "--value", "hey-%s" % MARKER.decode())["version"] == 1
     assert run("get", keyfile, "wake_word")["value"] == "hey-%s" % MARKER.decode()
     with McuClient(board.port, timeout=20) as mcu:
-        assert open_on_chip(_view(net), mcu, oc.owner_address(key.secp256k1_public),
+        assert open_on_chip(pairhelp.view(net), mcu, oc.owner_address(key.secp256k1_public),
                             "wake_word")["plaintext"] == b"hey-" + MARKER
 
     grantee = world["stranger"].address
@@ -283,6 +239,23 @@ def test_a_device_writes_its_own_setting_sealed_and_signed_on_the_chip(world):
     with pytest.raises(TxRejected) as e:
         submitter._send(oc.msg_put_sealed(submitter.address, env))
     assert _tx_code(e) == ("devices", 30)
+
+
+def test_the_module_has_no_plaintext_settings_path(world):
+    """Registration with settings and the old owner update are refused (ErrPlaintextSettings)."""
+    net = world["chain"]
+    secret = devicetx.key_secret(net.info, "owner")
+    owner = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
+                               ct.sign_secp256k1(secret))
+    addr, pub = devicetx.key_info(net.info, "owner")
+    device = bytes(31) + b"\x07"
+    reg = devicetx.register_device_msg(net.info["chain_id"], addr, pub, device, b"lang=de")
+    update = ct.msg_update_settings(addr, ct.bech32_address(
+        devicetx.backend.secp256k1_public_key(device)), b"lang=de")
+    for msg in (reg, update):
+        with pytest.raises(TxRejected) as e:
+            owner.send([[msg]])
+        assert _tx_code(e) == ("devices", 38)
 
 
 def test_no_node_stores_a_settings_plaintext_or_a_key(world):

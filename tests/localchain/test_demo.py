@@ -14,6 +14,8 @@ def test_demo_tells_the_whole_story_on_the_real_chain(capsys):
     out = capsys.readouterr().out
     for line in ("1. Start the chain: `mycroft-lc chain up`",
                  "32-bit, 96 KiB heap", "transaction registered mycroft1", "the chip verified it too",
+                 "the owner paired the chip with the code from its label",
+                 "settings sealed by the owner (version 1, key epoch 0), opened on the chip",
                  "boot (central node stopped)", "BANNED full1",
                  "LIGHT-CLIENT ATTACK DETECTED", "which accepted it",
                  "the evidence was committed in block", "jailed, tombstoned",
@@ -26,7 +28,7 @@ def test_demo_tells_the_whole_story_on_the_real_chain(capsys):
     assert "DEMO FAILED" not in out
     # the ban's reason is the forged signature
     assert re.search(r"BANNED full1 \(\S+\): invalid_signature", out)
-    # the settings the owner registered are what every boot proved
+    # the settings the owner sealed are what every boot proved and the chip opened
     assert out.count('lang         "en-us"') >= 6
     # the evidence file it names outlives the demo's temporary work directory
     path = re.search(r"   evidence (\S+)", out).group(1)

@@ -31,7 +31,7 @@ def verified_record(attacked_chain):
     state), verified, and the record proven against that header's app_hash."""
     net = attacked_chain
     device = coincurve.PrivateKey(hashlib.sha256(b"real clients test device").digest())
-    height = devicetx.register_device(net, "owner", device.secret, b"\x01readers", node=1)
+    height = devicetx.register_device(net, "owner", device.secret, b"", node=1)
     net.wait_for_height(height + 2)
     state = Verified(net, 2, ANCHOR).at(height + 1)
     key = devicetx.device_key(devicetx.account_address(device.public_key.format(compressed=True)))
@@ -39,7 +39,7 @@ def verified_record(attacked_chain):
     value = devicetx.b64(resp["value"])
     assert proof_chain.verify_abci_proof_ops(parse_proof_ops(resp), state.header.app_hash,
                                              [b"devices", key], value)
-    assert devicetx.decode_device(value)["settings"] == b"\x01readers"
+    assert devicetx.decode_device(value)["pub_key"] == device.public_key.format(compressed=True)
     return {"net": net, "state": state, "key": key, "value": value, "query_height": height}
 
 

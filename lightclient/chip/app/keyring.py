@@ -11,8 +11,13 @@
 #              pairing, so pulling the plug mid-attempt still counts it.
 #   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
 #              "chain_id": text}
+#   "setver"   the newest version of the device's own settings envelope seen authentic (its
+#              writer's signature verified), decimal ASCII: an older one is refused
+#              (envelope_replayed), across reboots
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
+
+import gc
 
 from lightclient.chip.core import cbor
 from lightclient.chip.crypto import backend as crypto
@@ -23,7 +28,7 @@ from lightclient.chip.smp import lc
 
 from lightclient.chip.app.device import lc_error
 
-RECORDS = ("xkey", "pake", "pairfail", "paired")
+RECORDS = ("xkey", "pake", "pairfail", "paired", "setver")
 
 
 def _scalar(random):
@@ -199,6 +204,41 @@ class Keyring:
         secret = None
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
+
+    def open_settings(self, epoch_no, epoch_env, record_env):
+        """The device's own settings: the record key is made here from the paired owner and this
+        chip's account key (a Pi cannot hand it another device's or another record's envelope),
+        and the version must not be older than the last authentic one seen here. A newer one is
+        committed once its writer's signature verifies, before anything is decrypted (the heap
+        is then at its emptiest for the store's buffers) and before the plaintext leaves, so a
+        power cut never lets an older envelope back."""
+        p = self.paired()
+        if p is None:
+            raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
+        if self.device.acct_pub is None:
+            raise lc_error(lc.E_NO_KEY, "no_account_key", "no account key: the settings "
+                           "record is named by the device's account")
+        from lightclient.chip import cosmos_tx as ct
+        owner_id = ct.bech32_address(p["owner"])
+        key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub))
+        seen = self._get("setver")
+        seen = int(seen) if seen else 0
+        try:
+            m = envelope.verify(record_env, p["chain_id"], key, seen,
+                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        if m[envelope.K_VERSION] > seen:
+            gc.collect()
+            self.device._commit({"setver": str(m[envelope.K_VERSION]).encode()})
+        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        try:
+            opened = envelope.decrypt(m, epochs.epoch_identity(secret))
+        except EnvelopeError as e:
+            raise _tag(e, K.E_ENVELOPE)
+        secret = None
+        return {"plaintext": opened.plaintext, "version": opened.version, "epoch": opened.epoch,
+                "key": key}
 
     def seal_own(self, epoch_no, owner_id, epoch_env, record_key, version, plaintext, random):
         """What the device writes itself, sealed to the epoch key it was given (checked by

@@ -55,6 +55,13 @@ def open_sealed(fw, p, now_ms):
     return _keyring(fw).open_sealed(epoch, owner_id, epoch_env, key, env, min_version)
 
 
+def open_settings(fw, p, now_ms):
+    epoch = F.field(p, "epoch", "uint", required=True)
+    epoch_env = F.field(p, "epoch_env", "bytes", required=True, max_len=4096)
+    env = F.field(p, "env", "bytes", required=True, max_len=MAX_ENVELOPE)
+    return _keyring(fw).open_settings(epoch, epoch_env, env)
+
+
 def seal_own(fw, p, now_ms):
     epoch = F.field(p, "epoch", "uint", required=True)
     owner_id = F.field(p, "owner_id", "str", required=True, max_len=128)
@@ -80,4 +87,5 @@ COMMANDS = {
     K.OPEN_SEALED: (H.OP_WRITE, open_sealed),
     K.FACTORY_RESET: (H.OP_WRITE, factory_reset),
     K.SEAL_OWN: (H.OP_WRITE, seal_own),
+    K.OPEN_SETTINGS: (H.OP_WRITE, open_settings),
 }

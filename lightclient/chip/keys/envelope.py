@@ -8,6 +8,7 @@
 #   seal(chain_id, record_key, version, epoch, plaintext, recipients, writer, sign, random)
 #       -> envelope bytes
 #   open_(data, chain_id, record_key, min_version, writers, identities) -> Opened
+#     = decrypt(verify(data, chain_id, record_key, min_version, writers), identities)
 #
 # Pure: randomness (`random(n)`) and signing (`sign(message)`) are handed in, nothing here reads a
 # clock or a file. The checks run cheapest first (shape, binding, writer, signature, then the
@@ -123,6 +124,12 @@ def open_(data, chain_id, record_key, min_version, writers, identities):
     `min_version`: the lowest version the reader accepts (the last it saw, or that + 1);
     `writers`: the (key type, public key) pairs allowed to write this record;
     `identities`: {X25519 public key: secret key} the reader holds (its own, its epoch keys)."""
+    return decrypt(verify(data, chain_id, record_key, min_version, writers), identities)
+
+
+def verify(data, chain_id, record_key, min_version, writers):
+    """open_'s checks up to the writer's signature, nothing decrypted -> the body map (without
+    the signature): an authentic envelope of this record, not older than min_version."""
     m = parse(data)
     if m[K_CHAIN] != chain_id:
         _fail("envelope_chain", "sealed for another chain", got=m[K_CHAIN], want=chain_id)
@@ -138,6 +145,12 @@ def open_(data, chain_id, record_key, min_version, writers, identities):
     sig = m.pop(K_SIG)
     if not backend.verify(writer[0], writer[1], signing_bytes(m), sig):
         _fail("envelope_signature", "the writer's signature does not verify")
+    return m
+
+
+def decrypt(m, identities):
+    """The plaintext of a body map `verify` returned, with one of `identities`' keys."""
+    writer = (m[K_WRITER][0], m[K_WRITER][1])
     ad = associated_data(m[K_CHAIN], m[K_KEY], m[K_VERSION], m[K_EPOCH])
     file_key = None
     for recipient, eph_pub, wrapped in m[K_WRAPS]:

@@ -21,6 +21,13 @@ def epoch_record_key(owner_id, epoch):
     return ("epoch/%s/%d" % (owner_id, epoch)).encode()
 
 
+def device_settings_key(owner_id, device_id):
+    """The on-chain key of a device's own settings, sealed to its owner's epoch:
+    settings/<owner account>/device.<device account> (both bech32). The chip makes it from its
+    paired owner and its own account key, so no Pi can point it at another record."""
+    return ("settings/%s/device.%s" % (owner_id, device_id)).encode()
+
+
 def epoch_secret(owner_x25519_secret, chain_id, epoch):
     return backend.hkdf_sha256(owner_x25519_secret, b"", EPOCH_INFO + b"|" + chain_id.encode()
                                + b"|" + str(epoch).encode(), 32)

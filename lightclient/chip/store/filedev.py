@@ -17,13 +17,13 @@ import sys
 from lightclient.chip.core.errors import StoreError  # the one StoreError (store.py uses it too)
 
 _ERASED = 0xFF
-# On the chip's runtime a sector is erased and programmed in pieces: the emulated board runs
-# these devices inside the firmware's 96 KiB heap, where a sector-sized temporary may find no
-# hole (a real esp32.Partition needs none). Elsewhere one program or erase is one _write, the
-# step the cache's power-cut tests cut at.
-IN_PIECES = sys.implementation.name == "micropython"
-_PIECE = 256
-_ERASED_PIECE = b"\xff" * _PIECE
+# An erase is written in pieces of this: a whole 4 KiB block of 0xFF as one bytes object needs
+# 4 KiB of contiguous heap, which the chip's 96 KiB heap (the emulated board's flash is a
+# FileBlockDevice) may not have after a few commands.
+_ERASED_PIECE = b"\xff" * 256
+# For the same reason a program is done in pieces on the chip's runtime; elsewhere one program is
+# one _write, the step the cache's power-cut tests cut at.
+_PROGRAM_STEP = 256 if sys.implementation.name == "micropython" else None
 
 
 def _and_bytes(old, new):
@@ -61,9 +61,9 @@ class _BlockDevice:
             offset = 0
         n = len(buf)
         start = self._range(block_num, n, offset)
-        step = _PIECE if IN_PIECES else max(n, 1)
+        step = _PROGRAM_STEP or max(n, 1)
         src = memoryview(buf)
-        for i in range(0, n, step):         # NOR programming: new = old AND buf
+        for i in range(0, n, step):  # NOR programming: new = old AND buf
             old = bytearray(min(step, n - i))
             self._read(start + i, old)
             self._write(start + i, _and_bytes(old, src[i:i + len(old)]))
@@ -75,16 +75,20 @@ class _BlockDevice:
             return self.block_size
         if op == 6:
             self._range(arg, 0, 0)
-            size = self.block_size
-            step = _PIECE if IN_PIECES else size
-            blank = _ERASED_PIECE if IN_PIECES else b"\xff" * size
-            for i in range(0, size, step):
-                m = min(step, size - i)
-                self._write(arg * size + i, blank if m == len(blank) else blank[:m])
+            self._erase(arg * self.block_size)
             return 0
         if op in (1, 2, 3):  # init, deinit, sync
             return 0
         return None
+
+    def _erase(self, start):
+        """The block at byte `start` set to 0xFF, written in pieces (_ERASED_PIECE)."""
+        end = start + self.block_size
+        while start < end:
+            n = min(end - start, len(_ERASED_PIECE))
+            self._put(start, _ERASED_PIECE if n == len(_ERASED_PIECE) else _ERASED_PIECE[:n])
+            start += n
+        self._done()
 
 
 class RamBlockDevice(_BlockDevice):
@@ -105,6 +109,11 @@ class RamBlockDevice(_BlockDevice):
 
     def _write(self, start, data):
         self.data[start:start + len(data)] = data
+
+    _put = _write
+
+    def _done(self):
+        pass
 
 
 class FileBlockDevice(_BlockDevice):
@@ -164,10 +173,16 @@ class FileBlockDevice(_BlockDevice):
         if n != len(buf):
             raise OSError(5)  # EIO: the file was truncated under us
 
-    def _write(self, start, data):
+    def _put(self, start, data):
         self._f.seek(start)
         self._f.write(data)
+
+    def _done(self):
         self._sync(self._f)
+
+    def _write(self, start, data):
+        self._put(start, data)
+        self._done()
 
 
 class RamCounter:

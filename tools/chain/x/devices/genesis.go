@@ -9,7 +9,8 @@ import (
 	"github.com/mycroft-lightclient/chain/x/devices/types"
 )
 
-// InitGenesis writes every record under the address of its public key.
+// InitGenesis writes every record under the address of its public key, and the pairing state
+// (paired devices, owners with their epochs, envelopes, grants) under its keys.
 func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) error {
 	if err := k.SetLayout(ctx); err != nil {
 		return err
@@ -25,10 +26,10 @@ func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) e
 			return err
 		}
 	}
-	return nil
+	return k.SetPairingGenesis(ctx, gs)
 }
 
-// ExportGenesis reads the whole table back.
+// ExportGenesis reads the whole table back, the pairing state with it.
 func ExportGenesis(ctx context.Context, k keeper.Keeper) (*types.GenesisState, error) {
 	devs, err := k.AllDevices(ctx)
 	if err != nil {
@@ -39,6 +40,9 @@ func ExportGenesis(ctx context.Context, k keeper.Keeper) (*types.GenesisState, e
 		gs.Devices[i] = &devs[i]
 	}
 	if gs.Writes, err = k.AllWrites(ctx); err != nil {
+		return nil, err
+	}
+	if err := k.PairingGenesis(ctx, gs); err != nil {
 		return nil, err
 	}
 	return gs, nil

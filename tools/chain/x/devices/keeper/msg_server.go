@@ -25,6 +25,9 @@ func (s msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDev
 	if err := msg.ValidateBasic(); err != nil {
 		return nil, err
 	}
+	if len(msg.Settings) > 0 { // settings are sealed envelopes only (MsgPutSealed)
+		return nil, errorsmod.Wrap(types.ErrPlaintextSettings, "register with empty settings")
+	}
 	owner, err := s.addressCodec.StringToBytes(msg.Owner)
 	if err != nil {
 		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "owner: %s", err)
@@ -63,33 +66,10 @@ func (s msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDev
 	return &types.MsgRegisterDeviceResponse{Address: devAddr}, nil
 }
 
-// UpdateSettings: only the registered owner writes; every write bumps the version.
+// UpdateSettings is refused: the chain holds settings only as sealed envelopes (MsgPutSealed,
+// docs/chain-pairing.md), so no plaintext settings path remains.
 func (s msgServer) UpdateSettings(ctx context.Context, msg *types.MsgUpdateSettings) (*types.MsgUpdateSettingsResponse, error) {
-	if err := msg.ValidateBasic(); err != nil {
-		return nil, err
-	}
-	addr, err := s.addressCodec.StringToBytes(msg.Device)
-	if err != nil {
-		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "device: %s", err)
-	}
-	d, found, err := s.GetDevice(ctx, addr)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, errorsmod.Wrap(types.ErrDeviceNotFound, msg.Device)
-	}
-	if d.Owner != msg.Owner {
-		return nil, errorsmod.Wrapf(types.ErrNotOwner, "owner is %s", d.Owner)
-	}
-	d.Settings = msg.Settings
-	d.Version++
-	if err := s.SetDevice(ctx, addr, d); err != nil {
-		return nil, err
-	}
-	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent("device_settings_updated",
-		sdk.NewAttribute("device", msg.Device)))
-	return &types.MsgUpdateSettingsResponse{Version: d.Version}, nil
+	return nil, errorsmod.Wrap(types.ErrPlaintextSettings, "write a sealed envelope with MsgPutSealed")
 }
 
 // DeviceWrite: the device's account signed the transaction (ante handler), and the record

@@ -84,7 +84,7 @@ func registration(f fixture, device *secp256k1.PrivKey, chain string, owner []by
 	if err != nil {
 		panic(err)
 	}
-	return &types.MsgRegisterDevice{Owner: f.owner, PubKey: pub, Settings: []byte("s1"), DeviceSignature: sig}
+	return &types.MsgRegisterDevice{Owner: f.owner, PubKey: pub, DeviceSignature: sig}
 }
 
 func TestRegisterWritesTheRecordUnderItsDocumentedKey(t *testing.T) {
@@ -118,17 +118,18 @@ func TestDeviceConsentIsBoundToChainAndOwner(t *testing.T) {
 	require.False(t, found)
 }
 
-func TestOnlyTheOwnerUpdatesSettings(t *testing.T) {
+func TestNoPlaintextSettingsPath(t *testing.T) {
 	f := setup(t)
 	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
-	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
+	msg := registration(f, device, chainID, f.ownerB)
+	msg.Settings = []byte("lang=de")
+	_, err := f.srv.RegisterDevice(f.ctx, msg)
+	require.ErrorIs(t, err, types.ErrPlaintextSettings)
+	msg.Settings = nil
+	res, err := f.srv.RegisterDevice(f.ctx, msg)
 	require.NoError(t, err)
-	stranger, _ := f.ac.BytesToString(secp256k1.GenPrivKeyFromSecret([]byte("x")).PubKey().Address().Bytes())
-	_, err = f.srv.UpdateSettings(f.ctx, &types.MsgUpdateSettings{Owner: stranger, Device: res.Address, Settings: []byte("s2")})
-	require.ErrorIs(t, err, types.ErrNotOwner)
-	up, err := f.srv.UpdateSettings(f.ctx, &types.MsgUpdateSettings{Owner: f.owner, Device: res.Address, Settings: []byte("s2")})
-	require.NoError(t, err)
-	require.Equal(t, uint64(2), up.Version)
+	_, err = f.srv.UpdateSettings(f.ctx, &types.MsgUpdateSettings{Owner: f.owner, Device: res.Address, Settings: []byte("s2")})
+	require.ErrorIs(t, err, types.ErrPlaintextSettings)
 }
 
 func TestRegistrationCreatesAndFundsTheDeviceAccount(t *testing.T) {

@@ -27,6 +27,13 @@ type GenesisState struct {
 	Devices []*Device `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
 	// writes are the devices' last writes per kind.
 	Writes []*GenesisWrite `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
+	// The pairing state (PairingMsg, docs/chain-pairing.md): paired devices (each under its
+	// Ed25519 key), owners (each under the address of its secp256k1 key, with its key epoch,
+	// devices and grant index), the sealed envelopes by record key, and the grants.
+	Paired []*PairedDevice  `protobuf:"bytes,3,rep,name=paired,proto3" json:"paired,omitempty"`
+	Owners []*Owner         `protobuf:"bytes,4,rep,name=owners,proto3" json:"owners,omitempty"`
+	Sealed []*GenesisSealed `protobuf:"bytes,5,rep,name=sealed,proto3" json:"sealed,omitempty"`
+	Grants []*GenesisGrant  `protobuf:"bytes,6,rep,name=grants,proto3" json:"grants,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -76,6 +83,156 @@ func (m *GenesisState) GetWrites() []*GenesisWrite {
 	return nil
 }
 
+func (m *GenesisState) GetPaired() []*PairedDevice {
+	if m != nil {
+		return m.Paired
+	}
+	return nil
+}
+
+func (m *GenesisState) GetOwners() []*Owner {
+	if m != nil {
+		return m.Owners
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSealed() []*GenesisSealed {
+	if m != nil {
+		return m.Sealed
+	}
+	return nil
+}
+
+func (m *GenesisState) GetGrants() []*GenesisGrant {
+	if m != nil {
+		return m.Grants
+	}
+	return nil
+}
+
+// GenesisSealed is one envelope, as written, under its record key.
+type GenesisSealed struct {
+	RecordKey []byte `protobuf:"bytes,1,opt,name=record_key,json=recordKey,proto3" json:"record_key,omitempty"`
+	Envelope  []byte `protobuf:"bytes,2,opt,name=envelope,proto3" json:"envelope,omitempty"`
+}
+
+func (m *GenesisSealed) Reset()         { *m = GenesisSealed{} }
+func (m *GenesisSealed) String() string { return proto.CompactTextString(m) }
+func (*GenesisSealed) ProtoMessage()    {}
+func (*GenesisSealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ebdf0f9102045b27, []int{1}
+}
+func (m *GenesisSealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GenesisSealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GenesisSealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GenesisSealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GenesisSealed.Merge(m, src)
+}
+func (m *GenesisSealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *GenesisSealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_GenesisSealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GenesisSealed proto.InternalMessageInfo
+
+func (m *GenesisSealed) GetRecordKey() []byte {
+	if m != nil {
+		return m.RecordKey
+	}
+	return nil
+}
+
+func (m *GenesisSealed) GetEnvelope() []byte {
+	if m != nil {
+		return m.Envelope
+	}
+	return nil
+}
+
+// GenesisGrant is one grant under its owner (20 bytes), grantee (20 bytes) and class.
+type GenesisGrant struct {
+	Owner   []byte `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Grantee []byte `protobuf:"bytes,2,opt,name=grantee,proto3" json:"grantee,omitempty"`
+	Class   string `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	Grant   *Grant `protobuf:"bytes,4,opt,name=grant,proto3" json:"grant,omitempty"`
+}
+
+func (m *GenesisGrant) Reset()         { *m = GenesisGrant{} }
+func (m *GenesisGrant) String() string { return proto.CompactTextString(m) }
+func (*GenesisGrant) ProtoMessage()    {}
+func (*GenesisGrant) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ebdf0f9102045b27, []int{2}
+}
+func (m *GenesisGrant) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GenesisGrant) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GenesisGrant.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GenesisGrant) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GenesisGrant.Merge(m, src)
+}
+func (m *GenesisGrant) XXX_Size() int {
+	return m.Size()
+}
+func (m *GenesisGrant) XXX_DiscardUnknown() {
+	xxx_messageInfo_GenesisGrant.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GenesisGrant proto.InternalMessageInfo
+
+func (m *GenesisGrant) GetOwner() []byte {
+	if m != nil {
+		return m.Owner
+	}
+	return nil
+}
+
+func (m *GenesisGrant) GetGrantee() []byte {
+	if m != nil {
+		return m.Grantee
+	}
+	return nil
+}
+
+func (m *GenesisGrant) GetClass() string {
+	if m != nil {
+		return m.Class
+	}
+	return ""
+}
+
+func (m *GenesisGrant) GetGrant() *Grant {
+	if m != nil {
+		return m.Grant
+	}
+	return nil
+}
+
 // GenesisWrite is one stored DeviceWrite with the address of the device that made it.
 type GenesisWrite struct {
 	// device_address is the device's 20-byte account address.
@@ -87,7 +244,7 @@ func (m *GenesisWrite) Reset()         { *m = GenesisWrite{} }
 func (m *GenesisWrite) String() string { return proto.CompactTextString(m) }
 func (*GenesisWrite) ProtoMessage()    {}
 func (*GenesisWrite) Descriptor() ([]byte, []int) {
-	return fileDescriptor_ebdf0f9102045b27, []int{1}
+	return fileDescriptor_ebdf0f9102045b27, []int{3}
 }
 func (m *GenesisWrite) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -132,30 +289,43 @@ func (m *GenesisWrite) GetWrite() *DeviceWrite {
 
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "mycroft.devices.v1.GenesisState")
+	proto.RegisterType((*GenesisSealed)(nil), "mycroft.devices.v1.GenesisSealed")
+	proto.RegisterType((*GenesisGrant)(nil), "mycroft.devices.v1.GenesisGrant")
 	proto.RegisterType((*GenesisWrite)(nil), "mycroft.devices.v1.GenesisWrite")
 }
 
 func init() { proto.RegisterFile("mycroft/devices/v1/genesis.proto", fileDescriptor_ebdf0f9102045b27) }
 
 var fileDescriptor_ebdf0f9102045b27 = []byte{
-	// 264 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xc8, 0xad, 0x4c, 0x2e,
-	0xca, 0x4f, 0x2b, 0xd1, 0x4f, 0x49, 0x2d, 0xcb, 0x4c, 0x4e, 0x2d, 0xd6, 0x2f, 0x33, 0xd4, 0x4f,
-	0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0xaa,
-	0xd0, 0x83, 0xaa, 0xd0, 0x2b, 0x33, 0x94, 0xc2, 0xa6, 0x0b, 0x26, 0x0d, 0xd6, 0xa5, 0x54, 0xc7,
-	0xc5, 0xe3, 0x0e, 0x31, 0x26, 0xb8, 0x24, 0xb1, 0x24, 0x55, 0xc8, 0x84, 0x8b, 0x1d, 0xaa, 0x40,
-	0x82, 0x51, 0x81, 0x59, 0x83, 0xdb, 0x48, 0x4a, 0x0f, 0xd3, 0x5c, 0x3d, 0x17, 0x30, 0x33, 0x08,
-	0xa6, 0x54, 0xc8, 0x82, 0x8b, 0xad, 0xbc, 0x28, 0xb3, 0x24, 0xb5, 0x58, 0x82, 0x09, 0xac, 0x49,
-	0x01, 0x9b, 0x26, 0xa8, 0x3d, 0xe1, 0x20, 0x85, 0x41, 0x50, 0xf5, 0x4a, 0x39, 0x70, 0xfb, 0xc1,
-	0xe2, 0x42, 0xaa, 0x5c, 0x7c, 0x10, 0x2d, 0xf1, 0x89, 0x29, 0x29, 0x45, 0xa9, 0xc5, 0x20, 0x67,
-	0x30, 0x6a, 0xf0, 0x04, 0xf1, 0x42, 0x44, 0x1d, 0x21, 0x82, 0x42, 0xa6, 0x5c, 0xac, 0x60, 0x03,
-	0x24, 0x98, 0x14, 0x18, 0x35, 0xb8, 0x8d, 0xe4, 0x71, 0x3b, 0x12, 0x62, 0x1d, 0x44, 0xb5, 0x93,
-	0xdf, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1,
-	0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x99, 0xa4, 0x67, 0x96, 0x64,
-	0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0x43, 0xcd, 0xd2, 0xcd, 0xc9, 0x4c, 0xcf, 0x28, 0x49,
-	0xce, 0xc9, 0x4c, 0xcd, 0x2b, 0xd1, 0x4f, 0xce, 0x48, 0xcc, 0xcc, 0xd3, 0xaf, 0x80, 0x07, 0x64,
-	0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0x38, 0x10, 0x8d, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff,
-	0x7d, 0x06, 0x63, 0xa7, 0x9e, 0x01, 0x00, 0x00,
+	// 441 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x92, 0x41, 0x6b, 0xd4, 0x40,
+	0x14, 0xc7, 0x77, 0x76, 0x9b, 0xd4, 0x4e, 0x5b, 0x0f, 0x83, 0x87, 0x71, 0xc1, 0x18, 0x03, 0xc2,
+	0x5e, 0x4c, 0xd8, 0x5a, 0x41, 0x8f, 0x8a, 0x50, 0x50, 0x50, 0x49, 0x0f, 0x82, 0x97, 0x92, 0x26,
+	0xcf, 0xec, 0x60, 0x9a, 0x84, 0x99, 0x31, 0x35, 0x1f, 0xc0, 0xbb, 0x1f, 0xcb, 0xe3, 0x1e, 0x3d,
+	0x2e, 0xbb, 0x5f, 0x44, 0xf2, 0x66, 0x12, 0x10, 0xb3, 0x7a, 0xcb, 0x9b, 0xf9, 0xfd, 0xdf, 0xff,
+	0x3f, 0x79, 0x8f, 0xfa, 0x37, 0x6d, 0x2a, 0xab, 0xcf, 0x3a, 0xca, 0xa0, 0x11, 0x29, 0xa8, 0xa8,
+	0x59, 0x46, 0x39, 0x94, 0xa0, 0x84, 0x0a, 0x6b, 0x59, 0xe9, 0x8a, 0x31, 0x4b, 0x84, 0x96, 0x08,
+	0x9b, 0xe5, 0x7c, 0x4c, 0xd5, 0x5f, 0xa3, 0x6a, 0x94, 0xa8, 0x13, 0x21, 0x45, 0x99, 0x1b, 0x22,
+	0xd8, 0x4c, 0xe9, 0xc9, 0x85, 0x71, 0xba, 0xd4, 0x89, 0x06, 0x76, 0x4e, 0x0f, 0x2d, 0xcc, 0x89,
+	0x3f, 0x5b, 0x1c, 0x9f, 0xcd, 0xc3, 0xbf, 0xad, 0xc3, 0xd7, 0xf8, 0x19, 0xf7, 0x28, 0x7b, 0x4e,
+	0xdd, 0x5b, 0x29, 0x34, 0x28, 0x3e, 0x45, 0x91, 0x3f, 0x26, 0xb2, 0x3e, 0x1f, 0x3b, 0x30, 0xb6,
+	0x7c, 0xa7, 0xec, 0x12, 0x41, 0xc6, 0x67, 0xfb, 0x95, 0x1f, 0x90, 0xb0, 0xa6, 0x96, 0x67, 0x4b,
+	0xea, 0x56, 0xb7, 0x25, 0x48, 0xc5, 0x0f, 0x50, 0x79, 0x7f, 0x4c, 0xf9, 0xbe, 0x23, 0x62, 0x0b,
+	0xb2, 0x17, 0xd4, 0x55, 0x90, 0x14, 0x90, 0x71, 0x07, 0x25, 0x8f, 0xfe, 0x11, 0xf3, 0x12, 0xc1,
+	0xd8, 0x0a, 0xba, 0x9c, 0xb9, 0x4c, 0x4a, 0xad, 0xb8, 0xfb, 0xdf, 0x17, 0x5e, 0x74, 0x60, 0x6c,
+	0xf9, 0xe0, 0x0d, 0x3d, 0xfd, 0xa3, 0x25, 0x7b, 0x40, 0xa9, 0x84, 0xb4, 0x92, 0xd9, 0xd5, 0x17,
+	0x68, 0x39, 0xf1, 0xc9, 0xe2, 0x24, 0x3e, 0x32, 0x27, 0x6f, 0xa1, 0x65, 0x73, 0x7a, 0x07, 0xca,
+	0x06, 0x8a, 0xaa, 0x06, 0x3e, 0xc5, 0xcb, 0xa1, 0x0e, 0xbe, 0x93, 0x61, 0x5c, 0x68, 0xc2, 0xee,
+	0x51, 0x07, 0xdf, 0x66, 0xdb, 0x98, 0x82, 0x71, 0x7a, 0x88, 0xe6, 0xd0, 0x77, 0xe8, 0xcb, 0x8e,
+	0x4f, 0x8b, 0x44, 0x29, 0x3e, 0xf3, 0xc9, 0xe2, 0x28, 0x36, 0x05, 0x8b, 0xa8, 0x83, 0x00, 0x3f,
+	0xf0, 0xc9, 0xbe, 0x3f, 0x69, 0x1e, 0x65, 0xb8, 0xa0, 0x18, 0x62, 0xe0, 0x34, 0xd9, 0x63, 0x7a,
+	0xd7, 0xa0, 0x57, 0x49, 0x96, 0x49, 0x50, 0xca, 0xe6, 0x39, 0x35, 0xa7, 0x2f, 0xcd, 0x21, 0x7b,
+	0x46, 0x1d, 0x1c, 0x3b, 0xa6, 0x3a, 0x3e, 0x7b, 0xb8, 0x7f, 0xb5, 0xcc, 0x92, 0x18, 0xfa, 0xd5,
+	0xbb, 0x9f, 0x5b, 0x8f, 0xac, 0xb7, 0x1e, 0xd9, 0x6c, 0x3d, 0xf2, 0x63, 0xe7, 0x4d, 0xd6, 0x3b,
+	0x6f, 0xf2, 0x6b, 0xe7, 0x4d, 0x3e, 0x9d, 0xe7, 0x42, 0xaf, 0xbe, 0x5e, 0x87, 0x69, 0x75, 0x13,
+	0xd9, 0x5e, 0x4f, 0x0a, 0x91, 0xaf, 0x74, 0x5a, 0x08, 0x28, 0x75, 0x94, 0xae, 0x12, 0x51, 0x46,
+	0xdf, 0x86, 0xfd, 0xd7, 0x6d, 0x0d, 0xea, 0xda, 0xc5, 0xdd, 0x7f, 0xfa, 0x3b, 0x00, 0x00, 0xff,
+	0xff, 0x2a, 0xd6, 0x0d, 0x15, 0x77, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -178,6 +348,62 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Grants) > 0 {
+		for iNdEx := len(m.Grants) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Grants[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Sealed) > 0 {
+		for iNdEx := len(m.Sealed) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Sealed[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Owners) > 0 {
+		for iNdEx := len(m.Owners) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Owners[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Paired) > 0 {
+		for iNdEx := len(m.Paired) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Paired[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
 	if len(m.Writes) > 0 {
 		for iNdEx := len(m.Writes) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -205,6 +431,99 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GenesisSealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GenesisSealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GenesisSealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Envelope) > 0 {
+		i -= len(m.Envelope)
+		copy(dAtA[i:], m.Envelope)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Envelope)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.RecordKey) > 0 {
+		i -= len(m.RecordKey)
+		copy(dAtA[i:], m.RecordKey)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.RecordKey)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GenesisGrant) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GenesisGrant) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GenesisGrant) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Grant != nil {
+		{
+			size, err := m.Grant.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenesis(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Class) > 0 {
+		i -= len(m.Class)
+		copy(dAtA[i:], m.Class)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Class)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Grantee) > 0 {
+		i -= len(m.Grantee)
+		copy(dAtA[i:], m.Grantee)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Grantee)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -279,6 +598,72 @@ func (m *GenesisState) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovGenesis(uint64(l))
 		}
+	}
+	if len(m.Paired) > 0 {
+		for _, e := range m.Paired {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Owners) > 0 {
+		for _, e := range m.Owners {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Sealed) > 0 {
+		for _, e := range m.Sealed {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Grants) > 0 {
+		for _, e := range m.Grants {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GenesisSealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.RecordKey)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	l = len(m.Envelope)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	return n
+}
+
+func (m *GenesisGrant) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	l = len(m.Grantee)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	l = len(m.Class)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	if m.Grant != nil {
+		l = m.Grant.Size()
+		n += 1 + l + sovGenesis(uint64(l))
 	}
 	return n
 }
@@ -400,6 +785,446 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			}
 			m.Writes = append(m.Writes, &GenesisWrite{})
 			if err := m.Writes[len(m.Writes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paired", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Paired = append(m.Paired, &PairedDevice{})
+			if err := m.Paired[len(m.Paired)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owners", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owners = append(m.Owners, &Owner{})
+			if err := m.Owners[len(m.Owners)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sealed", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sealed = append(m.Sealed, &GenesisSealed{})
+			if err := m.Sealed[len(m.Sealed)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Grants", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Grants = append(m.Grants, &GenesisGrant{})
+			if err := m.Grants[len(m.Grants)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GenesisSealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GenesisSealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GenesisSealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordKey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RecordKey = append(m.RecordKey[:0], dAtA[iNdEx:postIndex]...)
+			if m.RecordKey == nil {
+				m.RecordKey = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Envelope", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Envelope = append(m.Envelope[:0], dAtA[iNdEx:postIndex]...)
+			if m.Envelope == nil {
+				m.Envelope = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GenesisGrant) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GenesisGrant: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GenesisGrant: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = append(m.Owner[:0], dAtA[iNdEx:postIndex]...)
+			if m.Owner == nil {
+				m.Owner = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Grantee", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Grantee = append(m.Grantee[:0], dAtA[iNdEx:postIndex]...)
+			if m.Grantee == nil {
+				m.Grantee = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Class = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Grant", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Grant == nil {
+				m.Grant = &Grant{}
+			}
+			if err := m.Grant.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -1,0 +1,112 @@
+"""The Pi's side of the device's sealed settings (lightclient/sealed_settings.py), with the
+proofs stubbed (the chain's proofs: tests/localchain/test_chain_sealed_settings.py): what it reads
+with and without a chip, the chip's opening of the very same bytes reused, a changed envelope
+never served from the cache, and the opened settings kept in the records cache for the offline
+boot."""
+
+import json
+import os
+
+import coincurve
+import pytest
+
+from lightclient import record_layouts, sealed_settings
+from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.core import proto
+from lightclient.chip.core.errors import DecodeError
+from lightclient.chip.keys import epochs
+from lightclient.client import LightClient
+from lightclient.config import Config
+from lightclient.owner.book import OwnerBook
+from lightclient.owner.keyfile import OwnerKey
+from lightclient.records import ProvenRecord
+
+OWNER = OwnerKey("abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                 "abandon abandon about")
+OWNER_ID = OWNER.address("mycroft")
+PUB = coincurve.PrivateKey(b"\x03" * 32).public_key.format()
+UUID = ct.bech32_address(PUB)
+KEY = epochs.device_settings_key(OWNER_ID, UUID)
+
+
+class FakeChip:
+    def __init__(self, owner=OWNER_ID):
+        self.owner = owner
+        self.opened = 0
+
+    def owner_id(self):
+        return self.owner
+
+    def open(self, epoch, epoch_env, env):
+        self.opened += 1
+        book = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, epoch)
+        o = book.open(KEY, env)
+        return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch, "key": KEY}
+
+
+@pytest.fixture
+def chain(monkeypatch):
+    """{record key: envelope}: what the stubbed proofs prove present."""
+    state = {}
+    monkeypatch.setattr(sealed_settings, "_prove",
+                        lambda pool, key, header_raw, until: state.get(bytes(key)))
+    return state
+
+
+def _seal(plaintext, version):
+    return OwnerBook(OWNER, "c", OWNER_ID, os.urandom).seal(KEY, plaintext, version)
+
+
+def _read(chip, cached=None):
+    return sealed_settings.read(None, None, UUID, chip, cached)
+
+
+def test_opened_on_the_chip_then_the_same_bytes_from_the_cached_opening(chain):
+    chain[KEY] = _seal(b'{"lang":"de-de"}', 3)
+    chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
+    chip = FakeChip()
+    got = _read(chip)
+    assert got["state"] == sealed_settings.OPENED and got["setting"] == {"lang": "de-de"}
+    assert got["version"] == 3 and got["key"] == KEY.decode() and chip.opened == 1
+    assert _read(chip, got) == got and chip.opened == 1          # no second opening
+    assert _read(None, got) == got                              # nor a chip needed
+    chain[KEY] = _seal(b'{"lang":"fr-fr"}', 4)                  # changed on chain
+    with pytest.raises(sealed_settings.SettingsSealed) as e:
+        _read(None, got)
+    assert e.value.check == "settings_sealed"
+    assert _read(chip, got)["setting"] == {"lang": "fr-fr"} and chip.opened == 2
+
+
+def test_no_chip_and_nothing_opened_before_is_sealed(chain):
+    with pytest.raises(sealed_settings.SettingsSealed):
+        _read(None)
+
+
+def test_an_unpaired_chip_and_a_device_with_no_envelope_read_empty_settings(chain):
+    assert _read(FakeChip(owner=None)) == {"state": sealed_settings.NOT_PAIRED, "setting": {}}
+    got = _read(FakeChip())
+    assert got["state"] == sealed_settings.NONE_YET and got["setting"] == {}
+
+
+def test_opened_bytes_that_are_not_a_json_object_are_refused(chain):
+    chain[KEY] = _seal(b'["lang"]', 1)
+    chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
+    with pytest.raises(DecodeError) as e:
+        _read(FakeChip())
+    assert e.value.check == "settings_json"
+
+
+def test_the_opened_settings_are_cached_with_the_record(tmp_path):
+    value = proto.bytes_field(1, b"mycroft1owner") + proto.bytes_field(2, PUB) + \
+        proto.varint_field(4, 1)
+    rec = ProvenRecord(UUID, record_layouts.XDevicesLayout.decode(value, UUID), 7, b"\x07" * 32,
+                       10 ** 18, value=value, proof_ops=[], layout=record_layouts.COSMOS_SDK)
+    rec.set_sealed({"state": "opened", "setting": {"lang": "de-de"}, "version": 2})
+    cfg = Config("c", 1, b"\x01" * 32, str(tmp_path), central="http://127.0.0.1:9",
+                 device_uuid=UUID, chain_kind=record_layouts.COSMOS_SDK)
+    client = LightClient(cfg)
+    client.store.save_record(UUID, rec.to_cache())
+    back = client._from_cache(UUID, client._cached_entry(UUID))
+    assert back.stale and back.record["setting"] == {"lang": "de-de"}
+    assert back.record["sealed"] == {"state": "opened", "version": 2}
+    assert json.loads(json.dumps(back.to_dict()))["record"]["setting"] == {"lang": "de-de"}

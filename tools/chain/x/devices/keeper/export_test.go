@@ -1,0 +1,12 @@
+package keeper
+
+import (
+	"context"
+
+	storetypes "cosmossdk.io/core/store"
+)
+
+// StoreIterator walks the module's whole store (tests compare two stores with it).
+func (k Keeper) StoreIterator(ctx context.Context) (storetypes.Iterator, error) {
+	return k.storeService.OpenKVStore(ctx).Iterator(nil, nil)
+}
