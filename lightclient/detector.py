@@ -67,11 +67,12 @@ def cross_check(pool, primary_url, trace, options, now_ns, store, max_witnesses=
         cands = pool.candidates(exclude=tried)
         if not cands:
             break
-        # The header first (/commit alone): agreement needs only its hash, and the witness's
-        # validators (a third of a light block's bytes) only matter for a conflict.
+        # The header alone first (/header, not /commit: a third of a light block's bytes):
+        # agreement needs only its hash; the witness's commit and validators matter only for a
+        # conflict.
         try:
-            wh, w = pool.race(lambda rpc: rpcjson.header_from_json(
-                rpc.signed_header(head.height)["header"]), only=cands, until=answer_by)
+            wh, w = pool.race(lambda rpc: rpcjson.header_from_json(rpc.header(head.height)),
+                              only=cands, until=answer_by)
         except NoSource as e:   # none answered in time, or only with malformed blocks
             now = mono()
             for url in e.details.get("asked", [s.url for s in cands[:1]]):

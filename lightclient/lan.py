@@ -1,6 +1,7 @@
 # Devices in one home keep each other going during a WAN outage: each advertises itself over mDNS
 # (`_mycroft-lc._tcp.local.`) and serves the light blocks and proofs it holds, read-only, with
-# the same CometBFT RPC face as a node (/status, /commit, /validators, /abci_query, /net_info).
+# the same CometBFT RPC face as a node (/status, /commit, /header, /validators, /abci_query,
+# /net_info).
 # A device that finds one adds it as a source of kind "lan". Nothing served this way is trusted
 # more than a node's answer: the receiving client verifies every block from its own trust anchor
 # and every proof against a verified header, exactly as for the central API.
@@ -84,6 +85,8 @@ class LanServer:
         height = int(q.get("height", head.height))
         if method == "commit":
             return {"signed_header": self._block(height).signed_header_json, "canonical": True}
+        if method == "header":
+            return {"header": self._block(height).signed_header_json["header"]}
         if method == "validators":
             vals = self._block(height).validators_json["validators"]
             page = max(1, int(q.get("page", 1)))

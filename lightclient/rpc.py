@@ -352,6 +352,19 @@ class RpcClient:
             raise SourceError(BAD_JSON, "commit answer has no signed_header", url=self.url)
         return sh
 
+    def header(self, height, timeout=None):
+        """The header at `height` alone (/header, half a /commit's bytes): all a witness's
+        agreement on a head needs is its hash."""
+        r = self.call("header", height=height, timeout=timeout)
+        h = r.get("header")
+        if not isinstance(h, dict):
+            raise SourceError(BAD_JSON, "header answer has no header", url=self.url)
+        got = int_field(h.get("height"), 1)
+        if got != height:
+            raise SourceError(BAD_JSON, "node returned another height", url=self.url,
+                              requested=height, got=got)
+        return h
+
     def validators(self, height, timeout=None):
         """All pages of /validators at `height`, as one {"validators", "count", "total"}."""
         vals = []

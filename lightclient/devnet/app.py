@@ -1,5 +1,8 @@
-"""The devnet's application: a versioned Cosmos-SDK-like multistore with stores `bank`, `devices`
-and `gov`, device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`.
+"""The devnet's application: a versioned Cosmos-SDK-like multistore holding the `devices` store,
+device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
+modules (bank, gov, staking, ...) are the real chain's (tools/chain, lightclient/localchain):
+the devnet keeps only what a live chain cannot do on demand (days of history, 100+ validators,
+byzantine signers, forks).
 
 Versions follow the Cosmos SDK: state version H is the state after block H (version 0 is the
 genesis state); the header of block H+1 carries the multistore root of version H as app_hash.
@@ -9,8 +12,6 @@ of its last change, so an unchanged store keeps its root from block to block as 
 Store layout (values are bytes):
 - devices: `device/<uuid>` -> the record (canonical JSON, docs/device-records.md);
            `nonce/<uuid>/<signer pubkey hex>` -> decimal last accepted nonce (replay guard).
-- bank:    0x02 || len(addr) || addr || denom -> decimal amount (the SDK's balances prefix).
-- gov:     0x00 || proposal id (8 bytes big endian) -> proposal JSON.
 """
 
 import bisect
@@ -25,8 +26,7 @@ from lightclient.chip import txs
 from lightclient.chip.core.errors import LightClientError
 from lightclient.devnet import device_template
 
-STORES = ("bank", "devices", "gov")
-DENOM = b"umycroft"
+STORES = ("devices",)
 TX_CODESPACE = "devices"
 
 
@@ -53,14 +53,6 @@ def _verify_ed25519(pub, msg, sig):
 
 def nonce_key(uuid, pubkey_hex):
     return b"nonce/" + uuid.encode() + b"/" + pubkey_hex.encode()
-
-
-def bank_key(address, denom=DENOM):
-    return b"\x02" + bytes([len(address)]) + bytes(address) + denom
-
-
-def gov_key(proposal_id):
-    return b"\x00" + proposal_id.to_bytes(8, "big")
 
 
 def apply_tx(stores, tx, chain_id):
@@ -235,16 +227,13 @@ class App:
     def change_heights(self):
         return list(self._heights)
 
-    def deliver_block(self, height, block_txs, extra_changes=None):
+    def deliver_block(self, height, block_txs):
         """DeliverTx every tx of block `height` in order (failing ones change nothing) and
-        commit version `height`. extra_changes: {store: {key: value}} applied first (history
-        events of the bank and gov stores). Returns [(code, log)] per tx."""
+        commit version `height`. Returns [(code, log)] per tx."""
         if height != self.height + 1:
             raise ValueError("blocks must be delivered in order")
         cur = self._versions[-1]
         changed = {}
-        for n, items in (extra_changes or {}).items():
-            changed.setdefault(n, dict(cur.stores[n])).update(items)
         results = []
         for tx in block_txs:
             view = {n: changed.get(n, cur.stores[n]) for n in STORES}
@@ -347,20 +336,8 @@ def demo_uuid(i):
 
 
 def genesis_stores(seed):
-    """Bank balances of 16 accounts, two governance proposals, two devices registered at genesis."""
+    """Two devices registered at genesis."""
     from lightclient.chip.crypto import ed25519
-    bank = {}
-    for i in range(16):
-        addr = _derive(seed, "account", str(i))[:20]
-        bank[bank_key(addr)] = str(1000000 * (i + 1) + 17 * i).encode()
-    gov = {
-        gov_key(1): txs.canonical_json({
-            "id": "1", "title": "Enable the device-records module", "status":
-            "PROPOSAL_STATUS_PASSED", "messages": [{"@type": "/mycroft.devices.v1.MsgEnable"}]}),
-        gov_key(2): txs.canonical_json({
-            "id": "2", "title": "Raise max record size to 16 KiB", "status":
-            "PROPOSAL_STATUS_VOTING_PERIOD", "messages": []}),
-    }
     devices = {}
     for i in range(2):
         uuid = demo_uuid(i)
@@ -370,43 +347,29 @@ def genesis_stores(seed):
                     .hex(), "owner_pubkey": owner, "account": "account-%d" % i, "version": 1,
                     "writes": {}})
         devices[txs.record_key(uuid)] = txs.canonical_json(rec)
-    return {"bank": bank, "devices": devices, "gov": gov}
+    return {"devices": devices}
 
 
-def history_events(seed, chain_id):
-    """{height: (txs, extra_changes)} of the deterministic history: two more devices registered,
-    a settings change, a device write, a proposal passing, a transfer."""
+def history_txs(seed, chain_id):
+    """{height: [tx]} of the deterministic history: two more devices registered, a settings
+    change, a device write."""
     from lightclient.chip.crypto import ed25519
     out = {}
-
-    def add(h, tx=None, changes=None):
-        t, c = out.setdefault(h, ([], {}))
-        if tx is not None:
-            t.append(tx)
-        for n, items in (changes or {}).items():
-            c.setdefault(n, {}).update(items)
-
     for i in (2, 3):
         oseed = demo_owner_seed(seed, i)
         opub = ed25519.public_key(oseed)
         body = {"uuid": demo_uuid(i), "device_pubkey": ed25519.public_key(
             demo_device_seed(seed, i)).hex(), "owner_pubkey": opub.hex(),
             "account": "account-%d" % i}
-        add(i, txs.build_tx(chain_id, txs.REGISTER, body, 1, opub, txs.seed_signer(oseed)))
+        out[i] = [txs.build_tx(chain_id, txs.REGISTER, body, 1, opub, txs.seed_signer(oseed))]
     oseed = demo_owner_seed(seed, 0)
     s = device_template.default_sections(demo_uuid(0), "account-0")["setting"]
     s["lang"] = "de-de"
     s["system_unit"] = "metric"
-    add(5, txs.build_tx(chain_id, txs.UPDATE, {"uuid": demo_uuid(0), "set": {"setting": s}}, 2,
-                        ed25519.public_key(oseed), txs.seed_signer(oseed)))
+    out[5] = [txs.build_tx(chain_id, txs.UPDATE, {"uuid": demo_uuid(0), "set": {"setting": s}},
+                           2, ed25519.public_key(oseed), txs.seed_signer(oseed))]
     dseed = demo_device_seed(seed, 1)
-    add(7, txs.build_tx(chain_id, txs.DEVICE_WRITE, {"uuid": demo_uuid(1), "kind": "metrics",
-                                                      "data": {"boots": 3}}, 1,
-                        ed25519.public_key(dseed), txs.seed_signer(dseed)))
-    add(9, changes={"gov": {gov_key(2): txs.canonical_json({
-        "id": "2", "title": "Raise max record size to 16 KiB",
-        "status": "PROPOSAL_STATUS_PASSED", "messages": []})}})
-    a0 = _derive(seed, "account", "0")[:20]
-    a1 = _derive(seed, "account", "1")[:20]
-    add(11, changes={"bank": {bank_key(a0): b"999000", bank_key(a1): b"2001017"}})
+    out[7] = [txs.build_tx(chain_id, txs.DEVICE_WRITE, {"uuid": demo_uuid(1), "kind": "metrics",
+                                                         "data": {"boots": 3}}, 1,
+                           ed25519.public_key(dseed), txs.seed_signer(dseed))]
     return out

@@ -44,7 +44,7 @@ UNBONDING_PERIOD_NS = 21 * DAY_S * SECOND
 MAX_VALIDATORS = 150
 VERSION_BLOCK = 11
 VERSION_APP = 1
-CACHE_MAGIC = b"MYCDEVNET1\n"
+CACHE_MAGIC = b"MYCDEVNET2\n"   # 2: the devices store alone (bank and gov imitations gone)
 
 
 class Spec:
@@ -171,8 +171,7 @@ class History:
         self._pool_next = 0
         self._spec_digest = spec.digest()
         # Transactions: deterministic history events plus transactions logged from live blocks.
-        self._events = appmod.history_events(spec.seed, spec.chain_id)
-        self.txs = {h: list(ev[0]) for h, ev in self._events.items() if ev[0]}
+        self.txs = appmod.history_txs(spec.seed, spec.chain_id)
         for h, tl in (extra_txs or {}).items():
             self.txs.setdefault(int(h), []).extend(tl)
         self.tx_heights = {}
@@ -394,8 +393,7 @@ class History:
 
     # --- building -----------------------------------------------------------------------------
     def _deliver(self, height):
-        ev = self._events.get(height)
-        self.app.deliver_block(height, self.txs.get(height, []), ev[1] if ev else None)
+        self.app.deliver_block(height, self.txs.get(height, []))
 
     def append_block(self, block_txs=()):
         """Produce the next block with these transactions (a live block). Returns its height."""

@@ -1,6 +1,6 @@
 """A lying relay in front of a real node's CometBFT RPC (127.0.0.1 only): every request is
-passed to the node, except /commit and /validators at or above `fork_height`, which answer the
-forger's conflicting block instead (LunaticForger). What a compromised API server in front of
+passed to the node, except /commit, /header and /validators at or above `fork_height`, which
+answer the forger's conflicting block instead (LunaticForger). What a compromised API server in front of
 an honest node would do."""
 
 import json
@@ -35,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         params = {k: v[0].strip('"') for k, v in urllib.parse.parse_qs(u.query).items()}
         try:
-            if u.path in ("/commit", "/validators"):
+            if u.path in ("/commit", "/header", "/validators"):
                 body = relay.lie_or_pass(u.path[1:], params, self.path)
             else:
                 body = relay.upstream("GET", self.path)
@@ -114,6 +114,8 @@ class LyingRelay:
             self.lies += 1
         if method == "commit":
             doc["result"]["signed_header"] = forged_sh
+        elif method == "header":
+            doc["result"] = {"header": forged_sh["header"]}
         else:
             doc["result"] = {"block_height": real["header"]["height"],
                              "validators": forged_vals,

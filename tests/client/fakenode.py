@@ -86,6 +86,7 @@ class FakeNode:
         self.evidence = []
         self.txs = []
         self.requests = 0
+        self.methods = []          # the methods asked, in order
         self.raw_body = None       # bytes: every answer is this body, HTTP 200 (hostile bodies)
         self._release = threading.Event()
         node = self
@@ -135,10 +136,12 @@ class FakeNode:
                     "sync_info": {"latest_block_height": str(h),
                                   "latest_block_hash": d.header_hash(h).hex().upper(),
                                   "latest_block_time": hdr["time"], "catching_up": False}}
-        if method in ("commit", "validators"):
+        if method in ("commit", "header", "validators"):
             h = int(params.get("height", self.latest()))
             if h < 1 or h > self.latest():
                 raise KeyError("height %d is not available" % h)
+            if method == "header":
+                return {"header": d.rpc[h]["commit"]["result"]["signed_header"]["header"]}
             if method == "commit":
                 r = json.loads(json.dumps(d.rpc[h]["commit"]["result"]))
                 if self.mode == "forged":
@@ -212,6 +215,7 @@ class FakeNode:
             method = u.path.strip("/")
             params = {k: v[0].strip('"') if not v[0].startswith('"0x') else v[0]
                       for k, v in urllib.parse.parse_qs(u.query).items()}
+        self.methods.append(method)
         try:
             res = {"jsonrpc": "2.0", "id": -1, "result": self.result(method, params)}
             status = 200

@@ -103,6 +103,20 @@ def test_unreachable_witness_leaves_head_unchecked_but_verified(make_net, chain4
     assert res.cross_check["witnesses"][0]["result"] == "unreachable"
 
 
+def test_an_agreeing_witness_is_asked_for_the_header_alone(make_net, chain40):
+    # Agreement needs the head's hash only: /header, neither the witness's commit (twice the
+    # bytes) nor its validators (bench: sync.ours_over_cometbft.bytes).
+    net = make_net(chain40, n=2, checkpoint=20)
+    c = net.client()
+    c.init_from_anchor()
+    witness = net.nodes[1]
+    del witness.methods[:]
+    res = c.boot(5)
+    assert res.ok and res.cross_check["agreed"] is True
+    assert res.cross_check["witnesses"] == [{"url": witness.url, "result": "agreed"}]
+    assert [m for m in witness.methods if m != "status"] == ["header"], witness.methods
+
+
 def test_the_halt_is_on_disk_before_any_side_is_contacted(make_net, fork_pair, monkeypatch):
     # The evidence was submitted first and only LightClientErrors were caught: a side whose
     # answer raised anything else (or a power cut during the 2 s submissions) left no halt.

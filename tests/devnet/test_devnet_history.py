@@ -165,6 +165,17 @@ def test_app_hash_changes_only_with_state(hist):
     assert hist.header(5).app_hash != hist.header(6).app_hash  # tx in block 5
 
 
+def test_the_devnet_imitates_no_sdk_module(hist):
+    # Bank, gov and the SDK's other modules are the real chain's (lightclient/localchain): the
+    # devnet's multistore holds its devices store alone, and a query of another store is refused.
+    assert set(hist.app.snapshot(hist.height)[0]) == {"devices"}
+    node = chain_rpc.ChainRPC(hist)
+    for store in ("bank", "gov"):
+        r = node.m_abci_query({"path": "/store/%s/key" % store, "data": "02", "height": "10",
+                               "prove": True})["response"]
+        assert r["code"] == 6 and r["log"] == "no such store: " + store, r
+
+
 def _tx(kind, body, nonce, seed, chain_id="mycroft-devnet-1"):
     return txs.build_tx(chain_id, kind, body, nonce, ed25519.public_key(seed),
                         txs.seed_signer(seed))
