@@ -93,8 +93,9 @@ def test_lccrypto_signs_the_vectors():
 def test_caps_then_limits_fit_the_heap_and_every_signature_still_works(tmp_path):
     """Issue 21: the owner's caps and THEN the owner's signing limits on the board's 96 KiB heap
     once failed with E_STORE store_write (4097 bytes: the emulated flash's erase, one 4 KiB bytes
-    object, with no 4 KiB hole left); then a signature of each kind. The sequence guard; the
-    allocation itself is guarded by test_emulated_flash32 (fails on a sector-sized erase)."""
+    object, with no 4 KiB hole left); then a signature of each kind. This sequence no longer
+    uses up the heap's 4 KiB holes even with a sector-sized erase, so it guards the sequence; the
+    allocation itself is guarded by test_emulated_flash32 (which fails on such an erase)."""
     secret = hashlib.sha256(b"issue 21 owner").digest()
     owner_pub = backend.secp256k1_public_key(secret)
     owner20 = ct.account_address(owner_pub)
