@@ -10,7 +10,10 @@ import pytest
 
 import tests.firmware.fwscenario as fwscenario
 from lightclient import pay as pi
-from lightclient.chip.crypto import ed25519
+from lightclient import txpolicy
+from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.crypto import backend, ed25519, secp256k1
+from lightclient.chip.smp import lc
 from lightclient.chip.smp import pay as P
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.mcu import McuClient, McuError
@@ -85,3 +88,49 @@ def test_lccrypto_signs_the_vectors():
     r = chip32.run("import sys\nsys.path[:] = ['.frozen']\n" + code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [c["signature"] for c in VECTORS["vouchers"]]
+
+
+def test_caps_then_limits_fit_the_heap_and_every_signature_still_works(tmp_path):
+    """Issue 21: the owner's caps and THEN the owner's signing limits on the board's 96 KiB heap
+    once failed with E_STORE store_write (4097 bytes: the emulated flash's erase, one 4 KiB bytes
+    object, with no 4 KiB hole left); then a signature of each kind. This sequence no longer
+    uses up the heap's 4 KiB holes even with a sector-sized erase, so it guards the sequence; the
+    allocation itself is guarded by test_emulated_flash32 (which fails on such an erase)."""
+    secret = hashlib.sha256(b"issue 21 owner").digest()
+    owner_pub = backend.secp256k1_public_key(secret)
+    owner20 = ct.account_address(owner_pub)
+    b = EmulatedBoard("esp32-devkitc", tmp_path / "lcstore.img")
+    assert b.runtime == "chip32" and b.heap == 96 * 1024
+    b.start()
+    try:
+        with McuClient(b.port, timeout=20) as mcu:
+            pub = mcu.generate_key()
+            acct = mcu.generate_account_key()
+            sc = fwscenario.Scenario(pub)
+            mcu.set_checkpoint(sc.checkpoint(1), uuid=sc.uuid)
+            chain = sc.chain.chain_id
+            reg = mcu.sign_registration(chain, owner20)
+            assert secp256k1.verify(acct, ct.registration_statement(chain, owner20, acct), reg)
+            p = pi.PayClient(mcu)
+            caps = pi.caps_cbor(1, chain, acct, 5000, 20000, [(CH, "weather.example", 12000)])
+            assert p.set_caps(caps, backend.secp256k1_sign(secret, pi.caps_signing_bytes(caps)),
+                              owner_pub) == 1
+            limits = txpolicy.policy_cbor(1, chain, acct, owner=ct.bech32_address(owner_pub),
+                                          account_number=3, denom="stake", max_fee=100)
+            assert mcu.set_tx_policy(limits, backend.secp256k1_sign(
+                secret, txpolicy.signing_bytes(limits)), owner_pub) == 1
+
+            me = ct.bech32_address(acct)
+            doc = ct.sign_doc(ct.tx_body([ct.msg_device_write(me, "metrics", b"{}")]),
+                              ct.auth_info(acct, 0, 200000, [("stake", 100)]), chain, 3)
+            sig, summary = mcu.sign_tx_summary(doc)
+            assert summary == "write metrics" and secp256k1.verify(acct, doc, sig)
+            r = p.sign_voucher(chain, CH, 0, 1, 2000)
+            assert pi.verify_voucher(acct, r["voucher"], r["sig"]).amount == 2000
+            for kind in ("message", "request"):
+                assert ed25519.verify(pub, lc.sign_message(kind, b"hello"),
+                                      mcu.sign(b"hello", kind))
+            assert secp256k1.verify(acct, ct.registration_statement(chain, owner20, acct),
+                                    mcu.sign_registration(chain, owner20))
+    finally:
+        b.stop()

@@ -92,14 +92,14 @@ def paid(net7, tmp_path_factory):
         chain = net.info["chain_id"]
         number = txclient.verified_account(net.rpc(0), _header(net),
                                            ct.account_address(acct))["account_number"]
-        limits = txpolicy.policy_cbor(1, chain, acct, owner=owner_addr, account_number=number,
-                                      max_fee=FEE)
-        mcu.set_tx_policy(limits, backend.secp256k1_sign(secret, txpolicy.signing_bytes(limits)),
-                          owner_pub)
         caps = pi.caps_cbor(1, chain, spender, 5000, 10 ** 6, [(CH, "stt.example", DEPOSIT)],
                             denom="stake", decimals=3, symbol="STAKE")
         assert pay.set_caps(caps, backend.secp256k1_sign(secret, pi.caps_signing_bytes(caps)),
                             owner_pub) == 1
+        limits = txpolicy.policy_cbor(1, chain, acct, owner=owner_addr, account_number=number,
+                                      max_fee=FEE)
+        assert mcu.set_tx_policy(limits, backend.secp256k1_sign(
+            secret, txpolicy.signing_bytes(limits)), owner_pub) == 1
         yield {"net": net, "mcu": mcu, "pay": pay, "device": device, "acct": acct,
                "spender": spender, "owner": owner, "chain": chain,
                "provider": C.Provider(PROVIDER[2], chain),
