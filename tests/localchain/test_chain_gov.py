@@ -153,7 +153,7 @@ def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
     raw = proto.fields(first, 8)
     doc = ct.sign_doc(proto.get_one(raw, 1, proto.LEN), proto.get_one(raw, 2, proto.LEN),
                       net7.info["chain_id"], chip.account_number)
-    assert chip.refused(doc) == "sign_tx_sequence"
+    assert chip.refused(doc) == "sequence_replayed"
     net7.wait_for_height(included + 1)    # verified state holds both: the next signer reads it
 
 
