@@ -12,6 +12,7 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.app import boot, seq_log
 from lightclient.chip.core import ics23_types, proto, update_encode
 from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto import secp256k1
 from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
 
@@ -34,14 +35,14 @@ class Board:
     """A chip whose store and sequence log survive `boot()` (a reset); its chain's app hash
     commits to an "acc" store holding the chip's account at `sequence` (x/auth's layout)."""
 
-    def __init__(self, sequence=1):
+    def __init__(self, sequence=1, named=None):
         self.store_dev = RamBlockDevice(4096, 16)
         self.seq_dev = RamBlockDevice(4096, 2)
         self.boot()
         self.pub = self.d.generate_account_key(False)
         self.sc = sc = fwscenario.Scenario(self.d.generate_key(False))
         self.key = ct.account_key(ct.account_address(self.pub))
-        self.value = base_account(self.pub, ACCOUNT, sequence)
+        self.value = base_account(named or self.pub, ACCOUNT, sequence)
         self.acc = ib.IavlTree({self.key: self.value}, version=1)
         self.stores = ib.multistore({"bank": ib.IavlTree({b"b": b"1"}, 1).root,
                                      "devices": sc.devices.root, "acc": self.acc.root})
@@ -146,3 +147,11 @@ def test_the_sequence_log_is_bounded_and_typed():
         log.remember(0, s)
     again = seq_log.SeqLog(dev, SECRET)
     assert again.highest == log.highest and again.floor(0) == 59 and again.floor(5) == 1
+
+
+def test_a_proven_value_naming_another_account_is_refused():
+    b = Board(sequence=5, named=secp256k1.public_key(b"\x33" * 32))
+    with pytest.raises(lc.LinkError) as e:
+        b.d.submit_update(b.account_update(), b.sc.now(2))
+    assert e.value.check == "account_mismatch" and b.d.acct_seq is None
+    assert b.d.trusted.header.height == 1   # nothing of that update is kept
