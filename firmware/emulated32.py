@@ -80,16 +80,12 @@ def build(board, state, delay_ms, firmware_hash=None):
         dev = RamBlockDevice(st["sector_size"], st["sector_count"])
         counter = RamCounter()
         secret = os.urandom(SECRET_SIZE)
-    paylog = None
-    pl = board.get("paylog")
-    if pl:  # the payment counter log's two sectors: STATE.paylog beside the store's image
-        if state:
-            paylog = FileBlockDevice(state + ".paylog", pl["sector_size"], pl["sector_count"])
-        else:
-            paylog = RamBlockDevice(pl["sector_size"], pl["sector_count"])
+    # the payment counter log's and the sequence log's two sectors each: STATE.paylog and
+    # STATE.seqlog beside the store's image
+    paylog = _log_device(board.get("paylog"), state, ".paylog", delay_ms)
+    seqlog = _log_device(board.get("seqlog"), state, ".seqlog", delay_ms)
     if delay_ms:
         dev = SlowFlash(dev, delay_ms)
-        paylog = SlowFlash(paylog, delay_ms) if paylog is not None else None
     release_key, slots = _release(board, state)
     # An emulated board's chip id: a domain-separated hash of its device secret (stable across
     # restarts of the same state, different per board; the secret itself is not derivable).
@@ -100,7 +96,17 @@ def build(board, state, delay_ms, firmware_hash=None):
             "key_protection": "no (development board)",  # an emulator has no eFuses to burn
             "release_key": release_key}
     return lambda: boot.build(dev, secret, dict(info), os.urandom, counter, paylog=paylog,
-                              slots=slots)
+                              slots=slots, seqlog=seqlog)
+
+
+def _log_device(pl, state, suffix, delay_ms):
+    if not pl:
+        return None
+    if state:
+        d = FileBlockDevice(state + suffix, pl["sector_size"], pl["sector_count"])
+    else:
+        d = RamBlockDevice(pl["sector_size"], pl["sector_count"])
+    return SlowFlash(d, delay_ms) if delay_ms else d
 
 
 def _release(board, state):

@@ -123,12 +123,17 @@ def build(board):
     if board.get("paylog"):  # the payment counter log's own two sectors
         pl = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["paylog"]["partition"])
         paylog = pl[0] if pl else None
+    seqlog = None
+    if board.get("seqlog"):  # the transaction sequence log's own two sectors
+        sl = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["seqlog"]["partition"])
+        seqlog = sl[0] if sl else None
     try:
         secret = device_secret(nvs)
     except OSError as e:
         # The link still answers; status says why the store is unavailable.
         return boot.build(part[0], None, info, os.urandom, None, e)
-    return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs), paylog=paylog)
+    return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs), paylog=paylog,
+                      seqlog=seqlog)
 
 
 class Clock:

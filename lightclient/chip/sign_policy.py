@@ -172,10 +172,12 @@ def body_extras(body):
     return memo, proto.get_one(bf, 3, proto.VARINT, 0)
 
 
-def check(d, me, pub, policy, chain_id, height, min_sequence=0):
+def check(d, me, pub, policy, chain_id, height, min_sequence=0, proven_sequence=0):
     """d: cosmos_tx.decode_sign_doc of the doc to sign; me: this chip's bech32 account; pub:
-    its key; chain_id, height: of the chip's verified header; min_sequence: the lowest sequence
-    it still signs. Returns the human summary; raises SignRefused / DecodeError."""
+    its key; chain_id, height: of the chip's verified header; min_sequence: the highest sequence
+    it signed for this account number (persisted); proven_sequence: the account's sequence in
+    state the chip verified (0: none proven for this account number). Returns the human
+    summary; raises SignRefused / DecodeError."""
     if d["chain_id"] != chain_id:
         _refuse("sign_tx_chain", "transaction for another chain", chain_id=d["chain_id"][:50])
     if bytes(d["pub_key"]) != bytes(pub):
@@ -183,8 +185,11 @@ def check(d, me, pub, policy, chain_id, height, min_sequence=0):
     if policy.account_number is not None and d["account_number"] != policy.account_number:
         _refuse("sign_tx_account", "not this device's account number",
                 account_number=d["account_number"], want=policy.account_number)
+    if d["sequence"] < proven_sequence:   # already used on chain: it can only be a replay
+        _refuse("sequence_below_proven", "a sequence below the account's proven one",
+                sequence=d["sequence"], proven=proven_sequence)
     if d["sequence"] < min_sequence:
-        _refuse("sign_tx_sequence", "a sequence below one already signed (a replay)",
+        _refuse("sequence_replayed", "a sequence below one already signed (a replay)",
                 sequence=d["sequence"], min=min_sequence)
     if d["payer"] not in ("", me):
         _refuse("sign_tx_fee", "another account pays the fee", payer=d["payer"][:MAX_ADDRESS])

@@ -74,6 +74,7 @@ class Board:
         self.vfs = raw["vfs"]
         self.store = raw["store"]
         self.paylog = raw.get("paylog")  # the payment counter log's partition (two sectors)
+        self.seqlog = raw.get("seqlog")  # the transaction sequence log's partition (two sectors)
         self.uart = raw["uart"]
         self.micropython_heap = raw["micropython_heap"]
 
@@ -193,16 +194,19 @@ def check_board(raw, path="<memory>"):
             * _int(name, st.get("sector_count"), "store.sector_count") != sp.size):
         _fail(name, "store sector_size x sector_count must equal the %s partition's size"
               % sp.name, size=sp.size)
-    pl = b.paylog
-    if pl is not None:
+    logs = []
+    for what, pl in (("paylog", b.paylog), ("seqlog", b.seqlog)):
+        if pl is None:
+            continue
         if not isinstance(pl, dict):
-            _fail(name, "paylog must be an object")
+            _fail(name, what + " must be an object")
         pp = b.partition(pl.get("partition"))
-        if (pp.type_name != "data" or pp is sp
-                or _int(name, pl.get("sector_count"), "paylog.sector_count") != 2
-                or _int(name, pl.get("sector_size"), "paylog.sector_size") * 2 != pp.size):
-            _fail(name, "paylog: two sectors filling a data partition of its own",
+        if (pp.type_name != "data" or pp is sp or pp in logs
+                or _int(name, pl.get("sector_count"), what + ".sector_count") != 2
+                or _int(name, pl.get("sector_size"), what + ".sector_size") * 2 != pp.size):
+            _fail(name, what + ": two sectors filling a data partition of its own",
                   partition=pp.name, size=pp.size)
+        logs.append(pp)
     return b
 
 

@@ -116,7 +116,7 @@ def test_main_serves_the_uart_named_by_the_board(tmp_path, monkeypatch):
     uart = main.open_uart(b)
     assert uart.args == (1,) and uart.kw["tx"] == 17 and uart.kw["rx"] == 18
     fw = main.build(b)
-    assert found == ["lcstore", "lcpay"] and len(FakeNvs.store["secret"]) == 32
+    assert found == ["lcstore", "lcpay", "lcseq"] and len(FakeNvs.store["secret"]) == 32
     for seq, (op, group, cmd, p) in enumerate([(H.OP_WRITE, 0, H.OS_ECHO, {"d": "uart"}),
                                                (H.OP_WRITE, lc.GROUP, lc.GENERATE_KEY, {}),
                                                (H.OP_READ, lc.GROUP, lc.STATUS, {}),

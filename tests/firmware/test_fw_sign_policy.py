@@ -159,7 +159,7 @@ def test_an_older_sequence_is_a_replay_and_refused(chip):
     vote = [gov.msg_vote(5, me, "yes")]
     d.sign_tx(*_fields(pub, chain, vote, sequence=100))
     d.sign_tx(*_fields(pub, chain, vote, sequence=100))   # again: CheckTx may have refused it
-    assert _refused(d, *_fields(pub, chain, vote, sequence=99)) == "sign_tx_sequence"
+    assert _refused(d, *_fields(pub, chain, vote, sequence=99)) == "sequence_replayed"
 
 
 def test_limits_need_the_owner_a_newer_version_and_this_chip(chip):

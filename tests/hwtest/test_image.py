@@ -24,6 +24,7 @@ def test_every_board_file_passes_the_layout_checks():
         assert b.app_offset == b.raw["app_offset"]
         assert b.vfs_partition.size == b.vfs["block_size"] * b.vfs["block_count"]
         assert b.partition(b.paylog["partition"]).size == 2 * b.paylog["sector_size"]
+        assert b.partition(b.seqlog["partition"]).size == 2 * b.seqlog["sector_size"]
 
 
 @pytest.mark.parametrize("mutate, check", [
@@ -37,6 +38,7 @@ def test_every_board_file_passes_the_layout_checks():
     (lambda r: r["store"].__setitem__("sector_count", 63), "store"),
     (lambda r: r["paylog"].__setitem__("sector_count", 3), "paylog"),
     (lambda r: r["paylog"].__setitem__("partition", "lcstore"), "paylog"),
+    (lambda r: r["seqlog"].__setitem__("partition", "lcpay"), "seqlog"),   # the payments' log
     (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),

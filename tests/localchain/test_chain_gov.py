@@ -13,18 +13,21 @@ import time
 
 import pytest
 
-from lightclient import cli, gov, txclient, txpolicy
+from lightclient import account_proof, cli, gov, native, txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto, trusted_at_rest
 from lightclient.chip.core.errors import ProofError
+from lightclient.chip.core.verifier import Options
 from lightclient.chip.crypto import backend
 from lightclient.chip.smp import lc
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx, staking
 from lightclient.mcu import McuClient, McuError
 from lightclient.rpc import SourceError
+from lightclient.sources import SourcePool
 from tests.localchain.chainhelp import VOTING_PERIOD_S, client_config
 
+DAY_NS = 86400 * 10 ** 9
 STAKE = 10 ** 6          # the owner's delegation: its vote weighs this
 DEPOSIT = 10 ** 7        # x/gov's default min deposit (genesis default)
 
@@ -153,8 +156,22 @@ def test_a_replayed_vote_is_refused_by_the_chip_and_by_the_chain(net7, voting):
     raw = proto.fields(first, 8)
     doc = ct.sign_doc(proto.get_one(raw, 1, proto.LEN), proto.get_one(raw, 2, proto.LEN),
                       net7.info["chain_id"], chip.account_number)
-    assert chip.refused(doc) == "sign_tx_sequence"
+    assert chip.refused(doc) == "sequence_replayed"
+    # a reset of the board keeps it: the highest sequence signed is on the chip's flash
+    chip.close()
+    chip.board.stop()
+    chip.board.start()
+    chip.open()
+    assert chip.refused(doc) == "sequence_replayed"
     net7.wait_for_height(included + 1)    # verified state holds both: the next signer reads it
+    # the chip's own account, proven to it on an update it verified: both sequences are used,
+    # so the chain's sequence is the floor (a chip that lost its log still refuses them)
+    pool = SourcePool(net7.rpc(0).url, [net7.rpc(1).url])
+    proven, _answers = account_proof.push(chip.mcu, pool, Options(DAY_NS), chip.pub,
+                                          time.time_ns(), native.verify)
+    n = ct.decode_sign_doc(doc)["sequence"]
+    assert proven.account["sequence"] == n + 2
+    assert chip.refused(doc) == "sequence_below_proven"
 
 
 def test_the_chip_votes_for_its_owner_and_the_vote_is_proven_then_the_tally(net7, voting,

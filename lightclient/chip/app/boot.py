@@ -65,16 +65,18 @@ def release():
 
 
 def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=None,
-          slots=None):
+          slots=None, seqlog=None):
     """store_error: the store is not opened at all (the shell could not get the device secret).
     paylog: the payment counter log's block device (two sectors), or None.
+    seqlog: the transaction sequence log's block device (two sectors), or None.
     slots: [slot 0, slot 1] (app.ota.Slot) on a board that takes firmware updates; the boot
     decision (trial, rollback) is taken here, before the link answers."""
     if store_error is not None:
         store, err = None, store_error
     else:
         store, err = open_store(blockdev, secret, counter, rng)
-    device = Device(store, rng, err)
+    device = Device(store, rng, err,
+                    seqlog=(seqlog, secret) if seqlog is not None and store is not None else None)
     if slots is not None and store is not None:
         from lightclient.chip.app.common import FIRMWARE_VERSION
         from lightclient.chip.app.ota import Ota

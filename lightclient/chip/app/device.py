@@ -13,10 +13,14 @@
 #   "config"   CBOR {"tp": trusting period ns, "uuid": device uuid or null}
 #   "reg_owner" the owner account (20 bytes) of the registration statement the chip signed
 #   "txpolicy" the owner's signing limits (lightclient/chip/sign_policy.py), owner-signed
+#   "acct_seq" CBOR {"n": account number, "s": sequence, "h": height}: the device's own x/auth
+#              account as last proven by a verified update (the sequence floor of SIGN_TX)
 #   "record"   CBOR {"s": store, "k": key, "v": value or null, "h": height, "t": header time ns}:
 #              the device's own record as last proven by a verified update
 #
-# Every change is one store.commit(), so a power cut leaves the old state or the new one.
+# Every change is one store.commit(), so a power cut leaves the old state or the new one. The
+# highest sequence signed is not a store record: it changes with every transaction, so it has a
+# counter log of its own (app/seq_log.py), one small program per transaction.
 # The chip accepts a new trusted state only after verifying it itself against the one it holds,
 # with its own time floor (the last verified header time), so a compromised Pi cannot poison it.
 
@@ -40,6 +44,8 @@ DEFAULT_TRUSTING_PERIOD_NS = 14 * 24 * 3600 * 1000000000
 MAX_RECORD_VALUE = 7 * 1024
 REG_OWNER = "reg_owner"  # the 20-byte owner account this chip consented to be registered by
 TX_POLICY = "txpolicy"   # CBOR {"p": the owner's limits (sign_policy), "sig": owner signature}
+ACCT_SEQ = "acct_seq"    # CBOR {"n", "s", "h"}: the device's account as last proven to it
+ACC_STORE = "acc"        # x/auth's store (cosmos_tx.ACC_STORE, without importing cosmos_tx)
 
 
 def slim(state):
@@ -57,9 +63,11 @@ def lc_error(rc, check, message, **details):
 
 
 class Device:
-    def __init__(self, store, rng, store_error=None, limits=None):
+    def __init__(self, store, rng, store_error=None, limits=None, seqlog=None):
         """store: a mounted securestore RecordStore, or None with store_error saying why it
-        could not be mounted (the link still answers, and says so). rng(n) -> n random bytes."""
+        could not be mounted (the link still answers, and says so). rng(n) -> n random bytes.
+        seqlog: (block device of two sectors, device secret) for the sequence log, or None on
+        a board without one (the replay floor is then kept in RAM only, lost at reboot)."""
         self.store = store
         self.store_error = store_error
         self.rng = rng
@@ -72,7 +80,10 @@ class Device:
         self._repack = False  # "trusted" is still version 1 on flash: pack it at the next commit
         self.ota = None   # app.ota.Ota when the board has a second slot (boot.build)
         self._policy = None      # the owner's signing limits, read on the first SIGN_TX
-        self._signed_seq = {}    # account number -> highest sequence signed since boot
+        self._seqlog_dev = seqlog
+        self._seqlog = None      # app.seq_log.SeqLog, mounted on the first SIGN_TX
+        self._signed_seq = {}    # without a seqlog: account number -> highest signed since boot
+        self.acct_seq = None     # {"n", "s", "h"}: the account as last proven to this chip
         if store is not None:
             self._load()
 
@@ -111,6 +122,8 @@ class Device:
             self.config = cbor.loads(c) if c is not None else None
             r = self._get("record")
             self.record = cbor.loads(r) if r is not None else None
+            r = self._get(ACCT_SEQ)
+            self.acct_seq = cbor.loads(r) if r is not None else None
             c = r = None
             if FULL_GC:
                 gc.collect()  # the state is kept: build it low in a clean heap (less fragmentation)
@@ -312,19 +325,41 @@ class Device:
         doc = cosmos_tx.sign_doc(body, auth_info, chain_id, account_number)
         d = cosmos_tx.decode_sign_doc(doc)
         h = self.trusted.header
-        floor = self._signed_seq.get(d["account_number"], 0)
+        n = d["account_number"]
+        log = self._sequence_log()
+        floor = log.floor(n) if log is not None else self._signed_seq.get(n, 0)
+        a = self.acct_seq
+        proven = a["s"] if a is not None and a["n"] == n else 0
         try:
             text = sign_policy.check(d, cosmos_tx.bech32_address(pub), pub, self._tx_policy(),
-                                     h.chain_id, h.height, floor)
+                                     h.chain_id, h.height, floor, proven)
         except sign_policy.SignRefused as e:   # the link's refusal, as the device's others
             raise lc_error(lc.E_REFUSED, e.check, e.message, **e.details)
         secret = self._account_secret()
+        # the same sequence may be signed again (a transaction CheckTx refused takes none), an
+        # older one never: that is a replay of a request already answered. The new floor is on
+        # flash before the signature exists, so no power cut lets an older one be signed.
+        if log is not None:
+            try:
+                log.remember(n, d["sequence"])
+            except LightClientError as e:
+                raise lc_error(lc.E_STORE, e.check, e.message)
+        else:
+            self._signed_seq[n] = d["sequence"]
         sig = crypto.secp256k1_sign(secret, doc)
         secret = None
-        # the same sequence may be signed again (a transaction CheckTx refused takes none), an
-        # older one never: that is a replay of a request already answered
-        self._signed_seq[d["account_number"]] = d["sequence"]
         return sig, d, text
+
+    def _sequence_log(self):
+        """The sequence log (app.seq_log), mounted on first use; None on a board without one."""
+        if self._seqlog is None and self._seqlog_dev is not None:
+            from lightclient.chip.app.seq_log import SeqLog
+            dev, secret = self._seqlog_dev
+            try:
+                self._seqlog = SeqLog(dev, secret)
+            except LightClientError as e:   # never sign on a floor it could not read
+                raise lc_error(lc.E_STORE, e.check, e.message)
+        return self._seqlog
 
     def sign_registration(self, chain_id, owner20):
         """The device's consent to be registered by this owner on this chain: the x/devices
@@ -397,11 +432,42 @@ class Device:
             changes["record"] = cbor.dumps(record)
         if self.ota is not None:   # release records proven here approve firmware images
             changes.update(self.ota.remember_releases(proven))
+        acct = self._own_account(proven, h.height)
+        if acct is not None:
+            changes[ACCT_SEQ] = cbor.dumps(acct)
         self._commit(changes)
         self.trusted, self.config = state, config
         if record is not None:
             self.record = record
+        if acct is not None:
+            self.acct_seq = acct
         return state, len(proven), record is not None
+
+    def _own_account(self, proven, height):
+        """This chip's x/auth account among the verified proofs: {"n", "s", "h"} or None. Its
+        key is the account key's address; the value must name it and, once the chain knows
+        the key, this key (a proof of another account's value is refused, typed)."""
+        if self.acct_pub is None:
+            return None
+        mine = None
+        for store, key, value in proven:
+            if store != ACC_STORE or value is None:
+                continue
+            from lightclient.chip import cosmos_tx
+            if mine is None:
+                mine = cosmos_tx.account_key(cosmos_tx.account_address(self.acct_pub))
+            if key != mine:
+                continue
+            a = cosmos_tx.decode_account(value)
+            if (a["address"] != cosmos_tx.bech32_address(self.acct_pub)
+                    or a["pub_key"] not in (None, b"") and bytes(a["pub_key"]) != self.acct_pub):
+                raise lc_error(lc.E_REFUSED, "account_mismatch", "the proven account is not "
+                               "this chip's")
+            old = self.acct_seq
+            if old is not None and old["n"] == a["account_number"] and a["sequence"] < old["s"]:
+                return None   # an older proof (the chain never lowers a sequence): keep ours
+            return {"n": a["account_number"], "s": a["sequence"], "h": height}
+        return None
 
     def _own_record(self, proven, header):
         """The proven entry that is this device's record, if any: the configured uuid's key, or
