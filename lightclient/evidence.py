@@ -17,7 +17,7 @@ EVIDENCE_TYPE = "tendermint/LightClientAttackEvidence"
 
 
 def _format_time(ns):
-    # Go's RFC3339Nano in UTC (same as lightclient.devnet.chain.format_rfc3339_ns; kept here so the shell does
+    # Go's RFC3339Nano in UTC (same as lightclient.scenarionet.chain.format_rfc3339_ns; kept here so the shell does
     # not import tools/).
     import datetime
     secs, nanos = divmod(ns, 1000000000)
