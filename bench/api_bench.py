@@ -189,7 +189,7 @@ def _measure(root):
         quo["seconds"], quo["result"] = _timed(quo_api.get_settings)
 
     with ScenarioNet(os.path.join(root, "net"), validators=21, peers=4, history_blocks=120,
-                block_interval_s=1) as net:
+                     block_interval_s=1) as net:
         h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED)
         net.wait_height(h + 1)
         expected = net.record(UUID)["setting"]

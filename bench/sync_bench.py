@@ -61,7 +61,7 @@ def _compact(c, chip_height, record):
 def sync13d(tmp):
     out = {}
     with ScenarioNet(os.path.join(tmp, "dn13"), validators=100, peers=4, history_days=14,
-                churn_per_day=0.03) as net:
+                     churn_per_day=0.03) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
         start = net.latest_height() - 13 * DAY_BLOCKS

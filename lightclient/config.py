@@ -172,9 +172,11 @@ class Config:
         return cls.from_json(_json(data, "config"), os.path.dirname(os.path.abspath(path)))
 
 
-def from_scenarionet(scenarionet_dir, state_dir, device_uuid=None, owner_pubkey=None, checkpoint=None):
-    """A Config for a device of the scenario network in `scenarionet_dir` (its scenarionet.json: chain id, central
-    and peer URLs, a checkpoint and the provisioned device). `checkpoint` overrides the file's."""
+def from_scenarionet(scenarionet_dir, state_dir, device_uuid=None, owner_pubkey=None,
+                     checkpoint=None):
+    """A Config for a device of the scenario network in `scenarionet_dir` (its scenarionet.json:
+    chain id, central and peer URLs, a checkpoint and the provisioned device). `checkpoint`
+    overrides the file's."""
     path = os.path.join(scenarionet_dir, "scenarionet.json")
     try:
         with open(path, "rb") as f:

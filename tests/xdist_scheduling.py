@@ -7,7 +7,8 @@ chain, a board) are built once. This adds two things to xdist's loadfile:
 from xdist.scheduler import LoadFileScheduling
 
 # Files that use tests/scenarionet/conftest.py's session scenarionet (7 validators, 90,000 blocks).
-SHARED_SCENARIONET = ("tests/scenarionet/test_scenarionet_fault_modes.py", "tests/scenarionet/test_scenarionet_network.py")
+SHARED_SCENARIONET = ("tests/scenarionet/test_scenarionet_fault_modes.py",
+                      "tests/scenarionet/test_scenarionet_network.py")
 # Files that use tests/localchain/conftest.py's session chain `net7` (seven mycroftd processes).
 SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_board.py",
                "tests/localchain/test_chain_faults.py",

@@ -355,8 +355,9 @@ def _net_common(p):
                    help="chain (the default; for selftest with --record: the record's "
                         "network): the real local Cosmos SDK chain of `mycroft-lc chain up`; "
                         "scenarionet (formerly devnet): the Python scenario network of "
-                        "`mycroft-lc scenarionet up`, no longer the default; synthetic: a throw-away chain in this process, "
-                        "kept in --dir, for bench tests with no network")
+                        "`mycroft-lc scenarionet up`, no longer the default; synthetic: a "
+                        "throw-away chain in this process, kept in --dir, for bench tests with "
+                        "no network")
     p.add_argument("--chain-dir", default=None,
                    help="directory of a running `mycroft-lc chain up` (default %s; selftest "
                         "with --record: the record's)" % DEFAULT_CHAIN_DIR)
@@ -437,8 +438,8 @@ def register(subparsers):
     r.add_argument("--burn", action="store_true", help="burn the eFuses: IRREVERSIBLE")
     r.add_argument("--confirm", metavar="MAC", help="with --burn: the chip's MAC, as the dry "
                    "run prints it (so the board burned is the board meant)")
-    p.add_argument("--uuid", help="scenarionet and synthetic: the device uuid to register (default: "
-                   "a new UUID4); on the chain a device is named by its account address")
+    p.add_argument("--uuid", help="scenarionet and synthetic: the device uuid to register "
+                   "(default: a new UUID4); on the chain a device is named by its account address")
     p.add_argument("--account", default="", help="the owner's account id")
     p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
     p.add_argument("--pairing-code", action="store_true",

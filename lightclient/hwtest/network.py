@@ -191,8 +191,8 @@ class ScenarioNetNetwork(Network):
         try:
             from lightclient.scenarionet.launcher import ScenarioNet
         except ImportError as e:
-            raise HwTestError("scenarionet_missing", "the local network (lightclient/scenarionet) is not "
-                              "available: %s" % e, hint="use --network synthetic for an "
+            raise HwTestError("scenarionet_missing", "the scenario network "
+                              "(lightclient/scenarionet) is not available: %s" % e, hint="use --network synthetic for an "
                               "offline bench test")
         self._own = False
         try:
@@ -216,7 +216,7 @@ class ScenarioNetNetwork(Network):
     def register_device(self, uuid, device_pubkey, owner_seed, account="", **_chip):
         try:
             h = self.scenarionet.register_device(uuid, bytes(device_pubkey), owner_seed,
-                                            account=account or None)
+                                                 account=account or None)
         except Exception as e:
             raise HwTestError("register", "the scenario network refused the registration: %s" % e)
         return {"height": h}

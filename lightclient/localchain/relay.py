@@ -50,8 +50,8 @@ class StaleHead(scenarionet_faults.Fault):
             if h is None or h == 0:
                 params = dict(params, height=str(frozen))
             elif h > top:
-                raise scenarionet_rpc.internal("height %d must be less than or equal to the current "
-                                          "blockchain height %d" % (h, frozen))
+                raise scenarionet_rpc.internal("height %d must be less than or equal to the "
+                                               "current blockchain height %d" % (h, frozen))
             return relay.upstream_result(method, params)
         if method == "status":
             st = relay.upstream_result("status")
@@ -66,8 +66,9 @@ class StaleHead(scenarionet_faults.Fault):
 
 
 FAULTS = {cls.name: cls for cls in (
-    scenarionet_faults.Fault, scenarionet_faults.Blackholed, scenarionet_faults.Slow, scenarionet_faults.ServerError,
-    scenarionet_faults.Garbage, scenarionet_faults.ForgedSignatures, scenarionet_faults.WrongProofs, StaleHead)}
+    scenarionet_faults.Fault, scenarionet_faults.Blackholed, scenarionet_faults.Slow,
+    scenarionet_faults.ServerError, scenarionet_faults.Garbage, scenarionet_faults.ForgedSignatures,
+    scenarionet_faults.WrongProofs, StaleHead)}
 
 
 def build_fault(mode, raw=None):

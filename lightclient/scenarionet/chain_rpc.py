@@ -13,8 +13,8 @@ from lightclient.scenarionet import app as appmod
 from lightclient.scenarionet.evidence import check_evidence, keep_evidence
 from lightclient.scenarionet.history import SECOND, UNBONDING_PERIOD_NS
 from lightclient.scenarionet.rpc import (RPCError, b64, check_height, commit_result, hexu,
-                                    int_param, internal, invalid_params, node_info, query_key,
-                                    query_response, str_param, validators_result)
+                                         int_param, internal, invalid_params, node_info, query_key,
+                                         query_response, str_param, validators_result)
 
 
 class ChainRPC:

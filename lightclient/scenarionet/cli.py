@@ -76,8 +76,8 @@ def _guarded(func):
             print("mycroft-lc scenarionet: %s" % e, file=sys.stderr)
             return EXIT_LOCAL
         except OSError as e:  # a node or the producer stopped answering mid-way
-            print("mycroft-lc scenarionet: the scenario network in %s did not answer (%s)" % (args.dir, e),
-                  file=sys.stderr)
+            print("mycroft-lc scenarionet: the scenario network in %s did not answer (%s)"
+                  % (args.dir, e), file=sys.stderr)
             return EXIT_UNAVAILABLE
     return run
 
@@ -102,9 +102,9 @@ def cmd_up(args):
             raise KeyboardInterrupt
 
     net = ScenarioNet(args.dir, validators=args.validators, peers=args.peers,
-                 key_type=args.key_type, history_days=args.history_days,
-                 churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
-                 fresh=args.fresh)
+                      key_type=args.key_type, history_days=args.history_days,
+                      churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
+                      fresh=args.fresh)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
@@ -154,8 +154,8 @@ CHAIN_STATE = {
 def _attached(args):
     from lightclient.runlock import holder
     from lightclient.scenarionet.launcher import ScenarioNet, ScenarioNetError
-    not_up = ScenarioNetError("no scenario network is running in %s (start one with `scenarionet up --dir %s`)"
-                         % (args.dir, args.dir))
+    not_up = ScenarioNetError("no scenario network is running in %s (start one with "
+                              "`scenarionet up --dir %s`)" % (args.dir, args.dir))
     if holder(args.dir, "scenarionet") is None:
         raise not_up
     try:

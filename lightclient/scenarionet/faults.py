@@ -18,7 +18,7 @@ import time
 
 from lightclient.scenarionet import forks
 from lightclient.scenarionet import rpc
-from lightclient.scenarionet.fault_params import (  # noqa: F401 (FaultError: re-exported for callers)
+from lightclient.scenarionet.fault_params import (  # noqa: F401 (FaultError: re-exported)
     Choice, FaultError, FaultParamError, Int, Number, Object, Text, UnknownFault)
 
 

@@ -6,7 +6,7 @@ import json
 import threading
 
 from lightclient.chip import txs as txmod
-from lightclient.scenarionet.chain import header_json  # noqa: F401  (re-exported for the fault modes)
+from lightclient.scenarionet.chain import header_json  # noqa: F401  (re-exported for faults)
 from lightclient.scenarionet import app as appmod
 from lightclient.scenarionet import history as hist
 from lightclient.scenarionet.device_template import merge_setting

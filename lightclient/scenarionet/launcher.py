@@ -237,7 +237,7 @@ class ScenarioNet:
             chain_state = self._choose_chain()
             stale_info = os.path.join(self.directory, "scenarionet.json")
             if os.path.exists(stale_info):
-                os.remove(stale_info)  # the ports of a scenario network that is gone: never attach to them
+                os.remove(stale_info)  # the ports of a network that is gone: never attach to them
             spec_json = json.dumps(self.spec.to_json())
             cache = self.cache_dir or os.path.join(self.directory, "cache")
             p = self._spawn("producer", ["-m", "lightclient.scenarionet.producer",
@@ -343,7 +343,7 @@ class ScenarioNet:
                 return h
             if time.monotonic() > deadline:
                 raise ScenarioNetError("height %d not reached within %.0f s (at %d)"
-                                  % (height, timeout, h))
+                                       % (height, timeout, h))
             time.sleep(min(0.2, self.block_interval_s / 4))
 
     def validators(self, height):
@@ -423,7 +423,7 @@ class ScenarioNet:
             if st["height"] is not None:
                 if st["code"] != 0:
                     raise ScenarioNetError("transaction failed in block %s: %s"
-                                      % (st["height"], st["log"]))
+                                           % (st["height"], st["log"]))
                 return int(st["height"])
             if time.monotonic() > deadline:
                 raise ScenarioNetError("transaction %s not included in time" % r["hash"])

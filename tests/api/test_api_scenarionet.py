@@ -61,7 +61,7 @@ def world(tmp_path_factory):
     seed_path.write_text(DEVICE_SEED.hex())
     os.chmod(seed_path, 0o600)
     with ScenarioNet(str(root / "net"), validators=21, peers=4, history_blocks=60,
-                block_interval_s=1) as net:
+                     block_interval_s=1) as net:
         h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED,
                                 skills=[WEATHER], location=LOCATION)
         net.wait_height(h + 1)

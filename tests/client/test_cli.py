@@ -158,7 +158,7 @@ UUID = "dev-cli"
 def scenarionet(tmp_path_factory):
     d = tmp_path_factory.mktemp("scenarionet")
     with ScenarioNet(str(d / "net"), validators=4, peers=2, history_blocks=30,
-                block_interval_s=1) as net:
+                     block_interval_s=1) as net:
         yield net
 
 

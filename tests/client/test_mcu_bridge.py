@@ -25,7 +25,7 @@ def world(tmp_path_factory):
     # 1 s blocks, two days of history with half the power moving on day 1 (the scenario network's first
     # changes): the chip's catch-up from late day 0 crosses all of them.
     with ScenarioNet(str(d / "net"), validators=13, peers=2, history_blocks=2 * 86400 + 200,
-                block_interval_s=1, churn_per_day=0.5) as net:
+                     block_interval_s=1, churn_per_day=0.5) as net:
         board = EmulatedBoard("esp32-devkitc", d / "lcstore.img")
         board.start()
         try:
@@ -36,7 +36,7 @@ def world(tmp_path_factory):
                 start = 86400 - 100
                 cp = net.checkpoint(start)
                 config = from_scenarionet(str(d / "net"), str(d / "pi"), UUID,
-                                     checkpoint={"height": start, "hash": cp["hash"]})
+                                          checkpoint={"height": start, "hash": cp["hash"]})
                 client = LightClient(config)
                 anchor = client.init_from_anchor()
                 chip = mcu_bridge.chip_state(client.pool, {"height": start})

@@ -43,7 +43,7 @@ counter = [0]
 def client(net, tmp_path, **kw):
     counter[0] += 1
     cfg = from_scenarionet(net.directory, str(tmp_path / ("dev%d" % counter[0])), UUID,
-                      checkpoint=net.start_checkpoint)
+                           checkpoint=net.start_checkpoint)
     for k, v in kw.items():
         setattr(cfg, k, v)
     return LightClient(cfg)

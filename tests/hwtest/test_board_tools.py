@@ -188,7 +188,7 @@ def test_provision_and_selftest_on_the_local_scenarionet(emulated, tmp_path):
     """--network scenarionet, no longer the default, still provisions (a tray of boards is tested
     on the chain: tests/journeys/test_testers_guide.py)."""
     net = network.ScenarioNetNetwork(str(tmp_path / "scenarionet"), start=True, validators=4, peers=0,
-                                history_blocks=10, block_interval_s=1)
+                                     history_blocks=10, block_interval_s=1)
     try:
         board = emulated()
         rec = _provision(board.port, net, uuid="scenarionet-board-1")

@@ -10,5 +10,5 @@ def net(tmp_path_factory):
     d = tmp_path_factory.mktemp("scenarionet")
     # 1 s blocks, a day and a bit of history with 30 % churn: validator-set changes happen.
     with ScenarioNet(str(d), validators=7, peers=4, history_blocks=90000, block_interval_s=1,
-                churn_per_day=0.3) as n:
+                     churn_per_day=0.3) as n:
         yield n

@@ -192,7 +192,7 @@ def test_a_start_forgets_the_endpoints_of_the_scenarionet_before(tmp_path):
     (d / "scenarionet.json").write_text(json.dumps({"central_url": "http://127.0.0.1:9"}))
     with pytest.raises(ScenarioNetError):
         ScenarioNet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1,
-               startup_timeout=0.001).start()
+                    startup_timeout=0.001).start()
     assert not (d / "scenarionet.json").exists()
     assert runlock.holder(str(d), "scenarionet") is None
 
