@@ -8,7 +8,8 @@ sync13d.*   a device last synced 13 days ago (1 block / 5 s, 100 validators, 3 %
             own vouching set, the device record's proof included).
 warm1d.compact_bytes                   the same for a device 1 day behind, 21 validators.
 churn30.*   the pivot rules side by side where they differ: the same 13-day catch-up with 30 %
-            of the power moving every day (in process, the scenario network's own history, no sockets).
+            of the power moving every day (in process, the scenario network's own history, no
+            sockets).
 failover.blackholed_central.seconds   boot to verified settings with the central API blackholed.
 failover.blackholed_central.one_peer.seconds   the same on a network of the central API and ONE
             peer (the testers' network): the only witness left is the silent central, so the

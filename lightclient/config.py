@@ -68,7 +68,8 @@ class Config:
         self.lan = lan
         self.max_blocks = max_blocks
         # a Cosmos SDK chain: the trusting period is checked against the unbonding time
-        # proven from its staking params (staking_params.py); the scenario network has no staking store
+        # proven from its staking params (staking_params.py); the scenario network has no staking
+        # store
         self.check_unbonding = check_unbonding
         self.chain_kind = record_layouts.canonical(chain_kind)
         self.discover = discover

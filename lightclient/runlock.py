@@ -1,5 +1,5 @@
-"""One running owner per directory: `scenarionet up` (and the real chain's `chain up`, when it comes)
-hold an exclusive flock on `<dir>/<name>.lock` for as long as they run, so a second one on the
+"""One running owner per directory: `scenarionet up` (and the real chain's `chain up`, when it
+comes) hold an exclusive flock on `<dir>/<name>.lock` for as long as they run, so a second one on the
 same directory is refused instead of orphaning the first.
 
 The kernel drops a flock when its holder dies, however it dies (SIGKILL, power cut), so a lock

@@ -1,6 +1,6 @@
 """How `make test` shares the suite among pytest-xdist workers (`-n 2 --dist loadfile`; hooked in
-by tests/conftest.py). A test file goes whole to one worker, so its module fixtures (a scenario network, a
-chain, a board) are built once. This adds two things to xdist's loadfile:
+by tests/conftest.py). A test file goes whole to one worker, so its module fixtures (a scenario
+network, a chain, a board) are built once. This adds two things to xdist's loadfile:
 - files that share one session fixture form one unit (it is built once, not once per worker);
 - the files that take longest are handed out first, so neither worker is left alone with a long
   file at the end (loadfile alone hands out the files with the most tests first)."""

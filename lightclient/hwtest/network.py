@@ -4,7 +4,8 @@ hand out a verified checkpoint, serve light blocks for the self-test's updates.
 - ChainNetwork (chain_network.py): the real local Cosmos SDK chain of `mycroft-lc chain up`, the
   default.
 - ScenarioNetNetwork: the project's Python reference network (lightclient/scenarionet).
-- SyntheticNetwork: a throw-away chain held in this process (lightclient/scenarionet/chain.py, real signatures),
+- SyntheticNetwork: a throw-away chain held in this process (lightclient/scenarionet/chain.py,
+  real signatures),
   for bench-testing boards with no network at all; what it registers is forgotten on exit.
 
 Both build the same things for the chip: the checkpoint is trusted_at_rest.encode_trusted() of a state
@@ -179,7 +180,7 @@ class SyntheticNetwork(Network):
 
 
 class ScenarioNetNetwork(Network):
-    """The local reference network (lightclient/scenarionet). Attaches to the scenario network running in
+    """The scenario network (lightclient/scenarionet). Attaches to the one running in
     `directory` (started with `mycroft-lc scenarionet up --dir DIR`); with start=True and none
     running, starts one (stopped again by close())."""
 
@@ -192,8 +193,8 @@ class ScenarioNetNetwork(Network):
             from lightclient.scenarionet.launcher import ScenarioNet
         except ImportError as e:
             raise HwTestError("scenarionet_missing", "the scenario network "
-                              "(lightclient/scenarionet) is not available: %s" % e, hint="use --network synthetic for an "
-                              "offline bench test")
+                              "(lightclient/scenarionet) is not available: %s" % e,
+                              hint="use --network synthetic for an offline bench test")
         self._own = False
         try:
             net = ScenarioNet.attach(directory)

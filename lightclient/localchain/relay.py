@@ -3,11 +3,11 @@ third-party RPC provider. Honest, it forwards every request and answer byte for 
 drops, slows or breaks answers, or lies (forged commit signatures, a stale head, tampered
 abci_query proofs or values).
 
-The fault modes reuse the scenario network's classes where they fit (lightclient/scenarionet/faults.py: the
-transport faults, forged signatures, wrong proofs); `stale_head` is the relay's own, since the
-scenario network's freezes its own producer. A fault acts at the same three levels as on the scenario network:
-`intercept` (before the request is read), `answer` (instead of the node), `alter` (edit the
-node's result) and `send`.
+The fault modes reuse the scenario network's classes where they fit
+(lightclient/scenarionet/faults.py: the transport faults, forged signatures, wrong proofs);
+`stale_head` is the relay's own, since the scenario network's freezes its own producer. A fault acts
+at the same three levels as on the scenario network: `intercept` (before the request is read),
+`answer` (instead of the node), `alter` (edit the node's result) and `send`.
 
 Beyond the modes, `hooks` is a generic per-method alter hook: `relay.hooks["commit"] =
 fn(params, result) -> result` serves what fn returns instead of the node's result (other work,

@@ -1,13 +1,13 @@
-"""The scenario network's application: a versioned Cosmos-SDK-like multistore holding the `devices` store,
-device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
+"""The scenario network's application: a versioned Cosmos-SDK-like multistore holding the
+`devices` store, device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
 modules (bank, gov, staking, ...) are the real chain's (tools/chain, lightclient/localchain):
-the scenario network keeps only what a live chain cannot do on demand (days of history, 100+ validators,
-byzantine signers, forks).
+the scenario network keeps only what a live chain cannot do on demand (days of history, 100+
+validators, byzantine signers, forks).
 
 Versions follow the Cosmos SDK: state version H is the state after block H (version 0 is the
 genesis state); the header of block H+1 carries the multistore root of version H as app_hash.
-Every store is an IAVL-shaped tree (lightclient.scenarionet.ics23_build.IavlTree) tagged with the height
-of its last change, so an unchanged store keeps its root from block to block as in IAVL.
+Every store is an IAVL-shaped tree (lightclient.scenarionet.ics23_build.IavlTree) tagged with the
+height of its last change, so an unchanged store keeps its root from block to block as in IAVL.
 
 Store layout (values are bytes):
 - devices: `device/<uuid>` -> the record (canonical JSON, docs/device-records.md);

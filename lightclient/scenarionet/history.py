@@ -1,13 +1,13 @@
 """The scenario network's chain: a deterministic header chain from a spec, weeks of it in seconds.
 
 A `Spec` (chain id, seed, validators, key type, block interval, churn, genesis time) fixes
-everything: validator keys, their weighted powers, validator-set changes at seeded heights,
-history transactions, every header and every signature. `History.extend_to(h)` computes the
-header chain sequentially but keeps only 32 bytes per height (the header hash); the validator
-sets are kept per epoch and the app state per change (lightclient/scenarionet/app.py). A `Header` is rebuilt
-on demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
-impossible, and Ed25519 / RFC 6979 signatures are deterministic, so a commit signed later is
-the same one whenever it is asked for.
+everything: validator keys, their weighted powers, validator-set changes at seeded heights, history
+transactions, every header and every signature. `History.extend_to(h)` computes the header chain
+sequentially but keeps only 32 bytes per height (the header hash); the validator sets are kept per
+epoch and the app state per change (lightclient/scenarionet/app.py). A `Header` is rebuilt on
+demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
+impossible, and Ed25519 / RFC 6979 signatures are deterministic, so a commit signed later is the
+same one whenever it is asked for.
 
 What is simplified (docs/scenario-network.md): last_commit_hash commits to a digest of the previous
 commit's vote set (height, block id, who was absent), not to the CommitSigs' Merkle root with

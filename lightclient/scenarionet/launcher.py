@@ -162,8 +162,8 @@ class ScenarioNet:
 
     @classmethod
     def attach(cls, directory):
-        """A ScenarioNet for the running scenario network of `directory` (its scenarionet.json), owning none of its
-        processes: the chain, fault and transaction methods work, stop() does nothing. Raises
+        """A ScenarioNet for the running scenario network of `directory` (its scenarionet.json),
+        owning none of its processes: the chain, fault and transaction methods work, stop() does nothing. Raises
         OSError / ValueError when there is no readable scenarionet.json."""
         info = load_info(directory)
         net = cls(directory, chain_id=info["chain_id"], block_interval_s=info["block_interval_s"])
@@ -223,8 +223,8 @@ class ScenarioNet:
         return proc
 
     def start(self):
-        """Start the network; raises ScenarioNetBusy when a scenario network of this directory runs (its PID
-        named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
+        """Start the network; raises ScenarioNetBusy when a scenario network of this directory runs
+        (its PID named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
         t0 = time.monotonic()
         os.makedirs(self.directory, exist_ok=True)
         self._lock = RunLock(self.directory, "scenarionet")

@@ -2,9 +2,10 @@
 produces a live block whenever the wall clock reaches genesis + (h - 1) * interval, with the
 transactions accepted by CheckTx since the previous block.
 
-It serves the honest CometBFT RPC face plus the scenario network's internal methods (scenarionet_*) on one
-loopback port; the nodes (lightclient/scenarionet/node.py) read the chain from here. Live transactions are
-appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds the same chain.
+It serves the honest CometBFT RPC face plus the scenario network's internal methods (scenarionet_*)
+on one loopback port; the nodes (lightclient/scenarionet/node.py) read the chain from here. Live
+transactions are appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds
+the same chain.
 
     python -m lightclient.scenarionet.producer --dir DIR --spec SPEC_JSON
 prints one line `READY {json}` on stdout when serving; exits on SIGTERM / SIGINT or when its

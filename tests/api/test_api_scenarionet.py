@@ -1,7 +1,7 @@
 # The device API end to end: the unmodified ovos-backend-client (personal backend) reads its
 # device, settings, location and skill settings through `serve-api`'s app, backed by the real
-# LightClient, against the local network (lightclient/scenarionet) with its faults; writes are signed,
-# queued, survive a restart and an outage, and change the device's record on the chain.
+# LightClient, against the local network (lightclient/scenarionet) with its faults; writes are
+# signed, queued, survive a restart and an outage, and change the device's record on the chain.
 
 import json
 import os

@@ -1,7 +1,8 @@
 """In-process CometBFT-RPC-shaped nodes over real loopback HTTP, for the client shell's unit tests.
 
-A FakeChain is a lightclient.scenarionet.chain.Chain (real signatures) whose app_hash is the root of a Cosmos-SDK-
-shaped multistore holding device records (lightclient.scenarionet.ics23_build), served as CometBFT 0.38 JSON.
+A FakeChain is a lightclient.scenarionet.chain.Chain (real signatures) whose app_hash is the root of
+a Cosmos-SDK-shaped multistore holding device records (lightclient.scenarionet.ics23_build), served
+as CometBFT 0.38 JSON.
 A FakeNode serves one FakeChain with a switchable fault mode. (The full local network with
 separate processes is lightclient/scenarionet; the scenario tests use that.)
 """

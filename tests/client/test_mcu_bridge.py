@@ -22,8 +22,8 @@ OWNER = b"\x07" * 32
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("bridge")
-    # 1 s blocks, two days of history with half the power moving on day 1 (the scenario network's first
-    # changes): the chip's catch-up from late day 0 crosses all of them.
+    # 1 s blocks, two days of history with half the power moving on day 1 (the scenario network's
+    # first changes): the chip's catch-up from late day 0 crosses all of them.
     with ScenarioNet(str(d / "net"), validators=13, peers=2, history_blocks=2 * 86400 + 200,
                      block_interval_s=1, churn_per_day=0.5) as net:
         board = EmulatedBoard("esp32-devkitc", d / "lcstore.img")

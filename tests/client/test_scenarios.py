@@ -22,7 +22,8 @@ NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 def scenarionet(tmp_path_factory):
     d = tmp_path_factory.mktemp("scenarionet")
     # 1 s blocks keep waits for inclusion short; the history still spans about a day.
-    with ScenarioNet(str(d), validators=21, peers=4, history_blocks=20000, block_interval_s=1) as net:
+    with ScenarioNet(str(d), validators=21, peers=4, history_blocks=20000,
+                     block_interval_s=1) as net:
         cp = net.checkpoint()
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)

@@ -185,8 +185,8 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
 
 
 def test_a_start_forgets_the_endpoints_of_the_scenarionet_before(tmp_path):
-    # scenarionet.json of a scenario network that is gone names ports someone else may hold by now: a start
-    # removes it at once, so nothing attaches to them while it starts (or after it failed).
+    # scenarionet.json of a scenario network that is gone names ports someone else may hold by now:
+    # a start removes it at once, so nothing attaches to them while it starts (or after it failed).
     d = tmp_path / "dn"
     d.mkdir()
     (d / "scenarionet.json").write_text(json.dumps({"central_url": "http://127.0.0.1:9"}))

@@ -1,6 +1,6 @@
 """The fault registry, in process: one list that the node, the CLI's help and validation, and
-docs/scenario-network.md's table agree on; parameters parsed into typed values or refused with one typed
-line. (The modes over real sockets: test_scenarionet_fault_modes.py.)"""
+docs/scenario-network.md's table agree on; parameters parsed into typed values or refused with one
+typed line. (The modes over real sockets: test_scenarionet_fault_modes.py.)"""
 
 import os
 import re

@@ -167,7 +167,8 @@ def test_app_hash_changes_only_with_state(hist):
 
 def test_the_scenarionet_imitates_no_sdk_module(hist):
     # Bank, gov and the SDK's other modules are the real chain's (lightclient/localchain): the
-    # scenario network's multistore holds its devices store alone, and a query of another store is refused.
+    # scenario network's multistore holds its devices store alone, and a query of another store is
+    # refused.
     assert set(hist.app.snapshot(hist.height)[0]) == {"devices"}
     node = chain_rpc.ChainRPC(hist)
     for store in ("bank", "gov"):
@@ -226,8 +227,8 @@ def test_transaction_rules():
 
 
 def test_an_integral_float_interval_is_the_same_chain():
-    # `scenarionet up --block-interval 5` (argparse float) and ScenarioNet(block_interval_s=5) continue
-    # each other's chain in one directory, so they must be the same chain.
+    # `scenarionet up --block-interval 5` (argparse float) and ScenarioNet(block_interval_s=5)
+    # continue each other's chain in one directory, so they must be the same chain.
     assert spec(block_interval_s=60.0).digest() == spec(block_interval_s=60).digest()
     a, b = History(spec(block_interval_s=60.0)), History(spec(block_interval_s=60))
     a.extend_to(50)
