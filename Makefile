@@ -78,7 +78,7 @@ $(NODE_STAMP): package.json
 
 # The Go module's tests beside pytest (a clean checkout misses Go's test cache: ~10 s of CPU).
 # pytest on two workers (the machine's cores), each test file whole on one worker so its module
-# fixtures are built once (tests/xdist_scheduling.py: the shared devnet once, slow files first).
+# fixtures are built once (tests/xdist_scheduling.py: the shared scenario network once, slow files first).
 TEST_WORKERS ?= 2
 test: setup
 	@$(MAKE) --no-print-directory -j2 test-go test-py

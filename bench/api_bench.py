@@ -176,9 +176,9 @@ def _measure(root):
     from lightclient.api.queue import WriteQueue
     from lightclient.api.server import ApiApp
     from lightclient.client import LightClient
-    from lightclient.config import from_devnet
+    from lightclient.config import from_scenarionet
     from lightclient.chip.crypto import ed25519
-    from lightclient.devnet.launcher import Devnet
+    from lightclient.scenarionet.launcher import ScenarioNet
 
     # The status quo runs in the background (it only waits) while ours is measured.
     hole = BlackholeListener()
@@ -188,8 +188,8 @@ def _measure(root):
     def status_quo():
         quo["seconds"], quo["result"] = _timed(quo_api.get_settings)
 
-    with Devnet(os.path.join(root, "net"), validators=21, peers=4, history_blocks=120,
-                block_interval_s=1) as net:
+    with ScenarioNet(os.path.join(root, "net"), validators=21, peers=4, history_blocks=120,
+                     block_interval_s=1) as net:
         h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED)
         net.wait_height(h + 1)
         expected = net.record(UUID)["setting"]
@@ -198,7 +198,7 @@ def _measure(root):
         quo_thread.start()
 
         # A device booting with the central API blackholed: provisioned, nothing synced yet.
-        cfg = from_devnet(net.directory, os.path.join(root, "state"), device_uuid=UUID)
+        cfg = from_scenarionet(net.directory, os.path.join(root, "state"), device_uuid=UUID)
         client = LightClient(cfg)
         app = ApiApp(client, UUID, cfg.chain_id, None, WriteQueue(os.path.join(root, "q")),
                      TOKEN, port=0, fresh_for_s=0)

@@ -530,7 +530,7 @@ def tx_sign_figures(work):
     """chip.tx_sign.*: a store provisioned with a 4-validator trusted state and the account key."""
     from lightclient.chip.core import trusted_at_rest
     from lightclient.chip.core.verifier import TrustedState
-    from lightclient.devnet.chain import Chain, make_validators
+    from lightclient.scenarionet.chain import Chain, make_validators
     chain = Chain("bench-tx-chain", make_validators(4), 1_700_000_000 * 10**9)
     chain.run(2)
     lb = chain.blocks[1]

@@ -21,7 +21,7 @@ from lightclient import native
 from lightclient.chip.core import types
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, TrustedState, verify_step
-from lightclient.devnet.chain import Chain, make_validators
+from lightclient.scenarionet.chain import Chain, make_validators
 
 SECOND = 10 ** 9
 N = 100

@@ -32,13 +32,13 @@ import time
 from pathlib import Path
 
 from bench.update_bench import MP_TALLY
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient.chip import txs
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.hwtest import micropython
-from lightclient.devnet.chain import SECOND, Chain, make_validators
+from lightclient.scenarionet.chain import SECOND, Chain, make_validators
 
 REPO = Path(__file__).resolve().parent.parent
 START = 1_700_000_000 * SECOND

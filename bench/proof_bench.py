@@ -7,7 +7,7 @@ at 10^6 are not part of the figure)."""
 import statistics
 import time
 
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 

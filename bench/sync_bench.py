@@ -8,7 +8,8 @@ sync13d.*   a device last synced 13 days ago (1 block / 5 s, 100 validators, 3 %
             own vouching set, the device record's proof included).
 warm1d.compact_bytes                   the same for a device 1 day behind, 21 validators.
 churn30.*   the pivot rules side by side where they differ: the same 13-day catch-up with 30 %
-            of the power moving every day (in process, the devnet's own history, no sockets).
+            of the power moving every day (in process, the scenario network's own history, no
+            sockets).
 failover.blackholed_central.seconds   boot to verified settings with the central API blackholed.
 failover.blackholed_central.one_peer.seconds   the same on a network of the central API and ONE
             peer (the testers' network): the only witness left is the silent central, so the
@@ -27,11 +28,11 @@ import time
 
 from lightclient import mcu_bridge, native
 from lightclient.client import LightClient
-from lightclient.config import from_devnet
+from lightclient.config import from_scenarionet
 from lightclient.chip.crypto import ed25519
 from lightclient.rpc import RpcClient
 from lightclient.sync import compare_pivots
-from lightclient.devnet.launcher import Devnet
+from lightclient.scenarionet.launcher import ScenarioNet
 
 DAY_BLOCKS = 86400 // 5
 UUID = "bench-dev-1"
@@ -41,7 +42,7 @@ NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 
 def _client(net, state_dir, height):
     cp = {"height": height, "hash": net.checkpoint(height)["hash"]}
-    return LightClient(from_devnet(net.directory, state_dir, UUID, checkpoint=cp))
+    return LightClient(from_scenarionet(net.directory, state_dir, UUID, checkpoint=cp))
 
 
 def _compact(c, chip_height, record):
@@ -60,8 +61,8 @@ def _compact(c, chip_height, record):
 
 def sync13d(tmp):
     out = {}
-    with Devnet(os.path.join(tmp, "dn13"), validators=100, peers=4, history_days=14,
-                churn_per_day=0.03) as net:
+    with ScenarioNet(os.path.join(tmp, "dn13"), validators=100, peers=4, history_days=14,
+                     churn_per_day=0.03) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
         start = net.latest_height() - 13 * DAY_BLOCKS
@@ -104,7 +105,7 @@ def _timed_boots(config, n, stale):
 
 def failover_and_cache(tmp):
     out = {}
-    with Devnet(os.path.join(tmp, "dn2"), validators=21, peers=4, history_days=2) as net:
+    with ScenarioNet(os.path.join(tmp, "dn2"), validators=21, peers=4, history_days=2) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
         day_ago = net.latest_height() - DAY_BLOCKS
@@ -142,7 +143,7 @@ def failover_and_cache(tmp):
 
 
 def failover_one_peer(tmp):
-    with Devnet(os.path.join(tmp, "dn1p"), validators=21, peers=1, history_days=1) as net:
+    with ScenarioNet(os.path.join(tmp, "dn1p"), validators=21, peers=1, history_days=1) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
         c = _client(net, os.path.join(tmp, "d1p"), h)
@@ -168,7 +169,7 @@ def failover_one_peer(tmp):
 
 
 def ws30d(tmp):
-    with Devnet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31) as net:
+    with ScenarioNet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31) as net:
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
         c = _client(net, os.path.join(tmp, "d30"), net.latest_height() - 30 * DAY_BLOCKS)
@@ -188,7 +189,7 @@ def churn30(tmp):
     (with 3 %/day a single skip suffices for both, so the rules only differ here)."""
     from lightclient.chip.core.verifier import Options
     from lightclient.rpc import RawLightBlock
-    from lightclient.devnet.history import History, Spec
+    from lightclient.scenarionet.history import History, Spec
     spec = Spec(validators=100, churn_per_day=0.3, genesis_time_ns=1_700_000_000 * 10**9)
     hist = History(spec, cache_dir=os.path.join(tmp, "churn30"))
     head = 14 * DAY_BLOCKS

@@ -36,7 +36,7 @@ from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.hwtest import micropython
-from lightclient.devnet.chain import SECOND, Chain, make_validators, to_rpc_json
+from lightclient.scenarionet.chain import SECOND, Chain, make_validators, to_rpc_json
 
 START = 1_700_000_000 * SECOND
 

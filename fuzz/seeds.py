@@ -81,7 +81,7 @@ def abci_seeds():
     out = []
     for name in ("abci_query_with_existing_key.json", "abci_query_with_non_existent_key.json"):
         out.append(_dump(_load(_vec("cometbft", "rpc", "kvstore-v0.38", name))["result"]))
-    from lightclient.devnet import ics23_build
+    from lightclient.scenarionet import ics23_build
     sc = _scenario()
     ops = ics23_build.abci_proof_ops(sc.devices, sc.stores, "devices", sc.key)
     b64 = lambda b: binascii.b2a_base64(b, newline=False).decode()  # noqa: E731

@@ -80,7 +80,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.keys",          # keys new / show (owner and device keys in files)
     "lightclient.audit",         # verify-steps, check-commit, check-query (auditing nodes)
     "lightclient.api.cli",       # serve-api (the verified local device API)
-    "lightclient.devnet.cli",    # devnet up / status / fault / ... (the local network)
+    "lightclient.scenarionet.cli",    # scenarionet up / status / fault / ... (the local network)
     "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
     "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)

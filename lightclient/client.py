@@ -29,7 +29,7 @@ from lightclient.chip.core.errors import LightClientError, VerificationError
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.chip.core.verifier import Options, header_validate_basic, verify_commit_full
 from lightclient.detector import ANSWER_S, AttackDetected, cross_check
-from lightclient.record_layouts import COSMOS_SDK, DEVNET
+from lightclient.record_layouts import COSMOS_SDK, SCENARIONET
 from lightclient.records import NoVerifiedData, ProvenRecord
 from lightclient.rpc import int_field
 from lightclient.sources import NoSource, SourcePool
@@ -327,7 +327,7 @@ class LightClient:
             e = self.store.load_records().get(uuid)
         except StoreError:
             return None
-        if e is not None and e.get("layout", DEVNET) != self.config.chain_kind:
+        if e is not None and e.get("layout", SCENARIONET) != self.config.chain_kind:
             return None
         return e
 

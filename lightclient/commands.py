@@ -13,7 +13,7 @@ import sys
 
 from lightclient import native  # noqa: F401 (installs the Pi's crypto backend)
 from lightclient.chip.crypto import backend as crypto
-from lightclient.config import Config, ConfigError, from_devnet
+from lightclient.config import Config, ConfigError, from_scenarionet
 from lightclient.exitcodes import EXIT_HALTED, EXIT_NO_RECORD, EXIT_OK, EXIT_UNAVAILABLE
 
 DEFAULT_CONFIG = os.path.join(os.path.expanduser("~"), ".config", "mycroft-lc", "config.json")
@@ -23,17 +23,17 @@ def _config_path(args):
     return args.config or os.environ.get("MYCROFT_LC_CONFIG") or DEFAULT_CONFIG
 
 
-def _devnet_config(args):
-    """The config of a device on the local network in args.devnet; the state directory is
+def _scenarionet_config(args):
+    """The config of a device on the local network in args.scenarionet; the state directory is
     stored absolute, so the config works from any working directory."""
-    state_dir = os.path.abspath(args.state_dir or os.path.join(args.devnet, "device"))
-    return from_devnet(args.devnet, state_dir, getattr(args, "uuid", None))
+    state_dir = os.path.abspath(args.state_dir or os.path.join(args.scenarionet, "device"))
+    return from_scenarionet(args.scenarionet, state_dir, getattr(args, "uuid", None))
 
 
 def _load(args):
     path = _config_path(args)
-    if getattr(args, "devnet", None):
-        cfg = _devnet_config(args)
+    if getattr(args, "scenarionet", None):
+        cfg = _scenarionet_config(args)
         cfg.save(path)
         return cfg
     return Config.load(path)
@@ -358,15 +358,15 @@ def _chain_config(args, path):
 
 def cmd_provision(args):
     path = _config_path(args)
-    if args.devnet:
-        cfg = _devnet_config(args)
+    if args.scenarionet:
+        cfg = _scenarionet_config(args)
     elif args.chain:
         cfg = _chain_config(args, path)
     else:
         missing = [f for f in ("chain_id", "checkpoint_height", "checkpoint_hash")
                    if getattr(args, f) is None]
         if missing:
-            raise SystemExit("provision needs --devnet DIR, --chain DIR, or --%s"
+            raise SystemExit("provision needs --scenarionet DIR, --chain DIR, or --%s"
                              % ", --".join(f.replace("_", "-") for f in missing))
         state_dir = args.state_dir or os.path.join(os.path.dirname(os.path.abspath(path)),
                                                    "state")
@@ -417,11 +417,11 @@ def register(subparsers):
 
     p = subparsers.add_parser("boot", help="sync and show the device's verified settings")
     common(p)
-    p.add_argument("--devnet", metavar="DIR", help="provision from a devnet directory's "
-                   "devnet.json first")
-    p.add_argument("--state-dir", metavar="DIR", help="with --devnet: the state directory "
+    p.add_argument("--scenarionet", "--devnet", metavar="DIR", help="provision from a scenario "
+                   "network directory's scenarionet.json first (--devnet: its old name)")
+    p.add_argument("--state-dir", metavar="DIR", help="with --scenarionet: the state directory "
                    "(default DIR/device)")
-    p.add_argument("--uuid", help="with --devnet: the device (default: the devnet's first)")
+    p.add_argument("--uuid", help="with --scenarionet: the device (default: the network's first)")
     p.add_argument("--mcu", metavar="PORT", help="the microcontroller on this serial port opens "
                    "the device's sealed settings (real chain), then is brought to the verified "
                    "head (it re-verifies every update itself)")
@@ -445,13 +445,14 @@ def register(subparsers):
     p.set_defaults(func=cmd_settings)
 
     p = subparsers.add_parser(
-        "provision", help="write the device config (from a devnet, or from flags)",
+        "provision", help="write the device config (from a scenario network, or from flags)",
         description="Writes the device config: the chain, the trust anchor (a checkpoint the "
-        "owner trusts), where to ask, the device. Either --devnet DIR, --chain DIR "
+        "owner trusts), where to ask, the device. Either --scenarionet DIR, --chain DIR "
         "(the real local chain), or --chain-id, --checkpoint-height, --checkpoint-hash and "
         "--central / --peer.")
     common(p)
-    p.add_argument("--devnet", metavar="DIR", help="take everything from DIR/devnet.json")
+    p.add_argument("--scenarionet", "--devnet", metavar="DIR",
+                   help="take everything from DIR/scenarionet.json (--devnet: its old name)")
     p.add_argument("--chain", metavar="DIR", help="a device of the real local chain of `chain "
                    "up --dir DIR`: its nodes' relays as sources, --uuid its account address")
     p.add_argument("--central-node", default="full0", metavar="NODE", help="with --chain: the "
@@ -466,7 +467,7 @@ def register(subparsers):
     p.add_argument("--owner-pubkey", metavar="HEX", help="the owner's Ed25519 public key "
                    "(`mycroft-lc keys new`): signs recovery checkpoints")
     p.add_argument("--state-dir", metavar="DIR", help="where the trusted state lives (stored "
-                   "absolute; default: beside the config, or DIR/device with --devnet)")
+                   "absolute; default: beside the config, or DIR/device with --scenarionet)")
     p.set_defaults(func=cmd_provision)
 
     p = subparsers.add_parser(

@@ -6,13 +6,14 @@
 #  "central": "http://...", "peers": ["http://...", ...], "trusting_period_s": 1209600,
 #  "trust_level": [1, 3], "device_uuid": "...", "owner_pubkey": "<hex>",
 #  "state_dir": "...", "witnesses": 1, "ws_k": 2, "hedge_delay_s": 0.25,
-#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false, "chain_kind": "devnet",
+#  "request_timeout_s": 2.5, "lan": false, "check_unbonding": false, "chain_kind": "scenarionet",
 #  "discover": true}
 # discover: ask the sources for their peers (/net_info) when too few answer, and keep those found
 # (false: only the sources named here, as an operator who pins them wants).
 # chain_kind picks where the device's record lives and how it reads (record_layouts.py):
 # "cosmos-sdk" (the real chain's x/devices; device_uuid is then the device's account address,
-# "mycroft1...") or "devnet" (the Python devnet's JSON records; the default of older configs).
+# "mycroft1...") or "scenarionet" (the Python scenario network's JSON records; the default of
+# older configs). "devnet", its old name, is still read and becomes "scenarionet" on load.
 
 import json
 import os
@@ -26,7 +27,7 @@ DAY = 86400
 DEFAULTS = {"trusting_period_s": 14 * DAY, "trust_level": [1, 3], "witnesses": 1, "ws_k": 2,
             "hedge_delay_s": 0.25, "request_timeout_s": 2.5, "lan": False, "peers": [],
             "max_blocks": 16, "owner_pubkey": "", "central": "", "check_unbonding": False,
-            "chain_kind": record_layouts.DEVNET, "discover": True}
+            "chain_kind": record_layouts.SCENARIONET, "discover": True}
 MAX_CONFIG = 256 * 1024
 
 
@@ -49,7 +50,7 @@ class Config:
                  peers=(), device_uuid=None, owner_pubkey=b"", trusting_period_s=14 * DAY,
                  trust_level=(1, 3), witnesses=1, ws_k=2, hedge_delay_s=0.25,
                  request_timeout_s=2.5, lan=False, max_blocks=16, check_unbonding=False,
-                 chain_kind=record_layouts.DEVNET, discover=True):
+                 chain_kind=record_layouts.SCENARIONET, discover=True):
         self.chain_id = chain_id
         self.checkpoint_height = checkpoint_height
         self.checkpoint_hash = checkpoint_hash
@@ -67,9 +68,10 @@ class Config:
         self.lan = lan
         self.max_blocks = max_blocks
         # a Cosmos SDK chain: the trusting period is checked against the unbonding time
-        # proven from its staking params (staking_params.py); the devnet has no staking store
+        # proven from its staking params (staking_params.py); the scenario network has no staking
+        # store
         self.check_unbonding = check_unbonding
-        self.chain_kind = chain_kind
+        self.chain_kind = record_layouts.canonical(chain_kind)
         self.discover = discover
 
     def to_json(self):
@@ -96,6 +98,7 @@ class Config:
             raise ConfigError("config_shape", "config must be a JSON object")
         v = dict(DEFAULTS)
         v.update(d)
+        v["chain_kind"] = record_layouts.canonical(v["chain_kind"])
 
         def need(cond, field, msg):
             if not cond:
@@ -170,15 +173,17 @@ class Config:
         return cls.from_json(_json(data, "config"), os.path.dirname(os.path.abspath(path)))
 
 
-def from_devnet(devnet_dir, state_dir, device_uuid=None, owner_pubkey=None, checkpoint=None):
-    """A Config for a device of the devnet in `devnet_dir` (its devnet.json: chain id, central
-    and peer URLs, a checkpoint and the provisioned device). `checkpoint` overrides the file's."""
-    path = os.path.join(devnet_dir, "devnet.json")
+def from_scenarionet(scenarionet_dir, state_dir, device_uuid=None, owner_pubkey=None,
+                     checkpoint=None):
+    """A Config for a device of the scenario network in `scenarionet_dir` (its scenarionet.json:
+    chain id, central and peer URLs, a checkpoint and the provisioned device). `checkpoint`
+    overrides the file's."""
+    path = os.path.join(scenarionet_dir, "scenarionet.json")
     try:
         with open(path, "rb") as f:
-            d = _json(f.read(MAX_CONFIG + 1), "devnet.json")
+            d = _json(f.read(MAX_CONFIG + 1), "scenarionet.json")
     except OSError as e:
-        raise ConfigError("devnet_missing", "cannot read devnet.json: %s" % e, path=path)
+        raise ConfigError("scenarionet_missing", "cannot read scenarionet.json: %s" % e, path=path)
     cp = checkpoint or d.get("checkpoint") or {}
     dev = d.get("device") or {}
     if device_uuid is None:

@@ -17,8 +17,8 @@ EVIDENCE_TYPE = "tendermint/LightClientAttackEvidence"
 
 
 def _format_time(ns):
-    # Go's RFC3339Nano in UTC (same as lightclient.devnet.chain.format_rfc3339_ns; kept here so the shell does
-    # not import tools/).
+    # Go's RFC3339Nano in UTC (same as lightclient.scenarionet.chain.format_rfc3339_ns; kept here so
+    # the shell does not import tools/).
     import datetime
     secs, nanos = divmod(ns, 1000000000)
     dt = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs)

@@ -2,7 +2,7 @@
 devices without a chip), and the owner's signed recovery checkpoints.
 
 A key file holds the 32-byte Ed25519 seed as 64 hex digits and a newline, mode 0600, so
-`devnet register-device --owner-seed "$(cat owner.key)"` reads it. `new` refuses to overwrite a
+`scenarionet register-device --owner-seed "$(cat owner.key)"` reads it. `new` refuses to overwrite a
 file and prints only the public key; the seed is printed only by `show --secret`.
 (A real device's key is made on its chip and never leaves it: `board provision` does that.)
 """

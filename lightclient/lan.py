@@ -104,7 +104,7 @@ class LanServer:
             except StoreError:
                 recs = {}
             for uuid, e in recs.items():
-                if record_layouts.layout(e.get("layout", record_layouts.DEVNET)).key(uuid) == key \
+                if record_layouts.layout(e.get("layout", record_layouts.SCENARIONET)).key(uuid) == key \
                         and e.get("height") == height and e.get("proof_ops"):
                     value = None if e["value"] is None else bytes.fromhex(e["value"])
                     ops = [{"type": t, "key": base64.b64encode(bytes.fromhex(k)).decode(),

@@ -64,7 +64,7 @@ def encode_entry(uuid, entry):
     """A cache entry (ProvenRecord.to_cache()) -> the CBOR value stored for it: the hex fields of
     the JSON entry as bytes, so a 16 KiB record costs 16 KiB, not 32:
     {"u": uuid, "v": record bytes | null, "h": height, "hh": header hash, "t": header time ns,
-     "p": [[op type, key, data], ...] | null, "k": chain kind (record_layouts; absent: devnet),
+     "p": [[op type, key, data], ...] | null, "k": chain kind (record_layouts; absent: scenarionet),
      "s": the canonical JSON of the device's settings opened from their sealed envelope with
      where they came from (sealed_settings.read; absent: none)}.
     Raises StoreError("cache_entry_shape")."""
@@ -80,7 +80,7 @@ def encode_entry(uuid, entry):
                "t": entry["header_time_ns"],
                "p": None if ops is None else [[t, bytes.fromhex(k), bytes.fromhex(d)]
                                               for t, k, d in ops]}
-        if entry.get("layout", record_layouts.DEVNET) != record_layouts.DEVNET:
+        if entry.get("layout", record_layouts.SCENARIONET) != record_layouts.SCENARIONET:
             doc["k"] = entry["layout"]
         if entry.get("sealed") is not None:
             doc["s"] = txs.canonical_json(entry["sealed"])
@@ -101,7 +101,7 @@ def decode_entry(data, max_bytes=CACHE_MAX_VALUE):
     uuid = cbor_fields.get_text(m, "u", max_len=txs.MAX_UUID)
     if not uuid:
         raise DecodeError("cache_entry", "empty uuid")
-    kind = cbor_fields.get_text(m, "k", max_len=16, default=record_layouts.DEVNET)
+    kind = cbor_fields.get_text(m, "k", max_len=16, default=record_layouts.SCENARIONET)
     value = None
     if m["v"] is not None:
         value = cbor_fields.get_bytes(m, "v", max_len=txs.MAX_RECORD_BYTES)

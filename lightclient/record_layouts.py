@@ -1,5 +1,5 @@
 """Where a chain keeps a device's record and how its bytes read: one layout per chain kind, the
-one switch between the two networks the client follows (docs/chain.md, docs/devnet.md).
+one switch between the two networks the client follows (docs/chain.md, docs/scenario-network.md).
 
 - "cosmos-sdk": the real chain's x/devices module (tools/chain/x/devices/types/keys.go). The
   device is named by its account address (bech32 "mycroft1..."); its record is stored in the
@@ -7,9 +7,10 @@ one switch between the two networks the client follows (docs/chain.md, docs/devn
   {owner, pub_key, settings, version}. The chain holds no plaintext settings (its `settings`
   field stays empty, and is not read): they are sealed envelopes the chip opens
   (sealed_settings.py), put into the record's "setting" by the client.
-- "devnet": the Python devnet (lightclient/devnet), which keeps canonical JSON records at
-  "device/" || uuid (docs/device-records.md) for the jobs only it can do (long histories, many
-  validators, forks).
+- "scenarionet": the Python scenario network (lightclient/scenarionet), which keeps canonical
+  JSON records at "device/" || uuid (docs/device-records.md) for the jobs only it can do (long
+  histories, many validators, forks). "devnet", its old name, is still read (configs written
+  before the rename) and means the same layout; canonical() turns it into the new name.
 """
 
 from lightclient.chip import bech32, txs
@@ -17,9 +18,10 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError, ProofError
 
-DEVNET = "devnet"
+SCENARIONET = "scenarionet"
 COSMOS_SDK = "cosmos-sdk"
-KINDS = (DEVNET, COSMOS_SDK)
+KINDS = (SCENARIONET, COSMOS_SDK)
+LEGACY_KINDS = {"devnet": SCENARIONET}   # read for compatibility, never written
 DEVICE_KEY_PREFIX = b"\x01"          # types.DeviceKeyPrefix
 MAX_DEVICE_FIELDS = 64
 
@@ -47,8 +49,8 @@ def address_of(name):
     return bytes(out)
 
 
-class DevnetLayout:
-    kind = DEVNET
+class ScenarioNetLayout:
+    kind = SCENARIONET
 
     @staticmethod
     def key(uuid):
@@ -94,10 +96,16 @@ class XDevicesLayout:
                 "setting": {}}
 
 
-LAYOUTS = {DEVNET: DevnetLayout, COSMOS_SDK: XDevicesLayout}
+LAYOUTS = {SCENARIONET: ScenarioNetLayout, COSMOS_SDK: XDevicesLayout}
+
+
+def canonical(kind):
+    """The chain kind under its current name ("devnet" -> "scenarionet"); others unchanged."""
+    return LEGACY_KINDS.get(kind, kind) if isinstance(kind, str) else kind
 
 
 def layout(kind):
+    kind = canonical(kind)
     if kind not in LAYOUTS:
         raise DecodeError("chain_kind", "unknown chain kind", kind=str(kind)[:20],
                           valid=",".join(KINDS))

@@ -8,7 +8,7 @@
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import DecodeError, ProofError, Unavailable
-from lightclient.record_layouts import COSMOS_SDK, DEVNET, layout as layout_of
+from lightclient.record_layouts import COSMOS_SDK, SCENARIONET, layout as layout_of
 from lightclient.rpc import b64_field, int_field
 
 MAX_OPS = 4
@@ -33,7 +33,7 @@ class ProvenRecord:
     header (False: none answered in time; None: not known, e.g. from the cache)."""
 
     def __init__(self, uuid, record, height, header_hash, header_time_ns, stale=False,
-                 age_s=0.0, value=None, proof_ops=None, agreed=None, layout=DEVNET, sealed=None):
+                 age_s=0.0, value=None, proof_ops=None, agreed=None, layout=SCENARIONET, sealed=None):
         self.uuid = uuid
         self.record = record
         self.height = height
@@ -78,7 +78,7 @@ class ProvenRecord:
 
     @classmethod
     def from_cache(cls, uuid, e, now_ns):
-        kind = e.get("layout", DEVNET)
+        kind = e.get("layout", SCENARIONET)
         value = None if e.get("value") is None else bytes.fromhex(e["value"])
         ops = None
         if e.get("proof_ops"):
@@ -125,7 +125,7 @@ def check_answer_head(resp, height):
         raise ProofError("abci_height", "answer is for another height", requested=height, got=h)
 
 
-def verify_record_answer(resp, uuid, height, app_hash, kind=DEVNET):
+def verify_record_answer(resp, uuid, height, app_hash, kind=SCENARIONET):
     """Checks one abci_query answer for the record of `uuid` at state height `height` against
     `app_hash` (of verified header height+1), in the layout of chain kind `kind`. Returns
     (record dict or None, value bytes or None, ops). Raises ProofError / DecodeError (the source
@@ -168,7 +168,7 @@ def fetch_value(pool, key, header_raw, max_len, until=None):
     return pool.race(ask, until=until)[0]
 
 
-def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None, kind=DEVNET):
+def fetch_record(pool, uuid, header_raw, now_ns, exclude=(), until=None, kind=SCENARIONET):
     """The record of `uuid` proven against verified light block `header_raw` (height H+1): asks
     the pool for abci_query at H; a source whose proof fails is banned by the pool (a
     InvalidData error in the request). kind: the chain's (record_layouts.KINDS). Returns

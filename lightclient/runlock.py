@@ -1,5 +1,5 @@
-"""One running owner per directory: `devnet up` (and the real chain's `chain up`, when it comes)
-hold an exclusive flock on `<dir>/<name>.lock` for as long as they run, so a second one on the
+"""One running owner per directory: `scenarionet up` (and the real chain's `chain up`, when it
+comes) hold an exclusive flock on `<dir>/<name>.lock` for as long as they run, so a second one on the
 same directory is refused instead of orphaning the first.
 
 The kernel drops a flock when its holder dies, however it dies (SIGKILL, power cut), so a lock
@@ -71,7 +71,7 @@ def _flock_within(fd, patience_s):
 
 
 class RunLock:
-    """`with RunLock(directory, "devnet").acquire("devnet up"):` ... raises LockBusy."""
+    """`with RunLock(directory, "scenarionet").acquire("scenarionet up"):` ... raises LockBusy."""
 
     def __init__(self, directory, name):
         self.path = os.path.join(os.path.abspath(directory), name + ".lock")

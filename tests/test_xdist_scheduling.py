@@ -2,7 +2,7 @@
 DSession drives it, with stand-in workers that record what they are sent."""
 from types import SimpleNamespace
 
-from tests.xdist_scheduling import (SLOW_FIRST, SHARED_DEVNET, SHARED_NET7,
+from tests.xdist_scheduling import (SLOW_FIRST, SHARED_SCENARIONET, SHARED_NET7,
                                     SharedFixtureFileScheduling)
 
 
@@ -41,8 +41,8 @@ def scheduled(collection, workers=2):
 
 COLLECTION = (["tests/a/test_many.py::t%d" % i for i in range(6)]
               + ["tests/b/test_some.py::t%d" % i for i in range(4)]
-              + [SHARED_DEVNET[0] + "::f%d" % i for i in range(2)]
-              + [SHARED_DEVNET[1] + "::n%d" % i for i in range(2)]
+              + [SHARED_SCENARIONET[0] + "::f%d" % i for i in range(2)]
+              + [SHARED_SCENARIONET[1] + "::n%d" % i for i in range(2)]
               + [SHARED_NET7[1] + "::c%d" % i for i in range(2)]
               + [SHARED_NET7[2] + "::s%d" % i for i in range(2)]
               + [SLOW_FIRST[0] + "::story"])
@@ -54,12 +54,12 @@ def test_the_slowest_file_goes_out_first():
     assert first[0] == SLOW_FIRST[0] + "::story"
 
 
-def test_files_sharing_a_session_devnet_run_on_one_worker():
+def test_files_sharing_a_session_scenarionet_run_on_one_worker():
     got = scheduled(COLLECTION)
     holders = [i for i, sent in enumerate(got)
-               if any(t.startswith(SHARED_DEVNET) for t in sent)]
+               if any(t.startswith(SHARED_SCENARIONET) for t in sent)]
     assert len(holders) == 1
-    assert sum(t.startswith(SHARED_DEVNET) for t in got[holders[0]]) == 4
+    assert sum(t.startswith(SHARED_SCENARIONET) for t in got[holders[0]]) == 4
 
 
 def test_files_sharing_the_session_chain_net7_run_on_one_worker():
@@ -97,12 +97,12 @@ def test_every_test_is_sent_once_and_files_stay_whole():
         assert len({i for i, sent in enumerate(got) for t in sent if t.startswith(path)}) == 1
 
 
-def test_shared_devnet_lists_every_file_that_uses_it():
-    # a file missing from SHARED_DEVNET would build the 90,000-block devnet a second time
-    assert _fixture_users("devnet", "net") == set(SHARED_DEVNET)
+def test_shared_scenarionet_lists_every_file_that_uses_it():
+    # a file missing from SHARED_SCENARIONET would build the 90,000-block scenarionet a second time
+    assert _fixture_users("scenarionet", "net") == set(SHARED_SCENARIONET)
 
 
 def test_slow_first_names_existing_files():
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
-    assert [f for f in SLOW_FIRST + SHARED_DEVNET + SHARED_NET7 if not (repo / f).is_file()] == []
+    assert [f for f in SLOW_FIRST + SHARED_SCENARIONET + SHARED_NET7 if not (repo / f).is_file()] == []

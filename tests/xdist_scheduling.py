@@ -1,13 +1,14 @@
 """How `make test` shares the suite among pytest-xdist workers (`-n 2 --dist loadfile`; hooked in
-by tests/conftest.py). A test file goes whole to one worker, so its module fixtures (a devnet, a
-chain, a board) are built once. This adds two things to xdist's loadfile:
+by tests/conftest.py). A test file goes whole to one worker, so its module fixtures (a scenario
+network, a chain, a board) are built once. This adds two things to xdist's loadfile:
 - files that share one session fixture form one unit (it is built once, not once per worker);
 - the files that take longest are handed out first, so neither worker is left alone with a long
   file at the end (loadfile alone hands out the files with the most tests first)."""
 from xdist.scheduler import LoadFileScheduling
 
-# Files that use tests/devnet/conftest.py's session devnet (7 validators, 90,000 blocks).
-SHARED_DEVNET = ("tests/devnet/test_devnet_fault_modes.py", "tests/devnet/test_devnet_network.py")
+# Files that use tests/scenarionet/conftest.py's session scenarionet (7 validators, 90,000 blocks).
+SHARED_SCENARIONET = ("tests/scenarionet/test_scenarionet_fault_modes.py",
+                      "tests/scenarionet/test_scenarionet_network.py")
 # Files that use tests/localchain/conftest.py's session chain `net7` (seven mycroftd processes).
 SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_chain_board.py",
                "tests/localchain/test_chain_faults.py",
@@ -15,7 +16,7 @@ SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_cha
                "tests/localchain/test_chain_releases.py",
                "tests/localchain/test_chain_payments.py",
                "tests/localchain/test_chain_sealed_settings.py")
-SHARED = (SHARED_DEVNET, SHARED_NET7)
+SHARED = (SHARED_SCENARIONET, SHARED_NET7)
 
 # The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test
 # file such as the fuzz pass would otherwise come last and run alone). A file missing here only

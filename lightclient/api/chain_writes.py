@@ -41,9 +41,9 @@ MAX_BODY_BYTES = lc.MAX_SIGN_BYTES
 
 def is_cosmos_chain(config):
     """The config names a Cosmos SDK chain (its writes are the device's SDK transactions), not
-    the devnet: its chain_kind says so (record_layouts.COSMOS_SDK), or check_unbonding does,
-    which only a Cosmos SDK chain's config sets (the devnet has no staking store; chain_kind
-    defaults to the devnet's for configs written before it existed)."""
+    the scenario network: its chain_kind says so (record_layouts.COSMOS_SDK), or check_unbonding
+    does, which only a Cosmos SDK chain's config sets (the scenario network has no staking store;
+    chain_kind defaults to the scenario network's for configs written before it existed)."""
     from lightclient import record_layouts
     return config.chain_kind == record_layouts.COSMOS_SDK or bool(config.check_unbonding)
 

@@ -40,8 +40,8 @@ def register(subparsers):
     p.add_argument("--signer", default=None,
                    help="device key for writes: mcu:/dev/ttyUSB0 (the co-processor; on a "
                    "Cosmos SDK chain its account key signs the device's transactions), "
-                   "seed:/path/to/seed (Ed25519, the devnet) or secp256k1:/path (the chain "
-                   "account key in a file; 32 bytes or 64 hex, mode 600); without it writes "
+                   "seed:/path/to/seed (Ed25519, the scenario network) or secp256k1:/path "
+                   "(the chain account key in a file; 32 bytes or 64 hex, mode 600); without it writes "
                    "answer 503")
     p.add_argument("--token-file", default=None,
                    help="accept only the bearer tokens in this file, one per line (the "

@@ -4,8 +4,8 @@
 #   DIR/pending/SEQ.json      one entry per accepted write, atomic; SEQ = 16 decimal digits
 #   DIR/dead-letter.jsonl     entries refused for good, one JSON line each, append + fsync
 #   DIR/account.json          on a Cosmos SDK chain: the device account's number, once proven
-# An entry holds the signed transaction: the devnet's JSON ("tx", text) or, on a Cosmos SDK chain,
-# a TxRaw ("tx_b64") with the write's canonical JSON beside it ("data") and its account sequence
+# An entry holds the signed transaction: the scenario network's JSON ("tx", text) or, on a Cosmos
+# SDK chain, a TxRaw ("tx_b64") with the write's canonical JSON beside it ("data") and its account sequence
 # as "nonce"; a sequence mismatch re-signs the entry in place (resign: same file, atomically).
 # An entry is written and fsynced (file and directory) before the HTTP answer says "queued", and
 # removed only after a source accepted it (code 0) or after it was appended to the dead-letter

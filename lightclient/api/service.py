@@ -102,7 +102,7 @@ class DeviceService:
         txs.record_key(uuid)                         # a malformed provisioned uuid fails here
         self.client = client
         # On a Cosmos SDK chain: the device's own transactions (chain_writes.ChainWriter);
-        # None: the devnet's JSON transactions.
+        # None: the scenario network's JSON transactions.
         self.writer = writer
         self.uuid = uuid
         self.chain_id = chain_id
@@ -271,7 +271,7 @@ class DeviceService:
             if self.writer is not None:
                 build, floor, entry_data, pr = self._chain_plan(kind, data, pr)
             else:
-                build, floor, pr, elapsed = self._devnet_plan(kind, data, pr, elapsed)
+                build, floor, pr, elapsed = self._scenarionet_plan(kind, data, pr, elapsed)
             entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor or 0,
                                        data=entry_data, from_pending=floor is not None and
                                        self.writer is not None)
@@ -295,8 +295,8 @@ class DeviceService:
             out.update(extra)
         return Response(202, out, headers)
 
-    def _devnet_plan(self, kind, data, pr, elapsed):
-        """The devnet's JSON transaction: build_tx(nonce), the nonce floor, the proof shown."""
+    def _scenarionet_plan(self, kind, data, pr, elapsed):
+        """The scenario network's JSON transaction: build_tx(nonce), the nonce floor, the proof shown."""
         if pr is None:
             try:
                 pr, elapsed = self.records.get()

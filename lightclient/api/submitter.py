@@ -77,7 +77,7 @@ class Submitter:
                  confirm_poll_s=CONFIRM_POLL_S, monotonic=time.monotonic, resign=None):
         self.queue = queue
         # resign(entry, err) -> the entry signed again (a sequence mismatch), or None: no
-        # such thing (the devnet's nonces)
+        # such thing (the scenario network's nonces)
         self.resign = resign
         self.broadcast = broadcast
         self.confirm = confirm               # None: a node's code 0 counts as delivery

@@ -4,7 +4,7 @@ with the `board` group's subparsers; `python -m lightclient.hwtest.cli` runs the
     image build  --board B --firmware MP.bin [--bootloader BL.bin] [--provision-data F] [--out D]
                  [--variant pure|native]
     flash        --build D --port P [--baud N] [--merged] [--erase-all] [--no-verify] [--dry-run]
-    provision    --port P [--board B] [--network chain|devnet|synthetic] [--chain-dir C]
+    provision    --port P [--board B] [--network chain|scenarionet|synthetic] [--chain-dir C]
                  [--start-chain] [--owner-account NAME] [--dir D] [--force] ...
     selftest     --port P [--record FILE] [--network ...] [--report FILE]
     batch        --port P1 --port P2 ... [--selftest-only] [--report FILE]
@@ -28,7 +28,7 @@ from lightclient.exitcodes import EXIT_INVALID, EXIT_LOCAL, EXIT_OK, EXIT_USAGE
 from lightclient.hwtest.errors import HwTestError
 
 DEFAULT_DIR = ".hwtest"
-DEFAULT_DEVNET_DIR = ".devnet"
+DEFAULT_SCENARIONET_DIR = ".scenarionet"
 DEFAULT_CHAIN_DIR = ".chain"
 
 
@@ -106,8 +106,19 @@ def cmd_flash(args):
 
 # --- network and owner key -----------------------------------------------------------------------
 
-NETWORKS = ("chain", "devnet", "synthetic")
+NETWORKS = ("chain", "scenarionet", "synthetic")
 DEFAULT_NETWORK = "chain"
+# The scenario network's name before issue 18: still read from --network and from the records
+# of boards provisioned then, for one more release.
+LEGACY_NETWORKS = {"devnet": "scenarionet"}
+
+
+def _network_name(name):
+    """argparse type of --network: the old name is taken, with one line on stderr."""
+    if name in LEGACY_NETWORKS:
+        sys.stderr.write("--network %s is deprecated: it is now --network %s\n"
+                         % (name, LEGACY_NETWORKS[name]))
+    return LEGACY_NETWORKS.get(name, name)
 
 
 def _network(args):
@@ -116,8 +127,8 @@ def _network(args):
     if kind == "synthetic":
         os.makedirs(args.dir, exist_ok=True)
         return network.SyntheticNetwork(args.dir)
-    if kind == "devnet":
-        return network.DevnetNetwork(args.devnet_dir, start=args.start_devnet)
+    if kind == "scenarionet":
+        return network.ScenarioNetNetwork(args.scenarionet_dir, start=args.start_scenarionet)
     from lightclient.hwtest.chain_network import ChainNetwork
     return ChainNetwork(args.chain_dir or DEFAULT_CHAIN_DIR, start=args.start_chain,
                         owner_account=args.owner_account)
@@ -267,6 +278,7 @@ def cmd_selftest(args):
                 rec = json.load(f)
             expected = bytes.fromhex(rec["public_key"])
             recorded = (rec.get("network") or {}).get("name")
+            recorded = LEGACY_NETWORKS.get(recorded, recorded)
             if recorded == "chain" and not args.chain_dir:
                 args.chain_dir = rec["network"].get("dir")   # the chain it was registered on
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
@@ -339,12 +351,13 @@ def _board_common(p, port_required=True):
 
 def _net_common(p):
     p.add_argument("--board", default="esp32-devkitc", help="board definition in board/")
-    p.add_argument("--network", choices=NETWORKS, default=None,
+    p.add_argument("--network", choices=NETWORKS, default=None, type=_network_name,
                    help="chain (the default; for selftest with --record: the record's "
                         "network): the real local Cosmos SDK chain of `mycroft-lc chain up`; "
-                        "devnet: the Python reference network of `mycroft-lc devnet up`, no "
-                        "longer the default; synthetic: a throw-away chain in this process, "
-                        "kept in --dir, for bench tests with no network")
+                        "scenarionet (formerly devnet): the Python scenario network of "
+                        "`mycroft-lc scenarionet up`, no longer the default; synthetic: a "
+                        "throw-away chain in this process, kept in --dir, for bench tests with "
+                        "no network")
     p.add_argument("--chain-dir", default=None,
                    help="directory of a running `mycroft-lc chain up` (default %s; selftest "
                         "with --record: the record's)" % DEFAULT_CHAIN_DIR)
@@ -354,10 +367,10 @@ def _net_common(p):
     p.add_argument("--owner-account", default="owner",
                    help="on the chain: the account of the chain's test keyring (CHAIN_DIR/"
                         "client) that registers and funds the devices (default %(default)s)")
-    p.add_argument("--devnet-dir", default=DEFAULT_DEVNET_DIR,
-                   help="directory of a running `mycroft-lc devnet up` (default %(default)s)")
-    p.add_argument("--start-devnet", action="store_true",
-                   help="start a devnet in --devnet-dir when none runs there")
+    p.add_argument("--scenarionet-dir", "--devnet-dir", default=DEFAULT_SCENARIONET_DIR,
+                   help="directory of a running `mycroft-lc scenarionet up` (default %(default)s)")
+    p.add_argument("--start-scenarionet", "--start-devnet", action="store_true",
+                   help="start a scenario network in --scenarionet-dir when none runs there")
     p.add_argument("--dir", default=DEFAULT_DIR,
                    help="where owner key, records and reports go (default %(default)s)")
     p.add_argument("--owner-key", help="file with the owner's Ed25519 seed (hex): it "
@@ -425,8 +438,8 @@ def register(subparsers):
     r.add_argument("--burn", action="store_true", help="burn the eFuses: IRREVERSIBLE")
     r.add_argument("--confirm", metavar="MAC", help="with --burn: the chip's MAC, as the dry "
                    "run prints it (so the board burned is the board meant)")
-    p.add_argument("--uuid", help="devnet and synthetic: the device uuid to register (default: "
-                   "a new UUID4); on the chain a device is named by its account address")
+    p.add_argument("--uuid", help="scenarionet and synthetic: the device uuid to register "
+                   "(default: a new UUID4); on the chain a device is named by its account address")
     p.add_argument("--account", default="", help="the owner's account id")
     p.add_argument("--board-id", help="label for the record (default BOARD-<pubkey prefix>)")
     p.add_argument("--pairing-code", action="store_true",

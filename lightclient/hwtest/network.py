@@ -3,8 +3,9 @@ hand out a verified checkpoint, serve light blocks for the self-test's updates.
 
 - ChainNetwork (chain_network.py): the real local Cosmos SDK chain of `mycroft-lc chain up`, the
   default.
-- DevnetNetwork: the project's Python reference network (lightclient/devnet).
-- SyntheticNetwork: a throw-away chain held in this process (lightclient/devnet/chain.py, real signatures),
+- ScenarioNetNetwork: the project's Python reference network (lightclient/scenarionet).
+- SyntheticNetwork: a throw-away chain held in this process (lightclient/scenarionet/chain.py,
+  real signatures),
   for bench-testing boards with no network at all; what it registers is forgotten on exit.
 
 Both build the same things for the chip: the checkpoint is trusted_at_rest.encode_trusted() of a state
@@ -118,7 +119,7 @@ class SyntheticNetwork(Network):
     FILE = "synthetic-chain.json"
 
     def __init__(self, directory=None, chain_id="mycroft-hwtest-1", validators=4):
-        from lightclient.devnet.chain import Chain
+        from lightclient.scenarionet.chain import Chain
         self.path = None if directory is None else os.path.join(directory, self.FILE)
         saved = None
         if self.path and os.path.exists(self.path):
@@ -178,47 +179,47 @@ class SyntheticNetwork(Network):
             self._block()
 
 
-class DevnetNetwork(Network):
-    """The local reference network (lightclient/devnet). Attaches to the devnet running in
-    `directory` (started with `mycroft-lc devnet up --dir DIR`); with start=True and none
+class ScenarioNetNetwork(Network):
+    """The scenario network (lightclient/scenarionet). Attaches to the one running in
+    `directory` (started with `mycroft-lc scenarionet up --dir DIR`); with start=True and none
     running, starts one (stopped again by close())."""
 
-    name = "devnet"
+    name = "scenarionet"
     thread_safe = True    # one HTTP connection per call, the launcher's nonce under a lock:
     # registrations from a tray of boards wait for their blocks together
 
     def __init__(self, directory, start=False, **options):
         try:
-            from lightclient.devnet.launcher import Devnet
+            from lightclient.scenarionet.launcher import ScenarioNet
         except ImportError as e:
-            raise HwTestError("devnet_missing", "the local network (lightclient/devnet) is not "
-                              "available: %s" % e, hint="use --network synthetic for an "
-                              "offline bench test")
+            raise HwTestError("scenarionet_missing", "the scenario network "
+                              "(lightclient/scenarionet) is not available: %s" % e,
+                              hint="use --network synthetic for an offline bench test")
         self._own = False
         try:
-            net = Devnet.attach(directory)
+            net = ScenarioNet.attach(directory)
             net.latest_height()
-        except Exception:  # no devnet.json, or nothing answers there
+        except Exception:  # no scenarionet.json, or nothing answers there
             net = None
         if net is None:
             if not start:
-                raise HwTestError("devnet_down", "no local network is running in %s"
+                raise HwTestError("scenarionet_down", "no local network is running in %s"
                                   % directory, hint="start it in another terminal: "
-                                  "mycroft-lc devnet up --dir %s" % directory)
-            net = Devnet(directory, **options)
+                                  "mycroft-lc scenarionet up --dir %s" % directory)
+            net = ScenarioNet(directory, **options)
             net.start()
             self._own = True
-        self.devnet = net
+        self.scenarionet = net
         self.chain_id = net.chain_id
         from lightclient.rpc import RpcClient
         self._rpc = RpcClient(net.central_url)
 
     def register_device(self, uuid, device_pubkey, owner_seed, account="", **_chip):
         try:
-            h = self.devnet.register_device(uuid, bytes(device_pubkey), owner_seed,
-                                            account=account or None)
+            h = self.scenarionet.register_device(uuid, bytes(device_pubkey), owner_seed,
+                                                 account=account or None)
         except Exception as e:
-            raise HwTestError("register", "the devnet refused the registration: %s" % e)
+            raise HwTestError("register", "the scenario network refused the registration: %s" % e)
         return {"height": h}
 
     def light_block(self, height):
@@ -230,4 +231,4 @@ class DevnetNetwork(Network):
 
     def close(self):
         if self._own:
-            self.devnet.stop()
+            self.scenarionet.stop()

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from lightclient.devnet import faults as devnet_faults
+from lightclient.scenarionet import faults as scenarionet_faults
 from lightclient.exitcodes import EXIT_LOCAL, EXIT_USAGE
 from lightclient.localchain import binary, faults, genesis, network, relay
 
@@ -139,7 +139,7 @@ def register(sub):
                       "NODE MODE [k=v ...]", formatter_class=argparse.RawDescriptionHelpFormatter,
                       epilog="node modes: ok, stopped (SIGKILL), paused (SIGSTOP)\n"
                       "relay modes (the relay `up` runs in front of the node's RPC):\n"
-                      + devnet_faults.describe(registry=relay.FAULTS))
+                      + scenarionet_faults.describe(registry=relay.FAULTS))
     s.add_argument("node", help="a node name (val0, full0, ...)")
     s.add_argument("mode", help="one of: " + ", ".join(faults.modes()))
     s.add_argument("params", nargs="*", help="k=v parameters of the relay mode")

@@ -19,7 +19,7 @@ import signal
 import time
 
 from lightclient.atomic_file import write_atomic
-from lightclient.devnet.fault_params import FaultError
+from lightclient.scenarionet.fault_params import FaultError
 from lightclient.localchain import binary, network, relay
 
 WANTED = "faults.json"

@@ -15,7 +15,7 @@ import threading
 from lightclient.chip.core import rpcjson
 from lightclient.chip.core import types as T
 from lightclient.chip.core import valset as V
-from lightclient.devnet.chain import Key, commit_json, header_json, sign_commit, validator_json
+from lightclient.scenarionet.chain import Key, commit_json, header_json, sign_commit, validator_json
 
 PRIV_VALIDATOR_KEY = os.path.join("config", "priv_validator_key.json")
 ED25519_PRIV = "tendermint/PrivKeyEd25519"

@@ -3,11 +3,11 @@ third-party RPC provider. Honest, it forwards every request and answer byte for 
 drops, slows or breaks answers, or lies (forged commit signatures, a stale head, tampered
 abci_query proofs or values).
 
-The fault modes reuse the devnet's classes where they fit (lightclient/devnet/faults.py: the
-transport faults, forged signatures, wrong proofs); `stale_head` is the relay's own, since the
-devnet's freezes its own producer. A fault acts at the same three levels as on the devnet:
-`intercept` (before the request is read), `answer` (instead of the node), `alter` (edit the
-node's result) and `send`.
+The fault modes reuse the scenario network's classes where they fit
+(lightclient/scenarionet/faults.py: the transport faults, forged signatures, wrong proofs);
+`stale_head` is the relay's own, since the scenario network's freezes its own producer. A fault acts
+at the same three levels as on the scenario network: `intercept` (before the request is read),
+`answer` (instead of the node), `alter` (edit the node's result) and `send`.
 
 Beyond the modes, `hooks` is a generic per-method alter hook: `relay.hooks["commit"] =
 fn(params, result) -> result` serves what fn returns instead of the node's result (other work,
@@ -22,15 +22,15 @@ import socket
 import threading
 import urllib.parse
 
-from lightclient.devnet import faults as devnet_faults
-from lightclient.devnet import rpc as devnet_rpc
-from lightclient.devnet.fault_params import Int
+from lightclient.scenarionet import faults as scenarionet_faults
+from lightclient.scenarionet import rpc as scenarionet_rpc
+from lightclient.scenarionet.fault_params import Int
 
 UPSTREAM_TIMEOUT = 10.0
 MAX_UPSTREAM = 64 << 20      # a real node's answer is read bounded all the same
 
 
-class StaleHead(devnet_faults.Fault):
+class StaleHead(scenarionet_faults.Fault):
     name = "stale_head"
     summary = ("reports the head `behind` blocks back (frozen when set) and refuses heights "
                "above it, with CometBFT's height error")
@@ -46,12 +46,12 @@ class StaleHead(devnet_faults.Fault):
         frozen = self.frozen
         top = frozen + 1 if method == "validators" else frozen   # the next set is served too
         if method in ("commit", "header", "validators", "abci_query", "block"):
-            h = devnet_rpc.int_param(params, "height")
+            h = scenarionet_rpc.int_param(params, "height")
             if h is None or h == 0:
                 params = dict(params, height=str(frozen))
             elif h > top:
-                raise devnet_rpc.internal("height %d must be less than or equal to the current "
-                                          "blockchain height %d" % (h, frozen))
+                raise scenarionet_rpc.internal("height %d must be less than or equal to the "
+                                               "current blockchain height %d" % (h, frozen))
             return relay.upstream_result(method, params)
         if method == "status":
             st = relay.upstream_result("status")
@@ -66,16 +66,17 @@ class StaleHead(devnet_faults.Fault):
 
 
 FAULTS = {cls.name: cls for cls in (
-    devnet_faults.Fault, devnet_faults.Blackholed, devnet_faults.Slow, devnet_faults.ServerError,
-    devnet_faults.Garbage, devnet_faults.ForgedSignatures, devnet_faults.WrongProofs, StaleHead)}
+    scenarionet_faults.Fault, scenarionet_faults.Blackholed, scenarionet_faults.Slow,
+    scenarionet_faults.ServerError, scenarionet_faults.Garbage, scenarionet_faults.ForgedSignatures,
+    scenarionet_faults.WrongProofs, StaleHead)}
 
 
 def build_fault(mode, raw=None):
     """A fault object of relay mode `mode` with typed, checked parameters (FaultError)."""
-    return devnet_faults.build(mode, raw or {}, None, registry=FAULTS)
+    return scenarionet_faults.build(mode, raw or {}, None, registry=FAULTS)
 
 
-class _Handler(devnet_rpc.BaseHandler):
+class _Handler(scenarionet_rpc.BaseHandler):
     server_version = "mycroft-relay"
 
     def _handle(self):
@@ -92,27 +93,27 @@ class _Handler(devnet_rpc.BaseHandler):
                 return
         try:
             if self.command == "GET":
-                method, params = devnet_rpc.parse_uri(self.path)
+                method, params = scenarionet_rpc.parse_uri(self.path)
                 rpc_id, uri = -1, True
             else:
-                method, params, rpc_id = devnet_rpc.parse_post(body)
+                method, params, rpc_id = scenarionet_rpc.parse_post(body)
                 uri = False
-        except devnet_rpc.RPCError:
+        except scenarionet_rpc.RPCError:
             method, params, rpc_id, uri = None, {}, -1, self.command == "GET"
         try:
             replaced = fault.answer(relay, method, params) if method else None
-        except devnet_rpc.RPCError as e:
-            out = devnet_rpc.dumps(devnet_rpc.envelope(rpc_id, error=e))
+        except scenarionet_rpc.RPCError as e:
+            out = scenarionet_rpc.dumps(scenarionet_rpc.envelope(rpc_id, error=e))
             return self._send(fault, 500 if uri else 200, out, "application/json", method)
         if replaced is not None:
-            out = devnet_rpc.dumps(devnet_rpc.envelope(rpc_id, replaced))
+            out = scenarionet_rpc.dumps(scenarionet_rpc.envelope(rpc_id, replaced))
             return self._send(fault, 200, out, "application/json", method)
         try:
             status, ctype, data = relay.forward(self.command, self.path, body)
         except (OSError, http.client.HTTPException, ValueError):
             return self._send(fault, 502, b"upstream unavailable\n", "text/plain", method)
         hook = relay.hooks.get(method)
-        if method and (hook is not None or type(fault).alter is not devnet_faults.Fault.alter):
+        if method and (hook is not None or type(fault).alter is not scenarionet_faults.Fault.alter):
             data = _altered(data, lambda r: _apply(fault, hook, method, params, r))
         self._send(fault, status, data, ctype, method)
 
@@ -136,7 +137,7 @@ def _altered(data, edit):
     if not isinstance(doc, dict) or not isinstance(doc.get("result"), dict):
         return data
     doc["result"] = edit(doc["result"])
-    return devnet_rpc.dumps(doc)
+    return scenarionet_rpc.dumps(doc)
 
 
 class Relay:
@@ -146,13 +147,13 @@ class Relay:
         u = urllib.parse.urlsplit(upstream)
         self.upstream = upstream.rstrip("/")
         self.up_host, self.up_port = u.hostname, u.port
-        self.fault = devnet_faults.OK
+        self.fault = scenarionet_faults.OK
         self.hooks = {}
         self.sent_bytes = 0
         self.answers = 0
         self.by_method = {}       # method -> [answers, bytes]
         self._lock = threading.Lock()
-        self.rpc_srv = devnet_rpc.serve(_Handler, port, node=self)
+        self.rpc_srv = scenarionet_rpc.serve(_Handler, port, node=self)
         self.port = self.rpc_srv.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
 
@@ -234,12 +235,12 @@ class Relay:
 
     def upstream_result(self, method, params=None):
         """The node's `result` for a JSON-RPC call (for the modes that rebuild answers)."""
-        doc = devnet_rpc.rpc_call(self.upstream, method, params, timeout=UPSTREAM_TIMEOUT)
+        doc = scenarionet_rpc.rpc_call(self.upstream, method, params, timeout=UPSTREAM_TIMEOUT)
         if "result" not in doc:
-            raise devnet_rpc.internal("upstream: %s" % json.dumps(doc.get("error"))[:200])
+            raise scenarionet_rpc.internal("upstream: %s" % json.dumps(doc.get("error"))[:200])
         return doc["result"]
 
     def close(self):
-        self.fault = devnet_faults.OK     # ends a blackholed wait
+        self.fault = scenarionet_faults.OK     # ends a blackholed wait
         self.rpc_srv.shutdown()
         self.rpc_srv.server_close()

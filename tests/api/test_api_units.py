@@ -1,6 +1,6 @@
 # The device API's parts on their own: queue durability, signer checks, skill shapes, routes and
 # the HTTP transport rules, against a small in-test provider. The same service against the real
-# light client and the local network: test_api_devnet.py.
+# light client and the local network: test_api_scenarionet.py.
 
 import json
 import os
@@ -309,7 +309,7 @@ def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(t
 
 def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
     """A Cosmos SDK chain's config: serve-api's writes are the device's SDK transactions (a
-    ChainWriter with the secp256k1 account key); the devnet's config keeps its JSON ones."""
+    ChainWriter with the secp256k1 account key); the scenario network's config keeps its JSON ones."""
     import argparse
     from lightclient.api import chain_writes
     from lightclient.api.cli import build_app

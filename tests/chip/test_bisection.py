@@ -1,6 +1,6 @@
 # Skipping verification (bisection) on synthetic chains with real signatures: the rules that
 # tendermint-rs's pre-protobuf bisection files target (see tests/chip/core/test_verifier.py).
-from lightclient.devnet.chain import Chain
+from lightclient.scenarionet.chain import Chain
 
 from lightclient.native import verify as fast_verify
 

@@ -1,4 +1,4 @@
-"""Compact updates on CPython with chains from lightclient/devnet/chain.py: round trips for 21 and 100
+"""Compact updates on CPython with chains from lightclient/scenarionet/chain.py: round trips for 21 and 100
 validators (Ed25519 and secp256k1), validator-set changes, skipping steps and the trust level,
 the signature selection, fuzzing of decode_update / apply_update (only typed errors, never a
 forged state), and the example in docs/compact-update.md.
@@ -24,7 +24,7 @@ from lightclient.chip.core.errors import (DecodeError, LightClientError, NotEnou
                                      VerificationError)
 from lightclient.chip.crypto.pure import verify as pure_verify  # noqa: E402
 from lightclient.chip.core.verifier import Options, TrustedState, verify_step  # noqa: E402
-from lightclient.devnet.chain import SECOND, Chain, fast_verify, make_validators  # noqa: E402
+from lightclient.scenarionet.chain import SECOND, Chain, fast_verify, make_validators  # noqa: E402
 
 START = 1_700_000_000 * SECOND
 OPTS = Options(14 * 24 * 3600 * SECOND)
@@ -197,7 +197,7 @@ def test_encoder_refuses_inconsistent_blocks():
 def test_sizes_against_json():
     import json
 
-    from lightclient.devnet.chain import to_rpc_json
+    from lightclient.scenarionet.chain import to_rpc_json
 
     c = Chain("size", make_validators(100), START)
     c.schedule_change(2, add=make_validators(1, tag=b"j"))

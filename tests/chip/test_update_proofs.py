@@ -3,7 +3,7 @@
 # records back from apply_update_full, and any change to a proof, a value or the app hash fails.
 import pytest
 
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.core import update
@@ -12,7 +12,7 @@ from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import LightClientError, ProofError
 from lightclient.chip.core.verifier import Options, TrustedState
-from lightclient.devnet.chain import Chain, make_validators
+from lightclient.scenarionet.chain import Chain, make_validators
 
 DAY = 86400 * 10**9
 RECORD = txs.canonical_json({"uuid": "kitchen", "device_pubkey": "00" * 32,

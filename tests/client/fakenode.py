@@ -1,9 +1,10 @@
 """In-process CometBFT-RPC-shaped nodes over real loopback HTTP, for the client shell's unit tests.
 
-A FakeChain is a lightclient.devnet.chain.Chain (real signatures) whose app_hash is the root of a Cosmos-SDK-
-shaped multistore holding device records (lightclient.devnet.ics23_build), served as CometBFT 0.38 JSON.
+A FakeChain is a lightclient.scenarionet.chain.Chain (real signatures) whose app_hash is the root of
+a Cosmos-SDK-shaped multistore holding device records (lightclient.scenarionet.ics23_build), served
+as CometBFT 0.38 JSON.
 A FakeNode serves one FakeChain with a switchable fault mode. (The full local network with
-separate processes is lightclient/devnet; the scenario tests use that.)
+separate processes is lightclient/scenarionet; the scenario tests use that.)
 """
 
 import base64
@@ -15,8 +16,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lightclient.chip import txs
-from lightclient.devnet.ics23_build import IavlTree, abci_proof_ops, multistore
-from lightclient.devnet.chain import Chain, make_validators, to_rpc_json
+from lightclient.scenarionet.ics23_build import IavlTree, abci_proof_ops, multistore
+from lightclient.scenarionet.chain import Chain, make_validators, to_rpc_json
 
 SECOND = 10**9
 

@@ -13,7 +13,7 @@ import pytest
 from lightclient import cli
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
-from lightclient.devnet.launcher import Devnet
+from lightclient.scenarionet.launcher import ScenarioNet
 
 ROOT = Path(__file__).resolve().parents[2]
 VEC = ROOT.parent / "shared" / "vectors" / "cometbft"
@@ -155,20 +155,20 @@ UUID = "dev-cli"
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory):
-    d = tmp_path_factory.mktemp("devnet")
-    with Devnet(str(d / "net"), validators=4, peers=2, history_blocks=30,
-                block_interval_s=1) as net:
+def scenarionet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("scenarionet")
+    with ScenarioNet(str(d / "net"), validators=4, peers=2, history_blocks=30,
+                     block_interval_s=1) as net:
         yield net
 
 
 @pytest.fixture(scope="module")
-def recorded(devnet, tmp_path_factory):
+def recorded(scenarionet, tmp_path_factory):
     """Answers recorded from the local network's central node, as an auditor saves them: an
     abci_query (prove=true) of a registered device and of an unknown one at height H, and the
     /commit and /validators of H+1."""
     d = tmp_path_factory.mktemp("recorded")
-    net = devnet
+    net = scenarionet
     h = net.register_device(UUID, ed25519.public_key(b"\x01" * 32), b"\x02" * 32)
     net.wait_height(h + 2)
     url = net.central_url
@@ -262,7 +262,7 @@ def test_check_query_pins_the_store_and_the_header(recorded, tmp_path):
 
 # --- the README's journey on the local network ----------------------------------------------------
 
-def test_the_readme_journey_keys_register_provision_boot(devnet, tmp_path):
+def test_the_readme_journey_keys_register_provision_boot(scenarionet, tmp_path):
     def lc(*args):
         p = subprocess.run([sys.executable, "-m", "lightclient.cli", *map(str, args)],
                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
@@ -273,28 +273,28 @@ def test_the_readme_journey_keys_register_provision_boot(devnet, tmp_path):
     assert lc("keys", "new", "device.key")[0] == 0
     owner_seed = (tmp_path / "owner.key").read_text().strip()
     device_pub = lc("keys", "show", "device.key", "-q")[1].strip()
-    d = devnet.directory
-    rc, out, err = lc("devnet", "register-device", "dev-journey", "--owner-seed", owner_seed,
+    d = scenarionet.directory
+    rc, out, err = lc("scenarionet", "register-device", "dev-journey", "--owner-seed", owner_seed,
                       "--device-pubkey", device_pub, "--dir", d)
     assert rc == 0, err
-    devnet.wait_height(devnet.latest_height() + 1)
-    rc, out, err = lc("provision", "--devnet", d, "--uuid", "dev-journey", "--config", "cfg.json",
+    scenarionet.wait_height(scenarionet.latest_height() + 1)
+    rc, out, err = lc("provision", "--scenarionet", d, "--uuid", "dev-journey", "--config", "cfg.json",
                       "--state-dir", "state")
     assert rc == 0, err
     assert json.loads((tmp_path / "cfg.json").read_text())["state_dir"] == str(tmp_path / "state")
     rc, out, err = lc("boot", "--config", "cfg.json")
     assert rc == 0, out + err
     assert out.startswith("verified settings at height ") and "light blocks from http://" in out
-    rc, out, err = lc("devnet", "set-settings", "dev-journey", "--owner-seed", owner_seed,
+    rc, out, err = lc("scenarionet", "set-settings", "dev-journey", "--owner-seed", owner_seed,
                       "lang=de-de", "--dir", d)
     assert rc == 0, err
-    devnet.wait_height(devnet.latest_height() + 1)
+    scenarionet.wait_height(scenarionet.latest_height() + 1)
     rc, out, err = lc("boot", "--config", "cfg.json")
     assert rc == 0 and 'lang = "de-de"' in out, out + err
     rc, out, err = lc("status", "--config", "cfg.json")
     assert rc == 0 and "SOURCE" in out and "halted    no" in out
     # the same chain, a device nobody registered: proven absent, not "verified"
-    rc, out, err = lc("provision", "--devnet", d, "--uuid", "dev-unknown", "--config", "u.json",
+    rc, out, err = lc("provision", "--scenarionet", d, "--uuid", "dev-unknown", "--config", "u.json",
                       "--state-dir", "state-u")
     rc, out, err = lc("boot", "--config", "u.json")
     assert rc == cli.EXIT_NO_RECORD and "NO RECORD" in out
@@ -350,10 +350,21 @@ MISTAKES = [
                 RPC / "genesis.json"], cli.EXIT_LOCAL, "no owner key"),
     (lambda t: ["keys", "new", _key(t)], cli.EXIT_LOCAL, "refusing to overwrite"),
     (lambda t: ["keys", "show", RPC / "genesis.json"], cli.EXIT_LOCAL, "not a key file"),
-    (lambda t: ["devnet", "status", "--dir", t / "no-devnet"], None, None),
-    (lambda t: ["devnet", "fault", "central", "no-such-mode", "--dir", t / "no-devnet"], None,
+    (lambda t: ["scenarionet", "status", "--dir", t / "no-scenarionet"], None, None),
+    (lambda t: ["scenarionet", "fault", "central", "no-such-mode", "--dir", t / "no-scenarionet"], None,
      None),
 ]
+
+
+def test_the_old_devnet_command_still_works_and_says_the_new_name(tmp_path):
+    new = mycroft_lc("scenarionet", "status", "--dir", tmp_path / "none", json_lines=False)
+    old = mycroft_lc("devnet", "status", "--dir", tmp_path / "none", json_lines=False)
+    notice = "mycroft-lc devnet is deprecated: it is now `mycroft-lc scenarionet`\n"
+    assert old[2] == notice + new[2] and old[:2] == new[:2], (old, new)
+    assert notice not in new[2] and "no scenario network is running" in new[2]
+    args = cli.build_parser().parse_args(["devnet", "down"])
+    assert args.dir == ".devnet"                        # the old default directory, too
+    assert cli.build_parser().parse_args(["scenarionet", "down"]).dir == ".scenarionet"
 
 
 def test_a_busy_port_gets_one_line(tmp_path):

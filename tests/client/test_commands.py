@@ -8,7 +8,7 @@ import time
 import pytest
 
 from lightclient import audit, cli, commands
-from lightclient.config import Config, ConfigError, from_devnet
+from lightclient.config import Config, ConfigError, from_scenarionet
 from tests.client.fakenode import FakeChain
 
 
@@ -18,10 +18,10 @@ def run(argv, capsys):
     return code, out.out, out.err
 
 
-def write_devnet(tmp_path, net):
+def write_scenarionet(tmp_path, net):
     d = tmp_path / "dn"
     d.mkdir()
-    (d / "devnet.json").write_text(json.dumps({
+    (d / "scenarionet.json").write_text(json.dumps({
         "chain_id": net.data.chain_id, "central_url": net.central.url,
         "peer_urls": [n.url for n in net.nodes[1:]], "block_interval_s": 5.0,
         "checkpoint": {"height": 1, "hash": net.data.header_hash(1).hex().upper()}}))
@@ -38,11 +38,11 @@ def test_the_exit_statuses_are_the_cli_table():
     assert len(set(codes)) == len(codes)     # each code means one thing
 
 
-def test_provision_from_devnet_then_boot_status_settings(make_net, chain40, tmp_path, capsys):
+def test_provision_from_scenarionet_then_boot_status_settings(make_net, chain40, tmp_path, capsys):
     net = make_net(chain40)
     cfg_path = str(tmp_path / "cfg.json")
-    dn = write_devnet(tmp_path, net)
-    code, out, _ = run(["provision", "--config", cfg_path, "--devnet", dn, "--uuid", "dev-1",
+    dn = write_scenarionet(tmp_path, net)
+    code, out, _ = run(["provision", "--config", cfg_path, "--scenarionet", dn, "--uuid", "dev-1",
                         "--state-dir", str(tmp_path / "st"), "--json"], capsys)
     assert code == 0 and json.loads(out)["device_uuid"] == "dev-1"
     code, out, _ = run(["boot", "--config", cfg_path, "--json"], capsys)
@@ -116,8 +116,8 @@ def test_state_dir_is_stored_absolute(tmp_path, capsys, monkeypatch, make_net, c
     assert code == 0
     assert json.loads((tmp_path / "c.json").read_text())["state_dir"] == \
         str(tmp_path / "rel" / "state")
-    dn = write_devnet(tmp_path, make_net(chain40))
-    code, _, _ = run(["provision", "--config", "d.json", "--devnet", os.path.relpath(dn)], capsys)
+    dn = write_scenarionet(tmp_path, make_net(chain40))
+    code, _, _ = run(["provision", "--config", "d.json", "--scenarionet", os.path.relpath(dn)], capsys)
     assert code == 0
     assert json.loads((tmp_path / "d.json").read_text())["state_dir"] == \
         os.path.join(dn, "device")
@@ -281,6 +281,6 @@ def test_bad_config_file_is_a_local_fault(tmp_path, capsys):
     assert err.startswith("mycroft-lc: config_json: config is not valid JSON")
 
 
-def test_from_devnet_needs_the_file(tmp_path):
+def test_from_scenarionet_needs_the_file(tmp_path):
     with pytest.raises(ConfigError):
-        from_devnet(str(tmp_path), str(tmp_path / "s"))
+        from_scenarionet(str(tmp_path), str(tmp_path / "s"))

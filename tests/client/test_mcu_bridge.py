@@ -8,11 +8,11 @@ import pytest
 from lightclient import mcu_bridge, native
 from lightclient.chip import txs
 from lightclient.client import LightClient
-from lightclient.config import from_devnet
+from lightclient.config import from_scenarionet
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.mcu import McuClient, McuError
-from lightclient.devnet.launcher import Devnet
+from lightclient.scenarionet.launcher import ScenarioNet
 from lightclient.hwtest.emulator import EmulatedBoard
 
 UUID = "bridge-dev-1"
@@ -22,10 +22,10 @@ OWNER = b"\x07" * 32
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("bridge")
-    # 1 s blocks, two days of history with half the power moving on day 1 (the devnet's first
-    # changes): the chip's catch-up from late day 0 crosses all of them.
-    with Devnet(str(d / "net"), validators=13, peers=2, history_blocks=2 * 86400 + 200,
-                block_interval_s=1, churn_per_day=0.5) as net:
+    # 1 s blocks, two days of history with half the power moving on day 1 (the scenario network's
+    # first changes): the chip's catch-up from late day 0 crosses all of them.
+    with ScenarioNet(str(d / "net"), validators=13, peers=2, history_blocks=2 * 86400 + 200,
+                     block_interval_s=1, churn_per_day=0.5) as net:
         board = EmulatedBoard("esp32-devkitc", d / "lcstore.img")
         board.start()
         try:
@@ -35,8 +35,8 @@ def world(tmp_path_factory):
                 net.wait_height(h + 1)
                 start = 86400 - 100
                 cp = net.checkpoint(start)
-                config = from_devnet(str(d / "net"), str(d / "pi"), UUID,
-                                     checkpoint={"height": start, "hash": cp["hash"]})
+                config = from_scenarionet(str(d / "net"), str(d / "pi"), UUID,
+                                          checkpoint={"height": start, "hash": cp["hash"]})
                 client = LightClient(config)
                 anchor = client.init_from_anchor()
                 chip = mcu_bridge.chip_state(client.pool, {"height": start})

@@ -30,7 +30,7 @@ ALLOWED = {
 # Parts of the package that are not the light client and run on a real clock by nature: the
 # local network makes blocks on the wall clock, the testers' tools time the hardware.
 OTHER_PARTS = {
-    "devnet/": "the local network: a chain that produces blocks in real time",
+    "scenarionet/": "the local network: a chain that produces blocks in real time",
     "runlock.py": "the local networks' directory lock: its holder's start time, its patience",
     "localchain/": "the real local chain's launcher: waits on node processes in real time",
     "hwtest/": "the testers' tools: flashing, emulator and self-test timing of real hardware",

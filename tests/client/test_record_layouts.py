@@ -89,7 +89,7 @@ def test_the_cache_serves_a_record_only_to_its_chain_kind(tmp_path):
     back = real._from_cache(name, entry)
     assert back.stale and back.record["device_pubkey"] == pub.hex()
     assert back.key == b"\x01" + ct.account_address(pub)
-    assert client(record_layouts.DEVNET)._cached_entry(name) is None
+    assert client(record_layouts.SCENARIONET)._cached_entry(name) is None
 
 
 def test_a_config_checks_the_device_name_against_its_chain_kind(tmp_path):
@@ -97,10 +97,25 @@ def test_a_config_checks_the_device_name_against_its_chain_kind(tmp_path):
     doc = {"chain_id": "c", "checkpoint": {"height": 1, "hash": "01" * 32},
            "central": "http://127.0.0.1:9", "state_dir": str(tmp_path),
            "device_uuid": "mark2-kitchen"}
-    assert Config.from_json(doc).chain_kind == "devnet"
+    assert Config.from_json(doc).chain_kind == "scenarionet"
     with pytest.raises(ConfigError) as e:
         Config.from_json(dict(doc, chain_kind="cosmos-sdk"))
     assert e.value.details["field"] == "device_uuid"
     with pytest.raises(ConfigError) as e:
         Config.from_json(dict(doc, chain_kind="ethereum"))
     assert e.value.details["field"] == "chain_kind"
+
+
+def test_the_old_chain_kind_name_devnet_is_read_and_written_as_scenarionet(tmp_path):
+    doc = {"chain_id": "c", "checkpoint": {"height": 1, "hash": "01" * 32},
+           "central": "http://127.0.0.1:9", "state_dir": str(tmp_path),
+           "device_uuid": "mark2-kitchen", "chain_kind": "devnet"}   # a config from before
+    cfg = Config.from_json(doc)
+    assert cfg.chain_kind == record_layouts.SCENARIONET == "scenarionet"
+    assert cfg.to_json()["chain_kind"] == "scenarionet"             # new configs: new name
+    assert Config("c", 1, b"\x01" * 32, str(tmp_path), chain_kind="devnet").chain_kind \
+        == "scenarionet"
+    assert record_layouts.layout("devnet") is record_layouts.layout("scenarionet")
+    assert "devnet" not in record_layouts.KINDS                      # never offered, only read
+    with pytest.raises(DecodeError):
+        record_layouts.layout("Devnet")

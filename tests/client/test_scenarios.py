@@ -1,4 +1,4 @@
-"""The client against the local network (lightclient/devnet: separate processes, real sockets, real
+"""The client against the local network (lightclient/scenarionet: separate processes, real sockets, real
 signatures), one scenario per fault mode: the client either returns verified data or a clear
 error; it never accepts forged data."""
 import json
@@ -8,10 +8,10 @@ import time
 import pytest
 
 from lightclient.client import LightClient
-from lightclient.config import from_devnet
+from lightclient.config import from_scenarionet
 from lightclient.chip.crypto import ed25519
 from lightclient.detector import AttackDetected
-from lightclient.devnet.launcher import Devnet
+from lightclient.scenarionet.launcher import ScenarioNet
 
 UUID = "scenario-dev-1"
 OWNER = b"\x05" * 32
@@ -19,10 +19,11 @@ NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory):
-    d = tmp_path_factory.mktemp("devnet")
+def scenarionet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("scenarionet")
     # 1 s blocks keep waits for inclusion short; the history still spans about a day.
-    with Devnet(str(d), validators=21, peers=4, history_blocks=20000, block_interval_s=1) as net:
+    with ScenarioNet(str(d), validators=21, peers=4, history_blocks=20000,
+                     block_interval_s=1) as net:
         cp = net.checkpoint()
         h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
         net.wait_height(h + 1)
@@ -31,10 +32,10 @@ def devnet(tmp_path_factory):
 
 
 @pytest.fixture
-def dn(devnet):
-    yield devnet
+def dn(scenarionet):
+    yield scenarionet
     for n in NODES:
-        devnet.fault(n, "ok")
+        scenarionet.fault(n, "ok")
 
 
 counter = [0]
@@ -42,8 +43,8 @@ counter = [0]
 
 def client(net, tmp_path, **kw):
     counter[0] += 1
-    cfg = from_devnet(net.directory, str(tmp_path / ("dev%d" % counter[0])), UUID,
-                      checkpoint=net.start_checkpoint)
+    cfg = from_scenarionet(net.directory, str(tmp_path / ("dev%d" % counter[0])), UUID,
+                           checkpoint=net.start_checkpoint)
     for k, v in kw.items():
         setattr(cfg, k, v)
     return LightClient(cfg)

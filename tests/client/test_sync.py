@@ -11,7 +11,7 @@ from lightclient.sources import SourcePool
 from lightclient.sync import (SyncError, compare_pivots, make_overlap_pivot, signer_overlap,
                               sync_from_pool, verify_range)
 from tests.client.fakenode import FakeChain, FakeNode
-from lightclient.devnet.chain import make_validators
+from lightclient.scenarionet.chain import make_validators
 
 DAY = 86400 * 10**9
 

@@ -1,12 +1,12 @@
 # A small chain whose app hash is a multistore over device records, and the compact updates a Pi
 # would send the board: the provisioning and update scenario the firmware tests share.
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient.chip import txs
 from lightclient.chip.core import ics23_types
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.verifier import TrustedState
-from lightclient.devnet.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
+from lightclient.scenarionet.chain import Chain, make_validators  # noqa: F401  (tests build chains too)
 
 SECOND = 10**9
 DAY = 86400 * SECOND

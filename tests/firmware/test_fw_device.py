@@ -7,7 +7,7 @@ import pytest
 
 from lightclient.chip.app import boot
 from lightclient.chip.app.device import Device
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient.chip import txs
 from lightclient.chip.core import update
 from lightclient.chip.core import update_encode

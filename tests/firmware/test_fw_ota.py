@@ -17,7 +17,7 @@ from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.smp import header as H
 from lightclient.chip.store.filedev import RamBlockDevice
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 
 import fwscenario
 

@@ -184,24 +184,24 @@ def test_batch_over_a_tray_with_one_dead_board(emulated, socat_pair, net):
     json.dumps(rep)
 
 
-def test_provision_and_selftest_on_the_local_devnet(emulated, tmp_path):
-    """--network devnet, no longer the default, still provisions (a tray of boards is tested
+def test_provision_and_selftest_on_the_local_scenarionet(emulated, tmp_path):
+    """--network scenarionet, no longer the default, still provisions (a tray of boards is tested
     on the chain: tests/journeys/test_testers_guide.py)."""
-    net = network.DevnetNetwork(str(tmp_path / "devnet"), start=True, validators=4, peers=0,
-                                history_blocks=10, block_interval_s=1)
+    net = network.ScenarioNetNetwork(str(tmp_path / "scenarionet"), start=True, validators=4, peers=0,
+                                     history_blocks=10, block_interval_s=1)
     try:
         board = emulated()
-        rec = _provision(board.port, net, uuid="devnet-board-1")
-        assert net.devnet.record("devnet-board-1")["device_pubkey"] == rec["public_key"]
+        rec = _provision(board.port, net, uuid="scenarionet-board-1")
+        assert net.scenarionet.record("scenarionet-board-1")["device_pubkey"] == rec["public_key"]
         assert rec["network"]["chain_id"] == net.chain_id
         rep = selftest.selftest(board.port, net, bytes.fromhex(rec["public_key"]), timeout=10)
         assert rep["passed"], rep
     finally:
         net.close()
-    # a devnet that is not running is a clear error, not a hang
+    # a scenario network that is not running is a clear error, not a hang
     with pytest.raises(HwTestError) as e:
-        network.DevnetNetwork(str(tmp_path / "nothing-here"))
-    assert e.value.check == "devnet_down" and "devnet up" in e.value.hint
+        network.ScenarioNetNetwork(str(tmp_path / "nothing-here"))
+    assert e.value.check == "scenarionet_down" and "scenarionet up" in e.value.hint
 
 
 def test_selftest_of_a_board_from_another_network_says_so(emulated, net):

@@ -54,12 +54,12 @@ def test_provision_then_selftest_from_the_command_line(emulated, tmp_path, capsy
     assert seed not in out.out + out.err + report.read_text()
     assert out.err.count("PASS") >= len(rep["checks"])
     # with --record alone, selftest takes the network the record names (issue 22: it used the
-    # devnet and failed); a --network that contradicts the record is refused, saying why
+    # scenarionet and failed); a --network that contradicts the record is refused, saying why
     rec_only = ["--port", board.port, "--dir", str(d), "--chain-dir", str(tmp_path / "none"),
                 "--record", str(d / "records" / "b-1.json")]
     assert run(["selftest"] + rec_only) == 0
     assert json.loads(capsys.readouterr().out)["passed"]
-    assert run(["selftest"] + rec_only + ["--network", "devnet"]) == 2
+    assert run(["selftest"] + rec_only + ["--network", "scenarionet"]) == 2
     err = capsys.readouterr().err
     assert "network_mismatch" in err and "provisioned on the synthetic network" in err
     # neither --record nor --network: the chain (the default) is not there, and the tester is
@@ -93,6 +93,26 @@ def test_the_chain_is_the_default_network_and_its_absence_is_a_clear_error(tmp_p
     text = " ".join(capsys.readouterr().out.split())
     assert "chain (the default" in text and "no longer the default" in text
     assert "--start-chain" in text and "--chain-dir" in text
+
+
+def test_the_old_network_name_devnet_still_works_and_says_the_new_name(tmp_path, capsys):
+    """--network devnet and --devnet-dir (the scenario network's names before issue 18) reach
+    the same check as the new ones; the old name adds one line saying the new one."""
+    nothing = str(tmp_path / "none")
+    argv = ["provision", "--port", "/dev/ttyNOPE-hwtest", "--dir", str(tmp_path)]
+    assert run(argv + ["--network", "scenarionet", "--scenarionet-dir", nothing]) == 4
+    new = capsys.readouterr().err
+    assert run(argv + ["--network", "devnet", "--devnet-dir", nothing]) == 4
+    old = capsys.readouterr().err
+    assert "scenarionet_down" in new and "deprecated" not in new
+    assert old == "--network devnet is deprecated: it is now --network scenarionet\n" + new
+    rec = tmp_path / "old-record.json"      # a board provisioned while it was called devnet
+    rec.write_text(json.dumps({"public_key": "00" * 32, "network": {"name": "devnet"}}))
+    assert run(["selftest", "--port", "/dev/ttyNOPE-hwtest", "--record", str(rec),
+                "--network", "scenarionet", "--scenarionet-dir", nothing,
+                "--dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "names no network" not in err and "network_mismatch" not in err, err
 
 
 def test_selftest_exit_code_is_nonzero_on_any_fail(socat_pair, tmp_path, capsys):

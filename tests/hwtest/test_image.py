@@ -96,7 +96,7 @@ def test_missing_firmware_is_a_clear_error(tmp_path):
 def test_filesystem_image_mounts_and_holds_exactly_the_expected_files(fake_repo, name, tmp_path):
     b = boards.load_board(name)
     prov = tmp_path / "p.json"
-    prov.write_text('{"network": "devnet"}')
+    prov.write_text('{"network": "scenarionet"}')
     files, manifest = image.filesystem_files(b, image.read_provision(prov), fake_repo)
     data = image.build_filesystem(b, files)
     assert len(data) == b.vfs_partition.size
@@ -118,7 +118,7 @@ def test_filesystem_image_mounts_and_holds_exactly_the_expected_files(fake_repo,
         src = fake_repo / (p[len("/lib/"):] if p.startswith("/lib/") else "firmware" + p)
         assert found[p] == src.read_bytes(), p
     assert json.loads(found["/board.json"]) == b.raw
-    assert json.loads(found["/provision.json"]) == {"network": "devnet"}
+    assert json.loads(found["/provision.json"]) == {"network": "scenarionet"}
     m = json.loads(found["/manifest.json"])
     assert m["firmware_hash"] == manifest["firmware_hash"] == image.firmware_hash(
         {p: found[p] for p in fakes.FAKE_REPO_APP})

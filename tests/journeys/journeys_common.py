@@ -1,4 +1,4 @@
-"""Long-running commands of a journey (devnet up, board emulate), started in the background
+"""Long-running commands of a journey (scenarionet up, board emulate), started in the background
 and stopped with SIGINT as a person would."""
 
 import os

@@ -6,7 +6,7 @@ the README's code block, so editing the list changes this test.
 How the block's shorthand is read: `a ... / b / c` and `x | y` are alternatives of the last
 word (or of the last two, `board image build | flash`: the first that exists); `[...]` is
 optional and left out; `<uuid>` and `...` are filled in by this test (a registered device). The
-devnet runs with 4 validators and 1 peer instead of the listed defaults, to stay quick."""
+scenarionet runs with 4 validators and 1 peer instead of the listed defaults, to stay quick."""
 
 import glob
 import json
@@ -100,12 +100,12 @@ def test_the_device_journey_runs_and_exits_as_the_readme_says(tmp_path):
     uuid = str(uuidlib.uuid4())
     owner, device = os.urandom(32).hex(), os.urandom(32).hex()
     try:
-        up = _readme_line("devnet up") + ["--validators", "4", "--peers", "1"]
-        bg.spawn([str(CLI)] + up, lambda l: "devnet.json" in l, 240, env=env)
-        run(["devnet", "register-device", uuid, "--owner-seed", owner, "--device-seed", device])
-        run(["devnet", "set-settings", uuid, "--owner-seed", owner, "date_format=DMY"])
-        run(_readme_line("devnet fault"))                 # central blackholed
-        run(["devnet", "status"])
+        up = _readme_line("scenarionet up") + ["--validators", "4", "--peers", "1"]
+        bg.spawn([str(CLI)] + up, lambda l: "scenarionet.json" in l, 240, env=env)
+        run(["scenarionet", "register-device", uuid, "--owner-seed", owner, "--device-seed", device])
+        run(["scenarionet", "set-settings", uuid, "--owner-seed", owner, "date_format=DMY"])
+        run(_readme_line("scenarionet fault"))                 # central blackholed
+        run(["scenarionet", "status"])
         run([w.replace("<uuid>", uuid) for w in _readme_line("provision")])
         boot = run(_readme_line("boot") + ["--json"])     # fresh and verified: exit 0
         assert json.loads(boot.stdout)
@@ -116,8 +116,8 @@ def test_the_device_journey_runs_and_exits_as_the_readme_says(tmp_path):
         files = glob.glob(str(REPO / steps[1]))
         assert files, "README's verify-steps example names no files: %s" % steps[1]
         run(["verify-steps"] + files)
-        run(["devnet", "down"])
+        run(["scenarionet", "down"])
     finally:
         bg.close()
-        subprocess.run([str(CLI), "devnet", "down", "--dir", ".devnet"], cwd=tmp_path,
+        subprocess.run([str(CLI), "scenarionet", "down", "--dir", ".scenarionet"], cwd=tmp_path,
                        capture_output=True, timeout=60)

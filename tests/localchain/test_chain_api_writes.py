@@ -17,7 +17,7 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.client import LightClient
 from lightclient.localchain import devicetx
 # the device API's own end-to-end helpers: the same unmodified client, the same waits
-from tests.api.test_api_devnet import TOKEN, ovos_api, wait_for
+from tests.api.test_api_scenarionet import TOKEN, ovos_api, wait_for
 from tests.localchain.chainhelp import client_config
 
 UUID = "pi-chain-1"

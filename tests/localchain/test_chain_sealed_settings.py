@@ -204,7 +204,7 @@ def test_a_device_whose_owner_sealed_nothing_for_it_reads_defaults_and_says_so(w
 def test_the_device_api_serves_the_opened_settings_to_ovos_backend_client(world, tmp_path,
                                                                           monkeypatch):
     from lightclient.api.server import ApiApp
-    from tests.api.test_api_devnet import TOKEN, ovos_api
+    from tests.api.test_api_scenarionet import TOKEN, ovos_api
     for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(k, str(tmp_path / k.lower()))
     d = world["d"]

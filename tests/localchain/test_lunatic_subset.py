@@ -8,7 +8,7 @@ import pytest
 
 from lightclient.chip.core import types as T
 from lightclient.chip.core import valset as V
-from lightclient.devnet.chain import Key
+from lightclient.scenarionet.chain import Key
 from lightclient.localchain import lunatic
 
 

@@ -7,8 +7,8 @@ import time
 from lightclient.chip import txs as txmod
 from lightclient.chip.core import rpcjson
 from lightclient.chip.core.errors import LightClientError
-from lightclient.devnet.chain import format_rfc3339_ns
-from lightclient.devnet.rpc import hexu, internal, invalid_params
+from lightclient.scenarionet.chain import format_rfc3339_ns
+from lightclient.scenarionet.rpc import hexu, internal, invalid_params
 
 MAX_EVIDENCE = 256  # evidence records a node keeps (each up to a MAX_BODY request)
 

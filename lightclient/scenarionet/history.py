@@ -1,15 +1,15 @@
-"""The devnet's chain: a deterministic header chain from a spec, weeks of it in seconds.
+"""The scenario network's chain: a deterministic header chain from a spec, weeks of it in seconds.
 
 A `Spec` (chain id, seed, validators, key type, block interval, churn, genesis time) fixes
-everything: validator keys, their weighted powers, validator-set changes at seeded heights,
-history transactions, every header and every signature. `History.extend_to(h)` computes the
-header chain sequentially but keeps only 32 bytes per height (the header hash); the validator
-sets are kept per epoch and the app state per change (lightclient/devnet/app.py). A `Header` is rebuilt
-on demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
-impossible, and Ed25519 / RFC 6979 signatures are deterministic, so a commit signed later is
-the same one whenever it is asked for.
+everything: validator keys, their weighted powers, validator-set changes at seeded heights, history
+transactions, every header and every signature. `History.extend_to(h)` computes the header chain
+sequentially but keeps only 32 bytes per height (the header hash); the validator sets are kept per
+epoch and the app state per change (lightclient/scenarionet/app.py). A `Header` is rebuilt on
+demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
+impossible, and Ed25519 / RFC 6979 signatures are deterministic, so a commit signed later is the
+same one whenever it is asked for.
 
-What is simplified (docs/devnet.md): last_commit_hash commits to a digest of the previous
+What is simplified (docs/scenario-network.md): last_commit_hash commits to a digest of the previous
 commit's vote set (height, block id, who was absent), not to the CommitSigs' Merkle root with
 signatures; the proposer is round robin; vote timestamps are header time + 1 s + index ms.
 
@@ -34,9 +34,9 @@ from lightclient.chip.core import valset
 from lightclient.chip.core.merkle import hash_from_byte_slices
 from lightclient.chip.core.merkle import inner_hash as _inner
 from lightclient.chip.core.merkle import leaf_hash as _leaf
-from lightclient.devnet.chain import CONSENSUS_HASH, EMPTY_HASH, Key, block_id_of
-from lightclient.devnet.chain import sign_commit as _sign_commit
-from lightclient.devnet import app as appmod
+from lightclient.scenarionet.chain import CONSENSUS_HASH, EMPTY_HASH, Key, block_id_of
+from lightclient.scenarionet.chain import sign_commit as _sign_commit
+from lightclient.scenarionet import app as appmod
 
 SECOND = 1_000_000_000
 DAY_S = 86400
@@ -136,14 +136,14 @@ def data_hash(block_txs):
 
 def sign_commit(header, block_id, vals, key_for, absent=(), signers=None):
     """Commit for (header, block_id) by `vals`: every validator signs except those in `absent`
-    (or only those in `signers`, indices); key_for(address) -> lightclient.devnet.chain.Key."""
+    (or only those in `signers`, indices); key_for(address) -> lightclient.scenarionet.chain.Key."""
     if signers is None:
         signers = [i for i in range(len(vals)) if i not in absent]
     return _sign_commit(header, block_id, vals, key_for, signers)
 
 
 def last_commit_digest(prev_hash, prev_absent):
-    """What a devnet header's last_commit_hash commits to (see the module doc)."""
+    """What a scenario network header's last_commit_hash commits to (see the module doc)."""
     return _sha(b"devnet-last-commit/", prev_hash, bytes(prev_absent))
 
 

@@ -1,5 +1,5 @@
 """CometBFT 0.38 RPC face: request parsing (URI GET and JSON-RPC 2.0 POST), JSON shapes and
-errors as CometBFT writes them, and the HTTP plumbing every devnet process serves it with (the
+errors as CometBFT writes them, and the HTTP plumbing every scenarionet process serves it with (the
 honest methods are chain_rpc.py's, a faulty node's answers node.py's and faults.py's).
 
 Shapes follow ../shared/vectors/cometbft/rpc/kvstore-v0.38: string-encoded int64s, RFC 3339
@@ -15,7 +15,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lightclient.devnet.chain import commit_json, header_json, validator_json
+from lightclient.scenarionet.chain import commit_json, header_json, validator_json
 
 MAX_BODY = 1 << 20
 COMETBFT_VERSION = "0.38.12"
@@ -262,7 +262,7 @@ def serve(handler_cls, port=0, **attrs):
 
 class BaseHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "devnet"
+    server_version = "scenarionet"
     sys_version = ""
 
     def log_message(self, fmt, *args):  # quiet

@@ -1,4 +1,4 @@
-"""The devnet's chain and application, in process: header hashing, validator-set changes, the
+"""The scenario network's chain and application, in process: header hashing, validator-set changes, the
 light-client verifier over generated light blocks, proofs, transactions, the on-disk cache."""
 
 import base64
@@ -16,9 +16,9 @@ from lightclient.chip.core import verifier
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.signatures import CachingChecker
-from lightclient.devnet import app as appmod
-from lightclient.devnet import chain_rpc, producer, rpc
-from lightclient.devnet.history import History, Spec
+from lightclient.scenarionet import app as appmod
+from lightclient.scenarionet import chain_rpc, producer, rpc
+from lightclient.scenarionet.history import History, Spec
 
 GENESIS = 1_700_000_000 * 10**9
 SECOND = 10**9
@@ -165,9 +165,10 @@ def test_app_hash_changes_only_with_state(hist):
     assert hist.header(5).app_hash != hist.header(6).app_hash  # tx in block 5
 
 
-def test_the_devnet_imitates_no_sdk_module(hist):
+def test_the_scenarionet_imitates_no_sdk_module(hist):
     # Bank, gov and the SDK's other modules are the real chain's (lightclient/localchain): the
-    # devnet's multistore holds its devices store alone, and a query of another store is refused.
+    # scenario network's multistore holds its devices store alone, and a query of another store is
+    # refused.
     assert set(hist.app.snapshot(hist.height)[0]) == {"devices"}
     node = chain_rpc.ChainRPC(hist)
     for store in ("bank", "gov"):
@@ -226,8 +227,8 @@ def test_transaction_rules():
 
 
 def test_an_integral_float_interval_is_the_same_chain():
-    # `devnet up --block-interval 5` (argparse float) and Devnet(block_interval_s=5) continue
-    # each other's chain in one directory, so they must be the same chain.
+    # `scenarionet up --block-interval 5` (argparse float) and ScenarioNet(block_interval_s=5)
+    # continue each other's chain in one directory, so they must be the same chain.
     assert spec(block_interval_s=60.0).digest() == spec(block_interval_s=60).digest()
     a, b = History(spec(block_interval_s=60.0)), History(spec(block_interval_s=60))
     a.extend_to(50)

@@ -1,4 +1,4 @@
-"""The fault modes of a devnet node: one class per mode, one registry (`FAULTS`).
+"""The fault modes of a scenario network node: one class per mode, one registry (`FAULTS`).
 
 A fault acts at three levels, each a method with an honest default:
 - control: `listening` (is the RPC port open at all) and `prepare` (what it builds when set: a
@@ -16,9 +16,9 @@ import base64
 import textwrap
 import time
 
-from lightclient.devnet import forks
-from lightclient.devnet import rpc
-from lightclient.devnet.fault_params import (  # noqa: F401 (FaultError: re-exported for callers)
+from lightclient.scenarionet import forks
+from lightclient.scenarionet import rpc
+from lightclient.scenarionet.fault_params import (  # noqa: F401 (FaultError: re-exported)
     Choice, FaultError, FaultParamError, Int, Number, Object, Text, UnknownFault)
 
 

@@ -1,4 +1,4 @@
-"""Every fault mode of a devnet node observed over raw sockets / http.client and with the core's
+"""Every fault mode of a scenario network node observed over raw sockets / http.client and with the core's
 verifier; evidence; fault switches seen whole; wrong faults refused with a typed reason."""
 
 import http.client
@@ -13,7 +13,7 @@ from lightclient.chip import txs
 from lightclient.chip.core import rpcjson, verifier
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
-from devnet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
+from scenarionet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
                            record_query, result, SECOND, verify_query)
 
 
@@ -145,7 +145,7 @@ def evidence_json(commit_result, validators_result, common_height):
 
 def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
     latest = net.latest_height()
-    changes = [int(x) for x in net._call("devnet_info")["change_heights"]]
+    changes = [int(x) for x in net._call("scenarionet_info")["change_heights"]]
     assert changes and changes[0] < latest - 10
     signer = changes[0] - 1  # a set that has changed since
     with fault(net, "peer3", "lunatic", signer_height=signer, fork_height=latest - 2,
@@ -188,7 +188,7 @@ def test_lunatic_attack_fools_a_skipping_client_and_evidence_is_recorded(net):
 
 
 def test_a_node_keeps_a_bounded_evidence_record():
-    from lightclient.devnet import evidence
+    from lightclient.scenarionet import evidence
     records = []
     for i in range(evidence.MAX_EVIDENCE + 10):
         evidence.keep_evidence(records, {"hash": "%064X" % i})
@@ -240,7 +240,7 @@ def test_wrong_proofs_do_not_verify(net):
 def test_a_fault_switch_is_seen_whole_by_request_threads():
     # Request threads read the fault mode while the control port switches it: after every
     # single assignment the node must be answerable, never a new mode with the old params.
-    from lightclient.devnet import history, node as nodemod
+    from lightclient.scenarionet import history, node as nodemod
     seen = []
 
     class Watched(nodemod.Node):
@@ -267,7 +267,7 @@ def test_a_forked_node_asks_for_the_head_only_where_the_fork_shows():
     # Its other answers are the honest ones: a round trip to the producer for its head on each
     # of them slowed the faulty node, so hedged clients took a peer's answer and never saw the
     # fork (a scenario test failed now and then under load).
-    from lightclient.devnet import faults, history, node as nodemod
+    from lightclient.scenarionet import faults, history, node as nodemod
 
     class Up:
         def __init__(self):
@@ -335,7 +335,7 @@ def test_a_node_refuses_a_malformed_peer_list_and_keeps_its_own(net):
 
 
 def test_the_launcher_names_what_is_wrong_before_asking_a_node(net):
-    from lightclient.devnet.launcher import FaultRefused
+    from lightclient.scenarionet.launcher import FaultRefused
     for node, mode, params, reason in [
             ("peer9", "ok", {}, "unknown node 'peer9' (valid: central, peer1, peer2, peer3, "
                                 "peer4)"),

@@ -1,7 +1,7 @@
 # The device API end to end: the unmodified ovos-backend-client (personal backend) reads its
 # device, settings, location and skill settings through `serve-api`'s app, backed by the real
-# LightClient, against the local network (lightclient/devnet) with its faults; writes are signed,
-# queued, survive a restart and an outage, and change the device's record on the chain.
+# LightClient, against the local network (lightclient/scenarionet) with its faults; writes are
+# signed, queued, survive a restart and an outage, and change the device's record on the chain.
 
 import json
 import os
@@ -14,9 +14,9 @@ from lightclient.api.queue import WriteQueue
 from lightclient.api.server import ApiApp
 from lightclient.api.signer import SeedFileSigner
 from lightclient.client import LightClient
-from lightclient.config import from_devnet
+from lightclient.config import from_scenarionet
 from lightclient.chip.crypto import ed25519
-from lightclient.devnet.launcher import Devnet
+from lightclient.scenarionet.launcher import ScenarioNet
 
 UUID = "pi-kitchen-1"
 DEVICE_SEED = bytes(range(1, 33))
@@ -60,8 +60,8 @@ def world(tmp_path_factory):
     seed_path = root / "device.seed"
     seed_path.write_text(DEVICE_SEED.hex())
     os.chmod(seed_path, 0o600)
-    with Devnet(str(root / "net"), validators=21, peers=4, history_blocks=60,
-                block_interval_s=1) as net:
+    with ScenarioNet(str(root / "net"), validators=21, peers=4, history_blocks=60,
+                     block_interval_s=1) as net:
         h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED,
                                 skills=[WEATHER], location=LOCATION)
         net.wait_height(h + 1)
@@ -85,7 +85,7 @@ class World:
         self.app = None
 
     def start(self, state="state"):
-        cfg = from_devnet(self.net.directory, str(self.root / state), device_uuid=UUID)
+        cfg = from_scenarionet(self.net.directory, str(self.root / state), device_uuid=UUID)
         self.client = LightClient(cfg)
         self.queue = WriteQueue(self.root / "queue")
         self.app = ApiApp(self.client, UUID, cfg.chain_id, SeedFileSigner(self.seed_path),
@@ -275,11 +275,11 @@ def test_serve_api_command_under_socket_activation(world):
     import socket
     import subprocess
     import sys
-    from lightclient.config import from_devnet
-    from lightclient.devnet.launcher import REPO
+    from lightclient.config import from_scenarionet
+    from lightclient.scenarionet.launcher import REPO
     world.faults()
     cfg_path = str(world.root / "device.json")
-    from_devnet(world.net.directory, str(world.root / "cli-state"), device_uuid=UUID).save(cfg_path)
+    from_scenarionet(world.net.directory, str(world.root / "cli-state"), device_uuid=UUID).save(cfg_path)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -351,7 +351,7 @@ def test_writes_signed_by_the_key_on_the_microcontroller(world):
         uuid = "pi-mcu-1"
         h = world.net.register_device(uuid, pub, OWNER_SEED)
         world.net.wait_height(h + 1)
-        cfg = from_devnet(world.net.directory, str(world.root / "mcu-state"), device_uuid=uuid)
+        cfg = from_scenarionet(world.net.directory, str(world.root / "mcu-state"), device_uuid=uuid)
         app = ApiApp(LightClient(cfg), uuid, cfg.chain_id, McuSigner(mcu),
                      WriteQueue(world.root / "mcu-queue"), port=0, fresh_for_s=0,
                      backoff_base=0.2, backoff_max=1.0, confirm_poll_s=0.2).start()
@@ -421,7 +421,7 @@ def test_light_client_attack_through_the_central_api_is_never_served(world):
     """The central API serves a lunatic fork (signed by validators of the trusted set, with the
     attacker's settings): the client detects it against a witness and halts; the service answers
     a clean 503, never the attacker's settings."""
-    cp_height = json.load(open(os.path.join(world.net.directory, "devnet.json")))["checkpoint"][
+    cp_height = json.load(open(os.path.join(world.net.directory, "scenarionet.json")))["checkpoint"][
         "height"]
     world.stop()
     world.start(state="attacked")                 # a device that has only its checkpoint

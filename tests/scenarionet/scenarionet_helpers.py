@@ -1,4 +1,4 @@
-"""Helpers of the devnet tests: talking to its nodes over HTTP, the CLI in a subprocess, and
+"""Helpers of the scenario network tests: talking to its nodes over HTTP, the CLI in a subprocess, and
 whether processes live."""
 
 import base64
@@ -12,7 +12,7 @@ import urllib.parse
 
 from lightclient.chip import txs
 from lightclient.chip.core import proof_chain, rpcjson, verifier
-from lightclient.devnet.launcher import REPO
+from lightclient.scenarionet.launcher import REPO
 
 VECTORS = os.path.join(REPO, "..", "shared", "vectors", "cometbft", "rpc", "kvstore-v0.38")
 SECOND = 10**9
@@ -44,23 +44,23 @@ def wait_gone(pids, timeout=10):
 
 
 def cli(d, *args, **kw):
-    """`devnet ARGS --dir d` run to its end (CompletedProcess, text)."""
+    """`scenarionet ARGS --dir d` run to its end (CompletedProcess, text)."""
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-m", "lightclient.devnet.cli", "devnet"] + list(args)
+    return subprocess.run([sys.executable, "-m", "lightclient.scenarionet.cli", "scenarionet"] + list(args)
                           + ["--dir", d], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60, **kw)
 
 
 def up(d, *extra):
-    """A small `devnet up` subprocess: (Popen, its devnet.json, the children's pids)."""
+    """A small `scenarionet up` subprocess: (Popen, its scenarionet.json, the children's pids)."""
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up",
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.scenarionet.cli", "scenarionet", "up",
                           "--dir", d, "--json"] + UP_SMALL + list(extra), cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     while True:
         line = p.stdout.readline()
-        assert line, "devnet up exited early: %s" % p.stderr.read()
+        assert line, "scenarionet up exited early: %s" % p.stderr.read()
         lines.append(line)
         if line.startswith("}"):
             break
@@ -70,7 +70,7 @@ def up(d, *extra):
 
 
 def pids_with(text):
-    """Processes whose command line contains `text` (the devnet directory)."""
+    """Processes whose command line contains `text` (the scenario network directory)."""
     out = []
     for pid in os.listdir("/proc"):
         try:

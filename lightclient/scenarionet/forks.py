@@ -6,10 +6,10 @@ import json
 import threading
 
 from lightclient.chip import txs as txmod
-from lightclient.devnet.chain import header_json  # noqa: F401  (re-exported for the fault modes)
-from lightclient.devnet import app as appmod
-from lightclient.devnet import history as hist
-from lightclient.devnet.device_template import merge_setting
+from lightclient.scenarionet.chain import header_json  # noqa: F401  (re-exported for faults)
+from lightclient.scenarionet import app as appmod
+from lightclient.scenarionet import history as hist
+from lightclient.scenarionet.device_template import merge_setting
 
 SECOND = hist.SECOND
 
@@ -104,7 +104,7 @@ def lunatic(spec, up, fork_height, signer_height, setting, uuid=None):
     fork_height - 1 with the devices' `setting` merged with the attacker's (one device's when
     `uuid` is given), version + 1."""
     old_vals, old_keys = up.valset_and_keys(signer_height)
-    st = up.call("devnet_state", {"height": str(fork_height - 1)})
+    st = up.call("scenarionet_state", {"height": str(fork_height - 1)})
     stores = {n: {bytes.fromhex(k): bytes.fromhex(v) for k, v in items.items()}
               for n, items in st["stores"].items()}
     changes = {}

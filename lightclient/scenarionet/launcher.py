@@ -1,6 +1,6 @@
 """Start and stop the local network, and drive it from Python (tests, demo, benchmarks).
 
-    with Devnet("/tmp/dn", validators=21, peers=4, history_days=2) as net:
+    with ScenarioNet("/tmp/dn", validators=21, peers=4, history_days=2) as net:
         net.central_url, net.peer_urls                 # CometBFT RPC endpoints
         cp = net.checkpoint()                          # provision a device with this
         h = net.register_device("dev-1", device_pub, owner_seed)
@@ -27,41 +27,41 @@ from lightclient.atomic_file import write_atomic
 from lightclient.chip import txs as txmod
 from lightclient.chip.crypto import ed25519
 from lightclient.runlock import LockBusy, RunLock
-from lightclient.devnet.chain import format_rfc3339_ns
-from lightclient.devnet import faults
-from lightclient.devnet import history as hist
-from lightclient.devnet import rpc
-from lightclient.devnet.device_template import default_sections, merge_setting
+from lightclient.scenarionet.chain import format_rfc3339_ns
+from lightclient.scenarionet import faults
+from lightclient.scenarionet import history as hist
+from lightclient.scenarionet import rpc
+from lightclient.scenarionet.device_template import default_sections, merge_setting
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class DevnetError(Exception):
+class ScenarioNetError(Exception):
     pass
 
 
-class ControlRefused(DevnetError):
+class ControlRefused(ScenarioNetError):
     """A node's control port answered with an HTTP error; `message` is its one-line reason."""
 
     def __init__(self, what, status, message):
-        DevnetError.__init__(self, "%s: HTTP %d %s" % (what, status, message))
+        ScenarioNetError.__init__(self, "%s: HTTP %d %s" % (what, status, message))
         self.status = status
         self.message = message
 
 
-class FaultRefused(DevnetError):
+class FaultRefused(ScenarioNetError):
     """A fault mode, parameter or node name that cannot be set; the message names which."""
 
 
-class DevnetBusy(DevnetError):
-    """A devnet of this directory is running (the message names its PID and start time)."""
+class ScenarioNetBusy(ScenarioNetError):
+    """A scenario network of this directory is running (the message names its PID and start time)."""
 
 
-class ChainMismatch(DevnetError):
+class ChainMismatch(ScenarioNetError):
     """The directory holds another chain than the one asked for."""
 
     def __init__(self, directory, chain_id, diff):
-        DevnetError.__init__(self, (
+        ScenarioNetError.__init__(self, (
             "%s holds another chain %s (%s): start it with the same parameters to continue it, "
             "or with --fresh to replace it (devices provisioned on it must then be provisioned "
             "again)" % (directory, chain_id, "; ".join("%s %s there, %s asked" % d for d in diff))))
@@ -76,9 +76,9 @@ def _read_chain(path):
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
-        raise DevnetError("%s is unreadable (%s): --fresh replaces it" % (path, e))
+        raise ScenarioNetError("%s is unreadable (%s): --fresh replaces it" % (path, e))
     if not isinstance(old, dict) or not isinstance(old.get("genesis_time_ns"), int):
-        raise DevnetError("%s is not a chain spec: --fresh replaces it" % path)
+        raise ScenarioNetError("%s is not a chain spec: --fresh replaces it" % path)
     return old
 
 
@@ -106,16 +106,16 @@ def _read_ready(proc, name, timeout):
                 continue
             chunk = os.read(proc.stdout.fileno(), 4096)
             if not chunk:
-                raise DevnetError("%s exited during startup (code %s)" % (name, proc.poll()))
+                raise ScenarioNetError("%s exited during startup (code %s)" % (name, proc.poll()))
             buf += chunk
             if b"\n" in buf:
                 line = buf.split(b"\n", 1)[0].decode()
                 if not line.startswith("READY "):
-                    raise DevnetError("%s: unexpected output %r" % (name, line[:200]))
+                    raise ScenarioNetError("%s: unexpected output %r" % (name, line[:200]))
                 return json.loads(line[6:])
     finally:
         sel.close()
-    raise DevnetError("%s not ready within %.0f s" % (name, timeout))
+    raise ScenarioNetError("%s not ready within %.0f s" % (name, timeout))
 
 
 def _http_json(method, url, body=None, timeout=10.0):
@@ -133,7 +133,7 @@ def _http_json(method, url, body=None, timeout=10.0):
         raise ControlRefused("%s %s" % (method, url), e.code, msg)
 
 
-class Devnet:
+class ScenarioNet:
     def __init__(self, directory, validators=21, peers=4, key_type="ed25519", history_days=2,
                  history_blocks=None, churn_per_day=0.01, seed=b"mycroft-devnet",
                  genesis_time_ns=None, block_interval_s=5, chain_id="mycroft-devnet-1",
@@ -162,9 +162,9 @@ class Devnet:
 
     @classmethod
     def attach(cls, directory):
-        """A Devnet for the running devnet of `directory` (its devnet.json), owning none of its
-        processes: the chain, fault and transaction methods work, stop() does nothing. Raises
-        OSError / ValueError when there is no readable devnet.json."""
+        """A ScenarioNet for the running scenario network of `directory` (its scenarionet.json),
+        owning none of its processes: the chain, fault and transaction methods work, stop() does nothing. Raises
+        OSError / ValueError when there is no readable scenarionet.json."""
         info = load_info(directory)
         net = cls(directory, chain_id=info["chain_id"], block_interval_s=info["block_interval_s"])
         net.producer_url = info["producer"]["rpc"]
@@ -223,24 +223,24 @@ class Devnet:
         return proc
 
     def start(self):
-        """Start the network; raises DevnetBusy when a devnet of this directory runs (its PID
-        named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
+        """Start the network; raises ScenarioNetBusy when a scenario network of this directory runs
+        (its PID named), ChainMismatch when the directory holds another chain (see _choose_chain)."""
         t0 = time.monotonic()
         os.makedirs(self.directory, exist_ok=True)
-        self._lock = RunLock(self.directory, "devnet")
+        self._lock = RunLock(self.directory, "scenarionet")
         try:
-            self._lock.acquire("devnet up")
+            self._lock.acquire("scenarionet up")
         except LockBusy as e:
             self._lock = None
-            raise DevnetBusy(str(e))
+            raise ScenarioNetBusy(str(e))
         try:
             chain_state = self._choose_chain()
-            stale_info = os.path.join(self.directory, "devnet.json")
+            stale_info = os.path.join(self.directory, "scenarionet.json")
             if os.path.exists(stale_info):
-                os.remove(stale_info)  # the ports of a devnet that is gone: never attach to them
+                os.remove(stale_info)  # the ports of a network that is gone: never attach to them
             spec_json = json.dumps(self.spec.to_json())
             cache = self.cache_dir or os.path.join(self.directory, "cache")
-            p = self._spawn("producer", ["-m", "lightclient.devnet.producer",
+            p = self._spawn("producer", ["-m", "lightclient.scenarionet.producer",
                                          "--dir", self.directory, "--spec", spec_json,
                                          "--cache-dir", cache])
             names = ["central"] + ["peer%d" % i for i in range(1, self.peers + 1)]
@@ -248,7 +248,7 @@ class Devnet:
             self.producer_url = "http://127.0.0.1:%d" % ready["port"]
             node_procs = {}
             for n in names:
-                node_procs[n] = self._spawn(n, ["-m", "lightclient.devnet.node", "--name", n,
+                node_procs[n] = self._spawn(n, ["-m", "lightclient.scenarionet.node", "--name", n,
                                                 "--producer", self.producer_url,
                                                 "--spec", spec_json])
             for n in names:
@@ -284,7 +284,7 @@ class Devnet:
                 "stale_lock": self._lock.previous,
             }
             self.info["checkpoint"] = self.checkpoint()
-            self._write_json("devnet.json", self.info)
+            self._write_json("scenarionet.json", self.info)
         except BaseException:
             self.stop()
             raise
@@ -329,7 +329,7 @@ class Devnet:
     def _call(self, method, params=None, url=None):
         env = rpc.rpc_call(url or self.producer_url, method, params or {})
         if env.get("error"):
-            raise DevnetError("%s: %s" % (method, env["error"]))
+            raise ScenarioNetError("%s: %s" % (method, env["error"]))
         return env["result"]
 
     def latest_height(self):
@@ -342,8 +342,8 @@ class Devnet:
             if h >= height:
                 return h
             if time.monotonic() > deadline:
-                raise DevnetError("height %d not reached within %.0f s (at %d)"
-                                  % (height, timeout, h))
+                raise ScenarioNetError("height %d not reached within %.0f s (at %d)"
+                                       % (height, timeout, h))
             time.sleep(min(0.2, self.block_interval_s / 4))
 
     def validators(self, height):
@@ -416,23 +416,23 @@ class Devnet:
         """broadcast_tx_sync, then wait until the tx is in a block; returns its height."""
         r = self._call("broadcast_tx_sync", {"tx": base64.b64encode(tx).decode()})
         if r["code"] != 0:
-            raise DevnetError("transaction refused (code %d): %s" % (r["code"], r["log"]))
+            raise ScenarioNetError("transaction refused (code %d): %s" % (r["code"], r["log"]))
         deadline = time.monotonic() + (timeout or 3 * self.block_interval_s + 10)
         while True:
-            st = self._call("devnet_tx", {"hash": r["hash"]})
+            st = self._call("scenarionet_tx", {"hash": r["hash"]})
             if st["height"] is not None:
                 if st["code"] != 0:
-                    raise DevnetError("transaction failed in block %s: %s"
-                                      % (st["height"], st["log"]))
+                    raise ScenarioNetError("transaction failed in block %s: %s"
+                                           % (st["height"], st["log"]))
                 return int(st["height"])
             if time.monotonic() > deadline:
-                raise DevnetError("transaction %s not included in time" % r["hash"])
+                raise ScenarioNetError("transaction %s not included in time" % r["hash"])
             time.sleep(0.05)
 
     def register_device(self, uuid, device_pubkey, owner_seed, account=None, timeout=None,
                         **sections):
         """Register a device (signed by the owner key); sections default to
-        lightclient/devnet/device_template.py. Returns the height of the block that includes it
+        lightclient/scenarionet/device_template.py. Returns the height of the block that includes it
         (its record is provable at that height once header height + 1 exists)."""
         owner_pub = ed25519.public_key(owner_seed)
         account = account or "acct-" + owner_pub.hex()[:16]
@@ -455,7 +455,7 @@ class Devnet:
         """Change some fields of the `setting` section (merged into the current one)."""
         rec = self.record(uuid)
         if rec is None:
-            raise DevnetError("device %s is not registered" % uuid)
+            raise ScenarioNetError("device %s is not registered" % uuid)
         return self.update_device(uuid, owner_seed, timeout,
                                   setting=merge_setting(rec["setting"], changes))
 
@@ -468,6 +468,6 @@ class Devnet:
 
 
 def load_info(directory):
-    """devnet.json of a running devnet."""
-    with open(os.path.join(directory, "devnet.json")) as f:
+    """scenarionet.json of a running scenario network."""
+    with open(os.path.join(directory, "scenarionet.json")) as f:
         return json.load(f)

@@ -1,4 +1,4 @@
-"""One devnet per directory, one chain per directory: a second `devnet up` on a running one is
+"""One scenario network per directory, one chain per directory: a second `scenarionet up` on a running one is
 refused naming it (a lock the real chain's `chain up` reuses, lightclient/runlock.py), a lock
 left by a dead launcher is taken over and said so, and a directory keeping another chain is
 refused unless --fresh. Also the CLI's answers to mistakes: one line, no traceback."""
@@ -13,14 +13,14 @@ import threading
 
 import pytest
 
-from devnet_helpers import UP_SMALL, alive, cli, up, wait_gone
+from scenarionet_helpers import UP_SMALL, alive, cli, up, wait_gone
 from lightclient import runlock
-from lightclient.devnet.launcher import REPO, ChainMismatch, Devnet, DevnetBusy, DevnetError
+from lightclient.scenarionet.launcher import REPO, ChainMismatch, ScenarioNet, ScenarioNetBusy, ScenarioNetError
 
 HOLD = """
 import sys, time
 from lightclient.runlock import RunLock
-lock = RunLock(sys.argv[1], "devnet").acquire("holder test")
+lock = RunLock(sys.argv[1], "scenarionet").acquire("holder test")
 print("READY", flush=True)
 time.sleep(60)
 """
@@ -39,42 +39,42 @@ def test_a_held_lock_names_its_holder_and_a_dead_holders_lock_is_taken_over(tmp_
     p = _holder(d)
     try:
         with pytest.raises(runlock.LockBusy) as e:
-            runlock.RunLock(d, "devnet").acquire("second")
+            runlock.RunLock(d, "scenarionet").acquire("second")
         assert e.value.holder["pid"] == p.pid and e.value.holder["command"] == "holder test"
         assert "in use by pid %d (holder test), started at 20" % p.pid in str(e.value)
-        assert runlock.holder(d, "devnet")["pid"] == p.pid
+        assert runlock.holder(d, "scenarionet")["pid"] == p.pid
     finally:
         p.kill()
         p.wait()
         p.stdout.close()
     # Killed holding it: the kernel dropped the flock, the record stayed and is reported.
-    assert runlock.holder(d, "devnet") is None
-    with runlock.RunLock(d, "devnet").acquire("third") as lock:
+    assert runlock.holder(d, "scenarionet") is None
+    with runlock.RunLock(d, "scenarionet").acquire("third") as lock:
         assert lock.previous["pid"] == p.pid
-        assert runlock.holder(d, "devnet")["pid"] == os.getpid()
-    assert runlock.holder(d, "devnet") is None  # released
+        assert runlock.holder(d, "scenarionet")["pid"] == os.getpid()
+    assert runlock.holder(d, "scenarionet") is None  # released
 
 
 def test_an_unreadable_lock_record_does_not_stop_the_lock(tmp_path):
-    with open(tmp_path / "devnet.lock", "wb") as f:
+    with open(tmp_path / "scenarionet.lock", "wb") as f:
         f.write(b"\xff{not json" * 1000)
-    with runlock.RunLock(str(tmp_path), "devnet").acquire("x") as lock:
+    with runlock.RunLock(str(tmp_path), "scenarionet").acquire("x") as lock:
         assert lock.previous is None
         with pytest.raises(runlock.LockBusy):
-            runlock.RunLock(str(tmp_path), "devnet").acquire("y")
+            runlock.RunLock(str(tmp_path), "scenarionet").acquire("y")
 
 
-def test_a_second_devnet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path):
+def test_a_second_scenarionet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path):
     d = str(tmp_path / "dn")
     p1, info1, pids1 = up(d)
     try:
         r = cli(d, "up", *UP_SMALL)
         assert r.returncode == 4 and "Traceback" not in r.stderr
-        assert r.stderr.count("\n") == 1 and r.stderr.startswith("mycroft-lc devnet: ")
-        assert "in use by pid %d (devnet up), started at " % p1.pid in r.stderr
-        # The first one is untouched: still running, still serving, the same devnet.json.
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("mycroft-lc scenarionet: ")
+        assert "in use by pid %d (scenarionet up), started at " % p1.pid in r.stderr
+        # The first one is untouched: still running, still serving, the same scenarionet.json.
         assert p1.poll() is None and all(alive(x) for x in pids1)
-        with open(os.path.join(d, "devnet.json")) as f:
+        with open(os.path.join(d, "scenarionet.json")) as f:
             assert json.load(f)["nodes"] == info1["nodes"]
         st = cli(d, "status", "--json")
         assert st.returncode == 0 and json.loads(st.stdout)["chain_id"] == info1["chain_id"]
@@ -98,30 +98,30 @@ def test_a_second_devnet_up_is_refused_and_a_dead_ones_lock_taken_over(tmp_path)
     finally:
         if p1.poll() is None:
             p1.kill()
-    assert cli(d, "down").stdout.startswith("no devnet is running")
+    assert cli(d, "down").stdout.startswith("no scenario network is running")
 
 
 def test_another_chain_in_a_used_directory_is_refused_unless_fresh(tmp_path):
     d = str(tmp_path / "dn")
     kw = dict(peers=0, history_blocks=30, block_interval_s=1)
-    with Devnet(d, validators=4, **kw) as n1:
+    with ScenarioNet(d, validators=4, **kw) as n1:
         assert n1.info["chain_state"] == "new"
         genesis = n1.info["genesis_time_ns"]
     with open(os.path.join(d, "chain.json")) as f:
         kept = f.read()
     with pytest.raises(ChainMismatch) as e:
-        Devnet(d, validators=5, **kw).start()
+        ScenarioNet(d, validators=5, **kw).start()
     assert "holds another chain mycroft-devnet-1 (validators 4 there, 5 asked)" in str(e.value)
     assert "--fresh" in str(e.value)
     with pytest.raises(ChainMismatch) as e:
-        Devnet(d, validators=4, genesis_time_ns=genesis + 10**9, **kw).start()
+        ScenarioNet(d, validators=4, genesis_time_ns=genesis + 10**9, **kw).start()
     assert "genesis_time_ns %d there" % genesis in str(e.value)
     with open(os.path.join(d, "chain.json")) as f:
         assert f.read() == kept  # refused before touching anything
-    assert runlock.holder(d, "devnet") is None  # and the lock released
-    with Devnet(d, validators=4, **kw) as n2:
+    assert runlock.holder(d, "scenarionet") is None  # and the lock released
+    with ScenarioNet(d, validators=4, **kw) as n2:
         assert n2.info["chain_state"] == "continued" and n2.info["genesis_time_ns"] == genesis
-    with Devnet(d, validators=5, fresh=True, **kw) as n3:
+    with ScenarioNet(d, validators=5, fresh=True, **kw) as n3:
         assert n3.info["chain_state"] == "replaced" and n3.info["validators"] == 5
     # The CLI says it in one line, exit 4 (local fault), before starting anything.
     r = cli(d, "up", *UP_SMALL)
@@ -129,12 +129,12 @@ def test_another_chain_in_a_used_directory_is_refused_unless_fresh(tmp_path):
     assert "validators 5 there, 4 asked" in r.stderr
 
 
-def test_an_in_process_devnet_holds_the_lock_too(tmp_path):
+def test_an_in_process_scenarionet_holds_the_lock_too(tmp_path):
     d = str(tmp_path / "dn")
-    with Devnet(d, validators=4, peers=0, history_blocks=30, block_interval_s=1):
-        assert runlock.holder(d, "devnet")["pid"] == os.getpid()
-        with pytest.raises(DevnetBusy):
-            Devnet(d, validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
+    with ScenarioNet(d, validators=4, peers=0, history_blocks=30, block_interval_s=1):
+        assert runlock.holder(d, "scenarionet")["pid"] == os.getpid()
+        with pytest.raises(ScenarioNetBusy):
+            ScenarioNet(d, validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
 
 
 CLI_MISTAKES = [  # (args, exit status, what the one line says)
@@ -158,20 +158,20 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
     d = str(tmp_path / "dn")
     r = cli(d, "status")
     assert r.returncode == 4 and r.stderr == (
-        "mycroft-lc devnet: no devnet is running in %s (start one with `devnet up --dir %s`)\n" % (d, d))
+        "mycroft-lc scenarionet: no scenario network is running in %s (start one with `scenarionet up --dir %s`)\n" % (d, d))
     p, info, pids = up(d)
     try:
         for args, code, says in CLI_MISTAKES:
             r = cli(d, *args)
             assert (r.returncode, r.stderr.count("\n")) == (code, 1), (args, r.stderr)
-            assert r.stderr.startswith("mycroft-lc devnet: ") and says in r.stderr, (args, r.stderr)
+            assert r.stderr.startswith("mycroft-lc scenarionet: ") and says in r.stderr, (args, r.stderr)
             assert "Traceback" not in r.stderr and r.stdout == ""
-        # The same through the installed entry point (`mycroft-lc devnet ...`).
-        r = subprocess.run([sys.executable, "-m", "lightclient.cli", "devnet", "fault", "peer1",
+        # The same through the installed entry point (`mycroft-lc scenarionet ...`).
+        r = subprocess.run([sys.executable, "-m", "lightclient.cli", "scenarionet", "fault", "peer1",
                             "slow", "delay=abc", "--dir", d], cwd=REPO, capture_output=True,
                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=REPO))
         assert r.returncode == 2 and r.stderr == (
-            "mycroft-lc devnet: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step, latency_s)\n")
+            "mycroft-lc scenarionet: slow: 'delay' is not a parameter (valid: delay_s, bytes_per_step, latency_s)\n")
         r = cli(d, "fault", "--help")
         assert r.returncode == 0 and "delay_s=<number>" in r.stdout and "lunatic" in r.stdout
         assert cli(d, "status", "--json").returncode == 0
@@ -181,20 +181,20 @@ def test_cli_mistakes_get_one_line_and_a_documented_status(tmp_path):
             p.wait(timeout=15)
         except subprocess.TimeoutExpired:
             p.kill()
-    assert wait_gone(pids) == [] and runlock.holder(d, "devnet") is None
+    assert wait_gone(pids) == [] and runlock.holder(d, "scenarionet") is None
 
 
-def test_a_start_forgets_the_endpoints_of_the_devnet_before(tmp_path):
-    # devnet.json of a devnet that is gone names ports someone else may hold by now: a start
-    # removes it at once, so nothing attaches to them while it starts (or after it failed).
+def test_a_start_forgets_the_endpoints_of_the_scenarionet_before(tmp_path):
+    # scenarionet.json of a scenario network that is gone names ports someone else may hold by now:
+    # a start removes it at once, so nothing attaches to them while it starts (or after it failed).
     d = tmp_path / "dn"
     d.mkdir()
-    (d / "devnet.json").write_text(json.dumps({"central_url": "http://127.0.0.1:9"}))
-    with pytest.raises(DevnetError):
-        Devnet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1,
-               startup_timeout=0.001).start()
-    assert not (d / "devnet.json").exists()
-    assert runlock.holder(str(d), "devnet") is None
+    (d / "scenarionet.json").write_text(json.dumps({"central_url": "http://127.0.0.1:9"}))
+    with pytest.raises(ScenarioNetError):
+        ScenarioNet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1,
+                    startup_timeout=0.001).start()
+    assert not (d / "scenarionet.json").exists()
+    assert runlock.holder(str(d), "scenarionet") is None
 
 
 def test_a_damaged_chain_spec_is_named_not_replaced(tmp_path):
@@ -202,18 +202,18 @@ def test_a_damaged_chain_spec_is_named_not_replaced(tmp_path):
     d.mkdir()
     for junk in (b"{not json", b"[1, 2]", b'{"chain_id": "x"}'):
         (d / "chain.json").write_bytes(junk)
-        with pytest.raises(DevnetError) as e:
-            Devnet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
+        with pytest.raises(ScenarioNetError) as e:
+            ScenarioNet(str(d), validators=4, peers=0, history_blocks=30, block_interval_s=1).start()
         assert "chain.json" in str(e.value) and "--fresh replaces it" in str(e.value)
         assert (d / "chain.json").read_bytes() == junk
 
 
 def test_a_probe_of_the_lock_never_makes_a_start_fail(tmp_path):
-    # `devnet status` probes the lock with a shared flock for an instant; a start landing in
+    # `scenarionet status` probes the lock with a shared flock for an instant; a start landing in
     # that instant must wait it out, not report "in use by another process".
-    lock = runlock.RunLock(str(tmp_path), "devnet")
+    lock = runlock.RunLock(str(tmp_path), "scenarionet")
     fd = os.open(lock.path, os.O_RDONLY | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_SH)  # a probe caught holding it
     threading.Timer(0.1, os.close, (fd,)).start()  # ... and done a moment later
-    with lock.acquire("devnet up") as held:
+    with lock.acquire("scenarionet up") as held:
         assert held.fd is not None

@@ -1,5 +1,5 @@
 """The honest node's JSON-RPC methods over a History (the producer's view of the chain), and
-the internal `devnet_*` methods the nodes read the chain with (the producer's port only)."""
+the internal `scenarionet_*` methods the nodes read the chain with (the producer's port only)."""
 
 import base64
 import binascii
@@ -8,13 +8,13 @@ import threading
 
 from lightclient.chip import txs as txmod
 from lightclient.chip.core import types as T
-from lightclient.devnet.chain import RPC_KEY_TYPE, format_rfc3339_ns, header_json
-from lightclient.devnet import app as appmod
-from lightclient.devnet.evidence import check_evidence, keep_evidence
-from lightclient.devnet.history import SECOND, UNBONDING_PERIOD_NS
-from lightclient.devnet.rpc import (RPCError, b64, check_height, commit_result, hexu,
-                                    int_param, internal, invalid_params, node_info, query_key,
-                                    query_response, str_param, validators_result)
+from lightclient.scenarionet.chain import RPC_KEY_TYPE, format_rfc3339_ns, header_json
+from lightclient.scenarionet import app as appmod
+from lightclient.scenarionet.evidence import check_evidence, keep_evidence
+from lightclient.scenarionet.history import SECOND, UNBONDING_PERIOD_NS
+from lightclient.scenarionet.rpc import (RPCError, b64, check_height, commit_result, hexu,
+                                         int_param, internal, invalid_params, node_info, query_key,
+                                         query_response, str_param, validators_result)
 
 
 class ChainRPC:
@@ -186,7 +186,7 @@ class ChainRPC:
         return {"listening": True, "listeners": [], "n_peers": "0", "peers": []}
 
     # internal API for the nodes (the producer's port only)
-    def m_devnet_tx(self, params):
+    def m_scenarionet_tx(self, params):
         try:
             thash = bytes.fromhex(params.get("hash", ""))
         except ValueError:
@@ -201,21 +201,21 @@ class ChainRPC:
                 code, log = r
         return {"height": str(hh), "code": code, "log": log}
 
-    def m_devnet_state(self, params):
+    def m_scenarionet_state(self, params):
         hh = int_param(params, "height", self.latest())
         stores, versions = self.h.app.snapshot(hh)
         return {"height": str(hh), "versions": versions,
                 "stores": {n: {k.hex(): v.hex() for k, v in items.items()}
                            for n, items in stores.items()}}
 
-    def m_devnet_seeds(self, params):
+    def m_scenarionet_seeds(self, params):
         hh = self._height(params, allow_next=True)
         return {"height": str(hh), "seeds": [
             {"address": hexu(v.address), "key_type": v.key_type,
              "power": str(v.voting_power), "seed": self.h.key_for(v.address).seed.hex()}
             for v in self.h.validators(hh).validators]}
 
-    def m_devnet_info(self, params):
+    def m_scenarionet_info(self, params):
         latest = self.latest()
         return {"spec": self.h.spec.to_json(), "latest_height": str(latest),
                 "change_heights": [str(x) for x in self.h.change_heights()],

@@ -1,13 +1,13 @@
-"""The devnet's application: a versioned Cosmos-SDK-like multistore holding the `devices` store,
-device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
+"""The scenario network's application: a versioned Cosmos-SDK-like multistore holding the
+`devices` store, device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
 modules (bank, gov, staking, ...) are the real chain's (tools/chain, lightclient/localchain):
-the devnet keeps only what a live chain cannot do on demand (days of history, 100+ validators,
-byzantine signers, forks).
+the scenario network keeps only what a live chain cannot do on demand (days of history, 100+
+validators, byzantine signers, forks).
 
 Versions follow the Cosmos SDK: state version H is the state after block H (version 0 is the
 genesis state); the header of block H+1 carries the multistore root of version H as app_hash.
-Every store is an IAVL-shaped tree (lightclient.devnet.ics23_build.IavlTree) tagged with the height
-of its last change, so an unchanged store keeps its root from block to block as in IAVL.
+Every store is an IAVL-shaped tree (lightclient.scenarionet.ics23_build.IavlTree) tagged with the
+height of its last change, so an unchanged store keeps its root from block to block as in IAVL.
 
 Store layout (values are bytes):
 - devices: `device/<uuid>` -> the record (canonical JSON, docs/device-records.md);
@@ -20,11 +20,11 @@ import hashlib
 import json
 import threading
 
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.core.errors import LightClientError
-from lightclient.devnet import device_template
+from lightclient.scenarionet import device_template
 
 STORES = ("devices",)
 TX_CODESPACE = "devices"

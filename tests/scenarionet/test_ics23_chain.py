@@ -1,5 +1,5 @@
 # The Cosmos SDK proof chain (abci_query prove=true) end to end, CPython only: a multistore built
-# with lightclient.devnet.ics23_build, whose "bank" and "ibc" stores are the trees of the public
+# with lightclient.scenarionet.ics23_build, whose "bank" and "ibc" stores are the trees of the public
 # ics23/iavl vectors and whose other stores are IAVL-shaped trees from the builder.
 import hashlib
 import json
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lightclient.devnet import ics23_build
+from lightclient.scenarionet import ics23_build
 from lightclient.chip.core import ics23, merkle, proto
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core import ics23_types

@@ -1,4 +1,4 @@
-"""The devnet's processes: the CLI, clean stops with no process left (also after SIGKILL of
+"""The scenario network's processes: the CLI, clean stops with no process left (also after SIGKILL of
 the launcher, and Ctrl-C while starting), restarts in the same directory."""
 
 import json
@@ -9,8 +9,8 @@ import sys
 import time
 
 from lightclient.chip.crypto import ed25519
-from lightclient.devnet.launcher import Devnet
-from devnet_helpers import DAY, REPO, SECOND, alive, cli, pids_with, up, wait_gone
+from lightclient.scenarionet.launcher import ScenarioNet
+from scenarionet_helpers import DAY, REPO, SECOND, alive, cli, pids_with, up, wait_gone
 
 
 def test_cli_up_status_fault_down_leaves_no_process(tmp_path):
@@ -35,7 +35,7 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
     # Weeks of history take a while to generate; Ctrl-C must not wait for the start to finish.
     d = str(tmp_path / "dn-interrupted")
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.cli", "devnet", "up",
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.scenarionet.cli", "scenarionet", "up",
                           "--dir", d, "--history-days", "60", "--peers", "1"], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -58,10 +58,10 @@ def test_ctrl_c_while_starting_stops_at_once(tmp_path):
 
 def test_a_producer_orphaned_while_generating_exits_at_once(tmp_path):
     # Its stdin closes (the launcher died) long before 60 days of history are generated.
-    from lightclient.devnet.history import Spec
+    from lightclient.scenarionet.history import Spec
     spec = Spec(genesis_time_ns=time.time_ns() - 60 * DAY)
     env = dict(os.environ, PYTHONPATH=REPO)
-    p = subprocess.Popen([sys.executable, "-m", "lightclient.devnet.producer",
+    p = subprocess.Popen([sys.executable, "-m", "lightclient.scenarionet.producer",
                           "--dir", str(tmp_path), "--spec", json.dumps(spec.to_json()), "--watch-stdin"], cwd=REPO,
                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
@@ -86,15 +86,15 @@ def test_children_exit_when_the_launcher_is_killed(tmp_path):
 def test_restart_in_the_same_directory_continues_the_same_chain(tmp_path):
     d = str(tmp_path / "dn")
     kw = dict(validators=4, peers=1, history_blocks=30, block_interval_s=1)
-    with Devnet(d, **kw) as n1:
+    with ScenarioNet(d, **kw) as n1:
         h = n1.register_device("restart-1", ed25519.public_key(b"\x22" * 32), b"\x21" * 32)
         n1.wait_height(h + 1)
         before = n1.checkpoint(h + 1)
-    with Devnet(d, **kw) as n2:
+    with ScenarioNet(d, **kw) as n2:
         assert n2.info["loaded_from_cache"] >= h + 1
         assert n2.checkpoint(h + 1) == before
         assert n2.record("restart-1")["uuid"] == "restart-1"
-    with Devnet(d, fresh=True, **kw) as n3:
+    with ScenarioNet(d, fresh=True, **kw) as n3:
         assert n3.record("restart-1") is None
 
 
@@ -104,10 +104,10 @@ def test_restart_with_a_fixed_genesis_time_keeps_the_transactions(tmp_path):
     d = str(tmp_path / "dn")
     kw = dict(validators=4, peers=0, block_interval_s=1,
               genesis_time_ns=(time.time_ns() // SECOND - 20) * SECOND)
-    with Devnet(d, **kw) as n1:
+    with ScenarioNet(d, **kw) as n1:
         h = n1.register_device("restart-2", ed25519.public_key(b"\x24" * 32), b"\x23" * 32)
         n1.wait_height(h + 1)
         before = n1.checkpoint(h + 1)
-    with Devnet(d, **kw) as n2:
+    with ScenarioNet(d, **kw) as n2:
         assert n2.checkpoint(h + 1) == before
         assert n2.record("restart-2")["uuid"] == "restart-2"

@@ -1,14 +1,14 @@
-"""A devnet node process: a CometBFT-RPC face on its own port, fed by the producer, with a
+"""A scenario network node process: a CometBFT-RPC face on its own port, fed by the producer, with a
 fault mode switchable at runtime through a separate control port (never faulted).
 
-    python -m lightclient.devnet.node --name peer1 --producer http://127.0.0.1:P --spec SPEC_JSON
+    python -m lightclient.scenarionet.node --name peer1 --producer http://127.0.0.1:P --spec SPEC_JSON
 prints `READY {"rpc_port", "control_port", "pid"}`; exits on SIGTERM / SIGINT / stdin EOF.
 
 Control port (JSON): GET /fault -> {"mode", "params"}; POST /fault {"mode": ..., params...}
 (400 {"error", "mode", "param"} when refused); GET /evidence -> [evidence received];
 POST /peers {"peers": [{"name", "rpc_url"}]}; GET /health.
 
-The fault modes are lightclient/devnet/faults.py's (docs/devnet.md).
+The fault modes are lightclient/scenarionet/faults.py's (docs/scenario-network.md).
 """
 
 import argparse
@@ -20,11 +20,11 @@ import threading
 
 from lightclient.chip.core import rpcjson
 from lightclient.chip.core import valset
-from lightclient.devnet.chain import Key, format_rfc3339_ns
-from lightclient.devnet import evidence as evmod
-from lightclient.devnet import faults
-from lightclient.devnet import history as hist
-from lightclient.devnet import rpc
+from lightclient.scenarionet.chain import Key, format_rfc3339_ns
+from lightclient.scenarionet import evidence as evmod
+from lightclient.scenarionet import faults
+from lightclient.scenarionet import history as hist
+from lightclient.scenarionet import rpc
 
 
 class Upstream:
@@ -54,7 +54,7 @@ class Upstream:
         with self._lock:
             got = self._seeds.get(height)
         if got is None:
-            res = self.call("devnet_seeds", {"height": str(height)})
+            res = self.call("scenarionet_seeds", {"height": str(height)})
             vals, keys = [], {}
             for s in res["seeds"]:
                 k = Key(s["key_type"], bytes.fromhex(s["seed"]))
@@ -173,7 +173,7 @@ class RPCHandler(rpc.BaseHandler):
         fault = node.fault
         if fault.intercept(self):
             return
-        self.serve_rpc(node.answer, b"devnet node %s\n" % node.name.encode(),
+        self.serve_rpc(node.answer, b"scenarionet node %s\n" % node.name.encode(),
                        lambda status, body, ctype="application/json":
                        fault.send(self, status, body, ctype))
 
@@ -250,7 +250,7 @@ class ControlHandler(rpc.BaseHandler):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="lightclient.devnet.node")
+    ap = argparse.ArgumentParser(prog="lightclient.scenarionet.node")
     ap.add_argument("--name", required=True)
     ap.add_argument("--producer", required=True)
     ap.add_argument("--spec", required=True)
@@ -267,7 +267,7 @@ def main(argv=None):
     node.rpc_port = node.rpc_srv.server_address[1]
     ctl = rpc.serve(ControlHandler, args.control_port, node=node)
     if args.watch_stdin:
-        from lightclient.devnet.producer import watch_stdin
+        from lightclient.scenarionet.producer import watch_stdin
         threading.Thread(target=watch_stdin, args=(stop.set,), daemon=True).start()
     sys.stdout.write("READY " + json.dumps({"rpc_port": node.rpc_port,
                                             "control_port": ctl.server_address[1],

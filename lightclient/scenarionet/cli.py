@@ -1,12 +1,12 @@
-"""`devnet` subcommands (wired into `mycroft-lc devnet ...` by lightclient/cli.py via
-register(subparsers); also runnable as `python -m lightclient.devnet.cli ...`).
+"""`scenarionet` subcommands (wired into `mycroft-lc scenarionet ...` by lightclient/cli.py via
+register(subparsers); also runnable as `python -m lightclient.scenarionet.cli ...`).
 
-    devnet up [--dir D] [--validators N] [--peers K] [--history-days D] [--key-type T] [--json]
-    devnet status [--dir D] [--json]
-    devnet fault NODE MODE [k=v ...] [--dir D]
-    devnet register-device UUID --owner-seed HEX [--device-pubkey HEX] [--dir D]
-    devnet set-settings UUID --owner-seed HEX k=v ... [--dir D]
-    devnet down [--dir D]
+    scenarionet up [--dir D] [--validators N] [--peers K] [--history-days D] [--key-type T] [--json]
+    scenarionet status [--dir D] [--json]
+    scenarionet fault NODE MODE [k=v ...] [--dir D]
+    scenarionet register-device UUID --owner-seed HEX [--device-pubkey HEX] [--dir D]
+    scenarionet set-settings UUID --owner-seed HEX k=v ... [--dir D]
+    scenarionet down [--dir D]
 
 A mistake is one line on stderr (`error: ...`), never a traceback: exit 2 for a usage mistake
 (unknown node, fault mode or parameter, a malformed value), 1 when the network cannot do what
@@ -22,10 +22,10 @@ import sys
 import threading
 import time
 
-from lightclient.devnet import faults
+from lightclient.scenarionet import faults
 from lightclient.exitcodes import EXIT_INTERRUPTED, EXIT_LOCAL, EXIT_UNAVAILABLE, EXIT_USAGE
 
-DEFAULT_DIR = os.path.join(".devnet")
+DEFAULT_DIR = os.path.join(".scenarionet")
 
 
 class UsageError(Exception):
@@ -66,18 +66,18 @@ def _guarded(func):
 
     @functools.wraps(func)
     def run(args):
-        from lightclient.devnet.launcher import DevnetError, FaultRefused
+        from lightclient.scenarionet.launcher import ScenarioNetError, FaultRefused
         try:
             return func(args)
         except (UsageError, FaultRefused) as e:
-            print("mycroft-lc devnet: %s" % e, file=sys.stderr)
+            print("mycroft-lc scenarionet: %s" % e, file=sys.stderr)
             return EXIT_USAGE
-        except DevnetError as e:      # the local network itself: our side
-            print("mycroft-lc devnet: %s" % e, file=sys.stderr)
+        except ScenarioNetError as e:      # the local network itself: our side
+            print("mycroft-lc scenarionet: %s" % e, file=sys.stderr)
             return EXIT_LOCAL
         except OSError as e:  # a node or the producer stopped answering mid-way
-            print("mycroft-lc devnet: the devnet in %s did not answer (%s)" % (args.dir, e),
-                  file=sys.stderr)
+            print("mycroft-lc scenarionet: the scenario network in %s did not answer (%s)"
+                  % (args.dir, e), file=sys.stderr)
             return EXIT_UNAVAILABLE
     return run
 
@@ -90,7 +90,7 @@ def _print(args, human, obj):
 
 
 def cmd_up(args):
-    from lightclient.devnet.launcher import Devnet
+    from lightclient.scenarionet.launcher import ScenarioNet
     stop = threading.Event()
 
     def on_signal(*_):
@@ -101,10 +101,10 @@ def cmd_up(args):
         else:
             raise KeyboardInterrupt
 
-    net = Devnet(args.dir, validators=args.validators, peers=args.peers,
-                 key_type=args.key_type, history_days=args.history_days,
-                 churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
-                 fresh=args.fresh)
+    net = ScenarioNet(args.dir, validators=args.validators, peers=args.peers,
+                      key_type=args.key_type, history_days=args.history_days,
+                      churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
+                      fresh=args.fresh)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
@@ -114,7 +114,7 @@ def cmd_up(args):
         return EXIT_INTERRUPTED
     try:
         info = net.info
-        lines = ["devnet %s up in %.1f s (%d validators, %s, history %d blocks generated in "
+        lines = ["scenarionet %s up in %.1f s (%d validators, %s, history %d blocks generated in "
                  "%.1f s)" % (info["chain_id"], info["startup_seconds"], info["validators"],
                               info["key_type"], info["history_height"],
                               info["generation_seconds"]),
@@ -130,13 +130,13 @@ def cmd_up(args):
                 lines.append("  %-8s rpc %s  control %s" % (n, d["rpc"], d["control"]))
         cp = info["checkpoint"]
         lines.append("  checkpoint height %d hash %s" % (cp["height"], cp["hash"]))
-        lines.append("  %s (Ctrl-C or `devnet down` stops it)"
-                     % os.path.join(net.directory, "devnet.json"))
+        lines.append("  %s (Ctrl-C or `scenarionet down` stops it)"
+                     % os.path.join(net.directory, "scenarionet.json"))
         _print(args, "\n".join(lines), info)
         sys.stdout.flush()
         while not stop.wait(0.5):
             if any(p.poll() is not None for p in net.procs.values()):
-                print("a devnet process exited; stopping", file=sys.stderr)
+                print("a scenario network process exited; stopping", file=sys.stderr)
                 return EXIT_LOCAL
         return 0
     finally:
@@ -153,25 +153,25 @@ CHAIN_STATE = {
 
 def _attached(args):
     from lightclient.runlock import holder
-    from lightclient.devnet.launcher import Devnet, DevnetError
-    not_up = DevnetError("no devnet is running in %s (start one with `devnet up --dir %s`)"
-                         % (args.dir, args.dir))
-    if holder(args.dir, "devnet") is None:
+    from lightclient.scenarionet.launcher import ScenarioNet, ScenarioNetError
+    not_up = ScenarioNetError("no scenario network is running in %s (start one with "
+                              "`scenarionet up --dir %s`)" % (args.dir, args.dir))
+    if holder(args.dir, "scenarionet") is None:
         raise not_up
     try:
-        return Devnet.attach(args.dir)
+        return ScenarioNet.attach(args.dir)
     except (OSError, ValueError, KeyError, TypeError):
-        raise not_up  # still starting: devnet.json is written when everything answers
+        raise not_up  # still starting: scenarionet.json is written when everything answers
 
 
 def cmd_status(args):
     from lightclient.runlock import holder
     net = _attached(args)
     out = {"chain_id": net.info["chain_id"], "latest_height": net.latest_height(),
-           "launcher": holder(args.dir, "devnet"), "nodes": {}}
+           "launcher": holder(args.dir, "scenarionet"), "nodes": {}}
     for n in net.nodes:
         out["nodes"][n] = net.fault_state(n)
-    lines = ["devnet %s at height %d (pid %s, started at %s)"
+    lines = ["scenarionet %s at height %d (pid %s, started at %s)"
              % (out["chain_id"], out["latest_height"], (out["launcher"] or {}).get("pid"),
                 (out["launcher"] or {}).get("started_at")),
              "  %-8s %-24s %s" % ("node", "rpc", "fault")]
@@ -184,7 +184,7 @@ def cmd_status(args):
 
 
 def cmd_fault(args):
-    from lightclient.devnet.launcher import FaultRefused
+    from lightclient.scenarionet.launcher import FaultRefused
     params = _kv(args.params)
     try:  # mode and parameters first: a mistake there needs no running network to be told
         faults.parse_values(args.mode, params)
@@ -221,14 +221,14 @@ def cmd_set_settings(args):
 
 def cmd_down(args):
     from lightclient.runlock import holder, pid_alive
-    from lightclient.devnet.launcher import DevnetError
-    rec = holder(args.dir, "devnet")
+    from lightclient.scenarionet.launcher import ScenarioNetError
+    rec = holder(args.dir, "scenarionet")
     if rec is None:
-        print("no devnet is running in %s" % args.dir)
+        print("no scenario network is running in %s" % args.dir)
         return 0
     pid = rec.get("pid")
     if not isinstance(pid, int) or pid <= 0:
-        raise DevnetError("%s is locked by a process that left no readable pid" % args.dir)
+        raise ScenarioNetError("%s is locked by a process that left no readable pid" % args.dir)
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -236,19 +236,41 @@ def cmd_down(args):
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            print("devnet stopped")
+            print("scenarionet stopped")
             return 0
         time.sleep(0.1)
-    raise DevnetError("devnet (pid %d) did not stop within 15 s" % pid)
+    raise ScenarioNetError("scenarionet (pid %d) did not stop within 15 s" % pid)
+
+
+OLD_NAME = "devnet"   # the name before issue 18; kept one more release as a deprecated alias
+
+
+def _deprecated(func):
+    @functools.wraps(func)
+    def run(args):
+        sys.stderr.write("mycroft-lc %s is deprecated: it is now `mycroft-lc scenarionet`\n"
+                         % OLD_NAME)
+        return func(args)
+    return run
 
 
 def register(subparsers):
-    """Add `devnet` with its subcommands; each sets `func(args) -> exit code`."""
-    p = subparsers.add_parser("devnet", help="the local CometBFT-compatible network")
-    sub = p.add_subparsers(dest="devnet_cmd", required=True)
+    """Add `scenarionet` with its subcommands (each sets `func(args) -> exit code`), and the
+    deprecated `devnet` alias (default directory .devnet), which says the new name on stderr."""
+    p = _add(subparsers, "scenarionet", _guarded, DEFAULT_DIR,
+             help="the scenario network: long histories, many validators, faults, forks")
+    _add(subparsers, OLD_NAME, lambda f: _deprecated(_guarded(f)), "." + OLD_NAME,
+         help="deprecated: the old name of `scenarionet`")
+    return p
+
+
+def _add(subparsers, name, wrap, default_dir, **kw):
+    p = subparsers.add_parser(name, **kw)
+    sub = p.add_subparsers(dest="scenarionet_cmd", required=True)
 
     def common(sp):
-        sp.add_argument("--dir", default=DEFAULT_DIR, help="devnet directory (default .devnet)")
+        sp.add_argument("--dir", default=default_dir,
+                        help="the network's directory (default %(default)s)")
         sp.add_argument("--json", action="store_true", help="JSON output")
 
     up = sub.add_parser("up", help="start the network and run until Ctrl-C / SIGTERM")
@@ -260,20 +282,20 @@ def register(subparsers):
     up.add_argument("--churn-per-day", type=float, default=0.01)
     up.add_argument("--block-interval", type=float, default=5)
     up.add_argument("--fresh", action="store_true", help="forget the chain kept in --dir")
-    up.set_defaults(func=_guarded(cmd_up))
+    up.set_defaults(func=wrap(cmd_up))
 
     st = sub.add_parser("status", help="height and each node's fault mode")
     common(st)
-    st.set_defaults(func=_guarded(cmd_status))
+    st.set_defaults(func=wrap(cmd_status))
 
     f = sub.add_parser("fault", help="set a node's fault mode: NODE MODE [k=v ...]",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="fault modes and their parameters:\n" + faults.describe())
     common(f)
-    f.add_argument("node", help="central, peer1, ... (`devnet status` lists them)")
+    f.add_argument("node", help="central, peer1, ... (`scenarionet status` lists them)")
     f.add_argument("mode", help="one of: " + ", ".join(faults.FAULTS))
     f.add_argument("params", nargs="*", help="name=value (a JSON value, else a string)")
-    f.set_defaults(func=_guarded(cmd_fault))
+    f.set_defaults(func=wrap(cmd_fault))
 
     r = sub.add_parser("register-device", help="register a device (owner-signed tx)")
     common(r)
@@ -283,23 +305,23 @@ def register(subparsers):
     g.add_argument("--device-pubkey", help="device Ed25519 public key, hex")
     g.add_argument("--device-seed", help="device Ed25519 seed, hex (tests)")
     r.add_argument("--account", default=None)
-    r.set_defaults(func=_guarded(cmd_register_device))
+    r.set_defaults(func=wrap(cmd_register_device))
 
     s = sub.add_parser("set-settings", help="change setting fields: UUID k=v ...")
     common(s)
     s.add_argument("uuid")
     s.add_argument("--owner-seed", required=True)
     s.add_argument("settings", nargs="+")
-    s.set_defaults(func=_guarded(cmd_set_settings))
+    s.set_defaults(func=wrap(cmd_set_settings))
 
-    d = sub.add_parser("down", help="stop a devnet started with `devnet up` (pid file)")
+    d = sub.add_parser("down", help="stop a network started with `scenarionet up` (pid file)")
     common(d)
-    d.set_defaults(func=_guarded(cmd_down))
+    d.set_defaults(func=wrap(cmd_down))
     return p
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m lightclient.devnet.cli")
+    ap = argparse.ArgumentParser(prog="python -m lightclient.scenarionet.cli")
     sub = ap.add_subparsers(dest="cmd", required=True)
     register(sub)
     args = ap.parse_args(argv)

@@ -1,19 +1,19 @@
 """The fault registry, in process: one list that the node, the CLI's help and validation, and
-docs/devnet.md's table agree on; parameters parsed into typed values or refused with one typed
-line. (The modes over real sockets: test_devnet_fault_modes.py.)"""
+docs/scenario-network.md's table agree on; parameters parsed into typed values or refused with one
+typed line. (The modes over real sockets: test_scenarionet_fault_modes.py.)"""
 
 import os
 import re
 
 import pytest
 
-from lightclient.devnet import faults
-from lightclient.devnet.launcher import REPO
+from lightclient.scenarionet import faults
+from lightclient.scenarionet.launcher import REPO
 
 
 def _doc_table():
-    """{mode: params column} of docs/devnet.md's fault-mode table."""
-    with open(os.path.join(REPO, "docs", "devnet.md")) as f:
+    """{mode: params column} of docs/scenario-network.md's fault-mode table."""
+    with open(os.path.join(REPO, "docs", "scenario-network.md")) as f:
         text = f.read()
     section = text[text.index("## Fault modes"):]
     section = section[:section.index("\n## ", 4)]

@@ -1,4 +1,4 @@
-"""lightclient/devnet/chain.py: the synthetic chain's blocks verify with the core verifier (adjacent and
+"""lightclient/scenarionet/chain.py: the synthetic chain's blocks verify with the core verifier (adjacent and
 skipping), and its RPC JSON has CometBFT 0.38's shapes and parses back to equal objects."""
 
 import json
@@ -18,7 +18,7 @@ from lightclient.chip.core.signatures import CachingChecker  # noqa: E402
 from lightclient.chip.crypto.pure import verify as pure_verify  # noqa: E402
 from lightclient.chip.core.verifier import (Options, TrustedState, verify_commit_full,  # noqa: E402
                                        verify_step, verify_to_height)
-from lightclient.devnet.chain import (SECOND, Chain, fast_verify, format_rfc3339_ns,  # noqa: E402
+from lightclient.scenarionet.chain import (SECOND, Chain, fast_verify, format_rfc3339_ns,  # noqa: E402
                          make_validators, to_rpc_json)
 
 START = 1_700_000_000 * SECOND

@@ -1,6 +1,6 @@
-"""The devnet over real sockets: CometBFT 0.38 shapes, verification of what it serves with the
-core, proofs, transactions, errors, net_info. (Fault modes: test_devnet_fault_modes.py;
-processes: test_devnet_processes.py.)"""
+"""The scenario network over real sockets: CometBFT 0.38 shapes, verification of what it serves with the
+core, proofs, transactions, errors, net_info. (Fault modes: test_scenarionet_fault_modes.py;
+processes: test_scenarionet_processes.py.)"""
 
 import base64
 import socket
@@ -13,7 +13,7 @@ from lightclient.chip.core import rpcjson, verifier
 from lightclient.chip.crypto import ed25519
 from lightclient.chip.core.errors import LightClientError
 from lightclient.chip.core.signatures import CachingChecker
-from devnet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
+from scenarionet_helpers import (fault, get, hostport, light_block, now_ns, options, post,
                            record_query, result, same_shape, vector, verify_query)
 
 

@@ -2,7 +2,7 @@
 
 CPython only (uses `cryptography` for Ed25519 and `coincurve` for secp256k1 signing).
 
-    from lightclient.devnet.chain import Chain, to_rpc_json
+    from lightclient.scenarionet.chain import Chain, to_rpc_json
     chain = Chain("test-chain", [("ed25519", b"\\x01" * 32, 10), ("secp256k1", b"\\x02" * 32, 5)],
                   start_time_ns=1_700_000_000 * 10**9)
     b1 = chain.next_block(app_hash=b"\\x00" * 8)            # height 1, everybody signs

@@ -2,11 +2,12 @@
 produces a live block whenever the wall clock reaches genesis + (h - 1) * interval, with the
 transactions accepted by CheckTx since the previous block.
 
-It serves the honest CometBFT RPC face plus the devnet's internal methods (devnet_*) on one
-loopback port; the nodes (lightclient/devnet/node.py) read the chain from here. Live transactions are
-appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds the same chain.
+It serves the honest CometBFT RPC face plus the scenario network's internal methods (scenarionet_*)
+on one loopback port; the nodes (lightclient/scenarionet/node.py) read the chain from here. Live
+transactions are appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds
+the same chain.
 
-    python -m lightclient.devnet.producer --dir DIR --spec SPEC_JSON
+    python -m lightclient.scenarionet.producer --dir DIR --spec SPEC_JSON
 prints one line `READY {json}` on stdout when serving; exits on SIGTERM / SIGINT or when its
 stdin closes (the launcher died).
 """
@@ -20,8 +21,8 @@ import sys
 import threading
 import time
 
-from lightclient.devnet import chain_rpc, rpc
-from lightclient.devnet.history import History, Spec
+from lightclient.scenarionet import chain_rpc, rpc
+from lightclient.scenarionet.history import History, Spec
 
 
 def load_txlog(path):
@@ -49,7 +50,7 @@ def append_txlog(path, height, block_txs):
 
 class ProducerHandler(rpc.BaseHandler):
     def _handle(self):
-        self.serve_rpc(self.server.chain.call, b"devnet producer\n")
+        self.serve_rpc(self.server.chain.call, b"scenarionet producer\n")
 
 
 def produce_block(history, chain, txlog_path):
@@ -85,7 +86,7 @@ def watch_stdin(on_eof):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="lightclient.devnet.producer")
+    ap = argparse.ArgumentParser(prog="lightclient.scenarionet.producer")
     ap.add_argument("--dir", required=True)
     ap.add_argument("--spec", required=True, help="spec JSON (genesis time fixed)")
     ap.add_argument("--port", type=int, default=0)
