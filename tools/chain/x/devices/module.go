@@ -51,6 +51,7 @@ func (AppModule) RegisterInterfaces(r codectypes.InterfaceRegistry) { types.Regi
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterPairingMsgServer(cfg.MsgServer(), keeper.NewPairingMsgServerImpl(am.keeper))
+	types.RegisterBlobMsgServer(cfg.MsgServer(), keeper.NewBlobMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
 }
 

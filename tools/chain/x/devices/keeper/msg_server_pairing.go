@@ -345,6 +345,10 @@ func (s pairingServer) Revoke(ctx context.Context, msg *types.MsgRevoke) (*types
 	if err := s.storeService.OpenKVStore(ctx).Delete(key); err != nil {
 		return nil, err
 	}
+	// the class's next epoch: uploads prepared for the old grantees are refused (docs/grants.md)
+	if err := s.bumpClassEpoch(ctx, owner, msg.Class); err != nil {
+		return nil, err
+	}
 	o, _, err := s.GetOwner(ctx, owner)
 	if err != nil {
 		return nil, err

@@ -15,4 +15,5 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 	registerPairingInterfaces(registry)
+	registerBlobInterfaces(registry)
 }
