@@ -13,6 +13,8 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 
 MSG_VOTE = "/cosmos.gov.v1.MsgVote"
 MSG_EXEC = "/cosmos.authz.v1beta1.MsgExec"
+MSG_PUT_BLOB = "/mycroft.devices.v1.MsgPutBlob"   # a sealed blob's index record (docs/grants.md)
+MAX_BLOB_RECIPIENTS = 32
 VOTE_OPTIONS = {1: "YES", 2: "ABSTAIN", 3: "NO", 4: "NO_WITH_VETO"}
 DOMAIN = b"mycroft-lc/txpolicy/v1\x00"   # what the owner signs: DOMAIN || deterministic CBOR
 MAX_POLICY = 1024
@@ -165,6 +167,18 @@ def _send(value, me, policy):
     return int(amt), to
 
 
+def _blob_text(value, me):
+    """x/devices MsgPutBlob by this device: the hash of a sealed blob the Pi uploaded; the chain
+    takes it only while the owner's grants of the class are in force."""
+    fs = _fields(value, 5 + MAX_BLOB_RECIPIENTS, "MsgPutBlob")
+    _only(fs, (1, 2, 3, 4, 5, 6), "MsgPutBlob")
+    if _str(fs, 1, "device") != me:
+        _refuse("sign_tx_signer", "the blob record names another device")
+    return "index a sealed %s blob of %d bytes for %d grantee(s)" % (
+        _str(fs, 2, "class")[:64], proto.get_one(fs, 4, proto.VARINT, 0),
+        len(proto.get_all(fs, 6, proto.LEN)))
+
+
 def body_extras(body):
     """(memo, timeout_height) of TxBody bytes (decode_sign_doc refused fields beyond 1..3)."""
     bf = proto.fields(body, ct.MAX_MESSAGES + 3)
@@ -218,6 +232,8 @@ def check(d, me, pub, policy, chain_id, height, min_sequence=0, proven_sequence=
             parts.append("write %s" % (names[0] if names else "kind %d" % kind))
         elif url == MSG_VOTE:
             parts.append(_vote_text(value, me, ""))
+        elif url == MSG_PUT_BLOB:
+            parts.append(_blob_text(value, me))
         elif url == MSG_EXEC:
             parts.append(_exec_text(value, me, policy))
         elif url == ct.MSG_SEND:

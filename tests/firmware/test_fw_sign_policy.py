@@ -18,6 +18,7 @@ from lightclient.chip.keys import pairing
 from lightclient.chip.pay import caps, voucher
 from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
+from lightclient.sharing import chain as sharing_chain
 
 import fwscenario
 
@@ -78,6 +79,8 @@ def test_allowed_messages_are_signed_with_a_summary(chip):
         ([ct.msg_send(me, SHOP, [("stake", 2000)])], "send 2000 stake to " + SHOP),
         ([ct.msg_device_write(me, "metrics", b"{}"), gov.msg_vote(1, me, "abstain")],
          "write metrics; vote ABSTAIN on proposal 1"),
+        ([sharing_chain.msg_put_blob(me, "voice_samples", bytes(32), 5000, 2, [SHOP, OWNER])],
+         "index a sealed voice_samples blob of 5000 bytes for 2 grantee(s)"),
     ]
     for seq, (msgs, text) in enumerate(cases, 3):
         fields = _fields(pub, chain, msgs, sequence=seq, memo="ok", fee=[("stake", 500)])
@@ -101,6 +104,9 @@ def test_allowed_messages_are_signed_with_a_summary(chip):
     ("grant", "sign_tx_type"),
     ("submit_proposal", "sign_tx_type"),
     ("register", "sign_tx_type"),
+    ("blob_of_another_device", "sign_tx_signer"),
+    ("blob_unknown_field", "sign_msg_field"),
+    ("set_recipient_key", "sign_tx_type"),
     ("vote_bad_option", "sign_vote_option"),
     ("memo", "sign_tx_memo"),
     ("timeout_passed", "sign_tx_timeout"),
@@ -131,6 +137,11 @@ def test_what_the_limits_do_not_allow_is_refused_and_nothing_is_signed(chip, cas
         "grant": f([gov.msg_grant_vote(me, SHOP)]),
         "submit_proposal": f([gov.msg_submit_proposal(me, [("stake", 1)], "t", "s")]),
         "register": f([ct.msg_register_device(me, pub, b"", b"\x00" * 64)]),
+        "blob_of_another_device": f([sharing_chain.msg_put_blob(SHOP, "v", bytes(32), 1, 0,
+                                                                [OWNER])]),
+        "blob_unknown_field": f([(SP.MSG_PUT_BLOB, sharing_chain.msg_put_blob(
+            me, "v", bytes(32), 1, 0, [OWNER])[1] + b"\x38\x01")]),
+        "set_recipient_key": f([sharing_chain.msg_set_recipient_key(me, b"\x01" * 32)]),
         "vote_bad_option": f([(SP.MSG_VOTE, gov.msg_vote(3, me, "yes")[1][:-1] + b"\x09")]),
         "memo": f([vote], memo="x" * 17),
         "timeout_passed": f([vote], timeout=1),
