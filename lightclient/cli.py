@@ -83,6 +83,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.scenarionet.cli",    # scenarionet up / status / fault / ... (the local network)
     "lightclient.localchain.cli",  # chain up / status / down (the real Cosmos SDK chain)
     "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
+    "lightclient.sharing.cli",   # blobs serve / upload, grantee publish-key / read
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
     "lightclient.pay_cli",       # pay status / open / top-up / settle / reclaim / redeem
 )

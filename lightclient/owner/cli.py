@@ -103,8 +103,13 @@ def cmd_pair(args):
 
 
 def _owner_chain(args, key):
-    from lightclient.owner.chainview import ChainView
     from lightclient.owner.onchain import OwnerChain
+    return OwnerChain(key, chain_view(args))
+
+
+def chain_view(args):
+    """The verified view of the chain the CHAIN options name (the anchor checked first)."""
+    from lightclient.owner.chainview import ChainView
     from lightclient.rpc import RpcClient
     height, _, anchor_hash = (args.anchor or "").partition(":")
     try:
@@ -114,9 +119,8 @@ def _owner_chain(args, key):
     if not height.isdigit() or len(anchor) != 32:
         from lightclient.owner.keyfile import OwnerKeyError
         raise OwnerKeyError("anchor", "--anchor is HEIGHT:HASH (64 hex digits)")
-    view = ChainView(RpcClient(args.node, timeout=args.timeout), args.chain_id, int(height),
+    return ChainView(RpcClient(args.node, timeout=args.timeout), args.chain_id, int(height),
                      anchor)
-    return OwnerChain(key, view)
 
 
 def _open(args):
@@ -171,17 +175,22 @@ def cmd_get(args):
 
 
 def cmd_grants(args):
+    import time
+    from lightclient.sharing.grants import grant_table
     oc = _open(args)
     if args.add:
         grantee, klass, expiry = args.add
         oc.grant(grantee, klass, int(expiry))
     if args.revoke:
         oc.revoke(*args.revoke)
-    grants = [{k: v.hex() if isinstance(v, bytes) else v for k, v in g.items()}
-              for g in oc.grants()]
-    return _print(args, {"owner": oc.address, "grants": grants},
-                  "\n".join("%(grantee)s may read %(class)s until %(expiry)d" % g
-                            for g in grants) or "no grants")
+    grants, classes = grant_table(oc, args.klass or ())
+    lines = ["%s may read %s until %s (%s)%s" % (
+        g["grantee"], g["class"], time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(g["expiry"])),
+        g["state"], "" if g["recipient_key"] else ", no recipient key published") for g in grants]
+    lines += ["class %s: key epoch %d (%d revocation(s)), %d blob(s) indexed"
+              % (k, c["epoch"], c["epoch"], c["blobs"]) for k, c in sorted(classes.items())]
+    return _print(args, {"owner": oc.address, "grants": grants, "classes": classes},
+                  "\n".join(lines) or "no grants")
 
 
 def _chain_args(p, required=True):
@@ -241,5 +250,7 @@ def register(subparsers):
     gr.add_argument("--add", nargs=3, metavar=("GRANTEE", "CLASS", "EXPIRY"),
                     help="grant GRANTEE the CLASS of data until EXPIRY (unix seconds)")
     gr.add_argument("--revoke", nargs=2, metavar=("GRANTEE", "CLASS"))
+    gr.add_argument("--class", dest="klass", action="append", metavar="CLASS",
+                    help="also show this class's key epoch and blob count (repeatable)")
     _chain_args(gr)
     gr.set_defaults(func=cmd_grants)

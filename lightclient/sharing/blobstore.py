@@ -19,6 +19,7 @@ from lightclient.chip.core.errors import InvalidData, LocalFault, Unavailable
 
 MAX_BLOB = 1 << 20          # x/devices MaxBlobSize: the chain indexes nothing larger
 READ_TIMEOUT_S = 10.0
+POLL_S = 0.05               # how soon stop() is noticed
 _PATH = re.compile(r"^/blobs/([0-9a-f]{64})$")
 
 
@@ -121,7 +122,8 @@ class BlobServer:
         self._thread = None
 
     def start(self):
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(POLL_S,),
+                                        daemon=True)
         self._thread.start()
         return self
 

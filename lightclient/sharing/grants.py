@@ -138,3 +138,24 @@ class Grantee:
                             "time": rec["time"], "device": rec["device"],
                             "plaintext": self.open_blob(store, owner, klass, rec)})
         return out
+
+
+def grant_table(account, more_classes=()):
+    """`mycroft-lc owner grants`: who may read what, each grant proven and its owner signature
+    checked (OwnerChain.grants), its state against the latest verified header's time, the
+    grantee's proven recipient key, and per class its key epoch (one more at each revocation: a
+    revoked grant is proven absent) and the blob records indexed. -> (grants, classes)."""
+    now_s = None
+    rows, classes = [], {}
+    for g in account.grants():
+        now_s = account.view.trusted.header.time_ns // 10 ** 9
+        k = recipient_key(account.view, g["grantee"])
+        rows.append({"grantee": g["grantee"], "class": g["class"], "expiry": g["expiry"],
+                     "state": "in force" if now_s < g["expiry"] else "expired",
+                     "recipient_key": k.hex() if k else None})
+        classes.setdefault(g["class"], None)
+    for klass in more_classes:
+        classes.setdefault(klass, None)
+    for klass in classes:
+        classes[klass] = class_state(account.view, account.address, klass)
+    return rows, classes

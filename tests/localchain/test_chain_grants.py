@@ -66,7 +66,8 @@ def world(net7, tmp_path_factory):
         for g in grantees:
             g.publish_key()
         yield {"net": net7, "owner": owner, "g1": grantees[0], "g2": grantees[1],
-               "view": view, "tx": tx, "device": ct.bech32_address(acct),
+               "view": view, "tx": tx, "device": ct.bech32_address(acct), "mcu": mcu,
+               "board": board,
                "store": store, "blobs": BlobClient(store.url), "dir": d / "blobs"}
     finally:
         mcu.close()
@@ -149,6 +150,54 @@ def test_a_grantee_within_and_beyond_its_grant(world):
     with pytest.raises(grants.NotCovered) as e:
         _upload(world, VOICE, b"voice sample C")
     assert e.value.check == "no_grant"
+
+
+def test_the_owner_grantee_and_device_tools(world, tmp_path, monkeypatch, capsys):
+    """`mycroft-lc owner grants` lists who may read what with its state and each class's epoch;
+    `grantee read` writes what the grant covers; `blobs upload` signs on the chip."""
+    import json
+
+    from lightclient import cli
+    from lightclient.owner import keyfile
+    owner, g2, net = world["owner"], world["g2"], world["net"]
+    if not world["g2"].records(owner.address, VOICE):
+        pytest.fail("needs test_a_grantee_within_and_beyond_its_grant")
+    monkeypatch.setenv("MYCROFT_LC_PASSPHRASE", "pw")
+    files = {}
+    for name, who in (("owner", owner), ("g2", g2)):
+        files[name] = str(tmp_path / (name + ".key"))
+        keyfile.write(files[name], who.key, "pw")
+    anchor = net.rpc(0).light_block(1).light_block.signed_header.header.hash().hex()
+    chain = ["--node", net.nodes[1]["rpc"], "--chain-id", net.info["chain_id"], "--anchor",
+             "1:" + anchor, "--json"]
+
+    def run(*argv, status=0):
+        code = cli.main([*argv, *chain])
+        out = capsys.readouterr()
+        assert code == status, out.err
+        return json.loads(out.out) if status == 0 else out.err
+
+    listed = run("owner", "grants", files["owner"], "--class", "skill_usage")
+    assert [(g["grantee"], g["state"], g["recipient_key"]) for g in listed["grants"]] == \
+        [(g2.address, "expired", g2.key.x25519_public.hex())]
+    assert listed["classes"] == {VOICE: {"epoch": 1, "blobs": 2},
+                                 "skill_usage": {"epoch": 0, "blobs": 0}}
+    assert "grant_expired" in run("grantee", "read", files["g2"], "--owner", owner.address,
+                                  "--class", VOICE, "--blobs", world["store"].url, status=4)
+    listed = run("owner", "grants", files["owner"], "--add", g2.address, VOICE, str(FAR))
+    assert [g["state"] for g in listed["grants"]] == ["in force"]
+
+    world["mcu"].close()      # the tool opens the chip's port itself
+    (tmp_path / "c.wav").write_bytes(b"voice sample C")
+    up = run("blobs", "upload", VOICE, str(tmp_path / "c.wav"), "--mcu", world["board"].port,
+             "--blobs", world["store"].url)
+    assert up["recipients"] == [g2.address] and up["epoch"] == 1
+    out = tmp_path / "read"
+    got = run("grantee", "read", files["g2"], "--owner", owner.address, "--class", VOICE,
+              "--blobs", world["store"].url, "--out", str(out))
+    assert [b["seq"] for b in got["blobs"]] == [0, 1, 2]
+    assert sorted(p.read_bytes() for p in out.iterdir()) == \
+        [b"voice sample A", b"voice sample B", b"voice sample C"]
 
 
 def test_a_store_serving_a_tampered_blob_is_caught_by_the_hash(world):
