@@ -7,6 +7,7 @@
 #         5: [[recipient, ephemeral, wrapped file key] x 1..32], 6: payload}
 #   AD = CBOR ["mycroft-lc/blob/v1", chain id, owner, class, epoch]
 
+from lightclient import native  # noqa: F401 (the Pi's backend: OpenSSL's AEAD over big blobs)
 from lightclient.chip.core import cbor
 from lightclient.chip.core.cbor_fields import expect_map, get_bytes, get_list, get_text, get_uint
 from lightclient.chip.core.errors import DecodeError
