@@ -61,3 +61,16 @@ def test_sizes_are_bounded():
     assert e.value.check == "blob_size"
     with pytest.raises(ValueError):
         sb.seal(*ARGS, bytes(sb.MAX_PLAINTEXT + 1), [bytes(32)], lambda n: bytes(n))
+
+
+def test_the_pi_seals_with_its_native_backend():
+    """Sealing a voice sample on the pure-Python fallback takes tens of seconds a MiB: the Pi's
+    module installs OpenSSL's (lightclient.native) itself, whoever imports it (a fresh process:
+    nothing else imported first)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "from lightclient.sharing import sealed_blob; "
+                          "from lightclient.chip.crypto import backend; "
+                          "print(backend.backend_name())"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "openssl-x25519-aead" in out
