@@ -26,7 +26,10 @@ func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) e
 			return err
 		}
 	}
-	return k.SetPairingGenesis(ctx, gs)
+	if err := k.SetPairingGenesis(ctx, gs); err != nil {
+		return err
+	}
+	return k.SetSharingGenesis(ctx, gs)
 }
 
 // ExportGenesis reads the whole table back, the pairing state with it.
@@ -43,6 +46,9 @@ func ExportGenesis(ctx context.Context, k keeper.Keeper) (*types.GenesisState, e
 		return nil, err
 	}
 	if err := k.PairingGenesis(ctx, gs); err != nil {
+		return nil, err
+	}
+	if err := k.SharingGenesis(ctx, gs); err != nil {
 		return nil, err
 	}
 	return gs, nil

@@ -31,7 +31,10 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("write %d: unknown kind or data over %d bytes", i, MaxSettingsLen)
 		}
 	}
-	return gs.validatePairing()
+	if err := gs.validatePairing(); err != nil {
+		return err
+	}
+	return gs.validateSharing()
 }
 
 // validatePairing checks the pairing state's keys and forms: an Ed25519 key per paired device,
