@@ -145,10 +145,10 @@ def grant_table(account, more_classes=()):
     checked (OwnerChain.grants), its state against the latest verified header's time, the
     grantee's proven recipient key, and per class its key epoch (one more at each revocation: a
     revoked grant is proven absent) and the blob records indexed. -> (grants, classes)."""
-    now_s = None
+    listed = account.grants()
+    now_s = account.view.trusted.header.time_ns // 10 ** 9 if listed else 0
     rows, classes = [], {}
-    for g in account.grants():
-        now_s = account.view.trusted.header.time_ns // 10 ** 9
+    for g in listed:
         k = recipient_key(account.view, g["grantee"])
         rows.append({"grantee": g["grantee"], "class": g["class"], "expiry": g["expiry"],
                      "state": "in force" if now_s < g["expiry"] else "expired",
