@@ -186,18 +186,27 @@ def test_the_owner_grantee_and_device_tools(world, tmp_path, monkeypatch, capsys
                                   "--class", VOICE, "--blobs", world["store"].url, status=4)
     listed = run("owner", "grants", files["owner"], "--add", g2.address, VOICE, str(FAR))
     assert [g["state"] for g in listed["grants"]] == ["in force"]
+    # the owner's own setting is a grant to itself, with its own key published
+    run("grantee", "publish-key", files["owner"])
+    listed = run("owner", "grants", files["owner"], "--add", owner.address, VOICE, str(FAR))
+    assert [(g["grantee"], g["state"]) for g in listed["grants"]] == \
+        [(g2.address, "in force"), (owner.address, "in force")]
 
     world["mcu"].close()      # the tool opens the chip's port itself
     (tmp_path / "c.wav").write_bytes(b"voice sample C")
     up = run("blobs", "upload", VOICE, str(tmp_path / "c.wav"), "--mcu", world["board"].port,
              "--blobs", world["store"].url)
-    assert up["recipients"] == [g2.address] and up["epoch"] == 1
+    assert up["recipients"] == [g2.address, owner.address] and up["epoch"] == 1
     out = tmp_path / "read"
     got = run("grantee", "read", files["g2"], "--owner", owner.address, "--class", VOICE,
               "--blobs", world["store"].url, "--out", str(out))
     assert [b["seq"] for b in got["blobs"]] == [0, 1, 2]
     assert sorted(p.read_bytes() for p in out.iterdir()) == \
         [b"voice sample A", b"voice sample B", b"voice sample C"]
+    mine = run("grantee", "read", files["owner"], "--owner", owner.address, "--class", VOICE,
+               "--blobs", world["store"].url, "--out", str(tmp_path / "mine"))
+    assert [b["seq"] for b in mine["blobs"]] == [2]        # only what came after its grant
+    assert [p.read_bytes() for p in (tmp_path / "mine").iterdir()] == [b"voice sample C"]
 
 
 def test_a_store_serving_a_tampered_blob_is_caught_by_the_hash(world):
