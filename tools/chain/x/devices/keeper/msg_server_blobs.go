@@ -120,8 +120,11 @@ func (s blobServer) recipientsInForce(ctx context.Context, owner []byte, class s
 			return nil, err
 		}
 		g, found, err := s.GetGrant(ctx, owner, gAddr, class)
-		if err != nil || !found {
+		if err != nil {
 			return nil, err
+		}
+		if !found { // the index and the grants change together; a stale entry grants nothing
+			continue
 		}
 		st, err := types.ParseGrantStatement(g.Statement)
 		if err != nil {

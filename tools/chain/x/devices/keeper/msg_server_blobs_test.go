@@ -132,3 +132,21 @@ func TestBlobsAreIndexedOnlyWhileAGrantOfTheirClassIsInForce(t *testing.T) {
 	_, err = blobs.PutBlob(ctx.WithBlockTime(time.Unix(1_900_000_200, 0)), blob("voice", 1, g2))
 	require.ErrorIs(t, err, types.ErrNoGrant)
 }
+
+// An owner record whose grant index names a grant that is not stored (a state no message makes,
+// but a genesis could) grants nothing: a blob with no recipients is not let through.
+func TestAStaleGrantIndexEntryGrantsNothing(t *testing.T) {
+	f := setup(t)
+	owner := secp256k1.GenPrivKeyFromSecret([]byte("owner"))
+	gs := types.GenesisState{Owners: []*types.Owner{{PubKey: owner.PubKey().Bytes(),
+		Grants: []string{account(f, "grantee-1") + "/voice"}}}}
+	require.NoError(t, gs.Validate())
+	require.NoError(t, f.k.SetPairingGenesis(f.ctx, &gs))
+	dev := secp256k1.GenPrivKeyFromSecret([]byte("device"))
+	_, err := f.srv.RegisterDevice(f.ctx, registration(f, dev, chainID, f.ownerB))
+	require.NoError(t, err)
+	device, _ := f.ac.BytesToString(dev.PubKey().Address())
+	_, err = keeper.NewBlobMsgServerImpl(f.k).PutBlob(f.ctx, &types.MsgPutBlob{Device: device,
+		Class: "voice", Sha256: make([]byte, 32), Size_: 1})
+	require.ErrorIs(t, err, types.ErrNoGrant)
+}
