@@ -170,7 +170,8 @@ def test_a_stale_sequence_is_re_signed_and_retried(chain, registered):
     client._refresh()
     client.next_sequence -= 1          # as after a write the queue thought was lost
     owner_addr, _ = devicetx.key_info(chain.info, "owner")
-    msg = ct.msg_send(ct.bech32_address(pub), owner_addr, [("stake", 1)])
+    # an amount no other test sends: the stale-sequence bytes must be new to the mempool cache
+    msg = ct.msg_send(ct.bech32_address(pub), owner_addr, [("stake", 3)])
     before = client.next_sequence + 1
     [(_r, height)] = client.send([[msg]])
     assert client.resigned >= 1

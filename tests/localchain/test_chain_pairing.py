@@ -270,17 +270,6 @@ def test_no_node_stores_a_settings_plaintext_or_a_key(world):
     for n in range(book.epoch + 1):
         secrets_["epoch %d" % n] = book.epoch_secret(n)
     control = oc.settings_record_key(owner.address, "location")
-    found_control, found, files = False, [], 0
-    for dirpath, _dirs, names in os.walk(world["chain"].dir):
-        for n in names:
-            path = os.path.join(dirpath, n)
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            files += 1
-            found_control = found_control or control in data
-            found += [(what, path) for what, v in secrets_.items() if v in data]
+    files, found_control, found = pairhelp.scan_node_files(world["chain"].dir, secrets_, control)
     assert files > 20 and found_control
     assert found == []
