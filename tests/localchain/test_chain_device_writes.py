@@ -154,7 +154,7 @@ def test_location_and_skills_are_served_by_the_device_api_from_sealed_records(wo
     assert loc.status == 200 and loc.body == LOCATION, loc
     assert loc.headers["X-Lightclient-Stale"] == "false"
     assert skill.status == 200 and [s["skill_gid"] for s in skill.body] == ["@|timer"]
-    assert settings.body == {"@|timer": {"sound": "bell"}}
+    assert settings.body == {"timer": {"sound": "bell"}}           # the API's skill id
 
 
 def test_no_node_stores_a_device_writes_or_its_locations_plaintext(world):

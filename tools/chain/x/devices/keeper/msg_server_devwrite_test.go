@@ -21,7 +21,7 @@ import (
 
 type writeFixture struct {
 	fixture
-	submitter string            // a registered device account: it pays
+	submitter string             // a registered device account: it pays
 	dev, dev2 ed25519.PrivateKey // two devices paired to the owner
 	other     ed25519.PrivateKey // a device of nobody here
 }
