@@ -28,8 +28,6 @@ from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import LightClientError, SignatureError
 from lightclient.chip.smp import lc
-# x/devices' store, key bytes and value encoding (docs/chain.md): one definition, the tools' own
-from lightclient.localchain.devicetx import STORE
 from lightclient.api.submitter import SPENT
 from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
 from lightclient.rpc import int_field

@@ -61,9 +61,10 @@ def world(net7, sealed_device, tmp_path_factory):
         with McuClient(d["port"], timeout=pairhelp.MCU_TIMEOUT_S) as mcu:
             acct = bytes(mcu.account_key())
             a_pub = bytes(mcu.public_key())
-            sealer = ChipSealer(mcu)
-            prove = lambda store, key: _prove(net7, key, node=2)       # noqa: E731
-            env = sealer.seal("skill_settings", json.dumps(SKILLS).encode(), prove)
+            header = devicetx.verified_state(net7, node=2).header    # the Pi's verified view
+            env = ChipSealer(mcu).seal("skill_settings", json.dumps(SKILLS).encode(),
+                                       lambda store, key: devicetx.prove(net7, header, store,
+                                                                         key, node=2))
             sender = devicetx.tx_client(net7, acct, mcu.sign_tx, node=1)
             [(_r, height)] = sender.send([[ct.msg_device_write(d["address"], "skill_settings",
                                                                env)]])

@@ -5,7 +5,6 @@ them and the Pi gets the plaintext; a second owner can neither read nor change t
 device cannot read what is written after; a relay that tampers with the PAKE or a Pi that makes a
 statement itself records nothing; no node stores a setting's plaintext."""
 
-import os
 import secrets
 
 import pytest
