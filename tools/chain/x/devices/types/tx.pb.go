@@ -444,10 +444,11 @@ const _ = grpc.SupportPackageIsVersion4
 type MsgClient interface {
 	// RegisterDevice creates the record of a device, by its owner, with the device's consent.
 	RegisterDevice(ctx context.Context, in *MsgRegisterDevice, opts ...grpc.CallOption) (*MsgRegisterDeviceResponse, error)
-	// UpdateSettings replaces a device's settings (owner only) and bumps its version.
+	// UpdateSettings is refused (38): settings are sealed envelopes only (PairingMsg.PutSealed).
 	UpdateSettings(ctx context.Context, in *MsgUpdateSettings, opts ...grpc.CallOption) (*MsgUpdateSettingsResponse, error)
 	// DeviceWrite stores what a device reports (skill settings, settings meta, metrics), sealed
-	// to its owner's key epoch and signed by the device's own account key (docs/device-writes.md).
+	// to its owner's key epoch and signed by that paired device (docs/device-writes.md); the
+	// device's account sends it and pays.
 	DeviceWrite(ctx context.Context, in *MsgDeviceWrite, opts ...grpc.CallOption) (*MsgDeviceWriteResponse, error)
 }
 
@@ -490,10 +491,11 @@ func (c *msgClient) DeviceWrite(ctx context.Context, in *MsgDeviceWrite, opts ..
 type MsgServer interface {
 	// RegisterDevice creates the record of a device, by its owner, with the device's consent.
 	RegisterDevice(context.Context, *MsgRegisterDevice) (*MsgRegisterDeviceResponse, error)
-	// UpdateSettings replaces a device's settings (owner only) and bumps its version.
+	// UpdateSettings is refused (38): settings are sealed envelopes only (PairingMsg.PutSealed).
 	UpdateSettings(context.Context, *MsgUpdateSettings) (*MsgUpdateSettingsResponse, error)
 	// DeviceWrite stores what a device reports (skill settings, settings meta, metrics), sealed
-	// to its owner's key epoch and signed by the device's own account key (docs/device-writes.md).
+	// to its owner's key epoch and signed by that paired device (docs/device-writes.md); the
+	// device's account sends it and pays.
 	DeviceWrite(context.Context, *MsgDeviceWrite) (*MsgDeviceWriteResponse, error)
 }
 
