@@ -66,30 +66,59 @@ def _first_verified_block(net, timeout=120.0):
 
 
 def _write_to_verified(net, work):
+    """A paired board's write, sealed on its chip (docs/device-writes.md), from its broadcast to
+    the header another device verifies it at."""
+    import json
     from lightclient.chip import cosmos_tx as ct
+    from lightclient.chip.keys import envelope, epochs
+    from lightclient.chip.smp import header as H
+    from lightclient.chip.smp import keys as K
     from lightclient.hwtest.emulator import EmulatedBoard
     from lightclient.localchain import devicetx
     from lightclient.mcu import McuClient
+    from lightclient.owner import chain as oc
+    from lightclient.owner.chainview import ChainView
+    from lightclient.owner.keyfile import OwnerKey
+    from lightclient.owner.onchain import OwnerChain
+    from lightclient.owner.pair import pair_over_link
     reader = VALIDATORS                          # a full node: what the other device calls
+    cid = net.info["chain_id"]
     board = EmulatedBoard("esp32-devkitc", os.path.join(work, "lcstore.img"), heap=152 * 1024)
     board.start()
     try:
         with McuClient(board.port) as mcu:
+            pub = mcu.generate_key()
+            code = mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": cid})["code"]
             acct, reg_height = devicetx.register_chip(net, mcu, "owner")
-            net.wait_for_height(reg_height + 1)
+            key = OwnerKey.generate()
+            secret = devicetx.key_secret(net.info, "owner")
+            funder = devicetx.tx_client(net, devicetx.backend.secp256k1_public_key(secret),
+                                        ct.sign_secp256k1(secret))
+            [(_r, h)] = funder.send([[ct.msg_send(devicetx.key_info(net.info, "owner")[0],
+                                                  oc.owner_address(key.secp256k1_public),
+                                                  [("stake", 100000)])]])
+            net.wait_for_height(max(h, reg_height) + 1)
+            anchor = net.rpc(0).light_block(1).light_block.signed_header.header
+            owner = OwnerChain(key, ChainView(net.rpc(0), cid, 1, anchor.hash()))
+            owner.pair(pair_over_link(mcu, code, key, cid, os.urandom))
+            net.wait_for_height(owner.view.min_height + 1)
+            epoch_env = owner.sealed(epochs.epoch_record_key(owner.address, 0))
+            data = json.dumps([{"skill_gid": "bench", "settings": {"volume": time.time_ns()}}])
+            env = mcu.keys(H.OP_WRITE, K.SEAL_OWN, {"epoch": 0, "epoch_env": epoch_env,
+                                                    "kind": "skill_settings", "version": 1,
+                                                    "plaintext": data.encode()}, timeout=20)["env"]
             device = devicetx.tx_client(net, acct, mcu.sign_tx)
-            data = b'[{"skill_gid":"bench","settings":{"volume":%d}}]' % time.time_ns()
             t0 = time.monotonic()
             [(_r, height)] = device.send([[ct.msg_device_write(ct.bech32_address(acct),
-                                                               "skill_settings", data)]])
+                                                               "skill_settings", env)]])
     finally:
         board.stop()
-    key = devicetx.write_key(ct.account_address(acct), "skill_settings")
+    key = oc.sealed_key(envelope.parse(env)[envelope.K_KEY])
     deadline = time.monotonic() + 60
     while True:
         header = devicetx.verified_state(net, node=reader).header
         value = devicetx.prove(net, header, "devices", key, node=reader)
-        if value is not None and devicetx.decode_write(value)["data"] == data:
+        if value == bytes(env):
             return header.height - height, time.monotonic() - t0
         if time.monotonic() > deadline:
             raise RuntimeError("the write never became verified")

@@ -5,6 +5,11 @@ the epoch design promises.
                                    lccrypto, 96 KiB heap), of opening a 4 KB record: the epoch
                                    envelope (owner's secp256k1 signature, X25519, HKDF, AEAD),
                                    then the record (signature, X25519, HKDF, AEAD over 4 KB)
+  chip.device_write_seal.instructions  what the device writes itself (SEAL_OWN,
+                                   docs/device-writes.md): the owner's epoch envelope opened
+                                   (secp256k1 check, X25519, HKDF, AEAD), a 4 KB write sealed to
+                                   the epoch key (ephemeral X25519 twice, HKDF, AEAD over 4 KB)
+                                   and signed with the device's Ed25519 key
   chip.pair.instructions           the chip's side of one pairing: SPAKE2+ respond and finish on
                                    ref10, the transcript and statement, the owner's signature
                                    checked, the device's made
@@ -20,7 +25,9 @@ Expected before measuring (docs/envelopes.md): a wrap is 119 bytes of CBOR (reci
 ephemeral 32, wrapped key 48), so a record carries ~300 bytes of overhead whatever the number of
 devices; opening costs two secp256k1 checks (~2.4 M each), two X25519 (~2.1 M each) and AEAD over
 4 KB (~0.8 M), ~10 M in all; pairing four ref10 scalar multiplications, one secp256k1 check and
-one Ed25519 signature, ~15 M.
+one Ed25519 signature, ~15 M. Sealing a device's 4 KB write: the epoch envelope's secp256k1
+check (~2.4 M) and X25519 (~2.1 M), two more X25519 for the wrap (~4.2 M), AEAD over 4 KB
+(~0.8 M) and one Ed25519 signature (~1.5 M), ~11 M: about the cost of an opening.
 """
 
 import os
@@ -68,6 +75,35 @@ def _open_figure(work):
            "got = E.open_(REC, CHAIN, b'settings/dev', 3, [owner], epochs.epoch_identity(s))\n"
            "print('OPENED', len(got.plaintext))\n")
     n, full, _ = job_instructions(work, consts, setup, job, "OPENED 4096", HEAP_KIB)
+    return n
+
+
+def _seal_figure(work):
+    dev_sk = bytes(range(32))
+    dev_pub = backend.x25519_public_key(dev_sk)
+    book = OwnerBook(OWNER, CHAIN, "owner-1", _rng(b"seal"))
+    env = book.pair(b"\x01" * 32, dev_pub)
+    dev_seed = bytes(range(1, 33))
+    consts = {"EPOCH_ENV": env, "DEV_SK": dev_sk, "DEV_PUB": dev_pub, "PLAIN": PLAINTEXT,
+              "OWNER_PUB": OWNER.secp256k1_public, "CHAIN": CHAIN, "SEED": dev_seed,
+              "ED_PUB": backend.ed25519_public_key(dev_seed)}
+    setup = ("from lightclient.chip.keys import envelope as E, epochs\n"
+             "from lightclient.chip.crypto import backend\nimport gc, hashlib\n"
+             "ctr = [0]\n"
+             "def rnd(n):\n"
+             "    out = b''\n"
+             "    while len(out) < n:\n"
+             "        ctr[0] += 1\n"
+             "        out += hashlib.sha256(b'seal' + bytes([ctr[0] & 255])).digest()\n"
+             "    return out[:n]\n"
+             "gc.collect()\n")
+    job = ("owner = ('secp256k1', OWNER_PUB)\n"
+           "s = epochs.open_epoch(EPOCH_ENV, CHAIN, 'owner-1', 0, owner, DEV_SK, DEV_PUB)\n"
+           "key = epochs.device_write_key('owner-1', ED_PUB, 'skill_settings')\n"
+           "env = E.seal(CHAIN, key, 1, 0, PLAIN, [epochs.epoch_public(s)], ('ed25519', ED_PUB),"
+           " lambda m: backend.ed25519_sign(SEED, m), rnd)\n"
+           "print('SEALED', len(env) - len(PLAIN))\n")
+    n, _, _ = job_instructions(work, consts, setup, job, "SEALED", HEAP_KIB)
     return n
 
 
@@ -138,6 +174,7 @@ def run():
     with tempfile.TemporaryDirectory(prefix="keysbench-") as d:
         work = Path(d)
         open_n = _open_figure(work)
+        seal_n = _seal_figure(work)
         pair_n = _pair_figure(work)
     sizes, direct = _sizes()
     rewraps = _remove_rewraps()
@@ -146,6 +183,10 @@ def run():
         "chip.settings_open.instructions": {
             "value": open_n, "unit": "instr", "goal": "<= 20000000",
             "note": where + "; epoch envelope + 4,096-byte record, both owner-signed"},
+        "chip.device_write_seal.instructions": {
+            "value": seal_n, "unit": "instr",
+            "note": where + "; epoch envelope opened, a 4,096-byte write sealed to the epoch key "
+                            "and signed by the device (SEAL_OWN without its SMP framing)"},
         "chip.pair.instructions": {
             "value": pair_n, "unit": "instr", "goal": "<= 40000000",
             "note": where + "; SPAKE2+ verifier on ref10, statement, owner's signature checked, "

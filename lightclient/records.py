@@ -55,7 +55,12 @@ class ProvenRecord:
         self.sealed = info
         if self.record is not None:
             self.record["setting"] = info.get("setting") or {}
-            self.record["sealed"] = {k: v for k, v in info.items() if k != "setting"}
+            self.record["sealed"] = {k: v for k, v in info.items()
+                                     if k not in ("setting", "records")}
+            # the owner's sealed location and skills of the device, opened on the chip too
+            for name, got in (info.get("records") or {}).items():
+                if name in ("location", "skills"):
+                    self.record[name] = got.get("value")
 
     @property
     def key(self):

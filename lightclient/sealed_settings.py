@@ -1,10 +1,11 @@
-# The device's settings on the real chain (issue 20, docs/chain-pairing.md "The device's
-# settings"). The owner seals them (docs/envelopes.md) under settings/<owner>/device.<device
-# account>; the Pi proves that envelope and its epoch's key envelope with ICS23 against the same
-# verified header as the device record, and the chip opens them (keys group OPEN_SETTINGS): the
-# X25519 with the device key happens there, the record key is made there from the chip's paired
-# owner and its own account, and the version may not go back. The Pi gets the plaintext settings,
-# never a key; what it got is cached with the record (the offline boot serves it, stale).
+# The device's settings, location and skills on the real chain (issue 20, docs/chain-pairing.md
+# "The device's settings"). The owner seals them (docs/envelopes.md) under settings/<owner>/
+# <device|location|skills>.<device account>; the Pi proves each envelope and its epoch's key
+# envelope with ICS23 against the same verified header as the device record, and the chip opens
+# them (keys group OPEN_SETTINGS): the X25519 with the device key happens there, the record key
+# is made there from the chip's paired owner, its own account and the record's name, and the
+# settings' version may not go back. The Pi gets the plaintext, never a key; what it got is
+# cached with the record (the offline boot serves it, stale).
 
 import hashlib
 
@@ -43,13 +44,19 @@ class ChipOpener:
         owner = self.mcu.keys(H.OP_READ, K.KEY_INFO).get("owner")
         return None if owner is None else ct.bech32_address(bytes(owner))
 
-    def open(self, epoch, epoch_env, env):
-        return self.mcu.keys(H.OP_WRITE, K.OPEN_SETTINGS, {"epoch": epoch, "epoch_env": epoch_env,
-                                                           "env": env}, timeout=OPEN_TIMEOUT_S)
+    def open(self, epoch, epoch_env, env, name="device"):
+        p = {"epoch": epoch, "epoch_env": epoch_env, "env": env}
+        if name != "device":
+            p["name"] = name
+        return self.mcu.keys(H.OP_WRITE, K.OPEN_SETTINGS, p, timeout=OPEN_TIMEOUT_S)
 
 
-def settings_key(owner_id, uuid):
-    return epochs.device_settings_key(owner_id, uuid)
+def settings_key(owner_id, uuid, name="device"):
+    return epochs.device_settings_key(owner_id, uuid, name)
+
+
+# the owner-written records besides the settings: name -> (JSON type, what the device API serves)
+OTHER_RECORDS = (("location", dict), ("skills", list))
 
 
 def _prove(pool, record_key, header_raw, until):
@@ -57,42 +64,59 @@ def _prove(pool, record_key, header_raw, until):
                                envelope.MAX_ENVELOPE, until)
 
 
-def _json_object(plaintext):
-    setting = txs.loads_bounded(plaintext, MAX_SETTINGS_JSON, "settings")
-    if not isinstance(setting, dict):
-        raise DecodeError("settings_json", "the opened settings are not a JSON object")
-    return setting
+def _json_value(plaintext, kind, name):
+    value = txs.loads_bounded(plaintext, MAX_SETTINGS_JSON, name)
+    if not isinstance(value, kind):
+        raise DecodeError("settings_json", "the opened record is not a JSON %s"
+                          % ("object" if kind is dict else "array"), record=name)
+    return value
 
 
 def read(pool, header_raw, uuid, opener, cached=None, until=None):
-    """The device `uuid`'s settings in the state verified light block `header_raw` commits ->
-    {"state", "setting", ...}. opener: a ChipOpener, or None (no chip on the link: then only
-    the cached opening of the very bytes proven now is served, else SettingsSealed). cached: the
-    last `read` result kept with the record. Raises what a proof or the chip refuses (typed,
-    with its check): the caller keeps the last good settings."""
+    """The device `uuid`'s settings, location and skills in the state verified light block
+    `header_raw` commits -> {"state", "setting", ..., "records": {"location": {"state",
+    "value", ...}, "skills": {...}}}. opener: a ChipOpener, or None (no chip on the link: then
+    only the cached opening of the very bytes proven now is served, else SettingsSealed).
+    cached: the last `read` result kept with the record. Raises what a proof or the chip
+    refuses (typed, with its check): the caller keeps the last good ones."""
     owner_id = opener.owner_id() if opener is not None else (cached or {}).get("owner")
     if owner_id is None:
         if opener is not None:
             return {"state": NOT_PAIRED, "setting": {}}
         raise SettingsSealed("settings_sealed", "the device's settings are sealed and only its "
                              "chip opens them (--mcu PORT)")
-    key = settings_key(owner_id, uuid)
+    mine = None if not cached else dict(
+        {k: v for k, v in cached.items() if k not in ("setting", "records")},
+        value=cached.get("setting"))
+    got = _read_one(pool, header_raw, owner_id, uuid, "device", dict, opener, mine, until)
+    out = {k: v for k, v in got.items() if k != "value"}
+    out["setting"] = got["value"]
+    before = (cached or {}).get("records") or {}
+    out["records"] = {name: _read_one(pool, header_raw, owner_id, uuid, name, kind, opener,
+                                      before.get(name), until)
+                      for name, kind in OTHER_RECORDS}
+    return out
+
+
+def _read_one(pool, header_raw, owner_id, uuid, name, kind, opener, cached, until):
+    key = settings_key(owner_id, uuid, name)
     env = _prove(pool, key, header_raw, until)
     base = {"owner": owner_id, "key": key.decode()}
     if env is None:
-        return dict(base, state=NONE_YET, setting={})
+        return dict(base, state=NONE_YET, value=kind())
     digest = hashlib.sha256(env).hexdigest()
     if cached and cached.get("state") == OPENED and cached.get("sha256") == digest and \
             cached.get("key") == base["key"]:
         return dict(cached)          # the chip opened these very bytes before: no second open
     if opener is None:
-        raise SettingsSealed("settings_sealed", "the device's settings changed on chain and only "
-                             "its chip opens them (--mcu PORT)", key=base["key"])
+        raise SettingsSealed("settings_sealed", "the device's %s changed on chain and only its "
+                             "chip opens them (--mcu PORT)" % name, key=base["key"])
     epoch = envelope.parse(env)[envelope.K_EPOCH]
     epoch_env = _prove(pool, epochs.epoch_record_key(owner_id, epoch), header_raw, until)
     if epoch_env is None:
-        raise Unavailable("epoch_absent", "the chain proves the settings' key epoch has no "
+        raise Unavailable("epoch_absent", "the chain proves the record's key epoch has no "
                           "envelope", epoch=epoch)
-    out = opener.open(epoch, epoch_env, env)
-    return dict(base, state=OPENED, setting=_json_object(bytes(out["plaintext"])),
+    out = opener.open(epoch, epoch_env, env) if name == "device" else \
+        opener.open(epoch, epoch_env, env, name)
+    return dict(base, state=OPENED, value=_json_value(bytes(out["plaintext"]), kind, name),
                 version=out["version"], epoch=out["epoch"], sha256=digest)

@@ -1,6 +1,8 @@
 # The device API's writes on a Cosmos SDK chain (tools/chain, x/devices): each write is the
 # device's own transaction, one MsgDeviceWrite in SIGN_MODE_DIRECT (lightclient/chip/cosmos_tx.py),
-# signed by the device's account key (on the chip: SMP SIGN_TX, the key never comes here).
+# signed by the device's account key (on the chip: SMP SIGN_TX, the key never comes here), and
+# carrying only the write sealed on the chip to its owner's key epoch (sealed_writes.py,
+# docs/device-writes.md): no plaintext reaches the chain.
 #
 # - The account number and sequence come from verified state: the device's x/auth account proven
 #   with ICS23 against a header our light client verified (txclient.verified_account), asked of
@@ -10,8 +12,9 @@
 #   sequence mismatch (the SDK's code 32) re-signs the entry with the sequence verified state
 #   shows, in place, and sends it again: never dropped (resign()).
 # - A write is delivered when verified state shows it: the account's sequence moved past the
-#   entry's and the x/devices write of its kind (store "devices", key 0x02 || address || kind)
-#   holds its data, both proven against the same verified header. A node's code 0 is a claim.
+#   entry's and the device's write of its kind (store "devices", key 0x05 || write/<owner>/
+#   <device>.<kind>) is the envelope the entry's transaction carries, both proven against the
+#   same verified header. A node's code 0 is a claim.
 # - A refusal (CheckTx code > 0) carries the chain's codespace, code and log (TxRejected).
 
 import base64
@@ -25,8 +28,6 @@ from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import LightClientError, SignatureError
 from lightclient.chip.smp import lc
-# x/devices' store, key bytes and value encoding (docs/chain.md): one definition, the tools' own
-from lightclient.localchain.devicetx import STORE, decode_write, write_key
 from lightclient.api.submitter import SPENT
 from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
 from lightclient.rpc import int_field
@@ -37,6 +38,7 @@ ACCOUNT_META = "account"
 # The chip reads a TxBody of at most this many bytes before it signs (SMP SIGN_TX): a write the
 # chip could not sign is refused for every signer, up front (413), not by the chip (503).
 MAX_BODY_BYTES = lc.MAX_SIGN_BYTES
+MAX_WRITE_JSON = 4096           # what one write seals (x/devices: MaxSettingsLen)
 
 
 def is_cosmos_chain(config):
@@ -66,8 +68,10 @@ class ChainWriter:
     """The device's writes as its own transactions, for one LightClient (its sources and its
     verified headers) and one signer with account_key() and sign_doc(doc)."""
 
-    def __init__(self, client, chain_id, signer, queue=None, gas_limit=200000):
+    def __init__(self, client, chain_id, signer, queue=None, gas_limit=200000, sealer=None):
         self.client = client
+        # seals and opens the writes (sealed_writes.ChipSealer); None: no chip, no writes
+        self.sealer = sealer
         self.chain_id = chain_id
         self.signer = signer
         self.queue = queue
@@ -131,30 +135,46 @@ class ChainWriter:
                                                     "account_number": self.account_number})
         return acc
 
+    def _sealer(self):
+        if self.sealer is None:
+            raise txclient.TxRejected("writes_sealed", "the device's writes are sealed on its "
+                                      "chip: no chip on the link (--signer mcu:PORT)")
+        return self.sealer
+
     def last_write(self, kind, view):
-        """The device's last write of `kind` ({"kind", "data", "count"}) proven at `view`, or
-        None when the chain proves there is none."""
-        value = self._prove(view, STORE, write_key(self.address20, kind))
-        return None if value is None else decode_write(value)
+        """The device's last write of `kind` (its envelope bytes) proven at `view`, or None
+        when the chain proves there is none."""
+        return self._sealer().last(kind, lambda store, key: self._prove(view, store, key))
 
     def proven_skills(self):
-        """(skills array of the last skill_settings write, its view): the base a skill upload
-        is merged into."""
+        """(skills array of the last skill_settings write, opened on the chip; its view): the
+        base a skill upload is merged into."""
         view = self.view()
         self.account(view)                      # not registered: account_missing
         last = self.last_write("skill_settings", view)
         if last is None:
             return [], view
+        plain = self._sealer().open("skill_settings", last,
+                                    lambda store, key: self._prove(view, store, key))
         try:
-            out = json.loads(last["data"].decode())
+            out = json.loads(plain.decode())
         except (ValueError, UnicodeError):
             out = []
         return (out if isinstance(out, list) else []), view
 
+    def seal(self, kind, data_json, view, pending=0):
+        """The write sealed on the chip (its version after `pending` queued writes of `kind`)."""
+        if len(data_json.encode()) > MAX_WRITE_JSON:
+            raise TxTooLarge(len(data_json.encode()), MAX_WRITE_JSON)
+        return self._sealer().seal(kind, data_json.encode(),
+                                   lambda store, key: self._prove(view, store, key), pending)
+
     # -- transactions -----------------------------------------------------------------------
-    def builder(self, kind, data_json):
-        """build_tx(sequence) -> TxRaw bytes, for the queue."""
-        msg = ct.msg_device_write(self.address, kind, data_json.encode())
+    def builder(self, kind, data_json, view=None, pending=0):
+        """build_tx(sequence) -> TxRaw bytes, for the queue: the write sealed on the chip now
+        (at `view`, or the newest verified header), signed at each build."""
+        env = self.seal(kind, data_json, view or self.view(), pending)
+        msg = ct.msg_device_write(self.address, kind, env)
         body = len(ct.tx_body([msg]))
         if body > MAX_BODY_BYTES:
             raise TxTooLarge(body, MAX_BODY_BYTES)
@@ -210,8 +230,8 @@ class ChainWriter:
             last = self.last_write(entry.kind, view)
         except LightClientError:
             return None
-        if last is not None and last["data"] == entry.data.encode():
-            return True
+        if last is not None and bytes(last) in bytes(entry.tx):
+            return True                  # the envelope stored is the one this entry carries
         try:
             res, _src = self.client.pool.race(lambda rpc: rpc.call("tx", hash=bytes.fromhex(
                 entry.tx_hash)))
@@ -231,9 +251,11 @@ class ChainWriter:
     def resign(self, entry, err):
         """A sequence mismatch (or the entry's sequence spent by another transaction): the entry
         re-signed with the account's verified sequence and rewritten in the queue."""
-        seq = self.account(self.view())["sequence"]
+        view = self.view()
+        seq = self.account(view)["sequence"]
         self.resigned += 1
-        return self.queue.resign(entry, seq, self.builder(entry.kind, entry.data))
+        pending = sum(1 for e in self.queue.pending() if e.kind == entry.kind and e.seq < entry.seq)
+        return self.queue.resign(entry, seq, self.builder(entry.kind, entry.data, view, pending))
 
 
 class TxTooLarge(Exception):

@@ -120,10 +120,13 @@ def build_app(args, sock=None):
     try:
         signer = signer_from_spec(args.signer, account=cosmos) if args.signer else None
         if cosmos and signer is not None:
-            writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue)
-            if isinstance(signer, McuSigner):   # the chip on the link opens the settings too
+            sealer = None
+            if isinstance(signer, McuSigner):   # the chip on the link opens the settings too,
+                from lightclient.api.sealed_writes import ChipSealer   # and seals the writes
                 from lightclient.sealed_settings import ChipOpener
                 client.opener = ChipOpener(signer.client)
+                sealer = ChipSealer(signer.client)
+            writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue, sealer=sealer)
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None

@@ -332,7 +332,10 @@ class DeviceService:
                 raise _NotRegistered()
             if w.account_number is None:
                 raise                         # never proven: nothing to sign with yet (503)
-        return w.builder(kind, data_json), floor, data_json, view
+        if view is None:
+            view = w.view()
+        pending = sum(1 for e in self.queue.pending() if e.kind == kind)
+        return w.builder(kind, data_json, view, pending), floor, data_json, view
 
     def _status(self):
         out = {"uuid": self.uuid}

@@ -140,7 +140,8 @@ def msg_update_settings(owner, device, settings):
 
 
 def msg_device_write(device, kind, data):
-    """kind: a txs.WRITE_KINDS name; data: bytes (the canonical JSON the device API writes)."""
+    """kind: a txs.WRITE_KINDS name; data: bytes, the write's envelope sealed on the chip
+    (SEAL_OWN, docs/device-writes.md: x/devices refuses anything else)."""
     if kind not in WRITE_KINDS:
         raise DecodeError("tx_write_kind", "unknown device write kind", kind=str(kind)[:32])
     return MSG_DEVICE_WRITE, (proto.bytes_field(1, device)

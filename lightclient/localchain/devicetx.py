@@ -17,7 +17,6 @@ from lightclient.localchain import binary
 
 STORE = "devices"
 DEVICE_KEY_PREFIX = b"\x01"
-WRITE_KEY_PREFIX = b"\x02"
 STATEMENT_DOMAIN = ct.REGISTRATION_DOMAIN
 account_address = ct.account_address
 SIGN_ATTEMPTS = 5
@@ -26,11 +25,6 @@ SIGN_ATTEMPTS = 5
 def device_key(address20):
     """The store key of a device record in the "devices" store (types/keys.go)."""
     return DEVICE_KEY_PREFIX + bytes(address20)
-
-
-def write_key(address20, kind):
-    """The store key of a device's last write of one kind: 0x02 || address || kind byte."""
-    return WRITE_KEY_PREFIX + bytes(address20) + bytes([ct.WRITE_KINDS[kind]])
 
 
 registration_statement = ct.registration_statement
@@ -121,14 +115,6 @@ def decode_device(value):
         elif name is not None:
             out[name] = v
     return out
-
-
-def decode_write(value):
-    """A stored mycroft.devices.v1.DeviceWrite -> {"kind", "data", "count"}."""
-    fs = proto.fields(bytes(value), 16)
-    return {"kind": proto.get_one(fs, 1, proto.VARINT, 0),
-            "data": proto.get_one(fs, 2, proto.LEN, b""),
-            "count": proto.get_one(fs, 3, proto.VARINT, 0)}
 
 
 def b64(v):

@@ -93,11 +93,15 @@ def settings_record_key(owner_bech, name):
     return ("settings/%s/%s" % (owner_bech, name)).encode()
 
 
-def device_settings_name(device_bech):
-    """The name of a device's own settings record, "device.<its mycroft1... account>": the chip
-    opens only this one for itself (chip.keys.epochs.device_settings_key)."""
+def device_settings_name(device_bech, record="device"):
+    """The name of one of a device's owner-written records, "<record>.<its mycroft1...
+    account>", record one of epochs.DEVICE_RECORDS (device: its settings; location; skills):
+    the chip opens only these for itself (chip.keys.epochs.device_settings_key)."""
+    from lightclient.chip.keys.epochs import DEVICE_RECORDS
     address20(device_bech)
-    return "device." + device_bech
+    if record not in DEVICE_RECORDS:
+        raise DecodeError("record_name", "not a device record", name=str(record)[:16])
+    return record + "." + device_bech
 
 
 def paired_key(device_pub):

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from lightclient.chip import txs
+from lightclient.chip.core.errors import LightClientError
 from lightclient.api import skills
 from lightclient.api.queue import QueueFull, WriteQueue
 from lightclient.api.server import ApiApp, host_allowed, refusal
@@ -288,12 +289,13 @@ def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(t
     w.view = lambda: type("V", (), {"height": 40})()
     w.account = lambda view: {"sequence": state["sequence"], "account_number": 7}
     w.last_write = lambda kind, view: state["write"]
-    e = q.enqueue("metrics", UUID, lambda n: b"tx", nonce_floor=5, data='{"a":1}')
+    e = q.enqueue("metrics", UUID, lambda n: b"tx:" + b"env-1" * 9, nonce_floor=5,
+                  data='{"a":1}')
     assert w.confirm(e) is None                           # its sequence not spent yet
     state["sequence"] = 6
-    state["write"] = {"data": b'{"a":1}', "count": 3}
+    state["write"] = b"env-1" * 9                         # the stored envelope is the entry's
     assert w.confirm(e) is True                           # proven: delivered
-    state["write"] = {"data": b'{"a":0}', "count": 2}
+    state["write"] = b"env-0" * 9                         # another envelope of its kind
     assert w.confirm(e) == SPENT                          # no node knows it: re-sign
     Client.pool.answer = {"tx_result": {"code": 11, "codespace": "sdk", "log": "out of gas"}}
     r = w.confirm(e)
@@ -301,10 +303,14 @@ def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(t
                                                                  "out of gas")
     Client.pool.answer = {"tx_result": {"code": 0}}
     assert w.confirm(e)["check"] == "tx_unproven"         # a node's "fine" is not delivery
-    # a write the chip could not read before signing is refused up front, with the limit
+    # a write larger than one sealed write is refused up front, with the limit
     with pytest.raises(chain_writes.TxTooLarge) as big:
-        w.builder("metrics", '"%s"' % ("x" * 8200))
-    assert big.value.limit == chain_writes.MAX_BODY_BYTES == 8192
+        w.builder("metrics", '"%s"' % ("x" * 8200), view=object())
+    assert big.value.limit == chain_writes.MAX_WRITE_JSON == 4096
+    # without a chip to seal it, no write at all (nothing goes out in plaintext)
+    with pytest.raises(LightClientError) as e:
+        w.builder("metrics", '{"a":1}', view=object())
+    assert e.value.check == "writes_sealed"
 
 
 def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):

@@ -24,7 +24,7 @@ def msg(m):
     u, v = m["type_url"], m["value"]
     if u == ct.MSG_DEVICE_WRITE:
         kind = [k for k in ct.WRITE_KINDS if ct.WRITE_KINDS[k] == v["kind"]][0]
-        return ct.msg_device_write(v["device"], kind, b(v["data"]))
+        return ct.msg_device_write(v["device"], kind, b(v["envelope"]))
     if u == ct.MSG_REGISTER_DEVICE:
         return ct.msg_register_device(v["owner"], b(v["pubKey"]), b(v["settings"]),
                                       b(v["deviceSignature"]), coins(v["funding"]))

@@ -110,3 +110,40 @@ def test_the_opened_settings_are_cached_with_the_record(tmp_path):
     assert back.stale and back.record["setting"] == {"lang": "de-de"}
     assert back.record["sealed"] == {"state": "opened", "version": 2}
     assert json.loads(json.dumps(back.to_dict()))["record"]["setting"] == {"lang": "de-de"}
+
+
+def test_location_and_skills_are_sealed_records_of_their_own_opened_on_the_chip(chain):
+    """settings/<owner>/location.<device> and skills.<device>: proven, opened on the chip by
+    their name (the chip makes the key), served as the record's location and skills; the same
+    bytes again come from the cached opening, a changed one needs the chip."""
+    class NamedChip(FakeChip):
+        def open(self, epoch, epoch_env, env, name="device"):
+            self.opened += 1
+            key = epochs.device_settings_key(OWNER_ID, UUID, name)
+            o = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, epoch).open(key, env)
+            return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch,
+                    "key": key}
+
+    book = OwnerBook(OWNER, "c", OWNER_ID, os.urandom)
+    loc_key = epochs.device_settings_key(OWNER_ID, UUID, "location")
+    skills_key = epochs.device_settings_key(OWNER_ID, UUID, "skills")
+    assert loc_key == ("settings/%s/location.%s" % (OWNER_ID, UUID)).encode()
+    chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
+    chain[loc_key] = book.seal(loc_key, b'{"city":{"name":"Lyon"}}', 1)
+    chain[skills_key] = book.seal(skills_key, b'[{"skill_gid":"w","settings":{"u":"c"}}]', 2)
+    chip = NamedChip()
+    got = _read(chip)
+    assert got["state"] == sealed_settings.NONE_YET and got["setting"] == {}
+    assert got["records"]["location"]["value"] == {"city": {"name": "Lyon"}}
+    assert got["records"]["skills"]["value"] == [{"skill_gid": "w", "settings": {"u": "c"}}]
+    assert got["records"]["skills"]["version"] == 2 and chip.opened == 2
+    assert _read(None, got) == got and chip.opened == 2              # cached openings
+    rec = ProvenRecord(UUID, {"uuid": UUID, "setting": {}}, 5, b"\0" * 32, 0, sealed=got)
+    assert rec.record["location"] == {"city": {"name": "Lyon"}}
+    assert rec.record["skills"][0]["skill_gid"] == "w"
+    assert "records" not in rec.record["sealed"]
+    # an array where an object belongs is refused, typed
+    chain[loc_key] = book.seal(loc_key, b'[1]', 2)
+    with pytest.raises(DecodeError) as e:
+        _read(chip, got)
+    assert e.value.check == "settings_json"

@@ -79,7 +79,7 @@ CASES = [
     ("device_write_fees_paid_by_the_owners_grant",
      [(ct.msg_device_write(DEVICE, "metrics", b'{"n":1}'),
        {"type_url": ct.MSG_DEVICE_WRITE,
-        "value": {"device": DEVICE, "kind": 3, "data": _h(b'{"n":1}')}})],
+        "value": {"device": DEVICE, "kind": 3, "envelope": _h(b'{"n":1}')}})],
      {"chain_id": "mycroft-local-1", "account_number": 41, "sequence": 0, "gas_limit": 200000,
       "fee": [["stake", 200]], "granter": OWNER}),
 ]

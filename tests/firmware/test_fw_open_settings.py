@@ -76,3 +76,24 @@ def test_an_unpaired_chip_or_one_without_an_account_key_opens_nothing():
     _pair(b, b.code)
     rc, e = _rc(_open, b, b"", b"")
     assert e.check == "no_account_key"
+
+
+def test_location_and_skills_are_opened_by_name_under_keys_the_chip_makes():
+    """OPEN_SETTINGS name=location|skills: settings/<owner>/<name>.<its account>, made on the
+    chip; the settings' envelope is not a location (envelope_record_key), an unknown name is
+    refused, and the settings' replay floor (setver) is not touched."""
+    b, book, env0, key = _paired()
+    me = ct.bech32_address(b.fw.device.acct_pub)
+    loc = oc.settings_record_key(OWNER_ID, oc.device_settings_name(me, "location"))
+    assert loc == epochs.device_settings_key(OWNER_ID, me, "location")
+    env = book.seal(loc, b'{"city":"Lyon"}', 4)
+    got = b.call(keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "env": env,
+                                            "name": "location"})
+    assert got == {"plaintext": b'{"city":"Lyon"}', "version": 4, "epoch": 0, "key": loc}
+    assert b.fw.device.store.get("setver") is None
+    rc, e = _rc(b.call, keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "name":
+                                                   "location", "env": book.seal(key, b"{}", 1)})
+    assert rc == K.E_ENVELOPE and e.check == "envelope_record_key"
+    rc, e = _rc(b.call, keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "env": env,
+                                                   "name": "contacts"})
+    assert e.check == "record_name"

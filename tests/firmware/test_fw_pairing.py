@@ -190,17 +190,33 @@ def test_what_the_device_writes_itself_is_sealed_to_the_epoch_and_signed_by_it()
     res = _pair(b, b.code)
     book = OwnerBook(OWNER, b.chain_id, OWNER.address(), os.urandom)
     env0 = book.pair(res.device_pub, res.device_x25519)
-    out = b.call(keys_group.seal_own, {"epoch": 0, "owner_id": OWNER.address(), "epoch_env": env0,
-                                       "key": b"skills/x", "version": 2,
-                                       "plaintext": b'[{"skill_gid": "x"}]'})
-    got = book.open(b"skills/x", out["env"], 2, writers=[("ed25519", res.device_pub)])
+    out = b.call(keys_group.seal_own, {"epoch": 0, "epoch_env": env0, "kind": "skill_settings",
+                                       "version": 2, "plaintext": b'[{"skill_gid": "x"}]'})
+    # the record key is made on the chip: this device's own write of that kind
+    key = epochs.device_write_key(OWNER.address(), res.device_pub, "skill_settings")
+    assert out["key"] == key == ("write/%s/%s.skills" % (OWNER.address(), res.device_pub.hex())).encode()
+    got = book.open(key, out["env"], 2, writers=[("ed25519", res.device_pub)])
     assert got.plaintext == b'[{"skill_gid": "x"}]' and got.writer == ("ed25519", res.device_pub)
+    # the chip opens it again (another of the owner's devices does the same): its writer is
+    # the device the key names
+    opened = b.call(keys_group.open_sealed, {"epoch": 0, "owner_id": OWNER.address(),
+                                             "epoch_env": env0, "key": key, "env": out["env"]})
+    assert opened["plaintext"] == b'[{"skill_gid": "x"}]'
+    # ... and not under another device's write key (the writer is not the device it names)
+    other_key = epochs.device_write_key(OWNER.address(), b"\x01" * 32, "skill_settings")
+    rc, e = _rc(b.call, keys_group.open_sealed, {"epoch": 0, "owner_id": OWNER.address(),
+                                                 "epoch_env": env0, "key": other_key,
+                                                 "env": out["env"]})
+    assert rc == K.E_ENVELOPE and e.check in ("envelope_record_key", "envelope_writer")
+    # no kind but the three: the Pi cannot make the chip write the owner's settings
+    rc, e = _rc(b.call, keys_group.seal_own, {"epoch": 0, "epoch_env": env0, "kind": "location",
+                                              "version": 1, "plaintext": b"{}"})
+    assert e.check == "write_kind"
     # an epoch envelope the owner did not sign is refused: the Pi cannot pick the key
     fake = epochs.seal_epoch(b.chain_id, OWNER.address(), 0, os.urandom(32), [res.device_x25519],
                              ("secp256k1", secp256k1.public_key(b"\x07" * 32)),
                              lambda m: secp256k1.sign(b"\x07" * 32, m), os.urandom)
-    rc, e = _rc(b.call, keys_group.seal_own, {"epoch": 0, "owner_id": OWNER.address(),
-                                              "epoch_env": fake, "key": b"skills/x",
-                                              "version": 3, "plaintext": b"x"})
+    rc, e = _rc(b.call, keys_group.seal_own, {"epoch": 0, "epoch_env": fake,
+                                              "kind": "metrics", "version": 3, "plaintext": b"x"})
     assert rc == K.E_ENVELOPE and e.check == "envelope_writer"
-    assert set(out) == {"env"}    # the answer carries the envelope, never a key
+    assert set(out) == {"env", "key"}    # the answer carries the envelope, never a key

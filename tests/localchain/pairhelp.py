@@ -80,3 +80,22 @@ def sealed_device(net, directory, settings):
         raise
     return {"board": b, "port": b.port, "address": address, "owner": owner,
             "settings": settings, "registered_at": height}
+
+
+def scan_node_files(directory, secrets, control):
+    """Every file under `directory` (the nodes' data: state, block store, transaction index,
+    logs) -> (files read, whether `control` was seen, [(name, path)] of each secret found).
+    The control (a record key, stored in the clear) shows the scan sees what nodes store."""
+    found_control, found, files = False, [], 0
+    for dirpath, _dirs, names in os.walk(directory):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            files += 1
+            found_control = found_control or control in data
+            found += [(what, path) for what, v in secrets.items() if v in data]
+    return files, found_control, found

@@ -1,32 +1,42 @@
 """The local device API's writes on the real chain: the unmodified ovos-backend-client's write
 calls through `serve-api`'s app become the device's own SDK transactions (MsgDeviceWrite,
-SIGN_MODE_DIRECT, signed on the emulated board's chip over SMP), sequences from verified state,
-a sequence mismatch re-signed, a refusal kept with the chain's codespace, code and log; what
-lands in x/devices is read back verified (ICS23) by another device's light client."""
+SIGN_MODE_DIRECT, signed on the emulated board's chip over SMP), each carrying only the write
+sealed on the chip to its owner's key epoch (docs/device-writes.md); sequences from verified
+state, a sequence mismatch re-signed, a refusal kept with the chain's codespace, code and log;
+what lands in x/devices is proven (ICS23) through another node and opened by the owner, and
+the chain refuses a plaintext write and one the device did not sign."""
 
 import json
 import os
 
 import pytest
 
+from lightclient import txclient
 from lightclient.api.chain_writes import ChainWriter, is_cosmos_chain
 from lightclient.api.queue import WriteQueue
+from lightclient.api.sealed_writes import ChipSealer
 from lightclient.api.server import ApiApp
 from lightclient.api.signer import McuSigner
 from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.keys import envelope, epochs
+from lightclient.chip.smp import header as H
+from lightclient.chip.smp import keys as K
 from lightclient.client import LightClient
 from lightclient.localchain import devicetx
+from lightclient.owner import chain as oc
+from lightclient.owner.onchain import OwnerChain
 # the device API's own end-to-end helpers: the same unmodified client, the same waits
 from tests.api.test_api_scenarionet import TOKEN, ovos_api, wait_for
 from tests.localchain.chainhelp import client_config
+from tests.localchain.pairhelp import funded_owner, pair, view
 
 UUID = "pi-chain-1"
 
 
 @pytest.fixture(scope="module")
 def device(chain, tmp_path_factory):
-    """A board registered by its owner on the chain (its account key made on its chip), and
-    the Pi's light client for it (central node 0, peer node 1)."""
+    """A board registered on the chain (its account key made on its chip) and paired with an
+    owner by its label's code, and the Pi's light client for it (central node 0, peer node 1)."""
     from lightclient.hwtest.emulator import EmulatedBoard
     from lightclient.mcu import McuClient
     root = tmp_path_factory.mktemp("chain-api")
@@ -38,11 +48,16 @@ def device(chain, tmp_path_factory):
     board.start()
     mcu = McuClient(board.port)
     try:
+        cid = chain.info["chain_id"]
+        pub = mcu.generate_key()
+        code = mcu.keys(H.OP_WRITE, K.PROVISION, {"chain_id": cid})["code"]
         acct, height = devicetx.register_chip(chain, mcu, "owner")
-        chain.wait_for_height(height + 1)
+        owner = OwnerChain(funded_owner(chain), view(chain))
+        owner.pair(pair(mcu, owner.key, cid, code))
+        chain.wait_for_height(owner.view.min_height + 1)
         cfg = client_config(chain, root / "state", chain.nodes[0]["rpc"], [chain.nodes[1]["rpc"]])
         assert is_cosmos_chain(cfg)
-        yield {"root": root, "mcu": mcu, "acct": acct, "cfg": cfg}
+        yield {"root": root, "mcu": mcu, "acct": acct, "cfg": cfg, "owner": owner, "pub": pub}
     finally:
         mcu.close()
         board.stop()
@@ -57,19 +72,31 @@ def _app(chain, device, queue_name, submit=True, **kw):
     client = LightClient(device["cfg"])
     queue = WriteQueue(device["root"] / queue_name)
     signer = McuSigner(device["mcu"], account=True)
-    writer = ChainWriter(client, chain.info["chain_id"], signer, queue, **kw)
+    writer = ChainWriter(client, chain.info["chain_id"], signer, queue,
+                         sealer=ChipSealer(device["mcu"]), **kw)
     return ApiApp(client, UUID, chain.info["chain_id"], signer, queue, TOKEN, port=0,
                   submit=submit, writer=writer, backoff_base=0.2, backoff_max=1.0,
                   confirm_poll_s=0.2, confirm_timeout_s=30.0, refusals_to_drop=1).start()
 
 
-def _proven_by_another_device(chain, acct, kind):
-    """Another device's view: its own light client's header (verified from block 1 through
-    node 3), the write proven with ICS23 against it."""
+def _write_key(device, kind):
+    return epochs.device_write_key(device["owner"].address, device["pub"], kind)
+
+
+def _proven_by_another_device(chain, device, kind):
+    """Another view: a header verified from block 1 through node 3, the write's envelope proven
+    with ICS23 against it (ciphertext: no plaintext on chain), then opened by the owner, who
+    checks it is signed by this device. -> the plaintext JSON, or None (proven absent)."""
     header = devicetx.verified_state(chain, node=3).header
-    value = devicetx.prove(chain, header, "devices",
-                           devicetx.write_key(ct.account_address(acct), kind), node=3)
-    return None if value is None else devicetx.decode_write(value)
+    key = _write_key(device, kind)
+    value = devicetx.prove(chain, header, "devices", oc.sealed_key(key), node=3)
+    if value is None:
+        return None
+    m = envelope.parse(value)
+    assert m[envelope.K_WRITER] == ["ed25519", device["pub"]] and m[envelope.K_KEY] == key
+    opened = device["owner"].book().open(key, value, writers=[("ed25519", device["pub"])])
+    assert opened.writer == ("ed25519", device["pub"])
+    return json.loads(opened.plaintext)
 
 
 def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, device):
@@ -90,11 +117,10 @@ def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, d
         assert app.submitter.delivered == 2
     finally:
         app.stop()
-    metric = _proven_by_another_device(chain, device["acct"], "metrics")
-    assert json.loads(metric["data"]) == {"name": "timing", "data": {"stt": "0.25", "n": 3}}
-    meta = _proven_by_another_device(chain, device["acct"], "settings_meta")
-    assert meta is not None
-    assert json.loads(meta["data"])["skill_gid"] == "@|ovos-skill-timer.openvoiceos"
+    metric = _proven_by_another_device(chain, device, "metrics")
+    assert metric == {"name": "timing", "data": {"stt": "0.25", "n": 3}}
+    meta = _proven_by_another_device(chain, device, "settings_meta")
+    assert meta["skill_gid"] == "@|ovos-skill-timer.openvoiceos"
 
 
 def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_signed(
@@ -117,8 +143,13 @@ def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_s
     finally:
         queued.stop()
     other = devicetx.tx_client(chain, device["acct"], device["mcu"].sign_tx, node=2)
+    # the other process spends the sequence on a write of another kind, sealed on the chip too
+    env = device["mcu"].keys(H.OP_WRITE, K.SEAL_OWN, {
+        "epoch": 0, "epoch_env": device["owner"].sealed(epochs.epoch_record_key(
+            device["owner"].address, 0)), "kind": "metrics", "version": 2,
+        "plaintext": b'{"name":"elsewhere"}'}, timeout=20)["env"]
     [(_r, h)] = other.send([[ct.msg_device_write(ct.bech32_address(device["acct"]), "metrics",
-                                                 b'{"name":"elsewhere"}')]])
+                                                 env)]])
     chain.wait_for_height(h + 1)
     app = _app(chain, device, "queue-2")
     try:
@@ -127,8 +158,7 @@ def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_s
         assert app.submitter.resigned >= 1 and app.service.queue.dead_letters() == []
     finally:
         app.stop()
-    w = _proven_by_another_device(chain, device["acct"], "skill_settings")
-    [skill] = json.loads(w["data"])
+    [skill] = _proven_by_another_device(chain, device, "skill_settings")
     assert skill["skill_gid"] == "@|ovos-skill-weather.openvoiceos"
     assert SkillSettingsModel.deserialize(skill).skill_settings["units"] == "kelvin"
     assert entry.nonce < other.next_sequence      # its first sequence had been spent
@@ -168,3 +198,21 @@ def test_a_write_that_fails_in_its_block_is_a_proven_dead_letter(chain, device):
     assert dead["reason"]["check"] == "tx_failed", dead["reason"]
     assert dead["reason"].get("code") == 11 and "out of gas" in dead["reason"].get("log", "")
     assert app.submitter.resigned == 0
+
+
+def test_the_chain_refuses_a_plaintext_write_and_one_the_device_did_not_sign(chain, device):
+    """MsgDeviceWrite with plaintext JSON (the old path): devices 40. The device's own stored
+    envelope under another kind's key: 29. An envelope of this device's record key signed by
+    another key (the owner's here, an account the module knows): 32."""
+    client = devicetx.tx_client(chain, device["acct"], device["mcu"].sign_tx, node=2)
+    me = ct.bech32_address(device["acct"])
+    stored = devicetx.prove(chain, devicetx.verified_state(chain, node=2).header, "devices",
+                            oc.sealed_key(_write_key(device, "metrics")), node=2)
+    owner = device["owner"]
+    forged = owner.book().seal(_write_key(device, "skill_settings"), b"[]", 9)
+    for env, code in ((b'{"name":"plain"}', 40), (stored, 29), (forged, 32)):
+        kind = "skill_settings"
+        with pytest.raises(txclient.TxRejected) as e:
+            client.send([[ct.msg_device_write(me, kind, env)]])
+        assert (e.value.details.get("codespace"), e.value.details.get("code")) == \
+            ("devices", code), e.value.details

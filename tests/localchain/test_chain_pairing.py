@@ -5,7 +5,6 @@ them and the Pi gets the plaintext; a second owner can neither read nor change t
 device cannot read what is written after; a relay that tampers with the PAKE or a Pi that makes a
 statement itself records nothing; no node stores a setting's plaintext."""
 
-import os
 import secrets
 
 import pytest
@@ -216,29 +215,28 @@ def test_a_grantee_within_and_beyond_its_grant(world):
                           grantee.address, "skill_usage") == (False, None)
 
 
-def test_a_device_writes_its_own_setting_sealed_and_signed_on_the_chip(world):
+def test_a_device_seals_its_own_write_on_the_chip_and_only_the_write_path_takes_it(world):
     """SEAL_OWN: the chip seals what it writes itself to the owner's epoch key (from the
-    owner-signed epoch envelope) and signs it with its device key; the module accepts it from
-    any submitter because the device is paired, and the owner opens it."""
+    owner-signed epoch envelope), under write/<owner>/<its key>.<kind>, a record key it makes
+    itself, and signs it with its device key; the owner opens it. It is a device write, taken
+    only by MsgDeviceWrite (test_chain_api_writes.py): MsgPutSealed refuses it (29)."""
     if not world.get("removed"):
         pytest.fail("needs board b, paired by the removal test")
     owner, submitter = world["owner"], world["stranger"]
-    board, _pub, _code = world["b"]
-    record_key = oc.settings_record_key(owner.address, "skill-weather")
+    board, pub, _code = world["b"]
     epoch = owner.owner_record()["epoch"]
     epoch_env = owner.sealed(epochs.epoch_record_key(owner.address, epoch))
     with McuClient(board.port, timeout=20) as mcu:
-        env = mcu.keys(H.OP_WRITE, K.SEAL_OWN, {
-            "epoch": epoch, "owner_id": owner.address, "epoch_env": epoch_env, "key": record_key,
-            "version": 1, "plaintext": b'{"units":"metric"}'})["env"]
-    submitter._send(oc.msg_put_sealed(submitter.address, env))
-    owner.view.min_height = submitter.view.min_height
-    opened = owner.get("skill-weather")
-    assert opened.plaintext == b'{"units":"metric"}' and opened.writer[0] == "ed25519"
-    # the same envelope again is a replay: refused
+        out = mcu.keys(H.OP_WRITE, K.SEAL_OWN, {
+            "epoch": epoch, "epoch_env": epoch_env, "kind": "settings_meta",
+            "version": 1, "plaintext": b'{"units":"metric"}'})
+    key = epochs.device_write_key(owner.address, pub, "settings_meta")
+    assert out["key"] == key
+    opened = owner.book().open(key, out["env"], writers=[("ed25519", pub)])
+    assert opened.plaintext == b'{"units":"metric"}' and opened.writer == ("ed25519", pub)
     with pytest.raises(TxRejected) as e:
-        submitter._send(oc.msg_put_sealed(submitter.address, env))
-    assert _tx_code(e) == ("devices", 30)
+        submitter._send(oc.msg_put_sealed(submitter.address, out["env"]))
+    assert _tx_code(e) == ("devices", 29)
 
 
 def test_the_module_has_no_plaintext_settings_path(world):
@@ -271,17 +269,6 @@ def test_no_node_stores_a_settings_plaintext_or_a_key(world):
     for n in range(book.epoch + 1):
         secrets_["epoch %d" % n] = book.epoch_secret(n)
     control = oc.settings_record_key(owner.address, "location")
-    found_control, found, files = False, [], 0
-    for dirpath, _dirs, names in os.walk(world["chain"].dir):
-        for n in names:
-            path = os.path.join(dirpath, n)
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            files += 1
-            found_control = found_control or control in data
-            found += [(what, path) for what, v in secrets_.items() if v in data]
+    files, found_control, found = pairhelp.scan_node_files(world["chain"].dir, secrets_, control)
     assert files > 20 and found_control
     assert found == []

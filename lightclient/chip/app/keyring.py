@@ -195,9 +195,12 @@ class Keyring:
         """The epoch key with our X25519 key, then the record with the epoch key: the Pi gets
         the plaintext, never a key."""
         p, owner, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        # a device's own write (another of the owner's devices, or this one) has one writer:
+        # the device its record key names; any other record, the owner or this device
+        writer = epochs.write_writer(record_key)
+        writers = [writer] if writer else [owner, ("ed25519", self.device.pub)]
         try:
-            opened = envelope.open_(record_env, p["chain_id"], record_key, min_version,
-                                    [owner, ("ed25519", self.device.pub)],
+            opened = envelope.open_(record_env, p["chain_id"], record_key, min_version, writers,
                                     epochs.epoch_identity(secret))
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
@@ -205,7 +208,7 @@ class Keyring:
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
 
-    def open_settings(self, epoch_no, epoch_env, record_env):
+    def open_settings(self, epoch_no, epoch_env, record_env, name="device"):
         """The device's own settings: the record key is made here from the paired owner and this
         chip's account key (a Pi cannot hand it another device's or another record's envelope),
         and the version must not be older than the last authentic one seen here. A newer one is
@@ -220,15 +223,19 @@ class Keyring:
                            "record is named by the device's account")
         from lightclient.chip import cosmos_tx as ct
         owner_id = ct.bech32_address(p["owner"])
-        key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub))
-        seen = self._get("setver")
+        if name not in epochs.DEVICE_RECORDS:
+            raise lc_error(lc.E_DECODE, "record_name", "not a device record", name=name)
+        key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub), name)
+        # the replay floor is kept for the settings record only (one store record); location
+        # and skills rest on the Pi's proof for freshness, on the key made here for identity
+        seen = self._get("setver") if name == "device" else None
         seen = int(seen) if seen else 0
         try:
             m = envelope.verify(record_env, p["chain_id"], key, seen,
                                 [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
-        if m[envelope.K_VERSION] > seen:
+        if name == "device" and m[envelope.K_VERSION] > seen:
             gc.collect()
             self.device._commit({"setver": str(m[envelope.K_VERSION]).encode()})
         _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
@@ -240,18 +247,29 @@ class Keyring:
         return {"plaintext": opened.plaintext, "version": opened.version, "epoch": opened.epoch,
                 "key": key}
 
-    def seal_own(self, epoch_no, owner_id, epoch_env, record_key, version, plaintext, random):
-        """What the device writes itself, sealed to the epoch key it was given (checked by
-        opening the owner's epoch envelope, so a Pi cannot make it seal to a key of its own) and
-        signed by the device key."""
-        p, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+    def seal_own(self, epoch_no, epoch_env, kind, version, plaintext, random):
+        """What the device writes itself (skill settings, settings meta, metrics), sealed to the
+        epoch key it was given (checked by opening the owner's epoch envelope, so a Pi cannot
+        make it seal to a key of its own) and signed by the device key, under the record key
+        made here from the paired owner and this device (a Pi cannot make it write another
+        record, the owner's settings among them). -> {"env", "key"}."""
+        if kind not in epochs.WRITE_KINDS:
+            raise lc_error(lc.E_DECODE, "write_kind", "not a device write kind", kind=kind)
+        p = self.paired()
+        if p is None:
+            raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
+        from lightclient.chip import cosmos_tx as ct
+        owner_id = ct.bech32_address(p["owner"])
+        record_key = epochs.device_write_key(owner_id, self.device.pub, kind)
+        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
         epoch_pub = epochs.epoch_public(secret)
         secret = None
         seed = self._get("key")
         try:
             return {"env": envelope.seal(p["chain_id"], record_key, version, epoch_no, plaintext,
                                          [epoch_pub], ("ed25519", self.device.pub),
-                                         lambda m: crypto.ed25519_sign(seed, m), random)}
+                                         lambda m: crypto.ed25519_sign(seed, m), random),
+                    "key": record_key}
         finally:
             seed = None
 

@@ -7,6 +7,7 @@ from lightclient.chip.smp import keys as K
 from lightclient.chip.app import common as F
 
 MAX_ENVELOPE = 12288
+MAX_WRITE = 4096       # a device write's plaintext (x/devices: MaxSettingsLen)
 
 
 def _keyring(fw):
@@ -59,18 +60,17 @@ def open_settings(fw, p, now_ms):
     epoch = F.field(p, "epoch", "uint", required=True)
     epoch_env = F.field(p, "epoch_env", "bytes", required=True, max_len=4096)
     env = F.field(p, "env", "bytes", required=True, max_len=MAX_ENVELOPE)
-    return _keyring(fw).open_settings(epoch, epoch_env, env)
+    name = F.field(p, "name", "str", default="device", max_len=16)
+    return _keyring(fw).open_settings(epoch, epoch_env, env, name)
 
 
 def seal_own(fw, p, now_ms):
     epoch = F.field(p, "epoch", "uint", required=True)
-    owner_id = F.field(p, "owner_id", "str", required=True, max_len=128)
     epoch_env = F.field(p, "epoch_env", "bytes", required=True, max_len=4096)
-    key = F.field(p, "key", "bytes", required=True, max_len=128)
+    kind = F.field(p, "kind", "str", required=True, max_len=16)
     version = F.field(p, "version", "uint", required=True)
-    plaintext = F.field(p, "plaintext", "bytes", required=True, max_len=8192)
-    return _keyring(fw).seal_own(epoch, owner_id, epoch_env, key, version, plaintext,
-                                 fw.device.rng)
+    plaintext = F.field(p, "plaintext", "bytes", required=True, max_len=MAX_WRITE)
+    return _keyring(fw).seal_own(epoch, epoch_env, kind, version, plaintext, fw.device.rng)
 
 
 def factory_reset(fw, p, now_ms):

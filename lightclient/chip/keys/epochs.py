@@ -21,11 +21,42 @@ def epoch_record_key(owner_id, epoch):
     return ("epoch/%s/%d" % (owner_id, epoch)).encode()
 
 
-def device_settings_key(owner_id, device_id):
-    """The on-chain key of a device's own settings, sealed to its owner's epoch:
-    settings/<owner account>/device.<device account> (both bech32). The chip makes it from its
-    paired owner and its own account key, so no Pi can point it at another record."""
-    return ("settings/%s/device.%s" % (owner_id, device_id)).encode()
+# The owner-written records of one device (OPEN_SETTINGS `name`): its settings, its location,
+# its skills' settings (what the device API serves on /setting, /location, /skill).
+DEVICE_RECORDS = ("device", "location", "skills")
+
+
+def device_settings_key(owner_id, device_id, name="device"):
+    """The on-chain key of one of a device's owner-written records, sealed to its owner's
+    epoch: settings/<owner account>/<name>.<device account> (both bech32), name one of
+    DEVICE_RECORDS. The chip makes it from its paired owner and its own account key, so no Pi
+    can point it at another record."""
+    return ("settings/%s/%s.%s" % (owner_id, name, device_id)).encode()
+
+
+# What a device writes itself (x/devices MsgDeviceWrite, docs/device-writes.md): kind name in the
+# device API -> its name in the record key (the chain's types.WriteKindNames).
+WRITE_KINDS = {"skill_settings": "skills", "settings_meta": "meta", "metrics": "metrics"}
+
+
+def device_write_key(owner_id, device_pub, kind):
+    """write/<owner account>/<device Ed25519 key, lower-case hex>.<skills|meta|metrics>: the
+    record a paired device writes itself, sealed to its owner's epoch and signed by that device.
+    The chip makes it from its paired owner and its own key (SEAL_OWN)."""
+    return ("write/%s/%s.%s" % (owner_id, bytes(device_pub).hex(), WRITE_KINDS[kind])).encode()
+
+
+def write_writer(record_key):
+    """The only writer of a write/ record: ("ed25519", the device key the key names); None for
+    any other record key or a malformed one."""
+    parts = bytes(record_key).split(b"/")
+    if len(parts) != 3 or parts[0] != b"write" or len(parts[2]) < 66 or parts[2][64:65] != b".":
+        return None
+    try:
+        pub = bytes.fromhex(parts[2][:64].decode())
+    except (ValueError, UnicodeError):
+        return None
+    return ("ed25519", pub) if len(pub) == 32 else None
 
 
 def epoch_secret(owner_x25519_secret, chain_id, epoch):

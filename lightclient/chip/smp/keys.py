@@ -13,8 +13,9 @@ PAIR_START = 3       # write: the owner's share -> the chip's share and confirma
 PAIR_FINISH = 4      # write: the owner's confirmation and signature -> the device's signature
 OPEN_SEALED = 5      # write: an epoch envelope and a record envelope -> the plaintext
 FACTORY_RESET = 6    # write: clear keys, settings and the attempt count (owner-signed)
-SEAL_OWN = 7         # write: what the device writes itself (skill settings, settings meta),
-                     # sealed to the owner's epoch key and signed by the device key
+SEAL_OWN = 7         # write: what the device writes itself (skill settings, settings meta,
+                     # metrics), sealed to the owner's epoch key and signed by the device key,
+                     # under write/<owner>/<device>.<kind> made on the chip
 OPEN_SETTINGS = 8    # write: the device's own settings envelope (its record key made on the chip,
                      # its version not older than the last one accepted) -> the plaintext
 

@@ -21,11 +21,6 @@ func InitGenesis(ctx context.Context, k keeper.Keeper, gs *types.GenesisState) e
 			return err
 		}
 	}
-	for _, w := range gs.Writes {
-		if err := k.SetWrite(ctx, w.DeviceAddress, *w.Write); err != nil {
-			return err
-		}
-	}
 	if err := k.SetPairingGenesis(ctx, gs); err != nil {
 		return err
 	}
@@ -41,9 +36,6 @@ func ExportGenesis(ctx context.Context, k keeper.Keeper) (*types.GenesisState, e
 	gs := &types.GenesisState{Devices: make([]*types.Device, len(devs))}
 	for i := range devs {
 		gs.Devices[i] = &devs[i]
-	}
-	if gs.Writes, err = k.AllWrites(ctx); err != nil {
-		return nil, err
 	}
 	if err := k.PairingGenesis(ctx, gs); err != nil {
 		return nil, err

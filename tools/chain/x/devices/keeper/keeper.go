@@ -47,28 +47,6 @@ func (k Keeper) SetDevice(ctx context.Context, addr []byte, d types.Device) erro
 	return k.storeService.OpenKVStore(ctx).Set(types.DeviceKey(addr), bz)
 }
 
-// GetWrite returns the device's last write of one kind.
-func (k Keeper) GetWrite(ctx context.Context, addr []byte, kind types.WriteKind) (types.DeviceWrite, bool, error) {
-	bz, err := k.storeService.OpenKVStore(ctx).Get(types.DeviceWriteKey(addr, kind))
-	if err != nil || bz == nil {
-		return types.DeviceWrite{}, false, err
-	}
-	var w types.DeviceWrite
-	if err := k.cdc.Unmarshal(bz, &w); err != nil {
-		return types.DeviceWrite{}, false, err
-	}
-	return w, true, nil
-}
-
-// SetWrite writes the device's last write of w.Kind under 0x02 || addr || kind.
-func (k Keeper) SetWrite(ctx context.Context, addr []byte, w types.DeviceWrite) error {
-	bz, err := k.cdc.Marshal(&w)
-	if err != nil {
-		return err
-	}
-	return k.storeService.OpenKVStore(ctx).Set(types.DeviceWriteKey(addr, w.Kind), bz)
-}
-
 // AllDevices returns every record in key order (genesis export).
 func (k Keeper) AllDevices(ctx context.Context) ([]types.Device, error) {
 	it, err := k.storeService.OpenKVStore(ctx).Iterator(types.DeviceKeyPrefix, prefixEnd(types.DeviceKeyPrefix))
@@ -83,26 +61,6 @@ func (k Keeper) AllDevices(ctx context.Context) ([]types.Device, error) {
 			return nil, err
 		}
 		out = append(out, d)
-	}
-	return out, nil
-}
-
-// AllWrites returns every device's last write per kind, in key order (genesis export).
-func (k Keeper) AllWrites(ctx context.Context) ([]*types.GenesisWrite, error) {
-	it, err := k.storeService.OpenKVStore(ctx).Iterator(types.DeviceWriteKeyPrefix, prefixEnd(types.DeviceWriteKeyPrefix))
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []*types.GenesisWrite
-	for ; it.Valid(); it.Next() {
-		w := &types.DeviceWrite{}
-		if err := k.cdc.Unmarshal(it.Value(), w); err != nil {
-			return nil, err
-		}
-		key := it.Key()
-		addr := append([]byte(nil), key[len(types.DeviceWriteKeyPrefix):len(key)-1]...)
-		out = append(out, &types.GenesisWrite{DeviceAddress: addr, Write: w})
 	}
 	return out, nil
 }

@@ -44,7 +44,7 @@ func (s msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDev
 	} else if found {
 		return nil, errorsmod.Wrapf(types.ErrDeviceExists, "%X", addr)
 	}
-	if err := s.SetDevice(ctx, addr, types.Device{Owner: msg.Owner, PubKey: msg.PubKey, Settings: msg.Settings, Version: 1}); err != nil {
+	if err := s.SetDevice(ctx, addr, types.Device{Owner: msg.Owner, PubKey: msg.PubKey, Version: 1}); err != nil {
 		return nil, err
 	}
 	// The device's own account: its number exists from now on (the device signs with it), and
@@ -70,33 +70,4 @@ func (s msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDev
 // docs/chain-pairing.md), so no plaintext settings path remains.
 func (s msgServer) UpdateSettings(ctx context.Context, msg *types.MsgUpdateSettings) (*types.MsgUpdateSettingsResponse, error) {
 	return nil, errorsmod.Wrap(types.ErrPlaintextSettings, "write a sealed envelope with MsgPutSealed")
-}
-
-// DeviceWrite: the device's account signed the transaction (ante handler), and the record
-// is stored under that account's address, which is the hash of the record's key, so only
-// the registered device can write here.
-func (s msgServer) DeviceWrite(ctx context.Context, msg *types.MsgDeviceWrite) (*types.MsgDeviceWriteResponse, error) {
-	if err := msg.ValidateBasic(); err != nil {
-		return nil, err
-	}
-	addr, err := s.addressCodec.StringToBytes(msg.Device)
-	if err != nil {
-		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "device: %s", err)
-	}
-	if _, found, err := s.GetDevice(ctx, addr); err != nil {
-		return nil, err
-	} else if !found {
-		return nil, errorsmod.Wrap(types.ErrDeviceNotFound, msg.Device)
-	}
-	w, _, err := s.GetWrite(ctx, addr, msg.Kind)
-	if err != nil {
-		return nil, err
-	}
-	w = types.DeviceWrite{Kind: msg.Kind, Data: msg.Data, Count: w.Count + 1}
-	if err := s.SetWrite(ctx, addr, w); err != nil {
-		return nil, err
-	}
-	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent("device_write",
-		sdk.NewAttribute("device", msg.Device), sdk.NewAttribute("kind", msg.Kind.String())))
-	return &types.MsgDeviceWriteResponse{Count: w.Count}, nil
 }

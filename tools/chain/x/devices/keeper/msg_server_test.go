@@ -17,7 +17,6 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/mycroft-lightclient/chain/x/devices"
 	"github.com/mycroft-lightclient/chain/x/devices/keeper"
 	"github.com/mycroft-lightclient/chain/x/devices/types"
 )
@@ -151,65 +150,4 @@ func TestRegistrationCreatesAndFundsTheDeviceAccount(t *testing.T) {
 	msg.Funding = sdk.NewCoins(sdk.NewInt64Coin("stake", 5000))
 	_, err = f.srv.RegisterDevice(f.ctx, msg)
 	require.ErrorIs(t, err, sdkerrors.ErrInsufficientFunds)
-}
-
-func TestDeviceWritesAreStoredPerKindUnderTheDocumentedKey(t *testing.T) {
-	f := setup(t)
-	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
-	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
-	require.NoError(t, err)
-	addr := device.PubKey().Address().Bytes()
-	for i, data := range []string{`{"a":1}`, `{"a":2}`} {
-		out, err := f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: res.Address,
-			Kind: types.WriteKind_WRITE_KIND_SKILL_SETTINGS, Data: []byte(data)})
-		require.NoError(t, err)
-		require.Equal(t, uint64(i+1), out.Count)
-	}
-	w, found, err := f.k.GetWrite(f.ctx, addr, types.WriteKind_WRITE_KIND_SKILL_SETTINGS)
-	require.NoError(t, err)
-	require.True(t, found)
-	require.Equal(t, `{"a":2}`, string(w.Data))
-	require.Equal(t, append(append([]byte{0x02}, addr...), 0x01),
-		types.DeviceWriteKey(addr, types.WriteKind_WRITE_KIND_SKILL_SETTINGS))
-	_, found, _ = f.k.GetWrite(f.ctx, addr, types.WriteKind_WRITE_KIND_METRICS)
-	require.False(t, found)
-	// the record itself is untouched by the device's writes
-	d, _, _ := f.k.GetDevice(f.ctx, addr)
-	require.Equal(t, uint64(1), d.Version)
-}
-
-func TestDeviceWriteNeedsARegisteredDeviceAndAKnownKind(t *testing.T) {
-	f := setup(t)
-	stranger, _ := f.ac.BytesToString(secp256k1.GenPrivKeyFromSecret([]byte("x")).PubKey().Address().Bytes())
-	_, err := f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger,
-		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: []byte("{}")})
-	require.ErrorIs(t, err, types.ErrDeviceNotFound)
-	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger, Kind: 9})
-	require.ErrorIs(t, err, types.ErrInvalidWriteKind)
-	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: stranger,
-		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: make([]byte, types.MaxSettingsLen+1)})
-	require.ErrorIs(t, err, types.ErrSettingsTooLarge)
-}
-
-func TestGenesisCarriesRecordsAndWrites(t *testing.T) {
-	f := setup(t)
-	device := secp256k1.GenPrivKeyFromSecret([]byte("device"))
-	res, err := f.srv.RegisterDevice(f.ctx, registration(f, device, chainID, f.ownerB))
-	require.NoError(t, err)
-	_, err = f.srv.DeviceWrite(f.ctx, &types.MsgDeviceWrite{Device: res.Address,
-		Kind: types.WriteKind_WRITE_KIND_METRICS, Data: []byte(`{"m":1}`)})
-	require.NoError(t, err)
-	gs, err := devices.ExportGenesis(f.ctx, f.k)
-	require.NoError(t, err)
-	require.NoError(t, gs.Validate())
-	require.Len(t, gs.Devices, 1)
-	require.Len(t, gs.Writes, 1)
-	require.Equal(t, device.PubKey().Address().Bytes(), gs.Writes[0].DeviceAddress)
-
-	g := setup(t)
-	require.NoError(t, devices.InitGenesis(g.ctx, g.k, gs))
-	w, found, err := g.k.GetWrite(g.ctx, gs.Writes[0].DeviceAddress, types.WriteKind_WRITE_KIND_METRICS)
-	require.NoError(t, err)
-	require.True(t, found)
-	require.Equal(t, `{"m":1}`, string(w.Data))
 }

@@ -15,21 +15,13 @@ func (gs GenesisState) Validate() error {
 		if len(d.PubKey) != PubKeyLen {
 			return fmt.Errorf("device %d: public key has %d bytes, want %d", i, len(d.PubKey), PubKeyLen)
 		}
-		if d.Owner == "" || d.Version == 0 || len(d.Settings) > MaxSettingsLen {
-			return fmt.Errorf("device %d: owner, version >= 1 and settings <= %d bytes are required", i, MaxSettingsLen)
+		if d.Owner == "" || d.Version == 0 {
+			return fmt.Errorf("device %d: owner and version >= 1 are required", i)
 		}
 		if seen[string(d.PubKey)] {
 			return fmt.Errorf("device %d: duplicate public key", i)
 		}
 		seen[string(d.PubKey)] = true
-	}
-	for i, w := range gs.Writes {
-		if len(w.DeviceAddress) != DeviceAddressLen || w.Write == nil {
-			return fmt.Errorf("write %d: a %d-byte device address and a write are required", i, DeviceAddressLen)
-		}
-		if _, ok := WriteKind_name[int32(w.Write.Kind)]; !ok || w.Write.Kind == WriteKind_WRITE_KIND_UNSPECIFIED || len(w.Write.Data) > MaxSettingsLen {
-			return fmt.Errorf("write %d: unknown kind or data over %d bytes", i, MaxSettingsLen)
-		}
 	}
 	if err := gs.validatePairing(); err != nil {
 		return err

@@ -15,11 +15,8 @@ const (
 // docs/chain.md documents these bytes: devices prove them, so they never change.
 var DeviceKeyPrefix = []byte{0x01}
 
-// DeviceWriteKeyPrefix starts the key of a device's last write of one kind:
-//
-//	key   = 0x02 || device address (20 bytes) || kind (1 byte, WriteKind)
-//	value = protobuf DeviceWrite (mycroft.devices.v1.DeviceWrite)
-var DeviceWriteKeyPrefix = []byte{0x02}
+// 0x02 held plaintext device writes: gone (a device's writes are envelopes under 0x05, see
+// keys_pairing.go and devwrites.go); the prefix is not reused.
 
 // DeviceAddressLen is the length of an SDK secp256k1 account address.
 const DeviceAddressLen = 20
@@ -29,12 +26,4 @@ func DeviceKey(addr []byte) []byte {
 	key := make([]byte, 0, len(DeviceKeyPrefix)+len(addr))
 	key = append(key, DeviceKeyPrefix...)
 	return append(key, addr...)
-}
-
-// DeviceWriteKey is the store key of the last write of `kind` by the device at addr.
-func DeviceWriteKey(addr []byte, kind WriteKind) []byte {
-	key := make([]byte, 0, len(DeviceWriteKeyPrefix)+len(addr)+1)
-	key = append(key, DeviceWriteKeyPrefix...)
-	key = append(key, addr...)
-	return append(key, byte(kind))
 }

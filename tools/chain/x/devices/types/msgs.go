@@ -54,8 +54,8 @@ func (m *MsgDeviceWrite) ValidateBasic() error {
 	if _, ok := WriteKind_name[int32(m.Kind)]; !ok || m.Kind == WriteKind_WRITE_KIND_UNSPECIFIED {
 		return errorsmod.Wrapf(ErrInvalidWriteKind, "%d", m.Kind)
 	}
-	if len(m.Data) > MaxSettingsLen {
-		return errorsmod.Wrapf(ErrSettingsTooLarge, "%d > %d bytes", len(m.Data), MaxSettingsLen)
+	if len(m.Envelope) > MaxWriteEnvelope {
+		return errorsmod.Wrapf(ErrSettingsTooLarge, "envelope %d > %d bytes", len(m.Envelope), MaxWriteEnvelope)
 	}
 	if m.Device == "" {
 		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "device is empty")
