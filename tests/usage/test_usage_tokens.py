@@ -158,3 +158,18 @@ def test_issuer_service_over_http(sk, tmp_path, monkeypatch):
         assert e.value.check == "issuer_quota"
     finally:
         svc.close()
+
+
+def test_cross_language_token_vector():
+    """docs/vectors/usage-tokens.json (x/usage's Go test verifies the same token): the message
+    parses to its fields, the signature verifies, and the blind signature unblinds to it only
+    with the right message."""
+    from pathlib import Path
+    v = json.loads((Path(__file__).parents[2] / "docs/vectors/usage-tokens.json").read_text())
+    pk = blind_rsa.PublicKey.from_bytes(bytes.fromhex(v["Modulus"]), 65537)
+    assert pk.key_id().hex() == v["KeyID"]
+    t = U.check_token(pk, v["ChainID"], bytes.fromhex(v["Message"]), bytes.fromhex(v["Signature"]))
+    assert (t["epoch"], t["skill_id"]) == (v["Epoch"], v["SkillID"])
+    # the issuer's view of it (blinded message, blind signature) is not the token
+    assert v["BlindedMessage"] != v["Message"] and v["BlindSignature"] != v["Signature"]
+    assert pow(int(v["BlindSignature"], 16), 65537, pk.n) == int(v["BlindedMessage"], 16)
