@@ -71,7 +71,7 @@ func (s msgServer) RegisterSkill(ctx context.Context, msg *types.MsgRegisterSkil
 		&types.Skill{SkillId: msg.SkillId, Creator: msg.Creator})
 }
 
-// RedeemTokens: every token is checked (form, chain, epoch window, skill, key id, signature,
+// RedeemTokens: every token is checked (form, chain, key id, epoch window, skill, signature,
 // not spent) before any is counted; one bad token refuses the message with its index.
 func (s msgServer) RedeemTokens(ctx context.Context, msg *types.MsgRedeemTokens) (*types.MsgRedeemTokensResponse, error) {
 	if len(msg.Tokens) == 0 || len(msg.Tokens) > types.MaxTokensPerTx {
@@ -99,6 +99,10 @@ func (s msgServer) RedeemTokens(ctx context.Context, msg *types.MsgRedeemTokens)
 		if t.ChainID != chainID {
 			return nil, wrap(errorsmod.Wrap(types.ErrWrongChain, t.ChainID))
 		}
+		// a replaced key refuses its tokens whatever their epoch
+		if string(t.KeyID) != string(ik.KeyId) {
+			return nil, wrap(errorsmod.Wrapf(types.ErrIssuerKeyReplaced, "%x", t.KeyID))
+		}
 		// epoch e is redeemable during e and e+1 (the device may hand in a closed epoch's uses)
 		if t.Epoch > cur || cur-t.Epoch > 1 {
 			return nil, wrap(errorsmod.Wrapf(types.ErrEpochWindow, "epoch %d, now %d", t.Epoch, cur))
@@ -107,9 +111,6 @@ func (s msgServer) RedeemTokens(ctx context.Context, msg *types.MsgRedeemTokens)
 			return nil, err
 		} else if !found {
 			return nil, wrap(errorsmod.Wrap(types.ErrUnknownSkill, t.SkillID))
-		}
-		if string(t.KeyID) != string(ik.KeyId) {
-			return nil, wrap(errorsmod.Wrapf(types.ErrIssuerKeyReplaced, "%x", t.KeyID))
 		}
 		if err := ik.VerifyToken(tok.Message, tok.Signature); err != nil {
 			return nil, wrap(err)
