@@ -15,7 +15,6 @@ from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.crypto import backend
 from lightclient.commands import _client, _emit, _load, common_args
 from lightclient.exitcodes import EXIT_OK
-from lightclient.gov import address_bytes
 from lightclient.pay_cli import _head, _race
 from lightclient.sources import NoSource
 from lightclient.usage_counter import UsageCounter

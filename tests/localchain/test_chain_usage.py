@@ -112,7 +112,7 @@ def test_the_issuer_saw_nothing_of_the_redeemed_tokens(world):
     the tokens carry a byte of what the issuer saw (blinded messages), nor the device."""
     w = world
     net = w["net"]
-    res = net.rpc(0).call("block", height=str(w["tokens"]["redeem_height"]))
+    res = net.rpc(0).call("block", height=w["tokens"]["redeem_height"])
     txs = [base64.b64decode(x) for x in res["block"]["data"]["txs"]]
     redeem = [tx for tx in txs if w["tokens"]["spent"][0] in tx]
     assert len(redeem) == 1
@@ -147,7 +147,8 @@ def test_a_token_under_a_replaced_issuer_key_is_refused(world):
     # the token the old key signed, never spent, is refused with the module's code
     assert _rejected(w, [w["tokens"]["kept"]]) == ("usage", "issuer_key_replaced")
     # the issuer takes the new key; the device (reading the key from state) is served again
-    w["issuer"].__init__(new, net.info["chain_id"], N, USAGE_EPOCH_S, keep_seen=True)
+    w["svc"].issuer = w["issuer"] = Issuer(new, net.info["chain_id"], N, USAGE_EPOCH_S,
+                                           keep_seen=True)
     pk, _epoch, toks = _device_tokens(w, {WEATHER: 1})
     assert pk.key_id() == new.public.key_id()
     _redeem(w, toks)

@@ -173,3 +173,36 @@ def test_cross_language_token_vector():
     # the issuer's view of it (blinded message, blind signature) is not the token
     assert v["BlindedMessage"] != v["Message"] and v["BlindSignature"] != v["Signature"]
     assert pow(int(v["BlindSignature"], 16), 65537, pk.n) == int(v["BlindedMessage"], 16)
+
+
+def test_use_counter_survives_and_forgets_only_what_became_tokens(tmp_path):
+    from lightclient.usage_counter import UsageCounter
+    c = UsageCounter(str(tmp_path))
+    c.add(EPOCH, "weather", 2)
+    c.add(EPOCH, "jokes")
+    c.add(EPOCH + 1, "weather")
+    assert UsageCounter(str(tmp_path)).counts() == {EPOCH: {"weather": 2, "jokes": 1},
+                                                    EPOCH + 1: {"weather": 1}}
+    c.take(EPOCH, {"weather": 1, "jokes": 1})
+    assert c.counts() == {EPOCH: {"weather": 1}, EPOCH + 1: {"weather": 1}}
+    c.take(EPOCH, {"weather": 1})
+    assert c.counts() == {EPOCH + 1: {"weather": 1}}
+    with pytest.raises(DecodeError):
+        c.add(EPOCH, "Not A Skill")
+    assert (tmp_path / "usage-counts.json").stat().st_mode & 0o077 == 0
+
+
+def test_issuer_keygen_cli_writes_a_key_the_issuer_loads(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    from lightclient.usage_cli import load_issuer_key
+    pem = tmp_path / "issuer.pem"
+    cli = Path(sys.executable).with_name("mycroft-lc")
+    out = subprocess.run([str(cli), "usage", "issuer-keygen", str(pem), "--json"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    doc = json.loads(out)
+    sk = load_issuer_key(str(pem))
+    assert doc["key_id"] == sk.public.key_id().hex()
+    assert doc["modulus"] == sk.public.modulus_bytes().hex() and doc["exponent"] == 65537
+    assert pem.stat().st_mode & 0o077 == 0
