@@ -86,7 +86,10 @@ def parse_token_message(b):
     def text(i):
         if i >= len(b) or not 0 < b[i] <= MAX_ID or len(b) < i + 1 + b[i]:
             raise DecodeError("token_message", "text field")
-        return b[i + 1:i + 1 + b[i]].decode(), i + 1 + b[i]
+        try:
+            return b[i + 1:i + 1 + b[i]].decode(), i + 1 + b[i]
+        except UnicodeError:
+            raise DecodeError("token_message", "text field is not UTF-8") from None
 
     chain_id, i = text(i)
     if len(b) < i + 8:

@@ -46,7 +46,10 @@ def decode(b):
     if not 0 < lc <= MAX_CHAIN_ID:
         raise DecodeError("usage_request", "chain id length")
     i = n + 1 + lc
-    chain_id = b[n + 1:i].decode()
+    try:
+        chain_id = b[n + 1:i].decode()
+    except UnicodeError:
+        raise DecodeError("usage_request", "chain id is not UTF-8")
     if len(b) < i + 8 + KEY_ID_LEN + ADDRESS_LEN + 1:
         raise DecodeError("usage_request", "truncated")
     epoch = int.from_bytes(b[i:i + 8], "big")

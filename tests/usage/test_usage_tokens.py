@@ -206,3 +206,33 @@ def test_issuer_keygen_cli_writes_a_key_the_issuer_loads(tmp_path):
     assert doc["key_id"] == sk.public.key_id().hex()
     assert doc["modulus"] == sk.public.modulus_bytes().hex() and doc["exponent"] == 65537
     assert pem.stat().st_mode & 0o077 == 0
+
+
+def test_decoders_of_untrusted_bytes_raise_only_decode_errors():
+    """The chip's request decoder and the relay's token parser on mutated and cut inputs:
+    a typed DecodeError or a value that encodes back to the same bytes, nothing else."""
+    import random
+    rng = random.Random(9474)
+    req = usage_request.encode(CHAIN, EPOCH, b"\x05" * 32, ADDR, [b"\x06" * 32, b"\x07" * 32])
+    tok = U.token_message(CHAIN, EPOCH, "weather", b"\x01" * 32, b"\x02" * 32)
+    for _ in range(1000):
+        for good, decode, encode in (
+                (req, usage_request.decode, lambda d: usage_request.encode(*d)),
+                (tok, U.parse_token_message, lambda d: U.token_message(
+                    d["chain_id"], d["epoch"], d["skill_id"], d["key_id"], d["nonce"]))):
+            b = bytearray(good)
+            for _k in range(rng.randint(1, 4)):
+                op = rng.randrange(3)
+                if op == 0 and b:
+                    b[rng.randrange(len(b))] = rng.randrange(256)
+                elif op == 1:
+                    del b[rng.randrange(len(b) + 1):]
+                else:
+                    b[rng.randrange(len(b) + 1):0] = bytes(rng.randrange(256) for _ in range(3))
+            try:
+                d = decode(bytes(b))
+            except DecodeError:
+                continue
+            except UnicodeError:
+                pytest.fail("UnicodeError escaped on %s" % bytes(b).hex())
+            assert encode(d) == bytes(b)
