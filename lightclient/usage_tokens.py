@@ -42,7 +42,7 @@ ERRORS = {2: "not_authority", 3: "invalid_issuer_key", 4: "no_issuer_key", 5: "m
           6: "wrong_chain", 7: "epoch_window", 8: "unknown_skill", 9: "issuer_key_replaced",
           10: "bad_signature", 11: "double_spend", 12: "skill_exists", 13: "invalid_skill",
           14: "epoch_open", 15: "already_paid", 16: "nothing_to_claim", 17: "too_many_tokens",
-          18: "invalid_amount", 19: "invalid_params"}
+          18: "invalid_amount", 19: "invalid_params", 20: "device_submitter"}
 
 
 class UsageError(LightClientError):

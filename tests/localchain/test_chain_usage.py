@@ -107,6 +107,21 @@ def test_a_double_spend_is_refused(world):
     assert _rejected(w, [w["tokens"]["spent"]]) == ("usage", "double_spend")
 
 
+def test_a_device_may_not_submit_tokens(world):
+    """A registered device's account (net7.device, funded here for its fee) is refused by the
+    module: its signature and fee would link the tokens to it."""
+    w = world
+    net = w["net"]
+    dev = net.device
+    dev_addr = ct.bech32_address(dev.public_key.format(True))
+    w["relay"].send([[ct.msg_send(w["relay_addr"], dev_addr, [("stake", 1_000_000)])]])
+    c = devicetx.tx_client(net, dev.public_key.format(True), ct.sign_secp256k1(dev.secret))
+    with pytest.raises(txclient.TxRejected) as e:
+        c.send([[U.msg_redeem_tokens(dev_addr, [w["tokens"]["kept"]])]])
+    assert (e.value.details.get("codespace"), U.error_name(e.value.details.get("code"))) == \
+        ("usage", "device_submitter")
+
+
 def test_the_issuer_saw_nothing_of_the_redeemed_tokens(world):
     """The redemption is the relay's transaction (its account signs and pays); neither it nor
     the tokens carry a byte of what the issuer saw (blinded messages), nor the device."""

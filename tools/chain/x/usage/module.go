@@ -92,11 +92,12 @@ func init() {
 type ModuleInputs struct {
 	depinject.In
 
-	Config       *modulev1.Module
-	StoreService store.KVStoreService
-	Cdc          codec.Codec
-	AddressCodec address.Codec
-	BankKeeper   types.BankKeeper
+	Config        *modulev1.Module
+	StoreService  store.KVStoreService
+	Cdc           codec.Codec
+	AddressCodec  address.Codec
+	BankKeeper    types.BankKeeper
+	DevicesKeeper types.DevicesKeeper
 }
 
 type ModuleOutputs struct {
@@ -115,6 +116,6 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	if err != nil {
 		panic(err)
 	}
-	k := keeper.NewKeeper(in.StoreService, in.Cdc, in.AddressCodec, in.BankKeeper, auth)
+	k := keeper.NewKeeper(in.StoreService, in.Cdc, in.AddressCodec, in.BankKeeper, in.DevicesKeeper, auth)
 	return ModuleOutputs{UsageKeeper: k, Module: NewAppModule(in.Cdc, k)}
 }

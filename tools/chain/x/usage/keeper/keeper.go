@@ -18,16 +18,17 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	addressCodec address.Codec
 	bank         types.BankKeeper
+	devices      types.DevicesKeeper
 	// authority is the only signer MsgSetIssuerKey accepts (bech32; the gov module account).
 	authority string
 }
 
 func NewKeeper(storeService store.KVStoreService, cdc codec.BinaryCodec, addressCodec address.Codec,
-	bank types.BankKeeper, authority string) Keeper {
+	bank types.BankKeeper, devices types.DevicesKeeper, authority string) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic("usage: invalid authority address: " + err.Error())
 	}
-	return Keeper{storeService: storeService, cdc: cdc, addressCodec: addressCodec, bank: bank, authority: authority}
+	return Keeper{storeService: storeService, cdc: cdc, addressCodec: addressCodec, bank: bank, devices: devices, authority: authority}
 }
 
 // Authority is the bech32 address whose signature MsgSetIssuerKey needs.

@@ -77,6 +77,15 @@ func (s msgServer) RedeemTokens(ctx context.Context, msg *types.MsgRedeemTokens)
 	if len(msg.Tokens) == 0 || len(msg.Tokens) > types.MaxTokensPerTx {
 		return nil, errorsmod.Wrapf(types.ErrTooManyTokens, "%d tokens (1..%d)", len(msg.Tokens), types.MaxTokensPerTx)
 	}
+	submitter, err := s.addressCodec.StringToBytes(msg.Submitter)
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrDeviceSubmitter, "submitter address")
+	}
+	if _, isDevice, err := s.devices.GetDevice(ctx, submitter); err != nil {
+		return nil, err
+	} else if isDevice {
+		return nil, errorsmod.Wrap(types.ErrDeviceSubmitter, msg.Submitter)
+	}
 	ik, found, err := s.GetIssuerKey(ctx)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
+	devicestypes "github.com/mycroft-lightclient/chain/x/devices/types"
 	"github.com/mycroft-lightclient/chain/x/usage"
 	"github.com/mycroft-lightclient/chain/x/usage/keeper"
 	"github.com/mycroft-lightclient/chain/x/usage/types"
@@ -54,6 +55,13 @@ func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccA
 }
 func (b *fakeBank) SendCoinsFromModuleToAccount(_ context.Context, m string, to sdk.AccAddress, amt sdk.Coins) error {
 	return b.move(m, to.String(), amt)
+}
+
+type fakeDevices map[string]devicestypes.Device
+
+func (f fakeDevices) GetDevice(_ context.Context, addr []byte) (devicestypes.Device, bool, error) {
+	d, ok := f[string(addr)]
+	return d, ok, nil
 }
 
 func addr(name string) sdk.AccAddress {
@@ -89,7 +97,8 @@ func setup(t *testing.T) *fixture {
 	str := func(a sdk.AccAddress) string { s, err := ac.BytesToString(a); require.NoError(t, err); return s }
 	f := &fixture{authority: str(addr("gov")), relay: str(addr("relay")), cre: str(addr("creator"))}
 	f.bank = &fakeBank{map[string]sdk.Coins{addr("relay").String(): sdk.NewCoins(sdk.NewInt64Coin(denom, 10_000_000))}}
-	k := keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac, f.bank, f.authority)
+	devs := fakeDevices{string(addr("device")): {Owner: f.cre}}
+	k := keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac, f.bank, devs, f.authority)
 	f.srv = keeper.NewMsgServerImpl(k)
 	f.ctx = tc.Ctx.WithChainID(chainID).WithBlockTime(time.Unix(t0, 0))
 	gs := types.GenesisState{Params: types.Params{EpochSeconds: epochLen, EpochReward: sdk.NewInt64Coin(denom, 1000)}}
@@ -186,6 +195,15 @@ func TestDoubleSpendRefused(t *testing.T) {
 	// twice in one message
 	t2 := f.token(t, "jokes")
 	requireCode(t, types.ErrDoubleSpend, f.redeem(t2, t2))
+}
+
+func TestADeviceMayNotSubmitTokens(t *testing.T) {
+	f := setup(t)
+	dev, err := addresscodec.NewBech32Codec("mycroft").BytesToString(addr("device"))
+	require.NoError(t, err)
+	ctx, _ := f.ctx.CacheContext()
+	_, err = f.srv.RedeemTokens(ctx, &types.MsgRedeemTokens{Submitter: dev, Tokens: []types.Token{f.token(t, "weather")}})
+	requireCode(t, types.ErrDeviceSubmitter, err)
 }
 
 func TestReplacedIssuerKeyRefused(t *testing.T) {

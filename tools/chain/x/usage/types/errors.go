@@ -22,4 +22,5 @@ var (
 	ErrTooManyTokens     = errorsmod.Register(ModuleName, 17, "too many tokens in one message")
 	ErrInvalidAmount     = errorsmod.Register(ModuleName, 18, "invalid amount")
 	ErrInvalidParams     = errorsmod.Register(ModuleName, 19, "invalid params")
+	ErrDeviceSubmitter   = errorsmod.Register(ModuleName, 20, "a device may not submit tokens: its account would link them")
 )
