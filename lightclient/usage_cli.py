@@ -196,8 +196,10 @@ def cmd_issuer(args):
 
     def verified_header():
         return _head(client, args.deadline)
-    svc = IssuerService(issuer, client.pool.candidates()[0].rpc, verified_header,
-                        port=args.port).start()
+    cands = client.pool.candidates()
+    if not cands:
+        raise NoSource("no_source", "no source to prove device records from")
+    svc = IssuerService(issuer, cands[0].rpc, verified_header, port=args.port).start()
     print(svc.url, flush=True)
     try:
         while True:

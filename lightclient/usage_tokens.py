@@ -165,9 +165,15 @@ def params(rpc, header):
         raise DecodeError("usage_params", "the chain proves no x/usage params")
     fs = proto.fields(v, 4)
     coin = proto.fields(proto.get_one(fs, 2, proto.LEN, b""), 4)
-    return {"epoch_seconds": proto.get_one(fs, 1, proto.VARINT, 0),
-            "reward": (proto.get_one(coin, 1, proto.LEN, b"").decode(),
-                       int(proto.get_one(coin, 2, proto.LEN, b"0").decode() or "0"))}
+    epoch_s = proto.get_one(fs, 1, proto.VARINT, 0)
+    try:
+        reward = (proto.get_one(coin, 1, proto.LEN, b"").decode(),
+                  int(proto.get_one(coin, 2, proto.LEN, b"0").decode() or "0"))
+    except (UnicodeError, ValueError):
+        raise DecodeError("usage_params", "the reward coin does not parse") from None
+    if epoch_s <= 0:
+        raise DecodeError("usage_params", "epoch_seconds is 0")
+    return {"epoch_seconds": epoch_s, "reward": reward}
 
 
 def skill_creator(rpc, header, skill_id):
