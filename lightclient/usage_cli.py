@@ -6,6 +6,7 @@ creator or relay, who redeems it from its own account. State shown is proven wit
 
 import json
 import os
+import secrets
 import time
 
 from lightclient import blind_rsa, txclient
@@ -122,8 +123,11 @@ def _proven_after(client, args, height):
 
 
 def cmd_redeem(args):
-    with open(args.file) as f:
-        toks = [(bytes.fromhex(m), bytes.fromhex(s)) for m, s in json.load(f)["tokens"]]
+    toks = []
+    for path in args.file:             # a relay mixes many devices' files into one message
+        with open(path) as f:
+            toks += [(bytes.fromhex(m), bytes.fromhex(s)) for m, s in json.load(f)["tokens"]]
+    secrets.SystemRandom().shuffle(toks)   # the order says nothing of whose file a token was in
 
     def msgs(me, header, client):
         pk = _race(client, U.issuer_key, header)
@@ -239,9 +243,9 @@ def register(subparsers):
         p.add_argument("--gas", type=int, default=400000)
         p.set_defaults(func=func)
         return p
-    p = tx_parser("redeem", "redeem a token file (checked against the proven issuer key)",
+    p = tx_parser("redeem", "redeem token files, mixed (checked against the proven issuer key)",
                   cmd_redeem)
-    p.add_argument("file")
+    p.add_argument("file", nargs="+")
     p = tx_parser("claim", "pay a closed epoch's share to the skill's creator", cmd_claim)
     p.add_argument("skill")
     p.add_argument("epoch", type=int)
