@@ -8,18 +8,19 @@ token under the key a governance proposal replaced is refused (code 9); the rede
 transaction carries nothing the issuer saw."""
 
 import base64
+import json
 import time
 
 import pytest
 
-from lightclient import blind_rsa, channels, gov, releases, txclient
+from lightclient import blind_rsa, channels, cli, gov, releases, txclient
 from lightclient import usage_tokens as U
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.crypto import backend
 from lightclient.localchain import devicetx
 from lightclient.mcu import McuClient
 from lightclient.usage_issuer import Issuer, IssuerService, http_issue
-from tests.localchain.chainhelp import USAGE_EPOCH_S, VOTING_PERIOD_S
+from tests.localchain.chainhelp import USAGE_EPOCH_S, VOTING_PERIOD_S, client_config
 
 N = 3
 DEPOSIT = 10 ** 7
@@ -169,6 +170,43 @@ def test_a_token_under_a_replaced_issuer_key_is_refused(world):
     pk, _epoch, toks = _device_tokens(w, {WEATHER: 1})
     assert pk.key_id() == new.public.key_id()
     _redeem(w, toks)
+
+
+def _cli(capsys, w, d, *args, exit=0):
+    """`mycroft-lc usage ARGS --json` in this process, with a light client of net7 whose state
+    directory (and so the use counter) is d."""
+    cfg = str(d / "config.json")
+    client_config(w["net"], d / "state", w["net"].nodes[0]["rpc"],
+                  [w["net"].nodes[1]["rpc"]]).save(cfg)
+    capsys.readouterr()
+    assert cli.main(["usage"] + list(args) + ["--config", cfg, "--json"]) == exit, \
+        capsys.readouterr()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_cli_counts_gets_tokens_through_the_chip_and_a_relay_redeems(world, capsys,
+                                                                       tmp_path):
+    w = world
+    st = _cli(capsys, w, tmp_path, "status")
+    assert st["issuer_key_id"] == w["issuer"].key_id.hex()
+    c = _cli(capsys, w, tmp_path, "count", JOKES)
+    assert c["uses"] == 1
+    out = tmp_path / "tokens.json"
+    t = _cli(capsys, w, tmp_path, "tokens", "--mcu", w["device"]["port"], "--issuer",
+             w["svc"].url, "--epoch", str(c["epoch"]), "--out", str(out))
+    assert t["tokens"] == 1
+    assert _cli(capsys, w, tmp_path, "status")["counts"] == {}    # the use became a token
+    key = tmp_path / "relay.hex"
+    key.write_text(devicetx.key_secret(w["net"].info, "bob").hex())
+    r = _cli(capsys, w, tmp_path, "redeem", str(out), "--key", str(key))
+    assert (r["tokens"], r["spent_proven"]) == (1, 1)
+    tally = _cli(capsys, w, tmp_path, "tally", JOKES, str(c["epoch"]))
+    assert tally["tokens"] >= 1 and tally["creator"] == w["creator"]
+    # the same file again: refused by x/usage, named after its code
+    rc = cli.main(["usage", "redeem", str(out), "--key", str(key), "--config",
+              str(tmp_path / "config.json"), "--json"])
+    assert rc != 0
+    assert "double_spend" in capsys.readouterr().err
 
 
 def test_the_skill_creator_is_paid_in_proportion_after_the_epoch(world):
