@@ -204,7 +204,7 @@ def test_the_cli_counts_gets_tokens_through_the_chip_and_a_relay_redeems(world, 
     assert tally["tokens"] >= 1 and tally["creator"] == w["creator"]
     # the same file again: refused by x/usage, named after its code
     rc = cli.main(["usage", "redeem", str(out), "--key", str(key), "--config",
-              str(tmp_path / "config.json"), "--json"])
+                  str(tmp_path / "config.json"), "--json"])
     assert rc != 0
     assert "double_spend" in capsys.readouterr().err
 
