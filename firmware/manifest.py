@@ -85,6 +85,7 @@ COMMON = [
     "lightclient/chip/store/sector_writer.py",
     "lightclient/chip/store/store.py",
     "lightclient/chip/txs.py",
+    "lightclient/chip/usage_request.py",
 ]
 VARIANTS = {
     "pure": [

@@ -86,6 +86,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.sharing.cli",   # blobs serve / upload, grantee publish-key / read
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
     "lightclient.pay_cli",       # pay status / open / top-up / settle / reclaim / redeem
+    "lightclient.usage_cli",     # usage count / status / tokens / redeem / claim / issuer
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

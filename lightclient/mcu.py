@@ -246,6 +246,11 @@ class McuClient:
                                {"chain_id": chain_id, "owner": bytes(owner20)},
                                max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
 
+    def sign_usage_request(self, request: bytes) -> bytes:
+        """The chip's account-key signature of a usage-token request (chip/usage_request.py)."""
+        return _field(self._lc(H.OP_WRITE, lc.SIGN_USAGE, {"req": bytes(request)},
+                               max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
+
     def set_checkpoint(self, state_bytes: bytes, force: bool = False,
                        trusting_period_ns: int | None = None, uuid: str | None = None,
                        header_hash: bytes | None = None, owner_sig: bytes | None = None) -> dict:

@@ -5,6 +5,7 @@ collect-gentxs, then the same genesis and peer list on every node.
 Layout of D: D/<node>/ (a node home: config/, data/, keyring-test/ for validators),
 D/client/ (the test accounts' keyring), D/network.json (what `chain up` and the tests read)."""
 
+import base64
 import json
 import os
 import random
@@ -159,12 +160,26 @@ def _set_voting_period(path, seconds):
     write_atomic(path, json.dumps(doc, indent=1).encode())
 
 
+def _set_usage(path, usage):
+    """x/usage's genesis (docs/usage-tokens.md): {"epoch_seconds": n, "issuer_modulus": bytes,
+    "issuer_exponent": e}, each optional (tests shorten the epoch and set a first issuer key)."""
+    with open(path) as f:
+        doc = json.load(f)
+    gs = doc["app_state"]["usage"]
+    if "epoch_seconds" in usage:
+        gs["params"]["epoch_seconds"] = str(int(usage["epoch_seconds"]))
+    if "issuer_modulus" in usage:
+        gs["issuer_key"] = {"modulus": base64.b64encode(usage["issuer_modulus"]).decode(),
+                            "exponent": int(usage.get("issuer_exponent", 65537))}
+    write_atomic(path, json.dumps(doc, indent=1).encode())
+
+
 def build(d, validators=4, full_nodes=3, base_port=36600, unbonding_s=None,
-          block_time=BLOCK_TIME, voting_period_s=None):
+          block_time=BLOCK_TIME, voting_period_s=None, usage=None):
     """Creates the network in the empty (or absent) directory d; returns network.json's dict.
     unbonding_s: the staking unbonding time (the SDK's default, 21 days, when None);
     block_time: CometBFT's timeout_commit; voting_period_s: x/gov's voting period (the SDK's
-    default, 2 days, when None)."""
+    default, 2 days, when None); usage: x/usage's genesis (_set_usage)."""
     if validators < 1 or full_nodes < 0:
         raise binary.ChainError("chain_shape", "need at least one validator",
                                 validators=validators, full_nodes=full_nodes)
@@ -203,6 +218,8 @@ def build(d, validators=4, full_nodes=3, base_port=36600, unbonding_s=None,
         _set_unbonding(final, unbonding_s)
     if voting_period_s is not None:
         _set_voting_period(final, voting_period_s)
+    if usage:
+        _set_usage(final, usage)
     peers = ["%s@127.0.0.1:%d" % (n["node_id"], n["ports"]["p2p"]) for n in nodes]
     for n in nodes:
         if n["home"] != home0:

@@ -11,6 +11,7 @@ import pytest
 from lightclient import gov, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip import sign_policy as SP
+from lightclient.chip import usage_request
 from lightclient.chip.app import boot
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import secp256k1
@@ -222,7 +223,9 @@ def _signed_kinds(pub, chain):
             "limits": txpolicy.signing_bytes(_limits(pub, chain, 1)),
             "caps": caps.message_bytes(b"\xa0"),
             "message": lc.sign_message("message", doc),
-            "reprovision": lc.reprovision_message("set_checkpoint", b"\x01" * 32, 1, b"\x00" * 32)}
+            "reprovision": lc.reprovision_message("set_checkpoint", b"\x01" * 32, 1, b"\x00" * 32),
+            "usage": usage_request.encode(chain, 1, b"\x05" * 32, ct.account_address(pub),
+                                          [b"\x06" * 32])}
 
 
 def test_no_signature_of_one_kind_verifies_as_another(chip):
@@ -251,6 +254,27 @@ def test_no_signature_of_one_kind_verifies_as_another(chip):
                 assert not m.startswith(pa), (a, b)
     with pytest.raises(DecodeError):
         voucher.decode(kinds["tx"])
+
+
+def test_usage_request_signed_for_own_address_and_chain_only(chip):
+    """A usage-token request is signed with the account key (the key x/devices names) only
+    for this chip's address on its verified chain; anything else is refused, unsigned."""
+    _dev, d, pub, chain = chip
+    me20 = ct.account_address(pub)
+    req = usage_request.encode(chain, 7, b"\x05" * 32, me20, [b"\x06" * 32, b"\x07" * 32])
+    assert secp256k1.verify(pub, req, d.sign_usage_request(req))
+    assert usage_request.decode(req) == (chain, 7, b"\x05" * 32, me20, [b"\x06" * 32, b"\x07" * 32])
+    for bad, check in ((usage_request.encode("other-chain", 7, b"\x05" * 32, me20, [b"\x06" * 32]),
+                        "sign_tx_chain"),
+                       (usage_request.encode(chain, 7, b"\x05" * 32, b"\x01" * 20, [b"\x06" * 32]),
+                        "usage_address")):
+        with pytest.raises(lc.LinkError) as e:
+            d.sign_usage_request(bad)
+        assert (e.value.rc, e.value.check) == (lc.E_REFUSED, check)
+    for bad in (req[:-1], req + b"\x00", b"x" + req[1:], req[:len(usage_request.PREFIX)]):
+        with pytest.raises(lc.LinkError) as e:
+            d.sign_usage_request(bad)
+        assert (e.value.rc, e.value.check) == (lc.E_DECODE, "usage_request")
 
 
 # --- over the link: McuClient -> SMP frames -> the firmware, in process --------------------------

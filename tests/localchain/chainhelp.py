@@ -8,6 +8,7 @@ from lightclient.rpc import RpcClient
 
 UNBONDING_S = 2 * 86400     # shortened in genesis: the client's trusting period must stay below
 VOTING_PERIOD_S = 15        # shortened in net7's genesis: a vote proven within it, then the tally
+USAGE_EPOCH_S = 10          # x/usage's epoch in net7's genesis (a day by default)
 
 
 def rpc_of(net, name):

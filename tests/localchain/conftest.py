@@ -3,9 +3,10 @@ import hashlib
 import coincurve
 import pytest
 
+from lightclient import blind_rsa
 from lightclient.localchain import binary, devicetx, faults, genesis, network
 from tests.localchain import pairhelp
-from tests.localchain.chainhelp import UNBONDING_S, VOTING_PERIOD_S
+from tests.localchain.chainhelp import UNBONDING_S, USAGE_EPOCH_S, VOTING_PERIOD_S
 
 
 def _running_chain(tmp_path_factory, name):
@@ -42,8 +43,12 @@ def net7(tmp_path_factory):
     voting period of VOTING_PERIOD_S (tests/localchain/test_chain_gov.py), and a device registered by the owner's real transaction (net.device: its key, its height)."""
     binary.binary_path()
     d = str(tmp_path_factory.mktemp("net7"))
+    # x/usage: short epochs and a first issuer key (test_chain_usage.py; net.usage_issuer)
+    issuer = blind_rsa.SecretKey.generate(2048)
     genesis.build(d, validators=4, full_nodes=3, base_port=genesis.free_base_port(7),
-                  unbonding_s=UNBONDING_S, voting_period_s=VOTING_PERIOD_S)
+                  unbonding_s=UNBONDING_S, voting_period_s=VOTING_PERIOD_S,
+                  usage={"epoch_seconds": USAGE_EPOCH_S,
+                         "issuer_modulus": issuer.public.modulus_bytes()})
     net = network.Network(d)
     net.start()
     try:
@@ -54,6 +59,7 @@ def net7(tmp_path_factory):
         net.wait_for_height(height + 1)      # header height+1 commits the record's state
         net.device = device
         net.device_height = height
+        net.usage_issuer = issuer
         yield net
     finally:
         net.stop()

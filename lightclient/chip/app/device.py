@@ -381,6 +381,25 @@ class Device:
             self._commit({REG_OWNER: bytes(owner20)})   # whose limits it will take (set_tx_policy)
         return sig
 
+    def sign_usage_request(self, request):
+        """A request for skill-usage tokens (chip/usage_request.py), signed with the account
+        key the device's x/devices record names: only for this chip's own address and its
+        verified chain. Its prefix is a domain of its own (docs/sign-policy.md)."""
+        from lightclient.chip import cosmos_tx, usage_request
+        try:
+            chain_id, _epoch, _key_id, address20, _hashes = usage_request.decode(request)
+        except LightClientError as e:
+            raise lc_error(lc.E_DECODE, e.check, e.message)
+        if self.trusted is None or chain_id != self.trusted.header.chain_id:
+            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "usage request for another chain",
+                           chain_id=chain_id[:50])
+        if address20 != cosmos_tx.account_address(self.account_key()):
+            raise lc_error(lc.E_REFUSED, "usage_address", "usage request for another device")
+        secret = self._account_secret()
+        sig = crypto.secp256k1_sign(secret, bytes(request))
+        secret = None
+        return sig
+
     # --- checkpoint and updates ---------------------------------------------------------------
 
     def set_checkpoint(self, state_bytes, trusting_period_ns, uuid, force, expected_hash=None,

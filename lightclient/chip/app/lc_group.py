@@ -43,6 +43,13 @@ def sign(fw, p, now_ms):
     return {"sig": fw.device.sign(kind, msg)}
 
 
+def sign_usage(fw, p, now_ms):
+    from lightclient.chip import usage_request
+    req = F.field(p, "req", "bytes", required=True, max_len=len(usage_request.PREFIX) + 1 +
+                  usage_request.MAX_CHAIN_ID + 61 + 32 * usage_request.MAX_TOKENS)
+    return {"sig": fw.device.sign_usage_request(req)}
+
+
 def generate_account_key(fw, p, now_ms):
     return {"pub": fw.device.generate_account_key(*_force_and_owner_sig(p))}
 
@@ -121,4 +128,5 @@ COMMANDS = {
     lc.SIGN_TX: (H.OP_WRITE, sign_tx),
     lc.SIGN_REGISTRATION: (H.OP_WRITE, sign_registration),
     lc.SET_TX_POLICY: (H.OP_WRITE, set_tx_policy),
+    lc.SIGN_USAGE: (H.OP_WRITE, sign_usage),
 }

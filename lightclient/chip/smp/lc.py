@@ -24,6 +24,7 @@ ACCOUNT_KEY = 9     # read
 SIGN_TX = 10        # write: a SIGN_MODE_DIRECT SignDoc, from its fields
 SIGN_REGISTRATION = 11  # write: x/devices' registration statement for an owner, account key
 SET_TX_POLICY = 12     # write: the owner's signing limits (lightclient/chip/sign_policy.py)
+SIGN_USAGE = 20        # write: a skill-usage token request (lightclient/chip/usage_request.py)
 
 # Group error codes ({"err": {"group": GROUP, "rc": n}} in SMP v2; {"rc": 256 + n} in v1).
 OK = 0

@@ -36,6 +36,7 @@ import (
 	deviceskeeper "github.com/mycroft-lightclient/chain/x/devices/keeper"
 	paymentskeeper "github.com/mycroft-lightclient/chain/x/payments/keeper"
 	releaseskeeper "github.com/mycroft-lightclient/chain/x/releases/keeper"
+	usagekeeper "github.com/mycroft-lightclient/chain/x/usage/keeper"
 )
 
 // DefaultNodeHome is where `mycroftd` keeps its config and data unless --home says otherwise.
@@ -75,6 +76,7 @@ type App struct {
 	DevicesKeeper   deviceskeeper.Keeper
 	ReleasesKeeper  releaseskeeper.Keeper
 	PaymentsKeeper  paymentskeeper.Keeper
+	UsageKeeper     usagekeeper.Keeper
 }
 
 // New builds the application on db.
@@ -105,6 +107,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.DevicesKeeper,
 		&app.ReleasesKeeper,
 		&app.PaymentsKeeper,
+		&app.UsageKeeper,
 	); err != nil {
 		panic(err)
 	}

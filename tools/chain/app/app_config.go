@@ -59,6 +59,11 @@ import (
 	paymentstypes "github.com/mycroft-lightclient/chain/x/payments/types"
 	_ "github.com/mycroft-lightclient/chain/x/releases"
 	releasestypes "github.com/mycroft-lightclient/chain/x/releases/types"
+
+	// x/usage (skill-usage tokens, docs/usage-tokens.md)
+	usagemodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/usage/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/usage"
+	usagetypes "github.com/mycroft-lightclient/chain/x/usage/types"
 )
 
 // Bech32Prefix of every account address on the chain.
@@ -72,6 +77,7 @@ var (
 		devicestypes.ModuleName,
 		releasestypes.ModuleName,
 		paymentstypes.ModuleName, // after devices: channels name devices
+		usagetypes.ModuleName,
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -82,6 +88,7 @@ var (
 		{Account: stakingtypes.NotBondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
 		{Account: paymentstypes.ModuleName}, // holds channel deposits
+		{Account: usagetypes.ModuleName},    // holds the skill-usage reward pool
 	}
 
 	// blocked from receiving funds
@@ -89,6 +96,7 @@ var (
 		authtypes.FeeCollectorName, distrtypes.ModuleName, minttypes.ModuleName,
 		stakingtypes.BondedPoolName, stakingtypes.NotBondedPoolName,
 		paymentstypes.ModuleName,
+		usagetypes.ModuleName,
 	}
 
 	// AppConfig is the application's module configuration, as simapp's app_config.go.
@@ -144,6 +152,8 @@ var (
 			// x/releases: its authority defaults to the gov module account
 			{Name: releasestypes.ModuleName, Config: appconfig.WrapAny(&releasesmodulev1.Module{})},
 			{Name: paymentstypes.ModuleName, Config: appconfig.WrapAny(&paymentsmodulev1.Module{})},
+			// x/usage: its authority (the issuer key) defaults to the gov module account
+			{Name: usagetypes.ModuleName, Config: appconfig.WrapAny(&usagemodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(
