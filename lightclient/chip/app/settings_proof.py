@@ -1,0 +1,61 @@
+# The device's settings envelopes proven on the chip itself (issue 20, docs/envelopes.md "Proven
+# on the chip"): OPEN_SETTINGS takes, instead of the envelope bytes, the x/devices `abci_query`
+# proof ops of each envelope at the chip's own trusted header; the envelope is the value the
+# existence proof carries (sent once), and the proof chain must lead to that header's app hash
+# under the key the chip makes itself (0x05 || record key). So the Pi can hand the chip only what
+# the state at a header the chip verified holds, never an older version it kept aside.
+# Shared subset: CPython and MicroPython 1.27; imported on the first OPEN_SETTINGS.
+
+from lightclient.chip.core import ics23_types, proof_chain
+from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.keys.errors import EnvelopeError
+
+STORE = "devices"          # x/devices' multistore store (chip/txs.STORE)
+SEALED_PREFIX = b"\x05"    # x/devices: 0x05 || record key -> an envelope (docs/chain-pairing.md)
+MAX_OP_DATA = 18432        # one op's bytes: an envelope (<= 12 KiB here) and its IAVL path
+
+
+def _bytes(v):
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    raise EnvelopeError("envelope_proof", "a proof op field is not bytes")
+
+
+def decode_ops(v, what):
+    """The payload's [[type, key, data], ...] (innermost first, as abci_query gives them) ->
+    [(type, key, data)], shape and sizes bounded; EnvelopeError("envelope_proof") otherwise."""
+    if not isinstance(v, (list, tuple)) or not 0 < len(v) <= ics23_types.MAX_PROOF_OPS:
+        raise EnvelopeError("envelope_proof", "want 1.." + str(ics23_types.MAX_PROOF_OPS)
+                            + " proof ops", field=what)
+    ops = []
+    for op in v:
+        if not isinstance(op, (list, tuple)) or len(op) != 3 or not isinstance(op[0], str):
+            raise EnvelopeError("envelope_proof", "a proof op is [type, key, data]", field=what)
+        data = _bytes(op[2])
+        if len(data) > MAX_OP_DATA:
+            raise EnvelopeError("envelope_proof", "proof op too long", field=what,
+                                length=len(data), max_len=MAX_OP_DATA)
+        ops.append((op[0], _bytes(op[1]), data))
+    return ops
+
+
+def proven_envelope(ops, app_hash, record_key, what):
+    """The envelope at record_key in the state whose app hash is `app_hash` (the chip's trusted
+    header's): the value inside the first op's existence proof, the whole chain verified up to
+    app_hash. EnvelopeError("envelope_proof", cause=the proof's own check) for anything else: a
+    forged value, another key, a proof of absence, a proof at another height."""
+    try:
+        proof = ics23_types.decode_commitment_proof(ops[0][2])
+        if not isinstance(proof, ics23_types.ExistenceProof):
+            raise EnvelopeError("envelope_proof", "not a proof that the envelope is there",
+                                field=what)
+        value = proof.value
+        proof = None
+        proof_chain.verify_abci_proof_ops(ops, app_hash, [STORE, SEALED_PREFIX + record_key],
+                                          value)
+    except EnvelopeError:
+        raise
+    except LightClientError as e:
+        raise EnvelopeError("envelope_proof", "the envelope's proof does not verify at the "
+                            "chip's trusted header", field=what, cause=e.check)
+    return value
