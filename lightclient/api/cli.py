@@ -123,7 +123,7 @@ def build_app(args, sock=None):
             writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue)
             if isinstance(signer, McuSigner):   # the chip on the link opens the settings too
                 from lightclient.sealed_settings import ChipOpener
-                client.opener = ChipOpener(signer.client)
+                client.opener = ChipOpener(signer.client, client)
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None
