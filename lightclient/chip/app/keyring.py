@@ -205,11 +205,13 @@ class Keyring:
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
 
-    def open_settings(self, height, env_ops, epoch_ops):
+    def open_settings(self, height, proofs):
         """The device's own settings, proven at the chip's trusted header (app/settings_proof):
-        both envelopes are the values of x/devices proofs verified here against the app hash of
-        the header this chip verified itself, at height `height` (which must be that header's:
-        an older proof is refused, envelope_proof_height). The record key is made here from the
+        both envelopes are the values of x/devices proofs (proofs: the request's payload, whose
+        "env_proof" and "epoch_proof" are taken out of it here, so that nothing holds the
+        request once they are verified) checked against the app hash of the header this chip
+        verified itself, at height `height` (which must be that header's: an older proof is
+        refused, envelope_proof_height). The record key is made here from the
         paired owner and this chip's account key (a Pi cannot hand it another device's or
         another record's envelope), the epoch's key from the record's epoch, and the version
         must not be older than the last authentic one seen here. A newer one is committed once
@@ -231,21 +233,22 @@ class Keyring:
             raise _tag(EnvelopeError("envelope_proof_height", "the proofs are not at the chip's "
                                      "trusted header", height=height,
                                      trusted_height=t.header.height), K.E_ENVELOPE)
-        from lightclient.chip import cosmos_tx as ct
-        owner_id = ct.bech32_address(p["owner"])
-        key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub))
+        owner_id = SP.account_bech32(p["owner"])
+        key = epochs.device_settings_key(owner_id, SP.account_bech32(self.device.acct_pub))
         seen = self._get("setver")
         seen = int(seen) if seen else 0
         try:
-            record_env = SP.proven_envelope(SP.decode_ops(env_ops, "env_proof"),
+            # the small epoch proof copied, the record's verified: then no view into the
+            # request is left, and its buffer is free for what follows (the 96 KiB heap)
+            epoch_ops = SP.decode_ops(proofs.pop("epoch_proof"), "epoch_proof", copy=True)
+            record_env = SP.proven_envelope(SP.decode_ops(proofs.pop("env_proof"), "env_proof"),
                                             t.header.app_hash, key, "env_proof")
-            env_ops = None
+            gc.collect()
             m = envelope.verify(record_env, p["chain_id"], key, seen,
                                 [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
             record_env = None
             epoch_no = m[envelope.K_EPOCH]
-            epoch_env = SP.proven_envelope(SP.decode_ops(epoch_ops, "epoch_proof"),
-                                           t.header.app_hash,
+            epoch_env = SP.proven_envelope(epoch_ops, t.header.app_hash,
                                            epochs.epoch_record_key(owner_id, epoch_no),
                                            "epoch_proof")
             epoch_ops = None

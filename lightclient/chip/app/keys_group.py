@@ -56,13 +56,13 @@ def open_sealed(fw, p, now_ms):
 
 
 def open_settings(fw, p, now_ms):
-    # the envelopes come inside their proofs (app/settings_proof), taken out of the payload so
-    # the request's copy is freed as soon as the chip has verified them
+    # the envelopes come inside their proofs (app/settings_proof); the keyring takes them out of
+    # the payload itself, so the request is freed as soon as the chip has verified them
     height = F.field(p, "height", "uint", required=True)
     for name in ("env_proof", "epoch_proof"):
         if name not in p:
             raise F.bad_request("field missing", field=name)
-    return _keyring(fw).open_settings(height, p.pop("env_proof"), p.pop("epoch_proof"))
+    return _keyring(fw).open_settings(height, p)
 
 
 def seal_own(fw, p, now_ms):
