@@ -15,8 +15,9 @@ OPEN_SEALED = 5      # write: an epoch envelope and a record envelope -> the pla
 FACTORY_RESET = 6    # write: clear keys, settings and the attempt count (owner-signed)
 SEAL_OWN = 7         # write: what the device writes itself (skill settings, settings meta),
                      # sealed to the owner's epoch key and signed by the device key
-OPEN_SETTINGS = 8    # write: the device's own settings envelope (its record key made on the chip,
-                     # its version not older than the last one accepted) -> the plaintext
+OPEN_SETTINGS = 8    # write: the device's own settings envelope and its epoch's, inside their
+                     # x/devices proofs at the chip's trusted header (its record key made on the
+                     # chip, its version not older than the last one accepted) -> the plaintext
 
 E_NO_VERIFIER = 20   # never provisioned for pairing
 E_WINDOW = 21        # the pairing window is closed
