@@ -567,7 +567,7 @@ def tx_sign_figures(work):
         r = run_chip(work, consts, TXSIGN_SETUP + TXSIGN_JOB, kib)
         return r.returncode == 0 and "SIGNED" in r.stdout
     reset()
-    r = run_chip(work, consts, TXSIGN_SETUP + TXSIGN_JOB, BOARD_HEAP_KIB)
+    r = run_chip(work, consts, TXSIGN_SETUP + TXSIGN_JOB, VOTE_HEAP_KIB)
     _check(r, "SIGNED", "tx_sign job")
     written = [int(x) for x in re.search(r"SIGNED (\d+) (\d+)", r.stdout).groups()]
     figs = {"chip.tx_sign.heap_kib": smallest_heap(fits, 48),
