@@ -2,9 +2,17 @@
 the epoch design promises.
 
   chip.settings_open.instructions  callgrind instructions, on the chip's build (32-bit, frozen,
-                                   lccrypto, 96 KiB heap), of opening a 4 KB record: the epoch
-                                   envelope (owner's secp256k1 signature, X25519, HKDF, AEAD),
-                                   then the record (signature, X25519, HKDF, AEAD over 4 KB)
+                                   lccrypto, 96 KiB heap), of the whole SMP OPEN_SETTINGS of a
+                                   4 KB record, framed request in to answer out: both envelopes'
+                                   x/devices proofs verified against the chip's trusted header
+                                   (IAVL path of a 4,096-key store, a 20-store multistore), the
+                                   record's writer signature, its version committed to the store
+                                   (setver), the epoch envelope (owner's secp256k1 signature,
+                                   X25519, HKDF, AEAD), then the record (X25519-wrapped file key,
+                                   AEAD over 4 KB)
+  chip.settings_open.heap_kib      smallest -X heapsize from which that whole path succeeds at
+                                   every size in 2 KiB steps up to twice it (chip_bench's rule)
+  chip.settings_open.proof_bytes   bytes of the two proofs' ops beyond the envelopes themselves
   chip.device_write_seal.instructions  what the device writes itself (SEAL_OWN,
                                    docs/device-writes.md): the owner's epoch envelope opened
                                    (secp256k1 check, X25519, HKDF, AEAD), a 4 KB write sealed to
@@ -30,11 +38,12 @@ check (~2.4 M) and X25519 (~2.1 M), two more X25519 for the wrap (~4.2 M), AEAD 
 (~0.8 M) and one Ed25519 signature (~1.5 M), ~11 M: about the cost of an opening.
 """
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-from bench.chip_bench import job_instructions
+from bench.chip_bench import FLASH, UPDATE_JOB, _check, job_instructions, run_chip, smallest_heap
 from lightclient.chip.crypto import backend, secp256k1
 from lightclient.chip.keys import envelope, group_ed25519 as ED, pairing, spake2plus as S
 from lightclient.owner.book import OwnerBook, wraps_in
@@ -60,22 +69,114 @@ def _rng(seed):
     return random
 
 
+OPEN_SETUP = r"""
+from lightclient.chip.app import boot
+import lightclient.chip.store.store
+import lightclient.chip.app.keyring, lightclient.chip.app.settings_proof  # imports: outside
+""" + FLASH + r"""
+SECRET = b"\x5a" * 32
+def rng(k):
+    return bytes(k)
+fw = boot.build(Flash(STORE, 4096, 64), SECRET, {"board": "bench"}, rng)
+assert fw.device.trusted is not None
+import gc
+gc.collect()
+src = open(REQUEST, "rb")
+dst = open(ANSWER, "wb")
+"""
+
+
+class OpenProvisioned:
+    """A chip's store (made on CPython with the same code) paired with the owner, with its account
+    key and a trusted header whose app hash commits to the owner's epoch envelope and the
+    device's 4 KB settings envelope among 4,096 other x/devices keys; and the framed OPEN_SETTINGS
+    request with both proofs."""
+
+    def __init__(self, work):
+        import sys
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "firmware"))
+        import fwscenario
+        from lightclient.chip import cosmos_tx as ct
+        from lightclient.chip.app import boot, keys_group
+        from lightclient.chip.core import trusted_at_rest
+        from lightclient.chip.core.verifier import TrustedState
+        from lightclient.chip.keys import epochs
+        from lightclient.chip.smp import frame, header as H, keys as K
+        from lightclient.chip.store.filedev import FileBlockDevice
+        from lightclient.owner.pair import OwnerPairing
+        ib = fwscenario.ics23_build
+        self.work, self.frame, self.H = work, frame, H
+        (work / "store0.img").write_bytes(b"\xff" * 4096 * 64)
+        rng = _rng(b"open-chip")
+        fw = boot.build(FileBlockDevice(str(work / "store0.img"), 4096, 64), b"\x5a" * 32, {}, rng)
+        pub = fw.device.generate_key(False)
+        code = keys_group.provision(fw, {"chain_id": CHAIN}, 0)["code"]
+        keys_group.open_window(fw, {}, 0)
+        p = OwnerPairing(code, OWNER, CHAIN, pub, rng)
+        a1 = keys_group.pair_start(fw, p.start(), 0)
+        a2 = keys_group.pair_finish(fw, p.respond(a1), 0)
+        res = p.finish(a2)
+        acct = fw.device.generate_account_key(False)
+        owner_id = OWNER.address("mycroft")
+        book = OwnerBook(OWNER, CHAIN, owner_id, rng)
+        env0 = book.pair(res.device_pub, res.device_x25519)
+        key = epochs.device_settings_key(owner_id, ct.bech32_address(acct))
+        rec = book.seal(key, PLAINTEXT, 3)
+        ekey = epochs.epoch_record_key(owner_id, 0)
+        items = {b"\x05" + key: rec, b"\x05" + ekey: env0}
+        for i in range(4096):   # other devices' records and envelopes
+            items[b"\x01" + hashlib.sha256(b"dev%d" % i).digest()[:20]] = b"r" * 120
+        dev = ib.IavlTree(items, version=1)
+        stores = {"s%02d" % i: hashlib.sha256(b"store%d" % i).digest() for i in range(19)}
+        stores["devices"] = dev.root
+        ms = ib.multistore(stores)
+        chain = fwscenario.Chain(CHAIN, fwscenario.make_validators(4), fwscenario.START)
+        chain.run(1, app_hash=lambda h: ms.root)
+        lb = chain.blocks[1]
+        fw.device.set_checkpoint(trusted_at_rest.encode_trusted(TrustedState(
+            lb.signed_header.header, lb.next_validators, lb.validators)), None, None, False)
+        env_ops = [list(o) for o in ib.abci_proof_ops(dev, ms, "devices", b"\x05" + key)]
+        epoch_ops = [list(o) for o in ib.abci_proof_ops(dev, ms, "devices", b"\x05" + ekey)]
+        self.proof_bytes = (sum(len(o[1]) + len(o[2]) for o in env_ops + epoch_ops)
+                            - len(rec) - len(env0))
+        msg = H.encode_message(H.Header(H.OP_WRITE, K.GROUP, K.OPEN_SETTINGS, 9),
+                               {"height": 1, "env_proof": env_ops, "epoch_proof": epoch_ops})
+        (work / "request.bin").write_bytes(frame.encode_packet(msg))
+        self.request_bytes = len(msg)
+        self.consts = {"STORE": str(work / "store.img"), "REQUEST": str(work / "request.bin"),
+                       "ANSWER": str(work / "answer.bin")}
+
+    def reset(self):
+        import shutil
+        shutil.copy(self.work / "store0.img", self.work / "store.img")
+
+    def opened(self):
+        a = self.work / "answer.bin"
+        msgs = self.frame.FrameDecoder(1 << 16).feed(a.read_bytes() if a.exists() else b"", 0)
+        if len(msgs) != 1:
+            return False
+        out = self.H.decode_message(msgs[0])[1]
+        return out.get("plaintext") == PLAINTEXT and out.get("version") == 3
+
+
 def _open_figure(work):
-    dev_sk = bytes(range(32))
-    dev_pub = backend.x25519_public_key(dev_sk)
-    book = OwnerBook(OWNER, CHAIN, "owner-1", _rng(b"open"))
-    env = book.pair(b"\x01" * 32, dev_pub)
-    rec = book.seal(b"settings/dev", PLAINTEXT, 3)
-    consts = {"EPOCH_ENV": env, "REC": rec, "DEV_SK": dev_sk, "DEV_PUB": dev_pub,
-              "OWNER_PUB": OWNER.secp256k1_public, "CHAIN": CHAIN}
-    setup = ("from lightclient.chip.keys import envelope as E, epochs\n"
-             "import gc\ngc.collect()\n")
-    job = ("owner = ('secp256k1', OWNER_PUB)\n"
-           "s = epochs.open_epoch(EPOCH_ENV, CHAIN, 'owner-1', 0, owner, DEV_SK, DEV_PUB)\n"
-           "got = E.open_(REC, CHAIN, b'settings/dev', 3, [owner], epochs.epoch_identity(s))\n"
-           "print('OPENED', len(got.plaintext))\n")
-    n, full, _ = job_instructions(work, consts, setup, job, "OPENED 4096", HEAP_KIB)
-    return n
+    """(instructions at HEAP_KIB, smallest heap KiB, proof bytes, request bytes) of the whole
+    OPEN_SETTINGS path."""
+    o = OpenProvisioned(work)
+
+    def fits(kib):
+        o.reset()
+        r = run_chip(work, o.consts, OPEN_SETUP + UPDATE_JOB, kib)
+        return r.returncode == 0 and o.opened()
+    o.reset()
+    r = run_chip(work, o.consts, OPEN_SETUP + UPDATE_JOB, HEAP_KIB)
+    _check(r, "ANSWERED", "OPEN_SETTINGS job")
+    if not o.opened():
+        raise RuntimeError("OPEN_SETTINGS did not answer with the plaintext: %s" % r.stderr[-800:])
+    heap = smallest_heap(fits, 64)
+    n, _, _ = job_instructions(work, o.consts, OPEN_SETUP, UPDATE_JOB, "ANSWERED", HEAP_KIB,
+                               o.reset)
+    return n, heap, o.proof_bytes, o.request_bytes
 
 
 def _seal_figure(work):
@@ -173,7 +274,7 @@ def _remove_rewraps():
 def run():
     with tempfile.TemporaryDirectory(prefix="keysbench-") as d:
         work = Path(d)
-        open_n = _open_figure(work)
+        open_n, open_heap, proof_bytes, request_bytes = _open_figure(work)
         seal_n = _seal_figure(work)
         pair_n = _pair_figure(work)
     sizes, direct = _sizes()
@@ -182,7 +283,17 @@ def run():
     return {
         "chip.settings_open.instructions": {
             "value": open_n, "unit": "instr", "goal": "<= 20000000",
-            "note": where + "; epoch envelope + 4,096-byte record, both owner-signed"},
+            "note": where + "; the whole SMP OPEN_SETTINGS (%d-byte request in 256-byte reads, "
+                            "answer out): both envelopes' proofs checked at the trusted header, "
+                            "setver committed, epoch envelope + 4,096-byte record, owner-signed"
+                            % request_bytes},
+        "chip.settings_open.heap_kib": {
+            "value": open_heap, "unit": "KiB", "goal": "<= 96",
+            "note": "smallest fixed heap of that whole path (every size up to twice it works)"},
+        "chip.settings_open.proof_bytes": {
+            "value": proof_bytes, "unit": "B",
+            "note": "the two proofs' ops beyond the envelopes they carry (IAVL path in a "
+                    "4,096-key store + a 20-store multistore)"},
         "chip.device_write_seal.instructions": {
             "value": seal_n, "unit": "instr",
             "note": where + "; epoch envelope opened, a 4,096-byte write sealed to the epoch key "

@@ -39,6 +39,7 @@ COMMON = [
     "lightclient/chip/app/payments.py",
     "lightclient/chip/app/release_image.py",
     "lightclient/chip/app/seq_log.py",
+    "lightclient/chip/app/settings_proof.py",
     "lightclient/chip/bech32.py",
     "lightclient/chip/cosmos_tx.py",
     "lightclient/chip/core/__init__.py",

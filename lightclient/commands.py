@@ -169,7 +169,7 @@ def _opening_mcu(args, client):
     from lightclient.mcu import McuClient
     from lightclient.sealed_settings import ChipOpener
     mcu = McuClient(args.mcu)
-    client.opener = ChipOpener(mcu)
+    client.opener = ChipOpener(mcu, client)
     return mcu
 
 

@@ -133,7 +133,7 @@ class Story:
         """One boot of the device's light client, told; the client stays for the next step."""
         self.client = c = LightClient(config or self.config)
         c.cross_check_s = WITNESS_BUDGET_S
-        c.opener = ChipOpener(self.mcu)      # the chip opens the owner-sealed settings
+        c.opener = ChipOpener(self.mcu, c)     # the chip opens the owner-sealed settings
         res = c.boot(30)
         sync = res.sync or {}
         say("   boot (%s): %.2f s, %s" % (label, res.seconds,

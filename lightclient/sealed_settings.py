@@ -1,15 +1,17 @@
 # The device's settings, location and skills on the real chain (issue 20, docs/chain-pairing.md
 # "The device's settings"). The owner seals them (docs/envelopes.md) under settings/<owner>/
-# <device|location|skills>.<device account>; the Pi proves each envelope and its epoch's key
-# envelope with ICS23 against the same verified header as the device record, and the chip opens
-# them (keys group OPEN_SETTINGS): the X25519 with the device key happens there, the record key
-# is made there from the chip's paired owner, its own account and the record's name, and the
-# settings' version may not go back. The Pi gets the plaintext, never a key; what it got is
-# cached with the record (the offline boot serves it, stale).
+# <device|location|skills>.<device account>; the Pi proves each envelope with ICS23 against the
+# same verified header as the device record (a lying source is banned here), brings the chip to
+# that header (it verifies every step itself), and hands it the proofs of the envelope and of its
+# epoch's key envelope at the chip's trusted header (keys group OPEN_SETTINGS): the chip verifies
+# them against that header's app hash, makes the record key from its paired owner, its own
+# account and the record's name, refuses a settings version older than one it opened, and does
+# the X25519 with the device key. The Pi gets the plaintext, never a key; what it got is cached
+# with the record (the offline boot serves it, stale).
 
 import hashlib
 
-from lightclient import records
+from lightclient import mcu_bridge, records
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip import txs
 from lightclient.chip.core.errors import DecodeError, Unavailable
@@ -34,18 +36,35 @@ class SettingsSealed(Unavailable):
 
 
 class ChipOpener:
-    """The chip behind the serial link (lightclient.mcu.McuClient) opens the device's settings."""
+    """The chip behind the serial link (lightclient.mcu.McuClient) opens the device's settings.
+    client: the light client whose verified head the chip is brought to before it opens them
+    (mcu_bridge.push); None: the chip opens them at whatever header it trusts now."""
 
-    def __init__(self, mcu):
+    def __init__(self, mcu, client=None):
         self.mcu = mcu
+        self.client = client
 
     def owner_id(self):
         """The paired owner's account (bech32), as the chip holds it; None when unpaired."""
         owner = self.mcu.keys(H.OP_READ, K.KEY_INFO).get("owner")
         return None if owner is None else ct.bech32_address(bytes(owner))
 
-    def open(self, epoch, epoch_env, env, name="device"):
-        p = {"epoch": epoch, "epoch_env": epoch_env, "env": env}
+    def trusted_header(self, height):
+        """(height, app hash) of the header the chip trusts, brought up to `height` first when
+        it is behind and there is a client to bring it."""
+        st = self.mcu.status()
+        if self.client is not None and int(st.get("height") or 0) < height:
+            mcu_bridge.push(self.mcu, self.client)
+            st = self.mcu.status()
+        if st.get("height") is None or st.get("app_hash") is None:
+            raise mcu_bridge.BridgeError("chip_not_provisioned", "the chip trusts no header")
+        return int(st["height"]), bytes(st["app_hash"])
+
+    def open(self, height, env_ops, epoch_ops, name="device"):
+        """The chip verifies both proofs against its trusted header (at `height`) and opens the
+        device record `name` (device, location or skills)."""
+        p = {"height": height, "env_proof": [list(op) for op in env_ops],
+             "epoch_proof": [list(op) for op in epoch_ops]}
         if name != "device":
             p["name"] = name
         return self.mcu.keys(H.OP_WRITE, K.OPEN_SETTINGS, p, timeout=OPEN_TIMEOUT_S)
@@ -59,9 +78,17 @@ def settings_key(owner_id, uuid, name="device"):
 OTHER_RECORDS = (("location", dict), ("skills", list))
 
 
-def _prove(pool, record_key, header_raw, until):
-    return records.fetch_value(pool, SEALED_PREFIX + record_key, header_raw,
-                               envelope.MAX_ENVELOPE, until)
+def _prove(pool, record_key, height, app_hash, until):
+    """The envelope at record_key in the state committed by the verified header at `height`
+    whose app hash is `app_hash` (asked at height - 1) -> (value or None, proof ops). A source
+    whose proof fails is banned by the pool."""
+    key, h = SEALED_PREFIX + record_key, height - 1
+
+    def ask(rpc):
+        return records.verify_value_answer(rpc.abci_query(txs.QUERY_PATH, key, h, True), key, h,
+                                           app_hash, envelope.MAX_ENVELOPE)
+
+    return pool.race(ask, until=until)[0]
 
 
 def _json_value(plaintext, kind, name):
@@ -100,7 +127,8 @@ def read(pool, header_raw, uuid, opener, cached=None, until=None):
 
 def _read_one(pool, header_raw, owner_id, uuid, name, kind, opener, cached, until):
     key = settings_key(owner_id, uuid, name)
-    env = _prove(pool, key, header_raw, until)
+    header = header_raw.light_block.signed_header.header
+    env, ops = _prove(pool, key, header.height, header.app_hash, until)
     base = {"owner": owner_id, "key": key.decode()}
     if env is None:
         return dict(base, state=NONE_YET, value=kind())
@@ -111,12 +139,19 @@ def _read_one(pool, header_raw, owner_id, uuid, name, kind, opener, cached, unti
     if opener is None:
         raise SettingsSealed("settings_sealed", "the device's %s changed on chain and only its "
                              "chip opens them (--mcu PORT)" % name, key=base["key"])
+    height, app_hash = opener.trusted_header(header.height)
+    if (height, app_hash) != (header.height, header.app_hash):
+        # the chip trusts another header (ahead of ours): proven again at that one
+        env, ops = _prove(pool, key, height, app_hash, until)
+        if env is None:
+            return dict(base, state=NONE_YET, value=kind())
+        digest = hashlib.sha256(env).hexdigest()
     epoch = envelope.parse(env)[envelope.K_EPOCH]
-    epoch_env = _prove(pool, epochs.epoch_record_key(owner_id, epoch), header_raw, until)
+    epoch_env, epoch_ops = _prove(pool, epochs.epoch_record_key(owner_id, epoch), height,
+                                  app_hash, until)
     if epoch_env is None:
         raise Unavailable("epoch_absent", "the chain proves the record's key epoch has no "
                           "envelope", epoch=epoch)
-    out = opener.open(epoch, epoch_env, env) if name == "device" else \
-        opener.open(epoch, epoch_env, env, name)
+    out = opener.open(height, ops, epoch_ops, name)
     return dict(base, state=OPENED, value=_json_value(bytes(out["plaintext"]), kind, name),
-                version=out["version"], epoch=out["epoch"], sha256=digest)
+                version=out["version"], epoch=out["epoch"], height=height, sha256=digest)

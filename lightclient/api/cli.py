@@ -124,7 +124,7 @@ def build_app(args, sock=None):
             if isinstance(signer, McuSigner):   # the chip on the link opens the settings too,
                 from lightclient.api.sealed_writes import ChipSealer   # and seals the writes
                 from lightclient.sealed_settings import ChipOpener
-                client.opener = ChipOpener(signer.client)
+                client.opener = ChipOpener(signer.client, client)
                 sealer = ChipSealer(signer.client)
             writer = chain_writes.ChainWriter(client, cfg.chain_id, signer, queue, sealer=sealer)
     except LightClientError as e:           # a clear line, not a traceback, in the journal

@@ -1,11 +1,12 @@
 """The Pi's side of the device's sealed settings (lightclient/sealed_settings.py), with the
 proofs stubbed (the chain's proofs: tests/localchain/test_chain_sealed_settings.py): what it reads
 with and without a chip, the chip's opening of the very same bytes reused, a changed envelope
-never served from the cache, and the opened settings kept in the records cache for the offline
-boot."""
+never served from the cache, the proofs handed to the chip made at the header it trusts, and the
+opened settings kept in the records cache for the offline boot."""
 
 import json
 import os
+from types import SimpleNamespace
 
 import coincurve
 import pytest
@@ -29,27 +30,43 @@ UUID = ct.bech32_address(PUB)
 KEY = epochs.device_settings_key(OWNER_ID, UUID)
 
 
+HEAD = SimpleNamespace(light_block=SimpleNamespace(signed_header=SimpleNamespace(
+    header=SimpleNamespace(height=20, app_hash=bytes([20]) * 32))))
+
+
 class FakeChip:
-    def __init__(self, owner=OWNER_ID):
+    """Opens what the stubbed proof ops carry; trusts the header at `height`."""
+
+    def __init__(self, owner=OWNER_ID, height=20):
         self.owner = owner
         self.opened = 0
+        self.height = height
 
     def owner_id(self):
         return self.owner
 
-    def open(self, epoch, epoch_env, env):
+    def trusted_header(self, height):
+        return self.height, bytes([self.height]) * 32
+
+    def open(self, height, env_ops, epoch_ops):
+        assert height == self.height and epoch_ops[0][1] == epochs.epoch_record_key(OWNER_ID, 0)
+        assert env_ops[0][0] == epoch_ops[0][0] == height    # proven at the chip's header
         self.opened += 1
-        book = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, epoch)
-        o = book.open(KEY, env)
+        o = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, 0).open(KEY, env_ops[0][2])
         return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch, "key": KEY}
 
 
 @pytest.fixture
 def chain(monkeypatch):
-    """{record key: envelope}: what the stubbed proofs prove present."""
-    state = {}
-    monkeypatch.setattr(sealed_settings, "_prove",
-                        lambda pool, key, header_raw, until: state.get(bytes(key)))
+    """{height: {record key: envelope}}: what the stubbed proofs prove present at a header (its
+    ops: [(height, key, envelope)])."""
+    state = {20: {}, 21: {}}
+
+    def prove(pool, key, height, app_hash, until):
+        assert app_hash == bytes([height]) * 32
+        v = state[height].get(bytes(key))
+        return v, [(height, bytes(key), v)]
+    monkeypatch.setattr(sealed_settings, "_prove", prove)
     return state
 
 
@@ -58,10 +75,11 @@ def _seal(plaintext, version):
 
 
 def _read(chip, cached=None):
-    return sealed_settings.read(None, None, UUID, chip, cached)
+    return sealed_settings.read(None, HEAD, UUID, chip, cached)
 
 
 def test_opened_on_the_chip_then_the_same_bytes_from_the_cached_opening(chain):
+    chain = chain[20]
     chain[KEY] = _seal(b'{"lang":"de-de"}', 3)
     chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
     chip = FakeChip()
@@ -88,7 +106,16 @@ def test_an_unpaired_chip_and_a_device_with_no_envelope_read_empty_settings(chai
     assert got["state"] == sealed_settings.NONE_YET and got["setting"] == {}
 
 
+def test_a_chip_ahead_of_the_pi_gets_the_proofs_at_its_own_header(chain):
+    chain[20][KEY] = _seal(b'{"lang":"de-de"}', 3)
+    chain[21][KEY] = _seal(b'{"lang":"fr-fr"}', 4)
+    chain[21][epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
+    got = _read(FakeChip(height=21))
+    assert got["setting"] == {"lang": "fr-fr"} and got["height"] == 21
+
+
 def test_opened_bytes_that_are_not_a_json_object_are_refused(chain):
+    chain = chain[20]
     chain[KEY] = _seal(b'["lang"]', 1)
     chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
     with pytest.raises(DecodeError) as e:

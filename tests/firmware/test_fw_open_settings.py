@@ -1,99 +1,189 @@
 # The device's own settings opened on the chip (keys group OPEN_SETTINGS, issue 20), through its
-# SMP handler on CPython over a RAM flash: the chip names the record itself (its paired owner, its
-# account key), so another device's envelope is refused; an older version than the last one it
-# accepted is refused, across a power cut; a stripped wrap or a forged owner signature is refused;
-# each with its check, and nothing but the plaintext leaves.
+# SMP handler on CPython over a RAM flash. The envelopes come inside their x/devices proofs, which
+# the chip verifies against the app hash of its own trusted header: a forged proof, a proof for
+# another key and a proof at an older height are refused (envelope_proof, envelope_proof_height)
+# with nothing kept; the chip names the record itself (its paired owner, its account key); an
+# older version than the last one it accepted is refused, across a power cut; a stripped wrap or
+# a forged owner signature is refused; each with its check, and nothing but the plaintext leaves.
 import os
 
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.app import keys_group
-from lightclient.chip.core import cbor
+from lightclient.chip.core import cbor, ics23_types, trusted_at_rest, update_encode
+from lightclient.chip.core.verifier import TrustedState
 from lightclient.chip.crypto import secp256k1
 from lightclient.chip.keys import envelope, epochs
 from lightclient.chip.smp import keys as K
 from lightclient.owner import chain as oc
 from lightclient.owner.book import OwnerBook
 
+import fwscenario
 from test_fw_pairing import OWNER, Board, _pair, _rc
 
 OWNER_ID = OWNER.address("mycroft")
+EPOCH0 = epochs.epoch_record_key(OWNER_ID, 0)
+ib = fwscenario.ics23_build
 
 
-def _paired():
-    b = Board()
-    res = _pair(b, b.code)
-    acct = b.fw.device.generate_account_key(False)
-    book = OwnerBook(OWNER, b.chain_id, OWNER_ID, os.urandom)
-    env0 = book.pair(res.device_pub, res.device_x25519)
-    key = oc.settings_record_key(OWNER_ID, oc.device_settings_name(ct.bech32_address(acct)))
-    return b, book, env0, key
+class Settled:
+    """A paired chip (with its account key) on a chain whose header h commits to an x/devices
+    store holding states[h - 1], {record key: envelope} (at 0x05 || record key); the chip is
+    re-provisioned at header 1 and moved on with `advance`."""
+
+    def __init__(self):
+        self.b = b = Board()
+        res = _pair(b, b.code)
+        acct = b.fw.device.generate_account_key(False)
+        self.book = OwnerBook(OWNER, b.chain_id, OWNER_ID, os.urandom)
+        self.env0 = self.book.pair(res.device_pub, res.device_x25519)
+        self.key = oc.settings_record_key(OWNER_ID, oc.device_settings_name(
+            ct.bech32_address(acct)))
+
+    def chain(self, *states):
+        self.trees = []
+        for st in states:
+            dev = ib.IavlTree({b"\x05" + k: v for k, v in st.items()}, version=1)
+            self.trees.append((dev, ib.multistore({"bank": ib.IavlTree({b"b": b"1"}, 1).root,
+                                                   "devices": dev.root})))
+        self.c = fwscenario.Chain(self.b.chain_id, fwscenario.make_validators(4),
+                                  fwscenario.START)
+        self.c.run(len(states), app_hash=lambda h: self.trees[h - 1][1].root)
+        self.b.fw.device.set_checkpoint(trusted_at_rest.encode_trusted(self._trusted(1)), None,
+                                        None, True)
+
+    def _trusted(self, h):
+        lb = self.c.blocks[h]
+        return TrustedState(lb.signed_header.header, lb.next_validators, lb.validators)
+
+    def advance(self, frm, to):
+        steps = [self.c.blocks[h] for h in range(frm + 1, to + 1)]
+        self.b.fw.device.submit_update(update_encode.encode_update(steps, self._trusted(frm)),
+                                       self.c.time_at(to) + 60 * fwscenario.SECOND)
+
+    def ops(self, h, key):
+        dev, stores = self.trees[h - 1]
+        return [list(op) for op in ib.abci_proof_ops(dev, stores, "devices", b"\x05" + key)]
+
+    def open(self, h, at=None, env_ops=None, epoch_ops=None):
+        return self.b.call(keys_group.open_settings, {
+            "height": h if at is None else at,
+            "env_proof": env_ops or self.ops(h, self.key),
+            "epoch_proof": epoch_ops or self.ops(h, EPOCH0)})
+
+    def refused(self, *args, **kw):
+        rc, e = _rc(lambda: self.open(*args, **kw))
+        assert rc == K.E_ENVELOPE
+        return e
+
+    def setver(self):
+        return self.b.fw.device.store.get("setver")
 
 
-def _open(b, env0, env):
-    return b.call(keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "env": env})
+def _forged(ops, value):
+    """ops whose existence proof carries `value` in place of the committed one."""
+    p = ics23_types.decode_commitment_proof(ops[0][2])
+    p.value = value
+    return [[ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p)]] + ops[1:]
 
 
-def test_the_chip_opens_its_own_settings_and_refuses_an_older_version_after_a_power_cut():
-    b, book, env0, key = _paired()
-    assert key == epochs.device_settings_key(OWNER_ID, ct.bech32_address(b.fw.device.acct_pub))
-    v1 = book.seal(key, b'{"lang":"de-de"}', 1)
-    v2 = book.seal(key, b'{"lang":"fr-fr"}', 2)
-    assert _open(b, env0, v1) == {"plaintext": b'{"lang":"de-de"}', "version": 1, "epoch": 0,
-                                  "key": key}
-    assert _open(b, env0, v2)["plaintext"] == b'{"lang":"fr-fr"}'
-    assert _open(b, env0, v2)["version"] == 2            # the same version again: fine
-    b.boot()                                             # a power cut: rebuilt from the flash
-    rc, e = _rc(_open, b, env0, v1)
-    assert rc == K.E_ENVELOPE and e.check == "envelope_replayed"
-    assert b.fw.device.store.get("setver") == b"2"
+def test_the_chip_opens_its_own_settings_at_its_header_and_refuses_older_ones():
+    s = Settled()
+    assert s.key == epochs.device_settings_key(OWNER_ID,
+                                               ct.bech32_address(s.b.fw.device.acct_pub))
+    v1 = s.book.seal(s.key, b'{"lang":"de-de"}', 1)
+    v2 = s.book.seal(s.key, b'{"lang":"fr-fr"}', 2)
+    s.chain({s.key: v1, EPOCH0: s.env0}, {s.key: v2, EPOCH0: s.env0},
+            {s.key: v1, EPOCH0: s.env0})
+    assert s.open(1) == {"plaintext": b'{"lang":"de-de"}', "version": 1, "epoch": 0,
+                         "key": s.key, "height": 1}
+    s.advance(1, 2)
+    # the proof of header 1's state, now that the chip trusts header 2: refused, by its height
+    # or (claimed at 2) by its app hash
+    assert s.refused(1, at=1).check == "envelope_proof_height"
+    e = s.refused(1, at=2)
+    assert e.check == "envelope_proof" and e.details["cause"] == "abci_app_hash_mismatch"
+    assert s.setver() == b"1"                            # nothing kept from either
+    assert s.open(2)["plaintext"] == b'{"lang":"fr-fr"}'
+    assert s.open(2)["version"] == 2                     # the same version again: fine
+    s.b.boot()                                           # a power cut: rebuilt from the flash
+    s.advance(2, 3)                                      # a state that went back (no chain does)
+    assert s.refused(3).check == "envelope_replayed"
+    assert s.setver() == b"2"
 
 
-def test_another_devices_envelope_a_stripped_wrap_and_a_forged_signature_are_refused():
-    b, book, env0, key = _paired()
+def test_a_forged_proof_or_a_proof_for_another_key_is_refused_and_nothing_kept():
+    s = Settled()
     other = oc.settings_record_key(OWNER_ID, oc.device_settings_name(
         ct.bech32_address(secp256k1.public_key(b"\x05" * 32))))
-    rc, e = _rc(_open, b, env0, book.seal(other, b'{"lang":"xx"}', 9))
-    assert rc == K.E_ENVELOPE and e.check == "envelope_record_key"
-    # a record signed by a key that says it is the owner's: refused, its version not kept
-    m = envelope.parse(book.seal(key, b'{"lang":"xx"}', 3))
-    m[envelope.K_SIG] = bytes(64)
-    rc, e = _rc(_open, b, env0, cbor.dumps(m))
-    assert rc == K.E_ENVELOPE and e.check == "envelope_signature"
-    assert b.fw.device.store.get("setver") is None
-    # the epoch envelope without this device's wrap (another device's instead): the owner's
-    # signature no longer covers it. The record itself is authentic: its version is kept
-    m = envelope.parse(env0)
+    v1 = s.book.seal(s.key, b'{"lang":"de-de"}', 1)
+    v9 = s.book.seal(s.key, b'{"lang":"xx"}', 9)         # sealed, never written on chain
+    s.chain({s.key: v1, EPOCH0: s.env0, other: s.book.seal(other, b'{"lang":"yy"}', 5)})
+    # a newer, authentic envelope put inside the proof of the committed one
+    e = s.refused(1, env_ops=_forged(s.ops(1, s.key), v9))
+    assert e.check == "envelope_proof" and e.details["cause"] == "ics23_value_mismatch"
+    # another device's envelope with its own valid proof: the chip's key is not that one
+    e = s.refused(1, env_ops=s.ops(1, other))
+    assert e.check == "envelope_proof" and e.details["cause"] == "abci_proof_op_key"
+    # a forged epoch envelope (this device's wrap stripped) inside the epoch's proof
+    m = envelope.parse(s.env0)
     m[envelope.K_WRAPS] = [[os.urandom(32), os.urandom(32), os.urandom(48)]]
-    rc, e = _rc(_open, b, cbor.dumps(m), book.seal(key, b"{}", 1))
-    assert rc == K.E_ENVELOPE and e.check == "envelope_signature"
-    assert b.fw.device.store.get("setver") == b"1"
+    e = s.refused(1, epoch_ops=_forged(s.ops(1, EPOCH0), cbor.dumps(m)))
+    assert e.check == "envelope_proof"
+    # proof ops that are not ops at all
+    assert s.refused(1, env_ops=[["ics23:iavl", b"k"]]).check == "envelope_proof"
+    assert s.setver() is None                            # nothing kept from any of them
+    assert s.open(1)["plaintext"] == b'{"lang":"de-de"}' and s.setver() == b"1"
+
+
+def test_a_forged_signature_and_a_stripped_wrap_on_chain_are_refused():
+    s = Settled()
+    m = envelope.parse(s.book.seal(s.key, b'{"lang":"xx"}', 3))
+    m[envelope.K_SIG] = bytes(64)
+    e0 = envelope.parse(s.env0)
+    e0[envelope.K_WRAPS] = [[os.urandom(32), os.urandom(32), os.urandom(48)]]
+    s.chain({s.key: cbor.dumps(m), EPOCH0: s.env0},
+            {s.key: s.book.seal(s.key, b"{}", 1), EPOCH0: cbor.dumps(e0)})
+    assert s.refused(1).check == "envelope_signature"
+    assert s.setver() is None
+    s.advance(1, 2)
+    # the record is authentic and proven: its version is kept; the epoch envelope is not
+    assert s.refused(2).check == "envelope_signature"
+    assert s.setver() == b"1"
 
 
 def test_an_unpaired_chip_or_one_without_an_account_key_opens_nothing():
     b = Board()
-    rc, e = _rc(_open, b, b"", b"")
+    def p():
+        return {"height": 1, "env_proof": [], "epoch_proof": []}
+    rc, e = _rc(b.call, keys_group.open_settings, p())
     assert rc == K.E_NOT_PAIRED and e.check == "not_paired"
     _pair(b, b.code)
-    rc, e = _rc(_open, b, b"", b"")
+    rc, e = _rc(b.call, keys_group.open_settings, p())
     assert e.check == "no_account_key"
+    rc, e = _rc(b.call, keys_group.open_settings, {"height": 1})
+    assert e.check == "request"
 
 
 def test_location_and_skills_are_opened_by_name_under_keys_the_chip_makes():
     """OPEN_SETTINGS name=location|skills: settings/<owner>/<name>.<its account>, made on the
-    chip; the settings' envelope is not a location (envelope_record_key), an unknown name is
-    refused, and the settings' replay floor (setver) is not touched."""
-    b, book, env0, key = _paired()
-    me = ct.bech32_address(b.fw.device.acct_pub)
+    chip and proven at its header; the settings' envelope is not a location (its proof is for
+    another key), an unknown name is refused, and the settings' replay floor (setver) is not
+    touched."""
+    s = Settled()
+    me = ct.bech32_address(s.b.fw.device.acct_pub)
     loc = oc.settings_record_key(OWNER_ID, oc.device_settings_name(me, "location"))
     assert loc == epochs.device_settings_key(OWNER_ID, me, "location")
-    env = book.seal(loc, b'{"city":"Lyon"}', 4)
-    got = b.call(keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "env": env,
-                                            "name": "location"})
-    assert got == {"plaintext": b'{"city":"Lyon"}', "version": 4, "epoch": 0, "key": loc}
-    assert b.fw.device.store.get("setver") is None
-    rc, e = _rc(b.call, keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "name":
-                                                   "location", "env": book.seal(key, b"{}", 1)})
-    assert rc == K.E_ENVELOPE and e.check == "envelope_record_key"
-    rc, e = _rc(b.call, keys_group.open_settings, {"epoch": 0, "epoch_env": env0, "env": env,
-                                                   "name": "contacts"})
+    env = s.book.seal(loc, b'{"city":"Lyon"}', 4)
+    s.chain({loc: env, s.key: s.book.seal(s.key, b"{}", 1), EPOCH0: s.env0})
+
+    def by_name(name, key):
+        return s.b.call(keys_group.open_settings, {
+            "height": 1, "name": name, "env_proof": s.ops(1, key),
+            "epoch_proof": s.ops(1, EPOCH0)})
+    assert by_name("location", loc) == {"plaintext": b'{"city":"Lyon"}', "version": 4,
+                                        "epoch": 0, "key": loc, "height": 1}
+    assert s.setver() is None
+    rc, e = _rc(by_name, "location", s.key)
+    assert rc == K.E_ENVELOPE and e.check == "envelope_proof"
+    rc, e = _rc(by_name, "contacts", loc)
     assert e.check == "record_name"

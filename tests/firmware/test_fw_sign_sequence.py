@@ -155,3 +155,31 @@ def test_a_proven_value_naming_another_account_is_refused():
         b.d.submit_update(b.account_update(), b.sc.now(2))
     assert e.value.check == "account_mismatch" and b.d.acct_seq is None
     assert b.d.trusted.header.height == 1   # nothing of that update is kept
+
+
+def test_an_older_account_proof_never_lowers_the_floor():
+    """A later header whose state proves a lower sequence for the same account number (no honest
+    chain lowers one; a re-created account has another number): the floor stays at the higher
+    one proven before, also after a reboot."""
+    b = Board(sequence=5)
+    older = base_account(b.pub, ACCOUNT, 3)
+    acc3 = ib.IavlTree({b.key: older}, version=1)
+    stores3 = ib.multistore({"bank": ib.IavlTree({b"b": b"1"}, 1).root,
+                             "devices": b.sc.devices.root, "acc": acc3.root})
+    b.sc.chain = fwscenario.Chain("fw-test-chain", fwscenario.make_validators(4),
+                                  fwscenario.START)
+    b.sc.chain.run(4, app_hash=lambda h: (b.stores if h <= 2 else stores3).root)
+    b.d.set_checkpoint(b.sc.checkpoint(1), None, None, True)
+    b.d.submit_update(b.account_update(1, 2), b.sc.now(2))
+    assert b.d.acct_seq == {"n": ACCOUNT, "s": 5, "h": 2}
+    ops = ib.abci_proof_ops(acc3, stores3, "acc", b.key)
+    steps = [b.sc.chain.blocks[3]]
+    b.d.submit_update(update_encode.encode_update(steps, b.sc.trusted(2),
+                                                  proofs=[("acc", b.key, older, ops)]),
+                      b.sc.now(3))
+    assert b.d.trusted.header.height == 3                # the update itself is taken
+    assert b.d.acct_seq == {"n": ACCOUNT, "s": 5, "h": 2}
+    assert b.refused(4) == "sequence_below_proven"
+    b.boot()
+    assert b.d.acct_seq["s"] == 5 and b.refused(3) == "sequence_below_proven"
+    b.sign(5)

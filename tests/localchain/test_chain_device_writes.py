@@ -145,7 +145,7 @@ def test_location_and_skills_are_served_by_the_device_api_from_sealed_records(wo
     cfg.chain_kind, cfg.device_uuid, cfg.discover = COSMOS_SDK, d["address"], False
     client = LightClient(cfg)
     with McuClient(d["port"], timeout=pairhelp.MCU_TIMEOUT_S) as mcu:
-        client.opener = ChipOpener(mcu)
+        client.opener = ChipOpener(mcu, client)
         client.sync(20, poll_s=5.0)
         svc = DeviceService(client, d["address"])
         base = "/v1/device/%s/" % d["address"]

@@ -3,9 +3,11 @@ owner-sealed settings and their key epoch's envelope with ICS23 against the veri
 its record, and its chip opens them. A relay that swaps in another device's envelope, replays an
 older version, strips this device's wrap from the epoch envelope or forges the owner's signature
 fails a proof, named, and is banned: the device keeps its last good settings, never wrong ones.
-A Pi that hands the chip those envelopes itself (no proof on its way) is refused by the chip,
-each with its check, an older version even after the chip's power cut. The device API serves the
-opened settings to the unmodified ovos-backend-client. On net7 with conftest's sealed_device."""
+A Pi that hands the chip those envelopes itself is refused by the chip, which verifies their
+proofs against the header it trusts: an older version's proof, another device's envelope, an
+envelope forged inside its proof, each with its check, also after the chip's power cut. The device
+API serves the opened settings to the unmodified ovos-backend-client. On net7 with conftest's
+sealed_device."""
 
 import base64
 import json
@@ -14,9 +16,10 @@ import os
 import coincurve
 import pytest
 
-from lightclient import sealed_settings
+from lightclient import records, sealed_settings
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.core import cbor
+from lightclient.chip import txs
+from lightclient.chip.core import cbor, ics23_types
 from lightclient.chip.keys import envelope, epochs
 from lightclient.chip.smp import keys as K
 from lightclient.client import LightClient
@@ -79,7 +82,7 @@ def _read(w, relay):
     cfg.chain_kind, cfg.device_uuid, cfg.discover = COSMOS_SDK, w["d"]["address"], False
     client = LightClient(cfg)
     with McuClient(w["d"]["port"], timeout=MCU_TIMEOUT_S) as mcu:
-        client.opener = ChipOpener(mcu)
+        client.opener = ChipOpener(mcu, client)
         client.sync(20, poll_s=5.0)
         rec = client.device_record(deadline_s=20)
     banned = {s["url"]: s.get("ban_reason") for s in client.pool.status() if s["banned"]}
@@ -160,32 +163,60 @@ def test_a_lying_relay_fails_a_proof_and_the_device_keeps_its_last_good_settings
     assert rec.stale and rec.record["setting"] == NEW and rec.record["sealed"]["version"] == 2
 
 
-def test_a_pi_handing_the_chip_bad_envelopes_itself_is_refused_by_the_chip(world):
-    """No proof on the way: the chip's own checks. The record key it makes itself (another
-    device's envelope: envelope_record_key), the version it last opened, kept across a power cut
-    (version 1 after a later one: envelope_replayed), the owner's signature over the epoch envelope (a
-    stripped wrap) and over the record (envelope_signature)."""
-    owner, d = world["owner"], world["d"]
-    epoch_env, latest = owner.sealed(world["epoch0"]), owner.sealed(world["mine"])
-    stripped, forged = (_value_edit(f)(None, {"value": base64.b64encode(e).decode()})["value"]
-                        for f, e in ((_strip_wrap, epoch_env), (_forge_signature, latest)))
+def _forged(ops, change):
+    """ops whose existence proof carries the envelope edited by change(map)."""
+    p = ics23_types.decode_commitment_proof(ops[0][2])
+    m = envelope.parse(p.value)
+    change(m)
+    p.value = cbor.dumps(m)
+    return [(ops[0][0], ops[0][1], ics23_types.encode_commitment_proof(p))] + list(ops[1:])
+
+
+def test_a_pi_handing_the_chip_bad_proofs_itself_is_refused_by_the_chip(world):
+    """Past the Pi's own checks: the chip verifies the proofs against the header it trusts
+    (after a power cut, from its flash). Version 1's proof from its older state
+    (envelope_proof_height, or claimed at the chip's header: envelope_proof), another device's
+    envelope with its own valid proof, a forged owner signature or a stripped wrap put inside
+    a proof (envelope_proof); then the honest proofs open the latest settings."""
+    d = world["d"]
     d["board"].stop()               # a power cut: the chip boots again from its flash
     d["board"].start()
     d["port"] = d["board"].port
-    cases = [(epoch_env, owner.sealed(world["other"]), "envelope_record_key"),
-             (epoch_env, world["v1"], "envelope_replayed"),
-             (base64.b64decode(stripped), latest, "envelope_signature"),
-             (epoch_env, base64.b64decode(forged), "envelope_signature")]
+    cfg = client_config(world["net"], world["state"], world["net"].node("val2")["rpc"], [])
+    cfg.chain_kind, cfg.device_uuid, cfg.discover = COSMOS_SDK, d["address"], False
+    client = LightClient(cfg)
+    client.sync(20, poll_s=5.0)
+    pool = client.pool
+    head = client.trusted().light_block.signed_header.header.height
     with McuClient(d["port"], timeout=MCU_TIMEOUT_S) as mcu:
-        chip = ChipOpener(mcu)
-        for epoch_e, env, check in cases:
+        chip = ChipOpener(mcu, client)
+        height, app_hash = chip.trusted_header(head)
+        assert height >= head
+
+        def ops(name):
+            return sealed_settings._prove(pool, world[name], height, app_hash, None)[1]
+
+        def raw_ops(name, state):   # unverified here: what a lying Pi could send
+            return pool.race(lambda rpc: records.parse_proof_ops(rpc.abci_query(
+                txs.QUERY_PATH, SEALED_PREFIX + world[name], state, True)))[0]
+
+        mine, epoch0, v1 = ops("mine"), ops("epoch0"), raw_ops("mine", world["v1_state"])
+        cases = [(world["v1_state"] + 1, v1, epoch0, "envelope_proof_height", None),
+                 (height, v1, epoch0, "envelope_proof", "abci_app_hash_mismatch"),
+                 (height, ops("other"), epoch0, "envelope_proof", "abci_proof_op_key"),
+                 (height, _forged(mine, _forge_signature), epoch0, "envelope_proof",
+                  "ics23_value_mismatch"),
+                 (height, mine, _forged(epoch0, _strip_wrap), "envelope_proof",
+                  "ics23_value_mismatch")]
+        for at, env_ops, epoch_ops, check, cause in cases:
             with pytest.raises(McuError) as e:
-                chip.open(0, epoch_e, env)
-            assert e.value.rc == K.E_ENVELOPE and e.value.check == check
-        out = chip.open(0, epoch_env, latest)
+                chip.open(at, env_ops, epoch_ops)
+            assert e.value.rc == K.E_ENVELOPE and e.value.check == check, (check, e.value)
+            assert cause is None or cause in str(e.value), (cause, e.value)
+        out = chip.open(height, mine, epoch0)
     assert json.loads(out["plaintext"]) == NEW
-    assert out["version"] == envelope.parse(latest)[envelope.K_VERSION] >= 2
-    assert set(out) == {"plaintext", "version", "epoch", "key"}      # never a key
+    assert out["version"] >= 2 and out["height"] == height
+    assert set(out) == {"plaintext", "version", "epoch", "key", "height"}      # never a key
 
 
 def test_a_device_whose_owner_sealed_nothing_for_it_reads_defaults_and_says_so(world):

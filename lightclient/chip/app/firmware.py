@@ -61,14 +61,16 @@ class Firmware:
         self.decoder.expire(now_ms)
 
     def feed(self, data, now_ms=0):
-        out = bytearray()
+        out = None   # one answer (the usual case) is returned as framed, without a copy
         msgs = self.decoder.feed(data, now_ms)
         data = None
         while msgs:
             rsp = self._handle(msgs, now_ms)
             if rsp is not None:
-                out += frame.encode_packet(rsp)
-        return bytes(out)
+                pkt = frame.encode_packet(rsp)
+                rsp = None
+                out = pkt if out is None else out + pkt
+        return b"" if out is None else out
 
     def handle(self, msg, now_ms=0):
         """One SMP request message -> the response message (None when nothing is owed)."""

@@ -208,44 +208,72 @@ class Keyring:
         return {"plaintext": opened.plaintext, "version": opened.version,
                 "epoch": opened.epoch}
 
-    def open_settings(self, epoch_no, epoch_env, record_env, name="device"):
-        """The device's own settings: the record key is made here from the paired owner and this
-        chip's account key (a Pi cannot hand it another device's or another record's envelope),
-        and the version must not be older than the last authentic one seen here. A newer one is
-        committed once its writer's signature verifies, before anything is decrypted (the heap
+    def open_settings(self, height, proofs, name="device"):
+        """A device record of its own (name: its settings, location or skills), proven at the
+        chip's trusted header (app/settings_proof): both envelopes are the values of x/devices proofs (proofs: the request's payload, whose
+        "env_proof" and "epoch_proof" are taken out of it here, so that nothing holds the
+        request once they are verified) checked against the app hash of the header this chip
+        verified itself, at height `height` (which must be that header's: an older proof is
+        refused, envelope_proof_height). The record key is made here from the
+        paired owner and this chip's account key (a Pi cannot hand it another device's or
+        another record's envelope), the epoch's key from the record's epoch, and the version
+        must not be older than the last authentic one seen here. A newer one is committed once
+        its writer's signature and both proofs verify, before anything is decrypted (the heap
         is then at its emptiest for the store's buffers) and before the plaintext leaves, so a
         power cut never lets an older envelope back."""
+        from lightclient.chip.app import settings_proof as SP
         p = self.paired()
         if p is None:
             raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
         if self.device.acct_pub is None:
             raise lc_error(lc.E_NO_KEY, "no_account_key", "no account key: the settings "
                            "record is named by the device's account")
-        from lightclient.chip import cosmos_tx as ct
-        owner_id = ct.bech32_address(p["owner"])
+        t = self.device.trusted
+        if t is None:
+            raise lc_error(lc.E_NOT_PROVISIONED, "not_provisioned", "no trusted header to "
+                           "prove the settings against")
+        if height != t.header.height:
+            raise _tag(EnvelopeError("envelope_proof_height", "the proofs are not at the chip's "
+                                     "trusted header", height=height,
+                                     trusted_height=t.header.height), K.E_ENVELOPE)
         if name not in epochs.DEVICE_RECORDS:
             raise lc_error(lc.E_DECODE, "record_name", "not a device record", name=name)
-        key = epochs.device_settings_key(owner_id, ct.bech32_address(self.device.acct_pub), name)
+        owner_id = SP.account_bech32(p["owner"])
+        key = epochs.device_settings_key(owner_id, SP.account_bech32(self.device.acct_pub), name)
         # the replay floor is kept for the settings record only (one store record); location
-        # and skills rest on the Pi's proof for freshness, on the key made here for identity
+        # and skills rest on the header the chip verified for freshness, on the key made here
+        # for identity
         seen = self._get("setver") if name == "device" else None
         seen = int(seen) if seen else 0
         try:
+            # the small epoch proof copied, the record's verified: then no view into the
+            # request is left, and its buffer is free for what follows (the 96 KiB heap)
+            epoch_ops = SP.decode_ops(proofs.pop("epoch_proof"), "epoch_proof", copy=True)
+            record_env = SP.proven_envelope(SP.decode_ops(proofs.pop("env_proof"), "env_proof"),
+                                            t.header.app_hash, key, "env_proof")
+            gc.collect()
             m = envelope.verify(record_env, p["chain_id"], key, seen,
                                 [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
+            record_env = None
+            epoch_no = m[envelope.K_EPOCH]
+            epoch_env = SP.proven_envelope(epoch_ops, t.header.app_hash,
+                                           epochs.epoch_record_key(owner_id, epoch_no),
+                                           "epoch_proof")
+            epoch_ops = None
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         if name == "device" and m[envelope.K_VERSION] > seen:
             gc.collect()
             self.device._commit({"setver": str(m[envelope.K_VERSION]).encode()})
         _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        epoch_env = None
         try:
             opened = envelope.decrypt(m, epochs.epoch_identity(secret))
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         secret = None
         return {"plaintext": opened.plaintext, "version": opened.version, "epoch": opened.epoch,
-                "key": key}
+                "key": key, "height": height}
 
     def seal_own(self, epoch_no, epoch_env, kind, version, plaintext, random):
         """What the device writes itself (skill settings, settings meta, metrics), sealed to the

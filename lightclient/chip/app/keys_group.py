@@ -57,11 +57,14 @@ def open_sealed(fw, p, now_ms):
 
 
 def open_settings(fw, p, now_ms):
-    epoch = F.field(p, "epoch", "uint", required=True)
-    epoch_env = F.field(p, "epoch_env", "bytes", required=True, max_len=4096)
-    env = F.field(p, "env", "bytes", required=True, max_len=MAX_ENVELOPE)
+    # the envelopes come inside their proofs (app/settings_proof); the keyring takes them out of
+    # the payload itself, so the request is freed as soon as the chip has verified them
+    height = F.field(p, "height", "uint", required=True)
     name = F.field(p, "name", "str", default="device", max_len=16)
-    return _keyring(fw).open_settings(epoch, epoch_env, env, name)
+    for field in ("env_proof", "epoch_proof"):
+        if field not in p:
+            raise F.bad_request("field missing", field=field)
+    return _keyring(fw).open_settings(height, p, name)
 
 
 def seal_own(fw, p, now_ms):

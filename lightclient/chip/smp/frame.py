@@ -70,19 +70,35 @@ def encode_packet(message, line_max=LINE_MAX):
         raise DecodeError("frame_too_large", "SMP message too long for the serial framing",
                           length=len(message))
     c = crc16(message)
-    raw = bytes((n >> 8, n & 0xFF)) + bytes(message) + bytes((c >> 8, c & 0xFF))
     chunk = (line_max - 4) // 4 * 3  # raw bytes per line: 90 (120 base64 characters) for 127
     if chunk <= 0:
         raise DecodeError("frame_line_length", "line length too small", line_max=line_max)
-    out = bytearray()
+    # One buffer for the packet and one, sized exactly, for the lines: a 4 KB answer on a board's
+    # fragmented 96 KiB heap must not need several copies of itself at once.
+    raw = bytearray(n + 2)
+    raw[0], raw[1] = n >> 8, n & 0xFF
+    raw[2:n] = message
+    raw[n], raw[n + 1] = c >> 8, c & 0xFF
+    view = memoryview(raw)
+    full, last = divmod(len(raw), chunk)
+    size = full * (len(START) + chunk // 3 * 4 + 1)
+    if last:
+        size += len(START) + (last + 2) // 3 * 4 + 1
+    out = bytearray(size)
     # Line by line: the same characters as encoding the whole packet and cutting it (a chunk is
     # a multiple of 3 bytes), with small allocations (MicroPython's b2a_base64 is superlinear
     # in the WebAssembly port, and a board's heap fragments).
+    o = 0
     for i in range(0, len(raw), chunk):
-        out += START if i == 0 else CONT
-        out += _b64encode(raw[i:i + chunk])
-        out += b"\n"
-    return bytes(out)
+        mark = START if i == 0 else CONT
+        out[o:o + len(mark)] = mark
+        o += len(mark)
+        line = _b64encode(view[i:i + chunk])
+        out[o:o + len(line)] = line
+        o += len(line)
+        out[o] = 10   # "\n"
+        o += 1
+    return out
 
 
 def decode_line(line):

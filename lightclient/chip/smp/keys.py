@@ -16,8 +16,10 @@ FACTORY_RESET = 6    # write: clear keys, settings and the attempt count (owner-
 SEAL_OWN = 7         # write: what the device writes itself (skill settings, settings meta,
                      # metrics), sealed to the owner's epoch key and signed by the device key,
                      # under write/<owner>/<device>.<kind> made on the chip
-OPEN_SETTINGS = 8    # write: the device's own settings envelope (its record key made on the chip,
-                     # its version not older than the last one accepted) -> the plaintext
+OPEN_SETTINGS = 8    # write: a device record's envelope (settings, location or skills) and its
+                     # epoch's, inside their x/devices proofs at the chip's trusted header (the
+                     # record key made on the chip, the settings' version not older than the last
+                     # one accepted) -> the plaintext
 
 E_NO_VERIFIER = 20   # never provisioned for pairing
 E_WINDOW = 21        # the pairing window is closed
