@@ -48,12 +48,14 @@ class FakeChip:
     def trusted_header(self, height):
         return self.height, bytes([self.height]) * 32
 
-    def open(self, height, env_ops, epoch_ops):
+    def open(self, height, env_ops, epoch_ops, name="device"):
         assert height == self.height and epoch_ops[0][1] == epochs.epoch_record_key(OWNER_ID, 0)
         assert env_ops[0][0] == epoch_ops[0][0] == height    # proven at the chip's header
+        key = epochs.device_settings_key(OWNER_ID, UUID, name)   # the chip makes it by name
+        assert env_ops[0][1] == key
         self.opened += 1
-        o = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, 0).open(KEY, env_ops[0][2])
-        return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch, "key": KEY}
+        o = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, 0).open(key, env_ops[0][2])
+        return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch, "key": key}
 
 
 @pytest.fixture
@@ -143,22 +145,15 @@ def test_location_and_skills_are_sealed_records_of_their_own_opened_on_the_chip(
     """settings/<owner>/location.<device> and skills.<device>: proven, opened on the chip by
     their name (the chip makes the key), served as the record's location and skills; the same
     bytes again come from the cached opening, a changed one needs the chip."""
-    class NamedChip(FakeChip):
-        def open(self, epoch, epoch_env, env, name="device"):
-            self.opened += 1
-            key = epochs.device_settings_key(OWNER_ID, UUID, name)
-            o = OwnerBook(OWNER, "c", OWNER_ID, os.urandom, epoch).open(key, env)
-            return {"plaintext": o.plaintext, "version": o.version, "epoch": o.epoch,
-                    "key": key}
-
     book = OwnerBook(OWNER, "c", OWNER_ID, os.urandom)
     loc_key = epochs.device_settings_key(OWNER_ID, UUID, "location")
     skills_key = epochs.device_settings_key(OWNER_ID, UUID, "skills")
     assert loc_key == ("settings/%s/location.%s" % (OWNER_ID, UUID)).encode()
+    chain = chain[20]
     chain[epochs.epoch_record_key(OWNER_ID, 0)] = b"epoch envelope"
     chain[loc_key] = book.seal(loc_key, b'{"city":{"name":"Lyon"}}', 1)
     chain[skills_key] = book.seal(skills_key, b'[{"skill_gid":"w","settings":{"u":"c"}}]', 2)
-    chip = NamedChip()
+    chip = FakeChip()
     got = _read(chip)
     assert got["state"] == sealed_settings.NONE_YET and got["setting"] == {}
     assert got["records"]["location"]["value"] == {"city": {"name": "Lyon"}}
