@@ -36,6 +36,8 @@ import (
 	deviceskeeper "github.com/mycroft-lightclient/chain/x/devices/keeper"
 	paymentskeeper "github.com/mycroft-lightclient/chain/x/payments/keeper"
 	releaseskeeper "github.com/mycroft-lightclient/chain/x/releases/keeper"
+
+	servicerewardskeeper "github.com/mycroft-lightclient/chain/x/servicerewards/keeper"
 )
 
 // DefaultNodeHome is where `mycroftd` keeps its config and data unless --home says otherwise.
@@ -75,6 +77,8 @@ type App struct {
 	DevicesKeeper   deviceskeeper.Keeper
 	ReleasesKeeper  releaseskeeper.Keeper
 	PaymentsKeeper  paymentskeeper.Keeper
+
+	ServiceRewardsKeeper servicerewardskeeper.Keeper
 }
 
 // New builds the application on db.
@@ -105,6 +109,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.DevicesKeeper,
 		&app.ReleasesKeeper,
 		&app.PaymentsKeeper,
+		&app.ServiceRewardsKeeper,
 	); err != nil {
 		panic(err)
 	}

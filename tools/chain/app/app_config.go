@@ -59,6 +59,11 @@ import (
 	paymentstypes "github.com/mycroft-lightclient/chain/x/payments/types"
 	_ "github.com/mycroft-lightclient/chain/x/releases"
 	releasestypes "github.com/mycroft-lightclient/chain/x/releases/types"
+
+	// x/servicerewards (docs/rewards.md)
+	servicerewardsmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/servicerewards/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/servicerewards"
+	servicerewardstypes "github.com/mycroft-lightclient/chain/x/servicerewards/types"
 )
 
 // Bech32Prefix of every account address on the chain.
@@ -71,7 +76,8 @@ var (
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName, consensustypes.ModuleName,
 		devicestypes.ModuleName,
 		releasestypes.ModuleName,
-		paymentstypes.ModuleName, // after devices: channels name devices
+		paymentstypes.ModuleName,       // after devices: channels name devices
+		servicerewardstypes.ModuleName, // after devices: bonds name devices
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -81,7 +87,8 @@ var (
 		{Account: stakingtypes.BondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: stakingtypes.NotBondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
-		{Account: paymentstypes.ModuleName}, // holds channel deposits
+		{Account: paymentstypes.ModuleName},       // holds channel deposits
+		{Account: servicerewardstypes.ModuleName}, // holds device bonds and the reward pool
 	}
 
 	// blocked from receiving funds
@@ -89,6 +96,7 @@ var (
 		authtypes.FeeCollectorName, distrtypes.ModuleName, minttypes.ModuleName,
 		stakingtypes.BondedPoolName, stakingtypes.NotBondedPoolName,
 		paymentstypes.ModuleName,
+		servicerewardstypes.ModuleName,
 	}
 
 	// AppConfig is the application's module configuration, as simapp's app_config.go.
@@ -101,6 +109,7 @@ var (
 					BeginBlockers: []string{
 						minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 						evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName,
+						servicerewardstypes.ModuleName, // keeps block hashes, pays epochs
 					},
 					EndBlockers: []string{
 						govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
@@ -144,6 +153,7 @@ var (
 			// x/releases: its authority defaults to the gov module account
 			{Name: releasestypes.ModuleName, Config: appconfig.WrapAny(&releasesmodulev1.Module{})},
 			{Name: paymentstypes.ModuleName, Config: appconfig.WrapAny(&paymentsmodulev1.Module{})},
+			{Name: servicerewardstypes.ModuleName, Config: appconfig.WrapAny(&servicerewardsmodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(
