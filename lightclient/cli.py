@@ -85,6 +85,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.owner.cli",     # owner init / show / pair (user-held keys)
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
     "lightclient.pay_cli",       # pay status / open / top-up / settle / reclaim / redeem
+    "lightclient.rewards_cli",   # rewards status / bond / fund / submit (serving light blocks)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

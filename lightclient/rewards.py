@@ -243,3 +243,13 @@ def give_receipt(pay, chip_pub, lan_url, timeout_s=5.0):
         except ValueError:
             pass
         raise ReceiptRefused(check, "the server refused the receipt")
+
+
+def book_path(config):
+    return os.path.join(config.state_dir, "receipts.json")
+
+
+def book_for(config, device_bech32):
+    """The receipt book of this device (STATE_DIR/receipts.json) for its account address."""
+    from lightclient.gov import address_bytes
+    return ReceiptBook(book_path(config), address_bytes(device_bech32), config.chain_id)

@@ -250,20 +250,7 @@ def test_no_signature_of_one_kind_verifies_as_another(chip):
 
 # --- over the link: McuClient -> SMP frames -> the firmware, in process --------------------------
 
-class Wire:
-    """A serial port whose other end is the firmware itself (boot.build's Firmware.feed)."""
-
-    def __init__(self, fw):
-        self.fw = fw
-        self.out = b""
-        self.in_waiting = 0
-
-    def write(self, data):
-        self.out += self.fw.feed(bytes(data))
-
-    def read(self, n):
-        out, self.out = self.out[:n], self.out[n:]
-        return out
+from tests.chiplink import Wire  # noqa: E402
 
 
 def test_limits_and_the_summary_travel_the_link():

@@ -258,9 +258,9 @@ func (s msgServer) lock(ctx context.Context, addr []byte, b types.Bond, until ui
 	return s.SetBond(ctx, addr, b)
 }
 
-// SubmitReceipts counts every receipt of the batch or none. After verify: the header hash is
-// the one the chain kept at that height (in the open epochs); the owners differ (x/devices);
-// both devices are bonded; the (epoch, server, client) receipt was not counted yet; the
+// SubmitReceipts counts every receipt of the batch or none. After verify: the owners differ
+// (x/devices); both devices are bonded; the header hash is the one the chain kept at that
+// height (in the open epochs); the (epoch, server, client) receipt was not counted yet; the
 // server's count stays within its bond's cap and the client's servers within
 // max_servers_per_client. Counting locks both bonds for unbond_lock_epochs past the epoch.
 func (s msgServer) SubmitReceipts(ctx context.Context, msg *types.MsgSubmitReceipts) (*types.MsgSubmitReceiptsResponse, error) {
@@ -285,13 +285,6 @@ func (s msgServer) count(ctx context.Context, p types.Params, sr types.SignedRec
 		return err
 	}
 	r := c.r
-	hash, err := s.keptHash(ctx, p, r.Height)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(hash, r.Hash) {
-		return errorsmod.Wrapf(types.ErrHeaderMismatch, "height %d", r.Height)
-	}
 	if c.server.Owner == c.client.Owner {
 		return errorsmod.Wrapf(types.ErrSameOwner, "both owned by %s", c.server.Owner)
 	}
@@ -302,6 +295,13 @@ func (s msgServer) count(ctx context.Context, p types.Params, sr types.SignedRec
 	cb, err := s.bonded(ctx, p, r.Client, c.client, "client")
 	if err != nil {
 		return err
+	}
+	hash, err := s.keptHash(ctx, p, r.Height)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(hash, r.Hash) {
+		return errorsmod.Wrapf(types.ErrHeaderMismatch, "height %d", r.Height)
 	}
 	epoch := r.Height / p.EpochBlocks
 	kv := s.kv(ctx)

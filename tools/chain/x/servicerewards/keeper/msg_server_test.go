@@ -88,6 +88,7 @@ func setup(t *testing.T) *fixture {
 	ac := addresscodec.NewBech32Codec("mycroft")
 	f := &fixture{t: t, owners: map[string]string{}, devs: map[string]device{}, p: types.DefaultParams(),
 		bank: &fakeBank{map[string]sdk.Coins{}}}
+	f.p.EpochBlocks = 10 // the heights below assume epochs of 10 blocks
 	registered := fakeDevices{}
 	for _, o := range []string{"A", "B", "C"} {
 		a := sdk.AccAddress(secp256k1.GenPrivKeyFromSecret([]byte("owner " + o)).PubKey().Address())
@@ -106,7 +107,7 @@ func setup(t *testing.T) *fixture {
 	f.k = keeper.NewKeeper(runtime.NewKVStoreService(key), cdc, ac, f.bank, registered)
 	f.srv = keeper.NewMsgServerImpl(f.k)
 	f.ctx = tc.Ctx.WithChainID(chainID)
-	require.NoError(t, servicerewards.InitGenesis(f.ctx, f.k, types.DefaultGenesis()))
+	require.NoError(t, servicerewards.InitGenesis(f.ctx, f.k, &types.GenesisState{Params: &f.p}))
 	f.advance(1)
 	return f
 }
