@@ -34,7 +34,6 @@ from tests.localchain.chainhelp import client_config
 
 MIN_BOND = 10000          # x/servicerewards DefaultParams: cap = bond * 1% = one receipt per epoch
 REWARD = 100
-EPOCH = 20
 
 
 def _secret(label):
@@ -138,9 +137,13 @@ def _proven_at(net, height, fn, *args):
 def test_two_owners_devices_serve_each_other_and_are_paid_after_the_epoch(rw, capsys):
     net, chain = rw["net"], rw["chain"]
     anchor = rw["anchor"].header
+    params = RW.params(net.rpc(0), devicetx.verified_state(net).header)      # proven
+    assert (params["min_bond"], params["reward_per_receipt"]) == (MIN_BOND, REWARD)
+    epoch_blocks = params["epoch_blocks"]
     # start early in an epoch: the receipt's epoch stays open while it is collected and sent
     h = net.rpc(0).status()["latest_height"]
-    net.wait_for_height((h // EPOCH + 1) * EPOCH + 1)
+    if h % epoch_blocks > epoch_blocks // 3:
+        net.wait_for_height((h // epoch_blocks + 1) * epoch_blocks + 1)
     # A1's Pi: a light client of the chain, serving on the LAN and collecting receipts
     server = LightClient(client_config(net, rw["tmp"] / "a1", net.nodes[0]["rpc"],
                                        [net.nodes[1]["rpc"]], anchor=anchor.height))
@@ -171,8 +174,8 @@ def test_two_owners_devices_serve_each_other_and_are_paid_after_the_epoch(rw, ca
     [(_r, h2)] = rw["owners"]["owner"][1].send([[RW.msg_submit_receipts(
         rw["owners"]["owner"][0], [back])]])
     submitted = max(out["transactions"][0]["height"], h2)
-    epoch = head.height // EPOCH
-    assert submitted < (epoch + 2) * EPOCH, "submitted after the epoch closed: a slow machine"
+    epoch = head.height // epoch_blocks
+    assert submitted < (epoch + 2) * epoch_blocks, "submitted after its epoch closed: slow machine"
     # a replayed receipt is refused (in the same epoch, before the payout)
     assert _refused(rw["owners"]["owner"][1], [RW.msg_submit_receipts(
         rw["owners"]["owner"][0], [(signed["receipt"], signed["sig"])])]) == "duplicate_receipt"
@@ -180,7 +183,7 @@ def test_two_owners_devices_serve_each_other_and_are_paid_after_the_epoch(rw, ca
     # state after block `submitted` (header submitted+1), before the payout
     before = {o: _proven_at(net, submitted + 1, balance, _bech_bytes(o), "stake")
               for o in (alice, bob)}
-    paid_at = (epoch + 2) * EPOCH + 2       # the first block of epoch+2 paid epoch
+    paid_at = (epoch + 2) * epoch_blocks + 2      # the first block of epoch+2 paid epoch
     net.wait_for_height(paid_at + 1)
     after = {o: _proven_at(net, paid_at, balance, _bech_bytes(o), "stake") for o in (alice, bob)}
     assert after[alice] - before[alice] == REWARD and after[bob] - before[bob] == REWARD
@@ -189,7 +192,7 @@ def test_two_owners_devices_serve_each_other_and_are_paid_after_the_epoch(rw, ca
         (REWARD, epoch, 1, alice)
     shown = _cli(capsys, rw, "status", rw["devices"]["A1"], "--owner", alice)
     assert shown["earnings"]["total"] == REWARD and shown["bond"]["amount"] == MIN_BOND
-    assert shown["bond"]["locked_until_epoch"] == epoch + 100
+    assert shown["bond"]["locked_until_epoch"] == epoch + params["unbond_lock_epochs"]
     assert shown["owner_balance"] >= after[alice] - 1000
 
 

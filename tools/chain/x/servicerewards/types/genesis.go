@@ -2,11 +2,11 @@ package types
 
 import "fmt"
 
-// DefaultParams are the local chain's: short epochs (20 blocks, 6 s at its 300 ms blocks) so
+// DefaultParams are the local chain's: short epochs (10 blocks, 3 s at its 300 ms blocks) so
 // tests see a payout; a real network sets its own in genesis. 100 bps per epoch and a lock of
 // 100 epochs: what a bond earns while it is locked never exceeds the bond (docs/rewards.md).
 func DefaultParams() Params {
-	return Params{Denom: "stake", EpochBlocks: 20, RewardPerReceipt: 100, MinBond: 10000,
+	return Params{Denom: "stake", EpochBlocks: 10, RewardPerReceipt: 100, MinBond: 10000,
 		EpochCapBps: 100, UnbondLockEpochs: 100, MaxServersPerClient: 4}
 }
 
