@@ -118,7 +118,7 @@ def cmd_submit(args):
     done = []
     for i in range(0, len(pending), RW.MAX_BATCH):
         batch = pending[i:i + RW.MAX_BATCH]
-        _client_, height, gas = _send(args, lambda me: [RW.msg_submit_receipts(me, batch)])
+        _c, height, gas = _send(args, lambda me, b=batch: [RW.msg_submit_receipts(me, b)])
         book.submitted(batch)
         done.append({"height": height, "receipts": len(batch), "gas_used": gas})
     _emit(args, {"submitted": len(pending), "transactions": done},
