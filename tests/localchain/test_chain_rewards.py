@@ -221,15 +221,31 @@ def test_sybil_devices_of_one_owner_earn_nothing(rw):
         assert _refused(tx[1], [RW.msg_submit_receipts(tx[0], [r])]) == "not_bonded"
 
 
-def test_two_colluding_owners_earn_no_more_than_their_bonds_allow(rw):
+def test_two_colluding_owners_earn_no_more_than_their_bonds_allow(rw, capsys):
     head = _fresh(rw)
     tx = rw["owners"]["owner"]
     batch = [_host_receipt(rw["net"], head, _a(rw, "A2"), c) for c in (b"B2", b"B3")]
     assert _refused(tx[1], [RW.msg_submit_receipts(tx[0], batch)]) == "server_epoch_cap"
-    # twice the bond, twice the cap: both count
-    alice = rw["owners"]["alice"]
-    alice[1].send([[RW.msg_bond(alice[0], rw["devices"]["A2"], ("stake", MIN_BOND))]])
+    # twice the bond (`mycroft-lc rewards bond`, the bond proven after), twice the cap
+    out = _cli(capsys, rw, "bond", rw["devices"]["A2"], "--amount", str(MIN_BOND),
+               "--key", _key_file(rw, "alice"))
+    assert out["bond"]["amount"] == 2 * MIN_BOND and out["verified_height"] > out["height"]
     head = _fresh(rw)
     batch = [_host_receipt(rw["net"], head, _a(rw, "A2"), c) for c in (b"B2", b"B3")]
     [(result, _h)] = tx[1].send([[RW.msg_submit_receipts(tx[0], batch)]])
     print("\nsubmit 2 receipts: gas_used %s" % result["gas_used"])
+
+
+def test_a_false_receipt_costs_the_client_its_bond(rw):
+    """A receipt naming a hash that is not the chain's is refused (9), and anyone can report it:
+    the client's whole bond goes to the pool (proven)."""
+    head = _fresh(rw)
+    tx = rw["owners"]["owner"]
+    secret = _secret(b"B3")
+    lie = R.sign_bytes(rw["chain"], _a(rw, "A1"), _a(rw, "B3"), head.height, b"\x66" * 32)
+    sig = backend.secp256k1_sign(secret, lie)
+    assert _refused(tx[1], [RW.msg_submit_receipts(tx[0], [(lie, sig)])]) == "header_mismatch"
+    [(_r, height)] = tx[1].send([[RW.msg_report_receipt(tx[0], lie, sig)]])
+    rw["net"].wait_for_height(height + 2)
+    b = _proven_at(rw["net"], height + 1, RW.bond, _a(rw, "B3"))
+    assert (b["amount"], b["slashed"]) == (0, MIN_BOND)
