@@ -313,3 +313,20 @@ func TestAFalseReceiptSlashesTheClientsBond(t *testing.T) {
 	_, err = f.srv.ReportReceipt(f.ctx, &types.MsgReportReceipt{Reporter: f.owners["C"], Receipt: *lie})
 	isErr(t, err, types.ErrNoBond)
 }
+
+func TestGenesisKeepsParamsAndBonds(t *testing.T) {
+	f := bonded(t)
+	gs, err := servicerewards.ExportGenesis(f.ctx, f.k)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate())
+	require.Equal(t, f.p, *gs.Params)
+	require.Len(t, gs.Bonds, 4)
+	g := setup(t)
+	require.NoError(t, servicerewards.InitGenesis(g.ctx, g.k, gs))
+	b, found, err := g.k.GetBond(g.ctx, f.devs["B2"].addr)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, f.p.MinBond, b.Amount)
+	gs.Bonds = append(gs.Bonds, gs.Bonds[0])
+	require.Error(t, gs.Validate()) // one bond per device
+}
