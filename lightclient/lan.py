@@ -24,7 +24,7 @@ from lightclient.trust_store import StoreError
 
 SERVICE = "_mycroft-lc._tcp.local."
 MAX_REQUEST_LINE = 4096
-MAX_RECEIPT_BODY = 2048  # a receipt (<= 174 B), its signature and the client key, as hex JSON
+MAX_RECEIPT_BODY = 2048  # a receipt (<= 167 B), its signature and the client key, as hex JSON
 IDLE_TIMEOUT_S = 5.0     # a LAN client that connects and sends nothing must not keep a thread
 
 
