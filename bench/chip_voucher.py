@@ -12,6 +12,9 @@ run() -> {figure: {"value", "unit", ...}}:
                                 modes per step), each followed by a reboot and a Pi that asks the
                                 same nonce for another amount, the lane's last nonce for one unit
                                 more, then the same amount; goal >= 10,000
+  chip.receipt.instructions     the same window for one SMP sign-receipt (docs/rewards.md: the
+                                header hash of the chip's trusted header, secp256k1 signing; no
+                                flash write)
   voucher.powercut_violations   signed vouchers that broke a promise (two amounts for one
                                 (channel, lane, nonce), over the per-call, per-day or per-channel
                                 cap, a cumulative amount going down) or a log that did not mount
@@ -262,7 +265,8 @@ class Provisioned:
     """A store and a counter log as a provisioned chip holds them after 20 vouchers (made on
     CPython with the same code: the formats are the same), and the framed request of the 21st."""
 
-    def __init__(self, work):
+    def __init__(self, work, receipt=False):
+        """receipt: the request is a sign-receipt (docs/rewards.md) instead of the voucher."""
         import sys
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "firmware"))
         import fwscenario
@@ -294,6 +298,9 @@ class Provisioned:
         msg = H.encode_message(H.Header(H.OP_WRITE, P.GROUP, P.SIGN_VOUCHER, 9),
                                {"chain_id": chain, "channel": CHANNEL, "lane": 1, "nonce": 21,
                                 "amount": 42000, "denom": "umyc"})
+        if receipt:
+            msg = H.encode_message(H.Header(H.OP_WRITE, P.GROUP, P.SIGN_RECEIPT, 9),
+                                   {"server": b"\x5e" * 20})
         (work / "request.bin").write_bytes(frame.encode_packet(msg))
         self.consts = {"STORE": str(work / "store.img"), "PAYLOG": str(work / "paylog.img"),
                        "REQUEST": str(work / "request.bin"), "ANSWER": str(work / "answer.bin")}
@@ -307,13 +314,14 @@ class Provisioned:
         return H.decode_message(msgs[0])[1] if len(msgs) == 1 else None
 
 
-def instructions(work):
-    p = Provisioned(work)
-    p.reset()  # first, without callgrind: the job answers with its voucher at this heap
+def instructions(work, receipt=False):
+    p = Provisioned(work, receipt)
+    p.reset()  # first, without callgrind: the job answers with what it signed at this heap
     _check(run_chip(work, p.consts, SETUP + JOB, HEAP_KIB), "ANSWERED", "voucher job")
     a = p.answer()
-    if a is None or a.get("summary") != "pay 0.004 MYC to weather.example":
-        raise RuntimeError("the voucher job did not answer with its voucher: %r" % (a,))
+    want = "receipt for block 2" if receipt else "pay 0.004 MYC to weather.example"
+    if a is None or a.get("summary") != want:
+        raise RuntimeError("the job did not answer with what it signs: %r" % (a,))
     n, _, _ = job_instructions(work, p.consts, SETUP, JOB, "ANSWERED", HEAP_KIB, p.reset)
     return n
 
@@ -321,6 +329,8 @@ def instructions(work):
 def run():
     with tempfile.TemporaryDirectory(prefix="chipvoucher-") as d:
         n = instructions(Path(d))
+        (Path(d) / "receipt").mkdir()
+        nr = instructions(Path(d) / "receipt", receipt=True)
         c = campaign(Path(d))
     v = max(c["signed"], 1)
     return {
@@ -328,6 +338,10 @@ def run():
             "value": n, "unit": "instr", "goal": "<= 30000000",
             "note": "callgrind, 32-bit fixed-heap build, frozen, lccrypto, at %d KiB: one SMP "
                     "sign-voucher, framed request in to answer out, setup subtracted" % HEAP_KIB},
+        "chip.receipt.instructions": {
+            "value": nr, "unit": "instr", "goal": "<= 30000000",
+            "note": "the same window and build: one SMP sign-receipt (header hash, secp256k1 "
+                    "signature; nothing written)"},
         "voucher.flash_bytes_written": {
             "value": round(c["bytes"] / v, 1), "unit": "B/voucher",
             "note": "counter log: a 96-byte record per voucher plus compactions, over %d "

@@ -72,6 +72,7 @@ COMMON = [
     "lightclient/chip/pay/__init__.py",
     "lightclient/chip/pay/caps.py",
     "lightclient/chip/pay/ledger.py",
+    "lightclient/chip/pay/receipt.py",
     "lightclient/chip/pay/voucher.py",
     "lightclient/chip/sign_policy.py",
     "lightclient/chip/smp/__init__.py",

@@ -87,6 +87,7 @@ SUBCOMMAND_MODULES = (
     "lightclient.gov_cli",       # gov list / show / vote (governance from verified state)
     "lightclient.pay_cli",       # pay status / open / top-up / settle / reclaim / redeem
     "lightclient.usage_cli",     # usage count / status / tokens / redeem / claim / issuer
+    "lightclient.rewards_cli",   # rewards status / bond / fund / submit (serving light blocks)
 )
 # ... and those that add theirs under `mycroft-lc board` (the microcontroller and testers' tools).
 BOARD_MODULES = (

@@ -443,11 +443,12 @@ class LightClient:
 
     # --- LAN -------------------------------------------------------------------------------------
 
-    def start_lan(self, host="0.0.0.0", port=0, name=None, interfaces=None):
-        """Serve what this device holds on the LAN and use neighbours as sources (lan.py)."""
+    def start_lan(self, host="0.0.0.0", port=0, name=None, interfaces=None, receipts=None):
+        """Serve what this device holds on the LAN and use neighbours as sources (lan.py);
+        receipts: a rewards.ReceiptBook to collect service receipts in (off: None)."""
         from lightclient.lan import LanDiscovery, LanServer
         if self.lan_server is None:
-            server = LanServer(self, host, port)
+            server = LanServer(self, host, port, receipts)
             try:
                 self.lan_discovery = LanDiscovery(self.pool, name or self.config.device_uuid or
                                                   "device", server, self.config.chain_id,

@@ -5,6 +5,9 @@
 # A device that finds one adds it as a source of kind "lan". Nothing served this way is trusted
 # more than a node's answer: the receiving client verifies every block from its own trust anchor
 # and every proof against a verified header, exactly as for the central API.
+# With the owner's permission (`serve-api --lan-port P --collect-receipts ADDR`; off by default)
+# the server also names its device in /status and keeps the service receipts its clients' chips
+# sign for it (POST /receipt; lightclient/rewards.py, docs/rewards.md).
 
 import base64
 import json
@@ -21,6 +24,7 @@ from lightclient.trust_store import StoreError
 
 SERVICE = "_mycroft-lc._tcp.local."
 MAX_REQUEST_LINE = 4096
+MAX_RECEIPT_BODY = 2048  # a receipt (<= 167 B), its signature and the client key, as hex JSON
 IDLE_TIMEOUT_S = 5.0     # a LAN client that connects and sends nothing must not keep a thread
 
 
@@ -32,8 +36,11 @@ class LanServer:
     """Serves a LightClient's verified store. Only what is stored: any other height or key is an
     RPC error (never a guess)."""
 
-    def __init__(self, client, host="127.0.0.1", port=0):
+    def __init__(self, client, host="127.0.0.1", port=0, receipts=None):
+        """receipts: a rewards.ReceiptBook to collect this device's service receipts in (None:
+        no receipts, the default)."""
         self.client = client
+        self.receipts = receipts
         srv = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +52,9 @@ class LanServer:
 
             def do_GET(self):
                 srv._handle(self)
+
+            def do_POST(self):
+                srv._handle_post(self)
 
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
@@ -81,7 +91,9 @@ class LanServer:
                                   "latest_block_hash": h.hash().hex().upper(),
                                   "latest_block_time": head.signed_header_json["header"]["time"],
                                   "earliest_block_height": str(blocks[0].height),
-                                  "catching_up": False}}
+                                  "catching_up": False},
+                    **({"receipts_for": self.receipts.server.hex()}
+                       if self.receipts is not None else {})}
         height = int(q.get("height", head.height))
         if method == "commit":
             return {"signed_header": self._block(height).signed_header_json, "canonical": True}
@@ -119,6 +131,38 @@ class LanServer:
             return {"listening": True, "peers": [], "n_peers": "0"}
         raise _RpcError("method not served on the LAN: " + method[:40])
 
+    def _answer(self, h, status, doc):
+        body = json.dumps(doc).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+        h.close_connection = True
+
+    def _handle_post(self, h):
+        """POST /receipt {"receipt", "sig", "pub"} (hex): kept if rewards.check_receipt
+        accepts it; 200 {"kept": bool} or 400 {"error": check}."""
+        from lightclient.rewards import ReceiptRefused
+        if self.receipts is None or h.path != "/receipt":
+            h.send_error(404)
+            return
+        try:
+            n = int(h.headers.get("Content-Length", "-1"))
+        except ValueError:
+            n = -1
+        if not 0 < n <= MAX_RECEIPT_BODY:
+            h.send_error(413)
+            return
+        try:
+            doc = json.loads(h.rfile.read(n))
+            kept = self.receipts.add(*(bytes.fromhex(doc[k]) for k in ("receipt", "sig", "pub")))
+            self._answer(h, 200, {"kept": kept})
+        except ReceiptRefused as e:
+            self._answer(h, 400, {"error": e.check})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self._answer(h, 400, {"error": "bad_request"})
+
     def _handle(self, h):
         if len(h.path) > MAX_REQUEST_LINE:
             h.send_error(414)
@@ -133,13 +177,7 @@ class LanServer:
             doc = {"jsonrpc": "2.0", "id": -1,
                    "error": {"code": -32603, "message": "Internal error", "data": str(e)[:200]}}
             status = 500
-        body = json.dumps(doc).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-        h.close_connection = True
+        self._answer(h, status, doc)
 
 
 class LanDiscovery:

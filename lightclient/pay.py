@@ -64,3 +64,8 @@ class PayClient:
         return self._req(H.OP_WRITE, P.SIGN_VOUCHER,
                          {"chain_id": chain_id, "channel": channel, "lane": lane,
                           "nonce": nonce, "amount": amount, "denom": denom})
+
+    def sign_receipt(self, server: bytes) -> dict:
+        """A service receipt for the server device `server` (20-byte address), naming the
+        header the chip verified last (docs/rewards.md): {receipt, sig, height, summary}."""
+        return self._req(H.OP_WRITE, P.SIGN_RECEIPT, {"server": bytes(server)})

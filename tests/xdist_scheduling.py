@@ -18,7 +18,8 @@ SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_cha
                "tests/localchain/test_chain_sealed_settings.py",
                "tests/localchain/test_chain_grants.py",
                "tests/localchain/test_chain_device_writes.py",
-               "tests/localchain/test_chain_usage.py")
+               "tests/localchain/test_chain_usage.py",
+               "tests/localchain/test_chain_rewards.py")
 SHARED = (SHARED_SCENARIONET, SHARED_NET7)
 
 # The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test

@@ -50,6 +50,11 @@ def register(subparsers):
                    help="also serve the light blocks and proofs this device holds to other "
                    "devices on the LAN (read-only CometBFT RPC face on 0.0.0.0:PORT, announced "
                    "over mDNS as _mycroft-lc._tcp), and use theirs during a WAN outage")
+    p.add_argument("--collect-receipts", default=None, metavar="DEVICE_ADDR",
+                   help="with --lan-port: name this device (its account address) in /status and "
+                   "keep the service receipts the served devices' chips sign for it, in "
+                   "STATE_DIR/receipts.json, for `mycroft-lc rewards submit` (off by default; "
+                   "docs/rewards.md)")
     p.set_defaults(func=main_serve_api)
     return p
 
@@ -171,7 +176,11 @@ def main_serve_api(args):
     app.start()
     print("device API for %s on %s" % (app.service.uuid, app.url), flush=True)
     if args.lan_port is not None:
-        lan = app.service.client.start_lan("0.0.0.0", args.lan_port)
+        book = None
+        if args.collect_receipts:
+            from lightclient import rewards
+            book = rewards.book_for(app.service.client.config, args.collect_receipts)
+        lan = app.service.client.start_lan("0.0.0.0", args.lan_port, receipts=book)
         print("LAN peer service on %s (mDNS _mycroft-lc._tcp)" % lan.url, flush=True)
     sd_notify("READY=1")
     done.wait()

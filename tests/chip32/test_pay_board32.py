@@ -13,6 +13,7 @@ from lightclient import pay as pi
 from lightclient import txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.crypto import backend, ed25519, secp256k1
+from lightclient.chip.pay import receipt
 from lightclient.chip.smp import lc
 from lightclient.chip.smp import pay as P
 from lightclient.hwtest.emulator import EmulatedBoard
@@ -132,5 +133,9 @@ def test_caps_then_limits_fit_the_heap_and_every_signature_still_works(tmp_path)
                                       mcu.sign(b"hello", kind))
             assert secp256k1.verify(acct, ct.registration_statement(chain, owner20, acct),
                                     mcu.sign_registration(chain, owner20))
+            rc = p.sign_receipt(b"\x5e" * 20)          # a service receipt (docs/rewards.md)
+            assert receipt.decode(rc["receipt"])[:3] == (chain, b"\x5e" * 20,
+                                                         ct.account_address(acct))
+            assert secp256k1.verify(acct, rc["receipt"], rc["sig"])
     finally:
         b.stop()

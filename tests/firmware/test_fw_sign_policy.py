@@ -1,7 +1,7 @@
 # What the chip's account key signs (chip/sign_policy.py through app/device.py) on CPython over a
 # RAM flash: the owner's limits, set only with the owner's signature (the account the chip
 # consented to be registered by); the whole SignDoc checked; a summary of what was signed; and
-# domain separation: no signature of one kind (tx, registration statement, voucher, pairing
+# domain separation: no signature of one kind (tx, registration statement, voucher, receipt, pairing
 # statement, owner's limits, message) verifies as another.
 import hashlib
 import os
@@ -16,7 +16,7 @@ from lightclient.chip.app import boot
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import secp256k1
 from lightclient.chip.keys import pairing
-from lightclient.chip.pay import caps, voucher
+from lightclient.chip.pay import caps, receipt, voucher
 from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
 from lightclient.sharing import chain as sharing_chain
@@ -225,7 +225,9 @@ def _signed_kinds(pub, chain):
             "message": lc.sign_message("message", doc),
             "reprovision": lc.reprovision_message("set_checkpoint", b"\x01" * 32, 1, b"\x00" * 32),
             "usage": usage_request.encode(chain, 1, b"\x05" * 32, ct.account_address(pub),
-                                          [b"\x06" * 32])}
+                                          [b"\x06" * 32]),
+            "receipt": receipt.sign_bytes(chain, b"\x02" * 20, ct.account_address(pub), 7,
+                                          b"\x04" * 32)}
 
 
 def test_no_signature_of_one_kind_verifies_as_another(chip):
@@ -254,6 +256,10 @@ def test_no_signature_of_one_kind_verifies_as_another(chip):
                 assert not m.startswith(pa), (a, b)
     with pytest.raises(DecodeError):
         voucher.decode(kinds["tx"])
+    for k, m in kinds.items():
+        if k != "receipt":
+            with pytest.raises(DecodeError):
+                receipt.decode(m)
 
 
 def test_usage_request_signed_for_own_address_and_chain_only(chip):
@@ -279,20 +285,7 @@ def test_usage_request_signed_for_own_address_and_chain_only(chip):
 
 # --- over the link: McuClient -> SMP frames -> the firmware, in process --------------------------
 
-class Wire:
-    """A serial port whose other end is the firmware itself (boot.build's Firmware.feed)."""
-
-    def __init__(self, fw):
-        self.fw = fw
-        self.out = b""
-        self.in_waiting = 0
-
-    def write(self, data):
-        self.out += self.fw.feed(bytes(data))
-
-    def read(self, n):
-        out, self.out = self.out[:n], self.out[n:]
-        return out
+from tests.chiplink import Wire  # noqa: E402
 
 
 def test_limits_and_the_summary_travel_the_link():
@@ -317,3 +310,56 @@ def test_limits_and_the_summary_travel_the_link():
     with pytest.raises(McuError) as e:
         mcu.set_tx_policy(enc, _owner_sig(enc), OWNER_PUB)
     assert e.value.check == "policy_version"
+
+
+def test_the_chip_signs_a_receipt_only_for_the_header_it_verified():
+    """SIGN_RECEIPT (docs/rewards.md): the chain id, height and hash are the chip's trusted
+    header's; the Pi names only the server. No trusted header, no account key, or itself as the
+    server: refused, nothing signed."""
+    from lightclient.chip.smp import pay as P
+    from lightclient.mcu import McuError
+    from lightclient.mcu import McuClient
+    from lightclient.pay import PayClient
+    fw = boot.build(RamBlockDevice(4096, 16), b"\x09" * 32, {"board": "test"}, os.urandom)
+    pay = PayClient(McuClient(Wire(fw), timeout=5))
+    server = b"\x05" * 20
+    with pytest.raises(McuError) as e:
+        pay.sign_receipt(server)
+    assert e.value.check == "not_provisioned"
+    sc = fwscenario.Scenario(fw.device.generate_key(False))
+    fw.device.set_checkpoint(sc.checkpoint(1), None, None, False)
+    with pytest.raises(McuError) as e:
+        pay.sign_receipt(server)
+    assert (e.value.check, e.value.rc) == ("no_account_key", P.E_NO_KEY)
+    pub = pay.mcu.generate_account_key()
+    me = ct.account_address(pub)
+    r = pay.sign_receipt(server)
+    head = fw.device.trusted.header
+    assert receipt.decode(r["receipt"]) == (head.chain_id, server, me, head.height, head.hash())
+    assert secp256k1.verify(pub, r["receipt"], r["sig"])
+    assert r["summary"] == "receipt for block %d" % head.height
+    with pytest.raises(McuError) as e:
+        pay.sign_receipt(me)
+    assert e.value.check == "receipt_self"
+    with pytest.raises(McuError) as e:
+        pay.sign_receipt(b"\x05" * 19)
+    assert (e.value.check, e.value.rc) == ("receipt_server", P.E_DECODE)
+
+
+def test_the_receipt_vector_is_the_chips_bytes_and_signature():
+    import json
+    from lightclient.chip.crypto import backend
+    v = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "vectors",
+                                    "rewards-receipt.json")))
+    secret = hashlib.sha256(b"rewards vector client device").digest()
+    assert backend.secp256k1_public_key(secret).hex() == v["client_public_key"]
+    b = receipt.sign_bytes(v["chain_id"], bytes.fromhex(v["server"]), bytes.fromhex(v["client"]),
+                           v["height"], bytes.fromhex(v["header_hash"]))
+    assert b.hex() == v["sign_bytes"]
+    assert bytes(backend.secp256k1_sign(secret, b)).hex() == v["signature"]
+    assert receipt.decode(b)[3] == v["height"]
+    for bad, check in ((b[:-1], "receipt_length"), (b"x" + b[1:], "receipt_domain"),
+                       (b[:-40] + bytes(8) + b[-32:], "receipt_height")):
+        with pytest.raises(DecodeError) as e:
+            receipt.decode(bad)
+        assert e.value.check == check

@@ -3,8 +3,10 @@
 # payloads: docs/vouchers.md, "SMP group".
 
 from lightclient.chip.core.errors import StoreError
+from lightclient.chip.crypto import backend as crypto
 from lightclient.chip.pay import caps as C
 from lightclient.chip.pay.ledger import PayRefused
+from lightclient.chip.pay import receipt as R
 from lightclient.chip.pay import voucher as V
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import lc
@@ -63,9 +65,35 @@ def sign_voucher(fw, p, now_ms):
     return _run(_payments(fw).sign_voucher, v)
 
 
+def sign_receipt(fw, p, now_ms):
+    """A service receipt (docs/rewards.md) for the header this chip verified last: the chain
+    id, height and hash come from its own trusted state, never from the request, so it cannot
+    be asked to vouch for a block it did not verify. The Pi names only the server."""
+    server = F.field(p, "server", "bytes", required=True, max_len=R.ADDRESS_LEN)
+    return _run(_sign_receipt, fw.device, bytes(server))
+
+
+def _sign_receipt(d, server):
+    t = d.trusted
+    if t is None:
+        raise PayRefused("not_provisioned", "no verified header yet")
+    client = d._chain_record_key()
+    if client is None:
+        raise PayRefused("no_account_key", "no account key yet")
+    client = client[1:]
+    if server == client:
+        raise PayRefused("receipt_self", "a device does not sign receipts for itself")
+    h = t.header
+    signed = R.sign_bytes(h.chain_id, server, client, h.height, h.hash())
+    sig = crypto.secp256k1_sign(d._account_secret(), signed)
+    return {"receipt": signed, "sig": sig, "height": h.height,
+            "summary": "receipt for block %d" % h.height}
+
+
 COMMANDS = {
     P.STATUS: (H.OP_READ, status),
     P.SPENDER_KEY: (H.OP_WRITE, spender_key),
     P.SET_CAPS: (H.OP_WRITE, set_caps),
     P.SIGN_VOUCHER: (H.OP_WRITE, sign_voucher),
+    P.SIGN_RECEIPT: (H.OP_WRITE, sign_receipt),
 }

@@ -8,6 +8,7 @@ STATUS = 0        # read: caps, counters, spender key
 SPENDER_KEY = 1   # write: the secp256k1 spender key (made on the chip the first time)
 SET_CAPS = 2      # write: an owner-signed caps message
 SIGN_VOUCHER = 3  # write: a voucher -> its sign bytes, signature and summary
+SIGN_RECEIPT = 4  # write: a service receipt for the chip's trusted header (docs/rewards.md)
 
 OK = 0
 E_UNKNOWN = 1
@@ -29,4 +30,5 @@ ERROR_NAMES = {OK: "ok", E_UNKNOWN: "unknown", E_DECODE: "decode", E_CAP: "cap",
 CHECK_CODES = {"cap_per_call": E_CAP, "cap_per_day": E_CAP, "cap_per_channel": E_CAP,
                "nonce_reused": E_NONCE, "nonce_old": E_NONCE, "amount_decreasing": E_NONCE,
                "no_caps": E_NO_CAPS, "owner_signature": E_OWNER, "no_owner": E_OWNER,
-               "not_provisioned": E_NOT_PROVISIONED, "no_key": E_NO_KEY}
+               "not_provisioned": E_NOT_PROVISIONED, "no_key": E_NO_KEY,
+               "no_account_key": E_NO_KEY}

@@ -37,6 +37,8 @@ import (
 	paymentskeeper "github.com/mycroft-lightclient/chain/x/payments/keeper"
 	releaseskeeper "github.com/mycroft-lightclient/chain/x/releases/keeper"
 	usagekeeper "github.com/mycroft-lightclient/chain/x/usage/keeper"
+
+	servicerewardskeeper "github.com/mycroft-lightclient/chain/x/servicerewards/keeper"
 )
 
 // DefaultNodeHome is where `mycroftd` keeps its config and data unless --home says otherwise.
@@ -77,6 +79,8 @@ type App struct {
 	ReleasesKeeper  releaseskeeper.Keeper
 	PaymentsKeeper  paymentskeeper.Keeper
 	UsageKeeper     usagekeeper.Keeper
+
+	ServiceRewardsKeeper servicerewardskeeper.Keeper
 }
 
 // New builds the application on db.
@@ -108,6 +112,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		&app.ReleasesKeeper,
 		&app.PaymentsKeeper,
 		&app.UsageKeeper,
+		&app.ServiceRewardsKeeper,
 	); err != nil {
 		panic(err)
 	}

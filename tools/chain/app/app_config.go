@@ -64,6 +64,10 @@ import (
 	usagemodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/usage/module/v1"
 	_ "github.com/mycroft-lightclient/chain/x/usage"
 	usagetypes "github.com/mycroft-lightclient/chain/x/usage/types"
+	// x/servicerewards (docs/rewards.md)
+	servicerewardsmodulev1 "github.com/mycroft-lightclient/chain/api/mycroft/servicerewards/module/v1"
+	_ "github.com/mycroft-lightclient/chain/x/servicerewards"
+	servicerewardstypes "github.com/mycroft-lightclient/chain/x/servicerewards/types"
 )
 
 // Bech32Prefix of every account address on the chain.
@@ -78,6 +82,7 @@ var (
 		releasestypes.ModuleName,
 		paymentstypes.ModuleName, // after devices: channels name devices
 		usagetypes.ModuleName,
+		servicerewardstypes.ModuleName, // after devices: bonds name devices
 	}
 
 	moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
@@ -87,8 +92,9 @@ var (
 		{Account: stakingtypes.BondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: stakingtypes.NotBondedPoolName, Permissions: []string{authtypes.Burner, stakingtypes.ModuleName}},
 		{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
-		{Account: paymentstypes.ModuleName}, // holds channel deposits
-		{Account: usagetypes.ModuleName},    // holds the skill-usage reward pool
+		{Account: paymentstypes.ModuleName},       // holds channel deposits
+		{Account: usagetypes.ModuleName},          // holds the skill-usage reward pool
+		{Account: servicerewardstypes.ModuleName}, // holds device bonds and the reward pool
 	}
 
 	// blocked from receiving funds
@@ -97,6 +103,7 @@ var (
 		stakingtypes.BondedPoolName, stakingtypes.NotBondedPoolName,
 		paymentstypes.ModuleName,
 		usagetypes.ModuleName,
+		servicerewardstypes.ModuleName,
 	}
 
 	// AppConfig is the application's module configuration, as simapp's app_config.go.
@@ -109,6 +116,7 @@ var (
 					BeginBlockers: []string{
 						minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 						evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName,
+						servicerewardstypes.ModuleName, // keeps block hashes, pays epochs
 					},
 					EndBlockers: []string{
 						govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
@@ -154,6 +162,7 @@ var (
 			{Name: paymentstypes.ModuleName, Config: appconfig.WrapAny(&paymentsmodulev1.Module{})},
 			// x/usage: its authority (the issuer key) defaults to the gov module account
 			{Name: usagetypes.ModuleName, Config: appconfig.WrapAny(&usagemodulev1.Module{})},
+			{Name: servicerewardstypes.ModuleName, Config: appconfig.WrapAny(&servicerewardsmodulev1.Module{})},
 		},
 	}),
 		depinject.Supply(

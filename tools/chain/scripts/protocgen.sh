@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates the committed Go code of one module (x/devices unless named: protocgen.sh releases | payments | usage)
+# Regenerates the committed Go code of one module (x/devices unless named: protocgen.sh releases |
+# payments | usage | servicerewards)
 # from proto/ (run from tools/chain/).
 # Needs protoc (Debian: protobuf-compiler) and two plugins built from the Go module proxy
 # at the versions go.mod pins, installed into ../../build/chain/bin:
