@@ -15,7 +15,7 @@ from lightclient.chip.core.errors import LightClientError
 from lightclient.providers import audio, registry
 from lightclient.providers.service import H_REFUSED, voucher_headers
 
-LANE = 0                       # one lane per channel: one device, one router
+LANE = 0                       # the default lane: one router per service and channel
 MAX_ANSWER = 64 * 1024
 
 
@@ -44,10 +44,11 @@ class PaidRouter:
     channels this device may spend; local: a SpeechEngine, or None."""
 
     def __init__(self, reads, pay, chain_id, channels, service="stt", local=None,
-                 timeout_s=5.0, monotonic=time.monotonic):
+                 timeout_s=5.0, lane=LANE, monotonic=time.monotonic):
         self.reads, self.pay, self.chain_id = reads, pay, chain_id
         self.channels = dict(channels)
         self.service = service
+        self.lane = lane           # one lane per service on a channel shared with another
         self.local = local
         self.timeout_s = timeout_s
         self.monotonic = monotonic
@@ -79,10 +80,10 @@ class PaidRouter:
         """The chip signs the lane's next voucher: the latest signed (here, or the chain's
         redeemed one) plus the provider's proven price. -> (voucher, sig, previous state)."""
         cid = ch["id"]
-        redeemed = {lane: (n, a) for lane, n, a in ch["lanes"]}.get(LANE, (0, 0))
+        redeemed = {lane: (n, a) for lane, n, a in ch["lanes"]}.get(self.lane, (0, 0))
         prev = self.lanes.get(cid, (0, 0))
         nonce, amount = max(prev, redeemed)
-        r = self.pay.sign_voucher(self.chain_id, cid, LANE, nonce + 1, amount + p["price"],
+        r = self.pay.sign_voucher(self.chain_id, cid, self.lane, nonce + 1, amount + p["price"],
                                   ch["denom"])
         self.lanes[cid] = (nonce + 1, amount + p["price"])
         return bytes(r["voucher"]), bytes(r["sig"]), prev
