@@ -8,7 +8,6 @@ engine when none is left, saying so. A provider refuses a call without a valid v
 redeems, and its balance is proven."""
 
 import base64
-import hashlib
 import json
 import socket
 import urllib.error
@@ -17,38 +16,30 @@ import urllib.request
 import pytest
 
 from lightclient import channels as C
-from lightclient import pay as pi
 from lightclient.api.server import ApiApp
 from lightclient.api import stt_route
 from lightclient.chip import cosmos_tx as ct
-from lightclient import txclient
-from lightclient.chip.core import proto, trusted_at_rest
 from lightclient.chip.core.errors import ProofError
-from lightclient.chip.crypto import backend
+from lightclient.chip.core import proto
 from lightclient.client import LightClient
 from lightclient.gov import address_bytes
 from lightclient.hwtest.emulator import EmulatedBoard
 from lightclient.localchain import devicetx
+from lightclient.localchain import paidnet as P
 from lightclient.mcu import McuClient
 from lightclient.providers import audio, engine, registry, router, service
 from tests.localchain.chainhelp import client_config
 
-CH_A = hashlib.sha256(b"stt test channel a").digest()[:16]
-CH_B = hashlib.sha256(b"stt test channel b").digest()[:16]
 DEPOSIT = 20000
 PRICE_A, PRICE_B, PRICE_WEATHER = 1000, 800, 50
 TOKEN = "stt-test-token"
 
 
-def _fresh(label):
-    secret = hashlib.sha256(label).digest()
-    pub = backend.secp256k1_public_key(secret)
-    return secret, pub, ct.bech32_address(pub)
-
-
-OWNER = _fresh(b"stt test owner")
-PA = _fresh(b"stt test provider a")
-PB = _fresh(b"stt test provider b")
+OWNER = P.account(b"stt test owner")
+PA = P.account(b"stt test provider a")
+PB = P.account(b"stt test provider b")
+CH_A = P.channel_id(b"stt test channel a")
+CH_B = P.channel_id(b"stt test channel b")
 
 
 def _header(net):
@@ -68,55 +59,24 @@ def world(net7, tmp_path_factory):
     net = net7
     root = tmp_path_factory.mktemp("stt")
     chain = net.info["chain_id"]
-    bob_secret = devicetx.key_secret(net.info, "bob")
-    bob_pub = backend.secp256k1_public_key(bob_secret)
-    bob = devicetx.tx_client(net, bob_pub, ct.sign_secp256k1(bob_secret))
-    bob_addr = ct.bech32_address(bob_pub)
-    [(_r, funded)] = bob.send([[ct.msg_send(bob_addr, OWNER[2], [("stake", 10 ** 6)]),
-                                ct.msg_send(bob_addr, PA[2], [("stake", 1000)]),
-                                ct.msg_send(bob_addr, PB[2], [("stake", 1000)])]])
-    net.wait_for_height(funded + 1)
+    P.fund(net, [OWNER[2], PA[2], PB[2]], 10 ** 6)
     speech = engine.SpeechEngine()
-    proven_channel = lambda cid: C.channel(net.rpc(0), _header(net), cid)      # noqa: E731
-    a = service.ProviderService(C.Provider(PA[2], chain), proven_channel,
-                                {"stt": PRICE_A, "weather": PRICE_WEATHER}, speech,
-                                {"Lyon": "sunny, 21 C"}).start()
-    b = service.ProviderService(C.Provider(PB[2], chain), proven_channel, {"stt": PRICE_B},
-                                speech).start()
+    a = P.start_provider(net, PA, {"stt": PRICE_A, "weather": PRICE_WEATHER}, speech,
+                         {"Lyon": "sunny, 21 C"})
+    b = P.start_provider(net, PB, {"stt": PRICE_B}, speech)
     board = EmulatedBoard("esp32-devkitc", root / "lcstore.img")
     board.start()
     mcu = McuClient(board.port, timeout=10)
     app = None
     try:
-        acct = mcu.generate_account_key()
-        device = ct.bech32_address(acct)
-        mcu.set_checkpoint(trusted_at_rest.encode_trusted(devicetx.verified_state(net)))
-        consent = mcu.sign_registration(chain, ct.account_address(OWNER[1]))
-        pay = pi.PayClient(mcu)
-        owner = devicetx.tx_client(net, OWNER[1], ct.sign_secp256k1(OWNER[0]), gas_limit=500000)
-        signup = C.signup_messages(OWNER[2], ct.msg_register_device(OWNER[2], acct, b"", consent),
-                                   device, b"", PA[2], CH_A, ("stake", DEPOSIT),
-                                   [("stake", 1000)], 10)
-        second = C.msg_open_channel(OWNER[2], CH_B, device, b"", PB[2], ("stake", DEPOSIT), 10)
-        sends = [owner.submit(signup + [second])]
-        for who, regs in ((PA, [registry.msg_register_provider(PA[2], "stt", a.url,
-                                                                ("stake", PRICE_A)),
-                                registry.msg_register_provider(PA[2], "weather", a.url,
-                                                               ("stake", PRICE_WEATHER))]),
-                          (PB, [registry.msg_register_provider(PB[2], "stt", b.url,
-                                                               ("stake", PRICE_B))])):
-            tx = devicetx.tx_client(net, who[1], ct.sign_secp256k1(who[0]))
-            sends.append(tx.submit(regs))
-        top = max(txclient.wait_included(net.rpc(0), s)[1] for s in sends)
-        net.wait_for_height(top + 1)
-        caps = pi.caps_cbor(1, chain, acct, 2000, 10 ** 5,
-                            [(CH_A, "stt-a.example", DEPOSIT), (CH_B, "stt-b.example", DEPOSIT)],
-                            denom="stake", decimals=3, symbol="STAKE")
-        assert pay.set_caps(caps, backend.secp256k1_sign(OWNER[0], pi.caps_signing_bytes(caps)),
-                            OWNER[1]) == 1
+        device, acct, pay = P.sign_up(
+            net, mcu, OWNER,
+            [(PA, CH_A, {"stt": (a.url, PRICE_A), "weather": (a.url, PRICE_WEATHER)}),
+             (PB, CH_B, {"stt": (b.url, PRICE_B)})], DEPOSIT, 2000, 10 ** 5)
         # the central node unreachable: the light client reads from the peers
         cfg = client_config(net, root / "state", "http://127.0.0.1:%d" % _dead_port(),
-                            [net.nodes[1]["rpc"], net.nodes[2]["rpc"]])
+                            [net.nodes[1]["rpc"], net.nodes[2]["rpc"]],
+                            anchor=net.rpc(0).status()["latest_height"])
         client = LightClient(cfg)
         stt = router.PaidRouter(router.LightClientReads(client), pay, chain,
                                 {PA[2]: CH_A, PB[2]: CH_B}, local=speech)
