@@ -16,7 +16,8 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 MODULES = ["bench.crypto_bench", "bench.mp_bench", "bench.update_bench", "bench.proof_bench",
            "bench.store_bench", "bench.mcu_bench", "bench.sync_bench",
            "bench.api_bench", "bench.chip_bench", "bench.chip_powercut", "bench.chip_voucher",
-           "bench.chain_bench", "bench.keys_bench", "bench.ota_bench"]
+           "bench.chain_bench", "bench.keys_bench", "bench.ota_bench",
+           "bench.paid_call_bench"]
 
 
 def main(argv=None):
