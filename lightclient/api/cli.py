@@ -50,6 +50,13 @@ def register(subparsers):
                    help="also serve the light blocks and proofs this device holds to other "
                    "devices on the LAN (read-only CometBFT RPC face on 0.0.0.0:PORT, announced "
                    "over mDNS as _mycroft-lc._tcp), and use theirs during a WAN outage")
+    p.add_argument("--stt-channel", action="append", default=[], metavar="PROVIDER=CHANNEL_HEX",
+                   help="serve POST /v1/stt through this STT provider (its address in "
+                   "x/payments' registry), paid over the owner's channel; repeat for failover "
+                   "in the registry's order. Needs --signer mcu:... (the chip signs vouchers)")
+    p.add_argument("--stt-local", action="store_true",
+                   help="answer POST /v1/stt with the device's own engine (pocketsphinx) when "
+                   "no provider answers, or with no --stt-channel")
     p.set_defaults(func=main_serve_api)
     return p
 
@@ -127,8 +134,39 @@ def build_app(args, sock=None):
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None
-    return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
-                  sock=sock, writer=writer)
+    app = ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
+                 sock=sock, writer=writer)
+    if args.stt_channel or args.stt_local:
+        app.service.stt = stt_router(args, client, cfg, signer)
+    return app
+
+
+def stt_channels(specs):
+    """--stt-channel PROVIDER=CHANNEL_HEX ... -> {provider address: channel id}."""
+    out = {}
+    for spec in specs:
+        provider, _, cid = spec.partition("=")
+        try:
+            channel = bytes.fromhex(cid)
+        except ValueError:
+            channel = b""
+        if not provider or not 8 <= len(channel) <= 32:
+            raise Unusable("--stt-channel %s: want PROVIDER=CHANNEL_HEX (8..32 bytes)" % spec)
+        out[provider] = channel
+    return out
+
+
+def stt_router(args, client, cfg, signer):
+    """POST /v1/stt: paid providers from verified state, the chip's vouchers, the local engine."""
+    from lightclient.api.signer import McuSigner
+    from lightclient.pay import PayClient
+    from lightclient.providers import engine, router
+    channels = stt_channels(args.stt_channel)
+    if channels and not isinstance(signer, McuSigner):
+        raise Unusable("--stt-channel needs --signer mcu:...: the chip signs the vouchers")
+    pay = PayClient(signer.client) if channels else None
+    return router.PaidRouter(router.LightClientReads(client), pay, cfg.chain_id, channels,
+                             local=engine.SpeechEngine() if args.stt_local else None)
 
 
 def read_tokens(path, limit=4096):

@@ -100,7 +100,12 @@ class PaidRouter:
     def call(self, path, body=None, content_type="application/octet-stream"):
         """One paid call to the first provider that answers -> (answer, attempts, header);
         attempts: [{"provider", "outcome"}] in order. NoAnswer when none did."""
-        header, routes = self.routes()
+        try:
+            header, routes = self.routes()
+        except LightClientError as e:      # no verified head or proof now (the outage itself)
+            raise NoAnswer("no_verified_routes", "the %s providers cannot be proven now"
+                           % self.service,
+                           attempts=[{"provider": "registry", "outcome": "unproven:" + e.check}])
         attempts = []
         for p, ch in routes:
             try:

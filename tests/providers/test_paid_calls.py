@@ -15,6 +15,7 @@ from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import backend
 from lightclient.chip.pay import voucher as V
+from lightclient.sources import NoSource
 from lightclient.providers import audio, registry, router, service
 
 CHAIN = "paid-test-1"
@@ -191,3 +192,22 @@ def test_the_device_api_stt_route_says_where_the_answer_came_from():
     assert ok.headers["X-Lightclient-Stt-Paid"] == "0"
     bad = svc.handle("POST", "/v1/stt?lang=en-us", {}, b"garbage" * 10)
     assert bad.status == 400 and bad.headers["X-Lightclient-Error"] == "audio_format"
+
+
+def test_with_no_verified_state_the_local_engine_answers():
+    class Offline(Reads):
+        def head(self):
+            raise NoSource("no_source", "every source failed")
+    r = router.PaidRouter(Offline([], {}), ChipPay(), CHAIN, {}, local=FakeEngine())
+    out = r.transcribe(flac())
+    assert out["source"] == "local"
+    assert out["attempts"] == [{"provider": "registry", "outcome": "unproven:no_source"}]
+
+
+def test_serve_api_stt_channels_are_parsed_strictly():
+    from lightclient.api import cli as api_cli
+    cid = "ab" * 16
+    assert api_cli.stt_channels(["mycroft1p=" + cid]) == {"mycroft1p": bytes.fromhex(cid)}
+    for bad in ("mycroft1p", "mycroft1p=zz", "=" + cid, "mycroft1p=abcd"):
+        with pytest.raises(api_cli.Unusable):
+            api_cli.stt_channels([bad])
