@@ -136,7 +136,7 @@ def build_app(args, sock=None):
     token = read_tokens(args.token_file) if args.token_file else None
     app = ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
                  sock=sock, writer=writer)
-    if args.stt_channel or args.stt_local:
+    if getattr(args, "stt_channel", None) or getattr(args, "stt_local", False):
         app.service.stt = stt_router(args, client, cfg, signer)
     return app
 
