@@ -44,7 +44,7 @@ def run():
         genesis.build(d, 1, 0, genesis.free_base_port(1))
         net = network.Network(d)
         net.start()
-        board = None
+        board, services = None, []
         try:
             net.wait_for_height(2, timeout=90)
             owner, prov = P.account(b"bench owner"), P.account(b"bench provider")
@@ -53,6 +53,7 @@ def run():
             speech = engine.SpeechEngine()
             paid = P.start_provider(net, prov, {"stt": 1000}, speech)
             free = P.start_provider(net, prov, {"stt": 1000}, speech, cls=Unpaid)
+            services += [paid, free]
             board = EmulatedBoard("esp32-devkitc", Path(d) / "lcstore.img")
             board.start()
             mcu = McuClient(board.port, timeout=20)
@@ -95,6 +96,8 @@ def run():
                 reads_s.append(time.perf_counter() - t0)
             mcu.close()
         finally:
+            for p in services:
+                p.stop()
             if board is not None:
                 board.stop()
             net.stop()

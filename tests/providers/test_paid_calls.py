@@ -211,3 +211,28 @@ def test_serve_api_stt_channels_are_parsed_strictly():
     for bad in ("mycroft1p", "mycroft1p=zz", "=" + cid, "mycroft1p=abcd"):
         with pytest.raises(api_cli.Unusable):
             api_cli.stt_channels([bad])
+
+
+def test_the_http_server_takes_audio_above_the_other_routes_body_limit():
+    import urllib.error
+    import urllib.request
+    from lightclient.api.limits import MAX_BODY, MAX_STT_BODY
+    from lightclient.api.server import ApiApp
+    noise = np.random.default_rng(7).integers(-3000, 3000, 5 * audio.RATE).astype(np.int16)
+    body = audio.encode_flac(noise)
+    assert MAX_BODY < len(body) < MAX_STT_BODY
+    with ApiApp(None, "mycroft1device", CHAIN, port=0, submit=False) as app:
+        app.service.stt = router.PaidRouter(Reads([], {}), ChipPay(), CHAIN, {},
+                                            local=FakeEngine())
+
+        def post(data, path="/v1/stt"):
+            req = urllib.request.Request(app.url + path, data=data,
+                                         headers={"Content-Type": "audio/x-flac"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.headers.get("X-Lightclient-Limit")
+        assert post(body) == (200, b'["heard %d samples"]' % len(noise))
+        assert post(b"\0" * (MAX_STT_BODY + 1)) == (413, str(MAX_STT_BODY))
+        assert post(body, "/v1/device/mycroft1device/metric/x") == (413, str(MAX_BODY))
