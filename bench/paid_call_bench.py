@@ -30,7 +30,6 @@ def run():
     from lightclient.hwtest.emulator import EmulatedBoard
     from lightclient.localchain import genesis, network
     from lightclient.localchain import paidnet as P
-    from lightclient.config import Config
     from lightclient.mcu import McuClient
     from lightclient.providers import audio, engine, router, service
 
@@ -51,8 +50,9 @@ def run():
             cid = P.channel_id(b"bench channel")
             P.fund(net, [owner[2], prov[2]], 10 ** 7)
             speech = engine.SpeechEngine()
-            paid = P.start_provider(net, prov, {"stt": 1000}, speech)
-            free = P.start_provider(net, prov, {"stt": 1000}, speech, cls=Unpaid)
+            paid = P.start_provider(net, prov, {"stt": 1000}, Path(d) / "paid", speech)
+            free = P.start_provider(net, prov, {"stt": 1000}, Path(d) / "free", speech,
+                                    cls=Unpaid)
             services += [paid, free]
             board = EmulatedBoard("esp32-devkitc", Path(d) / "lcstore.img")
             board.start()
@@ -60,11 +60,7 @@ def run():
             _device, _acct, pay = P.sign_up(net, mcu, owner,
                                             [(prov, cid, {"stt": (paid.url, 1000)})],
                                             10 ** 6, 5000, 10 ** 6)
-            head = net.rpc(0).light_block(net.rpc(0).status()["latest_height"]).light_block
-            client = LightClient(Config(net.info["chain_id"], head.signed_header.header.height,
-                                        head.signed_header.header.hash(), str(Path(d) / "state"),
-                                        central=net.nodes[0]["rpc"], peers=[],
-                                        trusting_period_s=86400, check_unbonding=True))
+            client = LightClient(P.client_config(net, Path(d) / "state", net.nodes[0]["rpc"]))
             stt = router.PaidRouter(router.LightClientReads(client), pay, net.info["chain_id"],
                                     {prov[2]: cid})
             flac = audio.encode_flac(audio.speak(UTTERANCE))

@@ -30,14 +30,25 @@ def channel_id(label):
     return hashlib.sha256(label).digest()[:16]
 
 
-def proven_channel(net):
-    """A provider's channel_of: the channel proven at the chain's head, verified by our light
-    client (devicetx.verified_state)."""
-    return lambda cid: C.channel(net.rpc(0), devicetx.verified_state(net).header, cid)
+def client_config(net, state_dir, central, peers=()):
+    """A light client's config for this chain, anchored at its head now."""
+    from lightclient.config import Config
+    rpc = net.rpc(0)
+    head = rpc.light_block(rpc.status()["latest_height"]).light_block.signed_header.header
+    return Config(net.info["chain_id"], head.height, head.hash(), str(state_dir),
+                  central=central, peers=list(peers), trusting_period_s=86400,
+                  check_unbonding=True)
 
 
-def start_provider(net, acct, prices, engine=None, forecasts=None, cls=service.ProviderService):
-    return cls(C.Provider(acct[2], net.info["chain_id"]), proven_channel(net), prices, engine,
+def start_provider(net, acct, prices, state_dir, engine=None, forecasts=None,
+                   cls=service.ProviderService):
+    """A provider with a light client of its own: each voucher's channel proven at the head it
+    verified (synced per call)."""
+    from lightclient.client import LightClient
+    from lightclient.providers.router import LightClientReads
+    reads = LightClientReads(LightClient(client_config(net, state_dir, net.nodes[0]["rpc"])))
+    return cls(C.Provider(acct[2], net.info["chain_id"]),
+               lambda cid: reads.race(C.channel, reads.head(), cid), prices, engine,
                forecasts).start()
 
 

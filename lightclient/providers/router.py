@@ -25,13 +25,20 @@ class NoAnswer(LightClientError):
 
 class LightClientReads:
     """Verified reads through the light client: a synced head, proofs raced over its sources
-    (a source whose proof fails is banned, as `mycroft-lc pay` does)."""
+    (a source whose proof fails is banned, as `mycroft-lc pay` does). A head synced less than
+    fresh_for_s ago serves again (as the device API's records do): syncing and storing each
+    new block cost more than the rest of a paid call (docs/paid-calls.md)."""
 
-    def __init__(self, client, deadline_s=10.0):
+    def __init__(self, client, deadline_s=10.0, fresh_for_s=2.0, monotonic=time.monotonic):
         self.client, self.deadline_s = client, deadline_s
+        self.fresh_for_s, self.monotonic = fresh_for_s, monotonic
+        self.synced_at = None
 
     def head(self):
-        self.client.sync(deadline_s=self.deadline_s)
+        now = self.monotonic()
+        if self.synced_at is None or now - self.synced_at >= self.fresh_for_s:
+            self.client.sync(deadline_s=self.deadline_s)
+            self.synced_at = now
         return self.client.trusted().light_block.signed_header.header
 
     def race(self, fn, *args):

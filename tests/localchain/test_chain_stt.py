@@ -28,7 +28,6 @@ from lightclient.localchain import devicetx
 from lightclient.localchain import paidnet as P
 from lightclient.mcu import McuClient
 from lightclient.providers import audio, engine, registry, router, service
-from tests.localchain.chainhelp import client_config
 
 DEPOSIT = 20000
 PRICE_A, PRICE_B, PRICE_WEATHER = 1000, 800, 50
@@ -61,9 +60,9 @@ def world(net7, tmp_path_factory):
     chain = net.info["chain_id"]
     P.fund(net, [OWNER[2], PA[2], PB[2]], 10 ** 6)
     speech = engine.SpeechEngine()
-    a = P.start_provider(net, PA, {"stt": PRICE_A, "weather": PRICE_WEATHER}, speech,
-                         {"Lyon": "sunny, 21 C"})
-    b = P.start_provider(net, PB, {"stt": PRICE_B}, speech)
+    a = P.start_provider(net, PA, {"stt": PRICE_A, "weather": PRICE_WEATHER}, root / "pa",
+                         speech, {"Lyon": "sunny, 21 C"})
+    b = P.start_provider(net, PB, {"stt": PRICE_B}, root / "pb", speech)
     board = EmulatedBoard("esp32-devkitc", root / "lcstore.img")
     board.start()
     mcu = McuClient(board.port, timeout=10)
@@ -74,10 +73,9 @@ def world(net7, tmp_path_factory):
             [(PA, CH_A, {"stt": (a.url, PRICE_A), "weather": (a.url, PRICE_WEATHER)}),
              (PB, CH_B, {"stt": (b.url, PRICE_B)})], DEPOSIT, 2000, 10 ** 5)
         # the central node unreachable: the light client reads from the peers
-        cfg = client_config(net, root / "state", "http://127.0.0.1:%d" % _dead_port(),
-                            [net.nodes[1]["rpc"], net.nodes[2]["rpc"]],
-                            anchor=net.rpc(0).status()["latest_height"])
-        client = LightClient(cfg)
+        client = LightClient(P.client_config(net, root / "state",
+                                             "http://127.0.0.1:%d" % _dead_port(),
+                                             [net.nodes[1]["rpc"], net.nodes[2]["rpc"]]))
         stt = router.PaidRouter(router.LightClientReads(client), pay, chain,
                                 {PA[2]: CH_A, PB[2]: CH_B}, local=speech)
         app = ApiApp(client, device, chain, port=0, submit=False, token=TOKEN).start()

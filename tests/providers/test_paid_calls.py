@@ -236,3 +236,25 @@ def test_the_http_server_takes_audio_above_the_other_routes_body_limit():
         assert post(body) == (200, b'["heard %d samples"]' % len(noise))
         assert post(b"\0" * (MAX_STT_BODY + 1)) == (413, str(MAX_STT_BODY))
         assert post(body, "/v1/device/mycroft1device/metric/x") == (413, str(MAX_BODY))
+
+
+def test_a_head_synced_less_than_fresh_for_s_ago_serves_again():
+    class Client:
+        syncs = 0
+
+        def sync(self, deadline_s):
+            Client.syncs += 1
+
+        def trusted(self):
+            class T:
+                class light_block:
+                    class signed_header:
+                        header = "head %d" % Client.syncs
+            return T
+    now = [100.0]
+    reads = router.LightClientReads(Client(), fresh_for_s=2.0, monotonic=lambda: now[0])
+    assert reads.head() == "head 1"
+    now[0] += 1.9
+    assert reads.head() == "head 1" and Client.syncs == 1
+    now[0] += 0.1
+    assert reads.head() == "head 2"
