@@ -104,9 +104,11 @@ class PaidRouter:
             raise ValueError("answer over the limit")
         return json.loads(data)
 
-    def call(self, path, body=None, content_type="application/octet-stream"):
-        """One paid call to the first provider that answers -> (answer, attempts, header);
-        attempts: [{"provider", "outcome"}] in order. NoAnswer when none did."""
+    def call(self, path, body=None, content_type="application/octet-stream", valid=None):
+        """One paid call to the first provider that answers (valid(answer), when given) ->
+        (answer, attempts, header); attempts: [{"provider", "outcome"}] in order. NoAnswer when
+        none did. A voucher that was sent stays counted whatever the answer: the provider holds
+        it and may redeem it, so the next one goes above it."""
         try:
             header, routes = self.routes()
         except LightClientError as e:      # no verified head or proof now (the outage itself)
@@ -137,6 +139,9 @@ class PaidRouter:
                     outcome = "timeout" if "timed out" in str(reason) else "failed"
                 attempts.append({"provider": p["address"], "outcome": outcome})
                 continue
+            if valid is not None and not valid(doc):
+                attempts.append({"provider": p["address"], "outcome": "bad_answer"})
+                continue
             attempts.append({"provider": p["address"], "outcome": "answered",
                              "paid": p["price"], "denom": p["denom"]})
             return doc, attempts, header
@@ -151,13 +156,9 @@ class PaidRouter:
         samples = audio.decode(audio_bytes)
         try:
             doc, attempts, header = self.call("/stt?lang=%s" % _lang(lang), audio_bytes,
-                                              "audio/x-flac")
-            texts = doc.get("transcripts") if isinstance(doc, dict) else None
-            if not isinstance(texts, list) or not texts or not isinstance(texts[0], str):
-                raise NoAnswer("provider_answer", "a provider's answer had no transcript",
-                               attempts=attempts)
+                                              "audio/x-flac", _has_transcript)
             last = attempts[-1]
-            return {"text": texts[0][:1000], "source": "provider", "provider": last["provider"],
+            return {"text": doc["transcripts"][0][:1000], "source": "provider", "provider": last["provider"],
                     "paid": last["paid"], "denom": last["denom"], "attempts": attempts,
                     "verified_height": header.height - 1,
                     "seconds": self.monotonic() - t0}
@@ -169,6 +170,11 @@ class PaidRouter:
         return {"text": text, "source": "local", "provider": None, "paid": 0, "denom": None,
                 "attempts": attempts, "verified_height": None,
                 "seconds": self.monotonic() - t0}
+
+
+def _has_transcript(doc):
+    texts = doc.get("transcripts") if isinstance(doc, dict) else None
+    return isinstance(texts, list) and bool(texts) and isinstance(texts[0], str)
 
 
 def _lang(lang):

@@ -233,9 +233,19 @@ def test_the_http_server_takes_audio_above_the_other_routes_body_limit():
                     return r.status, r.read()
             except urllib.error.HTTPError as e:
                 return e.code, e.headers.get("X-Lightclient-Limit")
+        def announce(length, path="/v1/stt"):
+            """Only the headers: the server answers from the Content-Length, reads nothing."""
+            with socket.create_connection(("127.0.0.1", app.server.port), timeout=30) as c:
+                c.sendall(b"POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
+                          % (path.encode(), length))
+                head = c.makefile("rb").read().split(b"\r\n\r\n")[0].decode()
+            limit = [h.split(": ")[1] for h in head.split("\r\n")
+                     if h.lower().startswith("x-lightclient-limit")]
+            return int(head.split()[1]), limit
         assert post(body) == (200, b'["heard %d samples"]' % len(noise))
-        assert post(b"\0" * (MAX_STT_BODY + 1)) == (413, str(MAX_STT_BODY))
-        assert post(body, "/v1/device/mycroft1device/metric/x") == (413, str(MAX_BODY))
+        assert announce(MAX_STT_BODY + 1) == (413, [str(MAX_STT_BODY)])
+        assert announce(len(body), "/v1/device/mycroft1device/metric/x") == \
+            (413, [str(MAX_BODY)])
 
 
 def test_a_head_synced_less_than_fresh_for_s_ago_serves_again():
@@ -258,3 +268,15 @@ def test_a_head_synced_less_than_fresh_for_s_ago_serves_again():
     assert reads.head() == "head 1" and Client.syncs == 1
     now[0] += 0.1
     assert reads.head() == "head 2"
+
+
+def test_an_answer_without_a_transcript_is_failed_over(three):
+    a, b, _s, listed, chans = three
+    a.prices["stt"] = 100                       # A takes the voucher now, but answers nonsense
+    a.stt = lambda query, headers, body: {"transcripts": "not a list", "paid": a._pay(headers,
+                                                                                      "stt")}
+    r = router.PaidRouter(Reads([listed[0], listed[2]], chans), ChipPay(), CHAIN,
+                          {"pa": b"A" * 16, "pb": b"B" * 16})
+    out = r.transcribe(flac())
+    assert [x["outcome"] for x in out["attempts"]] == ["bad_answer", "answered"]
+    assert out["provider"] == "pb"
