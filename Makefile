@@ -4,10 +4,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup socat multilib clang chip chip-asan chain cometbft fuzz fuzz-c esp32 test test-go \
+.PHONY: setup socat espeak multilib clang chip chip-asan chain cometbft fuzz fuzz-c esp32 test test-go \
         test-py bench demo clean
 
-setup: $(STAMP) $(NODE_STAMP) socat clang chip chain
+setup: $(STAMP) $(NODE_STAMP) socat espeak clang chip chain
 
 # The local Cosmos SDK chain's node binary (tools/chain/, Go modules from the module proxy).
 # Go's own build and module caches make a warm rebuild take seconds, so it always runs.
@@ -27,6 +27,12 @@ socat:
 	@command -v socat >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq socat; }
+
+# espeak-ng speaks the test utterances the STT providers transcribe (apt; needs root or sudo).
+espeak:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng; }
 
 # gcc-multilib lets gcc build the chip's 32-bit interpreter (apt; needs root or sudo).
 multilib:

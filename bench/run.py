@@ -17,7 +17,8 @@ MODULES = ["bench.crypto_bench", "bench.mp_bench", "bench.update_bench", "bench.
            "bench.store_bench", "bench.mcu_bench", "bench.sync_bench",
            "bench.api_bench", "bench.chip_bench", "bench.chip_powercut", "bench.chip_voucher",
            "bench.chip_seqlog", "bench.chain_bench", "bench.keys_bench", "bench.ota_bench",
-           "bench.sharing_bench", "bench.usage_bench"]
+           "bench.sharing_bench", "bench.usage_bench",
+           "bench.paid_call_bench"]
 
 
 def main(argv=None):

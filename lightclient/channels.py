@@ -37,7 +37,8 @@ ERRORS = {2: "invalid_voucher", 3: "voucher_signature", 4: "channel_not_found",
           13: "insufficient_deposit", 14: "channel_settling", 15: "settle_delay_not_over",
           16: "channel_closed", 17: "too_many_lanes", 18: "invalid_deposit",
           19: "invalid_settle_delay", 20: "invalid_spender", 21: "invalid_channel_id",
-          22: "channel_settled"}
+          22: "channel_settled", 23: "invalid_service", 24: "invalid_endpoint",
+          25: "invalid_price", 26: "too_many_providers", 27: "provider_not_found"}
 
 # The SDK's stores a balance and a fee grant are proven from (collections layouts, SDK v0.53)
 BANK_STORE = "bank"

@@ -14,7 +14,7 @@ SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_cha
                "tests/localchain/test_chain_faults.py",
                "tests/localchain/test_chain_gov.py", "tests/localchain/test_chain_staking.py",
                "tests/localchain/test_chain_releases.py",
-               "tests/localchain/test_chain_payments.py",
+               "tests/localchain/test_chain_payments.py", "tests/localchain/test_chain_stt.py",
                "tests/localchain/test_chain_sealed_settings.py",
                "tests/localchain/test_chain_grants.py",
                "tests/localchain/test_chain_device_writes.py",

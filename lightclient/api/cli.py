@@ -55,6 +55,13 @@ def register(subparsers):
                    "keep the service receipts the served devices' chips sign for it, in "
                    "STATE_DIR/receipts.json, for `mycroft-lc rewards submit` (off by default; "
                    "docs/rewards.md)")
+    p.add_argument("--stt-channel", action="append", default=[], metavar="PROVIDER=CHANNEL_HEX",
+                   help="serve POST /v1/stt through this STT provider (its address in "
+                   "x/payments' registry), paid over the owner's channel; repeat for failover "
+                   "in the registry's order. Needs --signer mcu:... (the chip signs vouchers)")
+    p.add_argument("--stt-local", action="store_true",
+                   help="answer POST /v1/stt with the device's own engine (pocketsphinx) when "
+                   "no provider answers, or with no --stt-channel")
     p.set_defaults(func=main_serve_api)
     return p
 
@@ -135,8 +142,39 @@ def build_app(args, sock=None):
     except LightClientError as e:           # a clear line, not a traceback, in the journal
         raise Unusable("--signer %s: %s" % (args.signer, e))
     token = read_tokens(args.token_file) if args.token_file else None
-    return ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
-                  sock=sock, writer=writer)
+    app = ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
+                 sock=sock, writer=writer)
+    if getattr(args, "stt_channel", None) or getattr(args, "stt_local", False):
+        app.service.stt = stt_router(args, client, cfg, signer)
+    return app
+
+
+def stt_channels(specs):
+    """--stt-channel PROVIDER=CHANNEL_HEX ... -> {provider address: channel id}."""
+    out = {}
+    for spec in specs:
+        provider, _, cid = spec.partition("=")
+        try:
+            channel = bytes.fromhex(cid)
+        except ValueError:
+            channel = b""
+        if not provider or not 8 <= len(channel) <= 32:
+            raise Unusable("--stt-channel %s: want PROVIDER=CHANNEL_HEX (8..32 bytes)" % spec)
+        out[provider] = channel
+    return out
+
+
+def stt_router(args, client, cfg, signer):
+    """POST /v1/stt: paid providers from verified state, the chip's vouchers, the local engine."""
+    from lightclient.api.signer import McuSigner
+    from lightclient.pay import PayClient
+    from lightclient.providers import engine, router
+    channels = stt_channels(args.stt_channel)
+    if channels and not isinstance(signer, McuSigner):
+        raise Unusable("--stt-channel needs --signer mcu:...: the chip signs the vouchers")
+    pay = PayClient(signer.client) if channels else None
+    return router.PaidRouter(router.LightClientReads(client), pay, cfg.chain_id, channels,
+                             local=engine.SpeechEngine() if args.stt_local else None)
 
 
 def read_tokens(path, limit=4096):

@@ -26,7 +26,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from lightclient.api.limits import (BACKLOG, DEFAULT_PORT, KEEPALIVE_S, MAX_BODY, MAX_HEADERS,
-                                    MAX_LINE, MAX_PENDING, READ_DEADLINE_S, WORKERS)
+                                    MAX_LINE, MAX_PENDING, MAX_STT_BODY, READ_DEADLINE_S,
+                                    WORKERS)
 from lightclient.api.service import DeviceService, Response, _error
 from lightclient.api.submitter import Submitter, record_confirms
 
@@ -225,10 +226,12 @@ class ApiServer:
             self.web.request_read(conn)
             return _error(411, "length_required", "send a Content-Length")
         length = request.content_length or 0
-        if length > MAX_BODY:
+        limit = MAX_STT_BODY if (request.method, request.path) == ("POST", "/v1/stt") \
+            else MAX_BODY                      # audio is bigger than anything else served
+        if length > limit:
             self.web.request_read(conn)
             return _error(413, "body_too_large", "request body over the limit",
-                          {"X-Lightclient-Limit": str(MAX_BODY)})
+                          {"X-Lightclient-Limit": str(limit)})
         try:
             body = await request.read() if length else b""     # under the connection's deadline
         except ConnectionError:               # cut off at the deadline (logged there) or gone

@@ -15,7 +15,7 @@ import threading
 import time
 
 from lightclient.chip import txs
-from lightclient.api import chain_writes, skills
+from lightclient.api import chain_writes, skills, stt_route
 from lightclient.api.queue import QueueFull
 from lightclient.chip.core.errors import DecodeError, LightClientError
 
@@ -119,10 +119,12 @@ class DeviceService:
         self.skill_lock = threading.Lock()
         self.on_queued = on_queued                   # wakes the submitter
         self.submitter = None                        # set by the app, for the status route
+        self.stt = None                              # providers.router.PaidRouter: POST /v1/stt
 
     # -- entry point ------------------------------------------------------------------------
     def handle(self, method, path, headers, body=b""):
-        path = path.split("?", 1)[0].split("#", 1)[0]
+        path = path.split("#", 1)[0]
+        path, _, raw_query = path.partition("?")
         parts = [p for p in path.split("/") if p]
         try:
             if len(parts) < 2 or parts[0] not in ("v1", "lightclient"):
@@ -138,6 +140,8 @@ class DeviceService:
                 return self._token(headers)
             if parts[1] == "device" and len(parts) >= 3:
                 return self._device(method, parts[3:], body)
+            if parts[1:] == ["stt"] and method == "POST" and self.stt is not None:
+                return stt_route.answer(self.stt, raw_query, body)
             return _error(404, "not_found", "not served by the light client's device API")
         except _BadRequest as e:
             return _error(400, "bad_request", str(e))

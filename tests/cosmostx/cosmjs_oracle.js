@@ -55,6 +55,10 @@ async function main() {
   for (const name of ["MsgOpenChannel", "MsgTopUp", "MsgRedeem", "MsgStartSettle", "MsgReclaim"]) {
     registry.register("/mycroft.payments.v1." + name, root.lookupType("mycroft.payments.v1." + name));
   }
+  // x/payments' provider registry
+  for (const name of ["MsgRegisterProvider", "MsgDeregisterProvider"]) {
+    registry.register("/mycroft.payments.v1." + name, root.lookupType("mycroft.payments.v1." + name));
+  }
   registry.register("/cosmos.feegrant.v1beta1.MsgGrantAllowance",
                     require("cosmjs-types/cosmos/feegrant/v1beta1/tx").MsgGrantAllowance);
   const govTx = require("cosmjs-types/cosmos/gov/v1/tx");

@@ -1,11 +1,12 @@
 """Payment-channel transactions built both by lightclient.channels (with
 lightclient/chip/cosmos_tx.py) and by cosmjs: the owner's sign-up (registration, x/feegrant's
 MsgGrantAllowance of a BasicAllowance from cosmjs-types, the first channel deposit), top-up,
-settle and reclaim, the provider's redemption, and the device's write paid by the owner's fee
-grant. Recorded in docs/vectors/payments-tx.json (`python -m tests.cosmostx.payments_cases`)."""
+settle and reclaim, the provider's redemption, the device's write paid by the owner's fee
+grant, and the provider registry's messages. Recorded in docs/vectors/payments-tx.json (`python -m tests.cosmostx.payments_cases`)."""
 
 from lightclient import channels as C
 from lightclient.chip import cosmos_tx as ct
+from lightclient.providers import registry
 from tests.cosmostx import cases
 from tests.cosmostx.cases import DEVICE, OWNER, _h
 
@@ -82,6 +83,21 @@ CASES = [
         "value": {"device": DEVICE, "kind": 3, "envelope": _h(b'{"n":1}')}})],
      {"chain_id": "mycroft-local-1", "account_number": 41, "sequence": 0, "gas_limit": 200000,
       "fee": [["stake", 200]], "granter": OWNER}),
+    ("provider_registers_two_services_and_leaves_one",
+     [(registry.msg_register_provider(PROVIDER, "stt", "http://127.0.0.1:8001/", ("stake", 1000)),
+       {"type_url": registry.MSG_REGISTER_PROVIDER,
+        "value": {"provider": PROVIDER, "service": "stt", "endpoint": "http://127.0.0.1:8001/",
+                  "price": {"denom": "stake", "amount": "1000"}}}),
+      (registry.msg_register_provider(PROVIDER, "weather", "https://w.example/v1",
+                                      ("umyc", 2 ** 64 - 1)),
+       {"type_url": registry.MSG_REGISTER_PROVIDER,
+        "value": {"provider": PROVIDER, "service": "weather", "endpoint": "https://w.example/v1",
+                  "price": {"denom": "umyc", "amount": str(2 ** 64 - 1)}}}),
+      (registry.msg_deregister_provider(PROVIDER, "weather"),
+       {"type_url": registry.MSG_DEREGISTER_PROVIDER,
+        "value": {"provider": PROVIDER, "service": "weather"}})],
+     {"chain_id": "mycroft-local-1", "account_number": 40, "sequence": 1, "gas_limit": 200000,
+      "fee": [["stake", 200]]}),
 ]
 
 

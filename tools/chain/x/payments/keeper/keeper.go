@@ -71,3 +71,48 @@ func (k Keeper) AllChannels(ctx context.Context) ([]types.Channel, error) {
 	}
 	return out, nil
 }
+
+// GetService returns the provider list of a service (empty when none registered).
+func (k Keeper) GetService(ctx context.Context, service string) (types.ServiceProviders, error) {
+	bz, err := k.storeService.OpenKVStore(ctx).Get(types.ServiceKey(service))
+	if err != nil || bz == nil {
+		return types.ServiceProviders{Service: service}, err
+	}
+	var sp types.ServiceProviders
+	err = k.cdc.Unmarshal(bz, &sp)
+	return sp, err
+}
+
+// SetService writes a service's provider list, or deletes it when it has none left (so a
+// device proves "no provider" as an absence).
+func (k Keeper) SetService(ctx context.Context, sp types.ServiceProviders) error {
+	kv := k.storeService.OpenKVStore(ctx)
+	if len(sp.Providers) == 0 {
+		return kv.Delete(types.ServiceKey(sp.Service))
+	}
+	bz, err := k.cdc.Marshal(&sp)
+	if err != nil {
+		return err
+	}
+	return kv.Set(types.ServiceKey(sp.Service), bz)
+}
+
+// AllServices returns every service's provider list in key order (genesis export).
+func (k Keeper) AllServices(ctx context.Context) ([]types.ServiceProviders, error) {
+	end := append([]byte(nil), types.ServiceKeyPrefix...)
+	end[0]++
+	it, err := k.storeService.OpenKVStore(ctx).Iterator(types.ServiceKeyPrefix, end)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []types.ServiceProviders
+	for ; it.Valid(); it.Next() {
+		var sp types.ServiceProviders
+		if err := k.cdc.Unmarshal(it.Value(), &sp); err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}

@@ -10,6 +10,7 @@ import (
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgOpenChannel{}, &MsgTopUp{}, &MsgRedeem{}, &MsgStartSettle{}, &MsgReclaim{},
+		&MsgRegisterProvider{}, &MsgDeregisterProvider{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

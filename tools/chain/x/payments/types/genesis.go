@@ -5,7 +5,7 @@ import "fmt"
 // DefaultGenesis has no channels.
 func DefaultGenesis() *GenesisState { return &GenesisState{} }
 
-// Validate checks every channel's form and that no id appears twice.
+// Validate checks every channel's form and that no id appears twice, and the provider lists'.
 func (gs GenesisState) Validate() error {
 	seen := make(map[string]bool, len(gs.Channels))
 	for i, c := range gs.Channels {
@@ -21,6 +21,16 @@ func (gs GenesisState) Validate() error {
 		}
 		if c.Redeemed > c.Deposit || len(c.Lanes) > MaxLanes {
 			return fmt.Errorf("channel %d: redeemed above the deposit or over %d lanes", i, MaxLanes)
+		}
+	}
+	services := make(map[string]bool, len(gs.Services))
+	for i, sp := range gs.Services {
+		if err := ValidService(sp.Service); err != nil || services[sp.Service] {
+			return fmt.Errorf("service %d: a valid name, once", i)
+		}
+		services[sp.Service] = true
+		if len(sp.Providers) == 0 || len(sp.Providers) > MaxProviders {
+			return fmt.Errorf("service %d: 1..%d providers", i, MaxProviders)
 		}
 	}
 	return nil

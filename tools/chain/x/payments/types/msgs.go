@@ -1,6 +1,8 @@
 package types
 
 import (
+	"strings"
+
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
@@ -19,6 +21,10 @@ const (
 	// A provider checks the proven settle delay before it serves; the chain only bounds it.
 	MinSettleDelayS = 1
 	MaxSettleDelayS = 30 * 86400
+	// The provider registry (docs/payments.md): one service's list is one proof for a device.
+	MaxServiceLen  = 32
+	MaxEndpointLen = 200
+	MaxProviders   = 16
 )
 
 var (
@@ -27,6 +33,8 @@ var (
 	_ sdk.Msg = &MsgRedeem{}
 	_ sdk.Msg = &MsgStartSettle{}
 	_ sdk.Msg = &MsgReclaim{}
+	_ sdk.Msg = &MsgRegisterProvider{}
+	_ sdk.Msg = &MsgDeregisterProvider{}
 )
 
 func validChannelID(id []byte) error {
@@ -99,4 +107,57 @@ func (m *MsgReclaim) ValidateBasic() error {
 		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "owner is empty")
 	}
 	return validChannelID(m.ChannelId)
+}
+
+// ValidService: 1..32 bytes of a-z, 0-9, '.', '-' (the store key carries its length in a byte).
+func ValidService(service string) error {
+	if len(service) == 0 || len(service) > MaxServiceLen {
+		return errorsmod.Wrapf(ErrInvalidService, "%d bytes, want 1..%d", len(service), MaxServiceLen)
+	}
+	for _, c := range service {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return errorsmod.Wrapf(ErrInvalidService, "character %q: want a-z, 0-9, '.', '-'", c)
+		}
+	}
+	return nil
+}
+
+// validEndpoint: an http:// or https:// URL of printable ASCII, at most 200 bytes; devices
+// call it, so nothing in it may be a control character.
+func validEndpoint(endpoint string) error {
+	if len(endpoint) > MaxEndpointLen {
+		return errorsmod.Wrapf(ErrInvalidEndpoint, "%d bytes, want at most %d", len(endpoint), MaxEndpointLen)
+	}
+	if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
+		return errorsmod.Wrap(ErrInvalidEndpoint, "want an http:// or https:// URL")
+	}
+	for i := 0; i < len(endpoint); i++ {
+		if endpoint[i] <= 0x20 || endpoint[i] >= 0x7f {
+			return errorsmod.Wrapf(ErrInvalidEndpoint, "byte %d is not printable ASCII", i)
+		}
+	}
+	return nil
+}
+
+func (m *MsgRegisterProvider) ValidateBasic() error {
+	if m.Provider == "" {
+		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "provider is empty")
+	}
+	if err := ValidService(m.Service); err != nil {
+		return err
+	}
+	if err := validEndpoint(m.Endpoint); err != nil {
+		return err
+	}
+	if err := positiveU64(m.Price); err != nil {
+		return errorsmod.Wrap(ErrInvalidPrice, err.Error())
+	}
+	return nil
+}
+
+func (m *MsgDeregisterProvider) ValidateBasic() error {
+	if m.Provider == "" {
+		return errorsmod.Wrap(sdkerrors.ErrInvalidAddress, "provider is empty")
+	}
+	return ValidService(m.Service)
 }

@@ -231,9 +231,146 @@ func (m *Lane) GetAmount() uint64 {
 	return 0
 }
 
+// ServiceProviders is the list of providers of one service, stored under
+// 0x02 || len(service) || service: one ICS23 proof gives a device every provider it may route
+// to (or proves the service has none). Entries in registration order, at most 16.
+type ServiceProviders struct {
+	Service   string           `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Providers []*ProviderEntry `protobuf:"bytes,2,rep,name=providers,proto3" json:"providers,omitempty"`
+}
+
+func (m *ServiceProviders) Reset()         { *m = ServiceProviders{} }
+func (m *ServiceProviders) String() string { return proto.CompactTextString(m) }
+func (*ServiceProviders) ProtoMessage()    {}
+func (*ServiceProviders) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b36c754dd764c4ab, []int{2}
+}
+func (m *ServiceProviders) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ServiceProviders) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ServiceProviders.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ServiceProviders) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ServiceProviders.Merge(m, src)
+}
+func (m *ServiceProviders) XXX_Size() int {
+	return m.Size()
+}
+func (m *ServiceProviders) XXX_DiscardUnknown() {
+	xxx_messageInfo_ServiceProviders.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ServiceProviders proto.InternalMessageInfo
+
+func (m *ServiceProviders) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *ServiceProviders) GetProviders() []*ProviderEntry {
+	if m != nil {
+		return m.Providers
+	}
+	return nil
+}
+
+// ProviderEntry is one registered provider of a service.
+type ProviderEntry struct {
+	// address is the provider's account (bech32): the provider its channels pay.
+	Address  string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Denom    string `protobuf:"bytes,3,opt,name=denom,proto3" json:"denom,omitempty"`
+	// price per call in denom's base unit (the voucher's u64).
+	Price uint64 `protobuf:"varint,4,opt,name=price,proto3" json:"price,omitempty"`
+	// registered_height: the block height of its latest registration or update.
+	RegisteredHeight int64 `protobuf:"varint,5,opt,name=registered_height,json=registeredHeight,proto3" json:"registered_height,omitempty"`
+}
+
+func (m *ProviderEntry) Reset()         { *m = ProviderEntry{} }
+func (m *ProviderEntry) String() string { return proto.CompactTextString(m) }
+func (*ProviderEntry) ProtoMessage()    {}
+func (*ProviderEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b36c754dd764c4ab, []int{3}
+}
+func (m *ProviderEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProviderEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProviderEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProviderEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProviderEntry.Merge(m, src)
+}
+func (m *ProviderEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProviderEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProviderEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProviderEntry proto.InternalMessageInfo
+
+func (m *ProviderEntry) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *ProviderEntry) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *ProviderEntry) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+func (m *ProviderEntry) GetPrice() uint64 {
+	if m != nil {
+		return m.Price
+	}
+	return 0
+}
+
+func (m *ProviderEntry) GetRegisteredHeight() int64 {
+	if m != nil {
+		return m.RegisteredHeight
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Channel)(nil), "mycroft.payments.v1.Channel")
 	proto.RegisterType((*Lane)(nil), "mycroft.payments.v1.Lane")
+	proto.RegisterType((*ServiceProviders)(nil), "mycroft.payments.v1.ServiceProviders")
+	proto.RegisterType((*ProviderEntry)(nil), "mycroft.payments.v1.ProviderEntry")
 }
 
 func init() {
@@ -241,34 +378,41 @@ func init() {
 }
 
 var fileDescriptor_b36c754dd764c4ab = []byte{
-	// 429 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x92, 0x3f, 0x6e, 0xdb, 0x30,
-	0x14, 0x87, 0x4d, 0x5b, 0xb6, 0xe5, 0x17, 0x37, 0x03, 0x1b, 0x14, 0x4c, 0x0a, 0x08, 0x82, 0xd1,
-	0x41, 0x4b, 0xa4, 0xa6, 0x7f, 0x0e, 0x90, 0xb4, 0x43, 0x87, 0x02, 0x05, 0x98, 0xad, 0x8b, 0xa1,
-	0x88, 0xaf, 0x36, 0x01, 0x89, 0x14, 0x44, 0xc6, 0xad, 0x6f, 0xd1, 0x3b, 0xf4, 0x0a, 0x3d, 0x44,
-	0xc7, 0xa0, 0x53, 0xc7, 0xc2, 0xbe, 0x48, 0x41, 0x52, 0x71, 0x97, 0x00, 0xd9, 0xf8, 0xfd, 0xf8,
-	0x3d, 0x3d, 0x11, 0xef, 0xc1, 0xa2, 0xd9, 0x56, 0x9d, 0xfe, 0x62, 0x8b, 0xb6, 0xdc, 0x36, 0xa8,
-	0xac, 0x29, 0x36, 0x17, 0x87, 0x73, 0xde, 0x76, 0xda, 0x6a, 0xfa, 0xb4, 0x77, 0xf2, 0x43, 0xbe,
-	0xb9, 0x38, 0x3b, 0xad, 0xb4, 0x69, 0xb4, 0x59, 0x7a, 0xa5, 0x08, 0x10, 0xfc, 0xc5, 0x8f, 0x11,
-	0x4c, 0xdf, 0xad, 0x4b, 0xa5, 0xb0, 0xa6, 0xc7, 0x30, 0x94, 0x82, 0x91, 0x94, 0x64, 0x73, 0x3e,
-	0x94, 0x82, 0xe6, 0x30, 0xd6, 0x5f, 0x15, 0x76, 0x6c, 0x98, 0x92, 0x6c, 0x76, 0xc5, 0x7e, 0xff,
-	0x3c, 0x3f, 0xe9, 0x8b, 0x2f, 0x85, 0xe8, 0xd0, 0x98, 0x6b, 0xdb, 0x49, 0xb5, 0xe2, 0x41, 0xa3,
-	0x2f, 0x61, 0x22, 0x70, 0x23, 0x2b, 0x64, 0xa3, 0x47, 0x0a, 0x7a, 0x8f, 0x32, 0x98, 0x9a, 0x16,
-	0x95, 0xc0, 0x8e, 0x45, 0xbe, 0xed, 0x3d, 0xd2, 0x37, 0x10, 0xb7, 0x9d, 0xde, 0x48, 0x77, 0x35,
-	0x7e, 0xe4, 0x6b, 0x07, 0x93, 0x9e, 0xc0, 0x58, 0xa0, 0xd2, 0x0d, 0x9b, 0xb8, 0x12, 0x1e, 0xc0,
-	0x75, 0x11, 0xd8, 0x6a, 0x23, 0x2d, 0x9b, 0xa6, 0x24, 0x8b, 0xf8, 0x3d, 0xd2, 0x33, 0x88, 0x3b,
-	0x14, 0x88, 0x0d, 0x0a, 0x16, 0xfb, 0xab, 0x03, 0xd3, 0x17, 0x70, 0x6c, 0xd0, 0xda, 0x1a, 0x97,
-	0x02, 0xeb, 0x72, 0xbb, 0x34, 0x6c, 0xe6, 0x8d, 0x79, 0x48, 0xdf, 0xbb, 0xf0, 0x9a, 0x3e, 0x87,
-	0x59, 0x6f, 0x95, 0x96, 0x41, 0x4a, 0xb2, 0x11, 0x8f, 0x43, 0x70, 0x69, 0xe9, 0x33, 0x98, 0x54,
-	0xb5, 0x36, 0x28, 0xd8, 0x51, 0x4a, 0xb2, 0x98, 0xf7, 0x44, 0x0b, 0x18, 0xd7, 0xa5, 0x42, 0xc3,
-	0xe6, 0xe9, 0x28, 0x3b, 0x7a, 0x75, 0x9a, 0x3f, 0x30, 0xb4, 0xfc, 0x63, 0xa9, 0x90, 0x07, 0x6f,
-	0xf1, 0x01, 0x22, 0x87, 0x94, 0x42, 0xe4, 0x02, 0x3f, 0xa3, 0x27, 0xdc, 0x9f, 0xdd, 0x9b, 0x95,
-	0x56, 0x15, 0xfa, 0x29, 0x45, 0x3c, 0x80, 0x6b, 0x5d, 0x36, 0xfa, 0x56, 0x59, 0x3f, 0x8b, 0x88,
-	0xf7, 0x74, 0xf5, 0xe9, 0xd7, 0x2e, 0x21, 0x77, 0xbb, 0x84, 0xfc, 0xdd, 0x25, 0xe4, 0xfb, 0x3e,
-	0x19, 0xdc, 0xed, 0x93, 0xc1, 0x9f, 0x7d, 0x32, 0xf8, 0xfc, 0x76, 0x25, 0xed, 0xfa, 0xf6, 0x26,
-	0xaf, 0x74, 0x53, 0xf4, 0xff, 0x73, 0x5e, 0xcb, 0xd5, 0xda, 0x56, 0xb5, 0x44, 0x65, 0x8b, 0x6a,
-	0x5d, 0x4a, 0x55, 0x7c, 0xfb, 0xbf, 0x7c, 0x76, 0xdb, 0xa2, 0xb9, 0x99, 0xf8, 0x3d, 0x7a, 0xfd,
-	0x2f, 0x00, 0x00, 0xff, 0xff, 0x0f, 0xbb, 0xb5, 0xcc, 0x9d, 0x02, 0x00, 0x00,
+	// 543 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x93, 0xcd, 0x6e, 0xd4, 0x3c,
+	0x14, 0x86, 0x9b, 0x99, 0xcc, 0x9f, 0xfb, 0xa3, 0x7e, 0xfe, 0x2a, 0xe4, 0x16, 0x29, 0x8a, 0x22,
+	0x16, 0x91, 0x50, 0x13, 0x5a, 0x60, 0x4f, 0x0b, 0x48, 0x5d, 0x20, 0x81, 0xdc, 0x1d, 0x9b, 0x51,
+	0x1a, 0x1f, 0x66, 0x2c, 0x25, 0x76, 0x64, 0xbb, 0x03, 0x73, 0x17, 0xdc, 0x03, 0xb7, 0xc0, 0x82,
+	0x4b, 0x60, 0x59, 0xb1, 0x62, 0x89, 0x3a, 0x37, 0x82, 0x6c, 0x27, 0x33, 0x20, 0x55, 0x74, 0xe7,
+	0xe7, 0x9c, 0xf7, 0xf8, 0xd8, 0xe7, 0xb5, 0x51, 0x52, 0x2f, 0x4b, 0x25, 0x3f, 0x98, 0xbc, 0x29,
+	0x96, 0x35, 0x08, 0xa3, 0xf3, 0xc5, 0xc9, 0x7a, 0x9d, 0x35, 0x4a, 0x1a, 0x89, 0xff, 0x6f, 0x35,
+	0xd9, 0x3a, 0xbe, 0x38, 0x39, 0x3a, 0x2c, 0xa5, 0xae, 0xa5, 0x9e, 0x3a, 0x49, 0xee, 0xc1, 0xeb,
+	0x93, 0x2f, 0x7d, 0x34, 0x7a, 0x39, 0x2f, 0x84, 0x80, 0x0a, 0xef, 0xa1, 0x1e, 0x67, 0x24, 0x88,
+	0x83, 0x74, 0x87, 0xf6, 0x38, 0xc3, 0x19, 0x1a, 0xc8, 0x8f, 0x02, 0x14, 0xe9, 0xc5, 0x41, 0x3a,
+	0x39, 0x27, 0x3f, 0xbe, 0x1e, 0x1f, 0xb4, 0xc5, 0x67, 0x8c, 0x29, 0xd0, 0xfa, 0xd2, 0x28, 0x2e,
+	0x66, 0xd4, 0xcb, 0xf0, 0x13, 0x34, 0x64, 0xb0, 0xe0, 0x25, 0x90, 0xfe, 0x3d, 0x05, 0xad, 0x0e,
+	0x13, 0x34, 0xd2, 0x0d, 0x08, 0x06, 0x8a, 0x84, 0xae, 0x6d, 0x87, 0xf8, 0x19, 0x1a, 0x37, 0x4a,
+	0x2e, 0xb8, 0x4d, 0x0d, 0xee, 0xd9, 0x6d, 0xad, 0xc4, 0x07, 0x68, 0xc0, 0x40, 0xc8, 0x9a, 0x0c,
+	0x6d, 0x09, 0xf5, 0x60, 0xbb, 0x30, 0x68, 0xa4, 0xe6, 0x86, 0x8c, 0xe2, 0x20, 0x0d, 0x69, 0x87,
+	0xf8, 0x08, 0x8d, 0x15, 0x30, 0x80, 0x1a, 0x18, 0x19, 0xbb, 0xd4, 0x9a, 0xf1, 0x23, 0xb4, 0xa7,
+	0xc1, 0x98, 0x0a, 0xa6, 0x0c, 0xaa, 0x62, 0x39, 0xd5, 0x64, 0xe2, 0x14, 0x3b, 0x3e, 0xfa, 0xca,
+	0x06, 0x2f, 0xf1, 0x43, 0x34, 0x69, 0x55, 0x85, 0x21, 0x28, 0x0e, 0xd2, 0x3e, 0x1d, 0xfb, 0xc0,
+	0x99, 0xc1, 0x0f, 0xd0, 0xb0, 0xac, 0xa4, 0x06, 0x46, 0xb6, 0xe3, 0x20, 0x1d, 0xd3, 0x96, 0x70,
+	0x8e, 0x06, 0x55, 0x21, 0x40, 0x93, 0x9d, 0xb8, 0x9f, 0x6e, 0x9f, 0x1e, 0x66, 0x77, 0x98, 0x96,
+	0xbd, 0x29, 0x04, 0x50, 0xaf, 0x4b, 0x2e, 0x50, 0x68, 0x11, 0x63, 0x14, 0xda, 0x80, 0xf3, 0x68,
+	0x97, 0xba, 0xb5, 0xbd, 0xb3, 0x90, 0xa2, 0x04, 0xe7, 0x52, 0x48, 0x3d, 0xd8, 0xd6, 0x45, 0x2d,
+	0xaf, 0x85, 0x71, 0x5e, 0x84, 0xb4, 0xa5, 0x44, 0xa0, 0xfd, 0x4b, 0x50, 0x76, 0xf8, 0xef, 0xda,
+	0xa1, 0x69, 0xe7, 0x82, 0x8f, 0xb9, 0x8d, 0x27, 0xb4, 0x43, 0xfc, 0x02, 0x4d, 0xba, 0xd9, 0x6a,
+	0xd2, 0x73, 0x87, 0x4d, 0xee, 0x3c, 0x6c, 0xb7, 0xd9, 0x6b, 0x61, 0xd4, 0x92, 0x6e, 0x8a, 0x92,
+	0x6f, 0x01, 0xda, 0xfd, 0x2b, 0x89, 0x4f, 0xd1, 0xa8, 0xf0, 0xf6, 0xf9, 0x6e, 0xff, 0x30, 0xb6,
+	0x13, 0x5a, 0x9f, 0x40, 0xb0, 0x46, 0x72, 0x61, 0xfc, 0x63, 0xa4, 0x6b, 0xde, 0x78, 0xde, 0xff,
+	0xd3, 0xf3, 0x03, 0x34, 0x68, 0x94, 0xbd, 0x51, 0xe8, 0xa7, 0xe2, 0x00, 0x3f, 0x46, 0xff, 0x29,
+	0x98, 0x71, 0x6d, 0x40, 0x01, 0x9b, 0xce, 0x81, 0xcf, 0xe6, 0xc6, 0x3d, 0xaf, 0x3e, 0xdd, 0xdf,
+	0x24, 0x2e, 0x5c, 0xfc, 0xfc, 0xed, 0xf7, 0xdb, 0x28, 0xb8, 0xb9, 0x8d, 0x82, 0x5f, 0xb7, 0x51,
+	0xf0, 0x79, 0x15, 0x6d, 0xdd, 0xac, 0xa2, 0xad, 0x9f, 0xab, 0x68, 0xeb, 0xfd, 0xf3, 0x19, 0x37,
+	0xf3, 0xeb, 0xab, 0xac, 0x94, 0x75, 0xde, 0x4e, 0xe3, 0xb8, 0xb2, 0x35, 0x65, 0xc5, 0x41, 0x98,
+	0xbc, 0x9c, 0x17, 0x5c, 0xe4, 0x9f, 0x36, 0xff, 0xd4, 0x2c, 0x1b, 0xd0, 0x57, 0x43, 0xf7, 0xe5,
+	0x9e, 0xfe, 0x0e, 0x00, 0x00, 0xff, 0xff, 0x8b, 0x66, 0x14, 0x7b, 0xc8, 0x03, 0x00, 0x00,
 }
 
 func (m *Channel) Marshal() (dAtA []byte, err error) {
@@ -418,6 +562,104 @@ func (m *Lane) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *ServiceProviders) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ServiceProviders) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ServiceProviders) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Providers) > 0 {
+		for iNdEx := len(m.Providers) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Providers[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintPayments(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintPayments(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ProviderEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProviderEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProviderEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RegisteredHeight != 0 {
+		i = encodeVarintPayments(dAtA, i, uint64(m.RegisteredHeight))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Price != 0 {
+		i = encodeVarintPayments(dAtA, i, uint64(m.Price))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintPayments(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintPayments(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintPayments(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintPayments(dAtA []byte, offset int, v uint64) int {
 	offset -= sovPayments(v)
 	base := offset
@@ -497,6 +739,52 @@ func (m *Lane) Size() (n int) {
 	}
 	if m.Amount != 0 {
 		n += 1 + sovPayments(uint64(m.Amount))
+	}
+	return n
+}
+
+func (m *ServiceProviders) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovPayments(uint64(l))
+	}
+	if len(m.Providers) > 0 {
+		for _, e := range m.Providers {
+			l = e.Size()
+			n += 1 + l + sovPayments(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *ProviderEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovPayments(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovPayments(uint64(l))
+	}
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovPayments(uint64(l))
+	}
+	if m.Price != 0 {
+		n += 1 + sovPayments(uint64(m.Price))
+	}
+	if m.RegisteredHeight != 0 {
+		n += 1 + sovPayments(uint64(m.RegisteredHeight))
 	}
 	return n
 }
@@ -965,6 +1253,306 @@ func (m *Lane) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Amount |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPayments(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ServiceProviders) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPayments
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ServiceProviders: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ServiceProviders: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPayments
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Providers", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPayments
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Providers = append(m.Providers, &ProviderEntry{})
+			if err := m.Providers[len(m.Providers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPayments(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProviderEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPayments
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProviderEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProviderEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPayments
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPayments
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPayments
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPayments
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			m.Price = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Price |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegisteredHeight", wireType)
+			}
+			m.RegisteredHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPayments
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RegisteredHeight |= int64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -575,6 +575,212 @@ func (m *MsgReclaimResponse) GetReturned() uint64 {
 	return 0
 }
 
+// MsgRegisterProvider puts the signer on the list of providers of one service (or updates its
+// entry): devices read the list proven with ICS23 and route paid calls to it.
+type MsgRegisterProvider struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// service: "stt", "weather", ... (1..32 bytes of a-z, 0-9, '.', '-').
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// endpoint: the http:// or https:// URL devices call (at most 200 bytes, printable ASCII).
+	Endpoint string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// price per call, in the denom of the channels the provider accepts.
+	Price types.Coin `protobuf:"bytes,4,opt,name=price,proto3" json:"price"`
+}
+
+func (m *MsgRegisterProvider) Reset()         { *m = MsgRegisterProvider{} }
+func (m *MsgRegisterProvider) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterProvider) ProtoMessage()    {}
+func (*MsgRegisterProvider) Descriptor() ([]byte, []int) {
+	return fileDescriptor_40c091b4a7a8d875, []int{10}
+}
+func (m *MsgRegisterProvider) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterProvider) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterProvider.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterProvider) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterProvider.Merge(m, src)
+}
+func (m *MsgRegisterProvider) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterProvider) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterProvider.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterProvider proto.InternalMessageInfo
+
+func (m *MsgRegisterProvider) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgRegisterProvider) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *MsgRegisterProvider) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *MsgRegisterProvider) GetPrice() types.Coin {
+	if m != nil {
+		return m.Price
+	}
+	return types.Coin{}
+}
+
+type MsgRegisterProviderResponse struct {
+	// providers: how many the service lists now.
+	Providers uint32 `protobuf:"varint,1,opt,name=providers,proto3" json:"providers,omitempty"`
+}
+
+func (m *MsgRegisterProviderResponse) Reset()         { *m = MsgRegisterProviderResponse{} }
+func (m *MsgRegisterProviderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterProviderResponse) ProtoMessage()    {}
+func (*MsgRegisterProviderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_40c091b4a7a8d875, []int{11}
+}
+func (m *MsgRegisterProviderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterProviderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterProviderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterProviderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterProviderResponse.Merge(m, src)
+}
+func (m *MsgRegisterProviderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterProviderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterProviderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterProviderResponse proto.InternalMessageInfo
+
+func (m *MsgRegisterProviderResponse) GetProviders() uint32 {
+	if m != nil {
+		return m.Providers
+	}
+	return 0
+}
+
+type MsgDeregisterProvider struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Service  string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+}
+
+func (m *MsgDeregisterProvider) Reset()         { *m = MsgDeregisterProvider{} }
+func (m *MsgDeregisterProvider) String() string { return proto.CompactTextString(m) }
+func (*MsgDeregisterProvider) ProtoMessage()    {}
+func (*MsgDeregisterProvider) Descriptor() ([]byte, []int) {
+	return fileDescriptor_40c091b4a7a8d875, []int{12}
+}
+func (m *MsgDeregisterProvider) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeregisterProvider) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeregisterProvider.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeregisterProvider) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeregisterProvider.Merge(m, src)
+}
+func (m *MsgDeregisterProvider) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeregisterProvider) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeregisterProvider.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeregisterProvider proto.InternalMessageInfo
+
+func (m *MsgDeregisterProvider) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgDeregisterProvider) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+type MsgDeregisterProviderResponse struct {
+}
+
+func (m *MsgDeregisterProviderResponse) Reset()         { *m = MsgDeregisterProviderResponse{} }
+func (m *MsgDeregisterProviderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDeregisterProviderResponse) ProtoMessage()    {}
+func (*MsgDeregisterProviderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_40c091b4a7a8d875, []int{13}
+}
+func (m *MsgDeregisterProviderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeregisterProviderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeregisterProviderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeregisterProviderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeregisterProviderResponse.Merge(m, src)
+}
+func (m *MsgDeregisterProviderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeregisterProviderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeregisterProviderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeregisterProviderResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgOpenChannel)(nil), "mycroft.payments.v1.MsgOpenChannel")
 	proto.RegisterType((*MsgOpenChannelResponse)(nil), "mycroft.payments.v1.MsgOpenChannelResponse")
@@ -586,57 +792,69 @@ func init() {
 	proto.RegisterType((*MsgStartSettleResponse)(nil), "mycroft.payments.v1.MsgStartSettleResponse")
 	proto.RegisterType((*MsgReclaim)(nil), "mycroft.payments.v1.MsgReclaim")
 	proto.RegisterType((*MsgReclaimResponse)(nil), "mycroft.payments.v1.MsgReclaimResponse")
+	proto.RegisterType((*MsgRegisterProvider)(nil), "mycroft.payments.v1.MsgRegisterProvider")
+	proto.RegisterType((*MsgRegisterProviderResponse)(nil), "mycroft.payments.v1.MsgRegisterProviderResponse")
+	proto.RegisterType((*MsgDeregisterProvider)(nil), "mycroft.payments.v1.MsgDeregisterProvider")
+	proto.RegisterType((*MsgDeregisterProviderResponse)(nil), "mycroft.payments.v1.MsgDeregisterProviderResponse")
 }
 
 func init() { proto.RegisterFile("mycroft/payments/v1/tx.proto", fileDescriptor_40c091b4a7a8d875) }
 
 var fileDescriptor_40c091b4a7a8d875 = []byte{
-	// 705 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x55, 0xcd, 0x6e, 0xd3, 0x4c,
-	0x14, 0x8d, 0x9b, 0xff, 0xdb, 0x7e, 0xd5, 0x87, 0xa9, 0xc0, 0x35, 0xad, 0x1b, 0x85, 0xbf, 0xa8,
-	0x50, 0xbb, 0x29, 0x54, 0x88, 0xee, 0xda, 0xb2, 0x61, 0x11, 0x15, 0x39, 0xb0, 0x61, 0x13, 0x39,
-	0xf6, 0xe0, 0x58, 0xc4, 0x33, 0x96, 0x67, 0x12, 0x9a, 0x1d, 0x62, 0xc5, 0x92, 0x27, 0xe0, 0x19,
-	0xba, 0xe0, 0x11, 0x58, 0x74, 0x85, 0x2a, 0x56, 0xac, 0x10, 0x6a, 0x17, 0x7d, 0x0d, 0xe4, 0x99,
-	0xb1, 0x9b, 0x48, 0x4d, 0xdb, 0x45, 0xd9, 0xf9, 0xde, 0x73, 0xee, 0xf5, 0x99, 0x73, 0xef, 0xd8,
-	0xb0, 0x14, 0x8e, 0xdc, 0x98, 0xbc, 0x63, 0x56, 0xe4, 0x8c, 0x42, 0x84, 0x19, 0xb5, 0x86, 0x4d,
-	0x8b, 0xed, 0x9b, 0x51, 0x4c, 0x18, 0x51, 0x6f, 0x4a, 0xd4, 0x4c, 0x51, 0x73, 0xd8, 0xd4, 0x6f,
-	0xbb, 0x84, 0x86, 0x84, 0x5a, 0x21, 0xf5, 0x13, 0x72, 0x48, 0x7d, 0xc1, 0xd6, 0x17, 0x05, 0xd0,
-	0xe1, 0x91, 0x25, 0x02, 0x09, 0x19, 0xb2, 0xa6, 0xeb, 0x50, 0x64, 0x0d, 0x9b, 0x5d, 0xc4, 0x9c,
-	0xa6, 0xe5, 0x92, 0x00, 0x4b, 0x7c, 0xc1, 0x27, 0x3e, 0x11, 0x75, 0xc9, 0x93, 0xc8, 0xd6, 0x7f,
-	0xcc, 0xc0, 0x7c, 0x8b, 0xfa, 0x7b, 0x11, 0xc2, 0xbb, 0x3d, 0x07, 0x63, 0xd4, 0x57, 0x4d, 0x28,
-	0x92, 0x0f, 0x18, 0xc5, 0x9a, 0x52, 0x53, 0x1a, 0xd5, 0x1d, 0xed, 0xe7, 0xb7, 0xb5, 0x05, 0xf9,
-	0xa6, 0x6d, 0xcf, 0x8b, 0x11, 0xa5, 0x6d, 0x16, 0x07, 0xd8, 0xb7, 0x05, 0x4d, 0x5d, 0x06, 0x70,
-	0x45, 0x69, 0x27, 0xf0, 0xb4, 0x99, 0x9a, 0xd2, 0x98, 0xb3, 0xab, 0x32, 0xf3, 0xd2, 0x53, 0xd7,
-	0xa1, 0xe4, 0xa1, 0x61, 0xe0, 0x22, 0x2d, 0x7f, 0x49, 0x3f, 0xc9, 0x53, 0x35, 0x28, 0xd3, 0x08,
-	0x61, 0x0f, 0xc5, 0x5a, 0x81, 0x77, 0x4b, 0x43, 0xf5, 0x29, 0x54, 0xa2, 0x98, 0x0c, 0x83, 0x04,
-	0x2a, 0x5e, 0xd2, 0x2d, 0x63, 0xaa, 0xcf, 0xa1, 0xec, 0xa1, 0x88, 0xd0, 0x80, 0x69, 0xa5, 0x9a,
-	0xd2, 0x98, 0xdd, 0x58, 0x34, 0x65, 0x45, 0xe2, 0x95, 0x29, 0xbd, 0x32, 0x77, 0x49, 0x80, 0x77,
-	0x0a, 0x87, 0xbf, 0x57, 0x72, 0x76, 0xca, 0x57, 0xef, 0xc1, 0x3c, 0x45, 0x8c, 0xf5, 0x51, 0xc7,
-	0x43, 0x7d, 0x67, 0xd4, 0xa1, 0x5a, 0xb9, 0xa6, 0x34, 0x0a, 0xf6, 0x9c, 0xc8, 0xbe, 0x48, 0x92,
-	0xed, 0x2d, 0xf8, 0x74, 0x7a, 0xb0, 0x2a, 0xdc, 0xa8, 0x6b, 0x70, 0x6b, 0xd2, 0x4f, 0x1b, 0xd1,
-	0x88, 0x60, 0x8a, 0xea, 0x5f, 0x15, 0xa8, 0xb4, 0xa8, 0xff, 0x9a, 0x44, 0x6f, 0xa2, 0xeb, 0x36,
-	0xf9, 0x19, 0x94, 0x9c, 0x90, 0x0c, 0x30, 0xe3, 0x26, 0x5f, 0xe1, 0x84, 0x92, 0x3e, 0x21, 0xfd,
-	0x31, 0xfc, 0x9f, 0xea, 0x4b, 0x45, 0x27, 0xb3, 0x48, 0xbd, 0x53, 0xf8, 0xc9, 0xd3, 0xb0, 0xfe,
-	0x59, 0x81, 0x6a, 0x8b, 0xfa, 0x36, 0xf2, 0x10, 0x0a, 0x27, 0x26, 0xa3, 0x5c, 0x79, 0x32, 0x1a,
-	0x94, 0x87, 0x64, 0xe0, 0xf6, 0x50, 0x2c, 0x8f, 0x94, 0x86, 0xea, 0x12, 0x54, 0x69, 0xe0, 0x63,
-	0x87, 0x0d, 0x62, 0xb1, 0x38, 0x73, 0xf6, 0x59, 0x62, 0xeb, 0xbf, 0x44, 0x75, 0xd6, 0xa6, 0xbe,
-	0x0b, 0x37, 0x32, 0x25, 0x99, 0x72, 0x15, 0x0a, 0x91, 0x13, 0x78, 0x52, 0x36, 0x7f, 0x56, 0x75,
-	0xa8, 0xc4, 0x9c, 0x85, 0x84, 0x87, 0x05, 0x3b, 0x8b, 0xeb, 0xef, 0xf9, 0x45, 0x68, 0x33, 0x27,
-	0x66, 0x6d, 0x3e, 0xdc, 0x6b, 0x9e, 0xd1, 0x84, 0xd5, 0x9b, 0x7c, 0x4b, 0xc6, 0x5e, 0x96, 0xc9,
-	0xbe, 0x03, 0x55, 0xb9, 0x71, 0x8e, 0xb0, 0x3c, 0x6f, 0x57, 0x44, 0x62, 0x9b, 0xd5, 0x7d, 0x00,
-	0x7e, 0x50, 0xb7, 0xef, 0x04, 0xe1, 0xbf, 0xd4, 0xb7, 0x0e, 0xea, 0xd9, 0x8b, 0x32, 0x6d, 0xdc,
-	0x3e, 0x36, 0x88, 0x31, 0x4a, 0x6d, 0xcd, 0xe2, 0x8d, 0xef, 0x79, 0xc8, 0xb7, 0xa8, 0xaf, 0x76,
-	0x60, 0x76, 0xfc, 0x63, 0x72, 0xd7, 0x3c, 0xe7, 0xfb, 0x66, 0x4e, 0xde, 0x10, 0xfd, 0xd1, 0x15,
-	0x48, 0x99, 0x88, 0x16, 0x14, 0xc5, 0x15, 0x5a, 0x9e, 0x56, 0xc5, 0x61, 0xfd, 0xfe, 0x85, 0x70,
-	0xd6, 0xee, 0x15, 0x94, 0xe4, 0x0a, 0x1b, 0xd3, 0x0a, 0x04, 0xae, 0x3f, 0xb8, 0x18, 0xcf, 0x3a,
-	0x76, 0x60, 0x76, 0x7c, 0x8b, 0xa6, 0x3a, 0x30, 0x46, 0x9a, 0xee, 0xc0, 0x79, 0x2b, 0xd2, 0x86,
-	0x72, 0xba, 0x02, 0x2b, 0xd3, 0x35, 0x71, 0x82, 0xfe, 0xf0, 0x12, 0x42, 0xda, 0x54, 0x2f, 0x7e,
-	0x3c, 0x3d, 0x58, 0x55, 0x76, 0xf6, 0x0e, 0x8f, 0x0d, 0xe5, 0xe8, 0xd8, 0x50, 0xfe, 0x1c, 0x1b,
-	0xca, 0x97, 0x13, 0x23, 0x77, 0x74, 0x62, 0xe4, 0x7e, 0x9d, 0x18, 0xb9, 0xb7, 0x9b, 0x7e, 0xc0,
-	0x7a, 0x83, 0xae, 0xe9, 0x92, 0xd0, 0x92, 0x3d, 0xd7, 0xfa, 0x81, 0xdf, 0x63, 0x6e, 0x3f, 0x40,
-	0x98, 0x59, 0x6e, 0xcf, 0x09, 0xb0, 0xb5, 0x7f, 0xf6, 0x97, 0x63, 0xa3, 0x08, 0xd1, 0x6e, 0x89,
-	0xff, 0x67, 0x9e, 0xfc, 0x0d, 0x00, 0x00, 0xff, 0xff, 0x78, 0xae, 0x1a, 0x5f, 0x06, 0x07, 0x00,
-	0x00,
+	// 835 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x56, 0xcd, 0x6e, 0xdb, 0x46,
+	0x10, 0x36, 0x63, 0xfd, 0x71, 0xec, 0x04, 0x29, 0x93, 0xb6, 0x0c, 0x63, 0xd3, 0x02, 0xfb, 0x27,
+	0xb8, 0x0d, 0x69, 0xb9, 0x35, 0x8a, 0xa6, 0xa7, 0xd8, 0xb9, 0xf4, 0x20, 0x24, 0xa0, 0xda, 0x4b,
+	0x2f, 0x02, 0x45, 0x6e, 0xa9, 0x45, 0xc5, 0x5d, 0x62, 0x77, 0xa5, 0x46, 0xb7, 0xa2, 0xa7, 0x1e,
+	0xfb, 0x04, 0x7d, 0x80, 0x9e, 0x72, 0xe8, 0x3b, 0x34, 0xa7, 0x22, 0xe8, 0xa9, 0xa7, 0xa2, 0xb0,
+	0x0f, 0x79, 0x8d, 0x82, 0xbb, 0x4b, 0x4a, 0x4a, 0xa4, 0x58, 0x28, 0xe2, 0x9b, 0x66, 0xe6, 0x9b,
+	0xd9, 0x6f, 0xbf, 0x99, 0x59, 0x11, 0xf6, 0xb2, 0x59, 0xcc, 0xe8, 0x77, 0x22, 0xc8, 0xa3, 0x59,
+	0x86, 0x88, 0xe0, 0xc1, 0xb4, 0x1b, 0x88, 0x27, 0x7e, 0xce, 0xa8, 0xa0, 0xd6, 0x2d, 0x1d, 0xf5,
+	0xcb, 0xa8, 0x3f, 0xed, 0x3a, 0xef, 0xc6, 0x94, 0x67, 0x94, 0x07, 0x19, 0x4f, 0x0b, 0x70, 0xc6,
+	0x53, 0x85, 0x76, 0xee, 0xa8, 0xc0, 0x40, 0x5a, 0x81, 0x32, 0x74, 0xc8, 0xd5, 0x39, 0xc3, 0x88,
+	0xa3, 0x60, 0xda, 0x1d, 0x22, 0x11, 0x75, 0x83, 0x98, 0x62, 0xa2, 0xe3, 0xb7, 0x53, 0x9a, 0x52,
+	0x95, 0x57, 0xfc, 0x52, 0x5e, 0xef, 0xcf, 0x6b, 0x70, 0xa3, 0xc7, 0xd3, 0x47, 0x39, 0x22, 0x67,
+	0xa3, 0x88, 0x10, 0x34, 0xb6, 0x7c, 0xa8, 0xd3, 0x1f, 0x08, 0x62, 0xb6, 0xd1, 0x36, 0x3a, 0xe6,
+	0xa9, 0xfd, 0xd7, 0xef, 0xf7, 0x6e, 0xeb, 0x93, 0x1e, 0x24, 0x09, 0x43, 0x9c, 0xf7, 0x05, 0xc3,
+	0x24, 0x0d, 0x15, 0xcc, 0xda, 0x07, 0x88, 0x55, 0xea, 0x00, 0x27, 0xf6, 0xb5, 0xb6, 0xd1, 0xd9,
+	0x0d, 0x4d, 0xed, 0xf9, 0x2a, 0xb1, 0x8e, 0xa0, 0x91, 0xa0, 0x29, 0x8e, 0x91, 0xbd, 0x7d, 0x49,
+	0x3d, 0x8d, 0xb3, 0x6c, 0x68, 0xf2, 0x1c, 0x91, 0x04, 0x31, 0xbb, 0x26, 0xab, 0x95, 0xa6, 0xf5,
+	0x19, 0xb4, 0x72, 0x46, 0xa7, 0xb8, 0x08, 0xd5, 0x2f, 0xa9, 0x56, 0x21, 0xad, 0x2f, 0xa0, 0x99,
+	0xa0, 0x9c, 0x72, 0x2c, 0xec, 0x46, 0xdb, 0xe8, 0xec, 0x1c, 0xdf, 0xf1, 0x75, 0x46, 0xa1, 0x95,
+	0xaf, 0xb5, 0xf2, 0xcf, 0x28, 0x26, 0xa7, 0xb5, 0x67, 0xff, 0x1c, 0x6c, 0x85, 0x25, 0xde, 0x7a,
+	0x1f, 0x6e, 0x70, 0x24, 0xc4, 0x18, 0x0d, 0x12, 0x34, 0x8e, 0x66, 0x03, 0x6e, 0x37, 0xdb, 0x46,
+	0xa7, 0x16, 0xee, 0x2a, 0xef, 0xc3, 0xc2, 0xd9, 0xbf, 0x0f, 0x3f, 0xbd, 0x78, 0x7a, 0xa8, 0xd4,
+	0xf0, 0x6c, 0x78, 0x67, 0x59, 0xcf, 0x10, 0xf1, 0x9c, 0x12, 0x8e, 0xbc, 0x5f, 0x0d, 0x68, 0xf5,
+	0x78, 0xfa, 0x35, 0xcd, 0xbf, 0xc9, 0xdf, 0xb4, 0xc8, 0x9f, 0x43, 0x23, 0xca, 0xe8, 0x84, 0x08,
+	0x29, 0xf2, 0x06, 0x37, 0xd4, 0xf0, 0x25, 0xea, 0x9f, 0xc0, 0xcd, 0x92, 0x5f, 0x49, 0xba, 0xe8,
+	0x45, 0xa9, 0x9d, 0x21, 0x6f, 0x5e, 0x9a, 0xde, 0xcf, 0x06, 0x98, 0x3d, 0x9e, 0x86, 0x28, 0x41,
+	0x28, 0x5b, 0xea, 0x8c, 0xb1, 0x71, 0x67, 0x6c, 0x68, 0x4e, 0xe9, 0x24, 0x1e, 0x21, 0xa6, 0xaf,
+	0x54, 0x9a, 0xd6, 0x1e, 0x98, 0x1c, 0xa7, 0x24, 0x12, 0x13, 0xa6, 0x06, 0x67, 0x37, 0x9c, 0x3b,
+	0xee, 0x5f, 0x2f, 0x58, 0x57, 0x65, 0xbc, 0x33, 0x78, 0xab, 0x62, 0x52, 0x31, 0xb7, 0xa0, 0x96,
+	0x47, 0x38, 0xd1, 0xb4, 0xe5, 0x6f, 0xcb, 0x81, 0x16, 0x93, 0x28, 0xa4, 0x34, 0xac, 0x85, 0x95,
+	0xed, 0x7d, 0x2f, 0x17, 0xa1, 0x2f, 0x22, 0x26, 0xfa, 0xb2, 0xb9, 0x6f, 0xb8, 0x47, 0x4b, 0x52,
+	0x9f, 0xc8, 0x29, 0x59, 0x38, 0xac, 0xa2, 0x7d, 0x17, 0x4c, 0x3d, 0x71, 0x91, 0x92, 0x7c, 0x3b,
+	0x6c, 0x29, 0xc7, 0x03, 0xe1, 0xa5, 0x00, 0xf2, 0xa2, 0xf1, 0x38, 0xc2, 0xd9, 0x55, 0xf2, 0x3b,
+	0x02, 0x6b, 0x7e, 0x50, 0xc5, 0x4d, 0xca, 0x27, 0x26, 0x8c, 0xa0, 0x52, 0xd6, 0xca, 0xf6, 0xfe,
+	0x30, 0xe0, 0x96, 0x4c, 0x49, 0x31, 0x17, 0x88, 0x3d, 0x2e, 0x5b, 0xfc, 0xbf, 0x07, 0x83, 0x23,
+	0x26, 0x5f, 0x8d, 0x82, 0xa7, 0x19, 0x96, 0x66, 0xc1, 0x01, 0x91, 0x24, 0xa7, 0x58, 0xcf, 0xba,
+	0x19, 0x56, 0xb6, 0x75, 0x02, 0xf5, 0x9c, 0x15, 0x39, 0xb5, 0xcd, 0x96, 0x40, 0xa1, 0x5f, 0x9e,
+	0xa6, 0x2f, 0xe1, 0xee, 0x8a, 0x8b, 0x54, 0x22, 0xec, 0x81, 0x59, 0x42, 0xb9, 0xbc, 0xd1, 0xf5,
+	0x70, 0xee, 0xf0, 0xa6, 0xf0, 0x76, 0x8f, 0xa7, 0x0f, 0x11, 0xbb, 0x62, 0x1d, 0x5e, 0x26, 0x7d,
+	0x00, 0xfb, 0x2b, 0xcf, 0x2d, 0x69, 0x1f, 0xff, 0x56, 0x87, 0xed, 0x1e, 0x4f, 0xad, 0x01, 0xec,
+	0x2c, 0x3e, 0xf6, 0xef, 0xf9, 0x2b, 0xfe, 0x7f, 0xfc, 0xe5, 0x17, 0xcc, 0xf9, 0x78, 0x03, 0x50,
+	0xa5, 0x4f, 0x0f, 0xea, 0xea, 0x89, 0xdb, 0x5f, 0x97, 0x25, 0xc3, 0xce, 0x07, 0xaf, 0x0d, 0x57,
+	0xe5, 0x1e, 0x43, 0x43, 0x3f, 0x31, 0xee, 0xba, 0x04, 0x15, 0x77, 0x3e, 0x7c, 0x7d, 0xbc, 0xaa,
+	0x38, 0x80, 0x9d, 0xc5, 0x2d, 0x5f, 0xab, 0xc0, 0x02, 0x68, 0xbd, 0x02, 0xab, 0x56, 0xb8, 0x0f,
+	0xcd, 0x72, 0x45, 0x0f, 0xd6, 0x73, 0x92, 0x00, 0xe7, 0xa3, 0x4b, 0x00, 0x55, 0x51, 0x02, 0x37,
+	0x5f, 0xd9, 0xad, 0xce, 0xfa, 0xe4, 0x65, 0xa4, 0x73, 0xb4, 0x29, 0xb2, 0x3a, 0x4f, 0x80, 0xb5,
+	0x62, 0x8a, 0x0f, 0xd7, 0xd5, 0x79, 0x15, 0xeb, 0x1c, 0x6f, 0x8e, 0x2d, 0x4f, 0x75, 0xea, 0x3f,
+	0xbe, 0x78, 0x7a, 0x68, 0x9c, 0x3e, 0x7a, 0x76, 0xee, 0x1a, 0xcf, 0xcf, 0x5d, 0xe3, 0xdf, 0x73,
+	0xd7, 0xf8, 0xe5, 0xc2, 0xdd, 0x7a, 0x7e, 0xe1, 0x6e, 0xfd, 0x7d, 0xe1, 0x6e, 0x7d, 0x7b, 0x92,
+	0x62, 0x31, 0x9a, 0x0c, 0xfd, 0x98, 0x66, 0x81, 0x2e, 0x7f, 0x6f, 0x8c, 0xd3, 0x91, 0x88, 0xc7,
+	0x18, 0x11, 0x11, 0xc4, 0xa3, 0x08, 0x93, 0xe0, 0xc9, 0xfc, 0x5b, 0x4b, 0xcc, 0x72, 0xc4, 0x87,
+	0x0d, 0xf9, 0xb5, 0xf3, 0xe9, 0x7f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x7e, 0xbf, 0xcf, 0x57, 0x8c,
+	0x09, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -662,6 +880,11 @@ type MsgClient interface {
 	StartSettle(ctx context.Context, in *MsgStartSettle, opts ...grpc.CallOption) (*MsgStartSettleResponse, error)
 	// Reclaim returns the rest of the deposit to the owner once the settle delay is over.
 	Reclaim(ctx context.Context, in *MsgReclaim, opts ...grpc.CallOption) (*MsgReclaimResponse, error)
+	// RegisterProvider lists (or updates) the signer as a provider of a paid service, with the
+	// endpoint devices call and its price per call (docs/payments.md, "Provider registry").
+	RegisterProvider(ctx context.Context, in *MsgRegisterProvider, opts ...grpc.CallOption) (*MsgRegisterProviderResponse, error)
+	// DeregisterProvider takes the signer off a service's list.
+	DeregisterProvider(ctx context.Context, in *MsgDeregisterProvider, opts ...grpc.CallOption) (*MsgDeregisterProviderResponse, error)
 }
 
 type msgClient struct {
@@ -717,6 +940,24 @@ func (c *msgClient) Reclaim(ctx context.Context, in *MsgReclaim, opts ...grpc.Ca
 	return out, nil
 }
 
+func (c *msgClient) RegisterProvider(ctx context.Context, in *MsgRegisterProvider, opts ...grpc.CallOption) (*MsgRegisterProviderResponse, error) {
+	out := new(MsgRegisterProviderResponse)
+	err := c.cc.Invoke(ctx, "/mycroft.payments.v1.Msg/RegisterProvider", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DeregisterProvider(ctx context.Context, in *MsgDeregisterProvider, opts ...grpc.CallOption) (*MsgDeregisterProviderResponse, error) {
+	out := new(MsgDeregisterProviderResponse)
+	err := c.cc.Invoke(ctx, "/mycroft.payments.v1.Msg/DeregisterProvider", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// OpenChannel moves the owner's deposit into the module account and opens a channel
@@ -730,6 +971,11 @@ type MsgServer interface {
 	StartSettle(context.Context, *MsgStartSettle) (*MsgStartSettleResponse, error)
 	// Reclaim returns the rest of the deposit to the owner once the settle delay is over.
 	Reclaim(context.Context, *MsgReclaim) (*MsgReclaimResponse, error)
+	// RegisterProvider lists (or updates) the signer as a provider of a paid service, with the
+	// endpoint devices call and its price per call (docs/payments.md, "Provider registry").
+	RegisterProvider(context.Context, *MsgRegisterProvider) (*MsgRegisterProviderResponse, error)
+	// DeregisterProvider takes the signer off a service's list.
+	DeregisterProvider(context.Context, *MsgDeregisterProvider) (*MsgDeregisterProviderResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -750,6 +996,12 @@ func (*UnimplementedMsgServer) StartSettle(ctx context.Context, req *MsgStartSet
 }
 func (*UnimplementedMsgServer) Reclaim(ctx context.Context, req *MsgReclaim) (*MsgReclaimResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Reclaim not implemented")
+}
+func (*UnimplementedMsgServer) RegisterProvider(ctx context.Context, req *MsgRegisterProvider) (*MsgRegisterProviderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterProvider not implemented")
+}
+func (*UnimplementedMsgServer) DeregisterProvider(ctx context.Context, req *MsgDeregisterProvider) (*MsgDeregisterProviderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeregisterProvider not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -846,6 +1098,42 @@ func _Msg_Reclaim_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RegisterProvider_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRegisterProvider)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RegisterProvider(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/mycroft.payments.v1.Msg/RegisterProvider",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RegisterProvider(ctx, req.(*MsgRegisterProvider))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DeregisterProvider_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDeregisterProvider)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DeregisterProvider(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/mycroft.payments.v1.Msg/DeregisterProvider",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DeregisterProvider(ctx, req.(*MsgDeregisterProvider))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "mycroft.payments.v1.Msg",
@@ -870,6 +1158,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Reclaim",
 			Handler:    _Msg_Reclaim_Handler,
+		},
+		{
+			MethodName: "RegisterProvider",
+			Handler:    _Msg_RegisterProvider_Handler,
+		},
+		{
+			MethodName: "DeregisterProvider",
+			Handler:    _Msg_DeregisterProvider_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1254,6 +1550,148 @@ func (m *MsgReclaimResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRegisterProvider) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterProvider) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterProvider) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Price.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRegisterProviderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterProviderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterProviderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Providers != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Providers))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeregisterProvider) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeregisterProvider) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeregisterProvider) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeregisterProviderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeregisterProviderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeregisterProviderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1430,6 +1868,67 @@ func (m *MsgReclaimResponse) Size() (n int) {
 	if m.Returned != 0 {
 		n += 1 + sovTx(uint64(m.Returned))
 	}
+	return n
+}
+
+func (m *MsgRegisterProvider) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRegisterProviderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Providers != 0 {
+		n += 1 + sovTx(uint64(m.Providers))
+	}
+	return n
+}
+
+func (m *MsgDeregisterProvider) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDeregisterProviderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
 	return n
 }
 
@@ -2560,6 +3059,418 @@ func (m *MsgReclaimResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterProvider) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterProvider: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterProvider: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterProviderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterProviderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterProviderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Providers", wireType)
+			}
+			m.Providers = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Providers |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeregisterProvider) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeregisterProvider: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeregisterProvider: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeregisterProviderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeregisterProviderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeregisterProviderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
