@@ -147,21 +147,31 @@ def test_seed_signer_signs_verifiably_and_refuses_a_readable_seed(seed_file, tmp
         SeedFileSigner(str(bad))
 
 
-def test_mcu_signer_checks_the_chips_signature():
+def test_mcu_signer_signs_sign_docs_only_and_a_lying_chip_is_caught():
+    """The chip signs the device's writes as SignDocs with its account key (no Ed25519 "tx"
+    any more); a signature that does not verify against the account key is refused before
+    anything is queued."""
+    from lightclient.api.chain_writes import ChainWriter
+
     class Chip:
-        def __init__(self, seed, lie=False):
-            self.seed, self.lie = seed, lie
+        def __init__(self, lie=False):
+            self.lie = lie
 
         def public_key(self):
-            return ed25519.public_key(self.seed)
+            return ed25519.public_key(SEED)
 
-        def sign(self, msg, kind="message"):
-            assert kind == "tx"
-            return ed25519.sign(self.seed, msg + (b"x" if self.lie else b""))
+        def account_key(self):
+            return backend.secp256k1_public_key(SEED)
 
-    assert len(McuSigner(Chip(SEED)).sign(b"m")) == 64
+        def sign_tx(self, doc):
+            return ct.sign_secp256k1(SEED)(doc + (b"x" if self.lie else b""))
+
+    with pytest.raises(SignerError) as e:
+        McuSigner(Chip()).sign(b"m")
+    assert e.value.check == "signer_kind"
+    assert len(ChainWriter(FakeClient(record()), CHAIN, McuSigner(Chip()))._sign(b"doc")) == 64
     with pytest.raises(SignatureError):
-        McuSigner(Chip(SEED, lie=True)).sign(b"m")
+        ChainWriter(FakeClient(record()), CHAIN, McuSigner(Chip(lie=True)))._sign(b"doc")
 
 
 def test_signers_say_how_well_the_device_key_is_kept(tmp_path):
