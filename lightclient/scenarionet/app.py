@@ -100,6 +100,8 @@ def fixture_writes(entries):
             rec = json.loads(txs.canonical_json(rec))
         rec.update({k: v for k, v in e.items() if k in RECORD_FIELDS or k in txs.RECORD_SECTIONS})
         if "setting_changes" in e:
+            if not isinstance(e["setting_changes"], dict):
+                raise FixtureError("%s: setting_changes must be an object" % where)
             rec["setting"] = device_template.merge_setting(rec["setting"], e["setting_changes"])
         rec["version"] += 1
         try:

@@ -40,6 +40,8 @@ SECOND = 1_000_000_000
 DAY_S = 86400
 UNBONDING_PERIOD_NS = 21 * DAY_S * SECOND
 MAX_VALIDATORS = 150
+# The spec reaches the producer and the nodes on their command line (Linux: 128 KiB an argument).
+MAX_FIXTURES_JSON = 96 * 1024
 VERSION_BLOCK = 11
 VERSION_APP = 1
 CACHE_MAGIC = b"MYCDEVNET3\n"   # 3: device records are fixtures, blocks carry no transactions
@@ -75,8 +77,12 @@ class Spec:
         self.churn_per_day = float(churn_per_day)
         self.genesis_time_ns = genesis_time_ns
         self.max_validators = max(int(max_validators), self.validators)
-        self.devices = json.loads(json.dumps(list(devices)))   # a JSON copy: what chain.json keeps
-        appmod.fixture_writes(self.devices)                     # FixtureError names a bad one
+        text = json.dumps(list(devices))       # a JSON copy: what chain.json keeps
+        if len(text) > MAX_FIXTURES_JSON:
+            raise appmod.FixtureError("device fixtures take %d bytes of JSON, more than %d"
+                                      % (len(text), MAX_FIXTURES_JSON))
+        self.devices = json.loads(text)
+        appmod.fixture_writes(self.devices)    # FixtureError names a bad one
 
     @property
     def interval_ns(self):

@@ -210,12 +210,16 @@ def test_device_fixtures_are_written_at_their_heights():
      "not above its last change at 3"),
     ([{"height": -1, "uuid": "d"}], "needs a height >= 0"),
     ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32,
+       "setting_changes": ["lang"]}], "setting_changes must be an object"),
+    ([{"height": 3, "uuid": "d%d" % i, "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32}
+      for i in range(1000)], "more than"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32,
        "location": {"latitude": 1.5}}], "floats"),
 ])
 def test_a_bad_device_fixture_is_refused_naming_it(entries, says):
     with pytest.raises(appmod.FixtureError) as e:
         spec(devices=entries)
-    assert "device fixture" in str(e.value) and says in str(e.value)
+    assert "device fixture" in str(e.value) and says in str(e.value), str(e.value)
 
 
 def test_the_scenario_network_takes_no_transactions(hist):
