@@ -36,6 +36,18 @@ LOCATION = {"city": {"code": "Porto", "name": "Porto", "state": {
 NODES = ("central", "peer1", "peer2", "peer3", "peer4")
 
 
+def wait_for(cond, timeout=20.0, what="condition"):
+    """Polls cond() until it is true (the end-to-end API tests here and on the chain)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     import lightclient.client
