@@ -178,6 +178,7 @@ def _measure(root):
     from lightclient.client import LightClient
     from lightclient.config import from_scenarionet
     from lightclient.chip.crypto import ed25519
+    from lightclient.scenarionet.app import device_fixture
     from lightclient.scenarionet.launcher import ScenarioNet
 
     # The status quo runs in the background (it only waits) while ours is measured.
@@ -188,10 +189,10 @@ def _measure(root):
     def status_quo():
         quo["seconds"], quo["result"] = _timed(quo_api.get_settings)
 
+    device = device_fixture(UUID, ed25519.public_key(DEVICE_SEED), ed25519.public_key(OWNER_SEED),
+                            height=0)
     with ScenarioNet(os.path.join(root, "net"), validators=21, peers=4, history_blocks=120,
-                     block_interval_s=1) as net:
-        h = net.register_device(UUID, ed25519.public_key(DEVICE_SEED), OWNER_SEED)
-        net.wait_height(h + 1)
+                     block_interval_s=1, devices=[device]) as net:
         expected = net.record(UUID)["setting"]
         net.fault("central", "blackholed")
         quo_thread = threading.Thread(target=status_quo, daemon=True)

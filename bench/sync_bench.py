@@ -32,11 +32,15 @@ from lightclient.config import from_scenarionet
 from lightclient.chip.crypto import ed25519
 from lightclient.rpc import RpcClient
 from lightclient.sync import compare_pivots
+from lightclient.scenarionet.app import device_fixture
 from lightclient.scenarionet.launcher import ScenarioNet
 
 DAY_BLOCKS = 86400 // 5
 UUID = "bench-dev-1"
 OWNER = b"\x05" * 32
+# The device every scenario proves: a fixture of the history, registered at genesis.
+DEVICES = [device_fixture(UUID, ed25519.public_key(b"\x06" * 32), ed25519.public_key(OWNER),
+                          height=0)]
 NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 
 
@@ -62,9 +66,7 @@ def _compact(c, chip_height, record):
 def sync13d(tmp):
     out = {}
     with ScenarioNet(os.path.join(tmp, "dn13"), validators=100, peers=4, history_days=14,
-                     churn_per_day=0.03) as net:
-        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
-        net.wait_height(h + 1)
+                     churn_per_day=0.03, devices=DEVICES) as net:
         start = net.latest_height() - 13 * DAY_BLOCKS
         c = _client(net, os.path.join(tmp, "d13"), start)
         trusted = c.init_from_anchor()
@@ -105,9 +107,9 @@ def _timed_boots(config, n, stale):
 
 def failover_and_cache(tmp):
     out = {}
-    with ScenarioNet(os.path.join(tmp, "dn2"), validators=21, peers=4, history_days=2) as net:
-        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
-        net.wait_height(h + 1)
+    with ScenarioNet(os.path.join(tmp, "dn2"), validators=21, peers=4, history_days=2,
+                     devices=DEVICES) as net:
+        h = net.latest_height()
         day_ago = net.latest_height() - DAY_BLOCKS
         w = _client(net, os.path.join(tmp, "d1"), day_ago)
         w.init_from_anchor()
@@ -143,9 +145,9 @@ def failover_and_cache(tmp):
 
 
 def failover_one_peer(tmp):
-    with ScenarioNet(os.path.join(tmp, "dn1p"), validators=21, peers=1, history_days=1) as net:
-        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
-        net.wait_height(h + 1)
+    with ScenarioNet(os.path.join(tmp, "dn1p"), validators=21, peers=1, history_days=1,
+                     devices=DEVICES) as net:
+        h = net.latest_height()
         c = _client(net, os.path.join(tmp, "d1p"), h)
         assert c.boot(10).ok
         net.fault("central", "blackholed")
@@ -169,9 +171,8 @@ def failover_one_peer(tmp):
 
 
 def ws30d(tmp):
-    with ScenarioNet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31) as net:
-        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
-        net.wait_height(h + 1)
+    with ScenarioNet(os.path.join(tmp, "dn30"), validators=21, peers=4, history_days=31,
+                     devices=DEVICES) as net:
         c = _client(net, os.path.join(tmp, "d30"), net.latest_height() - 30 * DAY_BLOCKS)
         c.init_from_anchor()
         c2 = LightClient(c.config)

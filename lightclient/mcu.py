@@ -193,8 +193,8 @@ class McuClient:
         return _field(self._lc(H.OP_READ, lc.PUBLIC_KEY), "pub", bytes, 32)
 
     def sign(self, message: bytes, kind: str = "message") -> bytes:
-        """kind "tx": message must be a device_write transaction's sign bytes (txs.sign_bytes),
-        signed as they are; any other kind signs lc.sign_message(kind, message)."""
+        """The device key's signature of lc.sign_message(kind, message) (domain separated; the
+        device's transactions are sign_tx's, by its account key)."""
         return _field(self._lc(H.OP_WRITE, lc.SIGN, {"msg": bytes(message), "kind": kind},
                                max(self.timeout, SLOW_TIMEOUT)), "sig", bytes, 64)
 

@@ -23,7 +23,6 @@ import json
 
 from lightclient import native, txclient
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip import txs
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.errors import LightClientError, SignatureError
@@ -39,6 +38,7 @@ ACCOUNT_META = "account"
 # chip could not sign is refused for every signer, up front (413), not by the chip (503).
 MAX_BODY_BYTES = lc.MAX_SIGN_BYTES
 MAX_WRITE_JSON = 4096           # what one write seals (x/devices: MaxSettingsLen)
+MAX_TX_BYTES = 16 * 1024        # a device write's whole TxRaw
 
 
 def is_cosmos_chain(config):
@@ -185,8 +185,8 @@ class ChainWriter:
                                           "not verified yet (the chain was never reached)")
             tx, _doc = ct.build([msg], self.pub, self.chain_id, self.account_number, sequence,
                                 self._sign, self.gas_limit)
-            if len(tx) > txs.MAX_TX_BYTES:
-                raise TxTooLarge(len(tx), txs.MAX_TX_BYTES)
+            if len(tx) > MAX_TX_BYTES:
+                raise TxTooLarge(len(tx), MAX_TX_BYTES)
             return tx
         return build
 

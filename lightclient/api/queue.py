@@ -1,12 +1,13 @@
-# The durable write queue: signed device_write transactions waiting for a source to accept them.
+# The durable write queue: the device's signed writes waiting for a source to accept them.
 # Format (docs/device-api.md, "Write queue"):
 #   DIR/state.json            {"next_seq": n, "next_nonce": n}         atomic (tmp, fsync, rename)
 #   DIR/pending/SEQ.json      one entry per accepted write, atomic; SEQ = 16 decimal digits
 #   DIR/dead-letter.jsonl     entries refused for good, one JSON line each, append + fsync
 #   DIR/account.json          on a Cosmos SDK chain: the device account's number, once proven
-# An entry holds the signed transaction: the scenario network's JSON ("tx", text) or, on a Cosmos
-# SDK chain, a TxRaw ("tx_b64") with the write's canonical JSON beside it ("data") and its account sequence
-# as "nonce"; a sequence mismatch re-signs the entry in place (resign: same file, atomically).
+# An entry holds the signed transaction, a TxRaw ("tx_b64") with the write's canonical JSON
+# beside it ("data") and its account sequence as "nonce" (an entry of text bytes alone, "tx", is
+# still read: queues of the scenario network's JSON writes, before it took no transactions); a
+# sequence mismatch re-signs the entry in place (resign: same file, atomically).
 # An entry is written and fsynced (file and directory) before the HTTP answer says "queued", and
 # removed only after a source accepted it (code 0) or after it was appended to the dead-letter
 # file: no accepted write is ever lost, at worst it is kept twice. Stray *.tmp files are writes
@@ -63,9 +64,7 @@ class Entry:
 
     def write_data(self):
         """The value the write sets (what the chain's record must show once it landed)."""
-        if self.data is not None:
-            return json.loads(self.data)
-        return json.loads(self.tx)["body"]["data"]
+        return None if self.data is None else json.loads(self.data)
 
     def to_dict(self):
         d = {"id": self.id, "seq": self.seq, "kind": self.kind, "uuid": self.uuid,

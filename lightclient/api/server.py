@@ -29,7 +29,7 @@ from lightclient.api.limits import (BACKLOG, DEFAULT_PORT, KEEPALIVE_S, MAX_BODY
                                     MAX_LINE, MAX_PENDING, MAX_STT_BODY, READ_DEADLINE_S,
                                     WORKERS)
 from lightclient.api.service import DeviceService, Response, _error
-from lightclient.api.submitter import Submitter, record_confirms
+from lightclient.api.submitter import Submitter
 
 log = logging.getLogger("lightclient.api")
 parser_log = logging.getLogger("lightclient.api.http")     # aiohttp's own refusals
@@ -313,12 +313,6 @@ class ApiApp:
             # x/devices and x/auth state, re-signed on a sequence mismatch.
             self.submitter = Submitter(queue, writer.broadcast, writer.confirm,
                                        resign=writer.resign, **submitter_options)
-        elif queue is not None and submit:
-            # Delivery is confirmed against the verified record, not taken on a node's word.
-            self.submitter = Submitter(queue, client.broadcast_tx,
-                                       record_confirms(client.device_record, uuid,
-                                                       self.service.records.invalidate),
-                                       **submitter_options)
         if self.submitter is not None:
             self.service.on_queued = self.submitter.notify
             self.service.submitter = self.submitter

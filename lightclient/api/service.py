@@ -101,8 +101,8 @@ class DeviceService:
                  fresh_for_s=FRESH_FOR_S, on_queued=None, writer=None):
         txs.record_key(uuid)                         # a malformed provisioned uuid fails here
         self.client = client
-        # On a Cosmos SDK chain: the device's own transactions (chain_writes.ChainWriter);
-        # None: the scenario network's JSON transactions.
+        # The device's own transactions on a Cosmos SDK chain (chain_writes.ChainWriter); None:
+        # no writes (the scenario network takes no transactions).
         self.writer = writer
         self.uuid = uuid
         self.chain_id = chain_id
@@ -232,27 +232,21 @@ class DeviceService:
         # state we know: the last queued skill write if one is still pending, else the record.
         # Pending first, record second: the submitter drops the record view before it removes a
         # delivered entry (ApiApp), so an entry gone from the queue is in the record we read.
+        refused = self._writes_refused()
+        if refused is not None:
+            return refused
         with self.skill_lock:
             base = self._pending_skills()
-            if self.writer is not None:
-                # on the chain the skills array is the device's last skill_settings write
-                try:
-                    proven, view = self.writer.proven_skills()
-                except LightClientError as e:
-                    if e.check == "account_missing":
-                        return _error(401, "device_not_registered", "the chain proves no "
-                                      "account for this device")
-                    raise
-                merged = skills.merge_upload(proven if base is None else base, upload)
-                return self._write("skill_settings", merged, pr=view)
-            pr, elapsed = self.records.get()
-            if pr.record is None:
-                return _error(401, "device_not_registered", "the chain proves no record for "
-                              "this device", proof_headers(pr, elapsed))
-            if base is None:
-                base = pr.record.get("skills") or []
-            merged = skills.merge_upload(base, upload)       # _write canonicalizes it all
-            return self._write("skill_settings", merged, pr=pr, elapsed=elapsed)
+            # on the chain the skills array is the device's last skill_settings write
+            try:
+                proven, view = self.writer.proven_skills()
+            except LightClientError as e:
+                if e.check == "account_missing":
+                    return _error(401, "device_not_registered", "the chain proves no "
+                                  "account for this device")
+                raise
+            merged = skills.merge_upload(proven if base is None else base, upload)
+            return self._write("skill_settings", merged, pr=view)
 
     def _pending_skills(self):
         if self.queue is None:
@@ -262,30 +256,36 @@ class DeviceService:
                 return e.write_data()
         return None
 
-    def _write(self, kind, data, pr=None, elapsed=0.0, extra=None):
+    def _writes_refused(self):
+        """The answer when this service cannot write at all, else None."""
         if self.queue is None or self.signer is None or not self.chain_id:
             return _error(503, "writes_disabled", "this service has no signer or queue "
                           "configured")
+        if self.writer is None:
+            return _error(503, "writes_need_a_chain", "device writes are the device's own "
+                          "transactions on a Cosmos SDK chain (chain_kind cosmos-sdk); the "
+                          "scenario network takes none")
+        return None
+
+    def _write(self, kind, data, pr=None, elapsed=0.0, extra=None):
+        refused = self._writes_refused()
+        if refused is not None:
+            return refused
         try:
             data = skills.canonicalizable(data)
         except ValueError as e:
             raise _BadRequest(str(e))
-        entry_data = None
         try:
-            if self.writer is not None:
-                build, floor, entry_data, pr = self._chain_plan(kind, data, pr)
-            else:
-                build, floor, pr, elapsed = self._scenarionet_plan(kind, data, pr, elapsed)
+            build, floor, entry_data, pr = self._chain_plan(kind, data, pr)
             entry = self.queue.enqueue(kind, self.uuid, build, nonce_floor=floor or 0,
-                                       data=entry_data, from_pending=floor is not None and
-                                       self.writer is not None)
+                                       data=entry_data, from_pending=floor is not None)
         except QueueFull as e:
             return _error(507, "queue_full", str(e), {"Retry-After": "60"})
         except DecodeError as e:             # canonical JSON refused the value (e.g. too deep)
             raise _BadRequest(str(e))
-        except (_TooLarge, chain_writes.TxTooLarge) as e:
+        except chain_writes.TxTooLarge as e:
             return _error(413, "tx_too_large", "the write does not fit in one transaction",
-                          {"X-Lightclient-Limit": str(getattr(e, "limit", txs.MAX_TX_BYTES))})
+                          {"X-Lightclient-Limit": str(e.limit)})
         except _NotRegistered:
             return _error(401, "device_not_registered", "the chain proves no account for this "
                           "device")
@@ -298,28 +298,6 @@ class DeviceService:
         if extra:
             out.update(extra)
         return Response(202, out, headers)
-
-    def _scenarionet_plan(self, kind, data, pr, elapsed):
-        """The scenario network's JSON transaction: build_tx(nonce), the nonce floor, the proof shown."""
-        if pr is None:
-            try:
-                pr, elapsed = self.records.get()
-            except LightClientError:
-                pr = None                     # a write needs no proof; the nonce floor does
-        body = {"data": data, "kind": kind, "uuid": self.uuid}
-        pub = self.signer.public_key()
-
-        def build(nonce):
-            tx = txs.build_tx(self.chain_id, txs.DEVICE_WRITE, body, nonce, pub,
-                              self.signer.sign)
-            if len(tx) > txs.MAX_TX_BYTES:
-                raise _TooLarge(len(tx))
-            return tx
-
-        # Nonce floor from verified chain time (microseconds): a reinstalled queue that lost its
-        # counter still signs nonces above the ones it used before.
-        floor = int(pr.header_time_ns) // 1000 if pr is not None else 0
-        return build, floor, pr, elapsed
 
     def _chain_plan(self, kind, data, view):
         """The device's SDK transaction: build_tx(sequence), the verified account sequence as
@@ -359,10 +337,6 @@ class DeviceService:
 
 
 class _BadRequest(Exception):
-    pass
-
-
-class _TooLarge(Exception):
     pass
 
 

@@ -173,14 +173,8 @@ class McuSigner(Signer):
             raise SignerError("mcu", "microcontroller did not sign", error=str(e))
 
     def _sign(self, message):
-        # kind "tx": the chip parses the bytes, checks they are a device_write of its own key,
-        # and signs them as they are (other kinds are domain-separated; lightclient/chip/smp/lc.py).
-        try:
-            return self.client.sign(message, kind="tx")
-        except LightClientError:
-            raise
-        except Exception as e:
-            raise SignerError("mcu", "microcontroller did not sign", error=str(e))
+        raise SignerError("signer_kind", "the chip signs the device's writes as SignDocs only "
+                          "(sign_doc)")
 
 
 class Secp256k1FileSigner(SeedFileSigner):

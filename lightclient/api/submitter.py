@@ -1,10 +1,10 @@
-# Sends queued writes to the network through LightClient.broadcast_tx (any source that answers),
-# oldest first and one at a time: nonces must arrive in order, so a later write never overtakes
-# an earlier one.
+# Sends the device's queued writes (its own SDK transactions, chain_writes.ChainWriter) to the
+# chain through any source that answers, oldest first and one at a time: sequences must arrive
+# in order, so a later write never overtakes an earlier one.
 #
 # What a node says about a transaction is a claim, not a proof. So:
-# - "accepted" (code 0) is not delivery: the entry stays until the *verified* device record shows
-#   it (records.writes[kind] == the entry's data, proven by the light client); a node that
+# - "accepted" (code 0) is not delivery: the entry stays until verified state shows it (confirm:
+#   the device's last write of that kind, proven by the light client); a node that
 #   accepted and dropped it is found out after `confirm_timeout_s` and the transaction is sent
 #   again (same bytes: if it had landed after all, the chain refuses the replay and the record
 #   check confirms it).
@@ -13,7 +13,7 @@
 #   answer, and only if the record does not show it; a negative code (the node's answer did not
 #   parse) counts as a transient failure.
 # - Anything else (no source reachable, timeouts) is retried with exponential backoff, forever.
-# - On a Cosmos SDK chain, a sequence mismatch (the SDK's code 32) is no refusal: the entry is
+# - A sequence mismatch (the SDK's code 32) is no refusal: the entry is
 #   re-signed with the sequence verified state shows (resign, chain_writes.py) and sent again.
 #   A sequence verified state shows spent without the write: confirm() answers SPENT when no
 #   node knows the transaction (another one took the sequence: re-signed), or a reason dict when
@@ -49,35 +49,13 @@ def refusal_reason(err):
     return None
 
 
-def record_confirms(device_record, uuid, on_confirmed=None):
-    """confirm(entry) for the Submitter: True when the verified (not stale) record of `uuid`
-    holds the entry's data as its last write of that kind, False when it does not, None when
-    nothing fresh is verified right now. on_confirmed() runs before True is returned, so before
-    the entry leaves the queue: the service drops its short-lived copy of the record there (a
-    skill upload must not be built on a record from before this write landed)."""
-    def confirm(entry):
-        try:
-            pr = device_record(uuid)
-        except LightClientError:
-            return None
-        if pr.stale or pr.record is None:
-            return None
-        writes = pr.record.get("writes") or {}
-        landed = writes.get(entry.kind) == entry.write_data()
-        if landed and on_confirmed is not None:
-            on_confirmed()
-        return landed
-    return confirm
-
-
 class Submitter:
     def __init__(self, queue, broadcast, confirm=None, backoff_base=BACKOFF_BASE,
                  backoff_max=BACKOFF_MAX, is_permanent=refusal_reason,
                  refusals_to_drop=REFUSALS_TO_DROP, confirm_timeout_s=CONFIRM_TIMEOUT_S,
                  confirm_poll_s=CONFIRM_POLL_S, monotonic=time.monotonic, resign=None):
         self.queue = queue
-        # resign(entry, err) -> the entry signed again (a sequence mismatch), or None: no
-        # such thing (the scenario network's nonces)
+        # resign(entry, err) -> the entry signed again (a sequence mismatch), or None
         self.resign = resign
         self.broadcast = broadcast
         self.confirm = confirm               # None: a node's code 0 counts as delivery

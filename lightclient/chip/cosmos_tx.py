@@ -21,7 +21,7 @@ MSG_UPDATE_SETTINGS = "/mycroft.devices.v1.MsgUpdateSettings"
 MSG_DEVICE_WRITE = "/mycroft.devices.v1.MsgDeviceWrite"
 # What a device signs with its account key: only its own writes (lightclient/chip/app/device.py).
 DEVICE_SIGNABLE = (MSG_DEVICE_WRITE,)
-# x/devices WriteKind (tools/chain/proto/mycroft/devices/v1/tx.proto) by txs.WRITE_KINDS name.
+# x/devices WriteKind (tools/chain/proto/mycroft/devices/v1/tx.proto) by name.
 WRITE_KINDS = {"skill_settings": 1, "settings_meta": 2, "metrics": 3}
 MAX_SIGN_DOC = 8192
 MAX_MESSAGES = 8
@@ -140,7 +140,7 @@ def msg_update_settings(owner, device, settings):
 
 
 def msg_device_write(device, kind, data):
-    """kind: a txs.WRITE_KINDS name; data: bytes, the write's envelope sealed on the chip
+    """kind: a WRITE_KINDS name; data: bytes, the write's envelope sealed on the chip
     (SEAL_OWN, docs/device-writes.md: x/devices refuses anything else)."""
     if kind not in WRITE_KINDS:
         raise DecodeError("tx_write_kind", "unknown device write kind", kind=str(kind)[:32])

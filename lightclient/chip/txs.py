@@ -1,5 +1,6 @@
-"""Device records and the transactions that change them: one format for the local network, the
-client, the local device API and the firmware. Spec: docs/device-records.md.
+"""Device records of the scenario network and canonical JSON: one format for the scenario
+network, the client, the local device API and the firmware. Spec: docs/device-records.md. (The
+device's transactions are the chain's SDK transactions: cosmos_tx.py.)
 
 Canonical JSON here means: UTF-8, keys sorted, no whitespace, no floats (integers, strings,
 booleans, null, arrays, objects only), so the bytes a key signs are the same on every side.
@@ -9,20 +10,14 @@ Shared subset: runs on CPython and MicroPython (json, no floats, core Ed25519 as
 import json
 
 from lightclient.chip.crypto import backend as crypto
-from lightclient.chip.core.errors import DecodeError, SignatureError
+from lightclient.chip.core.errors import DecodeError
 
 STORE = "devices"              # multistore store name of device records
 KEY_PREFIX = b"device/"        # record key = KEY_PREFIX + uuid (ASCII)
 QUERY_PATH = "/store/devices/key"
-MAX_TX_BYTES = 16 * 1024
 MAX_RECORD_BYTES = 16 * 1024
 MAX_UUID = 64
 
-REGISTER = "register_device"   # signed by the owner key
-UPDATE = "update_device"       # signed by the owner key named in the record
-DEVICE_WRITE = "device_write"  # signed by the device key named in the record
-TX_TYPES = (REGISTER, UPDATE, DEVICE_WRITE)
-WRITE_KINDS = ("skill_settings", "settings_meta", "metrics")
 RECORD_SECTIONS = ("device", "setting", "location", "skills", "subscription")
 
 
@@ -139,66 +134,10 @@ def decode_record(value):
     return rec
 
 
-def sign_bytes(chain_id, tx_type, body, nonce, pubkey_hex):
-    """What the signer signs: canonical JSON of the transaction without its signature."""
-    return canonical_json({"body": body, "chain_id": chain_id, "nonce": nonce,
-                           "pubkey": pubkey_hex, "type": tx_type})
-
-
-def build_tx(chain_id, tx_type, body, nonce, pubkey, sign):
-    """Transaction bytes; `sign(message) -> 64-byte Ed25519 signature` (a seed never passes
-    through here, so the firmware can sign with a key that stays on the chip)."""
-    if tx_type not in TX_TYPES:
-        raise DecodeError("tx_type", "unknown transaction type", type=tx_type)
-    pk = bytes(pubkey).hex()
-    sig = sign(sign_bytes(chain_id, tx_type, body, nonce, pk))
-    return canonical_json({"body": body, "chain_id": chain_id, "nonce": nonce, "pubkey": pk,
-                           "sig": bytes(sig).hex(), "type": tx_type})
-
-
 def seed_signer(seed):
     """A sign(message) function for a 32-byte Ed25519 seed held in this process (tools, tests)."""
     return lambda message: crypto.ed25519_sign(seed, message)
 
 
-def _hex(s, field, size):
-    try:
-        b = bytes.fromhex(s)
-    except (ValueError, TypeError):
-        raise DecodeError("tx_field", "not hex", field=field)
-    if len(b) != size:
-        raise DecodeError("tx_field", "wrong length", field=field, length=len(b), expected=size)
-    return b
-
-
-def decode_tx(data, chain_id, verify=None):
-    """Untrusted transaction bytes -> dict, after checking shape, chain id and the signature of
-    the key in `pubkey` (whether that key may sign for the record is the application's rule).
-    verify(pub, msg, sig) -> bool defaults to the core's ZIP-215 Ed25519."""
-    tx = loads_bounded(data, MAX_TX_BYTES, "transaction")
-    if not isinstance(tx, dict) or sorted(tx) != ["body", "chain_id", "nonce", "pubkey", "sig",
-                                                  "type"]:
-        raise DecodeError("tx_shape", "transaction must have exactly body, chain_id, nonce, "
-                          "pubkey, sig, type")
-    if tx["type"] not in TX_TYPES:
-        raise DecodeError("tx_type", "unknown transaction type", type=str(tx["type"])[:40])
-    if tx["chain_id"] != chain_id:
-        raise DecodeError("tx_chain_id", "transaction is for another chain",
-                          got=str(tx["chain_id"])[:60], expected=chain_id)
-    if not isinstance(tx["nonce"], int) or tx["nonce"] < 0:
-        raise DecodeError("tx_field", "nonce must be a non-negative integer", field="nonce")
-    if not isinstance(tx["body"], dict):
-        raise DecodeError("tx_field", "body must be an object", field="body")
-    pub = _hex(tx["pubkey"], "pubkey", 32)
-    sig = _hex(tx["sig"], "sig", 64)
-    msg = sign_bytes(chain_id, tx["type"], tx["body"], tx["nonce"], tx["pubkey"])
-    ok = (verify or crypto.ed25519_verify)(pub, msg, sig)
-    if not ok:
-        raise SignatureError("tx_signature", "transaction signature does not verify",
-                             type=tx["type"])
-    return tx
-
-
-__all__ = ["STORE", "KEY_PREFIX", "QUERY_PATH", "REGISTER", "UPDATE", "DEVICE_WRITE",
-           "WRITE_KINDS", "RECORD_SECTIONS", "canonical_json", "loads_bounded", "record_key",
-           "decode_record", "sign_bytes", "build_tx", "seed_signer", "decode_tx"]
+__all__ = ["STORE", "KEY_PREFIX", "QUERY_PATH", "RECORD_SECTIONS", "canonical_json",
+           "loads_bounded", "record_key", "decode_record", "seed_signer"]

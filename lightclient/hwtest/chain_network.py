@@ -7,7 +7,8 @@ signs its consent to be registered by this owner on this chain; the owner's tran
 lightclient.localchain.devicetx, the registrar the demo and the chain tests use) carries it and
 funds the new account. No settings are written at registration: a device's settings are the
 owner's sealed envelopes, written later. The owner is an account of the chain's test keyring
-(D/client: `owner`, `alice`, `bob`, funded in genesis).
+(D/client: `owner`, `alice`, `bob`, funded in genesis), or the key of an `owner init` key file
+(owner_key), which `mycroft-lc chain fund` pays for on a local chain.
 """
 
 import os
@@ -47,10 +48,11 @@ class ChainNetwork(Network):
     uuid_is_address = True
 
     def __init__(self, directory, start=False, owner_account=DEFAULT_OWNER,
-                 funding=DEFAULT_FUNDING):
+                 funding=DEFAULT_FUNDING, owner_key=None):
         from lightclient.localchain import binary, network
         self.dir = os.path.abspath(directory)
         self.owner_account = owner_account
+        self.owner_key = owner_key    # an owner.keyfile.OwnerKey: registrations are its own
         self.funding = tuple(funding)
         self._lock = self._relays = self._owner = None
         self.net = None
@@ -99,6 +101,9 @@ class ChainNetwork(Network):
         from lightclient.localchain import binary, devicetx
         if self._owner is not None:
             return self._owner
+        if self.owner_key is not None:
+            self._owner = self.owner_key.address()
+            return self._owner
         try:
             self._owner = devicetx.key_info(self.net.info, self.owner_account)[0]
             return self._owner
@@ -120,9 +125,19 @@ class ChainNetwork(Network):
                               "and its signed consent")
         owner = self.owner_address()
         try:
-            height = devicetx.register_consented(self.net, self.owner_account, account_pub,
-                                                 sign_consent, b"", self.funding)
+            if self.owner_key is not None:
+                height = devicetx.register_consented_by(
+                    self.net, owner, self.owner_key.secp256k1_secret, account_pub,
+                    sign_consent, b"", self.funding)
+            else:
+                height = devicetx.register_consented(self.net, self.owner_account, account_pub,
+                                                     sign_consent, b"", self.funding)
         except TxRejected as e:
+            if e.check == "account_missing":     # an owner key nothing has funded yet
+                raise HwTestError(
+                    "owner_unfunded", "the chain proves no account for the owner %s: nothing "
+                    "has funded it" % owner, hint="on a local chain: mycroft-lc chain fund %s "
+                    "100000 --dir %s" % (owner, self.dir), owner_address=owner)
             d = e.details
             exists = (d.get("codespace"), d.get("code")) == (CODESPACE_DEVICES,
                                                              CODE_DEVICE_EXISTS)

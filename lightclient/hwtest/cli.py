@@ -131,7 +131,30 @@ def _network(args):
         return network.ScenarioNetNetwork(args.scenarionet_dir, start=args.start_scenarionet)
     from lightclient.hwtest.chain_network import ChainNetwork
     return ChainNetwork(args.chain_dir or DEFAULT_CHAIN_DIR, start=args.start_chain,
-                        owner_account=args.owner_account)
+                        owner_account=args.owner_account, owner_key=_chain_owner_key(args))
+
+
+def _is_owner_key_file(path):
+    """True for a key file of `mycroft-lc owner init` (its format line), False for a hex seed."""
+    from lightclient.owner import keyfile
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read(4096)).get("format") == keyfile.FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _chain_owner_key(args):
+    """--owner-key FILE of `owner init`: the owner account that registers boards on the chain,
+    opened with the passphrase from MYCROFT_LC_PASSPHRASE or a prompt; None otherwise."""
+    if not args.owner_key or not _is_owner_key_file(args.owner_key):
+        return None
+    from lightclient.owner import keyfile
+    from lightclient.owner.cli import _passphrase
+    try:
+        return keyfile.read(args.owner_key, _passphrase(confirm=False))
+    except keyfile.OwnerKeyError as e:
+        raise HwTestError("owner_key", "%s: %s" % (args.owner_key, e))
 
 
 def _device_config(args, net, rec):
@@ -150,9 +173,11 @@ def _owner_seed(args):
     """The owner's Ed25519 seed (hex in a file). Without --owner-key one is made once in
     DIR/owner.key (mode 600) and reused: the chip takes it as its owner's word (re-provisioning,
     signed checkpoints), keep it. (On the chain the registration is the owner account's.)"""
-    path = args.owner_key or os.path.join(args.dir, "owner.key")
+    # An `owner init` key file is the chain's owner (_chain_owner_key); the chip's stays here.
+    given = args.owner_key if args.owner_key and not _is_owner_key_file(args.owner_key) else None
+    path = given or os.path.join(args.dir, "owner.key")
     if not os.path.exists(path):
-        if args.owner_key:
+        if given:
             raise HwTestError("owner_key", "no owner key file %s" % path)
         os.makedirs(args.dir, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -375,7 +400,9 @@ def _net_common(p):
                    help="where owner key, records and reports go (default %(default)s)")
     p.add_argument("--owner-key", help="file with the owner's Ed25519 seed (hex): it "
                    "authorizes re-provisioning on the chip and signs checkpoints; default "
-                   "DIR/owner.key, created once")
+                   "DIR/owner.key, created once. A key file of `mycroft-lc owner init` instead "
+                   "registers the boards on the chain as that owner (passphrase from "
+                   "MYCROFT_LC_PASSPHRASE or a prompt; fund it with `mycroft-lc chain fund`)")
 
 
 def _handler(fn):

@@ -60,6 +60,11 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
                force, baudrate, timeout, log, label):
     t0 = time.monotonic()
     say = log or (lambda s: None)
+    if network is not None and not network.takes_registrations:   # before the board is touched
+        raise HwTestError("no_registrations", "the %s takes no registrations: its devices are "
+                          "fixtures of its history" % network.name,
+                          hint="provision on the local chain (--network chain, the default) or "
+                               "on --network synthetic")
     if uuid and network.uuid_is_address:
         raise HwTestError("uuid_flag", "on the %s a device is named by its account address, "
                           "made on the chip: leave out --uuid" % network.name)
@@ -68,6 +73,8 @@ def _provision(port, network, owner_seed, board_name, firmware_hash, uuid, accou
         info = _check_board(link, port, board_name, force)
         # A board that holds a verified device record lets only its owner re-provision it.
         owner_sign = txs.seed_signer(owner_seed)
+        if force:
+            _move_trust(link, network, owner_sign, say)
         pub = _generate_key(link, owner_sign, force)
         say("%s: key generated, public key %s" % (port, pub.hex()))
         acct = _generate_account_key(link, owner_sign, force)
@@ -146,6 +153,27 @@ def _check_board(link, port, board_name, force):
                                "registration no longer matches this board)",
                           public_key=st.get("pub"))
     return info
+
+
+def _move_trust(link, network, owner_sign, say):
+    """--force onto a board that trusts another chain: the chip consents to registrations on
+    the chain it trusts only, so its trust moves first to this network's head, with the owner's
+    authorization (the chip's own re-provisioning step); the checkpoint after the registration
+    replaces it as on any forced run."""
+    st = link.call("status", link.mcu.status)
+    if not st.get("provisioned") or st.get("chain_id") == network.chain_id:
+        return
+    state, header_hash = _network_checkpoint(network, st.get("uuid") or "")
+    try:
+        _set_checkpoint(link, owner_sign, state, header_hash, st.get("uuid") or "reprovision",
+                        True, network.trusting_period_ns)
+    except HwTestError as e:
+        raise HwTestError("move_trust", "the board trusts chain %s; moving its trust to %s "
+                          "before the registration failed: %s" % (st.get("chain_id"),
+                                                                  network.chain_id, e.message),
+                          hint="the owner key that provisioned the board must authorize it "
+                               "(--owner-key)", chain_id=st.get("chain_id"))
+    say("trust moved from chain %s to %s" % (st.get("chain_id"), network.chain_id))
 
 
 def _generate_key(link, owner_sign, force):

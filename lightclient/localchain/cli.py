@@ -1,4 +1,4 @@
-"""`mycroft-lc chain up|status|down`: the local Cosmos SDK chain (docs/chain.md)."""
+"""`mycroft-lc chain up|status|fault|fund|down`: the local Cosmos SDK chain (docs/chain.md)."""
 
 import argparse
 import json
@@ -94,6 +94,12 @@ def _kv(pairs):
     return out
 
 
+def cmd_fund(args):
+    from lightclient.localchain import faucet
+    _emit(faucet.fund(os.path.abspath(args.dir), args.address, args.amount))
+    return 0
+
+
 def cmd_down(args):
     _emit({"stopped_pid": network.down(os.path.abspath(args.dir))})
     return 0
@@ -101,7 +107,8 @@ def cmd_down(args):
 
 # ChainError checks that mean the command line was wrong (the README's exit status 2, "usage");
 # every other one is our side (4, "local fault"): the binary, the directory, the nodes.
-USAGE_CHECKS = ("bad_fault", "unknown_node", "unknown_mode", "chain_shape")
+USAGE_CHECKS = ("bad_fault", "unknown_node", "unknown_mode", "chain_shape", "bad_address",
+                "bad_amount")
 
 
 def exit_status(err):
@@ -122,7 +129,7 @@ def _guard(fn):
 
 def register(sub):
     chain = sub.add_parser("chain", help="the local Cosmos SDK chain (mycroftd): up, status, "
-                           "fault, down")
+                           "fault, fund, down")
     cs = chain.add_subparsers(dest="chain_command", required=True)
     s = cs.add_parser("up", help="create (first time) and run the chain until Ctrl-C")
     s.add_argument("--dir", required=True)
@@ -145,6 +152,12 @@ def register(sub):
     s.add_argument("params", nargs="*", help="k=v parameters of the relay mode")
     s.add_argument("--dir", required=True)
     s.set_defaults(func=_guard(cmd_fault))
+    s = cs.add_parser("fund", help="send stake from the local chain's faucet account to an "
+                      "address (local chains only)")
+    s.add_argument("address", help="a mycroft1... account address (e.g. `owner show`'s)")
+    s.add_argument("amount", help="whole stake, e.g. 100000 or 100000stake")
+    s.add_argument("--dir", required=True)
+    s.set_defaults(func=_guard(cmd_fund))
     s = cs.add_parser("down", help="stop the running chain of a directory")
     s.add_argument("--dir", required=True)
     s.set_defaults(func=_guard(cmd_down))

@@ -230,10 +230,19 @@ def register_consented(net, owner_name, acct, sign_consent, settings=b"",
     the consent sign_consent(chain_id, owner address20) returns (signed on the chip), sent by
     the test-keyring owner `owner_name` and included; -> the inclusion height. A refusal is
     txclient.TxRejected with the chain's code and log."""
-    owner_addr, owner_pub = key_info(net.info, owner_name)
+    owner_addr, _pub = key_info(net.info, owner_name)
+    return register_consented_by(net, owner_addr, key_secret(net.info, owner_name), acct,
+                                 sign_consent, settings, funding)
+
+
+def register_consented_by(net, owner_addr, owner_secret, acct, sign_consent, settings=b"",
+                          funding=(("stake", 5000),)):
+    """register_consented by an owner whose secp256k1 secret the caller holds (an `owner init`
+    key file); -> the inclusion height. An owner the chain proves no account for is TxRejected
+    account_missing (fund it: `mycroft-lc chain fund`)."""
+    owner_pub = backend.secp256k1_public_key(owner_secret)
     consent = sign_consent(net.info["chain_id"], ct.account_address(owner_pub))
     reg = ct.msg_register_device(owner_addr, acct, settings, consent, funding)
-    secret = key_secret(net.info, owner_name)
-    owner = tx_client(net, backend.secp256k1_public_key(secret), ct.sign_secp256k1(secret))
+    owner = tx_client(net, owner_pub, ct.sign_secp256k1(owner_secret))
     [(_r, height)] = owner.send([[reg]])
     return height

@@ -24,7 +24,7 @@ CHAIN_ID = "mycroft-local-1"
 DENOM = "stake"
 ACCOUNT_FUNDS = 10 ** 12
 SELF_DELEGATION = 10 ** 8
-TEST_ACCOUNTS = ("owner", "alice", "bob")
+TEST_ACCOUNTS = ("owner", "alice", "bob", "faucet")   # faucet: `chain fund` (faucet.py)
 # ports of node i: base + 10*i + offset
 PORT_OFFSETS = {"p2p": 0, "rpc": 1, "grpc": 2, "api": 3, "relay": 4}
 BLOCK_TIME = "300ms"

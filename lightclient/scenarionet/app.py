@@ -1,5 +1,8 @@
 """The scenario network's application: a versioned Cosmos-SDK-like multistore holding the
-`devices` store, device transactions (lightclient/chip/txs.py) and ICS23 proofs for `abci_query`. The SDK's own
+`devices` store and ICS23 proofs for `abci_query`. It takes no transactions: its device records
+are fixtures of the history, written at the heights the history names (device_fixture,
+settings_fixture), so every scenario keeps its proofs; device transactions and writes are the
+real chain's (x/devices). The SDK's own
 modules (bank, gov, staking, ...) are the real chain's (tools/chain, lightclient/localchain):
 the scenario network keeps only what a live chain cannot do on demand (days of history, 100+
 validators, byzantine signers, forks).
@@ -10,8 +13,7 @@ Every store is an IAVL-shaped tree (lightclient.scenarionet.ics23_build.IavlTree
 height of its last change, so an unchanged store keeps its root from block to block as in IAVL.
 
 Store layout (values are bytes):
-- devices: `device/<uuid>` -> the record (canonical JSON, docs/device-records.md);
-           `nonce/<uuid>/<signer pubkey hex>` -> decimal last accepted nonce (replay guard).
+- devices: `device/<uuid>` -> the record (canonical JSON, docs/device-records.md).
 """
 
 import bisect
@@ -21,146 +23,96 @@ import json
 import threading
 
 from lightclient.scenarionet import ics23_build
-from lightclient import native
 from lightclient.chip import txs
 from lightclient.chip.core.errors import LightClientError
 from lightclient.scenarionet import device_template
 
 STORES = ("devices",)
-TX_CODESPACE = "devices"
+RECORD_FIELDS = ("device_pubkey", "owner_pubkey", "account")
+MAX_FIXTURES = 4096
 
 
-class TxError(Exception):
-    def __init__(self, code, log):
-        Exception.__init__(self, log)
-        self.code = code
-        self.log = log
+class FixtureError(ValueError):
+    """A device fixture the history cannot hold (the message names the entry and the field)."""
 
 
-# CheckTx / DeliverTx result codes (codespace "devices").
-CODE_DECODE = 2
-CODE_SIGNATURE = 4
-CODE_UNAUTHORIZED = 5
-CODE_NOT_FOUND = 6
-CODE_EXISTS = 7
-CODE_NONCE = 8
-CODE_INVALID = 9
-
-
-def _verify_ed25519(pub, msg, sig):
-    return native.verify("ed25519", pub, msg, sig)
-
-
-def nonce_key(uuid, pubkey_hex):
-    return b"nonce/" + uuid.encode() + b"/" + pubkey_hex.encode()
-
-
-def apply_tx(stores, tx, chain_id):
-    """Check one transaction against `stores` ({name: {key: value}}) and return the changed
-    devices-store items {key: value}. Raises TxError. Each message is a short story, as in a
-    Cosmos SDK msg_server: decode and check the signature, check the replay guard, check the
-    signer and the state, then write."""
-    t = _decode(tx, chain_id)
-    body = t["body"]
-    devices = stores["devices"]
-    uuid = body.get("uuid")
-    try:
-        key = txs.record_key(uuid)
-    except LightClientError as e:
-        raise TxError(CODE_DECODE, str(e))
-    nkey = nonce_key(uuid, t["pubkey"])
-    _check_nonce(devices.get(nkey), t["nonce"])
-    existing = devices.get(key)
-    if t["type"] == txs.REGISTER:
-        if existing is not None:
-            raise TxError(CODE_EXISTS, "device %s is already registered" % uuid)
-        rec = _registered(body, t["pubkey"])
-    else:
-        if existing is None:
-            raise TxError(CODE_NOT_FOUND, "device %s is not registered" % uuid)
-        rec = json.loads(existing)
-        if t["type"] == txs.UPDATE:
-            _update(rec, body, t["pubkey"])
-        else:
-            _device_write(rec, body, t["pubkey"])
-        rec["version"] = rec["version"] + 1
-    value = txs.canonical_json(rec)
-    if len(value) > txs.MAX_RECORD_BYTES:
-        raise TxError(CODE_INVALID, "record would exceed %d bytes" % txs.MAX_RECORD_BYTES)
-    return {key: value, nkey: str(t["nonce"]).encode()}
-
-
-def _decode(tx, chain_id):
-    """The decoded transaction, its signature checked."""
-    try:
-        return txs.decode_tx(tx, chain_id, verify=_verify_ed25519)
-    except LightClientError as e:
-        raise TxError(CODE_SIGNATURE if e.check == "tx_signature" else CODE_DECODE, str(e))
-
-
-def _check_nonce(last, nonce):
-    """The replay guard: each signer's nonces strictly increase per device."""
-    if last is not None and nonce <= int(last):
-        raise TxError(CODE_NONCE, "nonce %d is not above the last accepted nonce %s"
-                      % (nonce, last.decode()))
-
-
-def _check_pubkey_field(body, name):
-    v = body.get(name)
+def _check_pubkey_field(entry, name, where):
+    v = entry.get(name)
     if not isinstance(v, str) or len(v) != 64 or v.lower() != v:
-        raise TxError(CODE_INVALID, "%s must be 32 bytes of lower-case hex" % name)
+        raise FixtureError("%s: %s must be 32 bytes of lower-case hex" % (where, name))
     try:
         bytes.fromhex(v)
     except ValueError:
-        raise TxError(CODE_INVALID, "%s is not hex" % name)
+        raise FixtureError("%s: %s is not hex" % (where, name))
 
 
-def _registered(body, signer):
-    """register_device: the new record (signed by its owner; missing sections defaulted)."""
-    for f in ("device_pubkey", "owner_pubkey"):
-        _check_pubkey_field(body, f)
-    if body["owner_pubkey"] != signer:
-        raise TxError(CODE_UNAUTHORIZED, "register_device must be signed by owner_pubkey")
-    if not isinstance(body.get("account"), str):
-        raise TxError(CODE_INVALID, "account must be a string")
-    unknown = set(body) - {"uuid", "device_pubkey", "owner_pubkey", "account"} - \
-        set(txs.RECORD_SECTIONS)
-    if unknown:
-        raise TxError(CODE_INVALID, "unknown record sections %s" % sorted(unknown))
-    uuid = body["uuid"]
-    rec = device_template.default_sections(uuid, body["account"])
-    rec.update({s: body[s] for s in txs.RECORD_SECTIONS if s in body})
-    rec.update({"uuid": uuid, "device_pubkey": body["device_pubkey"],
-                "owner_pubkey": body["owner_pubkey"], "account": body["account"],
-                "version": 1, "writes": {}})
-    return rec
+def device_fixture(uuid, device_pubkey, owner_pubkey, height=1, account=None, **sections):
+    """A device registered at block `height` of the history (its record provable from state
+    `height`, committed by header height + 1): what a test or benchmark gives the scenario
+    network instead of a registration transaction. Sections default to device_template.py."""
+    entry = {"height": int(height), "uuid": uuid,
+             "device_pubkey": bytes(device_pubkey).hex(), "owner_pubkey": bytes(owner_pubkey).hex(),
+             "account": account or "acct-" + bytes(owner_pubkey).hex()[:16]}
+    entry.update(sections)
+    return entry
 
 
-def _update(rec, body, signer):
-    """update_device: whole sections replaced, by the record's owner key."""
-    if signer != rec["owner_pubkey"]:
-        raise TxError(CODE_UNAUTHORIZED, "update_device must be signed by the owner key")
-    changes = body.get("set")
-    if not isinstance(changes, dict) or not changes:
-        raise TxError(CODE_INVALID, "set must be a non-empty object of sections")
-    bad = set(changes) - set(txs.RECORD_SECTIONS)
-    if bad:
-        raise TxError(CODE_INVALID, "unknown record sections %s" % sorted(bad))
-    rec.update(changes)
+def settings_fixture(uuid, height, **changes):
+    """A change of some `setting` fields of a registered device at block `height`."""
+    return {"height": int(height), "uuid": uuid, "setting_changes": changes}
 
 
-def _device_write(rec, body, signer):
-    """device_write: what the device reports (by the record's device key)."""
-    if signer != rec["device_pubkey"]:
-        raise TxError(CODE_UNAUTHORIZED, "device_write must be signed by the device key")
-    kind = body.get("kind")
-    if kind not in txs.WRITE_KINDS:
-        raise TxError(CODE_INVALID, "kind must be one of %s" % (txs.WRITE_KINDS,))
-    if "data" not in body:
-        raise TxError(CODE_INVALID, "device_write needs data")
-    rec.setdefault("writes", {})[kind] = body["data"]
-    if kind == "skill_settings" and isinstance(body["data"], list):
-        rec["skills"] = body["data"]
+def fixture_writes(entries):
+    """Device fixtures (device_fixture / settings_fixture dicts, JSON) -> {height: {store key:
+    record bytes}}: the first entry of a uuid creates its record (version 1, default sections),
+    each later one (at a greater height) replaces the sections it names, version + 1. Raises
+    FixtureError naming the entry."""
+    if not isinstance(entries, (list, tuple)) or len(entries) > MAX_FIXTURES:
+        raise FixtureError("device fixtures must be a list of at most %d entries" % MAX_FIXTURES)
+    records, last_height, out = {}, {}, {}
+    for i, e in enumerate(entries):
+        where = "device fixture %d" % i
+        if not isinstance(e, dict) or not isinstance(e.get("height"), int) or e["height"] < 0:
+            raise FixtureError("%s: needs a height >= 0 (0: genesis)" % where)
+        uuid = e.get("uuid")
+        try:
+            key = txs.record_key(uuid)
+        except LightClientError as err:
+            raise FixtureError("%s: %s" % (where, err))
+        unknown = set(e) - {"height", "uuid", "setting_changes"} - set(RECORD_FIELDS) - \
+            set(txs.RECORD_SECTIONS)
+        if unknown:
+            raise FixtureError("%s: unknown fields %s" % (where, sorted(unknown)))
+        h = e["height"]
+        rec = records.get(uuid)
+        if rec is None:
+            for f in ("device_pubkey", "owner_pubkey"):
+                _check_pubkey_field(e, f, where)
+            account = e.get("account", "")
+            if not isinstance(account, str):
+                raise FixtureError("%s: account must be a string" % where)
+            rec = device_template.default_sections(uuid, account)
+            rec.update({"uuid": uuid, "account": account, "version": 0, "writes": {}})
+        elif h <= last_height[uuid]:
+            raise FixtureError("%s: %s changes at height %d, not above its last change at %d"
+                               % (where, uuid, h, last_height[uuid]))
+        else:
+            rec = json.loads(txs.canonical_json(rec))
+        rec.update({k: v for k, v in e.items() if k in RECORD_FIELDS or k in txs.RECORD_SECTIONS})
+        if "setting_changes" in e:
+            if not isinstance(e["setting_changes"], dict):
+                raise FixtureError("%s: setting_changes must be an object" % where)
+            rec["setting"] = device_template.merge_setting(rec["setting"], e["setting_changes"])
+        rec["version"] += 1
+        try:
+            value = txs.canonical_json(rec)
+        except LightClientError as err:
+            raise FixtureError("%s: %s" % (where, err))
+        if len(value) > txs.MAX_RECORD_BYTES:
+            raise FixtureError("%s: record would exceed %d bytes" % (where, txs.MAX_RECORD_BYTES))
+        records[uuid], last_height[uuid] = rec, h
+        out.setdefault(h, {})[key] = value
+    return out
 
 
 class _Version:
@@ -189,7 +141,6 @@ class App:
         self._versions = [_Version(0, stores, sv, self._root(stores, sv))]
         self._heights = [0]
         self.height = 0
-        self.results = {}  # height -> [(code, log)] per tx of that block
 
     # trees
     def _tree(self, name, items, version):
@@ -227,52 +178,20 @@ class App:
     def change_heights(self):
         return list(self._heights)
 
-    def deliver_block(self, height, block_txs):
-        """DeliverTx every tx of block `height` in order (failing ones change nothing) and
-        commit version `height`. Returns [(code, log)] per tx."""
+    def deliver_block(self, height, writes=None):
+        """Commit version `height`: the devices store with `writes` ({key: value}, the history's
+        fixtures for this block) applied."""
         if height != self.height + 1:
             raise ValueError("blocks must be delivered in order")
-        cur = self._versions[-1]
-        changed = {}
-        results = []
-        for tx in block_txs:
-            view = {n: changed.get(n, cur.stores[n]) for n in STORES}
-            try:
-                upd = apply_tx(view, tx, self.chain_id)
-            except TxError as e:
-                results.append((e.code, e.log))
-                continue
-            changed.setdefault("devices", dict(cur.stores["devices"])).update(upd)
-            results.append((0, ""))
-        if changed:
-            stores = dict(cur.stores)
-            sv = dict(cur.store_versions)
-            for n, items in changed.items():
-                stores[n] = items
-                sv[n] = height
-            v = _Version(height, stores, sv, self._root(stores, sv))
-            self._versions.append(v)
+        if writes:
+            cur = self._versions[-1]
+            devices = dict(cur.stores["devices"])
+            devices.update(writes)
+            stores = dict(cur.stores, devices=devices)
+            sv = dict(cur.store_versions, devices=height)
+            self._versions.append(_Version(height, stores, sv, self._root(stores, sv)))
             self._heights.append(height)
-        if block_txs:
-            self.results[height] = results
         self.height = height
-        return results
-
-    def check_tx(self, tx, pending=()):
-        """CheckTx against the latest state plus the pending (already accepted) transactions."""
-        cur = self._versions[-1]
-        view = {n: cur.stores[n] for n in STORES}
-        dev = None
-        for p in pending:
-            try:
-                upd = apply_tx(view, p, self.chain_id)
-            except TxError:
-                continue
-            if dev is None:
-                dev = dict(view["devices"])
-                view["devices"] = dev
-            dev.update(upd)
-        apply_tx(view, tx, self.chain_id)
 
     # queries
     def query(self, height, store, key, prove=True):
@@ -335,41 +254,14 @@ def demo_uuid(i):
     return "hist-device-%d" % i
 
 
-def genesis_stores(seed):
-    """Two devices registered at genesis."""
+def history_fixtures(seed):
+    """The deterministic history's devices: two registered at genesis, two more at blocks 2 and
+    3, a settings change of the first at block 5."""
     from lightclient.chip.crypto import ed25519
-    devices = {}
-    for i in range(2):
-        uuid = demo_uuid(i)
-        owner = ed25519.public_key(demo_owner_seed(seed, i)).hex()
-        rec = device_template.default_sections(uuid, "account-%d" % i)
-        rec.update({"uuid": uuid, "device_pubkey": ed25519.public_key(demo_device_seed(seed, i))
-                    .hex(), "owner_pubkey": owner, "account": "account-%d" % i, "version": 1,
-                    "writes": {}})
-        devices[txs.record_key(uuid)] = txs.canonical_json(rec)
-    return {"devices": devices}
-
-
-def history_txs(seed, chain_id):
-    """{height: [tx]} of the deterministic history: two more devices registered, a settings
-    change, a device write."""
-    from lightclient.chip.crypto import ed25519
-    out = {}
-    for i in (2, 3):
-        oseed = demo_owner_seed(seed, i)
-        opub = ed25519.public_key(oseed)
-        body = {"uuid": demo_uuid(i), "device_pubkey": ed25519.public_key(
-            demo_device_seed(seed, i)).hex(), "owner_pubkey": opub.hex(),
-            "account": "account-%d" % i}
-        out[i] = [txs.build_tx(chain_id, txs.REGISTER, body, 1, opub, txs.seed_signer(oseed))]
-    oseed = demo_owner_seed(seed, 0)
-    s = device_template.default_sections(demo_uuid(0), "account-0")["setting"]
-    s["lang"] = "de-de"
-    s["system_unit"] = "metric"
-    out[5] = [txs.build_tx(chain_id, txs.UPDATE, {"uuid": demo_uuid(0), "set": {"setting": s}},
-                           2, ed25519.public_key(oseed), txs.seed_signer(oseed))]
-    dseed = demo_device_seed(seed, 1)
-    out[7] = [txs.build_tx(chain_id, txs.DEVICE_WRITE, {"uuid": demo_uuid(1), "kind": "metrics",
-                                                         "data": {"boots": 3}}, 1,
-                           ed25519.public_key(dseed), txs.seed_signer(dseed))]
+    out = []
+    for i, h in ((0, 0), (1, 0), (2, 2), (3, 3)):
+        out.append(device_fixture(demo_uuid(i), ed25519.public_key(demo_device_seed(seed, i)),
+                                  ed25519.public_key(demo_owner_seed(seed, i)), height=h,
+                                  account="account-%d" % i))
+    out.append(settings_fixture(demo_uuid(0), 5, lang="de-de", system_unit="metric"))
     return out

@@ -6,7 +6,6 @@ import binascii
 import hashlib
 import threading
 
-from lightclient.chip import txs as txmod
 from lightclient.chip.core import types as T
 from lightclient.scenarionet.chain import RPC_KEY_TYPE, format_rfc3339_ns, header_json
 from lightclient.scenarionet import app as appmod
@@ -17,6 +16,10 @@ from lightclient.scenarionet.rpc import (RPCError, b64, check_height, commit_res
                                          query_response, str_param, validators_result)
 
 
+MAX_TX_BYTES = 1024 * 1024      # CometBFT's default mempool.max_tx_bytes
+CODE_NO_TRANSACTIONS = 2        # the SDK's ErrTxDecode
+
+
 class ChainRPC:
     """The honest node's handlers over a History (the producer's view of the chain)."""
 
@@ -24,8 +27,6 @@ class ChainRPC:
         self.h = history
         self.name = name
         self.rpc_port = rpc_port
-        self.mempool = []  # accepted by CheckTx; producer.produce_block reaps it under the lock
-        self.mempool_lock = threading.Lock()
         self.evidence = []
         self.evidence_lock = threading.Lock()
 
@@ -155,20 +156,14 @@ class ChainRPC:
             raw = base64.b64decode(tx, validate=True)
         except (binascii.Error, ValueError):
             raise invalid_params("tx: invalid base64")
-        if len(raw) > txmod.MAX_TX_BYTES:
-            raise internal("tx too large. Max size is %d, but got %d"
-                           % (txmod.MAX_TX_BYTES, len(raw)))
-        thash = hashlib.sha256(raw).digest()
-        with self.mempool_lock:
-            if raw in self.mempool or thash in self.h.tx_heights:
-                raise internal("tx already exists in cache")
-            try:
-                self.h.app.check_tx(raw, list(self.mempool))
-            except appmod.TxError as e:
-                return {"code": e.code, "data": "", "log": e.log,
-                        "codespace": appmod.TX_CODESPACE, "hash": hexu(thash)}
-            self.mempool.append(raw)
-        return {"code": 0, "data": "", "log": "", "codespace": "", "hash": hexu(thash)}
+        if len(raw) > MAX_TX_BYTES:
+            raise internal("tx too large. Max size is %d, but got %d" % (MAX_TX_BYTES, len(raw)))
+        # CheckTx refuses every transaction, as an SDK chain refuses one it cannot decode: the
+        # device records are fixtures of the history, and device transactions the real chain's.
+        return {"code": CODE_NO_TRANSACTIONS, "data": "", "codespace": "sdk",
+                "log": "the scenario network takes no transactions: its device records are "
+                       "fixtures of its history (a `chain up` chain takes device transactions)",
+                "hash": hexu(hashlib.sha256(raw).digest())}
 
     def m_broadcast_evidence(self, params):
         ev = params.get("evidence")
@@ -186,21 +181,6 @@ class ChainRPC:
         return {"listening": True, "listeners": [], "n_peers": "0", "peers": []}
 
     # internal API for the nodes (the producer's port only)
-    def m_scenarionet_tx(self, params):
-        try:
-            thash = bytes.fromhex(params.get("hash", ""))
-        except ValueError:
-            raise invalid_params("hash: invalid hex")
-        hh = self.h.tx_heights.get(thash)
-        if hh is None or hh > self.latest():
-            return {"height": None}
-        res = self.h.app.results.get(hh, [])
-        code, log = 0, ""
-        for t, r in zip(self.h.txs.get(hh, []), res):
-            if hashlib.sha256(t).digest() == thash:
-                code, log = r
-        return {"height": str(hh), "code": code, "log": log}
-
     def m_scenarionet_state(self, params):
         hh = int_param(params, "height", self.latest())
         stores, versions = self.h.app.snapshot(hh)

@@ -1,16 +1,19 @@
 """`scenarionet` subcommands (wired into `mycroft-lc scenarionet ...` by lightclient/cli.py via
 register(subparsers); also runnable as `python -m lightclient.scenarionet.cli ...`).
 
-    scenarionet up [--dir D] [--validators N] [--peers K] [--history-days D] [--key-type T] [--json]
+    scenarionet up [--dir D] [--validators N] [--peers K] [--history-days D] [--key-type T]
+                   [--device UUID=PUBKEY ... --owner-pubkey HEX] [--devices FILE] [--json]
     scenarionet status [--dir D] [--json]
     scenarionet fault NODE MODE [k=v ...] [--dir D]
-    scenarionet register-device UUID --owner-seed HEX [--device-pubkey HEX] [--dir D]
-    scenarionet set-settings UUID --owner-seed HEX k=v ... [--dir D]
     scenarionet down [--dir D]
 
+The network takes no transactions: its device records are fixtures of its history, given to
+`up` (--device registers one at genesis; --devices FILE is a JSON list of app.device_fixture /
+settings_fixture entries, with heights). Device transactions are the real chain's (`chain up`).
+
 A mistake is one line on stderr (`error: ...`), never a traceback: exit 2 for a usage mistake
-(unknown node, fault mode or parameter, a malformed value), 1 when the network cannot do what
-was asked (busy directory, another chain kept there, not running, a refused transaction).
+(unknown node, fault mode or parameter, a malformed value or fixture), 4 when the network cannot
+do what was asked (busy directory, another chain kept there, not running).
 """
 
 import argparse
@@ -61,6 +64,31 @@ def _hex32(value, what):
     return b
 
 
+def _fixtures(args):
+    """The device fixtures of `up`: --devices FILE, then each --device UUID=PUBKEY at genesis."""
+    from lightclient.scenarionet.app import FixtureError, device_fixture, fixture_writes
+    out = []
+    if args.devices:
+        try:
+            with open(args.devices, "rb") as f:
+                out = json.loads(f.read(1 << 20))
+        except (OSError, ValueError) as e:
+            raise UsageError("--devices %s: not a readable JSON list (%s)" % (args.devices, e))
+    if args.device and not args.owner_pubkey:
+        raise UsageError("--device needs --owner-pubkey (the owner key of its record)")
+    for d in args.device or ():
+        uuid, eq, pub = d.partition("=")
+        if not eq:
+            raise UsageError("--device expects UUID=PUBKEY, got %r" % d[:40])
+        out.append(device_fixture(uuid, _hex32(pub, "--device " + uuid[:20]),
+                                  _hex32(args.owner_pubkey, "--owner-pubkey"), height=0))
+    try:
+        fixture_writes(out)
+    except FixtureError as e:
+        raise UsageError(str(e))
+    return out
+
+
 def _guarded(func):
     """Run a subcommand; its expected failures become one line on stderr and an exit code."""
 
@@ -104,7 +132,7 @@ def cmd_up(args):
     net = ScenarioNet(args.dir, validators=args.validators, peers=args.peers,
                       key_type=args.key_type, history_days=args.history_days,
                       churn_per_day=args.churn_per_day, block_interval_s=args.block_interval,
-                      fresh=args.fresh)
+                      fresh=args.fresh, devices=_fixtures(args))
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
@@ -196,29 +224,6 @@ def cmd_fault(args):
     return 0
 
 
-def cmd_register_device(args):
-    from lightclient.chip.crypto import ed25519
-    owner = _hex32(args.owner_seed, "--owner-seed")
-    dev = _hex32(args.device_pubkey, "--device-pubkey") if args.device_pubkey else \
-        ed25519.public_key(_hex32(args.device_seed, "--device-seed"))
-    net = _attached(args)
-    h = net.register_device(args.uuid, dev, owner, account=args.account)
-    net.wait_height(h + 1)   # provable from here on: the next header commits the block's state
-    _print(args, "registered %s in block %d" % (args.uuid, h), {"uuid": args.uuid, "height": h})
-    return 0
-
-
-def cmd_set_settings(args):
-    owner = _hex32(args.owner_seed, "--owner-seed")
-    changes = _kv(args.settings)
-    net = _attached(args)
-    h = net.set_settings(args.uuid, owner, **changes)
-    net.wait_height(h + 1)   # a device that boots after this command reads the new settings
-    _print(args, "settings of %s changed in block %d" % (args.uuid, h),
-           {"uuid": args.uuid, "height": h})
-    return 0
-
-
 def cmd_down(args):
     from lightclient.runlock import holder, pid_alive
     from lightclient.scenarionet.launcher import ScenarioNetError
@@ -282,6 +287,11 @@ def _add(subparsers, name, wrap, default_dir, **kw):
     up.add_argument("--churn-per-day", type=float, default=0.01)
     up.add_argument("--block-interval", type=float, default=5)
     up.add_argument("--fresh", action="store_true", help="forget the chain kept in --dir")
+    up.add_argument("--device", action="append", metavar="UUID=PUBKEY",
+                    help="a device registered at genesis (Ed25519 public key, hex); repeatable")
+    up.add_argument("--owner-pubkey", help="the owner key of the --device records, hex")
+    up.add_argument("--devices", metavar="FILE", help="device fixtures, a JSON list "
+                    "(docs/scenario-network.md)")
     up.set_defaults(func=wrap(cmd_up))
 
     st = sub.add_parser("status", help="height and each node's fault mode")
@@ -296,23 +306,6 @@ def _add(subparsers, name, wrap, default_dir, **kw):
     f.add_argument("mode", help="one of: " + ", ".join(faults.FAULTS))
     f.add_argument("params", nargs="*", help="name=value (a JSON value, else a string)")
     f.set_defaults(func=wrap(cmd_fault))
-
-    r = sub.add_parser("register-device", help="register a device (owner-signed tx)")
-    common(r)
-    r.add_argument("uuid")
-    r.add_argument("--owner-seed", required=True, help="owner Ed25519 seed, 32 bytes hex")
-    g = r.add_mutually_exclusive_group(required=True)
-    g.add_argument("--device-pubkey", help="device Ed25519 public key, hex")
-    g.add_argument("--device-seed", help="device Ed25519 seed, hex (tests)")
-    r.add_argument("--account", default=None)
-    r.set_defaults(func=wrap(cmd_register_device))
-
-    s = sub.add_parser("set-settings", help="change setting fields: UUID k=v ...")
-    common(s)
-    s.add_argument("uuid")
-    s.add_argument("--owner-seed", required=True)
-    s.add_argument("settings", nargs="+")
-    s.set_defaults(func=wrap(cmd_set_settings))
 
     d = sub.add_parser("down", help="stop a network started with `scenarionet up` (pid file)")
     common(d)

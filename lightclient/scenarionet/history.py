@@ -1,8 +1,8 @@
 """The scenario network's chain: a deterministic header chain from a spec, weeks of it in seconds.
 
-A `Spec` (chain id, seed, validators, key type, block interval, churn, genesis time) fixes
-everything: validator keys, their weighted powers, validator-set changes at seeded heights, history
-transactions, every header and every signature. `History.extend_to(h)` computes the header chain
+A `Spec` (chain id, seed, validators, key type, block interval, churn, genesis time, device
+fixtures) fixes everything: validator keys, their weighted powers, validator-set changes at
+seeded heights, the device records written at each height, every header and every signature. `History.extend_to(h)` computes the header chain
 sequentially but keeps only 32 bytes per height (the header hash); the validator sets are kept per
 epoch and the app state per change (lightclient/scenarionet/app.py). A `Header` is rebuilt on
 demand, and commits are signed on demand (LRU cache): signing millions of votes up front is
@@ -24,14 +24,12 @@ import hashlib
 import json
 import os
 import random
-import struct
 import threading
 import time
 
 from lightclient.chip.core import proto
 from lightclient.chip.core import types as T
 from lightclient.chip.core import valset
-from lightclient.chip.core.merkle import hash_from_byte_slices
 from lightclient.chip.core.merkle import inner_hash as _inner
 from lightclient.chip.core.merkle import leaf_hash as _leaf
 from lightclient.scenarionet.chain import CONSENSUS_HASH, EMPTY_HASH, Key, block_id_of
@@ -42,21 +40,24 @@ SECOND = 1_000_000_000
 DAY_S = 86400
 UNBONDING_PERIOD_NS = 21 * DAY_S * SECOND
 MAX_VALIDATORS = 150
+# The spec reaches the producer and the nodes on their command line (Linux: 128 KiB an argument).
+MAX_FIXTURES_JSON = 96 * 1024
 VERSION_BLOCK = 11
 VERSION_APP = 1
-CACHE_MAGIC = b"MYCDEVNET2\n"   # 2: the devices store alone (bank and gov imitations gone)
+CACHE_MAGIC = b"MYCDEVNET3\n"   # 3: device records are fixtures, blocks carry no transactions
 
 
 class Spec:
     """Everything that fixes the chain. genesis_time_ns None means "not fixed yet" (the
-    launcher fixes it so that the history ends now)."""
+    launcher fixes it so that the history ends now). devices: device fixtures
+    (app.device_fixture / settings_fixture) written beside the seed's own history devices."""
 
     FIELDS = ("chain_id", "seed", "validators", "key_type", "block_interval_s", "churn_per_day",
-              "genesis_time_ns", "max_validators")
+              "genesis_time_ns", "max_validators", "devices")
 
     def __init__(self, chain_id="mycroft-devnet-1", seed=b"mycroft-devnet", validators=21,
                  key_type=T.ED25519, block_interval_s=5, churn_per_day=0.01,
-                 genesis_time_ns=None, max_validators=MAX_VALIDATORS):
+                 genesis_time_ns=None, max_validators=MAX_VALIDATORS, devices=()):
         if not 1 <= validators <= MAX_VALIDATORS:
             raise ValueError("validators must be 1..%d" % MAX_VALIDATORS)
         if key_type not in (T.ED25519, T.SECP256K1):
@@ -76,6 +77,12 @@ class Spec:
         self.churn_per_day = float(churn_per_day)
         self.genesis_time_ns = genesis_time_ns
         self.max_validators = max(int(max_validators), self.validators)
+        text = json.dumps(list(devices))       # a JSON copy: what chain.json keeps
+        if len(text) > MAX_FIXTURES_JSON:
+            raise appmod.FixtureError("device fixtures take %d bytes of JSON, more than %d"
+                                      % (len(text), MAX_FIXTURES_JSON))
+        self.devices = json.loads(text)
+        appmod.fixture_writes(self.devices)    # FixtureError names a bad one
 
     @property
     def interval_ns(self):
@@ -88,6 +95,8 @@ class Spec:
     def to_json(self):
         d = {f: getattr(self, f) for f in self.FIELDS}
         d["seed"] = self.seed.hex()
+        if not d["devices"]:
+            del d["devices"]    # a spec without fixtures keeps the digest it had before them
         return d
 
     @classmethod
@@ -123,17 +132,6 @@ def validator_seed(spec, index):
     return _sha(spec.seed, b"/validator/", spec.key_type.encode(), b"/", str(index).encode())
 
 
-def results_hash(results):
-    """CometBFT's LastResultsHash: Merkle root of the deterministic ExecTxResult fields
-    (code = 1, data = 2, gas_wanted = 5, gas_used = 6) of every tx of the previous block."""
-    return hash_from_byte_slices([proto.varint_field(1, code) for code, _ in results])
-
-
-def data_hash(block_txs):
-    """CometBFT's Data.Hash: Merkle root of the SHA-256 of each transaction."""
-    return hash_from_byte_slices([hashlib.sha256(t).digest() for t in block_txs])
-
-
 def sign_commit(header, block_id, vals, key_for, absent=(), signers=None):
     """Commit for (header, block_id) by `vals`: every validator signs except those in `absent`
     (or only those in `signers`, indices); key_for(address) -> lightclient.scenarionet.chain.Key."""
@@ -160,7 +158,7 @@ def make_header(spec, height, last_block_id, last_commit_hash, vals_hash, next_v
 class History:
     """The chain of one spec: history and live blocks alike (extend_to adds blocks)."""
 
-    def __init__(self, spec, extra_txs=None, cache_dir=None):
+    def __init__(self, spec, cache_dir=None):
         if spec.genesis_time_ns is None:
             raise ValueError("spec.genesis_time_ns must be fixed")
         self.spec = spec
@@ -170,15 +168,9 @@ class History:
         self._keys = {}  # address -> Key
         self._pool_next = 0
         self._spec_digest = spec.digest()
-        # Transactions: deterministic history events plus transactions logged from live blocks.
-        self.txs = appmod.history_txs(spec.seed, spec.chain_id)
-        for h, tl in (extra_txs or {}).items():
-            self.txs.setdefault(int(h), []).extend(tl)
-        self.tx_heights = {}
-        for h, tl in self.txs.items():
-            for t in tl:
-                self.tx_heights.setdefault(hashlib.sha256(t).digest(), h)
-        self.app = appmod.App(spec.chain_id, appmod.genesis_stores(spec.seed))
+        # Device records: the seed's history devices, then the spec's fixtures ({height: writes}).
+        self.writes = appmod.fixture_writes(appmod.history_fixtures(spec.seed) + spec.devices)
+        self.app = appmod.App(spec.chain_id, {"devices": self.writes.pop(0, {})})
         # Validator-set epochs: validators(h) = sets[i] for starts[i] <= h < starts[i+1].
         rng = random.Random(_sha(spec.seed, b"/powers"))
         vals = []
@@ -324,13 +316,9 @@ class History:
         else:
             lbid = block_id_of(prev_hash)
             lch = last_commit_digest(prev_hash, self.absent(height - 1))
-        tl = self.txs.get(height)
-        dh = data_hash(tl) if tl else EMPTY_HASH
-        prev_results = self.app.results.get(height - 1)
-        lrh = results_hash(prev_results) if prev_results else EMPTY_HASH
         proposer = vals.validators[(height - 1) % len(vals)].address
-        return (lbid, lch, dh, vals.hash(), nvals.hash(), self.app.app_hash_after(height - 1),
-                lrh, proposer)
+        return (lbid, lch, EMPTY_HASH, vals.hash(), nvals.hash(),
+                self.app.app_hash_after(height - 1), EMPTY_HASH, proposer)
 
     def _hash_fields(self, height, f):
         lbid, lch, dh, vh, nvh, ah, lrh, prop = f
@@ -393,16 +381,12 @@ class History:
 
     # --- building -----------------------------------------------------------------------------
     def _deliver(self, height):
-        self.app.deliver_block(height, self.txs.get(height, []))
+        self.app.deliver_block(height, self.writes.get(height))
 
-    def append_block(self, block_txs=()):
-        """Produce the next block with these transactions (a live block). Returns its height."""
+    def append_block(self):
+        """Produce the next block (a live block). Returns its height."""
         with self._lock:
             h = self.height + 1
-            if block_txs:
-                self.txs.setdefault(h, []).extend(block_txs)
-                for t in block_txs:
-                    self.tx_heights.setdefault(hashlib.sha256(t).digest(), h)
             self._build(h)
             return h
 
@@ -435,13 +419,6 @@ class History:
             return None
         return os.path.join(self.cache_dir, "history-%s.bin" % self._spec_digest.hex()[:24])
 
-    def _txs_digest(self, upto):
-        h = hashlib.sha256()
-        for height in sorted(k for k in self.txs if k <= upto):
-            for t in self.txs[height]:
-                h.update(struct.pack(">Q", height) + hashlib.sha256(t).digest())
-        return h.hexdigest()
-
     def _load_cache(self, want):
         """Load cached header hashes (only when nothing was built yet); returns how many heights
         the cache provides (0 if none)."""
@@ -455,8 +432,6 @@ class History:
                 meta = json.loads(f.readline())
                 n = min(int(meta["n"]), want)
                 if meta["spec"] != self._spec_digest.hex():
-                    return 0
-                if meta["txs"] != self._txs_digest(int(meta["n"])):
                     return 0
                 data = f.read(32 * n)
         except (OSError, ValueError, KeyError):
@@ -473,8 +448,7 @@ class History:
             return
         os.makedirs(self.cache_dir, exist_ok=True)
         tmp = path + ".tmp.%d" % os.getpid()
-        meta = {"n": self.height, "spec": self._spec_digest.hex(),
-                "txs": self._txs_digest(self.height)}
+        meta = {"n": self.height, "spec": self._spec_digest.hex()}
         with open(tmp, "wb") as f:
             f.write(CACHE_MAGIC + json.dumps(meta).encode() + b"\n")
             f.write(bytes(self._hashes[:32 * self.height]))

@@ -3,7 +3,7 @@
     with ScenarioNet("/tmp/dn", validators=21, peers=4, history_days=2) as net:
         net.central_url, net.peer_urls                 # CometBFT RPC endpoints
         cp = net.checkpoint()                          # provision a device with this
-        h = net.register_device("dev-1", device_pub, owner_seed)
+        net.record("dev-1")                            # a device fixture (devices=[...])
         net.fault("peer2", "lunatic", signer_height=cp["height"])
         net.evidence("central")
 
@@ -19,19 +19,16 @@ import selectors
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
 from lightclient.atomic_file import write_atomic
 from lightclient.chip import txs as txmod
-from lightclient.chip.crypto import ed25519
 from lightclient.runlock import LockBusy, RunLock
 from lightclient.scenarionet.chain import format_rfc3339_ns
 from lightclient.scenarionet import faults
 from lightclient.scenarionet import history as hist
 from lightclient.scenarionet import rpc
-from lightclient.scenarionet.device_template import default_sections, merge_setting
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -64,8 +61,17 @@ class ChainMismatch(ScenarioNetError):
         ScenarioNetError.__init__(self, (
             "%s holds another chain %s (%s): start it with the same parameters to continue it, "
             "or with --fresh to replace it (devices provisioned on it must then be provisioned "
-            "again)" % (directory, chain_id, "; ".join("%s %s there, %s asked" % d for d in diff))))
+            "again)" % (directory, chain_id, "; ".join("%s %s there, %s asked" % _shown(d)
+                                                     for d in diff))))
         self.diff = diff
+
+
+def _shown(diff):
+    """A spec difference as the message says it: device fixtures by their number."""
+    k, old, mine = diff
+    if k == "devices":
+        return k, "%d fixtures" % len(old or ()), "%d" % len(mine or ())
+    return diff
 
 
 def _read_chain(path):
@@ -86,7 +92,8 @@ def spec_differences(old, mine):
     """[(key, old value, asked value)] where the kept spec and the asked one differ; the genesis
     time only when one was asked for (otherwise the kept one is taken)."""
     out = []
-    for k, v in mine.items():
+    for k in sorted(set(mine) | set(old)):     # "devices" is left out of a spec without any
+        v = mine.get(k)
         if k == "genesis_time_ns" and v is None:
             continue
         if old.get(k) != v:
@@ -137,7 +144,7 @@ class ScenarioNet:
     def __init__(self, directory, validators=21, peers=4, key_type="ed25519", history_days=2,
                  history_blocks=None, churn_per_day=0.01, seed=b"mycroft-devnet",
                  genesis_time_ns=None, block_interval_s=5, chain_id="mycroft-devnet-1",
-                 cache_dir=None, fresh=False, startup_timeout=120.0):
+                 cache_dir=None, fresh=False, startup_timeout=120.0, devices=()):
         self.directory = os.path.abspath(directory)
         self.peers = int(peers)
         self.block_interval_s = block_interval_s
@@ -146,8 +153,10 @@ class ScenarioNet:
         self.fresh = fresh
         self.cache_dir = cache_dir
         self.startup_timeout = startup_timeout
+        # devices: fixtures of the history (app.device_fixture / settings_fixture), the records
+        # a scenario proves; the scenario network takes no transactions.
         self.spec = hist.Spec(chain_id, seed, validators, key_type, block_interval_s,
-                              churn_per_day, genesis_time_ns)
+                              churn_per_day, genesis_time_ns, devices=devices)
         self.chain_id = chain_id
         self.procs = {}
         self.nodes = {}      # name -> {"rpc": url, "control": url, "pid": pid}
@@ -155,15 +164,13 @@ class ScenarioNet:
         self.central_url = None
         self.peer_urls = []
         self.info = {}
-        self._nonce = 0
-        self._nonce_lock = threading.Lock()
         self._logs = []
         self._lock = None
 
     @classmethod
     def attach(cls, directory):
         """A ScenarioNet for the running scenario network of `directory` (its scenarionet.json),
-        owning none of its processes: the chain, fault and transaction methods work, stop() does nothing. Raises
+        owning none of its processes: the chain and fault methods work, stop() does nothing. Raises
         OSError / ValueError when there is no readable scenarionet.json."""
         info = load_info(directory)
         net = cls(directory, chain_id=info["chain_id"], block_interval_s=info["block_interval_s"])
@@ -195,7 +202,7 @@ class ScenarioNet:
             diff = spec_differences(old, spec.to_json())
             if diff:
                 raise ChainMismatch(self.directory, old.get("chain_id"), diff)
-            spec.genesis_time_ns = old["genesis_time_ns"]  # a restart: same chain, its txs
+            spec.genesis_time_ns = old["genesis_time_ns"]  # a restart: the same chain
             return "continued"
         if spec.genesis_time_ns is None:
             n = self.history_blocks
@@ -204,9 +211,6 @@ class ScenarioNet:
             n = max(2, int(n))
             now_s = time.time_ns() // hist.SECOND * hist.SECOND
             spec.genesis_time_ns = now_s - (n - 1) * spec.interval_ns
-        txlog = os.path.join(self.directory, "txlog.jsonl")
-        if os.path.exists(txlog):
-            os.remove(txlog)  # the replaced chain's transactions
         write_atomic(path, json.dumps(spec.to_json()).encode())
         return "new" if old is None else "replaced"
 
@@ -405,66 +409,6 @@ class ScenarioNet:
 
     def evidence(self, node_name):
         return _http_json("GET", self._node(node_name)["control"] + "/evidence")
-
-    # --- transactions -------------------------------------------------------------------------
-    def _next_nonce(self):
-        with self._nonce_lock:
-            self._nonce = max(self._nonce + 1, time.time_ns() // 1000)
-            return self._nonce
-
-    def submit(self, tx, timeout=None):
-        """broadcast_tx_sync, then wait until the tx is in a block; returns its height."""
-        r = self._call("broadcast_tx_sync", {"tx": base64.b64encode(tx).decode()})
-        if r["code"] != 0:
-            raise ScenarioNetError("transaction refused (code %d): %s" % (r["code"], r["log"]))
-        deadline = time.monotonic() + (timeout or 3 * self.block_interval_s + 10)
-        while True:
-            st = self._call("scenarionet_tx", {"hash": r["hash"]})
-            if st["height"] is not None:
-                if st["code"] != 0:
-                    raise ScenarioNetError("transaction failed in block %s: %s"
-                                           % (st["height"], st["log"]))
-                return int(st["height"])
-            if time.monotonic() > deadline:
-                raise ScenarioNetError("transaction %s not included in time" % r["hash"])
-            time.sleep(0.05)
-
-    def register_device(self, uuid, device_pubkey, owner_seed, account=None, timeout=None,
-                        **sections):
-        """Register a device (signed by the owner key); sections default to
-        lightclient/scenarionet/device_template.py. Returns the height of the block that includes it
-        (its record is provable at that height once header height + 1 exists)."""
-        owner_pub = ed25519.public_key(owner_seed)
-        account = account or "acct-" + owner_pub.hex()[:16]
-        body = default_sections(uuid, account)
-        body.update(sections)
-        body.update({"uuid": uuid, "device_pubkey": bytes(device_pubkey).hex(),
-                     "owner_pubkey": owner_pub.hex(), "account": account})
-        tx = txmod.build_tx(self.chain_id, txmod.REGISTER, body, self._next_nonce(), owner_pub,
-                            txmod.seed_signer(owner_seed))
-        return self.submit(tx, timeout)
-
-    def update_device(self, uuid, owner_seed, timeout=None, **sections):
-        """Replace whole sections of a record (signed by the owner key); returns the height."""
-        owner_pub = ed25519.public_key(owner_seed)
-        tx = txmod.build_tx(self.chain_id, txmod.UPDATE, {"uuid": uuid, "set": sections},
-                            self._next_nonce(), owner_pub, txmod.seed_signer(owner_seed))
-        return self.submit(tx, timeout)
-
-    def set_settings(self, uuid, owner_seed, timeout=None, **changes):
-        """Change some fields of the `setting` section (merged into the current one)."""
-        rec = self.record(uuid)
-        if rec is None:
-            raise ScenarioNetError("device %s is not registered" % uuid)
-        return self.update_device(uuid, owner_seed, timeout,
-                                  setting=merge_setting(rec["setting"], changes))
-
-    def device_write(self, uuid, device_seed, kind, data, timeout=None):
-        pub = ed25519.public_key(device_seed)
-        tx = txmod.build_tx(self.chain_id, txmod.DEVICE_WRITE,
-                            {"uuid": uuid, "kind": kind, "data": data}, self._next_nonce(), pub,
-                            txmod.seed_signer(device_seed))
-        return self.submit(tx, timeout)
 
 
 def load_info(directory):

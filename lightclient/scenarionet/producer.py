@@ -1,11 +1,10 @@
 """The block producer process: holds the validator keys, generates the history up to now, then
-produces a live block whenever the wall clock reaches genesis + (h - 1) * interval, with the
-transactions accepted by CheckTx since the previous block.
+produces a live block whenever the wall clock reaches genesis + (h - 1) * interval. Blocks carry
+no transactions: the device records the history writes are fixtures of its spec.
 
 It serves the honest CometBFT RPC face plus the scenario network's internal methods (scenarionet_*)
-on one loopback port; the nodes (lightclient/scenarionet/node.py) read the chain from here. Live
-transactions are appended to <dir>/txlog.jsonl (fsync) so a restart in the same directory rebuilds
-the same chain.
+on one loopback port; the nodes (lightclient/scenarionet/node.py) read the chain from here. The
+spec alone fixes the chain, so a restart in the same directory rebuilds the same one.
 
     python -m lightclient.scenarionet.producer --dir DIR --spec SPEC_JSON
 prints one line `READY {json}` on stdout when serving; exits on SIGTERM / SIGINT or when its
@@ -13,7 +12,6 @@ stdin closes (the launcher died).
 """
 
 import argparse
-import base64
 import json
 import os
 import signal
@@ -25,54 +23,19 @@ from lightclient.scenarionet import chain_rpc, rpc
 from lightclient.scenarionet.history import History, Spec
 
 
-def load_txlog(path):
-    out = {}
-    if not os.path.exists(path):
-        return out
-    with open(path, "rb") as f:
-        for line in f:
-            try:
-                d = json.loads(line)
-                out.setdefault(int(d["height"]), []).extend(base64.b64decode(t) for t in d["txs"])
-            except (ValueError, KeyError, TypeError):
-                break  # a torn last line after a crash: everything before it is intact
-    return out
-
-
-def append_txlog(path, height, block_txs):
-    line = json.dumps({"height": height, "txs": [base64.b64encode(t).decode()
-                                                 for t in block_txs]}) + "\n"
-    with open(path, "ab") as f:
-        f.write(line.encode())
-        f.flush()
-        os.fsync(f.fileno())
-
-
 class ProducerHandler(rpc.BaseHandler):
     def _handle(self):
         self.serve_rpc(self.server.chain.call, b"scenarionet producer\n")
 
 
-def produce_block(history, chain, txlog_path):
-    """Reap the mempool and build the next block with the mempool locked throughout, as
-    CometBFT locks its mempool during Commit: a CheckTx in between would see these transactions
-    neither pending nor in a block, so it would accept a duplicate and refuse a transaction that
-    depends on one of them. Returns the new height."""
-    with chain.mempool_lock:
-        block_txs, chain.mempool = chain.mempool, []
-        if block_txs:
-            append_txlog(txlog_path, history.height + 1, block_txs)
-        return history.append_block(block_txs)
-
-
-def produce_loop(history, chain, stop, txlog_path):
+def produce_loop(history, stop):
     spec = history.spec
     while not stop.is_set():
         wait = (spec.time_at(history.height + 1) - time.time_ns()) / 1e9
         if wait > 0:
             stop.wait(min(wait, 0.5))
             continue
-        produce_block(history, chain, txlog_path)
+        history.append_block()
 
 
 def watch_stdin(on_eof):
@@ -107,16 +70,13 @@ def main(argv=None):
         threading.Thread(target=watch_stdin, daemon=True,
                          args=(lambda: os.kill(os.getpid(), signal.SIGTERM),)).start()
     spec = Spec.from_json(json.loads(args.spec))
-    txlog_path = os.path.join(args.dir, "txlog.jsonl")
-    history = History(spec, load_txlog(txlog_path),
-                      cache_dir=args.cache_dir or os.path.join(args.dir, "cache"))
+    history = History(spec, cache_dir=args.cache_dir or os.path.join(args.dir, "cache"))
     history.extend_to(max(2, spec.height_at(time.time_ns())))
     chain = chain_rpc.ChainRPC(history, "producer")
     srv = rpc.serve(ProducerHandler, args.port, chain=chain)
     chain.rpc_port = srv.server_address[1]
     starting[0] = False
-    t = threading.Thread(target=produce_loop, args=(history, chain, stop, txlog_path),
-                         daemon=True)
+    t = threading.Thread(target=produce_loop, args=(history, stop), daemon=True)
     t.start()
     sys.stdout.write("READY " + json.dumps({
         "port": srv.server_address[1], "latest_height": history.height,

@@ -1,6 +1,7 @@
 # The device API's parts on their own: queue durability, signer checks, skill shapes, routes and
-# the HTTP transport rules, against a small in-test provider. The same service against the real
-# light client and the local network: test_api_scenarionet.py.
+# the HTTP transport rules, against a small in-test provider; writes through a ChainWriter whose
+# proven state is stood in for. The same service against the real light client: reads on the
+# scenario network (test_api_scenarionet.py), writes on the chain (test_chain_api_writes.py).
 
 import json
 import os
@@ -9,8 +10,9 @@ import threading
 
 import pytest
 
+from lightclient.chip import cosmos_tx as ct
 from lightclient.chip import txs
-from lightclient.chip.core.errors import LightClientError
+from lightclient.chip.crypto import backend
 from lightclient.api import skills
 from lightclient.api.queue import QueueFull, WriteQueue
 from lightclient.api.server import ApiApp, host_allowed, refusal
@@ -85,11 +87,45 @@ def seed_file(tmp_path):
     return str(p)
 
 
+class AccountSigner:
+    """The device's secp256k1 account key (held here: a test)."""
+
+    def account_key(self):
+        return backend.secp256k1_public_key(SEED)
+
+    def sign_doc(self, doc):
+        return ct.sign_secp256k1(SEED)(doc)
+
+
+def chain_writer(client, q, proven=None):
+    """A real ChainWriter (it builds and signs the SDK transaction, checking the signature)
+    whose proven state is stood in for: account sequence 5, the last writes in `proven`."""
+    from lightclient.api.chain_writes import ChainWriter
+    w = ChainWriter(client, CHAIN, AccountSigner(), q)
+    w.proven = {} if proven is None else proven
+    w.view = lambda: client.proven
+    w.account = lambda view: {"sequence": 5, "account_number": 7}
+    w.account_number = 7
+    w.last_write = lambda kind, view: w.proven.get(kind)
+    return w
+
+
+def landed(w, kind, data_json):
+    """The chain now proves `data_json` as the device's last write of `kind`."""
+    w.proven[kind] = {"kind": kind, "data": data_json.encode(), "count": 1}
+
+
+def carries(entry):
+    """The entry's signed TxRaw holds its write: the MsgDeviceWrite and the data bytes."""
+    return ct.MSG_DEVICE_WRITE.encode() in entry.tx and entry.data.encode() in entry.tx
+
+
 @pytest.fixture
 def service(tmp_path, seed_file):
     client = FakeClient(record())
     q = WriteQueue(tmp_path / "q", max_entries=3)
-    svc = DeviceService(client, UUID, CHAIN, SeedFileSigner(seed_file), q, fresh_for_s=0)
+    svc = DeviceService(client, UUID, CHAIN, SeedFileSigner(seed_file), q, fresh_for_s=0,
+                        writer=chain_writer(client, q))
     return svc, client, q
 
 
@@ -111,21 +147,31 @@ def test_seed_signer_signs_verifiably_and_refuses_a_readable_seed(seed_file, tmp
         SeedFileSigner(str(bad))
 
 
-def test_mcu_signer_checks_the_chips_signature():
+def test_mcu_signer_signs_sign_docs_only_and_a_lying_chip_is_caught():
+    """The chip signs the device's writes as SignDocs with its account key (no Ed25519 "tx"
+    any more); a signature that does not verify against the account key is refused before
+    anything is queued."""
+    from lightclient.api.chain_writes import ChainWriter
+
     class Chip:
-        def __init__(self, seed, lie=False):
-            self.seed, self.lie = seed, lie
+        def __init__(self, lie=False):
+            self.lie = lie
 
         def public_key(self):
-            return ed25519.public_key(self.seed)
+            return ed25519.public_key(SEED)
 
-        def sign(self, msg, kind="message"):
-            assert kind == "tx"
-            return ed25519.sign(self.seed, msg + (b"x" if self.lie else b""))
+        def account_key(self):
+            return backend.secp256k1_public_key(SEED)
 
-    assert len(McuSigner(Chip(SEED)).sign(b"m")) == 64
+        def sign_tx(self, doc):
+            return ct.sign_secp256k1(SEED)(doc + (b"x" if self.lie else b""))
+
+    with pytest.raises(SignerError) as e:
+        McuSigner(Chip()).sign(b"m")
+    assert e.value.check == "signer_kind"
+    assert len(ChainWriter(FakeClient(record()), CHAIN, McuSigner(Chip()))._sign(b"doc")) == 64
     with pytest.raises(SignatureError):
-        McuSigner(Chip(SEED, lie=True)).sign(b"m")
+        ChainWriter(FakeClient(record()), CHAIN, McuSigner(Chip(lie=True)))._sign(b"doc")
 
 
 def test_signers_say_how_well_the_device_key_is_kept(tmp_path):
@@ -315,7 +361,7 @@ def test_chain_confirm_reads_proven_state_and_takes_no_nodes_word_for_delivery(t
 
 def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
     """A Cosmos SDK chain's config: serve-api's writes are the device's SDK transactions (a
-    ChainWriter with the secp256k1 account key); the scenario network's config keeps its JSON ones."""
+    ChainWriter with the secp256k1 account key); the scenario network's config has no writes."""
     import argparse
     from lightclient.api import chain_writes
     from lightclient.api.cli import build_app
@@ -338,7 +384,7 @@ def test_serve_api_on_a_cosmos_chain_signs_with_the_account_key(tmp_path):
             assert w.pub == backend.secp256k1_public_key(SEED)
             assert w.address.startswith("mycroft1") and app.submitter.resign == w.resign
         else:
-            assert w is None and app.submitter.resign is None
+            assert w is None and app.submitter is None       # no writes: nothing to send
 
 
 def test_a_sequence_mismatch_is_re_signed_never_dropped(tmp_path):
@@ -443,15 +489,13 @@ def test_writes_are_signed_device_writes_queued_until_full(service):
         {"name": "radius", "type": "number", "value": 7.25}]}]}}
     r = svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, json.dumps(meta).encode())
     assert r.status == 202 and r.body["queued"] and r.headers["X-Lightclient-Queue-Id"]
-    tx = txs.decode_tx(q.pending()[0].tx, CHAIN)
-    assert tx["type"] == "device_write" and tx["pubkey"] == ed25519.public_key(SEED).hex()
-    assert tx["body"]["kind"] == "skill_settings" and tx["nonce"] >= 1_700_000_000 * 10**6
-    assert skills.settings_map(tx["body"]["data"])["weather.skill"] == {"radius": "7.25"} or \
-        skills.settings_map(tx["body"]["data"])["weather.skill"]["radius"] == 7.25
+    e = q.pending()[0]
+    assert e.kind == "skill_settings" and e.nonce == 5 and carries(e)   # the proven sequence
+    assert skills.settings_map(e.write_data())["weather.skill"]["radius"] in (7.25, "7.25")
     r = svc.handle("POST", "/v1/device/%s/metric/timing" % UUID, {}, b'{"ms": 1.5}')
     assert r.status == 202 and r.body["metric"] == {"ms": 1.5}
-    assert txs.decode_tx(q.pending()[1].tx, CHAIN)["body"]["data"] == {
-        "name": "timing", "data": {"ms": "1.5"}}
+    assert q.pending()[1].write_data() == {"name": "timing", "data": {"ms": "1.5"}}
+    assert q.pending()[1].nonce == 6 and carries(q.pending()[1])
     r = svc.handle("PUT", "/v1/device/%s/settingsMeta" % UUID, {}, b'{"skill_gid": "x"}')
     assert r.status == 202
     r = svc.handle("PUT", "/v1/device/%s/settingsMeta" % UUID, {}, b'{"skill_gid": "y"}')
@@ -462,8 +506,23 @@ def test_writes_are_signed_device_writes_queued_until_full(service):
     svc.handle("PUT", "/v1/device/%s/skill" % UUID, {}, json.dumps(meta).encode())
     svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
                json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())
-    last = txs.decode_tx(svc.queue.pending()[-1].tx, CHAIN)["body"]["data"]
+    last = svc.queue.pending()[-1].write_data()
     assert [skills.skill_id_of(e) for e in last] == ["weather.skill", "timer"]
+
+
+def test_without_a_chain_writer_a_write_is_refused_saying_why(tmp_path, seed_file):
+    """The scenario network takes no transactions: a service with no ChainWriter answers a
+    write 503 writes_need_a_chain and queues nothing; its reads still work."""
+    client = FakeClient(record())
+    q = WriteQueue(tmp_path / "q")
+    svc = DeviceService(client, UUID, CHAIN, SeedFileSigner(seed_file), q, fresh_for_s=0)
+    for method, route, body in (("PUT", "skill", b'{"skill_gid": "@|x"}'),
+                                ("POST", "metric/timing", b"{}"),
+                                ("PUT", "settingsMeta", b'{"skill_gid": "y"}')):
+        r = svc.handle(method, "/v1/device/%s/%s" % (UUID, route), {}, body)
+        assert r.status == 503 and r.headers["X-Lightclient-Error"] == "writes_need_a_chain"
+    assert q.pending() == []
+    assert svc.handle("GET", "/v1/device/%s/setting" % UUID, {}, b"").status == 200
 
 
 # -- HTTP transport ---------------------------------------------------------------------------
@@ -529,41 +588,40 @@ def test_status_route_is_token_checked_and_reports_the_queue(service):
     assert svc.handle("GET", "/nothing/here", {}, b"").status == 404
 
 
-def test_delivery_is_confirmed_by_the_verified_record_not_a_nodes_word(tmp_path):
-    from lightclient.api.submitter import record_confirms
+def test_the_submitter_supersedes_resends_and_takes_no_nodes_word(tmp_path):
+    """What the submitter does with the confirm it is given (ChainWriter.confirm on the chain):
+    a skill write carried by a later one is never sent; a write the chain does not show is sent
+    again after the confirm timeout; a refusal of a write the chain shows is a delivery."""
     q = WriteQueue(tmp_path / "q")
     client = FakeClient(record())
     now = [0.0]
-    sub = Submitter(q, client.broadcast_tx, record_confirms(client.device_record, UUID),
-                    confirm_timeout_s=10, monotonic=lambda: now[0])
+    shown = {}
 
-    def put(kind, data, nonce_body=None):
-        body = {"data": data, "kind": kind, "uuid": UUID}
-        return q.enqueue(kind, UUID, lambda n: txs.build_tx(CHAIN, txs.DEVICE_WRITE, body, n,
-                                                            ed25519.public_key(SEED),
-                                                            txs.seed_signer(SEED)))
+    def confirm(entry):
+        return True if shown.get(entry.kind) == entry.data else None
+
+    sub = Submitter(q, client.broadcast_tx, confirm, confirm_timeout_s=10,
+                    monotonic=lambda: now[0])
+
+    def put(kind, data):
+        return q.enqueue(kind, UUID, lambda n: b"tx-%d" % n, data=json.dumps(data))
     put("skill_settings", [{"skill_gid": "a"}])
-    put("skill_settings", [{"skill_gid": "a"}, {"skill_gid": "b"}])
-    put("metrics", {"name": "m", "data": 1})
+    second = put("skill_settings", [{"skill_gid": "a"}, {"skill_gid": "b"}])
+    third = put("metrics", {"name": "m", "data": 1})
     # the first skill write is carried by the second: never sent
     assert sub.step() == "superseded" and client.sent == []
     assert sub.step() == "sent" and len(client.sent) == 1
-    # a node said yes, but the record does not show it: wait, then send again
+    # a node said yes, but the chain does not show it: wait, then send again
     assert sub.step() == "waiting"
     now[0] = 11
     assert sub.step() == "sent" and len(client.sent) == 2 and sub.resent == 1
-    # it lands: the verified record holds the data
-    client.proven.record["writes"]["skill_settings"] = [{"skill_gid": "a"}, {"skill_gid": "b"}]
+    shown["skill_settings"] = second.data              # it lands
     assert sub.step() == "delivered"
-    # a stale record confirms nothing
     assert sub.step() == "sent"
-    client.proven.record["writes"]["metrics"] = {"name": "m", "data": 1}
-    client.proven.stale = True
-    assert sub.step() == "waiting"
-    client.proven.stale = False
-    # refused as a replay of what already landed: the record says delivered, not dead
+    # refused (a replay of what already landed): the chain shows it, so delivered, not dead
+    shown["metrics"] = third.data
     now[0] = 30
-    client.refuse = LightClientError("tx_rejected", "replay", code=4, log="nonce")
+    client.refuse = LightClientError("tx_rejected", "replay", code=32, log="sequence")
     assert sub.step() == "delivered" and q.pending() == [] and q.dead_letters() == []
 
 
@@ -636,8 +694,7 @@ def test_queue_killed_at_random_points_keeps_every_acknowledged_write(tmp_path):
 
 # -- skill uploads never lose an accepted one ------------------------------------------------
 def _skill_ids_of_last_write(q):
-    return [skills.skill_id_of(e) for e in
-            txs.decode_tx(q.pending()[-1].tx, CHAIN)["body"]["data"]]
+    return [skills.skill_id_of(e) for e in q.pending()[-1].write_data()]
 
 
 def test_a_skill_upload_arriving_mid_write_is_not_lost(service):
@@ -645,28 +702,22 @@ def test_a_skill_upload_arriving_mid_write_is_not_lost(service):
     built on the same base as the first, or the later write would supersede the earlier one's
     skill away after both were answered 202."""
     svc, _, q = service
-    inner, second, threads = svc.signer, [], []
+    w, second, threads = svc.writer, [], []
+    landed(w, "skill_settings", json.dumps(record()["skills"]))
+    account = w.account
 
-    class SecondUploadArrives:
-        def __init__(self):
-            self.fired = False
+    def second_upload_arrives(view):
+        # the first upload has read its base; another request comes in right now
+        if not threads:
+            t = threading.Thread(target=lambda: second.append(svc.handle(
+                "PUT", "/v1/device/%s/skill" % UUID, {},
+                json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())))
+            threads.append(t)
+            t.start()
+            t.join(0.5)                           # done at once, unless it waits its turn
+        return account(view)
 
-        def public_key(self):
-            # the first upload has read its base; another request comes in right now
-            if not self.fired:
-                self.fired = True
-                t = threading.Thread(target=lambda: second.append(svc.handle(
-                    "PUT", "/v1/device/%s/skill" % UUID, {},
-                    json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())))
-                t.start()
-                t.join(0.5)                       # done at once, unless it waits its turn
-                threads.append(t)
-            return inner.public_key()
-
-        def sign(self, message):
-            return inner.sign(message)
-
-    svc.signer = SecondUploadArrives()
+    w.account = second_upload_arrives
     r = svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
                    json.dumps({"skill_gid": "@|alarm", "skillMetadata": {}}).encode())
     threads[0].join(5)
@@ -679,16 +730,18 @@ def test_a_skill_upload_after_delivery_builds_on_the_landed_write(tmp_path, seed
     queue, the next upload must build on a record that holds it, not on the reused copy."""
     client = FakeClient(record())
     q = WriteQueue(tmp_path / "q")
-    app = ApiApp(client, UUID, CHAIN, SeedFileSigner(seed_file), q, port=0, fresh_for_s=60)
+    w = chain_writer(client, q)
+    landed(w, "skill_settings", json.dumps(record()["skills"]))
+    w.broadcast = lambda tx: client.broadcast_tx(tx)
+    w.confirm = lambda e: True if w.proven["skill_settings"]["data"] == e.data.encode() else None
+    app = ApiApp(client, UUID, CHAIN, SeedFileSigner(seed_file), q, port=0, fresh_for_s=60,
+                 writer=w)
     try:
         svc, sub = app.service, app.submitter
         svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
                    json.dumps({"skill_gid": "@|timer", "skillMetadata": {}}).encode())
         assert sub.step() == "sent"
-        landed = txs.decode_tx(client.sent[0], CHAIN)["body"]["data"]
-        rec = record()
-        rec["skills"], rec["writes"] = landed, {"skill_settings": landed}
-        client.proven = Proven(rec, height=11)   # the chain now holds the timer skill
+        landed(w, "skill_settings", q.pending()[0].data)   # the chain now holds the timer skill
         assert sub.step() == "delivered" and q.pending() == []
         svc.handle("PUT", "/v1/device/%s/skill" % UUID, {},
                    json.dumps({"skill_gid": "@|alarm", "skillMetadata": {}}).encode())

@@ -13,6 +13,7 @@ import pytest
 from lightclient import cli
 from lightclient.chip import txs
 from lightclient.chip.crypto import ed25519
+from lightclient.scenarionet.app import device_fixture, settings_fixture
 from lightclient.scenarionet.launcher import ScenarioNet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,13 +153,19 @@ def _rpc(url, method, params):
 
 
 UUID = "dev-cli"
+REGISTERED = 20                  # the block of the history that registers UUID
+JOURNEY_LANG_AT = 40             # dev-journey's language changes in this (live) block
 
 
 @pytest.fixture(scope="module")
 def scenarionet(tmp_path_factory):
     d = tmp_path_factory.mktemp("scenarionet")
+    owner = ed25519.public_key(b"\x02" * 32)
+    devices = [device_fixture(UUID, ed25519.public_key(b"\x01" * 32), owner, height=REGISTERED),
+               device_fixture("dev-journey", ed25519.public_key(b"\x03" * 32), owner),
+               settings_fixture("dev-journey", JOURNEY_LANG_AT, lang="de-de")]
     with ScenarioNet(str(d / "net"), validators=4, peers=2, history_blocks=30,
-                     block_interval_s=1) as net:
+                     block_interval_s=1, devices=devices) as net:
         yield net
 
 
@@ -169,7 +176,7 @@ def recorded(scenarionet, tmp_path_factory):
     /commit and /validators of H+1."""
     d = tmp_path_factory.mktemp("recorded")
     net = scenarionet
-    h = net.register_device(UUID, ed25519.public_key(b"\x01" * 32), b"\x02" * 32)
+    h = REGISTERED
     net.wait_height(h + 2)
     url = net.central_url
     files = {}
@@ -262,22 +269,14 @@ def test_check_query_pins_the_store_and_the_header(recorded, tmp_path):
 
 # --- the README's journey on the local network ----------------------------------------------------
 
-def test_the_readme_journey_keys_register_provision_boot(scenarionet, tmp_path):
+def test_the_journey_provision_boot_a_settings_change(scenarionet, tmp_path):
     def lc(*args):
         p = subprocess.run([sys.executable, "-m", "lightclient.cli", *map(str, args)],
                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
         assert "Traceback" not in p.stderr, p.stderr
         return p.returncode, p.stdout, p.stderr
 
-    assert lc("keys", "new", "owner.key")[0] == 0
-    assert lc("keys", "new", "device.key")[0] == 0
-    owner_seed = (tmp_path / "owner.key").read_text().strip()
-    device_pub = lc("keys", "show", "device.key", "-q")[1].strip()
     d = scenarionet.directory
-    rc, out, err = lc("scenarionet", "register-device", "dev-journey", "--owner-seed", owner_seed,
-                      "--device-pubkey", device_pub, "--dir", d)
-    assert rc == 0, err
-    scenarionet.wait_height(scenarionet.latest_height() + 1)
     rc, out, err = lc("provision", "--scenarionet", d, "--uuid", "dev-journey", "--config", "cfg.json",
                       "--state-dir", "state")
     assert rc == 0, err
@@ -285,10 +284,7 @@ def test_the_readme_journey_keys_register_provision_boot(scenarionet, tmp_path):
     rc, out, err = lc("boot", "--config", "cfg.json")
     assert rc == 0, out + err
     assert out.startswith("verified settings at height ") and "light blocks from http://" in out
-    rc, out, err = lc("scenarionet", "set-settings", "dev-journey", "--owner-seed", owner_seed,
-                      "lang=de-de", "--dir", d)
-    assert rc == 0, err
-    scenarionet.wait_height(scenarionet.latest_height() + 1)
+    scenarionet.wait_height(JOURNEY_LANG_AT + 1)       # the change is provable from here on
     rc, out, err = lc("boot", "--config", "cfg.json")
     assert rc == 0 and 'lang = "de-de"' in out, out + err
     rc, out, err = lc("status", "--config", "cfg.json")

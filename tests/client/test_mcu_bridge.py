@@ -12,6 +12,8 @@ from lightclient.config import from_scenarionet
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.verifier import TrustedState
 from lightclient.mcu import McuClient, McuError
+from lightclient.chip.crypto import ed25519
+from lightclient.scenarionet.app import device_fixture
 from lightclient.scenarionet.launcher import ScenarioNet
 from lightclient.hwtest.emulator import EmulatedBoard
 
@@ -22,17 +24,18 @@ OWNER = b"\x07" * 32
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("bridge")
-    # 1 s blocks, two days of history with half the power moving on day 1 (the scenario network's
-    # first changes): the chip's catch-up from late day 0 crosses all of them.
-    with ScenarioNet(str(d / "net"), validators=13, peers=2, history_blocks=2 * 86400 + 200,
-                     block_interval_s=1, churn_per_day=0.5) as net:
-        board = EmulatedBoard("esp32-devkitc", d / "lcstore.img")
-        board.start()
-        try:
-            with McuClient(board.port) as mcu:
-                pub = mcu.generate_key()
-                h = net.register_device(UUID, pub, OWNER)
-                net.wait_height(h + 1)
+    history = 2 * 86400 + 200
+    board = EmulatedBoard("esp32-devkitc", d / "lcstore.img")
+    board.start()
+    try:
+        with McuClient(board.port) as mcu:
+            # The chip makes its key first: the network's history registers it (a fixture).
+            pub = mcu.generate_key()
+            device = device_fixture(UUID, pub, ed25519.public_key(OWNER), height=history - 10)
+            # 1 s blocks, two days of history with half the power moving on day 1 (the scenario
+            # network's first changes): the chip's catch-up from late day 0 crosses all of them.
+            with ScenarioNet(str(d / "net"), validators=13, peers=2, history_blocks=history,
+                             block_interval_s=1, churn_per_day=0.5, devices=[device]) as net:
                 start = 86400 - 100
                 cp = net.checkpoint(start)
                 config = from_scenarionet(str(d / "net"), str(d / "pi"), UUID,
@@ -47,8 +50,8 @@ def world(tmp_path_factory):
                 res = client.boot(10)
                 assert res.ok and not res.stale, res.error
                 yield net, client, mcu, pub, chip, board
-        finally:
-            board.stop()
+    finally:
+        board.stop()
 
 
 def _addresses(vals_json):

@@ -11,10 +11,13 @@ from lightclient.client import LightClient
 from lightclient.config import from_scenarionet
 from lightclient.chip.crypto import ed25519
 from lightclient.detector import AttackDetected
+from lightclient.scenarionet.app import device_fixture, settings_fixture
 from lightclient.scenarionet.launcher import ScenarioNet
 
 UUID = "scenario-dev-1"
 OWNER = b"\x05" * 32
+HISTORY = 20000
+CHANGE = HISTORY + 3      # the block that changes UUID's date format (live, or just generated)
 NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 
 
@@ -22,12 +25,13 @@ NODES = ["central", "peer1", "peer2", "peer3", "peer4"]
 def scenarionet(tmp_path_factory):
     d = tmp_path_factory.mktemp("scenarionet")
     # 1 s blocks keep waits for inclusion short; the history still spans about a day.
-    with ScenarioNet(str(d), validators=21, peers=4, history_blocks=20000,
-                     block_interval_s=1) as net:
-        cp = net.checkpoint()
-        h = net.register_device(UUID, ed25519.public_key(b"\x06" * 32), OWNER)
-        net.wait_height(h + 1)
-        net.start_checkpoint = cp
+    devices = [device_fixture(UUID, ed25519.public_key(b"\x06" * 32), ed25519.public_key(OWNER),
+                              height=HISTORY - 10),
+               settings_fixture(UUID, CHANGE, date_format="YMD")]
+    with ScenarioNet(str(d), validators=21, peers=4, history_blocks=HISTORY,
+                     block_interval_s=1, devices=devices) as net:
+        # a few blocks back: a client booting from it has light blocks to sync and cross-check
+        net.start_checkpoint = net.checkpoint(net.latest_height() - 3)
         yield net
 
 
@@ -50,14 +54,15 @@ def client(net, tmp_path, **kw):
     return LightClient(cfg)
 
 
-def honest_setting(net):
-    return net.record(UUID)["setting"]
+def honest_setting(net, res):
+    """The record's setting as the network holds it at the height the client proved."""
+    return net.record(UUID, res.record.height)["setting"]
 
 
 def check_verified(res, net):
     assert res.ok and not res.stale, res.error
     assert res.record.record is not None
-    assert res.record.record["setting"] == honest_setting(net)
+    assert res.record.record["setting"] == honest_setting(net, res)
     assert res.record.record["uuid"] == UUID
 
 
@@ -137,7 +142,7 @@ def test_everything_down_serves_the_cache_marked_stale(dn, tmp_path):
     assert time.monotonic() - t0 < c2.config.request_timeout_s  # refused: no waiting
     assert res.ok and res.stale and res.source == "cache"
     assert res.record.stale and res.record.age_s >= 0
-    assert res.record.record["setting"] == honest_setting(dn)
+    assert res.record.record["setting"] == honest_setting(dn, res)
 
 
 def test_all_sources_forging_yields_no_data(dn, tmp_path):
@@ -157,7 +162,7 @@ def test_light_client_attack_is_detected_evidenced_and_halts(dn, tmp_path):
     assert res.error and res.error["check"] == "light_client_attack", res.error
     assert res.halted and os.path.exists(res.halted["evidence_path"])
     # the forged settings were never served: the cached record is the honest one
-    assert res.record is None or res.record.record["setting"] == honest_setting(dn)
+    assert res.record is None or res.record.record["setting"] == honest_setting(dn, res)
     assert res.record is None or res.record.record["setting"].get("lang") != "xx-xx"
     doc = json.load(open(res.halted["evidence_path"]))
     ev = doc["against_primary"]
@@ -186,10 +191,10 @@ def _node_name(net, url):
 def test_settings_change_is_seen_after_the_next_block(dn, tmp_path):
     c = client(dn, tmp_path)
     c.boot(5)
-    h = dn.set_settings(UUID, OWNER, date_format="YMD")
-    dn.wait_height(h + 1)
+    dn.wait_height(CHANGE + 1)
     rec = LightClient(c.config).boot(5).record
-    assert rec.record["setting"]["date_format"] == "YMD" and rec.height >= h
+    assert rec.record["setting"]["date_format"] == "YMD" and rec.height >= CHANGE
+    assert dn.record(UUID, CHANGE - 1)["setting"]["date_format"] != "YMD"
 
 
 def test_witness_and_peers_from_net_info(dn, tmp_path):

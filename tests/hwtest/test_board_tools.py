@@ -184,18 +184,20 @@ def test_batch_over_a_tray_with_one_dead_board(emulated, socat_pair, net):
     json.dumps(rep)
 
 
-def test_provision_and_selftest_on_the_local_scenarionet(emulated, tmp_path):
-    """--network scenarionet, no longer the default, still provisions (a tray of boards is tested
-    on the chain: tests/journeys/test_testers_guide.py)."""
-    net = network.ScenarioNetNetwork(str(tmp_path / "scenarionet"), start=True, validators=4, peers=0,
-                                     history_blocks=10, block_interval_s=1)
+def test_the_scenarionet_takes_no_registrations_and_still_serves_a_selftest(tmp_path):
+    """--network scenarionet: its devices are fixtures of its history, so provisioning there is
+    refused, naming the networks that register, before the board is opened; a board provisioned
+    on it before still gets its self-test's light blocks (boards are provisioned on the chain:
+    tests/journeys/test_testers_guide.py)."""
+    net = network.ScenarioNetNetwork(str(tmp_path / "scenarionet"), start=True, validators=4,
+                                     peers=0, history_blocks=10, block_interval_s=1)
     try:
-        board = emulated()
-        rec = _provision(board.port, net, uuid="scenarionet-board-1")
-        assert net.scenarionet.record("scenarionet-board-1")["device_pubkey"] == rec["public_key"]
-        assert rec["network"]["chain_id"] == net.chain_id
-        rep = selftest.selftest(board.port, net, bytes.fromhex(rec["public_key"]), timeout=10)
-        assert rep["passed"], rep
+        with pytest.raises(HwTestError) as e:
+            _provision("/dev/ttyNOPE-hwtest", net, uuid="scenarionet-board-1")
+        assert e.value.check == "no_registrations" and "--network chain" in e.value.hint
+        lb = net.light_block(3)
+        assert lb.signed_header.header.height == 3 and net.latest_height() >= 10
+        assert lb.signed_header.header.chain_id == net.chain_id
     finally:
         net.close()
     # a scenario network that is not running is a clear error, not a hang

@@ -98,12 +98,15 @@ def test_the_device_journey_runs_and_exits_as_the_readme_says(tmp_path):
         return p
 
     uuid = str(uuidlib.uuid4())
-    owner, device = os.urandom(32).hex(), os.urandom(32).hex()
+    run(["keys", "new", "owner.key"])
+    run(["keys", "new", "device.key"])
+    keys = {"$(mycroft-lc keys show %s.key -q)" % k: run(["keys", "show", k + ".key", "-q"])
+            .stdout.strip() for k in ("owner", "device")}
     try:
         up = _readme_line("scenarionet up") + ["--validators", "4", "--peers", "1"]
+        for shell, value in keys.items():
+            up = [w.replace("<uuid>", uuid).replace(shell, value) for w in up]
         bg.spawn([str(CLI)] + up, lambda l: "scenarionet.json" in l, 240, env=env)
-        run(["scenarionet", "register-device", uuid, "--owner-seed", owner, "--device-seed", device])
-        run(["scenarionet", "set-settings", uuid, "--owner-seed", owner, "date_format=DMY"])
         run(_readme_line("scenarionet fault"))                 # central blackholed
         run(["scenarionet", "status"])
         run([w.replace("<uuid>", uuid) for w in _readme_line("provision")])
@@ -111,7 +114,7 @@ def test_the_device_journey_runs_and_exits_as_the_readme_says(tmp_path):
         assert json.loads(boot.stdout)
         run(_readme_line("status"))
         settings = run(_readme_line("settings") + ["--json"])
-        assert "DMY" in settings.stdout
+        assert "MDY" in settings.stdout                 # the fixture's default settings
         steps = _readme_line("verify-steps")
         files = glob.glob(str(REPO / steps[1]))
         assert files, "README's verify-steps example names no files: %s" % steps[1]

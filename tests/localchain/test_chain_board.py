@@ -8,6 +8,7 @@ chain refusing a second registration of the same account key."""
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -53,13 +54,18 @@ def provisioned(net7, relays, boards, tmp_path_factory):
     return board, json.loads(out), d
 
 
-def _board(argv):
+def _run(argv):
+    """`mycroft-lc ARGV` in process: (exit status, stdout, stderr)."""
     import contextlib
     import io
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["board"] + argv)
+        code = cli.main(argv)
     return code, out.getvalue(), err.getvalue()
+
+
+def _board(argv):
+    return _run(["board"] + argv)
 
 
 def _status(port):
@@ -182,3 +188,65 @@ def test_start_chain_attaches_to_a_running_chain_and_leaves_it_running(net7):
     assert {name: p.pid for name, p in net7.procs.items()} == pids
     assert all(p.poll() is None for p in net7.procs.values())
     net7.wait_for_height(h + 1)
+
+
+def test_an_owner_key_file_funded_by_the_faucet_registers_boards(net7, boards, tmp_path,
+                                                                 monkeypatch):
+    """`owner init`'s key file as --owner-key: before anything funds it the chain proves no
+    account for it (owner_unfunded, naming `chain fund`); `chain fund` pays it from the genesis
+    faucet, refusing what is not a local chain's; then the board is registered as that owner."""
+    from lightclient.owner import keyfile
+    key = keyfile.OwnerKey.generate()
+    path = str(tmp_path / "owner.json")
+    keyfile.write(path, key, "correct horse")
+    monkeypatch.setenv("MYCROFT_LC_PASSPHRASE", "correct horse")
+    argv = ["provision", "--chain-dir", net7.dir, "--dir", str(tmp_path / "hw"),
+            "--owner-key", path, "--timeout", "10"]
+    code, out, err = _board(argv + ["--port", boards().port])
+    assert code == EXIT_LOCAL and json.loads(out)["error"]["check"] == "owner_unfunded", out
+    assert "chain fund %s" % key.address() in err
+    code, out, err = _chain(["fund", key.address(), "100000stake", "--dir", net7.dir])
+    assert code == EXIT_OK, err
+    assert json.loads(out)["amount"] == 100000
+    code, out, err = _board(argv + ["--port", boards().port])
+    assert code == EXIT_OK, (out, err)
+    rec = json.loads(out)
+    assert _chain_record(net7, rec["uuid"])["owner"] == key.address()
+    # the chip's owner word is still the Ed25519 seed made in --dir, never the key file
+    assert (tmp_path / "hw" / "owner.key").exists()
+
+
+def test_the_faucet_refuses_what_it_must_not_pay(net7, tmp_path):
+    addr = ct.bech32_address(b"\x02" * 33)
+    for args, check in ((["fund", "cosmos1xyz", "5"], "bad_address"),
+                        (["fund", addr, "5uatom"], "bad_amount"),
+                        (["fund", addr, str(10 ** 12)], "bad_amount")):
+        code, out, err = _chain(args + ["--dir", net7.dir])
+        assert code == 2 and json.loads(out)["error"]["check"] == check, (args, out)
+    other = tmp_path / "other"            # a directory naming another chain: never signed for
+    other.mkdir()
+    info = json.loads((Path(net7.dir) / "network.json").read_text())
+    (other / "network.json").write_text(json.dumps(dict(info, chain_id="mycroft-main-1")))
+    code, out, err = _chain(["fund", addr, "5", "--dir", str(other)])
+    assert code == EXIT_LOCAL and json.loads(out)["error"]["check"] == "not_local_chain"
+
+
+def _chain(argv):
+    return _run(["chain"] + argv)
+
+
+def test_force_moves_a_board_that_trusts_another_chain(net7, boards):
+    """`provision --force` of a board provisioned on another chain: the chip consents to
+    registrations on the chain it trusts only ("registration on another chain"), so its trust
+    moves first (the owner-authorized checkpoint), then it is registered and anchored here."""
+    from lightclient.hwtest.network import SyntheticNetwork
+    board = boards()
+    first = provision.provision(board.port, SyntheticNetwork(chain_id="some-other-chain"),
+                                OWNER_SEED, BOARD, None, timeout=10)
+    assert _status(board.port)["chain_id"] == "some-other-chain"
+    rec = provision.provision(board.port, ChainNetwork(net7.dir), OWNER_SEED, BOARD, None,
+                              force=True, timeout=10)
+    st = _status(board.port)
+    assert st["chain_id"] == net7.info["chain_id"] and st["height"] == rec["checkpoint"]["height"]
+    assert _chain_record(net7, rec["uuid"])["pub_key"] == st["account_pub"]
+    assert rec["public_key"] != first["public_key"]

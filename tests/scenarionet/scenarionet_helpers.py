@@ -21,6 +21,10 @@ DAY = 86400 * SECOND
 UP_SMALL = ["--validators", "4", "--peers", "1", "--history-days", "0.002",
             "--block-interval", "1"]
 
+# A device of the shared network's history (test_scenarionet_network.py proves it): its uuid,
+# the block that registers it, the block that changes its settings.
+TEST_DEVICE = ("test-dev-1", 89000, 89500)
+
 
 def alive(pid):
     """True while pid runs (a zombie is not alive)."""

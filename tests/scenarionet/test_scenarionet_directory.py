@@ -146,11 +146,12 @@ CLI_MISTAKES = [  # (args, exit status, what the one line says)
     (["fault", "peer1", "slow", "delay_s"], 2, "expected name=value, got 'delay_s'"),
     (["fault", "peer1", "stale", "height=999999"], 2, "peer1 refused it: stale: height must "
                                                       "be at most the head"),
-    (["register-device", "u1", "--owner-seed", "zz", "--device-seed", "00" * 32], 2,
-     "--owner-seed must be 32 bytes of hex"),
-    (["set-settings", "u1", "--owner-seed", "11" * 32, "lang"], 2, "expected name=value"),
-    (["set-settings", "nobody", "--owner-seed", "11" * 32, "lang=de-de"], 4,
-     "device nobody is not registered"),
+    # device fixtures are refused before anything starts (the directory is busy, too)
+    (["up", "--device", "u1=" + "00" * 32], 2, "--device needs --owner-pubkey"),
+    (["up", "--device", "u1=zz", "--owner-pubkey", "11" * 32], 2,
+     "--device u1 must be 32 bytes of hex"),
+    (["up", "--device", "u 1=" + "00" * 32, "--owner-pubkey", "11" * 32], 2,
+     "device fixture 0: "),
 ]
 
 

@@ -1,11 +1,9 @@
 """The scenario network's chain and application, in process: header hashing, validator-set changes, the
-light-client verifier over generated light blocks, proofs, transactions, the on-disk cache."""
+light-client verifier over generated light blocks, proofs, device fixtures, the on-disk cache."""
 
 import base64
 import hashlib
 import json
-import threading
-import time
 
 import pytest
 
@@ -17,7 +15,7 @@ from lightclient.chip.core import proof_chain
 from lightclient.chip.core import types as T
 from lightclient.chip.core.signatures import CachingChecker
 from lightclient.scenarionet import app as appmod
-from lightclient.scenarionet import chain_rpc, producer, rpc
+from lightclient.scenarionet import chain_rpc
 from lightclient.scenarionet.history import History, Spec
 
 GENESIS = 1_700_000_000 * 10**9
@@ -122,8 +120,9 @@ def test_history_cache_round_trip(tmp_path):
     c = History(s)
     c.extend_to(3500)
     assert bytes(b._hashes) == bytes(c._hashes)
-    # A different transaction log invalidates the cache.
-    d = History(s, extra_txs={100: [b"x"]}, cache_dir=str(tmp_path))
+    # Other device fixtures are another chain: the cache does not serve it.
+    d = History(spec(churn_per_day=0.5, devices=[appmod.device_fixture(
+        "dev-c", b"\x01" * 32, b"\x02" * 32, height=100)]), cache_dir=str(tmp_path))
     d.extend_to(200)
     assert d.loaded_from_cache == 0
     assert d.hash_at(100) != c.hash_at(100)
@@ -162,7 +161,9 @@ def test_abci_proofs_verify_against_next_header(hist):
 
 def test_app_hash_changes_only_with_state(hist):
     assert hist.header(20).app_hash == hist.header(21).app_hash
-    assert hist.header(5).app_hash != hist.header(6).app_hash  # tx in block 5
+    assert hist.header(5).app_hash != hist.header(6).app_hash  # a settings change in block 5
+    assert hist.header(6).data_hash == hist.header(6).last_results_hash == hashlib.sha256(
+        b"").digest()                                          # blocks carry no transactions
 
 
 def test_the_scenarionet_imitates_no_sdk_module(hist):
@@ -177,53 +178,54 @@ def test_the_scenarionet_imitates_no_sdk_module(hist):
         assert r["code"] == 6 and r["log"] == "no such store: " + store, r
 
 
-def _tx(kind, body, nonce, seed, chain_id="mycroft-devnet-1"):
-    return txs.build_tx(chain_id, kind, body, nonce, ed25519.public_key(seed),
-                        txs.seed_signer(seed))
+def test_device_fixtures_are_written_at_their_heights():
+    owner, device = ed25519.public_key(b"\x01" * 32), ed25519.public_key(b"\x02" * 32)
+    h = History(spec(devices=[
+        appmod.device_fixture("dev-a", device, owner, height=10, skills=[{"name": "timer"}]),
+        appmod.settings_fixture("dev-a", 12, lang="pt-pt")]))
+    h.extend_to(14)
+    key = txs.record_key("dev-a")
+    assert h.app.query(9, "devices", key)[0] is None
+    rec = txs.decode_record(h.app.query(10, "devices", key)[0])
+    assert (rec["version"], rec["device_pubkey"], rec["owner_pubkey"]) == (1, device.hex(),
+                                                                           owner.hex())
+    assert rec["skills"] == [{"name": "timer"}] and rec["setting"]["uuid"] == "dev-a"
+    value, ops = h.app.query(12, "devices", key)
+    after = txs.decode_record(value)
+    assert after["version"] == 2 and after["setting"]["lang"] == "pt-pt"
+    assert after["skills"] == rec["skills"]
+    assert proof_chain.verify_abci_proof_ops(ops, h.header(13).app_hash, ["devices", key], value)
+    assert h.header(12).app_hash != h.header(13).app_hash
 
 
-def test_transaction_rules():
-    h = History(spec())
-    h.extend_to(20)
-    owner, device, other = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
-    reg = {"uuid": "dev-a", "device_pubkey": ed25519.public_key(device).hex(),
-           "owner_pubkey": ed25519.public_key(owner).hex(), "account": "acct"}
-    h.app.check_tx(_tx(txs.REGISTER, reg, 1, owner))
-    with pytest.raises(appmod.TxError) as e:  # signed by another key than owner_pubkey
-        h.app.check_tx(_tx(txs.REGISTER, reg, 1, other))
-    assert e.value.code == appmod.CODE_UNAUTHORIZED
-    with pytest.raises(appmod.TxError) as e:  # another chain
-        h.app.check_tx(_tx(txs.REGISTER, reg, 1, owner, chain_id="other"))
-    assert e.value.code == appmod.CODE_DECODE
-    bad = bytearray(_tx(txs.REGISTER, reg, 1, owner))
-    i = bad.index(b'"sig":"') + 8
-    bad[i] = ord("0") if bad[i] != ord("0") else ord("1")
-    with pytest.raises(appmod.TxError) as e:
-        h.app.check_tx(bytes(bad))
-    assert e.value.code == appmod.CODE_SIGNATURE
-    h.append_block([_tx(txs.REGISTER, reg, 1, owner)])
-    h.append_block([])
-    rec = json.loads(h.app.query(h.height, "devices", txs.record_key("dev-a"))[0])
-    assert rec["version"] == 1 and rec["setting"]["uuid"] == "dev-a"
-    upd = {"uuid": "dev-a", "set": {"skills": [{"name": "weather"}]}}
-    with pytest.raises(appmod.TxError) as e:  # replayed nonce
-        h.app.check_tx(_tx(txs.UPDATE, upd, 1, owner))
-    assert e.value.code == appmod.CODE_NONCE
-    with pytest.raises(appmod.TxError) as e:  # the device key cannot update
-        h.app.check_tx(_tx(txs.UPDATE, upd, 2, device))
-    assert e.value.code == appmod.CODE_UNAUTHORIZED
-    write = {"uuid": "dev-a", "kind": "skill_settings", "data": [{"name": "timer"}]}
-    h.append_block([_tx(txs.UPDATE, upd, 2, owner), _tx(txs.DEVICE_WRITE, write, 1, device),
-                    _tx(txs.DEVICE_WRITE, write, 1, device)])  # the third is a replay
-    assert [c for c, _ in h.app.results[h.height]] == [0, 0, appmod.CODE_NONCE]
-    h.append_block([])
-    rec = json.loads(h.app.query(h.height, "devices", txs.record_key("dev-a"))[0])
-    assert rec["version"] == 3 and rec["skills"] == [{"name": "timer"}]
-    assert rec["writes"]["skill_settings"] == [{"name": "timer"}]
-    # The block with transactions has a real data_hash; the next a real last_results_hash.
-    assert h.header(h.height - 1).data_hash != h.header(h.height).data_hash
-    assert h.header(h.height).last_results_hash != h.header(h.height - 1).last_results_hash
-    assert h.header(h.height).hash() == h.hash_at(h.height)
+@pytest.mark.parametrize("entries, says", [
+    ([{"height": 3, "uuid": "bad uuid", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32}],
+     "uuid"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "0" * 63, "owner_pubkey": "00" * 32}],
+     "device_pubkey must be 32 bytes"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32,
+       "wallet": {}}], "unknown fields ['wallet']"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32},
+      {"height": 3, "uuid": "d", "setting_changes": {"lang": "de-de"}}],
+     "not above its last change at 3"),
+    ([{"height": -1, "uuid": "d"}], "needs a height >= 0"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32,
+       "setting_changes": ["lang"]}], "setting_changes must be an object"),
+    ([{"height": 3, "uuid": "d%d" % i, "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32}
+      for i in range(1000)], "more than"),
+    ([{"height": 3, "uuid": "d", "device_pubkey": "00" * 32, "owner_pubkey": "00" * 32,
+       "location": {"latitude": 1.5}}], "floats"),
+])
+def test_a_bad_device_fixture_is_refused_naming_it(entries, says):
+    with pytest.raises(appmod.FixtureError) as e:
+        spec(devices=entries)
+    assert "device fixture" in str(e.value) and says in str(e.value), str(e.value)
+
+
+def test_the_scenario_network_takes_no_transactions(hist):
+    r = chain_rpc.ChainRPC(hist).m_broadcast_tx_sync({"tx": base64.b64encode(b"{}").decode()})
+    assert r["code"] == chain_rpc.CODE_NO_TRANSACTIONS and "fixtures" in r["log"]
+    assert r["hash"] == hashlib.sha256(b"{}").hexdigest().upper()
 
 
 def test_an_integral_float_interval_is_the_same_chain():
@@ -243,59 +245,3 @@ def test_genesis_evidence_age_for_a_sub_second_block_interval():
     ev = chain_rpc.ChainRPC(h).m_genesis({})["genesis"]["consensus_params"]["evidence"]
     assert ev["max_age_num_blocks"] == str(21 * 86400 * 2)
     assert ev["max_age_duration"] == str(21 * DAY)
-
-
-class _SpyLock:
-    """A lock that records whether an acquire had to wait for another holder."""
-
-    def __init__(self, lock):
-        self.lock = lock
-        self.contended = threading.Event()
-
-    def __enter__(self):
-        if not self.lock.acquire(blocking=False):
-            self.contended.set()
-            self.lock.acquire()
-        return self
-
-    def __exit__(self, *exc):
-        self.lock.release()
-
-
-def _broadcast(chain, tx):
-    try:
-        return chain.m_broadcast_tx_sync({"tx": base64.b64encode(tx).decode()})
-    except rpc.RPCError as e:
-        return e.data
-
-
-def test_checktx_waits_for_the_block_being_built(tmp_path):
-    h = History(spec())
-    h.extend_to(3)
-    chain = chain_rpc.ChainRPC(h)
-    chain.mempool_lock = _SpyLock(chain.mempool_lock)
-    owner = b"\x04" * 32
-    tx = _tx(txs.REGISTER, {"uuid": "dev-r", "device_pubkey": ed25519.public_key(b"\x05" * 32)
-                            .hex(), "owner_pubkey": ed25519.public_key(owner).hex(),
-                            "account": "acct"}, 1, owner)
-    assert _broadcast(chain, tx)["code"] == 0
-    retried, threads = [], []
-    real_append = h.append_block
-
-    def append_block(block_txs):
-        # A client retries the same transaction while its block is being built: its CheckTx
-        # must wait for the block, then find the transaction there.
-        t = threading.Thread(target=lambda: retried.append(_broadcast(chain, tx)))
-        t.start()
-        deadline = time.monotonic() + 10
-        while t.is_alive() and not chain.mempool_lock.contended.is_set():
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        threads.append(t)
-        return real_append(block_txs)
-
-    h.append_block = append_block
-    assert producer.produce_block(h, chain, str(tmp_path / "txlog.jsonl")) == 4
-    threads[0].join(10)
-    assert retried == ["tx already exists in cache"] and chain.mempool == []
-    assert h.tx_heights[hashlib.sha256(tx).digest()] == 4

@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from lightclient.chip.crypto import ed25519
-from lightclient.scenarionet.launcher import ScenarioNet
+from lightclient.scenarionet.app import device_fixture
+from lightclient.scenarionet.launcher import ChainMismatch, ScenarioNet
 from scenarionet_helpers import DAY, REPO, SECOND, alive, cli, pids_with, up, wait_gone
 
 
@@ -85,27 +88,34 @@ def test_children_exit_when_the_launcher_is_killed(tmp_path):
 
 def test_restart_in_the_same_directory_continues_the_same_chain(tmp_path):
     d = str(tmp_path / "dn")
-    kw = dict(validators=4, peers=1, history_blocks=30, block_interval_s=1)
+    h = 25
+    kw = dict(validators=4, peers=1, history_blocks=30, block_interval_s=1, devices=[
+        device_fixture("restart-1", ed25519.public_key(b"\x22" * 32),
+                       ed25519.public_key(b"\x21" * 32), height=h)])
     with ScenarioNet(d, **kw) as n1:
-        h = n1.register_device("restart-1", ed25519.public_key(b"\x22" * 32), b"\x21" * 32)
         n1.wait_height(h + 1)
         before = n1.checkpoint(h + 1)
     with ScenarioNet(d, **kw) as n2:
         assert n2.info["loaded_from_cache"] >= h + 1
         assert n2.checkpoint(h + 1) == before
         assert n2.record("restart-1")["uuid"] == "restart-1"
+    kw["devices"] = []
+    with pytest.raises(ChainMismatch, match="devices"):   # other fixtures: another chain
+        ScenarioNet(d, **kw).start()
     with ScenarioNet(d, fresh=True, **kw) as n3:
         assert n3.record("restart-1") is None
 
 
-def test_restart_with_a_fixed_genesis_time_keeps_the_transactions(tmp_path):
+def test_restart_with_a_fixed_genesis_time_keeps_the_fixtures(tmp_path):
     # Benchmarks fix the genesis time; the same spec in the same directory is the same chain,
-    # whose transaction log must be replayed, not deleted as another chain's.
+    # with its device fixtures.
     d = str(tmp_path / "dn")
+    h = 22
     kw = dict(validators=4, peers=0, block_interval_s=1,
-              genesis_time_ns=(time.time_ns() // SECOND - 20) * SECOND)
+              genesis_time_ns=(time.time_ns() // SECOND - 20) * SECOND, devices=[
+                  device_fixture("restart-2", ed25519.public_key(b"\x24" * 32),
+                                 ed25519.public_key(b"\x23" * 32), height=h)])
     with ScenarioNet(d, **kw) as n1:
-        h = n1.register_device("restart-2", ed25519.public_key(b"\x24" * 32), b"\x23" * 32)
         n1.wait_height(h + 1)
         before = n1.checkpoint(h + 1)
     with ScenarioNet(d, **kw) as n2:

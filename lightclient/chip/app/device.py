@@ -199,40 +199,19 @@ class Device:
         return self.pub
 
     def sign(self, kind, message):
-        pub = self.public_key()
+        self.public_key()                     # no key yet: no_key
         if kind not in lc.SIGN_KINDS:
             raise lc_error(lc.E_REFUSED, "sign_kind", "unknown kind of message", kind=kind)
         if len(message) > lc.MAX_SIGN_BYTES:
             raise lc_error(lc.E_TOO_LARGE, "sign_length", "message too long",
                            length=len(message), max_len=lc.MAX_SIGN_BYTES)
-        if kind == "tx":
-            self._check_tx(message, pub)
-            signed = bytes(message)
-        else:
-            signed = lc.sign_message(kind, message)
+        signed = lc.sign_message(kind, message)
         seed = self._get("key")
         if seed is None:
             raise lc_error(lc.E_NO_KEY, "no_key", "the device key is missing from the store")
         sig = crypto.ed25519_sign(seed, signed)
         seed = None
         return sig
-
-    def _check_tx(self, message, pub):
-        """Sign as a transaction only what is one, from this device, for its chain."""
-        tx = txs.loads_bounded(message, lc.MAX_SIGN_BYTES, "transaction")
-        if not isinstance(tx, dict) or sorted(tx.keys()) != ["body", "chain_id", "nonce",
-                                                            "pubkey", "type"]:
-            raise lc_error(lc.E_REFUSED, "sign_tx_shape", "not the sign bytes of a transaction")
-        if txs.canonical_json(tx) != bytes(message):
-            raise lc_error(lc.E_REFUSED, "sign_tx_canonical", "transaction is not canonical")
-        if tx["type"] != txs.DEVICE_WRITE:
-            raise lc_error(lc.E_REFUSED, "sign_tx_type", "the device signs device_write only",
-                           type=str(tx["type"]))
-        if tx["pubkey"] != pub.hex():
-            raise lc_error(lc.E_REFUSED, "sign_tx_pubkey", "transaction names another key")
-        if self.trusted is not None and tx["chain_id"] != self.trusted.header.chain_id:
-            raise lc_error(lc.E_REFUSED, "sign_tx_chain", "transaction for another chain",
-                           chain_id=str(tx["chain_id"]))
 
     # --- the account key: secp256k1, the device's Cosmos SDK account -------------------------
 

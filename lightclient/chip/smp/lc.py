@@ -53,12 +53,12 @@ ERROR_NAMES = {
 
 V1_OFFSET = 256  # MGMT_ERR_EPERUSER: SMP v1 carries group errors as 256 + n
 
-# Sign request kinds. "tx" signs a device_write transaction's sign bytes as they are (after the
-# chip has parsed them and checked they are one); every other kind signs
-# SIGN_DOMAIN + kind + b"\x00" + message, which can never parse as a transaction (those start
-# with "{"), so no request of another kind can make the chip sign a transaction.
+# Sign request kinds: every kind signs SIGN_DOMAIN + kind + b"\x00" + message with the device's
+# Ed25519 key (domain separated). The device's transactions are signed by its secp256k1 account
+# key over SIGN_TX, never here (the scenario network's JSON transactions, signed as "tx", are
+# gone).
 SIGN_DOMAIN = b"mycroft-lc/sign/v1\x00"
-SIGN_KINDS = ("tx", "request", "voucher", "ballot", "message")
+SIGN_KINDS = ("request", "voucher", "ballot", "message")
 MAX_SIGN_BYTES = 8192
 MAX_UUID = 64
 
@@ -100,5 +100,5 @@ def reprovision_message(op, chip_pub, generation, payload_hash):
 
 
 def sign_message(kind, message):
-    """What the chip actually signs for a non-"tx" kind."""
+    """What the chip actually signs for a request of `kind`."""
     return SIGN_DOMAIN + kind.encode() + b"\x00" + bytes(message)
