@@ -20,6 +20,7 @@ The passphrase comes from MYCROFT_LC_PASSPHRASE when set (scripts, tests), else 
 terminal. The code is asked for on the terminal unless --code is given.
 """
 
+import datetime
 import getpass
 import json
 import os
@@ -28,6 +29,12 @@ import sys
 
 # lightclient.owner.keyfile (bip_utils, a quarter second to import) is imported by the owner
 # commands only, not by every mycroft-lc start.
+
+
+def _utc(seconds):
+    """A grant's expiry (Unix seconds, from chain) as a UTC date."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S UTC")
 
 
 def _passphrase(confirm):
@@ -175,7 +182,6 @@ def cmd_get(args):
 
 
 def cmd_grants(args):
-    import time
     from lightclient.sharing.grants import grant_table
     oc = _open(args)
     if args.add:
@@ -185,7 +191,7 @@ def cmd_grants(args):
         oc.revoke(*args.revoke)
     grants, classes = grant_table(oc, args.klass or ())
     lines = ["%s may read %s until %s (%s)%s" % (
-        g["grantee"], g["class"], time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(g["expiry"])),
+        g["grantee"], g["class"], _utc(g["expiry"]),
         g["state"], "" if g["recipient_key"] else ", no recipient key published") for g in grants]
     lines += ["class %s: key epoch %d (%d revocation(s)), %d blob(s) indexed"
               % (k, c["epoch"], c["epoch"], c["blobs"]) for k, c in sorted(classes.items())]

@@ -127,9 +127,11 @@ def test_a_web_page_cannot_post_a_write_even_with_a_loopback_host(tmp_path, brow
     seed = tmp_path / "seed"
     seed.write_text(bytes(range(32)).hex())
     os.chmod(seed, 0o600)
+    from tests.api.test_api_units import chain_writer
     queue = WriteQueue(tmp_path / "q")
-    with ApiApp(Client(), UUID, "test-chain", SeedFileSigner(str(seed)), queue, port=0,
-                submit=False) as app:
+    client = Client()
+    with ApiApp(client, UUID, "test-chain", SeedFileSigner(str(seed)), queue, port=0,
+                submit=False, writer=chain_writer(client, queue)) as app:
         c = http.client.HTTPConnection("127.0.0.1", app.server.port, timeout=10)
         c.request("POST", "/v1/device/%s/metric/timing" % UUID, body=b'{"x": 1}',
                   headers=dict(browser, **{"Content-Type": "text/plain"}))

@@ -97,11 +97,28 @@ class AccountSigner:
         return ct.sign_secp256k1(SEED)(doc)
 
 
+class PlainSealer:
+    """Stands in for the chip's sealing of the device's writes (api/sealed_writes.ChipSealer,
+    run for real in tests/localchain/test_chain_device_writes.py): an "envelope" here is
+    b"sealed|kind|" + the plaintext, so a test can read what a write carries."""
+
+    @staticmethod
+    def envelope(kind, plaintext):
+        return b"sealed|" + kind.encode() + b"|" + plaintext
+
+    def seal(self, kind, plaintext, prove, pending=0):
+        return self.envelope(kind, plaintext)
+
+    def open(self, kind, env, prove):
+        return env.split(b"|", 2)[2]
+
+
 def chain_writer(client, q, proven=None):
     """A real ChainWriter (it builds and signs the SDK transaction, checking the signature)
-    whose proven state is stood in for: account sequence 5, the last writes in `proven`."""
+    whose proven state and chip sealing are stood in for: account sequence 5, the last writes
+    (their envelopes) in `proven`."""
     from lightclient.api.chain_writes import ChainWriter
-    w = ChainWriter(client, CHAIN, AccountSigner(), q)
+    w = ChainWriter(client, CHAIN, AccountSigner(), q, sealer=PlainSealer())
     w.proven = {} if proven is None else proven
     w.view = lambda: client.proven
     w.account = lambda view: {"sequence": 5, "account_number": 7}
@@ -112,7 +129,7 @@ def chain_writer(client, q, proven=None):
 
 def landed(w, kind, data_json):
     """The chain now proves `data_json` as the device's last write of `kind`."""
-    w.proven[kind] = {"kind": kind, "data": data_json.encode(), "count": 1}
+    w.proven[kind] = PlainSealer.envelope(kind, data_json.encode())
 
 
 def carries(entry):
@@ -733,7 +750,8 @@ def test_a_skill_upload_after_delivery_builds_on_the_landed_write(tmp_path, seed
     w = chain_writer(client, q)
     landed(w, "skill_settings", json.dumps(record()["skills"]))
     w.broadcast = lambda tx: client.broadcast_tx(tx)
-    w.confirm = lambda e: True if w.proven["skill_settings"]["data"] == e.data.encode() else None
+    w.confirm = lambda e: True if w.proven["skill_settings"] == PlainSealer.envelope(
+        e.kind, e.data.encode()) else None
     app = ApiApp(client, UUID, CHAIN, SeedFileSigner(seed_file), q, port=0, fresh_for_s=60,
                  writer=w)
     try:

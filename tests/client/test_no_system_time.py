@@ -23,6 +23,7 @@ ALLOWED = {
     "api/submitter.py": "default of its injectable `monotonic` argument",
     "api/queue.py": "default of its injectable `clock` argument",
     "mcu.py": "serial-link deadlines and the chip's time argument in the module's usage notes",
+    "providers/router.py": "default of its injectable `monotonic` argument",
     "api/server.py": "the HTTP transport's own read deadlines and logged request durations",
 }
 
