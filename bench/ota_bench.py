@@ -92,7 +92,7 @@ def powercuts():
                 start.test_image(T.V2)
                 start.boot()
                 start.confirm()
-            snap = (bytes(start.store_dev.data), [bytes(d.data) for d in start.slot_devs])
+            snap = start.snapshot()
             n = 0
             while True:
                 b = T.Board(flash=snap)
@@ -110,6 +110,7 @@ def _update(T, b, budget_at, img, chunk):
     budget = [budget_at]
     b.store_dev = T.CuttingDevice(b.store_dev, budget)
     b.slot_devs = [T.CuttingDevice(d, budget) for d in b.slot_devs]
+    b.otadata_dev = T.CuttingDevice(b.otadata_dev, budget)
     try:
         b.boot()
         b.upload(img, chunk=chunk)
@@ -121,6 +122,7 @@ def _update(T, b, budget_at, img, chunk):
         finished = False
     b.store_dev = b.store_dev.dev
     b.slot_devs = [d.dev for d in b.slot_devs]
+    b.otadata_dev = b.otadata_dev.dev
     b.boot()
     return b, finished
 

@@ -11,7 +11,7 @@ import os
 import pytest
 from smp import image_management as smpimg
 
-from lightclient.chip.app import boot, ota, release_image as R
+from lightclient.chip.app import boot, ota, otadata, release_image as R
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import ed25519
@@ -73,26 +73,44 @@ class ReleaseChain(fwscenario.Scenario):
 
 
 class Board:
-    """A chip: its store's flash and two slots survive reboots (`boot()` builds the firmware
-    again from them, as a reset does)."""
+    """A chip: its store's flash, the otadata partition and two slots survive reboots
+    (`boot()` runs the bootloader's slot choice and builds the firmware again from them, as a
+    reset does)."""
 
     def __init__(self, release_key=REL_PUB, flash=None):
-        """flash: (store bytes, [slot bytes]) to start from, else a blank chip."""
+        """flash: (store bytes, [slot bytes], otadata bytes) to start from, else a blank chip."""
         if flash is None:
             self.store_dev = RamBlockDevice(4096, 16)
             self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS) for _ in range(2)]
+            self.otadata_dev = RamBlockDevice(4096, 2)
         else:
             self.store_dev = RamBlockDevice(4096, 16, flash[0])
             self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS, s) for s in flash[1]]
+            self.otadata_dev = RamBlockDevice(4096, 2, flash[2])
         self.release_key = release_key
         if flash is None:
             self.boot()
 
+    def snapshot(self):
+        return (bytes(self.store_dev.data), [bytes(d.data) for d in self.slot_devs],
+                bytes(self.otadata_dev.data))
+
     def boot(self):
+        """A reset -> what the firmware says of this start (an image failing its self-check
+        asks for one more reset, done here as the chip does it)."""
+        said = self._start()
+        if self.fw.device.ota is not None and self.fw.device.ota.reboot_needed:
+            self._start()
+        return said
+
+    def _start(self):
         info = {"board": "test", "chip": "esp32", "firmware_hash": "ab" * 32,
                 "release_key": self.release_key}
         slots = [ota.Slot(d, 4096, SLOT_SECTORS) for d in self.slot_devs]
-        self.fw = boot.build(self.store_dev, SECRET, info, os.urandom, slots=slots)
+        od = otadata.OtaData(self.otadata_dev)
+        running = od.select()
+        self.fw = boot.build(self.store_dev, SECRET, info, os.urandom, slots=slots,
+                             otadata=od, running=running)
         return self.fw.info.get("boot")
 
     def ask(self, req, rsp_type):
@@ -284,6 +302,7 @@ def update_with_cuts(chain, budget_at, start=None):
     budget = [budget_at]
     b.store_dev = CuttingDevice(b.store_dev, budget)
     b.slot_devs = [CuttingDevice(d, budget) for d in b.slot_devs]
+    b.otadata_dev = CuttingDevice(b.otadata_dev, budget)
     try:
         b.boot()
         b.upload(V2, chunk=4096)
@@ -296,13 +315,14 @@ def update_with_cuts(chain, budget_at, start=None):
         finished = False
     b.store_dev = b.store_dev.dev
     b.slot_devs = [d.dev for d in b.slot_devs]
+    b.otadata_dev = b.otadata_dev.dev
     b.boot()   # power back on
     return b, finished
 
 
 def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(chain):
     base = provisioned(chain)
-    snapshot = (bytes(base.store_dev.data), [bytes(d.data) for d in base.slot_devs])
+    snapshot = base.snapshot()
     cuts = 0
     n = 0
     while True:

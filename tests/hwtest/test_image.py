@@ -30,8 +30,8 @@ def test_every_board_file_passes_the_layout_checks():
 @pytest.mark.parametrize("mutate, check", [
     (lambda r: r.__setitem__("app_offset", r["app_offset"] + 0x10000), "app_offset"),
     (lambda r: r["vfs"].__setitem__("block_count", r["vfs"]["block_count"] + 1), "vfs"),
-    (lambda r: r["partitions"][3].__setitem__("offset", r["partitions"][2]["offset"] + 0x1000),
-     "overlaps"),
+    (lambda r: r["partitions"][4].__setitem__("offset", r["partitions"][3]["offset"] + 0x10000),
+     "overlaps"),                                                       # ota_1 inside ota_0
     (lambda r: r["partitions"][-1].__setitem__("size", r["partitions"][-1]["size"] * 2),
      "past the flash"),
     (lambda r: r["partitions"][0].__setitem__("offset", 0x9100), "aligned"),
@@ -39,7 +39,7 @@ def test_every_board_file_passes_the_layout_checks():
     (lambda r: r["paylog"].__setitem__("sector_count", 3), "paylog"),
     (lambda r: r["paylog"].__setitem__("partition", "lcstore"), "paylog"),
     (lambda r: r["seqlog"].__setitem__("partition", "lcpay"), "seqlog"),   # the payments' log
-    (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),
+    (lambda r: r["partitions"][3].__setitem__("offset", 0x18000), "aligned"),   # ota_0
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),
     (lambda r: r["features"].__setitem__("download_lock", "open"), "download_lock"),
