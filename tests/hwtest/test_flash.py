@@ -110,15 +110,13 @@ def test_write_and_verify_end_to_end_against_a_rom_loader(build_dir):
     assert "write" in phases and max(s[2] for s in seen) == 100.0
     # every progress line names the part being written, in flash order
     names = [s[3] for s in seen if s[0] == "write"]
-    assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == [
-        "bootloader", "partition-table", "micropython", "vfs"]
+    assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == list(PART_NAMES)
     # the read-back reports each part as it starts and as its digest matches (issue 22)
     verify = [(s[3], s[2]) for s in seen if s[0] == "verify"]
-    assert verify == [(n, pc) for n in ("bootloader", "partition-table", "micropython", "vfs")
-                      for pc in (0.0, 100.0)]
+    assert verify == [(n, pc) for n in PART_NAMES for pc in (0.0, 100.0)]
 
 
-PART_NAMES = ("bootloader", "partition-table", "micropython", "vfs")
+PART_NAMES = ("bootloader", "partition-table", "otadata", "micropython", "vfs")
 ROM_ARGS = ["--baud", "115200", "--no-stub", "--before", "no-reset", "--connect-attempts", "1"]
 
 

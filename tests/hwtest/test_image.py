@@ -40,6 +40,8 @@ def test_every_board_file_passes_the_layout_checks():
     (lambda r: r["paylog"].__setitem__("partition", "lcstore"), "paylog"),
     (lambda r: r["seqlog"].__setitem__("partition", "lcpay"), "seqlog"),   # the payments' log
     (lambda r: r["partitions"][3].__setitem__("offset", 0x18000), "aligned"),   # ota_0
+    (lambda r: r["partitions"][4].__setitem__("subtype", "factory"), "ota_0 and ota_1"),
+    (lambda r: r["partitions"].pop(1), "otadata"),
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),
     (lambda r: r["features"].__setitem__("download_lock", "open"), "download_lock"),
@@ -67,6 +69,19 @@ def test_partition_table_parses_back_with_esp_idf_s_own_parser(name):
     assert [(p.name, p.type, p.subtype, p.offset, p.size) for p in theirs] == \
         [(p.name, p.type, p.subtype, p.offset, p.size) for p in b.partitions]
     assert theirs.to_binary() == data
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_partition_csv_is_what_gen_esp32part_reads_into_the_same_table(name):
+    b = boards.load_board(name)
+    csv = parttable.to_csv(b)
+    theirs = PartitionTable.from_csv(csv, partition_table_offset=b.partition_table_offset)
+    theirs.verify(partition_table_offset=b.partition_table_offset)
+    theirs.verify_size_fits(b.flash_size)
+    assert theirs.to_binary() == parttable.build(b)
+    slots = [(p.name, p.type, p.subtype) for p in theirs if p.type == 0]
+    assert slots == [("ota_0", 0, 0x10), ("ota_1", 0, 0x11)]
+    assert theirs.find_by_name("otadata").size == 0x2000
 
 
 def test_partition_table_damage_is_detected():
