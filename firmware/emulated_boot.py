@@ -9,7 +9,6 @@
 
 import binascii
 import hashlib
-import io
 import os
 import sys
 
@@ -45,7 +44,7 @@ def release(board, state, FileBlockDevice):
         od.mark_invalid(running)
     note = "frozen"
     if isinstance(found, tuple):
-        _mount(state + ".flash", found)
+        _mount(state + ".flash", parts["ota_%d" % running], found)
         note = "ota_%d" % running
     return key, slots, od, running, note
 
@@ -118,7 +117,7 @@ def _image(flash_path, part):
             left -= len(chunk)
         if h.digest() != want:
             return "bad"
-        return (start, length) if magic == ROMFS_MAGIC else "data"
+        return (start, length) if magic == ROMFS_MAGIC else "data"   # ROMFS: extmod/vfs_rom.c
 
 
 def _cbor_uint(m, i):
@@ -133,104 +132,16 @@ def _cbor_uint(m, i):
     return int.from_bytes(m[i + 1:i + 1 + size], "big")
 
 
-def _varuint(f):
-    v = 0
-    while True:
-        b = f.read(1)[0]
-        v = (v << 7) | (b & 0x7F)
-        if not b & 0x80:
-            return v
-
-
-class RomFS:
-    """MicroPython's ROMFS format (extmod/vfs_rom.c) read from the flash file in place: only the
-    index of its files is kept in RAM (the payload would not fit the 96 KiB heap, which
-    vfs.VfsRom needs it in; on a chip the partition is memory-mapped instead)."""
-
-    def __init__(self, path, start, length):
-        self.f = open(path, "rb")
-        self.files, self.dirs = {}, {"": []}
-        self.f.seek(start)
-        if self.f.read(3) != ROMFS_MAGIC:
-            raise OSError(22)
-        n = _varuint(self.f)
-        self._records(self.f.tell(), self.f.tell() + n, "")
-
-    def _records(self, pos, end, prefix):
-        while pos < end:
-            self.f.seek(pos)
-            kind, n = _varuint(self.f), _varuint(self.f)
-            body = self.f.tell()
-            if kind in (4, 5):   # directory, file
-                name = self.f.read(_varuint(self.f)).decode()
-                path = prefix + "/" + name if prefix else name
-                self.dirs[prefix].append(name)
-                if kind == 4:
-                    self.dirs[path] = []
-                    self._records(self.f.tell(), body + n, path)
-                else:
-                    k, m = _varuint(self.f), _varuint(self.f)
-                    if k != 2:   # only verbatim data (what VfsRomWriter writes for files)
-                        raise OSError(22)
-                    self.files[path] = (self.f.tell(), m)
-            pos = body + n
-
-    def _p(self, path):
-        return path.strip("/")
-
-    def mount(self, readonly, mkfs):
-        pass
-
-    def umount(self):
-        self.f.close()
-
-    def stat(self, path):
-        p = self._p(path)
-        if p in self.files:
-            return (0x8000, 0, 0, 0, 0, 0, self.files[p][1], 0, 0, 0)
-        if p in self.dirs:
-            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        raise OSError(2)
-
-    def ilistdir(self, path):
-        p = self._p(path)
-        for name in self.dirs.get(p, ()):
-            full = p + "/" + name if p else name
-            yield (name, 0x4000 if full in self.dirs else 0x8000, 0)
-
-    def open(self, path, mode):
-        p = self._p(path)
-        if p not in self.files or "w" in mode:
-            raise OSError(2)
-        return RomFile(self.f, *self.files[p])
-
-    def chdir(self, path):
-        pass
-
-    def getcwd(self):
-        return "/"
-
-
-class RomFile(io.IOBase):
-    def __init__(self, f, start, length):
-        self.f, self.pos, self.end = f, start, start + length
-
-    def readinto(self, buf):
-        n = min(len(buf), self.end - self.pos)
-        self.f.seek(self.pos)
-        got = self.f.readinto(memoryview(buf)[:n]) if n else 0
-        self.pos += got
-        return got
-
-    def ioctl(self, req, arg):
-        return 0
-
-
 SLOT_MOUNT = "/slot"
 
 
-def _mount(flash_path, found):
-    vfs.mount(RomFS(flash_path, found[0], found[1]), SLOT_MOUNT)
+def _mount(flash_path, part, found):
+    """The slot's ROMFS as vfs.VfsRom, in place: the flash file memory-mapped (emuflash, as an
+    ESP32 maps a partition), so the modules' bytecode is not copied into the heap."""
+    import emuflash
+    start, length = found
+    flash = emuflash.map(flash_path, part["offset"], start - part["offset"] + length)
+    vfs.mount(vfs.VfsRom(flash[start - part["offset"]:]), SLOT_MOUNT)
     sys.path.insert(0, SLOT_MOUNT + "/lib")
     # what the bootloader imported (frozen) must not stand in for the slot's modules
     for name in [n for n in sys.modules if n == "lightclient" or n.startswith("lightclient.")]:

@@ -50,10 +50,11 @@ class ReleaseChain(fwscenario.Scenario):
     governance proposals wrote (one proposal each), proven to the chip in an update. The real
     chain's module: tests/localchain/test_chain_releases.py."""
 
-    def __init__(self, pub, board="test"):
+    def __init__(self, pub, board="test", approved=None):
+        """approved: [(image, security version, version)] with a record (default APPROVED)."""
         fwscenario.Scenario.__init__(self, pub)
         self.records = dict(R.record_for(img, sv, v, board, n + 1)
-                            for n, (img, sv, v) in enumerate(APPROVED))
+                            for n, (img, sv, v) in enumerate(approved or APPROVED))
         self.releases = ics23_build.IavlTree(self.records, version=1)
         self.stores = ics23_build.multistore({
             "bank": ics23_build.IavlTree({b"b": b"1"}, 1).root,
