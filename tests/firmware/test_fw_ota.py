@@ -231,6 +231,20 @@ def test_a_trial_not_confirmed_is_rolled_back_at_the_next_reset(chain):
     assert b.running() == "0.1.0" and b.fw.device.status()["security_version"] == 0
 
 
+def test_an_image_rolled_back_is_tested_again_from_its_slot_without_a_new_upload(chain):
+    b = provisioned(chain)
+    b.upload(V2)
+    b.test_image(V2)
+    assert b.boot() == "trial of slot 1"
+    assert b.boot().startswith("rolled back") and b.running() == "0.1.0"
+    assert b.test_image(V3) == {"err": {"group": 1, "rc": ota.IMG_HASH_NOT_FOUND}}
+    st = b.test_image(V2)                       # the slot still holds it: checked again
+    assert [(i.slot, i.pending) for i in st.images] == [(0, False), (1, True)]
+    assert b.boot() == "trial of slot 1"
+    b.confirm()
+    assert b.boot() == "slot 1" and b.running() == "0.2.0"
+
+
 def test_no_upload_over_the_rollback_image_while_a_trial_runs(chain):
     b = provisioned(chain)
     b.upload(V2)

@@ -171,17 +171,26 @@ class Ota:
     # --- test, confirm, boot ---------------------------------------------------------------
 
     def test(self, image_hash):
-        """Mark the uploaded image for a trial boot, once it passes the release check."""
+        """Mark an image of the inactive slot for a trial boot, once it passes the release check:
+        the upload just finished, or (as mcumgr's state write allows) the image the slot still
+        holds, e.g. after its trial was rolled back."""
         st = self.state()
-        up = self.upload
-        if up is None or up.get("hash") is None:
-            raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
-        if bytes(image_hash) != up["hash"]:
-            raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
         slot = 1 - st["a"]
-        m = self.check(slot, up["len"])
+        up = self.upload
+        if up is not None and up.get("hash") is not None:
+            if bytes(image_hash) != up["hash"]:
+                raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
+            length = up["len"]
+        elif st["i"][slot] is not None and up is None:
+            if bytes(image_hash) != st["i"][slot]["h"]:
+                raise OtaError("ota_hash", "the other slot holds no image with this hash",
+                               IMG_HASH_NOT_FOUND)
+            length = st["i"][slot]["n"]
+        else:
+            raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
+        m = self.check(slot, length)
         i = st["i"]
-        i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": up["len"]}
+        i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": length}
         self.store.commit({"ota": cbor.dumps({"i": i})})
         self.otadata.set_boot(slot)   # the bootloader tries it at the next reset
         self.upload = None
