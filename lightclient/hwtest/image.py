@@ -43,7 +43,7 @@ ESP_IMAGE_MAGIC = 0xE9
 IMAGE_CHIP_IDS = {"esp32": 0, "esp32s2": 2, "esp32c3": 5, "esp32s3": 9, "esp32c6": 13,
                   "esp32h2": 16}
 # Names of the parts in a build directory.
-PARTS = ("bootloader", "partition-table", "otadata", "micropython", "vfs")
+PARTS = ("bootloader", "partition-table", "micropython", "vfs", "otadata")   # flash order
 
 
 # --- the application's files ---------------------------------------------------------------------
