@@ -1,8 +1,9 @@
 """Firmware updates (docs/ota.md): the figures of issue 19.
 
   ota.upload.seconds.115200 / .921600
-      the frozen image (its size: chip.image.flash_bytes' estimate, the frozen bytecode and the
-      native modules' code) wrapped as a signed release image, uploaded in SMP image-group
+      the release image built from the frozen firmware (`mycroft-lc board release build`: the
+      freeze manifest's modules compiled by MicroPython 1.27's mpy-cross, in a ROMFS, signed;
+      without a chip build: a synthetic image of chip.image.flash_bytes' size), uploaded in SMP image-group
       requests exactly as smpclient sends them (2 KiB of data per request, the chip's answers),
       framed by our SMP serial framing: MEASURED bytes on the line (both directions), divided by
       the line rate (10 bits per byte, 8N1). The chip's flash writes and the turnaround of each
@@ -50,6 +51,19 @@ def frozen_image_bytes():
 def release_image(size):
     payload = hashlib.sha256(b"frozen").digest() * (size // 32 + 1)
     return R.build_image(payload[:size], "0.2.0", 1, lambda m: ed25519.sign(REL_SEED, m))
+
+
+def frozen_release_image():
+    """(image, how) : the release built from the frozen firmware, else a synthetic one."""
+    try:
+        from lightclient.hwtest import release_build
+        img, s = release_build.build(REL_SEED, "0.2.0", 1)
+        return img, "the release build of the frozen firmware (%d modules, ROMFS %d B)" % (
+            s["modules"], s["payload_bytes"])
+    except Exception as e:   # no mpy-cross (no chip build): the size estimate
+        size, source = frozen_image_bytes()
+        return release_image(size), "synthetic, %s (release build unavailable: %s)" % (
+            source, str(e)[:80])
 
 
 def wire_bytes(img):
@@ -173,8 +187,7 @@ def release_check_instructions(img):
 
 
 def run():
-    size, source = frozen_image_bytes()
-    img = release_image(size)
+    img, source = frozen_release_image()
     wire, requests = wire_bytes(img)
     figs = {}
     for baud in (115200, 921600):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lightclient.chip.app import release_image as R
 from lightclient.hwtest.errors import HwTestError
-from lightclient.hwtest.paths import ROOT
+from lightclient.hwtest.paths import ROOT, firmware_dir
 
 VERSION_FILE = "lightclient/chip/app/common.py"
 VERSION_LINE = re.compile(r'^FIRMWARE_VERSION = "[^"]*"$', re.M)
@@ -29,7 +29,7 @@ ROMFS_ROOT = "lib"   # the image's modules live under /lib of the ROMFS, as on t
 
 
 def _manifest(root):
-    sys.path.insert(0, str(root / "firmware"))
+    sys.path.insert(0, str(firmware_dir(root)))   # the checkout's, or the wheel's copy
     try:
         import manifest
     finally:
