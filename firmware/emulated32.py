@@ -104,7 +104,8 @@ def build(board, state, delay_ms, firmware_hash=None):
             "release": boot.release(), "build": "emulator",
             "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash,
             "key_protection": "no (development board)",  # an emulator has no eFuses to burn
-            "release_key": release_key, "code": note}
+            "release_key": release_key}
+    print("bootloader: %s, the firmware from %s" % (od.event if od else "no slots", note))
     return boot.build(dev, secret, info, os.urandom, counter, paylog=paylog, slots=slots,
                       seqlog=seqlog, otadata=od, running=running)
 

@@ -254,6 +254,8 @@ def test_no_upload_over_the_rollback_image_while_a_trial_runs(chain):
     r = b.ask(smpimg.ImageUploadWriteRequest(off=0, data=V3[:512], image=0, len=len(V3),
                                              sha=sha), smpimg.ImageUploadWriteResponse)
     assert r == {"err": {"group": 1, "rc": ota.IMG_ALREADY_PENDING}}
+    # nor a test mark of what the other slot holds (the image a rollback returns to)
+    assert b.test_image(V2) == {"err": {"group": 1, "rc": ota.IMG_ALREADY_PENDING}}
     assert b.boot().startswith("rolled back") and b.running() == "0.1.0"
 
 

@@ -176,6 +176,10 @@ class Ota:
         holds, e.g. after its trial was rolled back."""
         st = self.state()
         slot = 1 - st["a"]
+        if st["tr"] is not None:
+            # the other slot is where a rollback returns: confirm (or reset) first
+            raise OtaError("ota_trial", "the running image is on trial: confirm it (or reset "
+                           "to roll back) before testing another", IMG_ALREADY_PENDING)
         up = self.upload
         if up is not None and up.get("hash") is not None:
             if bytes(image_hash) != up["hash"]:
