@@ -422,3 +422,15 @@ def test_a_release_for_another_board_is_refused_and_approves_nothing():
     b.upload(V2)
     assert b.test_image(V2)["err"]["rc"] == ota.IMG_INVALID_HASH
     assert b.running() == "0.1.0"
+
+
+def test_an_ota_record_of_the_previous_version_is_read_and_otadata_decides(chain):
+    from lightclient.chip.core import cbor
+    b = provisioned(chain)
+    info = {"h": hashlib.sha256(V2).digest(), "v": "0.2.0", "sv": 1, "n": len(V2)}
+    old = {"a": 1, "p": None, "tr": None, "i": [b.fw.device.ota.factory, info]}
+    b.fw.device.store.commit({"ota": cbor.dumps(old)})   # the emulation's earlier slot choice
+    assert b.boot() == "slot 0" and b.running() == "0.1.0"   # otadata erased: ota_0
+    st = b.states()
+    assert [(i.slot, i.version, i.active) for i in st.images] == [
+        (0, "0.1.0", True), (1, "0.2.0", False)]
