@@ -38,9 +38,10 @@ def release(board, state, FileBlockDevice):
     while True:
         running = od.select()
         found = _image(state + ".flash", parts["ota_%d" % running])
-        if found != "bad" or od.event != "trial":
-            break
-        # as ESP-IDF's bootloader: an image that does not verify is not started
+        if found != "bad" or od.event == "none":
+            break   # (nothing in otadata and ota_0 damaged: the frozen firmware starts)
+        # as ESP-IDF's bootloader: an image that does not verify is not started; its entry is
+        # marked invalid, so the previous slot (or ota_0) is chosen
         od.mark_invalid(running)
     note = "frozen"
     if isinstance(found, tuple):

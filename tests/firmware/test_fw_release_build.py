@@ -96,3 +96,10 @@ def test_the_update_changes_the_running_code_and_a_rollback_restores_it(release,
         # the slot's code, not the frozen one: ota_1 of the board's flash holds the image
         flash = Path(str(state) + ".flash").read_bytes()
         assert flash[0x170000:0x170000 + len(img)] == img
+        # the slot damaged behind the chip's back: its bootloader does not start it
+        with open(str(state) + ".flash", "r+b") as f:
+            f.seek(0x170000 + len(img) - 100)
+            f.write(bytes([flash[0x170000 + len(img) - 100] ^ 1]))
+        _reset(b.port)
+        st = _fw(b.port)
+        assert (st["fw"], st["last_boot"]) == ("0.1.0", "slot 0"), st
