@@ -84,29 +84,26 @@ ROMFS_MAGIC = b"\xd2\xcd\x31"
 
 def _image(flash_path, part):
     """The slot's release image, checked as the bootloader checks an app: "none" (erased: a
-    board as flashed), "bad" (a header or payload hash that does not verify), "data" (verified,
-    not a ROMFS) or (payload offset in the flash, payload length) of a ROMFS payload."""
+    board as flashed), "bad" (a header, manifest or payload hash that does not verify), "data"
+    (verified, not a ROMFS) or (payload offset in the flash, payload length) of a ROMFS payload.
+    The release key's signature and approval are the firmware's checks (app/ota.py)."""
+    from lightclient.chip.app.release_image import parse_head
+    from lightclient.chip.core.errors import DecodeError
     with open(flash_path, "rb") as f:
         f.seek(part["offset"])
-        head = f.read(8)
+        head = f.read(8 + 256 + 64)   # at most: header, manifest (MAX_MANIFEST), signature
         if head[:4] == b"\xff\xff\xff\xff":
             return "none"
-        if head[:4] != b"MLCI" or head[4] != 1:
+        try:
+            m, _, _, at = parse_head(head)
+        except DecodeError:
             return "bad"
-        n = (head[6] << 8) | head[7]
-        m = f.read(n)
-        # the manifest's "h" (payload SHA-256) and "n" (length), found by their CBOR keys
-        i, j = m.find(b"\x61h\x58\x20"), m.find(b"\x61n")
-        if i < 0 or j < 0:
+        if at + m["n"] > part["size"]:
             return "bad"
-        want = m[i + 4:i + 36]
-        length = _cbor_uint(m, j + 2)
-        start = part["offset"] + 8 + n + 64
-        if length is None or 8 + n + 64 + length > part["size"]:
-            return "bad"
+        start = part["offset"] + at
         f.seek(start)
         h = hashlib.sha256()
-        left = length
+        left = m["n"]
         magic = None
         while left:
             chunk = f.read(min(left, 4096))
@@ -116,21 +113,9 @@ def _image(flash_path, part):
                 magic = chunk[:3]
             h.update(chunk)
             left -= len(chunk)
-        if h.digest() != want:
+        if h.digest() != m["h"]:
             return "bad"
-        return (start, length) if magic == ROMFS_MAGIC else "data"   # ROMFS: extmod/vfs_rom.c
-
-
-def _cbor_uint(m, i):
-    if i >= len(m):
-        return None
-    b = m[i]
-    if b < 24:
-        return b
-    size = {24: 1, 25: 2, 26: 4}.get(b)
-    if size is None or i + 1 + size > len(m):
-        return None
-    return int.from_bytes(m[i + 1:i + 1 + size], "big")
+        return (start, m["n"]) if magic == ROMFS_MAGIC else "data"   # ROMFS: extmod/vfs_rom.c
 
 
 SLOT_MOUNT = "/slot"
