@@ -12,10 +12,16 @@
 # (created erased); every erase and program reaches it as the store issues it, so killing this
 # process is a power cut at that point. STATE.secret holds the device secret (NVS on a chip),
 # STATE.counter the rollback counter. With a file STATE.release_key (the release key's Ed25519
-# public key, hex) the board takes firmware updates: its two application slots are the files
-# STATE.slot0 and STATE.slot1 (the board's app partition size each), the image group answers. Without STATE the secret and counter live in RAM and the
-# flash in a RAM block device (too big for a 96 KiB heap: the emulator passes a scratch file).
-# One line "EMULATOR READY <store status>" on stdout when the firmware is up.
+# public key, hex) the board takes firmware updates: STATE.flash is its whole SPI flash (the host
+# creates it erased), and the otadata, ota_0 and ota_1 partitions sit in it at the board's
+# offsets. At every power-up and reset this file plays the second-stage bootloader: it chooses
+# the slot from otadata (app/otadata.py, ESP-IDF's rules: trial, rollback), checks the image in
+# it (the release image's payload hash), and when that payload is a ROMFS of compiled modules
+# (`mycroft-lc board release build`) mounts it and imports the firmware from it, ahead of the
+# frozen modules: the code that runs is the slot's. A slot with no image (a board as flashed) or
+# an image of data only runs the frozen firmware. Without STATE the secret and counter live in
+# RAM and the flash in a RAM block device (too big for a 96 KiB heap: the emulator passes a
+# scratch file). One line "EMULATOR READY <store status>" on stdout when the firmware is up.
 
 import binascii
 import hashlib
@@ -24,9 +30,6 @@ import os
 import select
 import sys
 import time
-
-from lightclient.chip.app import boot
-from lightclient.chip.store.filedev import FileBlockDevice, FileCounter, RamBlockDevice, RamCounter
 
 SECRET_SIZE = 32
 TICK_MS = 500
@@ -71,6 +74,12 @@ def _secret(path):
 
 
 def build(board, state, delay_ms, firmware_hash=None):
+    """A power-up: the bootloader's part, then the firmware (from the chosen slot's modules, or
+    the frozen ones) built over the board's flash. -> the Firmware."""
+    from emulated_boot import release
+    # the bootloader's code is the frozen one (as ESP-IDF's, it is not updated over the air)
+    from lightclient.chip.store.filedev import (FileBlockDevice, FileCounter, RamBlockDevice,
+                                                RamCounter)
     st = board["store"]
     if state:
         dev = FileBlockDevice(state, st["sector_size"], st["sector_count"])
@@ -86,22 +95,25 @@ def build(board, state, delay_ms, firmware_hash=None):
     seqlog = _log_device(board.get("seqlog"), state, ".seqlog", delay_ms)
     if delay_ms:
         dev = SlowFlash(dev, delay_ms)
-    release_key, slots = _release(board, state)
+    release_key, slots, od, running, note = release(board, state, FileBlockDevice)
     # An emulated board's chip id: a domain-separated hash of its device secret (stable across
     # restarts of the same state, different per board; the secret itself is not derivable).
     chip_id = hashlib.sha256(b"mycroft-lc/emulated-chip-id\0" + secret).digest()[:6]
+    from lightclient.chip.app import boot   # the slot's, when one is mounted
     info = {"board": board["name"], "chip": board["chip"], "machine": "emulated " + board["chip"],
             "release": boot.release(), "build": "emulator",
             "chip_id": binascii.hexlify(chip_id).decode(), "firmware_hash": firmware_hash,
             "key_protection": "no (development board)",  # an emulator has no eFuses to burn
             "release_key": release_key}
-    return lambda: boot.build(dev, secret, dict(info), os.urandom, counter, paylog=paylog,
-                              slots=slots, seqlog=seqlog)
+    print("bootloader: %s, the firmware from %s" % (od.event if od else "no slots", note))
+    return boot.build(dev, secret, info, os.urandom, counter, paylog=paylog, slots=slots,
+                      seqlog=seqlog, otadata=od, running=running)
 
 
 def _log_device(pl, state, suffix, delay_ms):
     if not pl:
         return None
+    from lightclient.chip.store.filedev import FileBlockDevice, RamBlockDevice
     if state:
         d = FileBlockDevice(state + suffix, pl["sector_size"], pl["sector_count"])
     else:
@@ -109,24 +121,19 @@ def _log_device(pl, state, suffix, delay_ms):
     return SlowFlash(d, delay_ms) if delay_ms else d
 
 
-def _release(board, state):
-    """(release key, [slot 0, slot 1]) when STATE.release_key exists, else (None, None)."""
-    if not state:
-        return None, None
-    try:
-        with open(state + ".release_key") as f:
-            key = binascii.unhexlify(f.read(64))
-    except OSError:
-        return None, None
-    from lightclient.chip.app.ota import Slot
-    app = [p for p in board["partitions"] if p["type"] == "app"][0]
-    count = app["size"] // 4096
-    return key, [Slot(FileBlockDevice(state + ".slot%d" % i, 4096, count), 4096, count)
-                 for i in (0, 1)]
+RESET_STATUS = 75   # lightclient/hwtest/emulator.py starts the interpreter again
+
+
+def _start(make_fw):
+    fw = make_fw()
+    ota = fw.device.ota
+    if ota is not None and ota.reboot_needed:   # the new image failed its self-check
+        sys.exit(RESET_STATUS)
+    return fw
 
 
 def serve(make_fw, out_fd):
-    fw = make_fw()
+    fw = _start(make_fw)
     status = "ok" if fw.device.store is not None else "store: " + str(fw.device.store_error)
     print("EMULATOR READY " + status)
     line_in = sys.stdin.buffer
@@ -157,7 +164,11 @@ def serve(make_fw, out_fd):
         if out:
             line_out.write(out)
         if fw.reset_pending:
-            fw = make_fw()  # a reboot: everything in RAM is rebuilt from the flash
+            if fw.device.ota is not None:
+                # a board with slots: a new interpreter, whose bootloader may start the other
+                # slot's code (line_out is unbuffered: nothing is lost)
+                sys.exit(RESET_STATUS)
+            fw = _start(make_fw)  # a reboot: everything in RAM is rebuilt from the flash
 
 
 def main(argv):
@@ -167,7 +178,7 @@ def main(argv):
     delay_ms = int(argv[4]) if len(argv) > 4 else 0
     # what the host computed over the frozen variant's sources (as an image build does)
     firmware_hash = argv[5] if len(argv) > 5 and argv[5] else None
-    serve(build(board, state, delay_ms, firmware_hash), int(argv[2]))
+    serve(lambda: build(board, state, delay_ms, firmware_hash), int(argv[2]))
 
 
 main(sys.argv)

@@ -93,6 +93,7 @@ SUBCOMMAND_MODULES = (
 BOARD_MODULES = (
     "lightclient.hwtest.emulator",  # board emulate (the firmware in MicroPython behind a pty)
     "lightclient.hwtest.cli",    # board image build / flash / provision / selftest / batch
+    "lightclient.hwtest.release_build",  # board release build (signed release images)
 )
 
 

@@ -145,7 +145,26 @@ class McuClient:
     def _lc(self, op, command, payload=None, timeout=None):
         # SMP v1: the chip's group errors then carry the failed check and its reason, which
         # SMP v2's strict {"err": {group, rc}} form (what smpclient parses) has no room for.
-        return self.request(op, lc.GROUP, command, payload or {}, timeout, H.V1)
+        try:
+            return self.request(op, lc.GROUP, command, payload or {}, timeout, H.V1)
+        except McuError as e:
+            if e.rc != H.MGMT_ENOTSUP or e.group is not None or not self._answers_legacy_group():
+                raise
+            raise McuError(H.MGMT_ENOTSUP, None, "this board's firmware predates this client: "
+                           "it answers the light-client commands on SMP group %d, not 0x%04X. "
+                           "Re-flash it (`mycroft-lc board image build`, then `board flash`): "
+                           "its device key and store are kept (nvs and lcstore stay in place); "
+                           "nothing was changed on it" % (lc.LEGACY_GROUP, lc.GROUP),
+                           "legacy_firmware") from None
+
+    def _answers_legacy_group(self):
+        """True when the board answers a status read on the light-client group's old id (a
+        read: a board of this version answers it `not supported`, without side effect)."""
+        try:
+            p = self.request(H.OP_READ, lc.LEGACY_GROUP, lc.STATUS, {}, None, H.V1)
+        except McuError:
+            return False
+        return isinstance(p, dict) and "has_key" in p
 
     def keys(self, op, command, payload=None, timeout=None):
         """A command of the user-held-keys group (chip/smp/keys.py, docs/pairing.md), SMP v1 so

@@ -89,6 +89,10 @@ class Board:
         return [p for p in self.partitions if p.type_name == "app"][0]
 
     @property
+    def otadata_partition(self):
+        return self.partition("otadata")
+
+    @property
     def vfs_partition(self):
         return self.partition(self.vfs["partition"])
 
@@ -164,6 +168,13 @@ def check_board(raw, path="<memory>"):
     apps = [p for p in b.partitions if p.type_name == "app"]
     if not apps:
         _fail(name, "no app partition")
+    if [(p.name, p.subtype, p.size) for p in apps] != [("ota_0", 0x10, apps[0].size),
+                                                        ("ota_1", 0x11, apps[0].size)]:
+        _fail(name, "the app partitions must be two slots ota_0 and ota_1 of one size "
+              "(firmware updates, docs/ota.md)", apps=[p.name for p in apps])
+    od = [p for p in b.partitions if p.type_name == "data" and p.subtype == 0x00]
+    if [(p.name, p.size) for p in od] != [("otadata", 0x2000)]:
+        _fail(name, "one otadata partition (data, ota) of 0x2000 bytes: the slot choice")
     if raw["app_offset"] != apps[0].offset:
         _fail(name, "app_offset disagrees with the app partition %s" % apps[0].name,
               app_offset=raw["app_offset"], partition_offset=apps[0].offset)

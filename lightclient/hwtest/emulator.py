@@ -146,6 +146,22 @@ def _board_heap(path: Path) -> int:
     return heap
 
 
+RESET_STATUS = 75   # firmware/emulated32.py exits with it to be started again (a reset)
+
+
+def _erased_flash(path: Path, board_path: Path) -> None:
+    """The board's whole SPI flash as a file (erased when new): the emulated board's otadata and
+    ota_0 / ota_1 partitions sit in it at the board's offsets (firmware/emulated32.py)."""
+    if path.exists():
+        return
+    size = json.loads(Path(board_path).read_text())["flash_size"]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        for _ in range(size // 65536):
+            f.write(b"\xff" * 65536)
+    os.replace(tmp, path)
+
+
 def board_file(name: str) -> Path:
     p = BOARD_DIR / (name + ".json")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not p.is_file():
@@ -186,6 +202,7 @@ class EmulatedBoard:
         self.boot_status: str | None = None
         self.log: list[str] = []
         self._node: subprocess.Popen | None = None  # the firmware's process (node or micropython32)
+        self._group = False   # _node leads its own process group (chip32): signals go to it
         self._scratch: str | None = None  # chip32 without state_path: the erased flash's folder
         self._socat: subprocess.Popen | None = None
         self._threads: list[threading.Thread] = []
@@ -257,12 +274,20 @@ class EmulatedBoard:
         args = [str(self.interpreter), "-X", f"heapsize={self.heap}",
                 str(firmware_dir() / "emulated32.py"), str(self.board_path), str(serial_w),
                 str(state), str(int(self.flash_delay_ms)), self.firmware_hash or ""]
+        if Path(str(state) + ".release_key").exists():
+            # a board that takes firmware updates: its flash holds the slots, and a reset is a
+            # new interpreter (exit status RESET_STATUS) that boots whatever slot otadata names,
+            # with the same serial line (the shell keeps its file descriptors)
+            _erased_flash(Path(str(state) + ".flash"), self.board_path)
+            args = ["sh", "-c", 'while :; do "$@"; rc=$?; [ "$rc" -eq %d ] || exit "$rc"; done'
+                    % RESET_STATUS, "sh"] + args
         try:
             # only the frozen image: the repository's files must not stand in for it
             env = dict(os.environ, MICROPYPATH=".frozen")
             self._node = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.STDOUT, cwd=str(REPO), env=env,
-                                          pass_fds=(serial_w,))
+                                          pass_fds=(serial_w,), start_new_session=True)
+            self._group = True
         except BaseException:
             os.close(serial_r)
             raise
@@ -305,7 +330,10 @@ class EmulatedBoard:
         for proc in (self._node, self._socat):
             if proc is not None and proc.poll() is None:
                 try:
-                    proc.send_signal(sig)
+                    if proc is self._node and self._group:   # the interpreter and its shell
+                        os.killpg(proc.pid, sig)
+                    else:
+                        proc.send_signal(sig)
                 except ProcessLookupError:
                     pass
         for proc in (self._node, self._socat):
@@ -320,6 +348,7 @@ class EmulatedBoard:
             t.join(2.0)
         self._threads = []
         self._node = self._socat = None
+        self._group = False
         self.port = None
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

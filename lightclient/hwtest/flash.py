@@ -225,6 +225,9 @@ def part_at(manifest, address):
     """Name of the build part a flash address falls in (progress lines name what is written)."""
     a = int(address, 16) if isinstance(address, str) else address
     for p in manifest["parts"]:
+        if p["offset"] == a:   # a part starting where the one before ends (vfs, otadata)
+            return p["name"]
+    for p in manifest["parts"]:
         # end inclusive: esptool's 100 % line names the address just past what it wrote
         if p["offset"] <= a <= p["offset"] + p["size"]:
             return p["name"]

@@ -43,7 +43,7 @@ ESP_IMAGE_MAGIC = 0xE9
 IMAGE_CHIP_IDS = {"esp32": 0, "esp32s2": 2, "esp32c3": 5, "esp32s3": 9, "esp32c6": 13,
                   "esp32h2": 16}
 # Names of the parts in a build directory.
-PARTS = ("bootloader", "partition-table", "micropython", "vfs")
+PARTS = ("bootloader", "partition-table", "micropython", "vfs", "otadata")   # flash order
 
 
 # --- the application's files ---------------------------------------------------------------------
@@ -401,6 +401,9 @@ def build(board, firmware_path, out_dir, bootloader_path=None, provision_path=No
     out.mkdir(parents=True, exist_ok=True)
     blobs = {"bootloader": (board.bootloader_offset, boot),
              "partition-table": (board.partition_table_offset, table),
+             # erased, as ESP-IDF's ota_data_initial.bin: the bootloader starts ota_0 (a board
+             # updated before would otherwise go on starting its other slot)
+             "otadata": (board.otadata_partition.offset, b"\xff" * board.otadata_partition.size),
              "micropython": (board.app_offset, app),
              "vfs": (board.vfs_partition.offset, vfs)}
     parts = []
@@ -444,9 +447,11 @@ def load_build(out_dir, board=None):
     board = board or load_board(manifest["board"])
     room = {"bootloader": board.partition_table_offset - board.bootloader_offset,
             "partition-table": parttable.TABLE_LENGTH,
+            "otadata": board.otadata_partition.size,
             "micropython": board.app_partition.size, "vfs": board.vfs_partition.size}
     want_offset = {"bootloader": board.bootloader_offset,
                    "partition-table": board.partition_table_offset,
+                   "otadata": board.otadata_partition.offset,
                    "micropython": board.app_offset, "vfs": board.vfs_partition.offset}
     for p in manifest["parts"]:
         data = (out / p["file"]).read_bytes()

@@ -9,6 +9,7 @@ padded), flags; then an MD5 entry (EB EB, 14 x FF, MD5 of all entries before it)
 import hashlib
 import struct
 
+from lightclient.hwtest.boards import SUBTYPES
 from lightclient.hwtest.errors import HwTestError
 
 ENTRY = struct.Struct("<2sBBLL16sL")
@@ -28,6 +29,19 @@ def build(board):
                           p.name.encode().ljust(16, b"\0"), 0)
     out += MD5_MAGIC + hashlib.md5(out).digest()
     return out + b"\xff" * (TABLE_LENGTH - len(out))
+
+
+def to_csv(board):
+    """Board -> the partition table as gen_esp32part.py's CSV (what an ESP-IDF build of the
+    firmware takes as CONFIG_PARTITION_TABLE_CUSTOM_FILENAME)."""
+    lines = ["# %s: generated from board/%s.json by mycroft-lc (do not edit)"
+             % (board.name, board.name), "# Name, Type, SubType, Offset, Size, Flags"]
+    for p in board.partitions:
+        sub = [k for k, v in SUBTYPES[p.type_name].items() if v == p.subtype]
+        lines.append("%s, %s, %s, 0x%x, 0x%x," % (p.name, p.type_name,
+                                                 sub[0] if sub else "0x%02x" % p.subtype,
+                                                 p.offset, p.size))
+    return "\n".join(lines) + "\n"
 
 
 def parse(data):

@@ -11,7 +11,7 @@ import os
 import pytest
 from smp import image_management as smpimg
 
-from lightclient.chip.app import boot, ota, release_image as R
+from lightclient.chip.app import boot, ota, otadata, release_image as R
 from lightclient.chip.core import update_encode
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import ed25519
@@ -50,10 +50,11 @@ class ReleaseChain(fwscenario.Scenario):
     governance proposals wrote (one proposal each), proven to the chip in an update. The real
     chain's module: tests/localchain/test_chain_releases.py."""
 
-    def __init__(self, pub, board="test"):
+    def __init__(self, pub, board="test", approved=None):
+        """approved: [(image, security version, version)] with a record (default APPROVED)."""
         fwscenario.Scenario.__init__(self, pub)
         self.records = dict(R.record_for(img, sv, v, board, n + 1)
-                            for n, (img, sv, v) in enumerate(APPROVED))
+                            for n, (img, sv, v) in enumerate(approved or APPROVED))
         self.releases = ics23_build.IavlTree(self.records, version=1)
         self.stores = ics23_build.multistore({
             "bank": ics23_build.IavlTree({b"b": b"1"}, 1).root,
@@ -73,26 +74,44 @@ class ReleaseChain(fwscenario.Scenario):
 
 
 class Board:
-    """A chip: its store's flash and two slots survive reboots (`boot()` builds the firmware
-    again from them, as a reset does)."""
+    """A chip: its store's flash, the otadata partition and two slots survive reboots
+    (`boot()` runs the bootloader's slot choice and builds the firmware again from them, as a
+    reset does)."""
 
     def __init__(self, release_key=REL_PUB, flash=None):
-        """flash: (store bytes, [slot bytes]) to start from, else a blank chip."""
+        """flash: (store bytes, [slot bytes], otadata bytes) to start from, else a blank chip."""
         if flash is None:
             self.store_dev = RamBlockDevice(4096, 16)
             self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS) for _ in range(2)]
+            self.otadata_dev = RamBlockDevice(4096, 2)
         else:
             self.store_dev = RamBlockDevice(4096, 16, flash[0])
             self.slot_devs = [RamBlockDevice(4096, SLOT_SECTORS, s) for s in flash[1]]
+            self.otadata_dev = RamBlockDevice(4096, 2, flash[2])
         self.release_key = release_key
         if flash is None:
             self.boot()
 
+    def snapshot(self):
+        return (bytes(self.store_dev.data), [bytes(d.data) for d in self.slot_devs],
+                bytes(self.otadata_dev.data))
+
     def boot(self):
+        """A reset -> what the firmware says of this start (an image failing its self-check
+        asks for one more reset, done here as the chip does it)."""
+        said = self._start()
+        if self.fw.device.ota is not None and self.fw.device.ota.reboot_needed:
+            self._start()
+        return said
+
+    def _start(self):
         info = {"board": "test", "chip": "esp32", "firmware_hash": "ab" * 32,
                 "release_key": self.release_key}
         slots = [ota.Slot(d, 4096, SLOT_SECTORS) for d in self.slot_devs]
-        self.fw = boot.build(self.store_dev, SECRET, info, os.urandom, slots=slots)
+        od = otadata.OtaData(self.otadata_dev)
+        running = od.select()
+        self.fw = boot.build(self.store_dev, SECRET, info, os.urandom, slots=slots,
+                             otadata=od, running=running)
         return self.fw.info.get("boot")
 
     def ask(self, req, rsp_type):
@@ -212,6 +231,20 @@ def test_a_trial_not_confirmed_is_rolled_back_at_the_next_reset(chain):
     assert b.running() == "0.1.0" and b.fw.device.status()["security_version"] == 0
 
 
+def test_an_image_rolled_back_is_tested_again_from_its_slot_without_a_new_upload(chain):
+    b = provisioned(chain)
+    b.upload(V2)
+    b.test_image(V2)
+    assert b.boot() == "trial of slot 1"
+    assert b.boot().startswith("rolled back") and b.running() == "0.1.0"
+    assert b.test_image(V3) == {"err": {"group": 1, "rc": ota.IMG_HASH_NOT_FOUND}}
+    st = b.test_image(V2)                       # the slot still holds it: checked again
+    assert [(i.slot, i.pending) for i in st.images] == [(0, False), (1, True)]
+    assert b.boot() == "trial of slot 1"
+    b.confirm()
+    assert b.boot() == "slot 1" and b.running() == "0.2.0"
+
+
 def test_no_upload_over_the_rollback_image_while_a_trial_runs(chain):
     b = provisioned(chain)
     b.upload(V2)
@@ -221,6 +254,8 @@ def test_no_upload_over_the_rollback_image_while_a_trial_runs(chain):
     r = b.ask(smpimg.ImageUploadWriteRequest(off=0, data=V3[:512], image=0, len=len(V3),
                                              sha=sha), smpimg.ImageUploadWriteResponse)
     assert r == {"err": {"group": 1, "rc": ota.IMG_ALREADY_PENDING}}
+    # nor a test mark of what the other slot holds (the image a rollback returns to)
+    assert b.test_image(V2) == {"err": {"group": 1, "rc": ota.IMG_ALREADY_PENDING}}
     assert b.boot().startswith("rolled back") and b.running() == "0.1.0"
 
 
@@ -284,6 +319,7 @@ def update_with_cuts(chain, budget_at, start=None):
     budget = [budget_at]
     b.store_dev = CuttingDevice(b.store_dev, budget)
     b.slot_devs = [CuttingDevice(d, budget) for d in b.slot_devs]
+    b.otadata_dev = CuttingDevice(b.otadata_dev, budget)
     try:
         b.boot()
         b.upload(V2, chunk=4096)
@@ -296,13 +332,14 @@ def update_with_cuts(chain, budget_at, start=None):
         finished = False
     b.store_dev = b.store_dev.dev
     b.slot_devs = [d.dev for d in b.slot_devs]
+    b.otadata_dev = b.otadata_dev.dev
     b.boot()   # power back on
     return b, finished
 
 
 def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(chain):
     base = provisioned(chain)
-    snapshot = (bytes(base.store_dev.data), [bytes(d.data) for d in base.slot_devs])
+    snapshot = base.snapshot()
     cuts = 0
     n = 0
     while True:
@@ -385,3 +422,15 @@ def test_a_release_for_another_board_is_refused_and_approves_nothing():
     b.upload(V2)
     assert b.test_image(V2)["err"]["rc"] == ota.IMG_INVALID_HASH
     assert b.running() == "0.1.0"
+
+
+def test_an_ota_record_of_the_previous_version_is_read_and_otadata_decides(chain):
+    from lightclient.chip.core import cbor
+    b = provisioned(chain)
+    info = {"h": hashlib.sha256(V2).digest(), "v": "0.2.0", "sv": 1, "n": len(V2)}
+    old = {"a": 1, "p": None, "tr": None, "i": [b.fw.device.ota.factory, info]}
+    b.fw.device.store.commit({"ota": cbor.dumps(old)})   # the emulation's earlier slot choice
+    assert b.boot() == "slot 0" and b.running() == "0.1.0"   # otadata erased: ota_0
+    st = b.states()
+    assert [(i.slot, i.version, i.active) for i in st.images] == [
+        (0, "0.1.0", True), (1, "0.2.0", False)]

@@ -141,3 +141,38 @@ def test_a_changed_byte_of_the_packed_state_on_flash_is_a_typed_store_error(scen
         assert plain.store_error is None and plain.trusted.header.height == 2
         why = " ".join(plain.store.skipped)
         assert "record_mac" in why or "snapshot_mac" in why, why
+
+
+def test_a_board_with_only_its_ed25519_key_gets_its_account_key_added_in_place(scenario):
+    """The recorded store predates the chip's secp256k1 account key: the chip says which step
+    adds it, and that step keeps the device key, the trusted state and the record; a power cut
+    at any step of its commit leaves the old store (no account key) or the new one."""
+    from lightclient.chip.core.errors import LightClientError
+    flash = NorFlash(rec.BLOCK_SIZE, rec.BLOCK_COUNT)
+    flash.data[:] = _image()
+    start = flash.snapshot()
+    d = _boot(flash)
+    assert d.pub == PUB and d.acct_pub is None
+    with pytest.raises(LightClientError) as e:
+        d.account_key()
+    assert e.value.check == "no_account_key" and "board provision" in str(e.value)
+    outcomes, cuts = set(), 0
+    for k in range(64):
+        flash.restore(start)
+        d = _boot(flash)
+        before = flash.cuts
+        flash.arm(k, 0)
+        try:
+            d.generate_account_key(False)
+        except (PowerCut, lc.LinkError):
+            pass
+        flash.power_on()
+        b = _boot(flash)
+        assert b.store_error is None and b.pub == PUB, k        # never bricked, never re-keyed
+        assert b.trusted.header.height == 2 and b.settings()["record"] == scenario.record
+        outcomes.add(b.acct_pub is not None)
+        if flash.cuts == before:
+            break       # k is past the commit's last step: the key was added
+        cuts += 1
+    assert outcomes == {False, True} and cuts >= 5, cuts
+    assert len(b.account_key()) == 33

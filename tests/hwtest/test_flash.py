@@ -34,12 +34,13 @@ def test_commands_write_every_part_at_its_partition_then_verify(build_dir):
     assert pairs == ["0x1000", str(build_dir / "bootloader.bin"),
                      "0x8000", str(build_dir / "partition-table.bin"),
                      "0x10000", str(build_dir / "micropython.bin"),
-                     "0x200000", str(build_dir / "vfs.bin")]
+                     "0x2d0000", str(build_dir / "vfs.bin"),
+                     "0x3ba000", str(build_dir / "otadata.bin")]
     # every address is the board's, not typed here
     assert [int(a, 16) for a in pairs[::2]] == [
         board.bootloader_offset, board.partition_table_offset, board.app_offset,
-        board.vfs_partition.offset]
-    assert "verify-flash" in verify and verify[-8:] == pairs
+        board.vfs_partition.offset, board.otadata_partition.offset]
+    assert "verify-flash" in verify and verify[-10:] == pairs
     assert verify[verify.index("--after") + 1] == "hard-reset"
     _, _, cmds = flash.commands(str(build_dir), "/dev/ttyUSB0", merged=True, verify=False,
                                 erase_all=True)
@@ -110,15 +111,13 @@ def test_write_and_verify_end_to_end_against_a_rom_loader(build_dir):
     assert "write" in phases and max(s[2] for s in seen) == 100.0
     # every progress line names the part being written, in flash order
     names = [s[3] for s in seen if s[0] == "write"]
-    assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == [
-        "bootloader", "partition-table", "micropython", "vfs"]
+    assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == list(PART_NAMES)
     # the read-back reports each part as it starts and as its digest matches (issue 22)
     verify = [(s[3], s[2]) for s in seen if s[0] == "verify"]
-    assert verify == [(n, pc) for n in ("bootloader", "partition-table", "micropython", "vfs")
-                      for pc in (0.0, 100.0)]
+    assert verify == [(n, pc) for n in PART_NAMES for pc in (0.0, 100.0)]
 
 
-PART_NAMES = ("bootloader", "partition-table", "micropython", "vfs")
+PART_NAMES = ("bootloader", "partition-table", "micropython", "vfs", "otadata")
 ROM_ARGS = ["--baud", "115200", "--no-stub", "--before", "no-reset", "--connect-attempts", "1"]
 
 

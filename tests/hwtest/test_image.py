@@ -30,8 +30,8 @@ def test_every_board_file_passes_the_layout_checks():
 @pytest.mark.parametrize("mutate, check", [
     (lambda r: r.__setitem__("app_offset", r["app_offset"] + 0x10000), "app_offset"),
     (lambda r: r["vfs"].__setitem__("block_count", r["vfs"]["block_count"] + 1), "vfs"),
-    (lambda r: r["partitions"][3].__setitem__("offset", r["partitions"][2]["offset"] + 0x1000),
-     "overlaps"),
+    (lambda r: r["partitions"][3].__setitem__("offset", r["partitions"][2]["offset"] + 0x10000),
+     "overlaps"),                                                       # ota_1 inside ota_0
     (lambda r: r["partitions"][-1].__setitem__("size", r["partitions"][-1]["size"] * 2),
      "past the flash"),
     (lambda r: r["partitions"][0].__setitem__("offset", 0x9100), "aligned"),
@@ -39,7 +39,9 @@ def test_every_board_file_passes_the_layout_checks():
     (lambda r: r["paylog"].__setitem__("sector_count", 3), "paylog"),
     (lambda r: r["paylog"].__setitem__("partition", "lcstore"), "paylog"),
     (lambda r: r["seqlog"].__setitem__("partition", "lcpay"), "seqlog"),   # the payments' log
-    (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),
+    (lambda r: r["partitions"][2].__setitem__("offset", 0x18000), "aligned"),   # ota_0
+    (lambda r: r["partitions"][3].__setitem__("subtype", "factory"), "ota_0 and ota_1"),
+    (lambda r: r["partitions"].pop(5), "otadata"),
     (lambda r: r.pop("micropython_heap"), "micropython_heap"),
     (lambda r: r.__setitem__("micropython_heap", 8 * 1024), "micropython_heap"),
     (lambda r: r["features"].__setitem__("download_lock", "open"), "download_lock"),
@@ -67,6 +69,40 @@ def test_partition_table_parses_back_with_esp_idf_s_own_parser(name):
     assert [(p.name, p.type, p.subtype, p.offset, p.size) for p in theirs] == \
         [(p.name, p.type, p.subtype, p.offset, p.size) for p in b.partitions]
     assert theirs.to_binary() == data
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_partition_csv_is_what_gen_esp32part_reads_into_the_same_table(name):
+    b = boards.load_board(name)
+    csv = parttable.to_csv(b)
+    theirs = PartitionTable.from_csv(csv, partition_table_offset=b.partition_table_offset)
+    theirs.verify(partition_table_offset=b.partition_table_offset)
+    theirs.verify_size_fits(b.flash_size)
+    assert theirs.to_binary() == parttable.build(b)
+    slots = [(p.name, p.type, p.subtype) for p in theirs if p.type == 0]
+    assert slots == [("ota_0", 0, 0x10), ("ota_1", 0, 0x11)]
+    assert theirs.find_by_name("otadata").size == 0x2000
+
+
+# Where a board provisioned by the previous version (one factory app partition) keeps its state:
+# the device secret (nvs), the store and the two counter logs. The OTA layout leaves them in place,
+# so re-flashing such a board with this version's image keeps its key and store.
+KEPT = {"esp32-devkitc": (0x3BC000, 0x3BE000, 0x3C0000), "esp32c3-devkitm": (0x3BC000, 0x3BE000,
+        0x3C0000), "esp32s3-devkitc": (0x7BC000, 0x7BE000, 0x7C0000)}
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_a_board_provisioned_before_keeps_its_secret_and_store_across_the_new_layout(name):
+    b = boards.load_board(name)
+    seq, pay, store = KEPT[name]
+    assert [(p.name, p.offset, p.size) for p in b.partitions
+            if p.name in ("nvs", "lcseq", "lcpay", "lcstore")] == [
+        ("nvs", 0x9000, 0x6000), ("lcseq", seq, 0x2000), ("lcpay", pay, 0x2000),
+        ("lcstore", store, 0x40000)]
+    kept = [b.partition(n) for n in ("nvs", "lcseq", "lcpay", "lcstore")]
+    written = [b.partition(n) for n in ("otadata", "ota_0", "vfs")]
+    assert not any(w.offset < k.end and k.offset < w.end for w in written for k in kept)
+    assert b.partition_table_offset + parttable.TABLE_LENGTH <= 0x9000
 
 
 def test_partition_table_damage_is_detected():
@@ -174,7 +210,10 @@ def test_merged_image_layout_matches_the_partition_table(fake_repo, tmp_path, na
     vfs = at(vfs_e["offset"], vfs_e["size"])
     assert len(vfs) == vfs_e["size"]
     assert set(image.read_filesystem(b, vfs)) == set(m["filesystem"]["files"])
-    assert len(merged) == vfs_e["offset"] + vfs_e["size"] - base
+    assert len(merged) == max(p["offset"] + p["size"] for p in m["parts"]) - base
+    # otadata erased: the bootloader starts ota_0, whatever a board updated before had chosen
+    od = by_name["otadata"]
+    assert at(od["offset"], od["size"]) == b"\xff" * od["size"] == b"\xff" * 0x2000
     # the gap between the app and the vfs partition is erased flash
     assert at(app_e["offset"] + len(app), 4096) == b"\xff" * 4096
     for p in m["parts"]:

@@ -65,12 +65,13 @@ def release():
 
 
 def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=None,
-          slots=None, seqlog=None):
+          slots=None, seqlog=None, otadata=None, running=0):
     """store_error: the store is not opened at all (the shell could not get the device secret).
     paylog: the payment counter log's block device (two sectors), or None.
     seqlog: the transaction sequence log's block device (two sectors), or None.
-    slots: [slot 0, slot 1] (app.ota.Slot) on a board that takes firmware updates; the boot
-    decision (trial, rollback) is taken here, before the link answers."""
+    slots: [slot 0, slot 1] (app.ota.Slot) on a board that takes firmware updates, with
+    otadata (app.otadata.OtaData, after its select(): the bootloader's part) and the running
+    slot; a trial image's self-check is done here, before the link answers."""
     if store_error is not None:
         store, err = None, store_error
     else:
@@ -83,7 +84,8 @@ def build(blockdev, secret, info, rng, counter=None, store_error=None, paylog=No
         fh = info.get("firmware_hash")
         factory = {"h": binascii.unhexlify(fh) if fh else None, "v": FIRMWARE_VERSION, "sv": 0,
                    "n": 0}
-        device.ota = Ota(store, slots, factory, info.get("release_key"), info.get("board"))
+        device.ota = Ota(store, slots, factory, info.get("release_key"), info.get("board"),
+                         otadata, running)
         try:
             info["boot"] = device.ota.boot()
         except Exception as e:   # the link must come up to say why

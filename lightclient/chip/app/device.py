@@ -240,8 +240,9 @@ class Device:
 
     def account_key(self):
         if self.acct_pub is None:
-            raise lc_error(lc.E_NO_KEY, "no_account_key", "no account key yet "
-                           "(generate_account_key)")
+            raise lc_error(lc.E_NO_KEY, "no_account_key", "no account key yet: "
+                           "`mycroft-lc board provision` makes it on the chip "
+                           "(generate_account_key; the device key stays)")
         return self.acct_pub
 
     def _account_secret(self):

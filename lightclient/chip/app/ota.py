@@ -1,17 +1,20 @@
 # Firmware updates on the chip: an upload into the slot that is not running, a release check
-# (release_image.check_image), a trial boot, a confirmation. Which slot boots, the approved
-# releases and the security version are records in the secure store, each change one
-# store.commit(), so a power cut at any instant leaves the old state or the new one:
+# (release_image.check_image), a trial boot, a confirmation. Which slot starts is the otadata
+# partition's choice (app/otadata.py, ESP-IDF's format: set_boot, the bootloader's trial and
+# rollback, mark valid); what the slots hold, the approved releases and the security version
+# are records in the secure store, each change one store.commit():
 #
-#   "ota"     CBOR {"a": active slot, "p": slot to try at the next boot or None,
-#                   "tr": previous slot while a trial boot is unconfirmed, else None,
-#                   "i": [info of slot 0, info of slot 1]}  info: {"h", "v", "sv", "n"} or None
+#   "ota"     CBOR {"i": [info of slot 0, info of slot 1]}  info: {"h", "v", "sv", "n"} or None
+#             (a store of the previous version also holds "a", "p", "tr": ignored, the otadata
+#             partition decides)
 #   "secver"  CBOR uint: the lowest security version the chip boots (raised on confirmation)
 #   "rel"     CBOR {image hash: security version}: releases proven to the chip (at most
 #             MAX_APPROVED, the newest kept)
 #
-# An upload only ever writes the inactive slot, which no record points to until the release
-# check passed; the boot switches slots only through the records. Spec: docs/ota.md.
+# An upload only ever writes the inactive slot, which otadata names only once the release check
+# passed (and no longer once an upload into it began); confirmation marks otadata first and
+# raises the security version after, so a power cut at any instant leaves the old image or the
+# new one bootable. Spec: docs/ota.md.
 
 from lightclient.chip.core import cbor
 from lightclient.chip.core.errors import DecodeError, LightClientError
@@ -66,15 +69,19 @@ IMG_CONFIRMATION_DENIED = 32
 
 
 class Ota:
-    def __init__(self, store, slots, factory, release_key, board=None):
+    def __init__(self, store, slots, factory, release_key, board=None, otadata=None, running=0):
         """slots: [Slot 0, Slot 1]; factory: the info of the image the chip was flashed with
         (what slot 0 holds before any update); release_key: 32-byte Ed25519 key or None;
-        board: this board's name (a release record names the board it is for)."""
+        board: this board's name (a release record names the board it is for); otadata: the
+        app/otadata.OtaData the bootloader chose from (its `event`: what it did), running: the
+        slot it started."""
         self.store, self.slots, self.release_key = store, slots, release_key
         self.board = board
         self.factory = factory
+        self.otadata, self.running = otadata, running
         self.upload = None   # {"len", "sha", "got"}: the upload in progress (RAM only)
         self.last_boot = None
+        self.reboot_needed = False   # the running image failed its self-check: reset now
 
     # --- records ---------------------------------------------------------------------------
 
@@ -82,8 +89,15 @@ class Ota:
         v = self.store.get(name)
         return default if v is None else cbor.loads(v, 4, 64, 4096)
 
+    def infos(self):
+        return list(self._get("ota", {"i": [self.factory, None]})["i"])
+
     def state(self):
-        return self._get("ota", {"a": 0, "p": None, "tr": None, "i": [self.factory, None]})
+        """{"a": running slot, "p": slot set to start at the next reset or None, "tr": the slot
+        a rollback returns to while the running one is on trial, else None, "i": infos}."""
+        a, od = self.running, self.otadata
+        return {"a": a, "p": od.pending(a), "tr": (1 - a) if od.on_trial(a) else None,
+                "i": self.infos()}
 
     def security_version(self):
         return self._get("secver", 0)
@@ -126,12 +140,14 @@ class Ota:
             if length is None or not R.HEAD < length <= target.size:
                 raise OtaError("ota_length", "image length missing or larger than the slot",
                                IMG_TOO_LARGE if length else IMG_INVALID_LENGTH, length=length)
-            if st["p"] is not None or st["i"][1 - st["a"]] is not None:
+            if st["p"] is not None:
+                # the slot must not start while it is being written
+                self.otadata.cancel_pending(st["a"])
+            if st["i"][1 - st["a"]] is not None:
                 # the slot's old image (pending or kept for rollback) is forgotten first
-                i = list(st["i"])
+                i = st["i"]
                 i[1 - st["a"]] = None
-                self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": None, "tr": st["tr"],
-                                                      "i": i})})
+                self.store.commit({"ota": cbor.dumps({"i": i})})
             target.erase(length)
             self.upload = {"len": length, "sha": sha, "got": 0}
         up = self.upload
@@ -155,19 +171,32 @@ class Ota:
     # --- test, confirm, boot ---------------------------------------------------------------
 
     def test(self, image_hash):
-        """Mark the uploaded image for a trial boot, once it passes the release check."""
+        """Mark an image of the inactive slot for a trial boot, once it passes the release check:
+        the upload just finished, or (as mcumgr's state write allows) the image the slot still
+        holds, e.g. after its trial was rolled back."""
         st = self.state()
-        up = self.upload
-        if up is None or up.get("hash") is None:
-            raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
-        if bytes(image_hash) != up["hash"]:
-            raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
         slot = 1 - st["a"]
-        m = self.check(slot, up["len"])
-        i = list(st["i"])
-        i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": up["len"]}
-        self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": slot, "tr": st["tr"],
-                                              "i": i})})
+        if st["tr"] is not None:
+            # the other slot is where a rollback returns: confirm (or reset) first
+            raise OtaError("ota_trial", "the running image is on trial: confirm it (or reset "
+                           "to roll back) before testing another", IMG_ALREADY_PENDING)
+        up = self.upload
+        if up is not None and up.get("hash") is not None:
+            if bytes(image_hash) != up["hash"]:
+                raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
+            length = up["len"]
+        elif st["i"][slot] is not None and up is None:
+            if bytes(image_hash) != st["i"][slot]["h"]:
+                raise OtaError("ota_hash", "the other slot holds no image with this hash",
+                               IMG_HASH_NOT_FOUND)
+            length = st["i"][slot]["n"]
+        else:
+            raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
+        m = self.check(slot, length)
+        i = st["i"]
+        i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": length}
+        self.store.commit({"ota": cbor.dumps({"i": i})})
+        self.otadata.set_boot(slot)   # the bootloader tries it at the next reset
         self.upload = None
         return m
 
@@ -186,46 +215,39 @@ class Ota:
 
     def confirm(self):
         """The running image is good: no rollback any more, and its security version becomes
-        the floor."""
+        the floor (raised only after otadata names it for good)."""
         st = self.state()
         info = st["i"][st["a"]]
-        changes = {}
         if st["tr"] is not None:
-            changes["ota"] = cbor.dumps({"a": st["a"], "p": None, "tr": None, "i": st["i"]})
+            self.otadata.mark_valid(st["a"])
         sv = info["sv"] if info else 0
         if sv > self.security_version():
-            changes["secver"] = cbor.dumps(sv)
-        if changes:
-            self.store.commit(changes)
+            self.store.commit({"secver": cbor.dumps(sv)})
 
     def boot(self):
-        """At every start, before anything else: take a pending image into its trial, or roll
-        an unconfirmed trial back; the image chosen is checked again (its self-check: the slot
-        still holds exactly the approved, signed image). -> what happened (text)."""
-        st = self.state()
-        if st["tr"] is not None:
-            # a trial that was not confirmed before this reset: back to the previous image
-            self.store.commit({"ota": cbor.dumps({"a": st["tr"], "p": None, "tr": None,
-                                                  "i": st["i"]})})
+        """At every start, before anything else: what the bootloader did, and a trial image's
+        self-check (the slot still holds exactly the approved, signed image); one that fails it
+        is marked invalid and `reboot_needed` set (the previous image starts at the reset).
+        -> what happened (text)."""
+        od, a = self.otadata, self.running
+        if od.event == "rolled back":
             self.last_boot = "rolled back: the trial image was not confirmed"
-            return self.last_boot
-        if st["p"] is None:
-            self.last_boot = "slot %d" % st["a"]
-            return self.last_boot
-        slot = st["p"]
-        info = st["i"][slot]
-        try:
-            self.check(slot, info["n"])
-        except LightClientError as e:
-            i = list(st["i"])
-            i[slot] = None
-            self.store.commit({"ota": cbor.dumps({"a": st["a"], "p": None, "tr": None,
-                                                  "i": i})})
-            self.last_boot = "rolled back: the new image failed its self-check (%s)" % e.check
-            return self.last_boot
-        self.store.commit({"ota": cbor.dumps({"a": slot, "p": None, "tr": st["a"],
-                                              "i": st["i"]})})
-        self.last_boot = "trial of slot %d" % slot
+        elif od.on_trial(a):
+            info = self.infos()[a]
+            try:
+                if info is None:
+                    raise OtaError("ota_slot_info", "no record of the slot's image",
+                                   IMG_NO_IMAGE)
+                self.check(a, info["n"])
+            except LightClientError as e:
+                od.mark_invalid(a)
+                self.reboot_needed = True
+                self.last_boot = "rolled back: the new image failed its self-check (%s)" \
+                    % e.check
+            else:
+                self.last_boot = "trial of slot %d" % a
+        else:
+            self.last_boot = "slot %d" % a
         return self.last_boot
 
     def images(self):

@@ -1,0 +1,144 @@
+"""Release images from the firmware the chip runs (docs/ota.md, "Release images from the frozen
+firmware"): every module of the freeze manifest's variant (firmware/manifest.py) compiled with
+the MicroPython 1.27 build's mpy-cross, laid out as a ROMFS (MicroPython's read-only filesystem
+for frozen-in-place modules, written by mpremote's own VfsRomWriter) under /lib, and wrapped in
+the release image format signed by the release key.
+
+    mycroft-lc board release build --key release.key --version 0.2.0 --security-version 1 \
+        --out mycroft-lc-0.2.0.img
+
+The version is stamped into the firmware itself (common.FIRMWARE_VERSION of the compiled
+image), so the code the chip runs after the update says which release it is.
+"""
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from lightclient.chip.app import release_image as R
+from lightclient.hwtest.errors import HwTestError
+from lightclient.hwtest.paths import ROOT, firmware_dir
+
+VERSION_FILE = "lightclient/chip/app/common.py"
+VERSION_LINE = re.compile(r'^FIRMWARE_VERSION = "[^"]*"$', re.M)
+ROMFS_ROOT = "lib"   # the image's modules live under /lib of the ROMFS, as on the board's vfs
+
+
+def _manifest(root):
+    sys.path.insert(0, str(firmware_dir(root)))   # the checkout's, or the wheel's copy
+    try:
+        import manifest
+    finally:
+        sys.path.pop(0)
+    return manifest
+
+
+def default_mpy_cross(root):
+    return root / "build" / "chip" / "mpy-cross"
+
+
+def compile_modules(version, variant="native", mpy_cross=None, root=None):
+    """-> {path below lightclient's parent ("lightclient/chip/...mpy"): compiled bytes}."""
+    root = Path(root or ROOT)
+    mpy_cross = Path(mpy_cross or default_mpy_cross(root))
+    if not mpy_cross.is_file():
+        raise HwTestError("mpy_cross_missing", "no mpy-cross at %s" % mpy_cross,
+                          hint="`make chip` builds MicroPython 1.27's mpy-cross")
+    if not 0 < len(version) <= R.MAX_VERSION or not version.isprintable():
+        raise HwTestError("release_version", "the version must be 1..32 printable characters",
+                          version=version)
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        for rel in _manifest(root).variant_files(variant):
+            src = (root / rel).read_text()
+            if rel == VERSION_FILE:
+                src, n = VERSION_LINE.subn('FIRMWARE_VERSION = "%s"' % version, src)
+                if n != 1:
+                    raise HwTestError("release_version", "%s has no FIRMWARE_VERSION line"
+                                      % rel)
+            tmp = work / "src.py"
+            tmp.write_text(src)
+            mpy = work / "out.mpy"
+            r = subprocess.run([str(mpy_cross), "-s", rel, "-o", str(mpy), str(tmp)],
+                               capture_output=True, text=True)
+            if r.returncode:
+                raise HwTestError("mpy_cross", "mpy-cross failed on %s: %s"
+                                  % (rel, r.stderr.strip()[:300]))
+            out[rel[:-3] + ".mpy"] = mpy.read_bytes()
+    return out
+
+
+def romfs(files):
+    """{"a/b/c.mpy": bytes} -> a ROMFS image holding them under /lib (mpremote's writer)."""
+    from mpremote.romfs import VfsRomWriter
+    tree = {}
+    for path, data in files.items():
+        node = tree
+        parts = path.split("/")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = data
+    w = VfsRomWriter()
+
+    def put(node):
+        for name in sorted(node):
+            if isinstance(node[name], dict):
+                w.opendir(name)
+                put(node[name])
+                w.closedir()
+            else:
+                w.mkfile(name, node[name])
+    put({ROMFS_ROOT: tree})
+    return w.finalise()
+
+
+def build(key_seed, version, security_version, variant="native", mpy_cross=None, root=None):
+    """-> (release image bytes, summary dict)."""
+    from lightclient.chip.crypto import ed25519
+    files = compile_modules(version, variant, mpy_cross, root)
+    payload = romfs(files)
+    img = R.build_image(payload, version, security_version,
+                        lambda m: ed25519.sign(key_seed, m))
+    return img, {"version": version, "security_version": security_version,
+                 "variant": variant, "modules": len(files), "payload_bytes": len(payload),
+                 "image_bytes": len(img), "image_sha256": hashlib.sha256(img).hexdigest(),
+                 "release_key": ed25519.public_key(key_seed).hex()}
+
+
+def cmd_build(args):
+    from lightclient.keys import read_seed
+    img, summary = build(read_seed(args.key), args.version, args.security_version,
+                         args.variant, args.mpy_cross)
+    out = Path(args.out)
+    out.write_bytes(img)
+    summary["file"] = str(out.resolve())
+    print(json.dumps(summary, sort_keys=True) if args.json else
+          "wrote %(file)s: release %(version)s (security version %(security_version)d), "
+          "%(modules)d modules, %(image_bytes)d bytes, sha256 %(image_sha256)s" % summary)
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("release", help="release images of the chip's firmware "
+                              "(docs/ota.md)")
+    sub = p.add_subparsers(dest="release_command", required=True, metavar="ACTION")
+    b = sub.add_parser("build", help="compile the frozen firmware into a signed release image",
+                       description="Compiles the freeze manifest's modules with mpy-cross "
+                       "(MicroPython 1.27), lays them out as a ROMFS and signs the release "
+                       "image with the release key. Its SHA-256 is what a governance "
+                       "proposal approves (x/releases).")
+    b.add_argument("--key", required=True, help="the release key file (`mycroft-lc keys new`)")
+    b.add_argument("--version", required=True, help="the release's version text (1..32)")
+    b.add_argument("--security-version", type=int, required=True,
+                   help="anti-rollback floor this release raises the chip to (0..65535)")
+    b.add_argument("--variant", default="native", help="the manifest variant (native: what "
+                   "the board's firmware freezes)")
+    b.add_argument("--mpy-cross", help="mpy-cross of MicroPython 1.27 (default: make chip's)")
+    b.add_argument("--out", required=True, help="the image file to write")
+    b.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    b.set_defaults(func=cmd_build)
