@@ -33,7 +33,7 @@ import time
 
 SECRET_SIZE = 32
 TICK_MS = 500
-CHUNK = 4096
+CHUNK = 256       # what one read of the chip's UART returns at most (its RX buffer)
 
 
 class SlowFlash:
@@ -140,6 +140,8 @@ def serve(make_fw, out_fd):
     line_out = open("/dev/fd/%d" % out_fd, "wb")
     poll = select.poll()
     poll.register(line_in, select.POLLIN)
+    rx, one = bytearray(CHUNK), bytearray(1)
+    rx_view = memoryview(rx)
     t0 = time.ticks_ms()
     while True:
         ready = poll.poll(TICK_MS)
@@ -147,16 +149,20 @@ def serve(make_fw, out_fd):
         if not ready:
             fw.tick(now)
             continue
-        data = bytearray(line_in.read(1))  # poll said readable: one byte never blocks
-        if not data:
+        # poll said readable: one byte never blocks. Read into the one buffer, as the chip's
+        # UART driver fills its RX buffer outside the heap: growing a bytearray byte by byte
+        # would fragment the heap the firmware lives in.
+        if not line_in.readinto(one):
             return  # the host closed the line
-        while len(data) < CHUNK and poll.poll(0):
-            b = line_in.read(1)
-            if not b:
+        rx[0] = one[0]
+        n = 1
+        while n < CHUNK and poll.poll(0):
+            if not line_in.readinto(one):
                 break
-            data += b
+            rx[n] = one[0]
+            n += 1
         try:
-            out = fw.feed(data, now)
+            out = fw.feed(rx_view[:n], now)
         except Exception as e:  # a bug in the firmware must not take the board down: log, drop
             print("firmware error:", repr(e))
             sys.print_exception(e)
