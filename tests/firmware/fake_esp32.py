@@ -15,10 +15,10 @@
 # esp_ota_set_boot_partition verifies that the slot holds an app image (esp_image_verify);
 # here `image_ok(slot head)`, by default the app image's magic byte 0xE9.
 # A power cut: `cut_after` flash operations (erase or program) are allowed, the next raises
-# PowerCut before it happens.
+# PowerCut before it happens. Written in the subset CPython and MicroPython 1.27 share, so the
+# chip's 32-bit interpreter runs it too (tests/chip32/test_partition_slots32.py).
 import struct
-import types
-import zlib
+from binascii import crc32
 
 ESP_ERR_INVALID_ARG = 0x102
 ESP_ERR_INVALID_SIZE = 0x104
@@ -51,6 +51,10 @@ def _subtype(p):
     return known[s] if s in known else int(s, 0)
 
 
+class Module:
+    """What `import esp32` gives: Partition and NVS."""
+
+
 class Chip:
     """One board: its flash, NVS, the running slot; `module` is what `import esp32` gives."""
 
@@ -64,8 +68,9 @@ class Chip:
         self.running = None
         self.cut_after = None
         self.calls = []   # the ESP-IDF OTA calls the firmware made
-        self.module = types.SimpleNamespace(Partition=self._partition_class(),
-                                            NVS=self._nvs_class())
+        self.module = Module()
+        self.module.Partition = self._partition_class()
+        self.module.NVS = self._nvs_class()
 
     # --- flash ---------------------------------------------------------------------------------
 
@@ -106,7 +111,7 @@ class Chip:
     @staticmethod
     def _crc(seq):
         # esp_rom_crc32_le(UINT32_MAX, &ota_seq, 4): zlib's crc32 continuing from UINT32_MAX
-        return zlib.crc32(struct.pack("<I", seq), 0xFFFFFFFF)
+        return crc32(struct.pack("<I", seq), 0xFFFFFFFF)
 
     def _valid(self, e):
         # bootloader_common_ota_select_valid (ESP-IDF v5)
