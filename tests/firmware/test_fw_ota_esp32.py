@@ -152,7 +152,8 @@ def test_a_trial_not_confirmed_is_rolled_back_by_the_bootloader(main_py, chain):
     assert b.boot() == "slot 1" and b.running() == "0.2.0"
 
 
-def test_an_image_failing_its_self_check_is_marked_invalid_and_the_chip_resets(main_py, chain):
+def test_an_image_failing_its_self_check_is_marked_invalid_and_the_chip_resets(main_py, chain,
+                                                                              monkeypatch):
     b = provisioned(main_py, chain)
     b.upload(base.V2)
     b.test_image(base.V2)
@@ -160,10 +161,12 @@ def test_an_image_failing_its_self_check_is_marked_invalid_and_the_chip_resets(m
     b.chip.flash[p["offset"] + 5000] ^= 0x10   # the slot changed between the check and the boot
     b.chip.power_on()
     b.main.esp32 = b.chip.module
+    monkeypatch.setattr(b.main, "load_board", lambda: b.board)
+    monkeypatch.setattr(b.main, "open_uart", lambda board: None)
     with pytest.raises(Rebooted):              # main(): machine.reset() before serving
-        b.main.load_board = lambda: b.board
-        b.main.open_uart = lambda board: None
         b.main.main()
+    entries = otadata.OtaData(b.fw.device.ota.otadata.dev).entries()
+    assert (2, otadata.INVALID) in entries     # the trial's entry, marked by the firmware
     assert b.boot() == "slot 0" and b.running() == "0.1.0"
 
 
