@@ -15,7 +15,7 @@ import time
 import esp32
 import machine
 
-from lightclient.chip.app import boot, efuse_state
+from lightclient.chip.app import boot, efuse_state, partition_slots
 
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"
@@ -108,6 +108,31 @@ def open_uart(board):
                         txbuf=1024, timeout=0)
 
 
+def release_key(board):
+    """The release key's Ed25519 public key (hex "release_key" of /board.json, written when the
+    board is provisioned), or None: then the chip takes no update (check `release_key`)."""
+    k = board.get("release_key")
+    if not isinstance(k, str) or len(k) != 64:
+        return None
+    try:
+        return binascii.unhexlify(k)
+    except ValueError:
+        return None
+
+
+def ota_slots(board):
+    """(slots, otadata, running slot) on esp32.Partition (app/partition_slots.py): ESP-IDF's
+    bootloader already chose the slot; (None, None, 0) on a board without them. A table that
+    disagrees with the board definition leaves the board without updates, and says why."""
+    try:
+        found = partition_slots.open_slots(esp32.Partition, board)
+    except Exception as e:   # the link must come up to say why
+        return None, None, 0, "ota: " + str(e)[:120]
+    if found is None:
+        return None, None, 0, None
+    return found + (None,)
+
+
 def build(board):
     nvs = esp32.NVS(NVS_NAMESPACE)
     part = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["store"]["partition"])
@@ -118,7 +143,11 @@ def build(board):
             "build": board.get("micropython_firmware", ""),
             "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
             "firmware_hash": firmware_hash(),
-            "key_protection": key_protection(board["chip"])}
+            "key_protection": key_protection(board["chip"]),
+            "release_key": release_key(board)}
+    slots, otadata, running, why = ota_slots(board)
+    if why is not None:
+        info["boot"] = why
     paylog = None
     if board.get("paylog"):  # the payment counter log's own two sectors
         pl = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=board["paylog"]["partition"])
@@ -133,7 +162,7 @@ def build(board):
         # The link still answers; status says why the store is unavailable.
         return boot.build(part[0], None, info, os.urandom, None, e)
     return boot.build(part[0], secret, info, os.urandom, NvsCounter(nvs), paylog=paylog,
-                      seqlog=seqlog)
+                      seqlog=seqlog, slots=slots, otadata=otadata, running=running)
 
 
 class Clock:
@@ -176,7 +205,12 @@ def serve(uart, fw, iterations=None):
 def main():
     board = load_board()
     uart = open_uart(board)
-    serve(uart, build(board))
+    fw = build(board)
+    if fw.device.ota is not None and fw.device.ota.reboot_needed:
+        # the trial image failed its self-check and is marked invalid: the bootloader starts
+        # the previous slot
+        machine.reset()
+    serve(uart, fw)
 
 
 if __name__ == "__main__":

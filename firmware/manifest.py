@@ -35,6 +35,8 @@ COMMON = [
     "lightclient/chip/app/lc_group.py",
     "lightclient/chip/app/os_group.py",
     "lightclient/chip/app/ota.py",
+    "lightclient/chip/app/otadata.py",
+    "lightclient/chip/app/partition_slots.py",
     "lightclient/chip/app/pay_group.py",
     "lightclient/chip/app/payments.py",
     "lightclient/chip/app/release_image.py",

@@ -4,8 +4,8 @@ include("../../manifest.py", variant="native")
 # The emulated board's glue (firmware/emulated32.py) keeps the lcstore partition in a host file:
 # the store's file block device, which a board (esp32.Partition) does not need.
 module("lightclient/chip/store/filedev.py", base_path="../../..")
-# ... and plays the second-stage bootloader's slot choice in ESP-IDF's otadata format (a chip has
-# ESP-IDF's own behind esp32.Partition.set_boot / mark_app_valid_cancel_rollback).
-module("lightclient/chip/app/otadata.py", base_path="../../..")
+# ... and plays the second-stage bootloader's slot choice in ESP-IDF's otadata format with
+# lightclient/chip/app/otadata.py (frozen by the include above: a chip's firmware reads otadata
+# too, app/partition_slots.py).
 # The emulated board's bootloader (slot choice, image check, the slot's ROMFS mounted).
 module("emulated_boot.py", base_path="../..")

@@ -1,0 +1,242 @@
+# A real board's firmware updates: firmware/main.py on CPython with a stand-in for MicroPython's
+# esp32 module (fake_esp32.py: esp32.Partition over the board's whole flash, ESP-IDF's otadata
+# rules for set_boot, mark_app_valid_cancel_rollback and the bootloader), so the slots are
+# lightclient/chip/app/partition_slots.py's. The same upload / test / confirm / rollback /
+# power-cut cases as the emulated board's (test_fw_ota.py, whose helpers drive it).
+import collections
+import importlib.util
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from lightclient.chip.app import ota, otadata
+
+import fake_esp32
+import test_fw_ota as base
+
+REPO = Path(__file__).resolve().parents[2]
+BOARD = json.loads((REPO / "board" / "esp32-devkitc.json").read_text())
+
+
+def release_or_app(head):
+    """ESP-IDF verifies an app image at set_boot; these tests' slots hold release images (the
+    release build does not wrap an ESP-IDF app: docs/ota.md, "What the slots can hold")."""
+    return head[:4] == b"MLCI" or fake_esp32.app_image(head)
+
+
+class Rebooted(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def main_py():
+    """firmware/main.py imported once with stand-ins for esp32 and machine; each board sets
+    main.esp32 to its own chip's module."""
+    saved = {k: sys.modules.get(k) for k in ("esp32", "machine")}
+    chip = fake_esp32.Chip(BOARD)
+
+    def reset():
+        raise Rebooted
+    sys.modules["esp32"] = chip.module
+    sys.modules["machine"] = types.SimpleNamespace(
+        UART=None, reset=reset, unique_id=lambda: b"\x24\x0a\xc4\x01\x02\x03",
+        mem32=collections.defaultdict(int))
+    try:
+        spec = importlib.util.spec_from_file_location("fw_main_esp32",
+                                                      REPO / "firmware" / "main.py")
+        main = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(main)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    return main
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return base.ReleaseChain(b"\x42" * 32, board=BOARD["name"])
+
+
+class ChipBoard(base.Board):
+    """An ESP32 (fake_esp32.Chip) running firmware/main.py: each boot is a power-up (ESP-IDF's
+    bootloader, then main.build), the image group's requests go to the firmware it built."""
+
+    def __init__(self, main, image_ok=release_or_app, chip=None):
+        self.main = main
+        self.chip = chip or fake_esp32.Chip(BOARD, image_ok=image_ok)
+        self.board = dict(BOARD, release_key=base.REL_PUB.hex())
+        self.release_key = base.REL_PUB
+        self.boot()
+
+    def snapshot(self):
+        return bytes(self.chip.flash), dict(self.chip.nvs)
+
+    def _start(self):
+        self.chip.power_on()
+        self.main.esp32 = self.chip.module
+        self.fw = self.main.build(self.board)
+        return self.fw.info.get("boot")
+
+    def slot_bytes(self, label, n):
+        p = self.chip.part(label)
+        return bytes(self.chip.flash[p["offset"]:p["offset"] + n])
+
+
+def provisioned(main, chain, **kw):
+    b = ChipBoard(main, **kw)
+    d = b.fw.device
+    d.generate_key(False)
+    d.set_checkpoint(chain.checkpoint(1), None, None, False)
+    d.submit_update(chain.release_update(1, 2, [base.V2, base.V3, base.UNSIGNED,
+                                                base.TAMPERED]), chain.now(2))
+    return b
+
+
+def test_the_chip_finds_its_slots_by_the_boards_labels(main_py):
+    b = ChipBoard(main_py)
+    o = b.fw.device.ota
+    assert o is not None and o.running == 0 and b.fw.info["boot"] == "slot 0"
+    assert [s.size for s in o.slots] == [0x160000, 0x160000]
+    assert o.release_key == base.REL_PUB
+    # a board definition of the one-`factory` layout (or a chip running from it): no update
+    old = dict(BOARD, partitions=[p for p in BOARD["partitions"] if p["name"] != "ota_1"])
+    b.board = old
+    b.boot()
+    assert b.fw.device.ota is None
+
+
+def test_signed_and_approved_image_is_tried_then_confirmed_through_esp_idf(main_py, chain):
+    b = provisioned(main_py, chain)
+    assert b.running() == "0.1.0"
+    r = b.upload(base.V2)
+    assert r.off == len(base.V2) and r.match is True
+    b.test_image(base.V2)
+    assert b.chip.calls == [("set_boot", "ota_1")]
+    assert b.boot() == "trial of slot 1" and b.chip.running == "ota_1"
+    assert b.running() == "0.2.0" and b.fw.device.status()["image_trial"]
+    b.confirm()
+    assert b.chip.calls[-1] == ("mark_app_valid_cancel_rollback",)
+    assert b.boot() == "slot 1" and b.running() == "0.2.0"
+    assert b.fw.device.status()["security_version"] == 1
+    assert b.slot_bytes("ota_1", len(base.V2)) == base.V2
+
+
+@pytest.mark.parametrize("img,rc", [(base.UNSIGNED, ota.IMG_INVALID_HASH),
+                                    (base.TAMPERED, ota.IMG_INVALID_HASH),
+                                    (base.UNAPPROVED, ota.IMG_INVALID_HASH)])
+def test_refused_images_never_reach_set_boot(main_py, chain, img, rc):
+    b = provisioned(main_py, chain)
+    b.upload(img)
+    assert b.test_image(img) == {"err": {"group": 1, "rc": rc}}
+    assert b.chip.calls == []
+    assert b.boot() == "slot 0" and b.running() == "0.1.0"
+
+
+def test_a_trial_not_confirmed_is_rolled_back_by_the_bootloader(main_py, chain):
+    b = provisioned(main_py, chain)
+    b.upload(base.V2)
+    b.test_image(base.V2)
+    assert b.boot() == "trial of slot 1"
+    assert b.boot() == "rolled back: the trial image was not confirmed"
+    assert b.chip.running == "ota_0" and b.running() == "0.1.0"
+    assert b.fw.device.status()["security_version"] == 0
+    b.test_image(base.V2)            # the slot still holds it: tried again, then kept
+    assert b.boot() == "trial of slot 1"
+    b.confirm()
+    assert b.boot() == "slot 1" and b.running() == "0.2.0"
+
+
+def test_an_image_failing_its_self_check_is_marked_invalid_and_the_chip_resets(main_py, chain,
+                                                                              monkeypatch):
+    b = provisioned(main_py, chain)
+    b.upload(base.V2)
+    b.test_image(base.V2)
+    p = b.chip.part("ota_1")
+    b.chip.flash[p["offset"] + 5000] ^= 0x10   # the slot changed between the check and the boot
+    b.chip.power_on()
+    b.main.esp32 = b.chip.module
+    monkeypatch.setattr(b.main, "load_board", lambda: b.board)
+    monkeypatch.setattr(b.main, "open_uart", lambda board: None)
+    with pytest.raises(Rebooted):              # main(): machine.reset() before serving
+        b.main.main()
+    entries = otadata.OtaData(b.fw.device.ota.otadata.dev).entries()
+    assert (2, otadata.INVALID) in entries     # the trial's entry, marked by the firmware
+    assert b.boot() == "slot 0" and b.running() == "0.1.0"
+
+
+def test_an_upload_cancels_a_pending_slot_in_esp_idfs_format(main_py, chain):
+    b = provisioned(main_py, chain)
+    b.upload(base.V2)
+    b.test_image(base.V2)
+    b.upload(base.V3)                     # before the reset: the pending start is cancelled
+    assert b.boot() == "slot 0"
+    b.upload(base.V3)
+    b.test_image(base.V3)
+    assert b.boot() == "trial of slot 1" and b.running() == "0.3.0"
+
+
+def test_esp_idf_refuses_a_slot_that_holds_no_app_image(main_py, chain):
+    """ESP-IDF's set_boot verifies an app image: a release image of modules alone is refused by
+    name, nothing changes, the old image runs on."""
+    b = provisioned(main_py, chain, image_ok=fake_esp32.app_image)
+    b.upload(base.V2)
+    assert b.test_image(base.V2) == {"err": {"group": 1, "rc": ota.IMG_INVALID_IMAGE_HEADER}}
+    with pytest.raises(ota.OtaError) as e:
+        b.fw.device.ota.otadata.set_boot(1)
+    assert e.value.check == "ota_set_boot"
+    assert b.boot() == "slot 0" and b.running() == "0.1.0"
+
+
+def test_the_entries_esp_idf_writes_are_the_ones_the_emulated_board_writes(main_py, chain):
+    """The same update on both boards leaves otadata byte for byte the same (the emulated
+    bootloader's app/otadata.py against ESP-IDF's rules in fake_esp32)."""
+    b = provisioned(main_py, chain)
+    e = base.provisioned(base.ReleaseChain(b"\x42" * 32))   # test_fw_ota's board "test"
+    od = b.chip.part("otadata")
+    for step in ("upload", "test", "boot", "confirm", "boot"):
+        for x in (b, e):
+            if step == "upload":
+                x.upload(base.V2)
+            elif step == "test":
+                x.test_image(base.V2)
+            elif step == "boot":
+                x.boot()
+            else:
+                x.confirm()
+        assert bytes(b.chip.flash[od["offset"]:od["offset"] + 8192]) == \
+            bytes(e.otadata_dev.data), step
+    assert otadata.OtaData(b.fw.device.ota.otadata.dev).select() == 1
+
+
+def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(main_py, chain):
+    start = provisioned(main_py, chain).snapshot()
+    cuts = n = 0
+    while True:
+        chip = fake_esp32.Chip(BOARD, flash=start[0], nvs=start[1], image_ok=release_or_app)
+        b = ChipBoard(main_py, chip=chip)
+        chip.cut_after = n
+        try:
+            b.upload(base.V2, chunk=4096)
+            b.test_image(base.V2)
+            b.boot()
+            b.confirm()
+            b.boot()
+            finished = True
+        except fake_esp32.PowerCut:
+            finished = False
+        chip.cut_after = None
+        b.boot()   # power back on
+        assert b.fw.device.store is not None, "store lost at cut %d" % n
+        assert b.running() in ("0.1.0", "0.2.0"), n
+        if finished:
+            assert b.running() == "0.2.0"
+            break
+        cuts += 1
+        n += 1
+    assert cuts > 20
