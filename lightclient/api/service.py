@@ -27,7 +27,8 @@ H_AGREED = "X-Lightclient-Agreed"   # a witness confirmed the head: true, false 
                                     # in time: verified, not cross-checked), unknown (not asked)
 H_ERROR = "X-Lightclient-Error"
 H_QUEUE_ID = "X-Lightclient-Queue-Id"
-H_SKILL_USE = "X-Lightclient-Skill-Use"   # counted:<skill>:<epoch>:<uses>, repeat, not_counted:<check>
+H_SKILL_USE = "X-Lightclient-Skill-Use"   # counted:<skill>:<epoch>:<uses> | repeat
+                                          # | not_counted:<check>
 
 METRIC_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FRESH_FOR_S = 2.0

@@ -12,6 +12,7 @@ are not uses. The epoch is that of verified block time (the chain's header, x/us
 epoch_seconds), never the Pi's clock; the count goes to the durable counter file
 (usage_counter.py), which only tokens leave."""
 
+import threading
 from collections import OrderedDict
 
 from lightclient import usage_tokens as U
@@ -46,6 +47,7 @@ class SkillUses:
         self.epoch_now = epoch_now
         self.recent = recent
         self.seen = OrderedDict()        # (interaction, skill) -> None, oldest first
+        self.lock = threading.Lock()     # two reports of one interaction at once count once
 
     def count(self, name, data):
         """-> None (not a use), or {"skill", "epoch", "uses"} with uses None for an interaction
@@ -55,14 +57,15 @@ class SkillUses:
             return None
         skill, ident = use
         key = (ident, skill)
-        if ident is not None and key in self.seen:
-            return {"skill": skill, "epoch": None, "uses": None}
-        epoch = self.epoch_now()
-        uses = self.counter.add(epoch, skill)
-        if ident is not None:
-            self.seen[key] = None
-            while len(self.seen) > self.recent:
-                self.seen.popitem(last=False)
+        with self.lock:
+            if ident is not None and key in self.seen:
+                return {"skill": skill, "epoch": None, "uses": None}
+            epoch = self.epoch_now()
+            uses = self.counter.add(epoch, skill)
+            if ident is not None:
+                self.seen[key] = None
+                while len(self.seen) > self.recent:
+                    self.seen.popitem(last=False)
         return {"skill": skill, "epoch": epoch, "uses": uses}
 
 
