@@ -203,6 +203,20 @@ def test_the_provider_redeems_and_its_balance_is_proven(world):
         before + ch["redeemed"]
 
 
+def test_a_restarted_router_continues_from_the_chips_lanes(world):
+    """A new router (a restart: nothing in memory) pays the nonce after the last one the chip
+    signed (its status' lanes), above what the chain redeemed and the provider holds."""
+    a = world["a"]
+    signed = world["pay"].signed_lanes()[(CH_A, router.LANE)]
+    held = a.provider.latest[(CH_A, router.LANE)][:2]
+    assert signed[0] > held[0]           # the chip signed a voucher A never accepted (above)
+    fresh = router.PaidRouter(router.LightClientReads(world["client"]), world["pay"],
+                              world["chain"], {PA[2]: CH_A})
+    doc, attempts, _h = fresh.call("/stt?lang=en-us", _flac("hello"), "audio/x-flac")
+    assert doc["transcripts"] == ["hello"] and [x["outcome"] for x in attempts] == ["answered"]
+    assert a.provider.latest[(CH_A, router.LANE)][:2] == (signed[0] + 1, signed[1] + PRICE_A)
+
+
 def test_failover_to_the_second_provider_when_the_first_is_stopped(world):
     world["a"].stop()
     assert _ovos_stt(world).stt(_flac("good morning"), "en-us", 1) == ["good morning"]
