@@ -4,9 +4,11 @@ the SMP client of the payments group, and the check a Pi or provider makes of a 
 from __future__ import annotations
 
 from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import backend
 from lightclient.chip.pay import caps as C
 from lightclient.chip.pay import voucher as V
+from lightclient.chip.pay.ledger import MAX_LANES
 from lightclient.chip.smp import header as H
 from lightclient.chip.smp import pay as P
 
@@ -36,6 +38,25 @@ def verify_voucher(spender: bytes, signed: bytes, sig: bytes) -> V.Voucher:
     return v
 
 
+def status_lanes(st) -> dict:
+    """The status answer's `lanes` ([channel, lane, nonce, amount] each, at most the chip's 16)
+    checked as bytes off a serial line are: DecodeError `pay_status_lanes` if malformed. A chip
+    without caps signed nothing and reports no lanes."""
+    lanes = st.get("lanes", []) if isinstance(st, dict) else None
+    if not isinstance(lanes, list) or len(lanes) > MAX_LANES:
+        raise DecodeError("pay_status_lanes", "the chip's lanes are not a list of at most %d"
+                          % MAX_LANES)
+    out = {}
+    for item in lanes:
+        if not (isinstance(item, list) and len(item) == 4
+                and isinstance(item[0], (bytes, bytearray)) and 1 <= len(item[0]) <= V.MAX_CHANNEL
+                and all(type(x) is int and 0 <= x < 1 << 64 for x in item[1:])
+                and item[1] < 1 << 32):
+            raise DecodeError("pay_status_lanes", "a lane is not [channel, lane, nonce, amount]")
+        out[(bytes(item[0]), item[1])] = (item[2], item[3])
+    return out
+
+
 class PayClient:
     """The payments group over an McuClient (SMP v1: refusals carry their check name)."""
 
@@ -47,6 +68,11 @@ class PayClient:
 
     def status(self) -> dict:
         return self._req(H.OP_READ, P.STATUS)
+
+    def signed_lanes(self) -> dict:
+        """{(channel, lane): (nonce, amount)} of the latest voucher the chip signed on each lane
+        (its counter log, through its status): the authority on what was signed."""
+        return status_lanes(self.status())
 
     def spender_key(self) -> bytes:
         return bytes(self._req(H.OP_WRITE, P.SPENDER_KEY)["pub"])

@@ -7,10 +7,12 @@ import os
 import threading
 
 from lightclient.atomic_file import write_atomic
+from lightclient.chip.core.errors import StoreError
 from lightclient.usage_tokens import _skill_id
 
 FILE = "usage-counts.json"
 MAX_SKILLS = 256               # per epoch: a bounded file whatever skills report
+MAX_FILE = 1 << 20             # read no more (256 skills x a few epochs is far below)
 
 
 class UsageCounter:
@@ -20,12 +22,20 @@ class UsageCounter:
 
     def _load(self):
         try:
-            with open(self.path) as f:
-                doc = json.load(f)
+            with open(self.path, "rb") as f:
+                data = f.read(MAX_FILE + 1)
         except FileNotFoundError:
             return {}
-        if not isinstance(doc, dict):
-            raise ValueError("usage counts file is not an object")
+        try:
+            doc = json.loads(data) if len(data) <= MAX_FILE else None
+        except ValueError:
+            doc = None
+        if not (isinstance(doc, dict) and all(
+                isinstance(e, str) and e.isascii() and e.isdigit() and isinstance(per, dict)
+                and all(isinstance(n, int) and n > 0 for n in per.values())
+                for e, per in doc.items())):
+            raise StoreError("usage_counts_file", "the usage counts file is not {epoch: {skill: "
+                             "uses}} within %d bytes" % MAX_FILE, path=self.path)
         return doc
 
     def _save(self, doc):
@@ -36,9 +46,14 @@ class UsageCounter:
         _skill_id(skill_id)
         with self.lock:
             doc = self._load()
+            # the issuer takes the current epoch or the one before: older uses are no tokens
+            # any more, and dropping them keeps the file bounded
+            for e in [e for e in doc if int(e) < int(epoch) - 1]:
+                del doc[e]
             per = doc.setdefault(str(int(epoch)), {})
             if skill_id not in per and len(per) >= MAX_SKILLS:
-                raise ValueError("more than %d skills in one epoch" % MAX_SKILLS)
+                raise StoreError("usage_counts_full", "more than %d skills in one epoch"
+                                 % MAX_SKILLS, epoch=int(epoch))
             per[skill_id] = int(per.get(skill_id, 0)) + int(n)
             self._save(doc)
             return per[skill_id]

@@ -144,6 +144,10 @@ def build_app(args, sock=None):
     token = read_tokens(args.token_file) if args.token_file else None
     app = ApiApp(client, cfg.device_uuid, cfg.chain_id, signer, queue, token, port=args.port,
                  sock=sock, writer=writer)
+    if writer is not None:                  # skill uses in epochs of x/usage (verified time)
+        from lightclient.api.skill_uses import SkillUses, chain_epoch
+        from lightclient.usage_counter import UsageCounter
+        app.service.uses = SkillUses(UsageCounter(cfg.state_dir), chain_epoch(writer))
     if getattr(args, "stt_channel", None) or getattr(args, "stt_local", False):
         app.service.stt = stt_router(args, client, cfg, signer)
     return app

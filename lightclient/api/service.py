@@ -27,6 +27,8 @@ H_AGREED = "X-Lightclient-Agreed"   # a witness confirmed the head: true, false 
                                     # in time: verified, not cross-checked), unknown (not asked)
 H_ERROR = "X-Lightclient-Error"
 H_QUEUE_ID = "X-Lightclient-Queue-Id"
+H_SKILL_USE = "X-Lightclient-Skill-Use"   # counted:<skill>:<epoch>:<uses> | repeat
+                                          # | not_counted:<check>
 
 METRIC_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FRESH_FOR_S = 2.0
@@ -120,6 +122,7 @@ class DeviceService:
         self.on_queued = on_queued                   # wakes the submitter
         self.submitter = None                        # set by the app, for the status route
         self.stt = None                              # providers.router.PaidRouter: POST /v1/stt
+        self.uses = None                             # skill_uses.SkillUses: the metric route
 
     # -- entry point ------------------------------------------------------------------------
     def handle(self, method, path, headers, body=b""):
@@ -190,8 +193,12 @@ class DeviceService:
             if not METRIC_NAME.match(rest[1]):
                 return _error(400, "metric_name", "metric name must be [A-Za-z0-9_.-]{1,64}")
             data = _json_body(body)
-            return self._write("metrics", {"name": rest[1], "data": data},
-                               extra={"metric": data, "upload_data": {"uploaded": False}})
+            counted = self._count_use(rest[1], data)
+            r = self._write("metrics", {"name": rest[1], "data": data},
+                            extra={"metric": data, "upload_data": {"uploaded": False}})
+            if counted:
+                r.headers[H_SKILL_USE] = counted
+            return r
         elif method == "PATCH" and route == "":
             # Core/platform version report: the personal backend drops it too.
             _json_body(body)
@@ -201,6 +208,23 @@ class DeviceService:
             # personal backend does.
             return Response(200, _json_body(body))
         return _error(404, "not_found", "not served by the light client's device API")
+
+    def _count_use(self, name, data):
+        """A skill handler's report counts one use (skill_uses.py) whatever becomes of the metric
+        write; -> the X-Lightclient-Skill-Use value, or None when the metric is not a use."""
+        if self.uses is None:
+            return None
+        try:
+            c = self.uses.count(name, data)
+        except LightClientError as e:       # a bad skill id, or no verified time to count in
+            return "not_counted:" + e.check
+        except OSError:                      # the counter file cannot be written now
+            return "not_counted:usage_counts_write"
+        if c is None:
+            return None
+        if c["uses"] is None:
+            return "repeat"
+        return "counted:%s:%d:%d" % (c["skill"], c["epoch"], c["uses"])
 
     def _read(self, route):
         pr, elapsed = self.records.get()

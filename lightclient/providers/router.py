@@ -17,6 +17,7 @@ from lightclient.providers.service import H_REFUSED, voucher_headers
 
 LANE = 0                       # the default lane: one router per service and channel
 MAX_ANSWER = 64 * 1024
+NONCE_REFUSALS = ("nonce_old", "nonce_reused", "amount_decreasing")  # the chip signed further
 
 
 class NoAnswer(LightClientError):
@@ -59,7 +60,11 @@ class PaidRouter:
         self.local = local
         self.timeout_s = timeout_s
         self.monotonic = monotonic
-        self.lanes = {}            # channel id -> (nonce, amount) of the latest voucher signed
+        # (channel id, lane) -> (nonce, amount) of the latest voucher the chip signed: read from
+        # the chip (its counter log) at the first voucher and again after a nonce refusal, then
+        # kept up to date here. Never the Pi's memory alone: a restart or another signer on the
+        # lane would otherwise make the chip refuse the next nonce as old.
+        self.signed = None
         self._spender = None
 
     def spender(self):
@@ -84,16 +89,26 @@ class PaidRouter:
         return header, out
 
     def _voucher(self, p, ch):
-        """The chip signs the lane's next voucher: the latest signed (here, or the chain's
-        redeemed one) plus the provider's proven price. -> (voucher, sig, previous state)."""
-        cid = ch["id"]
+        """The chip signs the lane's next voucher: the latest it signed (its own status), or the
+        chain's redeemed one if later, plus the provider's proven price. A nonce refusal (the
+        chip signed further since it was read) reads the chip again and asks once more.
+        -> (voucher, sig, previous state)."""
+        key = (ch["id"], self.lane)
         redeemed = {lane: (n, a) for lane, n, a in ch["lanes"]}.get(self.lane, (0, 0))
-        prev = self.lanes.get(cid, (0, 0))
-        nonce, amount = max(prev, redeemed)
-        r = self.pay.sign_voucher(self.chain_id, cid, self.lane, nonce + 1, amount + p["price"],
-                                  ch["denom"])
-        self.lanes[cid] = (nonce + 1, amount + p["price"])
-        return bytes(r["voucher"]), bytes(r["sig"]), prev
+        for again in (False, True):
+            if self.signed is None or again:
+                self.signed = self.pay.signed_lanes()
+            prev = self.signed.get(key, (0, 0))
+            nonce, amount = max(prev, redeemed)
+            try:
+                r = self.pay.sign_voucher(self.chain_id, ch["id"], self.lane, nonce + 1,
+                                          amount + p["price"], ch["denom"])
+            except LightClientError as e:
+                if again or e.check not in NONCE_REFUSALS:
+                    raise
+                continue
+            self.signed[key] = (nonce + 1, amount + p["price"])
+            return bytes(r["voucher"]), bytes(r["sig"]), prev
 
     def _post(self, url, body, headers):
         req = urllib.request.Request(url, data=body, headers=headers,
@@ -133,7 +148,7 @@ class PaidRouter:
                 reason = getattr(e, "reason", e)
                 if isinstance(reason, ConnectionRefusedError):
                     # nothing was sent: the same voucher (the chip signs it again) next time
-                    self.lanes[ch["id"]] = prev
+                    self.signed[(ch["id"], self.lane)] = prev
                     outcome = "down"
                 else:
                     outcome = "timeout" if "timed out" in str(reason) else "failed"

@@ -146,6 +146,76 @@ def service(tmp_path, seed_file):
     return svc, client, q
 
 
+
+# -- skill uses (docs/usage-tokens.md, "Counting uses") -----------------------------------------
+def handler_report(skill, ident="ident-1", handler="handle_weather"):
+    """What mycroft-core's skill handler wrapper reports (report_timing, system skill_handler)."""
+    return json.dumps({"id": ident, "system": "skill_handler", "start_time": 1.7e9, "time": 0.2,
+                       "handler": handler, "skill_id": skill}).encode()
+
+
+def test_the_metric_route_counts_a_skill_handlers_run_per_epoch_of_verified_time(service,
+                                                                                   tmp_path):
+    from lightclient.api.skill_uses import SkillUses
+    from lightclient.usage_counter import UsageCounter
+    svc, client, q = service
+    epoch_s = 600
+
+    def epoch_now():            # stands in for chain_epoch: the verified header's time
+        return client.device_record(UUID).header_time_ns // 10 ** 9 // epoch_s
+    e0 = 1_700_000_000 // epoch_s
+    (tmp_path / "state").mkdir()
+    svc.uses = SkillUses(UsageCounter(str(tmp_path / "state")), epoch_now)
+
+    def post(name, body):
+        return svc.handle("POST", "/v1/device/%s/metric/%s" % (UUID, name), {}, body)
+    r = post("timing", handler_report("Mycroft-Weather.mycroftai"))
+    assert r.status == 202
+    assert r.headers["X-Lightclient-Skill-Use"] == "counted:mycroft-weather.mycroftai:%d:1" % e0
+    # a second handler of the same interaction and skill is not a second use; another skill is
+    assert post("timing", handler_report("mycroft-weather.mycroftai", handler="converse")
+                ).headers["X-Lightclient-Skill-Use"] == "repeat"
+    assert post("timing", handler_report("mycroft-joke.mycroftai")).headers[
+        "X-Lightclient-Skill-Use"] == "counted:mycroft-joke.mycroftai:%d:1" % e0
+    # not uses: the intent service's timing, a skill's own metric, an STT timing
+    for name, body in (("timing", b'{"id": "i2", "system": "intent_service", "intent_type": "x"}'),
+                       ("weather", handler_report("mycroft-weather.mycroftai", "i3")),
+                       ("timing", b'{"stt": 0.25}')):
+        assert "X-Lightclient-Skill-Use" not in post(name, body).headers
+    assert post("timing", handler_report("no skill!", "i4")).headers[
+        "X-Lightclient-Skill-Use"] == "not_counted:skill_id"
+    # nothing verified now: not counted (and not guessed from the Pi's clock)
+    client.fail = NoData("no_verified_data", "nothing verified")
+    assert post("timing", handler_report("mycroft-weather.mycroftai", "i5")).headers[
+        "X-Lightclient-Skill-Use"] == "not_counted:no_verified_data"
+    client.fail = None
+    # the next epoch of block time; a restart keeps the counts (the queue is full by now: the
+    # metric write is refused, the use still counts)
+    client.proven.header_time_ns += epoch_s * 10 ** 9
+    svc.uses = SkillUses(UsageCounter(str(tmp_path / "state")), epoch_now)
+    r = post("timing", handler_report("mycroft-weather.mycroftai", "i6"))
+    assert r.status == 507
+    assert r.headers["X-Lightclient-Skill-Use"] == "counted:mycroft-weather.mycroftai:%d:1" \
+        % (e0 + 1)
+    post("timing", handler_report("mycroft-weather.mycroftai", "i7"))
+    assert UsageCounter(str(tmp_path / "state")).counts() == {
+        e0: {"mycroft-weather.mycroftai": 1, "mycroft-joke.mycroftai": 1},
+        e0 + 1: {"mycroft-weather.mycroftai": 2}}
+
+
+def test_the_use_counter_file_is_checked_and_keeps_only_epochs_that_can_become_tokens(tmp_path):
+    from lightclient.chip.core.errors import StoreError
+    from lightclient.usage_counter import UsageCounter
+    c = UsageCounter(str(tmp_path))
+    c.add(10, "a"), c.add(11, "a"), c.add(12, "b")
+    assert c.counts() == {11: {"a": 1}, 12: {"b": 1}}     # the issuer takes 12 or 11 only
+    for bad in (b"[]", b"{not json", b'{"x1": {}}', b'{"1": {"a": -1}}',
+                '{"\u00b2": {}}'.encode(), b" " * (1 << 20) + b"{}"):
+        (tmp_path / "usage-counts.json").write_bytes(bad)
+        with pytest.raises(StoreError) as e:
+            c.add(12, "a")
+        assert e.value.check == "usage_counts_file", bad[:20]
+
 # -- signer ----------------------------------------------------------------------------------
 def test_seed_signer_signs_verifiably_and_refuses_a_readable_seed(seed_file, tmp_path):
     s = SeedFileSigner(seed_file)

@@ -78,6 +78,8 @@ def test_vouchers_within_the_caps_refusals_and_a_reboot(board):
         st = p.status()
         # since the reboot: one new voucher, one 96-byte record; the repeat wrote nothing
         assert st["spent_today"] == 12000 and st["log"]["bytes_programmed"] == 96
+        # each lane's last voucher, as the Pi's router reads it after a restart
+        assert pi.status_lanes(st) == {(CH, 0): (2, 7000), (CH, 1): (1, 5000)}
 
 
 def test_lccrypto_signs_the_vectors():

@@ -123,6 +123,39 @@ def test_unmodified_clients_writes_land_in_x_devices_signed_on_the_chip(chain, d
     assert meta["skill_gid"] == "@|ovos-skill-timer.openvoiceos"
 
 
+def test_a_skill_handlers_report_counts_a_use_in_the_chains_epoch(chain, device):
+    """The unmodified client's skill-handler timing report counts one use, in the epoch of the
+    writer's verified header under x/usage's proven epoch_seconds (docs/usage-tokens.md)."""
+    from lightclient.api.skill_uses import SkillUses, chain_epoch
+    from lightclient.usage_counter import UsageCounter
+    app = _app(chain, device, "queue-uses", submit=False)
+    try:
+        (device["root"] / "uses").mkdir()
+        counter = UsageCounter(str(device["root"] / "uses"))
+        app.service.uses = SkillUses(counter, chain_epoch(app.service.writer))
+        before = devicetx.verified_state(chain, node=3).header
+        r = ovos_api(device["root"], app.url, UUID).backend.device_report_metric(
+            "timing", {"id": "utt-1", "system": "skill_handler", "handler": "handle_timer",
+                       "skill_id": "ovos-skill-timer.openvoiceos", "start_time": 1, "time": 0.1})
+        after = devicetx.verified_state(chain, node=3).header
+    finally:
+        app.stop()
+    assert r.status_code == 202
+    kind, skill, epoch, uses = r.headers["X-Lightclient-Skill-Use"].split(":")
+    assert (kind, skill, uses) == ("counted", "ovos-skill-timer.openvoiceos", "1")
+    epoch_s = _epoch_seconds(chain, after)
+    assert before.time_ns // 10 ** 9 // epoch_s <= int(epoch) <= after.time_ns // 10 ** 9 // epoch_s
+    assert counter.counts() == {int(epoch): {"ovos-skill-timer.openvoiceos": 1}}
+
+
+def _epoch_seconds(chain, header):
+    """x/usage's epoch_seconds, proven through another node (field 1 of the stored Params)."""
+    from lightclient import usage_tokens as U
+    from lightclient.chip.core import proto
+    value = devicetx.prove(chain, header, U.STORE, U.PARAMS_KEY, node=3)
+    return proto.get_one(proto.fields(value, 4), 1, proto.VARINT, 0)
+
+
 def test_a_skill_upload_builds_on_the_proven_skills_and_a_stale_sequence_is_re_signed(
         chain, device):
     """Queued while the submitter is off; then the same account key spends that sequence

@@ -166,8 +166,7 @@ def test_a_provider_refuses_a_call_without_a_valid_voucher(world):
     r = pay.sign_voucher(chain, CH_A, router.LANE, old[0] + 1, old[1] + PRICE_A, "stake")
     forged = bytes(r["sig"][:5]) + bytes([r["sig"][5] ^ 1]) + bytes(r["sig"][6:])
     other = pay.sign_voucher(chain, CH_B, router.LANE, 1, PRICE_B, "stake")   # pays B, not A
-    world["router"].lanes[CH_A] = (old[0] + 1, old[1] + PRICE_A)     # the router's next is +1
-    world["router"].lanes[CH_B] = (1, PRICE_B)
+    # signed outside the router: the chip is the authority, the router needs no telling
     served = a.served["stt"]
     for headers, check in (({}, "voucher_missing"),
                            (service.voucher_headers(old[2], old[3]), "nonce_old"),
@@ -202,6 +201,20 @@ def test_the_provider_redeems_and_its_balance_is_proven(world):
     assert ch["redeemed"] == sum(latest.values()) == 2 * PRICE_A + PRICE_WEATHER
     assert C.balance(net.rpc(0), header, address_bytes(PA[2]), "stake") == \
         before + ch["redeemed"]
+
+
+def test_a_restarted_router_continues_from_the_chips_lanes(world):
+    """A new router (a restart: nothing in memory) pays the nonce after the last one the chip
+    signed (its status' lanes), above what the chain redeemed and the provider holds."""
+    a = world["a"]
+    signed = world["pay"].signed_lanes()[(CH_A, router.LANE)]
+    held = a.provider.latest[(CH_A, router.LANE)][:2]
+    assert signed[0] > held[0]           # the chip signed a voucher A never accepted (above)
+    fresh = router.PaidRouter(router.LightClientReads(world["client"]), world["pay"],
+                              world["chain"], {PA[2]: CH_A})
+    doc, attempts, _h = fresh.call("/stt?lang=en-us", _flac("hello"), "audio/x-flac")
+    assert doc["transcripts"] == ["hello"] and [x["outcome"] for x in attempts] == ["answered"]
+    assert a.provider.latest[(CH_A, router.LANE)][:2] == (signed[0] + 1, signed[1] + PRICE_A)
 
 
 def test_failover_to_the_second_provider_when_the_first_is_stopped(world):

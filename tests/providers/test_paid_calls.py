@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from lightclient import channels as C
+from lightclient import pay
 from lightclient.api.service import DeviceService
 from lightclient.chip.core import proto
 from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.crypto import backend
 from lightclient.chip.pay import voucher as V
+from lightclient.chip.pay.ledger import PayRefused
 from lightclient.sources import NoSource
 from lightclient.providers import audio, registry, router, service
 
@@ -70,15 +72,34 @@ class FakeEngine:
 
 
 class ChipPay:
-    """The chip's side as the router sees it: the spender key, vouchers signed with it."""
+    """The chip's side as the router sees it: the spender key, vouchers signed with it under
+    the chip's lane rules (ledger.decide: a repeat, or a nonce above the lane's latest), and
+    its status' lanes (the chip's answer as pay.status_lanes reads it)."""
 
     def __init__(self):
         self.signed = []
+        self.latest = {}            # (channel, lane) -> (nonce, amount): the counter log
+        self.status_reads = 0
 
     def spender_key(self):
         return SPENDER
 
+    def status(self):
+        self.status_reads += 1
+        return {"caps": True, "lanes": [[c, lane, n, a] for (c, lane), (n, a)
+                                        in self.latest.items()]}
+
+    def signed_lanes(self):
+        return pay.status_lanes(self.status())
+
     def sign_voucher(self, chain_id, channel, lane, nonce, amount, denom):
+        last = self.latest.get((channel, lane))
+        if last is not None and (nonce, amount) != last:
+            check = ("nonce_reused" if nonce == last[0] else "nonce_old" if nonce < last[0]
+                     else "amount_decreasing" if amount < last[1] else None)
+            if check:
+                raise PayRefused(check, "refused as the chip would")
+        self.latest[(channel, lane)] = (nonce, amount)
         b = V.sign_bytes(V.Voucher(chain_id, channel, lane, nonce, amount, denom))
         self.signed.append((channel, nonce, amount))
         return {"voucher": b, "sig": backend.secp256k1_sign(SPENDER_SECRET, b)}
@@ -168,6 +189,43 @@ def test_a_provider_down_gets_the_same_voucher_next_time_and_none_left_is_typed(
     assert out["source"] == "local" and out["paid"] == 0 and out["text"] == "heard 8000 samples"
     # nothing reached B: the chip signs the same (nonce, amount) again, never a new one
     assert pay.signed == [(b"B" * 16, 1, 100)] * 2
+
+
+def test_a_restarted_router_continues_from_the_lanes_the_chip_reports(three):
+    """The chip is the authority on what it signed: a new router (a restart: its memory empty,
+    nothing redeemed on the chain) reads the chip's lanes and pays the next nonce, which the
+    provider that holds the earlier vouchers accepts; nothing is skipped."""
+    _a, b, _s, listed, chans = three
+    chip = ChipPay()
+    for expected in (1, 2):
+        r = router.PaidRouter(Reads(listed[2:], chans), chip, CHAIN, {"pb": b"B" * 16})
+        out = r.transcribe(flac())
+        assert [x["outcome"] for x in out["attempts"]] == ["answered"]
+        assert chip.signed[-1] == (b"B" * 16, expected, 100 * expected)
+    assert b.served["stt"] == 2 and chip.status_reads == 2      # once per router, not per call
+    r.transcribe(flac())
+    assert chip.signed[-1] == (b"B" * 16, 3, 300) and chip.status_reads == 2
+    # another signer on the lane (the CLI): the chip refuses the router's nonce as old, the
+    # router reads the chip again and pays the one after
+    chip.sign_voucher(CHAIN, b"B" * 16, 0, 9, 900, "stake")
+    out = r.transcribe(flac())
+    assert out["provider"] == "pb" and chip.signed[-1] == (b"B" * 16, 10, 1000)
+    assert chip.status_reads == 3
+
+
+def test_a_malformed_lane_in_the_chip_status_is_a_typed_error():
+    ok = {"lanes": [[b"B" * 16, 0, 3, 300], [b"A" * 32, 2 ** 32 - 1, 2 ** 64 - 1, 0]]}
+    assert pay.status_lanes(ok) == {(b"B" * 16, 0): (3, 300),
+                                    (b"A" * 32, 2 ** 32 - 1): (2 ** 64 - 1, 0)}
+    assert pay.status_lanes({"caps": False}) == {}
+    for bad in ({"lanes": {}}, {"lanes": [[b"B", 0, 1]]}, {"lanes": [[b"", 0, 1, 1]]},
+                {"lanes": [[b"B" * 33, 0, 1, 1]]}, {"lanes": [["B", 0, 1, 1]]},
+                {"lanes": [[b"B", 2 ** 32, 1, 1]]}, {"lanes": [[b"B", 0, -1, 1]]},
+                {"lanes": [[b"B", 0, 1, True]]}, {"lanes": [[b"B", 0, 1, 2 ** 64]]},
+                {"lanes": [[b"B", 0, 1, 1]] * 17}, []):
+        with pytest.raises(DecodeError) as e:
+            pay.status_lanes(bad)
+        assert e.value.check == "pay_status_lanes", bad
 
 
 def test_only_open_channels_to_the_listed_provider_with_our_key_are_routes(three):

@@ -157,6 +157,10 @@ class Payments:
             if t is not None:
                 out["spent_today"] = self.ledger.spent_today(t.header.time_ns // DAY_NS)
             out["spent"] = [[e.channel, e.channel_total] for e in self.ledger.channels.values()]
+            # each lane's latest voucher: the Pi's router continues from these after a restart
+            lanes = list(self.ledger.lanes.values())
+            lanes.sort(key=lambda e: e.seq)
+            out["lanes"] = [[e.channel, e.lane, e.nonce, e.amount] for e in lanes]
         if self.log is not None:
             out["log"] = dict(self.log.stats)
         return out

@@ -169,6 +169,25 @@ def test_a_reboot_keeps_the_counters_and_a_lost_answer_is_signed_again(board):
     assert fw2.pay().log.epoch == 2
 
 
+def test_the_status_answer_reports_each_lanes_last_voucher_after_a_reboot(board):
+    """What the Pi's router continues from (docs/vouchers.md, status `lanes`): the latest
+    (nonce, amount) of every lane, read from the counter log, compactions included."""
+    fw = board.boot()
+    for n in range(1, 45):  # past one sector: a compaction keeps only each lane's latest
+        ask(fw, n, 100 * n, CH_B, n % 3)
+    ask(fw, 7, 2500, CH_A, 5)
+    fw2 = board.boot()
+    req = H.Header(H.OP_READ, P.GROUP, P.STATUS, 1, 0, H.V1)
+    st = H.decode_message(fw2.handle(H.encode_message(req, {})))[1]
+    assert fw2.pay().log.epoch == 2
+    assert st["lanes"] == [[CH_B, 42 % 3, 42, 4200], [CH_B, 43 % 3, 43, 4300],
+                           [CH_B, 44 % 3, 44, 4400], [CH_A, 5, 7, 2500]]
+    assert pi.status_lanes(st) == {(CH_B, 0): (42, 4200), (CH_B, 1): (43, 4300),
+                                   (CH_B, 2): (44, 4400), (CH_A, 5): (7, 2500)}
+    assert check_of(ask, fw2, 44, 4500, CH_B, 2) == "nonce_reused"
+    assert ask(fw2, 45, 4500, CH_B, 2)["increment"] == 100
+
+
 def test_a_wiped_counter_log_stops_payments_until_the_owner_sets_caps_again(board):
     fw = board.boot()
     ask(fw, 1, 5000)
