@@ -1,6 +1,7 @@
 # Sync: from the trusted light block to a target height with the core's skipping verification
-# (verifier.verify_step, bisecting as verifier.verify_to_height does), fetching through the source pool, banning whoever served a block
-# that fails verification and retrying from the others.
+# (verifier.verify_step, bisecting as verifier.verify_to_height does), fetching through the
+# source pool, banning whoever served a block that fails verification and retrying from the
+# others.
 #
 # The pivot rule. CometBFT bisects at 9/16 of the distance whatever it learns. But a failed try
 # tells us something: the target's commit names its signers, so we know exactly how much of the
@@ -244,8 +245,9 @@ def verify_lazily(trusted_raw, target_height, fetch_header, fetch_validators, op
         h = rule(t, n)
         if not t < h < n:
             h = (t + n) // 2   # a pivot rule must land strictly between; halve otherwise
-        if not t < h < n:
-            raise short
+        if not t < h < n:       # not reached: an adjacent block always gets its full step
+            raise short or VerificationError("bisection_steps", "no height left to probe",
+                                             trusted_height=t, height=n)
 
 
 def verify_range(trusted_raw, target_height, fetch_raw, options, now_ns, pivot="overlap",
@@ -373,9 +375,10 @@ def _validators_for(pool, h, header, served, note, until):
         value, _ = pool.race(parse, accept=matches, only=[served[h]], until=until)
         return value
     except NoSource:
-        if served[h].banned(pool.monotonic()):
-            raise VerificationError("validators_hash_mismatch",
-                                    "the source's validator set is not its header's",
+        if served[h].banned(pool.monotonic()):      # it lied: the attempt restarts without it
+            reason = served[h].ban_reason or {}
+            raise VerificationError(reason.get("check", "validators_refused"),
+                                    "the validator set served with the header was refused",
                                     height=h, url=served[h].url)
     served_first = served[h].url
     raw, src = pool.race(lambda rpc: rpc.light_block(h), exclude=[served[h]], until=until)
