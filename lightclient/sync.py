@@ -346,13 +346,17 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
                     last=str(last_error)[:200])
 
 
-def _signed_header(rpc, h):
-    sh_json = rpc.signed_header(h)
+def _parsed(rpc, decode, doc):
+    """(decode(doc), doc); a decoding error names the source that served `doc`."""
     try:
-        return rpcjson.signed_header_from_json(sh_json), sh_json
+        return decode(doc), doc
     except InvalidData as e:
         e.details["url"] = rpc.url
         raise
+
+
+def _signed_header(rpc, h):
+    return _parsed(rpc, rpcjson.signed_header_from_json, rpc.signed_header(h))
 
 
 def _validators_for(pool, h, header, served, note, until):
@@ -361,12 +365,7 @@ def _validators_for(pool, h, header, served, note, until):
     that source cannot answer, a whole light block from the others replaces the held header
     (served[h] follows, so a failure is blamed on whoever served what failed)."""
     def parse(rpc):
-        vals_json = rpc.validators(h)
-        try:
-            return rpcjson.validator_set_from_json(vals_json), vals_json
-        except InvalidData as e:
-            e.details["url"] = rpc.url
-            raise
+        return _parsed(rpc, rpcjson.validator_set_from_json, rpc.validators(h))
 
     def matches(value, _src):
         validator_sets_match(value[0], header.validators_hash, h, "validators")
