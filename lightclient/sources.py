@@ -7,7 +7,9 @@
 #   delay, once, not on every request.
 # - Hedging: ask the best source; if it has not answered after `hedge_delay`, ask the next one
 #   too (and immediately after any failure); the first acceptable answer wins. Requests carry
-#   their own deadline, so abandoned ones end by themselves.
+#   their own deadline, so abandoned ones end by themselves. A source whose usual answer takes
+#   longer (a loaded node) gets HEDGE_LATENCY_FACTOR times its latency instead (at most half a
+#   request's timeout): hedging it at its usual pace only fetched every answer twice.
 # - Whose fault (lightclient.chip.core.errors): Unavailable (refused, timeout, HTTP errors, bad JSON)
 #   puts a source in exponential backoff: it is retried later by itself. InvalidData (bad
 #   signature, bad proof, malformed block) bans it for a while (doubling on repeat) with the
@@ -31,6 +33,7 @@ LAN = "lan"
 DISCOVERED = "discovered"
 
 HEDGE_DELAY = 0.25
+HEDGE_LATENCY_FACTOR = 2.0
 REQUEST_TIMEOUT = 2.5
 BAN_SECONDS = 600.0
 BAN_MAX = 6 * 3600.0
@@ -284,6 +287,16 @@ class SourcePool:
 
     # --- asking ----------------------------------------------------------------------------------
 
+    def hedge_after(self, src, base=None):
+        """How long `src` may take before the next source is asked too: `base` (the pool's
+        hedge delay), or HEDGE_LATENCY_FACTOR times the source's usual answer time when that is
+        longer, at most half the request timeout (a blackholed source costs that, then is
+        suspect). A source never measured gets `base`."""
+        base = self.hedge_delay if base is None else base
+        if src.latency is None:
+            return base
+        return max(base, min(self.timeout / 2, HEDGE_LATENCY_FACTOR * src.latency))
+
     @staticmethod
     def _cap(end, until):
         return end if until is None else min(end, until)
@@ -332,7 +345,6 @@ class SourcePool:
         if not cands:
             raise NoSource("no_source", "no source to ask (all banned or excluded)",
                            known=len(self.sources))
-        hedge = self.hedge_delay if hedge_delay is None else hedge_delay
         end = self._cap(self.monotonic() + (deadline_s if deadline_s is not None
                                             else self.timeout + 0.5), until)
         results = queue.Queue()
@@ -347,9 +359,12 @@ class SourcePool:
             self._start(src, fn, accept, results)
             return True
 
+        def hedge():     # after the newest source asked; a delay the caller gives is kept
+            return self.hedge_after(started[-1]) if hedge_delay is None else hedge_delay
+
         start_next()
         pending = 1
-        next_hedge = self.monotonic() + hedge
+        next_hedge = self.monotonic() + hedge()
         while True:
             now = self.monotonic()
             if now >= end:
@@ -369,7 +384,7 @@ class SourcePool:
                     self.mark_suspect(started[-1])
                     start_next()
                     pending += 1
-                    next_hedge = self.monotonic() + hedge
+                    next_hedge = self.monotonic() + hedge()
                 continue
             pending -= 1
             if ok:
@@ -379,7 +394,7 @@ class SourcePool:
             errors.append(value)
             if start_next():
                 pending += 1
-                next_hedge = self.monotonic() + hedge
+                next_hedge = self.monotonic() + hedge()
             elif pending == 0:
                 raise NoSource("all_failed", "every source failed", asked=[s.url for s in started],
                                errors=_summaries(errors))

@@ -1,6 +1,7 @@
 # Sync: from the trusted light block to a target height with the core's skipping verification
-# (verifier.verify_to_height), fetching through the source pool, banning whoever served a block
-# that fails verification and retrying from the others.
+# (verifier.verify_step, bisecting as verifier.verify_to_height does), fetching through the
+# source pool, banning whoever served a block that fails verification and retrying from the
+# others.
 #
 # The pivot rule. CometBFT bisects at 9/16 of the distance whatever it learns. But a failed try
 # tells us something: the target's commit names its signers, so we know exactly how much of the
@@ -10,14 +11,28 @@
 # trust level (make_overlap_pivot). The estimate reads signer addresses only (no signature
 # checks, nothing trusted from it): a wrong estimate costs one more light block, never safety,
 # because every step is still verified by the core.
+#
+# Validator sets on demand (verify_lazily). A probe's commit alone says whether the trusted set
+# vouches for it (the trust tally reads the trusted set's keys, not the probe's own set), so its
+# /validators (about a third of a light block) is fetched only once the tally passes. After each
+# verified step the farthest block already held is tried first: a probe that failed earlier and
+# is now jumped over never costs its validator set.
 
 import math
 
 from lightclient import native
 from lightclient.chip.core import types as T
-from lightclient.chip.core.errors import NotEnoughTrust, Unavailable, VerificationError
+from lightclient.chip.core.errors import InvalidData, NotEnoughTrust, Unavailable, \
+    VerificationError
 from lightclient.chip.core.signatures import CachingChecker
-from lightclient.chip.core.verifier import TrustedState, cometbft_pivot, verify_to_height
+from lightclient.chip.core.verifier import (TrustedState, cometbft_pivot, commit_validate_basic,
+                                            header_matches_commit, header_validate_basic,
+                                            is_header_from_past, is_monotonic,
+                                            is_within_trust_period,
+                                            tally_trust_level, validator_sets_match, verify_step)
+from lightclient.chip.core import rpcjson
+from lightclient.rpc import RawLightBlock
+from lightclient.sources import NoSource
 
 MAX_STEPS = 256
 PIVOT_MARGIN = 0.1      # aim this far (as a fraction of the untrusted rest) above the trust level
@@ -35,7 +50,8 @@ class SyncStats:
         self.from_height = from_height
         self.target_height = target_height
         self.to_height = from_height
-        self.light_blocks = 0        # light blocks fetched (all attempts)
+        self.light_blocks = 0        # signed headers fetched (all attempts)
+        self.validator_sets = 0      # their validator sets fetched: only for blocks tried in full
         self.bytes = 0               # RPC bytes received during the sync
         self.sources = []            # URLs that served light blocks
         self.verified_heights = []
@@ -48,6 +64,7 @@ class SyncStats:
     def to_dict(self):
         return {"from_height": self.from_height, "target_height": self.target_height,
                 "to_height": self.to_height, "light_blocks": self.light_blocks,
+                "validator_sets": self.validator_sets,
                 "bytes": self.bytes, "sources": list(self.sources),
                 "verified_heights": list(self.verified_heights),
                 "fetched_heights": list(self.fetched_heights), "banned": list(self.banned),
@@ -77,7 +94,7 @@ def signer_overlap(trusted_validators, commit):
 
 
 def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
-    """A pivot(t, h) for verify_to_height that reads the light blocks fetched so far (`blocks`:
+    """A pivot(t, h) for the bisection that reads the light blocks fetched so far (`blocks`:
     height -> LightBlock, including the trusted one).
 
     Validator churn removes a roughly constant FRACTION of the remaining trusted power per unit
@@ -140,29 +157,115 @@ def make_overlap_pivot(blocks, trust_num=1, trust_den=3, margin=None):
     return pivot
 
 
+def trust_precheck(trusted, signed_header, options, now_ns, checker):
+    """Does the trusted state vouch for `signed_header` (more than the trust level of its power
+    signed it)? What can be checked without the block's own validator set: the header's and the
+    commit's basic checks, the commit for this header, then the trust tally (which fails before
+    any signature check when the signers' power falls short). Raises NotEnoughTrust or
+    VerificationError. An adjacent block needs no tally: the full step decides."""
+    header, commit = signed_header.header, signed_header.commit
+    if header.height == trusted.header.height + 1:
+        return
+    # verifier.check_structure's order, without the checks of the block's own validator set
+    is_within_trust_period(trusted.header, options.trusting_period_ns, now_ns)
+    header_validate_basic(header, trusted.header.chain_id)
+    is_header_from_past(header, options.clock_drift_ns, now_ns)
+    is_monotonic(trusted.header, header)
+    commit_validate_basic(commit)
+    header_matches_commit(header, header.hash(), commit)
+    tally_trust_level(trusted.header.chain_id, commit, trusted.vouching_set(), options.trust_num,
+                      options.trust_den, checker)
+
+
+def _pivot_rule(pivot, blocks, options):
+    if pivot == "overlap":
+        return make_overlap_pivot(blocks, options.trust_num, options.trust_den)
+    if pivot == "cometbft":
+        return cometbft_pivot
+    return pivot
+
+
+def verify_lazily(trusted_raw, target_height, fetch_header, fetch_validators, options, now_ns,
+                  pivot="overlap", checker=None, max_steps=MAX_STEPS):
+    """Skipping verification from `trusted_raw` to `target_height` (pure: the I/O is handed in).
+    fetch_header(h) -> (SignedHeader, its JSON); fetch_validators(h, header) -> (ValidatorSet,
+    its JSON), asked only for a block whose commit the trusted state vouches for. Each try goes
+    to the farthest held block the trusted state reaches; when none does, a new probe at
+    pivot(trusted height, nearest held height). Returns (new trusted RawLightBlock, [verified
+    RawLightBlocks], [heights whose header was fetched], [heights whose validators were])."""
+    checker = checker or CachingChecker(native.verify)
+    if target_height <= trusted_raw.height:
+        raise VerificationError("target_height", "target is not above the trusted height",
+                                target=target_height, trusted_height=trusted_raw.height)
+    blocks = {trusted_raw.height: trusted_raw.light_block}   # what the pivot rule reads
+    rule = _pivot_rule(pivot, blocks, options)
+    state, last = trusted_state_of(trusted_raw), trusted_raw
+    headers = {}        # height -> (SignedHeader, JSON): held, not verified
+    held = []           # their heights, farthest first
+    verified, fetched, with_validators = [], [], []
+    h, steps = target_height, 0
+    while True:
+        steps += 1
+        if steps > max_steps:
+            raise VerificationError("bisection_steps", "too many bisection steps",
+                                    limit=max_steps, target=target_height)
+        sh, sh_json = fetch_header(h)
+        fetched.append(h)
+        if sh.header.height != h:
+            raise VerificationError("fetched_height", "source returned another height",
+                                    requested=h, got=sh.header.height)
+        headers[h] = (sh, sh_json)
+        blocks[h] = T.LightBlock(sh, None)
+        held.append(h)
+        short = None
+        while held:
+            reach = None
+            for x in held:
+                try:
+                    trust_precheck(state, headers[x][0], options, now_ns, checker)
+                except NotEnoughTrust as e:
+                    short = e
+                    continue
+                reach = x
+                break
+            if reach is None:
+                break
+            sh, sh_json = headers[reach]
+            vals, vals_json = fetch_validators(reach, sh.header)
+            with_validators.append(reach)
+            lb = T.LightBlock(sh, vals)
+            state = verify_step(state, lb, options, now_ns, checker)
+            blocks[reach] = lb
+            last = RawLightBlock(lb, sh_json, vals_json)
+            verified.append(last)
+            held = [x for x in held if x > reach]
+        if not held:
+            return last, verified, fetched, with_validators
+        t, n = state.header.height, held[-1]
+        h = rule(t, n)
+        if not t < h < n:
+            h = (t + n) // 2   # a pivot rule must land strictly between; halve otherwise
+        if not t < h < n:       # not reached: an adjacent block always gets its full step
+            raise short or VerificationError("bisection_steps", "no height left to probe",
+                                             trusted_height=t, height=n)
+
+
 def verify_range(trusted_raw, target_height, fetch_raw, options, now_ns, pivot="overlap",
                  checker=None, max_steps=MAX_STEPS):
-    """Pure skipping verification over a fetch function (height -> RawLightBlock). Returns
-    (new trusted RawLightBlock, [verified RawLightBlocks], [fetched heights])."""
-    raws = {trusted_raw.height: trusted_raw}
-    blocks = {trusted_raw.height: trusted_raw.light_block}
+    """verify_lazily over a fetch function of whole light blocks (height -> RawLightBlock).
+    Returns (new trusted RawLightBlock, [verified RawLightBlocks], [fetched heights])."""
+    raws = {}
 
-    def fetch(h):
-        raw = fetch_raw(h)
-        raws[h] = raw
-        blocks[h] = raw.light_block
-        return raw.light_block
+    def header(h):
+        raws[h] = fetch_raw(h)
+        return raws[h].light_block.signed_header, raws[h].signed_header_json
 
-    if pivot == "overlap":
-        rule = make_overlap_pivot(blocks, options.trust_num, options.trust_den)
-    elif pivot == "cometbft":
-        rule = cometbft_pivot
-    else:
-        rule = pivot
-    state, verified, fetched = verify_to_height(
-        trusted_state_of(trusted_raw), target_height, fetch, options, now_ns, pivot=rule,
-        checker=checker or CachingChecker(native.verify), max_steps=max_steps)
-    return raws[target_height], [raws[h] for h in verified], fetched
+    def validators(h, _header):
+        return raws[h].light_block.validators, raws[h].validators_json
+
+    new, verified, fetched, _ = verify_lazily(trusted_raw, target_height, header, validators,
+                                              options, now_ns, pivot, checker, max_steps)
+    return new, verified, fetched
 
 
 def compare_pivots(trusted_raw, target_height, fetch_raw, options, now_ns):
@@ -196,21 +299,28 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
         stats.attempts = attempt + 1
         served = {}
 
-        def fetch(h):
-            raw, src = pool.race(lambda rpc: rpc.light_block(h), until=until)
+        def note(h, src):
             served[h] = src
-            stats.light_blocks += 1
-            stats.fetched_heights.append(h)
             if src.url not in stats.sources:
                 stats.sources.append(src.url)
+
+        def fetch_header(h):
+            (sh, sh_json), src = pool.race(lambda rpc: _signed_header(rpc, h), until=until)
+            note(h, src)
+            stats.light_blocks += 1
+            stats.fetched_heights.append(h)
             if progress is not None:
                 progress({"fetched": stats.light_blocks, "height": h, "from": trusted_raw.height,
                           "target": target_height})
-            return raw
+            return sh, sh_json
+
+        def fetch_validators(h, header):
+            stats.validator_sets += 1
+            return _validators_for(pool, h, header, served, note, until)
 
         try:
-            new, verified, _ = verify_range(trusted_raw, target_height, fetch, options, now_ns,
-                                            pivot, checker)
+            new, verified, _, _ = verify_lazily(trusted_raw, target_height, fetch_header,
+                                                fetch_validators, options, now_ns, pivot, checker)
         except (VerificationError, NotEnoughTrust) as e:
             if e.check in NOT_THE_SOURCES_FAULT:
                 raise
@@ -221,7 +331,8 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
             if src is None:
                 raise
             e.details.setdefault("url", src.url)
-            pool.ban(src, e)
+            if not src.banned(pool.monotonic()):    # the pool may have banned it already
+                pool.ban(src, e)
             stats.banned.append({"url": src.url, "check": e.check, "height": h})
             last_error = e
             continue
@@ -233,3 +344,47 @@ def sync_from_pool(pool, trusted_raw, target_height, options, now_ns, pivot="ove
         return new, verified, stats
     raise SyncError("sync_failed", "every attempt met invalid data", attempts=max_attempts,
                     last=str(last_error)[:200])
+
+
+def _parsed(rpc, decode, doc):
+    """(decode(doc), doc); a decoding error names the source that served `doc`."""
+    try:
+        return decode(doc), doc
+    except InvalidData as e:
+        e.details["url"] = rpc.url
+        raise
+
+
+def _signed_header(rpc, h):
+    return _parsed(rpc, rpcjson.signed_header_from_json, rpc.signed_header(h))
+
+
+def _validators_for(pool, h, header, served, note, until):
+    """The validator set at `h` for `header`, from the source that served the header: a set
+    that does not hash to its own header's validators_hash bans it (the pool's accept). When
+    that source cannot answer, a whole light block from the others replaces the held header
+    (served[h] follows, so a failure is blamed on whoever served what failed)."""
+    def parse(rpc):
+        return _parsed(rpc, rpcjson.validator_set_from_json, rpc.validators(h))
+
+    def matches(value, _src):
+        validator_sets_match(value[0], header.validators_hash, h, "validators")
+
+    try:
+        value, _ = pool.race(parse, accept=matches, only=[served[h]], until=until)
+        return value
+    except NoSource:
+        if served[h].banned(pool.monotonic()):      # it lied: the attempt restarts without it
+            reason = served[h].ban_reason or {}
+            raise VerificationError(reason.get("check", "validators_refused"),
+                                    "the validator set served with the header was refused",
+                                    height=h, url=served[h].url)
+    served_first = served[h].url
+    raw, src = pool.race(lambda rpc: rpc.light_block(h), exclude=[served[h]], until=until)
+    note(h, src)
+    lb = raw.light_block
+    if lb.signed_header.header.hash() != header.hash():
+        # one of the two lies and nothing says which: no ban, this sync attempt ends
+        raise SyncError("header_changed", "two sources served different headers at one height",
+                        height=h, first=served_first, then=src.url)
+    return lb.validators, raw.validators_json

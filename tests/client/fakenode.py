@@ -89,6 +89,7 @@ class FakeNode:
         self.requests = 0
         self.methods = []          # the methods asked, in order
         self.raw_body = None       # bytes: every answer is this body, HTTP 200 (hostile bodies)
+        self.override = {}         # (method, height) -> the result served instead (one lie)
         self._release = threading.Event()
         node = self
 
@@ -141,6 +142,8 @@ class FakeNode:
             h = int(params.get("height", self.latest()))
             if h < 1 or h > self.latest():
                 raise KeyError("height %d is not available" % h)
+            if (method, h) in self.override:
+                return self.override[(method, h)]
             if method == "header":
                 return {"header": d.rpc[h]["commit"]["result"]["signed_header"]["header"]}
             if method == "commit":

@@ -1,4 +1,5 @@
 """sources.py: order, hedging, backoff and recovery, bans with reasons, discovery."""
+import threading
 import time
 
 import pytest
@@ -183,3 +184,37 @@ def test_healthy_count_leaves_out_suspect_banned_and_backed_off_sources(nodes):
     assert pool.healthy_count() == 0
     t.advance(31)                               # suspicion and backoff end, the ban does not
     assert pool.healthy_count() == 2
+
+
+def test_a_source_answering_at_its_usual_pace_is_not_hedged():
+    # A loaded node answers slower than the pool's hedge delay but at its own usual pace: asking
+    # the next source too would fetch the answer twice (bench: sync.ours_over_cometbft.bytes).
+    # The clock stands still, so only the primary's measured latency can decide: with a hedge
+    # delay of 0 the witness would be asked at once; the primary answers when the witness is
+    # asked, or after a short wait, whichever first.
+    t = FakeTime(mono=1000.0)
+    pool = SourcePool("http://primary", ["http://witness"], hedge_delay=0.0, clock=t.clock())
+    pool.get("http://primary").latency = 2.0
+    witness_asked = threading.Event()
+
+    def fn(rpc):
+        if rpc.url.endswith("witness"):
+            witness_asked.set()
+            return "witness"
+        witness_asked.wait(0.3)
+        return "primary"
+    value, src = pool.race(fn)
+    assert not witness_asked.is_set() and value == "primary"
+
+
+def test_hedge_after_follows_the_source_latency_within_bounds():
+    pool = SourcePool("http://a", [], timeout=2.5, hedge_delay=0.25)
+    src = pool.get("http://a")
+    assert pool.hedge_after(src) == 0.25            # never measured: the pool's delay
+    src.latency = 0.05
+    assert pool.hedge_after(src) == 0.25            # fast: the pool's delay
+    src.latency = 0.4
+    assert pool.hedge_after(src) == pytest.approx(0.8)
+    src.latency = 30.0
+    assert pool.hedge_after(src) == 1.25            # at most half the request timeout
+    assert pool.hedge_after(src, base=2.0) == 2.0

@@ -1,6 +1,7 @@
 """sync.py: skipping verification through the pool, bans of whoever served invalid blocks, the
 overlap pivot beside CometBFT's 9/16 rule, stats and progress."""
 import hashlib
+import json
 
 import pytest
 
@@ -190,3 +191,64 @@ def test_overlap_pivot_bisects_when_the_fit_is_refuted_instead_of_creeping():
     blocks[second] = _Block(after.validators.powers, [b"X", b"Y", b"Z"])    # A absent
     third = p(0, second)
     assert third == cometbft_pivot(0, second), (first, second, third)
+
+
+def staking_change(at):
+    """Three validators of twice the power join at `at`, three of the four old ones leave just
+    after: the old set keeps a quarter of its power (the bench's change on the real chain)."""
+    old = [s for _, s, _ in make_validators(4)]
+
+    def churn(chain, h):
+        if h == at:
+            chain.schedule_change(h, add=[("ed25519", hashlib.sha256(b"new%d" % i).digest(), 20)
+                                          for i in range(3)])
+        if h == at + 1:
+            chain.schedule_change(h, remove=old[1:])
+    return churn
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    return FakeChain(n_vals=4, n_blocks=200, churn=staking_change(100))
+
+
+def test_a_probe_jumped_over_never_costs_its_validator_set(stepped):
+    # Across the change the client bisects. A probe whose commit the trusted set does not vouch
+    # for needs no /validators yet, and once a nearer block verifies, the farthest held block is
+    # tried first: the probes it jumps over never cost their validator sets.
+    node = FakeNode(stepped)
+    try:
+        pool = SourcePool(node.url, [])
+        new, verified, stats = sync_from_pool(pool, raw_of(stepped, 1), 200, Options(14 * DAY),
+                                              stepped.head_time_ns() + 10**9)
+        assert new.light_block.signed_header.header.hash() == stepped.header_hash(200)
+        asked = {m: node.methods.count(m) for m in ("commit", "validators")}
+        assert asked["commit"] == stats.light_blocks and len(stats.fetched_heights) > 2
+        # one validator set per verified block, none for the probes jumped over
+        assert asked["validators"] == len(verified) < asked["commit"], asked
+        assert stats.validator_sets == len(verified)
+        assert set(stats.verified_heights) < set(stats.fetched_heights)
+    finally:
+        node.close()
+
+
+def test_a_validator_set_that_is_not_its_headers_bans_the_source(stepped):
+    # the validators come from whoever served the header: a set not hashing to its header's
+    # validators_hash is that source's lie (banned), and the sync completes from the others
+    nodes = [FakeNode(stepped, "n%d" % i) for i in range(2)]
+    try:
+        bad = json.loads(json.dumps(stepped.rpc[200]["validators"]["result"]))
+        bad["validators"] = bad["validators"][::-1][:2]
+        bad["count"] = bad["total"] = "2"
+        nodes[0].override = {("validators", 200): bad}
+        # no hedge: the central serves the header at 200 however slow a loaded machine makes it
+        pool = SourcePool(nodes[0].url, [nodes[1].url], hedge_delay=10.0)
+        new, _, stats = sync_from_pool(pool, raw_of(stepped, 1), 200, Options(14 * DAY),
+                                       stepped.head_time_ns() + 10**9)
+        assert new.light_block.signed_header.header.hash() == stepped.header_hash(200)
+        reason = pool.get(nodes[0].url).ban_reason
+        assert reason["check"] == "validators_hash_mismatch", reason
+        assert stats.banned and stats.banned[0]["url"] == nodes[0].url
+    finally:
+        for n in nodes:
+            n.close()
