@@ -30,7 +30,6 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_hmac_sha256), MP_ROM_PTR(&lc_hmac_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_hkdf_sha256), MP_ROM_PTR(&lc_hkdf_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc16_xmodem), MP_ROM_PTR(&lc_crc16_xmodem_obj) },
-    { MP_ROM_QSTR(MP_QSTR_b64_decode_into), MP_ROM_PTR(&lc_b64_decode_into_obj) },
     { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&lc_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },

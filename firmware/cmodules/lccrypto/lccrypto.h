@@ -55,7 +55,6 @@ MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_secp256k1_public_key_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(lc_hmac_sha256_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_hkdf_sha256_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_crc16_xmodem_obj);
-MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_b64_decode_into_obj);
 MP_DECLARE_CONST_FUN_OBJ_1(lc_sha256_obj);
 MP_DECLARE_CONST_FUN_OBJ_1(lc_merkle_leaf_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(lc_merkle_inner_obj);

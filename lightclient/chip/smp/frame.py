@@ -42,11 +42,6 @@ try:  # the chip's C module (native image): the Python loop below cost ~850 inst
 except (ImportError, AttributeError):  # CPython, WebAssembly, a pure image, an older lccrypto
     _crc16_native = None
 
-try:  # a continuation line's base64 decoded in C into one reused buffer (no objects per line)
-    from lccrypto import b64_decode_into as _b64_into
-except (ImportError, AttributeError):
-    _b64_into = None
-
 
 def crc16(data, crc=0):
     """CRC16-CCITT, XMODEM variant (poly 0x1021, init 0, no reflection, no final xor)."""
@@ -222,8 +217,6 @@ class FrameDecoder:
         self.discarding = False   # the rest of a dropped frame: its lines are skipped quietly
         self.last_error = None
         self.stats = {"frames": 0, "dropped": 0, "noise_lines": 0, "timeouts": 0}
-        # a continuation line's bytes (at most RX_LINE_MAX - 2 base64 characters)
-        self._scratch = bytearray((RX_LINE_MAX - 2) // 4 * 3)
 
     def _drop(self, err):
         self.last_error = err
@@ -310,16 +303,7 @@ class FrameDecoder:
         try:
             if head == CONT and self.asm is None and self.discarding:
                 return None
-            if head == CONT and self.asm is not None and _b64_into is not None:
-                k = len(line) - 1 if line[-1] == 13 else len(line)   # a trailing CR tolerated
-                try:
-                    k = _b64_into(self._scratch, line, 2, k)
-                except ValueError:
-                    raise DecodeError("frame_base64", "malformed or non-canonical base64")
-                self.asm.add(memoryview(self._scratch)[:k])
-                is_start, data = False, None
-            else:
-                is_start, data = decode_line(line)
+            is_start, data = decode_line(line)
             if is_start:
                 self.discarding = False
                 if self.asm is not None:
@@ -327,9 +311,9 @@ class FrameDecoder:
                 self.asm = None
                 self.asm = _Assembly(data, self.max_message)
                 self.asm_start = now_ms
-            elif self.asm is None:
-                raise DecodeError("frame_orphan", "continuation line without a start line")
-            elif data is not None:
+            else:
+                if self.asm is None:
+                    raise DecodeError("frame_orphan", "continuation line without a start line")
                 self.asm.add(data)
             if not self.asm.complete():
                 return None
