@@ -1,10 +1,11 @@
 # RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996) in plain integer arithmetic: the second hash of
-# a secp256k1 address (validators', the owner's and the device's account). MicroPython's hashlib has none (nor does OpenSSL 3 by default).
+# a secp256k1 address (validators', the owner's and the device's account). MicroPython's hashlib
+# has none (nor does OpenSSL 3 by default).
 # Shared subset: runs unchanged on CPython and MicroPython 1.27.
 
-# Every 32-bit word is kept as two 16-bit halves (hi, lo): MicroPython's small ints on the chip hold
-# 31 bits, so 32-bit words were big ints, each operation an allocation (one hash cost ~2 M
-# instructions and a trail of garbage on the chip's heap; now ~0.5 M and none).
+# Every 32-bit word is kept as two 16-bit halves (hi, lo): MicroPython's small ints on the chip
+# hold 31 bits, so 32-bit words were big ints, each operation an allocation (an account address
+# cost 5.2 M instructions on the chip's build; now 2.3 M, 1.7 M of it this hash, and no big int).
 _M = 0xFFFF
 
 _RL = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -32,8 +33,6 @@ _KLH = (0x0000, 0x5A82, 0x6ED9, 0x8F1B, 0xA953)
 _KLL = (0x0000, 0x7999, 0xEBA1, 0xBCDC, 0xFD4E)
 _KRH = (0x50A2, 0x5C4D, 0x6D70, 0x7A6D, 0x0000)
 _KRL = (0x8BE6, 0xD124, 0x3EF3, 0x76E9, 0x0000)
-
-
 
 
 def _line(s, xh, xl, order, shifts, kh, kl, left):

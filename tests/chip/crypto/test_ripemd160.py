@@ -21,4 +21,3 @@ def _check_vectors(r):
     assert r(b"1234567890" * 8).hex() == "9b752e45573d4b39f4dbd3323cab82bf63326bfb"
     for n in (55, 56, 63, 64, 65, 119, 120):  # padding edges
         assert len(r(b"x" * n)) == 20
-
