@@ -26,7 +26,9 @@ def _hrp_expand(hrp):
 def _to5(data):
     acc, bits, out = 0, 0, []
     for b in data:
-        acc = (acc << 8) | b
+        # only the bits not yet emitted (< 13) are kept: an unbounded accumulator is a big
+        # int on the chip, an allocation per byte
+        acc = ((acc << 8) | b) & 0x1FFF
         bits += 8
         while bits >= 5:
             bits -= 5

@@ -12,6 +12,9 @@ LEN = 2
 FIXED32 = 5
 
 _U64 = (1 << 64) - 1
+_2_63 = 1 << 63
+_2_64 = 1 << 64
+_2_31 = 1 << 31
 
 
 # --- encoding -------------------------------------------------------------------------------
@@ -173,12 +176,15 @@ def get_all(fs, field, wire):
 
 
 def to_int64(u):
-    return u - (1 << 64) if u >= (1 << 63) else u
+    return u - _2_64 if u >= _2_63 else u
 
 
 def to_int32(u):
     """int32 fields: negative values are sign-extended to 64 bits on the wire."""
+    if 0 <= u < 0x40000000:
+        # the usual enum: a small int on the chip, where each (1 << 63) was a big-int allocation
+        return u
     v = to_int64(u)
-    if v < -(1 << 31) or v >= (1 << 31):
+    if v < -_2_31 or v >= _2_31:
         raise DecodeError("proto_int32_range", "value outside int32", value=v)
     return v

@@ -1,8 +1,12 @@
 # RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996) in plain integer arithmetic: the second hash of
-# a secp256k1 validator's address. MicroPython's hashlib has none (nor does OpenSSL 3 by default).
+# a secp256k1 address (validators', the owner's and the device's account). MicroPython's hashlib
+# has none (nor does OpenSSL 3 by default).
 # Shared subset: runs unchanged on CPython and MicroPython 1.27.
 
-_M32 = 0xFFFFFFFF
+# Every 32-bit word is kept as two 16-bit halves (hi, lo): MicroPython's small ints on the chip
+# hold 31 bits, so 32-bit words were big ints, each operation an allocation (an account address
+# cost 5.2 M instructions on the chip's build; now 2.3 M, 1.7 M of it this hash, and no big int).
+_M = 0xFFFF
 
 _RL = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
        7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
@@ -24,49 +28,80 @@ _SR = (8, 9, 9, 11, 13, 15, 15, 5, 7, 7, 8, 11, 14, 14, 12, 6,
        9, 7, 15, 11, 8, 6, 6, 14, 12, 13, 5, 14, 13, 13, 7, 5,
        15, 5, 8, 11, 14, 14, 6, 14, 6, 9, 12, 9, 12, 5, 15, 8,
        8, 5, 12, 9, 12, 5, 14, 6, 8, 13, 6, 5, 15, 13, 11, 11)
-_KL = (0x00000000, 0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xA953FD4E)
-_KR = (0x50A28BE6, 0x5C4DD124, 0x6D703EF3, 0x7A6D76E9, 0x00000000)
+# the round constants' halves: left line, right line
+_KLH = (0x0000, 0x5A82, 0x6ED9, 0x8F1B, 0xA953)
+_KLL = (0x0000, 0x7999, 0xEBA1, 0xBCDC, 0xFD4E)
+_KRH = (0x50A2, 0x5C4D, 0x6D70, 0x7A6D, 0x0000)
+_KRL = (0x8BE6, 0xD124, 0x3EF3, 0x76E9, 0x0000)
 
 
-def _rol(x, n):
-    return ((x << n) | (x >> (32 - n))) & _M32
+def _line(s, xh, xl, order, shifts, kh, kl, left):
+    """The 80 steps of one line (left or right) on the state s (five words as ten halves)."""
+    M = _M
+    ah, al, bh, bl, ch, cl, dh, dl, eh, el = s
+    for j in range(80):
+        r = j >> 4
+        fj = r if left else 4 - r
+        if fj == 0:
+            fh = bh ^ ch ^ dh
+            fl = bl ^ cl ^ dl
+        elif fj == 1:
+            fh = (bh & ch) | (~bh & dh)
+            fl = (bl & cl) | (~bl & dl)
+        elif fj == 2:
+            fh = (bh | (~ch & M)) ^ dh
+            fl = (bl | (~cl & M)) ^ dl
+        elif fj == 3:
+            fh = (bh & dh) | (ch & ~dh)
+            fl = (bl & dl) | (cl & ~dl)
+        else:
+            fh = bh ^ (ch | (~dh & M))
+            fl = bl ^ (cl | (~dl & M))
+        i = order[j]
+        lo = al + fl + xl[i] + kl[r]
+        hi = (ah + fh + xh[i] + kh[r] + (lo >> 16)) & M
+        lo &= M
+        n = shifts[j]
+        if n >= 16:
+            hi, lo = lo, hi
+            n -= 16
+        if n:   # rotate left by n < 16, masking before the shift: no value passes 16 bits
+            m = M >> n
+            hi, lo = ((hi & m) << n) | (lo >> (16 - n)), ((lo & m) << n) | (hi >> (16 - n))
+        lo += el
+        hi = (hi + eh + (lo >> 16)) & M
+        ah, al = eh, el
+        eh, el = dh, dl
+        dh, dl = ((ch & 0x3F) << 10) | (cl >> 6), ((cl & 0x3F) << 10) | (ch >> 6)  # rol 10
+        ch, cl = bh, bl
+        bh, bl = hi, lo & M
+    return (ah, al, bh, bl, ch, cl, dh, dl, eh, el)
 
 
-def _f(j, x, y, z):
-    if j == 0:
-        return x ^ y ^ z
-    if j == 1:
-        return (x & y) | (~x & _M32 & z)
-    if j == 2:
-        return ((x | (~y & _M32)) ^ z)
-    if j == 3:
-        return (x & z) | (y & (~z & _M32))
-    return x ^ (y | (~z & _M32))
+def _add3(a, b, c, i, j, k):
+    # (a + b + c) mod 2**32 of the words at half-indices i, j, k -> (hi, lo)
+    lo = a[i + 1] + b[j + 1] + c[k + 1]
+    return (a[i] + b[j] + c[k] + (lo >> 16)) & _M, lo & _M
 
 
 def ripemd160(data):
     """RIPEMD-160 (Dobbertin, Bosselaers, Preneel 1996), plain integer arithmetic."""
     data = bytes(data)
     n = len(data)
-    msg = data + b"\x80" + b"\x00" * ((55 - n) % 64) + ((n * 8) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
-    h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+    msg = (data + b"\x80" + b"\x00" * ((55 - n) % 64)
+           + ((n * 8) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+    h = (0x6745, 0x2301, 0xEFCD, 0xAB89, 0x98BA, 0xDCFE, 0x1032, 0x5476, 0xC3D2, 0xE1F0)
     for off in range(0, len(msg), 64):
-        x = [int.from_bytes(msg[off + 4 * i:off + 4 * i + 4], "little") for i in range(16)]
-        al, bl, cl, dl, el = h0, h1, h2, h3, h4
-        ar, br, cr, dr, er = h0, h1, h2, h3, h4
-        for j in range(80):
-            r = j >> 4
-            t = _rol((al + _f(r, bl, cl, dl) + x[_RL[j]] + _KL[r]) & _M32, _SL[j]) + el
-            al, el, dl, cl, bl = el, dl, _rol(cl, 10), bl, t & _M32
-            t = _rol((ar + _f(4 - r, br, cr, dr) + x[_RR[j]] + _KR[r]) & _M32, _SR[j]) + er
-            ar, er, dr, cr, br = er, dr, _rol(cr, 10), br, t & _M32
-        t = (h1 + cl + dr) & _M32
-        h1 = (h2 + dl + er) & _M32
-        h2 = (h3 + el + ar) & _M32
-        h3 = (h4 + al + br) & _M32
-        h4 = (h0 + bl + cr) & _M32
-        h0 = t
-    out = b""
-    for h in (h0, h1, h2, h3, h4):
-        out += h.to_bytes(4, "little")
-    return out
+        xh = [msg[off + 4 * i + 3] << 8 | msg[off + 4 * i + 2] for i in range(16)]
+        xl = [msg[off + 4 * i + 1] << 8 | msg[off + 4 * i] for i in range(16)]
+        L = _line(h, xh, xl, _RL, _SL, _KLH, _KLL, True)
+        R = _line(h, xh, xl, _RR, _SR, _KRH, _KRL, False)
+        # h1 + cl + dr, h2 + dl + er, h3 + el + ar, h4 + al + br, h0 + bl + cr (halves: 2 each)
+        h = (_add3(h, L, R, 2, 4, 6) + _add3(h, L, R, 4, 6, 8) + _add3(h, L, R, 6, 8, 0)
+             + _add3(h, L, R, 8, 0, 2) + _add3(h, L, R, 0, 2, 4))
+    out = bytearray(20)
+    for i in range(5):
+        hi, lo = h[2 * i], h[2 * i + 1]
+        out[4 * i], out[4 * i + 1] = lo & 0xFF, lo >> 8
+        out[4 * i + 2], out[4 * i + 3] = hi & 0xFF, hi >> 8
+    return bytes(out)
