@@ -18,7 +18,8 @@ run() -> {figure: {"value", "unit", ...}}:
                                  through the crypto interface (backend.verify)
   chip.secp256k1_verify.heap_kib / .stack_bytes
   chip.tx_sign.instructions      the device signing one of its SDK transactions (Device.sign_tx:
-                                 SignDoc built and read back, chain / key / message checks, the
+                                 SignDoc built and read back, chain / key / message checks (the
+                                 write's envelope parsed, its device signature verified), the
                                  account secret read from the store, the raised sequence
                                  programmed into the sequence log as on the board, secp256k1
                                  RFC 6979 sign), at the 96 KiB budget heap
@@ -205,11 +206,17 @@ TXSIGN_SETUP = TX_BOOT + r"""
 from lightclient.chip import cosmos_tx as ct
 d = fw.device
 PUB = d.account_key()
-BODY = ct.tx_body([ct.msg_device_write(ct.bech32_address(PUB), "skill_settings",
-                                       b'[{"skill_gid":"bench","settings":{"volume":7}}]')])
+CHAIN = d.trusted.header.chain_id
+# the write's envelope as SEAL_OWN makes it (the sign policy verifies the device's signature)
+from lightclient.chip.crypto import backend as cb
+from lightclient.chip.keys import envelope, epochs
+ENV = envelope.seal(CHAIN, epochs.device_write_key("mycroft1owner", d.pub, "skill_settings"), 1,
+                    0, b'[{"skill_gid":"bench","settings":{"volume":7}}]',
+                    [cb.x25519_public_key(rng(32))], ("ed25519", d.pub),
+                    lambda m: cb.ed25519_sign(d._get("key"), m), rng)
+BODY = ct.tx_body([ct.msg_device_write(ct.bech32_address(PUB), "skill_settings", ENV)])
 AUTH = ct.auth_info(PUB, 3, 200000, [("stake", 500)])
 AUTH4 = ct.auth_info(PUB, 4, 200000, [("stake", 500)])
-CHAIN = d.trusted.header.chain_id
 d.sign_tx(BODY, AUTH, CHAIN, 7)
 LOG = d._sequence_log().log
 B0, E0 = LOG.stats["bytes_programmed"], LOG.stats["erases"]

@@ -37,6 +37,7 @@ NOR = chip_powercut.SCRIPT.split("SECRET = bytes(range(32))")[0]
 CAMPAIGN = NOR + r"""
 from lightclient.chip.app.device import Device
 from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.core import proto
 from lightclient.chip.smp import lc
 from lightclient.chip.store.filedev import RamBlockDevice
 
@@ -56,7 +57,9 @@ d = boot()
 d.set_checkpoint(TRUSTED, None, None, False)
 PUB = d.generate_account_key(False)
 CHAIN = d.trusted.header.chain_id
-BODY = ct.tx_body([ct.msg_device_write(ct.bech32_address(PUB), "skill_settings", b"[]")])
+# the device's own vote (the default limits sign it; a write needs an envelope sealed here)
+BODY = ct.tx_body([("/cosmos.gov.v1.MsgVote", proto.varint_field(1, 7) + proto.bytes_field(
+    2, ct.bech32_address(PUB)) + proto.varint_field(3, 1))])
 ACCOUNTS = (7, 8, 9)
 
 def sign(dev, n, seq):

@@ -34,9 +34,9 @@ class TxRejected(LightClientError):
     against); details carry the chain's codespace, code and log."""
 
 
-def _chain_error(check, message, r):
+def _chain_error(check, message, r, **extra):
     return TxRejected(check, message, code=int(r.get("code", 0)),
-                      codespace=r.get("codespace") or "", log=str(r.get("log"))[:MAX_LOG])
+                      codespace=r.get("codespace") or "", log=str(r.get("log"))[:MAX_LOG], **extra)
 
 
 def verified_account(rpc, header, address20):
@@ -75,7 +75,9 @@ def wait_included(rpc, tx, timeout=INCLUDE_TIMEOUT_S, clock=None):
             time.sleep(POLL_S)
     result = res["tx_result"]
     if int(result.get("code", 0)) != 0:
-        raise _chain_error("tx_failed", "the transaction failed in its block", result)
+        # its height: a failed transaction still paid its fee in that block
+        raise _chain_error("tx_failed", "the transaction failed in its block", result,
+                           height=int(res["height"]))
     return result, int(res["height"])
 
 

@@ -9,7 +9,7 @@
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import cbor, proto
 from lightclient.chip.core import cbor_fields as F
-from lightclient.chip.core.errors import DecodeError, LightClientError
+from lightclient.chip.core.errors import DecodeError, InvalidData, LightClientError
 
 MSG_VOTE = "/cosmos.gov.v1.MsgVote"
 MSG_EXEC = "/cosmos.authz.v1beta1.MsgExec"
@@ -179,6 +179,38 @@ def _blob_text(value, me):
         len(proto.get_all(fs, 6, proto.LEN)))
 
 
+def _write_text(value, me, device_pub, chain_id):
+    """x/devices MsgDeviceWrite by this device, carrying an envelope this chip sealed itself
+    (SEAL_OWN: its record key, signed by its Ed25519 key, docs/device-writes.md). The device key
+    signs envelopes nowhere else, so a verified signature means the payload was sealed here: a
+    Pi cannot get a plaintext write, or plaintext dressed as an envelope, signed and into a
+    block."""
+    from lightclient.chip.crypto import backend
+    from lightclient.chip.keys import envelope, epochs
+    fs = _fields(value, 8, "MsgDeviceWrite")
+    _only(fs, (1, 2, 3), "MsgDeviceWrite")
+    if _str(fs, 1, "device") != me:
+        _refuse("sign_tx_signer", "the write names another device")
+    kind = proto.get_one(fs, 2, proto.VARINT, 0)
+    names = [k for k in ct.WRITE_KINDS if ct.WRITE_KINDS[k] == kind]
+    if not names:
+        _refuse("sign_write_kind", "not a device write kind", kind=kind)
+    try:
+        m = envelope.parse(bytes(proto.get_one(fs, 3, proto.LEN, b"")))
+    except InvalidData as e:
+        _refuse("sign_write_plaintext", "the write is not a sealed envelope", cause=e.check)
+    writer = (m[envelope.K_WRITER][0], bytes(m[envelope.K_WRITER][1]))
+    suffix = b"." + epochs.WRITE_KINDS[names[0]].encode()
+    if (device_pub is None or writer != ("ed25519", bytes(device_pub))
+            or epochs.write_writer(m[envelope.K_KEY]) != writer
+            or not m[envelope.K_KEY].endswith(suffix) or m[envelope.K_CHAIN] != chain_id):
+        _refuse("sign_write_envelope", "not this device's envelope of this kind on this chain")
+    sig = m.pop(envelope.K_SIG)
+    if not backend.ed25519_verify(writer[1], envelope.signing_bytes(m), sig):
+        _refuse("sign_write_signature", "the envelope is not signed by this device's key")
+    return "write " + names[0]
+
+
 def body_extras(body):
     """(memo, timeout_height) of TxBody bytes (decode_sign_doc refused fields beyond 1..3)."""
     bf = proto.fields(body, ct.MAX_MESSAGES + 3)
@@ -186,12 +218,14 @@ def body_extras(body):
     return memo, proto.get_one(bf, 3, proto.VARINT, 0)
 
 
-def check(d, me, pub, policy, chain_id, height, min_sequence=0, proven_sequence=0):
+def check(d, me, pub, policy, chain_id, height, min_sequence=0, proven_sequence=0,
+          device_pub=None):
     """d: cosmos_tx.decode_sign_doc of the doc to sign; me: this chip's bech32 account; pub:
     its key; chain_id, height: of the chip's verified header; min_sequence: the highest sequence
     it signed for this account number (persisted); proven_sequence: the account's sequence in
-    state the chip verified (0: none proven for this account number). Returns the human
-    summary; raises SignRefused / DecodeError."""
+    state the chip verified (0: none proven for this account number); device_pub: its Ed25519
+    device key (None: no device write is signed). Returns the human summary; raises
+    SignRefused / DecodeError."""
     if d["chain_id"] != chain_id:
         _refuse("sign_tx_chain", "transaction for another chain", chain_id=d["chain_id"][:50])
     if bytes(d["pub_key"]) != bytes(pub):
@@ -225,11 +259,7 @@ def check(d, me, pub, policy, chain_id, height, min_sequence=0, proven_sequence=
     sent = 0
     for url, value in d["messages"]:
         if url == ct.MSG_DEVICE_WRITE:
-            if ct.write_signer(value) != me:
-                _refuse("sign_tx_signer", "the write names another device")
-            kind = proto.get_one(_fields(value, 8, "MsgDeviceWrite"), 2, proto.VARINT, 0)
-            names = [k for k in ct.WRITE_KINDS if ct.WRITE_KINDS[k] == kind]
-            parts.append("write %s" % (names[0] if names else "kind %d" % kind))
+            parts.append(_write_text(value, me, device_pub, chain_id))
         elif url == MSG_VOTE:
             parts.append(_vote_text(value, me, ""))
         elif url == MSG_PUT_BLOB:

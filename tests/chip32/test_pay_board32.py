@@ -10,7 +10,7 @@ import pytest
 
 import tests.firmware.fwscenario as fwscenario
 from lightclient import pay as pi
-from lightclient import txpolicy
+from lightclient import gov, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.crypto import backend, ed25519, secp256k1
 from lightclient.chip.pay import receipt
@@ -124,10 +124,11 @@ def test_caps_then_limits_fit_the_heap_and_every_signature_still_works(tmp_path)
                 secret, txpolicy.signing_bytes(limits)), owner_pub) == 1
 
             me = ct.bech32_address(acct)
-            doc = ct.sign_doc(ct.tx_body([ct.msg_device_write(me, "metrics", b"{}")]),
+            # its own vote (a device write needs a pairing: its envelope is sealed on the chip)
+            doc = ct.sign_doc(ct.tx_body([gov.msg_vote(7, me, "yes")]),
                               ct.auth_info(acct, 0, 200000, [("stake", 100)]), chain, 3)
             sig, summary = mcu.sign_tx_summary(doc)
-            assert summary == "write metrics" and secp256k1.verify(acct, doc, sig)
+            assert summary == "vote YES on proposal 7" and secp256k1.verify(acct, doc, sig)
             r = p.sign_voucher(chain, CH, 0, 1, 2000)
             assert pi.verify_voucher(acct, r["voucher"], r["sig"]).amount == 2000
             for kind in ("message", "request"):

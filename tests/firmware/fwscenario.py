@@ -61,3 +61,19 @@ class Scenario:
 
     def now(self, height) -> int:
         return self.chain.time_at(height) + 60 * SECOND
+
+
+def sealed_write(device, kind, plaintext=b"{}", chain_id=None, owner_id="mycroft1owner",
+                 version=1, writer_seed=None):
+    """A device write's envelope as the chip's SEAL_OWN makes it for `device` (a firmware
+    Device with its Ed25519 key): its write key, one wrap, signed with its device key, read
+    from its store here (tests only; `writer_seed`: sign with another key instead)."""
+    import os
+    from lightclient.chip.crypto import backend
+    from lightclient.chip.keys import envelope, epochs
+    seed = writer_seed or device._get("key")
+    chain_id = chain_id or device.trusted.header.chain_id
+    return envelope.seal(chain_id, epochs.device_write_key(owner_id, device.pub, kind), version,
+                         0, plaintext, [backend.x25519_public_key(os.urandom(32))],
+                         ("ed25519", device.pub), lambda m: backend.ed25519_sign(seed, m),
+                         os.urandom)

@@ -14,6 +14,7 @@ from lightclient.chip.core.verifier import TrustedState
 from lightclient.chip.crypto import secp256k1
 from lightclient.chip.keys import envelope, epochs
 from lightclient.chip.smp import keys as K
+from lightclient.chip.smp import lc
 from lightclient.owner import chain as oc
 from lightclient.owner.book import OwnerBook
 
@@ -167,8 +168,8 @@ def test_an_unpaired_chip_or_one_without_an_account_key_opens_nothing():
 def test_location_and_skills_are_opened_by_name_under_keys_the_chip_makes():
     """OPEN_SETTINGS name=location|skills: settings/<owner>/<name>.<its account>, made on the
     chip and proven at its header; the settings' envelope is not a location (its proof is for
-    another key), an unknown name is refused, and the settings' replay floor (setver) is not
-    touched."""
+    another key), an unknown name is refused, and the location's version is kept beside the
+    settings' (setver: settings, location)."""
     s = Settled()
     me = ct.bech32_address(s.b.fw.device.acct_pub)
     loc = oc.settings_record_key(OWNER_ID, oc.device_settings_name(me, "location"))
@@ -182,8 +183,45 @@ def test_location_and_skills_are_opened_by_name_under_keys_the_chip_makes():
             "epoch_proof": s.ops(1, EPOCH0)})
     assert by_name("location", loc) == {"plaintext": b'{"city":"Lyon"}', "version": 4,
                                         "epoch": 0, "key": loc, "height": 1}
-    assert s.setver() is None
+    assert s.setver() == b"0,4"
     rc, e = _rc(by_name, "location", s.key)
     assert rc == K.E_ENVELOPE and e.check == "envelope_proof"
     rc, e = _rc(by_name, "contacts", loc)
     assert e.check == "record_name"
+
+
+def test_location_and_skills_have_version_floors_too_across_a_power_cut():
+    """A lying Pi that proves an older location (a state that went back) after a reboot gets
+    envelope_replayed, as for the settings; each record has its own floor, in one store record."""
+    s = Settled()
+    me = ct.bech32_address(s.b.fw.device.acct_pub)
+    loc, sk = (epochs.device_settings_key(OWNER_ID, me, n) for n in ("location", "skills"))
+    old_loc = s.book.seal(loc, b'{"city":"Lyon"}', 3)
+    state = {loc: s.book.seal(loc, b'{"city":"Oslo"}', 4), sk: s.book.seal(sk, b"[]", 2),
+             s.key: s.book.seal(s.key, b"{}", 1), EPOCH0: s.env0}
+    s.chain(state, {**state, loc: old_loc})
+
+    def by_name(name, key, h):
+        return s.b.call(keys_group.open_settings, {
+            "height": h, "name": name, "env_proof": s.ops(h, key),
+            "epoch_proof": s.ops(h, EPOCH0)})
+    assert by_name("skills", sk, 1)["version"] == 2 and s.setver() == b"0,0,2"
+    assert by_name("location", loc, 1)["version"] == 4 and s.setver() == b"0,4,2"
+    assert s.open(1)["version"] == 1 and s.setver() == b"1,4,2"
+    s.b.boot()                                           # a power cut: rebuilt from the flash
+    s.advance(1, 2)
+    rc, e = _rc(by_name, "location", loc, 2)
+    assert rc == K.E_ENVELOPE and e.check == "envelope_replayed"
+    assert e.details["min_version"] == 4
+    assert by_name("skills", sk, 2)["version"] == 2      # the same version again: fine
+    assert s.setver() == b"1,4,2"
+
+
+def test_a_floors_record_the_chip_cannot_read_is_a_typed_store_error():
+    s = Settled()
+    s.chain({s.key: s.book.seal(s.key, b"{}", 1), EPOCH0: s.env0})
+    for bad in (b"1,x", b"1,,2", b"1,2,3,4", b"", b"9" * 65):
+        s.b.fw.device._commit({"setver": bad})
+        rc, e = _rc(s.open, 1)
+        assert rc == lc.E_STORE and e.check == "store_setver", bad
+    assert s.setver() == b"9" * 65                       # nothing written over it

@@ -15,7 +15,7 @@ import pytest
 from lightclient import channels as C
 from lightclient import cli
 from lightclient import pay as pi
-from lightclient import txclient, txpolicy
+from lightclient import gov, txclient, txpolicy
 from lightclient.chip import cosmos_tx as ct
 from lightclient.chip.core import trusted_at_rest
 from lightclient.chip.core.errors import ProofError
@@ -123,16 +123,20 @@ def test_the_sign_up_grant_lets_a_zero_balance_device_pay_its_fees(paid):
     # be a denom-index key with an empty value, which ICS23 cannot prove: docs/state-proofs.md)
     grant = C.allowance(net.rpc(0), header, owner20, dev20)
     assert grant["spend_limit"] == [("stake", FEE_LIMIT)] and grant["granter"] == OWNER[2]
-    write = [ct.msg_device_write(device, "metrics", b'{"paid":"fees"}')]
+    # the device's own vote on a proposal that does not exist: the chip signs it (a write would
+    # need a pairing), x/gov refuses it in its block, and its fee is paid all the same
+    vote = [gov.msg_vote(1, device, "yes")]
     alone = devicetx.tx_client(net, paid["acct"], lambda d: _chip_sign(paid, d),
                                fee=[("stake", FEE)])
     with pytest.raises(txclient.TxRejected) as e:     # its own balance: nothing to pay with
-        alone.send([write])
+        alone.send([vote])
     assert e.value.details["codespace"] == "sdk" and e.value.details["code"] == 5
     granted = devicetx.tx_client(net, paid["acct"], lambda d: _chip_sign(paid, d),
                                  fee=[("stake", FEE)], granter=OWNER[2])
-    [(_r, height)] = granted.send([write])
-    net.wait_for_height(height + 1)
+    with pytest.raises(txclient.TxRejected) as e:
+        granted.send([vote])
+    assert e.value.check == "tx_failed" and e.value.details["codespace"] == "gov"
+    net.wait_for_height(e.value.details["height"] + 1)
     header = _header(net)
     left = C.allowance(net.rpc(0), header, owner20, dev20)["spend_limit"]
     assert left == [("stake", FEE_LIMIT - FEE)]     # the owner's grant paid it

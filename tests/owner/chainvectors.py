@@ -65,6 +65,8 @@ def build():
         "settings_v3_epoch0": setting(3, 0, owner),
         "grant": {"statement": grant.hex(), "signature": chain.sign_grant(owner.sk, grant).hex(),
                   "grantee": chain.owner_address(stranger.pub), "class": "voice_samples"},
+        # last, so that the vectors above keep their bytes (one random stream)
+        "settings_v2_owner": setting(2, 0, owner),
     }
 
 

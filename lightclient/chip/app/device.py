@@ -312,7 +312,7 @@ class Device:
         proven = a["s"] if a is not None and a["n"] == n else 0
         try:
             text = sign_policy.check(d, cosmos_tx.bech32_address(pub), pub, self._tx_policy(),
-                                     h.chain_id, h.height, floor, proven)
+                                     h.chain_id, h.height, floor, proven, self.pub)
         except sign_policy.SignRefused as e:   # the link's refusal, as the device's others
             raise lc_error(lc.E_REFUSED, e.check, e.message, **e.details)
         secret = self._account_secret()

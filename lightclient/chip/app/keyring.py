@@ -11,9 +11,11 @@
 #              pairing, so pulling the plug mid-attempt still counts it.
 #   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
 #              "chain_id": text}
-#   "setver"   the newest version of the device's own settings envelope seen authentic (its
-#              writer's signature verified), decimal ASCII: an older one is refused
-#              (envelope_replayed), across reboots
+#   "setver"   the newest version of each of the device's owner-written records (its settings,
+#              location, skills: epochs.DEVICE_RECORDS) seen authentic (writer's signature
+#              verified), decimal ASCII joined by ",", trailing zeros left out ("3": settings 3;
+#              "3,0,2": skills 2): an older one is refused (envelope_replayed), across reboots.
+#              One record for the three, so a Pi cannot replay an older location either
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
 
@@ -34,6 +36,31 @@ RECORDS = ("xkey", "pake", "pairfail", "paired", "setver")
 def _scalar(random):
     # a uniform scalar mod L: 64 random bytes reduced (bias 2^-250)
     return int.from_bytes(random(64), "big") % group_ed25519.ORDER
+
+
+MAX_FLOORS = 64   # "setver": three versions < 2^63, two commas
+
+
+def _floors(raw):
+    """The "setver" record -> [settings, location, skills] floors (0: none seen). The chip's
+    own flash, yet bounded and checked: a record it cannot read is a typed error, never a
+    floor of 0 (that would let any old version back)."""
+    out = [0] * len(epochs.DEVICE_RECORDS)
+    if raw is None:
+        return out
+    parts = bytes(raw).split(b",") if 0 < len(raw) <= MAX_FLOORS else ()
+    if not 0 < len(parts) <= len(out) or not all(p and p.isdigit() for p in parts):
+        raise lc_error(lc.E_STORE, "store_setver", "the version floors record is malformed")
+    for i, p in enumerate(parts):
+        out[i] = int(p)
+    return out
+
+
+def _floors_bytes(floors):
+    n = len(floors)
+    while n > 1 and floors[n - 1] == 0:
+        n -= 1
+    return b",".join(str(v).encode() for v in floors[:n])
 
 
 def _tag(e, rc):
@@ -240,11 +267,10 @@ class Keyring:
             raise lc_error(lc.E_DECODE, "record_name", "not a device record", name=name)
         owner_id = SP.account_bech32(p["owner"])
         key = epochs.device_settings_key(owner_id, SP.account_bech32(self.device.acct_pub), name)
-        # the replay floor is kept for the settings record only (one store record); location
-        # and skills rest on the header the chip verified for freshness, on the key made here
-        # for identity
-        seen = self._get("setver") if name == "device" else None
-        seen = int(seen) if seen else 0
+        # the replay floors of the three records share one small store record; only an int
+        # stays live here (the 96 KiB heap's big buffers come next)
+        slot = epochs.DEVICE_RECORDS.index(name)
+        seen = _floors(self._get("setver"))[slot]
         try:
             # the small epoch proof copied, the record's verified: then no view into the
             # request is left, and its buffer is free for what follows (the 96 KiB heap)
@@ -262,9 +288,12 @@ class Keyring:
             epoch_ops = None
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
-        if name == "device" and m[envelope.K_VERSION] > seen:
+        if m[envelope.K_VERSION] > seen:
             gc.collect()
-            self.device._commit({"setver": str(m[envelope.K_VERSION]).encode()})
+            floors = _floors(self._get("setver"))
+            floors[slot] = m[envelope.K_VERSION]
+            self.device._commit({"setver": _floors_bytes(floors)})
+            floors = None
         _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
         epoch_env = None
         try:

@@ -63,7 +63,7 @@ func (s msgServer) DeviceWrite(ctx context.Context, msg *types.MsgDeviceWrite) (
 		return nil, errorsmod.Wrapf(types.ErrEnvelopeEpoch, "epoch %d, the owner's is %d", e.Epoch, o.Epoch)
 	}
 	// the writer is the device the record key names, and that device is the owner's
-	if e.WriterType != "ed25519" || !bytes.Equal(e.WriterPubKey, device) || !mayWrite(o, e) {
+	if e.WriterType != "ed25519" || !bytes.Equal(e.WriterPubKey, device) || !pairedTo(o, device) {
 		return nil, errorsmod.Wrapf(types.ErrEnvelopeWriter, "a write under %q is signed by that paired device, not %s %X",
 			e.RecordKey, e.WriterType, e.WriterPubKey)
 	}

@@ -202,7 +202,8 @@ func (s pairingServer) checkChain(ctx context.Context, e types.Envelope) error {
 
 // PutSealed: a settings envelope of this chain, at "settings/<owner>/<name>", sealed to the
 // owner's current epoch, version one more than the stored one (1 for a new record), signed by
-// the owner or one of its paired devices. The chain stores it as is and never opens it.
+// the owner: a paired device writes only its own write/ records (MsgDeviceWrite), never the
+// owner's settings, location or skills. The chain stores it as is and never opens it.
 func (s pairingServer) PutSealed(ctx context.Context, msg *types.MsgPutSealed) (*types.MsgPutSealedResponse, error) {
 	if _, err := s.address("submitter", msg.Submitter); err != nil {
 		return nil, err
@@ -238,7 +239,10 @@ func (s pairingServer) PutSealed(ctx context.Context, msg *types.MsgPutSealed) (
 	if e.Epoch != o.Epoch {
 		return nil, errorsmod.Wrapf(types.ErrEnvelopeEpoch, "epoch %d, the owner's is %d", e.Epoch, o.Epoch)
 	}
-	if !mayWrite(o, e) {
+	if e.WriterType != "secp256k1" || !bytes.Equal(e.WriterPubKey, o.PubKey) {
+		if e.WriterType == "ed25519" && pairedTo(o, e.WriterPubKey) {
+			return nil, errorsmod.Wrapf(types.ErrSettingsOwnerOnly, "device %X under %q", e.WriterPubKey, e.RecordKey)
+		}
 		return nil, errorsmod.Wrapf(types.ErrEnvelopeWriter, "%s %X", e.WriterType, e.WriterPubKey)
 	}
 	if !e.VerifyWriter() {
@@ -265,13 +269,10 @@ func (s pairingServer) PutSealed(ctx context.Context, msg *types.MsgPutSealed) (
 	return &types.MsgPutSealedResponse{Version: e.Version}, nil
 }
 
-// mayWrite: the owner's key, or the Ed25519 key of one of its paired devices.
-func mayWrite(o types.Owner, e types.Envelope) bool {
-	if e.WriterType == "secp256k1" {
-		return bytes.Equal(e.WriterPubKey, o.PubKey)
-	}
+// pairedTo: device (an Ed25519 key) is one of the owner's paired devices.
+func pairedTo(o types.Owner, device []byte) bool {
 	for _, dev := range o.Devices {
-		if bytes.Equal(dev, e.WriterPubKey) {
+		if bytes.Equal(dev, device) {
 			return true
 		}
 	}

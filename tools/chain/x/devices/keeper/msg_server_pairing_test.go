@@ -39,7 +39,7 @@ type vectors struct {
 	SettingsV1Owner                                          string `json:"settings_v1_owner"`
 	SettingsV2Device1, SettingsV2Device2, SettingsV2Stranger string
 	SettingsV1OtherChain, Remove2Epoch1Env                   string
-	SettingsV3Epoch1, SettingsV3Epoch0                       string
+	SettingsV3Epoch1, SettingsV3Epoch0, SettingsV2Owner      string
 	Grant                                                    struct {
 		Statement, Signature, Grantee, Class string
 	} `json:"grant"`
@@ -59,7 +59,7 @@ func (v *vectors) UnmarshalJSON(b []byte) error {
 		"settings_v2_device1": &v.SettingsV2Device1, "settings_v2_device2": &v.SettingsV2Device2,
 		"settings_v2_stranger": &v.SettingsV2Stranger, "settings_v1_other_chain": &v.SettingsV1OtherChain,
 		"remove2_epoch1_env": &v.Remove2Epoch1Env, "settings_v3_epoch1": &v.SettingsV3Epoch1,
-		"settings_v3_epoch0": &v.SettingsV3Epoch0,
+		"settings_v3_epoch0": &v.SettingsV3Epoch0, "settings_v2_owner": &v.SettingsV2Owner,
 	} {
 		if err := json.Unmarshal(raw[name], dst); err != nil {
 			return err
@@ -161,7 +161,7 @@ func TestPairingNeedsBothSignaturesOverAStatementOfThisChainAndSigner(t *testing
 	require.ErrorIs(t, err, types.ErrEnvelopeRecordKey)
 }
 
-func TestSettingsAreEnvelopesOfTheOwnersEpochSignedByItOrItsDevices(t *testing.T) {
+func TestSettingsAreEnvelopesOfTheOwnersEpochSignedByTheOwnerOnly(t *testing.T) {
 	f := setup(t)
 	v := loadVectors(t)
 	srv := keeper.NewPairingMsgServerImpl(f.k)
@@ -176,7 +176,7 @@ func TestSettingsAreEnvelopesOfTheOwnersEpochSignedByItOrItsDevices(t *testing.T
 	tampered.Envelope = flip(tampered.Envelope, len(tampered.Envelope)-130) // inside the payload
 	_, err = srv.PutSealed(f.ctx, tampered)
 	require.ErrorIs(t, err, types.ErrEnvelopeSignature)
-	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
+	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Owner))
 	require.ErrorIs(t, err, types.ErrEnvelopeVersion) // a new record starts at 1
 
 	res, err := srv.PutSealed(f.ctx, put(v, v.SettingsV1Owner))
@@ -188,7 +188,13 @@ func TestSettingsAreEnvelopesOfTheOwnersEpochSignedByItOrItsDevices(t *testing.T
 	require.ErrorIs(t, err, types.ErrEnvelopeWriter) // another owner's key
 	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device2))
 	require.ErrorIs(t, err, types.ErrEnvelopeWriter) // a device not paired (yet)
-	res, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
+	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
+	require.ErrorIs(t, err, types.ErrSettingsOwnerOnly) // a paired device, signature and all
+	_, err = srv.PairDevice(f.ctx, pairMsg(v.Owner.Address, v.Pair2))
+	require.NoError(t, err)
+	_, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Device2))
+	require.ErrorIs(t, err, types.ErrSettingsOwnerOnly) // paired now: still not its record
+	res, err = srv.PutSealed(f.ctx, put(v, v.SettingsV2Owner))
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), res.Version)
 
@@ -234,7 +240,7 @@ func TestTheEpochAdvancesOnlyWithTheOwnersEnvelope(t *testing.T) {
 	f := setup(t)
 	v := loadVectors(t)
 	srv := pairTwoAndSet(t, f, v)
-	_, err := srv.PutSealed(f.ctx, put(v, v.SettingsV2Device1))
+	_, err := srv.PutSealed(f.ctx, put(v, v.SettingsV2Owner))
 	require.NoError(t, err)
 	_, err = srv.RemoveDevice(f.ctx, &types.MsgRemoveDevice{Owner: v.Owner.Address,
 		DevicePubKey: hx(v.Devices[1].Pub), EpochEnvelope: hx(v.Remove2Epoch1Env)})

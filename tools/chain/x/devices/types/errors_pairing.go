@@ -25,4 +25,7 @@ var (
 	ErrGrantNotFound       = errorsmod.Register(ModuleName, 37, "grant not found")
 	ErrPlaintextSettings   = errorsmod.Register(ModuleName, 38, "settings are accepted only as sealed envelopes")
 	ErrTooManyDevices      = errorsmod.Register(ModuleName, 39, "owner has the most devices an epoch envelope can wrap")
+	// a paired device's envelope under settings/: those records are the owner's; a device
+	// writes only its own write/ records, with MsgDeviceWrite
+	ErrSettingsOwnerOnly = errorsmod.Register(ModuleName, 41, "settings records are written by the owner only")
 )
