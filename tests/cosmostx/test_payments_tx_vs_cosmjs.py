@@ -50,16 +50,27 @@ def test_the_chip_signs_a_write_whose_fee_the_owners_grant_pays_and_no_other_gra
         return ct.decode_sign_doc(ct.build(msgs, pub, "mycroft-local-1", 41, 0, SIGN(secret),
                                            200000, [("stake", 200)], "", "", granter)[1])
 
-    write = [ct.msg_device_write(me, "metrics", b'{"n":1}')]
+    # a write the chip sealed itself (the only kind it signs): its device key's envelope
+    import os
+    from lightclient.chip.crypto import backend
+    from lightclient.chip.keys import envelope, epochs
+    seed = bytes.fromhex("5e" * 32)
+    dpub = backend.ed25519_public_key(seed)
+    env = envelope.seal("mycroft-local-1",
+                        epochs.device_write_key(payments_cases.OWNER, dpub, "metrics"), 1, 0,
+                        b'{"n":1}', [backend.x25519_public_key(os.urandom(32))],
+                        ("ed25519", dpub), lambda m: backend.ed25519_sign(seed, m), os.urandom)
+    write = [ct.msg_device_write(me, "metrics", env)]
     ok = sign_policy.Policy({"owner": payments_cases.OWNER})
     assert sign_policy.check(doc(write, payments_cases.OWNER), me, pub, ok, "mycroft-local-1",
-                             10) == "write metrics"
+                             10, device_pub=dpub) == "write metrics"
     for msgs, granter, policy in (
             (write, payments_cases.OWNER, sign_policy.Policy({"owner": payments_cases.PROVIDER})),
             (write, payments_cases.OWNER, sign_policy.DEFAULT),
             ([C.msg_start_settle(me, payments_cases.CH)], "", ok)):
         with pytest.raises(sign_policy.SignRefused) as e:
-            sign_policy.check(doc(msgs, granter), me, pub, policy, "mycroft-local-1", 10)
+            sign_policy.check(doc(msgs, granter), me, pub, policy, "mycroft-local-1", 10,
+                              device_pub=dpub)
         assert e.value.check in ("sign_tx_fee", "sign_tx_type")
 
 

@@ -1,8 +1,8 @@
 """What a device writes itself, and its location and skills, only sealed, on the real chain
 (issue 20, docs/device-writes.md). conftest's sealed_device (board A, 96 KiB) seals a
 skill-settings write on its chip and sends it as its own MsgDeviceWrite; a second board of the
-same owner (B) opens it on its chip, a board of another owner (C) cannot; the chip signs no
-plaintext write nor one it did not seal, the chain refuses a replay; the owner's sealed location and
+same owner (B) opens it on its chip, a board of another owner (C) cannot; the chain refuses a
+plaintext write, a replay and a write its device did not sign; the owner's sealed location and
 skills of A are served by the local device API through A's chip; no node stores any of the
 plaintext. On net7 (tests/xdist_scheduling.py's SHARED_NET7)."""
 
@@ -112,12 +112,11 @@ def test_a_device_of_another_owner_cannot_read_it(world):
     assert e.value.rc == K.E_ENVELOPE and e.value.check == "envelope_not_recipient"
 
 
-def test_the_chip_signs_no_plaintext_nor_a_write_it_did_not_seal_and_the_chain_no_replay(world):
-    """Through A's own chip: plaintext is not even signed (sign_write_plaintext), nor an
-    envelope under A's write key signed by another Ed25519 key (sign_write_envelope); A's
-    stored write again is signed (the chip sealed it) and refused by the chain (30). The
-    chain's own refusals of plaintext (40) and a stranger's envelope (32) are x/devices' Go
-    tests: only a signer other than the chip could send them."""
+def test_the_chain_refuses_plaintext_a_replay_and_a_write_its_device_did_not_sign(world):
+    """Sent by A's own account: its stored write again is refused by the chain (30); plaintext
+    and an envelope under A's write key written by another Ed25519 key are refused by A's chip
+    before anything is signed (the chain's 40 and 32 for them: the Go tests, as only a signer
+    other than the chip could send them)."""
     net, d, owner = world["net"], world["d"], world["owner"]
     secret = os.urandom(32)
     epoch_pub = epochs.epoch_public(owner.book().epoch_secret(0))
@@ -126,15 +125,15 @@ def test_the_chip_signs_no_plaintext_nor_a_write_it_did_not_seal_and_the_chain_n
                            lambda msg: backend.ed25519_sign(secret, msg), os.urandom)
     with McuClient(d["port"], timeout=pairhelp.MCU_TIMEOUT_S) as mcu:
         sender = devicetx.tx_client(net, world["acct"], mcu.sign_tx, node=1)
-        for env, check in ((b'[{"skill_gid":"plain"}]', "sign_write_plaintext"),
-                           (forged, "sign_write_envelope")):
-            with pytest.raises(Exception) as e:
-                sender.send([[ct.msg_device_write(d["address"], "skill_settings", env)]])
-            assert getattr(e.value, "check", "") == check, e.value
         with pytest.raises(TxRejected) as e:
             sender.send([[ct.msg_device_write(d["address"], "skill_settings", world["env"])]])
         assert (e.value.details.get("codespace"), e.value.details.get("code")) == \
             ("devices", 30), e.value.details
+        for env, check in ((b'[{"skill_gid":"plain"}]', "sign_write_plaintext"),
+                           (forged, "sign_write_envelope")):
+            with pytest.raises(McuError) as e:
+                sender.send([[ct.msg_device_write(d["address"], "skill_settings", env)]])
+            assert e.value.check == check, e.value
     assert _prove(net, oc.sealed_key(world["key"])) == world["env"]     # still version 1
 
 

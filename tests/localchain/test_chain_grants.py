@@ -197,6 +197,7 @@ def test_the_owner_grantee_and_device_tools(world, tmp_path, monkeypatch, capsys
     up = run("blobs", "upload", VOICE, str(tmp_path / "c.wav"), "--mcu", world["board"].port,
              "--blobs", world["store"].url)
     assert up["recipients"] == [g2.address, owner.address] and up["epoch"] == 1
+    net.wait_for_height(up["height"] + 1)     # the state holding it is committed by the next
     out = tmp_path / "read"
     got = run("grantee", "read", files["g2"], "--owner", owner.address, "--class", VOICE,
               "--blobs", world["store"].url, "--out", str(out))

@@ -67,7 +67,11 @@ class Firmware:
         while msgs:
             rsp = self._handle(msgs, now_ms)
             if rsp is not None:
-                pkt = frame.encode_packet(rsp)
+                try:
+                    pkt = frame.encode_packet(rsp)
+                except MemoryError:      # as above: collected, then framed once more
+                    gc.collect()
+                    pkt = frame.encode_packet(rsp)
                 rsp = None
                 out = pkt if out is None else out + pkt
         return b"" if out is None else out
@@ -134,6 +138,16 @@ class Firmware:
             return H.encode_message(rh, result)
         except DecodeError as e:
             return self._general_error(rh, H.MGMT_EUNKNOWN, str(e))
+        except MemoryError:
+            # the command's garbage is still on the heap: collected, the answer is tried once
+            # more, and a heap too fragmented even then still answers (ENOMEM), never silence
+            gc.collect()
+            try:
+                return H.encode_message(rh, result)
+            except MemoryError:
+                result = None
+                gc.collect()
+                return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
 
     def _general_error(self, rh, rc, reason):
         return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
