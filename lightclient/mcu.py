@@ -29,6 +29,8 @@ from lightclient.chip.smp import header as H
 # A real ESP32 verifies a 100-validator update in seconds (pure-Python Ed25519); give it room.
 UPDATE_TIMEOUT = 60.0
 SLOW_TIMEOUT = 15.0
+RESTART_TIMEOUT_S = 20.0   # a chip restarting to recover its heap answers again within this
+RESTART_PROBE_S = 1.0      # each echo sent while waiting for it
 
 
 class McuError(LocalFault):
@@ -95,6 +97,27 @@ class McuClient:
             return self._request(op, group, command, payload, timeout, version)
 
     def _request(self, op, group, command, payload, timeout, version):
+        try:
+            return self._exchange(op, group, command, payload, timeout, version)
+        except McuError as e:
+            if e.rc != H.MGMT_ENOMEM or e.check != frame.NO_MEMORY:
+                raise
+        # The chip's heap could not hold the request's frame: nothing of it ran, and the chip
+        # restarts to get its heap back in one piece. Once it answers again, the request is
+        # sent once more (a second refusal is the caller's).
+        end = time.monotonic() + RESTART_TIMEOUT_S
+        while True:
+            try:
+                self._exchange(H.OP_WRITE, H.GROUP_OS, H.OS_ECHO, {"d": ""}, RESTART_PROBE_S,
+                               H.V2)
+                break
+            except McuTimeout:
+                if time.monotonic() > end:
+                    raise McuTimeout("the chip did not come back after restarting to recover "
+                                     "its heap") from None
+        return self._exchange(op, group, command, payload, timeout, version)
+
+    def _exchange(self, op, group, command, payload, timeout, version):
         self._seq = (self._seq + 1) & 0xFF
         req = H.Header(op, group, command, self._seq, 0, version)
         data = frame.encode_packet(H.encode_message(req, payload))

@@ -8,12 +8,9 @@ import time
 
 from lightclient import channels as C
 from lightclient import txclient
-from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.crypto import backend
 from lightclient.commands import _client, _emit, common_args
 from lightclient.exitcodes import EXIT_OK
 from lightclient.gov import address_bytes
-from lightclient.sources import NoSource
 
 PROVE_TIMEOUT_S = 30.0
 
@@ -60,28 +57,19 @@ def cmd_status(args):
 
 
 def _send(args, msgs_of, cid):
-    """Signs msgs_of(signer bech32) with --key, sends, then proves the channel above the
-    inclusion height. A refusal by x/payments is a PaymentRefused named after its code."""
-    with open(args.key) as f:
-        secret = bytes.fromhex(f.read().strip())
-    pub = backend.secp256k1_public_key(secret)
+    """Signs msgs_of(signer bech32, header, client) with --key, sends, then proves the channel
+    above the inclusion height. A refusal by x/payments is a PaymentRefused named after its
+    code."""
     client = _client(args)
     header = _head(client, args.deadline)
-    cands = client.pool.candidates()
-    if not cands:
-        raise NoSource("no_source", "no source to send the transaction to")
-    rpc = cands[0].rpc
-    tx = txclient.TxClient(rpc, header.chain_id, pub, ct.sign_secp256k1(secret), lambda: (
-        txclient.verified_account(rpc, client.trusted().light_block.signed_header.header,
-                                  ct.account_address(pub))), gas_limit=args.gas)
-    try:
-        [(res, height)] = tx.send([msgs_of(ct.bech32_address(pub), header, client)])
-    except txclient.TxRejected as e:
-        if e.details.get("codespace") != C.CODESPACE:
-            raise
-        raise C.PaymentRefused(C.error_name(e.details.get("code", 0)), "x/payments refused "
-                               "the transaction", code=e.details.get("code"),
-                               log=e.details.get("log"))
+
+    def refused(code, log):
+        return C.PaymentRefused(C.error_name(code), "x/payments refused the transaction",
+                                code=code, log=log)
+
+    res, height = txclient.send_with_key_file(client, args.key,
+                                              lambda me: msgs_of(me, header, client),
+                                              args.gas, C.CODESPACE, refused)
     mono = client.clock.monotonic
     end = mono() + PROVE_TIMEOUT_S
     header = _head(client, args.deadline)

@@ -10,13 +10,10 @@ import time
 from lightclient import rewards as RW
 from lightclient import txclient
 from lightclient.channels import balance
-from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.crypto import backend
 from lightclient.commands import _client, _emit, _load, common_args
 from lightclient.exitcodes import EXIT_OK
 from lightclient.gov import address_bytes
 from lightclient.pay_cli import PROVE_TIMEOUT_S, _head, _race
-from lightclient.sources import NoSource
 
 
 def _proven(client, header, device, owner=None):
@@ -55,26 +52,15 @@ def cmd_status(args):
 def _send(args, msgs):
     """Signs msgs(signer bech32) with --key and sends them; a refusal by x/servicerewards is a
     ReceiptRefused named after its code. -> (client, inclusion height, gas used)."""
-    with open(args.key) as f:
-        secret = bytes.fromhex(f.read().strip())
-    pub = backend.secp256k1_public_key(secret)
     client = _client(args)
-    header = _head(client, args.deadline)
-    cands = client.pool.candidates()
-    if not cands:
-        raise NoSource("no_source", "no source to send the transaction to")
-    rpc = cands[0].rpc
-    tx = txclient.TxClient(rpc, header.chain_id, pub, ct.sign_secp256k1(secret), lambda: (
-        txclient.verified_account(rpc, client.trusted().light_block.signed_header.header,
-                                  ct.account_address(pub))), gas_limit=args.gas)
-    try:
-        [(res, height)] = tx.send([msgs(ct.bech32_address(pub))])
-    except txclient.TxRejected as e:
-        if e.details.get("codespace") != RW.CODESPACE:
-            raise
-        raise RW.ReceiptRefused(RW.error_name(e.details.get("code", 0)), "x/servicerewards "
-                                "refused the transaction", code=e.details.get("code"),
-                                log=e.details.get("log"))
+    _head(client, args.deadline)
+
+    def refused(code, log):
+        return RW.ReceiptRefused(RW.error_name(code), "x/servicerewards refused the "
+                                 "transaction", code=code, log=log)
+
+    res, height = txclient.send_with_key_file(client, args.key, msgs, args.gas, RW.CODESPACE,
+                                              refused)
     return client, height, int(res.get("gas_used", 0))
 
 

@@ -14,10 +14,12 @@ import hashlib
 import time
 
 from lightclient.chip import cosmos_tx as ct
+from lightclient.chip.crypto import backend
 from lightclient.clock import Clock
 from lightclient.chip.core import proof_chain
 from lightclient.chip.core.errors import LightClientError
 from lightclient.records import SDK_FIRST_PROVABLE_STATE, parse_proof_ops
+from lightclient.sources import NoSource
 
 CODESPACE_SDK = "sdk"
 CODE_WRONG_SEQUENCE = 32    # cosmos-sdk types/errors ErrWrongSequence
@@ -155,3 +157,29 @@ class TxClient:
         for blocks between them; then waits for all: [(deliver result, height)]."""
         txs = [self.submit(m) for m in batches]
         return [wait_included(self.rpc, tx, clock=self.clock) for tx in txs]
+
+
+def send_with_key_file(client, key_path, msgs_of, gas_limit, codespace, refused):
+    """The module CLIs' one transaction: msgs_of(signer bech32) signed with the secp256k1 key in
+    the file key_path (hex), sent to the light client's first source, its account proven at
+    the client's verified head. A refusal in `codespace` (the module's own) is raised as
+    refused(code, log), the module's typed error; any other refusal as TxRejected.
+    -> (deliver result, inclusion height)."""
+    with open(key_path) as f:
+        secret = bytes.fromhex(f.read().strip())
+    pub = backend.secp256k1_public_key(secret)
+    header = client.trusted().light_block.signed_header.header
+    cands = client.pool.candidates()
+    if not cands:
+        raise NoSource("no_source", "no source to send the transaction to")
+    rpc = cands[0].rpc
+    tx = TxClient(rpc, header.chain_id, pub, ct.sign_secp256k1(secret), lambda: (
+        verified_account(rpc, client.trusted().light_block.signed_header.header,
+                         ct.account_address(pub))), gas_limit=gas_limit)
+    try:
+        [(res, height)] = tx.send([msgs_of(ct.bech32_address(pub))])
+    except TxRejected as e:
+        if e.details.get("codespace") != codespace:
+            raise
+        raise refused(e.details.get("code", 0), e.details.get("log"))
+    return res, height

@@ -13,7 +13,6 @@ from lightclient import blind_rsa, txclient
 from lightclient import usage_tokens as U
 from lightclient.atomic_file import write_atomic
 from lightclient.chip import cosmos_tx as ct
-from lightclient.chip.crypto import backend
 from lightclient.commands import _client, _emit, _load, common_args
 from lightclient.exitcodes import EXIT_OK
 from lightclient.pay_cli import _head, _race
@@ -89,26 +88,17 @@ def cmd_tokens(args):
 
 def _send(args, msgs_of):
     """Signs msgs_of(signer bech32, header, client) with --key and sends; an x/usage refusal
-    is a UsageError named after its code. -> (deliver result, height)."""
-    with open(args.key) as f:
-        secret = bytes.fromhex(f.read().strip())
-    pub = backend.secp256k1_public_key(secret)
+    is a UsageError named after its code. -> (client, deliver result, height)."""
     client = _client(args)
     header = _head(client, args.deadline)
-    cands = client.pool.candidates()
-    if not cands:
-        raise NoSource("no_source", "no source to send the transaction to")
-    rpc = cands[0].rpc
-    tx = txclient.TxClient(rpc, header.chain_id, pub, ct.sign_secp256k1(secret), lambda: (
-        txclient.verified_account(rpc, client.trusted().light_block.signed_header.header,
-                                  ct.account_address(pub))), gas_limit=args.gas)
-    try:
-        [(res, height)] = tx.send([msgs_of(ct.bech32_address(pub), header, client)])
-    except txclient.TxRejected as e:
-        if e.details.get("codespace") != U.CODESPACE:
-            raise
-        raise U.UsageError(U.error_name(e.details.get("code", 0)), "x/usage refused the "
-                           "transaction", code=e.details.get("code"), log=e.details.get("log"))
+
+    def refused(code, log):
+        return U.UsageError(U.error_name(code), "x/usage refused the transaction", code=code,
+                            log=log)
+
+    res, height = txclient.send_with_key_file(client, args.key,
+                                              lambda me: msgs_of(me, header, client),
+                                              args.gas, U.CODESPACE, refused)
     return client, res, height
 
 

@@ -275,12 +275,13 @@ class EmulatedBoard:
                 str(firmware_dir() / "emulated32.py"), str(self.board_path), str(serial_w),
                 str(state), str(int(self.flash_delay_ms)), self.firmware_hash or ""]
         if Path(str(state) + ".release_key").exists():
-            # a board that takes firmware updates: its flash holds the slots, and a reset is a
-            # new interpreter (exit status RESET_STATUS) that boots whatever slot otadata names,
-            # with the same serial line (the shell keeps its file descriptors)
+            # a board that takes firmware updates: its flash holds the slots, and the new
+            # interpreter of a reset boots whatever slot otadata names
             _erased_flash(Path(str(state) + ".flash"), self.board_path)
-            args = ["sh", "-c", 'while :; do "$@"; rc=$?; [ "$rc" -eq %d ] || exit "$rc"; done'
-                    % RESET_STATUS, "sh"] + args
+        # a reset is a new interpreter (exit status RESET_STATUS), as machine.reset() starts
+        # the chip with an empty heap, on the same serial line (the shell keeps its descriptors)
+        args = ["sh", "-c", 'while :; do "$@"; rc=$?; [ "$rc" -eq %d ] || exit "$rc"; done'
+                % RESET_STATUS, "sh"] + args
         try:
             # only the frozen image: the repository's files must not stand in for it
             env = dict(os.environ, MICROPYPATH=".frozen")

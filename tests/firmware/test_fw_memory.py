@@ -52,8 +52,35 @@ def test_a_frame_the_heap_cannot_hold_is_dropped_and_the_link_goes_on(monkeypatc
     monkeypatch.setattr(frame, "_Assembly", no_room)
     assert dec.feed(frame.encode_packet(req), 0) == []
     assert dec.stats["dropped"] == 1 and dec.last_error.check == "frame_no_memory"
+    assert dec.take_unheld() == (req[:H.HEADER_SIZE], len(req) + 2)
+    assert dec.take_unheld() is None                 # once
     monkeypatch.setattr(frame, "_Assembly", real)
     assert dec.feed(frame.encode_packet(req), 0) == [req]
+
+
+def test_a_request_whose_frame_the_heap_cannot_hold_is_answered_enomem_then_the_chip_restarts(
+        monkeypatch):
+    # Silence would leave the Pi waiting out its timeout (what a long session's fragmented heap
+    # did to a 7 KB OPEN_SETTINGS): the chip answers ENOMEM for that very request (its sequence
+    # number, from the start line), runs none of it, and asks its shell for a reboot, the only
+    # way a fragmented heap comes back in one piece.
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+
+    def no_room(*a):
+        raise MemoryError("memory allocation failed")
+    monkeypatch.setattr(frame, "_Assembly", no_room)
+    ran = []
+    monkeypatch.setattr(f.device, "submit_update", lambda *a: ran.append(a))
+    req = H.encode_message(H.Header(H.OP_WRITE, lc.GROUP, lc.SUBMIT_UPDATE, 77, 1),
+                           {"update": b"u" * 7000, "now_ns": 1})
+    out = f.feed(frame.encode_packet(req), 0)
+    monkeypatch.undo()
+    (msg,) = frame.FrameDecoder().feed(out, 0)
+    rh, p = H.decode_message(msg)
+    assert (rh.op, rh.group, rh.command, rh.seq) == (H.OP_WRITE + 1, lc.GROUP,
+                                                     lc.SUBMIT_UPDATE, 77)
+    assert p["rc"] == H.MGMT_ENOMEM and p["chk"] == frame.NO_MEMORY
+    assert f.reset_pending and ran == []
 
 
 def test_the_message_is_the_buffer_its_frame_was_assembled_in():
@@ -96,3 +123,33 @@ def test_only_micropython_runs_the_full_collections(monkeypatch):
         rsp = fw.handle(H.encode_message(H.Header(H.OP_READ, lc.GROUP, lc.STATUS, seq, 0), {}))
         assert H.decode_message(rsp)[0].seq == seq
     assert calls == []
+
+
+def test_the_pi_sends_the_request_again_once_the_restarted_chip_answers(monkeypatch):
+    # The Pi's side of the above: an ENOMEM for an unheld frame is not the request's refusal
+    # (none of it ran); the client waits for the restarted chip (an echo) and sends it again.
+    from lightclient.mcu import McuClient
+    from tests.chiplink import Wire
+
+    flash = RamBlockDevice(4096, 16)
+    wire = Wire(boot.build(flash, b"\x07" * 32, INFO, os.urandom))
+    restarts = []
+    feed = Wire.write
+
+    def write(self, data):           # the shell: a reset is a new firmware over the same flash
+        feed(self, data)
+        if self.fw.reset_pending:
+            restarts.append(len(data))
+            self.fw = boot.build(flash, b"\x07" * 32, INFO, os.urandom)
+    monkeypatch.setattr(Wire, "write", write)
+    real, failed = frame._Assembly, []
+
+    def once_no_room(first, max_message):    # the first large frame (the echo) finds no heap
+        if not failed and ((first[0] << 8) | first[1]) > 200:
+            failed.append(1)
+            raise MemoryError("memory allocation failed")
+        return real(first, max_message)
+    monkeypatch.setattr(frame, "_Assembly", once_no_room)
+    mcu = McuClient(wire, timeout=2.0)
+    assert mcu.echo("x" * 250) == "x" * 250
+    assert failed == [1] and len(restarts) == 1

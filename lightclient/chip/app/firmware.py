@@ -2,7 +2,8 @@
 #
 #   fw = Firmware(device, info)          # device: app.device.Device (key, store, trusted state)
 #   out = fw.feed(data, now_ms)          # decode frames, run commands, encode the answers
-#   fw.reset_pending                     # set by the OS reset command once its answer is out
+#   fw.reset_pending                     # set by the OS reset command once its answer is out,
+#                                        # and after a request too large for the heap left
 #
 # No I/O and no clock here, so a UART loop, the emulator and the tests drive the same code.
 
@@ -74,7 +75,32 @@ class Firmware:
                     pkt = frame.encode_packet(rsp)
                 rsp = None
                 out = pkt if out is None else out + pkt
+        unheld = self.decoder.take_unheld()
+        if unheld is not None:
+            pkt = self._no_heap_for_frame(unheld[0], unheld[1])
+            if pkt is not None:
+                out = pkt if out is None else out + pkt
         return b"" if out is None else out
+
+    def _no_heap_for_frame(self, hdr, length):
+        """The answer to a request whose frame the heap could not hold (frame.FrameDecoder
+        .unheld): ENOMEM, checked frame.NO_MEMORY, and a restart once it is out: a heap
+        fragmented by what a long session left in it comes back in one piece only by a reboot.
+        Nothing of the request ran, so its sender may send it again once the chip answers."""
+        gc.collect()
+        try:
+            req = H.unpack_header(hdr)
+        except DecodeError:
+            return None
+        if req.op != H.OP_READ and req.op != H.OP_WRITE:
+            return None
+        rh = H.response_header(req)
+        if req.version > H.V2:
+            rh.version = H.V2
+        self.reset_pending = True
+        return frame.encode_packet(H.encode_message(rh, {
+            "rc": H.MGMT_ENOMEM, "chk": frame.NO_MEMORY,
+            "rsn": "no heap for a %d-byte request: the chip restarts to recover it" % length}))
 
     def handle(self, msg, now_ms=0):
         """One SMP request message -> the response message (None when nothing is owed)."""

@@ -23,6 +23,7 @@ LINE_MAX = 127            # bytes on the wire per line, delimiter and newline in
 RX_LINE_MAX = 136         # we accept a little more than we send (clients that count 128 + CR)
 DEFAULT_MAX_MESSAGE = 16384
 DEFAULT_TIMEOUT_MS = 5000  # a frame (or a line) not completed within this is dropped
+NO_MEMORY = "frame_no_memory"   # a frame dropped for want of heap (its sender gets ENOMEM)
 
 def _crc_table():
     t = []
@@ -203,7 +204,10 @@ class FrameDecoder:
     """Incremental receiver: feed(bytes, now_ms) -> list of complete SMP messages (bytearrays:
     each is the buffer its frame was assembled in).
     Never raises on the data; what it drops is counted in `stats` and the last reason is kept
-    in `last_error` (a DecodeError), for the status command and the tests."""
+    in `last_error` (a DecodeError), for the status command and the tests. A frame whose
+    buffer the heap cannot hold is dropped too, but its SMP header (in its start line) is kept
+    in `unheld` as (header bytes, packet length) until take_unheld(): its sender is owed an
+    answer (ENOMEM), not silence."""
 
     def __init__(self, max_message=DEFAULT_MAX_MESSAGE, timeout_ms=DEFAULT_TIMEOUT_MS):
         self.max_message = max_message
@@ -214,6 +218,7 @@ class FrameDecoder:
         self._tail = b""          # the last byte fed: a delimiter may straddle two reads
         self.asm = None
         self.asm_start = 0
+        self.unheld = None
         self.discarding = False   # the rest of a dropped frame: its lines are skipped quietly
         self.last_error = None
         self.stats = {"frames": 0, "dropped": 0, "noise_lines": 0, "timeouts": 0}
@@ -300,6 +305,7 @@ class FrameDecoder:
             if line.strip():
                 self.stats["noise_lines"] += 1
             return None
+        data = is_start = None
         try:
             if head == CONT and self.asm is None and self.discarding:
                 return None
@@ -328,11 +334,22 @@ class FrameDecoder:
             self._drop(e)
             return None
         except MemoryError:
-            # A frame the chip's heap cannot hold is dropped like a bad one: the link survives.
+            # A frame the chip's heap cannot hold is dropped like a bad one: the link survives,
+            # and the start line's SMP header is kept so that its sender gets an answer.
             self.asm = None
             self.discarding = True
-            self._drop(DecodeError("frame_no_memory", "no heap for the frame"))
+            length = None
+            if is_start and data is not None and len(data) >= 2 + 8:
+                length = (data[0] << 8) | data[1]
+                self.unheld = (bytes(data[2:10]), length)
+            self._drop(DecodeError(NO_MEMORY, "no heap for the frame", length=length))
             return None
+
+    def take_unheld(self):
+        """(SMP header bytes, packet length) of the last frame dropped for want of heap, once;
+        None when there is none."""
+        u, self.unheld = self.unheld, None
+        return u
 
 
 def _age(now_ms, then_ms):
