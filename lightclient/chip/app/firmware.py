@@ -143,7 +143,7 @@ class Firmware:
             return self._general_error(rh, H.MGMT_EINVAL, str(e))
         except MemoryError:
             msg = None
-            return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
+            return self._out_of_memory(rh)
         msg = None
         self.handled += 1
         try:
@@ -156,7 +156,7 @@ class Firmware:
                 return self._img_error(rh, e)
             return self._group_error(rh, lc.error_code(e), e)
         except MemoryError:
-            return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
+            return self._out_of_memory(rh)
         except Exception as e:  # a bug must not cost the Pi its answer (nor the link)
             return self._general_error(rh, H.MGMT_EUNKNOWN, "internal error: " +
                                        type(e).__name__)
@@ -173,7 +173,13 @@ class Firmware:
             except MemoryError:
                 result = None
                 gc.collect()
-                return self._general_error(rh, H.MGMT_ENOMEM, "out of memory")
+                return self._out_of_memory(rh)
+
+    def _out_of_memory(self, rh):
+        # ENOMEM, and a restart once it is out (as for a frame the heap could not hold): the
+        # next request finds the heap in one piece, not fragmented by the command that failed
+        self.reset_pending = True
+        return self._general_error(rh, H.MGMT_ENOMEM, "out of memory: the chip restarts")
 
     def _general_error(self, rh, rc, reason):
         return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
