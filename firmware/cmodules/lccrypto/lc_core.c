@@ -219,11 +219,19 @@ lc_status lc_x25519(uint8_t out[32], const uint8_t *scalar, size_t scalar_len,
     return LC_OK;
 }
 
+// clamp(scalar) * base on the Edwards curve's fixed-base comb, mapped to Montgomery u: with the
+// three low bits cleared, Monocypher's crypto_x25519_dirty_fast gives exactly
+// crypto_x25519_public_key's result (its manual) in a quarter of the ladder's instructions
+// (~0.5 M instead of 2 M on the chip; two per opened envelope).
 lc_status lc_x25519_public_key(uint8_t out[32], const uint8_t *scalar, size_t scalar_len) {
     if (scalar_len != 32) {
         return LC_BAD_KEY_LEN;
     }
-    crypto_x25519_public_key(out, scalar);
+    uint8_t k[32];
+    memcpy(k, scalar, 32);
+    k[0] &= 248;
+    crypto_x25519_dirty_fast(out, k);
+    crypto_wipe(k, sizeof(k));
     return LC_OK;
 }
 
