@@ -45,24 +45,25 @@ void lc_smp_expire(lc_smp_t *s, int frame_expired, int line_expired) {
     }
 }
 
-static int b64_value(uint8_t c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
+// base64 character -> its 6 bits, 255 outside the alphabet ('=' included)
+static const uint8_t B64[256] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 62, 255, 255, 255, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 255, 255, 255, 255, 255, 255,
+    255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 255, 255, 255, 255, 255,
+    255, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
 
 // Canonical base64 only (frame.decode_line: a2b_base64, then the re-encoding must equal the
 // input): the alphabet, '=' only as the last one or two characters, zero pad bits.
@@ -74,10 +75,10 @@ static int b64_decode(uint8_t *out, const uint8_t *in, size_t len) {
         if (i + 4 == len) {
             pad = in[i + 3] == '=' ? (in[i + 2] == '=' ? 2 : 1) : 0;
         }
-        int v0 = b64_value(in[i]), v1 = b64_value(in[i + 1]);
-        int v2 = pad == 2 ? 0 : b64_value(in[i + 2]);
-        int v3 = pad >= 1 ? 0 : b64_value(in[i + 3]);
-        if (v0 < 0 || v1 < 0 || v2 < 0 || v3 < 0) {
+        int v0 = B64[in[i]], v1 = B64[in[i + 1]];
+        int v2 = pad == 2 ? 0 : B64[in[i + 2]];
+        int v3 = pad >= 1 ? 0 : B64[in[i + 3]];
+        if ((v0 | v1 | v2 | v3) > 63) {   // a character outside the alphabet
             return -1;
         }
         if ((pad == 2 && (v1 & 0x0F)) || (pad == 1 && (v2 & 0x03))) {
@@ -102,13 +103,10 @@ static int asm_add(lc_smp_t *s, const uint8_t *d, size_t k) {
         return 0;
     }
     size_t m = s->need - 2;
-    for (size_t i = 0; i < k; i++) {
-        size_t at = s->fill + i;
-        if (at < m) {
-            s->asm_buf[at] = d[i];
-        } else {
-            s->crc[at - m] = d[i];
-        }
+    size_t j = s->fill >= m ? 0 : (k < m - s->fill ? k : m - s->fill);   // message bytes
+    memcpy(s->asm_buf + s->fill, d, j);
+    for (size_t i = j; i < k; i++) {   // the rest, at most 2, is the CRC
+        s->crc[s->fill + i - m] = d[i];
     }
     s->fill += k;
     return 1;
