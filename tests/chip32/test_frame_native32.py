@@ -136,3 +136,34 @@ def test_native_receiver_equals_the_python_one(tmp_path: Path):
     same, feeds, frames, seen = p.stdout.split()
     assert same == "SAME" and int(frames) > 100
     assert set(seen.split(",")) == ALL_DROPS   # every drop reason was compared at least once
+
+
+NO_HEAP = r"""
+from lightclient.chip.smp import frame
+import gc
+big = frame.encode_packet(bytes(8) + bytes(12000))
+small = frame.encode_packet(bytes(8) + b"ok")
+d = frame.FrameDecoder(16384)
+gc.collect()
+hold = []
+try:
+    while True:
+        hold.append(bytearray(1024))
+except MemoryError:
+    pass
+del hold[-4:]          # room for the lines, none for a 12 KB frame
+out = []
+for i in range(0, len(big), 256):
+    out += d.feed(big[i:i + 256], 0)
+hold = None
+gc.collect()
+print(len(out), d.last_error.check, d.stats["dropped"],
+      [bytes(m) for m in d.feed(small, 0)] == [bytes(8) + b"ok"],
+      frame.FrameDecoder(1 << 16).feed(small, 0) == [bytes(8) + b"ok"])
+"""
+
+
+def test_native_receiver_drops_a_frame_the_heap_cannot_hold_and_keeps_the_link():
+    p = run(NO_HEAP)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0", "frame_no_memory", "1", "True", "True"]

@@ -31,8 +31,11 @@ static mp_obj_t lc_smp_make_new(const mp_obj_type_t *type, size_t n_args, size_t
                                 const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 1, 1, false);
     mp_int_t max_message = mp_obj_get_int(args[0]);
-    if (max_message < 8 || max_message > 0xFFFF - 2) {
-        mp_raise_ValueError(MP_ERROR_TEXT("SmpDecoder: max_message must be 8..65533"));
+    if (max_message < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("SmpDecoder: max_message must not be negative"));
+    }
+    if (max_message > 0xFFFF - 2) {
+        max_message = 0xFFFF - 2;   // a 16-bit length never exceeds it: the same as unbounded
     }
     lc_smp_obj_t *o = mp_obj_malloc(lc_smp_obj_t, type);
     o->frame = mp_const_none;
