@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 HARNESS_DIR = REPO / "firmware" / "cmodules" / "fuzz"
 OUT = REPO / "build" / "fuzz-c"
 WYCHEPROOF = REPO.parent / "shared" / "vectors" / "wycheproof"
-HARNESSES = ("ed25519", "secp256k1", "x25519", "aead", "hmac_hkdf", "sha512", "ed25519_group")
+HARNESSES = ("ed25519", "secp256k1", "x25519", "aead", "hmac_hkdf", "sha512", "ed25519_group",
+             "frame")
 
 
 def build() -> None:
@@ -95,6 +96,13 @@ def seed_inputs(harness: str) -> list[bytes]:
             if max(len(ikm), len(salt), len(info)) <= 255:
                 seeds.append(bytes([len(ikm), len(salt), len(info), t["size"] >> 8, t["size"] & 0xFF])
                              + ikm + salt + info)
+    elif harness == "frame":   # SMP frames (not Wycheproof): good ones, torn, with console noise
+        from lightclient.chip.smp import frame
+        for n in (0, 1, 89, 90, 300, 2000):
+            wire = bytes(frame.encode_packet(bytes(8) + (bytes(range(256)) * 8)[:n]))
+            for step in (0, 1, 63, 255):
+                seeds.append(bytes([255, step]) + wire)
+                seeds.append(bytes([n & 0xFF, step]) + b"boot\n\x06" + wire + wire[:len(wire) // 2])
     else:
         raise ValueError(f"no harness {harness!r}")
     return seeds

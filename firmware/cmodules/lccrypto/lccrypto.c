@@ -3,7 +3,7 @@
 #include "lccrypto.h"
 
 // Which libraries and versions serve this build, for `status` and reports.
-static MP_DEFINE_STR_OBJ(lc_libraries_obj, "monocypher-4.0.3 libsecp256k1-0.5.0 libsodium-1.0.20");
+static MP_DEFINE_STR_OBJ(lc_libraries_obj, "monocypher-4.0.3 libsecp256k1-0.5.0 libsodium-1.0.20 trezor-crypto-core-v2.12.4");
 
 static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_lccrypto) },
@@ -31,6 +31,8 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_hkdf_sha256), MP_ROM_PTR(&lc_hkdf_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc16_xmodem), MP_ROM_PTR(&lc_crc16_xmodem_obj) },
     { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&lc_sha256_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ripemd160), MP_ROM_PTR(&lc_ripemd160_obj) },
+    { MP_ROM_QSTR(MP_QSTR_SmpDecoder), MP_ROM_PTR(&lc_smp_decoder_type) },
     { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_root), MP_ROM_PTR(&lc_merkle_root_obj) },

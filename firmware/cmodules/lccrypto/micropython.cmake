@@ -5,8 +5,9 @@ set(LCC_VENDOR ${CMAKE_CURRENT_LIST_DIR}/../vendor)
 set(LCC_MONO ${LCC_VENDOR}/monocypher-4.0.3)
 set(LCC_SECP ${LCC_VENDOR}/libsecp256k1-0.5.0)
 set(LCC_SODIUM ${LCC_VENDOR}/libsodium-1.0.20/src/libsodium)
+set(LCC_TREZOR ${LCC_VENDOR}/trezor-crypto-core-v2.12.4)
 set(LCC_INCLUDES ${CMAKE_CURRENT_LIST_DIR} ${LCC_MONO} ${LCC_SECP}/include ${LCC_SECP}/src
-    ${LCC_SODIUM}/include/sodium ${LCC_SODIUM}/include)
+    ${LCC_SODIUM}/include/sodium ${LCC_SODIUM}/include ${LCC_TREZOR})
 # Smallest static tables (const, in flash): verify window 2, signing comb 2 x 5.
 set(LCC_DEFINES ECMULT_WINDOW_SIZE=2 COMB_BLOCKS=2 COMB_TEETH=5 CONFIGURED=1 NATIVE_LITTLE_ENDIAN=1)
 
@@ -17,6 +18,8 @@ add_library(lccrypto_vendor STATIC
     ${LCC_SECP}/src/secp256k1.c
     ${LCC_SECP}/src/precomputed_ecmult.c
     ${LCC_SECP}/src/precomputed_ecmult_gen.c
+    ${LCC_TREZOR}/ripemd160.c
+    ${LCC_TREZOR}/memzero.c
 )
 target_include_directories(lccrypto_vendor PRIVATE ${LCC_INCLUDES})
 target_compile_definitions(lccrypto_vendor PRIVATE ${LCC_DEFINES})
@@ -31,6 +34,8 @@ target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lc_secp256k1.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_link.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_merkle.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_ripemd160.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_frame.c
 )
 target_include_directories(usermod_lccrypto INTERFACE ${LCC_INCLUDES})
 target_compile_definitions(usermod_lccrypto INTERFACE ${LCC_DEFINES})

@@ -4,18 +4,21 @@ LCC_VENDOR := $(USER_C_MODULES)/vendor
 LCC_MONO := $(LCC_VENDOR)/monocypher-4.0.3
 LCC_SECP := $(LCC_VENDOR)/libsecp256k1-0.5.0
 LCC_SODIUM := $(LCC_VENDOR)/libsodium-1.0.20/src/libsodium
+LCC_TREZOR := $(LCC_VENDOR)/trezor-crypto-core-v2.12.4
 
-SRC_USERMOD_C += $(addprefix $(LCCRYPTO_DIR)/, lccrypto.c lc_core.c lc_ed25519.c lc_aead.c lc_secp256k1.c lc_link.c lc_merkle.c)
+SRC_USERMOD_C += $(addprefix $(LCCRYPTO_DIR)/, lccrypto.c lc_core.c lc_ed25519.c lc_aead.c lc_secp256k1.c lc_link.c lc_merkle.c lc_ripemd160.c lc_frame.c)
 
 SRC_USERMOD_LIB_C += $(LCC_MONO)/monocypher.c \
     $(LCC_SODIUM)/crypto_hash/sha512/cp/hash_sha512_cp.c \
     $(LCC_SODIUM)/crypto_core/ed25519/ref10/ed25519_ref10.c \
     $(LCC_SECP)/src/secp256k1.c \
     $(LCC_SECP)/src/precomputed_ecmult.c \
-    $(LCC_SECP)/src/precomputed_ecmult_gen.c
+    $(LCC_SECP)/src/precomputed_ecmult_gen.c \
+    $(LCC_TREZOR)/ripemd160.c \
+    $(LCC_TREZOR)/memzero.c
 
 CFLAGS_USERMOD += -I$(LCCRYPTO_DIR) -I$(LCC_MONO) -I$(LCC_SECP)/include -I$(LCC_SECP)/src \
-    -I$(LCC_SODIUM)/include/sodium -I$(LCC_SODIUM)/include
+    -I$(LCC_SODIUM)/include/sodium -I$(LCC_SODIUM)/include -I$(LCC_TREZOR)
 
 # The smallest static tables (in flash, const): verify's window 2 (2 x 128 B),
 # signing's comb 2 blocks x 5 teeth (2 KiB, the smallest the library ships).

@@ -78,6 +78,10 @@ if [ "$(cat "$OUT/unix32-build.config" 2>/dev/null)" != "$CONFIG" ]; then
     rm -rf "$OUT/unix32-build"
     echo "$CONFIG" > "$OUT/unix32-build.config"
 fi
+# The frozen code's qstrs are split from the C modules' when frozen_content.c is generated: a C
+# change adding a qstr the frozen code already used leaves a stale one that redeclares it
+# ("redeclaration of enumerator MP_QSTR_..."). Regenerated each build (a few seconds).
+rm -f "$OUT/unix32-build/frozen_content.c"
 
 make -s -C "$SRC/ports/unix" -j"$JOBS" VARIANT=standard MICROPY_FORCE_32BIT=1 \
     MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 MICROPY_PY_THREAD=0 \

@@ -277,7 +277,8 @@ class Keyring:
             epoch_ops = SP.decode_ops(proofs.pop("epoch_proof"), "epoch_proof", copy=True)
             record_env = SP.proven_envelope(SP.decode_ops(proofs.pop("env_proof"), "env_proof"),
                                             t.header.app_hash, key, "env_proof")
-            gc.collect()
+            # no collection here: the next one (the allocator's, or before the commit) frees the
+            # request's buffer; one here cost 0.36 M instructions and no heap (92 KiB either way)
             m = envelope.verify(record_env, p["chain_id"], key, seen,
                                 [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
             record_env = None

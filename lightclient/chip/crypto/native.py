@@ -4,12 +4,16 @@
 # 1 <= r, s < n and low s) and return False for malformed bytes, so this adapter only turns a
 # non-bytes argument into the False the pure verifiers give it. Importing this module raises
 # ImportError when the image has no lccrypto, or one without a function below: backend.py then
-# takes the pure modules. RIPEMD-160 stays Python (no C version on the chip's path).
+# takes the pure modules. RIPEMD-160 is trezor-crypto's C where the image has it (older images:
+# the pure module).
 # MicroPython 1.27 only in practice; CPython never has lccrypto.
 
 import lccrypto
 
-from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401 (interface function)
+try:
+    from lccrypto import ripemd160  # noqa: F401 (interface function)
+except ImportError:
+    from lightclient.chip.crypto.ripemd160 import ripemd160  # noqa: F401
 
 NAME = "lccrypto"
 REQUIRED = ("ed25519_verify", "ed25519_sign", "ed25519_public_key", "secp256k1_verify",
