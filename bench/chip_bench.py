@@ -290,9 +290,14 @@ def _script(consts, body):
 def run_chip(work, consts, body, heap_kib, tool=None, timeout=1800):
     """Run a script on the chip's interpreter with a fixed heap. tool: None, "callgrind" or
     "stack" (deepest C stack by stack painting, bench/stackpaint.c)."""
-    path = work / "script.py"
-    path.write_text(_script(consts, body))
-    cmd = [str(interpreter()), "-X", "heapsize=%dK" % heap_kib, str(path)]
+    # The script runs in the work folder and names its files relative to it: a path is a string
+    # on the chip's heap, so an absolute one would make the heap's layout (and whether a job
+    # fits a fixed heap) depend on where the folder is.
+    top = str(work) + os.sep
+    consts = {k: v[len(top):] if isinstance(v, str) and v.startswith(top) else v
+              for k, v in consts.items()}
+    (work / "script.py").write_text(_script(consts, body))
+    cmd = [str(interpreter()), "-X", "heapsize=%dK" % heap_kib, "script.py"]
     env = dict(os.environ, MICROPYPATH=".frozen")  # the frozen modules only, as on a board
     if tool == "callgrind":
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd
