@@ -284,3 +284,29 @@ def test_a_power_cut_at_every_flash_operation_leaves_old_or_new(main_py, chain):
         cuts += 1
         n += 1
     assert cuts > 20
+
+
+def test_a_release_build_takes_its_frozen_key_and_ignores_the_one_in_board_json(main_py, chain,
+                                                                                monkeypatch):
+    """firmware/main.py: a development board (open eFuses) may take the key of /board.json and
+    says so; a release build has the key frozen in (app/release_key.py) and never reads
+    board.json, so images signed by the board.json key are refused; a locked board without a
+    frozen key takes no key at all."""
+    from lightclient.chip.app import lc_group
+    b = provisioned(main_py, chain)
+    assert lc_group.status(b.fw, {}, 0)["release_key_source"] == main_py.FROM_BOARD
+    assert b.fw.device.ota.release_key == base.REL_PUB
+    other = ed25519.public_key(base.OTHER_SEED)
+    monkeypatch.setattr(main_py.frozen, "RELEASE_KEY", other.hex())
+    b.boot()                                   # board.json still names REL_PUB
+    assert b.fw.info["release_key_source"] == main_py.FROZEN
+    assert b.fw.device.ota.release_key == other
+    assert upload_refused(b, V2) == {"err": {"group": 1, "rc": ota.IMG_INVALID_HASH}}
+    b.upload(UNSIGNED)                         # signed by the frozen key: taken
+    b.test_image(UNSIGNED)
+    assert b.boot() == "trial of slot 1" and b.running() == "0.2.1"
+    monkeypatch.setattr(main_py.frozen, "RELEASE_KEY", None)
+    monkeypatch.setattr(main_py, "key_protection", lambda chip: "yes (release board)")
+    b.boot()
+    assert (b.fw.device.ota.release_key, b.fw.info["release_key_source"]) == \
+        (None, main_py.NO_KEY)
