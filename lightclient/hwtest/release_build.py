@@ -129,18 +129,20 @@ def build(key_seed, version, security_version, variant="native", mpy_cross=None,
                  {"variant": variant, "modules": len(files)})
 
 
-def build_app(key_seed, app, board, version, security_version):
+def build_app(key_seed, app, board, version, security_version, secure_boot_key=None):
     """A release image around an ESP-IDF app image built elsewhere (`app`: its bytes) for
     `board` (hwtest.boards.Board): checked with esptool's parser first (app_image.py), its
-    frozen release key included. -> (release image bytes, summary dict)."""
+    frozen release key included, and its Secure Boot V2 signature when `secure_boot_key` (PEM
+    bytes of the public key) is given. -> (release image bytes, summary dict)."""
     from lightclient.chip.crypto import ed25519
     from lightclient.hwtest.app_image import check_app_image
     _check_version(version)
     slot = board.partition("ota_0").size
-    info = check_app_image(app, board.chip, slot, ed25519.public_key(key_seed).hex())
+    info = check_app_image(app, board.chip, slot, ed25519.public_key(key_seed).hex(),
+                           secure_boot_key)
     return _sign(key_seed, app, version, security_version, R.KIND_APP,
                  {"board": board.name, "chip": board.chip, "segments": info["segments"],
-                  "slot_bytes": slot})
+                  "slot_bytes": slot, "secure_boot_signed": secure_boot_key is not None})
 
 
 def _check_version(version):
@@ -171,8 +173,9 @@ def cmd_build(args):
         if not args.board:
             raise HwTestError("release_board", "--app needs --board: the app image is checked "
                               "against the board's chip and slot size")
+        sbk = Path(args.secure_boot_key).read_bytes() if args.secure_boot_key else None
         img, summary = build_app(seed, Path(args.app).read_bytes(), load_board(args.board),
-                                 args.version, args.security_version)
+                                 args.version, args.security_version, sbk)
     else:
         img, summary = build(seed, args.version, args.security_version, args.variant,
                              args.mpy_cross)
@@ -215,6 +218,9 @@ def register(subparsers):
                    "firmware frozen in, built elsewhere) to sign instead of the ROMFS: what a "
                    "real board's ota_0 / ota_1 hold")
     b.add_argument("--board", help="with --app: the board definition (its chip, slot size)")
+    b.add_argument("--secure-boot-key", help="with --app: the Secure Boot V2 public key (PEM, "
+                   "as given to `board provision --release`); the app image must end with its "
+                   "signature sector (espsecure sign-data --version 2)")
     b.add_argument("--json", action="store_true", help="one JSON document on stdout")
     b.set_defaults(func=cmd_build)
     k = sub.add_parser("key-module", help="app/release_key.py with the release key frozen in, "

@@ -79,3 +79,42 @@ def test_the_cli_builds_an_app_release_and_the_key_module(tmp_path, capsys):
     ns = {}
     exec(mod.read_text(), ns)
     assert ns["RELEASE_KEY"] == PUB.hex()
+
+
+def test_a_secure_boot_v2_signed_app_is_checked_with_espsecure(tmp_path):
+    """With secure boot on, the app ends with the signature sector espsecure's sign-data
+    appends; espsecure's own verify_signature_v2 checks it against the secure boot key."""
+    import contextlib
+    import io
+
+    import espsecure
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    keys = []
+    for _ in range(2):   # RSA-3072: Secure Boot V2's scheme on the ESP32, C3 and S3
+        k = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        keys.append((k.private_bytes(serialization.Encoding.PEM,
+                                     serialization.PrivateFormat.TraditionalOpenSSL,
+                                     serialization.NoEncryption()),
+                     k.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)))
+    app = tmp_path / "app.bin"
+    (tmp_path / "sb.pem").write_bytes(keys[0][0])
+    board = load_board("esp32c3-devkitm")
+    c3 = A.app_image("1.0.0", chip="esp32c3", embed=PUB.hex().encode())
+    app.write_bytes(c3)
+    with open(tmp_path / "sb.pem", "rb") as kf, open(app, "rb") as df, \
+            contextlib.redirect_stdout(io.StringIO()):
+        espsecure.sign_data("2", [kf], str(tmp_path / "signed-c3.bin"), False, False, None,
+                            None, None, df)
+    signed = (tmp_path / "signed-c3.bin").read_bytes()
+    img, s = RB.build_app(SEED, signed, board, "1.0.0", 2, secure_boot_key=keys[0][1])
+    assert s["secure_boot_signed"] and len(signed) % 4096 == 0 and signed.startswith(c3)
+    other = A.app_image("1.0.1", chip="esp32c3", embed=PUB.hex().encode())
+    moved = other + b"\xff" * (-len(other) % 4096) + signed[-4096:]   # another app's signature
+    for bad, key in ((signed, keys[1][1]), (moved, keys[0][1]), (c3, keys[0][1])):
+        with pytest.raises(HwTestError) as e:
+            RB.build_app(SEED, bad, board, "1.0.0", 2, secure_boot_key=key)
+        assert e.value.check == "app_secure_boot", e.value
+    with pytest.raises(HwTestError, match="app_trailing"):     # signed, but no key to check
+        RB.build_app(SEED, signed, board, "1.0.0", 2)
