@@ -155,14 +155,9 @@ def _kind(manifest, kind):
                            image=manifest["k"], slot=kind)
 
 
-def check_head(head, length, release_key, kind):
-    """The head of an image whose payload is streamed into a slot (a real chip's slot holds
-    the ESP-IDF app alone): checked before a single block of the slot is written, so an image
-    the release key did not sign never touches flash. -> (manifest dict, payload offset);
-    DecodeError / ReleaseError naming the rule. The whole-file hash is checked at the test
-    mark, once every byte is in (check_image)."""
-    if release_key is None:
-        raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
+def _signed(head, length, release_key, kind):
+    """The head's format, payload kind, signature and payload length -> (manifest, payload
+    offset)."""
     manifest, m, sig, start = parse_head(head)
     _kind(manifest, kind)
     if not crypto.ed25519_verify(release_key, IMAGE_DOMAIN + m, sig):
@@ -173,30 +168,38 @@ def check_head(head, length, release_key, kind):
     return manifest, start
 
 
+def _no_key(release_key):
+    if release_key is None:
+        raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
+
+
+def check_head(head, length, release_key, kind):
+    """The head of an image whose payload is streamed into a slot (a real chip's slot holds
+    the ESP-IDF app alone): checked before a single block of the slot is written, so an image
+    the release key did not sign never touches flash. -> (manifest dict, payload offset);
+    DecodeError / ReleaseError naming the rule. The whole-file hash is checked at the test
+    mark, once every byte is in (check_image)."""
+    _no_key(release_key)
+    return _signed(head, length, release_key, kind)
+
+
 def check_image(read, length, release_key, approved, min_sv, kind=KIND_ROMFS):
     """read(off, n) -> bytes of the image (the slot, or the kept head followed by the slot);
     length: the image's length. approved: {image hash: security version} proven to the chip;
     kind: the payload kind this board's slots hold. -> manifest dict, or ReleaseError naming
     the rule. Cheap checks first: the whole-file hash must be approved before any signature
     is checked."""
-    if release_key is None:
-        raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
+    _no_key(release_key)
     image_hash = hash_range(read, 0, length)
     sv = approved.get(image_hash)
     if sv is None:
         raise ReleaseError("release_not_approved", "no release record proven to this chip "
                            "names this image")
     head = bytes(read(0, min(length, HEAD + MAX_MANIFEST + SIG)))
-    manifest, m, sig, start = parse_head(head)
-    _kind(manifest, kind)
+    manifest, start = _signed(head, length, release_key, kind)
     if manifest["sv"] != sv:
         raise ReleaseError("release_record_mismatch", "the release record's security version "
                            "is not the image's", record=sv, image=manifest["sv"])
-    if not crypto.ed25519_verify(release_key, IMAGE_DOMAIN + m, sig):
-        raise ReleaseError("release_signature", "the image is not signed by the release key")
-    if length - start != manifest["n"]:
-        raise ReleaseError("release_length", "payload length is not the manifest's",
-                           length=length - start, manifest=manifest["n"])
     if hash_range(read, start, length) != manifest["h"]:
         raise ReleaseError("release_payload_hash", "the payload does not hash to the manifest's")
     if manifest["sv"] < min_sv:
