@@ -88,31 +88,28 @@ def test_a_secure_boot_v2_signed_app_is_checked_with_espsecure(tmp_path):
     import io
 
     import espsecure
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    keys = []
-    for _ in range(2):   # RSA-3072: Secure Boot V2's scheme on the ESP32, C3 and S3
-        k = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        keys.append((k.private_bytes(serialization.Encoding.PEM,
-                                     serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()),
-                     k.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)))
+    pubs = []
+    with contextlib.redirect_stdout(io.StringIO()):   # espsecure reports on stdout
+        for n in range(2):   # RSA-3072: Secure Boot V2's scheme on the ESP32, C3 and S3
+            key, pub = tmp_path / ("sb%d.pem" % n), tmp_path / ("pub%d.pem" % n)
+            espsecure.generate_signing_key("2", "rsa3072", str(key))
+            with open(key, "rb") as kf, open(pub, "wb") as pf:
+                espsecure.extract_public_key("2", kf, pf)
+            pubs.append(pub.read_bytes())
     app = tmp_path / "app.bin"
-    (tmp_path / "sb.pem").write_bytes(keys[0][0])
     board = load_board("esp32c3-devkitm")
     c3 = A.app_image("1.0.0", chip="esp32c3", embed=PUB.hex().encode())
     app.write_bytes(c3)
-    with open(tmp_path / "sb.pem", "rb") as kf, open(app, "rb") as df, \
+    with open(tmp_path / "sb0.pem", "rb") as kf, open(app, "rb") as df, \
             contextlib.redirect_stdout(io.StringIO()):
         espsecure.sign_data("2", [kf], str(tmp_path / "signed-c3.bin"), False, False, None,
                             None, None, df)
     signed = (tmp_path / "signed-c3.bin").read_bytes()
-    img, s = RB.build_app(SEED, signed, board, "1.0.0", 2, secure_boot_key=keys[0][1])
+    img, s = RB.build_app(SEED, signed, board, "1.0.0", 2, secure_boot_key=pubs[0])
     assert s["secure_boot_signed"] and len(signed) % 4096 == 0 and signed.startswith(c3)
     other = A.app_image("1.0.1", chip="esp32c3", embed=PUB.hex().encode())
     moved = other + b"\xff" * (-len(other) % 4096) + signed[-4096:]   # another app's signature
-    for bad, key in ((signed, keys[1][1]), (moved, keys[0][1]), (c3, keys[0][1])):
+    for bad, key in ((signed, pubs[1]), (moved, pubs[0]), (c3, pubs[0])):
         with pytest.raises(HwTestError) as e:
             RB.build_app(SEED, bad, board, "1.0.0", 2, secure_boot_key=key)
         assert e.value.check == "app_secure_boot", e.value
