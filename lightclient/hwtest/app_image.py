@@ -27,7 +27,7 @@ SECTOR = 4096             # Secure Boot V2: the signature sector is 4 KiB aligne
 
 def _fail(check, message, **details):
     raise HwTestError(check, message, hint="build the app image with ESP-IDF for this board's "
-                      "chip (docs/hardware-testers.md, \"Release firmware\")", **details)
+                      "chip (docs/ota.md, \"What the slots hold\")", **details)
 
 
 def check_app_image(data, chip, slot_size, release_key_hex=None, secure_boot_key=None):
