@@ -173,9 +173,14 @@ def cmd_build(args):
         if not args.board:
             raise HwTestError("release_board", "--app needs --board: the app image is checked "
                               "against the board's chip and slot size")
+        board, app = load_board(args.board), Path(args.app)
+        slot = board.partition("ota_0").size
+        if app.stat().st_size > slot:   # bounded before it is read
+            raise HwTestError("app_size", "%s (%d bytes) is larger than the board's slot (%d)"
+                              % (app, app.stat().st_size, slot))
         sbk = Path(args.secure_boot_key).read_bytes() if args.secure_boot_key else None
-        img, summary = build_app(seed, Path(args.app).read_bytes(), load_board(args.board),
-                                 args.version, args.security_version, sbk)
+        img, summary = build_app(seed, app.read_bytes(), board, args.version,
+                                 args.security_version, sbk)
     else:
         img, summary = build(seed, args.version, args.security_version, args.variant,
                              args.mpy_cross)

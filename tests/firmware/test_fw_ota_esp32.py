@@ -310,3 +310,20 @@ def test_a_release_build_takes_its_frozen_key_and_ignores_the_one_in_board_json(
     b.boot()
     assert (b.fw.device.ota.release_key, b.fw.info["release_key_source"]) == \
         (None, main_py.NO_KEY)
+
+
+@pytest.mark.parametrize("chip", ["esp32", "esp32c3", "esp32s3"])
+def test_the_stand_ins_image_check_agrees_with_esptools_layout(chip):
+    """fake_esp32.app_image_fault (esp_image_verify's checks) on images esptool writes: a
+    well-formed one passes, and each damage is found by the check ESP-IDF would fail."""
+    app = A.app_image("x", chip=chip)
+    cid = fake_esp32.CHIP_IDS[chip]
+    slot = app + b"\xff" * 4096
+    assert fake_esp32.app_image_fault(slot, 0, len(slot), cid) is None
+    other = fake_esp32.CHIP_IDS["esp32c3" if chip == "esp32" else "esp32"]
+    assert fake_esp32.app_image_fault(slot, 0, len(slot), other) == "chip id"
+    for at, fault in ((0, "bad magic"), (1000, "checksum"), (2, "sha256"),
+                      (len(app) - 1, "sha256"), (24 + 4, "segment length")):
+        bad = A.flipped(slot, at)
+        assert fake_esp32.app_image_fault(bad, 0, len(bad), cid) == fault, at
+    assert fake_esp32.app_image_fault(app, 0, len(app) - 32, cid) == "sha256"   # cut short
