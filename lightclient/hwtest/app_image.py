@@ -40,8 +40,9 @@ def check_app_image(data, chip, slot_size, release_key_hex=None, secure_boot_key
     from esptool.bin_image import LoadFirmwareImage
     from esptool.util import FatalError
     if not HEADER < len(data) <= slot_size:
-        _fail("app_size", "an app image of %d bytes does not fit the slot (%d bytes)"
-              % (len(data), slot_size), length=len(data), slot=slot_size)
+        _fail("app_size", "an app image of %d bytes: not between its header (%d) and the "
+              "slot's size (%d)" % (len(data), HEADER, slot_size), length=len(data),
+              slot=slot_size)
     if data[0] != APP_MAGIC:
         _fail("app_magic", "not an ESP-IDF app image (magic 0x%02x, not 0xE9)" % data[0])
     if not 0 < data[1] <= MAX_SEGMENTS:
