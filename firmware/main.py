@@ -16,6 +16,7 @@ import esp32
 import machine
 
 from lightclient.chip.app import boot, efuse_state, partition_slots
+from lightclient.chip.app import release_key as frozen
 
 BOARD_FILE = "/board.json"
 NVS_NAMESPACE = "mycroft-lc"
@@ -108,16 +109,32 @@ def open_uart(board):
                         txbuf=1024, timeout=0)
 
 
-def release_key(board):
-    """The release key's Ed25519 public key (hex "release_key" of /board.json, written when the
-    board is provisioned), or None: then the chip takes no update (check `release_key`)."""
-    k = board.get("release_key")
-    if not isinstance(k, str) or len(k) != 64:
+FROZEN = "frozen into the firmware"
+FROM_BOARD = "board.json (development board)"
+NO_KEY = "none: a release board takes only a key frozen into its firmware"
+
+
+def _key(text):
+    if not isinstance(text, str) or len(text) != 64:
         return None
     try:
-        return binascii.unhexlify(k)
+        return binascii.unhexlify(text)
     except ValueError:
         return None
+
+
+def release_key(board, protection):
+    """-> (the release key's Ed25519 public key or None, where it came from). A release build
+    has it frozen in (app/release_key.py) and never looks at /board.json, which anyone with the
+    board's file system could rewrite; a development board (its eFuses say so) may take
+    "release_key" of /board.json. Without a key the chip takes no update (check
+    `release_key`)."""
+    if frozen.RELEASE_KEY is not None:
+        return _key(frozen.RELEASE_KEY), FROZEN
+    if protection != efuse_state.DEVELOPMENT:
+        return None, NO_KEY
+    k = _key(board.get("release_key"))
+    return k, (FROM_BOARD if k is not None else "none")
 
 
 def ota_slots(board):
@@ -143,8 +160,9 @@ def build(board):
             "build": board.get("micropython_firmware", ""),
             "chip_id": binascii.hexlify(machine.unique_id()).decode(),  # the eFuse MAC
             "firmware_hash": firmware_hash(),
-            "key_protection": key_protection(board["chip"]),
-            "release_key": release_key(board)}
+            "key_protection": key_protection(board["chip"])}
+    info["release_key"], info["release_key_source"] = release_key(board,
+                                                                  info["key_protection"])
     slots, otadata, running, why = ota_slots(board)
     if why is not None:
         info["boot"] = why

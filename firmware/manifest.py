@@ -40,6 +40,7 @@ COMMON = [
     "lightclient/chip/app/pay_group.py",
     "lightclient/chip/app/payments.py",
     "lightclient/chip/app/release_image.py",
+    "lightclient/chip/app/release_key.py",
     "lightclient/chip/app/seq_log.py",
     "lightclient/chip/app/settings_proof.py",
     "lightclient/chip/bech32.py",

@@ -237,10 +237,25 @@ def release_record_seeds():
                          (1 << 64) - 1)[1]]
 
 
+def release_head_seeds():
+    """Heads of the release images a real chip takes (ESP-IDF app payload, signed by the
+    targets' test key, announced 64 bytes longer than the head) and of a ROMFS one."""
+    import hashlib
+    from lightclient.chip.app import release_image as R
+    from lightclient.chip.crypto import ed25519
+    seed = hashlib.sha256(b"test release key").digest()
+    out = []
+    for kind in (R.KIND_APP, R.KIND_ROMFS):
+        img = R.build_image(b"\xe9" * 64, "0.2.0", 1, lambda m: ed25519.sign(seed, m), kind)
+        out.append(img[:-64])
+    return out
+
+
 SEEDS = {
     "cbor": cbor_seeds, "proto": proto_seeds, "ics23": ics23_seeds, "rpcjson": rpcjson_seeds,
     "abci": abci_seeds, "update": update_seeds, "smp_frame": smp_frame_seeds,
     "smp_message": smp_message_seeds, "smp_answer": smp_answer_seeds, "rpc": rpc_seeds,
     "cosmos_tx": cosmos_tx_seeds,
     "store": store_seeds, "envelope": envelope_seeds, "release_record": release_record_seeds,
+    "release_head": release_head_seeds,
 }

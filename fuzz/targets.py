@@ -512,6 +512,18 @@ def t_release_record(data):
         raise Crash("a release record outside the chip's bounds was accepted")
 
 
+def t_release_head(data):
+    """The head of an upload into a real chip's slot (docs/ota.md), checked before a block is
+    written: a typed error, or a signed head whose payload fits what was announced."""
+    from lightclient.chip.app import release_image as R
+    from lightclient.chip.crypto import ed25519
+    import hashlib
+    key = ed25519.public_key(hashlib.sha256(b"test release key").digest())
+    m, start = R.check_head(data, len(data) + 64, key, R.KIND_APP)
+    if start > len(data) or m["n"] != len(data) + 64 - start or m["k"] != R.KIND_APP:
+        raise Crash("a release head outside its bounds was accepted")
+
+
 _KEY_VECTORS = []
 
 
@@ -537,6 +549,7 @@ TARGETS = {
     "cosmos_tx": t_cosmos_tx,
     "envelope": t_envelope,
     "release_record": t_release_record,
+    "release_head": t_release_head,
 }
 
 # Largest input per target (libFuzzer -max_len): a few times the largest seed. (The bounds past
@@ -544,4 +557,4 @@ TARGETS = {
 MAX_LEN = {"cbor": 4096, "proto": 4096, "ics23": 4096, "rpcjson": 16384, "abci": 16384,
            "update": 4096, "smp_frame": 2048, "smp_message": 4096, "smp_answer": 4096,
            "rpc": 32768, "store": 2049, "cosmos_tx": 4096, "envelope": 2048,
-           "release_record": 512}
+           "release_record": 512, "release_head": 1024}

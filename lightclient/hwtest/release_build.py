@@ -8,7 +8,15 @@ the release image format signed by the release key.
         --out mycroft-lc-0.2.0.img
 
 The version is stamped into the firmware itself (common.FIRMWARE_VERSION of the compiled
-image), so the code the chip runs after the update says which release it is.
+image), so the code the chip runs after the update says which release it is, and the release
+key into app/release_key.py, so a release build never reads it from /board.json.
+
+A real board's slots hold ESP-IDF app images (MicroPython's esp32 port with these modules frozen
+in, built elsewhere with ESP-IDF): `--app firmware.bin --board NAME` checks one with esptool's
+parser (app_image.py) and signs it as the payload of kind KIND_APP instead.
+
+    mycroft-lc board release key-module --key release.key --out release_key.py
+    (the module to freeze into that ESP-IDF build, replacing lightclient/chip/app/release_key.py)
 """
 
 import hashlib
@@ -25,6 +33,8 @@ from lightclient.hwtest.paths import ROOT, firmware_dir
 
 VERSION_FILE = "lightclient/chip/app/common.py"
 VERSION_LINE = re.compile(r'^FIRMWARE_VERSION = "[^"]*"$', re.M)
+KEY_FILE = "lightclient/chip/app/release_key.py"
+KEY_LINE = re.compile(r'^RELEASE_KEY = None$', re.M)
 ROMFS_ROOT = "lib"   # the image's modules live under /lib of the ROMFS, as on the board's vfs
 
 
@@ -41,26 +51,38 @@ def default_mpy_cross(root):
     return root / "build" / "chip" / "mpy-cross"
 
 
-def compile_modules(version, variant="native", mpy_cross=None, root=None):
-    """-> {path below lightclient's parent ("lightclient/chip/...mpy"): compiled bytes}."""
+def _stamp(src, pattern, line, rel):
+    src, n = pattern.subn(line, src)
+    if n != 1:
+        raise HwTestError("release_stamp", "%s has no line to stamp (%s)" % (rel, pattern.pattern))
+    return src
+
+
+def key_module(release_pub, root=None, src=None):
+    """The text of app/release_key.py with the release key frozen in."""
+    if src is None:
+        src = (Path(root or ROOT) / KEY_FILE).read_text()
+    return _stamp(src, KEY_LINE, 'RELEASE_KEY = "%s"' % release_pub.hex(), KEY_FILE)
+
+
+def compile_modules(version, variant="native", mpy_cross=None, root=None, release_pub=None):
+    """-> {path below lightclient's parent ("lightclient/chip/...mpy"): compiled bytes};
+    release_pub: the release key to freeze in (app/release_key.py)."""
     root = Path(root or ROOT)
     mpy_cross = Path(mpy_cross or default_mpy_cross(root))
     if not mpy_cross.is_file():
         raise HwTestError("mpy_cross_missing", "no mpy-cross at %s" % mpy_cross,
                           hint="`make chip` builds MicroPython 1.27's mpy-cross")
-    if not 0 < len(version) <= R.MAX_VERSION or not version.isprintable():
-        raise HwTestError("release_version", "the version must be 1..32 printable characters",
-                          version=version)
+    _check_version(version)
     out = {}
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         for rel in _manifest(root).variant_files(variant):
             src = (root / rel).read_text()
             if rel == VERSION_FILE:
-                src, n = VERSION_LINE.subn('FIRMWARE_VERSION = "%s"' % version, src)
-                if n != 1:
-                    raise HwTestError("release_version", "%s has no FIRMWARE_VERSION line"
-                                      % rel)
+                src = _stamp(src, VERSION_LINE, 'FIRMWARE_VERSION = "%s"' % version, rel)
+            elif rel == KEY_FILE and release_pub is not None:
+                src = key_module(release_pub, src=src)
             tmp = work / "src.py"
             tmp.write_text(src)
             mpy = work / "out.mpy"
@@ -100,26 +122,83 @@ def romfs(files):
 def build(key_seed, version, security_version, variant="native", mpy_cross=None, root=None):
     """-> (release image bytes, summary dict)."""
     from lightclient.chip.crypto import ed25519
-    files = compile_modules(version, variant, mpy_cross, root)
+    pub = ed25519.public_key(key_seed)
+    files = compile_modules(version, variant, mpy_cross, root, pub)
     payload = romfs(files)
+    return _sign(key_seed, payload, version, security_version, R.KIND_ROMFS,
+                 {"variant": variant, "modules": len(files)})
+
+
+def build_app(key_seed, app, board, version, security_version, secure_boot_key=None):
+    """A release image around an ESP-IDF app image built elsewhere (`app`: its bytes) for
+    `board` (hwtest.boards.Board): checked with esptool's parser first (app_image.py), its
+    frozen release key included, and its Secure Boot V2 signature when `secure_boot_key` (PEM
+    bytes of the public key) is given. -> (release image bytes, summary dict)."""
+    from lightclient.chip.crypto import ed25519
+    from lightclient.hwtest.app_image import check_app_image
+    _check_version(version)
+    slot = board.partition("ota_0").size
+    info = check_app_image(app, board.chip, slot, ed25519.public_key(key_seed).hex(),
+                           secure_boot_key)
+    return _sign(key_seed, app, version, security_version, R.KIND_APP,
+                 {"board": board.name, "chip": board.chip, "segments": info["segments"],
+                  "slot_bytes": slot, "secure_boot_signed": secure_boot_key is not None})
+
+
+def _check_version(version):
+    if not 0 < len(version) <= R.MAX_VERSION or not version.isprintable():
+        raise HwTestError("release_version", "the version must be 1..32 printable characters",
+                          version=version)
+
+
+def _sign(key_seed, payload, version, security_version, kind, extra):
+    from lightclient.chip.crypto import ed25519
+    if not 0 <= security_version <= R.MAX_SECURITY_VERSION:
+        raise HwTestError("release_security_version", "the security version must be 0..65535",
+                          security_version=security_version)
     img = R.build_image(payload, version, security_version,
-                        lambda m: ed25519.sign(key_seed, m))
-    return img, {"version": version, "security_version": security_version,
-                 "variant": variant, "modules": len(files), "payload_bytes": len(payload),
-                 "image_bytes": len(img), "image_sha256": hashlib.sha256(img).hexdigest(),
-                 "release_key": ed25519.public_key(key_seed).hex()}
+                        lambda m: ed25519.sign(key_seed, m), kind)
+    return img, dict(extra, version=version, security_version=security_version,
+                     kind="app" if kind == R.KIND_APP else "romfs",
+                     payload_bytes=len(payload), image_bytes=len(img),
+                     image_sha256=hashlib.sha256(img).hexdigest(),
+                     release_key=ed25519.public_key(key_seed).hex())
 
 
 def cmd_build(args):
     from lightclient.keys import read_seed
-    img, summary = build(read_seed(args.key), args.version, args.security_version,
-                         args.variant, args.mpy_cross)
+    seed = read_seed(args.key)
+    if args.app:
+        from lightclient.hwtest.boards import load_board
+        if not args.board:
+            raise HwTestError("release_board", "--app needs --board: the app image is checked "
+                              "against the board's chip and slot size")
+        board, app = load_board(args.board), Path(args.app)
+        slot = board.partition("ota_0").size
+        if app.stat().st_size > slot:   # bounded before it is read
+            raise HwTestError("app_size", "%s (%d bytes) is larger than the board's slot (%d)"
+                              % (app, app.stat().st_size, slot))
+        sbk = Path(args.secure_boot_key).read_bytes() if args.secure_boot_key else None
+        img, summary = build_app(seed, app.read_bytes(), board, args.version,
+                                 args.security_version, sbk)
+    else:
+        img, summary = build(seed, args.version, args.security_version, args.variant,
+                             args.mpy_cross)
     out = Path(args.out)
     out.write_bytes(img)
     summary["file"] = str(out.resolve())
     print(json.dumps(summary, sort_keys=True) if args.json else
           "wrote %(file)s: release %(version)s (security version %(security_version)d), "
-          "%(modules)d modules, %(image_bytes)d bytes, sha256 %(image_sha256)s" % summary)
+          "%(kind)s payload, %(image_bytes)d bytes, sha256 %(image_sha256)s" % summary)
+    return 0
+
+
+def cmd_key_module(args):
+    from lightclient.chip.crypto import ed25519
+    from lightclient.keys import read_seed
+    Path(args.out).write_text(key_module(ed25519.public_key(read_seed(args.key))))
+    print("wrote %s: freeze it as lightclient/chip/app/release_key.py of the release build"
+          % args.out)
     return 0
 
 
@@ -140,5 +219,17 @@ def register(subparsers):
                    "the board's firmware freezes)")
     b.add_argument("--mpy-cross", help="mpy-cross of MicroPython 1.27 (default: make chip's)")
     b.add_argument("--out", required=True, help="the image file to write")
+    b.add_argument("--app", help="an ESP-IDF app image (MicroPython's esp32 port with the "
+                   "firmware frozen in, built elsewhere) to sign instead of the ROMFS: what a "
+                   "real board's ota_0 / ota_1 hold")
+    b.add_argument("--board", help="with --app: the board definition (its chip, slot size)")
+    b.add_argument("--secure-boot-key", help="with --app: the Secure Boot V2 public key (PEM, "
+                   "as given to `board provision --release`); the app image must end with its "
+                   "signature sector (espsecure sign-data --version 2)")
     b.add_argument("--json", action="store_true", help="one JSON document on stdout")
     b.set_defaults(func=cmd_build)
+    k = sub.add_parser("key-module", help="app/release_key.py with the release key frozen in, "
+                       "for an ESP-IDF (frozen) build")
+    k.add_argument("--key", required=True, help="the release key file")
+    k.add_argument("--out", required=True, help="the module file to write")
+    k.set_defaults(func=cmd_key_module)

@@ -1,19 +1,25 @@
 """The real board's slot backend (lightclient/chip/app/partition_slots.py) on the chip's own
 interpreter (MicroPython 1.27, 32-bit): app/ota.py drives two slots and otadata
 through tests/firmware/fake_esp32.py's esp32.Partition (ESP-IDF's set_boot, the bootloader's
-trial and rollback, mark_app_valid_cancel_rollback) over a small board's flash. One interpreter
-process: an upload, a trial, a rollback, the same image tried again and confirmed. The heap is
+trial and rollback, mark_app_valid_cancel_rollback, esp_image_verify's checks) over a small
+board's flash. One interpreter process: an upload of a release image carrying an ESP-IDF app
+image (esptool's), a trial, a rollback, the same image tried again and confirmed. The heap is
 larger than the board's 96 KiB: the fake's flash (40 KiB) and the image's hex text live in it,
 where a chip has its flash outside the heap."""
 
 import hashlib
+import sys
 
 from lightclient.chip.app import release_image as R
 from lightclient.chip.crypto import ed25519
 from tests.chip32.chip32 import REPO, run
 
+sys.path.insert(0, str(REPO / "tests" / "firmware"))
+import esp_app_images as A  # noqa: E402
+
 SEED = hashlib.sha256(b"test release key").digest()
-IMG = R.build_image(b"mycroft-lc" * 900, "0.2.0", 1, lambda m: ed25519.sign(SEED, m))
+IMG = R.build_image(A.app_image("0.2.0", size=3000), "0.2.0", 1,
+                    lambda m: ed25519.sign(SEED, m), kind=R.KIND_APP)
 
 CODE = r"""
 import sys
@@ -43,7 +49,7 @@ class Store:   # the secure store's get / commit, in RAM
         self.d.update(changes)
 
 
-chip = fake_esp32.Chip(BOARD, image_ok=lambda head: head[:4] == b"MLCI")
+chip = fake_esp32.Chip(BOARD)
 store = Store()
 store.commit({"rel": cbor.dumps({H: 1})})
 factory = {"h": None, "v": "0.1.0", "sv": 0, "n": 0}

@@ -12,11 +12,16 @@
 #   that does not hold the active entry), mark_app_valid_cancel_rollback
 #   (esp_ota_current_ota_is_workable: the active entry must name the running slot),
 #   and the second-stage bootloader with CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE (power_on()).
-# esp_ota_set_boot_partition verifies that the slot holds an app image (esp_image_verify);
-# here `image_ok(slot head)`, by default the app image's magic byte 0xE9.
+# esp_ota_set_boot_partition verifies that the slot holds an app image (esp_image_verify,
+# esp_image_format.c): app_image_fault() checks what it checks for an unsigned app: the header's
+# magic 0xE9, the chip id, at most 16 segments, each segment's length (a multiple of 4, inside
+# the partition), the XOR checksum (seed 0xEF) in the last byte of the 16-byte padding, and the
+# appended SHA-256 of all bytes before it when the header says hash_appended. The tests make
+# their app images with esptool's own classes, so the layout is esptool's, not this file's.
 # A power cut: `cut_after` flash operations (erase or program) are allowed, the next raises
 # PowerCut before it happens. Written in the subset CPython and MicroPython 1.27 share, so the
 # chip's 32-bit interpreter runs it too (tests/chip32/test_partition_slots32.py).
+import hashlib
 import struct
 from binascii import crc32
 
@@ -28,6 +33,10 @@ NEW, PENDING_VERIFY, VALID, INVALID, ABORTED, UNDEFINED = 0, 1, 2, 3, 4, 0xFFFFF
 TYPE_APP, TYPE_DATA = 0, 1
 SUBTYPE_OTA_0 = 0x10
 APP_MAGIC = 0xE9
+MAX_SEGMENTS = 16         # ESP_IMAGE_MAX_SEGMENTS
+CHECKSUM_SEED = 0xEF      # ESP_ROM_CHECKSUM_INITIAL
+CHIP_IDS = {"esp32": 0, "esp32s2": 2, "esp32c3": 5, "esp32s3": 9, "esp32c2": 12,
+            "esp32c6": 13}   # esp_chip_id_t
 
 
 class PowerCut(BaseException):
@@ -39,8 +48,40 @@ def esp_err(code):
     return OSError(-code, "ESP_ERR 0x%x" % code)
 
 
-def app_image(head):
-    return head[:1] == bytes([APP_MAGIC])
+def app_image_fault(flash, off, size, chip_id):
+    """What esp_image_verify finds wrong with the app image at flash[off:off + size] (the
+    partition), or None when ESP-IDF would accept it."""
+    if size < 24:
+        return "partition too small"
+    h = bytes(flash[off:off + 24])
+    if h[0] != APP_MAGIC:
+        return "bad magic"
+    if struct.unpack("<H", h[12:14])[0] != chip_id:
+        return "chip id"
+    if h[1] > MAX_SEGMENTS:
+        return "segment count"
+    pos, csum = 24, CHECKSUM_SEED
+    for _ in range(h[1]):
+        if pos + 8 > size:
+            return "segment header past the partition"
+        n = struct.unpack("<I", bytes(flash[off + pos + 4:off + pos + 8]))[0]
+        pos += 8
+        if n & 3 or pos + n > size:
+            return "segment length"
+        for b in flash[off + pos:off + pos + n]:
+            csum ^= b
+        pos += n
+    at = pos + 15 - pos % 16   # the checksum: the last byte of the 16-byte padding
+    if at >= size or flash[off + at] != csum:
+        return "checksum"
+    if h[23] == 1:             # hash_appended
+        end = off + at + 1
+        if at + 33 > size or \
+                hashlib.sha256(bytes(flash[off:end])).digest() != bytes(flash[end:end + 32]):
+            return "sha256"
+    elif h[23] != 0:
+        return "hash_appended"
+    return None
 
 
 def _subtype(p):
@@ -58,8 +99,9 @@ class Module:
 class Chip:
     """One board: its flash, NVS, the running slot; `module` is what `import esp32` gives."""
 
-    def __init__(self, board, flash=None, image_ok=app_image, nvs=None):
-        self.board, self.image_ok = board, image_ok
+    def __init__(self, board, flash=None, nvs=None):
+        self.board = board
+        self.chip_id = CHIP_IDS[board.get("chip", "esp32")]
         self.flash = bytearray(b"\xff" * board["flash_size"]) if flash is None \
             else bytearray(flash)
         self.nvs = {} if nvs is None else dict(nvs)
@@ -140,7 +182,9 @@ class Chip:
         """esp_ota_set_boot_partition of an ota slot."""
         if p["type_id"] != TYPE_APP or p["subtype_id"] < SUBTYPE_OTA_0:
             raise esp_err(ESP_ERR_INVALID_ARG)
-        if not self.image_ok(bytes(self.flash[p["offset"]:p["offset"] + 64])):
+        fault = app_image_fault(self.flash, p["offset"], p["size"], self.chip_id)
+        if fault is not None:
+            self.calls.append(("refused", fault))
             raise esp_err(ESP_ERR_OTA_VALIDATE_FAILED)
         sub, count = p["subtype_id"] - SUBTYPE_OTA_0, self._slot_count()
         od, ents = self._otadata()

@@ -434,3 +434,24 @@ def test_an_ota_record_of_the_previous_version_is_read_and_otadata_decides(chain
     st = b.states()
     assert [(i.slot, i.version, i.active) for i in st.images] == [
         (0, "0.1.0", True), (1, "0.2.0", False)]
+
+
+def test_the_payload_kind_is_signed_and_each_board_takes_only_its_own():
+    """docs/ota.md, "Release image": kind 1 (an ESP-IDF app) is a real chip's, kind 0 (a ROMFS)
+    the emulated board's; the kind is inside the signed manifest, so changing it breaks the
+    signature; format 1 (no kind) is refused."""
+    app = R.build_image(b"\xe9" * 64, "0.2.0", 1, lambda m: ed25519.sign(REL_SEED, m),
+                        R.KIND_APP)
+
+    def check(img, kind):
+        return R.check_image(lambda o, n: img[o:o + n], len(img), REL_PUB,
+                             {hashlib.sha256(img).digest(): 1}, 0, kind)
+    assert check(app, R.KIND_APP)["k"] == R.KIND_APP
+    with pytest.raises(R.ReleaseError, match="release_kind"):
+        check(app, R.KIND_ROMFS)
+    assert app.count(b"\x61k\x01") == 1              # CBOR "k": 1
+    forged = app.replace(b"\x61k\x01", b"\x61k\x00")
+    with pytest.raises(R.ReleaseError, match="release_signature"):
+        check(forged, R.KIND_ROMFS)
+    with pytest.raises(DecodeError, match="release_format"):
+        check(app[:4] + b"\x01" + app[5:], R.KIND_APP)

@@ -40,11 +40,14 @@ def test_the_image_is_signed_and_its_payload_is_a_romfs_micropython_mounts(relea
     # compiled modules, and the version is stamped into the firmware's code
     script = ("import vfs, sys\nd = open(%r, 'rb').read()\n"
               "vfs.mount(vfs.VfsRom(memoryview(d)[%d:]), '/rom')\nsys.path[:] = ['/rom/lib']\n"
-              "from lightclient.chip.app import common, firmware\n"
-              "print(common.FIRMWARE_VERSION, common.__file__)\n") % (str(path), start)
+              "from lightclient.chip.app import common, firmware, release_key\n"
+              "print(common.FIRMWARE_VERSION, common.__file__, release_key.RELEASE_KEY)\n"
+              ) % (str(path), start)
     r = subprocess.run([str(find_chip32()), "-X", "heapsize=4M", "-c", script],
                        capture_output=True, text=True, env={"MICROPYPATH": ""}, timeout=60)
-    assert r.stdout.split() == [VERSION, "/rom/lib/lightclient/chip/app/common.mpy"], r
+    # ... and the release key frozen in (a release build never reads /board.json's)
+    assert r.stdout.split() == [VERSION, "/rom/lib/lightclient/chip/app/common.mpy",
+                                T.REL_PUB.hex()], r
 
 
 def test_a_release_without_a_version_line_or_mpy_cross_is_refused_by_name(tmp_path):

@@ -17,6 +17,8 @@ def status(fw, p, now_ms):
     out["firmware_hash"] = fw.info.get("firmware_hash")
     # read from the chip's eFuses by the shell (efuse_state); an emulated board is a dev board
     out["key_protection"] = fw.info.get("key_protection") or "unknown"
+    if "release_key_source" in fw.info:   # a real board: frozen, or board.json on a dev board
+        out["release_key_source"] = fw.info["release_key_source"]
     out["link"] = dict(fw.decoder.stats)
     if fw.decoder.last_error is not None:
         out["link"]["last_error"] = fw.decoder.last_error.check

@@ -11,6 +11,12 @@
 #   "rel"     CBOR {image hash: security version}: releases proven to the chip (at most
 #             MAX_APPROVED, the newest kept)
 #
+# What a slot holds: on the emulated board the whole release image (a ROMFS payload); on a real
+# chip (Slot.app, partition_slots.py) the ESP-IDF app image alone, ESP-IDF's set_boot and
+# bootloader taking nothing else: the release head (header, manifest, signature) is checked
+# before a single block is written, kept in RAM during the upload and in the slot's "ota"
+# info ("hd") after the test mark, so the release check reads head + slot as the image file.
+#
 # An upload only ever writes the inactive slot, which otadata names only once the release check
 # passed (and no longer once an upload into it began); confirmation marks otadata first and
 # raises the security version after, so a power cut at any instant leaves the old image or the
@@ -26,11 +32,14 @@ MAX_APPROVED = 8
 
 class Slot:
     """An application slot on a block device (the emulated board's file, a chip's ota
-    partition): erase, write at an offset, read back."""
+    partition): erase, write at an offset, read back. app: the slot holds an ESP-IDF app image
+    (a release image's payload alone), else the whole release image."""
 
-    def __init__(self, dev, sector, count):
+    def __init__(self, dev, sector, count, app=False):
         self.dev, self.sector, self.count = dev, sector, count
         self.size = sector * count
+        self.app = app
+        self.kind = R.KIND_APP if app else R.KIND_ROMFS
 
     def erase(self, length):
         for n in range((length + self.sector - 1) // self.sector):
@@ -137,36 +146,90 @@ class Ota:
                 # the other slot holds the image a rollback returns to: never overwrite it
                 raise OtaError("ota_trial", "the running image is on trial: confirm it (or "
                                "reset to roll back) before the next upload", IMG_ALREADY_PENDING)
-            if length is None or not R.HEAD < length <= target.size:
+            room = target.size + (R.HEAD + R.MAX_MANIFEST + R.SIG if target.app else 0)
+            if length is None or not R.HEAD < length <= room:
                 raise OtaError("ota_length", "image length missing or larger than the slot",
                                IMG_TOO_LARGE if length else IMG_INVALID_LENGTH, length=length)
-            if st["p"] is not None:
-                # the slot must not start while it is being written
-                self.otadata.cancel_pending(st["a"])
-            if st["i"][1 - st["a"]] is not None:
-                # the slot's old image (pending or kept for rollback) is forgotten first
-                i = st["i"]
-                i[1 - st["a"]] = None
-                self.store.commit({"ota": cbor.dumps({"i": i})})
-            target.erase(length)
-            self.upload = {"len": length, "sha": sha, "got": 0}
+            self.upload = {"len": length, "sha": sha, "got": 0, "start": 0}
+            if target.app:
+                self.upload["head"], self.upload["start"] = bytearray(), None
+            else:
+                self._begin(st, target, length)
         up = self.upload
         if up is None or off != up["got"]:
             # resume where we are (smpclient sends the next chunk from this offset)
             return (0 if up is None else up["got"]), None
         if off + len(data) > up["len"]:
             raise OtaError("ota_overrun", "data past the announced length", IMG_INVALID_LENGTH)
-        target.write(off, data)
-        up["got"] = off + len(data)
+        if up["start"] is None:
+            data = self._take_head(st, target, up, data)
+        if data:
+            target.write(up["got"] - up["start"], data)
+            up["got"] += len(data)
         if up["got"] < up["len"]:
             return up["got"], None
-        h = self.slot_hash(1 - st["a"], up["len"])
+        h = R.hash_range(self._reader(1 - st["a"], up.get("head")), 0, up["len"])
         up["hash"] = h
         return up["got"], (None if sha is None and up["sha"] is None
                            else h == (sha or up["sha"]))
 
-    def slot_hash(self, slot, length):
-        return R.hash_range(self.slots[slot].read, 0, length)
+    def _begin(self, st, target, length):
+        """Make the inactive slot ready for `length` bytes: no pending start of it, its old
+        image forgotten, its blocks erased."""
+        if st["p"] is not None:
+            # the slot must not start while it is being written
+            self.otadata.cancel_pending(st["a"])
+        if st["i"][1 - st["a"]] is not None:
+            # the slot's old image (pending or kept for rollback) is forgotten first
+            i = st["i"]
+            i[1 - st["a"]] = None
+            self.store.commit({"ota": cbor.dumps({"i": i})})
+        target.erase(length)
+
+    def _take_head(self, st, target, up, data):
+        """An app slot's upload: gather the release head in RAM; once whole, check it (format,
+        kind, signature, length) before the slot is touched. -> the bytes past the head."""
+        head = up["head"]
+        try:
+            while data:
+                want = R.HEAD if len(head) < R.HEAD else R.head_length(head)
+                if len(head) == want:
+                    break
+                take = min(len(data), want - len(head))
+                head += data[:take]
+                up["got"] += take
+                data = data[take:]
+            if len(head) < R.HEAD or len(head) < R.head_length(head):
+                return b""
+            m, start = R.check_head(head, up["len"], self.release_key, target.kind)
+            if m["n"] > target.size:
+                raise OtaError("ota_length", "the app image is larger than the slot",
+                               IMG_TOO_LARGE, length=m["n"])
+        except LightClientError as e:
+            self.upload = None
+            e.img_rc = self._rc(e)
+            raise
+        up["start"] = start
+        self._begin(st, target, m["n"])
+        return data
+
+    def _reader(self, slot, head=None):
+        """read(off, n) of the image file a slot holds: the slot itself, or (an app slot) the
+        kept release head followed by the slot."""
+        s = self.slots[slot]
+        if not s.app:
+            return s.read
+        if head is None:
+            raise OtaError("ota_slot_info", "no release head kept for the slot", IMG_NO_IMAGE)
+        hd = len(head)
+
+        def read(off, n):
+            if off >= hd:
+                return s.read(off - hd, n)
+            if off + n <= hd:
+                return head[off:off + n]
+            return head[off:] + s.read(0, off + n - hd)
+        return read
 
     # --- test, confirm, boot ---------------------------------------------------------------
 
@@ -184,34 +247,41 @@ class Ota:
         if up is not None and up.get("hash") is not None:
             if bytes(image_hash) != up["hash"]:
                 raise OtaError("ota_hash", "no uploaded image has this hash", IMG_HASH_NOT_FOUND)
-            length = up["len"]
+            length, head = up["len"], up.get("head")
         elif st["i"][slot] is not None and up is None:
             if bytes(image_hash) != st["i"][slot]["h"]:
                 raise OtaError("ota_hash", "the other slot holds no image with this hash",
                                IMG_HASH_NOT_FOUND)
-            length = st["i"][slot]["n"]
+            length, head = st["i"][slot]["n"], st["i"][slot].get("hd")
         else:
             raise OtaError("ota_no_upload", "no complete upload to test", IMG_NO_IMAGE)
-        m = self.check(slot, length)
+        m = self.check(slot, length, head)
         i = st["i"]
         i[slot] = {"h": m["image_hash"], "v": m["v"], "sv": m["sv"], "n": length}
+        if head is not None:
+            i[slot]["hd"] = bytes(head)
         self.store.commit({"ota": cbor.dumps({"i": i})})
         self.otadata.set_boot(slot)   # the bootloader tries it at the next reset
         self.upload = None
         return m
 
-    def check(self, slot, length):
-        s = self.slots[slot]
+    def check(self, slot, length, head=None):
         try:
-            return R.check_image(s.read, length, self.release_key, self.approved(),
-                                 self.security_version())
-        except R.ReleaseError as e:
-            e.img_rc = IMG_CURRENT_VERSION_IS_NEWER if e.check == "release_rollback" \
+            return R.check_image(self._reader(slot, head), length, self.release_key,
+                                 self.approved(), self.security_version(),
+                                 self.slots[slot].kind)
+        except LightClientError as e:
+            e.img_rc = self._rc(e)
+            raise
+
+    @staticmethod
+    def _rc(e):
+        if isinstance(e, OtaError):
+            return e.img_rc
+        if isinstance(e, R.ReleaseError) and e.check != "release_kind":
+            return IMG_CURRENT_VERSION_IS_NEWER if e.check == "release_rollback" \
                 else IMG_INVALID_HASH
-            raise
-        except DecodeError as e:
-            e.img_rc = IMG_INVALID_IMAGE_HEADER
-            raise
+        return IMG_INVALID_IMAGE_HEADER
 
     def confirm(self):
         """The running image is good: no rollback any more, and its security version becomes
@@ -238,7 +308,7 @@ class Ota:
                 if info is None:
                     raise OtaError("ota_slot_info", "no record of the slot's image",
                                    IMG_NO_IMAGE)
-                self.check(a, info["n"])
+                self.check(a, info["n"], info.get("hd"))
             except LightClientError as e:
                 od.mark_invalid(a)
                 self.reboot_needed = True

@@ -1,5 +1,8 @@
 # A real board's application slots on MicroPython's esp32.Partition (MicroPython 1.27,
-# ports/esp32/esp32_partition.c), behind the interface app/ota.py drives on the emulated board:
+# ports/esp32/esp32_partition.c), behind the interface app/ota.py drives on the emulated board.
+# Each slot holds an ESP-IDF app image (MicroPython's esp32 port with the firmware frozen in):
+# the release image's payload alone, streamed in once its signed head was checked (Slot.app),
+# since ESP-IDF's set_boot and bootloader take nothing else (docs/ota.md, "What the slots hold"):
 # `ota_0` and `ota_1` (the board definition's labels) as app.ota.Slot block devices (4 KiB
 # blocks, ioctl 6 = erase, readblocks / writeblocks with a byte offset), and the `otadata`
 # partition's state read in ESP-IDF's own format (app/otadata.py).
@@ -100,5 +103,5 @@ def open_slots(partition_cls, board):
                        running=running_label, next=nxt)
     od = IdfOtaData(_one(partition_cls, partition_cls.TYPE_DATA, OTADATA_LABEL), parts,
                     partition_cls, running)
-    slots = [Slot(p, BLOCK, p.ioctl(4, 0)) for p in parts]
+    slots = [Slot(p, BLOCK, p.ioctl(4, 0), app=True) for p in parts]
     return slots, od, running

@@ -1,10 +1,12 @@
 # Release images and release records: what the chip checks before it boots new firmware.
 # Format and rules: docs/ota.md. Shared subset: CPython and MicroPython.
 #
-#   image  = "MLCI" | u8 format (1) | u8 0 | u16 manifest length (big endian) | manifest
+#   image  = "MLCI" | u8 format (2) | u8 0 | u16 manifest length (big endian) | manifest
 #            | signature (64) | payload
 #   manifest = CBOR {"v": version text, "sv": security version, "n": payload length,
-#                    "h": SHA-256 of the payload}
+#                    "h": SHA-256 of the payload, "k": payload kind}
+#   kind 0: a ROMFS of the app modules (the emulated board's slots hold the whole image);
+#   kind 1: an ESP-IDF app image (a real chip's slot holds the payload alone, docs/ota.md)
 #   signature = Ed25519 by the release key over IMAGE_DOMAIN | manifest
 #
 #   release record (the chain's x/releases: store "releases", key RECORD_PREFIX | SHA-256 of the
@@ -23,7 +25,9 @@ from lightclient.chip.core.errors import DecodeError, LightClientError
 from lightclient.chip.crypto import backend as crypto
 
 MAGIC = b"MLCI"
-FORMAT = 1
+FORMAT = 2                   # 1 (no "k": ROMFS only) is refused: the kind must be signed
+KIND_ROMFS = 0
+KIND_APP = 1
 HEAD = 8                     # magic, format, reserved, manifest length
 SIG = 64
 MAX_MANIFEST = 256
@@ -60,22 +64,33 @@ def _hash(v, name):
 
 def decode_manifest(m):
     d = cbor.loads(m, 2, 16, MAX_MANIFEST)
-    if not isinstance(d, dict) or sorted(d.keys()) != ["h", "n", "sv", "v"]:
-        raise DecodeError("release_manifest", "manifest keys must be h, n, sv, v")
+    if not isinstance(d, dict) or sorted(d.keys()) != ["h", "k", "n", "sv", "v"]:
+        raise DecodeError("release_manifest", "manifest keys must be h, k, n, sv, v")
     return {"v": _text(d["v"], "v"), "sv": _u(d["sv"], "sv", MAX_SECURITY_VERSION),
-            "n": _u(d["n"], "n", 1 << 30), "h": _hash(d["h"], "h")}
+            "n": _u(d["n"], "n", 1 << 30), "h": _hash(d["h"], "h"),
+            "k": _u(d["k"], "k", KIND_APP)}
+
+
+def head_length(first):
+    """The first HEAD bytes of an image -> the length of its head (HEAD, manifest, signature):
+    where the payload starts. DecodeError naming what is wrong."""
+    if len(first) < HEAD or bytes(first[:4]) != MAGIC:
+        raise DecodeError("release_magic", "not a release image (no MLCI header)")
+    if first[4] != FORMAT:
+        raise DecodeError("release_format", "unknown image format", format=first[4])
+    n = (first[6] << 8) | first[7]
+    if not 0 < n <= MAX_MANIFEST:
+        raise DecodeError("release_manifest", "manifest length out of range", length=n)
+    return HEAD + n + SIG
 
 
 def parse_head(head):
     """The first bytes of an image (at least HEAD + manifest + SIG) -> (manifest dict, manifest
     bytes, signature, payload offset). DecodeError naming what is wrong."""
-    if len(head) < HEAD or bytes(head[:4]) != MAGIC:
-        raise DecodeError("release_magic", "not a release image (no MLCI header)")
-    if head[4] != FORMAT:
-        raise DecodeError("release_format", "unknown image format", format=head[4])
-    n = (head[6] << 8) | head[7]
-    if not 0 < n <= MAX_MANIFEST or len(head) < HEAD + n + SIG:
-        raise DecodeError("release_manifest", "manifest length out of range", length=n)
+    start = head_length(head)
+    if len(head) < start:
+        raise DecodeError("release_manifest", "image shorter than its head", length=len(head))
+    n = start - HEAD - SIG
     m = bytes(head[HEAD:HEAD + n])
     return decode_manifest(m), m, bytes(head[HEAD + n:HEAD + n + SIG]), HEAD + n + SIG
 
@@ -134,27 +149,57 @@ def hash_range(read, off, end):
     return h.digest()
 
 
-def check_image(read, length, release_key, approved, min_sv):
-    """read(off, n) -> bytes of the slot; length: the image's length. approved: {image hash:
-    security version} proven to the chip. -> manifest dict, or ReleaseError naming the rule.
-    Cheap checks first: the whole-file hash must be approved before any signature is checked."""
+def _kind(manifest, kind):
+    if manifest["k"] != kind:
+        raise ReleaseError("release_kind", "this board's slots do not take this payload kind",
+                           image=manifest["k"], slot=kind)
+
+
+def _signed(head, length, release_key, kind):
+    """The head's format, payload kind, signature and payload length -> (manifest, payload
+    offset)."""
+    manifest, m, sig, start = parse_head(head)
+    _kind(manifest, kind)
+    if not crypto.ed25519_verify(release_key, IMAGE_DOMAIN + m, sig):
+        raise ReleaseError("release_signature", "the image is not signed by the release key")
+    if length - start != manifest["n"]:
+        raise ReleaseError("release_length", "payload length is not the manifest's",
+                           length=length - start, manifest=manifest["n"])
+    return manifest, start
+
+
+def _no_key(release_key):
     if release_key is None:
         raise ReleaseError("release_key", "this firmware has no release key: it takes no update")
+
+
+def check_head(head, length, release_key, kind):
+    """The head of an image whose payload is streamed into a slot (a real chip's slot holds
+    the ESP-IDF app alone): checked before a single block of the slot is written, so an image
+    the release key did not sign never touches flash. -> (manifest dict, payload offset);
+    DecodeError / ReleaseError naming the rule. The whole-file hash is checked at the test
+    mark, once every byte is in (check_image)."""
+    _no_key(release_key)
+    return _signed(head, length, release_key, kind)
+
+
+def check_image(read, length, release_key, approved, min_sv, kind=KIND_ROMFS):
+    """read(off, n) -> bytes of the image (the slot, or the kept head followed by the slot);
+    length: the image's length. approved: {image hash: security version} proven to the chip;
+    kind: the payload kind this board's slots hold. -> manifest dict, or ReleaseError naming
+    the rule. Cheap checks first: the whole-file hash must be approved before any signature
+    is checked."""
+    _no_key(release_key)
     image_hash = hash_range(read, 0, length)
     sv = approved.get(image_hash)
     if sv is None:
         raise ReleaseError("release_not_approved", "no release record proven to this chip "
                            "names this image")
     head = bytes(read(0, min(length, HEAD + MAX_MANIFEST + SIG)))
-    manifest, m, sig, start = parse_head(head)
+    manifest, start = _signed(head, length, release_key, kind)
     if manifest["sv"] != sv:
         raise ReleaseError("release_record_mismatch", "the release record's security version "
                            "is not the image's", record=sv, image=manifest["sv"])
-    if not crypto.ed25519_verify(release_key, IMAGE_DOMAIN + m, sig):
-        raise ReleaseError("release_signature", "the image is not signed by the release key")
-    if length - start != manifest["n"]:
-        raise ReleaseError("release_length", "payload length is not the manifest's",
-                           length=length - start, manifest=manifest["n"])
     if hash_range(read, start, length) != manifest["h"]:
         raise ReleaseError("release_payload_hash", "the payload does not hash to the manifest's")
     if manifest["sv"] < min_sv:
@@ -166,10 +211,10 @@ def check_image(read, length, release_key, approved, min_sv):
 
 # --- the release side (host tools and tests; plain Python, also runs on the chip) -------------
 
-def build_image(payload, version, security_version, sign):
+def build_image(payload, version, security_version, sign, kind=KIND_ROMFS):
     """sign(message) -> 64-byte Ed25519 signature by the release key."""
     m = cbor.dumps({"v": version, "sv": security_version, "n": len(payload),
-                    "h": hashlib.sha256(payload).digest()})
+                    "h": hashlib.sha256(payload).digest(), "k": kind})
     sig = sign(IMAGE_DOMAIN + m)
     return MAGIC + bytes((FORMAT, 0, len(m) >> 8, len(m) & 0xFF)) + m + sig + bytes(payload)
 

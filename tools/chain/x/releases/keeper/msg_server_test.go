@@ -196,12 +196,12 @@ func TestGenesisRoundTrip(t *testing.T) {
 
 func TestStoreLayout(t *testing.T) {
 	// docs/ota.md, "Test vector": the key and value a chip proves for the vector image
-	h, _ := hex.DecodeString("233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe")
+	h, _ := hex.DecodeString("7c87dfbdc4f20c707adfdcf01f5d3afaa88b771d7af83ea07a10949b78597eee")
 	r := &types.Release{ImageSha256: h, SecurityVersion: 1, Board: "esp32-devkitc", Version: "0.2.0", ProposalId: 7}
-	require.Equal(t, "01233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe",
+	require.Equal(t, "017c87dfbdc4f20c707adfdcf01f5d3afaa88b771d7af83ea07a10949b78597eee",
 		hex.EncodeToString(types.ReleaseKey(h)))
 	bz, err := r.Marshal()
 	require.NoError(t, err)
-	require.Equal(t, "0a20233735ef938267370f880e1796d9a97ce20795e623759351c07bbd02824271fe"+
+	require.Equal(t, "0a207c87dfbdc4f20c707adfdcf01f5d3afaa88b771d7af83ea07a10949b78597eee"+
 		"10011a0d65737033322d6465766b6974632205302e322e302807", hex.EncodeToString(bz))
 }
