@@ -82,9 +82,10 @@ static mp_obj_t lc_ics23_exist_root_fn(size_t n_args, const mp_obj_t *args) {
     if (args[3] != mp_const_none) {
         value = lc_buf(args[3]);
     }
+    static const uint8_t no_bytes[1];   // a value given, even empty, is never NULL (= None)
     lc_ics23_exist r;
     int st = lc_ics23_exist_root(&r, proof.buf, proof.len, (int)spec, key.buf, key.len,
-        args[3] != mp_const_none ? value.buf : NULL, value.len);
+        args[3] == mp_const_none ? NULL : value.buf ? value.buf : no_bytes, value.len);
     if (st != LC_ICS23_OK) {
         return MP_OBJ_NEW_SMALL_INT(st);
     }
