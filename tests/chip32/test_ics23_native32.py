@@ -112,8 +112,9 @@ def _structural(proof):
 
 def _cases():
     cases = []
-    for typ, key, value, proof in ics23_exist_proofs():
-        other = ics23_exist_proofs()[0][1]
+    proofs = ics23_exist_proofs()
+    other = proofs[0][1]
+    for typ, key, value, proof in proofs:
         cases += [(typ, key, value, proof), (typ, key, None, proof),
                   (typ, other + b"x", value, proof), (typ, key, value + b"x", proof)]
         for i in range(len(proof)):
@@ -122,7 +123,7 @@ def _cases():
             cases.append((typ, key, None, proof[:i]))
         cases += [(typ, key, value, p) for p in _structural(proof)]
         cases += [(typ, key, None, p) for p in _structural(proof)]
-    typ, key, value, proof = ics23_exist_proofs()[0]
+    typ, key, value, proof = proofs[0]
     empty_key = _rebuilt(proof, lambda p: _set(p, "key", b""))
     long_value = proto.message_field(1, encode_existence_proof(decode_commitment_proof(proof))
                                      + proto.bytes_field(2, bytes(65537)))
