@@ -10,6 +10,7 @@ A crash's input is kept as build/fuzz-c/crashes/<harness>-crash-<sha1>; replay i
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -23,7 +24,29 @@ HARNESS_DIR = REPO / "firmware" / "cmodules" / "fuzz"
 OUT = REPO / "build" / "fuzz-c"
 WYCHEPROOF = REPO.parent / "shared" / "vectors" / "wycheproof"
 HARNESSES = ("ed25519", "secp256k1", "x25519", "aead", "hmac_hkdf", "sha512", "ed25519_group",
-             "frame")
+             "frame", "ics23")
+ICS23 = REPO.parent / "shared" / "vectors" / "ics23"
+RECORD_PROOF = REPO / "tests" / "localchain" / "vectors" / "device_record_proof.json"
+
+
+def ics23_exist_proofs() -> list[tuple[str, bytes, bytes, bytes]]:
+    """(op type, key, value, CommitmentProof) of the existence proofs C checks: cosmos/ics23's
+    IAVL and simple-tree vectors, and a real x/devices record's two ops (local chain)."""
+    out = []
+    for folder, typ in (("iavl", "ics23:iavl"), ("tendermint", "ics23:simple")):
+        for side in ("left", "middle", "right"):
+            d = json.loads((ICS23 / folder / f"exist_{side}.json").read_text())
+            out.append((typ, bytes.fromhex(d["key"]), bytes.fromhex(d["value"]),
+                        bytes.fromhex(d["proof"])))
+    from lightclient.chip.core import ics23, ics23_types
+    r = json.loads(RECORD_PROOF.read_text())["abci_query"]["response"]
+    value = base64.b64decode(r["value"])
+    for op in r["proofOps"]["ops"]:
+        key, data = base64.b64decode(op["key"]), base64.b64decode(op["data"])
+        out.append((op["type"], key, value, data))
+        proof = ics23_types.decode_commitment_proof(data)
+        value = ics23.existence_root(proof, ics23_types.SPECS_BY_OP_TYPE[op["type"]], key, value)
+    return out
 
 
 def build() -> None:
@@ -103,6 +126,12 @@ def seed_inputs(harness: str) -> list[bytes]:
             for step in (0, 1, 63, 255):
                 seeds.append(bytes([255, step]) + wire)
                 seeds.append(bytes([n & 0xFF, step]) + b"boot\n\x06" + wire + wire[:len(wire) // 2])
+    elif harness == "ics23":   # [spec][key length][value sel][key][value][proof] (fuzz_ics23.c)
+        for typ, key, value, proof in ics23_exist_proofs():
+            spec = 0 if typ == "ics23:iavl" else 1
+            seeds.append(bytes([spec, len(key), 0]) + key + proof)
+            if len(value) == 32:
+                seeds.append(bytes([spec, len(key), 1]) + key + value + proof)
     else:
         raise ValueError(f"no harness {harness!r}")
     return seeds

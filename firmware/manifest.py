@@ -51,6 +51,7 @@ COMMON = [
     "lightclient/chip/core/errors.py",
     "lightclient/chip/core/ics23.py",
     "lightclient/chip/core/ics23_types.py",
+    "lightclient/chip/core/ics23_native.py",
     "lightclient/chip/core/merkle.py",
     "lightclient/chip/core/proof_chain.py",
     "lightclient/chip/core/proto.py",

@@ -10,7 +10,7 @@ from bench import fuzz_c
 
 # Executions per harness: the elliptic-curve harnesses cost ~2 ms an input under the sanitizers.
 RUNS = {"ed25519": 1000, "secp256k1": 1000, "x25519": 1000, "aead": 5000, "hmac_hkdf": 5000,
-        "sha512": 5000, "ed25519_group": 1000, "frame": 5000}
+        "sha512": 5000, "ed25519_group": 1000, "frame": 5000, "ics23": 5000}
 
 
 @pytest.fixture(scope="module")

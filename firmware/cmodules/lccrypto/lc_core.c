@@ -307,6 +307,15 @@ void lc_sha256(uint8_t out[32], const uint8_t *data, size_t len) {
     secp256k1_sha256_finalize(&h, out);
 }
 
+void lc_sha256_parts(uint8_t out[32], size_t n, const uint8_t *const *part, const size_t *len) {
+    secp256k1_sha256 h;
+    secp256k1_sha256_initialize(&h);
+    for (size_t i = 0; i < n; i++) {
+        secp256k1_sha256_write(&h, part[i], len[i]);
+    }
+    secp256k1_sha256_finalize(&h, out);
+}
+
 // Same acceptance as lightclient/core/secp256k1.py: a 33-byte compressed (02/03) or 65-byte
 // uncompressed (04) key on the curve, r and s in [1, n-1], s in the low half (the library's
 // verify rejects a high s itself). Anything else is a false verdict.

@@ -62,6 +62,8 @@ lc_status lc_aead_open(uint8_t *out, const uint8_t *key, size_t key_len, const u
     const uint8_t *aad, size_t aad_len);
 
 void lc_sha256(uint8_t out[32], const uint8_t *data, size_t len);
+// SHA-256 of the n parts part[i] (len[i] bytes each) one after the other.
+void lc_sha256_parts(uint8_t out[32], size_t n, const uint8_t *const *part, const size_t *len);
 bool lc_secp256k1_verify(const uint8_t *pub, size_t pub_len, const uint8_t *msg, size_t msg_len,
     const uint8_t *sig, size_t sig_len);
 bool lc_secp256k1_verify_digest(const uint8_t *pub, size_t pub_len, const uint8_t *digest,

@@ -5,6 +5,7 @@
 // lightclient/chip/core/merkle.py uses them when the image has them and keeps its Python tree.
 #include <string.h>
 #include "lccrypto.h"
+#include "lc_ics23.h"
 
 static mp_obj_t tagged(int tag, mp_obj_t a_in, mp_obj_t b_in) {
     mp_buffer_info_t a = lc_buf(a_in);
@@ -65,3 +66,36 @@ static mp_obj_t lc_merkle_root_fn(mp_obj_t items_in) {
     return lc_bytes(&out);
 }
 MP_DEFINE_CONST_FUN_OBJ_1(lc_merkle_root_obj, lc_merkle_root_fn);
+
+// ics23_exist_root(proof, spec, key, value or None) -> (value_offset, value_len, root), or the
+// failed check's number (lc_ics23.h; lightclient/chip/core/ics23_native.py names it): an ICS23
+// existence proof's checks and root (lc_ics23.c), the value a view the caller slices.
+static mp_obj_t lc_ics23_exist_root_fn(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    mp_buffer_info_t proof = lc_buf(args[0]);
+    mp_int_t spec = mp_obj_get_int(args[1]);
+    if (spec != LC_ICS23_IAVL && spec != LC_ICS23_SIMPLE) {
+        mp_raise_ValueError(MP_ERROR_TEXT("ics23_exist_root: unknown spec"));
+    }
+    mp_buffer_info_t key = lc_buf(args[2]);
+    mp_buffer_info_t value = {.buf = NULL, .len = 0};
+    if (args[3] != mp_const_none) {
+        value = lc_buf(args[3]);
+    }
+    static const uint8_t no_bytes[1];   // a value given, even empty, is never NULL (= None)
+    lc_ics23_exist r;
+    int st = lc_ics23_exist_root(&r, proof.buf, proof.len, (int)spec, key.buf, key.len,
+        args[3] == mp_const_none ? NULL : value.buf ? value.buf : no_bytes, value.len);
+    if (st != LC_ICS23_OK) {
+        return MP_OBJ_NEW_SMALL_INT(st);
+    }
+    vstr_t out;
+    memcpy(lc_result(&out, 32), r.root, 32);
+    mp_obj_t t[3] = {
+        MP_OBJ_NEW_SMALL_INT(r.value - (const uint8_t *)proof.buf),
+        MP_OBJ_NEW_SMALL_INT(r.value_len),
+        lc_bytes(&out),
+    };
+    return mp_obj_new_tuple(3, t);
+}
+MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(lc_ics23_exist_root_obj, 4, 4, lc_ics23_exist_root_fn);

@@ -36,6 +36,7 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_root), MP_ROM_PTR(&lc_merkle_root_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ics23_exist_root), MP_ROM_PTR(&lc_ics23_exist_root_obj) },
 };
 static MP_DEFINE_CONST_DICT(lccrypto_globals, lccrypto_globals_table);
 

@@ -61,5 +61,6 @@ extern const mp_obj_type_t lc_smp_decoder_type;
 MP_DECLARE_CONST_FUN_OBJ_1(lc_merkle_leaf_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(lc_merkle_inner_obj);
 MP_DECLARE_CONST_FUN_OBJ_1(lc_merkle_root_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_ics23_exist_root_obj);
 
 #endif

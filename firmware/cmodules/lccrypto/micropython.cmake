@@ -36,6 +36,7 @@ target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lc_merkle.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ripemd160.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_frame.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_ics23.c
 )
 target_include_directories(usermod_lccrypto INTERFACE ${LCC_INCLUDES})
 target_compile_definitions(usermod_lccrypto INTERFACE ${LCC_DEFINES})
