@@ -2,8 +2,8 @@
 #
 #   fw = Firmware(device, info)          # device: app.device.Device (key, store, trusted state)
 #   out = fw.feed(data, now_ms)          # decode frames, run commands, encode the answers
-#   fw.reset_pending                     # set by the OS reset command once its answer is out,
-#                                        # and after a request too large for the heap left
+#   fw.reset_pending                     # set by the OS reset command, and by any ENOMEM
+#                                        # answer: the shell reboots once the answer is out
 #
 # No I/O and no clock here, so a UART loop, the emulator and the tests drive the same code.
 
