@@ -10,7 +10,8 @@
 #              committed before the chip answers a PAIR_START, and cleared only by a confirmed
 #              pairing, so pulling the plug mid-attempt still counts it.
 #   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
-#              "chain_id": text}
+#              "chain_id": text, "x": this chip's X25519 public key (absent in records paired
+#              before session 7: then made from "xkey")}
 #   "setver"   the newest version of each of the device's owner-written records (its settings,
 #              location, skills: epochs.DEVICE_RECORDS) seen authentic (writer's signature
 #              verified), decimal ASCII joined by ",", trailing zeros left out ("3": settings 3;
@@ -61,6 +62,14 @@ def _floors_bytes(floors):
     while n > 1 and floors[n - 1] == 0:
         n -= 1
     return b",".join(str(v).encode() for v in floors[:n])
+
+
+def _x25519_public(paired, xkey):
+    # the public half kept in the paired record (as the pairing statement names it): making it
+    # again is a scalar multiplication on every open; a record paired before it was kept
+    # (or not 32 bytes) makes it
+    x = paired.get("x")
+    return x if isinstance(x, bytes) and len(x) == 32 else crypto.x25519_public_key(xkey)
 
 
 def _tag(e, rc):
@@ -197,7 +206,7 @@ class Keyring:
         seed = None
         self.device._commit({"pairfail": None, "paired": cbor.dumps(
             {"owner": owner_pub, "owner_x": bytes(owner_x25519), "statement": st,
-             "chain_id": chain_id})})
+             "chain_id": chain_id, "x": x_pub})})
         self.window_until = None
         return {"statement": st, "sig": sig}
 
@@ -213,7 +222,7 @@ class Keyring:
         xkey = self._get("xkey")
         try:
             secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
-                                       xkey, crypto.x25519_public_key(xkey))
+                                       xkey, _x25519_public(p, xkey))
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         return p, owner, secret
@@ -227,8 +236,8 @@ class Keyring:
         writer = epochs.write_writer(record_key)
         writers = [writer] if writer else [owner, ("ed25519", self.device.pub)]
         try:
-            opened = envelope.open_(record_env, p["chain_id"], record_key, min_version, writers,
-                                    epochs.epoch_identity(secret))
+            opened = envelope.decrypt_with_secret(envelope.verify(
+                record_env, p["chain_id"], record_key, min_version, writers), secret)
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         secret = None
@@ -298,7 +307,7 @@ class Keyring:
         _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
         epoch_env = None
         try:
-            opened = envelope.decrypt(m, epochs.epoch_identity(secret))
+            opened = envelope.decrypt_with_secret(m, secret)
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         secret = None

@@ -9,6 +9,7 @@
 #       -> envelope bytes
 #   open_(data, chain_id, record_key, min_version, writers, identities) -> Opened
 #     = decrypt(verify(data, chain_id, record_key, min_version, writers), identities)
+#   decrypt_with_secret(body, secret): decrypt() with a secret whose public key is not at hand
 #
 # Pure: randomness (`random(n)`) and signing (`sign(message)`) are handed in, nothing here reads a
 # clock or a file. The checks run cheapest first (shape, binding, writer, signature, then the
@@ -150,8 +151,7 @@ def verify(data, chain_id, record_key, min_version, writers):
 
 def decrypt(m, identities):
     """The plaintext of a body map `verify` returned, with one of `identities`' keys."""
-    writer = (m[K_WRITER][0], m[K_WRITER][1])
-    ad = associated_data(m[K_CHAIN], m[K_KEY], m[K_VERSION], m[K_EPOCH])
+    ad = _associated(m)
     file_key = None
     for recipient, eph_pub, wrapped in m[K_WRAPS]:
         secret = identities.get(recipient)
@@ -166,8 +166,38 @@ def decrypt(m, identities):
     if file_key is None:
         _fail("envelope_not_recipient", "no wrapped key for any of our keys",
               epoch=m[K_EPOCH])
+    return _payload(m, file_key, ad)
+
+
+def decrypt_with_secret(m, secret):
+    """decrypt() for a reader holding an X25519 secret without its public key (an epoch key
+    just unwrapped: making the public key costs a scalar multiplication, 0.9 M instructions on
+    the chip). A lone wrap is opened with the recipient key it names: it opens only if its
+    maker's X25519 share was made with this secret's public key, so it was sealed to us
+    whatever key it names, and the envelope's writer signed it. With several wraps, or when the
+    lone one does not open, the public key is made and decrypt() finds our wrap and names the
+    failed check exactly (envelope_not_recipient, envelope_wrap)."""
+    wraps = m[K_WRAPS]
+    if len(wraps) == 1:
+        recipient, eph_pub, wrapped = wraps[0]
+        ad = _associated(m)
+        try:
+            shared = backend.x25519(secret, eph_pub)
+            file_key = backend.aead_open(wrap_key(shared, eph_pub, recipient), NONCE, wrapped, ad)
+        except ValueError:
+            file_key = None
+        if file_key is not None:
+            return _payload(m, file_key, ad)
+    return decrypt(m, {backend.x25519_public_key(secret): secret})
+
+
+def _associated(m):
+    return associated_data(m[K_CHAIN], m[K_KEY], m[K_VERSION], m[K_EPOCH])
+
+
+def _payload(m, file_key, ad):
     try:
         plaintext = backend.aead_open(file_key, NONCE, m[K_PAYLOAD], ad)
     except ValueError as e:
         _fail("envelope_payload", "the payload does not authenticate: %s" % e)
-    return Opened(plaintext, m[K_VERSION], m[K_EPOCH], writer)
+    return Opened(plaintext, m[K_VERSION], m[K_EPOCH], (m[K_WRITER][0], m[K_WRITER][1]))
