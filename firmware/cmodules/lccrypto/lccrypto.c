@@ -32,6 +32,7 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_crc16_xmodem), MP_ROM_PTR(&lc_crc16_xmodem_obj) },
     { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&lc_sha256_obj) },
     { MP_ROM_QSTR(MP_QSTR_ripemd160), MP_ROM_PTR(&lc_ripemd160_obj) },
+    { MP_ROM_QSTR(MP_QSTR_bech32_encode), MP_ROM_PTR(&lc_bech32_encode_obj) },
     { MP_ROM_QSTR(MP_QSTR_SmpDecoder), MP_ROM_PTR(&lc_smp_decoder_type) },
     { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },

@@ -19,6 +19,7 @@ add_library(lccrypto_vendor STATIC
     ${LCC_SECP}/src/precomputed_ecmult.c
     ${LCC_SECP}/src/precomputed_ecmult_gen.c
     ${LCC_TREZOR}/ripemd160.c
+    ${LCC_TREZOR}/segwit_addr.c
     ${LCC_TREZOR}/memzero.c
 )
 target_include_directories(lccrypto_vendor PRIVATE ${LCC_INCLUDES})
@@ -35,6 +36,7 @@ target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lc_link.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_merkle.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ripemd160.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_bech32.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_frame.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ics23.c
 )

@@ -68,6 +68,28 @@ def signing_bytes(body):
     return SIGN_PREFIX + cbor.dumps(body)
 
 
+# The signature's entry, last in the map: key 8, a 64-byte string (header 0x58 0x40), its bytes.
+_SIG_ENTRY = b"\x08\x58\x40"
+_SIG_ENTRY_LEN = len(_SIG_ENTRY) + 64
+
+
+def signed_part(data, body):
+    """signing_bytes(body) for the envelope `data` that parse() decoded into `body` (without
+    its signature), cut out of `data` instead of encoding the body again (a 4 KB payload copied
+    three times on the chip's heap): the decoder accepts only deterministic CBOR, so `data` is
+    the encoding of its 9-entry map (0xA9) with the signature's entry last, and the map without
+    it is 0xA8 and the bytes between. Anything else is encoded again."""
+    n = len(data) - _SIG_ENTRY_LEN
+    if n < 1 or data[0] != 0xA9 or bytes(data[n:n + len(_SIG_ENTRY)]) != _SIG_ENTRY:
+        return signing_bytes(body)
+    p = len(SIGN_PREFIX)
+    out = bytearray(p + n)
+    out[:p] = SIGN_PREFIX
+    out[p] = 0xA8
+    out[p + 1:] = memoryview(data)[1:n]
+    return out
+
+
 def seal(chain_id, record_key, version, epoch, plaintext, recipients, writer, sign, random):
     """`recipients`: X25519 public keys; `writer`: (key type, public key); `sign(msg)` -> 64
     bytes; `random(n)` -> n fresh random bytes."""
@@ -144,7 +166,7 @@ def verify(data, chain_id, record_key, min_version, writers):
     if writer not in [(t, bytes(k)) for t, k in writers]:
         _fail("envelope_writer", "not signed by a writer of this record", writer=writer[1])
     sig = m.pop(K_SIG)
-    if not backend.verify(writer[0], writer[1], signing_bytes(m), sig):
+    if not backend.verify(writer[0], writer[1], signed_part(data, m), sig):
         _fail("envelope_signature", "the writer's signature does not verify")
     return m
 
