@@ -30,15 +30,17 @@ def dumps(obj, max_depth=DEFAULT_MAX_DEPTH):
     return bytes(dumps_buffer(obj, max_depth))
 
 
-def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH):
-    """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it)."""
+def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH, reserve=0):
+    """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it),
+    after `reserve` zero bytes left for the caller (an SMP header: one buffer for the message)."""
     _check_depth_limit(max_depth)
     # Two passes: the first counts the bytes, the second writes them into one buffer of that
     # size. Growing a buffer item by item would reallocate it again and again, which on the
     # chip's fixed heap leaves a trail of freed blocks behind (the trusted state is ~4-9 KB).
     size = _Count()
     _enc(obj, size, 0, max_depth)
-    out = _Fill(size.n)
+    out = _Fill(size.n + reserve)
+    out.pos = reserve
     _enc(obj, out, 0, max_depth)
     return out.buf
 

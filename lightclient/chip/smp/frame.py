@@ -74,27 +74,38 @@ def encode_packet(message, line_max=LINE_MAX):
     chunk = (line_max - 4) // 4 * 3  # raw bytes per line: 90 (120 base64 characters) for 127
     if chunk <= 0:
         raise DecodeError("frame_line_length", "line length too small", line_max=line_max)
-    # One buffer for the packet and one, sized exactly, for the lines: a 4 KB answer on a board's
-    # fragmented 96 KiB heap must not need several copies of itself at once.
-    raw = bytearray(n + 2)
-    raw[0], raw[1] = n >> 8, n & 0xFF
-    raw[2:n] = message
-    raw[n], raw[n + 1] = c >> 8, c & 0xFF
-    view = memoryview(raw)
-    full, last = divmod(len(raw), chunk)
+    total = n + 2   # the packet: length, message, CRC
+    full, last = divmod(total, chunk)
     size = full * (len(START) + chunk // 3 * 4 + 1)
     if last:
         size += len(START) + (last + 2) // 3 * 4 + 1
+    # One buffer, sized exactly, for the lines, and none for the packet: a line's bytes are a
+    # view of the message, but for the first (after the length) and the last (before the CRC),
+    # copied into a line-sized buffer. A 4 KB answer on a board's fragmented 96 KiB heap must not
+    # need several copies of itself at once.
     out = bytearray(size)
-    # Line by line: the same characters as encoding the whole packet and cutting it (a chunk is
-    # a multiple of 3 bytes), with small allocations (MicroPython's b2a_base64 is superlinear
-    # in the WebAssembly port, and a board's heap fragments).
+    view = memoryview(message)
+    head = bytes((n >> 8, n & 0xFF))
+    tail = bytes((c >> 8, c & 0xFF))
     o = 0
-    for i in range(0, len(raw), chunk):
+    for i in range(0, total, chunk):
+        end = i + chunk if i + chunk < total else total
+        if i >= 2 and end <= n:
+            raw = view[i - 2:end - 2]          # message bytes only
+        else:                                  # the length or the CRC in this line
+            raw = bytearray(end - i)
+            a = i if i > 2 else 2              # [a, b): the message's bytes in this line
+            b = end if end < n else n
+            for k in range(i, a):
+                raw[k - i] = head[k]
+            if b > a:
+                raw[a - i:b - i] = view[a - 2:b - 2]
+            for k in range(b if b > i else i, end):
+                raw[k - i] = tail[k - n]
         mark = START if i == 0 else CONT
         out[o:o + len(mark)] = mark
         o += len(mark)
-        line = _b64encode(view[i:i + chunk])
+        line = _b64encode(raw)
         out[o:o + len(line)] = line
         o += len(line)
         out[o] = 10   # "\n"
