@@ -212,10 +212,11 @@ class Keyring:
 
     # --- sealed settings ----------------------------------------------------------------------
 
-    def _epoch(self, epoch_no, owner_id, epoch_env):
+    def _epoch(self, epoch_no, owner_id, epoch_env, p=None):
         """(paired record, owner writer, epoch secret) from the owner-signed epoch envelope,
-        opened with our X25519 key."""
-        p = self.paired()
+        opened with our X25519 key. p: the paired record when the caller has read it."""
+        if p is None:
+            p = self.paired()
         if p is None:
             raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
         owner = ("secp256k1", p["owner"])
@@ -299,12 +300,11 @@ class Keyring:
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         if m[envelope.K_VERSION] > seen:
-            gc.collect()
             floors = _floors(self._get("setver"))
             floors[slot] = m[envelope.K_VERSION]
             self.device._commit({"setver": _floors_bytes(floors)})
             floors = None
-        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env, p)
         epoch_env = None
         try:
             opened = envelope.decrypt_with_secret(m, secret)
