@@ -277,10 +277,10 @@ class Keyring:
             raise lc_error(lc.E_DECODE, "record_name", "not a device record", name=name)
         owner_id = SP.account_bech32(p["owner"])
         key = epochs.device_settings_key(owner_id, SP.account_bech32(self.device.acct_pub), name)
-        # the replay floors of the three records share one small store record; only an int
-        # stays live here (the 96 KiB heap's big buffers come next)
+        # the replay floors of the three records share one small store record, read once
         slot = epochs.DEVICE_RECORDS.index(name)
-        seen = _floors(self._get("setver"))[slot]
+        floors = _floors(self._get("setver"))
+        seen = floors[slot]
         try:
             # the small epoch proof copied, the record's verified: then no view into the
             # request is left, and its buffer is free for what follows (the 96 KiB heap)
@@ -300,10 +300,9 @@ class Keyring:
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         if m[envelope.K_VERSION] > seen:
-            floors = _floors(self._get("setver"))
             floors[slot] = m[envelope.K_VERSION]
             self.device._commit({"setver": _floors_bytes(floors)})
-            floors = None
+        floors = None
         _, _, secret = self._epoch(epoch_no, owner_id, epoch_env, p)
         epoch_env = None
         try:
