@@ -33,7 +33,7 @@ def _sources_cmake():
 
 def test_make_and_cmake_build_the_same_sources_with_the_same_tables():
     make, cmake = _sources_make(), _sources_cmake()
-    assert len(make) == 18 and make == cmake
+    assert len(make) == 20 and make == cmake
     for path in make:
         assert (CMODULES / path).is_file(), path
     mk = (CMODULES / "lccrypto" / "micropython.mk").read_text()
