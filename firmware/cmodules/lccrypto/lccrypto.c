@@ -34,6 +34,7 @@ static const mp_rom_map_elem_t lccrypto_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_ripemd160), MP_ROM_PTR(&lc_ripemd160_obj) },
     { MP_ROM_QSTR(MP_QSTR_bech32_encode), MP_ROM_PTR(&lc_bech32_encode_obj) },
     { MP_ROM_QSTR(MP_QSTR_SmpDecoder), MP_ROM_PTR(&lc_smp_decoder_type) },
+    { MP_ROM_QSTR(MP_QSTR_smp_encode_in_place), MP_ROM_PTR(&lc_smp_encode_in_place_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_leaf), MP_ROM_PTR(&lc_merkle_leaf_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_inner), MP_ROM_PTR(&lc_merkle_inner_obj) },
     { MP_ROM_QSTR(MP_QSTR_merkle_root), MP_ROM_PTR(&lc_merkle_root_obj) },

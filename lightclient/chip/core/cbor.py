@@ -30,21 +30,30 @@ def dumps(obj, max_depth=DEFAULT_MAX_DEPTH):
     return bytes(dumps_buffer(obj, max_depth))
 
 
-def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH, reserve=0):
-    """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it),
-    after `reserve` zero bytes left for the caller (an SMP header: one buffer for the message)."""
-    _check_depth_limit(max_depth)
+def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH):
+    """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it)."""
     # Two passes: the first counts the bytes, the second writes them into one buffer of that
     # size. Growing a buffer item by item would reallocate it again and again, which on the
     # chip's fixed heap leaves a trail of freed blocks behind (the trusted state is ~4-9 KB).
+    buf = bytearray(encoded_size(obj, max_depth))
+    encode_into(obj, buf, 0, max_depth)
+    return buf
+
+
+def encoded_size(obj, max_depth=DEFAULT_MAX_DEPTH):
+    """The length of dumps(obj) (the encoder's first pass), with the same errors."""
+    _check_depth_limit(max_depth)
     size = _Count()
     _enc(obj, size, 0, max_depth)
-    out = _Fill(size.n + reserve)
-    out.pos = reserve
+    return size.n
+
+
+def encode_into(obj, buf, pos, max_depth=DEFAULT_MAX_DEPTH):
+    """Write dumps(obj) into the bytearray `buf` at `pos` (room counted by encoded_size)."""
+    _check_depth_limit(max_depth)
+    out = _Fill(buf, pos)
     _enc(obj, out, 0, max_depth)
-    return out.buf
-
-
+    return out.pos
 class _Count:
     """The encoder's sink for the sizing pass."""
 
@@ -59,11 +68,11 @@ class _Count:
 
 
 class _Fill:
-    """The encoder's sink for the writing pass: a buffer of the counted size."""
+    """The encoder's sink for the writing pass: a buffer with room for the counted size."""
 
-    def __init__(self, n):
-        self.buf = bytearray(n)
-        self.pos = 0
+    def __init__(self, buf, pos=0):
+        self.buf = buf
+        self.pos = pos
 
     def append(self, b):
         self.buf[self.pos] = b
