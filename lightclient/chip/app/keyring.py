@@ -290,7 +290,7 @@ class Keyring:
             # no collection here: the next one (the allocator's, or before the commit) frees the
             # request's buffer; one here cost 0.36 M instructions and no heap (92 KiB either way)
             m = envelope.verify(record_env, p["chain_id"], key, seen,
-                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
+                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)], True)
             record_env = None
             epoch_no = m[envelope.K_EPOCH]
             epoch_env = SP.proven_envelope(epoch_ops, t.header.app_hash,

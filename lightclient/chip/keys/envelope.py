@@ -17,6 +17,7 @@
 # Shared subset: CPython and MicroPython 1.27.
 
 from lightclient.chip.core import cbor
+from lightclient.chip.core.errors import DecodeError
 from lightclient.chip.core.cbor_fields import (expect_map, get_bytes, get_list, get_text,
                                                get_uint)
 from lightclient.chip.crypto import backend
@@ -26,6 +27,7 @@ FORMAT = 1
 DOMAIN = "mycroft-lc/envelope/v1"
 WRAP_INFO = b"mycroft-lc/wrap/v1"
 SIGN_PREFIX = b"mycroft-lc/envelope/v1 signature\x00"
+VIEW_MIN = 1024            # parse(views=True): byte strings this long are views (the payload)
 NONCE = bytes(12)          # every AEAD key here seals exactly one message: a zero nonce is safe
 KEY_SIZE = 32
 TAG_SIZE = 16
@@ -112,12 +114,21 @@ def _fail(check, message, **details):
     raise EnvelopeError(check, message, **details)
 
 
-def parse(data):
-    """Decode and check the shape (every size bounded) -> the body map with the signature."""
+def parse(data, views=False):
+    """Decode and check the shape (every size bounded) -> the body map with the signature.
+    views: the payload comes back as a memoryview of `data` (which must then not change while
+    it is in use), not a copy: the chip's 4 KB record is not held twice."""
     if len(data) > MAX_ENVELOPE:
         _fail("envelope_size", "envelope too large", size=len(data), max=MAX_ENVELOPE)
-    m = expect_map(cbor.loads(data, max_depth=4, max_items=4 * MAX_WRAPS + 32), range(9), (),
-                   "envelope")
+    items = 4 * MAX_WRAPS + 32
+    if views:
+        m, end = cbor.loads_prefix(data, 0, 4, items, MAX_ENVELOPE, VIEW_MIN)
+        if end != len(data):
+            raise DecodeError("cbor_trailing_bytes", "bytes after the item", offset=end,
+                              trailing=len(data) - end)
+    else:
+        m = cbor.loads(data, max_depth=4, max_items=items)
+    m = expect_map(m, range(9), (), "envelope")
     if get_uint(m, K_FORMAT) != FORMAT:
         _fail("envelope_format", "unknown envelope format", format=m[K_FORMAT])
     get_text(m, K_CHAIN, max_len=MAX_CHAIN_ID)
@@ -131,7 +142,13 @@ def parse(data):
             _fail("envelope_wrap_shape", "a wrap is not [recipient, ephemeral, wrapped key]")
     if not wraps:
         _fail("envelope_wrap_shape", "no wraps")
-    if len(get_bytes(m, K_PAYLOAD, max_len=MAX_PLAINTEXT + TAG_SIZE)) < TAG_SIZE:
+    payload = m[K_PAYLOAD]
+    if not isinstance(payload, memoryview):   # (only a long payload is a view: bounded here)
+        get_bytes(m, K_PAYLOAD, max_len=MAX_PLAINTEXT + TAG_SIZE)
+    elif len(payload) > MAX_PLAINTEXT + TAG_SIZE:
+        raise DecodeError("cbor_field_length", "too long", field=K_PAYLOAD,
+                          length=len(payload), max_len=MAX_PLAINTEXT + TAG_SIZE)
+    if len(payload) < TAG_SIZE:
         _fail("envelope_payload", "payload shorter than its tag")
     w = get_list(m, K_WRITER, max_len=2)
     if (len(w) != 2 or not isinstance(w[0], str) or w[0] not in WRITER_TYPES
@@ -150,10 +167,11 @@ def open_(data, chain_id, record_key, min_version, writers, identities):
     return decrypt(verify(data, chain_id, record_key, min_version, writers), identities)
 
 
-def verify(data, chain_id, record_key, min_version, writers):
+def verify(data, chain_id, record_key, min_version, writers, views=False):
     """open_'s checks up to the writer's signature, nothing decrypted -> the body map (without
-    the signature): an authentic envelope of this record, not older than min_version."""
-    m = parse(data)
+    the signature): an authentic envelope of this record, not older than min_version.
+    views: as parse's (the payload a view of `data`)."""
+    m = parse(data, views)
     if m[K_CHAIN] != chain_id:
         _fail("envelope_chain", "sealed for another chain", got=m[K_CHAIN], want=chain_id)
     if m[K_KEY] != bytes(record_key):
