@@ -68,13 +68,17 @@ class Firmware:
         while msgs:
             rsp = self._handle(msgs, now_ms)
             if rsp is not None:
-                # framed in the buffer the answer was encoded into (_answer), which only small
-                # line buffers need next to it: retried once collected if even those fail
+                # framed in the buffer the answer was encoded into (_answer): the C framing
+                # needs no heap; the Python one (no lccrypto) a little a line, and if even that
+                # fails its lines have overwritten part of the answer, which is then lost: its
+                # sender gets ENOMEM from the header kept here, and the chip restarts
+                hdr = bytes(memoryview(rsp[0])[rsp[1]:rsp[1] + H.HEADER_SIZE])
                 try:
                     pkt = frame.encode_in_place(rsp[0], rsp[1])
                 except MemoryError:
+                    rsp = None
                     gc.collect()
-                    pkt = frame.encode_in_place(rsp[0], rsp[1])
+                    pkt = self._lost_answer(hdr)
                 rsp = None
                 out = pkt if out is None else out + pkt
         unheld = self.decoder.take_unheld()
@@ -103,6 +107,12 @@ class Firmware:
         return frame.encode_packet(H.encode_message(rh, {
             "rc": H.MGMT_ENOMEM, "chk": frame.NO_MEMORY,
             "rsn": "no heap for a %d-byte request: the chip restarts to recover it" % length}))
+
+    def _lost_answer(self, hdr):
+        """ENOMEM in place of an answer whose framing ran out of heap (`hdr`: its header)."""
+        self.reset_pending = True
+        return frame.encode_packet(H.encode_message(H.unpack_header(hdr), {
+            "rc": H.MGMT_ENOMEM, "rsn": "out of memory: the chip restarts"}))
 
     def handle(self, msg, now_ms=0):
         """One SMP request message -> the response message (None when nothing is owed)."""

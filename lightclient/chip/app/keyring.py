@@ -20,8 +20,6 @@
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
 
-import gc
-
 from lightclient.chip.core import cbor
 from lightclient.chip.crypto import backend as crypto
 from lightclient.chip.keys import envelope, epochs, group_ed25519, pairing, spake2plus

@@ -54,6 +54,8 @@ def encode_into(obj, buf, pos, max_depth=DEFAULT_MAX_DEPTH):
     out = _Fill(buf, pos)
     _enc(obj, out, 0, max_depth)
     return out.pos
+
+
 class _Count:
     """The encoder's sink for the sizing pass."""
 
