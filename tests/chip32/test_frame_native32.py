@@ -171,3 +171,46 @@ def test_native_receiver_drops_a_frame_the_heap_cannot_hold_and_keeps_the_link()
     # the dropped frame's header is kept for its ENOMEM answer (firmware._no_heap_for_frame)
     assert p.stdout.split() == ["0", "frame_no_memory", "1", "True", "True", "True", "True",
                                 "12010"]
+
+
+def test_native_sender_frames_in_place_as_the_python_one():
+    # the C sender (lccrypto.smp_encode_in_place behind frame.encode_in_place / encode_packet)
+    # against the Python lines, which the smp package's encoder pins (test_fw_smp_codec.py):
+    # every message length across the first lines' edges, 4 KB answers, several line lengths
+    cases = [(lm, n) for lm in (127, 8, 9, 40, 256) for n in range(0, 200)]
+    cases += [(lm, n) for lm in (127, 40, 256) for n in (4093, 4094, 4095, 4096, 6000)]
+    py = []
+    for lm, n in cases:
+        msg = bytes((i * 7 + n) & 0xFF for i in range(n))
+        saved, frame._encode_native = frame._encode_native, None
+        try:
+            py.append(bytes(frame.encode_packet(msg, lm)))
+        finally:
+            frame._encode_native = saved
+    p = run("import hashlib, lccrypto\n"
+            "from lightclient.chip.smp import frame\n"
+            "assert frame._encode_native is lccrypto.smp_encode_in_place\n"
+            "for lm, n in %r:\n"
+            "    msg = bytes((i * 7 + n) & 0xFF for i in range(n))\n"
+            "    a = frame.encode_packet(msg, lm)\n"
+            "    h = hashlib.sha256(a).digest().hex()\n"
+            "    a = None\n"
+            "    size = frame.packet_size(n, lm)\n"
+            "    buf = bytearray(size)\n"
+            "    buf[size - n:] = msg\n"
+            "    msg = None\n"
+            "    b = frame.encode_in_place(buf, size - n, lm)\n"
+            "    print(h, hashlib.sha256(b).digest().hex() == h)\n"
+            "for bad in ((bytearray(10), 0, 127), (bytearray(30), 3, 127), (bytearray(12), 0, 7),"
+            " (bytearray(12), 0, 300), (bytearray(12), 13, 127)):\n"
+            "    try:\n"
+            "        lccrypto.smp_encode_in_place(*bad)\n"
+            "        print('accepted')\n"
+            "    except ValueError:\n"
+            "        print('ValueError')\n" % (cases,))
+    assert p.returncode == 0, p.stdout[-500:]
+    out = p.stdout.split("\n")
+    import hashlib
+    want = ["%s True" % hashlib.sha256(x).hexdigest() for x in py]
+    assert out[:len(want)] == want
+    assert out[len(want):len(want) + 5] == ["ValueError"] * 5

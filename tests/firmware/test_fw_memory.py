@@ -153,3 +153,38 @@ def test_the_pi_sends_the_request_again_once_the_restarted_chip_answers(monkeypa
     mcu = McuClient(wire, timeout=2.0)
     assert mcu.echo("x" * 250) == "x" * 250
     assert failed == [1] and len(restarts) == 1
+
+
+def test_an_answer_whose_framing_runs_out_of_heap_becomes_enomem(monkeypatch):
+    # The Python framing (an image without lccrypto) writes the lines over the answer and makes
+    # a little a line: a MemoryError half way has overwritten part of it, so the Pi gets ENOMEM
+    # for that sequence number (never garbage, never silence) and the chip restarts.
+    f = boot.build(RamBlockDevice(4096, 16), b"\x07" * 32, INFO, os.urandom)
+    req = frame.encode_packet(H.encode_message(H.Header(H.OP_READ, lc.GROUP, lc.STATUS, 21, 1),
+                                               {}))
+    monkeypatch.setattr(frame, "_encode_native", None)
+    framing, lines = [False], []
+    real_b64, real_in_place = frame._b64encode, frame.encode_in_place
+
+    def b64(data):
+        if framing[0]:
+            lines.append(len(data))
+            if len(lines) == 2:                # the answer's second line
+                raise MemoryError("memory allocation failed")
+        return real_b64(data)
+
+    def in_place(buf, off, *a):
+        framing[0] = True
+        try:
+            return real_in_place(buf, off, *a)
+        finally:
+            framing[0] = False
+    monkeypatch.setattr(frame, "_b64encode", b64)
+    monkeypatch.setattr(frame, "encode_in_place", in_place)
+    out = f.feed(req, 0)
+    monkeypatch.undo()
+    assert len(lines) == 2                     # it failed half way, a line already written
+    msgs = frame.FrameDecoder().feed(out, 0)
+    assert len(msgs) == 1 and f.reset_pending
+    rh, p = H.decode_message(msgs[0])
+    assert rh.seq == 21 and rh.op == H.OP_READ + 1 and p["rc"] == H.MGMT_ENOMEM

@@ -225,3 +225,22 @@ def test_a_floors_record_the_chip_cannot_read_is_a_typed_store_error():
         rc, e = _rc(s.open, 1)
         assert rc == lc.E_STORE and e.check == "store_setver", bad
     assert s.setver() == b"9" * 65                       # nothing written over it
+
+
+def test_the_paired_record_keeps_the_chips_x25519_key_and_one_paired_before_still_opens():
+    # OPEN_SETTINGS finds its wrap in the epoch envelope by the X25519 public key the pairing
+    # kept ("x"), not by making it again; a record paired before that field existed has none,
+    # and the chip makes the key from its secret then
+    s = Settled()
+    kr = keys_group._keyring(s.b.fw)
+    p = kr.paired()
+    assert p["x"] == kr.x25519_public() and len(p["x"]) == 32
+    v1 = s.book.seal(s.key, b'{"lang":"de-de"}', 1)
+    s.chain({s.key: v1, EPOCH0: s.env0})
+    del p["x"]
+    s.b.fw.device._commit({"paired": cbor.dumps(p)})
+    assert "x" not in kr.paired()
+    assert s.open(1)["plaintext"] == b'{"lang":"de-de"}'
+    p["x"] = bytes(32)            # a wrong key kept: the chip's wrap is not found, a typed error
+    s.b.fw.device._commit({"paired": cbor.dumps(p)})
+    assert s.refused(1).check == "envelope_not_recipient"

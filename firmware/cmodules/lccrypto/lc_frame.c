@@ -292,3 +292,61 @@ int lc_smp_feed(lc_smp_t *s, const uint8_t *data, size_t n, lc_smp_alloc_fn allo
     }
     return flags;
 }
+
+// --- the sender ------------------------------------------------------------------------------
+
+static const char B64_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t lc_smp_packet_size(size_t n, size_t line_max) {
+    if (line_max < 8 || line_max > LC_SMP_TX_LINE_MAX || n + 2 > 0xFFFF) {
+        return 0;
+    }
+    size_t chunk = (line_max - 4) / 4 * 3;   // frame.py's _chunk
+    size_t total = n + 4, full = total / chunk, last = total % chunk;
+    size_t size = full * (2 + chunk / 3 * 4 + 1);
+    if (last) {
+        size += 2 + (last + 2) / 3 * 4 + 1;
+    }
+    return size;
+}
+
+int lc_smp_encode_in_place(uint8_t *buf, size_t buf_len, size_t off, size_t line_max) {
+    if (off > buf_len) {
+        return -1;
+    }
+    size_t n = buf_len - off;
+    if (lc_smp_packet_size(n, line_max) != buf_len || buf_len == 0) {
+        return -1;
+    }
+    uint16_t crc = lc_crc16_xmodem(buf + off, n, 0);
+    uint8_t head[2] = {(uint8_t)((n + 2) >> 8), (uint8_t)(n + 2)};
+    uint8_t tail[2] = {(uint8_t)(crc >> 8), (uint8_t)crc};
+    size_t chunk = (line_max - 4) / 4 * 3, total = n + 4, o = 0;
+    uint8_t raw[(LC_SMP_TX_LINE_MAX - 4) / 4 * 3];
+    for (size_t i = 0; i < total; i += chunk) {
+        size_t end = i + chunk < total ? i + chunk : total;
+        // the line's packet bytes, copied out before its characters are written: they may
+        // cover what was read (never what is still to read, lc_smp_packet_size's room)
+        for (size_t j = i; j < end; j++) {
+            raw[j - i] = j < 2 ? head[j] : (j >= n + 2 ? tail[j - n - 2] : buf[off + j - 2]);
+        }
+        buf[o++] = i == 0 ? START0 : CONT0;
+        buf[o++] = i == 0 ? START1 : CONT1;
+        size_t k = end - i;
+        for (size_t j = 0; j < k; j += 3) {
+            uint32_t v = (uint32_t)raw[j] << 16;
+            if (j + 1 < k) {
+                v |= (uint32_t)raw[j + 1] << 8;
+            }
+            if (j + 2 < k) {
+                v |= raw[j + 2];
+            }
+            buf[o++] = B64_CHARS[(v >> 18) & 63];
+            buf[o++] = B64_CHARS[(v >> 12) & 63];
+            buf[o++] = j + 1 < k ? B64_CHARS[(v >> 6) & 63] : '=';
+            buf[o++] = j + 2 < k ? B64_CHARS[v & 63] : '=';
+        }
+        buf[o++] = '\n';
+    }
+    return 0;
+}

@@ -62,4 +62,13 @@ int lc_smp_feed(lc_smp_t *s, const uint8_t *data, size_t n, lc_smp_alloc_fn allo
 // frame.py's expire(), the ages computed by the caller: drops the frame, then the partial line.
 void lc_smp_expire(lc_smp_t *s, int frame_expired, int line_expired);
 
+// The sender's side, frame.py's packet_size() and encode_in_place(): the bytes of all the lines
+// of the n-byte message's packet (0: line_max outside 8..LC_SMP_TX_LINE_MAX, or n too long for
+// the 16-bit length), and those lines written over buf from its start, the message read from
+// buf + off (buf_len must be lc_smp_packet_size(buf_len - off, line_max): the lines never
+// overtake the message). Returns 0, or -1 for a buffer of another size.
+#define LC_SMP_TX_LINE_MAX 256
+size_t lc_smp_packet_size(size_t n, size_t line_max);
+int lc_smp_encode_in_place(uint8_t *buf, size_t buf_len, size_t off, size_t line_max);
+
 #endif

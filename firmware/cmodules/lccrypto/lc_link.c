@@ -1,6 +1,7 @@
 // The SMP serial link's checksum in C: crc16_xmodem(data[, crc]) -> int, as
 // lightclient/chip/smp/frame.py's crc16 (which uses it when the image has it).
 #include "lccrypto.h"
+#include "lc_frame.h"
 
 static mp_obj_t lc_crc16_xmodem_fn(size_t n_args, const mp_obj_t *args) {
     mp_buffer_info_t data = lc_buf(args[0]);
@@ -12,13 +13,27 @@ static mp_obj_t lc_crc16_xmodem_fn(size_t n_args, const mp_obj_t *args) {
 }
 MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(lc_crc16_xmodem_obj, 1, 2, lc_crc16_xmodem_fn);
 
+// smp_encode_in_place(buf, off, line_max) -> buf: frame.py's encode_in_place in C, with no
+// allocation (the Python one makes a few small objects a line, each a search of a fragmented
+// heap). ValueError for a buffer not sized for it (frame.py then gives the typed error).
+static mp_obj_t lc_smp_encode_in_place_fn(mp_obj_t buf_in, mp_obj_t off_in, mp_obj_t line_in) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(buf_in, &b, MP_BUFFER_WRITE);
+    mp_int_t off = mp_obj_get_int(off_in), line_max = mp_obj_get_int(line_in);
+    if (off < 0 || line_max < 0
+        || lc_smp_encode_in_place(b.buf, b.len, (size_t)off, (size_t)line_max) != 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("smp_encode_in_place: buffer not sized for its message"));
+    }
+    return buf_in;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(lc_smp_encode_in_place_obj, lc_smp_encode_in_place_fn);
+
 // SmpDecoder(max_message): the receiver of frame.py (FrameDecoder uses it when the image has it;
 // the state machine is lc_frame.c). One call per UART read, each message assembled in the one
 // buffer its start line announced, no object per line. The caller keeps the clock:
 //   feed(data, out) -> bits (1: a line began, 2: a frame began), messages appended to `out`
 //   busy() -> bits (1: a partial line, 2: a partial frame); expire(frame, line): drop them
 //   info() -> (frames, dropped, noise_lines, timeouts, last error, its values a, b)
-#include "lc_frame.h"
 
 typedef struct {
     mp_obj_base_t base;

@@ -57,6 +57,8 @@ MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_hkdf_sha256_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(lc_crc16_xmodem_obj);
 MP_DECLARE_CONST_FUN_OBJ_1(lc_sha256_obj);
 MP_DECLARE_CONST_FUN_OBJ_1(lc_ripemd160_obj);
+MP_DECLARE_CONST_FUN_OBJ_2(lc_bech32_encode_obj);
+MP_DECLARE_CONST_FUN_OBJ_3(lc_smp_encode_in_place_obj);
 extern const mp_obj_type_t lc_smp_decoder_type;
 MP_DECLARE_CONST_FUN_OBJ_1(lc_merkle_leaf_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(lc_merkle_inner_obj);

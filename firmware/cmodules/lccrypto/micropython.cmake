@@ -8,8 +8,8 @@ set(LCC_SODIUM ${LCC_VENDOR}/libsodium-1.0.20/src/libsodium)
 set(LCC_TREZOR ${LCC_VENDOR}/trezor-crypto-core-v2.12.4)
 set(LCC_INCLUDES ${CMAKE_CURRENT_LIST_DIR} ${LCC_MONO} ${LCC_SECP}/include ${LCC_SECP}/src
     ${LCC_SODIUM}/include/sodium ${LCC_SODIUM}/include ${LCC_TREZOR})
-# Smallest static tables (const, in flash): verify window 2, signing comb 2 x 5.
-set(LCC_DEFINES ECMULT_WINDOW_SIZE=2 COMB_BLOCKS=2 COMB_TEETH=5 CONFIGURED=1 NATIVE_LITTLE_ENDIAN=1)
+# Static tables (const, in flash): verify window 8 (8 KiB), signing comb 2 x 5 (2 KiB).
+set(LCC_DEFINES ECMULT_WINDOW_SIZE=8 COMB_BLOCKS=2 COMB_TEETH=5 CONFIGURED=1 NATIVE_LITTLE_ENDIAN=1)
 
 add_library(lccrypto_vendor STATIC
     ${LCC_MONO}/monocypher.c
@@ -19,6 +19,7 @@ add_library(lccrypto_vendor STATIC
     ${LCC_SECP}/src/precomputed_ecmult.c
     ${LCC_SECP}/src/precomputed_ecmult_gen.c
     ${LCC_TREZOR}/ripemd160.c
+    ${LCC_TREZOR}/segwit_addr.c
     ${LCC_TREZOR}/memzero.c
 )
 target_include_directories(lccrypto_vendor PRIVATE ${LCC_INCLUDES})
@@ -35,6 +36,7 @@ target_sources(usermod_lccrypto INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lc_link.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_merkle.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ripemd160.c
+    ${CMAKE_CURRENT_LIST_DIR}/lc_bech32.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_frame.c
     ${CMAKE_CURRENT_LIST_DIR}/lc_ics23.c
 )

@@ -96,13 +96,13 @@ copy_tree "$HERE/libsodium-1.0.20" "$N" LICENSE \
 grep -q 'AC_INIT(\[libsodium\],\[1.0.20\]' "$N/configure.ac" || { echo "pynacl's libsodium is not 1.0.20" >&2; exit 1; }
 provenance "$HERE/libsodium-1.0.20" libsodium 1.0.20 "ISC (LICENSE)" \
     "PyPI sdist $NACL_SDIST (sha256 $NACL_SHA), \`pip download --no-deps --no-binary :all: pynacl==1.6.2\`, folder src/libsodium (its configure.ac says 1.0.20). Only SHA-512 and the ref10 edwards25519 group (crypto_core/ed25519/ref10, 32-bit fe_25_5 field) are kept."
-# trezor-crypto's RIPEMD-160 is in no registry: it comes from the public repository
+# trezor-crypto's RIPEMD-160 and Bech32 are in no registry: it comes from the public repository
 # trezor/trezor-firmware at tag core/v2.12.4 (commit 30be4e8c), given as a git directory in
 # TREZOR_FIRMWARE (a clone or snapshot); the files must match the sha256 pinned in its
 # PROVENANCE.md, which is kept as written. Without TREZOR_FIRMWARE the copy is only checked.
 T="$HERE/trezor-crypto-core-v2.12.4"
 if [ -n "${TREZOR_FIRMWARE:-}" ]; then
-    for f in LICENSE memzero.c memzero.h ripemd160.c ripemd160.h; do
+    for f in LICENSE memzero.c memzero.h ripemd160.c ripemd160.h segwit_addr.c segwit_addr.h; do
         git -C "$TREZOR_FIRMWARE" show "core/v2.12.4:crypto/$f" > "$T/$f"
     done
 fi

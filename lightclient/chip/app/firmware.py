@@ -68,11 +68,17 @@ class Firmware:
         while msgs:
             rsp = self._handle(msgs, now_ms)
             if rsp is not None:
+                # framed in the buffer the answer was encoded into (_answer): the C framing
+                # needs no heap; the Python one (no lccrypto) a little a line, and if even that
+                # fails its lines have overwritten part of the answer, which is then lost: its
+                # sender gets ENOMEM from the header kept here, and the chip restarts
+                hdr = bytes(memoryview(rsp[0])[rsp[1]:rsp[1] + H.HEADER_SIZE])
                 try:
-                    pkt = frame.encode_packet(rsp)
-                except MemoryError:      # as above: collected, then framed once more
+                    pkt = frame.encode_in_place(rsp[0], rsp[1])
+                except MemoryError:
+                    rsp = None
                     gc.collect()
-                    pkt = frame.encode_packet(rsp)
+                    pkt = self._lost_answer(hdr)
                 rsp = None
                 out = pkt if out is None else out + pkt
         unheld = self.decoder.take_unheld()
@@ -102,9 +108,22 @@ class Firmware:
             "rc": H.MGMT_ENOMEM, "chk": frame.NO_MEMORY,
             "rsn": "no heap for a %d-byte request: the chip restarts to recover it" % length}))
 
+    def _lost_answer(self, hdr):
+        """ENOMEM in place of an answer whose framing ran out of heap (`hdr`: its header)."""
+        self.reset_pending = True
+        return frame.encode_packet(H.encode_message(H.unpack_header(hdr), {
+            "rc": H.MGMT_ENOMEM, "rsn": "out of memory: the chip restarts"}))
+
     def handle(self, msg, now_ms=0):
         """One SMP request message -> the response message (None when nothing is owed)."""
-        return self._handle([msg], now_ms)
+        rsp = self._handle([msg], now_ms)
+        return None if rsp is None else bytes(rsp[0][rsp[1]:])
+
+    def _answer(self, rh, payload):
+        """The response message, at the end of a buffer sized for its serial framing, and where
+        it starts: (buffer, offset), framed in place by feed (frame.encode_in_place)."""
+        buf = H.encode_message(rh, payload, frame.packet_size)
+        return buf, len(buf) - H.HEADER_SIZE - rh.length
 
     def _handle(self, msgs, now_ms):
         # Takes the first message out of `msgs`, so that nothing holds it once its payload is
@@ -161,7 +180,7 @@ class Firmware:
             return self._general_error(rh, H.MGMT_EUNKNOWN, "internal error: " +
                                        type(e).__name__)
         try:
-            return H.encode_message(rh, result)
+            return self._answer(rh, result)
         except DecodeError as e:
             return self._general_error(rh, H.MGMT_EUNKNOWN, str(e))
         except MemoryError:
@@ -169,7 +188,7 @@ class Firmware:
             # more, and a heap too fragmented even then still answers (ENOMEM), never silence
             gc.collect()
             try:
-                return H.encode_message(rh, result)
+                return self._answer(rh, result)
             except MemoryError:
                 result = None
                 gc.collect()
@@ -182,22 +201,22 @@ class Firmware:
         return self._general_error(rh, H.MGMT_ENOMEM, "out of memory: the chip restarts")
 
     def _general_error(self, rh, rc, reason):
-        return H.encode_message(rh, {"rc": rc, "rsn": _clip(reason)})
+        return self._answer(rh, {"rc": rc, "rsn": _clip(reason)})
 
     def _img_error(self, rh, exc):
         rc = getattr(exc, "img_rc", None)
         if rc is None:   # a malformed request: the general code, as Zephyr answers
             return self._general_error(rh, getattr(exc, "rc", H.MGMT_EINVAL), str(exc))
         if rh.version != H.V1:
-            return H.encode_message(rh, {"err": {"group": rh.group, "rc": rc}})
-        return H.encode_message(rh, {"rc": rc, "rsn": _clip(str(exc)), "chk": _clip(exc.check)})
+            return self._answer(rh, {"err": {"group": rh.group, "rc": rc}})
+        return self._answer(rh, {"rc": rc, "rsn": _clip(str(exc)), "chk": _clip(exc.check)})
 
     def _group_error(self, rh, rc, exc):
         if rh.version != H.V1:
             # Exactly SMP v2's form: smp's ErrorV2 (smpclient, smpmgr) refuses any other key.
-            return H.encode_message(rh, {"err": {"group": rh.group, "rc": rc}})
+            return self._answer(rh, {"err": {"group": rh.group, "rc": rc}})
         # SMP v1 (what lightclient.mcu asks in): the code, the reason and the failed check.
-        return H.encode_message(rh, {"rc": lc.V1_OFFSET + rc, "rsn": _clip(str(exc)),
+        return self._answer(rh, {"rc": lc.V1_OFFSET + rc, "rsn": _clip(str(exc)),
                                      "chk": _clip(exc.check)})
 
 

@@ -10,7 +10,8 @@
 #              committed before the chip answers a PAIR_START, and cleared only by a confirmed
 #              pairing, so pulling the plug mid-attempt still counts it.
 #   "paired"   CBOR {"owner": secp256k1 key, "owner_x": X25519 key, "statement": bytes,
-#              "chain_id": text}
+#              "chain_id": text, "x": this chip's X25519 public key (absent in records paired
+#              before session 7: then made from "xkey")}
 #   "setver"   the newest version of each of the device's owner-written records (its settings,
 #              location, skills: epochs.DEVICE_RECORDS) seen authentic (writer's signature
 #              verified), decimal ASCII joined by ",", trailing zeros left out ("3": settings 3;
@@ -18,8 +19,6 @@
 #              One record for the three, so a Pi cannot replay an older location either
 # The backoff clock is the time since boot: after a power cut the chip waits the full backoff
 # again, so unplugging it never buys a guess.
-
-import gc
 
 from lightclient.chip.core import cbor
 from lightclient.chip.crypto import backend as crypto
@@ -61,6 +60,14 @@ def _floors_bytes(floors):
     while n > 1 and floors[n - 1] == 0:
         n -= 1
     return b",".join(str(v).encode() for v in floors[:n])
+
+
+def _x25519_public(paired, xkey):
+    # the public half kept in the paired record (as the pairing statement names it): making it
+    # again is a scalar multiplication on every open; a record paired before it was kept
+    # (or not 32 bytes) makes it
+    x = paired.get("x")
+    return x if isinstance(x, bytes) and len(x) == 32 else crypto.x25519_public_key(xkey)
 
 
 def _tag(e, rc):
@@ -197,23 +204,24 @@ class Keyring:
         seed = None
         self.device._commit({"pairfail": None, "paired": cbor.dumps(
             {"owner": owner_pub, "owner_x": bytes(owner_x25519), "statement": st,
-             "chain_id": chain_id})})
+             "chain_id": chain_id, "x": x_pub})})
         self.window_until = None
         return {"statement": st, "sig": sig}
 
     # --- sealed settings ----------------------------------------------------------------------
 
-    def _epoch(self, epoch_no, owner_id, epoch_env):
+    def _epoch(self, epoch_no, owner_id, epoch_env, p=None):
         """(paired record, owner writer, epoch secret) from the owner-signed epoch envelope,
-        opened with our X25519 key."""
-        p = self.paired()
+        opened with our X25519 key. p: the paired record when the caller has read it."""
+        if p is None:
+            p = self.paired()
         if p is None:
             raise lc_error(K.E_NOT_PAIRED, "not_paired", "no owner has paired this chip")
         owner = ("secp256k1", p["owner"])
         xkey = self._get("xkey")
         try:
             secret = epochs.open_epoch(epoch_env, p["chain_id"], owner_id, epoch_no, owner,
-                                       xkey, crypto.x25519_public_key(xkey))
+                                       xkey, _x25519_public(p, xkey))
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         return p, owner, secret
@@ -227,8 +235,8 @@ class Keyring:
         writer = epochs.write_writer(record_key)
         writers = [writer] if writer else [owner, ("ed25519", self.device.pub)]
         try:
-            opened = envelope.open_(record_env, p["chain_id"], record_key, min_version, writers,
-                                    epochs.epoch_identity(secret))
+            opened = envelope.decrypt_with_secret(envelope.verify(
+                record_env, p["chain_id"], record_key, min_version, writers), secret)
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         secret = None
@@ -267,10 +275,10 @@ class Keyring:
             raise lc_error(lc.E_DECODE, "record_name", "not a device record", name=name)
         owner_id = SP.account_bech32(p["owner"])
         key = epochs.device_settings_key(owner_id, SP.account_bech32(self.device.acct_pub), name)
-        # the replay floors of the three records share one small store record; only an int
-        # stays live here (the 96 KiB heap's big buffers come next)
+        # the replay floors of the three records share one small store record, read once
         slot = epochs.DEVICE_RECORDS.index(name)
-        seen = _floors(self._get("setver"))[slot]
+        floors = _floors(self._get("setver"))
+        seen = floors[slot]
         try:
             # the small epoch proof copied, the record's verified: then no view into the
             # request is left, and its buffer is free for what follows (the 96 KiB heap)
@@ -280,7 +288,7 @@ class Keyring:
             # no collection here: the next one (the allocator's, or before the commit) frees the
             # request's buffer; one here cost 0.36 M instructions and no heap (92 KiB either way)
             m = envelope.verify(record_env, p["chain_id"], key, seen,
-                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)])
+                                [("secp256k1", p["owner"]), ("ed25519", self.device.pub)], True)
             record_env = None
             epoch_no = m[envelope.K_EPOCH]
             epoch_env = SP.proven_envelope(epoch_ops, t.header.app_hash,
@@ -290,15 +298,13 @@ class Keyring:
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         if m[envelope.K_VERSION] > seen:
-            gc.collect()
-            floors = _floors(self._get("setver"))
             floors[slot] = m[envelope.K_VERSION]
             self.device._commit({"setver": _floors_bytes(floors)})
-            floors = None
-        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env)
+        floors = None
+        _, _, secret = self._epoch(epoch_no, owner_id, epoch_env, p)
         epoch_env = None
         try:
-            opened = envelope.decrypt(m, epochs.epoch_identity(secret))
+            opened = envelope.decrypt_with_secret(m, secret)
         except EnvelopeError as e:
             raise _tag(e, K.E_ENVELOPE)
         secret = None

@@ -32,15 +32,28 @@ def dumps(obj, max_depth=DEFAULT_MAX_DEPTH):
 
 def dumps_buffer(obj, max_depth=DEFAULT_MAX_DEPTH):
     """As dumps(), as the bytearray it was written into (no copy: the chip's store takes it)."""
-    _check_depth_limit(max_depth)
     # Two passes: the first counts the bytes, the second writes them into one buffer of that
     # size. Growing a buffer item by item would reallocate it again and again, which on the
     # chip's fixed heap leaves a trail of freed blocks behind (the trusted state is ~4-9 KB).
+    buf = bytearray(encoded_size(obj, max_depth))
+    encode_into(obj, buf, 0, max_depth)
+    return buf
+
+
+def encoded_size(obj, max_depth=DEFAULT_MAX_DEPTH):
+    """The length of dumps(obj) (the encoder's first pass), with the same errors."""
+    _check_depth_limit(max_depth)
     size = _Count()
     _enc(obj, size, 0, max_depth)
-    out = _Fill(size.n)
+    return size.n
+
+
+def encode_into(obj, buf, pos, max_depth=DEFAULT_MAX_DEPTH):
+    """Write dumps(obj) into the bytearray `buf` at `pos` (room counted by encoded_size)."""
+    _check_depth_limit(max_depth)
+    out = _Fill(buf, pos)
     _enc(obj, out, 0, max_depth)
-    return out.buf
+    return out.pos
 
 
 class _Count:
@@ -57,11 +70,11 @@ class _Count:
 
 
 class _Fill:
-    """The encoder's sink for the writing pass: a buffer of the counted size."""
+    """The encoder's sink for the writing pass: a buffer with room for the counted size."""
 
-    def __init__(self, n):
-        self.buf = bytearray(n)
-        self.pos = 0
+    def __init__(self, buf, pos=0):
+        self.buf = buf
+        self.pos = pos
 
     def append(self, b):
         self.buf[self.pos] = b

@@ -44,6 +44,13 @@ except (ImportError, AttributeError):  # CPython, WebAssembly, a pure image, an 
     _crc16_native = None
 
 
+try:  # the sender in C (native image): no object made per line on the chip's heap
+    from lccrypto import smp_encode_in_place as _encode_native
+except (ImportError, AttributeError):
+    _encode_native = None
+NATIVE_LINE_MAX = 256      # lc_frame.h's LC_SMP_TX_LINE_MAX: longer lines are framed here
+
+
 def crc16(data, crc=0):
     """CRC16-CCITT, XMODEM variant (poly 0x1021, init 0, no reflection, no final xor)."""
     if _crc16_native is not None:
@@ -64,37 +71,82 @@ def _b64encode(data):
     return binascii.b2a_base64(data, newline=False)  # no copy to drop the newline
 
 
-def encode_packet(message, line_max=LINE_MAX):
-    """SMP message bytes -> the bytes to write on the line (all lines, newline-terminated)."""
-    n = len(message) + 2
-    if n > 0xFFFF:
-        raise DecodeError("frame_too_large", "SMP message too long for the serial framing",
-                          length=len(message))
-    c = crc16(message)
+def _chunk(line_max):
     chunk = (line_max - 4) // 4 * 3  # raw bytes per line: 90 (120 base64 characters) for 127
     if chunk <= 0:
         raise DecodeError("frame_line_length", "line length too small", line_max=line_max)
-    # One buffer for the packet and one, sized exactly, for the lines: a 4 KB answer on a board's
-    # fragmented 96 KiB heap must not need several copies of itself at once.
-    raw = bytearray(n + 2)
-    raw[0], raw[1] = n >> 8, n & 0xFF
-    raw[2:n] = message
-    raw[n], raw[n + 1] = c >> 8, c & 0xFF
-    view = memoryview(raw)
-    full, last = divmod(len(raw), chunk)
+    return chunk
+
+
+def packet_size(n, line_max=LINE_MAX):
+    """The length of encode_packet()'s output for an n-byte message."""
+    if n + 2 > 0xFFFF:
+        raise DecodeError("frame_too_large", "SMP message too long for the serial framing",
+                          length=n)
+    chunk = _chunk(line_max)
+    full, last = divmod(n + 4, chunk)   # the packet: length, message, CRC
     size = full * (len(START) + chunk // 3 * 4 + 1)
     if last:
         size += len(START) + (last + 2) // 3 * 4 + 1
-    out = bytearray(size)
+    return size
+
+
+def encode_packet(message, line_max=LINE_MAX):
+    """SMP message bytes -> the bytes to write on the line (all lines, newline-terminated)."""
+    n = len(message)
+    out = bytearray(packet_size(n, line_max))
+    if _encode_native is not None and line_max <= NATIVE_LINE_MAX:
+        out[len(out) - n:] = message
+        return _encode_native(out, len(out) - n, line_max)
+    return _encode_lines(out, memoryview(message), n, line_max)
+
+
+def encode_in_place(buf, off, line_max=LINE_MAX):
+    """encode_packet(buf[off:]) written over `buf` itself, whose length must be
+    packet_size(len(buf) - off) (as smp.header.encode_message(..., packet_size) makes it): the
+    lines are written from the front while the message is read from its place at the end, which
+    they never overtake (a line is 123 bytes for 90 read, and the room in front is 33 bytes a
+    line), so a 4 KB answer needs no second buffer of its size on the chip's heap."""
+    n = len(buf) - off
+    if off < 0 or len(buf) != packet_size(n, line_max):
+        raise DecodeError("frame_room", "buffer not sized for framing its message in place",
+                          length=len(buf), offset=off)
+    if _encode_native is not None and line_max <= NATIVE_LINE_MAX:
+        return _encode_native(buf, off, line_max)
+    return _encode_lines(buf, memoryview(buf)[off:], n, line_max)
+
+
+def _encode_lines(out, message, n, line_max):
     # Line by line: the same characters as encoding the whole packet and cutting it (a chunk is
     # a multiple of 3 bytes), with small allocations (MicroPython's b2a_base64 is superlinear
-    # in the WebAssembly port, and a board's heap fragments).
+    # in the WebAssembly port, and a board's heap fragments). A line's bytes are a view of the
+    # message but for the first (after the length) and the last (before the CRC), copied into a
+    # line-sized buffer; each line is read (encoded) before its characters are written.
+    c = crc16(message)
+    chunk = _chunk(line_max)
+    total = n + 4
+    head = bytes(((n + 2) >> 8, (n + 2) & 0xFF))
+    tail = bytes((c >> 8, c & 0xFF))
     o = 0
-    for i in range(0, len(raw), chunk):
+    for i in range(0, total, chunk):
+        end = i + chunk if i + chunk < total else total
+        if i >= 2 and end <= n + 2:
+            raw = message[i - 2:end - 2]       # message bytes only
+        else:                                  # the length or the CRC in this line
+            raw = bytearray(end - i)
+            a = i if i > 2 else 2              # [a, b): the message's bytes in this line
+            b = end if end < n + 2 else n + 2
+            for k in range(i, a):
+                raw[k - i] = head[k]
+            if b > a:
+                raw[a - i:b - i] = message[a - 2:b - 2]
+            for k in range(b if b > i else i, end):
+                raw[k - i] = tail[k - n - 2]
+        line = _b64encode(raw)
+        raw = None
         mark = START if i == 0 else CONT
         out[o:o + len(mark)] = mark
         o += len(mark)
-        line = _b64encode(view[i:i + chunk])
         out[o:o + len(line)] = line
         o += len(line)
         out[o] = 10   # "\n"

@@ -75,11 +75,20 @@ def unpack_header(b):
                   (b[0] >> 3) & 3, b[1])
 
 
-def encode_message(header, payload):
-    """Header + CBOR of `payload` (a dict); header.length is set from the payload."""
-    body = cbor.dumps(payload, PAYLOAD_DEPTH)
-    header.length = len(body)
-    return header.pack() + body
+def encode_message(header, payload, size_for=None):
+    """Header + CBOR of `payload` (a dict), as one bytearray; header.length is set from the
+    payload. One buffer: an answer carrying 4 KB of settings is not made three times over on
+    the chip's heap (encoded, copied to bytes, joined to its header).
+    size_for(n): the length of the buffer to make for an n-byte message, which then fills its
+    end (frame.packet_size: room in front to frame it in place, frame.encode_in_place)."""
+    n = cbor.encoded_size(payload, PAYLOAD_DEPTH)
+    total = HEADER_SIZE + n
+    msg = bytearray(total if size_for is None else size_for(total))
+    off = len(msg) - total
+    header.length = n
+    msg[off:off + HEADER_SIZE] = header.pack()
+    cbor.encode_into(payload, msg, off + HEADER_SIZE, PAYLOAD_DEPTH)
+    return msg
 
 
 def decode_message(msg, max_bytes=None, view_min=None):

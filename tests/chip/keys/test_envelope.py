@@ -162,3 +162,37 @@ def test_device_written_record():
     data = _seal(writer=DEV, recipients=[OTHER.x_pub])
     got = _open(data, writers=[OWNER.writer, DEV.writer], ident={OTHER.x_pub: OTHER.x_sk})
     assert got.writer == DEV.writer
+
+
+def test_the_signed_part_cut_from_an_envelope_is_its_body_encoded_again():
+    # verify() hashes the signed bytes cut out of the envelope (signed_part) instead of encoding
+    # the body again: the same bytes for every shape (wraps, payload sizes, both writers)
+    for n_wraps, size, writer in ((1, 0, OWNER), (1, 4096, OWNER), (3, 23, DEV), (5, 300, OWNER),
+                                  (2, 16384, DEV)):
+        data = _seal(plaintext=bytes(range(256)) * (size // 256) + b"x" * (size % 256),
+                     recipients=[Device("r%d" % i).x_pub for i in range(n_wraps)], writer=writer)
+        body = _body(data)
+        body.pop(E.K_SIG)
+        assert bytes(E.signed_part(data, body)) == E.signing_bytes(body)
+    # anything not ending in a 64-byte signature entry is encoded again, never cut blindly
+    body = _body(_seal())
+    odd = cbor.dumps({0: 1})
+    assert bytes(E.signed_part(odd, body)) == E.signing_bytes(body)
+
+
+def test_a_lone_wrap_opens_with_the_secret_alone_and_a_failure_names_its_check(impl):
+    data = _seal()
+    m = E.verify(data, CHAIN, KEY, 1, [OWNER.writer])
+    assert E.decrypt_with_secret(dict(m), DEV.x_sk).plaintext == b'{"lang": "de-de"}'
+    with pytest.raises(EnvelopeError) as e:       # sealed to another key
+        E.decrypt_with_secret(dict(m), OTHER.x_sk)
+    assert e.value.check == "envelope_not_recipient"
+    bad = dict(m)                                  # our wrap, its wrapped key broken
+    r, eph, wrapped = m[E.K_WRAPS][0]
+    bad[E.K_WRAPS] = [[r, eph, bytes([wrapped[0] ^ 1]) + wrapped[1:]]]
+    with pytest.raises(EnvelopeError) as e:
+        E.decrypt_with_secret(bad, DEV.x_sk)
+    assert e.value.check == "envelope_wrap"
+    # several wraps: ours is found by its public key, as decrypt() does
+    m = E.verify(_seal(recipients=[OTHER.x_pub, DEV.x_pub]), CHAIN, KEY, 1, [OWNER.writer])
+    assert E.decrypt_with_secret(m, DEV.x_sk).plaintext == b'{"lang": "de-de"}'
