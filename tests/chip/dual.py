@@ -11,6 +11,17 @@ import sys
 import json
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
+# MicroPython's WebAssembly port (tests/mp), not the chip's own interpreter (tests/chip32).
+IS_WASM = IS_MICROPYTHON and sys.platform == "webassembly"
+
+
+def sweep_stride(k):
+    """Step for an exhaustive sweep over the bytes of an input (one mutation per position): 1,
+    or k on the WebAssembly MicroPython. There the sweep repeats, k times slower, what the same
+    test runs in full on CPython and under the chip's own MicroPython (tests/chip32 runs every
+    module of tests/chip/core): every k-th position still runs its code paths under MicroPython
+    1.27 on WebAssembly. Only for a sweep the chip32 run also makes in full."""
+    return k if IS_WASM else 1
 
 VECTORS_ROOT = None
 
