@@ -2,8 +2,8 @@
 DSession drives it, with stand-in workers that record what they are sent."""
 from types import SimpleNamespace
 
-from tests.xdist_scheduling import (SHARED, SHARED_ATTACKED, SHARED_NET7, SHARED_SCENARIONET,
-                                    SLOW_FIRST, SharedFixtureFileScheduling)
+from tests.xdist_scheduling import (SHARED, SHARED_ATTACKED, SHARED_CHAIN4, SHARED_NET7,
+                                    SHARED_SCENARIONET, SLOW_FIRST, SharedFixtureFileScheduling)
 
 # the longest file that is not in a shared group
 SLOW_FILE = next(f for f in SLOW_FIRST if not any(f in g for g in SHARED))
@@ -113,6 +113,11 @@ def test_every_test_is_sent_once_and_files_stay_whole():
 def test_shared_attacked_lists_every_file_that_uses_it():
     # a file missing here would start a second attacked chain on the other worker
     assert _fixture_users("localchain", "attacked_chain") == set(SHARED_ATTACKED)
+
+
+def test_shared_chain4_lists_every_file_that_uses_it():
+    # a file missing here would start a second 4-validator chain on the other worker
+    assert _fixture_users("localchain", "chain") == set(SHARED_CHAIN4)
 
 
 def test_shared_scenarionet_lists_every_file_that_uses_it():

@@ -24,7 +24,11 @@ SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_cha
 # the real clients read the chain after it, as they would in one process).
 SHARED_ATTACKED = ("tests/localchain/test_light_client_attack.py",
                    "tests/localchain/test_real_clients.py")
-SHARED = (SHARED_SCENARIONET, SHARED_NET7, SHARED_ATTACKED)
+# Files that use tests/localchain/conftest.py's session `chain` (a static 4-validator chain).
+SHARED_CHAIN4 = ("tests/localchain/test_chain_api_writes.py",
+                 "tests/localchain/test_chain_device.py",
+                 "tests/localchain/test_chain_pairing.py")
+SHARED = (SHARED_SCENARIONET, SHARED_NET7, SHARED_ATTACKED, SHARED_CHAIN4)
 
 # The longest work units, longest first (`pytest -n 2 --durations=0`, summed per file or shared
 # group; a group is named by its first file): the longest processing time first, so the short
@@ -37,17 +41,15 @@ SLOW_FIRST = (
     "tests/journeys/test_testers_guide.py",
     "tests/chip/test_cbor_oracle.py",
     "tests/journeys/test_readme_commands.py",
+    SHARED_CHAIN4[0],
     "tests/chip32/test_lccrypto_libfuzzer.py",
     "tests/firmware/test_fw_ota_smpmgr.py",
     "tests/client/test_cli.py",
-    "tests/localchain/test_chain_pairing.py",
     "tests/scenarionet/test_scenarionet_directory.py",
     "tests/fuzz/test_fuzz_short.py",
     "tests/chip/store/test_powercut.py",
     "tests/client/test_mcu_bridge.py",
     SHARED_ATTACKED[0],
-    "tests/localchain/test_chain_api_writes.py",
-    "tests/localchain/test_chain_device.py",
     "tests/journeys/test_installed_wheel.py",
     "tests/localchain/test_demo.py",
     "tests/hwtest/test_rom_loader_release.py",

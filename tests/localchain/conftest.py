@@ -24,8 +24,11 @@ def _running_chain(tmp_path_factory, name):
         net.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chain(tmp_path_factory):
+    """One static 4-validator chain for the files of the SHARED_CHAIN4 group (tests/
+    xdist_scheduling.py), started once: each file funds and registers its own keys and
+    devices, and none changes the validator set."""
     yield from _running_chain(tmp_path_factory, "chain")
 
 
