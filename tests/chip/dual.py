@@ -16,12 +16,12 @@ IS_WASM = IS_MICROPYTHON and sys.platform == "webassembly"
 
 
 def sweep_stride(k):
-    """Step for an exhaustive sweep over the bytes of an input (one mutation per position): 1,
-    or k on the WebAssembly MicroPython. There the sweep repeats, k times slower, what the same
-    test runs in full on CPython and under the chip's own MicroPython (tests/chip32 runs every
-    module of tests/chip/core): every k-th position still runs its code paths under MicroPython
-    1.27 on WebAssembly. Only for a sweep the chip32 run also makes in full."""
+    """The step of a sweep that mutates an input at every byte position: 1, or k on the
+    WebAssembly MicroPython. Only for a sweep that CPython and the chip's own MicroPython
+    (tests/chip32 runs every module of tests/chip/core) also make in full: on WebAssembly the
+    same code then runs at every k-th position of every input, not k times the work again."""
     return k if IS_WASM else 1
+
 
 VECTORS_ROOT = None
 
