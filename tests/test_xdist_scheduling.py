@@ -2,8 +2,11 @@
 DSession drives it, with stand-in workers that record what they are sent."""
 from types import SimpleNamespace
 
-from tests.xdist_scheduling import (SLOW_FIRST, SHARED_SCENARIONET, SHARED_NET7,
-                                    SharedFixtureFileScheduling)
+from tests.xdist_scheduling import (SHARED, SHARED_ATTACKED, SHARED_CHAIN4, SHARED_NET7,
+                                    SHARED_SCENARIONET, SLOW_FIRST, SharedFixtureFileScheduling)
+
+# the longest file that is not in a shared group
+SLOW_FILE = next(f for f in SLOW_FIRST if not any(f in g for g in SHARED))
 
 
 class Worker:
@@ -45,13 +48,23 @@ COLLECTION = (["tests/a/test_many.py::t%d" % i for i in range(6)]
               + [SHARED_SCENARIONET[1] + "::n%d" % i for i in range(2)]
               + [SHARED_NET7[1] + "::c%d" % i for i in range(2)]
               + [SHARED_NET7[2] + "::s%d" % i for i in range(2)]
-              + [SLOW_FIRST[0] + "::story"])
+              + [SLOW_FILE + "::story"])
 
 
 def test_the_slowest_file_goes_out_first():
-    first, second = scheduled(COLLECTION)
+    first, second = scheduled([t for t in COLLECTION if not t.startswith(sum(SHARED, ()))])
     # loadfile alone would hand out the 6-test file first and the one-test file last
-    assert first[0] == SLOW_FIRST[0] + "::story"
+    assert first[0] == SLOW_FILE + "::story"
+
+
+def test_a_slow_shared_group_goes_out_first_and_whole():
+    # the net7 group is the longest unit: it is handed out before the longest single file
+    assert SLOW_FIRST[0] == SHARED_NET7[0]
+    coll = COLLECTION + [SHARED_NET7[0] + "::boot"]
+    first, second = scheduled(coll)
+    net7 = [t for t in coll if t.startswith(SHARED_NET7)]
+    assert first[:len(net7)] == net7
+    assert second[0] == SLOW_FILE + "::story"
 
 
 def test_files_sharing_a_session_scenarionet_run_on_one_worker():
@@ -97,6 +110,16 @@ def test_every_test_is_sent_once_and_files_stay_whole():
         assert len({i for i, sent in enumerate(got) for t in sent if t.startswith(path)}) == 1
 
 
+def test_shared_attacked_lists_every_file_that_uses_it():
+    # a file missing here would start a second attacked chain on the other worker
+    assert _fixture_users("localchain", "attacked_chain") == set(SHARED_ATTACKED)
+
+
+def test_shared_chain4_lists_every_file_that_uses_it():
+    # a file missing here would start a second 4-validator chain on the other worker
+    assert _fixture_users("localchain", "chain") == set(SHARED_CHAIN4)
+
+
 def test_shared_scenarionet_lists_every_file_that_uses_it():
     # a file missing from SHARED_SCENARIONET would build the 90,000-block scenarionet a second time
     assert _fixture_users("scenarionet", "net") == set(SHARED_SCENARIONET)
@@ -105,4 +128,4 @@ def test_shared_scenarionet_lists_every_file_that_uses_it():
 def test_slow_first_names_existing_files():
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
-    assert [f for f in SLOW_FIRST + SHARED_SCENARIONET + SHARED_NET7 if not (repo / f).is_file()] == []
+    assert [f for f in SLOW_FIRST + sum(SHARED, ()) if not (repo / f).is_file()] == []

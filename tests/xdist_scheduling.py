@@ -20,21 +20,43 @@ SHARED_NET7 = ("tests/localchain/test_chain_boot.py", "tests/localchain/test_cha
                "tests/localchain/test_chain_device_writes.py",
                "tests/localchain/test_chain_usage.py",
                "tests/localchain/test_chain_rewards.py")
-SHARED = (SHARED_SCENARIONET, SHARED_NET7)
+# Files that use tests/localchain/conftest.py's session `attacked_chain` (the attack file first:
+# the real clients read the chain after it, as they would in one process).
+SHARED_ATTACKED = ("tests/localchain/test_light_client_attack.py",
+                   "tests/localchain/test_real_clients.py")
+# Files that use tests/localchain/conftest.py's session `chain` (a static 4-validator chain).
+SHARED_CHAIN4 = ("tests/localchain/test_chain_api_writes.py",
+                 "tests/localchain/test_chain_device.py",
+                 "tests/localchain/test_chain_pairing.py")
+SHARED = (SHARED_SCENARIONET, SHARED_NET7, SHARED_ATTACKED, SHARED_CHAIN4)
 
-# The longest files, longest first (`pytest -n 2 --durations=0`, summed per file; a one-test
-# file such as the fuzz pass would otherwise come last and run alone). A file missing here only
-# starts later; nothing is skipped.
+# The longest work units, longest first (`pytest -n 2 --durations=0`, summed per file or shared
+# group; a group is named by its first file): the longest processing time first, so the short
+# files fill in at the end and neither worker is left alone with a long file (loadfile alone
+# hands out the files with the most tests first, so a one-test file such as the testers' guide
+# would come last and run alone). A file missing here only starts later; nothing is skipped.
 SLOW_FIRST = (
+    SHARED_NET7[0],                                 # ~270 s, mostly waiting for blocks
     "tests/mp/test_core_on_micropython.py",
-    "tests/fuzz/test_fuzz_short.py",
-    "tests/client/test_cli.py",
+    "tests/journeys/test_testers_guide.py",
     "tests/chip/test_cbor_oracle.py",
-    "tests/chip32/test_lccrypto_libfuzzer.py",
-    "tests/hwtest/test_flash.py",
     "tests/journeys/test_readme_commands.py",
-    "tests/chip32/test_chip_on_micropython32.py",
+    SHARED_CHAIN4[0],
+    "tests/chip32/test_lccrypto_libfuzzer.py",
+    "tests/firmware/test_fw_ota_smpmgr.py",
+    "tests/client/test_cli.py",
+    "tests/scenarionet/test_scenarionet_directory.py",
+    "tests/fuzz/test_fuzz_short.py",
+    "tests/chip/store/test_powercut.py",
+    "tests/client/test_mcu_bridge.py",
+    SHARED_ATTACKED[0],
+    "tests/journeys/test_installed_wheel.py",
     "tests/localchain/test_demo.py",
+    "tests/hwtest/test_rom_loader_release.py",
+    "tests/firmware/test_fw_release_build.py",
+    "tests/hwtest/test_flash.py",
+    "tests/hwtest/test_flash_mock_bootloader.py",
+    "tests/localchain/test_chain_cli.py",
 )
 
 

@@ -11,6 +11,17 @@ import sys
 import json
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
+# MicroPython's WebAssembly port (tests/mp), not the chip's own interpreter (tests/chip32).
+IS_WASM = IS_MICROPYTHON and sys.platform == "webassembly"
+
+
+def sweep_stride(k):
+    """The step of a sweep that mutates an input at every byte position: 1, or k on the
+    WebAssembly MicroPython. Only for a sweep that CPython and the chip's own MicroPython
+    (tests/chip32 runs every module of tests/chip/core) also make in full: on WebAssembly the
+    same code then runs at every k-th position of every input, not k times the work again."""
+    return k if IS_WASM else 1
+
 
 VECTORS_ROOT = None
 

@@ -8,6 +8,7 @@ word (or of the last two, `board image build | flash`: the first that exists); `
 optional and left out; `<uuid>` and `...` are filled in by this test (a registered device). The
 scenarionet runs with 4 validators and 1 peer instead of the listed defaults, to stay quick."""
 
+import functools
 import glob
 import json
 import os
@@ -34,7 +35,13 @@ def command_block():
 
 
 def _help(path):
-    p = subprocess.run([str(CLI)] + path + ["--help"], capture_output=True, text=True,
+    return _help_of(tuple(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _help_of(path):
+    # each command's --help runs once (a README line and its alternatives name some twice)
+    p = subprocess.run([str(CLI)] + list(path) + ["--help"], capture_output=True, text=True,
                        timeout=60)
     return p.stdout if p.returncode == 0 else None
 

@@ -8,6 +8,13 @@ tracebacks if any test failed, did not run, or the module did not import.
 The other tests here check the harness itself (it is MicroPython 1.27, failures are reported as
 failures, exit codes) and pin the facts about the port's heap that lightclient/hwtest/micropython.py relies on.
 
+Every test function of every module runs here, with every vector file. The exception: a sweep
+that mutates an input at every byte position (ics23's raw byte flips, the vote sign bytes in
+test_types) takes every k-th position here (tests/chip/dual.py: sweep_stride). Each such sweep
+runs in full on CPython and under the chip's own MicroPython 1.27 (tests/chip32 runs every module
+of tests/chip/core), and the positions kept here still reach each code path; the full sweep on
+WebAssembly cost ~12 s of the suite's time.
+
 Per-module timeout: LIGHTCLIENT_MP_TIMEOUT seconds (default 900).
 """
 
